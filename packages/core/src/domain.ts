@@ -1,0 +1,100 @@
+// The concepts of SPEC §1 as the store keeps them. Status is never stored: it
+// is derived from the key and the time each time it is read.
+
+export type Role = 'TenantAdmin' | 'Developer';
+export const ROLES: readonly Role[] = ['TenantAdmin', 'Developer'];
+
+export interface Settings {
+  apiKeysEnabled: boolean;
+  /** ISO 8601 duration. */
+  maxKeyLifetime: string;
+  maxKeysPerUser: number;
+  /** Uses per minute above which a key may be flagged for excessive use. */
+  excessiveUsePerMinute: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  apiKeysEnabled: false,
+  maxKeyLifetime: 'P30D',
+  maxKeysPerUser: 5,
+  excessiveUsePerMinute: 600,
+};
+
+export interface Tenant {
+  id: string;
+  name: string;
+  created: string;
+  settings: Settings;
+}
+
+export interface User {
+  /** The user name doubles as the id: it is what `--as` and `sub` carry. */
+  id: string;
+  licence: boolean;
+  roles: Role[];
+  created: string;
+}
+
+export interface ApiKey {
+  id: string;
+  description: string;
+  owner: string;
+  createdBy: string;
+  created: string;
+  lastUpdated: string;
+  expiry: string;
+  revokedAt?: string;
+  revokedBy?: string;
+  /** SHA-256 of the token, hex. The token itself is never stored. */
+  hash: string;
+  lastUsed?: string;
+}
+
+export type KeyStatus = 'active' | 'expired' | 'revoked';
+export const KEY_STATUSES: readonly KeyStatus[] = ['active', 'expired', 'revoked'];
+
+/** Revoked wins over expired (SPEC §1). */
+export function statusOf(key: Pick<ApiKey, 'revokedAt' | 'expiry'>, now: number): KeyStatus {
+  if (key.revokedAt) return 'revoked';
+  return Date.parse(key.expiry) <= now ? 'expired' : 'active';
+}
+
+export const EVENT_TYPES = [
+  'api-key.generated',
+  'api-key.renamed',
+  'api-key.revoked',
+  'api-key.deleted',
+  'api-key.used',
+  'api-key.auth-failed',
+  'api-key.excessive-use',
+  'api-keys-config.updated',
+  'user.added',
+  'user.updated',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** An append-only record; the shape is the wire shape of SPEC §6. */
+export interface KeywardEvent {
+  id: string;
+  eventType: EventType;
+  eventTime: string;
+  userId: string;
+  keyId?: string;
+  data: Record<string, unknown>;
+}
+
+/** The document a store keeps (events live beside it, append-only). */
+export interface StoreDocument {
+  version: 1;
+  tenant: Tenant;
+  users: Record<string, User>;
+  keys: Record<string, ApiKey>;
+}
+
+export function isAdmin(u: User | undefined): boolean {
+  return !!u && u.roles.includes('TenantAdmin');
+}
+
+export function isDeveloper(u: User | undefined): boolean {
+  return !!u && u.roles.includes('Developer');
+}

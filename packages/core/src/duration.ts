@@ -1,0 +1,78 @@
+// Lifetimes are ISO 8601 durations (P30D, PT12H, P1Y2M3DT4H5M6S, P2W) or the
+// short forms of SPEC §6 (30d, 12h, 90m, 45s). Years count 365 days and months
+// 30 days, the same fixed lengths Qlik and most key managers use for a lifetime.
+
+import { refuse } from './refusal.js';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const ISO = /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?!$)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+const SHORT = /^(\d+)\s*([dhms])$/;
+
+/** Lifetimes beyond this cannot be represented as an expiry date (about 100 000 years). */
+const MAX_MS = 100_000 * 365 * DAY;
+
+export interface Duration {
+  /** Canonical ISO 8601 text, e.g. `P30D`. */
+  iso: string;
+  ms: number;
+}
+
+/** Parses a duration, or returns undefined when the text is not one. Zero is a duration too; callers decide. */
+export function parseDuration(text: string): Duration | undefined {
+  const t = text.trim();
+  const short = SHORT.exec(t.toLowerCase());
+  if (short) {
+    const n = Number(short[1]);
+    const unit = short[2];
+    const ms = n * { d: DAY, h: HOUR, m: MINUTE, s: SECOND }[unit as 'd' | 'h' | 'm' | 's'];
+    const iso = unit === 'd' ? `P${n}D` : `PT${n}${unit.toUpperCase()}`;
+    return Number.isSafeInteger(n) ? { iso, ms } : undefined;
+  }
+  const m = ISO.exec(t.toUpperCase());
+  if (!m) return undefined;
+  const [y, mo, w, d, h, mi, s] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v)));
+  if (![y, mo, w, d, h, mi, s].every(Number.isSafeInteger)) return undefined;
+  const ms = y * 365 * DAY + mo * 30 * DAY + w * 7 * DAY + d * DAY + h * HOUR + mi * MINUTE + s * SECOND;
+  return { iso: t.toUpperCase(), ms };
+}
+
+/** A lifetime: a positive, representable duration, or INVALID_EXPIRY. */
+export function parseLifetime(text: unknown): Duration {
+  if (typeof text !== 'string' || text.length > 64) {
+    refuse('INVALID_EXPIRY', 'The lifetime must be an ISO 8601 duration such as P30D or PT12H (or 30d, 12h, 90m, 45s).');
+  }
+  const d = parseDuration(text);
+  if (!d) refuse('INVALID_EXPIRY', `"${printable(text)}" is not a duration; use ISO 8601 such as P30D or PT12H, or 30d, 12h, 90m, 45s.`);
+  if (d.ms <= 0) refuse('INVALID_EXPIRY', 'The lifetime must be longer than zero.');
+  if (d.ms > MAX_MS) refuse('INVALID_EXPIRY', 'The lifetime is too long to be represented as a date.');
+  return d;
+}
+
+/** Human text for a duration in ms: "30 days", "12 hours". */
+export function describeDuration(ms: number): string {
+  const units: [number, string][] = [
+    [DAY, 'day'],
+    [HOUR, 'hour'],
+    [MINUTE, 'minute'],
+    [SECOND, 'second'],
+  ];
+  for (const [size, name] of units) {
+    if (ms >= size && ms % size === 0) {
+      const n = ms / size;
+      return `${n} ${name}${n === 1 ? '' : 's'}`;
+    }
+  }
+  return `${Math.round(ms / 1000)} seconds`;
+}
+
+/** Escapes anything that is not printable ASCII, so refusals never echo control characters. */
+export function printable(text: string, max = 40): string {
+  const cut = text.length > max ? text.slice(0, max) + '…' : text;
+  return cut.replace(/[^\x20-\x7e…]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+export const DURATION_MS = { SECOND, MINUTE, HOUR, DAY };

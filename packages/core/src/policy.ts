@@ -1,0 +1,142 @@
+// Every rule of SPEC §2 as a pure function of (actor, target, settings, now).
+// No I/O: a refusal is returned, never thrown, so the rules are tested as a
+// table and the use cases decide what to do with the answer.
+
+import { type ApiKey, type Settings, type User, isAdmin, isDeveloper, statusOf } from './domain.js';
+import { type Duration, parseDuration, parseLifetime, printable } from './duration.js';
+import { type RefusalCode, KeywardError } from './refusal.js';
+
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+}
+
+const refusal = (code: RefusalCode, message: string): Refusal => ({ code, message });
+
+export const MAX_DESCRIPTION = 256;
+export const MAX_KEYS_LIMIT = 1000;
+// C0, DEL, C1 and the bidirectional overrides that can disguise text on a terminal.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+
+export function checkDescription(text: unknown): Refusal | null {
+  if (typeof text !== 'string') return refusal('INVALID_INPUT', 'The description must be text.');
+  if (text.trim() === '') return refusal('INVALID_INPUT', 'The description must not be empty.');
+  if (text.length > MAX_DESCRIPTION) return refusal('INVALID_INPUT', `The description must be at most ${MAX_DESCRIPTION} characters (it has ${text.length}).`);
+  if (CONTROL.test(text)) return refusal('INVALID_INPUT', 'The description must not contain control characters.');
+  return null;
+}
+
+export function checkUserName(name: unknown): Refusal | null {
+  if (typeof name !== 'string' || !USER_NAME.test(name)) {
+    return refusal('INVALID_INPUT', `"${printable(String(name))}" is not a valid user name: use 1 to 64 letters, digits and . _ @ + - (starting with a letter or digit).`);
+  }
+  return null;
+}
+
+/** Who may see a key: its owner, and the tenant's admins. */
+export function canSeeKey(actor: User, key: ApiKey): boolean {
+  return key.owner === actor.id || isAdmin(actor);
+}
+
+export function checkAdmin(actor: User): Refusal | null {
+  return isAdmin(actor) ? null : refusal('ADMIN_ROLE_REQUIRED', 'Only a tenant admin can do this.');
+}
+
+export interface GenerateCheck {
+  actor: User;
+  owner: User;
+  settings: Settings;
+  /** Active keys the owner holds now. */
+  activeKeys: number;
+  /** The requested lifetime; the tenant maximum when absent. */
+  lifetime?: string;
+}
+
+/** SPEC §2 developer 1, in the order a person fixes them: the tenant, then the user, then the request. */
+export function checkGenerate(c: GenerateCheck): { ok: true; lifetime: Duration } | { ok: false; refusal: Refusal } {
+  const no = (code: RefusalCode, message: string) => ({ ok: false as const, refusal: refusal(code, message) });
+  const other = c.owner.id !== c.actor.id;
+  if (other && !isAdmin(c.actor)) return no('ADMIN_ROLE_REQUIRED', 'Only a tenant admin can generate a key for another user.');
+  if (!c.settings.apiKeysEnabled) return no('API_KEYS_DISABLED', 'API keys are disabled for this tenant; a tenant admin can enable them.');
+  const who = other ? `${c.owner.id} has` : 'You have';
+  if (!c.owner.licence) return no('LICENCE_REQUIRED', `${who} no active licence; a tenant admin can assign one.`);
+  if (!isDeveloper(c.owner)) return no('DEVELOPER_ROLE_REQUIRED', `${who} no Developer role; a tenant admin can assign it.`);
+  const max = parseDuration(c.settings.maxKeyLifetime);
+  let lifetime: Duration;
+  if (c.lifetime === undefined) {
+    if (!max) return no('INVALID_SETTING', 'The tenant maximum lifetime is not a valid duration.');
+    lifetime = max;
+  } else {
+    try {
+      lifetime = parseLifetime(c.lifetime);
+    } catch (e) {
+      return no('INVALID_EXPIRY', (e as KeywardError).message);
+    }
+    if (max && lifetime.ms > max.ms) {
+      return no('EXPIRY_TOO_LONG', `The lifetime ${lifetime.iso} is longer than the tenant maximum of ${c.settings.maxKeyLifetime}.`);
+    }
+  }
+  if (c.activeKeys >= c.settings.maxKeysPerUser) {
+    return no('KEY_LIMIT_REACHED', `${who} ${c.activeKeys} active key${c.activeKeys === 1 ? '' : 's'}, the most this tenant allows (${c.settings.maxKeysPerUser}); delete one or ask an admin to revoke one.`);
+  }
+  return { ok: true, lifetime };
+}
+
+/** Renaming and deleting: the owner, holding the Developer role. */
+export function checkOwnerChange(actor: User, key: ApiKey | undefined, verb: 'rename' | 'delete'): Refusal | null {
+  if (!key || !canSeeKey(actor, key)) return refusal('KEY_NOT_FOUND', 'No such key.');
+  if (key.owner !== actor.id) return refusal('NOT_KEY_OWNER', `Only its owner (${key.owner}) can ${verb} this key.`);
+  if (!isDeveloper(actor)) return refusal('DEVELOPER_ROLE_REQUIRED', `You need the Developer role to ${verb} keys.`);
+  return null;
+}
+
+/** Revoking: an admin, and only an active key. */
+export function checkRevoke(actor: User, key: ApiKey | undefined, now: number): Refusal | null {
+  if (!isAdmin(actor)) {
+    return key && canSeeKey(actor, key) ? refusal('ADMIN_ROLE_REQUIRED', 'Only a tenant admin can revoke a key; you can delete your own.') : refusal('ADMIN_ROLE_REQUIRED', 'Only a tenant admin can revoke a key.');
+  }
+  if (!key) return refusal('KEY_NOT_FOUND', 'No such key.');
+  const status = statusOf(key, now);
+  if (status !== 'active') return refusal('KEY_NOT_ACTIVE', `The key is ${status}; only an active key can be revoked.`);
+  return null;
+}
+
+/** Validates a partial settings change; returns the refusal for the first bad field. */
+export function checkSettings(patch: Record<string, unknown>): Refusal | null {
+  const known = ['apiKeysEnabled', 'maxKeyLifetime', 'maxKeysPerUser', 'excessiveUsePerMinute'];
+  for (const k of Object.keys(patch)) {
+    if (!known.includes(k)) return refusal('INVALID_SETTING', `"${printable(k)}" is not a setting.`);
+  }
+  if ('apiKeysEnabled' in patch && typeof patch.apiKeysEnabled !== 'boolean') {
+    return refusal('INVALID_SETTING', 'API keys enabled must be on or off (true or false).');
+  }
+  if ('maxKeyLifetime' in patch) {
+    const v = patch.maxKeyLifetime;
+    const d = typeof v === 'string' ? parseDuration(v) : undefined;
+    if (!d || d.ms <= 0) return refusal('INVALID_SETTING', `The maximum lifetime must be a positive ISO 8601 duration such as P30D (got ${printable(String(v))}).`);
+    try {
+      parseLifetime(v);
+    } catch {
+      return refusal('INVALID_SETTING', 'The maximum lifetime is too long to be represented as a date.');
+    }
+  }
+  if ('maxKeysPerUser' in patch) {
+    const v = patch.maxKeysPerUser;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_KEYS_LIMIT) {
+      return refusal('INVALID_SETTING', `The maximum active keys per user must be a whole number from 0 to ${MAX_KEYS_LIMIT} (got ${printable(String(v))}).`);
+    }
+  }
+  if ('excessiveUsePerMinute' in patch) {
+    const v = patch.excessiveUsePerMinute;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000_000) {
+      return refusal('INVALID_SETTING', `The excessive-use threshold must be a whole number of uses per minute from 1 to 10000000 (got ${printable(String(v))}).`);
+    }
+  }
+  return null;
+}
+
+/** Throws the refusal, for use cases that cannot go on. */
+export function enforce(r: Refusal | null): void {
+  if (r) throw new KeywardError(r.code, r.message);
+}

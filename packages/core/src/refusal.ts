@@ -1,0 +1,96 @@
+// SPEC §5: every refusal carries one stable code and a sentence a person
+// understands. The same codes travel through the command line, the HTTP API
+// and every face, so callers switch on `code`, never on the message.
+
+export const REFUSAL_CODES = [
+  'API_KEYS_DISABLED',
+  'LICENCE_REQUIRED',
+  'DEVELOPER_ROLE_REQUIRED',
+  'ADMIN_ROLE_REQUIRED',
+  'KEY_LIMIT_REACHED',
+  'INVALID_EXPIRY',
+  'EXPIRY_TOO_LONG',
+  'INVALID_SETTING',
+  'KEY_NOT_FOUND',
+  'NOT_KEY_OWNER',
+  'KEY_NOT_ACTIVE',
+  'USER_NOT_FOUND',
+  'INVALID_INPUT',
+  'UNAUTHENTICATED',
+  'STORE_CORRUPT',
+] as const;
+
+/** Codes that are not refusals of SPEC §5 but still need a stable name on the wire. */
+export const TRANSPORT_CODES = ['NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'TOO_MANY_REQUESTS', 'UNAVAILABLE', 'INTERNAL'] as const;
+
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+export type ErrorCode = RefusalCode | (typeof TRANSPORT_CODES)[number];
+
+/** The HTTP status each code maps to (SPEC §3). */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  API_KEYS_DISABLED: 403,
+  LICENCE_REQUIRED: 403,
+  DEVELOPER_ROLE_REQUIRED: 403,
+  ADMIN_ROLE_REQUIRED: 403,
+  KEY_LIMIT_REACHED: 409,
+  INVALID_EXPIRY: 400,
+  EXPIRY_TOO_LONG: 400,
+  INVALID_SETTING: 400,
+  KEY_NOT_FOUND: 404,
+  NOT_KEY_OWNER: 403,
+  KEY_NOT_ACTIVE: 409,
+  USER_NOT_FOUND: 404,
+  INVALID_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  STORE_CORRUPT: 500,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_REQUESTS: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+/** Short titles for the API's `errors[].title`. */
+export const TITLES: Record<ErrorCode, string> = {
+  API_KEYS_DISABLED: 'API keys are disabled',
+  LICENCE_REQUIRED: 'Licence required',
+  DEVELOPER_ROLE_REQUIRED: 'Developer role required',
+  ADMIN_ROLE_REQUIRED: 'Tenant admin role required',
+  KEY_LIMIT_REACHED: 'Active key limit reached',
+  INVALID_EXPIRY: 'Invalid expiry',
+  EXPIRY_TOO_LONG: 'Expiry too long',
+  INVALID_SETTING: 'Invalid setting',
+  KEY_NOT_FOUND: 'Key not found',
+  NOT_KEY_OWNER: 'Not the key owner',
+  KEY_NOT_ACTIVE: 'Key not active',
+  USER_NOT_FOUND: 'User not found',
+  INVALID_INPUT: 'Invalid input',
+  UNAUTHENTICATED: 'Unauthenticated',
+  STORE_CORRUPT: 'Store corrupt',
+  NOT_FOUND: 'Not found',
+  PAYLOAD_TOO_LARGE: 'Payload too large',
+  TOO_MANY_REQUESTS: 'Too many requests',
+  UNAVAILABLE: 'Server unavailable',
+  INTERNAL: 'Internal error',
+};
+
+/** A refusal: thrown by the engine, rendered by every face as `message (CODE)`. */
+export class KeywardError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'KeywardError';
+    this.code = code;
+  }
+  get status(): number {
+    return HTTP_STATUS[this.code];
+  }
+}
+
+export function refuse(code: ErrorCode, message: string): never {
+  throw new KeywardError(code, message);
+}
+
+export function isKeywardError(e: unknown): e is KeywardError {
+  return e instanceof KeywardError;
+}

@@ -1,0 +1,116 @@
+// The one interface every face depends on. `createLocalService` runs the rules
+// in-process on a store; `createRemoteService` asks a Keyward server, which
+// runs the same rules. Faces never know which one they hold.
+
+import type { EventType, KeyStatus } from './domain.js';
+import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
+
+export type KeySortField = 'created' | 'description' | 'status' | 'sub' | 'createdByUser';
+/** `created`, `+created` (ascending) or `-created` (descending). */
+export type KeySort = `${'' | '+' | '-'}${KeySortField}`;
+
+export interface KeyQuery {
+  status?: KeyStatus;
+  /** Owner. */
+  sub?: string;
+  createdByUser?: string;
+  /** Case-insensitive match on description, id or owner. */
+  search?: string;
+  sort?: KeySort;
+  /** 1..100 over HTTP; faces in-process may ask for larger windows. */
+  limit?: number;
+  startingAfter?: string;
+  endingBefore?: string;
+  /** Position in the result, for windowed lists (instead of a cursor). */
+  offset?: number;
+}
+
+export interface Page<T> {
+  data: T[];
+  /** Rows matching the query, all pages together. */
+  total: number;
+  /** Cursor for the next page (the last row's id), when there is one. */
+  next?: string;
+  /** Cursor for the previous page (the first row's id), when there is one. */
+  prev?: string;
+}
+
+export interface EventQuery {
+  type?: EventType;
+  keyId?: string;
+  userId?: string;
+  /** ISO time, or a duration meaning "that long ago". */
+  since?: string;
+  until?: string;
+  limit?: number;
+  startingAfter?: string;
+  endingBefore?: string;
+}
+
+export interface SettingsPatch {
+  api_keys_enabled?: boolean;
+  max_api_key_expiry?: string;
+  max_keys_per_user?: number;
+  excessive_use_per_minute?: number;
+}
+
+export interface UserPatch {
+  licence?: boolean;
+  developer?: boolean;
+  admin?: boolean;
+}
+
+export interface GenerateInput {
+  description: string;
+  /** ISO 8601 or short duration; the tenant maximum when absent. */
+  expiry?: string;
+  /** Owner; the actor when absent (only an admin may name another user). */
+  sub?: string;
+}
+
+export interface RevokeReport {
+  revoked: KeyView[];
+  /** Keys left as they were, each with the refusal that stopped it. */
+  skipped: { id: string; code: string; message: string }[];
+}
+
+export type VerifyResult =
+  | { valid: true; key: KeyView }
+  | { valid: false; code: 'UNAUTHENTICATED'; reason: 'malformed' | 'unknown' | 'expired' | 'revoked' };
+
+export interface WhoAmI {
+  user: UserView;
+  tenant: { id: string; name: string };
+  settings: SettingsView;
+  /** The store path or server URL, for headers. */
+  location: string;
+  /** Whether generating a key would be refused right now, and why. */
+  canGenerate: { ok: true } | { ok: false; code: string; message: string };
+}
+
+export interface KeyService {
+  whoami(): Promise<WhoAmI>;
+  getSettings(): Promise<SettingsView>;
+  updateSettings(patch: SettingsPatch): Promise<SettingsView>;
+
+  listUsers(): Promise<UserView[]>;
+  addUser(name: string, opts?: { licence?: boolean }): Promise<UserView>;
+  updateUser(name: string, patch: UserPatch): Promise<UserView>;
+
+  listKeys(query?: KeyQuery): Promise<Page<KeyView>>;
+  getKey(id: string): Promise<KeyView>;
+  generateKey(input: GenerateInput): Promise<GeneratedKey>;
+  renameKey(id: string, description: string): Promise<KeyView>;
+  revokeKey(id: string): Promise<KeyView>;
+  revokeKeys(ids: string[]): Promise<RevokeReport>;
+  deleteKey(id: string): Promise<void>;
+  /** Deletes every key the actor owns; returns how many. */
+  deleteAllKeys(): Promise<{ deleted: number }>;
+  verifyToken(token: string): Promise<VerifyResult>;
+
+  listEvents(query?: EventQuery): Promise<Page<EventView>>;
+  usage(query?: { since?: string }): Promise<UsageRow[]>;
+
+  /** Flushes what is held in memory (usage) and releases resources. */
+  close(): Promise<void>;
+}

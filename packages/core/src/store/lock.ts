@@ -1,0 +1,98 @@
+// A cross-process lock on the store: a lock file created with O_EXCL holding
+// the owner's pid. A holder that died (SIGKILL mid-write) leaves its lock
+// behind; a waiter breaks it when that pid no longer runs, or when it is older
+// than any write could take.
+
+import { hostname } from 'node:os';
+import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, linkSync } from 'node:fs';
+import { KeywardError } from '../refusal.js';
+
+const STALE_AFTER_MS = 60_000;
+const GIVE_UP_AFTER_MS = 60_000;
+const me = `${process.pid}@${hostname()}`;
+
+function holderIsDead(content: string, mtimeMs: number): boolean {
+  if (Date.now() - mtimeMs > STALE_AFTER_MS) return true;
+  const [pid, host] = content.split('@');
+  if (host !== hostname()) return false;
+  const n = Number(pid);
+  if (!Number.isInteger(n) || n <= 0) return true;
+  try {
+    process.kill(n, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function tryAcquire(lockPath: string): boolean {
+  try {
+    const fd = openSync(lockPath, 'wx', 0o600);
+    writeSync(fd, me);
+    closeSync(fd);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  }
+}
+
+/** Moves a dead holder's lock aside; if a live holder slipped in meanwhile, puts theirs back. */
+function breakIfStale(lockPath: string): void {
+  let content: string;
+  let mtimeMs: number;
+  try {
+    content = readFileSync(lockPath, 'utf8');
+    mtimeMs = statSync(lockPath).mtimeMs;
+  } catch {
+    return; // gone already
+  }
+  if (!holderIsDead(content, mtimeMs)) return;
+  const aside = `${lockPath}.${process.pid}.${Math.random().toString(36).slice(2)}.stale`;
+  try {
+    renameSync(lockPath, aside);
+  } catch {
+    return; // someone else broke it
+  }
+  try {
+    if (readFileSync(aside, 'utf8') !== content) linkSync(aside, lockPath);
+  } catch {
+    // a third process holds the lock now; theirs stands
+  } finally {
+    try {
+      unlinkSync(aside);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function acquireLock(lockPath: string): Promise<() => void> {
+  const start = Date.now();
+  let wait = 1;
+  for (;;) {
+    if (tryAcquire(lockPath)) {
+      return () => {
+        try {
+          unlinkSync(lockPath);
+        } catch {
+          /* broken by a waiter after STALE_AFTER_MS; nothing to release */
+        }
+      };
+    }
+    breakIfStale(lockPath);
+    if (Date.now() - start > GIVE_UP_AFTER_MS) {
+      let holder = 'another process';
+      try {
+        holder = `process ${readFileSync(lockPath, 'utf8')}`;
+      } catch {
+        /* released meanwhile */
+      }
+      throw new KeywardError('UNAVAILABLE', `The store is locked by ${holder} (${lockPath}); try again.`);
+    }
+    await sleep(wait + Math.random() * wait);
+    wait = Math.min(wait * 2, 20);
+  }
+}

@@ -1,0 +1,91 @@
+// The shapes every face speaks (SPEC §3 and §6): a key as on the wire, a user,
+// settings as the config endpoint names them. The command line's --json, the
+// HTTP API and the remote adapter all use exactly these.
+
+import type { ApiKey, KeyStatus, KeywardEvent, Role, Settings, User } from './domain.js';
+import { statusOf } from './domain.js';
+
+export interface KeyView {
+  id: string;
+  tenantId: string;
+  description: string;
+  sub: string;
+  subType: 'user';
+  status: KeyStatus;
+  created: string;
+  createdByUser: string;
+  lastUpdated: string;
+  expiry: string;
+  lastUsed?: string;
+}
+
+export interface GeneratedKey extends KeyView {
+  /** Shown once; never stored. */
+  token: string;
+}
+
+export interface UserView {
+  id: string;
+  name: string;
+  licence: boolean;
+  roles: Role[];
+}
+
+export interface SettingsView {
+  api_keys_enabled: boolean;
+  max_api_key_expiry: string;
+  max_keys_per_user: number;
+  excessive_use_per_minute: number;
+}
+
+export type EventView = KeywardEvent;
+
+export interface UsageRow {
+  keyId: string;
+  description: string;
+  sub: string;
+  status: KeyStatus | 'deleted';
+  uses: number;
+  lastUsed: string | null;
+  /** True when the key was flagged for excessive use within the window. */
+  excessive: boolean;
+}
+
+export function keyView(key: ApiKey, tenantId: string, now: number, lastUsed?: string): KeyView {
+  const v: KeyView = {
+    id: key.id,
+    tenantId,
+    description: key.description,
+    sub: key.owner,
+    subType: 'user',
+    status: statusOf(key, now),
+    created: key.created,
+    createdByUser: key.createdBy,
+    lastUpdated: key.lastUpdated,
+    expiry: key.expiry,
+  };
+  const used = lastUsed && (!key.lastUsed || lastUsed > key.lastUsed) ? lastUsed : key.lastUsed;
+  if (used) v.lastUsed = used;
+  return v;
+}
+
+export function userView(u: User): UserView {
+  return { id: u.id, name: u.id, licence: u.licence, roles: [...u.roles] };
+}
+
+export function settingsView(s: Settings): SettingsView {
+  return {
+    api_keys_enabled: s.apiKeysEnabled,
+    max_api_key_expiry: s.maxKeyLifetime,
+    max_keys_per_user: s.maxKeysPerUser,
+    excessive_use_per_minute: s.excessiveUsePerMinute,
+  };
+}
+
+/** Wire names to engine names, for PATCH bodies and `settings set`. */
+export const SETTING_FIELDS: Record<keyof SettingsView, keyof Settings> = {
+  api_keys_enabled: 'apiKeysEnabled',
+  max_api_key_expiry: 'maxKeyLifetime',
+  max_keys_per_user: 'maxKeysPerUser',
+  excessive_use_per_minute: 'excessiveUsePerMinute',
+};
