@@ -1,20 +1,20 @@
-// Bundles the runnable entry points. Workspace packages (@keyward/*) are
-// bundled from their TypeScript source; everything from npm stays an external
-// import so node_modules is loaded as published.
+// Bundles the runnable entry points. Workspace packages (@keyward/*) and
+// their small npm dependencies (lowdb) are bundled from source; the npm
+// dependencies the entry's own package declares (ink, react, meow) stay
+// external imports, loaded from node_modules as published.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-const externalNpm = {
-  name: 'external-npm',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith('@keyward/') ? undefined : { path: args.path, external: true },
-    );
-  },
-};
+function externalsOf(entry) {
+  const pkg = JSON.parse(readFileSync(root + dirname(dirname(entry)) + '/package.json', 'utf8'));
+  const deps = Object.keys(pkg.dependencies ?? {}).filter((d) => !d.startsWith('@keyward/'));
+  return [...deps, ...deps.map((d) => d + '/*'), ...builtinModules, ...builtinModules.map((m) => 'node:' + m)];
+}
 
 const entries = [
   { in: 'packages/tui/src/cli.tsx', out: 'packages/tui/dist/keyward.js' },
@@ -31,7 +31,7 @@ for (const e of entries) {
     target: 'node20',
     jsx: 'automatic',
     sourcemap: 'linked',
-    plugins: [externalNpm],
+    external: externalsOf(e.in),
     banner: { js: '#!/usr/bin/env node' },
     logLevel: 'warning',
   });

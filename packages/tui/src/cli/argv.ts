@@ -1,0 +1,144 @@
+// Splits `keyward <noun> [verb] …` into a command and its flags. meow parses
+// the flags of each command with that command's own spec, because the same
+// flag name means different things in different commands (`--licence` is a
+// switch for `users add` and takes on|off for `users set`).
+
+import meow from 'meow';
+import { COMMAND_USAGE, OVERVIEW } from './usage.js';
+import { UsageError } from './usage-error.js';
+
+type FlagSpec = { type: 'string' | 'boolean'; aliases?: string[] };
+type Spec = Record<string, FlagSpec>;
+
+const GLOBAL: Spec = {
+  store: { type: 'string' },
+  as: { type: 'string' },
+  server: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', aliases: ['h'] },
+};
+const GLOBAL_WITH_VALUE = new Set(['--store', '--as', '--server']);
+
+const s = (): FlagSpec => ({ type: 'string' });
+const b = (): FlagSpec => ({ type: 'boolean' });
+
+/** Each command's own flags, beside the global ones. */
+const COMMANDS: Record<string, Spec> = {
+  ui: {},
+  init: { tenant: s(), admin: s() },
+  settings: {},
+  'settings set': { enabled: s(), maxExpiry: s(), maxKeys: s(), excessiveUse: s() },
+  'users ls': {},
+  'users add': { licence: { type: 'boolean', aliases: ['license'] } },
+  'users set': { licence: { type: 'string', aliases: ['license'] }, developer: s(), admin: s() },
+  'keys ls': { search: s(), status: s(), owner: s(), sort: s(), limit: s() },
+  'keys create': { description: s(), expiry: s(), owner: s() },
+  'keys get': {},
+  'keys rename': {},
+  'keys revoke': {},
+  'keys rm': { all: b() },
+  'keys verify': {},
+  'events ls': { type: s(), key: s(), user: s(), since: s(), limit: s() },
+  usage: { since: s() },
+  serve: { host: s(), port: s() },
+};
+
+const NOUNS_WITH_VERBS: Record<string, { verbs: string[]; default?: string }> = {
+  settings: { verbs: ['set'] },
+  users: { verbs: ['ls', 'add', 'set'], default: 'ls' },
+  keys: { verbs: ['ls', 'create', 'get', 'rename', 'revoke', 'rm', 'verify'], default: 'ls' },
+  events: { verbs: ['ls'], default: 'ls' },
+};
+
+export interface ParsedCommand {
+  /** e.g. "keys ls"; "ui" for bare `keyward`. */
+  name: string;
+  args: string[];
+  flags: Record<string, string | boolean | undefined>;
+  json: boolean;
+  help: boolean;
+  usage: string;
+}
+
+/** Indexes of the leading positional words, skipping the values of global flags. */
+function positionalIndexes(argv: string[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a.startsWith('-')) {
+      if (GLOBAL_WITH_VALUE.has(a)) i++;
+      continue;
+    }
+    out.push(i);
+    if (out.length === 2) break;
+  }
+  return out;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+export function parseArgv(argv: string[]): ParsedCommand {
+  const jsonWanted = argv.includes('--json');
+  const pos = positionalIndexes(argv);
+  let name = 'ui';
+  const drop: number[] = [];
+  if (pos.length > 0) {
+    const noun = argv[pos[0]];
+    const withVerbs = NOUNS_WITH_VERBS[noun];
+    if (withVerbs) {
+      const verb = pos.length > 1 ? argv[pos[1]] : undefined;
+      if (verb !== undefined && withVerbs.verbs.includes(verb)) {
+        name = `${noun} ${verb}`;
+        drop.push(pos[0], pos[1]);
+      } else if (verb === undefined || pos[1] !== pos[0] + 1) {
+        name = withVerbs.default ? `${noun} ${withVerbs.default}` : noun;
+        drop.push(pos[0]);
+      } else if (noun === 'settings') {
+        throw new UsageError(`"${verb}" is not a settings command; use \`keyward settings\` or \`keyward settings set\`.`, COMMAND_USAGE['settings set']);
+      } else {
+        throw new UsageError(`"${verb}" is not a ${noun} command; use one of: ${withVerbs.verbs.join(', ')}.`, OVERVIEW);
+      }
+    } else if (COMMANDS[noun] && noun !== 'ui') {
+      name = noun;
+      drop.push(pos[0]);
+    } else {
+      throw new UsageError(`"${noun}" is not a keyward command.`, OVERVIEW);
+    }
+  }
+  const spec: Spec = { ...GLOBAL, ...COMMANDS[name] };
+  const rest = argv.filter((_, i) => !drop.includes(i));
+  const cli = meow(OVERVIEW, {
+    importMeta: import.meta,
+    argv: rest,
+    flags: spec,
+    allowUnknownFlags: true,
+    autoHelp: false,
+    autoVersion: false,
+    booleanDefault: undefined,
+  });
+  const known = new Set<string>();
+  for (const [k, v] of Object.entries(spec)) {
+    known.add(k);
+    for (const a of v.aliases ?? []) known.add(a);
+  }
+  const usage = COMMAND_USAGE[name] ?? OVERVIEW;
+  for (const k of Object.keys(cli.unnormalizedFlags)) {
+    if (!known.has(k) && !known.has(k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()))) {
+      throw new UsageError(`Unknown option --${kebab(k)} for \`keyward ${name === 'ui' ? '' : name}\`.`, usage);
+    }
+  }
+  const flags: Record<string, string | boolean | undefined> = {};
+  for (const [k, v] of Object.entries(spec)) {
+    const value = (cli.flags as Record<string, unknown>)[k];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) throw new UsageError(`--${kebab(k)} may be given only once.`, usage);
+    if (v.type === 'string' && (typeof value !== 'string' || value === '')) {
+      throw new UsageError(`--${kebab(k)} needs a value.`, usage);
+    }
+    flags[k] = value as string | boolean;
+  }
+  return { name, args: cli.input.map(String), flags, json: jsonWanted || flags.json === true, help: flags.help === true, usage };
+}

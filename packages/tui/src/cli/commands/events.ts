@@ -1,0 +1,24 @@
+import type { EventType } from '@keyward/core';
+import { type Command, expectArgs } from './command.js';
+import { eventsTable, usageTable } from '../format.js';
+import { str, wholeNumber } from '../options.js';
+
+export const listEvents: Command = async ({ service, out, cmd }) => {
+  expectArgs(cmd, 0, 0, '');
+  const f = cmd.flags;
+  const page = await service.listEvents({
+    type: str(f.type) as EventType | undefined,
+    keyId: str(f.key),
+    userId: str(f.user),
+    since: str(f.since),
+    limit: wholeNumber(f.limit, '--limit') ?? 50,
+  });
+  out.result({ data: page.data }, () => (page.data.length === 0 ? 'No events.' : eventsTable(page.data)));
+  if (page.total > page.data.length) out.note(`Showing the newest ${page.data.length} of ${page.total} events; use --limit or filters to see others.`);
+};
+
+export const showUsage: Command = async ({ service, out, cmd }) => {
+  expectArgs(cmd, 0, 0, '');
+  const rows = await service.usage({ since: str(cmd.flags.since) });
+  out.result({ data: rows }, () => (rows.length === 0 ? 'No uses recorded.' : usageTable(rows)));
+};

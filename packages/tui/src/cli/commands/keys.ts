@@ -1,0 +1,104 @@
+import { KeywardError, type KeyQuery, type KeySort } from '@keyward/core';
+import { type Command, expectArgs } from './command.js';
+import { keyDetails, keysTable, relative } from '../format.js';
+import { str, wholeNumber } from '../options.js';
+import { safeText } from '../../text/safe.js';
+import { UsageError } from '../usage-error.js';
+
+export const listKeys: Command = async ({ service, out, cmd }) => {
+  expectArgs(cmd, 0, 0, '');
+  const f = cmd.flags;
+  const query: KeyQuery = {
+    search: str(f.search),
+    status: str(f.status) as KeyQuery['status'],
+    sub: str(f.owner),
+    sort: str(f.sort) as KeySort | undefined,
+    limit: wholeNumber(f.limit, '--limit') ?? 100,
+  };
+  const page = await service.listKeys(query);
+  out.result({ data: page.data }, () => (page.data.length === 0 ? 'No keys.' : keysTable(page.data)));
+  if (page.total > page.data.length) out.note(`Showing ${page.data.length} of ${page.total} keys; use --limit or --search to see others.`);
+};
+
+export const createKey: Command = async ({ service, out, cmd }) => {
+  expectArgs(cmd, 0, 0, '');
+  const description = str(cmd.flags.description);
+  if (description === undefined) throw new UsageError('Give the key a --description.', cmd.usage);
+  const key = await service.generateKey({ description, expiry: str(cmd.flags.expiry), sub: str(cmd.flags.owner) });
+  out.result(key, () => key.token);
+  out.note(`Generated key ${key.id} "${safeText(key.description)}" for ${safeText(key.sub)}, expiring ${key.expiry} (${relative(key.expiry)}).`);
+  out.note('The token above is shown this once and cannot be retrieved again: store it now.');
+};
+
+export const getKey: Command = async ({ service, out, cmd }) => {
+  const [id] = expectArgs(cmd, 1, 1, 'the key id');
+  const key = await service.getKey(id);
+  out.result(key, () => keyDetails(key));
+};
+
+export const renameKey: Command = async ({ service, out, cmd }) => {
+  const [id, description] = expectArgs(cmd, 2, 2, 'the key id and its new description');
+  const key = await service.renameKey(id, description);
+  out.result(key, () => `Renamed ${key.id} to "${safeText(key.description)}".`);
+};
+
+export const revokeKeys: Command = async ({ service, out, cmd }) => {
+  const ids = expectArgs(cmd, 1, Infinity, 'the id of the key to revoke');
+  if (ids.length === 1) {
+    const key = await service.revokeKey(ids[0]);
+    out.result({ revoked: [key], skipped: [] }, () => `Revoked ${key.id} "${safeText(key.description)}" (${safeText(key.sub)}).`);
+    return;
+  }
+  const report = await service.revokeKeys(ids);
+  out.result(report, () =>
+    [
+      ...report.revoked.map((k) => `Revoked ${k.id} "${safeText(k.description)}" (${safeText(k.sub)}).`),
+      ...report.skipped.map((s) => `Skipped ${safeText(s.id)}: ${s.message} (${s.code})`),
+      `${report.revoked.length} revoked, ${report.skipped.length} left as they were.`,
+    ].join('\n'),
+  );
+  return report.skipped.length > 0 ? 1 : 0;
+};
+
+export const removeKeys: Command = async ({ service, out, cmd }) => {
+  if (cmd.flags.all === true) {
+    expectArgs(cmd, 0, 0, '');
+    const r = await service.deleteAllKeys();
+    out.result(r, () => `Deleted ${r.deleted} key${r.deleted === 1 ? '' : 's'}.`);
+    return;
+  }
+  const ids = expectArgs(cmd, 1, Infinity, 'the id of the key to delete (or --all)');
+  if (ids.length === 1) {
+    await service.deleteKey(ids[0]);
+    out.result({ deleted: [ids[0]], failed: [] }, () => `Deleted ${ids[0]}.`);
+    return;
+  }
+  const deleted: string[] = [];
+  const failed: { id: string; code: string; message: string }[] = [];
+  for (const id of [...new Set(ids)]) {
+    try {
+      await service.deleteKey(id);
+      deleted.push(id);
+    } catch (e) {
+      if (!(e instanceof KeywardError)) throw e;
+      failed.push({ id, code: e.code, message: e.message });
+    }
+  }
+  out.result({ deleted, failed }, () =>
+    [...deleted.map((id) => `Deleted ${id}.`), ...failed.map((f) => `Not deleted ${safeText(f.id)}: ${f.message} (${f.code})`)].join('\n'),
+  );
+  return failed.length > 0 ? 1 : 0;
+};
+
+export const verifyKey: Command = async ({ service, out, cmd }) => {
+  const [token] = expectArgs(cmd, 1, 1, 'the token to verify');
+  const r = await service.verifyToken(token);
+  if (r.valid) {
+    out.result(r, () => `valid: key ${r.key.id} "${safeText(r.key.description)}" of ${safeText(r.key.sub)}, expiring ${r.key.expiry} (${relative(r.key.expiry)}).`);
+    return 0;
+  }
+  const why = { malformed: 'it is not a well-formed Keyward token', unknown: 'no key has this token (unknown or deleted)', expired: 'the key has expired', revoked: 'the key was revoked' }[r.reason];
+  if (out.json) out.result(r, () => '');
+  else process.stderr.write(`error: The token does not authenticate: ${why}. (UNAUTHENTICATED)\n`);
+  return 1;
+};

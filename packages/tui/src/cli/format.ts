@@ -1,0 +1,91 @@
+// Human output of the command line: tables and key details. Every value that
+// came from the store passes through safeText.
+
+import type { EventView, KeyView, SettingsView, UsageRow, UserView } from '@keyward/core';
+import { safeText } from '../text/safe.js';
+
+export function relative(iso: string | undefined | null, now = Date.now()): string {
+  if (!iso) return 'never';
+  const ms = Date.parse(iso) - now;
+  const abs = Math.abs(ms);
+  const units: [number, string][] = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'm'],
+    [1000, 's'],
+  ];
+  let text = 'now';
+  for (const [size, unit] of units) {
+    if (abs >= size) {
+      text = `${Math.round(abs / size)}${unit}`;
+      break;
+    }
+  }
+  if (text === 'now') return text;
+  return ms >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+/** A plain text table; columns sized to their widest cell, descriptions clipped. */
+export function table(head: string[], rows: string[][], clip: Partial<Record<number, number>> = {}): string {
+  const cells = [head, ...rows].map((r) => r.map((c, i) => (clip[i] && c.length > clip[i]! ? c.slice(0, clip[i]! - 1) + '…' : c)));
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
+}
+
+export function keysTable(keys: KeyView[]): string {
+  return table(
+    ['ID', 'DESCRIPTION', 'OWNER', 'STATUS', 'EXPIRES', 'LAST USED'],
+    keys.map((k) => [k.id, safeText(k.description), safeText(k.sub), k.status, relative(k.expiry), relative(k.lastUsed)]),
+    { 1: 40 },
+  );
+}
+
+export function keyDetails(k: KeyView): string {
+  return table(
+    ['id', k.id],
+    [
+      ['description', safeText(k.description)],
+      ['owner', safeText(k.sub)],
+      ['created by', safeText(k.createdByUser)],
+      ['status', k.status],
+      ['created', k.created],
+      ['expires', `${k.expiry} (${relative(k.expiry)})`],
+      ['last updated', k.lastUpdated],
+      ['last used', k.lastUsed ? `${k.lastUsed} (${relative(k.lastUsed)})` : 'never'],
+    ],
+  );
+}
+
+export function settingsText(s: SettingsView): string {
+  return table(
+    ['API keys enabled', s.api_keys_enabled ? 'on' : 'off'],
+    [
+      ['maximum key lifetime', s.max_api_key_expiry],
+      ['maximum active keys per user', String(s.max_keys_per_user)],
+      ['excessive use (uses per minute)', String(s.excessive_use_per_minute)],
+    ],
+  );
+}
+
+export function usersTable(users: UserView[]): string {
+  return table(
+    ['USER', 'LICENCE', 'ROLES'],
+    users.map((u) => [safeText(u.name), u.licence ? 'yes' : 'no', u.roles.join(', ') || '-']),
+  );
+}
+
+export function eventsTable(events: EventView[]): string {
+  return table(
+    ['TIME', 'TYPE', 'USER', 'KEY', 'DETAILS'],
+    events.map((e) => [e.eventTime, e.eventType, safeText(e.userId), e.keyId ?? '-', safeText(JSON.stringify(e.data))]),
+    { 4: 80 },
+  );
+}
+
+export function usageTable(rows: UsageRow[]): string {
+  return table(
+    ['KEY', 'DESCRIPTION', 'OWNER', 'STATUS', 'USES', 'LAST USED', ''],
+    rows.map((r) => [r.keyId, safeText(r.description), safeText(r.sub), r.status, String(r.uses), relative(r.lastUsed), r.excessive ? 'EXCESSIVE USE' : '']),
+    { 1: 30 },
+  );
+}

@@ -1,0 +1,129 @@
+// Runs one `keyward` invocation and returns its exit code: 0 done, 1 refused
+// (`error: <sentence> (<CODE>)`), 2 a usage mistake (with the usage).
+
+import { KeywardError } from '@keyward/core';
+import { type ParsedCommand, parseArgv } from './argv.js';
+import { type Command } from './commands/command.js';
+import { addUser, listUsers, setUser } from './commands/users.js';
+import { createKey, getKey, listKeys, removeKeys, renameKey, revokeKeys, verifyKey } from './commands/keys.js';
+import { listEvents, showUsage } from './commands/events.js';
+import { setSettings, showSettings } from './commands/settings.js';
+import { init } from './commands/init.js';
+import { connect } from './connect.js';
+import { consoleOutput } from './io.js';
+import { OVERVIEW } from './usage.js';
+import { UsageError } from './usage-error.js';
+
+const COMMANDS: Record<string, Command> = {
+  settings: showSettings,
+  'settings set': setSettings,
+  'users ls': listUsers,
+  'users add': addUser,
+  'users set': setUser,
+  'keys ls': listKeys,
+  'keys create': createKey,
+  'keys get': getKey,
+  'keys rename': renameKey,
+  'keys revoke': revokeKeys,
+  'keys rm': removeKeys,
+  'keys verify': verifyKey,
+  'events ls': listEvents,
+  usage: showUsage,
+};
+
+export interface Faces {
+  /** Opens the terminal UI; absent in builds without one. */
+  ui?: (conn: Awaited<ReturnType<typeof connect>>) => Promise<void>;
+  serve?: (cmd: ParsedCommand, env: NodeJS.ProcessEnv) => Promise<number>;
+}
+
+/** Turns any failure into the one line a person reads, with its code. */
+export function describeFailure(e: unknown, storeHint?: string): { code: string; message: string } {
+  if (e instanceof KeywardError) return { code: e.code, message: e.message };
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code)) {
+    const where = err.path ?? storeHint ?? 'the store';
+    return { code: 'UNAVAILABLE', message: `Cannot use ${where}: ${err.code === 'EACCES' ? 'permission denied' : err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EISDIR' ? 'it is a directory' : err.code === 'ENOTDIR' ? 'a part of the path is not a directory' : err.message}.` };
+  }
+  return { code: 'INTERNAL', message: `Unexpected failure: ${err?.message ?? String(e)}` };
+}
+
+export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces = {}): Promise<number> {
+  let json = argv.includes('--json');
+  const out = () => consoleOutput(json);
+  const fail = (code: string, message: string) => {
+    if (json) process.stdout.write(JSON.stringify({ error: { code, message } }) + '\n');
+    else process.stderr.write(`error: ${message} (${code})\n`);
+  };
+  let cmd: ParsedCommand;
+  try {
+    cmd = parseArgv(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    fail('INVALID_INPUT', e.message);
+    if (!json) process.stderr.write(`\nUsage: ${e.usage}\n`);
+    return 2;
+  }
+  json = cmd.json;
+  if (cmd.help) {
+    process.stdout.write((cmd.name === 'ui' ? OVERVIEW : `Usage: ${cmd.usage}\n\n${OVERVIEW}`) + '\n');
+    return 0;
+  }
+  try {
+    if (cmd.name === 'init') return await init(cmd, env, out());
+    if (cmd.name === 'serve') {
+      if (!faces.serve) throw new KeywardError('UNAVAILABLE', 'This build of keyward has no server.');
+      return await faces.serve(cmd, env);
+    }
+    if (cmd.name === 'ui') {
+      if (cmd.args.length > 0) throw new UsageError(`Unexpected argument "${cmd.args[0]}".`, OVERVIEW);
+      if (!faces.ui || !process.stdin.isTTY || !process.stdout.isTTY) {
+        process.stderr.write(
+          faces.ui
+            ? 'keyward: the terminal UI needs an interactive terminal (no TTY here); use the subcommands instead:\n\n'
+            : '',
+        );
+        process.stdout.write(OVERVIEW + '\n');
+        return faces.ui ? 2 : 0;
+      }
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      fail('INVALID_INPUT', e.message);
+      if (!json) process.stderr.write(`\nUsage: ${e.usage}\n`);
+      return 2;
+    }
+    const f = describeFailure(e);
+    fail(f.code, f.message);
+    return 1;
+  }
+  let conn;
+  try {
+    conn = await connect(cmd, env, (line) => process.stderr.write(line + '\n'));
+  } catch (e) {
+    const f = describeFailure(e);
+    fail(f.code, f.message);
+    return 1;
+  }
+  try {
+    if (cmd.name === 'ui') {
+      await faces.ui!(conn);
+      return 0;
+    }
+    return (await COMMANDS[cmd.name]({ service: conn.service, cmd, out: out() })) ?? 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      fail('INVALID_INPUT', e.message);
+      if (!json) process.stderr.write(`\nUsage: ${e.usage}\n`);
+      return 2;
+    }
+    const f = describeFailure(e, conn.location);
+    fail(f.code, f.message);
+    return 1;
+  } finally {
+    await conn.service.close().catch((e: unknown) => {
+      const f = describeFailure(e, conn.location);
+      process.stderr.write(`warning: could not record usage: ${f.message} (${f.code})\n`);
+    });
+  }
+}

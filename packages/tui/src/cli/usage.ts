@@ -1,0 +1,50 @@
+// The command overview of SPEC §6, and the per-command usage lines. Shown for
+// `--help`, and on stderr with exit code 2 after a usage mistake.
+
+export const OVERVIEW = `Keyward — API keys: who may create them, how long they live, who uses them.
+
+Usage
+  keyward                                   the terminal UI
+  keyward init [--tenant NAME] [--admin USER]
+  keyward settings
+  keyward settings set [--enabled on|off] [--max-expiry DURATION] [--max-keys N] [--excessive-use N]
+  keyward users ls
+  keyward users add USER [--licence]
+  keyward users set USER [--licence on|off] [--developer on|off] [--admin on|off]
+  keyward keys ls [--search TEXT] [--status active|expired|revoked] [--owner USER] [--sort FIELD] [--limit N]
+  keyward keys create --description TEXT [--expiry DURATION] [--owner USER]
+  keyward keys get ID
+  keyward keys rename ID DESCRIPTION
+  keyward keys revoke ID...
+  keyward keys rm ID... | keyward keys rm --all
+  keyward keys verify TOKEN                 exit 0 when it authenticates, 1 when not
+  keyward events ls [--type TYPE] [--key ID] [--user USER] [--since DURATION|TIME] [--limit N]
+  keyward usage [--since DURATION|TIME]     uses per key, most used first
+  keyward serve [--host 127.0.0.1] [--port 8787]
+
+Everywhere
+  --store PATH     the JSON store (or KEYWARD_STORE; default in your data directory)
+  --as USER        who acts on a local store (or KEYWARD_USER; default: your login name)
+  --server URL     work against a Keyward server (or KEYWARD_SERVER), with KEYWARD_TOKEN
+  --json           print one JSON document on stdout
+
+Durations: ISO 8601 (P30D, PT12H, PT2S) or 30d, 12h, 90m, 45s.`;
+
+export const COMMAND_USAGE: Record<string, string> = {
+  init: 'keyward init [--tenant NAME] [--admin USER]',
+  settings: 'keyward settings',
+  'settings set': 'keyward settings set [--enabled on|off] [--max-expiry DURATION] [--max-keys N] [--excessive-use N]',
+  'users ls': 'keyward users ls',
+  'users add': 'keyward users add USER [--licence]',
+  'users set': 'keyward users set USER [--licence on|off] [--developer on|off] [--admin on|off]',
+  'keys ls': 'keyward keys ls [--search TEXT] [--status active|expired|revoked] [--owner USER] [--sort FIELD] [--limit N]',
+  'keys create': 'keyward keys create --description TEXT [--expiry DURATION] [--owner USER]',
+  'keys get': 'keyward keys get ID',
+  'keys rename': 'keyward keys rename ID DESCRIPTION',
+  'keys revoke': 'keyward keys revoke ID...',
+  'keys rm': 'keyward keys rm ID... | keyward keys rm --all',
+  'keys verify': 'keyward keys verify TOKEN',
+  'events ls': 'keyward events ls [--type TYPE] [--key ID] [--user USER] [--since DURATION|TIME] [--limit N]',
+  usage: 'keyward usage [--since DURATION|TIME]',
+  serve: 'keyward serve [--host 127.0.0.1] [--port 8787]',
+};
