@@ -137,7 +137,7 @@ export class Engine {
 
   private async flushNow(): Promise<void> {
     if (this.usage.isEmpty) return;
-    const batch = this.usage.drain();
+    const batch = this.usage.drain(this.clock.now());
     try {
       const doc = await this.store.read();
       if (!doc) return;

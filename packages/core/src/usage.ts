@@ -73,13 +73,13 @@ export class UsageRecorder {
   }
 
   /** Hands over everything counted so far and starts afresh. */
-  drain(): { uses: Map<string, PendingUse>; failures: Map<string, PendingFailure>; candidates: ExcessiveCandidate[] } {
+  drain(now: number): { uses: Map<string, PendingUse>; failures: Map<string, PendingFailure>; candidates: ExcessiveCandidate[] } {
     const out = { uses: this.uses, failures: this.failures, candidates: this.candidates };
     this.uses = new Map();
     this.failures = new Map();
     this.candidates = [];
     // Minute counters older than the current minute are of no further use.
-    const current = Math.floor(Date.now() / MINUTE);
+    const current = Math.floor(now / MINUTE);
     for (const [k, m] of this.minutes) if (m.minute < current - 1) this.minutes.delete(k);
     return out;
   }
