@@ -1,0 +1,119 @@
+// The embedded store under real processes: several writers at once lose
+// nothing; a writer killed mid-write never leaves a broken file or loses an
+// acknowledged write; a file that does not parse is refused and left as it is.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { KeywardError, createEngine, createJsonFileStore, initStore, readEventLog, eventLogPathFor } from '../src/index.js';
+import { tempStorePath } from './helpers.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const writerScript = fileURLToPath(new URL('./fixtures/writer.ts', import.meta.url));
+
+async function developersStore(users: string[]): Promise<string> {
+  const path = tempStorePath();
+  await initStore(createJsonFileStore(path), { admin: 'admin' });
+  const admin = createEngine(createJsonFileStore(path), { usageFlushMs: 0 }).as('admin');
+  await admin.updateSettings({ api_keys_enabled: true, max_keys_per_user: 1000, max_api_key_expiry: 'P1D' });
+  for (const u of users) {
+    await admin.addUser(u, { licence: true });
+    await admin.updateUser(u, { developer: true });
+  }
+  return path;
+}
+
+function startWriter(path: string, user: string, count: number): { child: ChildProcess; acked: string[]; done: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', writerScript, path, user, String(count)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const acked: string[] = [];
+  let buf = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line.startsWith('ack ')) acked.push(line.slice(4));
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      if (code !== 0 && code !== null) console.error(err);
+      resolve(code);
+    }),
+  );
+  return { child, acked, done };
+}
+
+function keysOnDisk(path: string): Record<string, { owner: string }> {
+  return JSON.parse(readFileSync(path, 'utf8')).keys;
+}
+
+describe('JSON store across processes', () => {
+  it('loses no write when four processes generate keys at once', async () => {
+    const users = ['w1', 'w2', 'w3', 'w4'];
+    const path = await developersStore(users);
+    const writers = users.map((u) => startWriter(path, u, 25));
+    expect(await Promise.all(writers.map((w) => w.done))).toEqual([0, 0, 0, 0]);
+    const keys = keysOnDisk(path);
+    expect(Object.keys(keys)).toHaveLength(100);
+    for (const w of writers) for (const id of w.acked) expect(keys[id]).toBeDefined();
+    const generated = readEventLog(eventLogPathFor(path)).filter((e) => e.eventType === 'api-key.generated');
+    expect(generated).toHaveLength(100);
+    // No temporary or lock file is left behind.
+    expect(readdirSync(dirname(path)).sort()).toEqual(['store.events.jsonl', 'store.json']);
+  });
+
+  it('keeps the file whole and every acknowledged write when writers are killed with SIGKILL mid-write', async () => {
+    const path = await developersStore(['k1', 'k2']);
+    const acked = new Set<string>();
+    for (let round = 0; round < 8; round++) {
+      const a = startWriter(path, 'k1', 1000);
+      const b = startWriter(path, 'k2', 1000);
+      // Let them get going, then kill one at a moment that varies by round.
+      await new Promise((r) => setTimeout(r, 600 + round * 37));
+      a.child.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 20 + round * 11));
+      b.child.kill('SIGKILL');
+      await Promise.all([a.done, b.done]);
+      for (const id of [...a.acked, ...b.acked]) acked.add(id);
+      const keys = keysOnDisk(path); // parses, or the test fails here
+      for (const id of acked) expect(keys[id], `acknowledged key ${id} lost in round ${round}`).toBeDefined();
+    }
+    expect(acked.size).toBeGreaterThan(0);
+    // A writer after the crashes still works (stale lock broken, leftovers ignored).
+    const after = startWriter(path, 'k1', 3);
+    expect(await after.done).toBe(0);
+    expect(Object.keys(keysOnDisk(path)).length).toBeGreaterThanOrEqual(acked.size + 3);
+  });
+
+  it('refuses a store that does not parse with STORE_CORRUPT naming the file, and leaves it byte-identical', async () => {
+    const path = tempStorePath();
+    await initStore(createJsonFileStore(path), { admin: 'admin' });
+    const broken = readFileSync(path, 'utf8').slice(0, 40);
+    writeFileSync(path, broken);
+    const service = createEngine(createJsonFileStore(path), { usageFlushMs: 0 }).as('admin');
+    for (const attempt of [() => service.listKeys(), () => service.updateSettings({ api_keys_enabled: true }), () => service.addUser('x')]) {
+      const e = await attempt().catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(KeywardError);
+      expect((e as KeywardError).code).toBe('STORE_CORRUPT');
+      expect((e as KeywardError).message).toContain(path);
+    }
+    expect(readFileSync(path, 'utf8')).toBe(broken);
+    writeFileSync(path, '{"some":"other json"}');
+    expect(((await service.listKeys().catch((e: unknown) => e)) as KeywardError).code).toBe('STORE_CORRUPT');
+    expect(readFileSync(path, 'utf8')).toBe('{"some":"other json"}');
+  });
+
+  it('sees changes made by another process', async () => {
+    const path = await developersStore(['dev']);
+    const mine = createEngine(createJsonFileStore(path), { usageFlushMs: 0 }).as('admin');
+    expect((await mine.listKeys()).total).toBe(0);
+    const w = startWriter(path, 'dev', 2);
+    expect(await w.done).toBe(0);
+    expect((await mine.listKeys()).total).toBe(2);
+  });
+});
