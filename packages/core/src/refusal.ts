@@ -21,7 +21,7 @@ export const REFUSAL_CODES = [
 ] as const;
 
 /** Codes that are not refusals of SPEC §5 but still need a stable name on the wire. */
-export const TRANSPORT_CODES = ['NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'TOO_MANY_REQUESTS', 'UNAVAILABLE', 'INTERNAL'] as const;
+export const TRANSPORT_CODES = ['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'TOO_MANY_REQUESTS', 'UNAVAILABLE', 'INTERNAL'] as const;
 
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 export type ErrorCode = RefusalCode | (typeof TRANSPORT_CODES)[number];
@@ -44,6 +44,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
   STORE_CORRUPT: 500,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_REQUESTS: 429,
   UNAVAILABLE: 503,
@@ -68,6 +69,7 @@ export const TITLES: Record<ErrorCode, string> = {
   UNAUTHENTICATED: 'Unauthenticated',
   STORE_CORRUPT: 'Store corrupt',
   NOT_FOUND: 'Not found',
+  METHOD_NOT_ALLOWED: 'Method not allowed',
   PAYLOAD_TOO_LARGE: 'Payload too large',
   TOO_MANY_REQUESTS: 'Too many requests',
   UNAVAILABLE: 'Server unavailable',
