@@ -37,6 +37,10 @@ export interface Faces {
   serve?: (cmd: ParsedCommand, env: NodeJS.ProcessEnv) => Promise<number>;
 }
 
+function usageText(usage: string): string {
+  return usage.startsWith('keyward ') ? `\nUsage: ${usage}\n` : `\n${usage}\n`;
+}
+
 /** Turns any failure into the one line a person reads, with its code. */
 export function describeFailure(e: unknown, storeHint?: string): { code: string; message: string } {
   if (e instanceof KeywardError) return { code: e.code, message: e.message };
@@ -61,7 +65,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     fail('INVALID_INPUT', e.message);
-    if (!json) process.stderr.write(`\nUsage: ${e.usage}\n`);
+    if (!json) process.stderr.write(usageText(e.usage));
     return 2;
   }
   json = cmd.json;
@@ -90,7 +94,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
   } catch (e) {
     if (e instanceof UsageError) {
       fail('INVALID_INPUT', e.message);
-      if (!json) process.stderr.write(`\nUsage: ${e.usage}\n`);
+      if (!json) process.stderr.write(usageText(e.usage));
       return 2;
     }
     const f = describeFailure(e);
@@ -114,7 +118,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
   } catch (e) {
     if (e instanceof UsageError) {
       fail('INVALID_INPUT', e.message);
-      if (!json) process.stderr.write(`\nUsage: ${e.usage}\n`);
+      if (!json) process.stderr.write(usageText(e.usage));
       return 2;
     }
     const f = describeFailure(e, conn.location);

@@ -1,0 +1,49 @@
+// Runs the built `keyward` command as a real process, the way a user or a
+// script does, and hands back what it printed and its exit code.
+import { spawnSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const keywardBin = join(repoRoot, 'packages/tui/dist/keyward.js');
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment without any KEYWARD_* of the machine running the tests. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('KEYWARD_')) delete env[k];
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
+export function keyward(args: string[], env: Record<string, string>): Result {
+  const r = spawnSync(process.execPath, [keywardBin, ...args], { env: cleanEnv(env), encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function keywardAsync(args: string[], env: Record<string, string>): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [keywardBin, ...args], { env: cleanEnv(env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+export function tempDir(prefix = 'keyward-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The `(CODE)` at the end of a refusal line. */
+export function codeOf(r: Result): string | undefined {
+  const m = /\(([A-Z_]+)\)\s*$/.exec(r.stderr.trim());
+  return m?.[1];
+}
