@@ -1,0 +1,146 @@
+// The life of one request: find the route (404, 405), authenticate the
+// bearer on the engine's hot path (401, 429), run the handler as the token's
+// owner, and answer — every failure in the error shape, a 5xx only for the
+// server's own trouble, and one log line when the answer has gone out.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Engine, KeywardError, printable } from '@keyward/core';
+import { type AuthFailureThrottle, bearerOf, refusalText } from './auth.js';
+import { type RequestLogEntry, loggablePath, loggableQuery } from './request-log.js';
+import { type Call, Query, type Router } from './router.js';
+import { type Reply, errorReply, send } from './wire.js';
+
+export interface ServerContext {
+  engine: Engine;
+  router: Router;
+  throttle: AuthFailureThrottle;
+  log: (line: string) => void;
+  /** The server's own URL, for links when a request has no usable Host header. */
+  url: string;
+}
+
+interface Target {
+  rawPath: string;
+  search: string;
+  segments: string[];
+}
+
+function splitTarget(url: string): { rawPath: string; search: string } {
+  let target = url;
+  // Absolute form (GET http://host/path), which HTTP/1.1 servers must accept.
+  if (/^https?:\/\//i.test(target)) {
+    try {
+      const u = new URL(target);
+      target = u.pathname + u.search;
+    } catch {
+      target = '/';
+    }
+  }
+  const q = target.indexOf('?');
+  return q < 0 ? { rawPath: target, search: '' } : { rawPath: target.slice(0, q), search: target.slice(q + 1) };
+}
+
+function segmentsOf(rawPath: string): string[] {
+  if (!rawPath.startsWith('/')) return [];
+  return rawPath
+    .slice(1)
+    .split('/')
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        throw new KeywardError('INVALID_INPUT', `The path has a broken %-escape in "${printable(s)}".`);
+      }
+    });
+}
+
+function originOf(req: IncomingMessage, ctx: ServerContext): string {
+  const host = req.headers.host;
+  const proto = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
+  return host && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host) ? `${proto}://${host}` : ctx.url;
+}
+
+async function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ctx: ServerContext): Promise<Reply> {
+  const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+  const found = ctx.router.match(method, target.segments);
+  if (!found) throw new KeywardError('NOT_FOUND', `There is no ${printable(method, 10)} ${printable(entry.path, 80)}; the API lives under /api/v1/.`);
+  if ('allowed' in found) {
+    const allow = found.allowed.join(', ');
+    return errorReply('METHOD_NOT_ALLOWED', `${printable(method, 10)} is not allowed on ${printable(entry.path, 80)}; use ${allow}.`, { Allow: allow });
+  }
+
+  const token = bearerOf(req);
+  // The hot path: parse, one lookup by id, one hash; uses and failures are counted in memory.
+  const outcome = token === undefined ? undefined : ctx.engine.verify(token);
+  if (!outcome?.valid) {
+    const wait = ctx.throttle.fail(entry.addr ?? 'unknown', Date.now());
+    if (wait > 0) return errorReply('TOO_MANY_REQUESTS', `Too many failed authentications from this address; try again in ${wait} s.`, { 'Retry-After': String(wait) });
+    const challenge = token === undefined ? 'Bearer realm="keyward"' : 'Bearer realm="keyward", error="invalid_token"';
+    return errorReply('UNAUTHENTICATED', refusalText(outcome), { 'WWW-Authenticate': challenge });
+  }
+  entry.user = outcome.key.owner;
+  entry.key = outcome.key.id;
+
+  const call: Call = {
+    service: ctx.engine.as(outcome.key.owner),
+    user: outcome.key.owner,
+    engine: ctx.engine,
+    req,
+    params: found.params,
+    query: new Query(new URLSearchParams(target.search)),
+    link: (changes) => {
+      const params = new URLSearchParams(target.search);
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === undefined) params.delete(k);
+        else params.set(k, v);
+      }
+      const qs = params.toString();
+      return `${originOf(req, ctx)}${target.rawPath}${qs ? `?${qs}` : ''}`;
+    },
+    wantsRepresentation: /\breturn=representation\b/.test(String(req.headers.prefer ?? '')),
+  };
+  return found.handler(call);
+}
+
+function failure(e: unknown, entry: RequestLogEntry): Reply {
+  if (e instanceof KeywardError && e.status < 500) return errorReply(e.code, e.message);
+  // The server's own trouble: the details (paths, causes) go to its log, not to the client.
+  entry.error = e instanceof Error ? e.message : String(e);
+  if (e instanceof KeywardError && e.code === 'STORE_CORRUPT') return errorReply('STORE_CORRUPT', "The server's store cannot be read; its log says why.");
+  if (e instanceof KeywardError && e.code === 'UNAVAILABLE') return errorReply('UNAVAILABLE', "The server's store is unavailable right now; try again, or see the server's log.");
+  return errorReply('INTERNAL', "The server failed to answer; its log says why.");
+}
+
+export async function handle(req: IncomingMessage, res: ServerResponse, ctx: ServerContext): Promise<void> {
+  const started = performance.now();
+  const { rawPath, search } = splitTarget(req.url ?? '/');
+  const entry: RequestLogEntry = {
+    time: new Date().toISOString(),
+    method: printable(req.method ?? '', 10),
+    path: loggablePath(rawPath),
+    status: 0,
+    ms: 0,
+    addr: req.socket.remoteAddress,
+  };
+  const query = loggableQuery(search);
+  if (query) entry.query = query;
+  res.once('close', () => {
+    entry.status = res.statusCode;
+    entry.ms = Math.round((performance.now() - started) * 100) / 100;
+    if (!res.writableFinished) entry.aborted = true;
+    try {
+      ctx.log(JSON.stringify(entry));
+    } catch {
+      // a broken log sink must not take the server down
+    }
+  });
+
+  let reply: Reply;
+  try {
+    reply = await answer(req, { rawPath, search, segments: segmentsOf(rawPath) }, entry, ctx);
+  } catch (e) {
+    reply = failure(e, entry);
+  }
+  if (reply.status >= 400) entry.code = (reply.body as { errors?: { code: string }[] } | undefined)?.errors?.[0]?.code;
+  send(res, reply);
+}

@@ -1,0 +1,49 @@
+// One JSON line per request: when, what, how it ended, who asked. Never a
+// token: the Authorization header is not logged, path segments that look
+// like a token are masked, and of the query only the parameter names appear.
+
+export interface RequestLogEntry {
+  time: string;
+  method: string;
+  path: string;
+  query?: string;
+  status: number;
+  ms: number;
+  addr?: string;
+  user?: string;
+  key?: string;
+  code?: string;
+  /** What went wrong on the server's side (5xx); never shown to the client. */
+  error?: string;
+  /** The client went away before the answer was complete. */
+  aborted?: boolean;
+}
+
+const MAX_PATH = 200;
+
+function looksLikeToken(segment: string): boolean {
+  let text = segment;
+  try {
+    text = decodeURIComponent(segment);
+  } catch {
+    // left as it is: still checked below
+  }
+  return /kw_/i.test(text);
+}
+
+/** The request path as it may be logged. */
+export function loggablePath(rawPath: string): string {
+  const path = rawPath
+    .split('/')
+    .map((s) => (looksLikeToken(s) ? '[token]' : s))
+    .join('/');
+  return path.length > MAX_PATH ? path.slice(0, MAX_PATH) + '…' : path;
+}
+
+/** Only the names of the query parameters, in order, deduplicated. */
+export function loggableQuery(search: string): string | undefined {
+  if (!search) return undefined;
+  const names = [...new Set([...new URLSearchParams(search).keys()].map((n) => (looksLikeToken(n) ? '[token]' : n)))];
+  const text = names.join('&');
+  return text ? (text.length > MAX_PATH ? text.slice(0, MAX_PATH) + '…' : text) : undefined;
+}

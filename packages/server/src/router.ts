@@ -1,0 +1,106 @@
+// The route table's machinery: what a handler receives, and how a request
+// path finds its handler. Literal routes are listed before routes with
+// parameters, and a path is tried against each in turn until one of them
+// takes the method, so `POST /api-keys/revoke` is the bulk revoke while
+// `GET /api-keys/revoke` still reaches `GET /api-keys/{id}` (and is told
+// that "revoke" is not a key id) rather than a puzzling 405.
+
+import type { IncomingMessage } from 'node:http';
+import { type Engine, KeywardError, type KeyService, clampLimit, printable } from '@keyward/core';
+import type { Reply } from './wire.js';
+
+export const METHODS = ['GET', 'POST', 'PATCH', 'DELETE'] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface Call {
+  /** The engine's use cases as the authenticated user. */
+  service: KeyService;
+  /** Who the token belongs to. */
+  user: string;
+  engine: Engine;
+  req: IncomingMessage;
+  params: Record<string, string>;
+  query: Query;
+  /** An absolute link to this request with some query parameters changed (undefined removes one). */
+  link(changes: Record<string, string | undefined>): string;
+  /** `Prefer: return=representation`: answer a PATCH with the changed resource instead of 204. */
+  wantsRepresentation: boolean;
+}
+
+export type Handler = (call: Call) => Promise<Reply>;
+
+export interface Route {
+  path: string;
+  methods: Partial<Record<Method, Handler>>;
+}
+
+interface CompiledRoute extends Route {
+  segments: string[];
+}
+
+export type Match = { handler: Handler; params: Record<string, string> } | { allowed: Method[] } | undefined;
+
+export class Router {
+  private readonly routes: CompiledRoute[];
+
+  constructor(routes: Route[]) {
+    this.routes = routes.map((r) => ({ ...r, segments: r.path.split('/').slice(1) }));
+  }
+
+  /** The handler for a method and decoded path segments; the methods the path allows (405); or undefined (404). */
+  match(method: string, segments: string[]): Match {
+    const allowed = new Set<Method>();
+    for (const r of this.routes) {
+      const params = matchSegments(r.segments, segments);
+      if (!params) continue;
+      const handler = Object.hasOwn(r.methods, method) ? r.methods[method as Method] : undefined;
+      if (handler) return { handler, params };
+      for (const m of Object.keys(r.methods) as Method[]) allowed.add(m);
+    }
+    return allowed.size > 0 ? { allowed: METHODS.filter((m) => allowed.has(m)) } : undefined;
+  }
+}
+
+function matchSegments(pattern: string[], path: string[]): Record<string, string> | undefined {
+  if (pattern.length !== path.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i].startsWith(':')) params[pattern[i].slice(1)] = path[i];
+    else if (pattern[i] !== path[i]) return undefined;
+  }
+  return params;
+}
+
+/** Query parameters, each given at most once. */
+export class Query {
+  constructor(readonly params: URLSearchParams) {}
+
+  get(name: string): string | undefined {
+    const all = this.params.getAll(name);
+    if (all.length > 1) throw new KeywardError('INVALID_INPUT', `The query parameter ${name} is given ${all.length} times; give it once.`);
+    return all[0];
+  }
+
+  /** `limit`, 1..max, the API's default when absent. */
+  limit(fallback: number, max: number): number {
+    const text = this.get('limit');
+    return clampLimit(text === undefined ? undefined : Number(text), fallback, max);
+  }
+
+  /** A whole number parameter; the engine checks its range. */
+  integer(name: string): number | undefined {
+    const text = this.get(name);
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isInteger(n)) throw new KeywardError('INVALID_INPUT', `${name} must be a whole number, not "${printable(text)}".`);
+    return n;
+  }
+
+  /** startingAfter / endingBefore, refusing both at once (SPEC §3). */
+  cursors(): { startingAfter?: string; endingBefore?: string } {
+    const startingAfter = this.get('startingAfter');
+    const endingBefore = this.get('endingBefore');
+    if (startingAfter !== undefined && endingBefore !== undefined) throw new KeywardError('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
+    return { startingAfter, endingBefore };
+  }
+}

@@ -1,0 +1,26 @@
+// /api/v1/api-keys/configs/{tenantId}: the tenant's API-key settings, read
+// by anyone in the tenant, changed by a JSON Patch from a tenant admin.
+
+import { KeywardError, type SettingsPatch, printable } from '@keyward/core';
+import { readJson } from '../body.js';
+import { patchObject, replacements } from '../json-patch.js';
+import type { Call, Handler } from '../router.js';
+
+function checkTenant(call: Call): void {
+  const id = call.params.tenantId;
+  if (call.engine.store.peek()?.tenant.id !== id) {
+    throw new KeywardError('NOT_FOUND', `There is no tenant "${printable(id)}" here; GET /api/v1/users/me gives your tenantId.`);
+  }
+}
+
+export const getConfig: Handler = async (call) => {
+  checkTenant(call);
+  return { status: 200, body: await call.service.getSettings() };
+};
+
+export const patchConfig: Handler = async (call) => {
+  checkTenant(call);
+  const fields = replacements(await readJson(call.req));
+  const settings = await call.service.updateSettings(patchObject(fields) as SettingsPatch);
+  return call.wantsRepresentation ? { status: 200, body: settings, headers: { 'Preference-Applied': 'return=representation' } } : { status: 204 };
+};

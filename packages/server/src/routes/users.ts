@@ -1,0 +1,28 @@
+// /api/v1/users: who am I (Qlik's users/me, with Keyward's additions), and
+// the admin's user management: list, add, licence and roles.
+
+import { KeywardError, type UserPatch } from '@keyward/core';
+import { readJson, readObject } from '../body.js';
+import { patchObject, replacements } from '../json-patch.js';
+import type { Handler } from '../router.js';
+
+/** The user as SPEC §6 shows one, plus the tenant, its settings and whether generating a key would be refused now. */
+export const me: Handler = async (call) => {
+  const who = await call.service.whoami();
+  return { status: 200, body: { ...who.user, tenantId: who.tenant.id, tenant: who.tenant, settings: who.settings, canGenerate: who.canGenerate } };
+};
+
+export const listUsers: Handler = async (call) => ({ status: 200, body: { data: await call.service.listUsers() } });
+
+export const addUser: Handler = async (call) => {
+  const body = await readObject(call.req, '{"name":"bob","licence":true}');
+  if (body.licence !== undefined && typeof body.licence !== 'boolean') throw new KeywardError('INVALID_INPUT', 'licence must be true or false.');
+  const user = await call.service.addUser(body.name as string, { licence: body.licence as boolean | undefined });
+  return { status: 201, body: user, headers: { Location: `/api/v1/users/${encodeURIComponent(user.name)}` } };
+};
+
+/** JSON Patch replacing /licence, /developer or /admin with true or false; answers the user. */
+export const patchUser: Handler = async (call) => {
+  const fields = replacements(await readJson(call.req));
+  return { status: 200, body: await call.service.updateUser(call.params.name, patchObject(fields) as UserPatch) };
+};

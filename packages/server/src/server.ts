@@ -1,0 +1,117 @@
+// `keyward serve`: one engine over one store for the life of the server, and
+// plain node:http in front of it. Closing stops taking connections, lets the
+// requests in flight finish, and flushes the usage counted in memory.
+
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KeywardError, createEngine, createJsonFileStore } from '@keyward/core';
+import { AuthFailureThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
+import { handle } from './handle.js';
+import { router } from './routes/index.js';
+import { errorReply } from './wire.js';
+
+export interface ServerOptions {
+  storePath: string;
+  /** 127.0.0.1 unless told otherwise: exposing the API is a decision. */
+  host?: string;
+  /** 8787 by default; 0 picks a free port. */
+  port?: number;
+  /** Where the one-line-per-request JSON log goes; stdout by default. */
+  log?: (line: string) => void;
+  /** How often counted uses are written as events (and excessive use is looked for). */
+  usageFlushMs?: number;
+  /** How many failed authentications an address may have before it gets 429. */
+  authThrottle?: ThrottleOptions;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** Stops the server and flushes usage; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8787;
+// Requests in flight get this long to finish when the server closes.
+const CLOSE_GRACE_MS = 5_000;
+
+function urlOf(host: string, port: number): string {
+  const name = host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'EADDRINUSE' ? 'the port is in use' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EADDRNOTAVAIL' ? 'no such address on this host' : e.message;
+      reject(new KeywardError('UNAVAILABLE', `Cannot listen on ${urlOf(host, port)}: ${why}.`));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? DEFAULT_HOST;
+  const port = opts.port ?? DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KeywardError('INVALID_INPUT', `The port must be a whole number from 0 to 65535, not ${port}.`);
+  const store = createJsonFileStore(opts.storePath);
+  // Fail before listening when there is no store yet, or it does not parse (STORE_CORRUPT).
+  if (!(await store.read())) {
+    throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${opts.storePath}; run \`keyward init\` on this host first.`);
+  }
+  const engine = createEngine(store, { usageFlushMs: opts.usageFlushMs });
+  const log = opts.log ?? ((line: string) => void process.stdout.write(line + '\n'));
+  const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, url: urlOf(host, port) };
+
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: 5_000 }, (req, res) => void handle(req, res, ctx));
+  // Requests Node cannot even parse get an answer in the API's shape too.
+  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || e.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const reply = errorReply('INVALID_INPUT', e.code === 'HPE_HEADER_OVERFLOW' ? 'The request headers are too large.' : 'The request is not valid HTTP.');
+    const text = JSON.stringify(reply.body);
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  });
+
+  try {
+    await listen(server, host, port);
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
+  const actualPort = (server.address() as AddressInfo).port;
+  ctx.url = urlOf(host, actualPort);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      force.unref();
+      await closed;
+      clearTimeout(force);
+      await engine.close();
+    })();
+    return closing;
+  };
+  return { url: ctx.url, port: actualPort, close };
+}
+
+/** Closes the server (flushing usage) on the first SIGINT or SIGTERM; resolves with the signal once it is closed. */
+export function closeOnSignals(server: RunningServer, signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Promise<NodeJS.Signals> {
+  return new Promise((resolve, reject) => {
+    const on = (signal: NodeJS.Signals) => {
+      for (const s of signals) process.off(s, on);
+      server.close().then(() => resolve(signal), reject);
+    };
+    for (const s of signals) process.on(s, on);
+  });
+}

@@ -1,0 +1,37 @@
+// What goes back on the wire: JSON bodies in SPEC §3's shapes, and every
+// error as {errors:[{code, title, detail, status}]} with core's codes, titles
+// and statuses, so a client switches on `code` whatever face it came from.
+
+import type { ServerResponse } from 'node:http';
+import { type ErrorCode, HTTP_STATUS, TITLES } from '@keyward/core';
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export function errorReply(code: ErrorCode, detail: string, headers?: Record<string, string>): Reply {
+  const status = HTTP_STATUS[code];
+  return { status, body: { errors: [{ code, title: TITLES[code], detail, status }] }, headers };
+}
+
+export function send(res: ServerResponse, reply: Reply): void {
+  if (res.headersSent || res.destroyed) return;
+  const headers: Record<string, string | number> = {
+    // Answers can carry a token (201 on create); no cache may keep any of them.
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...reply.headers,
+  };
+  if (reply.body === undefined) {
+    res.writeHead(reply.status, headers);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(reply.body);
+  headers['Content-Type'] = 'application/json; charset=utf-8';
+  headers['Content-Length'] = Buffer.byteLength(text);
+  res.writeHead(reply.status, headers);
+  res.end(text);
+}
