@@ -1,0 +1,277 @@
+// The KeyService over HTTP. Every method is a call to a Keyward server (a few
+// calls when a face asks for a window larger than the API's page of 100),
+// which runs the same engine, so the answers and refusal codes are the ones
+// a local store gives; only `whoami().location` says where the data lives.
+// Whatever goes wrong on the way — no server, no answer in time, something
+// that is not a Keyward server — becomes one KeywardError with a sentence,
+// never a stack trace.
+
+import { printable } from './duration.js';
+import { clampLimit } from './events.js';
+import { type ErrorCode, HTTP_STATUS, KeywardError, refuse } from './refusal.js';
+import type { EventQuery, GenerateInput, KeyQuery, KeyService, Page, RevokeReport, SettingsPatch, UserPatch, VerifyResult, WhoAmI } from './service.js';
+import { parseToken } from './token.js';
+import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
+
+export interface RemoteOptions {
+  /** The fetch to use; the global one by default. */
+  fetch?: typeof fetch;
+  /** How long to wait for an answer before giving up with UNAVAILABLE. */
+  timeoutMs?: number;
+}
+
+/** The API's largest page (SPEC §3); larger windows are fetched page by page. */
+const API_PAGE = 100;
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+type Params = Record<string, string | number | undefined>;
+
+interface WirePage<T> {
+  data: T[];
+  links: { self: { href: string }; next?: { href: string }; prev?: { href: string } };
+  meta: { total: number };
+}
+
+interface Me extends UserView {
+  tenantId: string;
+  tenant: WhoAmI['tenant'];
+  settings: SettingsView;
+  canGenerate: WhoAmI['canGenerate'];
+}
+
+interface CallOptions {
+  params?: Params;
+  body?: unknown;
+  /** Ask for the changed resource in a PATCH's answer instead of 204. */
+  representation?: boolean;
+}
+
+const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(HTTP_STATUS, code);
+
+function causeOf(e: unknown): string {
+  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return 'no answer in time';
+  const cause = e instanceof Error ? (e.cause as { code?: string; message?: string } | undefined) : undefined;
+  if (cause?.code === 'ECONNREFUSED') return 'connection refused (is `keyward serve` running there?)';
+  if (cause?.code === 'ENOTFOUND') return 'no such host';
+  return cause?.message || cause?.code || (e instanceof Error ? e.message : String(e));
+}
+
+/** A patch object as JSON Patch `replace` operations (RFC 6901 escapes in the paths). */
+function replaceOps(patch: object | undefined): { op: 'replace'; path: string; value: unknown }[] {
+  return Object.entries(patch ?? {})
+    .filter(([, value]) => value !== undefined)
+    .map(([field, value]) => ({ op: 'replace', path: `/${field.replace(/~/g, '~0').replace(/\//g, '~1')}`, value }));
+}
+
+/** Path segments that the URL parser would swallow ("." and ".."), or an empty one. */
+const unsendable = (segment: string) => segment === '' || segment === '.' || segment === '..';
+
+class RemoteService implements KeyService {
+  private readonly base: string;
+  private readonly fetch: typeof fetch;
+  private readonly timeoutMs: number;
+  private tenantId?: string;
+
+  constructor(
+    private readonly location: string,
+    private readonly token: string,
+    opts: RemoteOptions,
+  ) {
+    let url: URL | undefined;
+    try {
+      url = new URL(location);
+    } catch {
+      // refused below
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      refuse('INVALID_INPUT', `"${printable(location, 80)}" is not a server URL; give one like http://127.0.0.1:8787.`);
+    }
+    this.base = url.origin + url.pathname.replace(/\/+$/, '');
+    this.fetch = opts.fetch ?? globalThis.fetch;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  private async call<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
+    // A malformed token cannot authenticate; saying so here also keeps stray text out of the header.
+    if (!parseToken(this.token).ok) {
+      refuse('UNAUTHENTICATED', `The token for ${this.location} is not a Keyward token (kw_…).`);
+    }
+    const url = new URL(this.base + path);
+    for (const [k, v] of Object.entries(opts.params ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}`, Accept: 'application/json' };
+    if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (opts.representation) headers.Prefer = 'return=representation';
+
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: AbortSignal.timeout(this.timeoutMs) });
+      text = await res.text();
+    } catch (e) {
+      throw new KeywardError('UNAVAILABLE', `Cannot reach the Keyward server at ${this.location}: ${causeOf(e)}.`);
+    }
+    let body: unknown;
+    if (text !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+    }
+    if (res.ok) {
+      if (res.status !== 204 && body === undefined) {
+        throw new KeywardError('UNAVAILABLE', `The server at ${this.location} did not answer ${method} ${path} in JSON; is it a Keyward server?`);
+      }
+      return body as T;
+    }
+    const error = (body as { errors?: { code?: unknown; detail?: unknown }[] } | undefined)?.errors?.[0];
+    if (error && isErrorCode(error.code)) {
+      throw new KeywardError(error.code, typeof error.detail === 'string' ? error.detail : `The server refused ${method} ${path} (${error.code}).`);
+    }
+    throw new KeywardError('UNAVAILABLE', `The server at ${this.location} answered ${method} ${path} with HTTP ${res.status}; is it a Keyward server?`);
+  }
+
+  /** A window of a list: one page, or several when the window is larger than the API's page. */
+  private async window<T extends { id: string }>(path: string, params: Params, limit: number): Promise<Page<T>> {
+    const backward = params.startingAfter === undefined && params.endingBefore !== undefined;
+    const pages: WirePage<T>[] = [];
+    let data: T[] = [];
+    let position = params;
+    for (;;) {
+      const page = await this.call<WirePage<T>>('GET', path, { params: { ...position, limit: Math.min(API_PAGE, limit - data.length) } });
+      pages.push(page);
+      data = backward ? [...page.data, ...data] : [...data, ...page.data];
+      const more = backward ? page.links.prev : page.links.next;
+      if (!more || page.data.length === 0 || data.length >= limit) break;
+      position = backward
+        ? { ...params, endingBefore: page.data[0].id }
+        : { ...params, offset: undefined, startingAfter: page.data[page.data.length - 1].id };
+    }
+    // The page nearest the start of the list says whether there is a previous one, the farthest whether there is a next.
+    const [nearest, farthest] = backward ? [pages[pages.length - 1], pages[0]] : [pages[0], pages[pages.length - 1]];
+    const result: Page<T> = { data, total: pages[pages.length - 1].meta.total };
+    const next = farthest.links.next && new URL(farthest.links.next.href, this.base).searchParams.get('startingAfter');
+    const prev = nearest.links.prev && new URL(nearest.links.prev.href, this.base).searchParams.get('endingBefore');
+    if (next) result.next = next;
+    if (prev) result.prev = prev;
+    return result;
+  }
+
+  private async tenant(): Promise<string> {
+    this.tenantId ??= (await this.call<Me>('GET', '/api/v1/users/me')).tenantId;
+    return this.tenantId;
+  }
+
+  async whoami(): Promise<WhoAmI> {
+    const me = await this.call<Me>('GET', '/api/v1/users/me');
+    this.tenantId = me.tenantId;
+    return {
+      user: { id: me.id, name: me.name, licence: me.licence, roles: me.roles },
+      tenant: me.tenant,
+      settings: me.settings,
+      location: this.location,
+      canGenerate: me.canGenerate,
+    };
+  }
+
+  async getSettings(): Promise<SettingsView> {
+    return this.call('GET', `/api/v1/api-keys/configs/${encodeURIComponent(await this.tenant())}`);
+  }
+
+  async updateSettings(patch: SettingsPatch): Promise<SettingsView> {
+    const ops = replaceOps(patch);
+    return this.call('PATCH', `/api/v1/api-keys/configs/${encodeURIComponent(await this.tenant())}`, { body: ops, representation: true });
+  }
+
+  async listUsers(): Promise<UserView[]> {
+    return (await this.call<{ data: UserView[] }>('GET', '/api/v1/users')).data;
+  }
+
+  async addUser(name: string, opts: { licence?: boolean } = {}): Promise<UserView> {
+    return this.call('POST', '/api/v1/users', { body: { name, licence: opts.licence } });
+  }
+
+  async updateUser(name: string, patch: UserPatch): Promise<UserView> {
+    if (typeof name !== 'string' || unsendable(name)) refuse('USER_NOT_FOUND', `There is no user "${printable(String(name))}" in this tenant.`);
+    const ops = replaceOps(patch);
+    return this.call('PATCH', `/api/v1/users/${encodeURIComponent(name)}`, { body: ops });
+  }
+
+  async listKeys(q: KeyQuery = {}): Promise<Page<KeyView>> {
+    const limit = clampLimit(q.limit, 20, 100_000);
+    return this.window<KeyView>(
+      '/api/v1/api-keys',
+      {
+        status: q.status,
+        sub: q.sub,
+        createdByUser: q.createdByUser,
+        search: q.search,
+        sort: q.sort,
+        // As in the engine, startingAfter wins when both cursors are given.
+        startingAfter: q.startingAfter,
+        endingBefore: q.startingAfter === undefined ? q.endingBefore : undefined,
+        offset: q.offset,
+      },
+      limit,
+    );
+  }
+
+  private keyPath(id: string, suffix = ''): string {
+    if (typeof id !== 'string' || unsendable(id)) refuse('INVALID_INPUT', `"${printable(String(id))}" is not a key id (24 hexadecimal characters).`);
+    return `/api/v1/api-keys/${encodeURIComponent(id)}${suffix}`;
+  }
+
+  async getKey(id: string): Promise<KeyView> {
+    return this.call('GET', this.keyPath(id));
+  }
+
+  async generateKey(input: GenerateInput): Promise<GeneratedKey> {
+    return this.call('POST', '/api/v1/api-keys', { body: input ?? null });
+  }
+
+  async renameKey(id: string, description: string): Promise<KeyView> {
+    return this.call('PATCH', this.keyPath(id), { body: [{ op: 'replace', path: '/description', value: description }], representation: true });
+  }
+
+  async revokeKey(id: string): Promise<KeyView> {
+    return this.call('POST', this.keyPath(id, '/revoke'));
+  }
+
+  async revokeKeys(ids: string[]): Promise<RevokeReport> {
+    return this.call('POST', '/api/v1/api-keys/revoke', { body: { ids } });
+  }
+
+  async deleteKey(id: string): Promise<void> {
+    // mode=delete: only ever a deletion, never Qlik's admin-revokes rule.
+    await this.call('DELETE', this.keyPath(id), { params: { mode: 'delete' } });
+  }
+
+  async deleteAllKeys(): Promise<{ deleted: number }> {
+    return this.call('POST', '/api/v1/api-keys/delete-mine');
+  }
+
+  async verifyToken(token: string): Promise<VerifyResult> {
+    return this.call('POST', '/api/v1/api-keys/verify', { body: { token } });
+  }
+
+  async listEvents(q: EventQuery = {}): Promise<Page<EventView>> {
+    const limit = clampLimit(q.limit, 50, 1000);
+    return this.window<EventView>(
+      '/api/v1/audits',
+      { eventType: q.type, keyId: q.keyId, userId: q.userId, since: q.since, until: q.until, startingAfter: q.startingAfter, endingBefore: q.endingBefore },
+      limit,
+    );
+  }
+
+  async usage(q: { since?: string } = {}): Promise<UsageRow[]> {
+    return (await this.call<{ data: UsageRow[] }>('GET', '/api/v1/api-keys/usage', { params: { since: q.since } })).data;
+  }
+
+  /** Nothing is held on this side: the server counts and flushes usage. */
+  async close(): Promise<void> {}
+}
+
+/** A KeyService that works against the Keyward server at `url`, authenticating with `token`. */
+export function createRemoteService(url: string, token: string, opts: RemoteOptions = {}): KeyService {
+  return new RemoteService(url, token, opts);
+}
