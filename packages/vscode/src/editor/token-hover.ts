@@ -1,0 +1,25 @@
+// Hovering a Keyward token shows its key: description, owner, status, expiry.
+
+import * as vscode from 'vscode';
+import type { KeyLookups } from '../key-lookup.js';
+import { hoverMarkdown } from '../token-findings.js';
+import { tokenAt } from './token-diagnostics.js';
+
+export class TokenHover implements vscode.HoverProvider {
+  constructor(
+    private readonly lookups: KeyLookups,
+    private readonly now: () => number,
+  ) {}
+
+  async provideHover(doc: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
+    const at = tokenAt(doc, position);
+    if (!at) return undefined;
+    const { finding } = at;
+    const md = finding.keyId
+      ? hoverMarkdown(finding, await this.lookups.lookup(finding.keyId), this.now())
+      : hoverMarkdown(finding, { kind: 'unknown' }, this.now());
+    const text = new vscode.MarkdownString(md);
+    text.isTrusted = false;
+    return new vscode.Hover(text, at.range);
+  }
+}

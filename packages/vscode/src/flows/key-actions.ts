@@ -1,0 +1,131 @@
+// Revoke, delete, rename and copy the id of a key. Each takes the key it was
+// invoked on (a row of the Keys view, a token's quick fix) or, from the command
+// palette, asks for one with a searchable quick pick. Revoking and deleting
+// cannot be undone, so both are confirmed first.
+
+import { type KeyService, type KeyView, type User, type WhoAmI, checkDescription, checkRevoke } from '@keyward/core';
+import type { Prompter } from '../prompter.js';
+import { refusalText } from '../refusal-text.js';
+
+export interface KeyActionDeps {
+  service: KeyService;
+  me: WhoAmI;
+  prompter: Prompter;
+  now: () => number;
+}
+
+/** A key as the commands receive it: a full view, just an id (a quick fix), or nothing (the palette). */
+export type KeyTarget = KeyView | { id: string } | undefined;
+
+const PICK_WINDOW = 50;
+
+/** Core's rules want a user; the session knows the user as a view. */
+function actorOf(me: WhoAmI): User {
+  return { id: me.user.id, licence: me.user.licence, roles: [...me.user.roles], created: '' };
+}
+
+function isAdmin(me: WhoAmI): boolean {
+  return me.user.roles.includes('TenantAdmin');
+}
+
+async function resolveKey(deps: KeyActionDeps, target: KeyTarget, pick: { title: string; placeHolder: string; query: { status?: 'active'; mine?: boolean } }): Promise<KeyView | undefined> {
+  if (target && 'description' in target) return target;
+  if (target) {
+    try {
+      return await deps.service.getKey(target.id);
+    } catch (e) {
+      await deps.prompter.error(refusalText(e));
+      return undefined;
+    }
+  }
+  return deps.prompter.pickKey({
+    title: pick.title,
+    placeHolder: pick.placeHolder,
+    search: async (text) => {
+      const page = await deps.service.listKeys({
+        limit: PICK_WINDOW,
+        ...(text.trim() ? { search: text.trim() } : {}),
+        ...(pick.query.status ? { status: pick.query.status } : {}),
+        ...(pick.query.mine ? { sub: deps.me.user.id } : {}),
+      });
+      return page.data;
+    },
+  });
+}
+
+async function attempt<T>(deps: KeyActionDeps, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (e) {
+    await deps.prompter.error(refusalText(e));
+    return undefined;
+  }
+}
+
+export async function revokeApiKey(deps: KeyActionDeps, target?: KeyTarget): Promise<KeyView | undefined> {
+  // Refuse before asking anything when the user may not revoke at all.
+  const refused = checkRevoke(actorOf(deps.me), undefined, deps.now());
+  if (refused && refused.code === 'ADMIN_ROLE_REQUIRED') {
+    await deps.prompter.error(`${refused.message} (${refused.code})`);
+    return undefined;
+  }
+  const key = await resolveKey(deps, target, { title: 'Revoke API Key', placeHolder: 'Search active keys by description, id or owner', query: { status: 'active' } });
+  if (!key) return undefined;
+  const ok = await deps.prompter.confirm({
+    message: `Revoke API key "${key.description}"?`,
+    detail: `Owner ${key.sub}, id ${key.id}. Every request with its token is refused from now on. A revoked key can never be used again.`,
+    action: 'Revoke',
+  });
+  if (!ok) return undefined;
+  const revoked = await attempt(deps, () => deps.service.revokeKey(key.id));
+  if (revoked) await deps.prompter.info(`Revoked API key "${revoked.description}".`);
+  return revoked;
+}
+
+export async function deleteApiKey(deps: KeyActionDeps, target?: KeyTarget): Promise<boolean> {
+  const key = await resolveKey(deps, target, { title: 'Delete API Key', placeHolder: 'Search your keys by description or id', query: { mine: true } });
+  if (!key) return false;
+  const ok = await deps.prompter.confirm({
+    message: `Delete API key "${key.description}"?`,
+    detail: `Id ${key.id}. Its token stops working at once and the key disappears from every list. Deleting cannot be undone.`,
+    action: 'Delete',
+  });
+  if (!ok) return false;
+  const done = await attempt(deps, async () => {
+    await deps.service.deleteKey(key.id);
+    return true;
+  });
+  if (done) await deps.prompter.info(`Deleted API key "${key.description}".`);
+  return done === true;
+}
+
+export async function renameApiKey(deps: KeyActionDeps, target?: KeyTarget): Promise<KeyView | undefined> {
+  const key = await resolveKey(deps, target, { title: 'Rename API Key', placeHolder: 'Search your keys by description or id', query: { mine: true } });
+  if (!key) return undefined;
+  const text = await deps.prompter.input({
+    title: `Rename API Key ${key.id}`,
+    prompt: 'New description',
+    value: key.description,
+    validate: (t) => checkDescription(t)?.message,
+  });
+  if (text === undefined || text.trim() === key.description) return undefined;
+  const renamed = await attempt(deps, () => deps.service.renameKey(key.id, text));
+  if (renamed) await deps.prompter.info(`Renamed API key to "${renamed.description}".`);
+  return renamed;
+}
+
+export async function copyKeyId(deps: KeyActionDeps, target?: KeyTarget): Promise<string | undefined> {
+  const key = target?.id ? target : await resolveKey(deps, undefined, { title: 'Copy Key ID', placeHolder: 'Search keys by description, id or owner', query: {} });
+  if (!key) return undefined;
+  await deps.prompter.copy(key.id);
+  await deps.prompter.info(`Copied key id ${key.id}.`);
+  return key.id;
+}
+
+/** Which way the person can shut off a key they replaced: admins revoke, owners delete. */
+export function shutOffActionFor(key: KeyView, me: WhoAmI): 'revoke' | 'delete' | undefined {
+  if (key.status !== 'active') return undefined;
+  if (isAdmin(me)) return 'revoke';
+  if (key.sub === me.user.id && me.user.roles.includes('Developer')) return 'delete';
+  return undefined;
+}

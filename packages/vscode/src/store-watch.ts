@@ -1,0 +1,57 @@
+// Live refresh. A local store is watched: its document is replaced by a rename
+// on every change and its event log grows on every use, so the directory is
+// watched (a watch on the file itself would stop at the first rename). A
+// server cannot be watched, so it is polled, and so is a local store, because
+// keys expire without anything being written.
+
+import { type FSWatcher, watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { eventLogPathFor } from '@keyward/core';
+
+/** Calls `onChange` (debounced) when the store document or its event log changes. */
+export function watchStore(storePath: string, onChange: () => void, debounceMs = 150): { dispose(): void } {
+  const names = new Set([basename(storePath), basename(eventLogPathFor(storePath))]);
+  let timer: NodeJS.Timeout | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dirname(storePath), { persistent: false }, (_event, name) => {
+      if (name !== null && !names.has(name.toString())) return;
+      clearTimeout(timer);
+      timer = setTimeout(onChange, debounceMs);
+    });
+    // A deleted directory or an exhausted inotify budget ends the watch; polling still runs.
+    watcher.on('error', () => watcher?.close());
+  } catch {
+    watcher = undefined;
+  }
+  return {
+    dispose() {
+      clearTimeout(timer);
+      watcher?.close();
+    },
+  };
+}
+
+/** Runs `tick` every `everyMs()` (read before each wait, so a changed setting applies), one at a time, until disposed. */
+export function poll(everyMs: () => number, tick: () => Promise<void>): { dispose(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(async () => {
+      try {
+        await tick();
+      } catch {
+        // The next tick tries again; the session shows what went wrong.
+      }
+      schedule();
+    }, everyMs());
+  };
+  schedule();
+  return {
+    dispose() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
