@@ -183,7 +183,7 @@ function normalise(value: unknown): unknown {
         // Requests over HTTP are uses of the caller's key; in-process calls are not.
         if (k === 'lastUsed') continue;
         if (k === 'id' && 'eventType' in v) out[k] = '<event>';
-        else if (k === 'tenant' && x && typeof x === 'object') out[k] = { ...walk(x), id: '<tenant>' } as object;
+        else if (k === 'tenant' && x && typeof x === 'object') out[k] = { ...(walk(x) as object), id: '<tenant>' };
         else out[k] = walk(x, k);
       }
       return out;
