@@ -1,0 +1,172 @@
+// `n` on My keys: a description, then a lifetime (a preset up to the tenant
+// maximum, or typed), then the token — shown this once, with `c` to copy it.
+// The token lives only in this dialog's state: closing the dialog drops it
+// from the screen and from memory.
+
+import { checkDescription } from '@keyward/core';
+import { Box, Text } from 'ink';
+import { useState } from 'react';
+import { safeText } from '../../text/safe.js';
+import { describeError, useAppActions, useAppState } from '../app-context.js';
+import { Dialog, Field } from '../components/dialog.js';
+import { TextInput } from '../components/text-input.js';
+import { Layer, useKeypress } from '../keys/keypress-layer.js';
+import { type TextField, editText, textField } from '../state/text-field.js';
+import { dateTime } from '../text/format.js';
+import { useTheme } from '../theme.js';
+import { checkLifetime, describeIso, lifetimeChoices } from './lifetimes.js';
+
+type Step =
+  | { kind: 'describe'; field: TextField }
+  | { kind: 'lifetime'; description: string; cursor: number; typing: TextField | null }
+  | { kind: 'working'; description: string }
+  | { kind: 'token'; token: string; id: string; description: string; expiry: string }
+  | { kind: 'refused'; description: string; message: string };
+
+export function GenerateDialog({ width, height, onClose }: { width: number; height: number; onClose(): void }) {
+  const { me } = useAppState();
+  const { service, copy, refresh } = useAppActions();
+  const theme = useTheme();
+  const max = me.settings.max_api_key_expiry;
+  const { choices, defaultIndex } = lifetimeChoices(max);
+  const [step, setStep] = useState<Step>({ kind: 'describe', field: textField() });
+  const [copied, setCopied] = useState(false);
+
+  const generate = (description: string, expiry: string) => {
+    setStep({ kind: 'working', description });
+    service.generateKey({ description, expiry }).then(
+      (g) => {
+        setStep({ kind: 'token', token: g.token, id: g.id, description: g.description, expiry: g.expiry });
+        refresh();
+      },
+      (e: unknown) => setStep({ kind: 'refused', description, message: describeError(e) }),
+    );
+  };
+
+  const descriptionProblem = step.kind === 'describe' ? checkDescription(step.field.value) : null;
+  const typedProblem = step.kind === 'lifetime' && step.typing ? checkLifetime(step.typing.value, max) : null;
+
+  useKeypress({ layer: Layer.dialog, modal: true, commands: step.kind === 'token' ? ['copyToken', 'close'] : ['submit', 'back'] }, (k, command) => {
+    switch (step.kind) {
+      case 'describe':
+        if (command === 'back') onClose();
+        else if (command === 'submit') {
+          if (!descriptionProblem) setStep({ kind: 'lifetime', description: step.field.value.trim(), cursor: defaultIndex, typing: null });
+        } else {
+          const next = editText(step.field, k, 256);
+          if (next) setStep({ ...step, field: next });
+        }
+        return true;
+      case 'lifetime': {
+        if (step.typing) {
+          if (command === 'back') setStep({ ...step, typing: null });
+          else if (command === 'submit') {
+            if (!typedProblem) generate(step.description, step.typing.value.trim());
+          } else {
+            const next = editText(step.typing, k, 64);
+            if (next) setStep({ ...step, typing: next });
+          }
+          return true;
+        }
+        const last = choices.length; // the "type a lifetime" row
+        if (command === 'back') setStep({ kind: 'describe', field: textField(step.description) });
+        else if (k.name === 'down' || k.name === 'j') setStep({ ...step, cursor: Math.min(last, step.cursor + 1) });
+        else if (k.name === 'up' || k.name === 'k') setStep({ ...step, cursor: Math.max(0, step.cursor - 1) });
+        else if (command === 'submit') {
+          if (step.cursor === last) setStep({ ...step, typing: textField() });
+          else generate(step.description, choices[step.cursor].iso);
+        }
+        return true;
+      }
+      case 'working':
+        return true;
+      case 'refused':
+        if (command === 'back') onClose();
+        else if (command === 'submit') setStep({ kind: 'describe', field: textField(step.description) });
+        return true;
+      case 'token':
+        if (command === 'copyToken') {
+          copy(step.token, 'Token', true);
+          setCopied(true);
+        } else if (command === 'close') onClose();
+        return true;
+    }
+  });
+
+  const inner = Math.min(width, 76) - 4;
+  switch (step.kind) {
+    case 'describe':
+      return (
+        <Dialog title="New key — 1 of 2: description" width={width} height={height}>
+          <Text>What is this key for? The description is how you will recognise it.</Text>
+          <Box marginTop={1}>
+            <Text bold>Description </Text>
+            <TextInput field={step.field} width={inner - 12} placeholder="e.g. CI deploy" />
+          </Box>
+          <Text color={step.field.value && descriptionProblem ? theme.danger : theme.muted} wrap="wrap">
+            {step.field.value && descriptionProblem ? `${descriptionProblem.message} (${descriptionProblem.code})` : 'enter  next      esc  cancel'}
+          </Text>
+        </Dialog>
+      );
+    case 'lifetime':
+      return (
+        <Dialog title="New key — 2 of 2: lifetime" width={width} height={height}>
+          <Text wrap="truncate">
+            For "{safeText(step.description)}". The tenant allows at most {describeIso(max)}.
+          </Text>
+          <Text> </Text>
+          {[...choices.map((c) => c.label), 'Type a lifetime…'].map((label, i) => (
+            <Text key={label} inverse={i === step.cursor && !step.typing} bold={i === step.cursor}>
+              {(i === step.cursor ? '› ' : '  ') + label}
+            </Text>
+          ))}
+          {step.typing ? (
+            <>
+              <Box marginTop={1}>
+                <Text bold>Lifetime </Text>
+                <TextInput field={step.typing} width={20} placeholder="12h, 7d, P2W" />
+              </Box>
+              <Text color={typedProblem && step.typing.value ? theme.danger : theme.muted} wrap="wrap">
+                {typedProblem && step.typing.value ? typedProblem : 'enter  generate      esc  back to the presets'}
+              </Text>
+            </>
+          ) : (
+            <Text color={theme.muted}>{'\n'}j/k choose      enter  generate      esc  back</Text>
+          )}
+        </Dialog>
+      );
+    case 'working':
+      return (
+        <Dialog title="New key" width={width} height={height}>
+          <Text>Generating "{safeText(step.description)}"…</Text>
+        </Dialog>
+      );
+    case 'refused':
+      return (
+        <Dialog title="The key was not generated" width={width} height={height} tone="danger">
+          <Text color={theme.danger} wrap="wrap">
+            {step.message}
+          </Text>
+          <Text> </Text>
+          <Text bold>enter  try again      esc  close</Text>
+        </Dialog>
+      );
+    case 'token':
+      return (
+        <Dialog title="Your new key's token" width={width} height={height}>
+          <Text color={theme.warning} wrap="wrap">
+            Copy it now: this is the only time it is shown. Keyward keeps only a hash of it.
+          </Text>
+          <Box marginY={1}>
+            <Text bold wrap="wrap">
+              {step.token}
+            </Text>
+          </Box>
+          <Field label="key" value={`${safeText(step.description)}  ${step.id}`} />
+          <Field label="expires" value={dateTime(step.expiry)} />
+          <Text> </Text>
+          <Text bold>c  copy the token      esc  close{copied ? '      (copied)' : ''}</Text>
+        </Dialog>
+      );
+  }
+}

@@ -1,0 +1,102 @@
+// Events, newest first, fetched a page at a time as the cursor goes down
+// (cursor paging in core, never the whole log). Each poll fetches the head
+// again; new events appear on top, and the cursor stays on the event it was
+// on unless it was at the top, where the newest events are.
+
+import type { EventQuery, EventView } from '@keyward/core';
+import { useEffect, useRef, useState } from 'react';
+import { useAppActions, useAppState } from '../app-context.js';
+import type { ListAction, ListState } from '../state/list.js';
+
+const PAGE = 200;
+const MAX_HEAD = 1000;
+
+export interface EventFilter {
+  type?: EventQuery['type'];
+  keyId?: string;
+  userId?: string;
+}
+
+interface Feed {
+  query: string;
+  events: EventView[];
+  total: number;
+}
+
+export interface EventFeed {
+  rows: (EventView | undefined)[];
+  current?: EventView;
+  total: number;
+  loaded: boolean;
+}
+
+export function useEventFeed(filter: EventFilter, list: ListState, dispatch: (a: ListAction) => void): EventFeed {
+  const { service, fail } = useAppActions();
+  const { tick } = useAppState();
+  const [feed, setFeed] = useState<Feed | null>(null);
+  const feedRef = useRef(feed);
+  feedRef.current = feed;
+  const listRef = useRef(list);
+  listRef.current = list;
+  const latest = useRef(0);
+  const query = JSON.stringify([filter.type ?? '', filter.keyId ?? '', filter.userId ?? '']);
+
+  // The head: on start, on a new filter, and on every poll.
+  useEffect(() => {
+    const request = ++latest.current;
+    const old = feedRef.current?.query === query ? feedRef.current : null;
+    const limit = Math.min(MAX_HEAD, Math.max(PAGE, old?.events.length ?? 0));
+    service.listEvents({ ...filter, limit }).then(
+      (page) => {
+        if (request !== latest.current) return;
+        let events = page.data;
+        if (old && old.events.length > limit) {
+          // Keep the older pages already loaded below the new head.
+          const at = old.events.length > 0 ? page.data.findIndex((e) => e.id === old.events[0].id) : -1;
+          if (at >= 0) events = page.data.slice(0, at).concat(old.events);
+        }
+        setFeed({ query, events, total: page.total });
+        dispatch({ type: 'total', total: Math.max(events.length, 0) });
+        const l = listRef.current;
+        const was = old?.events[l.cursor];
+        if (old && was && l.cursor > 0) {
+          const now = events.findIndex((e) => e.id === was.id);
+          if (now >= 0 && now !== l.cursor) dispatch({ type: 'goto', index: now });
+        } else if (!old) dispatch({ type: 'reset' });
+      },
+      (e: unknown) => request === latest.current && fail(e),
+    );
+    // The filter is in `query`.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [query, tick, service]);
+
+  // Older pages, as the window nears the end of what is loaded.
+  const needMore = !!feed && feed.query === query && feed.events.length < feed.total && list.top + 2 * list.height >= feed.events.length;
+  const loadingMore = useRef(false);
+  useEffect(() => {
+    const f = feedRef.current;
+    if (!needMore || !f || f.events.length === 0 || loadingMore.current) return;
+    loadingMore.current = true;
+    const last = f.events[f.events.length - 1].id;
+    service.listEvents({ ...filter, startingAfter: last, limit: PAGE }).then(
+      (page) => {
+        loadingMore.current = false;
+        // A new head replaced the feed meanwhile; the next poll continues from it.
+        if (feedRef.current !== f) return;
+        const events = f.events.concat(page.data);
+        setFeed({ query, events, total: Math.max(page.total, events.length) });
+        dispatch({ type: 'total', total: events.length });
+      },
+      (e: unknown) => {
+        loadingMore.current = false;
+        fail(e);
+      },
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [needMore, feed]);
+
+  const usable = feed && feed.query === query ? feed : null;
+  const rows: (EventView | undefined)[] = [];
+  if (usable) for (let i = list.top; i < Math.min(usable.events.length, list.top + list.height); i++) rows.push(usable.events[i]);
+  return { rows, current: usable?.events[list.cursor], total: usable?.total ?? 0, loaded: !!usable };
+}

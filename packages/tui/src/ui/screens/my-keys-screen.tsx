@@ -1,0 +1,156 @@
+// My keys (everyone): the keys one owns, with status and expiry; keys that
+// expire within 7 days stand out. Generate, rename, delete one or all. When
+// generating is not possible right now, the screen says why before one tries.
+
+import { type KeyView, checkDescription } from '@keyward/core';
+import { Box, Text } from 'ink';
+import { useState } from 'react';
+import { safeText } from '../../text/safe.js';
+import { useAppActions, useAppState } from '../app-context.js';
+import { BrowserTitle } from '../components/browser-title.js';
+import { Confirm } from '../components/confirm.js';
+import { keyColumns } from '../components/key-columns.js';
+import { Prompt } from '../components/prompt.js';
+import { Table } from '../components/table.js';
+import { GenerateDialog } from '../dialogs/generate-dialog.js';
+import { KeyDetails } from '../dialogs/key-details.js';
+import { BROWSE_COMMANDS, useKeyBrowser } from '../hooks/use-key-browser.js';
+import type { Command } from '../keys/bindings.js';
+import { Layer, useKeypress } from '../keys/keypress-layer.js';
+import { widthOf } from '../text/fit.js';
+import { expiresSoon, plural } from '../text/format.js';
+import { useTheme } from '../theme.js';
+import type { ScreenProps } from './keys-screen.js';
+
+type Open =
+  | { kind: 'generate' }
+  | { kind: 'details'; key: KeyView }
+  | { kind: 'rename'; key: KeyView }
+  | { kind: 'delete'; key: KeyView }
+  | { kind: 'deleteAll'; count: number }
+  | null;
+
+const COMMANDS: readonly Command[] = ['generate', 'rename', 'delete', 'deleteAll', 'copy', 'open', ...BROWSE_COMMANDS, 'back'];
+
+export function MyKeysScreen({ width, height }: ScreenProps) {
+  const { me, now } = useAppState();
+  const { service, copy, notify, fail, refresh } = useAppActions();
+  const theme = useTheme();
+  const [open, setOpen] = useState<Open>(null);
+  const blocked = me.canGenerate.ok ? null : me.canGenerate;
+  const banner = blocked ? `You cannot generate keys now: ${blocked.message} (${blocked.code})` : '';
+  const bannerLines = blocked ? Math.min(2, Math.ceil(widthOf(banner) / width)) : 0;
+  const b = useKeyBrowser('mykeys', { sub: me.user.id, height: Math.max(1, height - 2 - bannerLines), active: open === null });
+  const soon = b.rows.filter((k) => k && expiresSoon(k.status, k.expiry, now)).length;
+
+  useKeypress({ layer: Layer.screen, commands: COMMANDS, active: open === null }, (_k, command) => {
+    const here = b.current;
+    switch (command) {
+      case 'generate':
+        if (blocked) notify({ kind: 'error', text: `You cannot generate a key: ${blocked.message} (${blocked.code})` });
+        else setOpen({ kind: 'generate' });
+        return true;
+      case 'open':
+        if (here) setOpen({ kind: 'details', key: here });
+        return true;
+      case 'rename':
+        if (here) setOpen({ kind: 'rename', key: here });
+        return true;
+      case 'delete':
+        if (here) setOpen({ kind: 'delete', key: here });
+        return true;
+      case 'deleteAll':
+        service.listKeys({ sub: me.user.id, limit: 1 }).then(
+          (p) => (p.total === 0 ? notify({ kind: 'info', text: 'You have no keys to delete.' }) : setOpen({ kind: 'deleteAll', count: p.total })),
+          fail,
+        );
+        return true;
+      case 'copy':
+        if (here) copy(here.id, 'Key id');
+        return true;
+    }
+    return b.handle(command);
+  });
+
+  const close = () => setOpen(null);
+  const done = (text: string) => {
+    notify({ kind: 'success', text });
+    close();
+    refresh();
+  };
+
+  switch (open?.kind) {
+    case 'generate':
+      return <GenerateDialog width={width} height={height} onClose={close} />;
+    case 'details':
+      return <KeyDetails keyView={open.key} width={width} height={height} onClose={close} />;
+    case 'rename': {
+      const key = open.key;
+      return (
+        <Prompt
+          title={`Rename "${safeText(key.description)}"`}
+          label="Description"
+          initial={safeText(key.description)}
+          width={width}
+          height={height}
+          check={(v) => {
+            const r = checkDescription(v);
+            return r ? `${r.message} (${r.code})` : null;
+          }}
+          onSubmit={(v) => service.renameKey(key.id, v).then((k) => done(`Renamed to "${k.description}".`))}
+          onCancel={close}
+        />
+      );
+    }
+    case 'delete': {
+      const key = open.key;
+      const remove = () => service.deleteKey(key.id).then(() => done(`Deleted "${key.description}".`), (e: unknown) => (fail(e), close()));
+      return (
+        <Confirm title="Delete this key?" width={width} height={height} tone="danger" onConfirm={() => void remove()} onCancel={close}>
+          <Text wrap="truncate">{`"${safeText(key.description)}"  ${key.id}`}</Text>
+          <Text wrap="wrap">It stops working at once and cannot be restored.</Text>
+        </Confirm>
+      );
+    }
+    case 'deleteAll': {
+      const count = open.count;
+      return (
+        <Prompt
+          title={`Delete all ${plural(count, 'key')} of yours?`}
+          label="Type DELETE"
+          placeholder="to confirm"
+          tone="danger"
+          width={width}
+          height={height}
+          check={(v) => (v === 'DELETE' ? null : 'Type DELETE in capitals to delete every key you own, or esc to cancel.')}
+          onSubmit={() => service.deleteAllKeys().then((r) => done(`Deleted ${plural(r.deleted, 'key')}.`))}
+          onCancel={close}
+        >
+          <Text wrap="wrap">Every key you own stops working at once. This cannot be undone.</Text>
+        </Prompt>
+      );
+    }
+  }
+
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      {blocked ? (
+        <Box height={bannerLines} width={width} overflow="hidden">
+          <Text color={theme.warning} wrap="wrap">
+            {safeText(banner)}
+          </Text>
+        </Box>
+      ) : null}
+      <BrowserTitle title="My keys" browser={b} width={width} extra={soon > 0 ? `⚠ ${soon} expiring within 7 days` : undefined} />
+      <Table
+        columns={keyColumns(theme, now, width, { owner: false })}
+        rows={b.rows}
+        cursor={b.list.cursor - b.list.top}
+        focused
+        width={width}
+        height={height - 1 - bannerLines}
+        empty={b.loaded ? (b.search.value || b.status ? 'No key matches.' : blocked ? 'You have no keys.' : 'You have no keys yet: press n to generate one.') : 'Loading…'}
+      />
+    </Box>
+  );
+}
