@@ -46,6 +46,16 @@ export async function fileTenant(): Promise<Tenant & { path: string }> {
   return { ...(await tenant({ store: createJsonFileStore(path) })), path };
 }
 
+/**
+ * A service on the store file as another process would open it. An engine
+ * that has read the file recently may verify against its cached copy for up
+ * to 100 ms (core's `peek`), so a check after another process wrote uses a
+ * fresh one.
+ */
+export function freshService(path: string, user: string): KeyService {
+  return createEngine(createJsonFileStore(path)).as(user);
+}
+
 /** Waits until `check` stops throwing (for work the code under test starts but does not await). */
 export async function eventually<T>(check: () => T | Promise<T>, what = 'condition', ms = 10_000): Promise<T> {
   const start = Date.now();
