@@ -13,7 +13,8 @@ import { canSeeKey, checkAdmin, checkDescription, checkGenerate, checkOwnerChang
 import { KeywardError, refuse } from './refusal.js';
 import type { EventQuery, GenerateInput, KeyQuery, KeyService, Page, RevokeReport, SettingsPatch, UserPatch, VerifyResult, WhoAmI } from './service.js';
 import type { Store } from './store/types.js';
-import { KEY_ID_PATTERN, hashToken, newKeyId, newToken, parseToken, tokenMatches } from './token.js';
+import { KEY_ID_PATTERN, constantTimeEqual, digestToken, hashToken, newKeyId, newToken, parseToken } from './token.js';
+import { KeyFacts } from './key-facts.js';
 import { UsageRecorder } from './usage.js';
 import { type EventView, type KeyView, type UsageRow, SETTING_FIELDS, type SettingsView, keyView, settingsView, userView } from './views.js';
 
@@ -76,6 +77,7 @@ export class Engine {
   readonly clock: Clock;
   private readonly usage = new UsageRecorder();
   private readonly index = new KeyIndex();
+  private readonly facts = new KeyFacts(this.usage);
   // Bumped by every change made through this engine (the cached document is changed in place).
   private generation = 0;
   private timer?: NodeJS.Timeout;
@@ -109,17 +111,23 @@ export class Engine {
       return { valid: false, reason: 'malformed' };
     }
     const doc = this.store.peek();
-    const key = doc && Object.hasOwn(doc.keys, parsed.keyId) ? doc.keys[parsed.keyId] : undefined;
-    if (!key || !tokenMatches(token, key.hash)) {
-      this.usage.recordFailure(key ? parsed.keyId : undefined, 'unknown', now);
-      return { valid: false, reason: 'unknown', keyId: key ? parsed.keyId : undefined };
+    const facts = doc === undefined ? undefined : this.facts.of(doc, this.generation, parsed.keyId);
+    if (facts === undefined) {
+      this.usage.recordFailure(undefined, 'unknown', now);
+      return { valid: false, reason: 'unknown' };
     }
-    const status = statusOf(key, now);
+    const key = facts.key;
+    if (!constantTimeEqual(digestToken(token), facts.digest)) {
+      this.usage.recordFailure(key.id, 'unknown', now);
+      return { valid: false, reason: 'unknown', keyId: key.id };
+    }
+    // Revoked wins over expired (SPEC §1), as in statusOf.
+    const status = key.revokedAt ? 'revoked' : facts.expiresAt <= now ? 'expired' : 'active';
     if (status !== 'active') {
       this.usage.recordFailure(key.id, status, now);
       return { valid: false, reason: status, keyId: key.id };
     }
-    this.usage.recordUse(key.id, now, doc!.tenant.settings.excessiveUsePerMinute);
+    this.usage.recordUse(key.id, now, doc!.tenant.settings.excessiveUsePerMinute, facts.counter);
     return { valid: true, key };
   }
 
@@ -203,9 +211,9 @@ export class Engine {
       }
     }
     seen.count = events.length;
-    const pending = this.usage.uses;
+    const usage = this.usage;
     return (keyId) => {
-      const p = pending.get(keyId);
+      const p = usage.pending(keyId);
       const flushed = seen.map.get(keyId);
       if (!p) return flushed;
       const mine = new Date(p.last).toISOString();
@@ -214,7 +222,7 @@ export class Engine {
   }
 
   pendingUses(keyId: string): number {
-    return this.usage.uses.get(keyId)?.uses ?? 0;
+    return this.usage.pending(keyId)?.uses ?? 0;
   }
 }
 

@@ -27,32 +27,48 @@ export interface ExcessiveCandidate {
 
 const MINUTE = 60_000;
 
+export interface KeyCounter extends PendingUse {
+  /** The minute (ms / 60 000) being counted, and its uses, to spot a burst as it happens. */
+  minute: number;
+  minuteUses: number;
+}
+
 export class UsageRecorder {
-  uses = new Map<string, PendingUse>();
+  // One entry per key in use: verify touches a single Map entry per call.
+  private counters = new Map<string, KeyCounter>();
   failures = new Map<string, PendingFailure>();
   candidates: ExcessiveCandidate[] = [];
-  // Per key: the current minute and its count, to spot a burst as it happens.
-  private minutes = new Map<string, { minute: number; count: number }>();
 
-  recordUse(keyId: string, now: number, threshold: number): void {
-    const p = this.uses.get(keyId);
-    if (p) {
-      p.uses++;
-      p.last = now;
-    } else {
-      this.uses.set(keyId, { uses: 1, first: now, last: now });
+  /** Uses counted since the last drain. */
+  pending(keyId: string): PendingUse | undefined {
+    const c = this.counters.get(keyId);
+    return c !== undefined && c.uses > 0 ? c : undefined;
+  }
+
+  /** The counter of a key, created on first use; verify keeps a reference to it. */
+  counterFor(keyId: string): KeyCounter {
+    let c = this.counters.get(keyId);
+    if (c === undefined) {
+      c = { uses: 0, first: 0, last: 0, minute: 0, minuteUses: 0 };
+      this.counters.set(keyId, c);
     }
+    return c;
+  }
+
+  recordUse(keyId: string, now: number, threshold: number, counter = this.counterFor(keyId)): void {
+    const c = counter;
+    if (c.uses === 0) c.first = now;
+    c.uses++;
+    c.last = now;
     const minute = Math.floor(now / MINUTE);
-    let m = this.minutes.get(keyId);
-    if (!m || m.minute !== minute) {
-      m = { minute, count: 0 };
-      this.minutes.set(keyId, m);
+    if (c.minute !== minute) {
+      c.minute = minute;
+      c.minuteUses = 0;
     }
-    m.count++;
     // Check when the threshold is crossed and again at each further multiple,
     // so a key that is busy every minute is not re-examined on every use.
-    if (m.count > threshold && (m.count - 1) % threshold === 0) {
-      this.candidates.push({ keyId, minuteUses: m.count, at: now });
+    if (++c.minuteUses > threshold && (c.minuteUses - 1) % threshold === 0) {
+      this.candidates.push({ keyId, minuteUses: c.minuteUses, at: now });
     }
   }
 
@@ -69,30 +85,40 @@ export class UsageRecorder {
   }
 
   get isEmpty(): boolean {
-    return this.uses.size === 0 && this.failures.size === 0 && this.candidates.length === 0;
+    if (this.failures.size > 0 || this.candidates.length > 0) return false;
+    for (const c of this.counters.values()) if (c.uses > 0) return false;
+    return true;
   }
 
   /** Hands over everything counted so far and starts afresh. */
   drain(now: number): { uses: Map<string, PendingUse>; failures: Map<string, PendingFailure>; candidates: ExcessiveCandidate[] } {
-    const out = { uses: this.uses, failures: this.failures, candidates: this.candidates };
-    this.uses = new Map();
+    const uses = new Map<string, PendingUse>();
+    const current = Math.floor(now / MINUTE);
+    for (const [k, c] of this.counters) {
+      if (c.uses > 0) {
+        uses.set(k, { uses: c.uses, first: c.first, last: c.last });
+        c.uses = 0;
+      } else if (c.minute < current - 1) {
+        // Idle: forget its minute count (verify may still hold the object;
+        // the next use through it starts a new minute, which is right).
+        this.counters.delete(k);
+      }
+    }
+    const out = { uses, failures: this.failures, candidates: this.candidates };
     this.failures = new Map();
     this.candidates = [];
-    // Minute counters older than the current minute are of no further use.
-    const current = Math.floor(now / MINUTE);
-    for (const [k, m] of this.minutes) if (m.minute < current - 1) this.minutes.delete(k);
     return out;
   }
 
   /** Puts a drained batch back (the flush failed), so nothing is lost. */
   restore(batch: ReturnType<UsageRecorder['drain']>): void {
     for (const [k, u] of batch.uses) {
-      const p = this.uses.get(k);
-      if (p) {
-        p.uses += u.uses;
-        p.first = Math.min(p.first, u.first);
-        p.last = Math.max(p.last, u.last);
-      } else this.uses.set(k, u);
+      const c = this.counters.get(k);
+      if (c) {
+        c.first = c.uses > 0 ? Math.min(c.first, u.first) : u.first;
+        c.uses += u.uses;
+        c.last = Math.max(c.last, u.last);
+      } else this.counters.set(k, { ...u, minute: 0, minuteUses: 0 });
     }
     for (const [k, f] of batch.failures) {
       const p = this.failures.get(k);

@@ -48,6 +48,10 @@ function startWriter(path: string, user: string, count: number): { child: ChildP
   return { child, acked, done };
 }
 
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 5));
+}
+
 function keysOnDisk(path: string): Record<string, { owner: string }> {
   return JSON.parse(readFileSync(path, 'utf8')).keys;
 }
@@ -68,15 +72,18 @@ describe('JSON store across processes', () => {
   });
 
   it('keeps the file whole and every acknowledged write when writers are killed with SIGKILL mid-write', async () => {
-    const path = await developersStore(['k1', 'k2']);
+    const rounds = 8;
+    // Two fresh writers per round, each with its own key limit to fill.
+    const path = await developersStore(Array.from({ length: rounds * 2 + 1 }, (_, i) => `k${i}`));
     const acked = new Set<string>();
-    for (let round = 0; round < 8; round++) {
-      const a = startWriter(path, 'k1', 1000);
-      const b = startWriter(path, 'k2', 1000);
-      // Let them get going, then kill one at a moment that varies by round.
-      await new Promise((r) => setTimeout(r, 600 + round * 37));
+    for (let round = 0; round < rounds; round++) {
+      const a = startWriter(path, `k${2 * round}`, 1000);
+      const b = startWriter(path, `k${2 * round + 1}`, 1000);
+      // Let both get going (however slow the machine), then kill them at moments that vary by round.
+      await until(() => a.acked.length >= 3 && b.acked.length >= 3);
+      await new Promise((r) => setTimeout(r, round * 7));
       a.child.kill('SIGKILL');
-      await new Promise((r) => setTimeout(r, 20 + round * 11));
+      await new Promise((r) => setTimeout(r, 1 + round * 5));
       b.child.kill('SIGKILL');
       await Promise.all([a.done, b.done]);
       for (const id of [...a.acked, ...b.acked]) acked.add(id);
@@ -85,7 +92,7 @@ describe('JSON store across processes', () => {
     }
     expect(acked.size).toBeGreaterThan(0);
     // A writer after the crashes still works (stale lock broken, leftovers ignored).
-    const after = startWriter(path, 'k1', 3);
+    const after = startWriter(path, `k${rounds * 2}`, 3);
     expect(await after.done).toBe(0);
     expect(Object.keys(keysOnDisk(path)).length).toBeGreaterThanOrEqual(acked.size + 3);
   });

@@ -1,0 +1,69 @@
+// Shared by every benchmark: measure Keyward and its baseline interleaved in
+// one run (these machines are noisy, so only ratios from the same run mean
+// anything) and report one line per measure for bench/run.mjs to collect.
+
+export interface Measure {
+  measure: string;
+  /** Keyward's figure. */
+  value: number;
+  /** The baseline's figure, measured in the same run. */
+  baseline: number;
+  unit: string;
+  /** value / baseline, or the comparison the goal names. */
+  ratio: number;
+  /** e.g. ">= 0.7" or "<= 2". */
+  goal: string;
+  /** What the baseline is, in words. */
+  against: string;
+}
+
+export const quick = process.argv.includes('--quick');
+
+export function report(m: Measure): void {
+  const ok = meets(m.ratio, m.goal);
+  process.stdout.write(`BENCH ${JSON.stringify({ ...m, ok })}\n`);
+}
+
+export function meets(ratio: number, goal: string): boolean {
+  const m = /^(>=|<=)\s*([\d.]+)$/.exec(goal.trim());
+  if (!m) return false;
+  return m[1] === '>=' ? ratio >= Number(m[2]) : ratio <= Number(m[2]);
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Operations per second of `fn`, run `ops` times. */
+export function opsPerSecond(fn: (i: number) => void, ops: number): number {
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < ops; i++) fn(i);
+  const ns = Number(process.hrtime.bigint() - t);
+  return (ops / ns) * 1e9;
+}
+
+/**
+ * Runs each contender for `rounds` rounds, alternating between them, and
+ * returns each one's median figure, so drift in machine load hits all alike.
+ */
+export function interleaved<K extends string>(rounds: number, contenders: Record<K, () => number>): Record<K, number> {
+  const samples = Object.fromEntries(Object.keys(contenders).map((k) => [k, [] as number[]])) as unknown as Record<K, number[]>;
+  const names = Object.keys(contenders) as K[];
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? [...names].reverse() : names;
+    for (const k of order) samples[k].push(contenders[k]());
+  }
+  return Object.fromEntries(names.map((k) => [k, median(samples[k])])) as Record<K, number>;
+}
+
+export async function interleavedAsync<K extends string>(rounds: number, contenders: Record<K, () => Promise<number>>): Promise<Record<K, number>> {
+  const names = Object.keys(contenders) as K[];
+  const samples = Object.fromEntries(names.map((k) => [k, [] as number[]])) as unknown as Record<K, number[]>;
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? [...names].reverse() : names;
+    for (const k of order) samples[k].push(await contenders[k]());
+  }
+  return Object.fromEntries(names.map((k) => [k, median(samples[k])])) as Record<K, number>;
+}

@@ -1,0 +1,74 @@
+// Verify, in-process, against the physical limit measured in the same run:
+// one SHA-256 of the token plus one Map lookup (with Node's fastest one-shot
+// hash, and with the usual Hash object). Keyward also parses the token,
+// checks its checksum, compares in constant time, derives the status and
+// counts the use — and must stay within 0.7× of that limit, at 1k and 100k keys.
+import { createHash, hash } from 'node:crypto';
+import { createEngine, createJsonFileStore } from '@keyward/core';
+import { buildStore } from './fixtures.js';
+import { interleaved, quick, report } from './lib.js';
+
+const OPS = quick ? 50_000 : 200_000;
+const ROUNDS = quick ? 5 : 9;
+const results: Record<number, number> = {};
+
+for (const size of [1000, 100_000]) {
+  const built = buildStore(size);
+  const engine = createEngine(createJsonFileStore(built.path), { usageFlushMs: 0 });
+  const tokens = built.tokens;
+  // The limit: the same tokens, hashed, looked up in a Map of hex digests.
+  const limit = new Map<string, string>();
+  for (const k of Object.values(built.doc.keys)) limit.set(k.hash, k.id);
+  let sink = 0;
+  const verifyOnce = () => {
+    for (let i = 0; i < OPS; i++) if (engine.verify(tokens[i % tokens.length]).valid) sink++;
+  };
+  // The fastest SHA-256 Node has (one-shot), as Keyward uses: the true limit.
+  const limitOnce = () => {
+    for (let i = 0; i < OPS; i++) if (limit.get(hash('sha256', tokens[i % tokens.length]))) sink++;
+  };
+  // The same with a Hash object per call, as most code (and the issue's estimate) hashes.
+  const hashObjectOnce = () => {
+    for (let i = 0; i < OPS; i++) if (limit.get(createHash('sha256').update(tokens[i % tokens.length]).digest('hex'))) sink++;
+  };
+  const time = (fn: () => void) => () => {
+    const t = process.hrtime.bigint();
+    fn();
+    return OPS / (Number(process.hrtime.bigint() - t) / 1e9);
+  };
+  time(verifyOnce)();
+  time(limitOnce)(); // warm both up
+  time(hashObjectOnce)();
+  const r = interleaved(ROUNDS, { keyward: time(verifyOnce), limit: time(limitOnce), hashObject: time(hashObjectOnce) });
+  if (sink === 0) throw new Error('nothing verified');
+  results[size] = r.keyward;
+  report({
+    measure: `verify in-process, ${size / 1000}k keys (verifies/s)`,
+    value: Math.round(r.keyward),
+    baseline: Math.round(r.limit),
+    unit: 'ops/s',
+    ratio: r.keyward / r.limit,
+    goal: '>= 0.7',
+    against: 'one-shot SHA-256 of the token + Map lookup',
+  });
+  report({
+    measure: `verify in-process, ${size / 1000}k keys, vs Hash-object limit`,
+    value: Math.round(r.keyward),
+    baseline: Math.round(r.hashObject),
+    unit: 'ops/s',
+    ratio: r.keyward / r.hashObject,
+    goal: '>= 0.7',
+    against: 'createHash(sha256) of the token + Map lookup',
+  });
+  await engine.close();
+}
+
+report({
+  measure: 'verify slowdown from 1k to 100k keys',
+  value: Math.round(results[100_000]),
+  baseline: Math.round(results[1000]),
+  unit: 'ops/s',
+  ratio: results[1000] / results[100_000],
+  goal: '<= 1.2',
+  against: 'verify at 1k keys (ratio = 1k speed / 100k speed)',
+});
