@@ -1,0 +1,244 @@
+// End to end in a real VS Code: code-server 4.96 (VS Code 1.96) installed by
+// ../shared/tools/code-server/install.sh, the extension packaged as a .vsix and
+// installed into it, driven from headless Chromium with playwright-core, on a
+// real JSON store in a temporary directory. The token is checked by a Keyward
+// engine of its own, as another process would.
+//
+// KEYWARD_CODE_SERVER_ENTRY=path/to/entry.js skips running install.sh.
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, createJsonFileStore, initStore, parseToken } from '@keyward/core';
+
+const packageDir = fileURLToPath(new URL('../..', import.meta.url));
+const repoRoot = resolve(packageDir, '../..');
+const installScript = resolve(repoRoot, '../shared/tools/code-server/install.sh');
+const TOKEN = /kw_[0-9a-f]{24}_[a-z2-7]{32}[0-9a-f]{8}/;
+const DESCRIPTION = 'e2e deploy key';
+
+let work: string;
+let storePath: string;
+let folder: string;
+let server: ChildProcess | undefined;
+let serverLog = '';
+let browser: Browser | undefined;
+let page: Page;
+let token: string;
+
+/** A service on the store as a separate process would open it (no cached copy). */
+const fresh = (user = 'alice') => createEngine(createJsonFileStore(storePath)).as(user);
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').at(-1)!.trim();
+}
+
+function codeServerEntry(): string {
+  if (process.env.KEYWARD_CODE_SERVER_ENTRY) return process.env.KEYWARD_CODE_SERVER_ENTRY;
+  if (!existsSync(installScript)) throw new Error(`code-server installer not found at ${installScript} (shared/ must sit beside the checkout)`);
+  // Idempotent: reuses ~/.cache/code-server-4.96.4 after the first run (about three minutes).
+  return lastLine(execFileSync('bash', [installScript], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitForHttp(url: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (server?.exitCode !== null) throw new Error(`code-server exited early:\n${serverLog}`);
+    if (Date.now() > until) throw new Error(`code-server did not answer at ${url}:\n${serverLog}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function seedStore(): Promise<void> {
+  const store = createJsonFileStore(storePath);
+  await initStore(store, { admin: 'alice' });
+  const alice = createEngine(store).as('alice');
+  await alice.updateSettings({ api_keys_enabled: true });
+  await alice.updateUser('alice', { developer: true });
+  await alice.close();
+}
+
+/** A workspace folder that is a git repository with a.txt committed: a token there is a secret in source. */
+function seedFolder(): void {
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'a.txt'), 'API_KEY=\n');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: folder, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', 'a.txt');
+  git('-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'commit', '-qm', 'a.txt');
+}
+
+async function runFromPalette(command: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible' });
+  await page.keyboard.type(command);
+  await widget.locator('.monaco-list-row', { hasText: command }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+async function waitForQuestion(title: string | RegExp): Promise<void> {
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
+}
+
+async function editorText(): Promise<string> {
+  return (await page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+}
+
+async function keysViewRows(): Promise<string[]> {
+  return page.locator('.pane-body .monaco-list-row').allInnerTexts();
+}
+
+describe('the extension in a real VS Code', { timeout: 180_000 }, () => {
+  beforeAll(async () => {
+    const entry = codeServerEntry();
+    work = mkdtempSync(join(tmpdir(), 'keyward-vscode-e2e-'));
+    storePath = join(work, 'store', 'keyward.json');
+    folder = join(work, 'project');
+    const userData = join(work, 'user-data');
+    const extensions = join(work, 'extensions');
+    await seedStore();
+    seedFolder();
+
+    const vsix = lastLine(execFileSync(process.execPath, [join(packageDir, 'vsix.mjs'), '--out', join(work, 'keyward.vsix')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+    execFileSync(process.execPath, [entry, '--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', vsix], { stdio: 'ignore' });
+
+    mkdirSync(join(userData, 'User'), { recursive: true });
+    writeFileSync(
+      join(userData, 'User', 'settings.json'),
+      JSON.stringify({
+        'workbench.startupEditor': 'none',
+        'security.workspace.trust.enabled': false,
+        'workbench.tips.enabled': false,
+        'extensions.ignoreRecommendations': true,
+        'telemetry.telemetryLevel': 'off',
+        'keyward.store': storePath,
+        'keyward.user': 'alice',
+      }),
+    );
+    const port = await freePort();
+    // Own process group, so the whole server (and its extension host) stops with it.
+    server = spawn(
+      process.execPath,
+      [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--config', join(work, 'code-server.yaml'), '--user-data-dir', userData, '--extensions-dir', extensions, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', folder],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    server.stdout!.on('data', (d) => (serverLog += d));
+    server.stderr!.on('data', (d) => (serverLog += d));
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
+
+    browser = await chromium.launch({
+      executablePath: process.env.KEYWARD_CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(30_000);
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    // The Keyward activity bar entry appears once the extension is registered.
+    await page.locator('.activitybar a[aria-label="Keyward"]').waitFor({ timeout: 60_000 });
+  }, 15 * 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server?.pid && server.exitCode === null) {
+      try {
+        process.kill(-server.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('generates a key from the command palette and inserts a working token at the cursor', async () => {
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget').waitFor({ state: 'visible' });
+    await page.keyboard.type('a.txt');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'a.txt' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'API_KEY=' }).first().waitFor();
+    await page.locator('.monaco-editor .view-lines').first().click();
+    // End of the first line, right after "API_KEY=".
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('End');
+
+    await runFromPalette('Keyward: Generate API Key');
+    await waitForQuestion('Generate API Key (1/2)');
+    await page.keyboard.type(DESCRIPTION);
+    await page.keyboard.press('Enter');
+    await waitForQuestion('Generate API Key (2/2)');
+    // The first choice is the tenant maximum (30 days by default).
+    await page.locator('.quick-input-widget .monaco-list-row').first().filter({ hasText: '30 days' }).waitFor();
+    await page.keyboard.press('Enter');
+    await waitForQuestion('where should the token go');
+    await page.locator('.quick-input-widget .monaco-list-row').first().filter({ hasText: 'Insert at cursor' }).waitFor();
+    await page.keyboard.press('Enter');
+
+    await expect.poll(editorText, { timeout: 30_000 }).toMatch(TOKEN);
+    const text = await editorText();
+    token = TOKEN.exec(text)![0];
+    expect(text.split('\n')[0]).toBe(`API_KEY=${token}`);
+
+    const verified = await fresh().verifyToken(token);
+    expect(verified).toMatchObject({ valid: true, key: { description: DESCRIPTION, sub: 'alice', status: 'active' } });
+    // A live token in a file git tracks is a secret in source: an information diagnostic.
+    await expect.poll(() => page.locator('.monaco-editor .squiggly-info').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+  });
+
+  it('lists the new key in the Keys view', async () => {
+    await page.locator('.activitybar a[aria-label="Keyward"]').click();
+    await expect.poll(keysViewRows, { timeout: 30_000 }).toContainEqual(expect.stringMatching(new RegExp(`^${DESCRIPTION}expires in 30 days · (never used|used .*)$`)));
+    const rows = await keysViewRows();
+    expect(rows[0]).toMatch(/^My keys/);
+    expect(rows.some((r) => r.startsWith('All keys'))).toBe(true);
+  });
+
+  it('revokes the key from the command palette after confirmation', async () => {
+    const parsed = parseToken(token);
+    expect(parsed.ok).toBe(true);
+    await runFromPalette('Keyward: Revoke API Key');
+    await waitForQuestion('Revoke API Key');
+    await page.keyboard.type('deploy');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: DESCRIPTION }).first().waitFor();
+    await page.keyboard.press('Enter');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible' });
+    expect(await dialog.innerText()).toContain(`Revoke API key "${DESCRIPTION}"?`);
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+
+    await expect.poll(async () => (await fresh().getKey((parsed as { keyId: string }).keyId)).status, { timeout: 30_000 }).toBe('revoked');
+    expect(await fresh().verifyToken(token)).toMatchObject({ valid: false, reason: 'revoked' });
+    await expect.poll(keysViewRows, { timeout: 30_000 }).toContainEqual(expect.stringMatching(new RegExp(`^${DESCRIPTION}revoked`)));
+  });
+
+  it('marks the now-dead token in the file with a warning', async () => {
+    await expect.poll(() => page.locator('.monaco-editor .squiggly-warning').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await page.keyboard.press('Control+Shift+M');
+    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'was revoked' });
+    await problem.first().waitFor();
+    expect(await problem.first().innerText()).toContain(`Keyward key "${DESCRIPTION}" was revoked: this token no longer authenticates.`);
+    expect(await page.locator('.monaco-editor .squiggly-info').count()).toBe(0);
+  });
+});
