@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { manualClock } from '@keyward/core';
 import type { KeyTreeNode } from '../src/key-tree.js';
 import { activateOn, keysView, run } from './activate.js';
 import { eventually, fileTenant, freshService, tempDir } from './helpers.js';
@@ -43,8 +44,11 @@ function gitRepoWith(file: string, text: string): string {
 
 describe('the Keys view', () => {
   it('shows an admin two sections, with status, expiry and the actions that apply', async () => {
-    const t = await fileTenant();
+    // Newest first: the keys must not share a creation time.
+    const clock = manualClock(Date.now());
+    const t = await fileTenant({ clock });
     await t.bob.generateKey({ description: "bob's key" });
+    clock.advance(1000);
     await t.alice.generateKey({ description: 'mine' });
     await activateOn({ store: t.path, user: 'alice' });
     const roots = await treeItems();

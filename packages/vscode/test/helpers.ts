@@ -41,9 +41,9 @@ export function tempDir(): string {
 }
 
 /** A tenant on a JSON store file in a temporary directory. */
-export async function fileTenant(): Promise<Tenant & { path: string }> {
+export async function fileTenant(opts: { clock?: Clock } = {}): Promise<Tenant & { path: string }> {
   const path = join(tempDir(), 'keyward.json');
-  return { ...(await tenant({ store: createJsonFileStore(path) })), path };
+  return { ...(await tenant({ store: createJsonFileStore(path), clock: opts.clock })), path };
 }
 
 /**

@@ -9,8 +9,10 @@ const labels = (nodes: KeyTreeNode[]) => nodes.map((n) => (n.kind === 'key' ? n.
 
 describe('the Keys view model', () => {
   it('shows a developer their own keys, newest first, flat', async () => {
-    const t = await tenant();
+    const clock = manualClock();
+    const t = await tenant({ clock });
     await t.bob.generateKey({ description: 'first' });
+    clock.advance(1000);
     await t.bob.generateKey({ description: 'second' });
     await t.alice.generateKey({ description: "alice's" });
     const me = (await t.bob.whoami()).user;
@@ -19,8 +21,10 @@ describe('the Keys view model', () => {
   });
 
   it('shows an admin their own keys and every key of the tenant', async () => {
-    const t = await tenant();
+    const clock = manualClock();
+    const t = await tenant({ clock });
     await t.bob.generateKey({ description: "bob's" });
+    clock.advance(1000);
     await t.alice.generateKey({ description: "alice's" });
     const me = (await t.alice.whoami()).user;
     const model = new KeyTreeModel(() => ({ service: t.alice, me }));

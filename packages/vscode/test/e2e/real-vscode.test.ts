@@ -196,7 +196,7 @@ describe('the extension in a real VS Code', { timeout: 180_000 }, () => {
     await page.locator('.quick-input-widget .monaco-list-row').first().filter({ hasText: 'Insert at cursor' }).waitFor();
     await page.keyboard.press('Enter');
 
-    await expect.poll(editorText, { timeout: 30_000 }).toMatch(TOKEN);
+    await expect.poll(editorText, { timeout: 60_000 }).toMatch(TOKEN);
     const text = await editorText();
     token = TOKEN.exec(text)![0];
     expect(text.split('\n')[0]).toBe(`API_KEY=${token}`);
@@ -204,12 +204,12 @@ describe('the extension in a real VS Code', { timeout: 180_000 }, () => {
     const verified = await fresh().verifyToken(token);
     expect(verified).toMatchObject({ valid: true, key: { description: DESCRIPTION, sub: 'alice', status: 'active' } });
     // A live token in a file git tracks is a secret in source: an information diagnostic.
-    await expect.poll(() => page.locator('.monaco-editor .squiggly-info').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('.monaco-editor .squiggly-info').count(), { timeout: 60_000 }).toBeGreaterThan(0);
   });
 
   it('lists the new key in the Keys view', async () => {
     await page.locator('.activitybar a[aria-label="Keyward"]').click();
-    await expect.poll(keysViewRows, { timeout: 30_000 }).toContainEqual(expect.stringMatching(new RegExp(`^${DESCRIPTION}expires in 30 days · (never used|used .*)$`)));
+    await expect.poll(keysViewRows, { timeout: 60_000 }).toContainEqual(expect.stringMatching(new RegExp(`^${DESCRIPTION}expires in 30 days · (never used|used .*)$`)));
     const rows = await keysViewRows();
     expect(rows[0]).toMatch(/^My keys/);
     expect(rows.some((r) => r.startsWith('All keys'))).toBe(true);
@@ -228,13 +228,13 @@ describe('the extension in a real VS Code', { timeout: 180_000 }, () => {
     expect(await dialog.innerText()).toContain(`Revoke API key "${DESCRIPTION}"?`);
     await dialog.getByRole('button', { name: 'Revoke' }).click();
 
-    await expect.poll(async () => (await fresh().getKey((parsed as { keyId: string }).keyId)).status, { timeout: 30_000 }).toBe('revoked');
+    await expect.poll(async () => (await fresh().getKey((parsed as { keyId: string }).keyId)).status, { timeout: 60_000 }).toBe('revoked');
     expect(await fresh().verifyToken(token)).toMatchObject({ valid: false, reason: 'revoked' });
-    await expect.poll(keysViewRows, { timeout: 30_000 }).toContainEqual(expect.stringMatching(new RegExp(`^${DESCRIPTION}revoked`)));
+    await expect.poll(keysViewRows, { timeout: 60_000 }).toContainEqual(expect.stringMatching(new RegExp(`^${DESCRIPTION}revoked`)));
   });
 
   it('marks the now-dead token in the file with a warning', async () => {
-    await expect.poll(() => page.locator('.monaco-editor .squiggly-warning').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('.monaco-editor .squiggly-warning').count(), { timeout: 60_000 }).toBeGreaterThan(0);
     await page.keyboard.press('Control+Shift+M');
     const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'was revoked' });
     await problem.first().waitFor();
