@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { eventLogPathFor, readEventLog } from '@keyward/core';
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../src/index.js';
+import { client, seedStore, tempDir } from './helpers.js';
+
+const fixture = fileURLToPath(new URL('./fixtures/serve.ts', import.meta.url));
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+
+function usesOf(storePath: string, keyId: string): number {
+  return readEventLog(eventLogPathFor(storePath))
+    .filter((e) => e.eventType === 'api-key.used' && e.keyId === keyId)
+    .reduce((n, e) => n + Number(e.data.uses), 0);
+}
+
+describe('graceful shutdown', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`on ${signal}: answers what it took, flushes the counted uses, exits 0`, async () => {
+      const storePath = join(tempDir(), 'keyward.json');
+      const { tokens, keyIds } = await seedStore(storePath);
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture, storePath], { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const first = await lines.next();
+      expect(first.done, stderr).toBe(false);
+      const { url } = JSON.parse(first.value);
+      const api = client(url);
+      for (let i = 0; i < 7; i++) expect((await api('GET', '/api/v1/users/me', { token: tokens.bob })).status).toBe(200);
+      expect(usesOf(storePath, keyIds.bob)).toBe(0);
+
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      expect(JSON.parse((await lines.next()).value)).toEqual({ closed: signal });
+      expect(await exited, stderr).toBe(0);
+      expect(usesOf(storePath, keyIds.bob)).toBe(7);
+    });
+  }
+
+  it('close() lets a request in flight finish, refuses new connections, and can be called twice', async () => {
+    const storePath = join(tempDir(), 'keyward.json');
+    const { tokens, keyIds } = await seedStore(storePath);
+    const server = await startServer({ storePath, port: 0, usageFlushMs: 3_600_000, log: () => undefined });
+    const api = client(server.url);
+    expect((await api('GET', '/api/v1/users/me', { token: tokens.carol })).status).toBe(200);
+
+    // A create whose body is half sent when closing starts: it is in flight, and still gets its answer.
+    const body = JSON.stringify({ description: 'just in time' });
+    const socket = connect(server.port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (d) => (answer += d));
+    const ended = new Promise((r) => socket.once('close', r));
+    const head = `POST /api/v1/api-keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tokens.carol}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+    await new Promise<void>((r) => socket.write(head + body.slice(0, 10), () => r()));
+    // One turn of this process's event loop: the server (same process) has read the headers.
+    await new Promise((r) => setTimeout(r, 20));
+    const closing = server.close();
+    socket.end(body.slice(10));
+    await ended;
+    expect(answer).toMatch(/^HTTP\/1\.1 201 /);
+    await Promise.all([closing, server.close()]);
+    await expect(fetch(`${server.url}/api/v1/users/me`)).rejects.toThrow();
+    expect(usesOf(storePath, keyIds.carol)).toBe(2);
+  });
+});
