@@ -8,7 +8,7 @@ import { Box, Text, useApp } from 'ink';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type AppActions, type AppState, AppActionsProvider, AppStateProvider, type Intent, type Notice, type ScreenId, describeError, isAdmin } from './app-context.js';
 import type { Clipboard } from './clipboard.js';
-import { Footer, Header, SCREEN_TITLES, StatusLine, Tabs } from './components/chrome.js';
+import { Footer, Header, SCREEN_TITLES, StatusLine, Tabs, statusRows } from './components/chrome.js';
 import { Help } from './components/help.js';
 import { RetainedProvider } from './hooks/use-retained.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
@@ -154,7 +154,7 @@ function Shell({ service, location, refreshMs, clipboard }: Omit<AppProps, 'them
   }
 
   const state: AppState = { me, tick: tick.n, now: tick.at };
-  const bodyHeight = height - 4;
+  const bodyHeight = Math.max(1, height - 3 - statusRows(notice, columns));
   const screenProps = { width: columns, height: bodyHeight };
   let body: ReactNode;
   if (help) body = <Help title={SCREEN_TITLES[screen].title} commands={help} width={columns} height={bodyHeight} onClose={() => setHelp(null)} />;

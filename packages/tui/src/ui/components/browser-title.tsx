@@ -18,7 +18,7 @@ export function BrowserTitle({ title, browser: b, width, extra }: { title: strin
           <TextInput field={b.search} width={Math.max(10, width - 40)} placeholder="description, id or owner" />
         </Box>
         <Text color={theme.muted} wrap="truncate">
-          {'  enter keep · esc clear'}
+          {`  ${b.loaded ? plural(b.total, 'match', 'matches') : '…'} · enter keep · esc clear`}
         </Text>
       </Box>
     );

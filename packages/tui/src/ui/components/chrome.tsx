@@ -64,15 +64,23 @@ export function Tabs({ screens, current, width }: { screens: ScreenId[]; current
   );
 }
 
+const MARK = { error: '✕ ', success: '✓ ', info: '· ' };
+
+/** Rows the status line needs: a refusal is never cut short of its code, so it may take two. */
+export function statusRows(notice: Notice | null, width: number): number {
+  if (!notice) return 1;
+  return Math.min(2, Math.max(1, Math.ceil(widthOf(MARK[notice.kind] + safeText(notice.text)) / width)));
+}
+
 export function StatusLine({ notice, width }: { notice: Notice | null; width: number }) {
   const theme = useTheme();
+  const rows = statusRows(notice, width);
   if (!notice) return <Box width={width} height={1} />;
   const color = notice.kind === 'error' ? theme.danger : notice.kind === 'success' ? theme.success : theme.accent;
-  const mark = notice.kind === 'error' ? '✕ ' : notice.kind === 'success' ? '✓ ' : '· ';
   return (
-    <Box width={width} height={1}>
-      <Text color={color} wrap="truncate-end">
-        {mark + safeText(notice.text)}
+    <Box width={width} height={rows} overflow="hidden">
+      <Text color={color} wrap="wrap">
+        {MARK[notice.kind] + safeText(notice.text)}
       </Text>
     </Box>
   );

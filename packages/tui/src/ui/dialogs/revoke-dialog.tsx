@@ -39,10 +39,12 @@ function reasons(skipped: { why: string }[]): string {
   return [...counts].map(([why, n]) => `${n} ${why}`).join(', ');
 }
 
+const SKIPPED_BECAUSE: Record<string, string> = { KEY_NOT_ACTIVE: 'not active', KEY_NOT_FOUND: 'deleted' };
+
 export function reportText(r: RevokeReport): string {
   const done = `Revoked ${plural(r.revoked.length, 'key')}`;
   if (r.skipped.length === 0) return done + '.';
-  return `${done}; skipped ${r.skipped.length}: ${reasons(r.skipped.map((s) => ({ why: s.code })))}.`;
+  return `${done}; skipped ${r.skipped.length}: ${reasons(r.skipped.map((s) => ({ why: SKIPPED_BECAUSE[s.code] ?? s.code })))}.`;
 }
 
 function Checking({ count, width, height, onClose }: { count: number; width: number; height: number; onClose(): void }) {

@@ -7,7 +7,7 @@
 // and the help screen which keys work right now.
 
 import { useInput } from 'ink';
-import { type ReactNode, createContext, useContext, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
+import { type ReactNode, createContext, useContext, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import { BINDINGS, type Command, commandFor } from './bindings.js';
 import { type KeyPress, toKeyPress } from './keypress.js';
 
@@ -106,7 +106,9 @@ export function useKeypress(opts: KeypressOptions, handler: KeyHandler): void {
   ref.current = handler;
   const { layer, modal = false, active = true } = opts;
   const commandsKey = opts.commands.join(',');
-  useEffect(() => {
+  // A layout effect: registered in the same commit that draws the part, so
+  // a key typed right after a dialog appears already goes to the dialog.
+  useLayoutEffect(() => {
     if (!active) return;
     return registry.add({ layer, modal, commands: commandsKey ? (commandsKey.split(',') as Command[]) : [], handler: ref });
   }, [registry, layer, modal, active, commandsKey]);

@@ -1,0 +1,91 @@
+// Renders the whole terminal UI with ink-testing-library on a real engine
+// (memory store), types keys and waits for what a person would see.
+
+import { type Clock, type KeyService, type Store, createEngine, createMemoryStore, initStore } from '@keyward/core';
+import { render } from 'ink-testing-library';
+import { App } from '../src/ui/app.js';
+import { createClipboard } from '../src/ui/clipboard.js';
+import { themeFor } from '../src/ui/theme.js';
+
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
+export const plain = (s: string) => s.replace(ANSI, '');
+
+export const KEY = {
+  enter: '\r',
+  esc: '\u001b',
+  up: '\u001b[A',
+  down: '\u001b[B',
+  pageDown: '\u001b[6~',
+  pageUp: '\u001b[5~',
+  backspace: '\u007f',
+  tab: '\t',
+  ctrlC: '\u0003',
+  ctrlU: '\u0015',
+};
+
+export async function tenant(opts: { clock?: Clock } = {}) {
+  const store: Store = createMemoryStore();
+  await initStore(store, { admin: 'alice', clock: opts.clock });
+  const engine = createEngine(store, { usageFlushMs: 0, clock: opts.clock });
+  const alice = engine.as('alice');
+  return { store, engine, alice };
+}
+
+/** Keys on, alice a developer too, bob a licensed developer. */
+export async function readyTenant(opts: { clock?: Clock } = {}) {
+  const t = await tenant(opts);
+  await t.alice.updateSettings({ api_keys_enabled: true });
+  await t.alice.updateUser('alice', { developer: true });
+  await t.alice.addUser('bob', { licence: true });
+  await t.alice.updateUser('bob', { developer: true });
+  return { ...t, bob: t.engine.as('bob') };
+}
+
+export interface OpenOptions {
+  columns?: number;
+  rows?: number;
+  env?: NodeJS.ProcessEnv;
+  refreshMs?: number;
+}
+
+export async function openApp(service: KeyService, opts: OpenOptions = {}) {
+  const copied: string[] = [];
+  const env = opts.env ?? {};
+  const clipboard = createClipboard((s) => copied.push(s), env);
+  const r = render(<App service={service} location="/tmp/keyward-test.json" refreshMs={opts.refreshMs ?? 600_000} clipboard={clipboard} theme={themeFor(env)} />);
+  const resize = (columns: number, rows: number) => {
+    Object.defineProperty(r.stdout, 'columns', { value: columns, configurable: true });
+    Object.defineProperty(r.stdout, 'rows', { value: rows, configurable: true });
+    r.stdout.emit('resize');
+  };
+  resize(opts.columns ?? 80, opts.rows ?? 24);
+
+  const frame = () => plain(r.lastFrame() ?? '');
+  const waitFor = async (what: string | RegExp | ((f: string) => boolean), ms = 5000): Promise<string> => {
+    const ok = typeof what === 'function' ? what : (f: string) => (typeof what === 'string' ? f.includes(what) : what.test(f));
+    const until = Date.now() + ms;
+    for (;;) {
+      const f = frame();
+      if (ok(f)) return f;
+      if (Date.now() > until) throw new Error(`Timed out waiting for ${String(what)}; the screen shows:\n${f}`);
+      await new Promise((res) => setTimeout(res, 5));
+    }
+  };
+  /** Types keys one at a time, each time waiting for the frame to change. */
+  const press = async (...keys: string[]) => {
+    for (const k of keys) {
+      const before = r.frames.length;
+      r.stdin.write(k);
+      // A key that changes nothing (a refused enter) gives up waiting soon.
+      const until = Date.now() + 500;
+      while (r.frames.length === before && Date.now() < until) await new Promise((res) => setTimeout(res, 2));
+      await new Promise((res) => setImmediate(res));
+    }
+  };
+  /** Types text into a field (one write, as a paste would arrive, is not what a person does). */
+  const type = async (text: string) => press(...[...text]);
+  await waitFor((f) => f.includes('Keyward') && !f.includes('opening'));
+  return { ...r, frame, waitFor, press, type, resize, copied };
+}
+
+export const TOKEN = /kw_[0-9a-f]{24}_[a-z2-7]{32}[0-9a-f]{8}/;
