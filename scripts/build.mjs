@@ -16,15 +16,17 @@ function externalsOf(entry) {
   return [...deps, ...deps.map((d) => d + '/*'), ...builtinModules, ...builtinModules.map((m) => 'node:' + m)];
 }
 
-const entries = [
-  { in: 'packages/tui/src/cli.tsx', out: 'packages/tui/dist/keyward.js' },
-];
+// `keyward` loads the terminal UI (Ink, React) and the server only when it
+// runs them: they are split into chunks, so a subcommand starts fast.
+const entries = [{ in: 'packages/tui/src/cli.tsx', name: 'keyward', outdir: 'packages/tui/dist' }];
 
 for (const e of entries) {
   if (!existsSync(root + e.in)) continue;
   await build({
-    entryPoints: [root + e.in],
-    outfile: root + e.out,
+    entryPoints: { [e.name]: root + e.in },
+    outdir: root + e.outdir,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',

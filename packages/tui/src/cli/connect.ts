@@ -4,7 +4,7 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { type KeyService, KeywardError, createEngine, createJsonFileStore, defaultStorePath, initStore } from '@keyward/core';
+import { type KeyService, type Store, KeywardError, createEngine, createJsonFileStore, createRemoteService, defaultStorePath, initStore } from '@keyward/core';
 import type { ParsedCommand } from './argv.js';
 
 export interface Connection {
@@ -39,20 +39,20 @@ export async function connect(cmd: ParsedCommand, env: NodeJS.ProcessEnv, say: (
   if (server) {
     const token = env.KEYWARD_TOKEN;
     if (!token) throw new KeywardError('UNAUTHENTICATED', `Set KEYWARD_TOKEN to a Keyward token to work against ${server}.`);
-    return { service: remoteService(server, token), location: server, remote: true };
+    return { service: createRemoteService(server, token), location: server, remote: true };
   }
   const path = storePathOf(cmd, env);
   const actor = actorOf(cmd, env);
-  const store = createJsonFileStore(path);
-  if (!existsSync(path)) {
-    if (await initStore(store, { admin: actor })) {
-      say(`Created a new Keyward store at ${path} with you (${actor}) as the first tenant admin.`);
-    }
-  }
+  const store = await ensureStore(path, actor, say);
   return { service: createEngine(store).as(actor), location: path, remote: false };
 }
 
-// Replaced by core's remote adapter as soon as it lands (issue 4).
-function remoteService(server: string, _token: string): KeyService {
-  throw new KeywardError('UNAVAILABLE', `Working against a server (${server}) is not available in this build.`);
+/** Opens the store at `path`, creating it first (with `admin` as the tenant's first admin) when there is none. */
+export async function ensureStore(path: string, admin: string, say: (line: string) => void): Promise<Store> {
+  const store = createJsonFileStore(path);
+  if (!existsSync(path) && (await initStore(store, { admin }))) {
+    say(`Created a new Keyward store at ${path} with you (${admin}) as the first tenant admin.`);
+  }
+  return store;
 }
+

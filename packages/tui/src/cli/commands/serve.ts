@@ -1,0 +1,28 @@
+import { KeywardError, printable } from '@keyward/core';
+import type { ParsedCommand } from '../argv.js';
+import { actorOf, ensureStore, storePathOf } from '../connect.js';
+import { expectArgs } from './command.js';
+
+/** `keyward serve`: the HTTP API on the local store until SIGINT/SIGTERM, which flush usage. */
+export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise<number> {
+  expectArgs(cmd, 0, 0, '');
+  const { startServer, closeOnSignals, DEFAULT_HOST, DEFAULT_PORT } = await import('@keyward/server');
+  const host = (cmd.flags.host as string | undefined) ?? DEFAULT_HOST;
+  const portText = (cmd.flags.port as string | undefined) ?? String(DEFAULT_PORT);
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new KeywardError('INVALID_INPUT', `--port takes a port number from 0 to 65535, not "${printable(portText)}".`);
+  const path = storePathOf(cmd, env);
+  await ensureStore(path, actorOf(cmd, env), (line) => process.stderr.write(line + '\n'));
+  let server;
+  try {
+    server = await startServer({ storePath: path, host, port: Number(portText), log: (line) => process.stdout.write(line + '\n') });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new KeywardError('UNAVAILABLE', `Port ${portText} on ${host} is already in use; choose another with --port.`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new KeywardError('UNAVAILABLE', `Cannot listen on ${host}:${portText} (${code}).`);
+    throw e;
+  }
+  process.stderr.write(`Keyward server listening on ${server.url} (store ${path}); Ctrl-C stops it.\n`);
+  const signal = await closeOnSignals(server);
+  process.stderr.write(`Stopped on ${signal}; usage flushed.\n`);
+  return 0;
+}

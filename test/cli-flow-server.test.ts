@@ -1,0 +1,54 @@
+// The same seed flow as cli-flow.test.ts, with every command sent to a real
+// `keyward serve` on a loopback port: one contract, two places it runs.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanEnv, keyward, keywardBin, tempDir } from './support/keyward.js';
+import { bootstrap, seedFlow } from './support/flow.js';
+
+const servers: ChildProcess[] = [];
+afterAll(() => {
+  for (const s of servers) s.kill('SIGTERM');
+});
+
+/** Starts `keyward serve --port 0` and resolves with the URL it announces. */
+export function startServe(store: string): Promise<{ url: string; child: ChildProcess; stdout: () => string }> {
+  const child = spawn(process.execPath, [keywardBin, 'serve', '--port', '0', '--store', store], { env: cleanEnv({ KEYWARD_USER: 'alice' }) });
+  servers.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      if (m) resolve({ url: m[1], child, stdout: () => out });
+    });
+    child.on('exit', (code) => reject(new Error(`keyward serve exited ${code}: ${err}`)));
+  });
+}
+
+describe('keyward against a server', () => {
+  it('runs the seed flow end to end over HTTP, and the server shuts down cleanly', async () => {
+    const store = join(tempDir(), 'keyward.json');
+    const tokens: Record<string, string> = bootstrap(store);
+    const server = await startServe(store);
+    await seedFlow({
+      as: (user, args) => keyward(args, { KEYWARD_SERVER: server.url, KEYWARD_TOKEN: tokens[user] }),
+      verify: (token) => keyward(['keys', 'verify', token], { KEYWARD_SERVER: server.url, KEYWARD_TOKEN: tokens.alice }),
+    });
+    // One structured log line per request, never a token.
+    const log = server.stdout();
+    expect(log.split('\n').filter(Boolean).length).toBeGreaterThan(20);
+    expect(log).not.toMatch(/kw_[0-9a-f]{24}_[a-z2-7]{32}/);
+    const exited = new Promise<number | null>((r) => server.child.on('exit', r));
+    server.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('says clearly when the server cannot be reached', () => {
+    const r = keyward(['keys', 'ls'], { KEYWARD_SERVER: 'http://127.0.0.1:9', KEYWARD_TOKEN: 'kw_x' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*\((UNAVAILABLE|UNAUTHENTICATED)\)\n$/);
+  });
+});
