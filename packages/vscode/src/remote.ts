@@ -1,8 +1,8 @@
-// The service for a Keyward server. Until core's HTTP client lands, working
-// against a server is refused with a clear reason instead of failing later.
+// The service for a Keyward server: core's HTTP client. The server runs every
+// rule, so the extension cannot do more over HTTP than the token's owner may.
 
-import { type KeyService, KeywardError } from '@keyward/core';
+import { type KeyService, createRemoteService } from '@keyward/core';
 
-export function openServer(url: string, _token: string): KeyService {
-  throw new KeywardError('UNAVAILABLE', `Working against a server (${url}) is not available in this build.`);
+export function openServer(url: string, token: string): KeyService {
+  return createRemoteService(url, token);
 }

@@ -14,12 +14,12 @@ afterEach(async () => {
   resetMock();
 });
 
-export async function activateOn(settings: { store?: string; user?: string; server?: string }, opts: { waitFor?: 'connected' | 'noStore' | 'needsSignIn' | 'nothing' } = {}) {
+export async function activateOn(settings: { store?: string; user?: string; server?: string; refreshSeconds?: number }, opts: { waitFor?: 'connected' | 'noStore' | 'needsSignIn' | 'nothing' } = {}) {
   resetMock();
   mock.configuration['keyward.store'] = settings.store ?? '';
   mock.configuration['keyward.user'] = settings.user ?? '';
   mock.configuration['keyward.server'] = settings.server ?? '';
-  mock.configuration['keyward.refreshSeconds'] = 3600;
+  mock.configuration['keyward.refreshSeconds'] = settings.refreshSeconds ?? 3600;
   const secrets = mockSecrets();
   const context = { subscriptions: [] as { dispose(): unknown }[], secrets };
   activate(context as unknown as vscodeTypes.ExtensionContext);

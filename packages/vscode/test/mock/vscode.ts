@@ -239,7 +239,7 @@ export interface MockQuickPick {
 }
 
 /** A scripted answer to the next question: a function of what was asked. */
-export type Answer = (asked: { kind: string; title?: string; prompt?: string; items?: { label: string }[]; message?: string; actions?: string[]; options?: unknown; validate?: (t: string) => unknown }) => unknown;
+export type Answer = (asked: { kind: string; title?: string; prompt?: string; password?: boolean; items?: { label: string }[]; message?: string; actions?: string[]; options?: unknown; validate?: (t: string) => unknown }) => unknown;
 
 function newState() {
   return {
@@ -325,8 +325,8 @@ export const window = {
   showInformationMessage: show('info'),
   showWarningMessage: show('warning'),
   showErrorMessage: show('error'),
-  async showInputBox(o: { title?: string; prompt?: string; value?: string; validateInput?: (t: string) => unknown }): Promise<string | undefined> {
-    const text = nextAnswer({ kind: 'input', title: o.title, prompt: o.prompt, validate: o.validateInput }) as string | undefined;
+  async showInputBox(o: { title?: string; prompt?: string; value?: string; password?: boolean; validateInput?: (t: string) => unknown }): Promise<string | undefined> {
+    const text = nextAnswer({ kind: 'input', title: o.title, prompt: o.prompt, password: o.password, validate: o.validateInput }) as string | undefined;
     // A real input box does not accept text its validation rejects.
     const problem = text === undefined ? undefined : o.validateInput?.(text);
     if (typeof problem === 'string') throw new Error(`input "${text}" rejected: ${problem}`);
