@@ -14,6 +14,7 @@ import { KeywardError, refuse } from './refusal.js';
 import type { EventQuery, GenerateInput, KeyQuery, KeyService, Page, RevokeReport, SettingsPatch, UserPatch, VerifyResult, WhoAmI } from './service.js';
 import type { Store } from './store/types.js';
 import { KEY_ID_PATTERN, constantTimeEqual, digestToken, hashToken, newKeyId, newToken, parseToken } from './token.js';
+import { ActiveKeyCounts } from './active-keys.js';
 import { KeyFacts } from './key-facts.js';
 import { UsageRecorder } from './usage.js';
 import { type EventView, type KeyView, type UsageRow, SETTING_FIELDS, type SettingsView, keyView, settingsView, userView } from './views.js';
@@ -78,6 +79,7 @@ export class Engine {
   private readonly usage = new UsageRecorder();
   private readonly index = new KeyIndex();
   private readonly facts = new KeyFacts(this.usage);
+  private readonly activeKeys = new ActiveKeyCounts();
   // Bumped by every change made through this engine (the cached document is changed in place).
   private generation = 0;
   private timer?: NodeJS.Timeout;
@@ -221,6 +223,11 @@ export class Engine {
     };
   }
 
+  /** Active keys of an owner, from a memo (whoami); the key limit itself is checked by a scan inside the transaction. */
+  activeKeysOf(doc: StoreDocument, owner: string): number {
+    return this.activeKeys.count(doc, this.generation, owner, this.clock.now());
+  }
+
   pendingUses(keyId: string): number {
     return this.usage.pending(keyId)?.uses ?? 0;
   }
@@ -287,7 +294,7 @@ class ActorService implements KeyService {
   async whoami(): Promise<WhoAmI> {
     const doc = await this.doc();
     const actor = this.actorIn(doc);
-    const check = checkGenerate({ actor, owner: actor, settings: doc.tenant.settings, activeKeys: activeKeysOf(doc, actor.id, this.now) });
+    const check = checkGenerate({ actor, owner: actor, settings: doc.tenant.settings, activeKeys: this.engine.activeKeysOf(doc, actor.id) });
     return {
       user: userView(actor),
       tenant: { id: doc.tenant.id, name: doc.tenant.name },
