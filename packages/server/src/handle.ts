@@ -4,7 +4,7 @@
 // server's own trouble, and one log line when the answer has gone out.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Engine, KeywardError, printable } from '@keyward/core';
+import { type Engine, type KeyService, KeywardError, printable } from '@keyward/core';
 import { type AuthFailureThrottle, bearerOf, refusalText } from './auth.js';
 import { type RequestLogEntry, loggablePath, loggableQuery } from './request-log.js';
 import { type Call, Query, type Router } from './router.js';
@@ -42,6 +42,7 @@ function splitTarget(url: string): { rawPath: string; search: string } {
 
 function segmentsOf(rawPath: string): string[] {
   if (!rawPath.startsWith('/')) return [];
+  if (!rawPath.includes('%')) return rawPath.slice(1).split('/');
   return rawPath
     .slice(1)
     .split('/')
@@ -58,6 +59,43 @@ function originOf(req: IncomingMessage, ctx: ServerContext): string {
   const host = req.headers.host;
   const proto = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
   return host && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host) ? `${proto}://${host}` : ctx.url;
+}
+
+/** What a handler gets; the query is parsed only if the handler reads it. */
+class RequestCall implements Call {
+  private parsedQuery?: Query;
+
+  constructor(
+    readonly service: KeyService,
+    readonly user: string,
+    private readonly ctx: ServerContext,
+    readonly req: IncomingMessage,
+    readonly params: Record<string, string>,
+    private readonly target: Target,
+  ) {}
+
+  get engine(): Engine {
+    return this.ctx.engine;
+  }
+
+  get query(): Query {
+    this.parsedQuery ??= new Query(new URLSearchParams(this.target.search));
+    return this.parsedQuery;
+  }
+
+  get wantsRepresentation(): boolean {
+    return /\breturn=representation\b/.test(String(this.req.headers.prefer ?? ''));
+  }
+
+  link(changes: Record<string, string | undefined>): string {
+    const params = new URLSearchParams(this.target.search);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === undefined) params.delete(k);
+      else params.set(k, v);
+    }
+    const qs = params.toString();
+    return `${originOf(this.req, this.ctx)}${this.target.rawPath}${qs ? `?${qs}` : ''}`;
+  }
 }
 
 async function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ctx: ServerContext): Promise<Reply> {
@@ -81,24 +119,7 @@ async function answer(req: IncomingMessage, target: Target, entry: RequestLogEnt
   entry.user = outcome.key.owner;
   entry.key = outcome.key.id;
 
-  const call: Call = {
-    service: ctx.engine.as(outcome.key.owner),
-    user: outcome.key.owner,
-    engine: ctx.engine,
-    req,
-    params: found.params,
-    query: new Query(new URLSearchParams(target.search)),
-    link: (changes) => {
-      const params = new URLSearchParams(target.search);
-      for (const [k, v] of Object.entries(changes)) {
-        if (v === undefined) params.delete(k);
-        else params.set(k, v);
-      }
-      const qs = params.toString();
-      return `${originOf(req, ctx)}${target.rawPath}${qs ? `?${qs}` : ''}`;
-    },
-    wantsRepresentation: /\breturn=representation\b/.test(String(req.headers.prefer ?? '')),
-  };
+  const call = new RequestCall(ctx.engine.as(outcome.key.owner), outcome.key.owner, ctx, req, found.params, target);
   return found.handler(call);
 }
 
@@ -116,7 +137,7 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   const { rawPath, search } = splitTarget(req.url ?? '/');
   const entry: RequestLogEntry = {
     time: new Date().toISOString(),
-    method: printable(req.method ?? '', 10),
+    method: /^[A-Z]{1,10}$/.test(req.method ?? '') ? req.method! : printable(req.method ?? '', 10),
     path: loggablePath(rawPath),
     status: 0,
     ms: 0,

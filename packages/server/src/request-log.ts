@@ -33,6 +33,7 @@ function looksLikeToken(segment: string): boolean {
 
 /** The request path as it may be logged. */
 export function loggablePath(rawPath: string): string {
+  if (rawPath.length <= MAX_PATH && !/kw_|%/i.test(rawPath)) return rawPath;
   const path = rawPath
     .split('/')
     .map((s) => (looksLikeToken(s) ? '[token]' : s))
@@ -46,4 +47,21 @@ export function loggableQuery(search: string): string | undefined {
   const names = [...new Set([...new URLSearchParams(search).keys()].map((n) => (looksLikeToken(n) ? '[token]' : n)))];
   const text = names.join('&');
   return text ? (text.length > MAX_PATH ? text.slice(0, MAX_PATH) + '…' : text) : undefined;
+}
+
+/** The default log: stdout, in one write per turn of the event loop however many requests that turn answered. */
+export function stdoutLog(): { log: (line: string) => void; flush: () => void } {
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const text = pending.join('\n') + '\n';
+    pending = [];
+    process.stdout.write(text);
+  };
+  return {
+    log: (line) => {
+      if (pending.push(line) === 1) setImmediate(flush);
+    },
+    flush,
+  };
 }

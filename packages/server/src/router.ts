@@ -49,15 +49,16 @@ export class Router {
 
   /** The handler for a method and decoded path segments; the methods the path allows (405); or undefined (404). */
   match(method: string, segments: string[]): Match {
-    const allowed = new Set<Method>();
+    let allowed: Set<Method> | undefined;
     for (const r of this.routes) {
       const params = matchSegments(r.segments, segments);
       if (!params) continue;
       const handler = Object.hasOwn(r.methods, method) ? r.methods[method as Method] : undefined;
       if (handler) return { handler, params };
+      allowed ??= new Set();
       for (const m of Object.keys(r.methods) as Method[]) allowed.add(m);
     }
-    return allowed.size > 0 ? { allowed: METHODS.filter((m) => allowed.has(m)) } : undefined;
+    return allowed ? { allowed: METHODS.filter((m) => allowed.has(m)) } : undefined;
   }
 }
 

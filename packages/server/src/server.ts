@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { KeywardError, createEngine, createJsonFileStore } from '@keyward/core';
 import { AuthFailureThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
 import { handle } from './handle.js';
+import { stdoutLog } from './request-log.js';
 import { router } from './routes/index.js';
 import { errorReply } from './wire.js';
 
@@ -65,7 +66,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${opts.storePath}; run \`keyward init\` on this host first.`);
   }
   const engine = createEngine(store, { usageFlushMs: opts.usageFlushMs });
-  const log = opts.log ?? ((line: string) => void process.stdout.write(line + '\n'));
+  const stdout = opts.log ? undefined : stdoutLog();
+  const log = opts.log ?? stdout!.log;
   const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, url: urlOf(host, port) };
 
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: 5_000 }, (req, res) => void handle(req, res, ctx));
@@ -98,6 +100,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       force.unref();
       await closed;
       clearTimeout(force);
+      stdout?.flush();
       await engine.close();
     })();
     return closing;
