@@ -70,11 +70,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log = opts.log ?? stdout!.log;
   const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, url: urlOf(host, port) };
 
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: 5_000 }, (req, res) => void handle(req, res, ctx));
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    // handle() answers every failure itself; this only keeps a bug in it from taking the process down.
+    handle(req, res, ctx).catch((e: unknown) => {
+      log(JSON.stringify({ time: new Date().toISOString(), error: e instanceof Error ? e.message : String(e) }));
+      res.destroy();
+    });
+  });
   // Requests Node cannot even parse get an answer in the API's shape too.
   server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || e.code === 'ECONNRESET') {
       socket.destroy();
+      return;
+    }
+    if (e.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      socket.end('HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
     const reply = errorReply('INVALID_INPUT', e.code === 'HPE_HEADER_OVERFLOW' ? 'The request headers are too large.' : 'The request is not valid HTTP.');
