@@ -241,4 +241,18 @@ describe('the extension in a real VS Code', { timeout: 180_000 }, () => {
     expect(await problem.first().innerText()).toContain(`Keyward key "${DESCRIPTION}" was revoked: this token no longer authenticates.`);
     expect(await page.locator('.monaco-editor .squiggly-info').count()).toBe(0);
   });
+
+  it('shows the key behind the token on hover', async () => {
+    // A click on the line puts the cursor at its end, which is the token's end.
+    await page.locator('.monaco-editor .view-line', { hasText: 'API_KEY=' }).first().click();
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+I');
+    // The problem's own hover shows first; the provider's part follows once the key is looked up.
+    const hover = page.locator('.monaco-hover', { hasText: 'Owner:' });
+    await hover.first().waitFor({ state: 'visible' });
+    const text = await hover.first().innerText();
+    expect(text).toContain(`Keyward key ${DESCRIPTION} — revoked`);
+    expect(text).toContain('Owner: alice');
+    expect(text).not.toContain(token);
+  });
 });
