@@ -103,8 +103,7 @@ describe('Events', () => {
     await app.press(KEY.esc, 't');
     await app.waitFor('1/1 event · type api-key.generated');
     await app.press('o');
-    f = await app.waitFor('1/1 key');
-    expect(f).toContain(`search "${k.id}"`);
+    f = await app.waitFor((s) => s.includes('1/1 key') && s.includes(`search "${k.id}"`));
     expect(f).toContain('deploy production');
   });
 
@@ -118,14 +117,13 @@ describe('Events', () => {
     await app.press('/');
     await app.type('bob');
     await app.press(KEY.enter);
-    let f = await app.waitFor('user bob');
-    expect(f).toContain('"deploy" for bob');
+    let f = await app.waitFor((s) => s.includes('all types · user bob') && s.includes('"deploy" for bob'));
     expect(f).not.toContain('"mine"');
     await app.press('/', KEY.ctrlU);
     await app.type(k.id);
     await app.press(KEY.enter);
-    f = await app.waitFor(`key ${k.id}`);
-    expect(f).toContain('1/1 event');
+    f = await app.waitFor((s) => s.includes(`key ${k.id}`) && s.includes('1/1 event'));
+    expect(f).toContain('generated');
     await app.press(KEY.esc);
     await app.waitFor('all types');
   });

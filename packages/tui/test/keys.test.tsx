@@ -62,6 +62,24 @@ describe('Keys', () => {
     expect(f).toContain('backup');
   });
 
+  it('routes keys typed faster than the screen redraws where a person expects', async () => {
+    const t = await withKeys();
+    const app = await openApp(t.alice);
+    await app.waitFor('1/4 keys');
+    // One read, as over SSH: "/" opens the search, the rest is typed into it.
+    app.stdin.write('/deploy');
+    await app.waitFor('Search: deploy ');
+    await app.waitFor('2 matches');
+    // Separate reads with no time to draw in between.
+    for (const k of ['\r', '/', 'x', 'y']) app.stdin.write(k);
+    await app.waitFor('Search: deployxy');
+    app.stdin.write(KEY.esc);
+    await app.waitFor('1/4 keys');
+    for (const k of ['j', 'j', 'r']) app.stdin.write(k);
+    const f = await app.waitFor('Revoke this key?');
+    expect(f).toContain('• deploy staging');
+  });
+
   it('cycles the status filter with s', async () => {
     const t = await withKeys();
     await t.alice.revokeKey(t.made['deploy prod']);

@@ -62,6 +62,19 @@ describe('My keys', () => {
     expect(app.frames.slice(-1)[0]).not.toContain(token);
   });
 
+  it('takes a bracketed paste as text, and keys typed in one read one by one', async () => {
+    const t = await readyTenant();
+    const app = await openApp(t.bob);
+    // "n" and the first letters arrive together, as they can over SSH.
+    app.stdin.write('nci');
+    await app.waitFor('Description ci');
+    app.stdin.write('\u001b[200~ deploy\u0007\r\nprod\u001b[201~');
+    await app.waitFor('Description ci deploy prod');
+    app.stdin.write('\r\r');
+    const f = await app.waitFor(TOKEN);
+    expect(f).toContain('ci deploy prod');
+  });
+
   it('checks a typed lifetime as it is typed, with the codes of SPEC §5', async () => {
     const t = await readyTenant();
     await t.alice.updateSettings({ max_api_key_expiry: 'P7D' });

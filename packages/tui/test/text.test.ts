@@ -1,9 +1,16 @@
 import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
-import { toKeyPress } from '../src/ui/keys/keypress.js';
+import { type KeyPress, printableText, readInput } from '../src/ui/keys/keypress.js';
 import { editText, textField } from '../src/ui/state/text-field.js';
 import { fit, truncate, widthOf } from '../src/ui/text/fit.js';
 import { relative } from '../src/ui/text/format.js';
+
+/** The one key an input stands for. */
+function toKeyPress(input: string, k: Key): KeyPress {
+  const e = readInput(input, k);
+  if (e.kind !== 'keys' || e.keys.length !== 1) throw new Error(`not one key: ${JSON.stringify(e)}`);
+  return e.keys[0];
+}
 
 const key = (k: Partial<Key> = {}): Key =>
   ({ upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false, ...k }) as Key;
@@ -22,13 +29,8 @@ describe('text fields', () => {
     expect(editText(f, toKeyPress('u', key({ ctrl: true })))).toEqual({ value: '', cursor: 0 });
   });
 
-  it('never take control characters, even pasted', () => {
-    const pasted = toKeyPress('ci\u001b[2J deploy\u0007\r\nnext\u202e', key());
-    expect(editText(textField(), pasted)).toEqual({ value: 'ci[2J deploy next', cursor: 17 });
-  });
-
   it('stop at their maximum length', () => {
-    expect(editText(textField('abc'), toKeyPress('defgh', key()), 5)).toEqual({ value: 'abcde', cursor: 5 });
+    expect(editText(textField('abc'), { name: '', text: 'defgh' }, 5)).toEqual({ value: 'abcde', cursor: 5 });
   });
 });
 
@@ -42,7 +44,26 @@ describe('keys', () => {
     expect(toKeyPress('', key({ escape: true, meta: true })).name).toBe('esc');
     expect(toKeyPress('c', key({ ctrl: true })).name).toBe('ctrl+c');
     expect(toKeyPress('', key({ pageDown: true })).name).toBe('pagedown');
-    expect(toKeyPress('deploy', key()).name).toBe('');
+  });
+
+  it('split keys that arrived in one read, as typing over SSH does', () => {
+    const names = (input: string, k = key()) => {
+      const e = readInput(input, k);
+      return e.kind === 'keys' ? e.keys.map((x) => x.name) : e.kind;
+    };
+    expect(names('5n')).toEqual(['5', 'n']);
+    expect(names('y\r')).toEqual(['y', 'enter']);
+    expect(names('j\u0003')).toEqual(['j', 'ctrl+c']);
+    expect(names('ab\u007f')).toEqual(['a', 'b', 'backspace']);
+    expect(names('o', key({ meta: true }))).toEqual(['esc', 'o']);
+    expect(names('鍵🙂')).toEqual(['鍵', '🙂']);
+    expect(names('\u202e')).toEqual(['']);
+    expect(names('[200~')).toBe('pasteStart');
+    expect(names('[201~')).toBe('pasteEnd');
+  });
+
+  it('printable text drops control characters and makes line breaks spaces', () => {
+    expect(printableText('ci\u001b[2J deploy\u0007\r\nnext\u202e')).toBe('ci[2J deploy next');
   });
 });
 

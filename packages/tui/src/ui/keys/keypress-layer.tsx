@@ -8,8 +8,9 @@
 
 import { useInput } from 'ink';
 import { type ReactNode, createContext, useContext, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from 'react';
+import { unstable_IdlePriority as IdlePriority, unstable_scheduleCallback as scheduleCallback } from 'scheduler';
 import { BINDINGS, type Command, commandFor } from './bindings.js';
-import { type KeyPress, toKeyPress } from './keypress.js';
+import { type KeyPress, printableText, readInput } from './keypress.js';
 
 export const Layer = { global: 0, screen: 10, panel: 20, dialog: 100, system: 1000 } as const;
 
@@ -87,7 +88,37 @@ function useRegistry(): Registry {
 
 export function KeypressLayer({ children }: { children: ReactNode }) {
   const registry = useMemo(() => new Registry(), []);
-  useInput((input, key) => registry.dispatch(toKeyPress(input, key)));
+  // A bracketed paste is gathered and handed over as one piece of text, never as keys.
+  const paste = useRef<string | null>(null);
+  // Keys are handed over one at a time, each only once React has no work
+  // left, so that what a key did (opened a dialog, started a search) is
+  // committed before the next key is routed: keys typed quickly, or arriving
+  // in one read over SSH, go where a person would expect. React renders in
+  // tasks of its scheduler, queued from a microtask after a state change; an
+  // idle task of that scheduler, queued on the next turn of the event loop,
+  // runs after them.
+  const queue = useRef<KeyPress[]>([]);
+  const later = () => setImmediate(() => scheduleCallback(IdlePriority, drain));
+  const drain = () => {
+    const next = queue.current.shift();
+    if (next) registry.dispatch(next);
+    if (queue.current.length > 0) later();
+  };
+  const enqueue = (keys: KeyPress[]) => {
+    const idle = queue.current.length === 0;
+    queue.current.push(...keys);
+    if (idle) later();
+  };
+  useInput((input, key) => {
+    const e = readInput(input, key);
+    if (e.kind === 'pasteStart') paste.current = '';
+    else if (e.kind === 'pasteEnd') {
+      const text = printableText(paste.current ?? '');
+      paste.current = null;
+      if (text) enqueue([{ name: '', text }]);
+    } else if (paste.current !== null) paste.current += key.return ? '\n' : input;
+    else enqueue(e.keys);
+  });
   return <RegistryContext.Provider value={registry}>{children}</RegistryContext.Provider>;
 }
 

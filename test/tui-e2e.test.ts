@@ -1,0 +1,320 @@
+// The terminal UI end to end: the built `keyward` in a real pseudo-terminal
+// (node-pty), its output fed to a terminal emulator (xterm headless) so the
+// tests read the screen a person would see, and the raw bytes kept so they
+// can check what was written (OSC 52, the alternate screen).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Terminal } from '@xterm/headless';
+import * as pty from 'node-pty';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, keyward, keywardBin, repoRoot, tempDir } from './support/keyward.js';
+
+const TOKEN = /kw_[0-9a-f]{24}_[a-z2-7]{32}[0-9a-f]{8}/;
+const ENTER = '\r';
+const ESC = '\u001b';
+const ALT_ON = '\u001b[?1049h';
+const ALT_OFF = '\u001b[?1049l';
+
+class Session {
+  readonly term: Terminal;
+  readonly proc: pty.IPty;
+  raw = '';
+  titles: string[] = [];
+  exit: Promise<{ exitCode: number; signal?: number }>;
+
+  constructor(args: string[], env: Record<string, string> = {}, size = { cols: 80, rows: 24 }) {
+    this.term = new Terminal({ ...size, allowProposedApi: true });
+    this.term.onTitleChange((t) => this.titles.push(t));
+    const e = cleanEnv({ TERM: 'xterm-256color', TZ: 'UTC', ...env });
+    // The UI must colour (unless NO_COLOR is the point), and CI or a multiplexer would change what it writes.
+    if (!('NO_COLOR' in env)) delete e.NO_COLOR;
+    for (const k of Object.keys(e)) if (k === 'CI' || k.startsWith('CI_') || k === 'TMUX' || k === 'STY') delete e[k];
+    this.proc = pty.spawn(process.execPath, args, { ...size, cwd: repoRoot, env: e as Record<string, string> });
+    this.proc.onData((d) => {
+      this.raw += d;
+      this.term.write(d);
+    });
+    this.exit = new Promise((resolve) => this.proc.onExit(resolve));
+    sessions.push(this);
+  }
+
+  screen(): string {
+    const b = this.term.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < this.term.rows; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  }
+
+  get alternate(): boolean {
+    return this.term.buffer.active.type === 'alternate';
+  }
+
+  async waitFor(what: string | RegExp | ((screen: string) => boolean), ms = 15_000): Promise<string> {
+    const ok = typeof what === 'function' ? what : (s: string) => (typeof what === 'string' ? s.includes(what) : what.test(s));
+    const until = Date.now() + ms;
+    for (;;) {
+      // Let the emulator parse what has arrived.
+      await new Promise<void>((r) => this.term.write('', r));
+      const s = this.screen();
+      if (ok(s)) return s;
+      if (Date.now() > until) throw new Error(`Timed out waiting for ${String(what)}; the screen shows:\n${s}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async rawIncludes(text: string, ms = 10_000): Promise<void> {
+    const until = Date.now() + ms;
+    while (!this.raw.includes(text)) {
+      if (Date.now() > until) throw new Error(`Timed out waiting for ${JSON.stringify(text)} in the output`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Types like a person: one key at a time. */
+  async type(text: string): Promise<void> {
+    for (const ch of text) {
+      this.proc.write(ch);
+      await new Promise((r) => setTimeout(r, 15));
+    }
+  }
+
+  press(...keys: string[]): void {
+    for (const k of keys) this.proc.write(k);
+  }
+
+  /** The terminal is back as it was: main screen, cursor shown, after the last frame. */
+  async expectRestored(): Promise<void> {
+    await new Promise<void>((r) => this.term.write('', r));
+    expect(this.alternate).toBe(false);
+    expect(this.raw.lastIndexOf(ALT_OFF)).toBeGreaterThan(this.raw.lastIndexOf(ALT_ON));
+    expect(this.raw.lastIndexOf('\u001b[?25h')).toBeGreaterThan(this.raw.lastIndexOf('\u001b[?25l'));
+  }
+}
+
+const sessions: Session[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) {
+    try {
+      s.proc.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+function newStore(): string {
+  const store = join(tempDir('keyward-tui-'), 'keyward.json');
+  const r = keyward(['init', '--tenant', 'Acme', '--admin', 'alice'], { KEYWARD_STORE: store, KEYWARD_USER: 'alice' });
+  expect(r.code, r.stderr).toBe(0);
+  return store;
+}
+
+const ui = (store: string, user: string, env: Record<string, string> = {}, size?: { cols: number; rows: number }) =>
+  new Session([keywardBin, '--store', store, '--as', user], env, size);
+
+const cli = (store: string, user: string, ...args: string[]) => {
+  const r = keyward(args, { KEYWARD_STORE: store, KEYWARD_USER: user });
+  expect(r.code, r.stderr + r.stdout).toBe(0);
+  return r.stdout;
+};
+
+beforeAll(() => {
+  expect(() => readFileSync(keywardBin), 'build keyward first: node scripts/build.mjs').not.toThrow();
+});
+
+async function generate(s: Session, description: string): Promise<string> {
+  s.press('n');
+  await s.waitFor('New key — 1 of 2');
+  await s.type(description);
+  s.press(ENTER);
+  await s.waitFor('the tenant maximum');
+  s.press(ENTER);
+  const screen = await s.waitFor(TOKEN);
+  return TOKEN.exec(screen)![0];
+}
+
+describe('the terminal UI in a real terminal', () => {
+  it('takes an admin from enabling keys to revoking them, and gives the terminal back on q', async () => {
+    const store = newStore();
+    const s = ui(store, 'alice');
+    await s.waitFor('1 Keys');
+    expect(s.alternate).toBe(true);
+    expect(s.screen()).toContain('alice (TenantAdmin)');
+    expect(s.screen()).toContain(store.slice(0, 30));
+
+    // Enable API keys.
+    s.press('3');
+    await s.waitFor(/API keys\s+off/);
+    s.press(ENTER);
+    await s.waitFor('API keys is now on.');
+
+    // Give oneself the Developer role.
+    s.press('4');
+    await s.waitFor('alice (you)');
+    s.press('d');
+    await s.waitFor('alice: Developer role given.');
+
+    // Generate a key and copy its token: the OSC 52 sequence carries it.
+    s.press('5');
+    await s.waitFor('My keys');
+    const token = await generate(s, 'deploy prod');
+    s.press('c');
+    await s.rawIncludes(`\u001b]52;c;${Buffer.from(token).toString('base64')}\u0007`);
+    await s.waitFor('Token copied via OSC 52');
+    expect(keyward(['keys', 'verify', token], { KEYWARD_STORE: store }).code).toBe(0);
+    s.press(ESC);
+    await s.waitFor((screen) => screen.includes('1/1 key') && !TOKEN.test(screen));
+    await generate(s, 'deploy staging');
+    s.press(ESC);
+    await s.waitFor('1/2 keys');
+    await generate(s, 'backup');
+    s.press(ESC);
+    await s.waitFor('1/3 keys');
+
+    // Search Keys, select the two deploy keys, revoke them.
+    s.press('1');
+    await s.waitFor('Keys  1/3 keys');
+    s.press('/');
+    await s.type('deploy');
+    await s.waitFor('2 matches');
+    s.press(ENTER);
+    await s.waitFor('search "deploy"');
+    s.press(' ', ' ');
+    await s.waitFor('2 selected keys');
+    s.press('r');
+    const confirm = await s.waitFor('Revoke 2 keys?');
+    expect(confirm).toContain('2 active keys will be revoked now');
+    s.press('y');
+    await s.waitFor('Revoked 2 keys.');
+    const revoked = JSON.parse(cli(store, 'alice', 'keys', 'ls', '--status', 'revoked', '--json')).data.map((k: { description: string }) => k.description);
+    expect(revoked.sort()).toEqual(['deploy prod', 'deploy staging']);
+
+    // Read the events, open the newest, jump to its key.
+    s.press('2');
+    let screen = await s.waitFor('events · all types');
+    const first = screen.split('\n').find((l) => l.startsWith('›'))!;
+    expect(first).toContain('revoked');
+    s.press(ENTER);
+    screen = await s.waitFor('Event api-key.revoked');
+    const keyId = /key\s+([0-9a-f]{24})/.exec(screen)![1];
+    s.press(ESC, 'o');
+    screen = await s.waitFor(`search "${keyId}"`);
+    await s.waitFor('1/1 key');
+    expect(s.screen()).toContain('✕ revoked');
+
+    s.press('q');
+    expect((await s.exit).exitCode).toBe(0);
+    await s.expectRestored();
+  });
+
+  it('shows a developer only My keys', async () => {
+    const store = newStore();
+    cli(store, 'alice', 'settings', 'set', '--enabled', 'on');
+    cli(store, 'alice', 'users', 'add', 'bob', '--licence');
+    cli(store, 'alice', 'users', 'set', 'bob', '--developer', 'on');
+    cli(store, 'bob', 'keys', 'create', '--description', 'laptop');
+    const s = ui(store, 'bob');
+    const screen = await s.waitFor('laptop');
+    expect(screen).toContain('5 My keys');
+    expect(screen).not.toMatch(/1 Keys|2 Events|3 Settings|4 Users/);
+    s.press('1');
+    await s.waitFor('are for tenant admins');
+    expect(s.screen()).toContain('My keys  1/1 key');
+    s.press('\u0003');
+    expect((await s.exit).exitCode).toBe(0);
+    await s.expectRestored();
+  });
+
+  it('shows a description holding escape sequences inert', async () => {
+    const store = newStore();
+    cli(store, 'alice', 'settings', 'set', '--enabled', 'on');
+    cli(store, 'alice', 'users', 'set', 'alice', '--developer', 'on');
+    cli(store, 'alice', 'keys', 'create', '--description', 'placeholder');
+    // The engine refuses control characters, so they go straight into the file, as tampering would.
+    const doc = JSON.parse(readFileSync(store, 'utf8'));
+    const id = Object.keys(doc.keys)[0];
+    doc.keys[id].description = '\u001b[2J\u001b]0;pwned\u0007\u001b[31mevil\u001b[0m';
+    writeFileSync(store, JSON.stringify(doc));
+
+    const s = ui(store, 'alice', {}, { cols: 120, rows: 30 });
+    const screen = await s.waitFor('evil');
+    expect(screen).toContain('␛[2J␛]0;pwned^G␛[31mevil␛[0m');
+    expect(s.titles).toEqual([]);
+    expect(s.raw).not.toContain('\u001b]0;pwned');
+    expect(s.raw).not.toContain('\u001b[31mevil');
+    s.press(ENTER);
+    await s.waitFor('created by');
+    expect(s.screen()).toContain('␛[2J␛]0;pwned^G');
+    expect(s.titles).toEqual([]);
+    s.press(ESC, 'q');
+    await s.exit;
+    await s.expectRestored();
+  });
+
+  it('honours NO_COLOR', async () => {
+    const store = newStore();
+    const sgr = (raw: string) => [...raw.matchAll(/\u001b\[([0-9;]*)m/g)].flatMap((m) => m[1].split(';')).filter((p) => /^(3[0-8]|4[0-8]|9[0-7]|10[0-7])$/.test(p));
+    const coloured = ui(store, 'alice');
+    await coloured.waitFor('1 Keys');
+    expect(sgr(coloured.raw).length).toBeGreaterThan(0);
+    coloured.press('q');
+    await coloured.exit;
+
+    const plain = ui(store, 'alice', { NO_COLOR: '1' });
+    await plain.waitFor('1 Keys');
+    plain.press('3');
+    await plain.waitFor(/API keys\s+off/);
+    plain.press('q');
+    await plain.exit;
+    expect(sgr(plain.raw)).toEqual([]);
+  });
+
+  it('redraws cleanly when the terminal is resized', async () => {
+    const store = newStore();
+    cli(store, 'alice', 'settings', 'set', '--enabled', 'on');
+    cli(store, 'alice', 'users', 'set', 'alice', '--developer', 'on');
+    const id = JSON.parse(cli(store, 'alice', 'keys', 'create', '--description', 'wide', '--json')).id as string;
+    const s = ui(store, 'alice');
+    let screen = await s.waitFor('wide');
+    expect(screen).not.toContain(id);
+    for (const [cols, rows] of [
+      [140, 40],
+      [80, 24],
+      [100, 30],
+    ]) {
+      s.proc.resize(cols, rows);
+      s.term.resize(cols, rows);
+      // The emulator keeps the old frame (cut or moved) until the redraw arrives: wait for a whole new one.
+      screen = await s.waitFor((sc) => {
+        const l = sc.split('\n');
+        return l[0].startsWith('Keyward  alice') && l[rows - 2].includes('q quit') && (cols < 130 || sc.includes(id));
+      });
+      const lines = screen.split('\n');
+      expect(lines.filter((l) => l.startsWith('Keyward'))).toHaveLength(1);
+      expect(lines.filter((l) => l.includes('q quit'))).toHaveLength(1);
+    }
+    s.press('q');
+    await s.exit;
+    await s.expectRestored();
+  });
+
+  it('gives the terminal back on SIGTERM', async () => {
+    const store = newStore();
+    const s = ui(store, 'alice');
+    await s.waitFor('1 Keys');
+    s.proc.kill('SIGTERM');
+    const exit = await s.exit;
+    expect(exit.signal).toBe(15);
+    await s.expectRestored();
+  });
+
+  it('gives the terminal back when the program crashes', async () => {
+    const store = newStore();
+    const s = new Session(['--import', 'tsx', join(repoRoot, 'packages/tui/test/fixtures/crash-ui.tsx'), store, 'alice'], { CRASH_AFTER_MS: '300' });
+    const exit = await s.exit;
+    expect(exit.exitCode).toBe(1);
+    expect(s.raw).toContain(ALT_ON);
+    expect(s.raw).toContain('crashed: injected crash');
+    await s.expectRestored();
+  });
+});
