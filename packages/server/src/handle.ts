@@ -1,7 +1,7 @@
 // The life of one request: find the route (404, 405), authenticate the
 // bearer on the engine's hot path (401, 429), run the handler as the token's
 // owner, and answer — every failure in the error shape, a 5xx only for the
-// server's own trouble, and one log line when the answer has gone out.
+// server's own trouble, and one log line as the answer goes out.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Engine, type KeyService, KeywardError, printable } from '@keyward/core';
@@ -145,17 +145,6 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   };
   const query = loggableQuery(search);
   if (query) entry.query = query;
-  res.once('close', () => {
-    entry.status = res.statusCode;
-    entry.ms = Math.round((performance.now() - started) * 100) / 100;
-    if (!res.writableFinished) entry.aborted = true;
-    try {
-      ctx.log(JSON.stringify(entry));
-    } catch {
-      // a broken log sink must not take the server down
-    }
-  });
-
   let reply: Reply;
   try {
     reply = await answer(req, { rawPath, search, segments: segmentsOf(rawPath) }, entry, ctx);
@@ -163,5 +152,14 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
     reply = failure(e, entry);
   }
   if (reply.status >= 400) entry.code = (reply.body as { errors?: { code: string }[] } | undefined)?.errors?.[0]?.code;
+  // The client may have gone while the handler ran; then nothing is sent.
+  if (res.destroyed) entry.aborted = true;
   send(res, reply);
+  entry.status = reply.status;
+  entry.ms = Math.round((performance.now() - started) * 100) / 100;
+  try {
+    ctx.log(JSON.stringify(entry));
+  } catch {
+    // a broken log sink must not take the server down
+  }
 }

@@ -15,7 +15,7 @@ export interface RequestLogEntry {
   code?: string;
   /** What went wrong on the server's side (5xx); never shown to the client. */
   error?: string;
-  /** The client went away before the answer was complete. */
+  /** The client went away before the answer was sent. */
   aborted?: boolean;
 }
 

