@@ -43,6 +43,8 @@ describe('text from the store', () => {
     await t.store.transact((doc) => {
       doc.keys[k.id].description = HOSTILE;
       doc.users['mal\u001b[31mlory'] = { id: 'mal\u001b[31mlory', licence: false, roles: [], created: doc.keys[k.id].created };
+      doc.tenant.name = 'Acme\u001b]0;owned\u0007';
+      doc.tenant.settings.maxKeyLifetime = 'P30D\u001b[5m';
     });
     const app = await openApp(t.alice, { columns: 120 });
     let f = await app.waitFor('evil');
@@ -50,10 +52,17 @@ describe('text from the store', () => {
     await app.press(KEY.enter);
     f = await app.waitFor('created by');
     expect(f).toContain('␛[2J␛]0;pwned^Gevil');
+    expect(f).toContain('tenant Acme␛]0;owned^G');
     await app.press(KEY.esc, '4');
     await app.waitFor('mal␛[31mlory');
+    await app.press('3');
+    await app.waitFor('P30D␛[5m');
+    // Editing starts from the inert text, which the engine's rule then refuses.
+    await app.press('j', KEY.enter);
+    await app.waitFor(/P30D␛\[5m\s*\n[\s\S]*\(INVALID_SETTING\)/);
+    await app.press(KEY.esc);
     const raw = app.frames.join('');
-    for (const bad of ['\u001b[2J', '\u001b]0;', '\u0007', '\u202e', '\u009b', 'mal\u001b[31m']) expect(raw).not.toContain(bad);
+    for (const bad of ['\u001b[2J', '\u001b]0;', '\u0007', '\u202e', '\u009b', 'mal\u001b[31m', '\u001b[5m']) expect(raw).not.toContain(bad);
   });
 });
 

@@ -3,6 +3,7 @@
 
 import { Box, Text } from 'ink';
 import { type ReactNode, useState } from 'react';
+import { safeText } from '../../text/safe.js';
 import { describeError } from '../app-context.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
 import { type TextField, editText, textField } from '../state/text-field.js';
@@ -66,7 +67,7 @@ export function Prompt({ title, children, label, initial = '', placeholder, maxL
         <TextInput field={field} width={Math.max(8, inner - label.length - 1)} placeholder={placeholder} />
       </Box>
       <Text color={problem || refusal ? theme.danger : theme.muted} wrap="wrap">
-        {busy ? 'Working…' : (refusal ?? problem ?? 'enter  ok      esc  cancel')}
+        {busy ? 'Working…' : safeText(refusal ?? problem ?? 'enter  ok      esc  cancel')}
       </Text>
     </Dialog>
   );

@@ -26,7 +26,7 @@ export function EventDetails({ event: e, width, height, onClose }: { event: Even
     <Dialog title={`Event ${safeText(e.eventType)}`} width={width} height={height}>
       <Field label="time" value={dateTime(e.eventTime)} />
       <Field label="by" value={safeText(e.userId)} />
-      <Field label="key" value={e.keyId ?? '—'} />
+      <Field label="key" value={e.keyId ? safeText(e.keyId) : '—'} />
       <Field label="event id" value={safeText(e.id)} />
       {details.slice(0, room).map((line, i) => (
         <Text key={i} wrap="truncate">

@@ -112,12 +112,12 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
       return (
         <Dialog title="New key — 2 of 2: lifetime" width={width} height={height}>
           <Text wrap="truncate">
-            For "{safeText(step.description)}". The tenant allows at most {describeIso(max)}.
+            {safeText(`For "${step.description}". The tenant allows at most ${describeIso(max)}.`)}
           </Text>
           <Text> </Text>
           {[...choices.map((c) => c.label), 'Type a lifetime…'].map((label, i) => (
             <Text key={label} inverse={i === step.cursor && !step.typing} bold={i === step.cursor}>
-              {(i === step.cursor ? '› ' : '  ') + label}
+              {(i === step.cursor ? '› ' : '  ') + safeText(label)}
             </Text>
           ))}
           {step.typing ? (
@@ -127,7 +127,7 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
                 <TextInput field={step.typing} width={20} placeholder="12h, 7d, P2W" />
               </Box>
               <Text color={typedProblem && step.typing.value ? theme.danger : theme.muted} wrap="wrap">
-                {typedProblem && step.typing.value ? typedProblem : 'enter  generate      esc  back to the presets'}
+                {typedProblem && step.typing.value ? safeText(typedProblem) : 'enter  generate      esc  back to the presets'}
               </Text>
             </>
           ) : (
@@ -145,7 +145,7 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
       return (
         <Dialog title="The key was not generated" width={width} height={height} tone="danger">
           <Text color={theme.danger} wrap="wrap">
-            {step.message}
+            {safeText(step.message)}
           </Text>
           <Text> </Text>
           <Text bold>enter  try again      esc  close</Text>
@@ -162,7 +162,7 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
               {step.token}
             </Text>
           </Box>
-          <Field label="key" value={`${safeText(step.description)}  ${step.id}`} />
+          <Field label="key" value={safeText(`${step.description}  ${step.id}`)} />
           <Field label="expires" value={dateTime(step.expiry)} />
           <Text> </Text>
           <Text bold>c  copy the token      esc  close{copied ? '      (copied)' : ''}</Text>

@@ -21,7 +21,7 @@ export function KeyDetails({ keyView: k, width, height, onClose }: { keyView: Ke
   const soon = expiresSoon(k.status, k.expiry, now);
   return (
     <Dialog title={`Key ${safeText(k.description)}`} width={width} height={height}>
-      <Field label="id" value={k.id} />
+      <Field label="id" value={safeText(k.id)} />
       <Field label="description" value={safeText(k.description)} />
       <Field label="status" value={STATUS_LABEL[k.status]} color={theme.status[k.status]} />
       <Field label="owner" value={safeText(k.sub)} />

@@ -114,11 +114,11 @@ export function RevokeDialog({ ids, width, height, onClose, onRevoked }: { ids: 
       )}
       {listed.map((k) => (
         <Text key={k.id} wrap="truncate">
-          {'  • ' + safeText(k.description) + '  ' + k.id.slice(0, 8) + '  ' + safeText(k.sub)}
+          {'  • ' + safeText(`${k.description}  ${k.id.slice(0, 8)}  ${k.sub}`)}
         </Text>
       ))}
       {n > listed.length ? <Text>{`  … and ${n - listed.length} more`}</Text> : null}
-      {plan.skipped.length > 0 ? <Text>{`${plural(plan.skipped.length, 'key')} will be skipped: ${reasons(plan.skipped)}.`}</Text> : null}
+      {plan.skipped.length > 0 ? <Text>{safeText(`${plural(plan.skipped.length, 'key')} will be skipped: ${reasons(plan.skipped)}.`)}</Text> : null}
       {busy ? <Text>Revoking…</Text> : null}
     </Confirm>
   );

@@ -112,7 +112,7 @@ export function SettingsScreen({ width, height }: ScreenProps) {
         return true;
       case 'edit':
         if (here.name === 'api_keys_enabled') save({ api_keys_enabled: !settings.api_keys_enabled });
-        else setEditing(textField(String(settings[here.name])));
+        else setEditing(textField(safeText(String(settings[here.name]))));
         return true;
     }
     return false;
@@ -154,14 +154,14 @@ export function SettingsScreen({ width, height }: ScreenProps) {
             {at && editing ? (
               <TextInput field={editing} width={Math.max(8, width - labelWidth - 1)} />
             ) : (
-              <Text color={s.name === 'api_keys_enabled' ? (settings.api_keys_enabled ? theme.success : theme.warning) : undefined}>{' ' + s.show(settings)}</Text>
+              <Text color={s.name === 'api_keys_enabled' ? (settings.api_keys_enabled ? theme.success : theme.warning) : undefined}>{' ' + safeText(s.show(settings))}</Text>
             )}
           </Box>
         );
       })}
       <Text> </Text>
       <Text color={message ? theme.danger : theme.muted} wrap="wrap">
-        {busy ? 'Saving…' : (message ?? here.note)}
+        {busy ? 'Saving…' : safeText(message ?? here.note)}
       </Text>
       {editing && !message ? <Text color={theme.muted}>enter save · esc cancel</Text> : null}
     </Box>
