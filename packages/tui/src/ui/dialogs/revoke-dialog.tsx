@@ -78,7 +78,6 @@ export function RevokeDialog({ ids, width, height, onClose, onRevoked }: { ids: 
       live = false;
     };
     // Planned once, for the keys the dialog was opened with.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   if (!plan) return <Checking count={ids.length} width={width} height={height} onClose={onClose} />;

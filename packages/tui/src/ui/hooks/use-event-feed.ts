@@ -67,7 +67,6 @@ export function useEventFeed(filter: EventFilter, list: ListState, dispatch: (a:
       (e: unknown) => request === latest.current && fail(e),
     );
     // The filter is in `query`.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [query, tick, service]);
 
   // Older pages, as the window nears the end of what is loaded.
@@ -92,7 +91,6 @@ export function useEventFeed(filter: EventFilter, list: ListState, dispatch: (a:
         fail(e);
       },
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [needMore, feed]);
 
   const usable = feed && feed.query === query ? feed : null;

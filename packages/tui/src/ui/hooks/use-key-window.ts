@@ -58,7 +58,6 @@ export function useKeyWindow(filter: KeyFilter, list: ListState, onTotal: (total
         if (request === latest.current) fail(e);
       });
     // The filter is in `query`; onTotal is a dispatch.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [query, tick, list.top, list.height, service]);
 
   const usable = buffer && buffer.query === query ? buffer : null;
