@@ -15,8 +15,8 @@ import { build } from 'esbuild';
 import { buildStore } from './fixtures.js';
 import { interleavedAsync, quick, report } from './lib.js';
 
-const ROUND_SECONDS = quick ? 2 : 5;
-const ROUNDS = quick ? 3 : 5;
+const ROUND_SECONDS = quick ? 2 : 3;
+const ROUNDS = quick ? 3 : 9;
 const CONNECTIONS = 16;
 const TOKENS = 50;
 

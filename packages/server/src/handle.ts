@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Engine, type KeyService, KeywardError, printable } from '@keyward/core';
 import { type AuthFailureThrottle, bearerOf, refusalText } from './auth.js';
-import { type RequestLogEntry, loggablePath, loggableQuery } from './request-log.js';
+import { type RequestLogEntry, logTime, loggablePath, loggableQuery } from './request-log.js';
 import { type Call, Query, type Router } from './router.js';
 import { type Reply, errorReply, send } from './wire.js';
 
@@ -136,7 +136,7 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   const started = performance.now();
   const { rawPath, search } = splitTarget(req.url ?? '/');
   const entry: RequestLogEntry = {
-    time: new Date().toISOString(),
+    time: logTime(),
     method: /^[A-Z]{1,10}$/.test(req.method ?? '') ? req.method! : printable(req.method ?? '', 10),
     path: loggablePath(rawPath),
     status: 0,

@@ -21,6 +21,18 @@ export interface RequestLogEntry {
 
 const MAX_PATH = 200;
 
+let lastMs = -1;
+let lastIso = '';
+/** Now as ISO text; formatting a date is the dearest part of a log line, and a busy server answers many requests per millisecond. */
+export function logTime(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
+}
+
 function looksLikeToken(segment: string): boolean {
   let text = segment;
   try {
