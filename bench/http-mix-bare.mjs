@@ -1,0 +1,42 @@
+// The floor for the mixed HTTP benchmark (bench/http-mix.ts): plain node:http
+// doing only the unavoidable part of each request of the mix — read the body,
+// SHA-256 the bearer and look it up in a Map; for a verify, also hash and look
+// up the token in the body; for a create, make a random token, hash it and
+// add it to the Map. Nothing is written to disk. Plain JavaScript, so it
+// starts without a build; the port goes back over IPC.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+
+const storePath = process.argv[2];
+const doc = JSON.parse(readFileSync(storePath, 'utf8'));
+const owners = new Map(Object.values(doc.keys).map((k) => [k.hash, k.owner]));
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+
+function answer(res, status, body) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+}
+
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    const owner = m ? owners.get(sha256(m[1])) : undefined;
+    if (!owner) return answer(res, 401, { errors: [{ code: 'UNAUTHENTICATED' }] });
+    if (req.method === 'POST' && req.url === '/api/v1/api-keys/verify') {
+      const { token } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const of = owners.get(sha256(token));
+      return answer(res, 200, of ? { valid: true, key: { sub: of } } : { valid: false });
+    }
+    if (req.method === 'POST') {
+      const token = randomBytes(32).toString('base64url');
+      owners.set(sha256(token), owner);
+      return answer(res, 201, { sub: owner, token });
+    }
+    answer(res, 200, { id: owner });
+  });
+});
+server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+process.once('disconnect', () => server.close(() => process.exit(0)));

@@ -1,0 +1,127 @@
+// `keyward serve` — the real command, built as shipped (packages/tui/dist) —
+// under a mixed load from autocannon, beside the bare node:http floor of
+// bench/http-mix-bare.mjs, same load generator, rounds interleaved. Of every
+// 20 requests: 7 authenticated reads of GET /api/v1/users/me, 5 of
+// GET /api/v1/api-keys?limit=20, 7 verifies (POST /api/v1/api-keys/verify)
+// and 1 create (POST /api/v1/api-keys). Keyward also routes, checks the
+// policy, builds the wire shapes, writes its request log and — for each
+// create — takes the store lock, rewrites and fsyncs the document and appends
+// the event, which the floor does not. (bench/http.ts measures reads alone.)
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { buildStore } from './fixtures.js';
+import { interleavedAsync, quick, report } from './lib.js';
+
+// The part of autocannon's API used here, request bodies included.
+interface Request {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+interface Options {
+  url: string;
+  connections: number;
+  duration: number;
+  requests: Request[];
+}
+interface Result {
+  requests: { total: number };
+  latency: { p99: number };
+  duration: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Options) => Promise<Result>;
+
+const ROUND_SECONDS = quick ? 2 : 5;
+const ROUNDS = quick ? 3 : 5;
+const CONNECTIONS = 16;
+const keywardBin = fileURLToPath(new URL('../packages/tui/dist/keyward.js', import.meta.url));
+if (!existsSync(keywardBin)) throw new Error(`${keywardBin} is missing; run node scripts/build.mjs`);
+
+const built = buildStore(1000);
+const tokens = built.tokens.slice(0, 50);
+
+function mix(): Request[] {
+  const requests: Request[] = [];
+  tokens.forEach((token, i) => {
+    const auth = { authorization: `Bearer ${token}` };
+    const json = { ...auth, 'content-type': 'application/json' };
+    const other = tokens[(i * 7 + 3) % tokens.length];
+    for (let r = 0; r < 20; r++) {
+      const slot = (r * 9 + i) % 20; // spread the kinds through the sequence
+      if (slot < 7) requests.push({ method: 'GET', path: '/api/v1/users/me', headers: auth });
+      else if (slot < 12) requests.push({ method: 'GET', path: '/api/v1/api-keys?limit=20', headers: auth });
+      else if (slot < 19) requests.push({ method: 'POST', path: '/api/v1/api-keys/verify', headers: json, body: JSON.stringify({ token: other }) });
+      else requests.push({ method: 'POST', path: '/api/v1/api-keys', headers: json, body: JSON.stringify({ description: `bench mix ${i}`, expiry: 'P1D' }) });
+    }
+  });
+  return requests;
+}
+
+async function startKeyward(): Promise<{ child: ChildProcess; url: string }> {
+  // The request log goes to /dev/null: written, as in production, but not read.
+  const child = spawn(process.execPath, [keywardBin, 'serve', '--port', '0', '--store', built.path], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KEYWARD_USER: 'admin' } });
+  let err = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`keyward serve exited with ${code}: ${err}`)));
+  });
+  return { child, url };
+}
+
+async function startBare(): Promise<{ child: ChildProcess; url: string }> {
+  const child = fork(fileURLToPath(new URL('./http-mix-bare.mjs', import.meta.url)), [built.path], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+const p99 = { keyward: [] as number[], bare: [] as number[] };
+async function load(name: 'keyward' | 'bare', url: string, seconds: number): Promise<number> {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, requests: mix() });
+  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+  p99[name].push(r.latency.p99);
+  return r.requests.total / r.duration;
+}
+
+const keyward = await startKeyward();
+const bare = await startBare();
+try {
+  await load('keyward', keyward.url, 1); // warm up both
+  await load('bare', bare.url, 1);
+  p99.keyward.length = p99.bare.length = 0;
+  const r = await interleavedAsync(ROUNDS, { keyward: () => load('keyward', keyward.url, ROUND_SECONDS), bare: () => load('bare', bare.url, ROUND_SECONDS) });
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  report({
+    measure: 'HTTP mixed load requests/s (reads, verifies, 5% creates; 1k keys)',
+    value: Math.round(r.keyward),
+    baseline: Math.round(r.bare),
+    unit: 'req/s',
+    ratio: r.keyward / r.bare,
+    goal: '>= 0.25',
+    against: 'bare node:http: SHA-256 of the bearer + Map lookup (and of the verified token; a Map insert per create), same autocannon mix',
+  });
+  report({
+    measure: 'HTTP mixed load p99 latency (ms)',
+    value: median(p99.keyward),
+    baseline: median(p99.bare),
+    unit: 'ms',
+    ratio: median(p99.keyward) / median(p99.bare),
+    goal: '<= 10',
+    against: `the same bare node:http floor, ${CONNECTIONS} connections (ratio = Keyward p99 / floor p99)`,
+  });
+} finally {
+  keyward.child.kill('SIGTERM');
+  bare.child.disconnect();
+}
