@@ -65,8 +65,9 @@ export class KeyIndex {
     const sort = parseSort(q.sort);
     const search = q.search?.trim().toLowerCase() ?? '';
     const signature = JSON.stringify([status, sort, search, q.sub ?? '', q.createdByUser ?? '', ownerOnly ?? '']);
-    // Statuses change as keys expire, so a memo lasts at most one second.
-    const second = Math.floor(now / 1000);
+    // Statuses change as keys expire, so a memo that filters or sorts by
+    // status lasts at most one second; any other order does not change with time.
+    const second = status || sort.field === 'status' ? Math.floor(now / 1000) : 0;
     const m = this.memo;
     if (m && m.doc === doc && m.generation === generation && m.second === second && m.signature === signature) return m.rows;
 
