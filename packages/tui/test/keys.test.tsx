@@ -80,6 +80,16 @@ describe('Keys', () => {
     expect(f).toContain('• deploy staging');
   });
 
+  it('shows a key as expired once its time passes, without a restart', async () => {
+    const t = await withKeys();
+    const app = await openApp(t.alice, { refreshMs: 50 });
+    await app.waitFor(/deploy prod .*● active/);
+    t.clock.advance(31 * 86_400_000);
+    await app.waitFor(/deploy prod .*○ expired/);
+    await app.press('s');
+    await app.waitFor('0 keys · status active');
+  });
+
   it('cycles the status filter with s', async () => {
     const t = await withKeys();
     await t.alice.revokeKey(t.made['deploy prod']);
