@@ -21,8 +21,22 @@ export interface Duration {
   ms: number;
 }
 
+// The tenant's maximum lifetime is parsed on every whoami and every generate,
+// and a text always parses the same: keep the answers (frozen, as they are shared).
+const parsed = new Map<string, Duration | undefined>();
+
 /** Parses a duration, or returns undefined when the text is not one. Zero is a duration too; callers decide. */
 export function parseDuration(text: string): Duration | undefined {
+  const known = parsed.get(text);
+  if (known !== undefined || parsed.has(text)) return known;
+  const d = parseFresh(text);
+  // Texts come from users too; bound what is kept.
+  if (parsed.size >= 256) parsed.clear();
+  parsed.set(text, d && Object.freeze(d));
+  return d;
+}
+
+function parseFresh(text: string): Duration | undefined {
   const t = text.trim();
   const short = SHORT.exec(t.toLowerCase());
   if (short) {
