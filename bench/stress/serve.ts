@@ -1,0 +1,72 @@
+// Starts the real `keyward serve` (the built command, as shipped) on a
+// loopback port picked by the system, and watches it: its request log
+// (counting 5xx answers and any token text), and its memory.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { TOKEN_TEXT } from './ledger.js';
+
+export const keywardBin = fileURLToPath(new URL('../../packages/tui/dist/keyward.js', import.meta.url));
+
+export interface Served {
+  url: string;
+  child: ChildProcess;
+  /** Log lines seen, 5xx answers among them, and whether any line held token text. */
+  log: { lines: number; serverErrors: number; tokenText: boolean };
+  stderr(): string;
+  /** Resident memory in MiB, from /proc. */
+  rssMiB(): number;
+  /** SIGTERM, then the exit code (the server flushes usage first). */
+  stop(): Promise<number | null>;
+}
+
+export function startServe(store: string, env: Record<string, string> = {}): Promise<Served> {
+  if (!existsSync(keywardBin)) throw new Error(`${keywardBin} is missing; run node scripts/build.mjs`);
+  const child = spawn(process.execPath, [keywardBin, 'serve', '--port', '0', '--store', store], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KEYWARD_USER: 'admin', NO_COLOR: '1', ...env },
+  });
+  const log = { lines: 0, serverErrors: 0, tokenText: false };
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      log.lines++;
+      if (/"status":5\d\d/.test(line)) log.serverErrors++;
+      if (TOKEN_TEXT.test(line)) log.tokenText = true;
+    }
+  });
+  let err = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      if (m)
+        resolve({
+          url: m[1],
+          child,
+          log,
+          stderr: () => err,
+          rssMiB: () => rssMiB(child.pid!),
+          stop: () => {
+            child.kill('SIGTERM');
+            return exited;
+          },
+        });
+    });
+    child.once('exit', (code) => reject(new Error(`keyward serve exited with ${code}: ${err}`)));
+  });
+}
+
+export function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
