@@ -310,7 +310,7 @@ describe('the terminal UI in a real terminal', () => {
 
   it('gives the terminal back when the program crashes', async () => {
     const store = newStore();
-    const s = new Session(['--import', 'tsx', join(repoRoot, 'packages/tui/test/fixtures/crash-ui.tsx'), store, 'alice'], { CRASH_AFTER_MS: '300' });
+    const s = new Session(['--import', 'tsx', join(repoRoot, 'packages/tui/test/fixtures/crash-ui.tsx'), store, 'alice']);
     const exit = await s.exit;
     expect(exit.exitCode).toBe(1);
     expect(s.raw).toContain(ALT_ON);

@@ -1,30 +1,17 @@
-// The terminal UI's entry point: `keyward` with no subcommand, on a TTY.
+// The terminal session: the UI rendered into the alternate screen, and the
+// terminal given back however it ends.
 
 import type { KeyService } from '@keyward/core';
 import { render } from 'ink';
 import { App } from './app.js';
 import { createClipboard } from './clipboard.js';
 import { enterFullScreen } from './terminal.js';
+import type { TerminalUIOptions } from './index.js';
 import { themeFor } from './theme.js';
-
-export interface TerminalUIOptions {
-  /** The store path or server URL, shown in the header. */
-  location: string;
-  stdin?: NodeJS.ReadStream;
-  stdout?: NodeJS.WriteStream;
-  /** How often to look for changes made by other processes (ms). */
-  refreshMs?: number;
-  env?: NodeJS.ProcessEnv;
-}
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
 
-/**
- * Runs the terminal UI until the user quits. Resolves on q or ctrl-c; on
- * SIGTERM or SIGHUP it restores the terminal and re-raises the signal; on a
- * crash it restores the terminal and rejects with the error.
- */
-export async function runTerminalUI(service: KeyService, opts: TerminalUIOptions): Promise<void> {
+export async function runSession(service: KeyService, opts: TerminalUIOptions): Promise<void> {
   const stdin = opts.stdin ?? process.stdin;
   const stdout = opts.stdout ?? process.stdout;
   const env = opts.env ?? process.env;
