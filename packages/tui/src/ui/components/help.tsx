@@ -27,8 +27,9 @@ export function helpLines(commands: readonly Command[]): HelpLine[] {
 }
 
 export function Help({ title, commands, width, height, onClose }: { title: string; commands: Command[]; width: number; height: number; onClose(): void }) {
-  useKeypress({ layer: Layer.dialog, modal: true, commands: ['close', 'help', 'quit'] }, (_k, command) => {
-    if (command) onClose();
+  // `?` and `q` close it too: a person pressing them again means "away with this".
+  useKeypress({ layer: Layer.dialog, modal: true, commands: ['close'] }, (k, command) => {
+    if (command === 'close' || k.name === '?' || k.name === 'q') onClose();
     return true;
   });
   const rows = Math.max(1, height - 3);
