@@ -2,13 +2,15 @@
 // doing only the unavoidable part of each request of the mix — read the body,
 // SHA-256 the bearer and look it up in a Map; for a verify, also hash and look
 // up the token in the body; for a create, make a random token, hash it and
-// add it to the Map. Nothing is written to disk. Plain JavaScript, so it
-// starts without a build; the port goes back over IPC.
+// add it to the Map. With `durable`, a create also appends the new hash to a
+// file and fsyncs it — the least a server that must not lose a key can do.
+// Plain JavaScript, so it starts without a build; the port goes back over IPC.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-const storePath = process.argv[2];
+const [storePath, mode] = process.argv.slice(2);
+const journal = mode === 'durable' ? openSync(`${storePath}.bare-${process.pid}.log`, 'a', 0o600) : undefined;
 const doc = JSON.parse(readFileSync(storePath, 'utf8'));
 const owners = new Map(Object.values(doc.keys).map((k) => [k.hash, k.owner]));
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
@@ -32,11 +34,21 @@ const server = createServer((req, res) => {
     }
     if (req.method === 'POST') {
       const token = randomBytes(32).toString('base64url');
-      owners.set(sha256(token), owner);
+      const hash = sha256(token);
+      owners.set(hash, owner);
+      if (journal !== undefined) {
+        writeSync(journal, `${hash} ${owner}\n`);
+        fsyncSync(journal);
+      }
       return answer(res, 201, { sub: owner, token });
     }
     answer(res, 200, { id: owner });
   });
 });
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
-process.once('disconnect', () => server.close(() => process.exit(0)));
+process.once('disconnect', () =>
+  server.close(() => {
+    if (journal !== undefined) closeSync(journal);
+    process.exit(0);
+  }),
+);

@@ -14,7 +14,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiKey, defaultKeyHasher } from '@better-auth/api-key';
-import { generateId } from '@better-auth/core/utils/id';
 import Database from 'better-sqlite3';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
@@ -117,7 +116,7 @@ export class BetterAuthPeer {
         if (hashed !== (await defaultKeyHasher(key))) throw new Error("the seeded hash differs from the peer's defaultKeyHasher");
         keys.push(key);
       }
-      rows.push({ ...templates[i % templates.length], id: generateId(), name: `service key ${i}`, start: key.slice(0, 6), key: hashed, createdAt: now, updatedAt: now });
+      rows.push({ ...templates[i % templates.length], id: randomLetters(32), name: `service key ${i}`, start: key.slice(0, 6), key: hashed, createdAt: now, updatedAt: now });
     }
     if (rows.length > 0) {
       const columns = Object.keys(rows[0]);
