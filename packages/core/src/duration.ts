@@ -84,6 +84,19 @@ export function describeDuration(ms: number): string {
 }
 
 /** Escapes anything that is not printable ASCII, so refusals never echo control characters. */
+/**
+ * Any value as text for a message, whatever a client sent: String() throws on
+ * an object such as {"toString": 1}, which arrives in any JSON body.
+ */
+export function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 export function printable(text: string, max = 40): string {
   const cut = text.length > max ? text.slice(0, max) + '…' : text;
   return cut.replace(/[^\x20-\x7e…]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));

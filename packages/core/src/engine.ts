@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ApiKey, DEFAULT_SETTINGS, type KeywardEvent, type Settings, type StoreDocument, type User, isAdmin, statusOf } from './domain.js';
 import { type Clock, systemClock } from './clock.js';
-import { parseDuration, printable } from './duration.js';
+import { parseDuration, printable, textOf } from './duration.js';
 import { clampLimit, newEvent, parseSince, queryEvents, pageOf } from './events.js';
 import { KeyIndex } from './key-query.js';
 import { canSeeKey, checkAdmin, checkDescription, checkGenerate, checkOwnerChange, checkRevoke, checkSettings, checkUserName, enforce } from './policy.js';
@@ -60,7 +60,7 @@ export async function initStore(store: Store, opts: InitOptions): Promise<boolea
 }
 
 function checkKeyId(id: unknown): string {
-  if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) refuse('INVALID_INPUT', `"${printable(String(id))}" is not a key id (24 hexadecimal characters).`);
+  if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) refuse('INVALID_INPUT', `"${printable(textOf(id))}" is not a key id (24 hexadecimal characters).`);
   return id;
 }
 
@@ -269,7 +269,7 @@ class ActorService implements KeyService {
 
   private userIn(doc: StoreDocument, name: string): User {
     const u = typeof name === 'string' && Object.hasOwn(doc.users, name) ? doc.users[name] : undefined;
-    if (!u) refuse('USER_NOT_FOUND', `There is no user "${printable(String(name))}" in this tenant.`);
+    if (!u) refuse('USER_NOT_FOUND', `There is no user "${printable(textOf(name))}" in this tenant.`);
     return u;
   }
 
@@ -472,7 +472,7 @@ class ActorService implements KeyService {
       const skipped: RevokeReport['skipped'] = [];
       for (const id of unique) {
         if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) {
-          skipped.push({ id: String(id), code: 'INVALID_INPUT', message: 'Not a key id.' });
+          skipped.push({ id: textOf(id), code: 'INVALID_INPUT', message: 'Not a key id.' });
           continue;
         }
         const key = Object.hasOwn(doc.keys, id) ? doc.keys[id] : undefined;

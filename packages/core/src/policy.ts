@@ -3,7 +3,7 @@
 // table and the use cases decide what to do with the answer.
 
 import { type ApiKey, type Settings, type User, isAdmin, isDeveloper, statusOf } from './domain.js';
-import { type Duration, parseDuration, parseLifetime, printable } from './duration.js';
+import { type Duration, parseDuration, parseLifetime, printable, textOf } from './duration.js';
 import { type RefusalCode, KeywardError } from './refusal.js';
 
 export interface Refusal {
@@ -29,7 +29,7 @@ export function checkDescription(text: unknown): Refusal | null {
 
 export function checkUserName(name: unknown): Refusal | null {
   if (typeof name !== 'string' || !USER_NAME.test(name)) {
-    return refusal('INVALID_INPUT', `"${printable(String(name))}" is not a valid user name: use 1 to 64 letters, digits and . _ @ + - (starting with a letter or digit).`);
+    return refusal('INVALID_INPUT', `"${printable(textOf(name))}" is not a valid user name: use 1 to 64 letters, digits and . _ @ + - (starting with a letter or digit).`);
   }
   return null;
 }
@@ -114,7 +114,7 @@ export function checkSettings(patch: Record<string, unknown>): Refusal | null {
   if ('maxKeyLifetime' in patch) {
     const v = patch.maxKeyLifetime;
     const d = typeof v === 'string' ? parseDuration(v) : undefined;
-    if (!d || d.ms <= 0) return refusal('INVALID_SETTING', `The maximum lifetime must be a positive ISO 8601 duration such as P30D (got ${printable(String(v))}).`);
+    if (!d || d.ms <= 0) return refusal('INVALID_SETTING', `The maximum lifetime must be a positive ISO 8601 duration such as P30D (got ${printable(textOf(v))}).`);
     try {
       parseLifetime(v);
     } catch {
@@ -124,13 +124,13 @@ export function checkSettings(patch: Record<string, unknown>): Refusal | null {
   if ('maxKeysPerUser' in patch) {
     const v = patch.maxKeysPerUser;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_KEYS_LIMIT) {
-      return refusal('INVALID_SETTING', `The maximum active keys per user must be a whole number from 0 to ${MAX_KEYS_LIMIT} (got ${printable(String(v))}).`);
+      return refusal('INVALID_SETTING', `The maximum active keys per user must be a whole number from 0 to ${MAX_KEYS_LIMIT} (got ${printable(textOf(v))}).`);
     }
   }
   if ('excessiveUsePerMinute' in patch) {
     const v = patch.excessiveUsePerMinute;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000_000) {
-      return refusal('INVALID_SETTING', `The excessive-use threshold must be a whole number of uses per minute from 1 to 10000000 (got ${printable(String(v))}).`);
+      return refusal('INVALID_SETTING', `The excessive-use threshold must be a whole number of uses per minute from 1 to 10000000 (got ${printable(textOf(v))}).`);
     }
   }
   return null;
