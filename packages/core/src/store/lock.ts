@@ -1,5 +1,5 @@
-// A cross-process lock on the store: a lock file created with O_EXCL holding
-// the owner's pid. A holder that died (SIGKILL mid-write) leaves its lock
+// A cross-process lock on the store: a lock file, created only if there is
+// none (an exclusive hard link), holding the owner's pid. A holder that died (SIGKILL mid-write) leaves its lock
 // behind; a waiter breaks it when that pid no longer runs, or when it is older
 // than any write could take.
 
@@ -8,11 +8,16 @@ import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, wr
 import { KeywardError } from '../refusal.js';
 
 const STALE_AFTER_MS = 60_000;
+const UNREADABLE_AFTER_MS = 2_000;
 const GIVE_UP_AFTER_MS = 60_000;
 const me = `${process.pid}@${hostname()}`;
 
 function holderIsDead(content: string, mtimeMs: number): boolean {
   if (Date.now() - mtimeMs > STALE_AFTER_MS) return true;
+  // A lock always appears with its holder in it (see tryAcquire); one without
+  // (empty, from a holder killed mid-acquire by an older keyward) is dead once
+  // it is more than a moment old.
+  if (!/^\d+@/.test(content)) return Date.now() - mtimeMs > UNREADABLE_AFTER_MS;
   const [pid, host] = content.split('@');
   if (host !== hostname()) return false;
   const n = Number(pid);
@@ -25,15 +30,31 @@ function holderIsDead(content: string, mtimeMs: number): boolean {
   }
 }
 
+let attempt = 0;
+
+/**
+ * The lock appears with its holder already written in it: the pid goes into a
+ * private file first, which is then hard-linked into place (failing if a lock
+ * exists). Creating the lock file and then writing the pid left, for a holder
+ * killed between the two, an empty lock that no waiter could tell was dead,
+ * and every writer waited out STALE_AFTER_MS.
+ */
 function tryAcquire(lockPath: string): boolean {
+  const mine = `${lockPath}.${process.pid}.${++attempt}.acquiring`;
+  const fd = openSync(mine, 'wx', 0o600);
   try {
-    const fd = openSync(lockPath, 'wx', 0o600);
     writeSync(fd, me);
+  } finally {
     closeSync(fd);
+  }
+  try {
+    linkSync(mine, lockPath);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     return false;
+  } finally {
+    unlinkSync(mine);
   }
 }
 
