@@ -3,7 +3,7 @@
 // dependencies the entry's own package declares (ink, react, meow) stay
 // external imports, loaded from node_modules as published.
 import { build } from 'esbuild';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ const entries = [{ in: 'packages/tui/src/cli.tsx', name: 'keyward', outdir: 'pac
 
 for (const e of entries) {
   if (!existsSync(root + e.in)) continue;
+  rmSync(root + e.outdir, { recursive: true, force: true }); // no stale chunks of earlier builds
   await build({
     entryPoints: { [e.name]: root + e.in },
     outdir: root + e.outdir,

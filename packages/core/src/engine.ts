@@ -325,8 +325,8 @@ class ActorService implements KeyService {
       enforce(checkSettings(mapped));
       const before = doc.tenant.settings;
       const after: Settings = { ...before, ...(mapped as Partial<Settings>) };
-      // Keep the canonical ISO text (30d becomes P30D).
-      after.maxKeyLifetime = parseDuration(after.maxKeyLifetime)!.iso;
+      // Keep the canonical ISO text (30d becomes P30D) of a lifetime being set.
+      if (typeof mapped.maxKeyLifetime === 'string') after.maxKeyLifetime = parseDuration(mapped.maxKeyLifetime)!.iso;
       const changes: Record<string, { from: unknown; to: unknown }> = {};
       for (const [wire, field] of Object.entries(SETTING_FIELDS)) {
         if (before[field] !== after[field]) changes[wire] = { from: before[field], to: after[field] };

@@ -239,3 +239,14 @@ describe('events and usage', () => {
     expect((await alice.listEvents({ type: 'api-key.excessive-use' })).total).toBe(2);
   });
 });
+
+describe('a store edited by hand', () => {
+  it('still takes settings changes when its stored maximum lifetime is not a duration', async () => {
+    const { alice, store } = await seededStore();
+    await store.transact((doc) => {
+      doc.tenant.settings.maxKeyLifetime = 'forever';
+    });
+    expect((await alice.updateSettings({ max_keys_per_user: 3 })).max_keys_per_user).toBe(3);
+    expect((await alice.updateSettings({ max_api_key_expiry: '7d' })).max_api_key_expiry).toBe('P7D');
+  });
+});

@@ -12,15 +12,9 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new KeywardError('INVALID_INPUT', `--port takes a port number from 0 to 65535, not "${printable(portText)}".`);
   const path = storePathOf(cmd, env);
   await ensureStore(path, actorOf(cmd, env), (line) => process.stderr.write(line + '\n'));
-  let server;
-  try {
-    server = await startServer({ storePath: path, host, port: Number(portText), log: (line) => process.stdout.write(line + '\n') });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new KeywardError('UNAVAILABLE', `Port ${portText} on ${host} is already in use; choose another with --port.`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new KeywardError('UNAVAILABLE', `Cannot listen on ${host}:${portText} (${code}).`);
-    throw e;
-  }
+  // The server logs one JSON line per request to stdout, and refuses a port
+  // it cannot listen on with UNAVAILABLE.
+  const server = await startServer({ storePath: path, host, port: Number(portText) });
   process.stderr.write(`Keyward server listening on ${server.url} (store ${path}); Ctrl-C stops it.\n`);
   const signal = await closeOnSignals(server);
   process.stderr.write(`Stopped on ${signal}; usage flushed.\n`);
