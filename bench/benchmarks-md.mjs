@@ -13,6 +13,8 @@ const DEFAULT_NOTES = `## Notes
   load of the machine (2 cores, shared with other work while these ran); ratios
   move much less. A goal of \`report\` means the figure is shown side by side,
   with no target. \`--quick\` runs two scripts at a time and is only a smoke run.
+  Sizes are measured one after another, so across sizes (1k beside 100k) the
+  load can differ: a 1k figure below its 100k figure says the machine got busier.
 - **The peer.** better-auth 1.7.5's API-key plugin (\`bench/peer/\`), set up as
   its documentation does — \`betterAuth()\` with \`apiKey()\` over better-sqlite3
   12, schema from its own migrations — and called server-side without HTTP
