@@ -82,3 +82,31 @@ export async function readObject(req: IncomingMessage, example: string): Promise
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new KeywardError('INVALID_INPUT', `The body must be a JSON object such as ${example}.`);
   return body as Record<string, unknown>;
 }
+
+/**
+ * Waits until the rest of a request's body has arrived and been thrown away,
+ * so an answer given before reading it (404, 405, 401, 413, …) reaches the
+ * client: a connection closed with unread data is reset by the kernel, and
+ * the answer with it. Bodies past the discard limit are cut off instead, and a
+ * client that stalls is answered after `waitMs` all the same.
+ */
+export function drained(req: IncomingMessage, waitMs = 5_000): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off('data', count);
+      resolve();
+    };
+    const count = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > DISCARD_LIMIT) req.socket.destroy();
+    };
+    const timer = setTimeout(done, waitMs);
+    req.on('data', count);
+    req.once('end', done);
+    req.once('close', done);
+    req.resume();
+  });
+}

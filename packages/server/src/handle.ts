@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Engine, type KeyService, KeywardError, printable } from '@keyward/core';
 import { type AuthFailureThrottle, bearerOf, refusalText } from './auth.js';
+import { drained } from './body.js';
 import { type RequestLogEntry, logTime, loggablePath, loggableQuery } from './request-log.js';
 import { type Call, Query, type Router } from './router.js';
 import { type Reply, errorReply, send } from './wire.js';
@@ -153,6 +154,8 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
     reply = failure(e, entry);
   }
   if (reply.status >= 400) entry.code = (reply.body as { errors?: { code: string }[] } | undefined)?.errors?.[0]?.code;
+  // An answer given before the body was read must not be lost to a reset.
+  if (!req.complete) await drained(req);
   // The client may have gone while the handler ran; then nothing is sent.
   if (res.destroyed) entry.aborted = true;
   send(res, reply);

@@ -36,6 +36,9 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8787;
 // Requests in flight get this long to finish when the server closes.
 const CLOSE_GRACE_MS = 5_000;
+// How much a client whose request did not parse may still send, and for how long, after its 400.
+const LINGER_BYTES = 16 * 1024 * 1024;
+const LINGER_MS = 5_000;
 
 function urlOf(host: string, port: number): string {
   const name = host.includes(':') ? `[${host}]` : host;
@@ -78,7 +81,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
   });
   // Requests Node cannot even parse get an answer in the API's shape too.
+  const answered = new WeakSet<object>();
   server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    // The parser reports its error again for every chunk that follows; the answer has gone already.
+    if (answered.has(socket)) return;
     if (!socket.writable || e.code === 'ECONNRESET') {
       socket.destroy();
       return;
@@ -89,7 +95,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     const reply = errorReply('INVALID_INPUT', e.code === 'HPE_HEADER_OVERFLOW' ? 'The request headers are too large.' : 'The request is not valid HTTP.');
     const text = JSON.stringify(reply.body);
+    answered.add(socket);
     socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+    // Keep reading (and dropping) what the client still sends until it hangs up:
+    // closing with unread data would make the kernel reset the connection and
+    // the answer would be lost. A client that keeps sending is cut off.
+    let dropped = 0;
+    socket.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > LINGER_BYTES) socket.destroy();
+    });
+    socket.resume();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
   });
 
   try {
