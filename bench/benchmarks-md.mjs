@@ -91,9 +91,7 @@ Server memory (RSS): ${rss.start} MiB at start, ${rss.peak} MiB at peak, ${rss.e
 Fuzz statuses: ${Object.entries(s.fuzz.statuses)
     .map(([k, v]) => `${k} × ${fmt(v)}`)
     .join(', ')}; ${fmt(s.fuzz.unanswered ?? 0)} requests cut short on purpose went
-unanswered, and ${fmt(s.fuzz.resetWhileSending ?? 0)} large requests that the server refused before reading
-their body lost the answer to a connection reset while still being sent (the
-server closes without draining the body; counted, not failed).
+unanswered (any other request without an answer is a failure).
 Crash loop: ${fmt(s.crash.inFlightAtKill)} operations were in flight at a kill (either outcome is right),
 ${fmt(s.crash.tornEventLines)} event-log lines were cut short (the log is not fsynced, by design), and
 ${fmt(s.crash.leftoverTempFiles)} temporary files of killed writers were left beside the store.

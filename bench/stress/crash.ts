@@ -203,7 +203,7 @@ export async function runCrashLoop(opts: { iterations: number; seed: number; log
       }
     }
   }
-  figures.leftoverTempFiles = readdirSync(dirname(path)).filter((f) => f.endsWith('.tmp')).length;
+  figures.leftoverTempFiles = readdirSync(dirname(path)).filter((f) => f.endsWith('.tmp') || f.endsWith('.acquiring')).length;
   figures.invariantsChecked = tally.checked;
   figures.failures = tally.failures;
   return { figures, tally };

@@ -17,7 +17,7 @@ export async function runFuzzAgainstServe(opts: { seconds: number; seed: number 
   for (let i = 0; i < 4; i++) victims.push((await keyFor(path, 'bob', `victim ${i}`)).id);
   const server = await startServe(path);
   const tally = new Tally();
-  let figures: FuzzFigures = { seconds: opts.seconds, requests: 0, statuses: {}, unanswered: 0, resetWhileSending: 0, invariantsChecked: 0, failures: 0 };
+  let figures: FuzzFigures = { seconds: opts.seconds, requests: 0, statuses: {}, unanswered: 0, invariantsChecked: 0, failures: 0 };
   try {
     const me = await call(server.url, 'GET', '/api/v1/users/me', admin);
     const port = Number(new URL(server.url).port);

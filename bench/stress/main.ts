@@ -39,7 +39,7 @@ const summary = {
   failureSamples: tallies.flatMap((t) => t.samples).slice(0, 20),
   mixed: mixed.figures,
   crash: crash.figures,
-  fuzz: fuzz?.figures ?? { seconds: 0, requests: 0, statuses: {}, unanswered: 0, resetWhileSending: 0, invariantsChecked: 0, failures: 0 },
+  fuzz: fuzz?.figures ?? { seconds: 0, requests: 0, statuses: {}, unanswered: 0, invariantsChecked: 0, failures: 0 },
 };
 for (const f of summary.failureSamples) log(`  failure: ${f}`);
 log(`stress: ${summary.operations} operations, ${summary.invariantsChecked} invariants checked, failures: ${failures} (${summary.seconds} s)`);
