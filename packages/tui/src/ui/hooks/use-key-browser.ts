@@ -7,7 +7,7 @@ import { useCallback, useEffect } from 'react';
 import { useAppActions } from '../app-context.js';
 import { type Command, LIST_COMMANDS } from '../keys/bindings.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
-import { initialList, listReducer, type ListState } from '../state/list.js';
+import { initialList, listActionFor, listReducer, type ListState } from '../state/list.js';
 import { type TextField, editText, textField } from '../state/text-field.js';
 import { useDebounced } from './use-debounced.js';
 import { type KeyWindow, useKeyWindow } from './use-key-window.js';
@@ -71,25 +71,12 @@ export function useKeyBrowser(name: string, opts: { sub?: string; height: number
   });
 
   const handle = (command: Command | undefined): boolean => {
+    const move = listActionFor(command);
+    if (move) {
+      dispatch(move);
+      return true;
+    }
     switch (command) {
-      case 'down':
-        dispatch({ type: 'move', by: 1 });
-        return true;
-      case 'up':
-        dispatch({ type: 'move', by: -1 });
-        return true;
-      case 'first':
-        dispatch({ type: 'first' });
-        return true;
-      case 'last':
-        dispatch({ type: 'last' });
-        return true;
-      case 'pageDown':
-        dispatch({ type: 'page', by: 1 });
-        return true;
-      case 'pageUp':
-        dispatch({ type: 'page', by: -1 });
-        return true;
       case 'search':
         setSearching(true);
         return true;

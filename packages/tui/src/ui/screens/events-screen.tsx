@@ -17,7 +17,7 @@ import { useRetainedReducer, useRetainedState } from '../hooks/use-retained.js';
 import { useUsage } from '../hooks/use-usage.js';
 import { type Command, LIST_COMMANDS } from '../keys/bindings.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
-import { type ListAction, initialList, listReducer } from '../state/list.js';
+import { type ListAction, initialList, listActionFor, listReducer } from '../state/list.js';
 import { eventSummary, shortType } from '../text/events.js';
 import { dateTime, plural, shortId } from '../text/format.js';
 import { useTheme } from '../theme.js';
@@ -29,14 +29,7 @@ const EVENT_COMMANDS: readonly Command[] = ['open', 'openKey', 'copy', 'cycleTyp
 const USAGE_COMMANDS: readonly Command[] = ['revoke', 'openKey', 'copy', 'switchPanel', ...LIST_COMMANDS, 'back'];
 
 function listKeys(command: Command | undefined, dispatch: (a: ListAction) => void): boolean {
-  const action: ListAction | undefined =
-    command === 'down' ? { type: 'move', by: 1 } :
-    command === 'up' ? { type: 'move', by: -1 } :
-    command === 'first' ? { type: 'first' } :
-    command === 'last' ? { type: 'last' } :
-    command === 'pageDown' ? { type: 'page', by: 1 } :
-    command === 'pageUp' ? { type: 'page', by: -1 } :
-    undefined;
+  const action = listActionFor(command);
   if (action) dispatch(action);
   return !!action;
 }

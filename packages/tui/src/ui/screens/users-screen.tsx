@@ -13,7 +13,7 @@ import { type Column, Table } from '../components/table.js';
 import { useRetainedReducer } from '../hooks/use-retained.js';
 import { type Command, LIST_COMMANDS } from '../keys/bindings.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
-import { initialList, listReducer } from '../state/list.js';
+import { initialList, listActionFor, listReducer } from '../state/list.js';
 import { plural } from '../text/format.js';
 import { useTheme } from '../theme.js';
 import type { ScreenProps } from './keys-screen.js';
@@ -53,25 +53,12 @@ export function UsersScreen({ width, height }: ScreenProps) {
     }, fail);
 
   useKeypress({ layer: Layer.screen, commands: COMMANDS, active: open === null }, (_k, command) => {
+    const move = listActionFor(command);
+    if (move) {
+      dispatch(move);
+      return true;
+    }
     switch (command) {
-      case 'down':
-        dispatch({ type: 'move', by: 1 });
-        return true;
-      case 'up':
-        dispatch({ type: 'move', by: -1 });
-        return true;
-      case 'first':
-        dispatch({ type: 'first' });
-        return true;
-      case 'last':
-        dispatch({ type: 'last' });
-        return true;
-      case 'pageDown':
-        dispatch({ type: 'page', by: 1 });
-        return true;
-      case 'pageUp':
-        dispatch({ type: 'page', by: -1 });
-        return true;
       case 'addUser':
         setOpen({ kind: 'add' });
         return true;

@@ -2,6 +2,8 @@
 // from `top` to `top + height` are ever fetched or rendered, so a list of
 // 100 000 keys costs what a list of 20 does.
 
+import type { Command } from '../keys/bindings.js';
+
 export interface ListState {
   cursor: number;
   /** Index of the first visible row. */
@@ -20,6 +22,26 @@ export type ListAction =
   | { type: 'total'; total: number }
   | { type: 'height'; height: number }
   | { type: 'reset' };
+
+/** The list movement a key command asks for, if it is one (j/k, g/G, PgUp/PgDn). */
+export function listActionFor(command: Command | undefined): ListAction | undefined {
+  switch (command) {
+    case 'down':
+      return { type: 'move', by: 1 };
+    case 'up':
+      return { type: 'move', by: -1 };
+    case 'first':
+      return { type: 'first' };
+    case 'last':
+      return { type: 'last' };
+    case 'pageDown':
+      return { type: 'page', by: 1 };
+    case 'pageUp':
+      return { type: 'page', by: -1 };
+    default:
+      return undefined;
+  }
+}
 
 export const initialList = (height = 10): ListState => ({ cursor: 0, top: 0, total: 0, height: Math.max(1, height) });
 
