@@ -91,9 +91,15 @@ describe('JSON store across processes', () => {
       for (const id of acked) expect(keys[id], `acknowledged key ${id} lost in round ${round}`).toBeDefined();
     }
     expect(acked.size).toBeGreaterThan(0);
-    // A writer after the crashes still works (stale lock broken, leftovers ignored).
+    // A writer after the crashes still works (stale lock broken) and clears the
+    // temporary files the killed writers left.
+    // One leftover is planted for certain: a temporary file named for a process that has exited.
+    const gone = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => gone.on('exit', r));
+    writeFileSync(`${path}.${gone.pid}.1.tmp`, '{"half":');
     const after = startWriter(path, `k${rounds * 2}`, 3);
     expect(await after.done).toBe(0);
+    expect(readdirSync(dirname(path)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(Object.keys(keysOnDisk(path)).length).toBeGreaterThanOrEqual(acked.size + 3);
   });
 

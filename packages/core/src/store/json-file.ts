@@ -5,8 +5,8 @@
 // private temporary file, fsyncs it and renames it over the store, and every
 // change runs under a cross-process lock after re-reading what others wrote.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { LowSync, type SyncAdapter } from 'lowdb';
 import type { KeywardEvent, StoreDocument } from '../domain.js';
 import { KeywardError } from '../refusal.js';
@@ -109,6 +109,7 @@ export class JsonFileStore implements Store {
   private readonly lockPath: string;
   private readonly peekMaxAgeMs: number;
   private checkedAt = -Infinity;
+  private swept = false;
   // Transactions of this process queue here before taking the file lock.
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -186,6 +187,10 @@ export class JsonFileStore implements Store {
     const run = this.queue.then(async () => {
       const release = await acquireLock(this.lockPath);
       try {
+        if (!this.swept) {
+          this.swept = true;
+          removeDeadWritersLeftovers(this.location);
+        }
         return fn();
       } finally {
         release();
@@ -193,6 +198,41 @@ export class JsonFileStore implements Store {
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+}
+
+/**
+ * A writer killed between writing its temporary file and renaming it leaves
+ * `<store>.<pid>.<n>.tmp` behind. Once per process, under the lock, those of
+ * processes that no longer run are removed.
+ */
+function removeDeadWritersLeftovers(storePath: string): void {
+  const dir = dirname(storePath);
+  const prefix = basename(storePath) + '.';
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      /* removed by another process meanwhile */
+    }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
