@@ -1,0 +1,164 @@
+// The storage boundary, version 2 (docs: ../shared/DESIGN.md "store").
+//
+// It is shaped by the questions the use cases ask, not by a document: get one
+// record, find keys with keyset cursors, count an owner's active keys, change
+// single records in a transaction that locks what it checks, record usage as
+// aggregates, find events by filter with cursors, drop what is past
+// retention, and say when anything changed. A database can answer every one
+// of these without diffing documents, and an embedded store can make every
+// write O(1): one journal record per transaction.
+//
+// Adapters: memory (tests), JSON journal + lowdb snapshot (the embedded
+// default), PostgreSQL. One conformance suite runs against all of them.
+
+import type { ApiKey, EventType, KeyStatus, KeywardEvent, Tenant, User } from '../domain.js';
+
+export type KeyOrder = 'created' | 'description' | 'status' | 'sub' | 'createdByUser' | 'expiry' | 'lastUsed';
+
+/** A question about keys. Times are epoch milliseconds. */
+export interface KeyFind {
+  /** Derived at `now`: revoked wins over expired (statusOf). */
+  status?: KeyStatus;
+  owner?: string;
+  createdBy?: string;
+  /** Case-insensitive substring of description, id or owner. */
+  search?: string;
+  order?: KeyOrder;
+  descending?: boolean;
+  limit: number;
+  /** Keyset cursors: a key id of the previous answer. Not both. */
+  startingAfter?: string;
+  endingBefore?: string;
+  /** Position in the result, for windowed lists that jump (the terminal UI). */
+  offset?: number;
+  now: number;
+}
+
+export interface FoundPage<T> {
+  data: T[];
+  /** Every row matching, all pages together (for windowed lists and "N keys"). */
+  total: number;
+  /** Whether rows exist beyond each end of this page. */
+  hasNext: boolean;
+  hasPrev: boolean;
+}
+
+/** A question about events, newest first. */
+export interface EventFind {
+  types?: readonly EventType[];
+  /** Leave these types out (the Events screen's "hide usage"). */
+  excludeTypes?: readonly EventType[];
+  keyId?: string;
+  userId?: string;
+  since?: number;
+  until?: number;
+  limit: number;
+  startingAfter?: string;
+  endingBefore?: string;
+}
+
+export interface EventPage {
+  data: KeywardEvent[];
+  hasNext: boolean;
+  hasPrev: boolean;
+}
+
+/** One key's uses in one minute, as one server counted them (adapters add them up). */
+export interface UsageCount {
+  keyId: string;
+  /** Epoch minute: Math.floor(ms / 60_000). */
+  minute: number;
+  uses: number;
+  /** Epoch ms of the last use counted. */
+  lastUsed: number;
+  /** Client addresses seen in this batch with the epoch ms each was last seen. */
+  addresses?: { address: string; lastSeen: number }[];
+}
+
+export interface KeyUsage {
+  keyId: string;
+  uses: number;
+  /** Epoch ms, or undefined when never used. */
+  lastUsed?: number;
+  /** Newest first, at most 5 distinct addresses. */
+  lastUsedFrom: { address: string; lastSeen: number }[];
+}
+
+/** What changed, for caches: keys named when the store knows which; `all` when it does not. */
+export interface StoreChange {
+  version: number;
+  keyIds?: readonly string[];
+  all?: boolean;
+}
+
+/** What both a transaction and the store answer. Reads in a transaction see the state before its own writes. */
+export interface StoreReads {
+  tenant(): Promise<Tenant | undefined>;
+  getUser(id: string): Promise<User | undefined>;
+  listUsers(): Promise<User[]>;
+  getKey(id: string): Promise<ApiKey | undefined>;
+  /** Keys whose id starts with `prefix` (at most `limit`), for short ids. */
+  keysByIdPrefix(prefix: string, limit: number): Promise<ApiKey[]>;
+  /** Every key of one owner (delete all, remove a user). */
+  keysOf(owner: string): Promise<ApiKey[]>;
+  countActiveKeys(owner: string, now: number): Promise<number>;
+  findKeys(q: KeyFind): Promise<FoundPage<ApiKey>>;
+}
+
+export interface Transaction extends StoreReads {
+  /**
+   * Locks a user's row until commit, so two servers creating keys for the same
+   * owner cannot both pass the key limit (PostgreSQL: SELECT … FOR UPDATE).
+   * The embedded store already runs one transaction at a time.
+   */
+  lockUser(id: string): Promise<void>;
+  putTenant(t: Tenant): void;
+  putUser(u: User): void;
+  deleteUser(id: string): void;
+  putKey(k: ApiKey): void;
+  deleteKey(id: string): void;
+  /** Committed with the writes, or not at all. */
+  emit(e: KeywardEvent): void;
+}
+
+export interface InitialState {
+  tenant: Tenant;
+  users: User[];
+  events: KeywardEvent[];
+}
+
+export interface Store extends StoreReads {
+  /** Where the data lives, for headers and messages (a path, a URL without its password, or "memory"). */
+  readonly location: string;
+
+  /** Creates the tenant unless the store has one; true when it created it. */
+  create(init: InitialState): Promise<boolean>;
+  /**
+   * Runs `fn` under the store's lock on fresh state; its writes and events
+   * commit together when it returns, durably, before the promise resolves.
+   * If it throws, nothing is written and the error propagates. A disk or
+   * database fault rejects with KeywardError('UNAVAILABLE') and changes nothing.
+   */
+  transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T>;
+
+  /** Appends events that change no record (auth failures, excessive use). */
+  append(events: readonly KeywardEvent[]): Promise<void>;
+  findEvents(q: EventFind): Promise<EventPage>;
+
+  /** Adds usage counts (and the events that go with them) to the aggregates. */
+  recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void>;
+  /** Uses per key since a time, summed over every server; keys with no use are left out unless named. */
+  usageSince(since: number, keyIds?: readonly string[]): Promise<KeyUsage[]>;
+  /** Last use and last addresses of these keys (ever), summed over every server. */
+  lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>>;
+
+  /** Removes events and usage older than `before` (whole segments where the store keeps segments). */
+  removeBefore(before: number): Promise<void>;
+
+  /** Grows with every change this process has seen, its own and others'. Never goes back. */
+  version(): number;
+  /** Called after every change seen (own and, within 100 ms / 1 s for PostgreSQL, others'). */
+  onChange(listener: (change: StoreChange) => void): () => void;
+
+  close(): Promise<void>;
+}
