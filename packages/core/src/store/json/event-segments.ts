@@ -1,0 +1,241 @@
+// Events in day segments: `<dir>/2026-12-01.jsonl`, one self-checking line per
+// event, in the day its id was made (ids start with their time, so a cursor
+// names its segment). Newest first means the newest day first and, within a
+// day, the last appended first; cursors are event ids. A search opens only
+// the days inside its time window, reads each backwards in chunks and stops
+// as soon as it has its page, so its cost and memory follow the page, not the
+// history kept. Retention deletes whole days.
+
+import { join } from 'node:path';
+import type { EventFind, EventPage } from '../boundary.js';
+import type { KeywardEvent } from '../../domain.js';
+import { refuse } from '../../refusal.js';
+import { printable } from '../../duration.js';
+import { appendText, parseCheckedLine } from './checked-line.js';
+import { DAY, dayOf, dayStart, timeOfEventId } from './days.js';
+import { isKeywardEvent } from './event-shape.js';
+import { ensureDir, listDir, openForReading, removeFile } from './files.js';
+import { GroupAppender } from './group-append.js';
+import { linesBackward, linesForward, type Line } from './line-reader.js';
+import { IndexBuilder, indexMayMatch, indexPathFor, readSegmentIndex, writeSegmentIndex } from './segment-index.js';
+
+export interface EventSegmentsOptions {
+  /** Told about lines that are not events (once per segment file and process). Default: a process warning. */
+  onMalformed?: (file: string, lines: number) => void;
+  /** Bytes read at a time (tests make it small to cross chunk edges). */
+  chunkBytes?: number;
+  /** Today's day for "is this segment closed" (an injected clock in tests). */
+  now?: () => number;
+}
+
+const SEGMENT = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
+
+export class EventSegments {
+  private readonly appender = new GroupAppender();
+  private readonly reported = new Set<string>();
+  private dirReady?: Promise<void>;
+
+  constructor(
+    readonly dir: string,
+    private readonly opts: EventSegmentsOptions = {},
+  ) {}
+
+  /** Appends durably (group commit); resolves once every event is fsynced. */
+  async append(events: readonly KeywardEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    this.dirReady ??= ensureDir(this.dir).catch((e) => {
+      this.dirReady = undefined;
+      throw e;
+    });
+    await this.dirReady;
+    const byDay = new Map<string, KeywardEvent[]>();
+    for (const e of events) {
+      const day = dayOf(eventTime(e));
+      let list = byDay.get(day);
+      if (!list) byDay.set(day, (list = []));
+      list.push(e);
+    }
+    await Promise.all([...byDay].map(([day, list]) => this.appender.append(this.pathOf(day), appendText(list))));
+  }
+
+  /** Days that have a segment, oldest first. */
+  async days(): Promise<string[]> {
+    const days: string[] = [];
+    for (const name of await listDir(this.dir)) {
+      const m = SEGMENT.exec(name);
+      if (m && !Number.isNaN(dayStart(m[1]))) days.push(m[1]);
+    }
+    return days.sort();
+  }
+
+  /** One page, newest first. */
+  async find(q: EventFind): Promise<EventPage> {
+    if (q.startingAfter !== undefined && q.endingBefore !== undefined) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
+    return q.endingBefore !== undefined ? this.findNewerThan(q, q.endingBefore) : this.findOlder(q);
+  }
+
+  /** Deletes every day segment that ends at or before `before` (with its sidecar). */
+  async removeBefore(before: number): Promise<void> {
+    for (const day of await this.days()) {
+      if (dayStart(day) + DAY > before) break;
+      const path = this.pathOf(day);
+      // A reader holding the segment open keeps reading it; one that opens it
+      // after this finds no file and sees fewer events, never an error.
+      await removeFile(path);
+      await removeFile(indexPathFor(path));
+    }
+  }
+
+  /** Settles appends still in flight (close). */
+  idle(): Promise<void> {
+    return this.appender.idle();
+  }
+
+  private pathOf(day: string): string {
+    return join(this.dir, `${day}.jsonl`);
+  }
+
+  /** The first page, or the page after a cursor: walk days newest first. */
+  private async findOlder(q: EventFind): Promise<EventPage> {
+    const after = q.startingAfter;
+    const cursorDay = after === undefined ? undefined : cursorDayOf(after);
+    const matches = matcher(q);
+    const found: KeywardEvent[] = [];
+    const want = q.limit + 1;
+    const days = (await this.days()).reverse().filter((d) => inWindow(d, q) && (cursorDay === undefined || d <= cursorDay));
+    for (const day of days) {
+      const path = this.pathOf(day);
+      const fd = await openForReading(path);
+      if (!fd) continue; // removed by retention since the listing
+      try {
+        const size = (await fd.stat()).size;
+        const seekingCursor = day === cursorDay;
+        let from = 0;
+        const index = seekingCursor ? undefined : await readSegmentIndex(path);
+        if (index && index.size <= size && !indexMayMatch(index, q)) from = index.size;
+        // A closed day read from its very end to its start leaves an index behind for filtered searches.
+        const builder = !seekingCursor && from === 0 && (!index || index.size < size) && this.isClosed(day) ? new IndexBuilder() : undefined;
+        let passedCursor = !seekingCursor;
+        let complete = true;
+        let lastEnd = -1;
+        for await (const e of this.eventsOf(path, linesBackward(fd, size, from, this.opts.chunkBytes))) {
+          if (lastEnd < 0) lastEnd = e.end;
+          builder?.add(e.event);
+          if (!passedCursor) {
+            passedCursor = e.event.id === after;
+            continue;
+          }
+          if (matches(e.event)) found.push(e.event);
+          if (found.length >= want) {
+            complete = false;
+            break;
+          }
+        }
+        if (!passedCursor) refuse('INVALID_INPUT', `The cursor "${printable(after!)}" is not in this list.`);
+        if (builder && complete && lastEnd > 0) await writeSegmentIndex(path, builder.build(lastEnd)).catch(() => undefined);
+      } finally {
+        await fd.close();
+      }
+      if (found.length >= want) break;
+    }
+    return { data: found.slice(0, q.limit), hasNext: found.length > q.limit, hasPrev: after !== undefined };
+  }
+
+  /** The page just before a cursor (newer events): walk forwards from it, then reverse. */
+  private async findNewerThan(q: EventFind, before: string): Promise<EventPage> {
+    const cursorDay = cursorDayOf(before);
+    const matches = matcher(q);
+    const found: KeywardEvent[] = [];
+    const want = q.limit + 1;
+    const days = (await this.days()).filter((d) => inWindow(d, q) && d >= cursorDay);
+    let cursorSeen = false;
+    for (const day of days) {
+      const path = this.pathOf(day);
+      const fd = await openForReading(path);
+      if (!fd) continue;
+      try {
+        const size = (await fd.stat()).size;
+        let from = 0;
+        if (day === cursorDay) {
+          // Find the cursor's line from the end (recent pages are near it), then read on from there.
+          for await (const e of this.eventsOf(path, linesBackward(fd, size, 0, this.opts.chunkBytes))) {
+            if (e.event.id === before) {
+              from = e.end;
+              cursorSeen = true;
+              break;
+            }
+          }
+          if (!cursorSeen) refuse('INVALID_INPUT', `The cursor "${printable(before)}" is not in this list.`);
+        }
+        for await (const e of this.eventsOf(path, linesForward(fd, from, size, this.opts.chunkBytes))) {
+          if (matches(e.event)) found.push(e.event);
+          if (found.length >= want) break;
+        }
+      } finally {
+        await fd.close();
+      }
+      if (found.length >= want) break;
+    }
+    // A cursor whose day retention removed: the list simply starts after it.
+    const data = found.slice(0, q.limit).reverse();
+    return { data, hasNext: true, hasPrev: found.length > q.limit };
+  }
+
+  /** Parses lines into events, skipping (and reporting once) what is not one. */
+  private async *eventsOf(path: string, lines: AsyncGenerator<Line>): AsyncGenerator<{ event: KeywardEvent; end: number }> {
+    let bad = 0;
+    try {
+      for await (const line of lines) {
+        const value = parseCheckedLine(line.text);
+        if (isKeywardEvent(value)) yield { event: value, end: line.end };
+        else bad++;
+      }
+    } finally {
+      if (bad > 0 && !this.reported.has(path)) {
+        this.reported.add(path);
+        (this.opts.onMalformed ?? warnMalformed)(path, bad);
+      }
+    }
+  }
+
+  private isClosed(day: string): boolean {
+    return day < dayOf((this.opts.now ?? Date.now)());
+  }
+}
+
+/** The time that places an event in a segment: its id's, else its eventTime. */
+function eventTime(e: KeywardEvent): number {
+  const t = timeOfEventId(e.id);
+  if (!Number.isNaN(t)) return t;
+  const parsed = Date.parse(e.eventTime);
+  return Number.isNaN(parsed) ? Date.now() : parsed;
+}
+
+function cursorDayOf(id: string): string {
+  const t = timeOfEventId(id);
+  if (Number.isNaN(t) || t > 8.64e15) refuse('INVALID_INPUT', `The cursor "${printable(id)}" is not an event id.`);
+  return dayOf(t);
+}
+
+function inWindow(day: string, q: EventFind): boolean {
+  const start = dayStart(day);
+  if (q.since !== undefined && start + DAY <= q.since) return false;
+  if (q.until !== undefined && start > q.until) return false;
+  return true;
+}
+
+function matcher(q: EventFind): (e: KeywardEvent) => boolean {
+  const since = q.since === undefined ? undefined : new Date(q.since).toISOString();
+  const until = q.until === undefined ? undefined : new Date(q.until).toISOString();
+  return (e) =>
+    (q.types === undefined || q.types.includes(e.eventType)) &&
+    (q.excludeTypes === undefined || !q.excludeTypes.includes(e.eventType)) &&
+    (q.keyId === undefined || e.keyId === q.keyId) &&
+    (q.userId === undefined || e.userId === q.userId) &&
+    (since === undefined || e.eventTime >= since) &&
+    (until === undefined || e.eventTime <= until);
+}
+
+function warnMalformed(file: string, lines: number): void {
+  process.emitWarning(`Skipped ${lines} unreadable line${lines === 1 ? '' : 's'} in the event segment ${file}.`, { code: 'KEYWARD_EVENTS_MALFORMED' });
+}

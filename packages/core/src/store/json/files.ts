@@ -1,0 +1,118 @@
+// File primitives every part of the JSON store shares: no store file is
+// opened through a symlink (O_NOFOLLOW), files are created private (0600),
+// temporary files get unpredictable names and are created exclusively, and a
+// disk fault becomes UNAVAILABLE with the path named, never a bare errno.
+
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { KeywardError } from '../../refusal.js';
+
+const { O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } = constants;
+
+export function isMissing(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException)?.code === 'ENOENT';
+}
+
+/** A disk fault as the product's refusal: the change did not happen. */
+export function unavailable(what: string, path: string, e: unknown): KeywardError {
+  return new KeywardError('UNAVAILABLE', `Could not ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was changed.`);
+}
+
+/** Opens for reading, refusing a symlink; undefined when the file does not exist. */
+export async function openForReading(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, O_RDONLY | O_NOFOLLOW);
+  } catch (e) {
+    if (isMissing(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Opens for appending, creating the file private; a symlink is refused (ELOOP). */
+export function openForAppend(path: string): Promise<FileHandle> {
+  return open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o600);
+}
+
+/** Creates a private directory (and its parents) if missing. */
+export async function ensureDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Names in a directory; none when it does not exist yet. */
+export async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if (isMissing(e)) return [];
+    throw e;
+  }
+}
+
+/** Unlinks, treating an already missing file as done (another process got there first). */
+export async function removeFile(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (e) {
+    if (!isMissing(e)) throw e;
+  }
+}
+
+/** Fsyncs a directory so a rename or unlink in it survives a power cut. */
+export async function syncDir(dir: string): Promise<void> {
+  const fd = await open(dir, O_RDONLY);
+  try {
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
+}
+
+/**
+ * Replaces `path` with `text` atomically and durably: an exclusively created
+ * temporary file under an unpredictable name, fsynced, renamed over, and the
+ * directory fsynced. A reader sees the old file or the new one, never a part.
+ */
+export async function writeFileAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
+  const fd = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  try {
+    await writeAll(fd, Buffer.from(text, 'utf8'));
+    await fd.sync();
+  } catch (e) {
+    await fd.close().catch(() => undefined);
+    await removeFile(tmp);
+    throw e;
+  }
+  await fd.close();
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await removeFile(tmp);
+    throw e;
+  }
+  await syncDir(dirname(path));
+}
+
+/** Writes every byte (a short write is retried for the rest, never taken as done). */
+export async function writeAll(fd: FileHandle, buf: Buffer, position?: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await fd.write(buf, done, buf.length - done, position === undefined ? null : position + done);
+    if (bytesWritten <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+    done += bytesWritten;
+  }
+}
+
+/** Reads `length` bytes at `position` (fewer at the end of the file). */
+export async function readAt(fd: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await fd.read(buf, got, length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got === length ? buf : buf.subarray(0, got);
+}
