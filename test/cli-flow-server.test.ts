@@ -36,6 +36,7 @@ describe('keyward against a server', () => {
     await seedFlow({
       as: (user, args) => keyward(args, { KEYWARD_SERVER: server.url, KEYWARD_TOKEN: tokens[user] }),
       verify: (token) => keyward(['keys', 'verify', token], { KEYWARD_SERVER: server.url, KEYWARD_TOKEN: tokens.alice }),
+      remote: true,
     });
     // One structured log line per request, never a token.
     const log = server.stdout();

@@ -8,6 +8,8 @@ export interface Target {
   as(user: string, args: string[]): Result;
   /** Runs keyward verify the way a service holding only the token would. */
   verify(token: string): Result;
+  /** Against a server, each user is signed in with a token of their own. */
+  remote?: boolean;
 }
 
 /** Sets up alice (admin + developer) and bob (developer) on a fresh local store; returns their first tokens. */
@@ -93,7 +95,12 @@ export async function seedFlow(t: Target): Promise<void> {
   expect(one.stdout).toContain('Revoked');
   refused(t.verify(laptopToken), 'UNAUTHENTICATED');
   refused(A('keys', 'revoke', laptopId), 'KEY_NOT_ACTIVE');
-  const many = A('keys', 'revoke', laptopId, deploy.id, reports.id, '--json');
+  // Several at once: not without --yes when no one is there to confirm; nothing changes.
+  const unconfirmed = A('keys', 'revoke', laptopId, deploy.id, reports.id);
+  expect(unconfirmed.code, unconfirmed.stderr).toBe(2);
+  expect(unconfirmed.stderr).toMatch(/needs confirmation: add --yes \(nothing was changed\)/);
+  expect(json<{ status: string }>(A('keys', 'get', deploy.id, '--json')).status).toBe('active');
+  const many = A('keys', 'revoke', laptopId, deploy.id, reports.id, '--json', '--yes');
   expect(many.code).toBe(1); // one was skipped
   const report = JSON.parse(many.stdout) as { revoked: { id: string }[]; skipped: { id: string; code: string }[] };
   expect(report.revoked.map((k) => k.id).sort()).toEqual([deploy.id, reports.id].sort());
@@ -121,7 +128,13 @@ export async function seedFlow(t: Target): Promise<void> {
 
   // All of bob's keys deleted (against a server, the one bob signed in with too); alice's stay.
   const left = json<{ data: unknown[] }>(B('keys', 'ls', '--json')).data.length;
-  expect(json<{ deleted: number }>(B('keys', 'rm', '--all', '--json')).deleted).toBe(left);
+  expect(B('keys', 'rm', '--all').code).toBe(2);
+  expect(json<{ data: unknown[] }>(B('keys', 'ls', '--json')).data.length).toBe(left);
+  const removed = B('keys', 'rm', '--all', '--json', '--yes');
+  expect(json<{ deleted: number }>(removed).deleted).toBe(left);
+  // Against a server the key signing bob in goes too, and he is told so.
+  if (t.remote) expect(removed.stderr).toMatch(/^warning: the key of KEYWARD_TOKEN \([0-9a-f]{24}\) was deleted too/m);
+  else expect(removed.stderr).toBe('');
   expect(json<{ data: unknown[] }>(A('keys', 'ls', '--owner', 'bob', '--json')).data).toHaveLength(0);
   expect(json<{ data: unknown[] }>(A('keys', 'ls', '--json')).data.length).toBeGreaterThan(0);
 

@@ -1,7 +1,7 @@
 // Runs the built `keyward` command as a real process, the way a user or a
 // script does, and hands back what it printed and its exit code.
 import { spawnSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,4 +46,12 @@ export function tempDir(prefix = 'keyward-e2e-'): string {
 export function codeOf(r: Result): string | undefined {
   const m = /\(([A-Z_]+)\)\s*$/.exec(r.stderr.trim());
   return m?.[1];
+}
+
+/** A directory holding a `keyward` command that runs the built one, to put first on PATH as an installed keyward would be. */
+export function keywardBinDir(): string {
+  const dir = tempDir('keyward-bin-');
+  writeFileSync(join(dir, 'keyward'), `#!/bin/sh\nexec "${process.execPath}" "${keywardBin}" "$@"\n`);
+  chmodSync(join(dir, 'keyward'), 0o755);
+  return dir;
 }

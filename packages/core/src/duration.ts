@@ -1,5 +1,5 @@
 // Lifetimes are ISO 8601 durations (P30D, PT12H, P1Y2M3DT4H5M6S, P2W) or the
-// short forms of SPEC §6 (30d, 12h, 90m, 45s). Years count 365 days and months
+// short forms of SPEC §6 (2w, 30d, 12h, 90m, 45s). Years count 365 days and months
 // 30 days, the same fixed lengths Qlik and most key managers use for a lifetime.
 
 import { refuse } from './refusal.js';
@@ -10,7 +10,10 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 const ISO = /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?!$)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
-const SHORT = /^(\d+)\s*([dhms])$/;
+const SHORT = /^(\d+)\s*([wdhms])$/;
+
+/** The short forms, as messages and usage texts name them. */
+export const SHORT_FORMS = '2w, 30d, 12h, 90m, 45s';
 
 /** Lifetimes beyond this cannot be represented as an expiry date (about 100 000 years). */
 const MAX_MS = 100_000 * 365 * DAY;
@@ -42,8 +45,8 @@ function parseFresh(text: string): Duration | undefined {
   if (short) {
     const n = Number(short[1]);
     const unit = short[2];
-    const ms = n * { d: DAY, h: HOUR, m: MINUTE, s: SECOND }[unit as 'd' | 'h' | 'm' | 's'];
-    const iso = unit === 'd' ? `P${n}D` : `PT${n}${unit.toUpperCase()}`;
+    const ms = n * { w: 7 * DAY, d: DAY, h: HOUR, m: MINUTE, s: SECOND }[unit as 'w' | 'd' | 'h' | 'm' | 's'];
+    const iso = unit === 'w' || unit === 'd' ? `P${n}${unit.toUpperCase()}` : `PT${n}${unit.toUpperCase()}`;
     return Number.isSafeInteger(n) ? { iso, ms } : undefined;
   }
   const m = ISO.exec(t.toUpperCase());
@@ -57,10 +60,10 @@ function parseFresh(text: string): Duration | undefined {
 /** A lifetime: a positive, representable duration, or INVALID_EXPIRY. */
 export function parseLifetime(text: unknown): Duration {
   if (typeof text !== 'string' || text.length > 64) {
-    refuse('INVALID_EXPIRY', 'The lifetime must be an ISO 8601 duration such as P30D or PT12H (or 30d, 12h, 90m, 45s).');
+    refuse('INVALID_EXPIRY', `The lifetime must be an ISO 8601 duration such as P30D, P2W or PT12H (or ${SHORT_FORMS}).`);
   }
   const d = parseDuration(text);
-  if (!d) refuse('INVALID_EXPIRY', `"${printable(text)}" is not a duration; use ISO 8601 such as P30D or PT12H, or 30d, 12h, 90m, 45s.`);
+  if (!d) refuse('INVALID_EXPIRY', `"${printable(text)}" is not a duration; use ISO 8601 such as P30D, P2W or PT12H, or ${SHORT_FORMS}.`);
   if (d.ms <= 0) refuse('INVALID_EXPIRY', 'The lifetime must be longer than zero.');
   if (d.ms > MAX_MS) refuse('INVALID_EXPIRY', 'The lifetime is too long to be represented as a date.');
   return d;

@@ -8,6 +8,8 @@ describe('parseDuration, remembered', () => {
       ['30d', { iso: 'P30D', ms: 30 * 86_400_000 }],
       [' pt12h ', { iso: 'PT12H', ms: 12 * 3_600_000 }],
       ['45s', { iso: 'PT45S', ms: 45_000 }],
+      ['1w', { iso: 'P1W', ms: 7 * 86_400_000 }],
+      ['P2W', { iso: 'P2W', ms: 14 * 86_400_000 }],
       ['P0D', { iso: 'P0D', ms: 0 }],
       ['soon', undefined],
       ['', undefined],

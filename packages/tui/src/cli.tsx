@@ -4,9 +4,9 @@ import { run } from './cli/run.js';
 import { serve } from './cli/commands/serve.js';
 
 const code = await run(process.argv.slice(2), process.env, {
-  ui: async ({ service, location }) => {
+  ui: async ({ service, location }, notes) => {
     const { runTerminalUI } = await import('./ui/index.js');
-    await runTerminalUI(service, { location });
+    await runTerminalUI(service, { location, greeting: notes.join(' ') || undefined });
   },
   serve,
 });

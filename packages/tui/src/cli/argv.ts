@@ -4,10 +4,13 @@
 // switch for `users add` and takes on|off for `users set`).
 
 import meow from 'meow';
+import { printable } from '@keyward/core';
 import { COMMAND_USAGE, OVERVIEW } from './usage.js';
 import { UsageError } from './usage-error.js';
+import { closest } from './suggest.js';
 
-type FlagSpec = { type: 'string' | 'boolean'; aliases?: string[] };
+/** `values`: the only texts the option takes; anything else is a usage mistake (exit 2). */
+type FlagSpec = { type: 'string' | 'boolean'; aliases?: string[]; values?: readonly string[] };
 type Spec = Record<string, FlagSpec>;
 
 const GLOBAL: Spec = {
@@ -31,12 +34,12 @@ const COMMANDS: Record<string, Spec> = {
   'users ls': {},
   'users add': { licence: { type: 'boolean', aliases: ['license'] } },
   'users set': { licence: { type: 'string', aliases: ['license'] }, developer: s(), admin: s() },
-  'keys ls': { search: s(), status: s(), owner: s(), sort: s(), limit: s() },
+  'keys ls': { search: s(), status: { type: 'string', values: ['active', 'expired', 'revoked'] }, owner: s(), sort: s(), limit: s() },
   'keys create': { description: s(), expiry: s(), owner: s() },
   'keys get': {},
   'keys rename': {},
-  'keys revoke': {},
-  'keys rm': { all: b() },
+  'keys revoke': { yes: b() },
+  'keys rm': { all: b(), yes: b() },
   'keys verify': {},
   'events ls': { type: s(), key: s(), user: s(), since: s(), limit: s() },
   usage: { since: s() },
@@ -76,6 +79,18 @@ function positionalIndexes(argv: string[]): number[] {
   return out;
 }
 
+/** Words that may follow `keyward`, for "did you mean". */
+const TOP_LEVEL = [...Object.keys(NOUNS_WITH_VERBS), ...Object.keys(COMMANDS).filter((c) => c !== 'ui' && !c.includes(' '))];
+
+/** An option the command does not take, named as it was typed (`-j`, `--desc`), with the nearest one it does. */
+function unknownOption(key: string, argv: string[], options: string[], command: string): string {
+  const long = argv.some((a) => a === `--${key}` || a.startsWith(`--${key}=`));
+  const typed = key.length === 1 && !long ? `-${key}` : `--${kebab(key)}`;
+  const word = kebab(key);
+  const guess = word.length === 1 ? (options.filter((o) => o.startsWith(word)).length === 1 ? options.find((o) => o.startsWith(word)) : undefined) : closest(word, options);
+  return `Unknown option ${typed} for \`keyward${command === 'ui' ? '' : ' ' + command}\`${guess ? `; did you mean --${guess}?` : '.'}`;
+}
+
 function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
@@ -96,16 +111,17 @@ export function parseArgv(argv: string[]): ParsedCommand {
       } else if (verb === undefined || pos[1] !== pos[0] + 1) {
         name = withVerbs.default ? `${noun} ${withVerbs.default}` : noun;
         drop.push(pos[0]);
-      } else if (noun === 'settings') {
-        throw new UsageError(`"${verb}" is not a settings command; use \`keyward settings\` or \`keyward settings set\`.`, COMMAND_USAGE['settings set']);
       } else {
-        throw new UsageError(`"${verb}" is not a ${noun} command; use one of: ${withVerbs.verbs.join(', ')}.`, OVERVIEW);
+        const guess = closest(verb, withVerbs.verbs);
+        const hint = guess ? `did you mean \`keyward ${noun} ${guess}\`?` : noun === 'settings' ? 'use `keyward settings` or `keyward settings set`.' : `use one of: ${withVerbs.verbs.join(', ')}.`;
+        throw new UsageError(`"${verb}" is not a ${noun} command; ${hint}`, noun === 'settings' ? COMMAND_USAGE['settings set'] : OVERVIEW);
       }
     } else if (COMMANDS[noun] && noun !== 'ui') {
       name = noun;
       drop.push(pos[0]);
     } else {
-      throw new UsageError(`"${noun}" is not a keyward command.`, OVERVIEW);
+      const guess = closest(noun, TOP_LEVEL);
+      throw new UsageError(`"${noun}" is not a keyward command${guess ? `; did you mean \`keyward ${guess}\`?` : '.'}`, OVERVIEW);
     }
   }
   const spec: Spec = { ...GLOBAL, ...COMMANDS[name] };
@@ -127,7 +143,7 @@ export function parseArgv(argv: string[]): ParsedCommand {
   const usage = COMMAND_USAGE[name] ?? OVERVIEW;
   for (const k of Object.keys(cli.unnormalizedFlags)) {
     if (!known.has(k) && !known.has(k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()))) {
-      throw new UsageError(`Unknown option --${kebab(k)} for \`keyward ${name === 'ui' ? '' : name}\`.`, usage);
+      throw new UsageError(unknownOption(k, rest, Object.keys(spec).map(kebab), name), usage);
     }
   }
   const flags: Record<string, string | boolean | undefined> = {};
@@ -137,6 +153,10 @@ export function parseArgv(argv: string[]): ParsedCommand {
     if (Array.isArray(value)) throw new UsageError(`--${kebab(k)} may be given only once.`, usage);
     if (v.type === 'string' && (typeof value !== 'string' || value === '')) {
       throw new UsageError(`--${kebab(k)} needs a value.`, usage);
+    }
+    if (v.values && !v.values.includes(String(value))) {
+      const guess = closest(String(value), v.values);
+      throw new UsageError(`--${kebab(k)} takes ${v.values.join(', ')}, not "${printable(String(value))}"${guess ? `; did you mean ${guess}?` : '.'}`, usage);
     }
     flags[k] = value as string | boolean;
   }

@@ -1,10 +1,13 @@
-// Decides where the command line works: a local JSON store (created on first
-// use, with the acting user as its first admin) or a Keyward server.
+// Decides where the command line works: a local JSON store or a Keyward
+// server. Only the very first run at the default location creates a store
+// (with the acting user as its first admin); a store named by --store or
+// KEYWARD_STORE must exist, so a mistyped path is refused instead of turning
+// a read-only `keys ls` into a brand-new tenant.
 
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { type KeyService, type Store, KeywardError, createEngine, createJsonFileStore, createRemoteService, defaultStorePath, initStore } from '@keyward/core';
+import { type KeyService, type Store, KeywardError, createEngine, createJsonFileStore, createRemoteService, defaultStorePath, initStore, parseToken } from '@keyward/core';
 import type { ParsedCommand } from './argv.js';
 
 export interface Connection {
@@ -12,21 +15,33 @@ export interface Connection {
   /** The store path or server URL, for the terminal UI's header. */
   location: string;
   remote: boolean;
+  /** Against a server: the id of the key whose token signs in (from KEYWARD_TOKEN). */
+  signedInKey?: string;
 }
 
 export function storePathOf(cmd: ParsedCommand, env: NodeJS.ProcessEnv): string {
-  const p = (cmd.flags.store as string | undefined) ?? env.KEYWARD_STORE;
-  return p ? resolve(p) : defaultStorePath(env);
+  return storeChoice(cmd, env).path;
 }
 
-export function actorOf(cmd: ParsedCommand, env: NodeJS.ProcessEnv): string {
-  const a = (cmd.flags.as as string | undefined) ?? env.KEYWARD_USER;
-  if (a) return a;
+/** The store path and what named it: --store, KEYWARD_STORE, or nothing (the default location). */
+export function storeChoice(cmd: ParsedCommand, env: NodeJS.ProcessEnv): { path: string; namedBy?: '--store' | 'KEYWARD_STORE' } {
+  if (typeof cmd.flags.store === 'string') return { path: resolve(cmd.flags.store), namedBy: '--store' };
+  if (env.KEYWARD_STORE) return { path: resolve(env.KEYWARD_STORE), namedBy: 'KEYWARD_STORE' };
+  return { path: defaultStorePath(env) };
+}
+
+/** Who acts when no --as is given: KEYWARD_USER, else the operating-system user. */
+export function defaultActor(env: NodeJS.ProcessEnv): string {
+  if (env.KEYWARD_USER) return env.KEYWARD_USER;
   try {
     return userInfo().username;
   } catch {
     return env.USER ?? 'admin';
   }
+}
+
+export function actorOf(cmd: ParsedCommand, env: NodeJS.ProcessEnv): string {
+  return (cmd.flags.as as string | undefined) ?? defaultActor(env);
 }
 
 export function serverOf(cmd: ParsedCommand, env: NodeJS.ProcessEnv): string | undefined {
@@ -39,20 +54,39 @@ export async function connect(cmd: ParsedCommand, env: NodeJS.ProcessEnv, say: (
   if (server) {
     const token = env.KEYWARD_TOKEN;
     if (!token) throw new KeywardError('UNAUTHENTICATED', `Set KEYWARD_TOKEN to a Keyward token to work against ${server}.`);
-    return { service: createRemoteService(server, token), location: server, remote: true };
+    // Against a server the token decides who acts and the server owns its store.
+    const via = cmd.flags.server ? '--server' : 'KEYWARD_SERVER';
+    if (typeof cmd.flags.as === 'string') say(`warning: --as is ignored with ${via}: the token in KEYWARD_TOKEN decides who acts.`);
+    if (typeof cmd.flags.store === 'string') say(`warning: --store is ignored with ${via}: the server uses its own store.`);
+    const parsed = parseToken(token);
+    return { service: createRemoteService(server, token), location: server, remote: true, signedInKey: parsed.ok ? parsed.keyId : undefined };
   }
-  const path = storePathOf(cmd, env);
+  const choice = storeChoice(cmd, env);
   const actor = actorOf(cmd, env);
-  const store = await ensureStore(path, actor, say);
-  return { service: createEngine(store).as(actor), location: path, remote: false };
+  const store = await ensureStore(choice, actor, say);
+  return { service: createEngine(store).as(actor), location: choice.path, remote: false };
 }
 
-/** Opens the store at `path`, creating it first (with `admin` as the tenant's first admin) when there is none. */
-export async function ensureStore(path: string, admin: string, say: (line: string) => void): Promise<Store> {
-  const store = createJsonFileStore(path);
-  if (!existsSync(path) && (await initStore(store, { admin }))) {
-    say(`Created a new Keyward store at ${path} with you (${admin}) as the first tenant admin.`);
+/**
+ * Opens the chosen store. At the default location a missing store is created
+ * (the very first run, with `admin` as the tenant's first admin); a store named
+ * by --store or KEYWARD_STORE that does not exist is refused.
+ */
+export async function ensureStore(choice: { path: string; namedBy?: string }, admin: string, say: (line: string) => void): Promise<Store> {
+  const { path, namedBy } = choice;
+  if (!existsSync(path)) {
+    if (namedBy) {
+      throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${path} (from ${namedBy}); check the path, or create one there with \`keyward init --store ${shellWord(path)}\`.`);
+    }
+    const store = createJsonFileStore(path);
+    if (await initStore(store, { admin })) say(`Created a new Keyward store at ${path} with you (${admin}) as the first tenant admin.`);
+    return store;
   }
-  return store;
+  return createJsonFileStore(path);
+}
+
+/** A word a POSIX shell reads back as it is: quoted only when it needs to be. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 

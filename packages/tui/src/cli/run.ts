@@ -13,6 +13,7 @@ import { connect } from './connect.js';
 import { consoleOutput } from './io.js';
 import { OVERVIEW } from './usage.js';
 import { UsageError } from './usage-error.js';
+import { NotConfirmed } from './confirm.js';
 
 const COMMANDS: Record<string, Command> = {
   settings: showSettings,
@@ -32,8 +33,8 @@ const COMMANDS: Record<string, Command> = {
 };
 
 export interface Faces {
-  /** Opens the terminal UI; absent in builds without one. */
-  ui?: (conn: Awaited<ReturnType<typeof connect>>) => Promise<void>;
+  /** Opens the terminal UI; absent in builds without one. `notes`: what was done on the user's behalf (a store created), to show inside it. */
+  ui?: (conn: Awaited<ReturnType<typeof connect>>, notes: string[]) => Promise<void>;
   serve?: (cmd: ParsedCommand, env: NodeJS.ProcessEnv) => Promise<number>;
 }
 
@@ -102,8 +103,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
     return 1;
   }
   let conn;
+  const notes: string[] = [];
   try {
-    conn = await connect(cmd, env, (line) => process.stderr.write(line + '\n'));
+    conn = await connect(cmd, env, (line) => {
+      notes.push(line);
+      process.stderr.write(line + '\n');
+    });
   } catch (e) {
     const f = describeFailure(e);
     fail(f.code, f.message);
@@ -111,11 +116,15 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
   }
   try {
     if (cmd.name === 'ui') {
-      await faces.ui!(conn);
+      await faces.ui!(conn, notes);
       return 0;
     }
-    return (await COMMANDS[cmd.name]({ service: conn.service, cmd, out: out() })) ?? 0;
+    return (await COMMANDS[cmd.name]({ service: conn.service, cmd, out: out(), signedInKey: conn.signedInKey })) ?? 0;
   } catch (e) {
+    if (e instanceof NotConfirmed) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
     if (e instanceof UsageError) {
       fail('INVALID_INPUT', e.message);
       if (!json) process.stderr.write(usageText(e.usage));

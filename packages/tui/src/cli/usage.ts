@@ -15,8 +15,8 @@ Usage
   keyward keys create --description TEXT [--expiry DURATION] [--owner USER]
   keyward keys get ID
   keyward keys rename ID DESCRIPTION
-  keyward keys revoke ID...
-  keyward keys rm ID... | keyward keys rm --all
+  keyward keys revoke ID... [--yes]        several at once: confirm, or --yes in scripts
+  keyward keys rm ID... [--yes] | keyward keys rm --all [--yes]
   keyward keys verify TOKEN                 exit 0 when it authenticates, 1 when not
   keyward events ls [--type TYPE] [--key ID] [--user USER] [--since DURATION|TIME] [--limit N]
   keyward usage [--since DURATION|TIME]     uses per key, most used first
@@ -28,7 +28,7 @@ Everywhere
   --server URL     work against a Keyward server (or KEYWARD_SERVER), with KEYWARD_TOKEN
   --json           print one JSON document on stdout
 
-Durations: ISO 8601 (P30D, PT12H, PT2S) or 30d, 12h, 90m, 45s.`;
+Durations: ISO 8601 (P30D, P2W, PT12H, PT2S) or 2w, 30d, 12h, 90m, 45s.`;
 
 export const COMMAND_USAGE: Record<string, string> = {
   init: 'keyward init [--tenant NAME] [--admin USER]',
@@ -41,8 +41,8 @@ export const COMMAND_USAGE: Record<string, string> = {
   'keys create': 'keyward keys create --description TEXT [--expiry DURATION] [--owner USER]',
   'keys get': 'keyward keys get ID',
   'keys rename': 'keyward keys rename ID DESCRIPTION',
-  'keys revoke': 'keyward keys revoke ID...',
-  'keys rm': 'keyward keys rm ID... | keyward keys rm --all',
+  'keys revoke': 'keyward keys revoke ID... [--yes]',
+  'keys rm': 'keyward keys rm ID... [--yes] | keyward keys rm --all [--yes]',
   'keys verify': 'keyward keys verify TOKEN',
   'events ls': 'keyward events ls [--type TYPE] [--key ID] [--user USER] [--since DURATION|TIME] [--limit N]',
   usage: 'keyward usage [--since DURATION|TIME]',

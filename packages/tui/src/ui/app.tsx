@@ -24,6 +24,8 @@ import { type Theme, ThemeProvider } from './theme.js';
 export interface AppProps {
   service: KeyService;
   location: string;
+  /** Shown in the status line on start, e.g. that a new store was created. */
+  greeting?: string;
   refreshMs: number;
   clipboard: Clipboard;
   theme: Theme;
@@ -52,13 +54,13 @@ function copyNotice(support: Clipboard['support'], what: string, text: string, s
   return { kind: 'info', text: `${what} copied via OSC 52 — if not, ${fallback}` };
 }
 
-function Shell({ service, location, refreshMs, clipboard }: Omit<AppProps, 'theme'>) {
+function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppProps, 'theme'>) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const [me, setMe] = useState<WhoAmI | null>(null);
   const [startError, setStartError] = useState<string | null>(null);
   const [tick, setTick] = useState({ n: 0, at: Date.now() });
-  const [notice, setNotice] = useState<Notice | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(greeting ? { kind: 'info', text: greeting } : null);
   const [chosen, setChosen] = useState<ScreenId | null>(null);
   const [intent, setIntent] = useState<Intent | undefined>(undefined);
   const [help, setHelp] = useState<Command[] | null>(null);

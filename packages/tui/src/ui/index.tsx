@@ -7,6 +7,8 @@ export interface TerminalUIOptions {
   location: string;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
+  /** A note to show in the status line on start (the store was just created). */
+  greeting?: string;
   /** How often to look for changes made by other processes (ms). */
   refreshMs?: number;
   env?: NodeJS.ProcessEnv;

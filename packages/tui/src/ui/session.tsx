@@ -21,7 +21,7 @@ export async function runSession(service: KeyService, opts: TerminalUIOptions): 
 
   const screen = enterFullScreen(stdin, stdout);
   const clipboard = createClipboard((data) => stdout.write(data), env);
-  const instance = render(<App service={service} location={opts.location} refreshMs={opts.refreshMs ?? 2000} clipboard={clipboard} theme={themeFor(env)} />, {
+  const instance = render(<App service={service} location={opts.location} greeting={opts.greeting} refreshMs={opts.refreshMs ?? 2000} clipboard={clipboard} theme={themeFor(env)} />, {
     stdin,
     stdout,
     // ctrl-c is a key like q: it goes through the keypress layer and the same exit.

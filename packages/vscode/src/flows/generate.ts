@@ -62,7 +62,7 @@ export async function askKeyRequest(deps: GenerateDeps, description = ''): Promi
   if (choice.custom) {
     expiry = await prompter.input({
       title: 'Generate API Key (2/2)',
-      prompt: `Lifetime, at most ${max}: an ISO 8601 duration (P14D, PT12H) or 14d, 12h, 90m, 45s`,
+      prompt: `Lifetime, at most ${max}: an ISO 8601 duration (P14D, P2W, PT12H) or 2w, 14d, 12h, 90m, 45s`,
       placeHolder: 'P14D',
       validate: (t) => checkTypedLifetime(t, max),
     });

@@ -7,6 +7,8 @@ export interface CommandContext {
   service: KeyService;
   cmd: ParsedCommand;
   out: Output;
+  /** Against a server: the id of the key whose token (KEYWARD_TOKEN) signs this command line in. */
+  signedInKey?: string;
 }
 
 /** A command returns its exit code (0 when it returns nothing). */

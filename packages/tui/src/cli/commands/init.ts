@@ -1,14 +1,15 @@
 import { KeywardError, createJsonFileStore, initStore } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
 import type { Output } from '../io.js';
-import { actorOf, serverOf, storePathOf } from '../connect.js';
+import { actorOf, defaultActor, serverOf, shellWord, storeChoice } from '../connect.js';
 import { expectArgs } from './command.js';
 import { safeText } from '../../text/safe.js';
 
 export async function init(cmd: ParsedCommand, env: NodeJS.ProcessEnv, out: Output): Promise<number> {
   expectArgs(cmd, 0, 0, '');
   if (serverOf(cmd, env)) throw new KeywardError('INVALID_INPUT', '`keyward init` creates a local store; run it on the server host, without --server.');
-  const path = storePathOf(cmd, env);
+  const choice = storeChoice(cmd, env);
+  const path = choice.path;
   const admin = (cmd.flags.admin as string | undefined) ?? actorOf(cmd, env);
   const tenant = (cmd.flags.tenant as string | undefined) ?? 'default';
   const store = createJsonFileStore(path);
@@ -16,7 +17,26 @@ export async function init(cmd: ParsedCommand, env: NodeJS.ProcessEnv, out: Outp
   if (!created) throw new KeywardError('INVALID_INPUT', `A Keyward store already exists at ${path}; it was left as it is.`);
   const doc = (await store.read())!;
   out.result({ store: path, tenant: { id: doc.tenant.id, name: doc.tenant.name }, admin: { id: admin, name: admin, licence: true, roles: ['TenantAdmin'] } }, () =>
-    [`Created a Keyward store at ${path}.`, `Tenant "${safeText(tenant)}" (${doc.tenant.id}); first admin: ${safeText(admin)} (licence, TenantAdmin).`, 'Next: keyward settings set --enabled on, then keyward users set ' + safeText(admin) + ' --developer on.'].join('\n'),
+    [
+      `Created a Keyward store at ${path}.`,
+      `Tenant "${safeText(tenant)}" (${doc.tenant.id}); first admin: ${safeText(admin)} (licence, TenantAdmin).`,
+      'Next, as the admin:',
+      ...nextSteps(admin, choice.namedBy === '--store' ? path : undefined, env).map((line) => `  ${line}`),
+    ].join('\n'),
   );
   return 0;
+}
+
+/**
+ * The first commands a new admin runs, written so that they run as printed:
+ * `--as` when the admin is not who acts by default, `--store` when the store
+ * was named on the command line (KEYWARD_STORE stays set in the same shell).
+ */
+export function nextSteps(admin: string, store: string | undefined, env: NodeJS.ProcessEnv): string[] {
+  const prefix = ['keyward', ...(store ? ['--store', shellWord(store)] : []), ...(admin === defaultActor(env) ? [] : ['--as', shellWord(admin)])].join(' ');
+  return [
+    `${prefix} settings set --enabled on`,
+    `${prefix} users set ${shellWord(admin)} --developer on`,
+    `${prefix} keys create --description "my first key"`,
+  ];
 }

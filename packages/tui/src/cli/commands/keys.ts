@@ -1,5 +1,6 @@
-import { KeywardError, type KeyQuery, type KeySort } from '@keyward/core';
+import { KeywardError, type KeyQuery, type KeyService, type KeySort } from '@keyward/core';
 import { type Command, expectArgs } from './command.js';
+import { confirm } from '../confirm.js';
 import { keyDetails, keysTable, relative } from '../format.js';
 import { str, wholeNumber } from '../options.js';
 import { safeText } from '../../text/safe.js';
@@ -49,6 +50,7 @@ export const revokeKeys: Command = async ({ service, out, cmd }) => {
     out.result({ revoked: [key], skipped: [] }, () => `Revoked ${key.id} "${safeText(key.description)}" (${safeText(key.sub)}).`);
     return;
   }
+  await confirm(cmd, [`Revoke ${ids.length} keys? Revoking is immediate and cannot be undone:`, ...(await keyLines(service, ids))], `Revoking ${ids.length} keys`);
   const report = await service.revokeKeys(ids);
   out.result(report, () =>
     [
@@ -60,11 +62,31 @@ export const revokeKeys: Command = async ({ service, out, cmd }) => {
   return report.skipped.length > 0 ? 1 : 0;
 };
 
-export const removeKeys: Command = async ({ service, out, cmd }) => {
+export const removeKeys: Command = async ({ service, out, cmd, signedInKey }) => {
   if (cmd.flags.all === true) {
     expectArgs(cmd, 0, 0, '');
+    const me = (await service.whoami()).user.id;
+    const mine = await service.listKeys({ sub: me, limit: 100 });
+    const ownToken = signedInKey !== undefined && mine.total > 0;
+    const tokenLine = `This includes the key of KEYWARD_TOKEN (${signedInKey}): this command line is signed out once it is deleted.`;
+    if (mine.total > 0) {
+      await confirm(
+        cmd,
+        [
+          `Delete all ${mine.total} of your keys (${safeText(me)})? Deleting is permanent; their tokens stop working at once:`,
+          ...mine.data.slice(0, 10).map(keyLine),
+          ...(mine.total > 10 ? [`  … and ${mine.total - 10} more`] : []),
+          ...(ownToken ? [tokenLine] : []),
+        ],
+        `Deleting all ${mine.total} of your keys`,
+      );
+    }
     const r = await service.deleteAllKeys();
     out.result(r, () => `Deleted ${r.deleted} key${r.deleted === 1 ? '' : 's'}.`);
+    if (ownToken && r.deleted > 0) {
+      // Said even with --yes: the next command would fail with no hint why.
+      process.stderr.write(`warning: the key of KEYWARD_TOKEN (${signedInKey}) was deleted too; KEYWARD_TOKEN no longer authenticates.\n`);
+    }
     return;
   }
   const ids = expectArgs(cmd, 1, Infinity, 'the id of the key to delete (or --all)');
@@ -73,6 +95,7 @@ export const removeKeys: Command = async ({ service, out, cmd }) => {
     out.result({ deleted: [ids[0]], failed: [] }, () => `Deleted ${ids[0]}.`);
     return;
   }
+  await confirm(cmd, [`Delete ${ids.length} keys? Deleting is permanent; their tokens stop working at once:`, ...(await keyLines(service, ids))], `Deleting ${ids.length} keys`);
   const deleted: string[] = [];
   const failed: { id: string; code: string; message: string }[] = [];
   for (const id of [...new Set(ids)]) {
@@ -102,3 +125,22 @@ export const verifyKey: Command = async ({ service, out, cmd }) => {
   else process.stderr.write(`error: The token does not authenticate: ${why}. (UNAUTHENTICATED)\n`);
   return 1;
 };
+
+/** One line about a key for a confirmation: id, description, owner, status. */
+function keyLine(k: { id: string; description: string; sub: string; status: string }): string {
+  return `  ${k.id}  "${safeText(k.description)}" (${safeText(k.sub)}, ${k.status})`;
+}
+
+/** The keys a bulk command is about to change, as the actor may see them. */
+async function keyLines(service: KeyService, ids: string[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const id of [...new Set(ids)]) {
+    try {
+      lines.push(keyLine(await service.getKey(id)));
+    } catch (e) {
+      if (!(e instanceof KeywardError)) throw e;
+      lines.push(`  ${safeText(id)}  (${e.code}: left as it is)`);
+    }
+  }
+  return lines;
+}

@@ -1,6 +1,6 @@
 import { KeywardError, printable } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
-import { actorOf, ensureStore, storePathOf } from '../connect.js';
+import { actorOf, ensureStore, storeChoice } from '../connect.js';
 import { expectArgs } from './command.js';
 
 /** `keyward serve`: the HTTP API on the local store until SIGINT/SIGTERM, which flush usage. */
@@ -10,8 +10,9 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   const host = (cmd.flags.host as string | undefined) ?? DEFAULT_HOST;
   const portText = (cmd.flags.port as string | undefined) ?? String(DEFAULT_PORT);
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new KeywardError('INVALID_INPUT', `--port takes a port number from 0 to 65535, not "${printable(portText)}".`);
-  const path = storePathOf(cmd, env);
-  await ensureStore(path, actorOf(cmd, env), (line) => process.stderr.write(line + '\n'));
+  const choice = storeChoice(cmd, env);
+  const path = choice.path;
+  await ensureStore(choice, actorOf(cmd, env), (line) => process.stderr.write(line + '\n'));
   // The server logs one JSON line per request to stdout, and refuses a port
   // it cannot listen on with UNAVAILABLE.
   const server = await startServer({ storePath: path, host, port: Number(portText) });

@@ -34,7 +34,7 @@ const SETTINGS: Setting[] = [
   {
     name: 'max_api_key_expiry',
     label: 'Maximum key lifetime',
-    note: 'ISO 8601 (P30D, PT12H) or 30d, 12h. Applies to keys generated from now on.',
+    note: 'ISO 8601 (P30D, P2W, PT12H) or 2w, 30d, 12h. Applies to keys generated from now on.',
     show: (s) => `${s.max_api_key_expiry} (${describeIso(s.max_api_key_expiry)})`,
     parse: (t) => t.trim(),
     rule: 'maxKeyLifetime',
