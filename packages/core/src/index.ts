@@ -13,6 +13,15 @@ export { createRemoteService, type RemoteOptions } from './remote-service.js';
 export { Engine, createEngine, createLocalService, initStore, type EngineOptions, type VerifyOutcome, type InitOptions } from './engine.js';
 export type { Store, Transaction } from './store/types.js';
 export { createJsonFileStore, JsonFileStore, eventLogPathFor, type JsonFileStoreOptions } from './store/json-file.js';
-export { createMemoryStore, MemoryStore } from './store/memory.js';
-export { readEventLog } from './store/event-log.js';
+export { createMemoryStore, LegacyMemoryStore } from './store/legacy-memory.js';
+// The store boundary v2 and what every adapter holding the tenant in memory shares.
+export type * from './store/boundary.js';
+export type { Store as StoreV2, Transaction as TransactionV2 } from './store/boundary.js';
+export { MemoryStore } from './store/memory.js';
+export { TenantState, type StoreOp, type Touched, type LastUsedSource } from './store/tenant-state.js';
+export { StateReads, StateTransaction } from './store/state-transaction.js';
+export { ChangeSignal, changeOf } from './store/change-signal.js';
+export { UsageAggregates, mergeAddresses } from './store/usage-aggregates.js';
+export { findInLog, eventMatcher } from './store/event-find.js';
+export { readEventLog, EventLog, JsonLinesLog } from './store/event-log.js';
 export { defaultStorePath } from './paths.js';

@@ -61,6 +61,8 @@ export interface EventPage {
   data: KeywardEvent[];
   hasNext: boolean;
   hasPrev: boolean;
+  /** Every event matching, all pages together — only when the store can count without reading more than the page (memory). */
+  total?: number;
 }
 
 /** One key's uses in one minute, as one server counted them (adapters add them up). */
@@ -84,10 +86,16 @@ export interface KeyUsage {
   lastUsedFrom: { address: string; lastSeen: number }[];
 }
 
-/** What changed, for caches: keys named when the store knows which; `all` when it does not. */
+/**
+ * What changed, for caches: the records named when the store knows which;
+ * `all` when it does not (another process wrote). A change naming no record
+ * added only events or usage.
+ */
 export interface StoreChange {
   version: number;
   keyIds?: readonly string[];
+  userIds?: readonly string[];
+  tenant?: boolean;
   all?: boolean;
 }
 

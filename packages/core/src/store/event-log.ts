@@ -1,24 +1,25 @@
-// Events live in a JSON Lines file beside the store document, so recording
-// one costs one append, not a rewrite of everything. Appends happen under the
-// store's lock. Reading is incremental: only the bytes appended since the last
-// read are parsed.
+// Events (and, beside them, usage counts) live in JSON Lines files beside the
+// store document, so recording one costs one append, not a rewrite of
+// everything. Appends happen under the store's lock. Reading is incremental:
+// only the bytes appended since the last read are parsed.
 
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { KeywardEvent } from '../domain.js';
 
-export class EventLog {
-  private parsed: KeywardEvent[] = [];
+export class JsonLinesLog<T> {
+  private parsed: T[] = [];
   private offset = 0;
   private ino = -1;
 
   constructor(readonly path: string) {}
 
-  /** Appends events; call with the store lock held. */
-  append(events: readonly KeywardEvent[]): void {
-    if (events.length === 0) return;
+  /** Appends records; call with the store lock held. */
+  append(records: readonly T[]): void {
+    if (records.length === 0) return;
     const fd = openSync(this.path, 'a+', 0o600);
     try {
-      let text = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+      let text = records.map((e) => JSON.stringify(e)).join('\n') + '\n';
       // A writer killed mid-append leaves a partial last line; start on a fresh
       // line so the partial one stays a single unreadable line, skipped on read.
       const size = fstatSync(fd).size;
@@ -37,8 +38,24 @@ export class EventLog {
     }
   }
 
-  /** Every event, oldest first. */
-  all(): readonly KeywardEvent[] {
+  /** Replaces the whole log atomically (retention); call with the store lock held. */
+  rewrite(records: readonly T[]): void {
+    const tmp = `${this.path}.${randomBytes(8).toString('hex')}.tmp`;
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      writeSync(fd, records.map((e) => JSON.stringify(e) + '\n').join(''));
+      fsyncSync(fd);
+    } catch (e) {
+      closeSync(fd);
+      unlinkSync(tmp);
+      throw e;
+    }
+    closeSync(fd);
+    renameSync(tmp, this.path);
+  }
+
+  /** Every record, oldest first. The same array grows while the file does. */
+  all(): readonly T[] {
     let fd: number;
     try {
       fd = openSync(this.path, 'r');
@@ -67,7 +84,9 @@ export class EventLog {
       for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
         if (!line) continue;
         try {
-          this.parsed.push(JSON.parse(line) as KeywardEvent);
+          const record = JSON.parse(line) as unknown;
+          // A line that is not a record (null, 123) is skipped like a torn one.
+          if (record !== null && typeof record === 'object' && !Array.isArray(record)) this.parsed.push(record as T);
         } catch {
           // the remains of a write cut short by a crash
         }
@@ -79,6 +98,8 @@ export class EventLog {
     }
   }
 }
+
+export class EventLog extends JsonLinesLog<KeywardEvent> {}
 
 /** Reads all events of a log without keeping a cursor (tests, tools). */
 export function readEventLog(path: string): readonly KeywardEvent[] {

@@ -1,44 +1,119 @@
-// An in-memory store for tests and benchmarks of the use cases alone.
+// The in-memory store: the v2 boundary over a TenantState, an event array
+// and usage aggregates, for tests and benchmarks of the use cases alone. The
+// conformance suite holds every other adapter to what this one answers.
 
-import type { KeywardEvent, StoreDocument } from '../domain.js';
+import type { KeywardEvent } from '../domain.js';
 import { KeywardError } from '../refusal.js';
-import type { Store, Transaction } from './types.js';
+import type { EventFind, EventPage, InitialState, KeyUsage, Store, StoreChange, Transaction, UsageCount } from './boundary.js';
+import { ChangeSignal, changeOf } from './change-signal.js';
+import { findInLog } from './event-find.js';
+import { StateReads, StateTransaction } from './state-transaction.js';
+import { TenantState } from './tenant-state.js';
+import { UsageAggregates } from './usage-aggregates.js';
 
-export class MemoryStore implements Store {
+export class MemoryStore extends StateReads implements Store {
   readonly location = 'memory';
-  private doc?: StoreDocument;
-  private readonly log: KeywardEvent[] = [];
+  private readonly signal = new ChangeSignal();
+  private log: KeywardEvent[] = [];
+  // Position of each event in `log`, for cursors.
+  private readonly seq = new Map<string, number>();
+  private readonly current = new TenantState();
+  private readonly aggregates = new UsageAggregates();
+  // Transactions run one at a time, as the boundary promises.
+  private queue: Promise<unknown> = Promise.resolve();
 
-  async read() {
-    return this.doc;
+  protected state(): TenantState {
+    return this.current;
   }
-  peek() {
-    return this.doc;
+  protected lastUsedSource(): UsageAggregates {
+    return this.aggregates;
   }
-  async create(doc: StoreDocument) {
-    if (this.doc) return false;
-    this.doc = doc;
-    return true;
-  }
-  async transact<T>(fn: (doc: StoreDocument, tx: Transaction) => T): Promise<T> {
-    if (!this.doc) throw new KeywardError('UNAVAILABLE', 'There is no Keyward store yet; run `keyward init`.');
-    // Work on a copy so a refusal halfway through leaves nothing behind, as on disk.
-    const draft = structuredClone(this.doc);
-    const pending: KeywardEvent[] = [];
-    const result = fn(draft, { emit: (e) => pending.push(e) });
-    this.doc = draft;
-    this.log.push(...pending);
-    return result;
-  }
-  async append(events: readonly KeywardEvent[]) {
-    this.log.push(...events);
-  }
-  async events() {
-    return this.log;
-  }
-  async close() {}
-}
 
-export function createMemoryStore(): Store {
-  return new MemoryStore();
+  async create(init: InitialState): Promise<boolean> {
+    return this.exclusive(() => {
+      const state = this.state();
+      if (state.tenant) return false;
+      const touched = state.apply([{ op: 'putTenant', tenant: structuredClone(init.tenant) }, ...init.users.map((u) => ({ op: 'putUser' as const, user: structuredClone(u) }))]);
+      this.push(structuredClone(init.events));
+      this.signal.changed(changeOf(touched));
+      return true;
+    });
+  }
+
+  transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    return this.exclusive(async () => {
+      if (!this.state().tenant) throw new KeywardError('UNAVAILABLE', 'There is no Keyward store yet; run `keyward init`.');
+      const tx = new StateTransaction(this.current, this.aggregates);
+      const result = await fn(tx);
+      if (tx.ops.length > 0 || tx.events.length > 0) {
+        const touched = this.state().apply(tx.ops);
+        this.push(tx.events);
+        this.signal.changed(changeOf(touched));
+      }
+      return result;
+    });
+  }
+
+  async append(events: readonly KeywardEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    this.push(structuredClone(events));
+    this.signal.changed({});
+  }
+
+  async findEvents(q: EventFind): Promise<EventPage> {
+    return findInLog(this.log, q, (id) => this.seq.get(id));
+  }
+
+  async recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void> {
+    if (counts.length === 0 && events.length === 0) return;
+    this.aggregates.add(counts);
+    this.push(structuredClone(events));
+    this.signal.changed({});
+  }
+
+  async usageSince(since: number, keyIds?: readonly string[]): Promise<KeyUsage[]> {
+    return this.aggregates.since(since, keyIds);
+  }
+
+  async lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
+    return this.aggregates.lastUsedOf(keyIds);
+  }
+
+  async removeBefore(before: number): Promise<void> {
+    const iso = new Date(before).toISOString();
+    const kept = this.log.filter((e) => e.eventTime >= iso);
+    if (kept.length !== this.log.length) {
+      // Renumber: a cursor of a removed event is refused like any unknown one.
+      this.seq.clear();
+      this.log = [];
+      this.push(kept);
+    }
+    this.aggregates.removeBefore(before);
+    this.signal.changed({});
+  }
+
+  version(): number {
+    return this.signal.version();
+  }
+
+  onChange(listener: (change: StoreChange) => void): () => void {
+    return this.signal.onChange(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+  }
+
+  private push(events: readonly KeywardEvent[]): void {
+    for (const e of events) {
+      this.seq.set(e.id, this.log.length);
+      this.log.push(e);
+    }
+  }
+
+  private exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
 }

@@ -1,0 +1,268 @@
+// One tenant's records held in memory — tenant, users, keys — and the
+// answers the store boundary asks of them: get, find with filters, sort
+// orders, keyset cursors and offsets, count an owner's active keys.
+//
+// Every adapter that keeps the tenant in memory uses this: the memory store,
+// and the JSON journal store, which replays its journal into it. That is why
+// a transaction's writes are plain JSON operations (`StoreOp`): the memory
+// store applies them at commit; the journal store writes them as one journal
+// record, applies them, and other processes apply the same record when they
+// read the journal's tail. Nothing here does I/O.
+
+import { type ApiKey, type StoreDocument, type Tenant, type User, statusOf } from '../domain.js';
+import { printable } from '../duration.js';
+import { refuse } from '../refusal.js';
+import type { FoundPage, KeyFind, KeyOrder } from './boundary.js';
+
+/** One write of a transaction, as a journal record carries it. */
+export type StoreOp =
+  | { op: 'putTenant'; tenant: Tenant }
+  | { op: 'putUser'; user: User }
+  | { op: 'deleteUser'; id: string }
+  | { op: 'putKey'; key: ApiKey }
+  | { op: 'deleteKey'; id: string };
+
+/** Which records a list of operations touched (for StoreChange). */
+export interface Touched {
+  tenant: boolean;
+  userIds: string[];
+  keyIds: string[];
+}
+
+/** Last use per key, for the `lastUsed` order; `version` changes whenever an answer may. */
+export interface LastUsedSource {
+  version: number;
+  lastUsed(keyId: string): number | undefined;
+}
+
+interface Memo {
+  generation: number;
+  usageVersion: number;
+  second: number;
+  signature: string;
+  rows: ApiKey[];
+  position?: Map<string, number>;
+}
+
+export class TenantState {
+  tenant?: Tenant;
+  readonly users = new Map<string, User>();
+  readonly keys = new Map<string, ApiKey>();
+  // Key ids per owner: countActiveKeys and keysOf cost O(keys of the owner).
+  private readonly byOwner = new Map<string, Set<string>>();
+  // Bumped by every apply(); memos belong to one generation.
+  private generation = 0;
+  private memo?: Memo;
+  private sortedIds?: { generation: number; ids: string[] };
+
+  /** The state of a whole document (a snapshot, or a store of the first format). */
+  static fromDocument(doc: StoreDocument): TenantState {
+    const s = new TenantState();
+    s.tenant = doc.tenant;
+    for (const id in doc.users) s.users.set(id, doc.users[id]);
+    for (const id in doc.keys) s.putKey(doc.keys[id]);
+    return s;
+  }
+
+  /** The whole state as one document (what a snapshot holds). */
+  toDocument(): StoreDocument {
+    if (!this.tenant) throw new Error('no tenant to write');
+    return { version: 1, tenant: this.tenant, users: Object.fromEntries(this.users), keys: Object.fromEntries(this.keys) };
+  }
+
+  /** Applies a transaction's writes in order. The objects are kept as given: callers hand over copies. */
+  apply(ops: readonly StoreOp[]): Touched {
+    const touched: Touched = { tenant: false, userIds: [], keyIds: [] };
+    for (const o of ops) {
+      switch (o.op) {
+        case 'putTenant':
+          this.tenant = o.tenant;
+          touched.tenant = true;
+          break;
+        case 'putUser':
+          this.users.set(o.user.id, o.user);
+          touched.userIds.push(o.user.id);
+          break;
+        case 'deleteUser':
+          this.users.delete(o.id);
+          touched.userIds.push(o.id);
+          break;
+        case 'putKey':
+          this.putKey(o.key);
+          touched.keyIds.push(o.key.id);
+          break;
+        case 'deleteKey':
+          this.deleteKey(o.id);
+          touched.keyIds.push(o.id);
+          break;
+      }
+    }
+    if (ops.length > 0) this.generation++;
+    return touched;
+  }
+
+  private putKey(k: ApiKey): void {
+    const before = this.keys.get(k.id);
+    if (before && before.owner !== k.owner) this.byOwner.get(before.owner)?.delete(k.id);
+    this.keys.set(k.id, k);
+    let mine = this.byOwner.get(k.owner);
+    if (!mine) this.byOwner.set(k.owner, (mine = new Set()));
+    mine.add(k.id);
+  }
+
+  private deleteKey(id: string): void {
+    const k = this.keys.get(id);
+    if (!k) return;
+    this.keys.delete(id);
+    const mine = this.byOwner.get(k.owner);
+    mine?.delete(id);
+    if (mine?.size === 0) this.byOwner.delete(k.owner);
+  }
+
+  getKey(id: string): ApiKey | undefined {
+    return this.keys.get(id);
+  }
+
+  getUser(id: string): User | undefined {
+    return this.users.get(id);
+  }
+
+  listUsers(): User[] {
+    return [...this.users.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  keysOf(owner: string): ApiKey[] {
+    return [...(this.byOwner.get(owner) ?? [])].map((id) => this.keys.get(id)!);
+  }
+
+  countActiveKeys(owner: string, now: number): number {
+    let n = 0;
+    for (const id of this.byOwner.get(owner) ?? []) if (statusOf(this.keys.get(id)!, now) === 'active') n++;
+    return n;
+  }
+
+  keysByIdPrefix(prefix: string, limit: number): ApiKey[] {
+    if (this.sortedIds?.generation !== this.generation) this.sortedIds = { generation: this.generation, ids: [...this.keys.keys()].sort() };
+    const ids = this.sortedIds.ids;
+    let lo = 0;
+    let hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ids[mid] < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: ApiKey[] = [];
+    for (let i = lo; i < ids.length && out.length < limit && ids[i].startsWith(prefix); i++) out.push(this.keys.get(ids[i])!);
+    return out;
+  }
+
+  /**
+   * One page of keys. The sorted, filtered list is memoised per query, so
+   * moving through a 100 000-key list costs a slice, not a sort, per page.
+   */
+  findKeys(q: KeyFind, usage?: LastUsedSource): FoundPage<ApiKey> {
+    if (q.startingAfter !== undefined && q.endingBefore !== undefined) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
+    const order: KeyOrder = q.order ?? 'created';
+    const rows = this.sorted(q, order, usage);
+    const limit = Math.max(0, q.limit);
+    let start: number;
+    let end: number;
+    if (q.startingAfter !== undefined) {
+      start = this.positionOf(q.startingAfter, rows, q, order, usage, true);
+      end = start + limit;
+    } else if (q.endingBefore !== undefined) {
+      end = this.positionOf(q.endingBefore, rows, q, order, usage, false);
+      start = Math.max(0, end - limit);
+    } else {
+      if (q.offset !== undefined && (!Number.isInteger(q.offset) || q.offset < 0)) refuse('INVALID_INPUT', 'The offset must be a whole number of 0 or more.');
+      start = q.offset ?? 0;
+      end = start + limit;
+    }
+    const data = rows.slice(start, end);
+    return { data, total: rows.length, hasPrev: start > 0 && rows.length > 0, hasNext: Math.min(end, rows.length) < rows.length };
+  }
+
+  /**
+   * Where a cursor sits: just after (or before) the key it names. A key that
+   * left the list meanwhile (revoked while paging active keys) is placed by
+   * its sort value — a true keyset cursor; an id that names no key is refused.
+   */
+  private positionOf(id: string, rows: ApiKey[], q: KeyFind, order: KeyOrder, usage: LastUsedSource | undefined, after: boolean): number {
+    const m = this.memo!;
+    if (!m.position) m.position = new Map(rows.map((k, i) => [k.id, i]));
+    const i = m.position.get(id);
+    if (i !== undefined) return after ? i + 1 : i;
+    const key = this.keys.get(id);
+    if (!key) refuse('INVALID_INPUT', `The cursor "${printable(id)}" is not in this list.`);
+    const compare = comparator(order, q.descending === true, q.now, usage);
+    let lo = 0;
+    let hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compare(rows[mid], key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private sorted(q: KeyFind, order: KeyOrder, usage: LastUsedSource | undefined): ApiKey[] {
+    const search = q.search?.trim().toLowerCase() ?? '';
+    const signature = JSON.stringify([q.status ?? '', order, q.descending === true, search, q.owner ?? '', q.createdBy ?? '']);
+    // Statuses change as keys expire, so a memo that filters or sorts by
+    // status lasts at most one second; other orders do not change with time.
+    const second = q.status || order === 'status' ? Math.floor(q.now / 1000) : 0;
+    const usageVersion = order === 'lastUsed' ? (usage?.version ?? 0) : 0;
+    const m = this.memo;
+    if (m && m.generation === this.generation && m.second === second && m.signature === signature && m.usageVersion === usageVersion) return m.rows;
+
+    const rows: ApiKey[] = [];
+    const pool = q.owner !== undefined ? this.keysOf(q.owner) : this.keys.values();
+    for (const k of pool) {
+      if (q.createdBy !== undefined && k.createdBy !== q.createdBy) continue;
+      if (q.status && statusOf(k, q.now) !== q.status) continue;
+      if (search && !k.description.toLowerCase().includes(search) && !k.id.includes(search) && !k.owner.toLowerCase().includes(search)) continue;
+      rows.push(k);
+    }
+    rows.sort(comparator(order, q.descending === true, q.now, usage));
+    this.memo = { generation: this.generation, usageVersion, second, signature, rows };
+    return rows;
+  }
+}
+
+function sortValue(k: ApiKey, order: KeyOrder, now: number, usage: LastUsedSource | undefined): string | number {
+  switch (order) {
+    case 'created':
+      return k.created;
+    case 'description':
+      return k.description.toLowerCase();
+    case 'status':
+      return statusOf(k, now);
+    case 'sub':
+      return k.owner;
+    case 'createdByUser':
+      return k.createdBy;
+    case 'expiry':
+      return Date.parse(k.expiry);
+    case 'lastUsed':
+      // Never used sorts before any use.
+      return usage?.lastUsed(k.id) ?? -1;
+  }
+}
+
+/** The order of a list: by the field, then newest first, then id, so paging is stable. */
+function comparator(order: KeyOrder, descending: boolean, now: number, usage: LastUsedSource | undefined): (a: ApiKey, b: ApiKey) => number {
+  const dir = descending ? -1 : 1;
+  const values = new Map<ApiKey, string | number>();
+  const value = (k: ApiKey) => {
+    let v = values.get(k);
+    if (v === undefined) values.set(k, (v = sortValue(k, order, now, usage)));
+    return v;
+  };
+  return (a, b) => {
+    const va = value(a);
+    const vb = value(b);
+    if (va !== vb) return va < vb ? -dir : dir;
+    if (a.created !== b.created) return a.created < b.created ? 1 : -1;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  };
+}
