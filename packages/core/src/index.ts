@@ -4,6 +4,7 @@ export * from './refusal.js';
 export * from './clock.js';
 export * from './duration.js';
 export * from './token.js';
+export * from './token-scan.js';
 export * from './policy.js';
 export * from './views.js';
 export * from './service.js';

@@ -43,6 +43,7 @@ const COMMANDS: Record<string, Spec> = {
   'keys verify': {},
   'events ls': { type: s(), key: s(), user: s(), since: s(), limit: s() },
   usage: { since: s() },
+  scan: { staged: b(), revoke: b() },
   serve: { host: s(), port: s() },
 };
 

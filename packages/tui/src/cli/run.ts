@@ -9,6 +9,7 @@ import { createKey, getKey, listKeys, removeKeys, renameKey, revokeKeys, verifyK
 import { listEvents, showUsage } from './commands/events.js';
 import { setSettings, showSettings } from './commands/settings.js';
 import { init } from './commands/init.js';
+import { scan } from './commands/scan.js';
 import { connect } from './connect.js';
 import { consoleOutput } from './io.js';
 import { OVERVIEW } from './usage.js';
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   'keys verify': verifyKey,
   'events ls': listEvents,
   usage: showUsage,
+  scan,
 };
 
 export interface Faces {

@@ -20,6 +20,7 @@ Usage
   keyward keys verify TOKEN                 exit 0 when it authenticates, 1 when not
   keyward events ls [--type TYPE] [--key ID] [--user USER] [--since DURATION|TIME] [--limit N]
   keyward usage [--since DURATION|TIME]     uses per key, most used first
+  keyward scan [PATH...] [--staged] [--revoke]  find Keyward tokens in files (or the git index)
   keyward serve [--host 127.0.0.1] [--port 8787]
 
 Everywhere
@@ -46,5 +47,6 @@ export const COMMAND_USAGE: Record<string, string> = {
   'keys verify': 'keyward keys verify TOKEN',
   'events ls': 'keyward events ls [--type TYPE] [--key ID] [--user USER] [--since DURATION|TIME] [--limit N]',
   usage: 'keyward usage [--since DURATION|TIME]',
+  scan: 'keyward scan [PATH...] [--staged] [--revoke]',
   serve: 'keyward serve [--host 127.0.0.1] [--port 8787]',
 };
