@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { KeywardError } from '../../refusal.js';
 
@@ -75,6 +75,37 @@ export async function syncDir(dir: string): Promise<void> {
  * directory fsynced. A reader sees the old file or the new one, never a part.
  */
 export async function writeFileAtomically(path: string, text: string): Promise<void> {
+  const tmp = await writeTemporary(path, text);
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await removeFile(tmp);
+    throw e;
+  }
+  await syncDir(dirname(path));
+}
+
+/**
+ * Creates `path` with `text` unless it exists (false then), atomically and
+ * durably: the whole file appears at once (a hard link of a private
+ * temporary file), never a part of it, and never over another's.
+ */
+export async function writeFileOnce(path: string, text: string): Promise<boolean> {
+  const tmp = await writeTemporary(path, text);
+  try {
+    await link(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    await removeFile(tmp);
+  }
+  await syncDir(dirname(path));
+  return true;
+}
+
+/** A private, exclusively created, fsynced temporary file beside `path`, holding `text`. */
+async function writeTemporary(path: string, text: string): Promise<string> {
   const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
   const fd = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   try {
@@ -86,13 +117,7 @@ export async function writeFileAtomically(path: string, text: string): Promise<v
     throw e;
   }
   await fd.close();
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await removeFile(tmp);
-    throw e;
-  }
-  await syncDir(dirname(path));
+  return tmp;
 }
 
 /** Writes every byte (a short write is retried for the rest, never taken as done). */

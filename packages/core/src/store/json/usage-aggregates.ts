@@ -1,0 +1,166 @@
+// Usage aggregates of a store (see usage-files.ts for the files): each server
+// appends the counts it flushes, durably, to the file of the current hour;
+// totals are the sum over every server's counts. Questions read only the
+// files of the window they ask about — minutes for the last day or two, hours
+// before that — and last-used.json for the rest of history, so no answer ever
+// scans events, and memory follows the number of keys, not of uses.
+
+import type { KeyUsage, UsageCount } from '../boundary.js';
+import { DAY, HOUR, MINUTE, dayOf, dayStart, hourOf, hourStart } from './days.js';
+import { ensureDir, removeFile } from './files.js';
+import { appendText } from './checked-line.js';
+import { GroupAppender } from './group-append.js';
+import { LAST_USED, daySumPath, hourSumPath, listUsage, rawPath, readRaw, readSum, type OnMalformed } from './usage-files.js';
+import { UsageTally, type Address, type KeyBuckets, type RawBatch } from './usage-fold.js';
+import { rollUp } from './usage-rollup.js';
+import { join } from 'node:path';
+
+export interface UsageAggregatesOptions {
+  now?: () => number;
+  /** Told about unreadable lines or files (once per file and process). Default: a process warning. */
+  onMalformed?: OnMalformed;
+  /** How often a recording process tries to roll up (0: never by itself). */
+  rollUpEveryMs?: number;
+}
+
+export class UsageAggregates {
+  private readonly appender = new GroupAppender();
+  private readonly reported = new Set<string>();
+  private readonly now: () => number;
+  private dirReady?: Promise<void>;
+  private lastRollUp = 0;
+  private rolling?: Promise<unknown>;
+
+  constructor(
+    readonly dir: string,
+    private readonly opts: UsageAggregatesOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Adds counts, durably. `flushedAt` is when they were counted up to (now,
+   * for a server; an old event's time, for a migration): it picks the hour
+   * file, so it must not be earlier than any use in `counts`.
+   */
+  async record(counts: readonly UsageCount[], flushedAt = this.now()): Promise<void> {
+    if (counts.length === 0) return;
+    this.dirReady ??= ensureDir(this.dir).catch((e) => {
+      this.dirReady = undefined;
+      throw e;
+    });
+    await this.dirReady;
+    const batch: RawBatch = {
+      t: flushedAt,
+      c: counts.map((c) => [c.keyId, c.minute, c.uses, c.lastUsed, (c.addresses ?? []).map((a): Address => [a.address, a.lastSeen])]),
+    };
+    await this.appender.append(rawPath(this.dir, hourOf(flushedAt)), appendText([batch]));
+    const every = this.opts.rollUpEveryMs ?? 10 * MINUTE;
+    if (every > 0 && this.now() - this.lastRollUp >= every && !this.rolling) {
+      this.lastRollUp = this.now();
+      // In the background: a flush never waits for a roll-up.
+      this.rolling = this.rollUp().catch(() => undefined).finally(() => (this.rolling = undefined));
+    }
+  }
+
+  /** Uses per key since a time (minute precision for the last day, hour precision before), summed over every server. */
+  async usageSince(since: number, keyIds?: readonly string[]): Promise<KeyUsage[]> {
+    const wanted = keyIds === undefined ? undefined : new Set(keyIds);
+    const tally = new UsageTally();
+    const count = (keyId: string, buckets: readonly [number, number][], width: number, lastUsed: number, addresses: readonly Address[]) => {
+      if (wanted && !wanted.has(keyId)) return;
+      let uses = 0;
+      for (const [start, n] of buckets) if ((start + width) * MINUTE > since) uses += n;
+      if (uses > 0) tally.add(keyId, uses, lastUsed, addresses);
+    };
+    const listing = await listUsage(this.dir);
+    const firstHour = hourOf(since);
+    const firstDay = dayOf(since);
+    const daySums = new Set(listing.daySums);
+    const hourSums = new Set(listing.hourSums);
+    for (const day of listing.daySums) {
+      if (day < firstDay) continue;
+      const sum = await readSum(daySumPath(this.dir, day), this.malformed);
+      if (sum) for (const [keyId, k] of Object.entries(sum.keys)) count(keyId, k.b, 60, k.l, k.a);
+    }
+    for (const hour of listing.hourSums) {
+      if (hour < firstHour || daySums.has(hour.slice(0, 10))) continue;
+      const sum = await readSum(hourSumPath(this.dir, hour), this.malformed);
+      if (sum) for (const [keyId, k] of Object.entries(sum.keys)) count(keyId, k.b, 1, k.l, k.a);
+    }
+    for (const hour of listing.raw) {
+      if (hour < firstHour || daySums.has(hour.slice(0, 10)) || hourSums.has(hour)) continue;
+      await this.readRawOrItsSum(hour, (keyId, k, width) => count(keyId, k.b, width, k.l, k.a));
+    }
+    const out = tally.all();
+    if (wanted) for (const keyId of wanted) if (!tally.get(keyId)) out.push({ keyId, uses: 0, lastUsedFrom: [] });
+    return out;
+  }
+
+  /** Last use and last addresses of these keys, ever (as far as retention kept the minutes' files, and last-used.json beyond). */
+  async lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
+    const wanted = new Set(keyIds);
+    const tally = new UsageTally();
+    const note = (keyId: string, k: KeyBuckets) => {
+      if (wanted.has(keyId)) tally.add(keyId, 0, k.l, k.a);
+    };
+    const listing = await listUsage(this.dir);
+    // Days already folded are in last-used.json; the hours and raw files are the rest.
+    if (listing.hasLastUsed) {
+      const last = await readSum(join(this.dir, LAST_USED), this.malformed);
+      if (last) for (const keyId of wanted) if (last.keys[keyId]) note(keyId, last.keys[keyId]);
+    }
+    for (const hour of listing.hourSums) {
+      const sum = await readSum(hourSumPath(this.dir, hour), this.malformed);
+      if (sum) for (const keyId of wanted) if (sum.keys[keyId]) note(keyId, sum.keys[keyId]);
+    }
+    for (const hour of listing.raw) if (!listing.hourSums.includes(hour)) await this.readRawOrItsSum(hour, (keyId, k) => note(keyId, k));
+    const out = new Map<string, KeyUsage>();
+    for (const keyId of keyIds) {
+      const u = tally.get(keyId);
+      out.set(keyId, u ? { keyId, uses: 0, lastUsed: u.lastUsed, lastUsedFrom: u.lastUsedFrom } : { keyId, uses: 0, lastUsedFrom: [] });
+    }
+    return out;
+  }
+
+  /** Removes the usage of every whole day that ends at or before `before` (last-used.json keeps each key's last use). */
+  async removeBefore(before: number): Promise<void> {
+    const listing = await listUsage(this.dir);
+    const ended = (day: string) => dayStart(day) + DAY <= before;
+    for (const day of listing.daySums) if (ended(day)) await removeFile(daySumPath(this.dir, day));
+    for (const hour of listing.hourSums) if (hourStart(hour) + HOUR <= before && ended(hour.slice(0, 10))) await removeFile(hourSumPath(this.dir, hour));
+    for (const hour of listing.raw) if (ended(hour.slice(0, 10))) await removeFile(rawPath(this.dir, hour));
+  }
+
+  /** Folds closed hours and old days now (also done in the background by a recording process). */
+  rollUp(): Promise<boolean> {
+    return rollUp(this.dir, this.now(), this.malformed);
+  }
+
+  /** Settles appends and a roll-up still in flight (close). */
+  async idle(): Promise<void> {
+    await this.appender.idle();
+    await this.rolling;
+  }
+
+  /** A raw hour, or its sum when a roll-up folded it since the listing. */
+  private async readRawOrItsSum(hour: string, each: (keyId: string, k: KeyBuckets, width: number) => void): Promise<void> {
+    const read = await readRaw(
+      rawPath(this.dir, hour),
+      (batch) => {
+        for (const [keyId, minute, uses, lastUsed, addresses] of batch.c) each(keyId, { b: [[minute, uses]], l: lastUsed, a: addresses }, 1);
+      },
+      this.malformed,
+    );
+    if (read) return;
+    const sum = await readSum(hourSumPath(this.dir, hour), this.malformed);
+    if (sum) for (const [keyId, k] of Object.entries(sum.keys)) each(keyId, k, 1);
+  }
+
+  private readonly malformed: OnMalformed = (file, n) => {
+    if (this.reported.has(file)) return;
+    this.reported.add(file);
+    if (this.opts.onMalformed) this.opts.onMalformed(file, n);
+    else process.emitWarning(`Skipped ${n} unreadable record${n === 1 ? '' : 's'} in the usage file ${file}.`, { code: 'KEYWARD_USAGE_MALFORMED' });
+  };
+}
