@@ -1,0 +1,173 @@
+// The change signal across servers. Every committed change sends a NOTIFY
+// (in its own transaction, so it is delivered exactly when the change is
+// visible); each server keeps one dedicated connection LISTENing. That
+// connection is also the staleness guard: it answers a heartbeat every
+// HEARTBEAT_MS, and PostgreSQL delivers pending notifications before any
+// answer, so a server that has heard its heartbeat has heard every change
+// committed before it. When the heartbeat goes unanswered or the connection
+// drops, the feed tells every listener `all` (drop what you cached) and keeps
+// telling it until the connection is back, then once more for what was missed.
+
+import pg from 'pg';
+import type { StoreChange } from '../boundary.js';
+import type { Sql } from './sql.js';
+
+export const CHANNEL = 'keyward_changes';
+/** How the listening connection shows in pg_stat_activity. */
+export const LISTENER_NAME = 'keyward-listen';
+const HEARTBEAT_MS = 300;
+/** A heartbeat unanswered this long means the connection is gone. With HEARTBEAT_MS, staleness stays under 1 s. */
+const HEARTBEAT_TIMEOUT_MS = 600;
+const RECONNECT_MS = 250;
+// NOTIFY payloads are limited to 8000 bytes; past that a change names no key, only `all`.
+const MAX_PAYLOAD = 7000;
+
+interface Payload {
+  /** The server that made the change: it has told its own listeners already. */
+  o: string;
+  k?: string[];
+  all?: true;
+}
+
+export type ChangeListener = (change: StoreChange) => void;
+
+/** The NOTIFY for one change, sent inside the transaction that makes it. */
+export async function announce(sql: Sql, origin: string, change: { keyIds?: readonly string[]; all?: boolean }): Promise<void> {
+  let payload = JSON.stringify(change.all ? { o: origin, all: true } : { o: origin, k: change.keyIds ?? [] });
+  if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, all: true });
+  await sql.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
+}
+
+export class ChangeFeed {
+  private current = 0;
+  private readonly listeners = new Set<ChangeListener>();
+  private client?: pg.Client;
+  private connected = false;
+  private closed = false;
+  private heartbeat?: NodeJS.Timeout;
+  private retry?: NodeJS.Timeout;
+  private awaiting?: number;
+
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly origin: string,
+  ) {}
+
+  get version(): number {
+    return this.current;
+  }
+
+  /** True while the LISTEN connection is up and answering. */
+  get live(): boolean {
+    return this.connected;
+  }
+
+  subscribe(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    this.start();
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A change this process made or heard of. */
+  signal(change: { keyIds?: readonly string[]; all?: boolean }): void {
+    this.current++;
+    const c: StoreChange = change.all ? { version: this.current, all: true } : { version: this.current, keyIds: change.keyIds ?? [] };
+    for (const l of this.listeners) {
+      try {
+        l(c);
+      } catch {
+        // A listener's fault is its own; the others still hear of the change.
+      }
+    }
+  }
+
+  /** Starts listening (idempotent); until connected, listeners hear `all` on every heartbeat. */
+  start(): void {
+    if (this.closed || this.heartbeat) return;
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+    void this.connect();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    clearTimeout(this.retry);
+    const c = this.client;
+    this.client = undefined;
+    this.connected = false;
+    if (c) await c.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed || this.client) return;
+    const c = new pg.Client({ ...this.config, keepAlive: true, connectionTimeoutMillis: 2000, application_name: LISTENER_NAME });
+    this.client = c;
+    c.on('error', () => this.drop(c));
+    c.on('end', () => this.drop(c));
+    c.on('notification', (n) => this.heard(n.payload));
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${CHANNEL}`);
+    } catch {
+      this.drop(c);
+      return;
+    }
+    if (this.client !== c) return;
+    // Listening must not keep a finished command alive; the store's close() ends it anyway.
+    (c as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
+    this.connected = true;
+    this.awaiting = undefined;
+    // Whatever changed while we were not listening is unknown: say so once.
+    this.signal({ all: true });
+  }
+
+  private heard(payload: string | undefined): void {
+    let p: Payload;
+    try {
+      p = JSON.parse(payload ?? '') as Payload;
+    } catch {
+      p = { o: '', all: true };
+    }
+    if (p.o === this.origin) return;
+    this.signal(p.all ? { all: true } : { keyIds: Array.isArray(p.k) ? p.k.filter((k) => typeof k === 'string') : [] });
+  }
+
+  private beat(): void {
+    const c = this.client;
+    if (!this.connected || !c) {
+      // Not listening: nothing cached may be trusted for longer than a heartbeat.
+      if (this.listeners.size > 0) this.signal({ all: true });
+      return;
+    }
+    if (this.awaiting !== undefined) {
+      if (Date.now() - this.awaiting > HEARTBEAT_TIMEOUT_MS) this.drop(c);
+      return;
+    }
+    const sent = Date.now();
+    this.awaiting = sent;
+    c.query('SELECT 1').then(
+      () => {
+        if (this.awaiting === sent) this.awaiting = undefined;
+      },
+      () => this.drop(c),
+    );
+  }
+
+  private drop(c: pg.Client): void {
+    if (this.client !== c) return;
+    this.client = undefined;
+    const was = this.connected;
+    this.connected = false;
+    this.awaiting = undefined;
+    c.removeAllListeners('notification');
+    c.on('error', () => undefined);
+    void c.end().catch(() => undefined);
+    if (was) this.signal({ all: true });
+    if (!this.closed) {
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => void this.connect(), RECONNECT_MS);
+      this.retry.unref();
+    }
+  }
+}

@@ -1,0 +1,171 @@
+// Keys: single records by id, an owner's keys, the active count the key
+// limit checks, and findKeys — filters, every list order, keyset cursors and
+// offsets — answered by indexes, never by reading every key into memory.
+
+import type { ApiKey } from '../../domain.js';
+import { printable } from '../../duration.js';
+import { refuse } from '../../refusal.js';
+import type { FoundPage, KeyFind, KeyOrder } from '../boundary.js';
+import { SCHEMA, type Sql, likeContains } from './sql.js';
+
+const COLUMNS = 'k.record';
+
+export async function readKey(sql: Sql, id: string): Promise<ApiKey | undefined> {
+  const r = await sql.query<{ record: ApiKey }>(`SELECT record FROM ${SCHEMA}.keys k WHERE id = $1`, [id]);
+  return r.rows[0]?.record;
+}
+
+export async function readKeysByIdPrefix(sql: Sql, prefix: string, limit: number): Promise<ApiKey[]> {
+  const r = await sql.query<{ record: ApiKey }>(
+    `SELECT record FROM ${SCHEMA}.keys WHERE id LIKE $1 ORDER BY id LIMIT $2`,
+    [`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, limit],
+  );
+  return r.rows.map((row) => row.record);
+}
+
+export async function readKeysOf(sql: Sql, owner: string): Promise<ApiKey[]> {
+  const r = await sql.query<{ record: ApiKey }>(`SELECT record FROM ${SCHEMA}.keys WHERE owner = $1 ORDER BY created DESC, id`, [owner]);
+  return r.rows.map((row) => row.record);
+}
+
+export async function countActive(sql: Sql, owner: string, now: number): Promise<number> {
+  const r = await sql.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${SCHEMA}.keys WHERE owner = $1 AND revoked_at IS NULL AND expiry > $2`,
+    [owner, new Date(now)],
+  );
+  return Number(r.rows[0].n);
+}
+
+export async function writeKey(sql: Sql, k: ApiKey): Promise<void> {
+  await sql.query(
+    `INSERT INTO ${SCHEMA}.keys (id, owner, created_by, description, created, expiry, revoked_at, record)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, created_by = excluded.created_by, description = excluded.description,
+       created = excluded.created, expiry = excluded.expiry, revoked_at = excluded.revoked_at, record = excluded.record`,
+    [k.id, k.owner, k.createdBy, k.description, k.created, k.expiry, k.revokedAt ?? null, k],
+  );
+}
+
+export async function removeKey(sql: Sql, id: string): Promise<void> {
+  await sql.query(`DELETE FROM ${SCHEMA}.keys WHERE id = $1`, [id]);
+}
+
+/** Numbered parameters, collected as the query is written. */
+class Params {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
+  }
+}
+
+/** One ORDER BY term: an expression and whether it ascends. */
+type Term = { expr: string; asc: boolean };
+
+function orderValue(order: KeyOrder, p: Params, now: number): string {
+  switch (order) {
+    case 'created':
+      return 'k.created';
+    case 'description':
+      return 'lower(k.description)';
+    // Alphabetical, as the statuses read: active, expired, revoked (revoked wins over expired).
+    case 'status':
+      return `(CASE WHEN k.revoked_at IS NOT NULL THEN 2 WHEN k.expiry <= ${p.add(new Date(now))} THEN 1 ELSE 0 END)`;
+    case 'sub':
+      return 'k.owner';
+    case 'createdByUser':
+      return 'k.created_by';
+    case 'expiry':
+      return 'k.expiry';
+    // Never used sorts as the oldest use.
+    case 'lastUsed':
+      return 'COALESCE(lu.last_used, -1)';
+  }
+}
+
+/** The value, then newest first, then id: a total order, so keyset paging never skips or repeats. */
+function termsFor(order: KeyOrder, descending: boolean, p: Params, now: number): Term[] {
+  const terms: Term[] = [{ expr: orderValue(order, p, now), asc: !descending }];
+  if (order !== 'created') terms.push({ expr: 'k.created', asc: false });
+  terms.push({ expr: 'k.id', asc: true });
+  return terms;
+}
+
+function whereOf(q: KeyFind, p: Params): string[] {
+  const where: string[] = [];
+  if (q.owner !== undefined) where.push(`k.owner = ${p.add(q.owner)}`);
+  if (q.createdBy !== undefined) where.push(`k.created_by = ${p.add(q.createdBy)}`);
+  if (q.status === 'revoked') where.push('k.revoked_at IS NOT NULL');
+  else if (q.status === 'expired') where.push(`k.revoked_at IS NULL AND k.expiry <= ${p.add(new Date(q.now))}`);
+  else if (q.status === 'active') where.push(`k.revoked_at IS NULL AND k.expiry > ${p.add(new Date(q.now))}`);
+  const search = q.search?.trim().toLowerCase();
+  if (search) {
+    const like = p.add(likeContains(search));
+    where.push(`(lower(k.description) LIKE ${like} OR k.id LIKE ${like} OR lower(k.owner COLLATE pg_c_utf8) LIKE ${like})`);
+  }
+  return where;
+}
+
+/**
+ * Rows after the cursor in the order of `terms`: for each term, the terms
+ * before it equal and this one past it. The first term's bound is repeated on
+ * its own so the index scan starts at the cursor instead of filtering up to it.
+ */
+function afterCursor(terms: Term[], cursor: unknown[], p: Params): string {
+  const ors: string[] = [];
+  for (let i = 0; i < terms.length; i++) {
+    const parts = terms.slice(0, i).map((t, j) => `${t.expr} = ${p.add(cursor[j])}`);
+    parts.push(`${terms[i].expr} ${terms[i].asc ? '>' : '<'} ${p.add(cursor[i])}`);
+    ors.push(`(${parts.join(' AND ')})`);
+  }
+  const first = `${terms[0].expr} ${terms[0].asc ? '>=' : '<='} ${p.add(cursor[0])}`;
+  return `${first} AND (${ors.join(' OR ')})`;
+}
+
+const orderBy = (terms: Term[]) => terms.map((t) => `${t.expr} ${t.asc ? 'ASC' : 'DESC'}`).join(', ');
+const FROM = `${SCHEMA}.keys k LEFT JOIN ${SCHEMA}.last_use lu ON lu.key_id = k.id`;
+
+export async function findKeys(sql: Sql, q: KeyFind): Promise<FoundPage<ApiKey>> {
+  if (q.startingAfter !== undefined && q.endingBefore !== undefined) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
+  const order = q.order ?? 'created';
+  const descending = q.descending ?? order === 'created';
+  const limit = Math.max(0, Math.floor(q.limit));
+
+  const countParams = new Params();
+  const countWhere = whereOf(q, countParams);
+  const total = sql
+    .query<{ n: string }>(`SELECT count(*) AS n FROM ${SCHEMA}.keys k${countWhere.length ? ` WHERE ${countWhere.join(' AND ')}` : ''}`, countParams.values)
+    .then((r) => Number(r.rows[0].n));
+  // A refusal below must not leave this rejection unhandled.
+  total.catch(() => undefined);
+
+  const p = new Params();
+  const where = whereOf(q, p);
+  const backwards = q.endingBefore !== undefined;
+  const cursorId = q.startingAfter ?? q.endingBefore;
+  let terms = termsFor(order, descending, p, q.now);
+  if (cursorId !== undefined) {
+    // The cursor must be a row of this very list, as with the embedded store.
+    const probe = await sql.query<Record<string, unknown>>(
+      `SELECT ${terms.map((t, i) => `${t.expr} AS t${i}`).join(', ')} FROM ${FROM} WHERE ${[...where, `k.id = ${p.add(cursorId)}`].join(' AND ')}`,
+      p.values,
+    );
+    if (probe.rows.length === 0) refuse('INVALID_INPUT', `The cursor "${printable(cursorId)}" is not in this list.`);
+    p.values.pop();
+    if (backwards) terms = terms.map((t) => ({ expr: t.expr, asc: !t.asc }));
+    where.push(afterCursor(terms, terms.map((_, i) => probe.rows[0][`t${i}`]), p));
+  }
+  const offset = cursorId === undefined && q.offset !== undefined ? Math.max(0, Math.floor(q.offset)) : 0;
+  const r = await sql.query<{ record: ApiKey }>(
+    `SELECT ${COLUMNS} FROM ${FROM}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy(terms)} LIMIT ${p.add(limit + 1)} OFFSET ${p.add(offset)}`,
+    p.values,
+  );
+  const more = r.rows.length > limit;
+  const data = r.rows.slice(0, limit).map((row) => row.record);
+  const n = await total;
+  if (backwards) {
+    data.reverse();
+    return { data, total: n, hasNext: true, hasPrev: more };
+  }
+  return { data, total: n, hasNext: more, hasPrev: cursorId !== undefined || (offset > 0 && n > 0) };
+}

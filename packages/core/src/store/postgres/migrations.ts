@@ -1,0 +1,126 @@
+// The schema, as numbered migrations. Each server runs `migrate` when it
+// first touches the database: one transaction holding a transaction-level
+// advisory lock, so servers starting together wait for one another instead
+// of racing (the second finds the work done). A database newer than this
+// program is refused rather than written with an older idea of its shape.
+
+import type pg from 'pg';
+import { KeywardError } from '../../refusal.js';
+import { SCHEMA } from './sql.js';
+
+/** A constant every Keyward server agrees on: "keyward migrations" as a 64-bit number. */
+const MIGRATION_LOCK = 0x6b6579776172646dn;
+
+const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
+  {
+    version: 1,
+    why: 'tenant, users, keys, events, usage aggregates and client addresses',
+    sql: `
+      CREATE TABLE ${SCHEMA}.tenant (
+        only_one boolean PRIMARY KEY DEFAULT true CHECK (only_one),
+        id text NOT NULL,
+        record jsonb NOT NULL
+      );
+      CREATE TABLE ${SCHEMA}.users (
+        id text COLLATE "C" PRIMARY KEY,
+        record jsonb NOT NULL
+      );
+      -- Columns for every question asked of keys; the record as the engine wrote it.
+      CREATE TABLE ${SCHEMA}.keys (
+        id text COLLATE "C" PRIMARY KEY,
+        owner text COLLATE "C" NOT NULL,
+        created_by text COLLATE "C" NOT NULL,
+        description text COLLATE pg_c_utf8 NOT NULL,
+        created timestamptz NOT NULL,
+        expiry timestamptz NOT NULL,
+        revoked_at timestamptz,
+        record jsonb NOT NULL
+      );
+      -- Each list order: its value, then newest first, then id (the engine's tie rule).
+      CREATE INDEX keys_by_created ON ${SCHEMA}.keys (created DESC, id);
+      CREATE INDEX keys_by_description ON ${SCHEMA}.keys (lower(description), created DESC, id);
+      CREATE INDEX keys_by_owner ON ${SCHEMA}.keys (owner, created DESC, id);
+      CREATE INDEX keys_by_creator ON ${SCHEMA}.keys (created_by, created DESC, id);
+      CREATE INDEX keys_by_expiry ON ${SCHEMA}.keys (expiry, created DESC, id);
+      -- The key limit's question: an owner's keys neither revoked nor expired.
+      CREATE INDEX keys_active_by_owner ON ${SCHEMA}.keys (owner, expiry) WHERE revoked_at IS NULL;
+      CREATE INDEX keys_revoked ON ${SCHEMA}.keys (revoked_at) WHERE revoked_at IS NOT NULL;
+
+      -- Append-only; seq is the order of appending ("newest first" reads it backwards).
+      CREATE TABLE ${SCHEMA}.events (
+        seq bigserial PRIMARY KEY,
+        id text COLLATE "C" NOT NULL UNIQUE,
+        event_type text NOT NULL,
+        event_time timestamptz NOT NULL,
+        user_id text COLLATE "C" NOT NULL,
+        key_id text COLLATE "C",
+        record jsonb NOT NULL
+      );
+      CREATE INDEX events_by_time ON ${SCHEMA}.events (event_time);
+      CREATE INDEX events_by_type ON ${SCHEMA}.events (event_type, seq);
+      CREATE INDEX events_by_key ON ${SCHEMA}.events (key_id, seq) WHERE key_id IS NOT NULL;
+      CREATE INDEX events_by_user ON ${SCHEMA}.events (user_id, seq);
+
+      -- Uses per key per minute as each server counted them: a server only
+      -- ever updates its own rows, so servers never wait on each other here.
+      CREATE TABLE ${SCHEMA}.usage (
+        key_id text COLLATE "C" NOT NULL,
+        minute bigint NOT NULL,
+        server text NOT NULL,
+        uses bigint NOT NULL,
+        last_used bigint NOT NULL,
+        PRIMARY KEY (key_id, minute, server)
+      );
+      CREATE INDEX usage_by_minute ON ${SCHEMA}.usage (minute);
+      -- Last use ever, kept apart from the minutes retention removes.
+      CREATE TABLE ${SCHEMA}.last_use (
+        key_id text COLLATE "C" PRIMARY KEY,
+        last_used bigint NOT NULL
+      );
+      CREATE INDEX last_use_by_time ON ${SCHEMA}.last_use (last_used);
+      CREATE TABLE ${SCHEMA}.addresses (
+        key_id text COLLATE "C" NOT NULL,
+        address text NOT NULL,
+        last_seen bigint NOT NULL,
+        PRIMARY KEY (key_id, address)
+      );
+      CREATE INDEX addresses_newest ON ${SCHEMA}.addresses (key_id, last_seen DESC);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** The version the database is at; 0 when Keyward never created its schema there. */
+export async function schemaVersion(c: Pick<pg.ClientBase, 'query'>): Promise<number> {
+  const r = await c.query<{ exists: boolean }>(`SELECT to_regclass('${SCHEMA}.migrations') IS NOT NULL AS exists`);
+  if (!r.rows[0].exists) return 0;
+  const v = await c.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${SCHEMA}.migrations`);
+  return v.rows[0].version ?? 0;
+}
+
+/** Brings the schema to SCHEMA_VERSION; safe to run from any number of servers at once. */
+export async function migrate(pool: pg.Pool, location: string): Promise<void> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
+    await c.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
+    await c.query(`CREATE TABLE IF NOT EXISTS ${SCHEMA}.migrations (version int PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now(), why text NOT NULL)`);
+    const at = await schemaVersion(c);
+    if (at > SCHEMA_VERSION) {
+      throw new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} is at schema version ${at}, newer than this Keyward knows (${SCHEMA_VERSION}); upgrade Keyward.`);
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= at) continue;
+      await c.query(m.sql);
+      await c.query(`INSERT INTO ${SCHEMA}.migrations (version, why) VALUES ($1, $2)`, [m.version, m.why]);
+    }
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    c.release();
+  }
+}

@@ -1,0 +1,54 @@
+// What every table module needs: something to run SQL on (the pool, or the
+// client of one transaction), and the translation of a database fault into
+// SPEC §5's UNAVAILABLE.
+
+import type pg from 'pg';
+import { KeywardError } from '../../refusal.js';
+
+/** The pool or one checked-out client: table modules do not care which. */
+export type Sql = Pick<pg.ClientBase, 'query'>;
+
+/** The schema every table lives in, so Keyward shares a database with nothing by accident. */
+export const SCHEMA = 'keyward';
+
+// SQLSTATE classes and codes that mean "the database cannot be reached or
+// cannot answer now", as opposed to a mistake in what we asked.
+const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|58)/;
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export function isUnavailable(e: unknown): boolean {
+  if (e instanceof KeywardError) return e.code === 'UNAVAILABLE';
+  const err = e as { code?: string; message?: string } | undefined;
+  if (!err) return false;
+  if (typeof err.code === 'string' && (NETWORK_ERRORS.has(err.code) || UNAVAILABLE_STATES.test(err.code))) return true;
+  const m = typeof err.message === 'string' ? err.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable/i.test(m);
+}
+
+/**
+ * A database fault as a refusal people understand. The message names where,
+ * never the password (it is built from `location`), and never echoes SQL.
+ */
+export function unavailable(location: string, e: unknown): KeywardError {
+  if (e instanceof KeywardError) return e;
+  const reason = (e as { code?: string })?.code ?? 'no answer';
+  return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} cannot be reached right now (${reason}); nothing was changed. Try again shortly.`);
+}
+
+/** Serialization failures and deadlocks: the transaction can simply run again. */
+export function isRetryable(e: unknown): boolean {
+  const code = (e as { code?: string })?.code;
+  return code === '40001' || code === '40P01';
+}
+
+/** Epoch ms from a timestamptz column (pg hands back a Date). */
+export function ms(v: Date | string | number | null | undefined): number | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (v instanceof Date) return v.getTime();
+  return typeof v === 'number' ? v : Date.parse(v);
+}
+
+/** Escapes LIKE's wildcards so a search for "50%" finds "50%". */
+export function likeContains(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}

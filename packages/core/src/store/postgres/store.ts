@@ -1,0 +1,329 @@
+// The PostgreSQL adapter of the store boundary (boundary.ts). Any number of
+// Keyward processes on any number of hosts share one database: every rule's
+// check runs inside the transaction that writes (the owner's row locked while
+// the key limit is counted), events commit with the writes they describe,
+// and every change is announced to every server (changes.ts).
+
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { ApiKey, KeywardEvent, Tenant, User } from '../../domain.js';
+import { KeywardError } from '../../refusal.js';
+import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, Transaction, UsageCount } from '../boundary.js';
+import { ChangeFeed, announce } from './changes.js';
+import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
+import { countActive, findKeys, readKey, readKeysByIdPrefix, readKeysOf, removeKey, writeKey } from './keys-table.js';
+import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
+import { type Sql, isRetryable, isUnavailable, unavailable } from './sql.js';
+import { insertTenant, readTenant, writeTenant } from './tenant-table.js';
+import { lastUsedOf, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
+import { lockUserRow, readUser, readUsers, removeUser, writeUser } from './users-table.js';
+
+export interface PostgresStoreOptions {
+  /** Connections this process may hold (default 10). */
+  poolSize?: number;
+}
+
+/** True for a store target that names a PostgreSQL database. */
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
+
+/** The URL with its password taken out: what messages and headers may show. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '';
+    return u.toString().replace(/^(postgres(?:ql)?:\/\/[^:@/]*):?@/i, '$1@');
+  } catch {
+    return 'postgres://(a URL that does not parse)';
+  }
+}
+
+// Retries of a transaction PostgreSQL aborted to break a deadlock or a serialization conflict.
+const RETRIES = 5;
+
+function reads(sql: Sql): StoreReads {
+  return {
+    tenant: () => readTenant(sql),
+    getUser: (id) => readUser(sql, id),
+    listUsers: () => readUsers(sql),
+    getKey: (id) => readKey(sql, id),
+    keysByIdPrefix: (prefix, limit) => readKeysByIdPrefix(sql, prefix, limit),
+    keysOf: (owner) => readKeysOf(sql, owner),
+    countActiveKeys: (owner, now) => countActive(sql, owner, now),
+    findKeys: (q) => findKeys(sql, q),
+  };
+}
+
+/** What reads answer before `keyward init` made the schema: nothing. */
+const EMPTY: StoreReads = {
+  tenant: async () => undefined,
+  getUser: async () => undefined,
+  listUsers: async () => [],
+  getKey: async () => undefined,
+  keysByIdPrefix: async () => [],
+  keysOf: async () => [],
+  countActiveKeys: async () => 0,
+  findKeys: async () => ({ data: [], total: 0, hasNext: false, hasPrev: false }),
+};
+
+export class PostgresStore implements Store {
+  readonly location: string;
+  private readonly pool: pg.Pool;
+  private readonly feed: ChangeFeed;
+  /** This process among the servers, for its own usage rows and to skip its own notifications. */
+  private readonly server = randomBytes(8).toString('hex');
+  private schema?: Promise<boolean>;
+  private readonly poolReads: StoreReads;
+
+  constructor(url: string, opts: PostgresStoreOptions = {}) {
+    this.location = redactUrl(url);
+    const config: pg.PoolConfig = {
+      connectionString: url,
+      max: opts.poolSize ?? 10,
+      // A request waits at most this long for a connection; then it is UNAVAILABLE, not a hang.
+      connectionTimeoutMillis: 2000,
+      idleTimeoutMillis: 10_000,
+      query_timeout: 15_000,
+      keepAlive: true,
+      allowExitOnIdle: true,
+      application_name: 'keyward',
+    };
+    this.pool = new pg.Pool(config);
+    // An idle connection that dies (the database restarting) is the pool's to replace, not a crash.
+    this.pool.on('error', () => undefined);
+    this.feed = new ChangeFeed({ connectionString: url }, this.server);
+    this.poolReads = reads(this.pool);
+  }
+
+  // ---- reads ----
+
+  tenant(): Promise<Tenant | undefined> {
+    return this.read((r) => r.tenant());
+  }
+  getUser(id: string): Promise<User | undefined> {
+    return this.read((r) => r.getUser(id));
+  }
+  listUsers(): Promise<User[]> {
+    return this.read((r) => r.listUsers());
+  }
+  getKey(id: string): Promise<ApiKey | undefined> {
+    return this.read((r) => r.getKey(id));
+  }
+  keysByIdPrefix(prefix: string, limit: number): Promise<ApiKey[]> {
+    return this.read((r) => r.keysByIdPrefix(prefix, limit));
+  }
+  keysOf(owner: string): Promise<ApiKey[]> {
+    return this.read((r) => r.keysOf(owner));
+  }
+  countActiveKeys(owner: string, now: number): Promise<number> {
+    return this.read((r) => r.countActiveKeys(owner, now));
+  }
+  findKeys(q: KeyFind): Promise<FoundPage<ApiKey>> {
+    return this.read((r) => r.findKeys(q));
+  }
+  findEvents(q: EventFind): Promise<EventPage> {
+    return this.guard(async () => ((await this.ready(false)) ? findEvents(this.pool, q) : { data: [], hasNext: false, hasPrev: false }));
+  }
+  usageSince(since: number, keyIds?: readonly string[]): Promise<KeyUsage[]> {
+    return this.guard(async () => ((await this.ready(false)) ? usageSince(this.pool, since, keyIds) : []));
+  }
+  lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
+    return this.guard(async () => ((await this.ready(false)) ? lastUsedOf(this.pool, keyIds) : new Map()));
+  }
+
+  // ---- writes ----
+
+  create(init: InitialState): Promise<boolean> {
+    return this.guard(async () => {
+      await this.ready(true);
+      const created = await this.inTransaction(async (c) => {
+        if (!(await insertTenant(c, init.tenant))) return false;
+        for (const u of init.users) await writeUser(c, u);
+        await insertEvents(c, init.events);
+        await announce(c, this.server, { all: true });
+        return true;
+      });
+      if (created) this.feed.signal({ all: true });
+      return created;
+    });
+  }
+
+  transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    return this.guard(async () => {
+      await this.needSchema();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.transactOnce(fn);
+        } catch (e) {
+          if (attempt < RETRIES && isRetryable(e)) continue;
+          throw e;
+        }
+      }
+    });
+  }
+
+  append(events: readonly KeywardEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    return this.guard(async () => {
+      await this.needSchema();
+      await this.inTransaction(async (c) => {
+        await insertEvents(c, events);
+        await announce(c, this.server, { keyIds: [] });
+      });
+      this.feed.signal({ keyIds: [] });
+    });
+  }
+
+  recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void> {
+    if (counts.length === 0 && events.length === 0) return Promise.resolve();
+    return this.guard(async () => {
+      await this.needSchema();
+      await this.inTransaction(async (c) => {
+        await upsertUsage(c, this.server, counts);
+        await insertEvents(c, events);
+        await announce(c, this.server, { keyIds: [] });
+      });
+      this.feed.signal({ keyIds: [] });
+    });
+  }
+
+  removeBefore(before: number): Promise<void> {
+    return this.guard(async () => {
+      if (!(await this.ready(false))) return;
+      await this.inTransaction(async (c) => {
+        await removeEventsBefore(c, before);
+        await removeUsageBefore(c, before);
+      });
+      this.feed.signal({ keyIds: [] });
+    });
+  }
+
+  // ---- change signal ----
+
+  version(): number {
+    this.feed.start();
+    return this.feed.version;
+  }
+
+  onChange(listener: (change: StoreChange) => void): () => void {
+    return this.feed.subscribe(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.feed.close();
+    await this.pool.end().catch(() => undefined);
+  }
+
+  // ---- inside ----
+
+  private async transactOnce<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    // Writes wait until fn returns: reads in the transaction see the state before them,
+    // and a refusal halfway through fn has nothing to undo.
+    const writes: ((sql: Sql) => Promise<void>)[] = [];
+    const events: KeywardEvent[] = [];
+    const keyIds = new Set<string>();
+    let all = false;
+    const result = await this.inTransaction(async (c) => {
+      const tx: Transaction = {
+        ...reads(c),
+        lockUser: (id) => lockUserRow(c, id),
+        putTenant: (t) => {
+          all = true;
+          writes.push((s) => writeTenant(s, t));
+        },
+        putUser: (u) => {
+          all = true;
+          writes.push((s) => writeUser(s, u));
+        },
+        deleteUser: (id) => {
+          all = true;
+          writes.push((s) => removeUser(s, id));
+        },
+        putKey: (k) => {
+          keyIds.add(k.id);
+          writes.push((s) => writeKey(s, k));
+        },
+        deleteKey: (id) => {
+          keyIds.add(id);
+          writes.push((s) => removeKey(s, id));
+        },
+        emit: (e) => {
+          events.push(e);
+        },
+      };
+      const answer = await fn(tx);
+      for (const w of writes) await w(c);
+      await insertEvents(c, events);
+      if (writes.length > 0 || events.length > 0) await announce(c, this.server, { keyIds: [...keyIds], all });
+      return answer;
+    });
+    if (writes.length > 0 || events.length > 0) this.feed.signal({ keyIds: [...keyIds], all });
+    return result;
+  }
+
+  /** BEGIN … COMMIT on one connection; ROLLBACK on any throw. A broken connection is not given back to the pool. */
+  private async inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    let broken = false;
+    try {
+      await c.query('BEGIN');
+      const result = await fn(c);
+      await c.query('COMMIT');
+      return result;
+    } catch (e) {
+      broken = isUnavailable(e);
+      if (!broken) await c.query('ROLLBACK').catch(() => (broken = true));
+      throw e;
+    } finally {
+      c.release(broken);
+    }
+  }
+
+  private read<T>(fn: (r: StoreReads) => Promise<T>): Promise<T> {
+    return this.guard(async () => fn((await this.ready(false)) ? this.poolReads : EMPTY));
+  }
+
+  /** Database faults become UNAVAILABLE (never with the password); refusals and bugs pass through. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (isUnavailable(e)) throw unavailable(this.location, e);
+      throw e;
+    }
+  }
+
+  private async needSchema(): Promise<void> {
+    if (!(await this.ready(false))) throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${this.location} yet; run \`keyward init --store …\`.`);
+  }
+
+  /**
+   * Whether the schema is there, bringing an older one up to date. With
+   * `create`, makes it. Remembered once true; asked again while absent (init
+   * may run in another process) or after a failure.
+   */
+  private ready(create: boolean): Promise<boolean> {
+    if (this.schema) return this.schema;
+    const check = (async () => {
+      const at = await schemaVersion(this.pool);
+      if (at === 0 && !create) return false;
+      if (at !== SCHEMA_VERSION) await migrate(this.pool, this.location);
+      return true;
+    })();
+    this.schema = check;
+    check.then(
+      (present) => {
+        if (!present && this.schema === check) this.schema = undefined;
+      },
+      () => {
+        if (this.schema === check) this.schema = undefined;
+      },
+    );
+    return check;
+  }
+}
+
+export function createPostgresStore(url: string, opts?: PostgresStoreOptions): PostgresStore {
+  return new PostgresStore(url, opts);
+}

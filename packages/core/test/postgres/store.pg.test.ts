@@ -1,0 +1,357 @@
+// The PostgreSQL adapter on a real PostgreSQL server (the `postgres` vitest
+// project starts one): each method of the store boundary, the rules that must
+// hold across servers (several stores on one database stand for several
+// servers), the change signal, and faults.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import type { ApiKey, KeywardEvent, Tenant, User } from '../../src/domain.js';
+import { DEFAULT_SETTINGS } from '../../src/domain.js';
+import type { StoreChange } from '../../src/store/boundary.js';
+import { createPostgresStore, type PostgresStore } from '../../src/store/postgres/store.js';
+import { SCHEMA_VERSION } from '../../src/store/postgres/migrations.js';
+import { LISTENER_NAME } from '../../src/store/postgres/changes.js';
+import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
+import { freePort } from '../../../../test/support/postgres-server.js';
+
+const T0 = Date.parse('2026-03-01T12:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function tenant(): Tenant {
+  return { id: 't1', name: 'acme', created: iso(T0), settings: { ...DEFAULT_SETTINGS, apiKeysEnabled: true } };
+}
+function user(id: string, admin = false): User {
+  return { id, licence: true, roles: admin ? ['TenantAdmin', 'Developer'] : ['Developer'], created: iso(T0) };
+}
+let n = 0;
+function key(owner: string, over: Partial<ApiKey> = {}): ApiKey {
+  n++;
+  const id = (n.toString(16) + 'a'.repeat(24)).slice(0, 24);
+  return { id, description: `key ${n}`, owner, createdBy: owner, created: iso(T0 + n * 1000), lastUpdated: iso(T0 + n * 1000), expiry: iso(T0 + 86_400_000), hash: 'h'.repeat(64), ...over };
+}
+function event(type: KeywardEvent['eventType'], at: number, userId: string, keyId?: string): KeywardEvent {
+  n++;
+  return { id: `${at.toString(36)}${n.toString(16).padStart(10, '0')}`, eventType: type, eventTime: iso(at), userId, ...(keyId ? { keyId } : {}), data: { n } };
+}
+
+let db: TestDatabase;
+const stores: PostgresStore[] = [];
+function open(url = db.url): PostgresStore {
+  const s = createPostgresStore(url);
+  stores.push(s);
+  return s;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await Promise.all(stores.map((s) => s.close()));
+  await db.drop();
+});
+
+async function seeded(): Promise<{ store: PostgresStore; url: string }> {
+  const d = await createTestDatabase();
+  afterAll(() => d.drop());
+  const store = open(d.url);
+  expect(await store.create({ tenant: tenant(), users: [user('alice', true), user('bob')], events: [event('user.added', T0, 'alice')] })).toBe(true);
+  return { store, url: d.url };
+}
+
+describe('schema', () => {
+  it('three servers starting at once migrate once, without an error', async () => {
+    const d = await createTestDatabase();
+    afterAll(() => d.drop());
+    const three = [open(d.url), open(d.url), open(d.url)];
+    const made = await Promise.all(three.map((s) => s.create({ tenant: tenant(), users: [user('alice', true)], events: [] })));
+    expect(made.filter(Boolean)).toHaveLength(1);
+    const c = new pg.Client(d.url);
+    await c.connect();
+    const v = await c.query('SELECT version FROM keyward.migrations ORDER BY version');
+    await c.end();
+    expect(v.rows.map((r) => r.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+    for (const s of three) expect((await s.tenant())?.name).toBe('acme');
+  });
+
+  it('before init, reads find nothing and writes say to run init; nothing is created by reading', async () => {
+    const d = await createTestDatabase();
+    afterAll(() => d.drop());
+    const s = open(d.url);
+    expect(await s.tenant()).toBeUndefined();
+    expect(await s.listUsers()).toEqual([]);
+    expect((await s.findKeys({ limit: 10, now: T0 })).total).toBe(0);
+    await expect(s.transact(() => 1)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/keyward init/) });
+    const c = new pg.Client(d.url);
+    await c.connect();
+    const r = await c.query(`SELECT to_regclass('keyward.migrations') AS t`);
+    await c.end();
+    expect(r.rows[0].t).toBeNull();
+  });
+
+  it('location never carries the password', () => {
+    const s = open('postgres://kw:s3cret-pass@127.0.0.1:1/db');
+    expect(s.location).toBe('postgres://kw@127.0.0.1:1/db');
+    expect(s.location).not.toContain('s3cret');
+  });
+});
+
+describe('records and transactions', () => {
+  it('reads see the state before the transaction’s own writes; writes and events commit together', async () => {
+    const { store } = await seeded();
+    const k = key('bob');
+    const seen = await store.transact(async (tx) => {
+      tx.putKey(k);
+      tx.emit(event('api-key.generated', T0, 'bob', k.id));
+      return tx.getKey(k.id);
+    });
+    expect(seen).toBeUndefined();
+    expect(await store.getKey(k.id)).toEqual(k);
+    const ev = await store.findEvents({ limit: 10, keyId: k.id });
+    expect(ev.data.map((e) => e.eventType)).toEqual(['api-key.generated']);
+  });
+
+  it('a throw inside the transaction writes nothing, events included', async () => {
+    const { store } = await seeded();
+    const k = key('bob');
+    await expect(
+      store.transact((tx) => {
+        tx.putKey(k);
+        tx.emit(event('api-key.generated', T0, 'bob', k.id));
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
+    expect(await store.getKey(k.id)).toBeUndefined();
+    expect((await store.findEvents({ limit: 10, keyId: k.id })).data).toEqual([]);
+  });
+
+  it('users, tenant, deletes, prefixes, an owner’s keys and the active count', async () => {
+    const { store } = await seeded();
+    const active = key('bob');
+    const revoked = key('bob', { revokedAt: iso(T0), revokedBy: 'alice' });
+    const expired = key('bob', { expiry: iso(T0 - 1) });
+    const other = key('carol');
+    await store.transact((tx) => {
+      for (const k of [active, revoked, expired, other]) tx.putKey(k);
+      tx.putUser(user('carol'));
+      tx.putTenant({ ...tenant(), name: 'renamed' });
+    });
+    expect((await store.tenant())?.name).toBe('renamed');
+    expect((await store.listUsers()).map((u) => u.id)).toEqual(['alice', 'bob', 'carol']);
+    expect(await store.countActiveKeys('bob', T0)).toBe(1);
+    expect((await store.keysOf('bob')).map((k) => k.id).sort()).toEqual([active.id, revoked.id, expired.id].sort());
+    expect((await store.keysByIdPrefix(other.id.slice(0, 3), 5)).map((k) => k.id)).toContain(other.id);
+    expect(await store.keysByIdPrefix('%', 5)).toEqual([]);
+    await store.transact((tx) => {
+      tx.deleteKey(other.id);
+      tx.deleteUser('carol');
+    });
+    expect(await store.getKey(other.id)).toBeUndefined();
+    expect(await store.getUser('carol')).toBeUndefined();
+  });
+
+  it('the key limit holds under concurrent creates through different servers (lockUser)', async () => {
+    const { url } = await seeded();
+    const servers = [open(url), open(url), open(url)];
+    const limit = 5;
+    const attempts = Array.from({ length: 24 }, (_, i) =>
+      servers[i % 3].transact(async (tx) => {
+        await tx.lockUser('bob');
+        if ((await tx.countActiveKeys('bob', T0)) >= limit) return false;
+        tx.putKey(key('bob'));
+        return true;
+      }),
+    );
+    const made = await Promise.all(attempts);
+    expect(made.filter(Boolean)).toHaveLength(limit);
+    expect(await servers[0].countActiveKeys('bob', T0)).toBe(limit);
+  });
+});
+
+describe('findKeys', () => {
+  let store: PostgresStore;
+  const keys: ApiKey[] = [];
+  beforeAll(async () => {
+    ({ store } = await seeded());
+    const descriptions = ['Zeta', 'alpha', 'Beta', 'beta', 'gamma 50%', 'Écoles', 'delta', 'epsilon'];
+    descriptions.forEach((d, i) => {
+      const owner = i % 2 ? 'bob' : 'alice';
+      keys.push(key(owner, { description: d, createdBy: 'alice', ...(i === 3 ? { revokedAt: iso(T0) } : {}), ...(i === 5 ? { expiry: iso(T0 - 1000) } : {}) }));
+    });
+    await store.transact((tx) => keys.forEach((k) => tx.putKey(k)));
+  });
+
+  const ids = (ks: ApiKey[]) => ks.map((k) => k.id);
+
+  it('newest first by default, with total and both ends', async () => {
+    const p = await store.findKeys({ limit: 3, now: T0 });
+    expect(ids(p.data)).toEqual(ids([...keys].reverse().slice(0, 3)));
+    expect(p).toMatchObject({ total: 8, hasNext: true, hasPrev: false });
+  });
+
+  it('keyset pages walk every order forwards and backwards without a gap or a repeat', async () => {
+    for (const order of ['created', 'description', 'status', 'sub', 'createdByUser', 'expiry', 'lastUsed'] as const) {
+      for (const descending of [false, true]) {
+        const all = (await store.findKeys({ limit: 100, order, descending, now: T0 })).data;
+        expect(all).toHaveLength(8);
+        const walked: ApiKey[] = [];
+        let page = await store.findKeys({ limit: 3, order, descending, now: T0 });
+        walked.push(...page.data);
+        while (page.hasNext) {
+          page = await store.findKeys({ limit: 3, order, descending, now: T0, startingAfter: page.data[page.data.length - 1].id });
+          expect(page.hasPrev).toBe(true);
+          walked.push(...page.data);
+        }
+        expect(ids(walked)).toEqual(ids(all));
+        const back = await store.findKeys({ limit: 3, order, descending, now: T0, endingBefore: all[5].id });
+        expect(ids(back.data)).toEqual(ids(all.slice(2, 5)));
+        expect(back).toMatchObject({ hasNext: true, hasPrev: true });
+        const off = await store.findKeys({ limit: 2, order, descending, now: T0, offset: 6 });
+        expect(ids(off.data)).toEqual(ids(all.slice(6)));
+        expect(off).toMatchObject({ hasNext: false, hasPrev: true });
+      }
+    }
+  });
+
+  it('orders by case-folded description, then newest first', async () => {
+    const p = await store.findKeys({ limit: 100, order: 'description', now: T0 });
+    expect(p.data.map((k) => k.description)).toEqual(['alpha', 'beta', 'Beta', 'delta', 'epsilon', 'gamma 50%', 'Zeta', 'Écoles']);
+  });
+
+  it('status at `now` (revoked wins over expired), owner, creator and search filters', async () => {
+    expect((await store.findKeys({ limit: 100, status: 'revoked', now: T0 })).data.map((k) => k.description)).toEqual(['beta']);
+    expect((await store.findKeys({ limit: 100, status: 'expired', now: T0 })).data.map((k) => k.description)).toEqual(['Écoles']);
+    expect((await store.findKeys({ limit: 100, status: 'active', now: T0 })).total).toBe(6);
+    // Everything has expired a day later, but revoked stays revoked.
+    expect((await store.findKeys({ limit: 100, status: 'expired', now: T0 + 2 * 86_400_000 })).total).toBe(7);
+    expect((await store.findKeys({ limit: 100, owner: 'bob', now: T0 })).total).toBe(4);
+    expect((await store.findKeys({ limit: 100, createdBy: 'bob', now: T0 })).total).toBe(0);
+    expect((await store.findKeys({ limit: 100, search: 'BETA', now: T0 })).total).toBe(2);
+    expect((await store.findKeys({ limit: 100, search: 'écol', now: T0 })).total).toBe(1);
+    // LIKE's wildcards are searched for as text.
+    expect((await store.findKeys({ limit: 100, search: '50%', now: T0 })).data.map((k) => k.description)).toEqual(['gamma 50%']);
+    expect((await store.findKeys({ limit: 100, search: '_', now: T0 })).total).toBe(0);
+    expect((await store.findKeys({ limit: 100, search: keys[0].id.slice(0, 6), now: T0 })).data.map((k) => k.id)).toContain(keys[0].id);
+    expect((await store.findKeys({ limit: 100, search: 'bo', now: T0 })).total).toBe(4);
+  });
+
+  it('a cursor not in the list is refused', async () => {
+    await expect(store.findKeys({ limit: 3, now: T0, startingAfter: 'f'.repeat(24) })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(store.findKeys({ limit: 3, now: T0, owner: 'bob', startingAfter: keys[0].id })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});
+
+describe('events and usage', () => {
+  it('events newest first in append order, filtered, with cursors both ways, and removed by retention', async () => {
+    const { store } = await seeded();
+    const evs = Array.from({ length: 7 }, (_, i) => event(i % 2 ? 'api-key.used' : 'api-key.auth-failed', T0 + i * 60_000, i % 3 ? 'bob' : 'alice', i % 2 ? 'k1' : undefined));
+    await store.append(evs.slice(0, 4));
+    await store.append(evs.slice(4));
+    const all = (await store.findEvents({ limit: 100 })).data;
+    expect(all.map((e) => e.id)).toEqual([...evs].reverse().map((e) => e.id).concat(all[all.length - 1].id));
+    expect(all[0]).toEqual(evs[6]);
+    const used = await store.findEvents({ limit: 2, types: ['api-key.used'] });
+    expect(used.data.map((e) => e.id)).toEqual([evs[5].id, evs[3].id]);
+    expect(used.hasNext).toBe(true);
+    const next = await store.findEvents({ limit: 2, types: ['api-key.used'], startingAfter: evs[3].id });
+    expect(next.data.map((e) => e.id)).toEqual([evs[1].id]);
+    expect(next).toMatchObject({ hasNext: false, hasPrev: true });
+    const prev = await store.findEvents({ limit: 5, types: ['api-key.used'], endingBefore: evs[1].id });
+    expect(prev.data.map((e) => e.id)).toEqual([evs[5].id, evs[3].id]);
+    expect((await store.findEvents({ limit: 100, excludeTypes: ['api-key.used', 'user.added'] })).data).toHaveLength(4);
+    expect((await store.findEvents({ limit: 100, userId: 'alice', keyId: 'k1' })).data.map((e) => e.id)).toEqual([evs[3].id]);
+    expect((await store.findEvents({ limit: 100, since: T0 + 2 * 60_000, until: T0 + 4 * 60_000 })).data).toHaveLength(3);
+    await store.removeBefore(T0 + 3 * 60_000);
+    expect((await store.findEvents({ limit: 100 })).data.map((e) => e.id)).toEqual([evs[6].id, evs[5].id, evs[4].id, evs[3].id]);
+  });
+
+  it('usage from several servers is summed; last use and the newest five addresses; retention drops old minutes', async () => {
+    const { store, url } = await seeded();
+    const other = open(url);
+    const m = Math.floor(T0 / 60_000);
+    await store.recordUsage([{ keyId: 'k1', minute: m, uses: 3, lastUsed: T0 + 10, addresses: [{ address: '10.0.0.1', lastSeen: T0 + 10 }] }], [event('api-key.used', T0, 'bob', 'k1')]);
+    await other.recordUsage(
+      [
+        { keyId: 'k1', minute: m, uses: 4, lastUsed: T0 + 20, addresses: [{ address: '10.0.0.2', lastSeen: T0 + 20 }] },
+        { keyId: 'k1', minute: m + 1, uses: 1, lastUsed: T0 + 60_001, addresses: ['a', 'b', 'c', 'd', 'e'].map((a, i) => ({ address: a, lastSeen: T0 + 60_000 + i })) },
+        { keyId: 'k2', minute: m - 10, uses: 2, lastUsed: T0 - 600_000 },
+      ],
+      [],
+    );
+    await store.recordUsage([{ keyId: 'k1', minute: m, uses: 1, lastUsed: T0 + 5 }], []);
+    const since = await store.usageSince(T0);
+    expect(since).toEqual([{ keyId: 'k1', uses: 9, lastUsed: T0 + 60_001, lastUsedFrom: ['e', 'd', 'c', 'b', 'a'].map((a, i) => ({ address: a, lastSeen: T0 + 60_004 - i })) }]);
+    const named = await store.usageSince(T0, ['k2', 'k3']);
+    expect(named).toEqual([
+      { keyId: 'k2', uses: 0, lastUsed: T0 - 600_000, lastUsedFrom: [] },
+      { keyId: 'k3', uses: 0, lastUsedFrom: [] },
+    ]);
+    const last = await store.lastUsedOf(['k1', 'k2', 'k3']);
+    expect([...last.keys()].sort()).toEqual(['k1', 'k2']);
+    expect(last.get('k1')).toMatchObject({ uses: 9, lastUsed: T0 + 60_001 });
+    expect((await store.findEvents({ limit: 10, types: ['api-key.used'] })).data).toHaveLength(1);
+    await store.removeBefore(T0);
+    expect((await store.usageSince(0)).map((u) => [u.keyId, u.uses])).toEqual([['k1', 9]]);
+    // The last use outlives the minutes retention removed.
+    expect((await store.lastUsedOf(['k2'])).get('k2')?.lastUsed).toBe(T0 - 600_000);
+  });
+});
+
+describe('change signal', () => {
+  it('a change through one server reaches the others’ listeners, naming its keys; version only grows', async () => {
+    const { store, url } = await seeded();
+    const other = open(url);
+    const heard: StoreChange[] = [];
+    other.onChange((c) => heard.push(c));
+    await expect.poll(() => heard.some((c) => c.all), { timeout: 5000 }).toBe(true);
+    const v0 = other.version();
+    const k = key('bob');
+    const own: StoreChange[] = [];
+    store.onChange((c) => own.push(c));
+    await store.transact((tx) => tx.putKey(k));
+    expect(own.some((c) => c.keyIds?.includes(k.id))).toBe(true);
+    await expect.poll(() => heard.some((c) => c.keyIds?.includes(k.id)), { timeout: 1000 }).toBe(true);
+    expect(other.version()).toBeGreaterThan(v0);
+  });
+
+  it('when the listening connection is cut, listeners hear `all` within a second, and again once it is back', async () => {
+    const { url } = await seeded();
+    const s = open(url);
+    const heard: { at: number; c: StoreChange }[] = [];
+    s.onChange((c) => heard.push({ at: Date.now(), c }));
+    await expect.poll(() => heard.length, { timeout: 5000 }).toBeGreaterThan(0);
+    const admin = new pg.Client(url);
+    await admin.connect();
+    const cut = Date.now();
+    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, [LISTENER_NAME]);
+    expect(killed.rowCount).toBe(1);
+    await expect.poll(() => heard.some((h) => h.at >= cut && h.c.all), { timeout: 1000 }).toBe(true);
+    // Back: a change made elsewhere reaches it again.
+    const k = key('bob');
+    await expect
+      .poll(
+        async () => {
+          await open(url).transact((tx) => tx.putKey({ ...k, description: String(Date.now()) }));
+          return heard.some((h) => h.c.keyIds?.includes(k.id));
+        },
+        { timeout: 5000, interval: 300 },
+      )
+      .toBe(true);
+    await admin.end();
+  });
+});
+
+describe('faults', () => {
+  it('a database that cannot be reached is UNAVAILABLE, naming where without the password', async () => {
+    const port = await freePort();
+    const s = open(`postgres://kw:hunter2@127.0.0.1:${port}/nowhere`);
+    for (const attempt of [() => s.tenant(), () => s.transact(() => 1), () => s.append([event('api-key.auth-failed', T0, 'x')])]) {
+      const e = await attempt().then(
+        () => undefined,
+        (err: unknown) => err as { code: string; message: string },
+      );
+      expect(e?.code).toBe('UNAVAILABLE');
+      expect(e?.message).toContain(`127.0.0.1:${port}`);
+      expect(e?.message).not.toContain('hunter2');
+    }
+  });
+});
