@@ -8,7 +8,7 @@ import { printable } from './duration.js';
 import { refuse } from './refusal.js';
 import type { KeyQuery, KeySortField } from './service.js';
 
-const SORT_FIELDS: readonly KeySortField[] = ['created', 'description', 'status', 'sub', 'createdByUser'];
+const SORT_FIELDS: readonly KeySortField[] = ['created', 'description', 'status', 'sub', 'createdByUser', 'expiry'];
 
 export interface ParsedSort {
   field: KeySortField;
@@ -45,6 +45,8 @@ function sortValue(k: ApiKey, field: KeySortField, now: number): string {
       return k.owner;
     case 'createdByUser':
       return k.createdBy;
+    case 'expiry':
+      return k.expiry;
   }
 }
 

@@ -5,7 +5,7 @@
 import type { EventType, KeyStatus } from './domain.js';
 import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
 
-export type KeySortField = 'created' | 'description' | 'status' | 'sub' | 'createdByUser';
+export type KeySortField = 'created' | 'description' | 'status' | 'sub' | 'createdByUser' | 'expiry';
 /** `created`, `+created` (ascending) or `-created` (descending). */
 export type KeySort = `${'' | '+' | '-'}${KeySortField}`;
 

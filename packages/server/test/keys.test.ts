@@ -77,7 +77,10 @@ describe('the keys API', () => {
     for (const field of ['status', 'sub', 'createdByUser', 'created']) {
       expect((await h.api('GET', `/api/v1/api-keys?sort=-${field}`, { token: h.tokens.alice })).status).toBe(200);
     }
-    const bad = await h.api('GET', '/api/v1/api-keys?sort=expiry', { token: h.tokens.alice });
+    // Keyward's own: by expiry, soonest first with +.
+    const byExpiry = (await h.api('GET', '/api/v1/api-keys?limit=100&sort=%2Bexpiry', { token: h.tokens.alice })).body.data as { expiry: string }[];
+    expect(byExpiry.map((k) => k.expiry)).toEqual(byExpiry.map((k) => k.expiry).sort());
+    const bad = await h.api('GET', '/api/v1/api-keys?sort=colour', { token: h.tokens.alice });
     expect([bad.status, errorCode(bad)]).toEqual([400, 'INVALID_INPUT']);
   });
 

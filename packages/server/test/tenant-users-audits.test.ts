@@ -61,6 +61,9 @@ describe('users', () => {
     expect(a.status).toBe(200);
     expect(a.body).toMatchObject({ id: 'bob', name: 'bob', licence: true, roles: ['Developer'], tenantId: tenant, tenant: { id: tenant, name: 'default' }, canGenerate: { ok: true } });
     expect(a.body.settings.api_keys_enabled).toBe(true);
+    // The tenant's settings are one link away, no URL to build.
+    expect(a.body.links).toEqual({ config: { href: `/api/v1/api-keys/configs/${tenant}` } });
+    expect((await h.api('GET', a.body.links.config.href, { token: h.tokens.bob })).status).toBe(200);
   });
 
   it('lets an admin list, add and change users, and nobody else', async () => {
@@ -92,6 +95,11 @@ describe('users', () => {
     expect([unknown.status, errorCode(unknown)]).toEqual([404, 'USER_NOT_FOUND']);
     const badField = await h.api('PATCH', '/api/v1/users/bob', { token: h.tokens.alice, body: [replace('/roles', ['TenantAdmin'])] });
     expect([badField.status, errorCode(badField)]).toEqual([400, 'INVALID_INPUT']);
+    // A malformed patch is explained with a user's field, not a key's.
+    const notAPatch = await h.api('PATCH', '/api/v1/users/bob', { token: h.tokens.alice, body: { developer: true } });
+    expect([notAPatch.status, errorCode(notAPatch)]).toEqual([400, 'INVALID_INPUT']);
+    expect(notAPatch.body.errors[0].detail).toContain('[{"op":"replace","path":"/developer","value":true}]');
+    expect(notAPatch.body.errors[0].detail).not.toContain('/description');
     const badValue = await h.api('PATCH', '/api/v1/users/bob', { token: h.tokens.alice, body: [replace('/developer', 'on')] });
     expect([badValue.status, errorCode(badValue)]).toEqual([400, 'INVALID_INPUT']);
     const patchByDev = await h.api('PATCH', '/api/v1/users/bob', { token: h.tokens.bob, body: [replace('/admin', true)] });

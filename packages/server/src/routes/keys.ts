@@ -3,7 +3,7 @@
 
 import { KeywardError, type KeySort, type KeyStatus } from '@keyward/core';
 import { readObject, readJson } from '../body.js';
-import { replacements } from '../json-patch.js';
+import { PATCH_EXAMPLES, replacements } from '../json-patch.js';
 import { pageBody } from '../paging.js';
 import type { Handler } from '../router.js';
 
@@ -34,7 +34,7 @@ export const createKey: Handler = async (call) => {
 export const getKey: Handler = async (call) => ({ status: 200, body: await call.service.getKey(call.params.id) });
 
 export const patchKey: Handler = async (call) => {
-  const fields = replacements(await readJson(call.req));
+  const fields = replacements(await readJson(call.req), PATCH_EXAMPLES.key);
   for (const field of fields.keys()) {
     if (field !== 'description') throw new KeywardError('INVALID_INPUT', 'Only /description can be changed on a key.');
   }

@@ -3,7 +3,7 @@
 
 import { KeywardError, type SettingsPatch, printable } from '@keyward/core';
 import { readJson } from '../body.js';
-import { patchObject, replacements } from '../json-patch.js';
+import { PATCH_EXAMPLES, patchObject, replacements } from '../json-patch.js';
 import type { Call, Handler } from '../router.js';
 
 function checkTenant(call: Call): void {
@@ -20,7 +20,7 @@ export const getConfig: Handler = async (call) => {
 
 export const patchConfig: Handler = async (call) => {
   checkTenant(call);
-  const fields = replacements(await readJson(call.req));
+  const fields = replacements(await readJson(call.req), PATCH_EXAMPLES.config);
   const settings = await call.service.updateSettings(patchObject(fields) as SettingsPatch);
   return call.wantsRepresentation ? { status: 200, body: settings, headers: { 'Preference-Applied': 'return=representation' } } : { status: 204 };
 };

@@ -3,14 +3,16 @@
 
 import { KeywardError, type UserPatch } from '@keyward/core';
 import { readJson, readObject } from '../body.js';
-import { patchObject, replacements } from '../json-patch.js';
+import { PATCH_EXAMPLES, patchObject, replacements } from '../json-patch.js';
 import type { Handler } from '../router.js';
 
 /** The user as SPEC §6 shows one, plus the tenant, its settings and whether generating a key would be refused now. */
 export const me: Handler = async (call) => {
   const { user, tenant, settings, canGenerate } = await call.service.whoami();
   // Spelled out: V8 makes `{...user, more}` a slow object, ~100× dearer to build and to serialise, on the API's busiest route.
-  const body = { id: user.id, name: user.name, licence: user.licence, roles: user.roles, tenantId: tenant.id, tenant, settings, canGenerate };
+  // `links.config`: where the tenant's API-key settings are, so a script need not build the URL.
+  const links = { config: { href: `/api/v1/api-keys/configs/${tenant.id}` } };
+  const body = { id: user.id, name: user.name, licence: user.licence, roles: user.roles, tenantId: tenant.id, tenant, settings, canGenerate, links };
   return { status: 200, body };
 };
 
@@ -25,6 +27,6 @@ export const addUser: Handler = async (call) => {
 
 /** JSON Patch replacing /licence, /developer or /admin with true or false; answers the user. */
 export const patchUser: Handler = async (call) => {
-  const fields = replacements(await readJson(call.req));
+  const fields = replacements(await readJson(call.req), PATCH_EXAMPLES.user);
   return { status: 200, body: await call.service.updateUser(call.params.name, patchObject(fields) as UserPatch) };
 };
