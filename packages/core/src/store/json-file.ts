@@ -12,6 +12,7 @@ import type { KeywardEvent, StoreDocument } from '../domain.js';
 import { KeywardError } from '../refusal.js';
 import { EventLog } from './event-log.js';
 import { acquireLock } from './lock.js';
+import { isRunning } from './json/files.js';
 import type { Store, Transaction } from './types.js';
 
 interface FileIdentity {
@@ -224,15 +225,6 @@ function removeDeadWritersLeftovers(storePath: string): void {
     } catch {
       /* removed by another process meanwhile */
     }
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

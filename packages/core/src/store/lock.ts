@@ -3,8 +3,10 @@
 // behind; a waiter breaks it when that pid no longer runs, or when it is older
 // than any write could take.
 
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, linkSync } from 'node:fs';
+import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { constants, closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, linkSync } from 'node:fs';
 import { KeywardError } from '../refusal.js';
 
 const STALE_AFTER_MS = 60_000;
@@ -111,6 +113,71 @@ export async function acquireLock(lockPath: string): Promise<() => void> {
       } catch {
         /* released meanwhile */
       }
+      throw new KeywardError('UNAVAILABLE', `The store is locked by ${holder} (${lockPath}); try again.`);
+    }
+    await sleep(wait + Math.random() * wait);
+    wait = Math.min(wait * 2, 20);
+  }
+}
+
+// The same lock without synchronous I/O, for the journal store: a server takes
+// it on a request's path, where a blocking call would stall every verify.
+
+async function tryAcquireAsync(lockPath: string): Promise<boolean> {
+  const mine = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.acquiring`;
+  try {
+    const fh = await open(mine, 'wx', 0o600);
+    try {
+      const text = Buffer.from(me);
+      const { bytesWritten } = await fh.write(text, 0, text.length, 0);
+      if (bytesWritten !== text.length) throw Object.assign(new Error('short write of the lock file'), { code: 'EIO' });
+    } finally {
+      await fh.close();
+    }
+    await link(mine, lockPath);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new KeywardError('UNAVAILABLE', `The store's lock ${lockPath} could not be taken (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was changed.`);
+  } finally {
+    await unlink(mine).catch(() => undefined);
+  }
+}
+
+async function breakIfStaleAsync(lockPath: string): Promise<void> {
+  let content: string;
+  let mtimeMs: number;
+  try {
+    content = await readFile(lockPath, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+    mtimeMs = (await stat(lockPath)).mtimeMs;
+  } catch {
+    return;
+  }
+  if (!holderIsDead(content, mtimeMs)) return;
+  const aside = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.stale`;
+  try {
+    await rename(lockPath, aside);
+  } catch {
+    return;
+  }
+  try {
+    if ((await readFile(aside, 'utf8')) !== content) await link(aside, lockPath);
+  } catch {
+    // a third process holds the lock now; theirs stands
+  } finally {
+    await unlink(aside).catch(() => undefined);
+  }
+}
+
+/** Takes the store's lock; resolves to its release. Refuses with UNAVAILABLE when the disk will not let it be taken. */
+export async function acquireLockAsync(lockPath: string): Promise<() => Promise<void>> {
+  const start = Date.now();
+  let wait = 1;
+  for (;;) {
+    if (await tryAcquireAsync(lockPath)) return () => unlink(lockPath).catch(() => undefined);
+    await breakIfStaleAsync(lockPath);
+    if (Date.now() - start > GIVE_UP_AFTER_MS) {
+      const holder = await readFile(lockPath, 'utf8').then((h) => `process ${h}`, () => 'another process');
       throw new KeywardError('UNAVAILABLE', `The store is locked by ${holder} (${lockPath}); try again.`);
     }
     await sleep(wait + Math.random() * wait);

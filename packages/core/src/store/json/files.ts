@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { KeywardError } from '../../refusal.js';
 
-const { O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } = constants;
+const { O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_WRONLY } = constants;
 
 export function isMissing(e: unknown): boolean {
   return (e as NodeJS.ErrnoException)?.code === 'ENOENT';
@@ -106,7 +106,7 @@ export async function writeFileOnce(path: string, text: string): Promise<boolean
 
 /** A private, exclusively created, fsynced temporary file beside `path`, holding `text`. */
 async function writeTemporary(path: string, text: string): Promise<string> {
-  const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
+  const tmp = temporaryName(path);
   const fd = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   try {
     await writeAll(fd, Buffer.from(text, 'utf8'));
@@ -140,4 +140,72 @@ export async function readAt(fd: FileHandle, position: number, length: number): 
     got += bytesRead;
   }
   return got === length ? buf : buf.subarray(0, got);
+}
+
+/** A disk fault as the refusal the SPEC names, saying what was being done. */
+export function diskFault(e: unknown, what: string): KeywardError {
+  if (e instanceof KeywardError) return e;
+  const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  const why = code === 'ENOSPC' ? 'the disk is full' : code === 'ELOOP' ? 'it is a symbolic link, which a store never follows' : code;
+  return new KeywardError('UNAVAILABLE', `${what} failed (${why}); nothing was changed.`);
+}
+
+/** Opens an existing store file for reading (and writing), never through a symlink. */
+export function openExisting(path: string, writable: boolean): Promise<FileHandle> {
+  return open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW);
+}
+
+/** `<file>.<pid>.<random>.tmp`: unguessable, and a dead writer's leftovers can be told by the pid. */
+function temporaryName(path: string): string {
+  return `${path}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
+}
+
+/**
+ * Writes a whole file in place of `path`, atomically and durably: a private
+ * temporary file (created exclusively), every byte checked, fsync, rename,
+ * fsync of the directory. On any fault the temporary file is removed and
+ * `path` is as it was. `beforeRename` runs last (it may take the caller's
+ * lock) and may still cancel by answering false.
+ */
+export async function replaceFile(path: string, data: Buffer, beforeRename?: () => Promise<boolean>): Promise<boolean> {
+  const tmp = temporaryName(path);
+  let fh: FileHandle | undefined;
+  let renamed = false;
+  try {
+    fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    await writeAll(fh, data, 0);
+    const { size } = await fh.stat();
+    if (size !== data.length) throw Object.assign(new Error(`wrote ${size} of ${data.length} bytes`), { code: 'EIO' });
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    if (beforeRename && !(await beforeRename())) return false;
+    await rename(tmp, path);
+    renamed = true;
+    await syncDir(dirname(path));
+    return true;
+  } finally {
+    if (fh) await fh.close().catch(() => undefined);
+    if (!renamed) await removeFile(tmp).catch(() => undefined);
+  }
+}
+
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary files of `path` left by writers killed mid-write (their pid no longer runs). Call under the lock. */
+export async function removeDeadWritersLeftovers(path: string): Promise<void> {
+  const prefix = basename(path) + '.';
+  for (const name of await listDir(dirname(path)).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
+    await removeFile(join(dirname(path), name)).catch(() => undefined);
+  }
 }

@@ -1,0 +1,144 @@
+// The journal file: a fixed header, then records (record.ts) appended one
+// commit group at a time. Positions are logical: the header names the
+// position of its first record, so they keep growing across compactions,
+// which start a new journal at the snapshot's position (the tail after it
+// copied over). A reader's position is the version of what it has applied.
+
+import { crc32 } from 'node:zlib';
+import type { FileHandle } from 'node:fs/promises';
+import { KeywardError } from '../../refusal.js';
+import { decodeRecord } from './record.js';
+import { diskFault, openExisting, readAt, replaceFile, writeAll } from './files.js';
+
+export const JOURNAL_HEADER_BYTES = 32;
+const MAGIC = Buffer.from('KWJRNL01', 'latin1');
+
+function encodeHeader(start: number): Buffer {
+  const h = Buffer.alloc(JOURNAL_HEADER_BYTES);
+  MAGIC.copy(h, 0);
+  h.writeBigUInt64LE(BigInt(start), 8);
+  h.writeUInt32LE(crc32(h.subarray(0, 16)), 16);
+  return h;
+}
+
+function decodeHeader(h: Buffer): number | undefined {
+  if (h.length < JOURNAL_HEADER_BYTES || !h.subarray(0, 8).equals(MAGIC)) return undefined;
+  if (crc32(h.subarray(0, 16)) !== h.readUInt32LE(16)) return undefined;
+  return Number(h.readBigUInt64LE(8));
+}
+
+export interface Scanned {
+  /** Whole records that check, in order, with the logical position after each. */
+  records: { payload: unknown; end: number }[];
+  /** Logical position after the last good record. */
+  end: number;
+  /** What follows `end`: nothing, a record not all there (torn or being written), or damage. */
+  tail: 'clean' | 'incomplete' | 'bad';
+  /** A good record follows the damage: acknowledged data lies beyond it, so it is not a torn tail. */
+  damagedInMiddle: boolean;
+}
+
+export class JournalFile {
+  private constructor(
+    readonly path: string,
+    private readonly fh: FileHandle,
+    /** Logical position of the first record. */
+    readonly start: number,
+  ) {}
+
+  /** Opens the journal at `path`; undefined when there is none. */
+  static async open(path: string, writable: boolean): Promise<JournalFile | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await openExisting(path, writable);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw diskFault(e, `Opening the journal ${path}`);
+    }
+    const start = decodeHeader(await readAt(fh, 0, JOURNAL_HEADER_BYTES).catch(() => Buffer.alloc(0)));
+    if (start === undefined) {
+      await fh.close();
+      throw new KeywardError('STORE_CORRUPT', `The journal ${path} has no valid header; it was left untouched. Restore the store from a backup.`);
+    }
+    return new JournalFile(path, fh, start);
+  }
+
+  /** Writes a new journal at `path` (atomically, replacing any) that starts at `start` with `records` already in it. */
+  static async create(path: string, start: number, records: Buffer = Buffer.alloc(0), beforeRename?: () => Promise<boolean>): Promise<boolean> {
+    return replaceFile(path, Buffer.concat([encodeHeader(start), records]), beforeRename);
+  }
+
+  private physical(position: number): number {
+    return JOURNAL_HEADER_BYTES + position - this.start;
+  }
+
+  /** Logical position of the end of the file (complete or not). */
+  async end(): Promise<number> {
+    const { size } = await this.fh.stat();
+    return this.start + size - JOURNAL_HEADER_BYTES;
+  }
+
+  /** False once a compaction replaced this journal (its name now points at a new file). */
+  async isCurrent(): Promise<boolean> {
+    return (await this.fh.stat()).nlink > 0;
+  }
+
+  contains(position: number): boolean {
+    return position >= this.start;
+  }
+
+  /** The raw bytes from `from` to `to` (logical), for a compaction's carried-over tail. */
+  async bytes(from: number, to: number): Promise<Buffer> {
+    return readAt(this.fh, this.physical(from), to - from);
+  }
+
+  /** Decodes every whole record from `from` to the end of the file. */
+  async scan(from: number): Promise<Scanned> {
+    const at = this.physical(from);
+    const { size } = await this.fh.stat();
+    const buf = size > at ? await readAt(this.fh, at, size - at) : Buffer.alloc(0);
+    const records: Scanned['records'] = [];
+    let off = 0;
+    for (;;) {
+      if (off === buf.length) return { records, end: from + off, tail: 'clean', damagedInMiddle: false };
+      const d = decodeRecord(buf, off);
+      if (d.kind === 'record') {
+        off += d.size;
+        records.push({ payload: d.payload, end: from + off });
+        continue;
+      }
+      if (d.kind === 'incomplete') return { records, end: from + off, tail: 'incomplete', damagedInMiddle: false };
+      // Damage. A torn tail has nothing whole after it; a good record after
+      // the damaged one means acknowledged data would be lost by cutting here.
+      const next = off + d.size;
+      const damagedInMiddle = next < buf.length && decodeRecord(buf, next).kind === 'record';
+      return { records, end: from + off, tail: 'bad', damagedInMiddle };
+    }
+  }
+
+  /**
+   * Appends one record at `at` (the end of the last good record, under the
+   * lock) and makes it durable. On any fault the file is cut back to `at`, so
+   * it is exactly as it was, and UNAVAILABLE is thrown.
+   */
+  async append(record: Buffer, at: number): Promise<number> {
+    try {
+      await writeAll(this.fh, record, this.physical(at));
+      await this.fh.datasync();
+      return at + record.length;
+    } catch (e) {
+      await this.truncate(at).catch(() => undefined);
+      throw diskFault(e, `Writing to the journal ${this.path}`);
+    }
+  }
+
+  /** Cuts the file back to `position` (a torn tail, or a failed append) and makes that durable. */
+  async truncate(position: number): Promise<void> {
+    await this.fh.truncate(this.physical(position));
+    await this.fh.datasync();
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}

@@ -1,0 +1,415 @@
+// The journal store's mechanics, independent of what a change means: an
+// in-memory state (the model) kept equal to snapshot + journal, changes
+// appended as self-checking records with group commit, other processes'
+// records followed within 100 ms, and compaction in the background.
+//
+// Invariants (see DESIGN.md, cost model):
+// - A change is acknowledged only after its record is fsynced. A commit
+//   group is ONE record, so a group cut short by a full disk is an incomplete
+//   record that no reader ever applies, and is truncated away.
+// - Only a holder of the store's lock appends, truncates a torn tail, or
+//   replaces the snapshot or the journal. Readers never change a file.
+// - The snapshot is replaced before the journal is rotated, and the rotated
+//   journal starts at the snapshot's position: at every instant snapshot +
+//   journal holds every acknowledged change.
+
+import { KeywardError } from '../../refusal.js';
+import { acquireLockAsync } from '../lock.js';
+import { follow } from './follow.js';
+import { removeDeadWritersLeftovers } from './files.js';
+import { JournalFile } from './journal-file.js';
+import { encodeRecord } from './record.js';
+import { type SnapshotDocument, Snapshot, isVersion1 } from './snapshot.js';
+import type { StoreDocument } from '../../domain.js';
+
+/** What the journal keeps equal to snapshot + journal; entries are opaque JSON to it. */
+export interface JournalModel<Entry> {
+  /** Replaces the state with a snapshot's (undefined: an empty store). */
+  load(state: unknown): void;
+  /** Applies one committed entry; answers the key ids it changed, or 'all'. */
+  apply(entry: Entry): readonly string[] | 'all';
+  /** The state as the snapshot keeps it. */
+  snapshot(): unknown;
+}
+
+export interface JournalChange {
+  version: number;
+  keyIds?: readonly string[];
+  all?: boolean;
+}
+
+export interface JournalOptions {
+  /** How often to look for other processes' writes (fs.watch wakes sooner). */
+  pollMs?: number;
+  /** Compact once the journal past the snapshot holds this many bytes, or the snapshot's size if larger. */
+  compactAfterBytes?: number;
+  /** A damaged line or record that was skipped, a torn tail cut away. */
+  onProblem?: (message: string) => void;
+  /** Turns a round-1 document (and its event log) into the first snapshot state and entries. */
+  migrate?: (doc: StoreDocument) => Promise<{ state: unknown; entries: unknown[] }>;
+}
+
+export interface Work<Entry, T> {
+  entry?: Entry;
+  result: T;
+}
+
+interface Pending<Entry> {
+  work: () => Promise<Work<Entry, unknown>>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+const defaultProblem = (message: string) => process.emitWarning(message, 'KeywardStoreWarning');
+
+export class Journal<Entry> {
+  readonly journalPath: string;
+  readonly lockPath: string;
+  private readonly snapshotFile: Snapshot;
+  private journal?: JournalFile;
+  /** Journal position the model includes. */
+  private position = 0;
+  private snapshotPosition = 0;
+  private snapshotBytes = 0;
+  private loaded = false;
+  /** Whether a store file exists (as far as this process has seen). */
+  private present = false;
+  private changes = 0;
+  private readonly listeners = new Set<(c: JournalChange) => void>();
+  // In-process exclusion: loading, following, commits and compaction take turns on the model.
+  private turn: Promise<unknown> = Promise.resolve();
+  private busy = false;
+  private pending: Pending<Entry>[] = [];
+  private flushing = false;
+  private compacting = false;
+  private swept = false;
+  private stopFollowing?: () => void;
+  private closed = false;
+  private readonly onProblem: (m: string) => void;
+
+  constructor(
+    readonly path: string,
+    private readonly model: JournalModel<Entry>,
+    private readonly opts: JournalOptions = {},
+  ) {
+    this.journalPath = path.replace(/\.json$/i, '') + '.journal';
+    this.lockPath = path + '.lock';
+    this.snapshotFile = new Snapshot(path);
+    this.onProblem = opts.onProblem ?? defaultProblem;
+  }
+
+  /** Grows with every change this process has applied, its own and others'. */
+  version(): number {
+    return this.changes;
+  }
+
+  exists(): boolean {
+    return this.present;
+  }
+
+  onChange(listener: (c: JournalChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Loads on first use, then applies whatever other processes appended since. */
+  async fresh(): Promise<void> {
+    await this.exclusive(() => (this.loaded ? this.catchUp(false) : this.load()));
+  }
+
+  /** The model as of the last fresh()/commit, without I/O (the verify path). */
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  /**
+   * Runs `work` under the store's lock on fresh state and commits its entry
+   * durably with whatever else this process commits at the same moment (one
+   * write, one fsync). A throwing `work` commits nothing.
+   */
+  commit<T>(work: () => Promise<Work<Entry, T>> | Work<Entry, T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work: async () => work(), resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        void this.exclusive(() => this.flush());
+      }
+    });
+  }
+
+  /** Creates the files of an empty store unless they exist; runs under the lock. */
+  async ensureCreated(): Promise<void> {
+    await this.exclusive(async () => {
+      const release = await acquireLockAsync(this.lockPath);
+      try {
+        await this.load();
+        if (!this.present) {
+          // Journal first: a snapshot without its journal would not open.
+          await JournalFile.create(this.journalPath, 0);
+          await this.snapshotFile.write({ version: 2, position: 0, state: this.model.snapshot() } satisfies SnapshotDocument);
+          this.loaded = false;
+          await this.load();
+        }
+      } finally {
+        await release();
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopFollowing?.();
+    await this.turn;
+    await this.journal?.close().catch(() => undefined);
+    this.journal = undefined;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(async () => {
+      this.busy = true;
+      try {
+        return await fn();
+      } finally {
+        this.busy = false;
+      }
+    });
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  private emit(change: Omit<JournalChange, 'version'>): void {
+    this.changes++;
+    for (const l of this.listeners) {
+      try {
+        l({ version: this.changes, ...change });
+      } catch {
+        // a listener's failure is its own
+      }
+    }
+  }
+
+  /** Reads the snapshot and replays the journal from its position. */
+  private async load(): Promise<void> {
+    const doc = await this.snapshotFile.read();
+    await this.journal?.close().catch(() => undefined);
+    this.journal = undefined;
+    if (doc === null) {
+      this.model.load(undefined);
+      this.position = this.snapshotPosition = 0;
+      this.present = false;
+    } else if (isVersion1(doc)) {
+      await this.migrate(doc);
+      return;
+    } else {
+      this.model.load(doc.state);
+      this.position = this.snapshotPosition = doc.position;
+      this.snapshotBytes = this.snapshotFile.readBytes;
+      this.present = true;
+      this.journal = await JournalFile.open(this.journalPath, true);
+      try {
+        if (this.journal && !this.journal.contains(this.position)) {
+          throw new KeywardError('STORE_CORRUPT', `The journal ${this.journalPath} starts after the snapshot ${this.path} ends; changes are missing. Both were left untouched.`);
+        }
+        if (this.journal) await this.replay(false);
+      } catch (e) {
+        await this.journal?.close().catch(() => undefined);
+        this.journal = undefined;
+        throw e;
+      }
+    }
+    this.loaded = true;
+    this.emit({ all: true });
+    if (!this.stopFollowing && !this.closed) this.stopFollowing = follow([this.path, this.journalPath], this.opts.pollMs ?? 50, () => this.wake());
+  }
+
+  /** A round-1 store: under the lock, its document and events become a journal and a snapshot. */
+  private async migrate(doc: StoreDocument): Promise<void> {
+    if (!this.opts.migrate) throw new KeywardError('STORE_CORRUPT', `The store ${this.path} is of an older version that this build cannot read; it was left untouched.`);
+    const release = await acquireLockAsync(this.lockPath);
+    try {
+      const again = await this.snapshotFile.read();
+      if (again && isVersion1(again)) {
+        const { state, entries } = await this.opts.migrate(again);
+        // The journal (with round 1's events) first, then the snapshot over the
+        // old document: a crash between the two leaves the old document, and
+        // the migration runs again from it.
+        const records = Buffer.concat(entries.map((e) => encodeRecord({ txs: [e] })));
+        await JournalFile.create(this.journalPath, 0, records);
+        await this.snapshotFile.write({ version: 2, position: 0, state } satisfies SnapshotDocument);
+      }
+    } finally {
+      await release();
+    }
+    await this.load();
+  }
+
+  private wake(): void {
+    if (this.busy || this.closed || !this.loaded) return;
+    void this.exclusive(() => this.catchUp(false)).catch((e) => this.onProblem(`Following the store ${this.path}: ${(e as Error).message}`));
+  }
+
+  /** Applies records appended (by anyone) past our position. Under the lock, a torn tail is cut away. */
+  private async catchUp(underLock: boolean): Promise<void> {
+    if (!this.journal) {
+      // No store yet when we loaded, or it lost its journal: look again.
+      const journal = await JournalFile.open(this.journalPath, true);
+      if (!journal) return;
+      await journal.close();
+      return this.load();
+    }
+    if (!(await this.journal.isCurrent())) {
+      // A compaction replaced the journal. Nothing is appended to the old one
+      // any more: finish it, then continue in the new one where we are.
+      await this.replay(underLock);
+      await this.journal.close();
+      this.journal = await JournalFile.open(this.journalPath, true);
+      if (!this.journal || !this.journal.contains(this.position) || (await this.journal.end()) < this.position) return this.load();
+      this.snapshotPosition = this.journal.start;
+    }
+    await this.replay(underLock);
+  }
+
+  private async replay(underLock: boolean): Promise<void> {
+    const journal = this.journal!;
+    const scanned = await journal.scan(this.position);
+    const keyIds = new Set<string>();
+    let all = false;
+    for (const r of scanned.records) {
+      for (const entry of (r.payload as { txs: Entry[] }).txs ?? []) {
+        const changed = this.model.apply(entry);
+        if (changed === 'all') all = true;
+        else for (const id of changed) keyIds.add(id);
+      }
+      this.position = r.end;
+    }
+    if (scanned.tail === 'bad' && scanned.damagedInMiddle) {
+      throw new KeywardError('STORE_CORRUPT', `The journal ${this.journalPath} is damaged at position ${scanned.end}, before changes that were acknowledged; it was left untouched. Restore the store from a backup.`);
+    }
+    if (underLock && scanned.tail !== 'clean') {
+      // Nobody else is writing (we hold the lock): this is what a writer
+      // killed mid-append left. It was never acknowledged.
+      await journal.truncate(scanned.end);
+      this.onProblem(`The journal ${this.journalPath} ended in a record cut short (a writer stopped mid-write); it was removed. Nothing acknowledged was lost.`);
+    }
+    if (scanned.records.length > 0) this.emit(all ? { all: true } : { keyIds: [...keyIds] });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0);
+        await this.commitGroup(batch);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async commitGroup(batch: Pending<Entry>[]): Promise<void> {
+    let release: (() => Promise<void>) | undefined;
+    try {
+      release = await acquireLockAsync(this.lockPath);
+      if (!this.loaded) await this.load();
+      else await this.catchUp(true);
+      if (!this.present || !this.journal) throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${this.path}; run \`keyward init\` to create one.`);
+      if (!this.swept) {
+        this.swept = true;
+        await removeDeadWritersLeftovers(this.path);
+        await removeDeadWritersLeftovers(this.journalPath);
+      }
+    } catch (e) {
+      await release?.();
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    const entries: Entry[] = [];
+    const done: { p: Pending<Entry>; result: unknown }[] = [];
+    const keyIds = new Set<string>();
+    let all = false;
+    try {
+      for (const p of batch) {
+        let w: Work<Entry, unknown>;
+        try {
+          w = await p.work();
+        } catch (e) {
+          p.reject(e); // its writes were never applied
+          continue;
+        }
+        if (w.entry !== undefined) {
+          // Applied now so the next transaction of the group sees it.
+          const changed = this.model.apply(w.entry);
+          if (changed === 'all') all = true;
+          else for (const id of changed) keyIds.add(id);
+          entries.push(w.entry);
+        }
+        done.push({ p, result: w.result });
+      }
+      if (entries.length > 0) this.position = await this.journal.append(encodeRecord({ txs: entries }), this.position);
+    } catch (e) {
+      // Nothing of this group is on disk (append cut the file back): the
+      // model, which already holds the group's entries, is reloaded from disk.
+      this.loaded = false;
+      await this.load().catch(() => undefined);
+      await release();
+      for (const { p } of done) p.reject(e);
+      return;
+    }
+    await release();
+    if (entries.length > 0) this.emit(all ? { all: true } : { keyIds: [...keyIds] });
+    for (const { p, result } of done) p.resolve(result);
+    this.maybeCompact();
+  }
+
+  // ---- compaction ----
+
+  private maybeCompact(): void {
+    const threshold = Math.max(this.opts.compactAfterBytes ?? 4 << 20, this.snapshotBytes);
+    if (this.compacting || this.closed || this.position - this.snapshotPosition < threshold) return;
+    this.compacting = true;
+    setImmediate(() => {
+      this.compact()
+        .catch((e) => this.onProblem(`Compacting the store ${this.path} failed (${(e as Error).message}); it will be tried again. Nothing was lost.`))
+        .finally(() => (this.compacting = false));
+    });
+  }
+
+  /**
+   * Writes the model as a new snapshot at our position, then starts a new
+   * journal there, carrying over any records appended meanwhile. The big
+   * write happens outside the lock; the lock is held for the rename and the
+   * copy of the (small) tail.
+   */
+  async compact(): Promise<void> {
+    const { doc, position } = await this.exclusive(async () => {
+      await this.catchUp(false);
+      return { doc: { version: 2, position: this.position, state: this.model.snapshot() } satisfies SnapshotDocument, position: this.position };
+    });
+    let release: (() => Promise<void>) | undefined;
+    try {
+      const written = await this.snapshotFile.write(doc, async () => {
+        release = await acquireLockAsync(this.lockPath);
+        // Another compaction may have got further; never go back.
+        const current = await JournalFile.open(this.journalPath, false);
+        try {
+          return !!current && current.start < position && (await current.end()) >= position;
+        } finally {
+          await current?.close();
+        }
+      });
+      if (!written) return;
+      this.snapshotBytes = written;
+      const old = await JournalFile.open(this.journalPath, true);
+      if (!old) return;
+      try {
+        const scanned = await old.scan(position);
+        if (scanned.tail !== 'clean') await old.truncate(scanned.end);
+        await JournalFile.create(this.journalPath, position, await old.bytes(position, scanned.end));
+      } finally {
+        await old.close();
+      }
+      this.snapshotPosition = position;
+    } finally {
+      await release?.();
+    }
+  }
+}

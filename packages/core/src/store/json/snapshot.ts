@@ -1,0 +1,108 @@
+// The snapshot: the lowdb document, as before, but rewritten only by
+// compaction (never per change) and naming the journal position it
+// includes. Read and written through lowdb with an adapter of our own:
+// reads never follow a symlink, writes go through replaceFile (exclusive
+// temporary file, byte count checked, fsync, rename, fsync of the directory).
+
+import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type Adapter, Low } from 'lowdb';
+import type { StoreDocument } from '../../domain.js';
+import { KeywardError } from '../../refusal.js';
+import { diskFault, replaceFile } from './files.js';
+
+export interface SnapshotDocument<S = unknown> {
+  version: 2;
+  /** Journal position this snapshot includes: replay starts here. */
+  position: number;
+  state: S;
+}
+
+/** What a store file can hold: today's snapshot, or round 1's whole document (migrated on open). */
+export type StoreFile = SnapshotDocument | StoreDocument;
+
+function isSnapshot(x: unknown): x is SnapshotDocument {
+  const d = x as SnapshotDocument;
+  return !!d && typeof d === 'object' && d.version === 2 && Number.isSafeInteger(d.position) && d.position >= 0 && !!d.state && typeof d.state === 'object';
+}
+
+export function isVersion1(x: unknown): x is StoreDocument {
+  const d = x as StoreDocument;
+  return !!d && typeof d === 'object' && d.version === 1 && typeof d.tenant === 'object' && !!d.tenant && typeof d.users === 'object' && !!d.users && typeof d.keys === 'object' && !!d.keys;
+}
+
+class SnapshotFile implements Adapter<StoreFile | null> {
+  /** Set by the writer: last check under the lock before the rename. */
+  beforeRename?: () => Promise<boolean>;
+  /** Bytes of the last snapshot written, 0 when the write was cancelled. */
+  written = 0;
+  readBytes = 0;
+
+  constructor(readonly path: string) {}
+
+  async read(): Promise<StoreFile | null> {
+    let text: string;
+    try {
+      text = await readFile(this.path, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw diskFault(e, `Reading the store ${this.path}`);
+    }
+    this.readBytes = text.length;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new KeywardError('STORE_CORRUPT', `The store file ${this.path} is not valid JSON (${(e as Error).message}); it was left untouched. Restore it from a backup or point --store elsewhere.`);
+    }
+    if (!isSnapshot(doc) && !isVersion1(doc)) throw new KeywardError('STORE_CORRUPT', `The store file ${this.path} is not a Keyward store; it was left untouched.`);
+    return doc;
+  }
+
+  async write(doc: StoreFile | null): Promise<void> {
+    if (!doc) return;
+    try {
+      const data = Buffer.from(JSON.stringify(doc), 'utf8');
+      this.written = (await replaceFile(this.path, data, this.beforeRename)) ? data.length : 0;
+    } catch (e) {
+      throw diskFault(e, `Writing the snapshot ${this.path}`);
+    }
+  }
+}
+
+/** The store file through lowdb. */
+export class Snapshot {
+  private readonly file: SnapshotFile;
+  private readonly db: Low<StoreFile | null>;
+
+  constructor(readonly path: string) {
+    this.file = new SnapshotFile(path);
+    this.db = new Low<StoreFile | null>(this.file, null);
+  }
+
+  /** Bytes of the document last read. */
+  readBytes = 0;
+
+  /** The document on disk, or null when there is no store file. Throws STORE_CORRUPT when it does not parse. */
+  async read(): Promise<StoreFile | null> {
+    await this.db.read();
+    this.readBytes = this.file.readBytes;
+    const doc = this.db.data;
+    this.db.data = null; // the state lives in the tenant state, not twice in memory
+    return doc;
+  }
+
+  /** Writes a snapshot in place of the store file; its size in bytes, or 0 when `beforeRename` cancelled it. */
+  async write(doc: StoreFile, beforeRename?: () => Promise<boolean>): Promise<number> {
+    this.file.beforeRename = beforeRename;
+    this.file.written = 0;
+    this.db.data = doc;
+    try {
+      await this.db.write();
+      return this.file.written;
+    } finally {
+      this.db.data = null;
+      this.file.beforeRename = undefined;
+    }
+  }
+}

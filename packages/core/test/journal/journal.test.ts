@@ -1,0 +1,165 @@
+// The journal's mechanics on a model of counters: group commit, a throwing
+// change commits nothing, every byte offset of a torn tail, damage in the
+// middle refused and left as it was, compaction that loses nothing.
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KeywardError } from '../../src/refusal.js';
+import { Journal } from '../../src/store/json/journal.js';
+import { decodeRecord } from '../../src/store/json/record.js';
+import { JOURNAL_HEADER_BYTES } from '../../src/store/json/journal-file.js';
+import { CounterModel, type SetEntry } from './counter-model.js';
+
+const quiet = { onProblem: () => {} };
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'keyward-journal-'));
+}
+
+async function openJournal(dir: string, opts = {}) {
+  const model = new CounterModel();
+  const j = new Journal<SetEntry>(join(dir, 'store.json'), model, { ...quiet, ...opts });
+  await j.fresh();
+  return { j, model };
+}
+
+const set = (j: Journal<SetEntry>, key: string, to: number) => j.commit(() => ({ entry: { set: key, to }, result: to }));
+
+function recordsIn(path: string): unknown[] {
+  const buf = readFileSync(path);
+  const out: unknown[] = [];
+  for (let at = JOURNAL_HEADER_BYTES; at < buf.length; ) {
+    const d = decodeRecord(buf, at);
+    if (d.kind !== 'record') break;
+    out.push(d.payload);
+    at += d.size;
+  }
+  return out;
+}
+
+describe('journal', () => {
+  it('commits concurrent changes as one group: one record, every change kept', async () => {
+    const dir = tempDir();
+    const { j } = await openJournal(dir);
+    await j.ensureCreated();
+    await set(j, 'first', 1);
+    const many = await Promise.all(Array.from({ length: 50 }, (_, i) => set(j, `k${i}`, i)));
+    expect(many).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    await j.close();
+    // The first commit went alone; the 50 that queued behind it shared records.
+    const records = recordsIn(join(dir, 'store.journal'));
+    expect(records.length).toBeLessThan(10);
+    const { j: again, model } = await openJournal(dir);
+    expect(Object.keys(model.items)).toHaveLength(51);
+    await again.close();
+    expect(readdirSync(dir).sort()).toEqual(['store.journal', 'store.json']);
+  });
+
+  it('commits nothing of a change that throws, and the rest of its group still commits', async () => {
+    const dir = tempDir();
+    const { j, model } = await openJournal(dir);
+    await j.ensureCreated();
+    const results = await Promise.allSettled([
+      set(j, 'a', 1),
+      j.commit(() => {
+        throw new KeywardError('INVALID_INPUT', 'no');
+      }),
+      set(j, 'b', 2),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(model.items).toEqual({ a: 1, b: 2 });
+    await j.close();
+    const again = await openJournal(dir);
+    expect(again.model.items).toEqual({ a: 1, b: 2 });
+    await again.j.close();
+  });
+
+  it('opens with exactly the acknowledged prefix when the journal is cut at any byte of its last records', async () => {
+    const dir = tempDir();
+    const { j } = await openJournal(dir);
+    await j.ensureCreated();
+    const journalPath = join(dir, 'store.journal');
+    const ackedAt: { size: number; items: Record<string, number> }[] = [];
+    const items: Record<string, number> = {};
+    for (let i = 0; i < 6; i++) {
+      await set(j, `k${i}`, i);
+      items[`k${i}`] = i;
+      ackedAt.push({ size: statSync(journalPath).size, items: { ...items } });
+    }
+    await j.close();
+    const full = statSync(journalPath).size;
+    const from = ackedAt[2]!.size;
+    let opened = 0;
+    for (let cut = from; cut <= full; cut++) {
+      const copy = tempDir();
+      copyFileSync(join(dir, 'store.json'), join(copy, 'store.json'));
+      copyFileSync(journalPath, join(copy, 'store.journal'));
+      truncateSync(join(copy, 'store.journal'), cut);
+      const expected = [...ackedAt].reverse().find((a) => a.size <= cut)!.items;
+      const { j: reopened, model } = await openJournal(copy);
+      expect(model.items, `cut at ${cut}`).toEqual(expected);
+      // A writer then cuts the torn tail away and appends after the prefix.
+      await set(reopened, 'after', 99);
+      await reopened.close();
+      const again = await openJournal(copy);
+      expect(again.model.items).toEqual({ ...expected, after: 99 });
+      await again.j.close();
+      opened++;
+    }
+    expect(opened).toBe(full - from + 1);
+  });
+
+  it('refuses a journal damaged before acknowledged records with STORE_CORRUPT, and leaves it byte-identical', async () => {
+    const dir = tempDir();
+    const { j } = await openJournal(dir);
+    await j.ensureCreated();
+    for (let i = 0; i < 3; i++) await set(j, `k${i}`, i);
+    await j.close();
+    const journalPath = join(dir, 'store.journal');
+    const bytes = readFileSync(journalPath);
+    bytes[JOURNAL_HEADER_BYTES + 12] ^= 0xff; // inside the first record's JSON
+    writeFileSync(journalPath, bytes);
+    const e = await openJournal(dir).catch((err: unknown) => err);
+    expect((e as KeywardError).code).toBe('STORE_CORRUPT');
+    expect((e as KeywardError).message).toContain(journalPath);
+    expect(readFileSync(journalPath).equals(bytes)).toBe(true);
+  });
+
+  it('compacts in the background into a snapshot at its position and a journal that starts there, losing nothing', async () => {
+    const dir = tempDir();
+    const { j } = await openJournal(dir, { compactAfterBytes: 512 });
+    await j.ensureCreated();
+    for (let i = 0; i < 60; i++) await set(j, `k${i}`, i);
+    await new Promise((r) => setTimeout(r, 100));
+    await j.compact();
+    await j.close();
+    const snapshot = JSON.parse(readFileSync(join(dir, 'store.json'), 'utf8'));
+    expect(snapshot.version).toBe(2);
+    expect(snapshot.position).toBeGreaterThan(0);
+    expect(statSync(join(dir, 'store.journal')).size).toBeLessThan(1024);
+    const { j: again, model } = await openJournal(dir);
+    expect(Object.keys(model.items)).toHaveLength(60);
+    await again.close();
+    expect(readdirSync(dir).sort()).toEqual(['store.journal', 'store.json']);
+  });
+
+  it('lets a second journal on the same files see the first one\'s changes, across compactions', async () => {
+    const dir = tempDir();
+    const a = await openJournal(dir, { compactAfterBytes: 256 });
+    await a.j.ensureCreated();
+    const b = await openJournal(dir);
+    const seen: number[] = [];
+    b.j.onChange((c) => seen.push(c.version));
+    for (let i = 0; i < 40; i++) await set(a.j, `k${i}`, i);
+    await a.j.compact();
+    await set(a.j, 'last', 1);
+    const deadline = Date.now() + 2000;
+    while (Object.keys(b.model.items).length < 41 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(Object.keys(b.model.items)).toHaveLength(41);
+    expect(seen.length).toBeGreaterThan(0);
+    expect([...seen].sort((x, y) => x - y)).toEqual(seen);
+    await a.j.close();
+    await b.j.close();
+  });
+});
