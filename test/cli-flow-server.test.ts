@@ -1,32 +1,10 @@
 // The same seed flow as cli-flow.test.ts, with every command sent to a real
 // `keyward serve` on a loopback port: one contract, two places it runs.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cleanEnv, keyward, keywardBin, tempDir } from './support/keyward.js';
+import { describe, expect, it } from 'vitest';
+import { keyward, tempDir } from './support/keyward.js';
+import { startServe } from './support/serve.js';
 import { bootstrap, seedFlow } from './support/flow.js';
-
-const servers: ChildProcess[] = [];
-afterAll(() => {
-  for (const s of servers) s.kill('SIGTERM');
-});
-
-/** Starts `keyward serve --port 0` and resolves with the URL it announces. */
-export function startServe(store: string): Promise<{ url: string; child: ChildProcess; stdout: () => string }> {
-  const child = spawn(process.execPath, [keywardBin, 'serve', '--port', '0', '--store', store], { env: cleanEnv({ KEYWARD_USER: 'alice' }) });
-  servers.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d));
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) resolve({ url: m[1], child, stdout: () => out });
-    });
-    child.on('exit', (code) => reject(new Error(`keyward serve exited ${code}: ${err}`)));
-  });
-}
 
 describe('keyward against a server', () => {
   it('runs the seed flow end to end over HTTP, and the server shuts down cleanly', async () => {

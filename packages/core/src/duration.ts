@@ -2,6 +2,7 @@
 // short forms of SPEC §6 (2w, 30d, 12h, 90m, 45s). Years count 365 days and months
 // 30 days, the same fixed lengths Qlik and most key managers use for a lifetime.
 
+import { redactTokensIn } from './token.js';
 import { refuse } from './refusal.js';
 
 const SECOND = 1000;
@@ -86,7 +87,6 @@ export function describeDuration(ms: number): string {
   return `${Math.round(ms / 1000)} seconds`;
 }
 
-/** Escapes anything that is not printable ASCII, so refusals never echo control characters. */
 /**
  * Any value as text for a message, whatever a client sent: String() throws on
  * an object such as {"toString": 1}, which arrives in any JSON body.
@@ -100,8 +100,14 @@ export function textOf(value: unknown): string {
   }
 }
 
+/**
+ * Client text fit to echo in a message: token-looking parts cut to their key
+ * id (redactTokensIn), at most `max` characters, anything that is not
+ * printable ASCII escaped, so refusals never echo a secret or a control character.
+ */
 export function printable(text: string, max = 40): string {
-  const cut = text.length > max ? text.slice(0, max) + '…' : text;
+  const safe = redactTokensIn(text);
+  const cut = safe.length > max ? safe.slice(0, max) + '…' : safe;
   return cut.replace(/[^\x20-\x7e…]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 

@@ -11,6 +11,7 @@ export * from './service.js';
 export { newEvent, parseSince, queryEvents, pageOf, clampLimit, checkEventType } from './events.js';
 export { parseSort, checkStatus } from './key-query.js';
 export { createRemoteService, type RemoteOptions } from './remote-service.js';
+export { LEAK_REPORTER, parseLeakReports, reportLeaks, type LeakFeedback, type LeakReport } from './leaks.js';
 export { Engine, createEngine, createLocalService, initStore, type EngineOptions, type VerifyOutcome, type InitOptions } from './engine.js';
 export type { Store, Transaction } from './store/types.js';
 export { createJsonFileStore, JsonFileStore, eventLogPathFor, type JsonFileStoreOptions } from './store/json-file.js';

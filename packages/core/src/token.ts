@@ -128,6 +128,20 @@ export function tokenMatches(token: string, storedHex: string): boolean {
   return constantTimeEqual(digestToken(token), digestFromHex(storedHex));
 }
 
+// Anything that starts like a token: the prefix, then enough of the alphabet
+// that it could be a whole token or a piece of one. A key id may stay (it is
+// not secret); everything after it goes.
+const TOKEN_LIKE = /kw_([0-9a-f]{24})_[0-9A-Za-z]*|kw_[0-9A-Za-z_]{8,}/g;
+
+/**
+ * Text with every token-looking part cut down to its key id, so a message
+ * that echoes what a client sent (a token given as a key id, a url) never
+ * carries a token or a piece of its secret.
+ */
+export function redactTokensIn(text: string): string {
+  return text.includes('kw_') ? text.replace(TOKEN_LIKE, (_, id: string | undefined) => (id ? `kw_${id}_…` : 'kw_…')) : text;
+}
+
 /** A short, safe label for a token in logs and messages: never the secret. */
 export function redactToken(token: string): string {
   const p = parseToken(token);

@@ -20,7 +20,8 @@ function discardRest(req: IncomingMessage, seen: number): void {
   req.resume();
 }
 
-function readBytes(req: IncomingMessage): Promise<Buffer> {
+/** The raw body, at most 1 MB (a signed body is verified as the bytes that were sent). */
+export function readBytes(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (declared > MAX_BODY_BYTES) {

@@ -6,9 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Engine, type KeyService, KeywardError, printable } from '@keyward/core';
 import { type AuthFailureThrottle, bearerOf, refusalText } from './auth.js';
+import type { LeakKeys } from './leak-signature.js';
 import { drained } from './body.js';
 import { type RequestLogEntry, logTime, loggablePath, loggableQuery } from './request-log.js';
-import { type Call, Query, type Router } from './router.js';
+import { type Call, type OpenHandler, Query, type Router } from './router.js';
 import { type Reply, errorReply, send } from './wire.js';
 
 export interface ServerContext {
@@ -18,6 +19,7 @@ export interface ServerContext {
   log: (line: string) => void;
   /** The server's own URL, for links when a request has no usable Host header. */
   url: string;
+  leakKeys?: LeakKeys;
 }
 
 interface Target {
@@ -108,6 +110,7 @@ function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ct
     const allow = found.allowed.join(', ');
     return errorReply('METHOD_NOT_ALLOWED', `${printable(method, 10)} is not allowed on ${printable(entry.path, 80)}; use ${allow}.`, { Allow: allow });
   }
+  if ('open' in found) return answerOpen(found.open, req, entry, ctx);
 
   const token = bearerOf(req);
   // The hot path: parse, one lookup by id, one hash; uses and failures are counted in memory.
@@ -123,6 +126,19 @@ function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ct
 
   const call = new RequestCall(ctx.engine.as(outcome.key.owner), outcome.key.owner, ctx, req, found.params, target);
   return found.handler(call);
+}
+
+/** A route that checks its own signature: its failures to authenticate are slowed down like a bad bearer's. */
+async function answerOpen(handler: OpenHandler, req: IncomingMessage, entry: RequestLogEntry, ctx: ServerContext): Promise<Reply> {
+  try {
+    return await handler({ engine: ctx.engine, req, leakKeys: ctx.leakKeys });
+  } catch (e) {
+    if (e instanceof KeywardError && e.code === 'UNAUTHENTICATED') {
+      const wait = ctx.throttle.fail(entry.addr ?? 'unknown', Date.now());
+      if (wait > 0) return errorReply('TOO_MANY_REQUESTS', `Too many failed authentications from this address; try again in ${wait} s.`, { 'Retry-After': String(wait) });
+    }
+    throw e;
+  }
 }
 
 function failure(e: unknown, entry: RequestLogEntry): Reply {

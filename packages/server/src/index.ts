@@ -2,3 +2,4 @@
 export { startServer, closeOnSignals, DEFAULT_HOST, DEFAULT_PORT, type ServerOptions, type RunningServer } from './server.js';
 export { DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
 export { MAX_BODY_BYTES } from './body.js';
+export { parseLeakKeys, type LeakKeys } from './leak-signature.js';

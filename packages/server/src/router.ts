@@ -7,6 +7,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { type Engine, KeywardError, type KeyService, clampLimit, printable } from '@keyward/core';
+import type { LeakKeys } from './leak-signature.js';
 import type { Reply } from './wire.js';
 
 export const METHODS = ['GET', 'POST', 'PATCH', 'DELETE'] as const;
@@ -29,16 +30,28 @@ export interface Call {
 
 export type Handler = (call: Call) => Promise<Reply>;
 
+/** What a route that authenticates its requests itself (a signed leak report) receives: no bearer, no user. */
+export interface OpenCall {
+  engine: Engine;
+  req: IncomingMessage;
+  /** The public keys leak reports are signed with (`keyward serve --leak-keys`), if any. */
+  leakKeys?: LeakKeys;
+}
+
+export type OpenHandler = (call: OpenCall) => Promise<Reply>;
+
 export interface Route {
   path: string;
   methods: Partial<Record<Method, Handler>>;
+  /** Handlers that take no bearer token and check the request's own signature instead. */
+  open?: Partial<Record<Method, OpenHandler>>;
 }
 
 interface CompiledRoute extends Route {
   segments: string[];
 }
 
-export type Match = { handler: Handler; params: Record<string, string> } | { allowed: Method[] } | undefined;
+export type Match = { handler: Handler; params: Record<string, string> } | { open: OpenHandler } | { allowed: Method[] } | undefined;
 
 export class Router {
   private readonly routes: CompiledRoute[];
@@ -53,10 +66,12 @@ export class Router {
     for (const r of this.routes) {
       const params = matchSegments(r.segments, segments);
       if (!params) continue;
+      const open = r.open && Object.hasOwn(r.open, method) ? r.open[method as Method] : undefined;
+      if (open) return { open };
       const handler = Object.hasOwn(r.methods, method) ? r.methods[method as Method] : undefined;
       if (handler) return { handler, params };
       allowed ??= new Set();
-      for (const m of Object.keys(r.methods) as Method[]) allowed.add(m);
+      for (const m of [...Object.keys(r.methods), ...Object.keys(r.open ?? {})] as Method[]) allowed.add(m);
     }
     return allowed ? { allowed: METHODS.filter((m) => allowed.has(m)) } : undefined;
   }

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { KeywardError, createEngine, createJsonFileStore } from '@keyward/core';
 import { AuthFailureThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
 import { handle } from './handle.js';
+import type { LeakKeys } from './leak-signature.js';
 import { stdoutLog } from './request-log.js';
 import { router } from './routes/index.js';
 import { errorReply } from './wire.js';
@@ -23,6 +24,8 @@ export interface ServerOptions {
   usageFlushMs?: number;
   /** How many failed authentications an address may have before it gets 429. */
   authThrottle?: ThrottleOptions;
+  /** The public keys that sign leak reports (GitHub's secret scanning); without them POST /api-keys/leaked answers 401. */
+  leakKeys?: LeakKeys;
 }
 
 export interface RunningServer {
@@ -71,7 +74,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const engine = createEngine(store, { usageFlushMs: opts.usageFlushMs });
   const stdout = opts.log ? undefined : stdoutLog();
   const log = opts.log ?? stdout!.log;
-  const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, url: urlOf(host, port) };
+  const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, url: urlOf(host, port), leakKeys: opts.leakKeys };
 
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: 5_000 }, (req, res) => {
     // handle() answers every failure itself; this only keeps a bug in it from taking the process down.

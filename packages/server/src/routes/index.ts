@@ -5,6 +5,7 @@
 import { Router } from '../router.js';
 import { listEvents } from './audits.js';
 import { createKey, deleteKey, deleteMyKeys, getKey, keyUsage, listKeys, patchKey, revokeKey, revokeKeys, verifyToken } from './keys.js';
+import { reportLeaked } from './leaks.js';
 import { getConfig, patchConfig } from './tenant.js';
 import { addUser, listUsers, me, patchUser } from './users.js';
 
@@ -12,6 +13,7 @@ export const router = new Router([
   { path: '/api/v1/api-keys', methods: { GET: listKeys, POST: createKey } },
   { path: '/api/v1/api-keys/verify', methods: { POST: verifyToken } },
   { path: '/api/v1/api-keys/revoke', methods: { POST: revokeKeys } },
+  { path: '/api/v1/api-keys/leaked', methods: {}, open: { POST: reportLeaked } },
   { path: '/api/v1/api-keys/delete-mine', methods: { POST: deleteMyKeys } },
   { path: '/api/v1/api-keys/usage', methods: { GET: keyUsage } },
   { path: '/api/v1/api-keys/configs/:tenantId', methods: { GET: getConfig, PATCH: patchConfig } },

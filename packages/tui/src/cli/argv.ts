@@ -44,7 +44,7 @@ const COMMANDS: Record<string, Spec> = {
   'events ls': { type: s(), key: s(), user: s(), since: s(), limit: s() },
   usage: { since: s() },
   scan: { staged: b(), revoke: b() },
-  serve: { host: s(), port: s() },
+  serve: { host: s(), port: s(), leakKeys: s() },
 };
 
 const NOUNS_WITH_VERBS: Record<string, { verbs: string[]; default?: string }> = {

@@ -21,7 +21,7 @@ Usage
   keyward events ls [--type TYPE] [--key ID] [--user USER] [--since DURATION|TIME] [--limit N]
   keyward usage [--since DURATION|TIME]     uses per key, most used first
   keyward scan [PATH...] [--staged] [--revoke]  find Keyward tokens in files (or the git index)
-  keyward serve [--host 127.0.0.1] [--port 8787]
+  keyward serve [--host 127.0.0.1] [--port 8787] [--leak-keys FILE]
 
 Everywhere
   --store PATH     the JSON store (or KEYWARD_STORE; default in your data directory)
@@ -48,5 +48,5 @@ export const COMMAND_USAGE: Record<string, string> = {
   'events ls': 'keyward events ls [--type TYPE] [--key ID] [--user USER] [--since DURATION|TIME] [--limit N]',
   usage: 'keyward usage [--since DURATION|TIME]',
   scan: 'keyward scan [PATH...] [--staged] [--revoke]',
-  serve: 'keyward serve [--host 127.0.0.1] [--port 8787]',
+  serve: 'keyward serve [--host 127.0.0.1] [--port 8787] [--leak-keys FILE]',
 };

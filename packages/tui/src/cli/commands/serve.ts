@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { KeywardError, printable } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
 import { actorOf, ensureStore, storeChoice } from '../connect.js';
@@ -6,16 +7,19 @@ import { expectArgs } from './command.js';
 /** `keyward serve`: the HTTP API on the local store until SIGINT/SIGTERM, which flush usage. */
 export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise<number> {
   expectArgs(cmd, 0, 0, '');
-  const { startServer, closeOnSignals, DEFAULT_HOST, DEFAULT_PORT } = await import('@keyward/server');
+  const { startServer, closeOnSignals, parseLeakKeys, DEFAULT_HOST, DEFAULT_PORT } = await import('@keyward/server');
   const host = (cmd.flags.host as string | undefined) ?? DEFAULT_HOST;
   const portText = (cmd.flags.port as string | undefined) ?? String(DEFAULT_PORT);
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new KeywardError('INVALID_INPUT', `--port takes a port number from 0 to 65535, not "${printable(portText)}".`);
+  // GitHub's public keys for secret scanning reports, as it publishes them.
+  const leakKeysFile = cmd.flags.leakKeys as string | undefined;
+  const leakKeys = leakKeysFile === undefined ? undefined : parseLeakKeys(readFileSync(leakKeysFile, 'utf8'), leakKeysFile);
   const choice = storeChoice(cmd, env);
   const path = choice.path;
   await ensureStore(choice, actorOf(cmd, env), (line) => process.stderr.write(line + '\n'));
   // The server logs one JSON line per request to stdout, and refuses a port
   // it cannot listen on with UNAVAILABLE.
-  const server = await startServer({ storePath: path, host, port: Number(portText) });
+  const server = await startServer({ storePath: path, host, port: Number(portText), leakKeys });
   process.stderr.write(`Keyward server listening on ${server.url} (store ${path}); Ctrl-C stops it.\n`);
   const signal = await closeOnSignals(server);
   process.stderr.write(`Stopped on ${signal}; usage flushed.\n`);

@@ -23,6 +23,9 @@ import { dateTime, plural, shortId } from '../text/format.js';
 import { useTheme } from '../theme.js';
 import type { ScreenProps } from './keys-screen.js';
 
+/** Events an admin should look at first: drawn in the danger colour. */
+const ALARMING = new Set<string>(['api-key.excessive-use', 'api-key.auth-failed', 'api-key.revoked', 'api-key.leaked', 'api-key.reused-after-rotation']);
+
 type Open = { kind: 'details'; event: EventView } | { kind: 'filter' } | { kind: 'revoke'; id: string } | null;
 
 const EVENT_COMMANDS: readonly Command[] = ['open', 'openKey', 'copy', 'cycleType', 'filterEvents', 'switchPanel', ...LIST_COMMANDS, 'back'];
@@ -142,7 +145,7 @@ export function EventsScreen({ width, height }: ScreenProps) {
   const wide = width >= 100;
   const columns: Column<EventView>[] = [
     { title: 'TIME', width: wide ? 19 : 14, cell: (e) => (wide ? dateTime(e.eventTime) : dateTime(e.eventTime).slice(5)) },
-    { title: 'EVENT', width: 14, cell: (e) => shortType(e.eventType), color: (e) => (e.eventType === 'api-key.excessive-use' || e.eventType === 'api-key.auth-failed' || e.eventType === 'api-key.revoked' ? theme.danger : undefined) },
+    { title: 'EVENT', width: 14, cell: (e) => shortType(e.eventType), color: (e) => (ALARMING.has(e.eventType) ? theme.danger : undefined) },
     { title: 'BY', width: 10, cell: (e) => e.userId },
     { title: 'KEY', width: 8, cell: (e) => shortId(e.keyId) },
     { title: 'WHAT', width: 10, grow: true, cell: (e) => eventSummary(e) },

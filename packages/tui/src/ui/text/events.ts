@@ -30,6 +30,14 @@ export function eventSummary(e: EventView): string {
         .join(', ')}`;
     case 'api-key.excessive-use':
       return `${str(d.usesInMinute)} uses in a minute (threshold ${str(d.threshold)})`;
+    case 'api-key.leaked':
+      return `found at ${str(d.url) || 'an unnamed place'}${d.source ? ` (${str(d.source)})` : ''}${d.revoked ? ', revoked' : ''}`;
+    case 'api-key.rotated':
+      return `→ ${str(d.rotatedTo)}, old token ends ${str(d.oldExpiry)}`;
+    case 'api-key.new-address':
+      return `used from ${str(d.address)}`;
+    case 'api-key.reused-after-rotation':
+      return `old token used after its overlap (rotated to ${str(d.rotatedTo)})`;
     case 'api-keys-config.updated':
       return Object.entries((d.changes as Record<string, { from: unknown; to: unknown }>) ?? {})
         .map(([k, c]) => `${k} ${str(c?.from)} → ${str(c?.to)}`)
