@@ -182,8 +182,9 @@ describe('findKeys', () => {
 
   const ids = (ks: ApiKey[]) => ks.map((k) => k.id);
 
-  it('newest first by default, with total and both ends', async () => {
-    const p = await store.findKeys({ limit: 3, now: T0 });
+  it('by creation, newest first when descending, with total and both ends', async () => {
+    expect(ids((await store.findKeys({ limit: 100, now: T0 })).data)).toEqual(ids(keys));
+    const p = await store.findKeys({ limit: 3, descending: true, now: T0 });
     expect(ids(p.data)).toEqual(ids([...keys].reverse().slice(0, 3)));
     expect(p).toMatchObject({ total: 8, hasNext: true, hasPrev: false });
   });
@@ -234,9 +235,18 @@ describe('findKeys', () => {
     expect((await store.findKeys({ limit: 100, search: 'bo', now: T0 })).total).toBe(4);
   });
 
-  it('a cursor not in the list is refused', async () => {
+  it('a cursor is placed by its key’s values even when the key left the list; an id of no key is refused', async () => {
     await expect(store.findKeys({ limit: 3, now: T0, startingAfter: 'f'.repeat(24) })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(store.findKeys({ limit: 3, now: T0, owner: 'bob', startingAfter: keys[0].id })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(store.findKeys({ limit: 3, now: T0, offset: -1 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    // keys[2] is alice's; bob's list by creation continues with the keys made after it.
+    const p = await store.findKeys({ limit: 10, now: T0, owner: 'bob', startingAfter: keys[2].id });
+    expect(ids(p.data)).toEqual(ids([keys[3], keys[5], keys[7]]));
+    expect(p).toMatchObject({ hasPrev: true, hasNext: false, total: 4 });
+    const first = await store.findKeys({ limit: 10, now: T0, owner: 'bob', startingAfter: keys[0].id });
+    expect(first).toMatchObject({ hasPrev: false, total: 4 });
+    const before = await store.findKeys({ limit: 10, now: T0, owner: 'bob', endingBefore: keys[6].id });
+    expect(ids(before.data)).toEqual(ids([keys[1], keys[3], keys[5]]));
+    expect(before).toMatchObject({ hasPrev: false, hasNext: true });
   });
 });
 
@@ -280,19 +290,23 @@ describe('events and usage', () => {
     await store.recordUsage([{ keyId: 'k1', minute: m, uses: 1, lastUsed: T0 + 5 }], []);
     const since = await store.usageSince(T0);
     expect(since).toEqual([{ keyId: 'k1', uses: 9, lastUsed: T0 + 60_001, lastUsedFrom: ['e', 'd', 'c', 'b', 'a'].map((a, i) => ({ address: a, lastSeen: T0 + 60_004 - i })) }]);
-    const named = await store.usageSince(T0, ['k2', 'k3']);
-    expect(named).toEqual([
-      { keyId: 'k2', uses: 0, lastUsed: T0 - 600_000, lastUsedFrom: [] },
-      { keyId: 'k3', uses: 0, lastUsedFrom: [] },
+    const named = await store.usageSince(T0, ['k2', 'k3', 'k1']);
+    expect(named.map((u) => [u.keyId, u.uses, u.lastUsed])).toEqual([
+      ['k2', 0, undefined],
+      ['k3', 0, undefined],
+      ['k1', 9, T0 + 60_001],
     ]);
+    expect((await store.usageSince(T0 - 3_600_000, ['k2']))[0]).toEqual({ keyId: 'k2', uses: 2, lastUsed: T0 - 600_000, lastUsedFrom: [] });
     const last = await store.lastUsedOf(['k1', 'k2', 'k3']);
     expect([...last.keys()].sort()).toEqual(['k1', 'k2']);
-    expect(last.get('k1')).toMatchObject({ uses: 9, lastUsed: T0 + 60_001 });
+    expect(last.get('k1')).toMatchObject({ lastUsed: T0 + 60_001 });
+    expect(last.get('k1')?.lastUsedFrom.map((a) => a.address)).toEqual(['e', 'd', 'c', 'b', 'a']);
     expect((await store.findEvents({ limit: 10, types: ['api-key.used'] })).data).toHaveLength(1);
     await store.removeBefore(T0);
     expect((await store.usageSince(0)).map((u) => [u.keyId, u.uses])).toEqual([['k1', 9]]);
-    // The last use outlives the minutes retention removed.
+    // The last use and the addresses outlive the minutes retention removed.
     expect((await store.lastUsedOf(['k2'])).get('k2')?.lastUsed).toBe(T0 - 600_000);
+    expect((await store.lastUsedOf(['k1'])).get('k1')?.lastUsedFrom).toHaveLength(5);
   });
 });
 
@@ -309,6 +323,8 @@ describe('change signal', () => {
     store.onChange((c) => own.push(c));
     await store.transact((tx) => tx.putKey(k));
     expect(own.some((c) => c.keyIds?.includes(k.id))).toBe(true);
+    await store.transact((tx) => tx.putUser(user('dora')));
+    await expect.poll(() => heard.some((c) => c.userIds?.includes('dora')), { timeout: 1000 }).toBe(true);
     await expect.poll(() => heard.some((c) => c.keyIds?.includes(k.id)), { timeout: 1000 }).toBe(true);
     expect(other.version()).toBeGreaterThan(v0);
   });

@@ -10,6 +10,7 @@
 
 import pg from 'pg';
 import type { StoreChange } from '../boundary.js';
+import { ChangeSignal } from '../change-signal.js';
 import type { Sql } from './sql.js';
 
 export const CHANNEL = 'keyward_changes';
@@ -22,25 +23,38 @@ const RECONNECT_MS = 250;
 // NOTIFY payloads are limited to 8000 bytes; past that a change names no key, only `all`.
 const MAX_PAYLOAD = 7000;
 
+/** A change without its version: what a NOTIFY carries. */
+export type Change = Omit<StoreChange, 'version'>;
+
 interface Payload {
   /** The server that made the change: it has told its own listeners already. */
   o: string;
-  k?: string[];
-  all?: true;
+  c: Change;
 }
 
-export type ChangeListener = (change: StoreChange) => void;
-
 /** The NOTIFY for one change, sent inside the transaction that makes it. */
-export async function announce(sql: Sql, origin: string, change: { keyIds?: readonly string[]; all?: boolean }): Promise<void> {
-  let payload = JSON.stringify(change.all ? { o: origin, all: true } : { o: origin, k: change.keyIds ?? [] });
-  if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, all: true });
+export async function announce(sql: Sql, origin: string, change: Change): Promise<void> {
+  let payload = JSON.stringify({ o: origin, c: change } satisfies Payload);
+  if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, c: { all: true } } satisfies Payload);
   await sql.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
 }
 
+/** Only the fields a change may carry, whatever arrived. */
+function changeFrom(c: unknown): Change {
+  const o = (c ?? {}) as Record<string, unknown>;
+  if (o.all === true) return { all: true };
+  const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
+  const out: { keyIds?: string[]; userIds?: string[]; tenant?: boolean } = {};
+  const keyIds = ids(o.keyIds);
+  const userIds = ids(o.userIds);
+  if (keyIds?.length) out.keyIds = keyIds;
+  if (userIds?.length) out.userIds = userIds;
+  if (o.tenant === true) out.tenant = true;
+  return out;
+}
+
 export class ChangeFeed {
-  private current = 0;
-  private readonly listeners = new Set<ChangeListener>();
+  private readonly signal = new ChangeSignal();
   private client?: pg.Client;
   private connected = false;
   private closed = false;
@@ -54,7 +68,7 @@ export class ChangeFeed {
   ) {}
 
   get version(): number {
-    return this.current;
+    return this.signal.version();
   }
 
   /** True while the LISTEN connection is up and answering. */
@@ -62,23 +76,15 @@ export class ChangeFeed {
     return this.connected;
   }
 
-  subscribe(listener: ChangeListener): () => void {
-    this.listeners.add(listener);
+  subscribe(listener: (change: StoreChange) => void): () => void {
+    const off = this.signal.onChange(listener);
     this.start();
-    return () => this.listeners.delete(listener);
+    return off;
   }
 
   /** A change this process made or heard of. */
-  signal(change: { keyIds?: readonly string[]; all?: boolean }): void {
-    this.current++;
-    const c: StoreChange = change.all ? { version: this.current, all: true } : { version: this.current, keyIds: change.keyIds ?? [] };
-    for (const l of this.listeners) {
-      try {
-        l(c);
-      } catch {
-        // A listener's fault is its own; the others still hear of the change.
-      }
-    }
+  changed(change: Change): void {
+    this.signal.changed(change);
   }
 
   /** Starts listening (idempotent); until connected, listeners hear `all` on every heartbeat. */
@@ -119,25 +125,25 @@ export class ChangeFeed {
     this.connected = true;
     this.awaiting = undefined;
     // Whatever changed while we were not listening is unknown: say so once.
-    this.signal({ all: true });
+    this.changed({ all: true });
   }
 
   private heard(payload: string | undefined): void {
-    let p: Payload;
+    let p: Partial<Payload>;
     try {
-      p = JSON.parse(payload ?? '') as Payload;
+      p = JSON.parse(payload ?? '') as Partial<Payload>;
     } catch {
-      p = { o: '', all: true };
+      p = { c: { all: true } };
     }
     if (p.o === this.origin) return;
-    this.signal(p.all ? { all: true } : { keyIds: Array.isArray(p.k) ? p.k.filter((k) => typeof k === 'string') : [] });
+    this.changed(changeFrom(p.c));
   }
 
   private beat(): void {
     const c = this.client;
     if (!this.connected || !c) {
       // Not listening: nothing cached may be trusted for longer than a heartbeat.
-      if (this.listeners.size > 0) this.signal({ all: true });
+      if (this.signal.listening) this.changed({ all: true });
       return;
     }
     if (this.awaiting !== undefined) {
@@ -163,7 +169,7 @@ export class ChangeFeed {
     c.removeAllListeners('notification');
     c.on('error', () => undefined);
     void c.end().catch(() => undefined);
-    if (was) this.signal({ all: true });
+    if (was) this.changed({ all: true });
     if (!this.closed) {
       clearTimeout(this.retry);
       this.retry = setTimeout(() => void this.connect(), RECONNECT_MS);

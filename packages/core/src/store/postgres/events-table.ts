@@ -30,7 +30,7 @@ export async function findEvents(sql: Sql, q: EventFind): Promise<EventPage> {
   const values: unknown[] = [];
   const add = (v: unknown) => `$${values.push(v)}`;
   const where: string[] = [];
-  if (q.types !== undefined) where.push(`event_type = ANY(${add(q.types)})`);
+  if (q.types !== undefined && q.types.length > 0) where.push(`event_type = ANY(${add(q.types)})`);
   if (q.excludeTypes !== undefined && q.excludeTypes.length > 0) where.push(`NOT (event_type = ANY(${add(q.excludeTypes)}))`);
   if (q.keyId !== undefined) where.push(`key_id = ${add(q.keyId)}`);
   if (q.userId !== undefined) where.push(`user_id = ${add(q.userId)}`);
@@ -38,22 +38,28 @@ export async function findEvents(sql: Sql, q: EventFind): Promise<EventPage> {
   if (q.until !== undefined) where.push(`event_time <= ${add(new Date(q.until))}`);
 
   const cursorId = q.startingAfter ?? q.endingBefore;
-  const backwards = q.endingBefore !== undefined;
-  if (cursorId !== undefined) {
-    const c = await sql.query<{ seq: string }>(`SELECT seq FROM ${SCHEMA}.events WHERE ${[...where, `id = ${add(cursorId)}`].join(' AND ')}`, values);
-    values.pop();
-    if (c.rows.length === 0) refuse('INVALID_INPUT', `The cursor "${printable(cursorId)}" is not in this list.`);
-    where.push(`seq ${backwards ? '>' : '<'} ${add(c.rows[0].seq)}`);
-  }
   const limit = Math.max(0, Math.floor(q.limit));
-  const r = await sql.query<{ record: KeywardEvent }>(
-    `SELECT record FROM ${SCHEMA}.events${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${backwards ? 'ASC' : 'DESC'} LIMIT ${add(limit + 1)}`,
+  const filter = where.length ? ` AND ${where.join(' AND ')}` : '';
+  if (cursorId === undefined) {
+    const r = await sql.query<{ record: KeywardEvent }>(`SELECT record FROM ${SCHEMA}.events WHERE true${filter} ORDER BY seq DESC LIMIT ${add(limit + 1)}`, values);
+    return { data: r.rows.slice(0, limit).map((row) => row.record), hasNext: r.rows.length > limit, hasPrev: false };
+  }
+  // Any event still kept is a cursor, matching the filter or not; one retention removed is refused.
+  const c = await sql.query<{ seq: string }>(`SELECT seq FROM ${SCHEMA}.events WHERE id = $1`, [cursorId]);
+  if (c.rows.length === 0) refuse('INVALID_INPUT', `The cursor "${printable(cursorId)}" is not in this list.`);
+  const seq = add(c.rows[0].seq);
+  const older = q.startingAfter !== undefined;
+  const page = await sql.query<{ record: KeywardEvent }>(
+    `SELECT record FROM ${SCHEMA}.events WHERE seq ${older ? '<' : '>'} ${seq}${filter} ORDER BY seq ${older ? 'DESC' : 'ASC'} LIMIT ${add(limit + 1)}`,
     values,
   );
-  const more = r.rows.length > limit;
-  const data = r.rows.slice(0, limit).map((row) => row.record);
-  if (backwards) return { data: data.reverse(), hasNext: true, hasPrev: more };
-  return { data, hasNext: more, hasPrev: cursorId !== undefined };
+  values.pop();
+  // The other side of the cursor, the cursor itself included.
+  const side = await sql.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${SCHEMA}.events WHERE seq ${older ? '>=' : '<='} ${seq}${filter}) AS any`, values);
+  const more = page.rows.length > limit;
+  const data = page.rows.slice(0, limit).map((row) => row.record);
+  if (older) return { data, hasNext: more, hasPrev: side.rows[0].any };
+  return { data: data.reverse(), hasNext: side.rows[0].any, hasPrev: more };
 }
 
 export async function removeEventsBefore(sql: Sql, before: number): Promise<void> {

@@ -127,8 +127,8 @@ const FROM = `${SCHEMA}.keys k LEFT JOIN ${SCHEMA}.last_use lu ON lu.key_id = k.
 
 export async function findKeys(sql: Sql, q: KeyFind): Promise<FoundPage<ApiKey>> {
   if (q.startingAfter !== undefined && q.endingBefore !== undefined) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
+  if (q.offset !== undefined && (!Number.isInteger(q.offset) || q.offset < 0)) refuse('INVALID_INPUT', 'The offset must be a whole number of 0 or more.');
   const order = q.order ?? 'created';
-  const descending = q.descending ?? order === 'created';
   const limit = Math.max(0, Math.floor(q.limit));
 
   const countParams = new Params();
@@ -141,31 +141,50 @@ export async function findKeys(sql: Sql, q: KeyFind): Promise<FoundPage<ApiKey>>
 
   const p = new Params();
   const where = whereOf(q, p);
-  const backwards = q.endingBefore !== undefined;
+  const forwards = termsFor(order, q.descending === true, p, q.now);
   const cursorId = q.startingAfter ?? q.endingBefore;
-  let terms = termsFor(order, descending, p, q.now);
-  if (cursorId !== undefined) {
-    // The cursor must be a row of this very list, as with the embedded store.
-    const probe = await sql.query<Record<string, unknown>>(
-      `SELECT ${terms.map((t, i) => `${t.expr} AS t${i}`).join(', ')} FROM ${FROM} WHERE ${[...where, `k.id = ${p.add(cursorId)}`].join(' AND ')}`,
+  if (cursorId === undefined) {
+    const offset = q.offset ?? 0;
+    const r = await sql.query<{ record: ApiKey }>(
+      `SELECT ${COLUMNS} FROM ${FROM}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy(forwards)} LIMIT ${p.add(limit + 1)} OFFSET ${p.add(offset)}`,
       p.values,
     );
-    if (probe.rows.length === 0) refuse('INVALID_INPUT', `The cursor "${printable(cursorId)}" is not in this list.`);
-    p.values.pop();
-    if (backwards) terms = terms.map((t) => ({ expr: t.expr, asc: !t.asc }));
-    where.push(afterCursor(terms, terms.map((_, i) => probe.rows[0][`t${i}`]), p));
+    const n = await total;
+    return { data: r.rows.slice(0, limit).map((row) => row.record), total: n, hasNext: r.rows.length > limit, hasPrev: offset > 0 && n > 0 };
   }
-  const offset = cursorId === undefined && q.offset !== undefined ? Math.max(0, Math.floor(q.offset)) : 0;
-  const r = await sql.query<{ record: ApiKey }>(
-    `SELECT ${COLUMNS} FROM ${FROM}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy(terms)} LIMIT ${p.add(limit + 1)} OFFSET ${p.add(offset)}`,
-    p.values,
+
+  // A true keyset cursor: the key's own values place it, so a key that left
+  // the list meanwhile (revoked while paging active keys) still works; an id
+  // that names no key is refused.
+  const pp = new Params();
+  const probe = await sql.query<Record<string, unknown>>(
+    `SELECT ${termsFor(order, q.descending === true, pp, q.now).map((t, i) => `${t.expr} AS t${i}`).join(', ')} FROM ${FROM} WHERE k.id = ${pp.add(cursorId)}`,
+    pp.values,
   );
+  if (probe.rows.length === 0) refuse('INVALID_INPUT', `The cursor "${printable(cursorId)}" is not in this list.`);
+  const at = forwards.map((_, i) => probe.rows[0][`t${i}`]);
+  const backwards = forwards.map((t) => ({ expr: t.expr, asc: !t.asc }));
+  // The page runs away from the cursor; the other side is asked only whether it has a row.
+  const [away, toward] = q.startingAfter !== undefined ? [forwards, backwards] : [backwards, forwards];
+  const pageParams = new Params();
+  pageParams.values.push(...p.values);
+  const pageWhere = [...where, afterCursor(away, at, pageParams)];
+  const page = sql.query<{ record: ApiKey }>(
+    `SELECT ${COLUMNS} FROM ${FROM} WHERE ${pageWhere.join(' AND ')} ORDER BY ${orderBy(away)} LIMIT ${pageParams.add(limit + 1)}`,
+    pageParams.values,
+  );
+  page.catch(() => undefined);
+  const sideParams = new Params();
+  sideParams.values.push(...p.values);
+  const side = await sql.query<{ any: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${FROM} WHERE ${[...where, `((${afterCursor(toward, at, sideParams)}) OR k.id = ${sideParams.add(cursorId)})`].join(' AND ')}) AS any`,
+    sideParams.values,
+  );
+  const r = await page;
   const more = r.rows.length > limit;
   const data = r.rows.slice(0, limit).map((row) => row.record);
+  const other = side.rows[0].any;
   const n = await total;
-  if (backwards) {
-    data.reverse();
-    return { data, total: n, hasNext: true, hasPrev: more };
-  }
-  return { data, total: n, hasNext: more, hasPrev: cursorId !== undefined || (offset > 0 && n > 0) };
+  if (q.startingAfter !== undefined) return { data, total: n, hasNext: more, hasPrev: other };
+  return { data: data.reverse(), total: n, hasNext: other, hasPrev: more };
 }

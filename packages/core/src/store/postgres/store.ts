@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { ApiKey, KeywardEvent, Tenant, User } from '../../domain.js';
 import { KeywardError } from '../../refusal.js';
 import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, Transaction, UsageCount } from '../boundary.js';
+import { changeOf } from '../change-signal.js';
 import { ChangeFeed, announce } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { countActive, findKeys, readKey, readKeysByIdPrefix, readKeysOf, removeKey, writeKey } from './keys-table.js';
@@ -137,14 +138,15 @@ export class PostgresStore implements Store {
   create(init: InitialState): Promise<boolean> {
     return this.guard(async () => {
       await this.ready(true);
+      const made = changeOf({ tenant: true, userIds: init.users.map((u) => u.id), keyIds: [] });
       const created = await this.inTransaction(async (c) => {
         if (!(await insertTenant(c, init.tenant))) return false;
         for (const u of init.users) await writeUser(c, u);
         await insertEvents(c, init.events);
-        await announce(c, this.server, { all: true });
+        await announce(c, this.server, made);
         return true;
       });
-      if (created) this.feed.signal({ all: true });
+      if (created) this.feed.changed(made);
       return created;
     });
   }
@@ -169,9 +171,9 @@ export class PostgresStore implements Store {
       await this.needSchema();
       await this.inTransaction(async (c) => {
         await insertEvents(c, events);
-        await announce(c, this.server, { keyIds: [] });
+        await announce(c, this.server, {});
       });
-      this.feed.signal({ keyIds: [] });
+      this.feed.changed({});
     });
   }
 
@@ -182,9 +184,9 @@ export class PostgresStore implements Store {
       await this.inTransaction(async (c) => {
         await upsertUsage(c, this.server, counts);
         await insertEvents(c, events);
-        await announce(c, this.server, { keyIds: [] });
+        await announce(c, this.server, {});
       });
-      this.feed.signal({ keyIds: [] });
+      this.feed.changed({});
     });
   }
 
@@ -195,7 +197,7 @@ export class PostgresStore implements Store {
         await removeEventsBefore(c, before);
         await removeUsageBefore(c, before);
       });
-      this.feed.signal({ keyIds: [] });
+      this.feed.changed({});
     });
   }
 
@@ -223,21 +225,22 @@ export class PostgresStore implements Store {
     const writes: ((sql: Sql) => Promise<void>)[] = [];
     const events: KeywardEvent[] = [];
     const keyIds = new Set<string>();
-    let all = false;
+    const userIds = new Set<string>();
+    let tenant = false;
     const result = await this.inTransaction(async (c) => {
       const tx: Transaction = {
         ...reads(c),
         lockUser: (id) => lockUserRow(c, id),
         putTenant: (t) => {
-          all = true;
+          tenant = true;
           writes.push((s) => writeTenant(s, t));
         },
         putUser: (u) => {
-          all = true;
+          userIds.add(u.id);
           writes.push((s) => writeUser(s, u));
         },
         deleteUser: (id) => {
-          all = true;
+          userIds.add(id);
           writes.push((s) => removeUser(s, id));
         },
         putKey: (k) => {
@@ -255,10 +258,10 @@ export class PostgresStore implements Store {
       const answer = await fn(tx);
       for (const w of writes) await w(c);
       await insertEvents(c, events);
-      if (writes.length > 0 || events.length > 0) await announce(c, this.server, { keyIds: [...keyIds], all });
+      if (writes.length > 0 || events.length > 0) await announce(c, this.server, changeOf({ tenant, userIds: [...userIds], keyIds: [...keyIds] }));
       return answer;
     });
-    if (writes.length > 0 || events.length > 0) this.feed.signal({ keyIds: [...keyIds], all });
+    if (writes.length > 0 || events.length > 0) this.feed.changed(changeOf({ tenant, userIds: [...userIds], keyIds: [...keyIds] }));
     return result;
   }
 

@@ -3,11 +3,10 @@
 // the client addresses seen. Every answer is the SQL sum over all servers.
 
 import type { KeyUsage, UsageCount } from '../boundary.js';
+import { MAX_ADDRESSES } from '../usage-aggregates.js';
 import { SCHEMA, type Sql } from './sql.js';
 
 const MINUTE = 60_000;
-/** Addresses shown per key (SPEC: the last five distinct). */
-const ADDRESSES = 5;
 
 /** Adds one server's counts. Same key and minute twice in a batch are added up first (one upsert per row). */
 export async function upsertUsage(sql: Sql, server: string, counts: readonly UsageCount[]): Promise<void> {
@@ -15,38 +14,49 @@ export async function upsertUsage(sql: Sql, server: string, counts: readonly Usa
   const lastUse = new Map<string, number>();
   const seen = new Map<string, { keyId: string; address: string; lastSeen: number }>();
   for (const c of counts) {
+    if (!(c.uses > 0) && !c.addresses?.length) continue;
+    lastUse.set(c.keyId, Math.max(lastUse.get(c.keyId) ?? -Infinity, c.lastUsed));
+    for (const a of c.addresses ?? []) {
+      const aid = `${c.keyId}\u0000${a.address}`;
+      const prev = seen.get(aid);
+      if (!prev || prev.lastSeen < a.lastSeen) seen.set(aid, { keyId: c.keyId, address: a.address, lastSeen: a.lastSeen });
+    }
+    if (!(c.uses > 0)) continue;
     const id = `${c.keyId}\u0000${c.minute}`;
     const m = minutes.get(id);
     if (m) {
       m.uses += c.uses;
       m.lastUsed = Math.max(m.lastUsed, c.lastUsed);
     } else minutes.set(id, { keyId: c.keyId, minute: c.minute, uses: c.uses, lastUsed: c.lastUsed });
-    lastUse.set(c.keyId, Math.max(lastUse.get(c.keyId) ?? 0, c.lastUsed));
-    for (const a of c.addresses ?? []) {
-      const aid = `${c.keyId}\u0000${a.address}`;
-      const prev = seen.get(aid);
-      if (!prev || prev.lastSeen < a.lastSeen) seen.set(aid, { keyId: c.keyId, address: a.address, lastSeen: a.lastSeen });
-    }
   }
-  if (minutes.size === 0) return;
-  const rows = [...minutes.values()];
-  await sql.query(
-    `INSERT INTO ${SCHEMA}.usage (key_id, minute, server, uses, last_used)
-     SELECT k, m, $3, u, l FROM unnest($1::text[], $2::bigint[], $4::bigint[], $5::bigint[]) AS t(k, m, u, l)
-     ON CONFLICT (key_id, minute, server) DO UPDATE SET uses = usage.uses + excluded.uses, last_used = GREATEST(usage.last_used, excluded.last_used)`,
-    [rows.map((r) => r.keyId), rows.map((r) => r.minute), server, rows.map((r) => r.uses), rows.map((r) => r.lastUsed)],
-  );
-  await sql.query(
-    `INSERT INTO ${SCHEMA}.last_use (key_id, last_used) SELECT * FROM unnest($1::text[], $2::bigint[])
-     ON CONFLICT (key_id) DO UPDATE SET last_used = GREATEST(last_use.last_used, excluded.last_used)`,
-    [[...lastUse.keys()], [...lastUse.values()]],
-  );
+  if (minutes.size > 0) {
+    const rows = [...minutes.values()];
+    await sql.query(
+      `INSERT INTO ${SCHEMA}.usage (key_id, minute, server, uses, last_used)
+       SELECT k, m, $3, u, l FROM unnest($1::text[], $2::bigint[], $4::bigint[], $5::bigint[]) AS t(k, m, u, l)
+       ON CONFLICT (key_id, minute, server) DO UPDATE SET uses = usage.uses + excluded.uses, last_used = GREATEST(usage.last_used, excluded.last_used)`,
+      [rows.map((r) => r.keyId), rows.map((r) => r.minute), server, rows.map((r) => r.uses), rows.map((r) => r.lastUsed)],
+    );
+  }
+  if (lastUse.size > 0) {
+    await sql.query(
+      `INSERT INTO ${SCHEMA}.last_use (key_id, last_used) SELECT * FROM unnest($1::text[], $2::bigint[])
+       ON CONFLICT (key_id) DO UPDATE SET last_used = GREATEST(last_use.last_used, excluded.last_used)`,
+      [[...lastUse.keys()], [...lastUse.values()]],
+    );
+  }
   if (seen.size === 0) return;
   const addresses = [...seen.values()];
   await sql.query(
     `INSERT INTO ${SCHEMA}.addresses (key_id, address, last_seen) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
      ON CONFLICT (key_id, address) DO UPDATE SET last_seen = GREATEST(addresses.last_seen, excluded.last_seen)`,
     [addresses.map((a) => a.keyId), addresses.map((a) => a.address), addresses.map((a) => a.lastSeen)],
+  );
+  // Only the newest five are ever shown: keep no more, however many clients a key has had.
+  await sql.query(
+    `DELETE FROM ${SCHEMA}.addresses a WHERE a.key_id = ANY($1) AND (a.last_seen, a.address) NOT IN (
+       SELECT b.last_seen, b.address FROM ${SCHEMA}.addresses b WHERE b.key_id = a.key_id ORDER BY b.last_seen DESC, b.address LIMIT ${MAX_ADDRESSES})`,
+    [[...new Set(addresses.map((a) => a.keyId))]],
   );
 }
 
@@ -57,11 +67,9 @@ interface UsageRow {
   addresses: { address: string; lastSeen: number }[] | null;
 }
 
-// The last use ever and the newest addresses of each key in `keys` (a relation with a key_id column).
-const LAST_USE_AND_ADDRESSES = `
-  lu.last_used,
-  (SELECT json_agg(json_build_object('address', a.address, 'lastSeen', a.last_seen) ORDER BY a.last_seen DESC, a.address)
-     FROM (SELECT address, last_seen FROM ${SCHEMA}.addresses a WHERE a.key_id = keys.key_id ORDER BY last_seen DESC, address LIMIT ${ADDRESSES}) a) AS addresses`;
+// The newest addresses of each key of the relation `keys` (a key_id column), newest first.
+const ADDRESSES = `(SELECT json_agg(json_build_object('address', a.address, 'lastSeen', a.last_seen) ORDER BY a.last_seen DESC, a.address)
+   FROM ${SCHEMA}.addresses a WHERE a.key_id = keys.key_id) AS addresses`;
 
 function usageOf(row: UsageRow): KeyUsage {
   const u: KeyUsage = { keyId: row.key_id, uses: Number(row.uses), lastUsedFrom: row.addresses ?? [] };
@@ -69,35 +77,40 @@ function usageOf(row: UsageRow): KeyUsage {
   return u;
 }
 
-/** Uses since `since` (whole minutes), summed over servers; with `keyIds`, every named key answers, used or not. */
+/**
+ * Uses from the minute holding `since` on, summed over servers, with the last
+ * use in that span; keys with no use there are left out unless named.
+ */
 export async function usageSince(sql: Sql, since: number, keyIds?: readonly string[]): Promise<KeyUsage[]> {
   const from = Math.floor(since / MINUTE);
   const r = keyIds
     ? await sql.query<UsageRow>(
-        `SELECT keys.key_id, COALESCE((SELECT sum(uses) FROM ${SCHEMA}.usage u WHERE u.key_id = keys.key_id AND u.minute >= $2), 0) AS uses, ${LAST_USE_AND_ADDRESSES}
-         FROM unnest($1::text[]) AS keys(key_id) LEFT JOIN ${SCHEMA}.last_use lu ON lu.key_id = keys.key_id`,
+        `SELECT keys.key_id, COALESCE(s.uses, 0) AS uses, s.last_used, ${ADDRESSES}
+         FROM unnest($1::text[]) WITH ORDINALITY AS keys(key_id, n)
+         LEFT JOIN LATERAL (SELECT sum(uses) AS uses, max(last_used) AS last_used FROM ${SCHEMA}.usage u WHERE u.key_id = keys.key_id AND u.minute >= $2) s ON true
+         ORDER BY keys.n`,
         [keyIds, from],
       )
     : await sql.query<UsageRow>(
-        `SELECT keys.key_id, keys.uses, ${LAST_USE_AND_ADDRESSES}
-         FROM (SELECT key_id, sum(uses) AS uses FROM ${SCHEMA}.usage WHERE minute >= $1 GROUP BY key_id) keys
-         LEFT JOIN ${SCHEMA}.last_use lu ON lu.key_id = keys.key_id ORDER BY keys.key_id`,
+        `SELECT keys.key_id, keys.uses, keys.last_used, ${ADDRESSES}
+         FROM (SELECT key_id, sum(uses) AS uses, max(last_used) AS last_used FROM ${SCHEMA}.usage WHERE minute >= $1 GROUP BY key_id) keys
+         ORDER BY keys.key_id`,
         [from],
       );
   return r.rows.map(usageOf);
 }
 
-/** Last use and addresses of each named key that was ever used, with its uses still kept. */
+/** Last use ever and the newest addresses of each named key that was ever used. */
 export async function lastUsedOf(sql: Sql, keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
   const r = await sql.query<UsageRow>(
-    `SELECT keys.key_id, COALESCE((SELECT sum(uses) FROM ${SCHEMA}.usage u WHERE u.key_id = keys.key_id), 0) AS uses, ${LAST_USE_AND_ADDRESSES}
+    `SELECT keys.key_id, 0 AS uses, lu.last_used, ${ADDRESSES}
      FROM unnest($1::text[]) AS keys(key_id) JOIN ${SCHEMA}.last_use lu ON lu.key_id = keys.key_id`,
     [keyIds],
   );
   return new Map(r.rows.map((row) => [row.key_id, usageOf(row)]));
 }
 
+/** Retention: the minutes go; the last use and addresses are facts about the key and stay. */
 export async function removeUsageBefore(sql: Sql, before: number): Promise<void> {
   await sql.query(`DELETE FROM ${SCHEMA}.usage WHERE minute < $1`, [Math.floor(before / MINUTE)]);
-  await sql.query(`DELETE FROM ${SCHEMA}.addresses WHERE last_seen < $1`, [before]);
 }
