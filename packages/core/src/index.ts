@@ -27,3 +27,4 @@ export { UsageAggregates, mergeAddresses } from './store/usage-aggregates.js';
 export { findInLog, eventMatcher } from './store/event-find.js';
 export { readEventLog, EventLog, JsonLinesLog } from './store/event-log.js';
 export { defaultStorePath } from './paths.js';
+export { isPostgresUrl, redactUrl } from './store/postgres/url.js';

@@ -146,7 +146,8 @@ function failure(e: unknown, entry: RequestLogEntry): Reply {
   // The server's own trouble: the details (paths, causes) go to its log, not to the client.
   entry.error = e instanceof Error ? e.message : String(e);
   if (e instanceof KeywardError && e.code === 'STORE_CORRUPT') return errorReply('STORE_CORRUPT', "The server's store cannot be read; its log says why.");
-  if (e instanceof KeywardError && e.code === 'UNAVAILABLE') return errorReply('UNAVAILABLE', "The server's store is unavailable right now; try again, or see the server's log.");
+  // Retry-After: the store is expected back (a database restarting); clients retry instead of giving up.
+  if (e instanceof KeywardError && e.code === 'UNAVAILABLE') return errorReply('UNAVAILABLE', "The server's store is unavailable right now; try again, or see the server's log.", { 'Retry-After': '1' });
   return errorReply('INTERNAL', "The server failed to answer; its log says why.");
 }
 

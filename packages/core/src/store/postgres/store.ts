@@ -17,27 +17,12 @@ import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { type Sql, isRetryable, isUnavailable, unavailable } from './sql.js';
 import { insertTenant, readTenant, writeTenant } from './tenant-table.js';
 import { lastUsedOf, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
+import { redactUrl } from './url.js';
 import { lockUserRow, readUser, readUsers, removeUser, writeUser } from './users-table.js';
 
 export interface PostgresStoreOptions {
   /** Connections this process may hold (default 10). */
   poolSize?: number;
-}
-
-/** True for a store target that names a PostgreSQL database. */
-export function isPostgresUrl(target: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(target);
-}
-
-/** The URL with its password taken out: what messages and headers may show. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '';
-    return u.toString().replace(/^(postgres(?:ql)?:\/\/[^:@/]*):?@/i, '$1@');
-  } catch {
-    return 'postgres://(a URL that does not parse)';
-  }
 }
 
 // Retries of a transaction PostgreSQL aborted to break a deadlock or a serialization conflict.
