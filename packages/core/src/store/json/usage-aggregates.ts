@@ -11,7 +11,7 @@ import { ensureDir, removeFile } from './files.js';
 import { appendText } from './checked-line.js';
 import { GroupAppender } from './group-append.js';
 import { LAST_USED, daySumPath, hourSumPath, listUsage, rawPath, readRaw, readSum, type OnMalformed } from './usage-files.js';
-import { UsageTally, type Address, type KeyBuckets, type RawBatch } from './usage-fold.js';
+import { UsageTally, type Address, type KeyBuckets, type RawBatch, type SumFile } from './usage-fold.js';
 import { rollUp } from './usage-rollup.js';
 import { join } from 'node:path';
 
@@ -93,7 +93,7 @@ export class UsageAggregates {
       await this.readRawOrItsSum(hour, (keyId, k, width) => count(keyId, k.b, width, k.l, k.a));
     }
     const out = tally.all();
-    if (wanted) for (const keyId of wanted) if (!tally.get(keyId)) out.push({ keyId, uses: 0, lastUsedFrom: [] });
+    if (wanted) for (const keyId of wanted) if (!tally.has(keyId)) out.push({ keyId, uses: 0, lastUsedFrom: [] });
     return out;
   }
 
@@ -106,14 +106,15 @@ export class UsageAggregates {
     };
     const listing = await listUsage(this.dir);
     // Days already folded are in last-used.json; the hours and raw files are the rest.
-    if (listing.hasLastUsed) {
-      const last = await readSum(join(this.dir, LAST_USED), this.malformed);
-      if (last) for (const keyId of wanted) if (last.keys[keyId]) note(keyId, last.keys[keyId]);
-    }
-    for (const hour of listing.hourSums) {
-      const sum = await readSum(hourSumPath(this.dir, hour), this.malformed);
-      if (sum) for (const keyId of wanted) if (sum.keys[keyId]) note(keyId, sum.keys[keyId]);
-    }
+    const noteAll = (sum: SumFile | undefined) => {
+      if (!sum) return;
+      // Whichever is smaller: the keys asked about, or the keys in the file.
+      if (wanted.size < Object.keys(sum.keys).length) {
+        for (const keyId of wanted) if (Object.hasOwn(sum.keys, keyId)) note(keyId, sum.keys[keyId]);
+      } else for (const [keyId, k] of Object.entries(sum.keys)) note(keyId, k);
+    };
+    if (listing.hasLastUsed) noteAll(await readSum(join(this.dir, LAST_USED), this.malformed));
+    for (const hour of listing.hourSums) noteAll(await readSum(hourSumPath(this.dir, hour), this.malformed));
     for (const hour of listing.raw) if (!listing.hourSums.includes(hour)) await this.readRawOrItsSum(hour, (keyId, k) => note(keyId, k));
     const out = new Map<string, KeyUsage>();
     for (const keyId of keyIds) {

@@ -5,6 +5,7 @@
 // twice changes nothing.
 
 import type { KeyUsage } from '../boundary.js';
+import { MAX_ADDRESSES } from '../usage-aggregates.js';
 
 export type Address = [address: string, lastSeen: number];
 
@@ -15,16 +16,33 @@ export interface KeyBuckets {
   a: Address[];
 }
 
-export const MAX_ADDRESSES = 5;
 
-/** The newest `MAX_ADDRESSES` distinct addresses of both lists, newest first. */
+/**
+ * Notes that `address` was seen at `seen`, in place: the list keeps the
+ * newest `MAX_ADDRESSES` distinct addresses (unordered; `newestFirst` sorts).
+ * Exact: an address dropped for being older than five others can only come
+ * back with a newer time than it had.
+ */
+export function noteAddress(list: Address[], address: string, seen: number): void {
+  let oldest = 0;
+  for (let i = 0; i < list.length; i++) {
+    if (list[i][0] === address) {
+      if (seen > list[i][1]) list[i][1] = seen;
+      return;
+    }
+    if (list[i][1] < list[oldest][1]) oldest = i;
+  }
+  if (list.length < MAX_ADDRESSES) list.push([address, seen]);
+  else if (seen > list[oldest][1]) list[oldest] = [address, seen];
+}
+
 export function mergeAddresses(into: Address[], more: readonly Address[]): Address[] {
-  if (more.length === 0) return into;
-  const latest = new Map<string, number>();
-  for (const [addr, seen] of [...into, ...more]) if ((latest.get(addr) ?? -Infinity) < seen) latest.set(addr, seen);
-  return [...latest]
-    .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
-    .slice(0, MAX_ADDRESSES);
+  for (const [address, seen] of more) noteAddress(into, address, seen);
+  return into;
+}
+
+export function newestFirst(list: readonly Address[]): Address[] {
+  return [...list].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
 }
 
 /** Adds one key's buckets into a running fold. */
@@ -35,7 +53,7 @@ export function foldKey(into: KeyBuckets, uses: readonly [number, number][], las
     else into.b.push([start, n]);
   }
   if (lastUsed > into.l) into.l = lastUsed;
-  into.a = mergeAddresses(into.a, addresses);
+  mergeAddresses(into.a, addresses);
 }
 
 export function emptyKey(): KeyBuckets {
@@ -44,27 +62,30 @@ export function emptyKey(): KeyBuckets {
 
 /** What a question about usage gathers per key. */
 export class UsageTally {
-  private readonly keys = new Map<string, KeyUsage>();
+  private readonly keys = new Map<string, { uses: number; lastUsed: number; addresses: Address[] }>();
 
   add(keyId: string, uses: number, lastUsed: number, addresses: readonly Address[]): void {
     let u = this.keys.get(keyId);
-    if (!u) this.keys.set(keyId, (u = { keyId, uses: 0, lastUsedFrom: [] }));
+    if (!u) this.keys.set(keyId, (u = { uses: 0, lastUsed: 0, addresses: [] }));
     u.uses += uses;
-    if (lastUsed > 0 && (u.lastUsed === undefined || lastUsed > u.lastUsed)) u.lastUsed = lastUsed;
-    if (addresses.length > 0) {
-      u.lastUsedFrom = mergeAddresses(
-        u.lastUsedFrom.map((x) => [x.address, x.lastSeen]),
-        addresses,
-      ).map(([address, lastSeen]) => ({ address, lastSeen }));
-    }
+    if (lastUsed > u.lastUsed) u.lastUsed = lastUsed;
+    mergeAddresses(u.addresses, addresses);
+  }
+
+  has(keyId: string): boolean {
+    return this.keys.has(keyId);
   }
 
   get(keyId: string): KeyUsage | undefined {
-    return this.keys.get(keyId);
+    const u = this.keys.get(keyId);
+    if (!u) return undefined;
+    const out: KeyUsage = { keyId, uses: u.uses, lastUsedFrom: newestFirst(u.addresses).map(([address, lastSeen]) => ({ address, lastSeen })) };
+    if (u.lastUsed > 0) out.lastUsed = u.lastUsed;
+    return out;
   }
 
   all(): KeyUsage[] {
-    return [...this.keys.values()];
+    return [...this.keys.keys()].map((k) => this.get(k)!);
   }
 }
 

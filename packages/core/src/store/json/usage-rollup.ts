@@ -56,7 +56,7 @@ export async function rollUp(dir: string, now: number, onMalformed: OnMalformed)
 }
 
 async function foldRawHour(path: string, onMalformed: OnMalformed): Promise<SumFile> {
-  const keys: Record<string, KeyBuckets> = {};
+  const keys: Record<string, KeyBuckets> = Object.create(null);
   await readRaw(
     path,
     (batch) => {
@@ -69,7 +69,7 @@ async function foldRawHour(path: string, onMalformed: OnMalformed): Promise<SumF
 
 /** A day's hour sums as per-key-per-hour buckets (bucket starts stay epoch minutes, on the hour). */
 async function foldDay(dir: string, hours: string[], onMalformed: OnMalformed): Promise<SumFile> {
-  const keys: Record<string, KeyBuckets> = {};
+  const keys: Record<string, KeyBuckets> = Object.create(null);
   for (const hour of hours) {
     const sum = await readSum(hourSumPath(dir, hour), onMalformed);
     if (!sum) continue;
