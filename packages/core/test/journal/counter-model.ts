@@ -13,9 +13,9 @@ export class CounterModel implements JournalModel<SetEntry> {
   load(state: unknown): void {
     this.items = state ? { ...(state as { items: Record<string, number> }).items } : {};
   }
-  apply(entry: SetEntry): readonly string[] {
+  apply(entry: SetEntry) {
     this.items[entry.set] = entry.to;
-    return [entry.set];
+    return { keyIds: [entry.set] };
   }
   snapshot(): unknown {
     return { items: this.items };

@@ -21,24 +21,20 @@ import { JournalFile } from './journal-file.js';
 import { encodeRecord } from './record.js';
 import { type SnapshotDocument, Snapshot, isVersion1 } from './snapshot.js';
 import type { StoreDocument } from '../../domain.js';
+import type { StoreChange } from '../boundary.js';
+import { ChangeSignal } from '../change-signal.js';
 
 /** What the journal keeps equal to snapshot + journal; entries are opaque JSON to it. */
 export interface JournalModel<Entry> {
   /** Replaces the state with a snapshot's (undefined: an empty store). */
   load(state: unknown): void;
-  /** Applies one committed entry; answers the key ids it changed, or 'all'. */
-  apply(entry: Entry): readonly string[] | 'all';
+  /** Applies one committed entry; answers what it changed (for caches). */
+  apply(entry: Entry): Omit<StoreChange, 'version'>;
   /** The state as the snapshot keeps it. */
   snapshot(): unknown;
 }
 
-export interface JournalChange {
-  version: number;
-  keyIds?: readonly string[];
-  all?: boolean;
-}
-
-export interface JournalOptions {
+export interface JournalOptions<Entry = unknown> {
   /** How often to look for other processes' writes (fs.watch wakes sooner). */
   pollMs?: number;
   /** Compact once the journal past the snapshot holds this many bytes, or the snapshot's size if larger. */
@@ -47,6 +43,12 @@ export interface JournalOptions {
   onProblem?: (message: string) => void;
   /** Turns a round-1 document (and its event log) into the first snapshot state and entries. */
   migrate?: (doc: StoreDocument) => Promise<{ state: unknown; entries: unknown[] }>;
+  /**
+   * Runs after a group's record is durable, still under the lock, before any
+   * of it is acknowledged (the events of the group go to their segments). If
+   * it fails, the record is cut away again and the whole group refused.
+   */
+  afterAppend?: (entries: Entry[]) => Promise<void>;
 }
 
 export interface Work<Entry, T> {
@@ -74,8 +76,7 @@ export class Journal<Entry> {
   private loaded = false;
   /** Whether a store file exists (as far as this process has seen). */
   private present = false;
-  private changes = 0;
-  private readonly listeners = new Set<(c: JournalChange) => void>();
+  private readonly signal = new ChangeSignal();
   // In-process exclusion: loading, following, commits and compaction take turns on the model.
   private turn: Promise<unknown> = Promise.resolve();
   private busy = false;
@@ -90,7 +91,7 @@ export class Journal<Entry> {
   constructor(
     readonly path: string,
     private readonly model: JournalModel<Entry>,
-    private readonly opts: JournalOptions = {},
+    private readonly opts: JournalOptions<Entry> = {},
   ) {
     this.journalPath = path.replace(/\.json$/i, '') + '.journal';
     this.lockPath = path + '.lock';
@@ -100,16 +101,20 @@ export class Journal<Entry> {
 
   /** Grows with every change this process has applied, its own and others'. */
   version(): number {
-    return this.changes;
+    return this.signal.version();
   }
 
   exists(): boolean {
     return this.present;
   }
 
-  onChange(listener: (c: JournalChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  onChange(listener: (c: StoreChange) => void): () => void {
+    return this.signal.onChange(listener);
+  }
+
+  /** Tells listeners of a change the journal does not carry (events, usage). */
+  changed(change: Omit<StoreChange, 'version'>): void {
+    this.emit([change]);
   }
 
   /** Loads on first use, then applies whatever other processes appended since. */
@@ -177,15 +182,21 @@ export class Journal<Entry> {
     return run;
   }
 
-  private emit(change: Omit<JournalChange, 'version'>): void {
-    this.changes++;
-    for (const l of this.listeners) {
-      try {
-        l({ version: this.changes, ...change });
-      } catch {
-        // a listener's failure is its own
-      }
+  private emit(changes: Omit<StoreChange, 'version'>[]): void {
+    if (changes.length === 0) return;
+    const merged = { keyIds: new Set<string>(), userIds: new Set<string>(), tenant: false, all: false };
+    for (const c of changes) {
+      for (const id of c.keyIds ?? []) merged.keyIds.add(id);
+      for (const id of c.userIds ?? []) merged.userIds.add(id);
+      merged.tenant ||= !!c.tenant;
+      merged.all ||= !!c.all;
     }
+    if (merged.all) return this.signal.changed({ all: true });
+    const out: { keyIds?: string[]; userIds?: string[]; tenant?: boolean } = {};
+    if (merged.keyIds.size) out.keyIds = [...merged.keyIds];
+    if (merged.userIds.size) out.userIds = [...merged.userIds];
+    if (merged.tenant) out.tenant = true;
+    this.signal.changed(out);
   }
 
   /** Reads the snapshot and replays the journal from its position. */
@@ -218,7 +229,7 @@ export class Journal<Entry> {
       }
     }
     this.loaded = true;
-    this.emit({ all: true });
+    this.emit([{ all: true }]);
     if (!this.stopFollowing && !this.closed) this.stopFollowing = follow([this.path, this.journalPath], this.opts.pollMs ?? 50, () => this.wake());
   }
 
@@ -272,14 +283,9 @@ export class Journal<Entry> {
   private async replay(underLock: boolean): Promise<void> {
     const journal = this.journal!;
     const scanned = await journal.scan(this.position);
-    const keyIds = new Set<string>();
-    let all = false;
+    const changes: Omit<StoreChange, 'version'>[] = [];
     for (const r of scanned.records) {
-      for (const entry of (r.payload as { txs: Entry[] }).txs ?? []) {
-        const changed = this.model.apply(entry);
-        if (changed === 'all') all = true;
-        else for (const id of changed) keyIds.add(id);
-      }
+      for (const entry of (r.payload as { txs: Entry[] }).txs ?? []) changes.push(this.model.apply(entry));
       this.position = r.end;
     }
     if (scanned.tail === 'bad' && scanned.damagedInMiddle) {
@@ -291,7 +297,7 @@ export class Journal<Entry> {
       await journal.truncate(scanned.end);
       this.onProblem(`The journal ${this.journalPath} ended in a record cut short (a writer stopped mid-write); it was removed. Nothing acknowledged was lost.`);
     }
-    if (scanned.records.length > 0) this.emit(all ? { all: true } : { keyIds: [...keyIds] });
+    this.emit(changes);
   }
 
   private async flush(): Promise<void> {
@@ -324,8 +330,7 @@ export class Journal<Entry> {
     }
     const entries: Entry[] = [];
     const done: { p: Pending<Entry>; result: unknown }[] = [];
-    const keyIds = new Set<string>();
-    let all = false;
+    const changes: Omit<StoreChange, 'version'>[] = [];
     try {
       for (const p of batch) {
         let w: Work<Entry, unknown>;
@@ -337,14 +342,22 @@ export class Journal<Entry> {
         }
         if (w.entry !== undefined) {
           // Applied now so the next transaction of the group sees it.
-          const changed = this.model.apply(w.entry);
-          if (changed === 'all') all = true;
-          else for (const id of changed) keyIds.add(id);
+          changes.push(this.model.apply(w.entry));
           entries.push(w.entry);
         }
         done.push({ p, result: w.result });
       }
-      if (entries.length > 0) this.position = await this.journal.append(encodeRecord({ txs: entries }), this.position);
+      if (entries.length > 0) {
+        const before = this.position;
+        const after = await this.journal.append(encodeRecord({ txs: entries }), before);
+        try {
+          await this.opts.afterAppend?.(entries);
+        } catch (e) {
+          await this.journal.truncate(before).catch(() => undefined);
+          throw e;
+        }
+        this.position = after;
+      }
     } catch (e) {
       // Nothing of this group is on disk (append cut the file back): the
       // model, which already holds the group's entries, is reloaded from disk.
@@ -355,7 +368,7 @@ export class Journal<Entry> {
       return;
     }
     await release();
-    if (entries.length > 0) this.emit(all ? { all: true } : { keyIds: [...keyIds] });
+    this.emit(changes);
     for (const { p, result } of done) p.resolve(result);
     this.maybeCompact();
   }

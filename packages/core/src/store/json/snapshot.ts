@@ -23,7 +23,7 @@ export type StoreFile = SnapshotDocument | StoreDocument;
 
 function isSnapshot(x: unknown): x is SnapshotDocument {
   const d = x as SnapshotDocument;
-  return !!d && typeof d === 'object' && d.version === 2 && Number.isSafeInteger(d.position) && d.position >= 0 && !!d.state && typeof d.state === 'object';
+  return !!d && typeof d === 'object' && d.version === 2 && Number.isSafeInteger(d.position) && d.position >= 0 && typeof d.state === 'object';
 }
 
 export function isVersion1(x: unknown): x is StoreDocument {

@@ -1,0 +1,224 @@
+// The embedded store (DESIGN.md "store", cost model): the tenant's records
+// in memory (TenantState), kept equal to a lowdb snapshot plus a journal of
+// transactions (journal.ts); events in day segments and usage in aggregates
+// beside it (event-segments.ts, usage-aggregates.ts), so memory follows the
+// number of keys, never the history kept.
+//
+// Files of a store at `dir/store.json`:
+//   store.json       the snapshot (rewritten only by compaction)
+//   store.journal    transactions since the snapshot
+//   store.json.lock  the cross-process lock, while a writer holds it
+//   store.events/    event day segments
+//   store.usage/     usage aggregates
+
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { ApiKey, KeywardEvent, StoreDocument, Tenant, User } from '../../domain.js';
+import { KeywardError } from '../../refusal.js';
+import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, Transaction, UsageCount } from '../boundary.js';
+import { changeOf } from '../change-signal.js';
+import { StateReads, StateTransaction } from '../state-transaction.js';
+import { type LastUsedSource, type StoreOp, TenantState } from '../tenant-state.js';
+import { EventSegments } from './event-segments.js';
+import { diskFault } from './files.js';
+import { Journal, type JournalModel } from './journal.js';
+import { migrateEventLog } from './migrate-event-log.js';
+import { UsageAggregates } from './usage-aggregates.js';
+
+/** One transaction as its journal record carries it: its writes and its events, committed together. */
+export interface JournalEntry {
+  ops: StoreOp[];
+  events: KeywardEvent[];
+}
+
+class TenantModel implements JournalModel<JournalEntry> {
+  state = new TenantState();
+  load(doc: unknown): void {
+    this.state = doc ? TenantState.fromDocument(doc as StoreDocument) : new TenantState();
+  }
+  apply(entry: JournalEntry) {
+    return changeOf(this.state.apply(entry.ops));
+  }
+  snapshot(): unknown {
+    return this.state.tenant ? this.state.toDocument() : null;
+  }
+}
+
+export interface JsonStoreOptions {
+  /** How often to look for other processes' writes (fs.watch usually wakes sooner). */
+  pollMs?: number;
+  /** Journal bytes past the snapshot before a compaction (at least the snapshot's size). */
+  compactAfterBytes?: number;
+  /** A damaged line skipped, a torn tail cut away. Default: a process warning. */
+  onProblem?: (message: string) => void;
+}
+
+/** Where round 1 kept its events (migrated into segments on first open). */
+export function eventLogPathFor(storePath: string): string {
+  return storePath.replace(/\.json$/i, '') + '.events.jsonl';
+}
+
+export class JsonStore extends StateReads implements Store {
+  private readonly model = new TenantModel();
+  private readonly journal: Journal<JournalEntry>;
+  private readonly segments: EventSegments;
+  private readonly usage: UsageAggregates;
+  private usageAsked = 0;
+
+  constructor(
+    readonly location: string,
+    opts: JsonStoreOptions = {},
+  ) {
+    super();
+    const base = location.replace(/\.json$/i, '');
+    const eventsDir = `${base}.events`;
+    const usageDir = `${base}.usage`;
+    const onProblem = opts.onProblem ?? ((m: string) => process.emitWarning(m, 'KeywardStoreWarning'));
+    const onMalformed = (file: string, lines: number) => onProblem(`${file}: ${lines} line(s) that are not what they should be were skipped.`);
+    this.segments = new EventSegments(eventsDir, { onMalformed });
+    this.usage = new UsageAggregates(usageDir, { onMalformed });
+    this.journal = new Journal<JournalEntry>(location, this.model, {
+      pollMs: opts.pollMs,
+      compactAfterBytes: opts.compactAfterBytes,
+      onProblem,
+      // Round 1's events move to segments and aggregates; its document is the first snapshot.
+      migrate: async (doc) => {
+        await migrateEventLog(eventLogPathFor(location), { eventsDir, usageDir });
+        return { state: doc, entries: [] };
+      },
+      afterAppend: (entries) => this.writeEvents(entries.flatMap((e) => e.events)),
+    });
+  }
+
+  protected state(): TenantState {
+    return this.model.state;
+  }
+  protected lastUsedSource(): LastUsedSource | undefined {
+    return undefined;
+  }
+
+  // Reads first apply what other processes appended (one fstat when nothing was).
+  override async tenant(): Promise<Tenant | undefined> {
+    await this.journal.fresh();
+    return super.tenant();
+  }
+  override async getUser(id: string): Promise<User | undefined> {
+    await this.journal.fresh();
+    return super.getUser(id);
+  }
+  override async listUsers(): Promise<User[]> {
+    await this.journal.fresh();
+    return super.listUsers();
+  }
+  override async getKey(id: string): Promise<ApiKey | undefined> {
+    await this.journal.fresh();
+    return super.getKey(id);
+  }
+  override async keysByIdPrefix(prefix: string, limit: number): Promise<ApiKey[]> {
+    await this.journal.fresh();
+    return super.keysByIdPrefix(prefix, limit);
+  }
+  override async keysOf(owner: string): Promise<ApiKey[]> {
+    await this.journal.fresh();
+    return super.keysOf(owner);
+  }
+  override async countActiveKeys(owner: string, now: number): Promise<number> {
+    await this.journal.fresh();
+    return super.countActiveKeys(owner, now);
+  }
+  override async findKeys(q: KeyFind): Promise<FoundPage<ApiKey>> {
+    await this.journal.fresh();
+    return this.state().findKeys(q, q.order === 'lastUsed' ? await this.lastUsedOfAll() : undefined);
+  }
+
+  /** The `lastUsed` order from the aggregates, asked once per list. */
+  private async lastUsedOfAll(): Promise<LastUsedSource> {
+    const used = await this.usage.lastUsedOf([...this.state().keys.keys()]);
+    return { version: ++this.usageAsked, lastUsed: (id) => used.get(id)?.lastUsed };
+  }
+
+  async create(init: InitialState): Promise<boolean> {
+    try {
+      await mkdir(dirname(this.location), { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw diskFault(e, `Creating the store's folder ${dirname(this.location)}`);
+    }
+    await this.journal.ensureCreated();
+    return this.journal.commit(() => {
+      if (this.state().tenant) return { result: false };
+      const ops: StoreOp[] = [{ op: 'putTenant', tenant: structuredClone(init.tenant) }, ...init.users.map((u): StoreOp => ({ op: 'putUser', user: structuredClone(u) }))];
+      return { entry: { ops, events: structuredClone(init.events) }, result: true };
+    });
+  }
+
+  transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    return this.journal.commit(async () => {
+      if (!this.state().tenant) throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${this.location}; run \`keyward init\` to create one.`);
+      const tx = new StateTransaction(this.state());
+      const result = await fn(tx);
+      const entry = tx.ops.length > 0 || tx.events.length > 0 ? { ops: tx.ops, events: tx.events } : undefined;
+      return { entry, result };
+    });
+  }
+
+  async append(events: readonly KeywardEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.writeEvents(events);
+    this.journal.changed({});
+  }
+
+  findEvents(q: EventFind): Promise<EventPage> {
+    return this.segments.find(q);
+  }
+
+  async recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void> {
+    if (counts.length === 0 && events.length === 0) return;
+    try {
+      await this.usage.record(counts);
+    } catch (e) {
+      throw diskFault(e, `Recording usage in ${this.location}`);
+    }
+    await this.writeEvents(events);
+    this.journal.changed({});
+  }
+
+  usageSince(since: number, keyIds?: readonly string[]): Promise<KeyUsage[]> {
+    return this.usage.usageSince(since, keyIds);
+  }
+
+  lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
+    return this.usage.lastUsedOf(keyIds);
+  }
+
+  async removeBefore(before: number): Promise<void> {
+    await this.segments.removeBefore(before);
+    await this.usage.removeBefore(before);
+    this.journal.changed({});
+  }
+
+  version(): number {
+    return this.journal.version();
+  }
+
+  onChange(listener: (change: StoreChange) => void): () => void {
+    return this.journal.onChange(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.journal.close();
+    await this.segments.idle();
+    await this.usage.idle();
+  }
+
+  private async writeEvents(events: readonly KeywardEvent[]): Promise<void> {
+    try {
+      await this.segments.append(events);
+    } catch (e) {
+      throw diskFault(e, `Writing events of ${this.location}`);
+    }
+  }
+}
+
+export function createJsonStore(path: string, opts?: JsonStoreOptions): Store {
+  return new JsonStore(path, opts);
+}

@@ -1,0 +1,43 @@
+// A real process on a shared store, for the conformance suite's
+// multi-process tests. It opens the store through the adapter's module
+// (argv: module, location, command, ...args) and prints what it did, line by
+// line, the moment it is durable or seen:
+//   write <prefix> <count>   puts keys one transaction each: "ack <id>"
+//   watch                    "ready", then "seen <id> <epoch ms>" when a key turns revoked
+import type { Store } from '../../src/store/boundary.js';
+import { T0, event, key } from './records.js';
+
+const [modulePath, location, command, ...args] = process.argv.slice(2);
+const { openStore } = (await import(modulePath!)) as { openStore: (location: string) => Store };
+const store = openStore(location!);
+const out = (line: string) => process.stdout.write(line + '\n');
+
+if (command === 'write') {
+  const [prefix, count] = [args[0]!, Number(args[1])];
+  for (let i = 0; i < count; i++) {
+    const k = key(0, { id: `${prefix}${i.toString(16)}`.padStart(24, '0'), owner: 'bob', description: `${prefix} ${i}` });
+    await store.transact((tx) => {
+      tx.putKey(k);
+      tx.emit(event('api-key.generated', T0 + i, 'bob', k.id));
+    });
+    out(`ack ${k.id}`);
+  }
+  await store.close();
+} else if (command === 'watch') {
+  const revoked = new Set<string>();
+  await store.tenant(); // loaded: what exists now is known
+  store.onChange(async (c) => {
+    const at = Date.now();
+    for (const id of c.keyIds ?? []) {
+      if (revoked.has(id)) continue;
+      const k = await store.getKey(id);
+      if (k?.revokedAt) {
+        revoked.add(id);
+        out(`seen ${id} ${at}`);
+      }
+    }
+  });
+  out('ready');
+  process.stdin.resume();
+  process.stdin.on('end', () => void store.close().then(() => process.exit(0)));
+}
