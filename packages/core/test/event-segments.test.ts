@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -175,6 +175,12 @@ describe('event day segments', () => {
     symlinkSync(target, join(dir, '2026-11-21.jsonl'));
     await expect(segments.append([b])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(readFileSync(target, 'utf8')).toBe('keep\n');
+    // A symlink in place of the segments' directory is refused too.
+    const elsewhere = mkdtempSync(join(tmpdir(), 'keyward-elsewhere-'));
+    const linked = join(dir, '..', 'linked.events');
+    symlinkSync(elsewhere, linked);
+    await expect(new EventSegments(linked).append([a])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(readdirSync(elsewhere)).toEqual([]);
     await expect(segments.find({ limit: 1, startingAfter: 'zz' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(segments.find({ limit: 1, startingAfter: newEvent('user.added', T0 + 60_000, 'x', undefined, {}).id })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,7 +75,12 @@ describe('usage aggregates', () => {
     const midBefore = await usage.usageSince(midHour);
     expect(usesOf(before[0])).toEqual({ k1: 432, k2: 216 });
     now = T0 + 3 * D + 15 * MIN;
+    // What a writer killed mid-roll-up left: an old temporary goes, a fresh one (a roll-up in flight) stays.
+    writeFileSync(join(dir, 'last-used.json.0123456789abcdef.tmp'), '{"ke');
+    utimesSync(join(dir, 'last-used.json.0123456789abcdef.tmp'), new Date(Date.now() - H), new Date(Date.now() - H));
+    writeFileSync(join(dir, 'last-used.json.fedcba9876543210.tmp'), '{"ke');
     expect(await usage.rollUp()).toBe(true);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual(['last-used.json.fedcba9876543210.tmp']);
     const names = readdirSync(dir).sort();
     // Day one is a day sum (more than a day old); the rest are hour sums; last-used.json holds day one.
     expect(names).toContain('2026-11-20.sum.json');

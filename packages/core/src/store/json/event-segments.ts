@@ -14,7 +14,7 @@ import { printable } from '../../duration.js';
 import { appendText, parseCheckedLine } from './checked-line.js';
 import { DAY, dayOf, dayStart, timeOfEventId } from './days.js';
 import { isKeywardEvent } from './event-shape.js';
-import { ensureDir, listDir, openForReading, removeFile } from './files.js';
+import { directoryOnce, listDir, openForReading, removeFile, removeStaleTemporaries } from './files.js';
 import { GroupAppender } from './group-append.js';
 import { linesBackward, linesForward, type Line } from './line-reader.js';
 import { IndexBuilder, indexMayMatch, indexPathFor, readSegmentIndex, writeSegmentIndex } from './segment-index.js';
@@ -32,22 +32,20 @@ const SEGMENT = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
 
 export class EventSegments {
   private readonly appender = new GroupAppender();
+  private readonly dirReady: () => Promise<void>;
   private readonly reported = new Set<string>();
-  private dirReady?: Promise<void>;
 
   constructor(
     readonly dir: string,
     private readonly opts: EventSegmentsOptions = {},
-  ) {}
+  ) {
+    this.dirReady = directoryOnce(dir);
+  }
 
   /** Appends durably (group commit); resolves once every event is fsynced. */
   async append(events: readonly KeywardEvent[]): Promise<void> {
     if (events.length === 0) return;
-    this.dirReady ??= ensureDir(this.dir).catch((e) => {
-      this.dirReady = undefined;
-      throw e;
-    });
-    await this.dirReady;
+    await this.dirReady();
     const byDay = new Map<string, KeywardEvent[]>();
     for (const e of events) {
       const day = dayOf(eventTime(e));
@@ -84,6 +82,7 @@ export class EventSegments {
       await removeFile(path);
       await removeFile(indexPathFor(path));
     }
+    await removeStaleTemporaries(this.dir);
   }
 
   /** Settles appends still in flight (close). */

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { KeywardError } from '../../refusal.js';
 
@@ -35,9 +35,20 @@ export function openForAppend(path: string): Promise<FileHandle> {
   return open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o600);
 }
 
-/** Creates a private directory (and its parents) if missing. */
+/** Creates a private directory (and its parents) if missing; a symlink in its place is refused, as for files. */
 export async function ensureDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  if ((await lstat(dir)).isSymbolicLink()) throw Object.assign(new Error(`${dir} is a symbolic link`), { code: 'ELOOP' });
+}
+
+/** Makes sure of a directory once per process (again after a failure); a fault is UNAVAILABLE. */
+export function directoryOnce(dir: string): () => Promise<void> {
+  let ready: Promise<void> | undefined;
+  return () =>
+    (ready ??= ensureDir(dir).catch((e) => {
+      ready = undefined;
+      throw unavailable('create the directory', dir, e);
+    }));
 }
 
 /** Names in a directory; none when it does not exist yet. */
@@ -56,6 +67,19 @@ export async function removeFile(path: string): Promise<void> {
     await unlink(path);
   } catch (e) {
     if (!isMissing(e)) throw e;
+  }
+}
+
+/** Removes temporary files (of writeFileAtomically/Once) that a killed writer left, once they are older than any write takes. */
+export async function removeStaleTemporaries(dir: string, olderThanMs = 10 * 60_000): Promise<void> {
+  for (const name of await listDir(dir)) {
+    if (!/\.[0-9a-f]{16}\.tmp$/.test(name)) continue;
+    const path = join(dir, name);
+    try {
+      if (Date.now() - (await lstat(path)).mtimeMs > olderThanMs) await removeFile(path);
+    } catch (e) {
+      if (!isMissing(e)) throw e;
+    }
   }
 }
 

@@ -7,7 +7,7 @@
 
 import type { KeyUsage, UsageCount } from '../boundary.js';
 import { DAY, HOUR, MINUTE, dayOf, dayStart, hourOf, hourStart } from './days.js';
-import { ensureDir, removeFile } from './files.js';
+import { directoryOnce, removeFile } from './files.js';
 import { appendText } from './checked-line.js';
 import { GroupAppender } from './group-append.js';
 import { LAST_USED, daySumPath, hourSumPath, listUsage, rawPath, readRaw, readSum, type OnMalformed } from './usage-files.js';
@@ -25,9 +25,9 @@ export interface UsageAggregatesOptions {
 
 export class UsageAggregates {
   private readonly appender = new GroupAppender();
+  private readonly dirReady: () => Promise<void>;
   private readonly reported = new Set<string>();
   private readonly now: () => number;
-  private dirReady?: Promise<void>;
   private lastRollUp = 0;
   private rolling?: Promise<unknown>;
 
@@ -36,6 +36,7 @@ export class UsageAggregates {
     private readonly opts: UsageAggregatesOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.dirReady = directoryOnce(dir);
   }
 
   /**
@@ -45,11 +46,7 @@ export class UsageAggregates {
    */
   async record(counts: readonly UsageCount[], flushedAt = this.now()): Promise<void> {
     if (counts.length === 0) return;
-    this.dirReady ??= ensureDir(this.dir).catch((e) => {
-      this.dirReady = undefined;
-      throw e;
-    });
-    await this.dirReady;
+    await this.dirReady();
     const batch: RawBatch = {
       t: flushedAt,
       c: counts.map((c) => [c.keyId, c.minute, c.uses, c.lastUsed, (c.addresses ?? []).map((a): Address => [a.address, a.lastSeen])]),

@@ -10,7 +10,7 @@ import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DAY, HOUR, MINUTE, dayStart, hourStart } from './days.js';
-import { isMissing, removeFile, writeFileAtomically, writeFileOnce } from './files.js';
+import { isMissing, removeFile, removeStaleTemporaries, writeFileAtomically, writeFileOnce } from './files.js';
 import { LAST_USED, daySumPath, hourSumPath, listUsage, rawPath, readRaw, readSum, type OnMalformed } from './usage-files.js';
 import { emptyKey, foldKey, type KeyBuckets, type SumFile } from './usage-fold.js';
 
@@ -24,6 +24,7 @@ export async function rollUp(dir: string, now: number, onMalformed: OnMalformed)
   const lock = join(dir, 'rollup.lock');
   if (!(await tryLock(lock))) return false;
   try {
+    await removeStaleTemporaries(dir);
     const listing = await listUsage(dir);
     const daySums = new Set(listing.daySums);
     const hourSums = new Set(listing.hourSums);
