@@ -73,7 +73,7 @@ async function step(): Promise<void> {
     k.state = 'revoked';
     tally.check(v.status === 'revoked', () => `${user}: revoked ${k.id} is ${v.status}`);
     // Revoking is immediate: the very next verify refuses the token.
-    const out = engine.verify(k.token);
+    const out = await engine.verify(k.token);
     tally.check(!out.valid && out.reason === 'revoked', () => `${user}: token of revoked ${k.id} verified as ${JSON.stringify(out.valid)}`);
     tally.check((await refusalOf(admin.revokeKey(k.id))) === 'KEY_NOT_ACTIVE', () => `${user}: revoked ${k.id} could be revoked again`);
   } else if (r < 0.7) {
@@ -82,14 +82,14 @@ async function step(): Promise<void> {
     ops.delete = (ops.delete ?? 0) + 1;
     await me.deleteKey(k.id);
     k.state = 'deleted';
-    const out = engine.verify(k.token);
+    const out = await engine.verify(k.token);
     tally.check(!out.valid && out.reason === 'unknown', () => `${user}: token of deleted ${k.id} verified`);
     tally.check((await refusalOf(me.getKey(k.id))) === 'KEY_NOT_FOUND', () => `${user}: deleted ${k.id} can still be read`);
   } else {
     const k = ledger.pick(user, ['active', 'revoked', 'deleted'], rand);
     if (!k) return;
     ops.verify = (ops.verify ?? 0) + 1;
-    const out = engine.verify(k.token);
+    const out = await engine.verify(k.token);
     tally.check(out.valid === (k.state === 'active'), () => `${user}: ${k.state} key ${k.id} verified as ${out.valid}`);
   }
 }

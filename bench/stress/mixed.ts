@@ -128,7 +128,7 @@ export async function runMixed(opts: { seconds: number; processes: number; clien
     if (k.state === 'deleted') tally.check(types.has('api-key.deleted'), () => `deleted key ${k.id} has no api-key.deleted event`);
     if (k.state === 'revoked') tally.check(types.has('api-key.revoked'), () => `revoked key ${k.id} has no api-key.revoked event`);
     // Refused where it must be, in a fresh process's engine and through the server.
-    const local = checker.verify(k.token);
+    const local = await checker.verify(k.token);
     tally.check(local.valid === (k.state === 'active'), () => `${k.state} key ${k.id} verifies as ${local.valid} in a fresh engine`);
     const remote = await call(server.url, 'POST', '/api/v1/api-keys/verify', adminToken, { token: k.token });
     tally.check(remote.status === 200 && remote.body.valid === (k.state === 'active'), () => `${k.state} key ${k.id} verifies as ${remote.body?.valid} through the server`);

@@ -60,8 +60,13 @@ export async function seedFlow(t: Target): Promise<void> {
   ok(A('settings', 'set', '--max-keys', '10', '--max-expiry', 'P7D'));
   refused(A('keys', 'create', '--description', 'x', '--expiry', 'soon'), 'INVALID_EXPIRY');
   refused(A('keys', 'create', '--description', 'x', '--expiry', 'P8D'), 'EXPIRY_TOO_LONG');
+  // Events are kept 90 days unless the tenant says otherwise (SPEC §1).
+  expect(json<Record<string, unknown>>(A('settings', '--json'))).toMatchObject({ events_retention: 'P90D' });
+  ok(A('settings', 'set', '--retention', '30d'));
+  refused(A('settings', 'set', '--retention', 'P0D'), 'INVALID_SETTING');
+  refused(B('settings', 'set', '--retention', 'P1D'), 'ADMIN_ROLE_REQUIRED');
   const settings = json<Record<string, unknown>>(A('settings', '--json'));
-  expect(settings).toMatchObject({ api_keys_enabled: true, max_api_key_expiry: 'P7D', max_keys_per_user: 10 });
+  expect(settings).toMatchObject({ api_keys_enabled: true, max_api_key_expiry: 'P7D', max_keys_per_user: 10, events_retention: 'P30D' });
 
   // Keys are generated, listed and searched by description, id and owner.
   const deploy = json<{ id: string; token: string; status: string; sub: string }>(A('keys', 'create', '--description', 'deploy pipeline', '--expiry', '3d', '--json'));

@@ -11,6 +11,8 @@ export interface Settings {
   maxKeysPerUser: number;
   /** Uses per minute above which a key may be flagged for excessive use. */
   excessiveUsePerMinute: number;
+  /** ISO 8601 duration: events and usage older than this are removed in the background. */
+  eventsRetention: string;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -18,7 +20,13 @@ export const DEFAULT_SETTINGS: Settings = {
   maxKeyLifetime: 'P30D',
   maxKeysPerUser: 5,
   excessiveUsePerMinute: 600,
+  eventsRetention: 'P90D',
 };
+
+/** A tenant's settings with the defaults of settings added since its store was written. */
+export function settingsOf(tenant: Tenant): Settings {
+  return { ...DEFAULT_SETTINGS, ...tenant.settings };
+}
 
 export interface Tenant {
   id: string;
@@ -47,7 +55,6 @@ export interface ApiKey {
   revokedBy?: string;
   /** SHA-256 of the token, hex. The token itself is never stored. */
   hash: string;
-  lastUsed?: string;
 }
 
 export type KeyStatus = 'active' | 'expired' | 'revoked';

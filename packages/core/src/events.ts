@@ -1,11 +1,12 @@
-// Building and querying events. Events are appended in commit order, so
-// "newest first" is the log read backwards; cursors are event ids.
+// Building events, and turning the faces' event queries into the store's
+// questions (newest first; cursors are event ids).
 
 import { randomBytes } from 'node:crypto';
 import { EVENT_TYPES, type EventType, type KeywardEvent } from './domain.js';
 import { parseDuration, printable } from './duration.js';
 import { refuse } from './refusal.js';
 import type { EventQuery, Page } from './service.js';
+import type { EventFind, EventPage } from './store/boundary.js';
 
 export function newEvent(type: EventType, now: number, userId: string, keyId: string | undefined, data: Record<string, unknown>): KeywardEvent {
   const e: KeywardEvent = {
@@ -41,51 +42,28 @@ export function clampLimit(limit: number | undefined, fallback: number, max: num
   return limit;
 }
 
-/** Newest first, filtered, one page. */
-export function queryEvents(all: readonly KeywardEvent[], q: EventQuery, now: number, maxLimit = 1000): Page<KeywardEvent> {
-  const type = q.type === undefined ? undefined : checkEventType(q.type);
-  const since = q.since === undefined ? undefined : parseSince(q.since, now);
-  const until = q.until === undefined ? undefined : parseSince(q.until, now, 'until');
-  const limit = clampLimit(q.limit, 50, maxLimit);
+/** An events query (as faces send it) checked and turned into the store's question. */
+export function eventFindOf(q: EventQuery, now: number, maxLimit = 1000): EventFind {
+  const find: EventFind = { limit: clampLimit(q.limit, 50, maxLimit) };
+  if (q.type !== undefined) find.types = [checkEventType(q.type)];
+  if (q.since !== undefined) find.since = parseSince(q.since, now);
+  if (q.until !== undefined) find.until = parseSince(q.until, now, 'until');
   if (q.startingAfter && q.endingBefore) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
-  const sinceIso = since === undefined ? undefined : new Date(since).toISOString();
-  const untilIso = until === undefined ? undefined : new Date(until).toISOString();
-  const matches: KeywardEvent[] = [];
-  for (let i = all.length - 1; i >= 0; i--) {
-    const e = all[i];
-    if (type && e.eventType !== type) continue;
-    if (q.keyId && e.keyId !== q.keyId) continue;
-    if (q.userId && e.userId !== q.userId) continue;
-    if (sinceIso && e.eventTime < sinceIso) continue;
-    if (untilIso && e.eventTime > untilIso) continue;
-    matches.push(e);
-  }
-  return pageOf(matches, q, limit, (e) => e.id);
+  if (q.keyId) find.keyId = q.keyId;
+  if (q.userId) find.userId = q.userId;
+  if (q.startingAfter) find.startingAfter = q.startingAfter;
+  if (q.endingBefore) find.endingBefore = q.endingBefore;
+  return find;
 }
 
-/** One page of an ordered list, by cursor (startingAfter / endingBefore) or offset. */
-export function pageOf<T>(rows: readonly T[], q: { startingAfter?: string; endingBefore?: string; offset?: number }, limit: number, idOf: (row: T) => string): Page<T> {
-  let start = 0;
-  if (q.startingAfter) {
-    const i = rows.findIndex((r) => idOf(r) === q.startingAfter);
-    if (i < 0) refuse('INVALID_INPUT', `The cursor "${printable(q.startingAfter)}" is not in this list.`);
-    start = i + 1;
-  } else if (q.endingBefore) {
-    const i = rows.findIndex((r) => idOf(r) === q.endingBefore);
-    if (i < 0) refuse('INVALID_INPUT', `The cursor "${printable(q.endingBefore)}" is not in this list.`);
-    start = Math.max(0, i - limit);
-    const data = rows.slice(start, i);
-    return withCursors(rows, data, start, idOf);
-  } else if (q.offset !== undefined) {
-    if (!Number.isInteger(q.offset) || q.offset < 0) refuse('INVALID_INPUT', 'The offset must be a whole number of 0 or more.');
-    start = q.offset;
-  }
-  return withCursors(rows, rows.slice(start, start + limit), start, idOf);
-}
-
-function withCursors<T>(rows: readonly T[], data: T[], start: number, idOf: (row: T) => string): Page<T> {
-  const page: Page<T> = { data, total: rows.length };
-  if (data.length > 0 && start + data.length < rows.length) page.next = idOf(data[data.length - 1]);
-  if (data.length > 0 && start > 0) page.prev = idOf(data[0]);
+/**
+ * The store's page as faces see it. A store that cannot count without
+ * reading everything (day segments) gives no total; then the total counts
+ * what is known to exist: this page and one more row on each side that has one.
+ */
+export function eventPageOf(p: EventPage): Page<KeywardEvent> {
+  const page: Page<KeywardEvent> = { data: p.data, total: p.total ?? p.data.length + (p.hasNext ? 1 : 0) + (p.hasPrev ? 1 : 0) };
+  if (p.hasNext && p.data.length > 0) page.next = p.data[p.data.length - 1].id;
+  if (p.hasPrev && p.data.length > 0) page.prev = p.data[0].id;
   return page;
 }

@@ -7,11 +7,12 @@
 // The token is never kept: the events name the key, the url and the source,
 // and the answer names each token by its SHA-256, as the protocol asks.
 
-import { type ApiKey, type KeywardEvent, statusOf } from './domain.js';
+import { type ApiKey, statusOf } from './domain.js';
 import { type Engine } from './engine.js';
 import { newEvent } from './events.js';
 import { printable } from './duration.js';
 import { refuse } from './refusal.js';
+import type { Transaction } from './store/boundary.js';
 import { hashToken, parseToken, tokenMatches } from './token.js';
 
 /** The actor events name for what a secret scanner's report did. */
@@ -50,43 +51,45 @@ export function parseLeakReports(body: unknown): LeakReport[] {
 }
 
 /** The key a reported token really belongs to, or undefined for a token no key has. */
-function keyOfToken(keys: Record<string, ApiKey>, token: string): ApiKey | undefined {
+async function keyOfToken(tx: Transaction, token: string): Promise<ApiKey | undefined> {
   const parsed = parseToken(token);
-  if (!parsed.ok || !Object.hasOwn(keys, parsed.keyId)) return undefined;
-  const key = keys[parsed.keyId];
-  return tokenMatches(token, key.hash) ? key : undefined;
+  if (!parsed.ok) return undefined;
+  const key = await tx.getKey(parsed.keyId);
+  return key && tokenMatches(token, key.hash) ? key : undefined;
 }
 
 /** Revokes the key of every genuine active token reported, and answers the protocol's feedback. */
 export async function reportLeaks(engine: Engine, reports: LeakReport[]): Promise<LeakFeedback[]> {
-  const feedback = await engine.store.transact((doc, tx) => {
+  return engine.store.transact(async (tx) => {
     const now = engine.clock.now();
     const iso = new Date(now).toISOString();
-    const emit = (e: KeywardEvent) => tx.emit(e);
+    // Reads in a transaction see the store before its own writes: a token reported twice is revoked once.
+    const revokedHere = new Map<string, ApiKey>();
     const answers: LeakFeedback[] = [];
     for (const r of reports) {
-      const key = keyOfToken(doc.keys, r.token);
-      answers.push({ token_hash: hashToken(r.token), token_type: r.type, label: key ? 'true_positive' : 'false_positive' });
-      if (!key) continue;
+      const found = await keyOfToken(tx, r.token);
+      answers.push({ token_hash: hashToken(r.token), token_type: r.type, label: found ? 'true_positive' : 'false_positive' });
+      if (!found) continue;
+      const key = revokedHere.get(found.id) ?? found;
       const before = statusOf(key, now);
       if (before === 'active') {
-        key.revokedAt = iso;
-        key.revokedBy = LEAK_REPORTER;
-        key.lastUpdated = iso;
-        emit(newEvent('api-key.revoked', now, LEAK_REPORTER, key.id, { description: key.description, sub: key.owner, reason: 'leaked' }));
+        const revoked: ApiKey = { ...key, revokedAt: iso, revokedBy: LEAK_REPORTER, lastUpdated: iso };
+        revokedHere.set(key.id, revoked);
+        tx.putKey(revoked);
+        tx.emit(newEvent('api-key.revoked', now, LEAK_REPORTER, key.id, { description: key.description, sub: key.owner, reason: 'leaked' }));
       }
       // The url and source say where it leaked; both are the reporter's text, kept short and printable.
-      emit(newEvent('api-key.leaked', now, LEAK_REPORTER, key.id, {
-        sub: key.owner,
-        type: printable(r.type, 100),
-        ...(r.url !== undefined ? { url: printable(r.url, 500) } : {}),
-        ...(r.source !== undefined ? { source: printable(r.source, 100) } : {}),
-        status: before,
-        revoked: before === 'active',
-      }));
+      tx.emit(
+        newEvent('api-key.leaked', now, LEAK_REPORTER, key.id, {
+          sub: key.owner,
+          type: printable(r.type, 100),
+          ...(r.url !== undefined ? { url: printable(r.url, 500) } : {}),
+          ...(r.source !== undefined ? { source: printable(r.source, 100) } : {}),
+          status: before,
+          revoked: before === 'active',
+        }),
+      );
     }
     return answers;
   });
-  engine.bump();
-  return feedback;
 }

@@ -104,7 +104,7 @@ export function checkRevoke(actor: User, key: ApiKey | undefined, now: number): 
 
 /** Validates a partial settings change; returns the refusal for the first bad field. */
 export function checkSettings(patch: Record<string, unknown>): Refusal | null {
-  const known = ['apiKeysEnabled', 'maxKeyLifetime', 'maxKeysPerUser', 'excessiveUsePerMinute'];
+  const known = ['apiKeysEnabled', 'maxKeyLifetime', 'maxKeysPerUser', 'excessiveUsePerMinute', 'eventsRetention'];
   for (const k of Object.keys(patch)) {
     if (!known.includes(k)) return refusal('INVALID_SETTING', `"${printable(k)}" is not a setting.`);
   }
@@ -132,6 +132,11 @@ export function checkSettings(patch: Record<string, unknown>): Refusal | null {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000_000) {
       return refusal('INVALID_SETTING', `The excessive-use threshold must be a whole number of uses per minute from 1 to 10000000 (got ${printable(textOf(v))}).`);
     }
+  }
+  if ('eventsRetention' in patch) {
+    const v = patch.eventsRetention;
+    const d = typeof v === 'string' ? parseDuration(v) : undefined;
+    if (!d || d.ms <= 0) return refusal('INVALID_SETTING', `The events retention must be a positive ISO 8601 duration such as P90D (got ${printable(textOf(v))}).`);
   }
   return null;
 }

@@ -52,6 +52,7 @@ export interface SettingsPatch {
   max_api_key_expiry?: string;
   max_keys_per_user?: number;
   excessive_use_per_minute?: number;
+  events_retention?: string;
 }
 
 export interface UserPatch {

@@ -36,6 +36,7 @@ export interface SettingsView {
   max_api_key_expiry: string;
   max_keys_per_user: number;
   excessive_use_per_minute: number;
+  events_retention: string;
 }
 
 export type EventView = KeywardEvent;
@@ -51,6 +52,7 @@ export interface UsageRow {
   excessive: boolean;
 }
 
+/** A key as on the wire; `lastUsed` comes from the usage aggregates (it is not stored on the key). */
 export function keyView(key: ApiKey, tenantId: string, now: number, lastUsed?: string): KeyView {
   const v: KeyView = {
     id: key.id,
@@ -64,8 +66,7 @@ export function keyView(key: ApiKey, tenantId: string, now: number, lastUsed?: s
     lastUpdated: key.lastUpdated,
     expiry: key.expiry,
   };
-  const used = lastUsed && (!key.lastUsed || lastUsed > key.lastUsed) ? lastUsed : key.lastUsed;
-  if (used) v.lastUsed = used;
+  if (lastUsed) v.lastUsed = lastUsed;
   return v;
 }
 
@@ -79,6 +80,7 @@ export function settingsView(s: Settings): SettingsView {
     max_api_key_expiry: s.maxKeyLifetime,
     max_keys_per_user: s.maxKeysPerUser,
     excessive_use_per_minute: s.excessiveUsePerMinute,
+    events_retention: s.eventsRetention,
   };
 }
 
@@ -88,4 +90,5 @@ export const SETTING_FIELDS: Record<keyof SettingsView, keyof Settings> = {
   max_api_key_expiry: 'maxKeyLifetime',
   max_keys_per_user: 'maxKeysPerUser',
   excessive_use_per_minute: 'excessiveUsePerMinute',
+  events_retention: 'eventsRetention',
 };

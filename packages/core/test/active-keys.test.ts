@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ActiveKeyCounts } from '../src/active-keys.js';
-import { type StoreDocument, manualClock } from '../src/index.js';
+import { type StoreDocument, TenantState, manualClock } from '../src/index.js';
 import { seededStore } from './helpers.js';
 
 describe('active key counts', () => {
@@ -14,13 +13,12 @@ describe('active key counts', () => {
       const expiry = new Date(t0 + Math.floor(rand() * 1000) * 1000).toISOString();
       keys[id] = { id, description: 'k', owner: `u${Math.floor(rand() * 7)}`, createdBy: 'x', created: expiry, lastUpdated: expiry, expiry, hash: '', ...(rand() < 0.2 ? { revokedAt: expiry } : {}) };
     }
-    const doc = { keys } as StoreDocument;
-    const counts = new ActiveKeyCounts();
+    const state = TenantState.fromDocument({ keys, users: {} } as unknown as StoreDocument);
     for (let probe = 0; probe < 200; probe++) {
       const owner = `u${Math.floor(rand() * 8)}`;
       const now = t0 + Math.floor(rand() * 1100) * 1000 - 50_000;
       const expected = Object.values(keys).filter((k) => k.owner === owner && !k.revokedAt && Date.parse(k.expiry) > now).length;
-      expect(counts.count(doc, 1, owner, now)).toBe(expected);
+      expect(state.countActiveKeys(owner, now)).toBe(expected);
     }
   });
 

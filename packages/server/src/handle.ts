@@ -4,12 +4,12 @@
 // server's own trouble, and one log line as the answer goes out.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Engine, type KeyService, KeywardError, printable } from '@keyward/core';
+import { type Engine, type KeyService, KeywardError, type VerifyOutcome, printable } from '@keyward/core';
 import { type AuthFailureThrottle, bearerOf, refusalText } from './auth.js';
 import type { LeakKeys } from './leak-signature.js';
 import { drained } from './body.js';
 import { type RequestLogEntry, logTime, loggablePath, loggableQuery } from './request-log.js';
-import { type Call, type OpenHandler, Query, type Router } from './router.js';
+import { type Call, type Handler, type OpenHandler, Query, type Router } from './router.js';
 import { type Reply, errorReply, send } from './wire.js';
 
 export interface ServerContext {
@@ -113,8 +113,14 @@ function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ct
   if ('open' in found) return answerOpen(found.open, req, entry, ctx);
 
   const token = bearerOf(req);
-  // The hot path: parse, one lookup by id, one hash; uses and failures are counted in memory.
+  // The hot path: parse, a cache lookup by id, one hash; uses and failures are counted in memory.
+  // Synchronous on a cache hit; only a key not yet cached waits on the store.
   const outcome = token === undefined ? undefined : ctx.engine.verify(token);
+  if (outcome instanceof Promise) return outcome.then((o) => authenticated(req, target, found, entry, ctx, token, o));
+  return authenticated(req, target, found, entry, ctx, token, outcome);
+}
+
+function authenticated(req: IncomingMessage, target: Target, found: { handler: Handler; params: Record<string, string> }, entry: RequestLogEntry, ctx: ServerContext, token: string | undefined, outcome: VerifyOutcome | undefined): Reply | Promise<Reply> {
   if (!outcome?.valid) {
     const wait = ctx.throttle.fail(entry.addr ?? 'unknown', Date.now());
     if (wait > 0) return errorReply('TOO_MANY_REQUESTS', `Too many failed authentications from this address; try again in ${wait} s.`, { 'Retry-After': String(wait) });

@@ -68,7 +68,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KeywardError('INVALID_INPUT', `The port must be a whole number from 0 to 65535, not ${port}.`);
   const store = createJsonFileStore(opts.storePath);
   // Fail before listening when there is no store yet, or it does not parse (STORE_CORRUPT).
-  if (!(await store.read())) {
+  if (!(await store.tenant())) {
     throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${opts.storePath}; run \`keyward init\` on this host first.`);
   }
   const engine = createEngine(store, { usageFlushMs: opts.usageFlushMs });

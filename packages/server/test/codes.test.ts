@@ -102,6 +102,8 @@ describe('every refusal code, with its status', () => {
   it('STORE_CORRUPT → 500, naming no server path, leaving the file as it was', async () => {
     const s = await startHarness();
     try {
+      // A use of alice's key before the damage: the server holds its facts and counts the uses that follow.
+      expect((await s.api('GET', '/api/v1/users/me', { token: s.tokens.alice })).status).toBe(200);
       writeFileSync(s.storePath, '{"version": 1, "tenant": ');
       // The server notices the change at its next look at the file (at most 100 ms).
       let a: Answer;

@@ -119,14 +119,15 @@ describe('windows larger than the API page of 100', () => {
     const { tokens } = await seedStore(storePath, { max_keys_per_user: 1000 });
     // 230 keys of carol's and their events in one transaction (one fsync, not 230).
     const store = createJsonFileStore(storePath);
-    await store.transact((doc, tx) => {
+    await store.transact((tx) => {
       const now = Date.now();
       for (let i = 0; i < 230; i++) {
         const id = newKeyId();
         const created = new Date(now + i).toISOString();
         const expiry = new Date(now + 86_400_000).toISOString();
-        doc.keys[id] = { id, description: `window ${String(i).padStart(3, '0')}`, owner: 'carol', createdBy: 'carol', created, lastUpdated: created, expiry, hash: hashToken(newToken(id)) };
-        tx.emit(newEvent('api-key.generated', now + i, 'carol', id, { description: doc.keys[id].description, sub: 'carol', expiry }));
+        const description = `window ${String(i).padStart(3, '0')}`;
+        tx.putKey({ id, description, owner: 'carol', createdBy: 'carol', created, lastUpdated: created, expiry, hash: hashToken(newToken(id)) });
+        tx.emit(newEvent('api-key.generated', now + i, 'carol', id, { description, sub: 'carol', expiry }));
       }
     });
     const engine = createEngine(store, { usageFlushMs: 0 });

@@ -15,7 +15,7 @@ describe('the tenant config endpoint', () => {
   it('shows the settings to anyone in the tenant under its id, and 404 under any other', async () => {
     const a = await h.api('GET', `/api/v1/api-keys/configs/${tenant}`, { token: h.tokens.bob });
     expect(a.status).toBe(200);
-    expect(a.body).toEqual({ api_keys_enabled: true, max_api_key_expiry: 'P30D', max_keys_per_user: 100, excessive_use_per_minute: 600 });
+    expect(a.body).toEqual({ api_keys_enabled: true, max_api_key_expiry: 'P30D', max_keys_per_user: 100, excessive_use_per_minute: 600, events_retention: 'P90D' });
     const other = await h.api('GET', '/api/v1/api-keys/configs/someone-else', { token: h.tokens.alice });
     expect([other.status, errorCode(other)]).toEqual([404, 'NOT_FOUND']);
     const patchOther = await h.api('PATCH', '/api/v1/api-keys/configs/someone-else', { token: h.tokens.alice, body: [replace('/max_keys_per_user', 3)] });
@@ -26,7 +26,7 @@ describe('the tenant config endpoint', () => {
     const url = `/api/v1/api-keys/configs/${tenant}`;
     const ok = await h.api('PATCH', url, { token: h.tokens.alice, body: [replace('/max_api_key_expiry', '90d'), replace('/max_keys_per_user', 7), replace('/excessive_use_per_minute', 1200)] });
     expect(ok.status).toBe(204);
-    expect((await h.api('GET', url, { token: h.tokens.alice })).body).toEqual({ api_keys_enabled: true, max_api_key_expiry: 'P90D', max_keys_per_user: 7, excessive_use_per_minute: 1200 });
+    expect((await h.api('GET', url, { token: h.tokens.alice })).body).toEqual({ api_keys_enabled: true, max_api_key_expiry: 'P90D', max_keys_per_user: 7, excessive_use_per_minute: 1200, events_retention: 'P90D' });
     const rep = await h.api('PATCH', url, { token: h.tokens.alice, body: [replace('/max_keys_per_user', 100)], headers: { prefer: 'return=representation' } });
     expect(rep.status).toBe(200);
     expect(rep.body.max_keys_per_user).toBe(100);

@@ -133,8 +133,8 @@ describe('Events', () => {
     await t.alice.updateSettings({ excessive_use_per_minute: 1 });
     const busy = await t.bob.generateKey({ description: 'busy bot' });
     const calm = await t.bob.generateKey({ description: 'calm' });
-    for (let i = 0; i < 40; i++) t.engine.verify(busy.token);
-    t.engine.verify(calm.token);
+    for (let i = 0; i < 40; i++) await t.engine.verify(busy.token);
+    await t.engine.verify(calm.token);
     await t.engine.flush();
     const app = await openApp(t.alice);
     await app.press('2');

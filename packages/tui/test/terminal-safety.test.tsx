@@ -24,12 +24,12 @@ function colours(output: string): string[] {
 async function bulkKeys(count: number) {
   const t = await readyTenant();
   const base = Date.parse('2026-01-01T00:00:00Z');
-  await t.store.transact((doc) => {
+  await t.store.transact((tx) => {
     for (let i = 0; i < count; i++) {
       const id = i.toString(16).padStart(24, '0');
       const created = new Date(base + i * 1000).toISOString();
       const key: ApiKey = { id, description: `bulk key ${String(i).padStart(5, '0')}`, owner: 'bob', createdBy: 'bob', created, lastUpdated: created, expiry: '2099-01-01T00:00:00.000Z', hash: randomBytes(32).toString('hex') };
-      doc.keys[id] = key;
+      tx.putKey(key);
     }
   });
   return t;
@@ -40,11 +40,12 @@ describe('text from the store', () => {
     const t = await readyTenant();
     const k = await t.bob.generateKey({ description: 'placeholder' });
     // The engine refuses such text, so it is written straight into the store, as a tampered file would hold it.
-    await t.store.transact((doc) => {
-      doc.keys[k.id].description = HOSTILE;
-      doc.users['mal\u001b[31mlory'] = { id: 'mal\u001b[31mlory', licence: false, roles: [], created: doc.keys[k.id].created };
-      doc.tenant.name = 'Acme\u001b]0;owned\u0007';
-      doc.tenant.settings.maxKeyLifetime = 'P30D\u001b[5m';
+    await t.store.transact(async (tx) => {
+      const key = (await tx.getKey(k.id))!;
+      const tenant = (await tx.tenant())!;
+      tx.putKey({ ...key, description: HOSTILE });
+      tx.putUser({ id: 'mal\u001b[31mlory', licence: false, roles: [], created: key.created });
+      tx.putTenant({ ...tenant, name: 'Acme\u001b]0;owned\u0007', settings: { ...tenant.settings, maxKeyLifetime: 'P30D\u001b[5m' } });
     });
     const app = await openApp(t.alice, { columns: 120 });
     let f = await app.waitFor('evil');

@@ -117,3 +117,7 @@ export class MemoryStore extends StateReads implements Store {
     return run;
   }
 }
+
+export function createMemoryStore(): Store {
+  return new MemoryStore();
+}

@@ -6,20 +6,20 @@ import { readJson } from '../body.js';
 import { PATCH_EXAMPLES, patchObject, replacements } from '../json-patch.js';
 import type { Call, Handler } from '../router.js';
 
-function checkTenant(call: Call): void {
+async function checkTenant(call: Call): Promise<void> {
   const id = call.params.tenantId;
-  if (call.engine.store.peek()?.tenant.id !== id) {
+  if ((await call.engine.store.tenant())?.id !== id) {
     throw new KeywardError('NOT_FOUND', `There is no tenant "${printable(id)}" here; GET /api/v1/users/me gives your tenantId.`);
   }
 }
 
 export const getConfig: Handler = async (call) => {
-  checkTenant(call);
+  await checkTenant(call);
   return { status: 200, body: await call.service.getSettings() };
 };
 
 export const patchConfig: Handler = async (call) => {
-  checkTenant(call);
+  await checkTenant(call);
   const fields = replacements(await readJson(call.req), PATCH_EXAMPLES.config);
   const settings = await call.service.updateSettings(patchObject(fields) as SettingsPatch);
   return call.wantsRepresentation ? { status: 200, body: settings, headers: { 'Preference-Applied': 'return=representation' } } : { status: 204 };

@@ -30,7 +30,7 @@ const COMMANDS: Record<string, Spec> = {
   ui: {},
   init: { tenant: s(), admin: s() },
   settings: {},
-  'settings set': { enabled: s(), maxExpiry: s(), maxKeys: s(), excessiveUse: s() },
+  'settings set': { enabled: s(), maxExpiry: s(), maxKeys: s(), excessiveUse: s(), retention: s() },
   'users ls': {},
   'users add': { licence: { type: 'boolean', aliases: ['license'] } },
   'users set': { licence: { type: 'string', aliases: ['license'] }, developer: s(), admin: s() },

@@ -63,6 +63,7 @@ export function settingsText(s: SettingsView): string {
       ['maximum key lifetime', s.max_api_key_expiry],
       ['maximum active keys per user', String(s.max_keys_per_user)],
       ['excessive use (uses per minute)', String(s.excessive_use_per_minute)],
+      ['events kept for', s.events_retention],
     ],
   );
 }

@@ -7,7 +7,7 @@ Usage
   keyward                                   the terminal UI
   keyward init [--tenant NAME] [--admin USER]
   keyward settings
-  keyward settings set [--enabled on|off] [--max-expiry DURATION] [--max-keys N] [--excessive-use N]
+  keyward settings set [--enabled on|off] [--max-expiry DURATION] [--max-keys N] [--excessive-use N] [--retention DURATION]
   keyward users ls
   keyward users add USER [--licence]
   keyward users set USER [--licence on|off] [--developer on|off] [--admin on|off]
@@ -34,7 +34,7 @@ Durations: ISO 8601 (P30D, P2W, PT12H, PT2S) or 2w, 30d, 12h, 90m, 45s.`;
 export const COMMAND_USAGE: Record<string, string> = {
   init: 'keyward init [--tenant NAME] [--admin USER]',
   settings: 'keyward settings',
-  'settings set': 'keyward settings set [--enabled on|off] [--max-expiry DURATION] [--max-keys N] [--excessive-use N]',
+  'settings set': 'keyward settings set [--enabled on|off] [--max-expiry DURATION] [--max-keys N] [--excessive-use N] [--retention DURATION]',
   'users ls': 'keyward users ls',
   'users add': 'keyward users add USER [--licence]',
   'users set': 'keyward users set USER [--licence on|off] [--developer on|off] [--admin on|off]',

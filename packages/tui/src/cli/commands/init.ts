@@ -15,11 +15,12 @@ export async function init(cmd: ParsedCommand, env: NodeJS.ProcessEnv, out: Outp
   const store = createJsonFileStore(path);
   const created = await initStore(store, { tenant, admin });
   if (!created) throw new KeywardError('INVALID_INPUT', `A Keyward store already exists at ${path}; it was left as it is.`);
-  const doc = (await store.read())!;
-  out.result({ store: path, tenant: { id: doc.tenant.id, name: doc.tenant.name }, admin: { id: admin, name: admin, licence: true, roles: ['TenantAdmin'] } }, () =>
+  const tenantRecord = (await store.tenant())!;
+  await store.close();
+  out.result({ store: path, tenant: { id: tenantRecord.id, name: tenantRecord.name }, admin: { id: admin, name: admin, licence: true, roles: ['TenantAdmin'] } }, () =>
     [
       `Created a Keyward store at ${path}.`,
-      `Tenant "${safeText(tenant)}" (${doc.tenant.id}); first admin: ${safeText(admin)} (licence, TenantAdmin).`,
+      `Tenant "${safeText(tenant)}" (${tenantRecord.id}); first admin: ${safeText(admin)} (licence, TenantAdmin).`,
       'Next, as the admin:',
       ...nextSteps(admin, choice.namedBy === '--store' ? path : undefined, env).map((line) => `  ${line}`),
     ].join('\n'),

@@ -15,6 +15,7 @@ export const setSettings: Command = async ({ service, out, cmd }) => {
     max_api_key_expiry: str(f.maxExpiry),
     max_keys_per_user: wholeNumber(f.maxKeys, '--max-keys', 'INVALID_SETTING'),
     excessive_use_per_minute: wholeNumber(f.excessiveUse, '--excessive-use', 'INVALID_SETTING'),
+    events_retention: str(f.retention),
   };
   if (Object.values(patch).every((v) => v === undefined)) throw new UsageError('Say which setting to change.', cmd.usage);
   const s = await service.updateSettings(patch);

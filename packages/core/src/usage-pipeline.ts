@@ -1,0 +1,132 @@
+// Usage, from the verifier's counters to the store: on an interval (and on
+// close) the counts go to the store's aggregates, with one `api-key.used`
+// event per key and one `api-key.auth-failed` per key (or anonymous) per
+// flush. Excessive use is decided here from the aggregates — a minute far
+// above the key's daily average — never by scanning events. "Last used" is
+// the aggregates' answer plus what this process has not flushed yet.
+
+import { type KeywardEvent, settingsOf } from './domain.js';
+import type { Clock } from './clock.js';
+import { newEvent } from './events.js';
+import type { KeyUsage, Store, UsageCount } from './store/boundary.js';
+import { mergeAddresses } from './store/usage-aggregates.js';
+import { type Drained, UsageRecorder } from './usage.js';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+export class UsagePipeline {
+  readonly recorder = new UsageRecorder();
+  private timer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+  // When this process last flagged each key (the store is asked too: other processes flag).
+  private readonly lastFlagged = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    everyMs: number,
+  ) {
+    if (everyMs > 0) {
+      this.timer = setInterval(() => void this.flush().catch(() => undefined), everyMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes what was counted to the store; counts the store refuses are kept for the next flush. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushNow());
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  /** Uses not yet flushed by this process. */
+  pendingUses(keyId: string): number {
+    return this.recorder.pending(keyId)?.uses ?? 0;
+  }
+
+  pendingKeyIds(): string[] {
+    return this.recorder.pendingKeyIds();
+  }
+
+  /** Last use (ever) of these keys: the store's aggregates plus this process's unflushed uses. */
+  async lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
+    const stored = keyIds.length > 0 ? await this.store.lastUsedOf(keyIds) : new Map<string, KeyUsage>();
+    for (const id of keyIds) {
+      const p = this.recorder.pending(id);
+      if (!p) continue;
+      const s = stored.get(id);
+      const mine = [...(p.addresses ?? [])].map(([address, lastSeen]) => ({ address, lastSeen }));
+      stored.set(id, {
+        keyId: id,
+        uses: (s?.uses ?? 0) + p.uses,
+        lastUsed: Math.max(s?.lastUsed ?? -Infinity, p.last),
+        lastUsedFrom: mergeAddresses(s?.lastUsedFrom ?? [], mine),
+      });
+    }
+    return stored;
+  }
+
+  private async flushNow(): Promise<void> {
+    if (this.recorder.isEmpty) return;
+    const batch = this.recorder.drain(this.clock.now());
+    try {
+      const counts: UsageCount[] = [];
+      const events: KeywardEvent[] = [];
+      for (const u of batch.uses) {
+        for (const m of u.minutes) {
+          const c: UsageCount = { keyId: u.keyId, minute: m.minute, uses: m.uses, lastUsed: m.lastUsed };
+          if (u.addresses.length > 0 && m === u.minutes[u.minutes.length - 1]) c.addresses = u.addresses;
+          counts.push(c);
+        }
+        events.push(newEvent('api-key.used', u.last, u.owner, u.keyId, { uses: u.uses, from: new Date(u.first).toISOString(), to: new Date(u.last).toISOString() }));
+      }
+      for (const [keyId, f] of batch.failures) {
+        events.push(newEvent('api-key.auth-failed', f.last, f.owner ?? 'anonymous', keyId || undefined, { count: f.count, reasons: f.reasons, from: new Date(f.first).toISOString(), to: new Date(f.last).toISOString() }));
+      }
+      events.push(...(await this.excessive(batch)));
+      await this.store.recordUsage(counts, events);
+    } catch (e) {
+      this.recorder.restore(batch);
+      throw e;
+    }
+  }
+
+  /**
+   * A key's minute is excessive when it beats the tenant threshold and 10×
+   * the key's average minute over the day before it (this batch included);
+   * flagged at most once an hour per key, across every process on the store.
+   */
+  private async excessive(batch: Drained): Promise<KeywardEvent[]> {
+    const tenant = await this.store.tenant();
+    if (!tenant) return [];
+    const threshold = settingsOf(tenant).excessiveUsePerMinute;
+    const out: KeywardEvent[] = [];
+    for (const u of batch.uses) {
+      const busiest = u.minutes.reduce((a, b) => (b.minuteUses > a.minuteUses ? b : a));
+      if (busiest.minuteUses <= threshold) continue;
+      const at = busiest.lastUsed;
+      const flagged = this.lastFlagged.get(u.keyId);
+      if (flagged !== undefined && at - flagged < HOUR) continue;
+      const [stored] = await this.store.usageSince(at - DAY, [u.keyId]);
+      const perMinute = ((stored?.uses ?? 0) + u.uses) / 1440;
+      if (busiest.minuteUses <= 10 * perMinute) continue;
+      const recent = await this.store.findEvents({ types: ['api-key.excessive-use'], keyId: u.keyId, since: at - HOUR, limit: 1 });
+      if (recent.data.length > 0) continue;
+      this.lastFlagged.set(u.keyId, at);
+      out.push(
+        newEvent('api-key.excessive-use', at, u.owner, u.keyId, {
+          usesInMinute: busiest.minuteUses,
+          threshold,
+          dailyAveragePerMinute: Math.round(perMinute * 100) / 100,
+        }),
+      );
+    }
+    return out;
+  }
+}

@@ -1,0 +1,88 @@
+// What every use case needs for one actor: the store, the clock, the usage
+// pipeline, and the two ways in — a read (actor resolved from the store as it
+// is) and a change (one transaction: actor resolved, rules checked and
+// records written under the store's lock, events committed with them).
+
+import type { ApiKey, Tenant, User } from '../domain.js';
+import type { Clock } from '../clock.js';
+import { printable, textOf } from '../duration.js';
+import { refuse } from '../refusal.js';
+import type { StoreReads, Store, Transaction } from '../store/boundary.js';
+import { KEY_ID_PATTERN } from '../token.js';
+import type { UsagePipeline } from '../usage-pipeline.js';
+import { type KeyView, keyView } from '../views.js';
+
+/** The parts of an engine the use cases share. */
+export interface EngineParts {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly usage: UsagePipeline;
+}
+
+export interface Reading {
+  tenant: Tenant;
+  actor: User;
+  now: number;
+}
+
+export interface Changing extends Reading {
+  tx: Transaction;
+}
+
+export class ActorContext {
+  constructor(
+    readonly engine: EngineParts,
+    readonly actorName: string,
+  ) {}
+
+  get store(): Store {
+    return this.engine.store;
+  }
+
+  get now(): number {
+    return this.engine.clock.now();
+  }
+
+  /** The tenant and the actor as the store holds them now. */
+  async read(): Promise<Reading> {
+    return this.resolve(this.store);
+  }
+
+  /** Runs a change as the actor in one transaction; `fn` refuses before it writes anything. */
+  change<T>(fn: (c: Changing) => Promise<T> | T): Promise<T> {
+    return this.store.transact(async (tx) => fn({ ...(await this.resolve(tx)), tx }));
+  }
+
+  /** A user of the tenant, or USER_NOT_FOUND. */
+  async userIn(reads: StoreReads, name: unknown): Promise<User> {
+    const u = typeof name === 'string' ? await reads.getUser(name) : undefined;
+    if (!u) refuse('USER_NOT_FOUND', `There is no user "${printable(textOf(name))}" in this tenant.`);
+    return u;
+  }
+
+  /** Keys as on the wire, with their last use from the usage aggregates. */
+  async views(keys: readonly ApiKey[], tenant: Tenant): Promise<KeyView[]> {
+    const used = await this.engine.usage.lastUsedOf(keys.map((k) => k.id));
+    const now = this.now;
+    return keys.map((k) => {
+      const last = used.get(k.id)?.lastUsed;
+      return keyView(k, tenant.id, now, last === undefined ? undefined : new Date(last).toISOString());
+    });
+  }
+
+  async view(key: ApiKey, tenant: Tenant): Promise<KeyView> {
+    return (await this.views([key], tenant))[0];
+  }
+
+  private async resolve(reads: StoreReads): Promise<Reading> {
+    const [tenant, actor] = await Promise.all([reads.tenant(), reads.getUser(this.actorName)]);
+    if (!tenant) refuse('UNAVAILABLE', `There is no Keyward store at ${this.store.location}; run \`keyward init\` to create one.`);
+    if (!actor) refuse('USER_NOT_FOUND', `There is no user "${printable(this.actorName)}" in tenant ${tenant.name}; a tenant admin can add you with \`keyward users add ${printable(this.actorName)}\`.`);
+    return { tenant, actor, now: this.now };
+  }
+}
+
+export function checkKeyId(id: unknown): string {
+  if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) refuse('INVALID_INPUT', `"${printable(textOf(id))}" is not a key id (24 hexadecimal characters).`);
+  return id;
+}

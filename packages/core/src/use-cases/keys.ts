@@ -1,0 +1,164 @@
+// Keys (SPEC §2): list and search, get, generate, rename, revoke (one or
+// many), delete (one or all of mine). Every change is one transaction that
+// reads, checks and writes single records; the key limit locks the owner's
+// row first, so two servers cannot both pass it.
+
+import { type ApiKey, type User, isAdmin, settingsOf } from '../domain.js';
+import { textOf } from '../duration.js';
+import { clampLimit, newEvent } from '../events.js';
+import { checkStatus, parseSort } from '../key-query.js';
+import { canSeeKey, checkAdmin, checkDescription, checkGenerate, checkOwnerChange, checkRevoke, enforce } from '../policy.js';
+import { KeywardError, refuse } from '../refusal.js';
+import type { GenerateInput, KeyQuery, Page, RevokeReport } from '../service.js';
+import type { Transaction } from '../store/boundary.js';
+import { KEY_ID_PATTERN, hashToken, newKeyId, newToken } from '../token.js';
+import { type GeneratedKey, type KeyView, keyView } from '../views.js';
+import { type ActorContext, checkKeyId } from './context.js';
+
+export async function listKeys(c: ActorContext, q: KeyQuery = {}): Promise<Page<KeyView>> {
+  const { tenant, actor, now } = await c.read();
+  if (q.sub !== undefined && isAdmin(actor)) await c.userIn(c.store, q.sub);
+  const limit = clampLimit(q.limit, 20, 100_000);
+  const status = checkStatus(q.status);
+  const sort = parseSort(q.sort);
+  if (q.startingAfter && q.endingBefore) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
+  // Non-admins see only their own keys, whatever owner they ask for.
+  const owner = isAdmin(actor) ? (q.sub || undefined) : actor.id;
+  if (!isAdmin(actor) && q.sub && q.sub !== actor.id) return { data: [], total: 0 };
+  const found = await c.store.findKeys({
+    status,
+    owner,
+    createdBy: q.createdByUser || undefined,
+    search: q.search,
+    order: sort.field,
+    descending: sort.descending,
+    limit,
+    startingAfter: q.startingAfter || undefined,
+    endingBefore: q.endingBefore || undefined,
+    offset: q.offset,
+    now,
+  });
+  const page: Page<KeyView> = { data: await c.views(found.data, tenant), total: found.total };
+  if (found.hasNext && found.data.length > 0) page.next = found.data[found.data.length - 1].id;
+  if (found.hasPrev && found.data.length > 0) page.prev = found.data[0].id;
+  return page;
+}
+
+export async function getKey(c: ActorContext, id: string): Promise<KeyView> {
+  checkKeyId(id);
+  const { tenant, actor } = await c.read();
+  const key = await c.store.getKey(id);
+  if (!key || !canSeeKey(actor, key)) refuse('KEY_NOT_FOUND', `No key ${id}.`);
+  return c.view(key, tenant);
+}
+
+export async function generateKey(c: ActorContext, input: GenerateInput): Promise<GeneratedKey> {
+  if (!input || typeof input !== 'object') refuse('INVALID_INPUT', 'Give a description (and optionally an expiry).');
+  enforce(checkDescription(input.description));
+  if (input.expiry !== undefined && typeof input.expiry !== 'string') refuse('INVALID_EXPIRY', 'The expiry must be an ISO 8601 duration such as P30D.');
+  if (input.sub !== undefined && typeof input.sub !== 'string') refuse('INVALID_INPUT', 'sub must be a user name.');
+  const description = input.description.trim();
+  return c.change(async ({ tx, tenant, actor, now }) => {
+    const owner = input.sub === undefined ? actor : await c.userIn(tx, input.sub);
+    // Lock the owner's row before counting, so a concurrent create for the same owner waits.
+    await tx.lockUser(owner.id);
+    const activeKeys = await tx.countActiveKeys(owner.id, now);
+    const check = checkGenerate({ actor, owner, settings: settingsOf(tenant), activeKeys, lifetime: input.expiry });
+    if (!check.ok) throw new KeywardError(check.refusal.code, check.refusal.message);
+    let id = newKeyId();
+    while (await tx.getKey(id)) id = newKeyId();
+    const token = newToken(id);
+    const iso = new Date(now).toISOString();
+    const key: ApiKey = {
+      id,
+      description,
+      owner: owner.id,
+      createdBy: actor.id,
+      created: iso,
+      lastUpdated: iso,
+      expiry: new Date(now + check.lifetime.ms).toISOString(),
+      hash: hashToken(token),
+    };
+    tx.putKey(key);
+    tx.emit(newEvent('api-key.generated', now, actor.id, id, { description, sub: owner.id, expiry: key.expiry, lifetime: check.lifetime.iso }));
+    return { ...keyView(key, tenant.id, now), token };
+  });
+}
+
+export async function renameKey(c: ActorContext, id: string, description: string): Promise<KeyView> {
+  checkKeyId(id);
+  enforce(checkDescription(description));
+  const text = description.trim();
+  const { key, tenant } = await c.change(async ({ tx, tenant, actor, now }) => {
+    const key = await tx.getKey(id);
+    enforce(checkOwnerChange(actor, key, 'rename'));
+    if (key!.description === text) return { key: key!, tenant };
+    const next: ApiKey = { ...key!, description: text, lastUpdated: new Date(now).toISOString() };
+    tx.putKey(next);
+    tx.emit(newEvent('api-key.renamed', now, actor.id, id, { from: key!.description, to: text }));
+    return { key: next, tenant };
+  });
+  return c.view(key, tenant);
+}
+
+function revoke(tx: Transaction, key: ApiKey, actor: User, now: number): ApiKey {
+  const iso = new Date(now).toISOString();
+  const next: ApiKey = { ...key, revokedAt: iso, revokedBy: actor.id, lastUpdated: iso };
+  tx.putKey(next);
+  tx.emit(newEvent('api-key.revoked', now, actor.id, key.id, { description: key.description, sub: key.owner }));
+  return next;
+}
+
+export async function revokeKey(c: ActorContext, id: string): Promise<KeyView> {
+  checkKeyId(id);
+  const { key, tenant } = await c.change(async ({ tx, tenant, actor, now }) => {
+    const key = await tx.getKey(id);
+    enforce(checkRevoke(actor, key, now));
+    return { key: revoke(tx, key!, actor, now), tenant };
+  });
+  return c.view(key, tenant);
+}
+
+export async function revokeKeys(c: ActorContext, ids: string[]): Promise<RevokeReport> {
+  if (!Array.isArray(ids) || ids.length === 0) refuse('INVALID_INPUT', 'Name at least one key to revoke.');
+  const unique = [...new Set(ids)];
+  const { done, skipped, tenant } = await c.change(async ({ tx, tenant, actor, now }) => {
+    enforce(checkAdmin(actor));
+    const done: ApiKey[] = [];
+    const skipped: RevokeReport['skipped'] = [];
+    for (const id of unique) {
+      if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) {
+        skipped.push({ id: textOf(id), code: 'INVALID_INPUT', message: 'Not a key id.' });
+        continue;
+      }
+      const key = await tx.getKey(id);
+      const r = checkRevoke(actor, key, now);
+      if (r) skipped.push({ id, code: r.code, message: r.message });
+      else done.push(revoke(tx, key!, actor, now));
+    }
+    return { done, skipped, tenant };
+  });
+  return { revoked: await c.views(done, tenant), skipped };
+}
+
+export async function deleteKey(c: ActorContext, id: string): Promise<void> {
+  checkKeyId(id);
+  await c.change(async ({ tx, actor, now }) => {
+    const key = await tx.getKey(id);
+    enforce(checkOwnerChange(actor, key, 'delete'));
+    tx.deleteKey(id);
+    tx.emit(newEvent('api-key.deleted', now, actor.id, id, { description: key!.description, sub: key!.owner }));
+  });
+}
+
+export async function deleteAllKeys(c: ActorContext): Promise<{ deleted: number }> {
+  return c.change(async ({ tx, actor, now }) => {
+    const mine = await tx.keysOf(actor.id);
+    if (mine.length > 0) enforce(checkOwnerChange(actor, mine[0], 'delete'));
+    for (const k of mine) {
+      tx.deleteKey(k.id);
+      tx.emit(newEvent('api-key.deleted', now, actor.id, k.id, { description: k.description, sub: k.owner, all: true }));
+    }
+    return { deleted: mine.length };
+  });
+}

@@ -1,0 +1,58 @@
+// The tenant's API-key settings (SPEC §1): read by anyone in the tenant,
+// changed by a tenant admin, each change one `api-keys-config.updated` event.
+
+import { type Settings, settingsOf } from '../domain.js';
+import { parseDuration, printable } from '../duration.js';
+import { newEvent } from '../events.js';
+import { checkAdmin, checkGenerate, checkSettings, enforce } from '../policy.js';
+import { refuse } from '../refusal.js';
+import type { SettingsPatch, WhoAmI } from '../service.js';
+import { SETTING_FIELDS, type SettingsView, settingsView, userView } from '../views.js';
+import type { ActorContext } from './context.js';
+
+export async function whoami(c: ActorContext): Promise<WhoAmI> {
+  const { tenant, actor, now } = await c.read();
+  const settings = settingsOf(tenant);
+  const check = checkGenerate({ actor, owner: actor, settings, activeKeys: await c.store.countActiveKeys(actor.id, now) });
+  return {
+    user: userView(actor),
+    tenant: { id: tenant.id, name: tenant.name },
+    settings: settingsView(settings),
+    location: c.store.location,
+    canGenerate: check.ok ? { ok: true } : { ok: false, code: check.refusal.code, message: check.refusal.message },
+  };
+}
+
+export async function getSettings(c: ActorContext): Promise<SettingsView> {
+  return settingsView(settingsOf((await c.read()).tenant));
+}
+
+/** Durations kept in their canonical ISO text (30d becomes P30D). */
+const DURATION_SETTINGS = ['maxKeyLifetime', 'eventsRetention'] as const;
+
+export async function updateSettings(c: ActorContext, patch: SettingsPatch): Promise<SettingsView> {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) refuse('INVALID_SETTING', 'Settings must be given as fields and values.');
+  const mapped: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    const field = Object.hasOwn(SETTING_FIELDS, k) ? SETTING_FIELDS[k as keyof SettingsView] : undefined;
+    if (!field) refuse('INVALID_SETTING', `"${printable(k)}" is not a setting; use ${Object.keys(SETTING_FIELDS).join(', ')}.`);
+    mapped[field] = typeof v === 'string' && (DURATION_SETTINGS as readonly string[]).includes(field) ? v.trim() : v;
+  }
+  return c.change(({ tx, tenant, actor, now }) => {
+    enforce(checkAdmin(actor));
+    enforce(checkSettings(mapped));
+    const before = settingsOf(tenant);
+    const after: Settings = { ...before, ...(mapped as Partial<Settings>) };
+    for (const field of DURATION_SETTINGS) if (typeof mapped[field] === 'string') after[field] = parseDuration(mapped[field])!.iso;
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    for (const [wire, field] of Object.entries(SETTING_FIELDS)) {
+      if (before[field] !== after[field]) changes[wire] = { from: before[field], to: after[field] };
+    }
+    if (Object.keys(changes).length > 0) {
+      tx.putTenant({ ...tenant, settings: after });
+      tx.emit(newEvent('api-keys-config.updated', now, actor.id, undefined, { changes }));
+    }
+    return settingsView(after);
+  });
+}

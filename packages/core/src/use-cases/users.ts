@@ -1,0 +1,54 @@
+// Users of the tenant (SPEC §2, tenant admin): list, add, change licence and
+// roles. The tenant always keeps at least one admin.
+
+import { type User, isAdmin } from '../domain.js';
+import { printable } from '../duration.js';
+import { newEvent } from '../events.js';
+import { checkAdmin, checkUserName, enforce } from '../policy.js';
+import { refuse } from '../refusal.js';
+import type { UserPatch } from '../service.js';
+import { type UserView, userView } from '../views.js';
+import type { ActorContext } from './context.js';
+
+export async function listUsers(c: ActorContext): Promise<UserView[]> {
+  enforce(checkAdmin((await c.read()).actor));
+  return (await c.store.listUsers()).map(userView);
+}
+
+export async function addUser(c: ActorContext, name: string, opts: { licence?: boolean } = {}): Promise<UserView> {
+  enforce(checkUserName(name));
+  return c.change(async ({ tx, actor, now }) => {
+    enforce(checkAdmin(actor));
+    if (await tx.getUser(name)) refuse('INVALID_INPUT', `There is already a user "${name}".`);
+    const u: User = { id: name, licence: opts.licence === true, roles: [], created: new Date(now).toISOString() };
+    tx.putUser(u);
+    tx.emit(newEvent('user.added', now, actor.id, undefined, { user: name, licence: u.licence, roles: [] }));
+    return userView(u);
+  });
+}
+
+export async function updateUser(c: ActorContext, name: string, patch: UserPatch): Promise<UserView> {
+  for (const [k, v] of Object.entries(patch ?? {})) {
+    if (!['licence', 'developer', 'admin'].includes(k)) refuse('INVALID_INPUT', `"${printable(k)}" cannot be changed on a user; use licence, developer or admin.`);
+    if (v !== undefined && typeof v !== 'boolean') refuse('INVALID_INPUT', `${k} must be on or off.`);
+  }
+  return c.change(async ({ tx, actor, now }) => {
+    enforce(checkAdmin(actor));
+    const u = await c.userIn(tx, name);
+    const before = { licence: u.licence, roles: [...u.roles] };
+    const roles = new Set(u.roles);
+    if (patch.developer !== undefined) patch.developer ? roles.add('Developer') : roles.delete('Developer');
+    if (patch.admin !== undefined) patch.admin ? roles.add('TenantAdmin') : roles.delete('TenantAdmin');
+    if (!roles.has('TenantAdmin') && isAdmin(u)) {
+      const admins = (await tx.listUsers()).filter(isAdmin).length;
+      if (admins <= 1) refuse('INVALID_INPUT', `${name} is the tenant's only admin; make someone else an admin first.`);
+    }
+    const next: User = { ...u, licence: patch.licence ?? u.licence, roles: (['TenantAdmin', 'Developer'] as const).filter((r) => roles.has(r)) };
+    const after = { licence: next.licence, roles: next.roles };
+    if (JSON.stringify(before) !== JSON.stringify(after)) {
+      tx.putUser(next);
+      tx.emit(newEvent('user.updated', now, actor.id, undefined, { user: name, from: before, to: after }));
+    }
+    return userView(next);
+  });
+}

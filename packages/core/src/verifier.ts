@@ -1,0 +1,105 @@
+// The hot path: parse the token, find what verify needs of its key in a
+// cache, one SHA-256, a constant-time compare, a counter bumped in memory.
+// On a cache hit the answer is synchronous; only a miss waits on the store.
+//
+// The cache listens to the store's change signal — a version that only
+// grows — never to a file's inode, size or mtime: a change naming keys drops
+// those keys, a change the store cannot name (another process wrote) drops
+// everything. A miss that raced a change answers but is not cached, so a
+// revoked key is never remembered as active.
+
+import type { ApiKey } from './domain.js';
+import type { Clock } from './clock.js';
+import type { Store, StoreChange } from './store/boundary.js';
+import { constantTimeEqual, digestFromHex, digestToken, parseToken } from './token.js';
+import type { KeyCounter, UsageRecorder } from './usage.js';
+
+/** What verify answers on the hot path: no views built, nothing written. */
+export type VerifyOutcome =
+  | { valid: true; key: ApiKey }
+  | { valid: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked'; keyId?: string };
+
+/** What verify needs of a key, kept ready. */
+interface Facts {
+  key: ApiKey;
+  digest: string;
+  expiresAt: number;
+  counter: KeyCounter;
+}
+
+// Bounded, so a store of millions of keys keeps only the keys actually in use.
+const MAX_KEYS = 50_000;
+const MALFORMED: VerifyOutcome = Object.freeze({ valid: false, reason: 'malformed' });
+const UNKNOWN: VerifyOutcome = Object.freeze({ valid: false, reason: 'unknown' });
+
+export class Verifier {
+  private facts = new Map<string, Facts>();
+  // Bumped by every change that may touch a cached key.
+  private epoch = 0;
+  private readonly stopListening: () => void;
+
+  constructor(
+    private readonly store: Store,
+    private readonly usage: UsageRecorder,
+    private readonly clock: Clock,
+  ) {
+    this.stopListening = store.onChange((c) => this.changed(c));
+  }
+
+  verify(token: string, address?: string): VerifyOutcome | Promise<VerifyOutcome> {
+    const parsed = parseToken(token);
+    if (!parsed.ok) {
+      this.usage.recordFailure(undefined, undefined, 'malformed', this.clock.now());
+      return MALFORMED;
+    }
+    const f = this.facts.get(parsed.keyId);
+    return f !== undefined ? this.check(f, token, address) : this.miss(parsed.keyId, token, address);
+  }
+
+  /** Stops listening to the store (the engine closes). */
+  close(): void {
+    this.stopListening();
+  }
+
+  private check(f: Facts, token: string, address: string | undefined): VerifyOutcome {
+    const now = this.clock.now();
+    const key = f.key;
+    if (!constantTimeEqual(digestToken(token), f.digest)) {
+      this.usage.recordFailure(key.id, key.owner, 'unknown', now);
+      return { valid: false, reason: 'unknown', keyId: key.id };
+    }
+    // Revoked wins over expired (SPEC §1), as in statusOf.
+    const status = key.revokedAt ? 'revoked' : f.expiresAt <= now ? 'expired' : 'active';
+    if (status !== 'active') {
+      this.usage.recordFailure(key.id, key.owner, status, now);
+      return { valid: false, reason: status, keyId: key.id };
+    }
+    this.usage.recordUse(f.counter, now, address);
+    return { valid: true, key };
+  }
+
+  private async miss(id: string, token: string, address: string | undefined): Promise<VerifyOutcome> {
+    const epoch = this.epoch;
+    const key = await this.store.getKey(id);
+    if (key === undefined) {
+      this.usage.recordFailure(undefined, undefined, 'unknown', this.clock.now());
+      return UNKNOWN;
+    }
+    const f: Facts = { key, digest: digestFromHex(key.hash), expiresAt: Date.parse(key.expiry), counter: this.usage.counterFor(key.id, key.owner) };
+    if (epoch === this.epoch) {
+      if (this.facts.size >= MAX_KEYS) this.facts.clear();
+      this.facts.set(id, f);
+    }
+    return this.check(f, token, address);
+  }
+
+  private changed(c: StoreChange): void {
+    if (c.all) {
+      this.facts = new Map();
+      this.epoch++;
+    } else if (c.keyIds !== undefined) {
+      for (const id of c.keyIds) this.facts.delete(id);
+      this.epoch++;
+    }
+  }
+}
