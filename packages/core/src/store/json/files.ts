@@ -223,11 +223,14 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-/** Removes temporary files of `path` left by writers killed mid-write (their pid no longer runs). Call under the lock. */
-export async function removeDeadWritersLeftovers(path: string): Promise<void> {
+/**
+ * Removes `<path>.<pid>.….<suffix>` files left by writers killed mid-write
+ * (temporary files, half-taken locks) whose pid no longer runs. Call under the lock.
+ */
+export async function removeDeadWritersLeftovers(path: string, suffix = '.tmp'): Promise<void> {
   const prefix = basename(path) + '.';
   for (const name of await listDir(dirname(path)).catch(() => [] as string[])) {
-    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    if (!name.startsWith(prefix) || !name.endsWith(suffix)) continue;
     const pid = Number(name.slice(prefix.length).split('.')[0]);
     if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
     await removeFile(join(dirname(path), name)).catch(() => undefined);

@@ -322,6 +322,7 @@ export class Journal<Entry> {
         this.swept = true;
         await removeDeadWritersLeftovers(this.path);
         await removeDeadWritersLeftovers(this.journalPath);
+        await removeDeadWritersLeftovers(this.lockPath, '.acquiring');
       }
     } catch (e) {
       await release?.();

@@ -76,7 +76,8 @@ export async function migrateEventLog(logPath: string, target: MigrationTarget, 
       }
       await flush();
       await segments.idle();
-      await usage.rollUp();
+      // No use recorded, no usage folder to roll up (its lock lives in it).
+      if (result.usageEvents > 0) await usage.rollUp();
       await usage.idle();
     }
   } finally {

@@ -196,6 +196,11 @@ export class JsonStore extends StateReads implements Store {
     this.journal.changed({});
   }
 
+  /** Rewrites the snapshot now (normally the journal does so itself, in the background, as it grows). */
+  compact(): Promise<void> {
+    return this.journal.compact();
+  }
+
   version(): number {
     return this.journal.version();
   }
