@@ -35,8 +35,10 @@ export class UsagePipeline {
 
   /** Writes what was counted to the store; counts the store refuses are kept for the next flush. */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.flushNow());
-    return this.flushing;
+    // One flush at a time; one that failed does not stop the next.
+    const next = this.flushing.catch(() => undefined).then(() => this.flushNow());
+    this.flushing = next;
+    return next;
   }
 
   async close(): Promise<void> {

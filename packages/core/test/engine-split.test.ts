@@ -1,0 +1,208 @@
+// The engine split by job: the verifier's cache answers synchronously on a
+// hit and is invalidated only by the store's change signal — for changes made
+// through another engine, another "process" (a store view that hears of a
+// change only as `all`, like a file store, or by key ids, like PostgreSQL's
+// NOTIFY), and a real second process on the JSON store. Then the usage
+// pipeline's aggregates and the retention sweep.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { type Engine, MemoryStore, type Store, type StoreChange, type VerifyOutcome, createEngine, createJsonFileStore, manualClock, newEvent, systemClock } from '../src/index.js';
+import { seededStore, tempStorePath } from './helpers.js';
+
+type Heard = 'all' | 'keys';
+
+/**
+ * The same records seen from another process: every change made through the
+ * shared store reaches this view's listeners only as the other process would
+ * hear of it — `all` (a file changed) or the key ids (a NOTIFY payload).
+ */
+function otherProcess(shared: MemoryStore, heard: Heard): Store {
+  const listeners = new Set<(c: StoreChange) => void>();
+  let version = 0;
+  shared.onChange((c) => {
+    const told: StoreChange = heard === 'all' ? { version: ++version, all: true } : { ...c, version: ++version };
+    for (const l of listeners) l(told);
+  });
+  return new Proxy(shared, {
+    get(target, p) {
+      if (p === 'onChange')
+        return (l: (c: StoreChange) => void) => {
+          listeners.add(l);
+          return () => listeners.delete(l);
+        };
+      if (p === 'version') return () => version;
+      const v = Reflect.get(target, p, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+const isSync = (o: VerifyOutcome | Promise<VerifyOutcome>): o is VerifyOutcome => !(o instanceof Promise);
+
+async function twoProcesses(heard: Heard) {
+  const shared = new MemoryStore();
+  const clock = manualClock();
+  const writer = await seededStore({ store: shared, clock });
+  const reader = createEngine(otherProcess(shared, heard), { clock, usageFlushMs: 0, retentionSweepMs: 0 });
+  const mine = await writer.bob.generateKey({ description: 'mine' });
+  const other = await writer.bob.generateKey({ description: 'other' });
+  // A first verify asks the store (a miss); the next is answered from the cache, synchronously.
+  const miss = reader.verify(mine.token);
+  expect(isSync(miss)).toBe(false);
+  expect(await miss).toMatchObject({ valid: true });
+  const hit = reader.verify(mine.token);
+  expect(isSync(hit) && hit.valid).toBe(true);
+  return { ...writer, reader, mine, other };
+}
+
+describe('the verifier cache, invalidated through onChange', () => {
+  const cases: { change: string; heard: Heard; act: (w: Awaited<ReturnType<typeof twoProcesses>>) => Promise<unknown>; expect: { valid: boolean; reason?: string }; cached: boolean }[] = [
+    { change: 'its key revoked', heard: 'all', act: (w) => w.alice.revokeKey(w.mine.id), expect: { valid: false, reason: 'revoked' }, cached: false },
+    { change: 'its key revoked', heard: 'keys', act: (w) => w.alice.revokeKey(w.mine.id), expect: { valid: false, reason: 'revoked' }, cached: false },
+    { change: 'its key deleted', heard: 'all', act: (w) => w.bob.deleteKey(w.mine.id), expect: { valid: false, reason: 'unknown' }, cached: false },
+    { change: 'its key deleted', heard: 'keys', act: (w) => w.bob.deleteKey(w.mine.id), expect: { valid: false, reason: 'unknown' }, cached: false },
+    { change: 'its key renamed', heard: 'keys', act: (w) => w.bob.renameKey(w.mine.id, 'renamed'), expect: { valid: true }, cached: false },
+    { change: 'another key revoked', heard: 'keys', act: (w) => w.alice.revokeKey(w.other.id), expect: { valid: true }, cached: true },
+    { change: 'another key revoked', heard: 'all', act: (w) => w.alice.revokeKey(w.other.id), expect: { valid: true }, cached: false },
+    { change: 'a setting changed', heard: 'keys', act: (w) => w.alice.updateSettings({ excessive_use_per_minute: 5 }), expect: { valid: true }, cached: true },
+    { change: 'only events appended', heard: 'keys', act: (w) => w.store.append([newEvent('api-key.auth-failed', 0, 'anonymous', undefined, {})]), expect: { valid: true }, cached: true },
+  ];
+  for (const c of cases) {
+    it(`${c.change}, heard as ${c.heard}: ${c.expect.valid ? 'still valid' : c.expect.reason}, ${c.cached ? 'from the cache' : 'asked again'}`, async () => {
+      const w = await twoProcesses(c.heard);
+      await c.act(w);
+      const out = w.reader.verify(w.mine.token);
+      expect(isSync(out)).toBe(c.cached);
+      expect(await out).toMatchObject(c.expect);
+      // Whatever it asked, the answer is cached again until the next change.
+      expect(isSync(w.reader.verify(w.mine.token))).toBe(c.expect.valid === true || c.expect.reason !== 'unknown');
+    });
+  }
+
+  it('does not cache a miss that raced a change: the answer of the moment, then the new state', async () => {
+    const shared = new MemoryStore();
+    const { alice, bob, clock } = await seededStore({ store: shared });
+    const k = await bob.generateKey({ description: 'raced' });
+    // The reader's store answers getKey with the key as it was, but late.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = new Proxy(otherProcess(shared, 'keys'), {
+      get(target, p) {
+        if (p === 'getKey')
+          return async (id: string) => {
+            const key = await target.getKey(id);
+            await gate;
+            return key;
+          };
+        return Reflect.get(target, p, target);
+      },
+    });
+    const reader = createEngine(slow, { clock, usageFlushMs: 0, retentionSweepMs: 0 });
+    const pending = reader.verify(k.token);
+    await alice.revokeKey(k.id);
+    release();
+    expect(await pending).toMatchObject({ valid: true });
+    expect(await reader.verify(k.token)).toMatchObject({ valid: false, reason: 'revoked' });
+  });
+});
+
+describe('two real processes on one JSON store', () => {
+  it('a revoke by the other process is refused here within 100 ms, every time', async () => {
+    const path = tempStorePath();
+    // The other process reads the real time: so does everything here.
+    const { bob, engine } = await seededStore({ store: createJsonFileStore(path), clock: systemClock });
+    const keys = [];
+    for (let i = 0; i < 10; i++) keys.push(await bob.generateKey({ description: `k${i}` }));
+    const reader: Engine = createEngine(createJsonFileStore(path), { usageFlushMs: 0, retentionSweepMs: 0 });
+    for (const k of keys) expect((await reader.verify(k.token)).valid).toBe(true);
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/revoker.ts', import.meta.url)), path, 'alice'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    expect((await lines.next()).value).toBe('ready');
+    const delays: number[] = [];
+    for (const k of keys) {
+      // The file store hears of the previous revoke as `all`: the first verify asks again, the next is a hit.
+      expect(await reader.verify(k.token)).toMatchObject({ valid: true });
+      expect(reader.verify(k.token)).toMatchObject({ valid: true });
+      child.stdin!.write(`${k.id}\n`);
+      expect((await lines.next()).value).toBe(`ack ${k.id}`);
+      const acked = performance.now();
+      let out = await reader.verify(k.token);
+      while (out.valid && performance.now() - acked < 2000) {
+        await new Promise((r) => setTimeout(r, 2));
+        out = await reader.verify(k.token);
+      }
+      delays.push(performance.now() - acked);
+      expect(out).toMatchObject({ valid: false, reason: 'revoked' });
+    }
+    child.stdin!.end();
+    await new Promise((r) => child.on('close', r));
+    await reader.close();
+    await engine.close();
+    expect(Math.max(...delays), `delays ${delays.map((d) => d.toFixed(0)).join(', ')} ms`).toBeLessThan(100);
+  }, 60_000);
+});
+
+describe('the usage pipeline', () => {
+  it('records uses per minute with their addresses, and last used as the aggregates say plus what is not flushed', async () => {
+    const clock = manualClock(Date.parse('2026-03-01T10:00:50Z'));
+    const { alice, bob, engine, store } = await seededStore({ clock, store: new MemoryStore() });
+    const k = await bob.generateKey({ description: 'busy' });
+    for (let i = 0; i < 4; i++) {
+      await engine.verify(k.token, `10.0.0.${i % 2}`);
+      clock.advance(5_000); // 10:00:50, :55, then 10:01:00, :05
+    }
+    // Not flushed yet: last used is this process's own count.
+    expect((await bob.getKey(k.id)).lastUsed).toBe('2026-03-01T10:01:05.000Z');
+    await engine.flush();
+    expect((await store.usageSince(Date.parse('2026-03-01T10:01:00Z'))).map((u) => u.uses)).toEqual([2]);
+    expect((await store.usageSince(Date.parse('2026-03-01T10:00:00Z'))).map((u) => u.uses)).toEqual([4]);
+    const last = (await store.lastUsedOf([k.id])).get(k.id)!;
+    expect(last.lastUsed).toBe(Date.parse('2026-03-01T10:01:05Z'));
+    expect(last.lastUsedFrom.map((a) => a.address)).toEqual(['10.0.0.1', '10.0.0.0']);
+    expect((await alice.usage({ since: '1h' })).map((r) => [r.keyId, r.uses, r.lastUsed])).toEqual([[k.id, 4, '2026-03-01T10:01:05.000Z']]);
+  });
+
+  it('keeps counts the store refused and writes them with the next flush', async () => {
+    const clock = manualClock();
+    const store = new MemoryStore();
+    const { bob, engine } = await seededStore({ clock, store });
+    const k = await bob.generateKey({ description: 'k' });
+    for (let i = 0; i < 3; i++) await engine.verify(k.token);
+    const real = store.recordUsage.bind(store);
+    store.recordUsage = async () => {
+      throw new Error('disk full');
+    };
+    await expect(engine.flush()).rejects.toThrow('disk full');
+    store.recordUsage = real;
+    await engine.verify(k.token);
+    await engine.flush();
+    expect((await store.usageSince(0)).map((u) => u.uses)).toEqual([4]);
+  });
+});
+
+describe('retention', () => {
+  it('removes events and usage older than the tenant setting, in a sweep, never the newer ones', async () => {
+    const clock = manualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const store = new MemoryStore();
+    const { alice, bob, engine } = await seededStore({ clock, store });
+    const old = await bob.generateKey({ description: 'old', expiry: 'P30D' });
+    await engine.verify(old.token);
+    await engine.flush();
+    clock.advance(2 * 86_400_000);
+    const recent = await bob.generateKey({ description: 'recent' });
+    await engine.verify(recent.token);
+    await engine.flush();
+    await engine.sweep(); // P90D: nothing is old enough
+    expect((await alice.listEvents({ keyId: old.id })).data.length).toBe(2);
+    expect(await alice.updateSettings({ events_retention: '1d' })).toMatchObject({ events_retention: 'P1D' });
+    await engine.sweep();
+    expect((await alice.listEvents({ keyId: old.id })).data).toEqual([]);
+    expect((await alice.listEvents({ keyId: recent.id })).data.map((e) => e.eventType).sort()).toEqual(['api-key.generated', 'api-key.used']);
+    expect((await store.usageSince(0)).map((u) => u.keyId)).toEqual([recent.id]);
+    // Last used is a fact about the key, kept past retention.
+    expect((await alice.getKey(old.id)).lastUsed).toBe('2026-01-01T00:00:00.000Z');
+    await engine.close();
+  });
+});
