@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +104,36 @@ describe('usage aggregates', () => {
     expect((await usage.lastUsedOf(['k1'])).get('k1')!.lastUsed).toBe(lastBefore.get('k1')!.lastUsed);
   });
 
+  it('folds the open hour as it fills, and a reader racing the roll-ups never counts a use twice', async () => {
+    const dir = tempDir();
+    let now = T0 + 5 * H + 10 * MIN;
+    const usage = new UsageAggregates(dir, { now: () => now, rollUpEveryMs: 0 });
+    let recorded = 0;
+    for (let i = 0; i < 40; i++) {
+      now += 20_000;
+      const before = recorded;
+      const reading = usage.usageSince(T0);
+      const rolling = usage.rollUp();
+      await usage.record([use('k1', now, 1), use('k2', now, 2)]);
+      recorded += 3;
+      const total = (await reading).reduce((n, u) => n + u.uses, 0);
+      expect(total).toBeGreaterThanOrEqual(before);
+      expect(total).toBeLessThanOrEqual(recorded);
+      await rolling;
+      expect((await usage.usageSince(T0)).reduce((n, u) => n + u.uses, 0)).toBe(recorded);
+    }
+    // The open hour has a sum that says how far it folded, beside its raw file.
+    const sum = JSON.parse(readFileSync(join(dir, '2026-11-20T05.sum.json'), 'utf8'));
+    expect(sum.rawOffset).toBeGreaterThan(0);
+    expect(readdirSync(dir)).toContain('2026-11-20T05.jsonl');
+    // Once the hour has closed, its sum is whole and the raw file goes.
+    now = T0 + 7 * H;
+    await usage.rollUp();
+    expect(readdirSync(dir).filter((n) => n.endsWith('.jsonl'))).toEqual([]);
+    expect(JSON.parse(readFileSync(join(dir, '2026-11-20T05.sum.json'), 'utf8')).rawOffset).toBeUndefined();
+    expect(usesOf(await usage.usageSince(T0))).toEqual({ k1: recorded / 3, k2: (2 * recorded) / 3 });
+  });
+
   it('skips and reports once what is not a record, never crashing', async () => {
     const dir = tempDir();
     const now = T0 + H;
@@ -120,16 +150,17 @@ describe('usage aggregates', () => {
 
   it('sums what real processes record into one store at the same time', async () => {
     const dir = tempDir();
-    const run = (address: string, flushes: number, keys: string[]) =>
+    // Two of them fold the open hour after every flush, racing the others' appends.
+    const run = (address: string, flushes: number, keys: string[], rollUpEveryMs = 0) =>
       new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', recorderScript, dir, String(flushes), address, ...keys], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', recorderScript, dir, String(flushes), String(rollUpEveryMs), address, ...keys], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d));
         child.stderr.on('data', (d: Buffer) => (err += d));
         child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
       });
-    const outs = await Promise.all([run('10.1', 150, ['k1', 'k2']), run('10.2', 120, ['k1']), run('10.3', 90, ['k2', 'k3'])]);
+    const outs = await Promise.all([run('10.1', 150, ['k1', 'k2'], 1), run('10.2', 120, ['k1']), run('10.3', 90, ['k2', 'k3'], 1)]);
     expect(outs).toEqual(['done\n', 'done\n', 'done\n']);
     const usage = new UsageAggregates(dir, { rollUpEveryMs: 0 });
     expect(usesOf(await usage.usageSince(Date.now() - H))).toEqual({ k1: 270, k2: 240, k3: 90 });

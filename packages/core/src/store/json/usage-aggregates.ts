@@ -10,8 +10,8 @@ import { DAY, HOUR, MINUTE, dayOf, dayStart, hourOf, hourStart } from './days.js
 import { directoryOnce, removeFile } from './files.js';
 import { appendText } from './checked-line.js';
 import { GroupAppender } from './group-append.js';
-import { LAST_USED, daySumPath, hourSumPath, listUsage, rawPath, readRaw, readSum, type OnMalformed } from './usage-files.js';
-import { UsageTally, type Address, type KeyBuckets, type RawBatch, type SumFile } from './usage-fold.js';
+import { LAST_USED, daySumPath, hourSumPath, hoursOf, listUsage, rawPath, readHour, readSum, type OnMalformed } from './usage-files.js';
+import { UsageTally, type Address, type KeyBuckets, type RawBatch } from './usage-fold.js';
 import { rollUp } from './usage-rollup.js';
 import { join } from 'node:path';
 
@@ -52,7 +52,7 @@ export class UsageAggregates {
       c: counts.map((c) => [c.keyId, c.minute, c.uses, c.lastUsed, (c.addresses ?? []).map((a): Address => [a.address, a.lastSeen])]),
     };
     await this.appender.append(rawPath(this.dir, hourOf(flushedAt)), appendText([batch]));
-    const every = this.opts.rollUpEveryMs ?? 10 * MINUTE;
+    const every = this.opts.rollUpEveryMs ?? MINUTE;
     if (every > 0 && this.now() - this.lastRollUp >= every && !this.rolling) {
       this.lastRollUp = this.now();
       // In the background: a flush never waits for a roll-up.
@@ -74,20 +74,14 @@ export class UsageAggregates {
     const firstHour = hourOf(since);
     const firstDay = dayOf(since);
     const daySums = new Set(listing.daySums);
-    const hourSums = new Set(listing.hourSums);
     for (const day of listing.daySums) {
       if (day < firstDay) continue;
       const sum = await readSum(daySumPath(this.dir, day), this.malformed);
       if (sum) for (const [keyId, k] of Object.entries(sum.keys)) count(keyId, k.b, 60, k.l, k.a);
     }
-    for (const hour of listing.hourSums) {
+    for (const hour of hoursOf(listing)) {
       if (hour < firstHour || daySums.has(hour.slice(0, 10))) continue;
-      const sum = await readSum(hourSumPath(this.dir, hour), this.malformed);
-      if (sum) for (const [keyId, k] of Object.entries(sum.keys)) count(keyId, k.b, 1, k.l, k.a);
-    }
-    for (const hour of listing.raw) {
-      if (hour < firstHour || daySums.has(hour.slice(0, 10)) || hourSums.has(hour)) continue;
-      await this.readRawOrItsSum(hour, (keyId, k, width) => count(keyId, k.b, width, k.l, k.a));
+      await readHour(this.dir, hour, (keyId, k) => count(keyId, k.b, 1, k.l, k.a), this.malformed);
     }
     const out = tally.all();
     if (wanted) for (const keyId of wanted) if (!tally.has(keyId)) out.push({ keyId, uses: 0, lastUsedFrom: [] });
@@ -102,17 +96,10 @@ export class UsageAggregates {
       if (wanted.has(keyId)) tally.add(keyId, 0, k.l, k.a);
     };
     const listing = await listUsage(this.dir);
-    // Days already folded are in last-used.json; the hours and raw files are the rest.
-    const noteAll = (sum: SumFile | undefined) => {
-      if (!sum) return;
-      // Whichever is smaller: the keys asked about, or the keys in the file.
-      if (wanted.size < Object.keys(sum.keys).length) {
-        for (const keyId of wanted) if (Object.hasOwn(sum.keys, keyId)) note(keyId, sum.keys[keyId]);
-      } else for (const [keyId, k] of Object.entries(sum.keys)) note(keyId, k);
-    };
-    if (listing.hasLastUsed) noteAll(await readSum(join(this.dir, LAST_USED), this.malformed));
-    for (const hour of listing.hourSums) noteAll(await readSum(hourSumPath(this.dir, hour), this.malformed));
-    for (const hour of listing.raw) if (!listing.hourSums.includes(hour)) await this.readRawOrItsSum(hour, (keyId, k) => note(keyId, k));
+    // Days already folded are in last-used.json; the hours are the rest.
+    const last = listing.hasLastUsed ? await readSum(join(this.dir, LAST_USED), this.malformed) : undefined;
+    if (last) for (const keyId of wanted) if (Object.hasOwn(last.keys, keyId)) note(keyId, last.keys[keyId]);
+    for (const hour of hoursOf(listing)) await readHour(this.dir, hour, note, this.malformed);
     const out = new Map<string, KeyUsage>();
     for (const keyId of keyIds) {
       const u = tally.get(keyId);
@@ -139,20 +126,6 @@ export class UsageAggregates {
   async idle(): Promise<void> {
     await this.appender.idle();
     await this.rolling;
-  }
-
-  /** A raw hour, or its sum when a roll-up folded it since the listing. */
-  private async readRawOrItsSum(hour: string, each: (keyId: string, k: KeyBuckets, width: number) => void): Promise<void> {
-    const read = await readRaw(
-      rawPath(this.dir, hour),
-      (batch) => {
-        for (const [keyId, minute, uses, lastUsed, addresses] of batch.c) each(keyId, { b: [[minute, uses]], l: lastUsed, a: addresses }, 1);
-      },
-      this.malformed,
-    );
-    if (read) return;
-    const sum = await readSum(hourSumPath(this.dir, hour), this.malformed);
-    if (sum) for (const [keyId, k] of Object.entries(sum.keys)) each(keyId, k, 1);
   }
 
   private readonly malformed: OnMalformed = (file, n) => {

@@ -130,9 +130,19 @@ export function isRawBatch(x: unknown): x is RawBatch {
 /** A rolled-up file (an hour of minutes, a day of hours, or every last use): key → buckets. */
 export interface SumFile {
   keys: Record<string, KeyBuckets>;
+  /** An hour's sum: the bytes of its raw file folded in (the rest is read from the raw file). */
+  rawOffset?: number;
 }
 
 export function isSumFile(x: unknown): x is SumFile {
   const s = x as SumFile;
-  return typeof s === 'object' && s !== null && typeof s.keys === 'object' && s.keys !== null && !Array.isArray(s.keys) && Object.values(s.keys).every(isKeyBuckets);
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.keys === 'object' &&
+    s.keys !== null &&
+    !Array.isArray(s.keys) &&
+    Object.values(s.keys).every(isKeyBuckets) &&
+    (s.rawOffset === undefined || (Number.isSafeInteger(s.rawOffset) && s.rawOffset >= 0))
+  );
 }

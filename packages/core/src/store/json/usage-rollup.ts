@@ -1,10 +1,12 @@
-// Rolls usage up so what a question reads stays small: a raw hour that has
-// closed becomes one file of per-key-per-minute sums; a day more than a day
-// old becomes one file of per-key-per-hour sums, and its last uses go into
-// last-used.json. Every step writes its result atomically before it removes
-// what it folded, so a crash anywhere leaves either the parts or the whole
-// (readers prefer the whole), never a double count. One process at a time
-// rolls up (a lock file); the others skip.
+// Rolls usage up so what a question reads stays small: what servers appended
+// to an hour's raw file is folded into that hour's per-key-per-minute sum as
+// it comes (the sum notes how far it has folded), and the raw file goes once
+// the hour has closed; a day more than a day old becomes one file of
+// per-key-per-hour sums, and its last uses go into last-used.json. Every step
+// writes its result atomically before it removes what it folded, so a crash
+// anywhere leaves either the parts or the whole (readers prefer the whole),
+// never a double count. One process at a time rolls up (a lock file); the
+// others skip.
 
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -29,17 +31,19 @@ export async function rollUp(dir: string, now: number, onMalformed: OnMalformed)
     const daySums = new Set(listing.daySums);
     const hourSums = new Set(listing.hourSums);
     for (const hour of listing.raw) {
-      if (hourStart(hour) + HOUR + RAW_GRACE_MS > now) continue;
-      if (!daySums.has(hour.slice(0, 10)) && !hourSums.has(hour)) {
-        await writeFileOnce(hourSumPath(dir, hour), JSON.stringify(await foldRawHour(rawPath(dir, hour), onMalformed)));
-        hourSums.add(hour);
+      if (daySums.has(hour.slice(0, 10))) {
+        await removeFile(rawPath(dir, hour)); // left by a crash after its day was folded
+        continue;
       }
-      await removeFile(rawPath(dir, hour));
+      await foldRawTail(dir, hour, hourStart(hour) + HOUR + RAW_GRACE_MS <= now, onMalformed);
+      hourSums.add(hour);
     }
     const days = new Set([...hourSums].map((h) => h.slice(0, 10)));
     for (const day of [...days].sort()) {
       if (dayStart(day) + DAY + MINUTES_KEPT_MS > now) continue;
       const hours = [...hourSums].filter((h) => h.startsWith(day));
+      // An hour of the day still open (its raw file not folded yet, e.g. a roll-up failed half way) waits for the next roll-up.
+      if (!(await allComplete(dir, hours, onMalformed))) continue;
       let sum = daySums.has(day) ? await readSum(daySumPath(dir, day), onMalformed) : undefined;
       if (!sum) {
         sum = await foldDay(dir, hours, onMalformed);
@@ -56,16 +60,36 @@ export async function rollUp(dir: string, now: number, onMalformed: OnMalformed)
   }
 }
 
-async function foldRawHour(path: string, onMalformed: OnMalformed): Promise<SumFile> {
-  const keys: Record<string, KeyBuckets> = Object.create(null);
-  await readRaw(
-    path,
+/**
+ * Folds what was appended to an hour's raw file since its sum was last
+ * written into that sum (per key per minute). An hour still open keeps its
+ * raw file and the offset folded so far; a closed hour's sum is complete
+ * (no offset) and its raw file is removed after the sum is durable.
+ */
+async function foldRawTail(dir: string, hour: string, closed: boolean, onMalformed: OnMalformed): Promise<void> {
+  const sum: SumFile = (await readSum(hourSumPath(dir, hour), onMalformed)) ?? { keys: Object.create(null) as SumFile['keys'], rawOffset: 0 };
+  if (sum.rawOffset === undefined) {
+    await removeFile(rawPath(dir, hour)); // already complete: a crash came before the removal
+    return;
+  }
+  const keys = sum.keys;
+  let changed = false;
+  const end = await readRaw(
+    rawPath(dir, hour),
+    sum.rawOffset,
     (batch) => {
+      changed = true;
       for (const [keyId, minute, uses, lastUsed, addresses] of batch.c) foldKey((keys[keyId] ??= emptyKey()), [[minute, uses]], lastUsed, addresses);
     },
     onMalformed,
   );
-  return { keys };
+  if (end === undefined) return;
+  if (closed) {
+    await writeFileAtomically(hourSumPath(dir, hour), JSON.stringify({ keys }));
+    await removeFile(rawPath(dir, hour));
+  } else if (changed || end !== sum.rawOffset) {
+    await writeFileAtomically(hourSumPath(dir, hour), JSON.stringify({ keys, rawOffset: end }));
+  }
 }
 
 /** A day's hour sums as per-key-per-hour buckets (bucket starts stay epoch minutes, on the hour). */
@@ -88,6 +112,14 @@ async function mergeLastUsed(dir: string, day: SumFile, onMalformed: OnMalformed
   await writeFileAtomically(path, JSON.stringify(last));
 }
 
+async function allComplete(dir: string, hours: string[], onMalformed: OnMalformed): Promise<boolean> {
+  for (const hour of hours) {
+    const sum = await readSum(hourSumPath(dir, hour), onMalformed);
+    if (sum?.rawOffset !== undefined) return false;
+  }
+  return true;
+}
+
 /** Takes the roll-up lock unless another process holds it (one left by a dead process goes stale). */
 async function tryLock(path: string): Promise<boolean> {
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -97,6 +129,7 @@ async function tryLock(path: string): Promise<boolean> {
       await fd.close();
       return true;
     } catch (e) {
+      if (isMissing(e)) return false; // no usage recorded yet: nothing to roll up
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     try {
