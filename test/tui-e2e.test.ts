@@ -4,103 +4,11 @@
 // can check what was written (OSC 52, the alternate screen).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Terminal } from '@xterm/headless';
-import * as pty from 'node-pty';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, keyward, keywardBin, repoRoot, tempDir } from './support/keyward.js';
+import { keyward, keywardBin, repoRoot, tempDir } from './support/keyward.js';
+import { ALT_ON, ENTER, ESC, Session, TOKEN, generate, killSessions } from './support/pty-session.js';
 
-const TOKEN = /kw_[0-9a-f]{24}_[a-z2-7]{32}[0-9a-f]{8}/;
-const ENTER = '\r';
-const ESC = '\u001b';
-const ALT_ON = '\u001b[?1049h';
-const ALT_OFF = '\u001b[?1049l';
-
-class Session {
-  readonly term: Terminal;
-  readonly proc: pty.IPty;
-  raw = '';
-  titles: string[] = [];
-  exit: Promise<{ exitCode: number; signal?: number }>;
-
-  constructor(args: string[], env: Record<string, string> = {}, size = { cols: 80, rows: 24 }) {
-    this.term = new Terminal({ ...size, allowProposedApi: true });
-    this.term.onTitleChange((t) => this.titles.push(t));
-    const e = cleanEnv({ TERM: 'xterm-256color', TZ: 'UTC', ...env });
-    // The UI must colour (unless NO_COLOR is the point), and CI or a multiplexer would change what it writes.
-    if (!('NO_COLOR' in env)) delete e.NO_COLOR;
-    for (const k of Object.keys(e)) if (k === 'CI' || k.startsWith('CI_') || k === 'TMUX' || k === 'STY') delete e[k];
-    this.proc = pty.spawn(process.execPath, args, { ...size, cwd: repoRoot, env: e as Record<string, string> });
-    this.proc.onData((d) => {
-      this.raw += d;
-      this.term.write(d);
-    });
-    this.exit = new Promise((resolve) => this.proc.onExit(resolve));
-    sessions.push(this);
-  }
-
-  screen(): string {
-    const b = this.term.buffer.active;
-    const lines: string[] = [];
-    for (let i = 0; i < this.term.rows; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');
-    return lines.join('\n');
-  }
-
-  get alternate(): boolean {
-    return this.term.buffer.active.type === 'alternate';
-  }
-
-  async waitFor(what: string | RegExp | ((screen: string) => boolean), ms = 15_000): Promise<string> {
-    const ok = typeof what === 'function' ? what : (s: string) => (typeof what === 'string' ? s.includes(what) : what.test(s));
-    const until = Date.now() + ms;
-    for (;;) {
-      // Let the emulator parse what has arrived.
-      await new Promise<void>((r) => this.term.write('', r));
-      const s = this.screen();
-      if (ok(s)) return s;
-      if (Date.now() > until) throw new Error(`Timed out waiting for ${String(what)}; the screen shows:\n${s}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  async rawIncludes(text: string, ms = 10_000): Promise<void> {
-    const until = Date.now() + ms;
-    while (!this.raw.includes(text)) {
-      if (Date.now() > until) throw new Error(`Timed out waiting for ${JSON.stringify(text)} in the output`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  /** Types like a person: one key at a time. */
-  async type(text: string): Promise<void> {
-    for (const ch of text) {
-      this.proc.write(ch);
-      await new Promise((r) => setTimeout(r, 15));
-    }
-  }
-
-  press(...keys: string[]): void {
-    for (const k of keys) this.proc.write(k);
-  }
-
-  /** The terminal is back as it was: main screen, cursor shown, after the last frame. */
-  async expectRestored(): Promise<void> {
-    await new Promise<void>((r) => this.term.write('', r));
-    expect(this.alternate).toBe(false);
-    expect(this.raw.lastIndexOf(ALT_OFF)).toBeGreaterThan(this.raw.lastIndexOf(ALT_ON));
-    expect(this.raw.lastIndexOf('\u001b[?25h')).toBeGreaterThan(this.raw.lastIndexOf('\u001b[?25l'));
-  }
-}
-
-const sessions: Session[] = [];
-afterEach(() => {
-  for (const s of sessions.splice(0)) {
-    try {
-      s.proc.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
+afterEach(killSessions);
 
 function newStore(): string {
   const store = join(tempDir('keyward-tui-'), 'keyward.json');
@@ -121,17 +29,6 @@ const cli = (store: string, user: string, ...args: string[]) => {
 beforeAll(() => {
   expect(() => readFileSync(keywardBin), 'build keyward first: node scripts/build.mjs').not.toThrow();
 });
-
-async function generate(s: Session, description: string): Promise<string> {
-  s.press('n');
-  await s.waitFor('New key — 1 of 2');
-  await s.type(description);
-  s.press(ENTER);
-  await s.waitFor('the tenant maximum');
-  s.press(ENTER);
-  const screen = await s.waitFor(TOKEN);
-  return TOKEN.exec(screen)![0];
-}
 
 describe('the terminal UI in a real terminal', () => {
   it('takes an admin from enabling keys to revoking them, and gives the terminal back on q', async () => {
@@ -191,7 +88,7 @@ describe('the terminal UI in a real terminal', () => {
 
     // Read the events, open the newest, jump to its key.
     s.press('2');
-    let screen = await s.waitFor('events · all types');
+    let screen = await s.waitFor('events · usage hidden (u shows)');
     const first = screen.split('\n').find((l) => l.startsWith('›'))!;
     expect(first).toContain('revoked');
     s.press(ENTER);

@@ -20,6 +20,9 @@ export function newEvent(type: EventType, now: number, userId: string, keyId: st
   return e;
 }
 
+/** The batches written at every usage flush: most of the log, and rarely what an admin looks for. */
+export const USAGE_EVENT_TYPES: readonly EventType[] = ['api-key.used', 'api-key.auth-failed'];
+
 /** A time bound: an ISO time, or a duration meaning that long before now. */
 export function parseSince(text: string, now: number, what = 'since'): number {
   const d = parseDuration(text);
@@ -49,6 +52,7 @@ export function eventFindOf(q: EventQuery, now: number, maxLimit = 1000): EventF
   if (q.since !== undefined) find.since = parseSince(q.since, now);
   if (q.until !== undefined) find.until = parseSince(q.until, now, 'until');
   if (q.startingAfter && q.endingBefore) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
+  if (q.hideUsage) find.excludeTypes = USAGE_EVENT_TYPES;
   if (q.keyId) find.keyId = q.keyId;
   if (q.userId) find.userId = q.userId;
   if (q.startingAfter) find.startingAfter = q.startingAfter;

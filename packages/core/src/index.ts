@@ -8,7 +8,7 @@ export * from './token-scan.js';
 export * from './policy.js';
 export * from './views.js';
 export * from './service.js';
-export { newEvent, parseSince, clampLimit, checkEventType, eventFindOf, eventPageOf } from './events.js';
+export { USAGE_EVENT_TYPES, newEvent, parseSince, clampLimit, checkEventType, eventFindOf, eventPageOf } from './events.js';
 export { parseSort, checkStatus } from './key-query.js';
 export { createRemoteService, type RemoteOptions } from './remote-service.js';
 export { LEAK_REPORTER, parseLeakReports, reportLeaks, type LeakFeedback, type LeakReport } from './leaks.js';

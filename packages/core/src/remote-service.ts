@@ -258,7 +258,7 @@ class RemoteService implements KeyService {
     const limit = clampLimit(q.limit, 50, 1000);
     return this.window<EventView>(
       '/api/v1/audits',
-      { eventType: q.type, keyId: q.keyId, userId: q.userId, since: q.since, until: q.until, startingAfter: q.startingAfter, endingBefore: q.endingBefore },
+      { eventType: q.type, hideUsage: q.hideUsage ? 'true' : undefined, keyId: q.keyId, userId: q.userId, since: q.since, until: q.until, startingAfter: q.startingAfter, endingBefore: q.endingBefore },
       limit,
     );
   }

@@ -37,6 +37,8 @@ export interface Page<T> {
 
 export interface EventQuery {
   type?: EventType;
+  /** Leave out the usage batches (USAGE_EVENT_TYPES), so the rare events stand out. */
+  hideUsage?: boolean;
   keyId?: string;
   userId?: string;
   /** ISO time, or a duration meaning "that long ago". */

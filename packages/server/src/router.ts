@@ -103,6 +103,14 @@ export class Query {
     return clampLimit(text === undefined ? undefined : Number(text), fallback, max);
   }
 
+  /** A true/false parameter; absent is undefined. */
+  flag(name: string): boolean | undefined {
+    const text = this.get(name);
+    if (text === undefined) return undefined;
+    if (text === 'true' || text === 'false') return text === 'true';
+    throw new KeywardError('INVALID_INPUT', `${name} must be true or false, not "${printable(text)}".`);
+  }
+
   /** A whole number parameter; the engine checks its range. */
   integer(name: string): number | undefined {
     const text = this.get(name);

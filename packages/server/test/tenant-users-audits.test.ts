@@ -141,7 +141,15 @@ describe('audits', () => {
     expect(until.body.data.map((e: { eventType: string }) => e.eventType)).toContain('api-key.generated');
     expect((await h.api('GET', '/api/v1/audits?since=2000-01-01T00:00:00Z&until=2000-01-02T00:00:00Z', { token: h.tokens.alice })).body.data).toEqual([]);
 
-    for (const q of ['eventType=api-key.exploded', 'keyId=nope', 'since=yesterday', 'limit=101', 'limit=0']) {
+    // hideUsage leaves the usage batches out, and only them.
+    const usage = (e: { eventType: string }) => ['api-key.used', 'api-key.auth-failed'].includes(e.eventType);
+    expect(all.body.data.some(usage)).toBe(true);
+    const hidden = await h.api('GET', '/api/v1/audits?limit=100&hideUsage=true', { token: h.tokens.alice });
+    expect(hidden.body.data.some(usage)).toBe(false);
+    const rest = all.body.data.filter((e: { eventType: string }) => !usage(e)).map((e: { id: string }) => e.id);
+    expect(hidden.body.data.map((e: { id: string }) => e.id).slice(0, rest.length)).toEqual(rest.slice(0, hidden.body.data.length));
+
+    for (const q of ['eventType=api-key.exploded', 'keyId=nope', 'since=yesterday', 'limit=101', 'limit=0', 'hideUsage=yes']) {
       const bad = await h.api('GET', `/api/v1/audits?${q}`, { token: h.tokens.alice });
       expect([q, bad.status, errorCode(bad)]).toEqual([q, 400, 'INVALID_INPUT']);
     }

@@ -89,7 +89,7 @@ describe('Events', () => {
     await t.bob.renameKey(k.id, 'deploy production');
     const app = await openApp(t.alice, { columns: 120 });
     await app.press('2');
-    let f = await app.waitFor('events · all types');
+    let f = await app.waitFor('events · usage hidden (u shows)');
     const rows = f.split('\n').filter((l) => /\d\d-\d\d \d\d:\d\d:\d\d/.test(l));
     expect(rows[0]).toContain('renamed');
     expect(rows[0]).toContain('"deploy prod" → "deploy production"');
@@ -117,7 +117,7 @@ describe('Events', () => {
     await app.press('/');
     await app.type('bob');
     await app.press(KEY.enter);
-    let f = await app.waitFor((s) => s.includes('all types · user bob') && s.includes('"deploy" for bob'));
+    let f = await app.waitFor((s) => s.includes('usage hidden (u shows) · user bob') && s.includes('"deploy" for bob'));
     expect(f).not.toContain('"mine"');
     await app.press('/', KEY.ctrlU);
     await app.type(k.id);
@@ -125,7 +125,7 @@ describe('Events', () => {
     f = await app.waitFor((s) => s.includes(`key ${k.id}`) && s.includes('1/1 event'));
     expect(f).toContain('generated');
     await app.press(KEY.esc);
-    await app.waitFor('all types');
+    await app.waitFor('usage hidden (u shows)');
   });
 
   it('ranks keys by use, flags excessive use, and revokes from the usage panel', async () => {

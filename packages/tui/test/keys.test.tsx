@@ -28,10 +28,11 @@ describe('Keys', () => {
     const t = await withKeys();
     const app = await openApp(t.alice);
     const f = await app.waitFor('1/4 keys');
-    expect(f).toMatch(/one-off\s+[0-9a-f]{8} bob\s+\d{4}-\d{2}-\d{2} .*○ expired/);
+    expect(f).toMatch(/one-off\s+[0-9a-f]{8} bob\s+.*\s0 ○ expired/);
     expect(f).toMatch(/backup\s+[0-9a-f]{8} alice .*● active/);
     expect(f).toContain('DESCRIPTION');
     expect(f).toContain('LAST USED');
+    expect(f).toContain('USES 24H');
   });
 
   it('searches by description, id or owner; esc clears', async () => {

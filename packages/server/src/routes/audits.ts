@@ -9,6 +9,7 @@ export const listEvents: Handler = async (call) => {
   // The engine checks the event type and the times.
   const page = await call.service.listEvents({
     type: q.get('eventType') as EventType | undefined,
+    hideUsage: q.flag('hideUsage'),
     keyId: q.get('keyId'),
     userId: q.get('userId'),
     since: q.get('since'),

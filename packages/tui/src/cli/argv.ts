@@ -41,7 +41,7 @@ const COMMANDS: Record<string, Spec> = {
   'keys revoke': { yes: b() },
   'keys rm': { all: b(), yes: b() },
   'keys verify': {},
-  'events ls': { type: s(), key: s(), user: s(), since: s(), limit: s() },
+  'events ls': { type: s(), hideUsage: b(), key: s(), user: s(), since: s(), limit: s() },
   usage: { since: s() },
   scan: { staged: b(), revoke: b() },
   serve: { host: s(), port: s(), leakKeys: s() },

@@ -85,8 +85,8 @@ export function eventsTable(events: EventView[]): string {
 
 export function usageTable(rows: UsageRow[]): string {
   return table(
-    ['KEY', 'DESCRIPTION', 'OWNER', 'STATUS', 'USES', 'LAST USED', ''],
-    rows.map((r) => [r.keyId, safeText(r.description), safeText(r.sub), r.status, String(r.uses), relative(r.lastUsed), r.excessive ? 'EXCESSIVE USE' : '']),
+    ['KEY', 'DESCRIPTION', 'OWNER', 'STATUS', 'USES', 'LAST USED', 'FLAG'],
+    rows.map((r) => [r.keyId, safeText(r.description), safeText(r.sub), r.status, String(r.uses), relative(r.lastUsed), r.excessive ? 'excessive use' : '-']),
     { 1: 30 },
   );
 }

@@ -94,7 +94,11 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
   const actions = useMemo<AppActions>(
     () => ({
       service,
-      refresh: () => setTick((t) => ({ n: t.n + 1, at: Date.now() })),
+      refresh: () => {
+        // Screens refresh after a change succeeds: a refusal from before it no longer applies.
+        setNotice((n) => (n?.kind === 'error' ? null : n));
+        setTick((t) => ({ n: t.n + 1, at: Date.now() }));
+      },
       notify: setNotice,
       fail: (e) => setNotice({ kind: 'error', text: describeError(e) }),
       copy: (text, what, shownOnScreen = false) => {

@@ -8,6 +8,7 @@ export const listEvents: Command = async ({ service, out, cmd }) => {
   const f = cmd.flags;
   const page = await service.listEvents({
     type: str(f.type) as EventType | undefined,
+    hideUsage: f.hideUsage === true ? true : undefined,
     keyId: str(f.key),
     userId: str(f.user),
     since: str(f.since),

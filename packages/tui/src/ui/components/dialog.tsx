@@ -4,10 +4,10 @@ import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import { useTheme } from '../theme.js';
 
-export function Dialog({ title, width, height, children, tone }: { title: string; width: number; height: number; children: ReactNode; tone?: 'danger' }) {
+export function Dialog({ title, width, height, children, tone, maxWidth = 76 }: { title: string; width: number; height: number; children: ReactNode; tone?: 'danger'; maxWidth?: number }) {
   const theme = useTheme();
   const color = tone === 'danger' ? theme.danger : theme.accent;
-  const w = Math.min(width, 76);
+  const w = Math.min(width, maxWidth);
   return (
     <Box width={width} height={height} justifyContent="center" alignItems="flex-start" overflow="hidden">
       <Box flexDirection="column" borderStyle="round" borderColor={color} width={w} paddingX={1} flexShrink={0}>

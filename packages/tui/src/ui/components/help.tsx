@@ -11,6 +11,9 @@ interface HelpLine {
   help: string;
 }
 
+const KEYS_WIDTH = 18;
+const HELP_WIDTH = 100;
+
 const SCREEN_KEYS: readonly Command[] = ['goKeys', 'goEvents', 'goSettings', 'goUsers', 'goMyKeys'];
 
 /** One line per command, movement and screen switching folded into one line each. */
@@ -32,21 +35,31 @@ export function Help({ title, commands, width, height, onClose }: { title: strin
     if (command === 'close' || k.name === '?' || k.name === 'q') onClose();
     return true;
   });
-  const rows = Math.max(1, height - 3);
+  // Wide enough for every line at 100 columns; narrower terminals wrap a line rather than cut it.
+  const w = Math.min(width, HELP_WIDTH);
+  const textWidth = Math.max(10, w - 4 - KEYS_WIDTH);
+  const shown: HelpLine[] = [];
+  let used = 0;
+  for (const l of helpLines(commands)) {
+    const rows = Math.ceil(l.help.length / textWidth);
+    if (used + rows > Math.max(1, height - 3)) break;
+    shown.push(l);
+    used += rows;
+  }
   return (
-    <Dialog title={`Help: ${title} — esc closes`} width={width} height={height}>
-      {helpLines(commands)
-        .slice(0, rows)
-        .map((l) => (
-          <Box key={l.shown}>
-            <Box width={18} flexShrink={0}>
-              <Text bold wrap="truncate">
-                {l.shown}
-              </Text>
-            </Box>
-            <Text wrap="truncate">{l.help}</Text>
+    <Dialog title={`Help: ${title} — esc closes`} width={width} height={height} maxWidth={HELP_WIDTH}>
+      {shown.map((l) => (
+        <Box key={l.shown}>
+          <Box width={KEYS_WIDTH} flexShrink={0}>
+            <Text bold wrap="truncate">
+              {l.shown}
+            </Text>
           </Box>
-        ))}
+          <Box width={textWidth}>
+            <Text wrap="wrap">{l.help}</Text>
+          </Box>
+        </Box>
+      ))}
     </Dialog>
   );
 }

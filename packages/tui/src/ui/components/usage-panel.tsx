@@ -20,15 +20,16 @@ export function UsagePanel({ rows, cursor, focused, width, height }: { rows: (Ke
   const columns: Column<KeyUsage>[] = [
     { title: 'KEY', width: 12, grow: true, cell: (u) => (u.description || u.keyId) + (u.status === 'active' ? '' : ` (${u.status})`) },
     { title: 'OWNER', width: 10, cell: (u) => u.sub },
-    { title: 'LAST HOUR', width: 9, align: 'right', cell: (u) => u.hour.toLocaleString('en-US') },
-    { title: 'LAST DAY', width: 9, align: 'right', cell: (u) => u.day.toLocaleString('en-US') },
-    { title: 'OF BUSIEST', width: BAR, cell: (u) => bar(u.day, max), color: (u) => (u.excessive ? theme.danger : theme.accent) },
+    { title: 'USES 1H', width: 9, align: 'right', cell: (u) => u.hour.toLocaleString('en-US') },
+    { title: 'USES 24H', width: 9, align: 'right', cell: (u) => u.day.toLocaleString('en-US') },
+    // The bar compares each key's day with the busiest key's: a full bar is the busiest.
+    { title: 'VS BUSIEST', width: BAR, cell: (u) => bar(u.day, max), color: (u) => (u.excessive ? theme.danger : theme.accent) },
     { title: 'FLAG', width: 11, cell: (u) => (u.excessive ? '⚠ excessive' : u.status === 'active' ? '' : STATUS_LABEL[u.status]), color: (u) => (u.excessive ? theme.danger : undefined) },
   ];
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text wrap="truncate" bold={focused} color={focused ? theme.accent : undefined}>
-        {`Usage per key ${focused ? '(tab: back to events)' : '(tab: focus, then r revokes)'}`}
+        {`Usage per key, last hour and last day ${focused ? '(tab: back to events)' : '(tab: focus, then r revokes)'}`}
       </Text>
       <Table columns={columns} rows={rows ?? []} cursor={cursor} focused={focused} width={width} height={height - 1} empty={rows ? 'No key was used in the last day.' : 'Loading…'} />
     </Box>

@@ -13,6 +13,8 @@ const MAX_HEAD = 1000;
 
 export interface EventFilter {
   type?: EventQuery['type'];
+  /** Shows the usage batches too; hidden by default, so that rare events (excessive use) stand out. */
+  showUsage?: boolean;
   keyId?: string;
   userId?: string;
 }
@@ -39,14 +41,16 @@ export function useEventFeed(filter: EventFilter, list: ListState, dispatch: (a:
   const listRef = useRef(list);
   listRef.current = list;
   const latest = useRef(0);
-  const query = JSON.stringify([filter.type ?? '', filter.keyId ?? '', filter.userId ?? '']);
+  const query = JSON.stringify([filter.type ?? '', filter.keyId ?? '', filter.userId ?? '', filter.showUsage === true]);
+  const { showUsage, ...rest } = filter;
+  const asked: EventQuery = { ...rest, hideUsage: !showUsage && !filter.type };
 
   // The head: on start, on a new filter, and on every poll.
   useEffect(() => {
     const request = ++latest.current;
     const old = feedRef.current?.query === query ? feedRef.current : null;
     const limit = Math.min(MAX_HEAD, Math.max(PAGE, old?.events.length ?? 0));
-    service.listEvents({ ...filter, limit }).then(
+    service.listEvents({ ...asked, limit }).then(
       (page) => {
         if (request !== latest.current) return;
         let events = page.data;
@@ -77,7 +81,7 @@ export function useEventFeed(filter: EventFilter, list: ListState, dispatch: (a:
     if (!needMore || !f || f.events.length === 0 || loadingMore.current) return;
     loadingMore.current = true;
     const last = f.events[f.events.length - 1].id;
-    service.listEvents({ ...filter, startingAfter: last, limit: PAGE }).then(
+    service.listEvents({ ...asked, startingAfter: last, limit: PAGE }).then(
       (page) => {
         loadingMore.current = false;
         // A new head replaced the feed meanwhile; the next poll continues from it.

@@ -28,6 +28,22 @@ export function mergeUsage(hour: UsageRow[], day: UsageRow[]): KeyUsage[] {
   return [...byId.values()].sort((a, b) => b.hour - a.hour || b.day - a.day || (a.keyId < b.keyId ? -1 : 1));
 }
 
+/** Uses per key id in the last day (null until loaded), refetched on every tick. */
+export function useDayUses(): ReadonlyMap<string, number> | null {
+  const { service, fail } = useAppActions();
+  const { tick } = useAppState();
+  const [uses, setUses] = useState<ReadonlyMap<string, number> | null>(null);
+  const latest = useRef(0);
+  useEffect(() => {
+    const request = ++latest.current;
+    service.usage({ since: 'P1D' }).then(
+      (rows) => request === latest.current && setUses(new Map(rows.map((r) => [r.keyId, r.uses]))),
+      (e: unknown) => request === latest.current && fail(e),
+    );
+  }, [tick, service, fail]);
+  return uses;
+}
+
 export function useUsage(): KeyUsage[] | null {
   const { service, fail } = useAppActions();
   const { tick } = useAppState();

@@ -39,6 +39,7 @@ export const BINDINGS = {
   filterEvents: b(['/'], '/', 'filter', 'Filter by key id or user (esc clears)'),
   cycleStatus: b(['s'], 's', 'status', 'Cycle the status filter: all, active, expired, revoked'),
   cycleType: b(['t'], 't', 'type', 'Cycle the event type filter'),
+  toggleUsage: b(['u'], 'u', 'usage events', 'Show or hide the usage batches (used, auth-failed) among the events'),
   select: b(['space'], 'space', 'select', 'Select or unselect the row, and move down'),
   selectAll: b(['a'], 'a', 'select all', 'Select every row on screen (again: unselect them)'),
   open: b(['enter'], 'enter', 'details', 'Open the details'),

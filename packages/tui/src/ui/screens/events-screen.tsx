@@ -28,7 +28,7 @@ const ALARMING = new Set<string>(['api-key.excessive-use', 'api-key.auth-failed'
 
 type Open = { kind: 'details'; event: EventView } | { kind: 'filter' } | { kind: 'revoke'; id: string } | null;
 
-const EVENT_COMMANDS: readonly Command[] = ['open', 'openKey', 'copy', 'cycleType', 'filterEvents', 'switchPanel', ...LIST_COMMANDS, 'back'];
+const EVENT_COMMANDS: readonly Command[] = ['open', 'openKey', 'copy', 'cycleType', 'toggleUsage', 'filterEvents', 'switchPanel', ...LIST_COMMANDS, 'back'];
 const USAGE_COMMANDS: readonly Command[] = ['revoke', 'openKey', 'copy', 'switchPanel', ...LIST_COMMANDS, 'back'];
 
 function listKeys(command: Command | undefined, dispatch: (a: ListAction) => void): boolean {
@@ -79,6 +79,10 @@ export function EventsScreen({ width, height }: ScreenProps) {
       case 'cycleType':
         cycleType();
         return true;
+      case 'toggleUsage':
+        setFilter({ ...filter, showUsage: !filter.showUsage });
+        dispatch({ type: 'reset' });
+        return true;
       case 'filterEvents':
         setOpen({ kind: 'filter' });
         return true;
@@ -87,7 +91,7 @@ export function EventsScreen({ width, height }: ScreenProps) {
         return true;
       case 'back':
         if (filter.keyId || filter.userId || filter.type) {
-          setFilter({});
+          setFilter({ showUsage: filter.showUsage });
           dispatch({ type: 'reset' });
           return true;
         }
@@ -131,7 +135,7 @@ export function EventsScreen({ width, height }: ScreenProps) {
         height={height}
         onSubmit={async (v) => {
           const text = v.trim();
-          setFilter({ type: filter.type, ...(text === '' ? {} : KEY_ID_PATTERN.test(text) ? { keyId: text } : { userId: text }) });
+          setFilter({ type: filter.type, showUsage: filter.showUsage, ...(text === '' ? {} : KEY_ID_PATTERN.test(text) ? { keyId: text } : { userId: text }) });
           dispatch({ type: 'reset' });
           close();
         }}
@@ -151,7 +155,7 @@ export function EventsScreen({ width, height }: ScreenProps) {
     { title: 'WHAT', width: 10, grow: true, cell: (e) => eventSummary(e) },
   ];
 
-  const filters = [filter.type ? `type ${filter.type}` : 'all types'];
+  const filters = [filter.type ? `type ${filter.type}` : filter.showUsage ? 'all types, usage shown (u hides)' : 'usage hidden (u shows)'];
   if (filter.keyId) filters.push(`key ${filter.keyId}`);
   if (filter.userId) filters.push(`user ${safeText(filter.userId)}`);
   const position = feed.loaded ? (feed.total === 0 ? 'no events' : `${(list.cursor + 1).toLocaleString('en-US')}/${plural(feed.total, 'event')}`) : 'loading…';

@@ -12,6 +12,7 @@ import { KeyDetails } from '../dialogs/key-details.js';
 import { RevokeDialog } from '../dialogs/revoke-dialog.js';
 import { BROWSE_COMMANDS, useKeyBrowser } from '../hooks/use-key-browser.js';
 import { useRetainedState } from '../hooks/use-retained.js';
+import { useDayUses } from '../hooks/use-usage.js';
 import type { Command } from '../keys/bindings.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
 import { plural } from '../text/format.js';
@@ -35,6 +36,7 @@ export function KeysScreen({ width, height, intent, onIntentDone }: ScreenProps)
   const [open, setOpen] = useState<Open>(null);
   const [selected, setSelected] = useRetainedState<ReadonlyMap<string, KeyView>>('keys.selected', new Map());
   const b = useKeyBrowser('keys', { height: Math.max(1, height - 2), active: open === null });
+  const uses = useDayUses();
 
   useEffect(() => {
     if (!intent?.search) return;
@@ -91,7 +93,7 @@ export function KeysScreen({ width, height, intent, onIntentDone }: ScreenProps)
     <Box flexDirection="column" width={width} height={height}>
       <BrowserTitle title="Keys" browser={b} width={width} extra={selected.size > 0 ? `${plural(selected.size, 'selected key')} (esc clears)` : undefined} />
       <Table
-        columns={keyColumns(theme, now, width, { owner: true })}
+        columns={keyColumns(theme, now, width, { owner: true, uses })}
         rows={b.rows}
         cursor={b.list.cursor - b.list.top}
         focused

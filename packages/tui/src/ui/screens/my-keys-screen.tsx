@@ -12,6 +12,7 @@ import { Confirm } from '../components/confirm.js';
 import { keyColumns } from '../components/key-columns.js';
 import { Prompt } from '../components/prompt.js';
 import { Table } from '../components/table.js';
+import { type Blocker, blockerOf } from '../dialogs/generate-blockers.js';
 import { GenerateDialog } from '../dialogs/generate-dialog.js';
 import { KeyDetails } from '../dialogs/key-details.js';
 import { BROWSE_COMMANDS, useKeyBrowser } from '../hooks/use-key-browser.js';
@@ -24,6 +25,7 @@ import type { ScreenProps } from './keys-screen.js';
 
 type Open =
   | { kind: 'generate' }
+  | { kind: 'blocked'; blocker: Blocker }
   | { kind: 'details'; key: KeyView }
   | { kind: 'rename'; key: KeyView }
   | { kind: 'delete'; key: KeyView }
@@ -37,8 +39,8 @@ export function MyKeysScreen({ width, height }: ScreenProps) {
   const { service, copy, notify, fail, refresh } = useAppActions();
   const theme = useTheme();
   const [open, setOpen] = useState<Open>(null);
-  const blocked = me.canGenerate.ok ? null : me.canGenerate;
-  const banner = blocked ? `You cannot generate keys now: ${blocked.message} (${blocked.code})` : '';
+  const blocked = blockerOf(me);
+  const banner = blocked ? `You cannot generate keys now: ${blocked.message} (${blocked.code}) — press n to see what fixes it.` : '';
   const bannerLines = blocked ? Math.min(2, Math.ceil(widthOf(banner) / width)) : 0;
   const b = useKeyBrowser('mykeys', { sub: me.user.id, height: Math.max(1, height - 2 - bannerLines), active: open === null });
   const soon = b.rows.filter((k) => k && expiresSoon(k.status, k.expiry, now)).length;
@@ -47,8 +49,7 @@ export function MyKeysScreen({ width, height }: ScreenProps) {
     const here = b.current;
     switch (command) {
       case 'generate':
-        if (blocked) notify({ kind: 'error', text: `You cannot generate a key: ${blocked.message} (${blocked.code})` });
-        else setOpen({ kind: 'generate' });
+        setOpen(blocked ? { kind: 'blocked', blocker: blocked } : { kind: 'generate' });
         return true;
       case 'open':
         if (here) setOpen({ kind: 'details', key: here });
@@ -79,7 +80,45 @@ export function MyKeysScreen({ width, height }: ScreenProps) {
     refresh();
   };
 
+  // Fixes one blocker, then asks again: the next one, or on to generating.
+  const fixAndGoOn = (blocker: Blocker) =>
+    blocker
+      .fix!.run(service)
+      .then(() => service.whoami())
+      .then((fresh) => {
+        const next = blockerOf(fresh);
+        notify({ kind: 'success', text: `Done: ${blocker.fix!.offer.replace(/^press y to /, '')}.` });
+        refresh();
+        setOpen(next ? { kind: 'blocked', blocker: next } : { kind: 'generate' });
+      })
+      .catch((e: unknown) => {
+        fail(e);
+        close();
+      });
+
   switch (open?.kind) {
+    case 'blocked': {
+      const blocker = open.blocker;
+      return (
+        <Confirm
+          key={blocker.code}
+          title="You cannot generate a key yet"
+          width={width}
+          height={height}
+          canConfirm={blocker.fix !== undefined}
+          onConfirm={() => void fixAndGoOn(blocker)}
+          onCancel={close}
+        >
+          <Text wrap="wrap">{`${safeText(blocker.message)} (${blocker.code})`}</Text>
+          <Text wrap="wrap">{blocker.advice}</Text>
+          {blocker.fix ? (
+            <Text bold wrap="wrap">
+              {`Now: ${blocker.fix.offer}, or n to leave it.`}
+            </Text>
+          ) : null}
+        </Confirm>
+      );
+    }
     case 'generate':
       return <GenerateDialog width={width} height={height} onClose={close} />;
     case 'details':

@@ -25,12 +25,13 @@ export function dateTime(iso: string | undefined): string {
   return `${day(iso)} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
 
+// Rounded, not cut: a key made a second ago to live 7 days expires "in 7d", not "in 6d".
 function span(ms: number): string {
-  if (ms < MINUTE) return `${Math.max(1, Math.round(ms / 1000))}s`;
-  if (ms < HOUR) return `${Math.floor(ms / MINUTE)}m`;
-  if (ms < DAY) return `${Math.floor(ms / HOUR)}h`;
-  if (ms < 365 * DAY) return `${Math.floor(ms / DAY)}d`;
-  return `${Math.floor(ms / (365 * DAY))}y`;
+  if (ms < MINUTE - 500) return `${Math.max(1, Math.round(ms / 1000))}s`;
+  if (ms < HOUR - MINUTE / 2) return `${Math.round(ms / MINUTE)}m`;
+  if (ms < DAY - HOUR / 2) return `${Math.round(ms / HOUR)}h`;
+  if (ms < 365 * DAY - DAY / 2) return `${Math.round(ms / DAY)}d`;
+  return `${Math.round(ms / (365 * DAY))}y`;
 }
 
 /** "in 29d", "3h ago", "now"; `never` when there is no time. */
@@ -43,9 +44,13 @@ export function relative(iso: string | undefined | null, now: number, never = 'n
   return diff > 0 ? `in ${span(diff)}` : `${span(-diff)} ago`;
 }
 
-/** True for an active key that expires within `days` days. */
+/**
+ * True for an active key that expires within `days` days, as the list shows
+ * it: under 6½ days reads "in 6d" or less. A key just made to live 7 days
+ * reads "in 7d" and does not stand out at once.
+ */
 export function expiresSoon(status: KeyStatus, expiry: string, now: number, days = 7): boolean {
-  return status === 'active' && Date.parse(expiry) - now <= days * DAY;
+  return status === 'active' && Date.parse(expiry) - now < (days - 0.5) * DAY;
 }
 
 /** Status as a symbol and a word, so it reads the same without colour. */

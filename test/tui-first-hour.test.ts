@@ -1,0 +1,127 @@
+// The terminal UI's first hour (issue 13), in a real terminal: a new admin
+// from an empty store to a working key without leaving the UI; help that
+// fits; refusals that do not outstay the next success; a 7-day key that does
+// not warn at once; events with the usage batches hidden so excessive use
+// stands out; uses on the Keys screen; usage headers that read clearly.
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { keyward, keywardBin, tempDir } from './support/keyward.js';
+import { startServe } from './support/serve.js';
+import { ESC, Session, TOKEN, describeKey, generate, killSessions } from './support/pty-session.js';
+
+afterEach(killSessions);
+
+
+function readyStore(): string {
+  const store = join(tempDir('keyward-tui1-'), 'keyward.json');
+  for (const args of [
+    ['init', '--tenant', 'Acme', '--admin', 'alice'],
+    ['settings', 'set', '--enabled', 'on'],
+    ['users', 'set', 'alice', '--developer', 'on'],
+  ]) {
+    const r = keyward(args, { KEYWARD_STORE: store, KEYWARD_USER: 'alice' });
+    expect(r.code, r.stderr).toBe(0);
+  }
+  return store;
+}
+
+const ui = (store: string, size = { cols: 100, rows: 30 }) => new Session([keywardBin, '--store', store, '--as', 'alice'], {}, size);
+
+describe('the first hour in the terminal UI', () => {
+  it('takes a new admin from an empty store to a working key without leaving the UI', async () => {
+    const data = tempDir('keyward-tui1-home-');
+    const s = new Session([keywardBin], { XDG_DATA_HOME: data, KEYWARD_USER: 'carol' }, { cols: 100, rows: 30 });
+    const store = join(data, 'keyward', 'keyward.json');
+    // What was done on carol's behalf is said inside the UI, with where her first key is.
+    let screen = await s.waitFor((sc) => s.alternate && sc.includes('your first key'));
+    expect(screen.replace(/\s+/g, ' ')).toMatch(/Created a new Keyward store at \S+ with you \(carol\) as the first tenant admin\. My keys \(5\), then n: your first key\./);
+
+    s.press('5', 'n');
+    screen = await s.waitFor('You cannot generate a key yet');
+    expect(screen).toContain('API keys are disabled');
+    expect(screen).toContain('press y to enable API keys for the tenant');
+    s.press('y');
+    screen = await s.waitFor('press y to give yourself the Developer role');
+    expect(screen).toContain('(DEVELOPER_ROLE_REQUIRED)');
+    s.press('y');
+    const token = await describeKey(s, 'first key');
+    expect(keyward(['keys', 'verify', token], { KEYWARD_STORE: store }).code).toBe(0);
+    s.press(ESC, 'q');
+    expect((await s.exit).exitCode).toBe(0);
+    await s.expectRestored();
+  });
+
+  it('shows every help line whole at 100 columns', async () => {
+    const s = ui(readyStore());
+    await s.waitFor('1 Keys');
+    s.press('?');
+    const screen = await s.waitFor('Help: Keys');
+    for (const line of ['Move down, up, to the first or last row, a page down or up', 'Revoke the current or the selected keys, after a confirmation', 'Search by description, id or owner (esc clears)']) {
+      expect(screen).toContain(line);
+    }
+    expect(screen).not.toContain('…');
+  });
+
+  it('clears an old refusal from the status line once a later change succeeds', async () => {
+    const s = ui(readyStore());
+    s.press('4');
+    await s.waitFor('alice (you)');
+    s.press('A'); // the only admin cannot step down
+    await s.waitFor('Take your own TenantAdmin role?');
+    s.press('y');
+    await s.waitFor("alice is the tenant's only admin");
+    s.press('5');
+    await s.waitFor('My keys');
+    await generate(s, 'after the refusal');
+    s.press(ESC);
+    await s.waitFor((screen) => screen.includes('after the refusal') && !TOKEN.test(screen));
+    expect(s.screen()).not.toContain('only admin');
+  });
+
+  it('shows a key just made to live 7 days as "in 7d", without the expiring-soon warning', async () => {
+    const store = readyStore();
+    const run = (...args: string[]) => expect(keyward(args, { KEYWARD_STORE: store, KEYWARD_USER: 'alice' }).code).toBe(0);
+    run('keys', 'create', '--description', 'a week', '--expiry', '7d');
+    run('keys', 'create', '--description', 'three days', '--expiry', '3d');
+    const s = ui(store);
+    await s.waitFor('Keys  1/2 keys');
+    s.press('5');
+    const screen = await s.waitFor(/My keys\s+1\/2 keys/);
+    expect(screen).toMatch(/a week .* in 7d /);
+    expect(screen).not.toMatch(/a week .*⚠/);
+    expect(screen).toMatch(/three days .* in 3d ⚠/);
+    expect(screen).toContain('⚠ 1 expiring within 7 days');
+  });
+
+  it('hides the usage batches among events so excessive use stands out; Keys and usage count uses under clear headers', async () => {
+    const store = readyStore();
+    const env = { KEYWARD_STORE: store, KEYWARD_USER: 'alice' };
+    expect(keyward(['settings', 'set', '--excessive-use', '1'], env).code).toBe(0);
+    const token = keyward(['keys', 'create', '--description', 'busy bot'], env).stdout.trim();
+    keyward(['keys', 'create', '--description', 'quiet'], env);
+    // A real server counts 30 uses in one minute, then flushes them on SIGTERM.
+    const { url, child: server } = await startServe(store);
+    for (let i = 0; i < 30; i++) expect((await fetch(`${url}/api/v1/users/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const stopped = new Promise((r) => server.on('exit', r));
+    server.kill('SIGTERM');
+    await stopped;
+
+    const usage = keyward(['usage'], env).stdout;
+    expect(usage.split('\n')[0]).toMatch(/^KEY\s+DESCRIPTION\s+OWNER\s+STATUS\s+USES\s+LAST USED\s+FLAG$/);
+    expect(usage).toMatch(/busy bot\s+alice\s+active\s+30\s+.*excessive use/);
+
+    const s = ui(store, { cols: 120, rows: 40 });
+    await s.waitFor(/busy bot .* 30 ● active/);
+    expect(s.screen()).toMatch(/quiet .* 0 ● active/);
+
+    s.press('2');
+    let screen = await s.waitFor((sc) => sc.includes('usage hidden (u shows)') && sc.includes('excessive-use'));
+    expect(screen).not.toMatch(/\bused\b.*30 uses/);
+    expect(screen).toMatch(/USES 1H\s+USES 24H\s+VS BUSIEST\s+FLAG/);
+    s.press('u');
+    screen = await s.waitFor('usage shown (u hides)');
+    await s.waitFor(/used .*30 uses/);
+    s.press('u');
+    await s.waitFor('usage hidden (u shows)');
+  });
+});
