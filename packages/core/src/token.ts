@@ -66,22 +66,42 @@ const CRC_TABLE = (() => {
 })();
 const CHECKSUM_START = TOKEN_LENGTH - 8;
 
-/** Checks prefix, length and checksum only: no store, no hashing. */
-export function parseToken(token: unknown): TokenParse {
+const MALFORMED: TokenParse = Object.freeze({ ok: false, reason: 'malformed' });
+const CHECKSUM: TokenParse = Object.freeze({ ok: false, reason: 'checksum' });
+
+/** The key id of text shaped like a token (length, prefix, separator), or undefined; the checksum is not checked. */
+export function keyIdOfShape(token: unknown): string | undefined {
   if (typeof token !== 'string' || token.length !== TOKEN_LENGTH || token.charCodeAt(0) !== 107 || token.charCodeAt(1) !== 119 || token.charCodeAt(2) !== 95 || token.charCodeAt(27) !== 95) {
-    return { ok: false, reason: 'malformed' };
+    return undefined;
   }
+  return token.slice(3, 27);
+}
+
+/** 0 when the checksum of a token-shaped text is right, else why not. */
+function checksumOf(token: string): 0 | TokenParse {
   let crc = -1;
   for (let i = 0; i < CHECKSUM_START; i++) crc = CRC_TABLE[(crc ^ token.charCodeAt(i)) & 0xff] ^ (crc >>> 8);
   let presented = 0;
   for (let i = CHECKSUM_START; i < TOKEN_LENGTH; i++) {
     const c = token.charCodeAt(i);
     const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-    if (v < 0) return { ok: false, reason: 'malformed' };
+    if (v < 0) return MALFORMED;
     presented = presented * 16 + v;
   }
-  if (((crc ^ -1) >>> 0) !== presented) return { ok: false, reason: 'checksum' };
-  return { ok: true, keyId: token.slice(3, 27) };
+  return ((crc ^ -1) >>> 0) !== presented ? CHECKSUM : 0;
+}
+
+/** Whether a token-shaped text carries a right checksum (a mistyped or made-up token does not). */
+export function hasValidChecksum(token: string): boolean {
+  return checksumOf(token) === 0;
+}
+
+/** Checks prefix, length and checksum only: no store, no hashing. */
+export function parseToken(token: unknown): TokenParse {
+  const keyId = keyIdOfShape(token);
+  if (keyId === undefined) return MALFORMED;
+  const bad = checksumOf(token as string);
+  return bad === 0 ? { ok: true, keyId } : bad;
 }
 
 /** True when text looks like a well-formed Keyward token (prefix, shape and checksum). */

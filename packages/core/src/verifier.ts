@@ -11,7 +11,7 @@
 import type { ApiKey } from './domain.js';
 import type { Clock } from './clock.js';
 import type { Store, StoreChange } from './store/boundary.js';
-import { constantTimeEqual, digestFromHex, digestToken, parseToken } from './token.js';
+import { constantTimeEqual, digestFromHex, digestToken, hasValidChecksum, keyIdOfShape } from './token.js';
 import type { KeyCounter, UsageRecorder } from './usage.js';
 
 /** What verify answers on the hot path: no views built, nothing written. */
@@ -19,12 +19,13 @@ export type VerifyOutcome =
   | { valid: true; key: ApiKey }
   | { valid: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked'; keyId?: string };
 
-/** What verify needs of a key, kept ready. */
+/** What verify needs of a key, kept ready (its valid answer too: a hit allocates nothing). */
 interface Facts {
   key: ApiKey;
   digest: string;
   expiresAt: number;
   counter: KeyCounter;
+  valid: VerifyOutcome;
 }
 
 // Bounded, so a store of millions of keys keeps only the keys actually in use.
@@ -47,13 +48,12 @@ export class Verifier {
   }
 
   verify(token: string, address?: string): VerifyOutcome | Promise<VerifyOutcome> {
-    const parsed = parseToken(token);
-    if (!parsed.ok) {
-      this.usage.recordFailure(undefined, undefined, 'malformed', this.clock.now());
-      return MALFORMED;
-    }
-    const f = this.facts.get(parsed.keyId);
-    return f !== undefined ? this.check(f, token, address) : this.miss(parsed.keyId, token, address);
+    const keyId = keyIdOfShape(token);
+    if (keyId === undefined) return this.malformed();
+    const f = this.facts.get(keyId);
+    if (f !== undefined) return this.check(f, token, address);
+    // Not cached: a mistyped or made-up token is refused by its checksum without asking the store.
+    return hasValidChecksum(token) ? this.miss(keyId, token, address) : this.malformed();
   }
 
   /** Stops listening to the store (the engine closes). */
@@ -61,10 +61,21 @@ export class Verifier {
     this.stopListening();
   }
 
+  private malformed(): VerifyOutcome {
+    this.usage.recordFailure(undefined, undefined, 'malformed', this.clock.now());
+    return MALFORMED;
+  }
+
+  /**
+   * A cached key's answer. The checksum is left unchecked on this path: a
+   * token matching the stored digest is the very token issued, checksum and
+   * all; one that does not match is checked only to say why it failed.
+   */
   private check(f: Facts, token: string, address: string | undefined): VerifyOutcome {
     const now = this.clock.now();
     const key = f.key;
     if (!constantTimeEqual(digestToken(token), f.digest)) {
+      if (!hasValidChecksum(token)) return this.malformed();
       this.usage.recordFailure(key.id, key.owner, 'unknown', now);
       return { valid: false, reason: 'unknown', keyId: key.id };
     }
@@ -75,7 +86,7 @@ export class Verifier {
       return { valid: false, reason: status, keyId: key.id };
     }
     this.usage.recordUse(f.counter, now, address);
-    return { valid: true, key };
+    return f.valid;
   }
 
   private async miss(id: string, token: string, address: string | undefined): Promise<VerifyOutcome> {
@@ -85,7 +96,7 @@ export class Verifier {
       this.usage.recordFailure(undefined, undefined, 'unknown', this.clock.now());
       return UNKNOWN;
     }
-    const f: Facts = { key, digest: digestFromHex(key.hash), expiresAt: Date.parse(key.expiry), counter: this.usage.counterFor(key.id, key.owner) };
+    const f: Facts = { key, digest: digestFromHex(key.hash), expiresAt: Date.parse(key.expiry), counter: this.usage.counterFor(key.id, key.owner), valid: Object.freeze({ valid: true, key }) };
     if (epoch === this.epoch) {
       if (this.facts.size >= MAX_KEYS) this.facts.clear();
       this.facts.set(id, f);

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type Engine, MemoryStore, type Store, type StoreChange, type VerifyOutcome, createEngine, createJsonFileStore, manualClock, newEvent, systemClock } from '../src/index.js';
+import { type Engine, MemoryStore, type Store, type StoreChange, type VerifyOutcome, createEngine, createJsonFileStore, manualClock, newEvent, newToken, systemClock } from '../src/index.js';
 import { seededStore, tempStorePath } from './helpers.js';
 
 type Heard = 'all' | 'keys';
@@ -105,6 +105,23 @@ describe('the verifier cache, invalidated through onChange', () => {
     release();
     expect(await pending).toMatchObject({ valid: true });
     expect(await reader.verify(k.token)).toMatchObject({ valid: false, reason: 'revoked' });
+  });
+});
+
+describe('the hot path on a cached key', () => {
+  it('skips the checksum only for the token issued: a mistyped one is malformed, another secret for the id is unknown', async () => {
+    const { alice, bob, engine } = await seededStore({ store: new MemoryStore() });
+    const k = await bob.generateKey({ description: 'cached' });
+    expect(await engine.verify(k.token)).toMatchObject({ valid: true });
+    const typo = k.token.slice(0, -1) + (k.token.endsWith('0') ? '1' : '0');
+    expect(engine.verify(typo)).toEqual({ valid: false, reason: 'malformed' });
+    expect(engine.verify(newToken(k.id))).toEqual({ valid: false, reason: 'unknown', keyId: k.id });
+    expect(engine.verify(k.token)).toMatchObject({ valid: true });
+    await engine.flush();
+    const failed = (await alice.listEvents({ type: 'api-key.auth-failed' })).data;
+    expect(failed).toHaveLength(2);
+    expect(failed.find((e) => e.keyId === k.id)?.data.reasons).toEqual({ unknown: 1 });
+    expect(failed.find((e) => e.keyId === undefined)?.data.reasons).toEqual({ malformed: 1 });
   });
 });
 
