@@ -149,6 +149,21 @@ describe('records and transactions', () => {
     expect(await store.getUser('carol')).toBeUndefined();
   });
 
+  it('writes apply in the order they were made, the same key twice and deletes between puts included', async () => {
+    const { store } = await seeded();
+    const a = key('bob');
+    const b = key('bob');
+    await store.transact((tx) => {
+      tx.putKey(a);
+      tx.putKey(b);
+      tx.putKey({ ...a, description: 'second put wins' });
+      tx.deleteKey(b.id);
+      tx.putKey({ ...b, description: 'back again' });
+    });
+    expect((await store.getKey(a.id))?.description).toBe('second put wins');
+    expect((await store.getKey(b.id))?.description).toBe('back again');
+  });
+
   it('the key limit holds under concurrent creates through different servers (lockUser)', async () => {
     const { url } = await seeded();
     const servers = [open(url), open(url), open(url)];

@@ -36,13 +36,24 @@ export async function countActive(sql: Sql, owner: string, now: number): Promise
   return Number(r.rows[0].n);
 }
 
-export async function writeKey(sql: Sql, k: ApiKey): Promise<void> {
+/** Inserts or replaces keys: one statement for the lot (a copy, a bulk revoke), however many. */
+export async function writeKeys(sql: Sql, keys: readonly ApiKey[]): Promise<void> {
+  if (keys.length === 0) return;
   await sql.query(
     `INSERT INTO ${SCHEMA}.keys (id, owner, created_by, description, created, expiry, revoked_at, record)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::jsonb[])
      ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, created_by = excluded.created_by, description = excluded.description,
        created = excluded.created, expiry = excluded.expiry, revoked_at = excluded.revoked_at, record = excluded.record`,
-    [k.id, k.owner, k.createdBy, k.description, k.created, k.expiry, k.revokedAt ?? null, k],
+    [
+      keys.map((k) => k.id),
+      keys.map((k) => k.owner),
+      keys.map((k) => k.createdBy),
+      keys.map((k) => k.description),
+      keys.map((k) => k.created),
+      keys.map((k) => k.expiry),
+      keys.map((k) => k.revokedAt ?? null),
+      keys.map((k) => JSON.stringify(k)),
+    ],
   );
 }
 

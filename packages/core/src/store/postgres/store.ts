@@ -12,7 +12,7 @@ import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, 
 import { changeOf } from '../change-signal.js';
 import { ChangeFeed, announce } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
-import { countActive, findKeys, readKey, readKeysByIdPrefix, readKeysOf, removeKey, writeKey } from './keys-table.js';
+import { countActive, findKeys, readKey, readKeysByIdPrefix, readKeysOf, removeKey, writeKeys } from './keys-table.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { type Sql, isRetryable, isUnavailable, unavailable } from './sql.js';
 import { insertTenant, readTenant, writeTenant } from './tenant-table.js';
@@ -212,6 +212,8 @@ export class PostgresStore implements Store {
     const keyIds = new Set<string>();
     const userIds = new Set<string>();
     let tenant = false;
+    let pending: ((sql: Sql) => Promise<void>) | undefined;
+    let pendingKeys = new Map<string, ApiKey>();
     const result = await this.inTransaction(async (c) => {
       const tx: Transaction = {
         ...reads(c),
@@ -230,7 +232,15 @@ export class PostgresStore implements Store {
         },
         putKey: (k) => {
           keyIds.add(k.id);
-          writes.push((s) => writeKey(s, k));
+          // Keys put one after another go in one statement (the same key twice cannot share one upsert).
+          const last = writes[writes.length - 1];
+          if (pending !== undefined && last === pending && !pendingKeys.has(k.id)) pendingKeys.set(k.id, k);
+          else {
+            pendingKeys = new Map([[k.id, k]]);
+            const batch = pendingKeys;
+            pending = (s) => writeKeys(s, [...batch.values()]);
+            writes.push(pending);
+          }
         },
         deleteKey: (id) => {
           keyIds.add(id);
