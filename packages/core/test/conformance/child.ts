@@ -28,7 +28,10 @@ if (command === 'write') {
   await store.tenant(); // loaded: what exists now is known
   store.onChange(async (c) => {
     const at = Date.now();
-    for (const id of c.keyIds ?? []) {
+    // `all`: the store cannot name what changed (PostgreSQL, after (re)connecting
+    // its listener), so a cache looks again at everything it cares about.
+    const ids = c.all ? (await store.findKeys({ status: 'revoked', limit: 10_000, now: Date.now() })).data.map((k) => k.id) : (c.keyIds ?? []);
+    for (const id of ids) {
       if (revoked.has(id)) continue;
       const k = await store.getKey(id);
       if (k?.revokedAt) {

@@ -331,7 +331,7 @@ describe('change signal', () => {
     const other = open(url);
     const heard: StoreChange[] = [];
     other.onChange((c) => heard.push(c));
-    await expect.poll(() => heard.some((c) => c.all), { timeout: 5000 }).toBe(true);
+    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
     const v0 = other.version();
     const k = key('bob');
     const own: StoreChange[] = [];
@@ -349,7 +349,7 @@ describe('change signal', () => {
     const s = open(url);
     const heard: { at: number; c: StoreChange }[] = [];
     s.onChange((c) => heard.push({ at: Date.now(), c }));
-    await expect.poll(() => heard.length, { timeout: 5000 }).toBeGreaterThan(0);
+    await expect.poll(() => s.listening, { timeout: 5000 }).toBe(true);
     const admin = new pg.Client(url);
     await admin.connect();
     const cut = Date.now();

@@ -61,6 +61,8 @@ export class ChangeFeed {
   private heartbeat?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
   private awaiting?: number;
+  // A record was read while no LISTEN connection was up: a cache may hold what others changed since.
+  private readUnwatched = false;
 
   constructor(
     private readonly config: pg.ClientConfig,
@@ -80,6 +82,11 @@ export class ChangeFeed {
     const off = this.signal.onChange(listener);
     this.start();
     return off;
+  }
+
+  /** Called on every read of records: what is read while not listening cannot be trusted after connecting. */
+  read(): void {
+    if (!this.connected) this.readUnwatched = true;
   }
 
   /** A change this process made or heard of. */
@@ -124,8 +131,10 @@ export class ChangeFeed {
     (c as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
     this.connected = true;
     this.awaiting = undefined;
-    // Whatever changed while we were not listening is unknown: say so once.
-    this.changed({ all: true });
+    // Whatever changed while we were not listening is unknown: say so once,
+    // if anything may have been cached from reads made meanwhile.
+    if (this.readUnwatched) this.changed({ all: true });
+    this.readUnwatched = false;
   }
 
   private heard(payload: string | undefined): void {

@@ -6,12 +6,12 @@ import type { ApiKey } from '../../domain.js';
 import { printable } from '../../duration.js';
 import { refuse } from '../../refusal.js';
 import type { FoundPage, KeyFind, KeyOrder } from '../boundary.js';
-import { SCHEMA, type Sql, likeContains } from './sql.js';
+import { type RowLock, SCHEMA, type Sql, likeContains } from './sql.js';
 
 const COLUMNS = 'k.record';
 
-export async function readKey(sql: Sql, id: string): Promise<ApiKey | undefined> {
-  const r = await sql.query<{ record: ApiKey }>(`SELECT record FROM ${SCHEMA}.keys k WHERE id = $1`, [id]);
+export async function readKey(sql: Sql, id: string, lock: RowLock = ''): Promise<ApiKey | undefined> {
+  const r = await sql.query<{ record: ApiKey }>(`SELECT record FROM ${SCHEMA}.keys k WHERE id = $1 ${lock}`, [id]);
   return r.rows[0]?.record;
 }
 
@@ -23,8 +23,8 @@ export async function readKeysByIdPrefix(sql: Sql, prefix: string, limit: number
   return r.rows.map((row) => row.record);
 }
 
-export async function readKeysOf(sql: Sql, owner: string): Promise<ApiKey[]> {
-  const r = await sql.query<{ record: ApiKey }>(`SELECT record FROM ${SCHEMA}.keys WHERE owner = $1 ORDER BY created DESC, id`, [owner]);
+export async function readKeysOf(sql: Sql, owner: string, lock: RowLock = ''): Promise<ApiKey[]> {
+  const r = await sql.query<{ record: ApiKey }>(`SELECT record FROM ${SCHEMA}.keys WHERE owner = $1 ORDER BY created DESC, id ${lock}`, [owner]);
   return r.rows.map((row) => row.record);
 }
 

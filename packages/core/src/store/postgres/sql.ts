@@ -8,6 +8,9 @@ import { KeywardError } from '../../refusal.js';
 /** The pool or one checked-out client: table modules do not care which. */
 export type Sql = Pick<pg.ClientBase, 'query'>;
 
+/** How a read inside a transaction holds what it read until commit (see store.ts). */
+export type RowLock = '' | 'FOR SHARE' | 'FOR UPDATE';
+
 /** The schema every table lives in, so Keyward shares a database with nothing by accident. */
 export const SCHEMA = 'keyward';
 

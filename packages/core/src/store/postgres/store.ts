@@ -41,6 +41,25 @@ function reads(sql: Sql): StoreReads {
   };
 }
 
+/**
+ * Reads inside a transaction lock what they read until commit, so a check
+ * made on them still holds when the write lands, whichever server writes
+ * next: a key or a user read is locked FOR UPDATE (a second revoke of the
+ * same key waits, then sees it revoked); the tenant and the user list FOR
+ * SHARE (every create reads the settings; two admins demoted at once
+ * deadlock, PostgreSQL aborts one, and its retry sees the other's change).
+ */
+function lockingReads(sql: Sql): StoreReads {
+  return {
+    ...reads(sql),
+    tenant: () => readTenant(sql, 'FOR SHARE'),
+    getUser: (id) => readUser(sql, id, 'FOR UPDATE'),
+    listUsers: () => readUsers(sql, 'FOR SHARE'),
+    getKey: (id) => readKey(sql, id, 'FOR UPDATE'),
+    keysOf: (owner) => readKeysOf(sql, owner, 'FOR UPDATE'),
+  };
+}
+
 /** What reads answer before `keyward init` made the schema: nothing. */
 const EMPTY: StoreReads = {
   tenant: async () => undefined,
@@ -60,6 +79,7 @@ export class PostgresStore implements Store {
   /** This process among the servers, for its own usage rows and to skip its own notifications. */
   private readonly server = randomBytes(8).toString('hex');
   private schema?: Promise<boolean>;
+  private queue: Promise<void> = Promise.resolve();
   private readonly poolReads: StoreReads;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -67,8 +87,10 @@ export class PostgresStore implements Store {
     const config: pg.PoolConfig = {
       connectionString: url,
       max: opts.poolSize ?? 10,
-      // A request waits at most this long for a connection; then it is UNAVAILABLE, not a hang.
-      connectionTimeoutMillis: 2000,
+      // A request waits at most this long for a connection (a new one, or its
+      // turn for a pooled one under load); then it is UNAVAILABLE, not a hang.
+      // A database that is down refuses at once; this bounds one that does not answer.
+      connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 10_000,
       query_timeout: 15_000,
       keepAlive: true,
@@ -137,6 +159,17 @@ export class PostgresStore implements Store {
   }
 
   transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    // One at a time through this handle, as the boundary promises; across
+    // servers, the row locks of lockingReads keep each check true until commit.
+    const run = this.queue.then(() => this.transactNow(fn));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private transactNow<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
     return this.guard(async () => {
       await this.needSchema();
       for (let attempt = 1; ; attempt++) {
@@ -193,6 +226,11 @@ export class PostgresStore implements Store {
     return this.feed.version;
   }
 
+  /** True while this process hears other servers' changes (its LISTEN connection is up). */
+  get listening(): boolean {
+    return this.feed.live;
+  }
+
   onChange(listener: (change: StoreChange) => void): () => void {
     return this.feed.subscribe(listener);
   }
@@ -216,7 +254,7 @@ export class PostgresStore implements Store {
     let pendingKeys = new Map<string, ApiKey>();
     const result = await this.inTransaction(async (c) => {
       const tx: Transaction = {
-        ...reads(c),
+        ...lockingReads(c),
         lockUser: (id) => lockUserRow(c, id),
         putTenant: (t) => {
           tenant = true;
@@ -279,6 +317,7 @@ export class PostgresStore implements Store {
   }
 
   private read<T>(fn: (r: StoreReads) => Promise<T>): Promise<T> {
+    this.feed.read();
     return this.guard(async () => fn((await this.ready(false)) ? this.poolReads : EMPTY));
   }
 

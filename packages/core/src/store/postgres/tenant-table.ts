@@ -1,10 +1,10 @@
 // The tenant: one row (settings included), kept as the engine wrote it.
 
 import type { Tenant } from '../../domain.js';
-import { SCHEMA, type Sql } from './sql.js';
+import { type RowLock, SCHEMA, type Sql } from './sql.js';
 
-export async function readTenant(sql: Sql): Promise<Tenant | undefined> {
-  const r = await sql.query<{ record: Tenant }>(`SELECT record FROM ${SCHEMA}.tenant`);
+export async function readTenant(sql: Sql, lock: RowLock = ''): Promise<Tenant | undefined> {
+  const r = await sql.query<{ record: Tenant }>(`SELECT record FROM ${SCHEMA}.tenant ${lock}`);
   return r.rows[0]?.record;
 }
 

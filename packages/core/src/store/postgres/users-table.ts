@@ -2,15 +2,15 @@
 // checks that user's key limit.
 
 import type { User } from '../../domain.js';
-import { SCHEMA, type Sql } from './sql.js';
+import { type RowLock, SCHEMA, type Sql } from './sql.js';
 
-export async function readUser(sql: Sql, id: string): Promise<User | undefined> {
-  const r = await sql.query<{ record: User }>(`SELECT record FROM ${SCHEMA}.users WHERE id = $1`, [id]);
+export async function readUser(sql: Sql, id: string, lock: RowLock = ''): Promise<User | undefined> {
+  const r = await sql.query<{ record: User }>(`SELECT record FROM ${SCHEMA}.users WHERE id = $1 ${lock}`, [id]);
   return r.rows[0]?.record;
 }
 
-export async function readUsers(sql: Sql): Promise<User[]> {
-  const r = await sql.query<{ record: User }>(`SELECT record FROM ${SCHEMA}.users ORDER BY id`);
+export async function readUsers(sql: Sql, lock: RowLock = ''): Promise<User[]> {
+  const r = await sql.query<{ record: User }>(`SELECT record FROM ${SCHEMA}.users ORDER BY id ${lock}`);
   return r.rows.map((row) => row.record);
 }
 
