@@ -10,7 +10,7 @@ import { DAY, HOUR, MINUTE, dayOf, dayStart, hourOf, hourStart } from './days.js
 import { directoryOnce, removeFile } from './files.js';
 import { appendText } from './checked-line.js';
 import { GroupAppender } from './group-append.js';
-import { LAST_USED, daySumPath, hourSumPath, hoursOf, listUsage, rawPath, readHour, readSum, type OnMalformed } from './usage-files.js';
+import { LAST_USED, daySumPath, hourSumPath, hoursOf, listUsage, rawPath, readHour, readRaw, readSum, type OnMalformed } from './usage-files.js';
 import { UsageTally, type Address, type KeyBuckets, type RawBatch } from './usage-fold.js';
 import { rollUp } from './usage-rollup.js';
 import { join } from 'node:path';
@@ -88,18 +88,35 @@ export class UsageAggregates {
     return out;
   }
 
-  /** Last use and last addresses of these keys, ever (as far as retention kept the minutes' files, and last-used.json beyond). */
+  /** Last use and last addresses of these keys, ever (retention leaves last-used.json alone). */
   async lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
     const wanted = new Set(keyIds);
     const tally = new UsageTally();
     const note = (keyId: string, k: KeyBuckets) => {
       if (wanted.has(keyId)) tally.add(keyId, 0, k.l, k.a);
     };
-    const listing = await listUsage(this.dir);
-    // Days already folded are in last-used.json; the hours are the rest.
-    const last = listing.hasLastUsed ? await readSum(join(this.dir, LAST_USED), this.malformed) : undefined;
-    if (last) for (const keyId of wanted) if (Object.hasOwn(last.keys, keyId)) note(keyId, last.keys[keyId]);
-    for (const hour of hoursOf(listing)) await readHour(this.dir, hour, note, this.malformed);
+    // last-used.json, then the raw files past where it folded them. Folding a
+    // last use twice changes nothing, so only a file removed under us (all of
+    // it folded since we read last-used.json) means reading again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const listing = await listUsage(this.dir);
+      const last = listing.hasLastUsed ? await readSum(join(this.dir, LAST_USED), this.malformed) : undefined;
+      if (last) for (const keyId of wanted) if (Object.hasOwn(last.keys, keyId)) note(keyId, last.keys[keyId]);
+      let vanished = false;
+      for (const hour of listing.raw) {
+        const from = last?.folded?.[hour];
+        const end = await readRaw(
+          rawPath(this.dir, hour),
+          from ?? 0,
+          (batch) => {
+            for (const [keyId, , , lastUsed, addresses] of batch.c) if (wanted.has(keyId)) tally.add(keyId, 0, lastUsed, addresses);
+          },
+          this.malformed,
+        );
+        if (end === undefined) vanished = true;
+      }
+      if (!vanished) break;
+    }
     const out = new Map<string, KeyUsage>();
     for (const keyId of keyIds) {
       const u = tally.get(keyId);

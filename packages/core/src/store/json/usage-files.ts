@@ -3,7 +3,8 @@
 //   2026-12-01T13.sum.json  that hour folded per key per minute: up to an offset
 //                           of the raw file while the hour is open, all of it after
 //   2026-12-01.sum.json     that day folded per key per hour, once a day old
-//   last-used.json          every key's last use and addresses up to the days folded
+//   last-used.json          every key's last use and addresses, ever, with how far it
+//                           has folded each raw file still there
 // Each file belongs to the UTC hour or day its counts were flushed in; the
 // counts inside never lie later than that (a flush counts past uses only).
 

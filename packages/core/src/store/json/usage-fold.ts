@@ -132,6 +132,8 @@ export interface SumFile {
   keys: Record<string, KeyBuckets>;
   /** An hour's sum: the bytes of its raw file folded in (the rest is read from the raw file). */
   rawOffset?: number;
+  /** last-used.json: how far it has folded each hour's raw file that still exists. */
+  folded?: Record<string, number>;
 }
 
 export function isSumFile(x: unknown): x is SumFile {
@@ -143,6 +145,7 @@ export function isSumFile(x: unknown): x is SumFile {
     s.keys !== null &&
     !Array.isArray(s.keys) &&
     Object.values(s.keys).every(isKeyBuckets) &&
-    (s.rawOffset === undefined || (Number.isSafeInteger(s.rawOffset) && s.rawOffset >= 0))
+    (s.rawOffset === undefined || (Number.isSafeInteger(s.rawOffset) && s.rawOffset >= 0)) &&
+    (s.folded === undefined || (typeof s.folded === 'object' && s.folded !== null && Object.values(s.folded).every((o) => Number.isSafeInteger(o) && o >= 0)))
   );
 }

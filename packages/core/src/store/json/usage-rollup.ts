@@ -1,8 +1,8 @@
 // Rolls usage up so what a question reads stays small: what servers appended
-// to an hour's raw file is folded into that hour's per-key-per-minute sum as
-// it comes (the sum notes how far it has folded), and the raw file goes once
-// the hour has closed; a day more than a day old becomes one file of
-// per-key-per-hour sums, and its last uses go into last-used.json. Every step
+// to an hour's raw file is folded, as it comes, into that hour's
+// per-key-per-minute sum and into last-used.json (each notes how far it has
+// folded), and the raw file goes once the hour has closed; a day more than a
+// day old becomes one file of per-key-per-hour sums. Every step
 // writes its result atomically before it removes what it folded, so a crash
 // anywhere leaves either the parts or the whole (readers prefer the whole),
 // never a double count. One process at a time rolls up (a lock file); the
@@ -30,12 +30,15 @@ export async function rollUp(dir: string, now: number, onMalformed: OnMalformed)
     const listing = await listUsage(dir);
     const daySums = new Set(listing.daySums);
     const hourSums = new Set(listing.hourSums);
+    // Last uses first: a raw file is removed only once last-used.json has all of it.
+    const lastUsedFolded = await foldLastUsed(dir, listing.raw, onMalformed);
     for (const hour of listing.raw) {
       if (daySums.has(hour.slice(0, 10))) {
         await removeFile(rawPath(dir, hour)); // left by a crash after its day was folded
         continue;
       }
-      await foldRawTail(dir, hour, hourStart(hour) + HOUR + RAW_GRACE_MS <= now, onMalformed);
+      const closed = hourStart(hour) + HOUR + RAW_GRACE_MS <= now;
+      await foldRawTail(dir, hour, closed ? (lastUsedFolded[hour] ?? 0) : undefined, onMalformed);
       hourSums.add(hour);
     }
     const days = new Set([...hourSums].map((h) => h.slice(0, 10)));
@@ -51,7 +54,6 @@ export async function rollUp(dir: string, now: number, onMalformed: OnMalformed)
         if (!(await writeFileOnce(daySumPath(dir, day), JSON.stringify(sum)))) sum = await readSum(daySumPath(dir, day), onMalformed);
         if (!sum) continue;
       }
-      await mergeLastUsed(dir, sum, onMalformed);
       for (const h of hours) await removeFile(hourSumPath(dir, h));
     }
     return true;
@@ -66,7 +68,7 @@ export async function rollUp(dir: string, now: number, onMalformed: OnMalformed)
  * raw file and the offset folded so far; a closed hour's sum is complete
  * (no offset) and its raw file is removed after the sum is durable.
  */
-async function foldRawTail(dir: string, hour: string, closed: boolean, onMalformed: OnMalformed): Promise<void> {
+async function foldRawTail(dir: string, hour: string, closedAndLastUsedAt: number | undefined, onMalformed: OnMalformed): Promise<void> {
   const sum: SumFile = (await readSum(hourSumPath(dir, hour), onMalformed)) ?? { keys: Object.create(null) as SumFile['keys'], rawOffset: 0 };
   if (sum.rawOffset === undefined) {
     await removeFile(rawPath(dir, hour)); // already complete: a crash came before the removal
@@ -84,7 +86,8 @@ async function foldRawTail(dir: string, hour: string, closed: boolean, onMalform
     onMalformed,
   );
   if (end === undefined) return;
-  if (closed) {
+  // A closed hour's raw file goes once both its sum and last-used.json have all of it.
+  if (closedAndLastUsedAt !== undefined && end <= closedAndLastUsedAt) {
     await writeFileAtomically(hourSumPath(dir, hour), JSON.stringify({ keys }));
     await removeFile(rawPath(dir, hour));
   } else if (changed || end !== sum.rawOffset) {
@@ -105,11 +108,34 @@ async function foldDay(dir: string, hours: string[], onMalformed: OnMalformed): 
   return { keys };
 }
 
-async function mergeLastUsed(dir: string, day: SumFile, onMalformed: OnMalformed): Promise<void> {
+/**
+ * Folds the last uses and addresses of every raw file's tail into
+ * last-used.json, which notes how far it folded each file still there, so
+ * "last used" reads one small file and a minute or so of raw counts, however
+ * long the history.
+ */
+async function foldLastUsed(dir: string, rawHours: string[], onMalformed: OnMalformed): Promise<Record<string, number>> {
   const path = join(dir, LAST_USED);
-  const last = (await readSum(path, onMalformed)) ?? { keys: {} };
-  for (const [keyId, k] of Object.entries(day.keys)) foldKey((last.keys[keyId] ??= emptyKey()), [], k.l, k.a);
-  await writeFileAtomically(path, JSON.stringify(last));
+  const last: SumFile = (await readSum(path, onMalformed)) ?? { keys: Object.create(null) as SumFile['keys'] };
+  const before = last.folded ?? {};
+  const folded: Record<string, number> = {};
+  let changed = Object.keys(before).some((h) => !rawHours.includes(h)); // files gone since: forget their offsets
+  for (const hour of rawHours) {
+    const from = before[hour] ?? 0;
+    const end = await readRaw(
+      rawPath(dir, hour),
+      from,
+      (batch) => {
+        for (const [keyId, , , lastUsed, addresses] of batch.c) foldKey((last.keys[keyId] ??= emptyKey()), [], lastUsed, addresses);
+      },
+      onMalformed,
+    );
+    if (end === undefined) continue;
+    folded[hour] = end;
+    if (end !== from) changed = true;
+  }
+  if (changed) await writeFileAtomically(path, JSON.stringify({ keys: last.keys, folded }));
+  return folded;
 }
 
 async function allComplete(dir: string, hours: string[], onMalformed: OnMalformed): Promise<boolean> {
