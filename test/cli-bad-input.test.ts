@@ -26,7 +26,7 @@ const cases: [string[], string, number, string?][] = [
   [['keys', 'create', '--description', 'x', '--expiry', 'P1.5D'], 'INVALID_EXPIRY', 1],
   [['keys', 'create', '--description', 'x', '--expiry', 'P999999999999999999999D'], 'INVALID_EXPIRY', 1],
   [['keys', 'create', '--description', 'x', '--expiry', 'P31D'], 'EXPIRY_TOO_LONG', 1],
-  [['keys', 'create', '--description', ''], 'INVALID_INPUT', 2],
+  [['keys', 'create', '--description', ''], 'INVALID_INPUT', 1],
   [['keys', 'create', '--description', '   '], 'INVALID_INPUT', 1],
   [['keys', 'create', '--description', long], 'INVALID_INPUT', 1],
   [['keys', 'create', '--description', 'bell \u0007 ring'], 'INVALID_INPUT', 1],

@@ -141,6 +141,15 @@ export function checkSettings(patch: Record<string, unknown>): Refusal | null {
   return null;
 }
 
+/** How far ahead a client warns that the token it uses is about to end. */
+export const TOKEN_EXPIRY_WARNING_MS = 7 * 86_400_000;
+
+/** Whether a token ending at `expiry` (RFC 3339) should be warned about now: within 7 days, not yet past. */
+export function tokenExpiresSoon(expiry: string, now: number): boolean {
+  const left = Date.parse(expiry) - now;
+  return left > 0 && left <= TOKEN_EXPIRY_WARNING_MS;
+}
+
 /** Throws the refusal, for use cases that cannot go on. */
 export function enforce(r: Refusal | null): void {
   if (r) throw new KeywardError(r.code, r.message);

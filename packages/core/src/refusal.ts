@@ -21,7 +21,7 @@ export const REFUSAL_CODES = [
 ] as const;
 
 /** Codes that are not refusals of SPEC §5 but still need a stable name on the wire. */
-export const TRANSPORT_CODES = ['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'TOO_MANY_REQUESTS', 'UNAVAILABLE', 'INTERNAL'] as const;
+export const TRANSPORT_CODES = ['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'REQUEST_TIMEOUT', 'TOO_MANY_REQUESTS', 'UNAVAILABLE', 'INTERNAL'] as const;
 
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 export type ErrorCode = RefusalCode | (typeof TRANSPORT_CODES)[number];
@@ -46,6 +46,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
+  REQUEST_TIMEOUT: 408,
   TOO_MANY_REQUESTS: 429,
   UNAVAILABLE: 503,
   INTERNAL: 500,
@@ -71,6 +72,7 @@ export const TITLES: Record<ErrorCode, string> = {
   NOT_FOUND: 'Not found',
   METHOD_NOT_ALLOWED: 'Method not allowed',
   PAYLOAD_TOO_LARGE: 'Payload too large',
+  REQUEST_TIMEOUT: 'Request timeout',
   TOO_MANY_REQUESTS: 'Too many requests',
   UNAVAILABLE: 'Server unavailable',
   INTERNAL: 'Internal error',

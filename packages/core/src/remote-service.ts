@@ -7,6 +7,7 @@
 // never a stack trace.
 
 import { printable } from './duration.js';
+import { tokenExpiresSoon } from './policy.js';
 import { clampLimit } from './events.js';
 import { type ErrorCode, HTTP_STATUS, KeywardError, refuse } from './refusal.js';
 import type { EventQuery, GenerateInput, KeyQuery, KeyService, Page, RevokeReport, SettingsPatch, UserPatch, VerifyResult, WhoAmI } from './service.js';
@@ -18,6 +19,11 @@ export interface RemoteOptions {
   fetch?: typeof fetch;
   /** How long to wait for an answer before giving up with UNAVAILABLE. */
   timeoutMs?: number;
+  /**
+   * Told once, with the token's end (RFC 3339), when the server says the
+   * token in use expires within 7 days (Keyward-Token-Expiration).
+   */
+  onTokenExpiring?: (expiry: string) => void;
 }
 
 /** The API's largest page (SPEC §3); larger windows are fetched page by page. */
@@ -71,6 +77,8 @@ class RemoteService implements KeyService {
   private readonly fetch: typeof fetch;
   private readonly timeoutMs: number;
   private tenantId?: string;
+  private readonly onTokenExpiring?: (expiry: string) => void;
+  private warnedExpiry = false;
 
   constructor(
     private readonly location: string,
@@ -89,6 +97,14 @@ class RemoteService implements KeyService {
     this.base = url.origin + url.pathname.replace(/\/+$/, '');
     this.fetch = opts.fetch ?? globalThis.fetch;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.onTokenExpiring = opts.onTokenExpiring;
+  }
+
+  private noteExpiry(res: Response): void {
+    const expiry = res.headers.get('keyward-token-expiration');
+    if (this.warnedExpiry || !this.onTokenExpiring || !expiry || !tokenExpiresSoon(expiry, Date.now())) return;
+    this.warnedExpiry = true;
+    this.onTokenExpiring(expiry);
   }
 
   private async call<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
@@ -110,6 +126,7 @@ class RemoteService implements KeyService {
     } catch (e) {
       throw new KeywardError('UNAVAILABLE', `Cannot reach the Keyward server at ${this.location}: ${causeOf(e)}.`);
     }
+    this.noteExpiry(res);
     let body: unknown;
     if (text !== '') {
       try {

@@ -9,6 +9,7 @@
 // the event log with failures, and it tells that client when to come back.
 
 import type { IncomingMessage } from 'node:http';
+import { isIPv6 } from 'node:net';
 import type { VerifyOutcome } from '@keyward/core';
 
 /** The token of an `Authorization: Bearer …` header; undefined when there is no header, '' when it is not a bearer. */
@@ -45,7 +46,24 @@ export const DEFAULT_THROTTLE: ThrottleOptions = { burst: 20, perMinute: 20 };
 // Enough for every address of a busy deployment; beyond it the quietest are forgotten.
 const MAX_TRACKED = 10_000;
 
-/** A token bucket per address, drained by failed authentications. */
+/**
+ * Who the slow-down counts a failure against. One IPv6 client commonly holds
+ * a whole /64 (and picks a new address in it at will), so IPv6 is counted by
+ * its /64; an IPv4 address (also when written IPv4-mapped) is counted alone.
+ */
+export function throttleKeyOf(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1];
+  if (!isIPv6(address)) return address;
+  const [head, tail = ''] = address.split('%')[0].split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  // An embedded IPv4 tail lies in the host half: it never reaches the first four groups.
+  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return groups.slice(0, 4).map((g) => parseInt(g || '0', 16).toString(16)).join(':') + '::/64';
+}
+
+/** A token bucket per address (per /64 for IPv6), drained by failed authentications. */
 export class AuthFailureThrottle {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly perMs: number;
@@ -55,7 +73,8 @@ export class AuthFailureThrottle {
   }
 
   /** Counts a failure; answers 0 when the address may be told 401, else the seconds it must wait (429). */
-  fail(address: string, now: number): number {
+  fail(clientAddress: string, now: number): number {
+    const address = throttleKeyOf(clientAddress);
     const b = this.buckets.get(address) ?? { tokens: this.opts.burst, at: now };
     b.tokens = Math.min(this.opts.burst, b.tokens + Math.max(0, now - b.at) * this.perMs);
     b.at = now;

@@ -102,7 +102,7 @@ class RequestCall implements Call {
 }
 
 /** Not async: it hands back the handler's own promise (or a reply), saving the extra turns an async wrapper costs per request. */
-function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ctx: ServerContext): Reply | Promise<Reply> {
+function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ctx: ServerContext, auth: { expiry?: string }): Reply | Promise<Reply> {
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
   const found = ctx.router.match(method, target.segments);
   if (!found) throw new KeywardError('NOT_FOUND', `There is no ${printable(method, 10)} ${printable(entry.path, 80)}; the API lives under /api/v1/.`);
@@ -129,6 +129,7 @@ function authenticated(req: IncomingMessage, target: Target, found: { handler: H
   }
   entry.user = outcome.key.owner;
   entry.key = outcome.key.id;
+  auth.expiry = outcome.key.expiry;
 
   const call = new RequestCall(ctx.engine.as(outcome.key.owner), outcome.key.owner, ctx, req, found.params, target);
   return found.handler(call);
@@ -171,11 +172,15 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   const query = loggableQuery(search);
   if (query) entry.query = query;
   let reply: Reply;
+  const auth: { expiry?: string } = {};
   try {
-    reply = await answer(req, { rawPath, search, segments: segmentsOf(rawPath) }, entry, ctx);
+    reply = await answer(req, { rawPath, search, segments: segmentsOf(rawPath) }, entry, ctx, auth);
   } catch (e) {
     reply = failure(e, entry);
   }
+  // Every authenticated answer, refusals included, tells the client when its token ends (as GitHub's
+  // GitHub-Authentication-Token-Expiration does), so it sees that coming.
+  if (auth.expiry !== undefined) reply = { ...reply, headers: { ...reply.headers, 'Keyward-Token-Expiration': auth.expiry } };
   if (reply.status >= 400) entry.code = (reply.body as { errors?: { code: string }[] } | undefined)?.errors?.[0]?.code;
   // An answer given before the body was read must not be lost to a reset.
   if (!req.complete) await drained(req);

@@ -24,6 +24,8 @@ export interface ServerOptions {
   usageFlushMs?: number;
   /** How many failed authentications an address may have before it gets 429. */
   authThrottle?: ThrottleOptions;
+  /** How long a request may take to arrive in full (408 after that); 30 s, the headers 20 s. */
+  requestTimeoutMs?: number;
   /** The public keys that sign leak reports (GitHub's secret scanning); without them POST /api-keys/leaked answers 401. */
   leakKeys?: LeakKeys;
 }
@@ -76,7 +78,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log = opts.log ?? stdout!.log;
   const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, url: urlOf(host, port), leakKeys: opts.leakKeys };
 
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: 5_000 }, (req, res) => {
+  const requestTimeout = opts.requestTimeoutMs ?? 30_000;
+  const timeouts = { requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeout / 4)) };
+  const server = createServer({ ...timeouts, keepAliveTimeout: 5_000 }, (req, res) => {
     // handle() answers every failure itself; this only keeps a bug in it from taking the process down.
     handle(req, res, ctx).catch((e: unknown) => {
       log(JSON.stringify({ time: new Date().toISOString(), error: e instanceof Error ? e.message : String(e) }));
@@ -93,7 +97,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return;
     }
     if (e.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      socket.end('HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      // In the API's error shape like every other answer, so a client can read why.
+      const text = JSON.stringify(errorReply('REQUEST_TIMEOUT', 'The request took too long to arrive; send it again.').body);
+      socket.end(`HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
       return;
     }
     const reply = errorReply('INVALID_INPUT', e.code === 'HPE_HEADER_OVERFLOW' ? 'The request headers are too large.' : 'The request is not valid HTTP.');

@@ -35,6 +35,11 @@ function setContexts(state: SessionState): void {
   set(CONTEXT.noStore, state.status === 'no-store');
 }
 
+/** A server connection that warns, in a notification, when its token is about to end. */
+function openServerWarning(url: string, token: string): KeyService {
+  return openServer(url, token, (message) => void vscode.window.showWarningMessage(message));
+}
+
 export function activate(context: vscode.ExtensionContext): void {
   const now = () => Date.now();
   const session = new Session({
@@ -42,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): void {
     workspaceDir,
     readSecret: (key) => Promise.resolve(context.secrets.get(key)),
     openLocal,
-    openServer,
+    openServer: openServerWarning,
   });
   active = session;
   const lookups = new KeyLookups(() => session.ready?.service);
@@ -64,7 +69,7 @@ export function activate(context: vscode.ExtensionContext): void {
     diagnostics,
     statusBar,
     redraw,
-    ...registerCommands({ session, prompter: new EditorPrompter(), keysView, lookups, secrets: context.secrets, openServer, reload, now }),
+    ...registerCommands({ session, prompter: new EditorPrompter(), keysView, lookups, secrets: context.secrets, openServer: openServerWarning, reload, now }),
     vscode.languages.registerHoverProvider(ALL_DOCUMENTS, new TokenHover(lookups, now)),
     vscode.languages.registerCodeActionsProvider(ALL_DOCUMENTS, new TokenQuickFixes(session, lookups), TokenQuickFixes.metadata),
     vscode.workspace.onDidChangeConfiguration((e) => {

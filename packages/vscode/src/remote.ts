@@ -2,7 +2,11 @@
 // rule, so the extension cannot do more over HTTP than the token's owner may.
 
 import { type KeyService, createRemoteService } from '@keyward/core';
+import { relativeTime } from './time-text.js';
 
-export function openServer(url: string, token: string): KeyService {
-  return createRemoteService(url, token);
+/** A server connection; `warn` is told once when the server says the token ends within 7 days. */
+export function openServer(url: string, token: string, warn?: (message: string) => void): KeyService {
+  return createRemoteService(url, token, {
+    onTokenExpiring: warn && ((expiry) => warn(`Your Keyward token for ${url} expires ${relativeTime(expiry, Date.now())} (${expiry}). Generate a new one and sign in again before then.`)),
+  });
 }

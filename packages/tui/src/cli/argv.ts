@@ -152,7 +152,8 @@ export function parseArgv(argv: string[]): ParsedCommand {
     const value = (cli.flags as Record<string, unknown>)[k];
     if (value === undefined) continue;
     if (Array.isArray(value)) throw new UsageError(`--${kebab(k)} may be given only once.`, usage);
-    if (v.type === 'string' && (typeof value !== 'string' || value === '')) {
+    // An empty description is the engine's to refuse (INVALID_INPUT, as one of spaces), not a typing mistake.
+    if (v.type === 'string' && (typeof value !== 'string' || (value === '' && k !== 'description'))) {
       throw new UsageError(`--${kebab(k)} needs a value.`, usage);
     }
     if (v.values && !v.values.includes(String(value))) {

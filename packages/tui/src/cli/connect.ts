@@ -59,7 +59,9 @@ export async function connect(cmd: ParsedCommand, env: NodeJS.ProcessEnv, say: (
     if (typeof cmd.flags.as === 'string') say(`warning: --as is ignored with ${via}: the token in KEYWARD_TOKEN decides who acts.`);
     if (typeof cmd.flags.store === 'string') say(`warning: --store is ignored with ${via}: the server uses its own store.`);
     const parsed = parseToken(token);
-    return { service: createRemoteService(server, token), location: server, remote: true, signedInKey: parsed.ok ? parsed.keyId : undefined };
+    // A command says so on stderr when the token is about to end (the terminal UI owns the screen, so not there).
+    const onTokenExpiring = cmd.name === 'ui' ? undefined : (expiry: string) => say(`warning: KEYWARD_TOKEN expires ${expiry} (within 7 days); generate a new token before then.`);
+    return { service: createRemoteService(server, token, { onTokenExpiring }), location: server, remote: true, signedInKey: parsed.ok ? parsed.keyId : undefined };
   }
   const choice = storeChoice(cmd, env);
   const actor = actorOf(cmd, env);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { KeywardError, type KeyQuery, type KeyService, type KeySort } from '@keyward/core';
 import { type Command, expectArgs } from './command.js';
 import { confirm } from '../confirm.js';
@@ -113,8 +114,20 @@ export const removeKeys: Command = async ({ service, out, cmd, signedInKey }) =>
   return failed.length > 0 ? 1 : 0;
 };
 
+/** The token from standard input (its first line): a token in a command's arguments is visible to every process on the host. */
+function tokenFromStdin(): string {
+  let text: string;
+  try {
+    text = readFileSync(0, 'utf8');
+  } catch {
+    throw new KeywardError('INVALID_INPUT', 'Could not read the token from standard input.');
+  }
+  return text.split(/\r?\n/).find((line) => line.trim() !== '')?.trim() ?? '';
+}
+
 export const verifyKey: Command = async ({ service, out, cmd }) => {
-  const [token] = expectArgs(cmd, 1, 1, 'the token to verify');
+  const [given] = expectArgs(cmd, 1, 1, 'the token to verify (or - to read it from standard input)');
+  const token = given === '-' ? tokenFromStdin() : given;
   const r = await service.verifyToken(token);
   if (r.valid) {
     out.result(r, () => `valid: key ${r.key.id} "${safeText(r.key.description)}" of ${safeText(r.key.sub)}, expiring ${r.key.expiry} (${relative(r.key.expiry)}).`);
