@@ -116,11 +116,11 @@ function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ct
   // The hot path: parse, a cache lookup by id, one hash; uses and failures are counted in memory.
   // Synchronous on a cache hit; only a key not yet cached waits on the store.
   const outcome = token === undefined ? undefined : ctx.engine.verify(token);
-  if (outcome instanceof Promise) return outcome.then((o) => authenticated(req, target, found, entry, ctx, token, o));
-  return authenticated(req, target, found, entry, ctx, token, outcome);
+  if (outcome instanceof Promise) return outcome.then((o) => authenticated(req, target, found, entry, ctx, auth, token, o));
+  return authenticated(req, target, found, entry, ctx, auth, token, outcome);
 }
 
-function authenticated(req: IncomingMessage, target: Target, found: { handler: Handler; params: Record<string, string> }, entry: RequestLogEntry, ctx: ServerContext, token: string | undefined, outcome: VerifyOutcome | undefined): Reply | Promise<Reply> {
+function authenticated(req: IncomingMessage, target: Target, found: { handler: Handler; params: Record<string, string> }, entry: RequestLogEntry, ctx: ServerContext, auth: { expiry?: string }, token: string | undefined, outcome: VerifyOutcome | undefined): Reply | Promise<Reply> {
   if (!outcome?.valid) {
     const wait = ctx.throttle.fail(entry.addr ?? 'unknown', Date.now());
     if (wait > 0) return errorReply('TOO_MANY_REQUESTS', `Too many failed authentications from this address; try again in ${wait} s.`, { 'Retry-After': String(wait) });
