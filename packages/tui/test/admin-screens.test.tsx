@@ -16,6 +16,21 @@ describe('Settings', () => {
     expect((await t.alice.getSettings()).api_keys_enabled).toBe(true);
   });
 
+  it('sets how long events are kept', async () => {
+    const t = await tenant();
+    const app = await openApp(t.alice);
+    await app.press('3');
+    await app.waitFor(/Events kept for\s+P90D \(90 days\)/);
+    await app.press('G', KEY.enter, KEY.ctrlU);
+    await app.type('0d');
+    expect(await app.waitFor('(INVALID_SETTING)')).toContain('events retention');
+    await app.press(KEY.ctrlU);
+    await app.type('2w');
+    await app.press(KEY.enter);
+    await app.waitFor('Events kept for is now P2W (14 days).');
+    expect((await t.alice.getSettings()).events_retention).toBe('P2W');
+  });
+
   it('checks values as they are typed and saves only what the engine accepts', async () => {
     const t = await tenant();
     const app = await openApp(t.alice);

@@ -1,5 +1,5 @@
 // Settings (admins): API keys on/off, maximum lifetime, maximum active keys
-// per user, and the excessive-use threshold. A value is checked as it is
+// per user, the excessive-use threshold and how long events are kept. A value is checked as it is
 // typed with the engine's own rule (SPEC §5 messages), and the engine
 // checks it again when it is saved.
 
@@ -54,6 +54,14 @@ const SETTINGS: Setting[] = [
     show: (s) => String(s.excessive_use_per_minute),
     parse: whole,
     rule: 'excessiveUsePerMinute',
+  },
+  {
+    name: 'events_retention',
+    label: 'Events kept for',
+    note: 'ISO 8601 (P90D) or 90d, 2w. Older events and usage totals are removed in the background.',
+    show: (s) => `${s.events_retention} (${describeIso(s.events_retention)})`,
+    parse: (t) => t.trim(),
+    rule: 'eventsRetention',
   },
 ];
 
