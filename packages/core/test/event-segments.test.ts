@@ -127,6 +127,26 @@ describe('event day segments', () => {
     expect(reports).toEqual([file]);
   });
 
+  it("indexes today's segment too, once it has grown by a mebibyte, and reads only what came after", async () => {
+    const dir = tempDir();
+    const now = () => T0 + 23 * H;
+    const all = history(1, 7000);
+    await new EventSegments(dir, { now }).append(all);
+    const file = join(dir, '2026-11-20.jsonl');
+    expect(statSync(file).size).toBeGreaterThan(1 << 20);
+    expect(await pageAll(new EventSegments(dir, { now }), { keyId: 'nokey' }, 10)).toEqual([]);
+    expect(existsSync(join(dir, '2026-11-20.idx.json'))).toBe(true);
+    const text = readFileSync(file, 'utf8');
+    const at = text.indexOf('"n":3}');
+    writeFileSync(file, text.slice(0, at) + '"n":9}' + text.slice(at + 6));
+    const reports: string[] = [];
+    const segments = new EventSegments(dir, { now, onMalformed: (f) => reports.push(f) });
+    const late = newEvent('api-key.revoked', T0 + 22 * H, 'user1', 'nokey', {});
+    await segments.append([late]);
+    expect((await pageAll(segments, { keyId: 'nokey' }, 10)).map((e) => e.id)).toEqual([late.id]);
+    expect(reports).toEqual([]);
+  });
+
   it('does not open days outside the time window', async () => {
     const dir = tempDir();
     const reports: string[] = [];

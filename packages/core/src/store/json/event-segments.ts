@@ -29,6 +29,7 @@ export interface EventSegmentsOptions {
 }
 
 const SEGMENT = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
+const INDEX_STEP = 1 << 20;
 
 export class EventSegments {
   private readonly appender = new GroupAppender();
@@ -112,8 +113,11 @@ export class EventSegments {
         let from = 0;
         const index = seekingCursor ? undefined : await readSegmentIndex(path);
         if (index && index.size <= size && !indexMayMatch(index, q)) from = index.size;
-        // A closed day read from its very end to its start leaves an index behind for filtered searches.
-        const builder = !seekingCursor && from === 0 && (!index || index.size < size) && this.isClosed(day) ? new IndexBuilder() : undefined;
+        // A search that reads a day through to the part its index covers (or to the start) leaves the
+        // index extended to the end; today's only every INDEX_STEP bytes, so appends do not cost a rewrite each.
+        const indexed = from > 0 ? index : undefined;
+        const grown = size - (indexed?.size ?? 0);
+        const builder = !seekingCursor && grown > 0 && (this.isClosed(day) || grown >= INDEX_STEP) ? new IndexBuilder(indexed) : undefined;
         let passedCursor = !seekingCursor;
         let complete = true;
         let lastEnd = -1;

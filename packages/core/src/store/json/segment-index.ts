@@ -1,7 +1,7 @@
 // A small sidecar per day segment: which event types, keys and users its
 // first `size` bytes hold. A filtered search skips that part of a segment
 // when it cannot match; only the bytes appended since are read. The sidecar
-// is written by a reader that scanned a closed day in full anyway, so it
+// is written by a reader that scanned the rest of the day anyway, so it
 // costs no extra pass, and it is only a hint: a missing, stale or unreadable
 // one just means the segment is read.
 
@@ -52,9 +52,16 @@ export function indexMayMatch(index: SegmentIndex, q: EventFind): boolean {
 
 /** Gathers what a full scan of a segment saw. */
 export class IndexBuilder {
-  private readonly types = new Set<string>();
-  private readonly keys = new Set<string>();
-  private readonly users = new Set<string>();
+  private readonly types: Set<string>;
+  private readonly keys: Set<string>;
+  private readonly users: Set<string>;
+
+  /** Starting from what an index of the segment's first part already says. */
+  constructor(start?: SegmentIndex) {
+    this.types = new Set(start?.types);
+    this.keys = new Set(start?.keys);
+    this.users = new Set(start?.users);
+  }
 
   add(e: KeywardEvent): void {
     this.types.add(e.eventType);
