@@ -24,9 +24,9 @@ describe('the tenant config endpoint', () => {
 
   it('changes settings by JSON Patch (204, or 200 with Prefer), admins only, refusing bad values', async () => {
     const url = `/api/v1/api-keys/configs/${tenant}`;
-    const ok = await h.api('PATCH', url, { token: h.tokens.alice, body: [replace('/max_api_key_expiry', '90d'), replace('/max_keys_per_user', 7), replace('/excessive_use_per_minute', 1200)] });
+    const ok = await h.api('PATCH', url, { token: h.tokens.alice, body: [replace('/max_api_key_expiry', '90d'), replace('/max_keys_per_user', 7), replace('/excessive_use_per_minute', 1200), replace('/events_retention', '30d')] });
     expect(ok.status).toBe(204);
-    expect((await h.api('GET', url, { token: h.tokens.alice })).body).toEqual({ api_keys_enabled: true, max_api_key_expiry: 'P90D', max_keys_per_user: 7, excessive_use_per_minute: 1200, events_retention: 'P90D' });
+    expect((await h.api('GET', url, { token: h.tokens.alice })).body).toEqual({ api_keys_enabled: true, max_api_key_expiry: 'P90D', max_keys_per_user: 7, excessive_use_per_minute: 1200, events_retention: 'P30D' });
     const rep = await h.api('PATCH', url, { token: h.tokens.alice, body: [replace('/max_keys_per_user', 100)], headers: { prefer: 'return=representation' } });
     expect(rep.status).toBe(200);
     expect(rep.body.max_keys_per_user).toBe(100);
@@ -41,6 +41,8 @@ describe('the tenant config endpoint', () => {
       replace('/max_api_key_expiry', 'P0D'),
       replace('/api_keys_enabled', 'yes'),
       replace('/excessive_use_per_minute', 0),
+      replace('/events_retention', 'P0D'),
+      replace('/events_retention', 90),
       replace('/tenant_name', 'x'),
     ]) {
       const bad = await h.api('PATCH', url, { token: h.tokens.alice, body: [op] });
