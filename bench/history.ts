@@ -10,11 +10,11 @@
 // `keyward events ls`); before that, through a probe process that asks the
 // modules the same questions (bench/history-probe.ts).
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildHistory, buildStore } from './fixtures.js';
-import { interleavedAsync, quick, report } from './lib.js';
+import { interleavedAsync, median, quick, report } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const probe = fileURLToPath(new URL('./history-probe.ts', import.meta.url));
@@ -53,6 +53,8 @@ function timed(args: string[]): Promise<Sample> {
 
 interface Built {
   store: string;
+  /** An admin's token (the server's questions need one). */
+  adminToken: string;
   eventsDir: string;
   usageDir: string;
   keysFile: string;
@@ -67,10 +69,13 @@ for (const name of ['small', 'large'] as const) {
   const t = Date.now();
   const store = buildStore(20, 20);
   const keyIds = Object.keys(store.doc.keys);
+  // The first key is the admin's, so the server can be asked as an admin.
+  Object.assign(store.doc.keys[keyIds[0]], { owner: 'admin', createdBy: 'admin' });
+  writeFileSync(store.path, JSON.stringify(store.doc), { mode: 0o600 });
   const h = await buildHistory(sizes[name], { keyIds, storePath: store.path });
   const keysFile = join(dirname(store.path), 'keys.json');
   writeFileSync(keysFile, JSON.stringify(keyIds));
-  built[name] = { store: store.path, eventsDir: h.eventsDir, usageDir: h.usageDir, keysFile, newestEventId: h.newestEventId };
+  built[name] = { store: store.path, adminToken: store.tokens[0], eventsDir: h.eventsDir, usageDir: h.usageDir, keysFile, newestEventId: h.newestEventId };
   process.stderr.write(`  built ${label(sizes[name])} events in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
 }
 
@@ -107,6 +112,57 @@ for (const [command, how] of Object.entries(commands)) {
   time[command] = await interleavedAsync(rounds, { small: one('small'), large: one('large') });
   rss[command] = peak;
   process.stderr.write(`  ${command}: ${time[command].small.toFixed(1)} ms vs ${time[command].large.toFixed(1)} ms, peak RSS ${Math.round(peak.small / 1024)} vs ${Math.round(peak.large / 1024)} MB\n`);
+}
+
+// The server: its first answers on each history (the event log used to block its event loop for seconds), and its peak RSS.
+const served: Record<'small' | 'large', { firstListMs: number; peakKb: number }[]> = { small: [], large: [] };
+if (throughKeyward) {
+  for (let r = 0; r < (quick ? 2 : 4); r++) for (const name of ['small', 'large'] as const) served[name].push(await serveOnce(built[name]));
+  const med = (name: 'small' | 'large') => median(served[name].map((s) => s.firstListMs));
+  const peak = (name: 'small' | 'large') => Math.max(...served[name].map((s) => s.peakKb));
+  rss['keyward serve'] = { small: peak('small'), large: peak('large') };
+  process.stderr.write(`  keyward serve, first GET /api/v1/api-keys: ${med('small').toFixed(1)} ms vs ${med('large').toFixed(1)} ms, peak RSS ${Math.round(peak('small') / 1024)} vs ${Math.round(peak('large') / 1024)} MB\n`);
+  report({
+    measure: `server's first GET /api/v1/api-keys, ${label(sizes.large)} events vs 10k`,
+    value: Math.round(med('large') * 10) / 10,
+    baseline: Math.round(med('small') * 10) / 10,
+    unit: 'ms',
+    ratio: med('large') / med('small'),
+    goal: '<= 1.5',
+    against: 'the same request to a server on a 10k-event history, same run (then GET /audits and /api-keys/usage; the server\'s peak RSS counts in the memory measure)',
+  });
+}
+
+/** Starts `keyward serve` on a history, asks it what the faces ask first, and reads its peak RSS (VmHWM) before stopping it. */
+async function serveOnce(b: Built): Promise<{ firstListMs: number; peakKb: number }> {
+  const child = spawn(process.execPath, [keyward, 'serve', '--store', b.store, '--port', '0'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => {
+        err += d;
+        const m = /listening on (http:\/\/[^\s]+)/.exec(err);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`keyward serve exited ${code}: ${err.trim()}`)));
+    });
+    const ask = async (path: string) => {
+      const res = await fetch(url + path, { headers: { authorization: `Bearer ${b.adminToken}` } });
+      if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    };
+    const t = process.hrtime.bigint();
+    await ask('/api/v1/api-keys');
+    const firstListMs = Number(process.hrtime.bigint() - t) / 1e6;
+    await ask('/api/v1/audits?limit=20');
+    await ask('/api/v1/api-keys/usage?since=1h');
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return { firstListMs, peakKb };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+  }
 }
 
 const how = throughKeyward ? '`keyward` processes' : 'the question in probe processes asking the day segments and usage aggregates (keyward does not read them yet)';
