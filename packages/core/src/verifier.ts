@@ -35,6 +35,8 @@ const UNKNOWN: VerifyOutcome = Object.freeze({ valid: false, reason: 'unknown' }
 
 export class Verifier {
   private facts = new Map<string, Facts>();
+  // Keys being asked of the store: a burst of requests with one uncached key asks once.
+  private readonly asking = new Map<string, Promise<Facts | undefined>>();
   // Bumped by every change that may touch a cached key.
   private epoch = 0;
   private readonly stopListening: () => void;
@@ -90,26 +92,45 @@ export class Verifier {
   }
 
   private async miss(id: string, token: string, address: string | undefined): Promise<VerifyOutcome> {
-    const epoch = this.epoch;
-    const key = await this.store.getKey(id);
-    if (key === undefined) {
+    let asked = this.asking.get(id);
+    if (asked === undefined) {
+      const mine = this.ask(id).finally(() => {
+        if (this.asking.get(id) === mine) this.asking.delete(id);
+      });
+      this.asking.set(id, (asked = mine));
+    }
+    const f = await asked;
+    if (f === undefined) {
       this.usage.recordFailure(undefined, undefined, 'unknown', this.clock.now());
       return UNKNOWN;
     }
+    return this.check(f, token, address);
+  }
+
+  /** A key's facts from the store, cached unless a change came while asking (they may be stale). */
+  private async ask(id: string): Promise<Facts | undefined> {
+    const epoch = this.epoch;
+    const key = await this.store.getKey(id);
+    if (key === undefined) return undefined;
     const f: Facts = { key, digest: digestFromHex(key.hash), expiresAt: Date.parse(key.expiry), counter: this.usage.counterFor(key.id, key.owner), valid: Object.freeze({ valid: true, key }) };
     if (epoch === this.epoch) {
       if (this.facts.size >= MAX_KEYS) this.facts.clear();
       this.facts.set(id, f);
     }
-    return this.check(f, token, address);
+    return f;
   }
 
   private changed(c: StoreChange): void {
     if (c.all) {
       this.facts = new Map();
+      this.asking.clear();
       this.epoch++;
     } else if (c.keyIds !== undefined) {
-      for (const id of c.keyIds) this.facts.delete(id);
+      for (const id of c.keyIds) {
+        this.facts.delete(id);
+        // A verify arriving after the change asks afresh rather than share an answer asked before it.
+        this.asking.delete(id);
+      }
       this.epoch++;
     }
   }

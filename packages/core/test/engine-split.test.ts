@@ -125,6 +125,41 @@ describe('the hot path on a cached key', () => {
   });
 });
 
+describe('misses', () => {
+  it('ask the store once for a burst of verifies of one uncached key, and afresh after a change to it', async () => {
+    const shared = new MemoryStore();
+    const { alice, bob, clock } = await seededStore({ store: shared });
+    const k = await bob.generateKey({ description: 'burst' });
+    let asked = 0;
+    let release!: () => void;
+    let gate = new Promise<void>((r) => (release = r));
+    const counting = new Proxy(otherProcess(shared, 'keys'), {
+      get(target, p) {
+        if (p === 'getKey')
+          return async (id: string) => {
+            asked++;
+            const key = await target.getKey(id);
+            await gate;
+            return key;
+          };
+        return Reflect.get(target, p, target);
+      },
+    });
+    const reader = createEngine(counting, { clock, usageFlushMs: 0, retentionSweepMs: 0 });
+    const burst = Array.from({ length: 50 }, () => reader.verify(k.token));
+    expect(asked).toBe(1);
+    await alice.revokeKey(k.id);
+    const after = reader.verify(k.token);
+    expect(asked).toBe(2);
+    release();
+    expect((await Promise.all(burst)).every((o) => o.valid)).toBe(true); // the answer of the moment they asked
+    expect(await after).toMatchObject({ valid: false, reason: 'revoked' });
+    gate = Promise.resolve();
+    expect(reader.verify(k.token)).toMatchObject({ valid: false, reason: 'revoked' }); // cached now
+    expect(asked).toBe(2);
+  });
+});
+
 describe('two real processes on one JSON store', () => {
   it('a revoke by the other process is refused here within 100 ms, every time', async () => {
     const path = tempStorePath();
