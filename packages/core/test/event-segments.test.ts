@@ -43,6 +43,13 @@ function expected(all: KeywardEvent[], q: EventFind): KeywardEvent[] {
     );
 }
 
+/** Changes a line's text without changing its length or its checksum: the line no longer checks. */
+function damageInPlace(file: string, what: string, instead: string): void {
+  const text = readFileSync(file, 'utf8');
+  const at = text.indexOf(what);
+  writeFileSync(file, text.slice(0, at) + instead + text.slice(at + what.length));
+}
+
 async function pageAll(segments: EventSegments, q: Omit<EventFind, 'limit'>, limit: number): Promise<KeywardEvent[]> {
   const seen: KeywardEvent[] = [];
   let after: string | undefined;
@@ -115,9 +122,7 @@ describe('event day segments', () => {
     await pageAll(new EventSegments(dir, { now }), { keyId: 'key1' }, 10);
     // Damage a line of the first day in place: a search the index rules out never reads it.
     const file = join(dir, '2026-11-20.jsonl');
-    const text = readFileSync(file, 'utf8');
-    const at = text.indexOf('"n":3');
-    writeFileSync(file, text.slice(0, at) + '"n":9' + text.slice(at + 5));
+    damageInPlace(file, '"n":3', '"n":9');
     const reports: string[] = [];
     const segments = new EventSegments(dir, { now, onMalformed: (f) => reports.push(f) });
     expect(await pageAll(segments, { keyId: 'nokey' }, 10)).toEqual([]);
@@ -136,15 +141,41 @@ describe('event day segments', () => {
     expect(statSync(file).size).toBeGreaterThan(1 << 20);
     expect(await pageAll(new EventSegments(dir, { now }), { keyId: 'nokey' }, 10)).toEqual([]);
     expect(existsSync(join(dir, '2026-11-20.idx.json'))).toBe(true);
-    const text = readFileSync(file, 'utf8');
-    const at = text.indexOf('"n":3}');
-    writeFileSync(file, text.slice(0, at) + '"n":9}' + text.slice(at + 6));
+    damageInPlace(file, '"n":3}', '"n":9}');
     const reports: string[] = [];
     const segments = new EventSegments(dir, { now, onMalformed: (f) => reports.push(f) });
     const late = newEvent('api-key.revoked', T0 + 22 * H, 'user1', 'nokey', {});
     await segments.append([late]);
     expect((await pageAll(segments, { keyId: 'nokey' }, 10)).map((e) => e.id)).toEqual([late.id]);
     expect(reports).toEqual([]);
+  });
+
+  it('skips the blocks of a day whose types or time span rule them out', async () => {
+    const dir = tempDir();
+    const now = () => T0 + 10 * 24 * H;
+    // A busy day of uses, with a revoke near its start and one near its end.
+    const day: KeywardEvent[] = [];
+    for (let i = 0; i < 8000; i++) {
+      const type = i === 10 || i === 7990 ? 'api-key.revoked' : 'api-key.used';
+      day.push(newEvent(type, T0 + i * 10_000, 'user1', `key${i % 20}`, { uses: i }));
+    }
+    await new EventSegments(dir, { now }).append(day);
+    await pageAll(new EventSegments(dir, { now }), { keyId: 'nokey' }, 10); // reads the day through: its index
+    const index = JSON.parse(readFileSync(join(dir, '2026-11-20.idx.json'), 'utf8'));
+    expect(index.blocks.length).toBeGreaterThan(3);
+    // Damage a line in the first block in place: searches that rule that block out never read it.
+    const file = join(dir, '2026-11-20.jsonl');
+    damageInPlace(file, '"uses":3}', '"uses":9}');
+    const reports: string[] = [];
+    const segments = new EventSegments(dir, { now, onMalformed: (f) => reports.push(f) });
+    const late = await pageAll(segments, { types: ['api-key.revoked'], since: T0 + 7000 * 10_000 }, 10);
+    expect(late.map((e) => e.id)).toEqual([day[7990].id]);
+    const middle = await pageAll(segments, { types: ['api-key.used'], since: T0 + 3000 * 10_000, until: T0 + 3005 * 10_000 }, 10);
+    expect(middle.map((e) => e.id)).toEqual(day.slice(3000, 3006).reverse().map((e) => e.id));
+    expect(reports).toEqual([]);
+    // A search its index cannot rule out still reads the damaged block, skips the line and says so.
+    expect((await pageAll(segments, { types: ['api-key.revoked'] }, 10)).map((e) => e.id)).toEqual([day[7990].id, day[10].id]);
+    expect(reports).toEqual([file]);
   });
 
   it('does not open days outside the time window', async () => {

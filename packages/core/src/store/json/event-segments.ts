@@ -17,7 +17,7 @@ import { isKeywardEvent } from './event-shape.js';
 import { directoryOnce, listDir, openForReading, removeFile, removeStaleTemporaries } from './files.js';
 import { GroupAppender } from './group-append.js';
 import { linesBackward, linesForward, type Line } from './line-reader.js';
-import { IndexBuilder, indexMayMatch, indexPathFor, readSegmentIndex, writeSegmentIndex } from './segment-index.js';
+import { IndexBuilder, blockMayMatch, indexPathFor, readSegmentIndex, segmentMayMatch, writeSegmentIndex } from './segment-index.js';
 
 export interface EventSegmentsOptions {
   /** Told about lines that are not events (once per segment file and process). Default: a process warning. */
@@ -100,6 +100,8 @@ export class EventSegments {
     const after = q.startingAfter;
     const cursorDay = after === undefined ? undefined : cursorDayOf(after);
     const matches = matcher(q);
+    const isoSince = q.since === undefined ? undefined : new Date(q.since).toISOString();
+    const isoUntil = q.until === undefined ? undefined : new Date(q.until).toISOString();
     const found: KeywardEvent[] = [];
     const want = q.limit + 1;
     const days = (await this.days()).reverse().filter((d) => inWindow(d, q) && (cursorDay === undefined || d <= cursorDay));
@@ -110,32 +112,39 @@ export class EventSegments {
       try {
         const size = (await fd.stat()).size;
         const seekingCursor = day === cursorDay;
-        let from = 0;
         const index = seekingCursor ? undefined : await readSegmentIndex(path);
-        if (index && index.size <= size && !indexMayMatch(index, q)) from = index.size;
-        // A search that reads a day through to the part its index covers (or to the start) leaves the
-        // index extended to the end; today's only every INDEX_STEP bytes, so appends do not cost a rewrite each.
-        const indexed = from > 0 ? index : undefined;
-        const grown = size - (indexed?.size ?? 0);
-        const builder = !seekingCursor && grown > 0 && (this.isClosed(day) || grown >= INDEX_STEP) ? new IndexBuilder(indexed) : undefined;
+        const usable = index && index.size <= size ? index : undefined;
+        const indexedTo = usable?.size ?? 0;
+        // Newest first: what was appended past the index, then the indexed blocks that may match.
+        const ranges: [number, number][] = indexedTo < size ? [[indexedTo, size]] : [];
+        if (usable && segmentMayMatch(usable, q)) {
+          for (const b of [...usable.blocks].reverse()) if (blockMayMatch(b, q, isoSince, isoUntil)) ranges.push([b.start, b.end]);
+        }
+        // Reading the part past the index through leaves the index extended to the end; today's only
+        // every INDEX_STEP bytes, so appends do not cost a rewrite each.
+        const grown = size - indexedTo;
+        const builder = !seekingCursor && grown > 0 && (this.isClosed(day) || grown >= INDEX_STEP) ? new IndexBuilder(usable) : undefined;
         let passedCursor = !seekingCursor;
-        let complete = true;
+        let tailDone = false;
         let lastEnd = -1;
-        for await (const e of this.eventsOf(path, linesBackward(fd, size, from, this.opts.chunkBytes))) {
-          if (lastEnd < 0) lastEnd = e.end;
-          builder?.add(e.event);
-          if (!passedCursor) {
-            passedCursor = e.event.id === after;
-            continue;
+        scan: for (const [from, to] of ranges) {
+          const tail = from === indexedTo;
+          for await (const e of this.eventsOf(path, linesBackward(fd, to, from, this.opts.chunkBytes))) {
+            if (tail) {
+              if (lastEnd < 0) lastEnd = e.end;
+              builder?.add(e.event, e.start, e.end);
+            }
+            if (!passedCursor) {
+              passedCursor = e.event.id === after;
+              continue;
+            }
+            if (matches(e.event)) found.push(e.event);
+            if (found.length >= want) break scan;
           }
-          if (matches(e.event)) found.push(e.event);
-          if (found.length >= want) {
-            complete = false;
-            break;
-          }
+          if (tail) tailDone = true;
         }
         if (!passedCursor) refuse('INVALID_INPUT', `The cursor "${printable(after!)}" is not in this list.`);
-        if (builder && complete && lastEnd > 0) await writeSegmentIndex(path, builder.build(lastEnd)).catch(() => undefined);
+        if (builder && tailDone && lastEnd > 0) await writeSegmentIndex(path, builder.build(lastEnd)).catch(() => undefined);
       } finally {
         await fd.close();
       }
@@ -185,12 +194,12 @@ export class EventSegments {
   }
 
   /** Parses lines into events, skipping (and reporting once) what is not one. */
-  private async *eventsOf(path: string, lines: AsyncGenerator<Line>): AsyncGenerator<{ event: KeywardEvent; end: number }> {
+  private async *eventsOf(path: string, lines: AsyncGenerator<Line>): AsyncGenerator<{ event: KeywardEvent; start: number; end: number }> {
     let bad = 0;
     try {
       for await (const line of lines) {
         const value = parseCheckedLine(line.text);
-        if (isKeywardEvent(value)) yield { event: value, end: line.end };
+        if (isKeywardEvent(value)) yield { event: value, start: line.start, end: line.end };
         else bad++;
       }
     } finally {
