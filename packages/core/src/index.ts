@@ -28,3 +28,5 @@ export { findInLog, eventMatcher } from './store/event-find.js';
 export { readEventLog, EventLog, JsonLinesLog } from './store/event-log.js';
 export { defaultStorePath } from './paths.js';
 export { isPostgresUrl, redactUrl } from './store/postgres/url.js';
+export { openStore, storeLocation } from './store/open.js';
+export { copyStore, type CopyReport } from './store/copy.js';

@@ -45,6 +45,7 @@ const COMMANDS: Record<string, Spec> = {
   usage: { since: s() },
   scan: { staged: b(), revoke: b() },
   serve: { host: s(), port: s(), leakKeys: s() },
+  'store copy': { from: s(), to: s() },
 };
 
 const NOUNS_WITH_VERBS: Record<string, { verbs: string[]; default?: string }> = {
@@ -52,6 +53,7 @@ const NOUNS_WITH_VERBS: Record<string, { verbs: string[]; default?: string }> = 
   users: { verbs: ['ls', 'add', 'set'], default: 'ls' },
   keys: { verbs: ['ls', 'create', 'get', 'rename', 'revoke', 'rm', 'verify'], default: 'ls' },
   events: { verbs: ['ls'], default: 'ls' },
+  store: { verbs: ['copy'] },
 };
 
 export interface ParsedCommand {

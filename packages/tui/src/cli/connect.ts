@@ -7,7 +7,7 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { type KeyService, type Store, KeywardError, createEngine, createJsonFileStore, createRemoteService, defaultStorePath, initStore, parseToken } from '@keyward/core';
+import { type KeyService, type Store, KeywardError, createEngine, createRemoteService, defaultStorePath, initStore, isPostgresUrl, openStore, parseToken, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from './argv.js';
 
 export interface Connection {
@@ -23,10 +23,15 @@ export function storePathOf(cmd: ParsedCommand, env: NodeJS.ProcessEnv): string 
   return storeChoice(cmd, env).path;
 }
 
-/** The store path and what named it: --store, KEYWARD_STORE, or nothing (the default location). */
+/** A store as named: a postgres:// URL as it is, a path made absolute. */
+export function storeTarget(named: string): string {
+  return isPostgresUrl(named) ? named : resolve(named);
+}
+
+/** The store (a path or a postgres:// URL) and what named it: --store, KEYWARD_STORE, or nothing (the default location). */
 export function storeChoice(cmd: ParsedCommand, env: NodeJS.ProcessEnv): { path: string; namedBy?: '--store' | 'KEYWARD_STORE' } {
-  if (typeof cmd.flags.store === 'string') return { path: resolve(cmd.flags.store), namedBy: '--store' };
-  if (env.KEYWARD_STORE) return { path: resolve(env.KEYWARD_STORE), namedBy: 'KEYWARD_STORE' };
+  if (typeof cmd.flags.store === 'string') return { path: storeTarget(cmd.flags.store), namedBy: '--store' };
+  if (env.KEYWARD_STORE) return { path: storeTarget(env.KEYWARD_STORE), namedBy: 'KEYWARD_STORE' };
   return { path: defaultStorePath(env) };
 }
 
@@ -66,7 +71,7 @@ export async function connect(cmd: ParsedCommand, env: NodeJS.ProcessEnv, say: (
   const choice = storeChoice(cmd, env);
   const actor = actorOf(cmd, env);
   const store = await ensureStore(choice, actor, say);
-  return { service: createEngine(store).as(actor), location: choice.path, remote: false };
+  return { service: createEngine(store).as(actor), location: storeLocation(choice.path), remote: false };
 }
 
 /**
@@ -76,15 +81,27 @@ export async function connect(cmd: ParsedCommand, env: NodeJS.ProcessEnv, say: (
  */
 export async function ensureStore(choice: { path: string; namedBy?: string }, admin: string, say: (line: string) => void): Promise<Store> {
   const { path, namedBy } = choice;
+  if (isPostgresUrl(path)) {
+    // A database is never created by a read: `keyward init --store URL` makes the schema and the tenant.
+    const store = await openStore(path);
+    const found = await store.tenant().catch(async (e: unknown) => {
+      await store.close();
+      throw e;
+    });
+    if (found) return store;
+    await store.close();
+    const where = storeLocation(path);
+    throw new KeywardError('UNAVAILABLE', `There is no Keyward store in ${where}${namedBy ? ` (from ${namedBy})` : ''}; create one there with \`keyward init --store ${shellWord(where)}\`.`);
+  }
   if (!existsSync(path)) {
     if (namedBy) {
       throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${path} (from ${namedBy}); check the path, or create one there with \`keyward init --store ${shellWord(path)}\`.`);
     }
-    const store = createJsonFileStore(path);
+    const store = await openStore(path);
     if (await initStore(store, { admin })) say(`Created a new Keyward store at ${path} with you (${admin}) as the first tenant admin.`);
     return store;
   }
-  return createJsonFileStore(path);
+  return openStore(path);
 }
 
 /** A word a POSIX shell reads back as it is: quoted only when it needs to be. */

@@ -9,6 +9,7 @@ import { createKey, getKey, listKeys, removeKeys, renameKey, revokeKeys, verifyK
 import { listEvents, showUsage } from './commands/events.js';
 import { setSettings, showSettings } from './commands/settings.js';
 import { init } from './commands/init.js';
+import { storeCopy } from './commands/store-copy.js';
 import { scan } from './commands/scan.js';
 import { connect } from './connect.js';
 import { consoleOutput } from './io.js';
@@ -78,6 +79,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
   }
   try {
     if (cmd.name === 'init') return await init(cmd, env, out());
+    if (cmd.name === 'store copy') return await storeCopy(cmd, env, out());
     if (cmd.name === 'serve') {
       if (!faces.serve) throw new KeywardError('UNAVAILABLE', 'This build of keyward has no server.');
       return await faces.serve(cmd, env);

@@ -22,9 +22,11 @@ Usage
   keyward usage [--since DURATION|TIME]     uses per key, most used first
   keyward scan [PATH...] [--staged] [--revoke]  find Keyward tokens in files (or the git index)
   keyward serve [--host 127.0.0.1] [--port 8787] [--leak-keys FILE]
+  keyward store copy --from STORE --to STORE  move a tenant between stores (an empty target only)
 
 Everywhere
-  --store PATH     the JSON store (or KEYWARD_STORE; default in your data directory)
+  --store STORE    a JSON store's path or postgres://USER:PASS@HOST:PORT/DB (or KEYWARD_STORE;
+                   default: a JSON store in your data directory)
   --as USER        who acts on a local store (or KEYWARD_USER; default: your login name)
   --server URL     work against a Keyward server (or KEYWARD_SERVER), with KEYWARD_TOKEN
   --json           print one JSON document on stdout
@@ -49,4 +51,5 @@ export const COMMAND_USAGE: Record<string, string> = {
   usage: 'keyward usage [--since DURATION|TIME]',
   scan: 'keyward scan [PATH...] [--staged] [--revoke]',
   serve: 'keyward serve [--host 127.0.0.1] [--port 8787] [--leak-keys FILE]',
+  'store copy': 'keyward store copy --from STORE --to STORE',
 };

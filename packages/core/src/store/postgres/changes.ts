@@ -53,6 +53,10 @@ function changeFrom(c: unknown): Change {
   return out;
 }
 
+function socketOf(c: pg.Client): { ref?: () => void; unref?: () => void } | undefined {
+  return (c as unknown as { connection?: { stream?: { ref?: () => void; unref?: () => void } } }).connection?.stream;
+}
+
 export class ChangeFeed {
   private readonly signal = new ChangeSignal();
   private client?: pg.Client;
@@ -109,7 +113,10 @@ export class ChangeFeed {
     const c = this.client;
     this.client = undefined;
     this.connected = false;
-    if (c) await c.end().catch(() => undefined);
+    if (!c) return;
+    // Held again while it says goodbye, or the process may end before the socket closes.
+    socketOf(c)?.ref?.();
+    await c.end().catch(() => undefined);
   }
 
   private async connect(): Promise<void> {
@@ -128,7 +135,7 @@ export class ChangeFeed {
     }
     if (this.client !== c) return;
     // Listening must not keep a finished command alive; the store's close() ends it anyway.
-    (c as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
+    socketOf(c)?.unref?.();
     this.connected = true;
     this.awaiting = undefined;
     // Whatever changed while we were not listening is unknown: say so once,

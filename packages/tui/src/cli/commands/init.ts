@@ -1,4 +1,4 @@
-import { KeywardError, createJsonFileStore, initStore } from '@keyward/core';
+import { KeywardError, initStore, isPostgresUrl, openStore, redactUrl, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
 import type { Output } from '../io.js';
 import { actorOf, defaultActor, serverOf, shellWord, storeChoice } from '../connect.js';
@@ -12,17 +12,26 @@ export async function init(cmd: ParsedCommand, env: NodeJS.ProcessEnv, out: Outp
   const path = choice.path;
   const admin = (cmd.flags.admin as string | undefined) ?? actorOf(cmd, env);
   const tenant = (cmd.flags.tenant as string | undefined) ?? 'default';
-  const store = createJsonFileStore(path);
-  const created = await initStore(store, { tenant, admin });
-  if (!created) throw new KeywardError('INVALID_INPUT', `A Keyward store already exists at ${path}; it was left as it is.`);
-  const tenantRecord = (await store.tenant())!;
-  await store.close();
-  out.result({ store: path, tenant: { id: tenantRecord.id, name: tenantRecord.name }, admin: { id: admin, name: admin, licence: true, roles: ['TenantAdmin'] } }, () =>
+  // A PostgreSQL store gets its schema here (migrated under a lock, so servers starting meanwhile wait).
+  const store = await openStore(path);
+  const where = storeLocation(path);
+  let tenantRecord;
+  try {
+    const created = await initStore(store, { tenant, admin });
+    if (!created) throw new KeywardError('INVALID_INPUT', `A Keyward store already exists at ${where}; it was left as it is.`);
+    tenantRecord = (await store.tenant())!;
+  } finally {
+    await store.close();
+  }
+  // The hints never repeat a database password: PGPASSWORD (or the whole URL in KEYWARD_STORE) supplies it.
+  const hidden = choice.namedBy === '--store' && isPostgresUrl(path) && redactUrl(path) !== path;
+  out.result({ store: where, tenant: { id: tenantRecord.id, name: tenantRecord.name }, admin: { id: admin, name: admin, licence: true, roles: ['TenantAdmin'] } }, () =>
     [
-      `Created a Keyward store at ${path}.`,
+      `Created a Keyward store at ${where}.`,
       `Tenant "${safeText(tenant)}" (${tenantRecord.id}); first admin: ${safeText(admin)} (licence, TenantAdmin).`,
       'Next, as the admin:',
-      ...nextSteps(admin, choice.namedBy === '--store' ? path : undefined, env).map((line) => `  ${line}`),
+      ...nextSteps(admin, choice.namedBy === '--store' ? where : undefined, env).map((line) => `  ${line}`),
+      ...(hidden ? ['(The password is left out above: set PGPASSWORD, or put the whole URL in KEYWARD_STORE.)'] : []),
     ].join('\n'),
   );
   return 0;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { KeywardError, printable } from '@keyward/core';
+import { KeywardError, printable, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
 import { actorOf, ensureStore, storeChoice } from '../connect.js';
 import { expectArgs } from './command.js';
@@ -16,11 +16,12 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   const leakKeys = leakKeysFile === undefined ? undefined : parseLeakKeys(readFileSync(leakKeysFile, 'utf8'), leakKeysFile);
   const choice = storeChoice(cmd, env);
   const path = choice.path;
-  await ensureStore(choice, actorOf(cmd, env), (line) => process.stderr.write(line + '\n'));
+  // Created at the default location on the very first run; the server opens its own handle.
+  await (await ensureStore(choice, actorOf(cmd, env), (line) => process.stderr.write(line + '\n'))).close();
   // The server logs one JSON line per request to stdout, and refuses a port
   // it cannot listen on with UNAVAILABLE.
   const server = await startServer({ storePath: path, host, port: Number(portText), leakKeys });
-  process.stderr.write(`Keyward server listening on ${server.url} (store ${path}); Ctrl-C stops it.\n`);
+  process.stderr.write(`Keyward server listening on ${server.url} (store ${storeLocation(path)}); Ctrl-C stops it.\n`);
   const signal = await closeOnSignals(server);
   process.stderr.write(`Stopped on ${signal}; usage flushed.\n`);
   return 0;

@@ -1,0 +1,22 @@
+// Store selection by name, the one place that turns what a person typed
+// (--store, KEYWARD_STORE, a setting) into a store: a postgres:// or
+// postgresql:// URL is the PostgreSQL adapter, anything else a path to the
+// JSON store. The PostgreSQL driver loads only when a URL names it, so a
+// command on a JSON store does not pay for it.
+
+import type { Store } from './boundary.js';
+import { createJsonFileStore } from './json-file.js';
+import { isPostgresUrl, redactUrl } from './postgres/url.js';
+
+export async function openStore(target: string): Promise<Store> {
+  if (isPostgresUrl(target)) {
+    const { createPostgresStore } = await import('./postgres/store.js');
+    return createPostgresStore(target);
+  }
+  return createJsonFileStore(target);
+}
+
+/** Where a store lives as messages, headers and logs may show it: a path, or the URL without its password. */
+export function storeLocation(target: string): string {
+  return isPostgresUrl(target) ? redactUrl(target) : target;
+}

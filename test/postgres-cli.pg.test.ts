@@ -1,0 +1,82 @@
+// The `keyward` command on a PostgreSQL store: `keyward init --store
+// postgres://…` makes the schema and the tenant, the seed flow runs as on a
+// JSON store, and `keyward store copy` moves a tenant both ways with every
+// token still verifying.
+
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { bootstrap, seedFlow } from './support/flow.js';
+import { codeOf, keyward, tempDir } from './support/keyward.js';
+
+const dbs: TestDatabase[] = [];
+afterAll(async () => {
+  for (const d of dbs) await d.drop();
+});
+async function database(): Promise<string> {
+  const d = await createTestDatabase();
+  dbs.push(d);
+  return d.url;
+}
+
+describe('keyward on a PostgreSQL store', () => {
+  it('runs the seed flow end to end', async () => {
+    const url = await database();
+    bootstrap(url);
+    await seedFlow({
+      as: (user, args) => keyward(args, { KEYWARD_STORE: url, KEYWARD_USER: user }),
+      verify: (token) => keyward(['keys', 'verify', token], { KEYWARD_STORE: url, KEYWARD_USER: 'nobody' }),
+    });
+  });
+
+  it('init names the store without its password, and refuses a second init', async () => {
+    const url = await database();
+    const first = keyward(['init', '--store', url, '--admin', 'alice', '--json'], {});
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).not.toContain('keyward-test');
+    const again = keyward(['init', '--store', url, '--admin', 'alice'], {});
+    expect(again.code).toBe(1);
+    expect(codeOf(again)).toBe('INVALID_INPUT');
+    expect(again.stderr).not.toContain('keyward-test');
+  });
+
+  it('store copy moves a tenant JSON → PostgreSQL → JSON; every token verifies in each; a non-empty target is refused', async () => {
+    const json = join(tempDir(), 'keyward.json');
+    const made = bootstrap(json);
+    const tokens = [made.alice, made.bob];
+    expect(keyward(['settings', 'set', '--max-keys', '20'], { KEYWARD_STORE: json, KEYWARD_USER: 'alice' }).code).toBe(0);
+    for (let i = 0; i < 5; i++) {
+      const r = keyward(['keys', 'create', '--description', `copy ${i}`], { KEYWARD_STORE: json, KEYWARD_USER: 'alice' });
+      expect(r.code, r.stderr).toBe(0);
+      tokens.push(r.stdout.trim());
+    }
+    const revoked = keyward(['keys', 'create', '--description', 'revoked before the copy', '--json'], { KEYWARD_STORE: json, KEYWARD_USER: 'alice' });
+    const { id: revokedId, token: revokedToken } = JSON.parse(revoked.stdout) as { id: string; token: string };
+    expect(keyward(['keys', 'revoke', revokedId], { KEYWARD_STORE: json, KEYWARD_USER: 'alice' }).code).toBe(0);
+
+    const url = await database();
+    const there = keyward(['store', 'copy', '--from', json, '--to', url], {});
+    expect(there.code, there.stderr).toBe(0);
+    const back = join(tempDir(), 'copied.json');
+    const home = keyward(['store', 'copy', '--from', url, '--to', back], {});
+    expect(home.code, home.stderr).toBe(0);
+
+    const listOf = (store: string, what: string[]) => JSON.parse(keyward([...what, '--json', '--limit', '100'], { KEYWARD_STORE: store, KEYWARD_USER: 'alice' }).stdout) as { data: unknown[] };
+    // Before any verify here adds usage events of its own.
+    const events = listOf(json, ['events', 'ls']).data;
+    const keys = listOf(json, ['keys', 'ls']).data;
+    expect(keys).toHaveLength(8);
+    for (const store of [url, back]) {
+      expect(listOf(store, ['events', 'ls']).data).toEqual(events);
+      expect(listOf(store, ['keys', 'ls']).data).toEqual(keys);
+      for (const t of tokens) expect(keyward(['keys', 'verify', t], { KEYWARD_STORE: store, KEYWARD_USER: 'nobody' }).code).toBe(0);
+      expect(keyward(['keys', 'verify', revokedToken], { KEYWARD_STORE: store, KEYWARD_USER: 'nobody' }).code).toBe(1);
+    }
+
+    const refused = keyward(['store', 'copy', '--from', json, '--to', url], {});
+    expect(refused.code).toBe(1);
+    expect(codeOf(refused)).toBe('INVALID_INPUT');
+    expect(refused.stderr).toMatch(/already holds a Keyward tenant/);
+    expect(refused.stderr).not.toContain('keyward-test');
+  });
+});
