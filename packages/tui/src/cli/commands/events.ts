@@ -15,7 +15,8 @@ export const listEvents: Command = async ({ service, out, cmd }) => {
     limit: wholeNumber(f.limit, '--limit') ?? 50,
   });
   out.result({ data: page.data }, () => (page.data.length === 0 ? 'No events.' : eventsTable(page.data)));
-  if (page.total > page.data.length) out.note(`Showing the newest ${page.data.length} of ${page.total} events; use --limit or filters to see others.`);
+  // Stores that keep events in day segments do not count every match (that would read them all): say only that more exist.
+  if (page.next) out.note(`Showing the newest ${page.data.length} events; older ones match too: use --limit or filters to see them.`);
 };
 
 export const showUsage: Command = async ({ service, out, cmd }) => {
