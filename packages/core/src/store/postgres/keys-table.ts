@@ -61,6 +61,23 @@ export async function removeKey(sql: Sql, id: string): Promise<void> {
   await sql.query(`DELETE FROM ${SCHEMA}.keys WHERE id = $1`, [id]);
 }
 
+/**
+ * Every key the question matches. Without a filter (or with only an owner)
+ * the per-owner counts answer it, so the first page of a million keys costs
+ * what it costs for a thousand; a status, creator or search is counted.
+ */
+function countOf(sql: Sql, q: KeyFind): Promise<number> {
+  if (q.status === undefined && q.createdBy === undefined && !q.search?.trim()) {
+    const r = q.owner === undefined
+      ? sql.query<{ n: string | null }>(`SELECT sum(n) AS n FROM ${SCHEMA}.key_counts`)
+      : sql.query<{ n: string | null }>(`SELECT n FROM ${SCHEMA}.key_counts WHERE owner = $1`, [q.owner]);
+    return r.then((x) => Number(x.rows[0]?.n ?? 0));
+  }
+  const p = new Params();
+  const where = whereOf(q, p);
+  return sql.query<{ n: string }>(`SELECT count(*) AS n FROM ${SCHEMA}.keys k WHERE ${where.join(' AND ')}`, p.values).then((r) => Number(r.rows[0].n));
+}
+
 /** Numbered parameters, collected as the query is written. */
 class Params {
   readonly values: unknown[] = [];
@@ -142,11 +159,7 @@ export async function findKeys(sql: Sql, q: KeyFind): Promise<FoundPage<ApiKey>>
   const order = q.order ?? 'created';
   const limit = Math.max(0, Math.floor(q.limit));
 
-  const countParams = new Params();
-  const countWhere = whereOf(q, countParams);
-  const total = sql
-    .query<{ n: string }>(`SELECT count(*) AS n FROM ${SCHEMA}.keys k${countWhere.length ? ` WHERE ${countWhere.join(' AND ')}` : ''}`, countParams.values)
-    .then((r) => Number(r.rows[0].n));
+  const total = countOf(sql, q);
   // A refusal below must not leave this rejection unhandled.
   total.catch(() => undefined);
 

@@ -87,6 +87,31 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
       CREATE INDEX addresses_newest ON ${SCHEMA}.addresses (key_id, last_seen DESC);
     `,
   },
+  {
+    version: 2,
+    why: "keys counted per owner, so a list's total is not a count of every key",
+    sql: `
+      CREATE TABLE ${SCHEMA}.key_counts (
+        owner text COLLATE "C" PRIMARY KEY,
+        n bigint NOT NULL
+      );
+      INSERT INTO ${SCHEMA}.key_counts SELECT owner, count(*) FROM ${SCHEMA}.keys GROUP BY owner;
+      -- Kept by the database itself, in the transaction that changes the keys.
+      CREATE FUNCTION ${SCHEMA}.count_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN
+          UPDATE ${SCHEMA}.key_counts SET n = n - 1 WHERE owner = OLD.owner;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+          INSERT INTO ${SCHEMA}.key_counts (owner, n) VALUES (NEW.owner, 1)
+            ON CONFLICT (owner) DO UPDATE SET n = ${SCHEMA}.key_counts.n + 1;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER keys_counted AFTER INSERT OR DELETE OR UPDATE OF owner ON ${SCHEMA}.keys
+        FOR EACH ROW EXECUTE FUNCTION ${SCHEMA}.count_keys();
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
