@@ -9,6 +9,7 @@ import * as pty from 'node-pty';
 import { describe, expect, it } from 'vitest';
 import { type Result, cleanEnv, codeOf, keyward, keywardBin, keywardBinDir, tempDir } from './support/keyward.js';
 import { bootstrap } from './support/flow.js';
+import { startServe } from './support/serve.js';
 
 function usageMistake(r: Result, message: RegExp): void {
   expect(r.code, r.stderr).toBe(2);
@@ -113,6 +114,20 @@ describe('the hints after init run as printed', () => {
   });
 });
 
+describe('a refusal that suggests a command suggests one that runs', () => {
+  it('tells a user the tenant does not have how an admin adds them, as a command that works as printed', () => {
+    const store = join(tempDir(), 'keyward.json');
+    bootstrap(store);
+    const r = keyward(['keys', 'ls'], { KEYWARD_STORE: store, KEYWARD_USER: 'dana' });
+    expect(codeOf(r)).toBe('USER_NOT_FOUND');
+    const suggested = /`(keyward [^`]+)`/.exec(r.stderr)![1];
+    expect(suggested).toBe('keyward --as alice users add dana --licence');
+    const bin = keywardBinDir();
+    execFileSync('sh', ['-c', suggested], { env: cleanEnv({ PATH: `${bin}:${process.env.PATH}`, KEYWARD_STORE: store }) });
+    expect(keyward(['keys', 'ls'], { KEYWARD_STORE: store, KEYWARD_USER: 'dana' }).code).toBe(0);
+  });
+});
+
 /** Runs keyward in a real terminal, answers the question it asks, and returns everything it printed and its exit code. */
 function onTerminal(args: string[], env: Record<string, string>, answer: string): Promise<{ output: string; code: number }> {
   return new Promise((resolve, reject) => {
@@ -163,5 +178,67 @@ describe('destructive bulk commands ask first', () => {
     expect(yes.output).toContain('Deleted 2 keys.');
     expect(yes.code).toBe(0);
     expect(mine()).toEqual([]);
+  });
+});
+
+describe('short key ids and removing users', () => {
+  it('takes an unambiguous prefix of 6 or more characters wherever a key id is taken, locally and against a server', async () => {
+    const store = join(tempDir(), 'keyward.json');
+    const tokens = bootstrap(store);
+    const env = { KEYWARD_STORE: store, KEYWARD_USER: 'alice' };
+    const ok = (args: string[], e: Record<string, string> = env) => {
+      const r = keyward(args, e);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const key = JSON.parse(ok(['keys', 'create', '--description', 'short ids', '--json'])) as { id: string };
+    expect(JSON.parse(ok(['keys', 'get', key.id.slice(0, 8), '--json'])).id).toBe(key.id);
+    expect(ok(['keys', 'rename', key.id.slice(0, 6), 'short ids, renamed'])).toBe(`Renamed ${key.id} to "short ids, renamed".\n`);
+    expect(JSON.parse(ok(['events', 'ls', '--key', key.id.slice(0, 7), '--json'])).data.map((e: { eventType: string }) => e.eventType)).toEqual(['api-key.renamed', 'api-key.generated']);
+    const short = keyward(['keys', 'get', key.id.slice(0, 5)], env);
+    expect([short.code, codeOf(short)]).toEqual([1, 'INVALID_INPUT']);
+    expect(short.stderr).toContain('give the whole id (24 hexadecimal characters) or at least its first 6');
+
+    const server = await startServe(store);
+    const remote = { KEYWARD_SERVER: server.url, KEYWARD_TOKEN: tokens.alice };
+    expect(JSON.parse(ok(['keys', 'get', key.id.slice(0, 8), '--json'], remote)).id).toBe(key.id);
+    expect(ok(['keys', 'revoke', key.id.slice(0, 8)], remote)).toMatch(/^Revoked [0-9a-f]{24} "short ids, renamed"/);
+    const none = keyward(['keys', 'get', 'ffffff0000'], remote);
+    expect(codeOf(none)).toBe('KEY_NOT_FOUND');
+  });
+
+  it('removes a user with `users rm`: states and confirms what happens to their keys, --yes for scripts, never the last admin', async () => {
+    const store = join(tempDir(), 'keyward.json');
+    const tokens = bootstrap(store);
+    const env = { KEYWARD_STORE: store, KEYWARD_USER: 'alice' };
+    expect(keyward(['users', 'add', 'carol', '--licence'], env).code).toBe(0);
+
+    const unconfirmed = keyward(['users', 'rm', 'bob'], env);
+    expect([unconfirmed.code, unconfirmed.stderr.split('\n')[0]]).toEqual([2, 'error: Removing bob needs confirmation: add --yes (nothing was changed). (INVALID_INPUT)']);
+    const no = await onTerminal(['users', 'rm', 'bob'], env, 'n');
+    expect(no.output).toContain('Remove bob (Developer)? Their 1 active key will be revoked first, at once and for good:');
+    expect(no.output).toContain('"bob bootstrap"');
+    expect(no.code).toBe(2);
+    expect(keyward(['keys', 'verify', tokens.bob], env).code).toBe(0);
+
+    const yes = await onTerminal(['users', 'rm', 'bob'], env, 'y');
+    expect(yes.output).toContain('Removed bob; 1 active key revoked.');
+    expect(yes.code).toBe(0);
+    expect(keyward(['keys', 'verify', tokens.bob], env).code).toBe(1);
+    expect(JSON.parse(keyward(['users', 'ls', '--json'], env).stdout).data.map((u: { name: string }) => u.name)).toEqual(['alice', 'carol']);
+    const removed = JSON.parse(keyward(['events', 'ls', '--type', 'user.removed', '--json'], env).stdout).data;
+    expect(removed).toEqual([expect.objectContaining({ userId: 'alice', data: expect.objectContaining({ user: 'bob' }) })]);
+
+    const last = keyward(['users', 'rm', 'alice', '--yes'], env);
+    expect([last.code, codeOf(last)]).toEqual([1, 'INVALID_INPUT']);
+    expect(last.stderr).toContain("alice is the tenant's only admin");
+    const ghost = keyward(['users', 'rm', 'ghost', '--yes'], env);
+    expect(codeOf(ghost)).toBe('USER_NOT_FOUND');
+
+    // Over HTTP, the same: DELETE /api/v1/users/{name}, through `keyward --server`.
+    const server = await startServe(store);
+    const r = keyward(['users', 'rm', 'carol', '--yes', '--json'], { KEYWARD_SERVER: server.url, KEYWARD_TOKEN: tokens.alice });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ user: { id: 'carol', name: 'carol', licence: true, roles: [] }, revoked: [] });
   });
 });

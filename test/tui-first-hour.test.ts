@@ -124,4 +124,24 @@ describe('the first hour in the terminal UI', () => {
     s.press('u');
     await s.waitFor('usage hidden (u shows)');
   });
+
+  it('removes a user from the Users screen, saying first what happens to their keys', async () => {
+    const store = readyStore();
+    const env = { KEYWARD_STORE: store, KEYWARD_USER: 'alice' };
+    for (const args of [['users', 'add', 'bob', '--licence'], ['users', 'set', 'bob', '--developer', 'on']]) expect(keyward(args, env).code).toBe(0);
+    const token = keyward(['keys', 'create', '--description', 'bob laptop'], { ...env, KEYWARD_USER: 'bob' }).stdout.trim();
+    const s = ui(store);
+    s.press('4');
+    await s.waitFor('bob');
+    s.press('j');
+    await s.waitFor(/›\s+bob/);
+    s.press('x');
+    const screen = await s.waitFor('Remove bob?');
+    expect(screen).toContain('Their 1 active key will be revoked first, at once and for good:');
+    expect(screen).toContain('"bob laptop"');
+    s.press('y');
+    await s.waitFor('Removed bob; 1 active key revoked.');
+    await s.waitFor('1 user of tenant Acme');
+    expect(keyward(['keys', 'verify', token], env).code).toBe(1);
+  });
 });

@@ -81,6 +81,7 @@ export const EVENT_TYPES = [
   'api-keys-config.updated',
   'user.added',
   'user.updated',
+  'user.removed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -18,6 +18,7 @@ import { UsagePipeline } from './usage-pipeline.js';
 import { ActorContext, type EngineParts } from './use-cases/context.js';
 import * as events from './use-cases/events.js';
 import * as keys from './use-cases/keys.js';
+import * as keyIds from './use-cases/key-ids.js';
 import * as settings from './use-cases/settings.js';
 import * as users from './use-cases/users.js';
 import { Verifier, type VerifyOutcome } from './verifier.js';
@@ -134,12 +135,18 @@ class ActorService implements KeyService {
   updateUser(name: string, patch: UserPatch) {
     return users.updateUser(this.c, name, patch);
   }
+  removeUser(name: string) {
+    return users.removeUser(this.c, name);
+  }
 
   listKeys(q?: KeyQuery) {
     return keys.listKeys(this.c, q);
   }
   getKey(id: string) {
     return keys.getKey(this.c, id);
+  }
+  resolveKeyId(idOrPrefix: string) {
+    return keyIds.resolveKeyId(this.c, idOrPrefix);
   }
   generateKey(input: GenerateInput) {
     return keys.generateKey(this.c, input);

@@ -8,6 +8,7 @@ export * from './token-scan.js';
 export * from './policy.js';
 export * from './views.js';
 export * from './service.js';
+export { MIN_ID_PREFIX, checkIdOrPrefix, pickByPrefix } from './key-prefix.js';
 export { USAGE_EVENT_TYPES, newEvent, parseSince, clampLimit, checkEventType, eventFindOf, eventPageOf } from './events.js';
 export { parseSort, checkStatus } from './key-query.js';
 export { createRemoteService, type RemoteOptions } from './remote-service.js';

@@ -9,8 +9,9 @@
 import { printable } from './duration.js';
 import { tokenExpiresSoon } from './policy.js';
 import { clampLimit } from './events.js';
+import { checkIdOrPrefix, pickByPrefix } from './key-prefix.js';
 import { type ErrorCode, HTTP_STATUS, KeywardError, refuse } from './refusal.js';
-import type { EventQuery, GenerateInput, KeyQuery, KeyService, Page, RevokeReport, SettingsPatch, UserPatch, VerifyResult, WhoAmI } from './service.js';
+import type { EventQuery, GenerateInput, KeyQuery, KeyService, Page, RemovedUser, RevokeReport, SettingsPatch, UserPatch, VerifyResult, WhoAmI } from './service.js';
 import { parseToken } from './token.js';
 import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
 
@@ -212,6 +213,19 @@ class RemoteService implements KeyService {
     if (typeof name !== 'string' || unsendable(name)) refuse('USER_NOT_FOUND', `There is no user "${printable(String(name))}" in this tenant.`);
     const ops = replaceOps(patch);
     return this.call('PATCH', `/api/v1/users/${encodeURIComponent(name)}`, { body: ops });
+  }
+
+  async removeUser(name: string): Promise<RemovedUser> {
+    if (typeof name !== 'string' || unsendable(name)) refuse('USER_NOT_FOUND', `There is no user "${printable(String(name))}" in this tenant.`);
+    return this.call('DELETE', `/api/v1/users/${encodeURIComponent(name)}`);
+  }
+
+  /** The server's routes take whole ids (SPEC §3); a prefix is looked up in the key list, whose search covers ids. */
+  async resolveKeyId(idOrPrefix: string): Promise<string> {
+    const { text, whole } = checkIdOrPrefix(idOrPrefix);
+    if (whole) return text;
+    const found = await this.listKeys({ search: text, limit: 1000 });
+    return pickByPrefix(text, found.data.map((k) => k.id));
   }
 
   async listKeys(q: KeyQuery = {}): Promise<Page<KeyView>> {

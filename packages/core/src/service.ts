@@ -71,6 +71,12 @@ export interface GenerateInput {
   sub?: string;
 }
 
+/** A removed user, and their keys that were active and are now revoked. */
+export interface RemovedUser {
+  user: UserView;
+  revoked: KeyView[];
+}
+
 export interface RevokeReport {
   revoked: KeyView[];
   /** Keys left as they were, each with the refusal that stopped it. */
@@ -99,9 +105,17 @@ export interface KeyService {
   listUsers(): Promise<UserView[]>;
   addUser(name: string, opts?: { licence?: boolean }): Promise<UserView>;
   updateUser(name: string, patch: UserPatch): Promise<UserView>;
+  /** Revokes the user's active keys, then removes the user (admins; never the last admin). */
+  removeUser(name: string): Promise<RemovedUser>;
 
   listKeys(query?: KeyQuery): Promise<Page<KeyView>>;
   getKey(id: string): Promise<KeyView>;
+  /**
+   * The whole id of the key named by an id or an unambiguous prefix of at
+   * least 6 characters, among the keys the actor may see (SPEC §6). An
+   * ambiguous prefix is INVALID_INPUT naming the candidates; none, KEY_NOT_FOUND.
+   */
+  resolveKeyId(idOrPrefix: string): Promise<string>;
   generateKey(input: GenerateInput): Promise<GeneratedKey>;
   renameKey(id: string, description: string): Promise<KeyView>;
   revokeKey(id: string): Promise<KeyView>;

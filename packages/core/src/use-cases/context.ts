@@ -3,7 +3,7 @@
 // is) and a change (one transaction: actor resolved, rules checked and
 // records written under the store's lock, events committed with them).
 
-import type { ApiKey, Tenant, User } from '../domain.js';
+import { type ApiKey, type Tenant, type User, isAdmin } from '../domain.js';
 import type { Clock } from '../clock.js';
 import { printable, textOf } from '../duration.js';
 import { refuse } from '../refusal.js';
@@ -77,7 +77,12 @@ export class ActorContext {
   private async resolve(reads: StoreReads): Promise<Reading> {
     const [tenant, actor] = await Promise.all([reads.tenant(), reads.getUser(this.actorName)]);
     if (!tenant) refuse('UNAVAILABLE', `There is no Keyward store at ${this.store.location}; run \`keyward init\` to create one.`);
-    if (!actor) refuse('USER_NOT_FOUND', `There is no user "${printable(this.actorName)}" in tenant ${tenant.name}; a tenant admin can add you with \`keyward users add ${printable(this.actorName)}\`.`);
+    if (!actor) {
+      // Name an admin, so the suggested command runs as printed (not as the user who is missing).
+      const admin = (await reads.listUsers()).find(isAdmin);
+      const as = admin ? `--as ${printable(admin.id)} ` : '';
+      refuse('USER_NOT_FOUND', `There is no user "${printable(this.actorName)}" in tenant ${tenant.name}; a tenant admin can add you: \`keyward ${as}users add ${printable(this.actorName)} --licence\`, or act as a user who exists with --as USER.`);
+    }
     return { tenant, actor, now: this.now };
   }
 }

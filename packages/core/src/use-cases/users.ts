@@ -1,12 +1,12 @@
 // Users of the tenant (SPEC §2, tenant admin): list, add, change licence and
-// roles. The tenant always keeps at least one admin.
+// roles, remove. The tenant always keeps at least one admin.
 
-import { type User, isAdmin } from '../domain.js';
+import { type ApiKey, type User, isAdmin, statusOf } from '../domain.js';
 import { printable } from '../duration.js';
 import { newEvent } from '../events.js';
 import { checkAdmin, checkUserName, enforce } from '../policy.js';
 import { refuse } from '../refusal.js';
-import type { UserPatch } from '../service.js';
+import type { RemovedUser, UserPatch } from '../service.js';
 import { type UserView, userView } from '../views.js';
 import type { ActorContext } from './context.js';
 
@@ -51,4 +51,33 @@ export async function updateUser(c: ActorContext, name: string, patch: UserPatch
     }
     return userView(next);
   });
+}
+
+/**
+ * Removes a user: their active keys are revoked first (each with its
+ * api-key.revoked event), then the user goes (user.removed), all in one
+ * transaction. Their other keys stay, expired or revoked, for the record.
+ */
+export async function removeUser(c: ActorContext, name: string): Promise<RemovedUser> {
+  const { removed, revoked, tenant } = await c.change(async ({ tx, tenant, actor, now }) => {
+    enforce(checkAdmin(actor));
+    const u = await c.userIn(tx, name);
+    if (isAdmin(u) && (await tx.listUsers()).filter(isAdmin).length <= 1) {
+      refuse('INVALID_INPUT', `${name} is the tenant's only admin; make someone else an admin before removing them.`);
+    }
+    await tx.lockUser(u.id);
+    const iso = new Date(now).toISOString();
+    const revoked: ApiKey[] = [];
+    for (const k of await tx.keysOf(u.id)) {
+      if (statusOf(k, now) !== 'active') continue;
+      const next: ApiKey = { ...k, revokedAt: iso, revokedBy: actor.id, lastUpdated: iso };
+      tx.putKey(next);
+      tx.emit(newEvent('api-key.revoked', now, actor.id, k.id, { description: k.description, sub: k.owner, reason: 'user removed' }));
+      revoked.push(next);
+    }
+    tx.deleteUser(u.id);
+    tx.emit(newEvent('user.removed', now, actor.id, undefined, { user: u.id, roles: u.roles, revokedKeys: revoked.map((k) => k.id) }));
+    return { removed: userView(u), revoked, tenant };
+  });
+  return { user: removed, revoked: await c.views(revoked, tenant) };
 }

@@ -7,7 +7,7 @@ import { listEvents } from './audits.js';
 import { createKey, deleteKey, deleteMyKeys, getKey, keyUsage, listKeys, patchKey, revokeKey, revokeKeys, verifyToken } from './keys.js';
 import { reportLeaked } from './leaks.js';
 import { getConfig, patchConfig } from './tenant.js';
-import { addUser, listUsers, me, patchUser } from './users.js';
+import { addUser, listUsers, me, patchUser, removeUser } from './users.js';
 
 export const router = new Router([
   { path: '/api/v1/api-keys', methods: { GET: listKeys, POST: createKey } },
@@ -21,6 +21,6 @@ export const router = new Router([
   { path: '/api/v1/api-keys/:id/revoke', methods: { POST: revokeKey } },
   { path: '/api/v1/users', methods: { GET: listUsers, POST: addUser } },
   { path: '/api/v1/users/me', methods: { GET: me } },
-  { path: '/api/v1/users/:name', methods: { PATCH: patchUser } },
+  { path: '/api/v1/users/:name', methods: { PATCH: patchUser, DELETE: removeUser } },
   { path: '/api/v1/audits', methods: { GET: listEvents } },
 ]);

@@ -30,3 +30,6 @@ export const patchUser: Handler = async (call) => {
   const fields = replacements(await readJson(call.req), PATCH_EXAMPLES.user);
   return { status: 200, body: await call.service.updateUser(call.params.name, patchObject(fields) as UserPatch) };
 };
+
+/** Revokes the user's active keys, then removes them: the user and the keys revoked (admins; never the last admin). */
+export const removeUser: Handler = async (call) => ({ status: 200, body: await call.service.removeUser(call.params.name) });

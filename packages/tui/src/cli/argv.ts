@@ -34,6 +34,7 @@ const COMMANDS: Record<string, Spec> = {
   'users ls': {},
   'users add': { licence: { type: 'boolean', aliases: ['license'] } },
   'users set': { licence: { type: 'string', aliases: ['license'] }, developer: s(), admin: s() },
+  'users rm': { yes: b() },
   'keys ls': { search: s(), status: { type: 'string', values: ['active', 'expired', 'revoked'] }, owner: s(), sort: s(), limit: s() },
   'keys create': { description: s(), expiry: s(), owner: s() },
   'keys get': {},
@@ -50,7 +51,7 @@ const COMMANDS: Record<string, Spec> = {
 
 const NOUNS_WITH_VERBS: Record<string, { verbs: string[]; default?: string }> = {
   settings: { verbs: ['set'] },
-  users: { verbs: ['ls', 'add', 'set'], default: 'ls' },
+  users: { verbs: ['ls', 'add', 'set', 'rm'], default: 'ls' },
   keys: { verbs: ['ls', 'create', 'get', 'rename', 'revoke', 'rm', 'verify'], default: 'ls' },
   events: { verbs: ['ls'], default: 'ls' },
   store: { verbs: ['copy'] },

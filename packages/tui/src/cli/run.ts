@@ -4,7 +4,7 @@
 import { KeywardError } from '@keyward/core';
 import { type ParsedCommand, parseArgv } from './argv.js';
 import { type Command } from './commands/command.js';
-import { addUser, listUsers, setUser } from './commands/users.js';
+import { addUser, listUsers, removeUser, setUser } from './commands/users.js';
 import { createKey, getKey, listKeys, removeKeys, renameKey, revokeKeys, verifyKey } from './commands/keys.js';
 import { listEvents, showUsage } from './commands/events.js';
 import { setSettings, showSettings } from './commands/settings.js';
@@ -23,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   'users ls': listUsers,
   'users add': addUser,
   'users set': setUser,
+  'users rm': removeUser,
   'keys ls': listKeys,
   'keys create': createKey,
   'keys get': getKey,

@@ -11,6 +11,7 @@ Usage
   keyward users ls
   keyward users add USER [--licence]
   keyward users set USER [--licence on|off] [--developer on|off] [--admin on|off]
+  keyward users rm USER [--yes]             revokes the user's active keys, then removes the user
   keyward keys ls [--search TEXT] [--status active|expired|revoked] [--owner USER] [--sort FIELD] [--limit N]
   keyward keys create --description TEXT [--expiry DURATION] [--owner USER]
   keyward keys get ID
@@ -40,6 +41,7 @@ export const COMMAND_USAGE: Record<string, string> = {
   'users ls': 'keyward users ls',
   'users add': 'keyward users add USER [--licence]',
   'users set': 'keyward users set USER [--licence on|off] [--developer on|off] [--admin on|off]',
+  'users rm': 'keyward users rm USER [--yes]',
   'keys ls': 'keyward keys ls [--search TEXT] [--status active|expired|revoked] [--owner USER] [--sort FIELD] [--limit N]',
   'keys create': 'keyward keys create --description TEXT [--expiry DURATION] [--owner USER]',
   'keys get': 'keyward keys get ID',

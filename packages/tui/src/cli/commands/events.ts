@@ -9,7 +9,7 @@ export const listEvents: Command = async ({ service, out, cmd }) => {
   const page = await service.listEvents({
     type: str(f.type) as EventType | undefined,
     hideUsage: f.hideUsage === true ? true : undefined,
-    keyId: str(f.key),
+    keyId: f.key === undefined ? undefined : await service.resolveKeyId(String(f.key)),
     userId: str(f.user),
     since: str(f.since),
     limit: wholeNumber(f.limit, '--limit') ?? 50,

@@ -34,25 +34,27 @@ export const createKey: Command = async ({ service, out, cmd }) => {
 
 export const getKey: Command = async ({ service, out, cmd }) => {
   const [id] = expectArgs(cmd, 1, 1, 'the key id');
-  const key = await service.getKey(id);
+  const key = await service.getKey(await service.resolveKeyId(id));
   out.result(key, () => keyDetails(key));
 };
 
 export const renameKey: Command = async ({ service, out, cmd }) => {
   const [id, description] = expectArgs(cmd, 2, 2, 'the key id and its new description');
-  const key = await service.renameKey(id, description);
+  const key = await service.renameKey(await service.resolveKeyId(id), description);
   out.result(key, () => `Renamed ${key.id} to "${safeText(key.description)}".`);
 };
 
 export const revokeKeys: Command = async ({ service, out, cmd }) => {
-  const ids = expectArgs(cmd, 1, Infinity, 'the id of the key to revoke');
-  if (ids.length === 1) {
-    const key = await service.revokeKey(ids[0]);
+  const given = expectArgs(cmd, 1, Infinity, 'the id of the key to revoke');
+  if (given.length === 1) {
+    const key = await service.revokeKey(await service.resolveKeyId(given[0]));
     out.result({ revoked: [key], skipped: [] }, () => `Revoked ${key.id} "${safeText(key.description)}" (${safeText(key.sub)}).`);
     return;
   }
-  await confirm(cmd, [`Revoke ${ids.length} keys? Revoking is immediate and cannot be undone:`, ...(await keyLines(service, ids))], `Revoking ${ids.length} keys`);
-  const report = await service.revokeKeys(ids);
+  const { ids, unresolved } = await resolveAll(service, given);
+  await confirm(cmd, [`Revoke ${given.length} keys? Revoking is immediate and cannot be undone:`, ...(await keyLines(service, ids)), ...unresolved.map(unresolvedLine)], `Revoking ${given.length} keys`);
+  const done = ids.length > 0 ? await service.revokeKeys(ids) : { revoked: [], skipped: [] };
+  const report = { revoked: done.revoked, skipped: [...unresolved, ...done.skipped] };
   out.result(report, () =>
     [
       ...report.revoked.map((k) => `Revoked ${k.id} "${safeText(k.description)}" (${safeText(k.sub)}).`),
@@ -90,16 +92,18 @@ export const removeKeys: Command = async ({ service, out, cmd, signedInKey }) =>
     }
     return;
   }
-  const ids = expectArgs(cmd, 1, Infinity, 'the id of the key to delete (or --all)');
-  if (ids.length === 1) {
-    await service.deleteKey(ids[0]);
-    out.result({ deleted: [ids[0]], failed: [] }, () => `Deleted ${ids[0]}.`);
+  const given = expectArgs(cmd, 1, Infinity, 'the id of the key to delete (or --all)');
+  if (given.length === 1) {
+    const id = await service.resolveKeyId(given[0]);
+    await service.deleteKey(id);
+    out.result({ deleted: [id], failed: [] }, () => `Deleted ${id}.`);
     return;
   }
-  await confirm(cmd, [`Delete ${ids.length} keys? Deleting is permanent; their tokens stop working at once:`, ...(await keyLines(service, ids))], `Deleting ${ids.length} keys`);
+  const { ids, unresolved } = await resolveAll(service, given);
+  await confirm(cmd, [`Delete ${given.length} keys? Deleting is permanent; their tokens stop working at once:`, ...(await keyLines(service, ids)), ...unresolved.map(unresolvedLine)], `Deleting ${given.length} keys`);
   const deleted: string[] = [];
-  const failed: { id: string; code: string; message: string }[] = [];
-  for (const id of [...new Set(ids)]) {
+  const failed: { id: string; code: string; message: string }[] = [...unresolved];
+  for (const id of ids) {
     try {
       await service.deleteKey(id);
       deleted.push(id);
@@ -144,10 +148,31 @@ function keyLine(k: { id: string; description: string; sub: string; status: stri
   return `  ${k.id}  "${safeText(k.description)}" (${safeText(k.sub)}, ${k.status})`;
 }
 
+type Unresolved = { id: string; code: string; message: string };
+
+/** Whole ids for what was typed (ids or prefixes), each once; what names no single key is set aside with its refusal. */
+async function resolveAll(service: KeyService, given: string[]): Promise<{ ids: string[]; unresolved: Unresolved[] }> {
+  const ids = new Set<string>();
+  const unresolved: Unresolved[] = [];
+  for (const text of [...new Set(given)]) {
+    try {
+      ids.add(await service.resolveKeyId(text));
+    } catch (e) {
+      if (!(e instanceof KeywardError)) throw e;
+      unresolved.push({ id: text, code: e.code, message: e.message });
+    }
+  }
+  return { ids: [...ids], unresolved };
+}
+
+function unresolvedLine(u: Unresolved): string {
+  return `  ${safeText(u.id)}  (${u.code}: left as it is)`;
+}
+
 /** The keys a bulk command is about to change, as the actor may see them. */
 async function keyLines(service: KeyService, ids: string[]): Promise<string[]> {
   const lines: string[] = [];
-  for (const id of [...new Set(ids)]) {
+  for (const id of ids) {
     try {
       lines.push(keyLine(await service.getKey(id)));
     } catch (e) {

@@ -58,6 +58,7 @@ export const BINDINGS = {
   toggleLicence: b(['l'], 'l', 'licence', 'Give or take the licence'),
   toggleDeveloper: b(['d'], 'd', 'developer', 'Give or take the Developer role'),
   toggleAdmin: b(['A'], 'A', 'admin', 'Give or take the TenantAdmin role'),
+  removeUser: b(['x'], 'x', 'remove', 'Remove the user, after a confirmation: their active keys are revoked first'),
 
   edit: b(['enter'], 'enter', 'change', 'Change the setting (on/off settings switch at once)'),
   confirm: b(['y'], 'y', 'yes', 'Confirm'),

@@ -2,7 +2,7 @@
 // (`/`); `enter` shows one in full, `c` copies its key id, `o` opens its key
 // in Keys. Below, usage per key; `tab` moves there, where `r` revokes.
 
-import { EVENT_TYPES, type EventView, KEY_ID_PATTERN } from '@keyward/core';
+import { EVENT_TYPES, type EventView } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import { safeText } from '../../text/safe.js';
@@ -38,7 +38,7 @@ function listKeys(command: Command | undefined, dispatch: (a: ListAction) => voi
 }
 
 export function EventsScreen({ width, height }: ScreenProps) {
-  const { copy, navigate, notify } = useAppActions();
+  const { copy, navigate, notify, service } = useAppActions();
   const theme = useTheme();
   const [open, setOpen] = useState<Open>(null);
   const [focus, setFocus] = useRetainedState<'events' | 'usage'>('events.focus', 'events');
@@ -135,13 +135,15 @@ export function EventsScreen({ width, height }: ScreenProps) {
         height={height}
         onSubmit={async (v) => {
           const text = v.trim();
-          setFilter({ type: filter.type, showUsage: filter.showUsage, ...(text === '' ? {} : KEY_ID_PATTERN.test(text) ? { keyId: text } : { userId: text }) });
+          // A key id, or the short id the lists show (6 or more of its first characters).
+          const keyId = /^[0-9a-fA-F]{6,24}$/.test(text) ? await service.resolveKeyId(text) : undefined;
+          setFilter({ type: filter.type, showUsage: filter.showUsage, ...(text === '' ? {} : keyId ? { keyId } : { userId: text }) });
           dispatch({ type: 'reset' });
           close();
         }}
         onCancel={close}
       >
-        <Text wrap="wrap">A whole key id (24 hexadecimal characters) shows that key's events; anything else is taken as a user name. Empty clears.</Text>
+        <Text wrap="wrap">A key id, whole or its first 6 or more characters (as the lists show it), shows that key's events; anything else is taken as a user name. Empty clears.</Text>
       </Prompt>
     );
   }

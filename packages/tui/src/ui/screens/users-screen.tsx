@@ -1,8 +1,9 @@
 // Users (admins): everyone in the tenant with licence and roles. Add a user;
 // give or take a licence, the Developer role (also to oneself) and the
-// TenantAdmin role. Taking one's own admin role asks first.
+// TenantAdmin role; remove a user (their active keys revoked first). Taking
+// one's own admin role and removing a user ask first.
 
-import { type UserPatch, type UserView, checkUserName } from '@keyward/core';
+import { type KeyView, type UserPatch, type UserView, checkUserName } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import { safeText } from '../../text/safe.js';
@@ -18,9 +19,9 @@ import { plural } from '../text/format.js';
 import { useTheme } from '../theme.js';
 import type { ScreenProps } from './keys-screen.js';
 
-type Open = { kind: 'add' } | { kind: 'dropOwnAdmin' } | null;
+type Open = { kind: 'add' } | { kind: 'dropOwnAdmin' } | { kind: 'remove'; user: UserView; active: KeyView[]; total: number } | null;
 
-const COMMANDS: readonly Command[] = ['addUser', 'toggleLicence', 'toggleDeveloper', 'toggleAdmin', ...LIST_COMMANDS];
+const COMMANDS: readonly Command[] = ['addUser', 'toggleLicence', 'toggleDeveloper', 'toggleAdmin', 'removeUser', ...LIST_COMMANDS];
 
 const has = (u: UserView, role: 'Developer' | 'TenantAdmin') => u.roles.includes(role);
 
@@ -75,6 +76,10 @@ export function UsersScreen({ width, height }: ScreenProps) {
         if (here.name === me.user.name && has(here, 'TenantAdmin')) setOpen({ kind: 'dropOwnAdmin' });
         else void change(here, { admin: !has(here, 'TenantAdmin') }, has(here, 'TenantAdmin') ? 'TenantAdmin role taken' : 'TenantAdmin role given');
         return true;
+      case 'removeUser':
+        // What happens to their keys is said before anything is done.
+        service.listKeys({ sub: here.name, status: 'active', limit: 5 }).then((p) => setOpen({ kind: 'remove', user: here, active: p.data, total: p.total }), fail);
+        return true;
     }
     return false;
   });
@@ -117,6 +122,39 @@ export function UsersScreen({ width, height }: ScreenProps) {
         onCancel={close}
       >
         <Text wrap="wrap">You will no longer see Keys, Events, Settings and Users; only another admin can give the role back.</Text>
+      </Confirm>
+    );
+  }
+
+  if (open?.kind === 'remove') {
+    const { user, active, total } = open;
+    return (
+      <Confirm
+        title={`Remove ${safeText(user.name)}?`}
+        width={width}
+        height={height}
+        tone="danger"
+        onConfirm={() =>
+          void service.removeUser(user.name).then(
+            (r) => {
+              notify({ kind: 'success', text: `Removed ${r.user.name}; ${plural(r.revoked.length, 'active key')} revoked.` });
+              close();
+              refresh();
+            },
+            (e: unknown) => {
+              fail(e);
+              close();
+            },
+          )
+        }
+        onCancel={close}
+      >
+        <Text wrap="wrap">{total === 0 ? 'They have no active keys.' : `Their ${plural(total, 'active key')} will be revoked first, at once and for good:`}</Text>
+        {active.map((k) => (
+          <Text key={k.id} wrap="truncate">{`  ${k.id.slice(0, 8)}  "${safeText(k.description)}"`}</Text>
+        ))}
+        {total > active.length ? <Text>{`  … and ${total - active.length} more`}</Text> : null}
+        <Text wrap="wrap">Their expired and revoked keys stay in the lists and events.</Text>
       </Confirm>
     );
   }
