@@ -14,6 +14,11 @@ import { type Drained, UsageRecorder } from './usage.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
+// How long the store's answer about a key's last use is reused. "Last used"
+// may lag by a flush interval anyway (DESIGN.md), and asking the aggregates
+// on every GET of a key costs the request path a read of the usage files.
+const LAST_USED_REUSE_MS = 1000;
+const LAST_USED_CACHED = 50_000;
 
 export class UsagePipeline {
   readonly recorder = new UsageRecorder();
@@ -21,6 +26,10 @@ export class UsagePipeline {
   private flushing: Promise<void> = Promise.resolve();
   // When this process last flagged each key (the store is asked too: other processes flag).
   private readonly lastFlagged = new Map<string, number>();
+  // The store's last use of keys lately asked about (null: never used), with when it was asked.
+  private lastUsedSeen = new Map<string, { asked: number; usage: KeyUsage | null }>();
+  // Counts every write of usage by this process: an answer asked before one is not kept.
+  private written = 0;
 
   constructor(
     private readonly store: Store,
@@ -58,7 +67,7 @@ export class UsagePipeline {
 
   /** Last use (ever) of these keys: the store's aggregates plus this process's unflushed uses. */
   async lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
-    const stored = keyIds.length > 0 ? await this.store.lastUsedOf(keyIds) : new Map<string, KeyUsage>();
+    const stored = await this.storedLastUse(keyIds);
     for (const id of keyIds) {
       const p = this.recorder.pending(id);
       if (!p) continue;
@@ -72,6 +81,29 @@ export class UsagePipeline {
       });
     }
     return stored;
+  }
+
+  /** The store's answer, reused for a moment per key. */
+  private async storedLastUse(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
+    const now = performance.now();
+    const out = new Map<string, KeyUsage>();
+    const ask: string[] = [];
+    for (const id of keyIds) {
+      const seen = this.lastUsedSeen.get(id);
+      if (seen === undefined || now - seen.asked > LAST_USED_REUSE_MS) ask.push(id);
+      else if (seen.usage) out.set(id, { ...seen.usage, lastUsedFrom: [...seen.usage.lastUsedFrom] });
+    }
+    if (ask.length === 0) return out;
+    const written = this.written;
+    const answer = await this.store.lastUsedOf(ask);
+    const keep = written === this.written;
+    if (keep && this.lastUsedSeen.size + ask.length > LAST_USED_CACHED) this.lastUsedSeen = new Map();
+    for (const id of ask) {
+      const u = answer.get(id);
+      if (keep) this.lastUsedSeen.set(id, { asked: now, usage: u ?? null });
+      if (u) out.set(id, { ...u, lastUsedFrom: [...u.lastUsedFrom] });
+    }
+    return out;
   }
 
   private async flushNow(): Promise<void> {
@@ -92,7 +124,11 @@ export class UsagePipeline {
         events.push(newEvent('api-key.auth-failed', f.last, f.owner ?? 'anonymous', keyId || undefined, { count: f.count, reasons: f.reasons, from: new Date(f.first).toISOString(), to: new Date(f.last).toISOString() }));
       }
       events.push(...(await this.excessive(batch)));
+      this.written++;
       await this.store.recordUsage(counts, events);
+      this.written++;
+      // What was just written is no longer pending here: ask the store afresh.
+      for (const u of batch.uses) this.lastUsedSeen.delete(u.keyId);
     } catch (e) {
       this.recorder.restore(batch);
       throw e;

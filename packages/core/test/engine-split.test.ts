@@ -216,6 +216,30 @@ describe('the usage pipeline', () => {
     expect((await alice.usage({ since: '1h' })).map((r) => [r.keyId, r.uses, r.lastUsed])).toEqual([[k.id, 4, '2026-03-01T10:01:05.000Z']]);
   });
 
+  it("reuses the store's answer about a key's last use for a moment, and asks again once it flushed that key", async () => {
+    const clock = manualClock();
+    const store = new MemoryStore();
+    const { bob, engine } = await seededStore({ clock, store });
+    const k = await bob.generateKey({ description: 'k' });
+    let asked = 0;
+    const real = store.lastUsedOf.bind(store);
+    store.lastUsedOf = async (ids) => {
+      asked++;
+      return real(ids);
+    };
+    expect((await bob.getKey(k.id)).lastUsed).toBeUndefined();
+    expect((await bob.getKey(k.id)).lastUsed).toBeUndefined();
+    expect(asked).toBe(1);
+    await engine.verify(k.token);
+    const used = new Date(clock.now()).toISOString();
+    expect((await bob.getKey(k.id)).lastUsed).toBe(used); // this process's own count
+    expect(asked).toBe(1);
+    clock.advance(1000);
+    await engine.flush();
+    expect((await bob.getKey(k.id)).lastUsed).toBe(used); // now from the store
+    expect(asked).toBe(2);
+  });
+
   it('keeps counts the store refused and writes them with the next flush', async () => {
     const clock = manualClock();
     const store = new MemoryStore();
