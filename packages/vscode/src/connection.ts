@@ -5,7 +5,7 @@
 
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { KeywardError, defaultStorePath, printable } from '@keyward/core';
+import { KeywardError, defaultStorePath, isPostgresUrl, printable, storeLocation } from '@keyward/core';
 
 export interface ConnectionSettings {
   store: string;
@@ -27,6 +27,7 @@ export function operatingSystemUser(env: NodeJS.ProcessEnv = process.env): strin
 export function storePathOf(text: string, workspaceDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const t = text.trim();
   if (t === '') return defaultStorePath(env);
+  if (isPostgresUrl(t)) return t;
   if (t === '~' || t.startsWith('~/')) return join(homedir(), t.slice(1));
   return isAbsolute(t) ? t : resolve(workspaceDir ?? homedir(), t);
 }
@@ -56,5 +57,5 @@ export function tokenSecretKey(serverUrl: string): string {
 }
 
 export function describeTarget(t: ConnectionTarget): string {
-  return t.kind === 'server' ? t.url : `${t.path} as ${t.actor}`;
+  return t.kind === 'server' ? t.url : `${storeLocation(t.path)} as ${t.actor}`;
 }

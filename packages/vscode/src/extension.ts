@@ -4,7 +4,7 @@
 // after an action.
 
 import * as vscode from 'vscode';
-import { type KeyService, createEngine, createJsonFileStore } from '@keyward/core';
+import { type KeyService, createEngine, openStore } from '@keyward/core';
 import { registerCommands } from './editor/commands.js';
 import { KeysView } from './editor/keys-view.js';
 import { EditorPrompter } from './editor/prompter.js';
@@ -23,8 +23,9 @@ const ALL_DOCUMENTS: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'u
 
 let active: Session | undefined;
 
-function openLocal(path: string, actor: string): KeyService {
-  return createEngine(createJsonFileStore(path)).as(actor);
+/** A JSON store's path or a postgres:// URL (core decides which). */
+async function openLocal(path: string, actor: string): Promise<KeyService> {
+  return createEngine(await openStore(path)).as(actor);
 }
 
 function setContexts(state: SessionState): void {

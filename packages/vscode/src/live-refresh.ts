@@ -2,7 +2,7 @@
 // are seen at once through a directory watch; a server, and the passing of
 // time (keys expire on their own), are seen by polling what the views show.
 
-import type { KeyService, WhoAmI } from '@keyward/core';
+import { type KeyService, type WhoAmI, isPostgresUrl } from '@keyward/core';
 import type { Session, SessionState } from './session.js';
 import { poll, watchStore } from './store-watch.js';
 
@@ -33,7 +33,8 @@ export function startLiveRefresh(o: LiveRefreshOptions): { dispose(): void } {
     if (path === watchedPath) return;
     watcher?.dispose();
     watchedPath = path;
-    watcher = path ? watchStore(path, () => void o.reload().catch(() => undefined)) : undefined;
+    // A database has no file to watch: polling below sees its changes.
+    watcher = path && !isPostgresUrl(path) ? watchStore(path, () => void o.reload().catch(() => undefined)) : undefined;
   };
   rewatch(o.session.state);
   const subscription = o.session.changed.on(rewatch);

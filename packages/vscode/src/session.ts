@@ -3,7 +3,7 @@
 // reads the session and redraws when it changes.
 
 import { existsSync } from 'node:fs';
-import type { KeyService, WhoAmI } from '@keyward/core';
+import { type KeyService, type WhoAmI, isPostgresUrl } from '@keyward/core';
 import { type ConnectionSettings, type ConnectionTarget, describeTarget, targetOf, tokenSecretKey } from './connection.js';
 import { refusalCode, refusalText } from './refusal-text.js';
 import { Signal } from './signal.js';
@@ -20,7 +20,7 @@ export interface SessionPorts {
   settings(): ConnectionSettings;
   workspaceDir(): string | undefined;
   readSecret(key: string): Promise<string | undefined>;
-  openLocal(path: string, actor: string): KeyService;
+  openLocal(path: string, actor: string): KeyService | Promise<KeyService>;
   openServer(url: string, token: string): KeyService;
 }
 
@@ -100,8 +100,13 @@ export class Session {
       if (!token) return { status: 'needs-sign-in', target };
       service = this.ports.openServer(target.url, token);
     } else {
-      if (!existsSync(target.path)) return { status: 'no-store', target };
-      service = this.ports.openLocal(target.path, target.actor);
+      // A database is there or not only once asked: whoami below says which.
+      if (!isPostgresUrl(target.path) && !existsSync(target.path)) return { status: 'no-store', target };
+      try {
+        service = await this.ports.openLocal(target.path, target.actor);
+      } catch (e) {
+        return { status: 'failed', target, message: `${describeTarget(target)}: ${refusalText(e)}` };
+      }
     }
     try {
       return { status: 'ready', target, service, me: await service.whoami() };

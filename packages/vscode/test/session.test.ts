@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type KeyService, KeywardError, createEngine, createJsonFileStore, initStore } from '@keyward/core';
-import { serverUrlOf, storePathOf, targetOf, tokenSecretKey } from '../src/connection.js';
+import { describeTarget, serverUrlOf, storePathOf, targetOf, tokenSecretKey } from '../src/connection.js';
 import { startLiveRefresh } from '../src/live-refresh.js';
 import { Session, type SessionPorts, type SessionState } from '../src/session.js';
 import { poll, watchStore } from '../src/store-watch.js';
@@ -16,6 +16,14 @@ describe('where the extension works', () => {
     expect(storePathOf('~/k.json', '/ws', env)).toBe(join(homedir(), 'k.json'));
     expect(storePathOf('/abs/k.json', '/ws', env)).toBe('/abs/k.json');
     expect(storePathOf('conf/k.json', '/ws', env)).toBe('/ws/conf/k.json');
+  });
+
+  it('takes a PostgreSQL URL as it is, and never shows its password', () => {
+    const url = 'postgres://kw:s3cret@db.internal:5432/keyward';
+    expect(storePathOf(` ${url} `, '/ws', {})).toBe(url);
+    const t = targetOf({ store: url, user: 'bob', server: '' }, '/ws');
+    expect(t).toEqual({ kind: 'local', path: url, actor: 'bob' });
+    expect(describeTarget(t)).toBe('postgres://kw@db.internal:5432/keyward as bob');
   });
 
   it('acts as keyward.user, else as the operating-system user', () => {

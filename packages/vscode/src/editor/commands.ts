@@ -3,7 +3,7 @@
 // do when it is not (sign in, create the store, fix the settings).
 
 import * as vscode from 'vscode';
-import { type KeyService, type KeyView, createJsonFileStore, initStore, parseToken } from '@keyward/core';
+import { type KeyService, type KeyView, initStore, openStore, parseToken, storeLocation } from '@keyward/core';
 import { generateApiKey } from '../flows/generate.js';
 import { type KeyTarget, copyKeyId, deleteApiKey, renameApiKey, revokeApiKey } from '../flows/key-actions.js';
 import { replaceTokenWithNewKey } from '../flows/replace-token.js';
@@ -102,18 +102,23 @@ export function registerCommands(w: CommandWiring): vscode.Disposable[] {
     [COMMANDS.createStore]: async () => {
       const state = session.state;
       if (state.status !== 'no-store') {
-        await prompter.info(state.status === 'ready' && state.target.kind === 'local' ? `The Keyward store at ${state.target.path} exists already.` : 'Keyward is not set up for a local store (keyward.server is set).');
+        await prompter.info(state.status === 'ready' && state.target.kind === 'local' ? `The Keyward store at ${storeLocation(state.target.path)} exists already.` : 'Keyward is not set up for a local store (keyward.server is set).');
         return;
       }
       const { path, actor } = state.target;
       try {
-        await initStore(createJsonFileStore(path), { admin: actor });
+        const store = await openStore(path);
+        try {
+          await initStore(store, { admin: actor });
+        } finally {
+          await store.close();
+        }
       } catch (e) {
         await prompter.error(refusalText(e));
         return;
       }
       await session.connect();
-      await prompter.info(`Created a Keyward store at ${path} with you (${actor}) as its first tenant admin. API keys are off until an admin turns them on: keyward settings set --enabled on, then keyward users set ${actor} --developer on.`);
+      await prompter.info(`Created a Keyward store at ${storeLocation(path)} with you (${actor}) as its first tenant admin. API keys are off until an admin turns them on: keyward settings set --enabled on, then keyward users set ${actor} --developer on.`);
     },
     [COMMANDS.loadMoreKeys]: (node?: KeyTreeNode) => w.keysView.loadMore(node),
     [COMMANDS.replaceToken]: async (place?: TokenPlace) => {
