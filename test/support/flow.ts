@@ -25,7 +25,9 @@ export function bootstrap(store: string): { alice: string; bob: string } {
   const alice = local(['keys', 'create', '--description', 'alice bootstrap']).stdout.trim();
   local(['users', 'add', 'bob', '--licence']);
   local(['users', 'set', 'bob', '--developer', 'on']);
-  const bob = local(['keys', 'create', '--description', 'bob bootstrap', '--owner', 'bob']).stdout.trim();
+  const asBob = keyward(['keys', 'create', '--description', 'bob bootstrap'], { KEYWARD_STORE: store, KEYWARD_USER: 'bob' });
+  expect(asBob.code, asBob.stderr).toBe(0);
+  const bob = asBob.stdout.trim();
   return { alice, bob };
 }
 

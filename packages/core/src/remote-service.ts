@@ -248,7 +248,7 @@ class RemoteService implements KeyService {
   }
 
   private keyPath(id: string, suffix = ''): string {
-    if (typeof id !== 'string' || unsendable(id)) refuse('INVALID_INPUT', `"${printable(String(id))}" is not a key id (24 hexadecimal characters).`);
+    if (typeof id !== 'string' || unsendable(id)) refuse('KEY_NOT_FOUND', `No key "${printable(String(id))}".`);
     return `/api/v1/api-keys/${encodeURIComponent(id)}${suffix}`;
   }
 

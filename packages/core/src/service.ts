@@ -3,6 +3,7 @@
 // runs the same rules. Faces never know which one they hold.
 
 import type { EventType, KeyStatus } from './domain.js';
+import type { FailureReason } from './usage.js';
 import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
 
 export type KeySortField = 'created' | 'description' | 'status' | 'sub' | 'createdByUser' | 'expiry';
@@ -85,7 +86,7 @@ export interface RevokeReport {
 
 export type VerifyResult =
   | { valid: true; key: KeyView }
-  | { valid: false; code: 'UNAUTHENTICATED'; reason: 'malformed' | 'unknown' | 'expired' | 'revoked' };
+  | { valid: false; code: 'UNAUTHENTICATED'; reason: FailureReason };
 
 export interface WhoAmI {
   user: UserView;

@@ -3,7 +3,7 @@
 // the store's usage aggregates (uses per key per minute, with the addresses
 // seen) and one aggregated `api-key.used` event per key per drain.
 
-export type FailureReason = 'malformed' | 'unknown' | 'expired' | 'revoked';
+export type FailureReason = 'malformed' | 'unknown' | 'expired' | 'revoked' | 'unlicensed';
 
 export interface PendingFailure {
   owner?: string;

@@ -6,18 +6,21 @@
 // grows — never to a file's inode, size or mtime: a change naming keys drops
 // those keys, a change the store cannot name (another process wrote) drops
 // everything. A miss that raced a change answers but is not cached, so a
-// revoked key is never remembered as active.
+// revoked key is never remembered as active. A token works only while its
+// owner is a user of the tenant with a licence (SPEC §2): a change naming
+// users drops the whole cache (licence changes are rare), so taking a
+// licence away stops the owner's tokens at once.
 
 import type { ApiKey } from './domain.js';
 import type { Clock } from './clock.js';
 import type { Store, StoreChange } from './store/boundary.js';
 import { constantTimeEqual, digestFromHex, digestToken, hasValidChecksum, keyIdOfShape } from './token.js';
-import type { KeyCounter, UsageRecorder } from './usage.js';
+import type { FailureReason, KeyCounter, UsageRecorder } from './usage.js';
 
 /** What verify answers on the hot path: no views built, nothing written. */
 export type VerifyOutcome =
   | { valid: true; key: ApiKey }
-  | { valid: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked'; keyId?: string };
+  | { valid: false; reason: FailureReason; keyId?: string };
 
 /** What verify needs of a key, kept ready (its valid answer too: a hit allocates nothing). */
 interface Facts {
@@ -26,6 +29,8 @@ interface Facts {
   expiresAt: number;
   counter: KeyCounter;
   valid: VerifyOutcome;
+  /** The owner is a user of the tenant and holds a licence. */
+  ownerLicensed: boolean;
 }
 
 // Bounded, so a store of millions of keys keeps only the keys actually in use.
@@ -87,6 +92,10 @@ export class Verifier {
       this.usage.recordFailure(key.id, key.owner, status, now);
       return { valid: false, reason: status, keyId: key.id };
     }
+    if (!f.ownerLicensed) {
+      this.usage.recordFailure(key.id, key.owner, 'unlicensed', now);
+      return { valid: false, reason: 'unlicensed', keyId: key.id };
+    }
     this.usage.recordUse(f.counter, now, address);
     return f.valid;
   }
@@ -112,7 +121,15 @@ export class Verifier {
     const epoch = this.epoch;
     const key = await this.store.getKey(id);
     if (key === undefined) return undefined;
-    const f: Facts = { key, digest: digestFromHex(key.hash), expiresAt: Date.parse(key.expiry), counter: this.usage.counterFor(key.id, key.owner), valid: Object.freeze({ valid: true, key }) };
+    const owner = await this.store.getUser(key.owner);
+    const f: Facts = {
+      key,
+      digest: digestFromHex(key.hash),
+      expiresAt: Date.parse(key.expiry),
+      counter: this.usage.counterFor(key.id, key.owner),
+      valid: Object.freeze({ valid: true, key }),
+      ownerLicensed: owner !== undefined && owner.licence,
+    };
     if (epoch === this.epoch) {
       if (this.facts.size >= MAX_KEYS) this.facts.clear();
       this.facts.set(id, f);
@@ -121,7 +138,7 @@ export class Verifier {
   }
 
   private changed(c: StoreChange): void {
-    if (c.all) {
+    if (c.all || c.userIds !== undefined) {
       this.facts = new Map();
       this.asking.clear();
       this.epoch++;

@@ -90,7 +90,7 @@ describe('keys', () => {
     expect(report.skipped.map((s) => [s.id, s.code])).toEqual([
       [b.id, 'KEY_NOT_ACTIVE'],
       [c.id, 'KEY_NOT_ACTIVE'],
-      ['nope', 'INVALID_INPUT'],
+      ['nope', 'KEY_NOT_FOUND'],
     ]);
     expect((await engine.verify(a.token)).valid).toBe(false);
     expect((await engine.verify(d.token)).valid).toBe(false);
@@ -141,7 +141,8 @@ describe('keys', () => {
       expect(await refusal(bob.generateKey({ description: d }))).toBe('INVALID_INPUT');
     }
     expect(await refusal(bob.generateKey({ description: 'ok', expiry: 'P' }))).toBe('INVALID_EXPIRY');
-    expect(await refusal(bob.getKey('not-an-id'))).toBe('INVALID_INPUT');
+    // An id of any shape names no key (SPEC §3).
+    expect(await refusal(bob.getKey('not-an-id'))).toBe('KEY_NOT_FOUND');
     expect(await refusal(alice.addUser('bad name'))).toBe('INVALID_INPUT');
     expect(await refusal(alice.addUser('bob'))).toBe('INVALID_INPUT');
     expect(await refusal(alice.updateUser('zed', { licence: true }))).toBe('USER_NOT_FOUND');

@@ -29,9 +29,9 @@ describe('hostile values from a JSON body', () => {
     const { alice } = await seededStore();
     for (const v of hostile as never[]) {
       const report = await alice.revokeKeys([v]);
-      expect(report.skipped).toEqual([{ id: '[object Object]', code: 'INVALID_INPUT', message: 'Not a key id.' }]);
-      expect(await codeOf(alice.getKey(v))).toBe('INVALID_INPUT');
-      expect(await codeOf(alice.revokeKey(v))).toBe('INVALID_INPUT');
+      expect(report.skipped).toEqual([{ id: '[object Object]', code: 'KEY_NOT_FOUND', message: 'No such key.' }]);
+      expect(await codeOf(alice.getKey(v))).toBe('KEY_NOT_FOUND');
+      expect(await codeOf(alice.revokeKey(v))).toBe('KEY_NOT_FOUND');
       expect(await codeOf(alice.addUser(v))).toBe('INVALID_INPUT');
       expect(await codeOf(alice.updateUser(v, { licence: true }))).toBe('USER_NOT_FOUND');
       expect(await codeOf(alice.listKeys({ sub: v }))).toBe('USER_NOT_FOUND');

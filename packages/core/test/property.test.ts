@@ -116,6 +116,8 @@ class World {
         expect(activeBefore, 'active keys of the owner before generating').toBeLessThan(settings.maxKeysPerUser);
         expect(settings.apiKeysEnabled).toBe(true);
         expect(owner.licence && owner.roles.includes('Developer')).toBe(true);
+        // Only the owner generates a key of their own (SPEC §2).
+        expect(owner.id).toBe(a.actor);
         expect(r.status).toBe('active');
         expect((await this.engine.verify(r.token)).valid).toBe(true);
         this.checks += 5;

@@ -32,6 +32,8 @@ export function refusalText(outcome: VerifyOutcome | undefined): string {
       return 'The token has expired.';
     case 'revoked':
       return 'The token has been revoked.';
+    case 'unlicensed':
+      return "The token's owner has no active licence, or is no longer a user of the tenant.";
   }
 }
 

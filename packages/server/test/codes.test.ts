@@ -57,15 +57,6 @@ const rows: Row[] = [
     },
   ],
   [
-    'LICENCE_REQUIRED',
-    async () => {
-      await h.api('PATCH', '/api/v1/users/bob', { token: h.tokens.alice, body: replace('/licence', false) });
-      const a = await h.api('POST', '/api/v1/api-keys', { token: h.tokens.bob, body: { description: 'x' } });
-      await h.api('PATCH', '/api/v1/users/bob', { token: h.tokens.alice, body: replace('/licence', true) });
-      return a;
-    },
-  ],
-  [
     'API_KEYS_DISABLED',
     async () => {
       await h.api('PATCH', config(), { token: h.tokens.alice, body: replace('/api_keys_enabled', false) });
@@ -121,9 +112,10 @@ describe('every refusal code, with its status', () => {
     }
   });
 
-  // REQUEST_TIMEOUT needs a server with a short request timeout: hygiene.test.ts provokes it.
+  // REQUEST_TIMEOUT needs a server with a short request timeout: hygiene.test.ts provokes it. LICENCE_REQUIRED
+  // cannot be reached over HTTP — a user without a licence cannot authenticate (SPEC §2) — and is the engine's.
   it('covers every code core has (UNAVAILABLE and INTERNAL are for the server\'s own trouble)', () => {
-    const covered = new Set([...rows.map(([code]) => code), 'STORE_CORRUPT', 'UNAVAILABLE', 'INTERNAL', 'REQUEST_TIMEOUT']);
+    const covered = new Set([...rows.map(([code]) => code), 'STORE_CORRUPT', 'UNAVAILABLE', 'INTERNAL', 'REQUEST_TIMEOUT', 'LICENCE_REQUIRED']);
     expect([...covered].sort()).toEqual(Object.keys(HTTP_STATUS).sort());
   });
 });

@@ -56,7 +56,7 @@ export async function seedStore(storePath: string, settings: { max_keys_per_user
   for (const name of ['bob', 'carol'] as const) {
     await alice.addUser(name, { licence: true });
     await alice.updateUser(name, { developer: true });
-    const k = await alice.generateKey({ description: `${name} first key`, sub: name });
+    const k = await engine.as(name).generateKey({ description: `${name} first key` });
     tokens[name] = k.token;
     keyIds[name] = k.id;
   }

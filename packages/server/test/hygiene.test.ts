@@ -1,17 +1,47 @@
-// Contract and token-as-secret fixes: a timed-out request gets the error
-// body, every authenticated answer says when its token ends, and IPv6 is
-// slowed down by /64.
+// Contract and token-as-secret fixes: any id shape is 404 KEY_NOT_FOUND and
+// never echoes a token, a token of an unlicensed user stops working, a
+// timed-out request gets the error body, every authenticated answer says when
+// its token ends, and IPv6 is slowed down by /64.
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteService } from '@keyward/core';
 import { AuthFailureThrottle, throttleKeyOf } from '../src/auth.js';
-import { type Harness, startHarness } from './helpers.js';
+import { type Harness, errorCode, startHarness } from './helpers.js';
 
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ requestTimeoutMs: 1000, authThrottle: { burst: 1000, perMinute: 1000 } });
 });
 afterAll(() => h.close());
+
+describe('key routes', () => {
+  it('answer 404 KEY_NOT_FOUND for an id of any shape, and never echo a token', async () => {
+    for (const id of ['nope', '123', 'a'.repeat(25), 'ABCDEF0123456789abcdef01', '%20', h.tokens.bob]) {
+      const path = `/api/v1/api-keys/${encodeURIComponent(id)}`;
+      for (const [method, body] of [['GET'], ['PATCH', [{ op: 'replace', path: '/description', value: 'x' }]], ['DELETE'], ['POST']] as const) {
+        const a = await h.api(method, method === 'POST' ? `${path}/revoke` : path, { token: h.tokens.alice, body });
+        expect([id, method, a.status, errorCode(a)]).toEqual([id, method, 404, 'KEY_NOT_FOUND']);
+        expect(a.text).not.toContain(h.tokens.bob.slice(28, 40));
+      }
+    }
+  });
+});
+
+describe('a token of a user without a licence', () => {
+  it('stops authenticating at once, and works again when the licence is given back', async () => {
+    const k = (await h.api('POST', '/api/v1/api-keys', { token: h.tokens.carol, body: { description: 'licence test' } })).body;
+    expect((await h.api('GET', '/api/v1/users/me', { token: k.token })).status).toBe(200);
+    const take = await h.api('PATCH', '/api/v1/users/carol', { token: h.tokens.alice, body: [{ op: 'replace', path: '/licence', value: false }] });
+    expect(take.status).toBeLessThan(300);
+    const refused = await h.api('GET', '/api/v1/users/me', { token: k.token });
+    expect([refused.status, errorCode(refused)]).toEqual([401, 'UNAUTHENTICATED']);
+    expect(refused.body.errors[0].detail).toMatch(/licence/);
+    const verify = await h.api('POST', '/api/v1/api-keys/verify', { token: h.tokens.alice, body: { token: k.token } });
+    expect(verify.body).toEqual({ valid: false, code: 'UNAUTHENTICATED', reason: 'unlicensed' });
+    await h.api('PATCH', '/api/v1/users/carol', { token: h.tokens.alice, body: [{ op: 'replace', path: '/licence', value: true }] });
+    expect((await h.api('GET', '/api/v1/users/me', { token: k.token })).status).toBe(200);
+  });
+});
 
 describe('a request that times out', () => {
   it('gets 408 with the {errors:[…]} body', async () => {

@@ -109,7 +109,7 @@ describe('users', () => {
 
     // The last admin cannot step down; with dave an admin too, alice can, and dave can make her one again.
     const daveKey = (await h.api('POST', '/api/v1/api-keys', { token: h.tokens.alice, body: { description: 'dave', sub: 'dave@example.com' } }));
-    expect([daveKey.status, errorCode(daveKey)]).toEqual([403, 'LICENCE_REQUIRED']);
+    expect([daveKey.status, errorCode(daveKey)]).toEqual([403, 'NOT_KEY_OWNER']);
     await h.api('PATCH', '/api/v1/users/dave%40example.com', { token: h.tokens.alice, body: [replace('/admin', false)] });
     const last = await h.api('PATCH', '/api/v1/users/alice', { token: h.tokens.alice, body: [replace('/admin', false)] });
     expect([last.status, errorCode(last)]).toEqual([400, 'INVALID_INPUT']);

@@ -4,7 +4,7 @@
 // row first, so two servers cannot both pass it.
 
 import { type ApiKey, type User, isAdmin, settingsOf } from '../domain.js';
-import { textOf } from '../duration.js';
+import { printable, textOf } from '../duration.js';
 import { clampLimit, newEvent } from '../events.js';
 import { checkStatus, parseSort } from '../key-query.js';
 import { canSeeKey, checkAdmin, checkDescription, checkGenerate, checkOwnerChange, checkRevoke, enforce } from '../policy.js';
@@ -13,7 +13,7 @@ import type { GenerateInput, KeyQuery, Page, RevokeReport } from '../service.js'
 import type { Transaction } from '../store/boundary.js';
 import { KEY_ID_PATTERN, hashToken, newKeyId, newToken } from '../token.js';
 import { type GeneratedKey, type KeyView, keyView } from '../views.js';
-import { type ActorContext, checkKeyId } from './context.js';
+import { type ActorContext, keyIdToFind } from './context.js';
 
 export async function listKeys(c: ActorContext, q: KeyQuery = {}): Promise<Page<KeyView>> {
   const { tenant, actor, now } = await c.read();
@@ -45,7 +45,7 @@ export async function listKeys(c: ActorContext, q: KeyQuery = {}): Promise<Page<
 }
 
 export async function getKey(c: ActorContext, id: string): Promise<KeyView> {
-  checkKeyId(id);
+  keyIdToFind(id);
   const { tenant, actor } = await c.read();
   const key = await c.store.getKey(id);
   if (!key || !canSeeKey(actor, key)) refuse('KEY_NOT_FOUND', `No key ${id}.`);
@@ -86,7 +86,7 @@ export async function generateKey(c: ActorContext, input: GenerateInput): Promis
 }
 
 export async function renameKey(c: ActorContext, id: string, description: string): Promise<KeyView> {
-  checkKeyId(id);
+  keyIdToFind(id);
   enforce(checkDescription(description));
   const text = description.trim();
   const { key, tenant } = await c.change(async ({ tx, tenant, actor, now }) => {
@@ -110,7 +110,7 @@ function revoke(tx: Transaction, key: ApiKey, actor: User, now: number): ApiKey 
 }
 
 export async function revokeKey(c: ActorContext, id: string): Promise<KeyView> {
-  checkKeyId(id);
+  keyIdToFind(id);
   const { key, tenant } = await c.change(async ({ tx, tenant, actor, now }) => {
     const key = await tx.getKey(id);
     enforce(checkRevoke(actor, key, now));
@@ -128,7 +128,8 @@ export async function revokeKeys(c: ActorContext, ids: string[]): Promise<Revoke
     const skipped: RevokeReport['skipped'] = [];
     for (const id of unique) {
       if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) {
-        skipped.push({ id: textOf(id), code: 'INVALID_INPUT', message: 'Not a key id.' });
+        // Echoed back as given, but never a token pasted in by mistake.
+        skipped.push({ id: printable(textOf(id), 100), code: 'KEY_NOT_FOUND', message: 'No such key.' });
         continue;
       }
       const key = await tx.getKey(id);
@@ -142,7 +143,7 @@ export async function revokeKeys(c: ActorContext, ids: string[]): Promise<Revoke
 }
 
 export async function deleteKey(c: ActorContext, id: string): Promise<void> {
-  checkKeyId(id);
+  keyIdToFind(id);
   await c.change(async ({ tx, actor, now }) => {
     const key = await tx.getKey(id);
     enforce(checkOwnerChange(actor, key, 'delete'));

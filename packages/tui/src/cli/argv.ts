@@ -36,7 +36,7 @@ const COMMANDS: Record<string, Spec> = {
   'users set': { licence: { type: 'string', aliases: ['license'] }, developer: s(), admin: s() },
   'users rm': { yes: b() },
   'keys ls': { search: s(), status: { type: 'string', values: ['active', 'expired', 'revoked'] }, owner: s(), sort: s(), limit: s() },
-  'keys create': { description: s(), expiry: s(), owner: s() },
+  'keys create': { description: s(), expiry: s() },
   'keys get': {},
   'keys rename': {},
   'keys revoke': { yes: b() },

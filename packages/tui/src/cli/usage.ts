@@ -13,7 +13,7 @@ Usage
   keyward users set USER [--licence on|off] [--developer on|off] [--admin on|off]
   keyward users rm USER [--yes]             revokes the user's active keys, then removes the user
   keyward keys ls [--search TEXT] [--status active|expired|revoked] [--owner USER] [--sort FIELD] [--limit N]
-  keyward keys create --description TEXT [--expiry DURATION] [--owner USER]
+  keyward keys create --description TEXT [--expiry DURATION]
   keyward keys get ID
   keyward keys rename ID DESCRIPTION
   keyward keys revoke ID... [--yes]        several at once: confirm, or --yes in scripts
@@ -43,7 +43,7 @@ export const COMMAND_USAGE: Record<string, string> = {
   'users set': 'keyward users set USER [--licence on|off] [--developer on|off] [--admin on|off]',
   'users rm': 'keyward users rm USER [--yes]',
   'keys ls': 'keyward keys ls [--search TEXT] [--status active|expired|revoked] [--owner USER] [--sort FIELD] [--limit N]',
-  'keys create': 'keyward keys create --description TEXT [--expiry DURATION] [--owner USER]',
+  'keys create': 'keyward keys create --description TEXT [--expiry DURATION]',
   'keys get': 'keyward keys get ID',
   'keys rename': 'keyward keys rename ID DESCRIPTION',
   'keys revoke': 'keyward keys revoke ID... [--yes]',

@@ -26,7 +26,7 @@ export const createKey: Command = async ({ service, out, cmd }) => {
   expectArgs(cmd, 0, 0, '');
   const description = str(cmd.flags.description);
   if (description === undefined) throw new UsageError('Give the key a --description.', cmd.usage);
-  const key = await service.generateKey({ description, expiry: str(cmd.flags.expiry), sub: str(cmd.flags.owner) });
+  const key = await service.generateKey({ description, expiry: str(cmd.flags.expiry) });
   out.result(key, () => key.token);
   out.note(`Generated key ${key.id} "${safeText(key.description)}" for ${safeText(key.sub)}, expiring ${key.expiry} (${relative(key.expiry)}).`);
   out.note('The token above is shown this once and cannot be retrieved again: store it now.');
@@ -137,7 +137,7 @@ export const verifyKey: Command = async ({ service, out, cmd }) => {
     out.result(r, () => `valid: key ${r.key.id} "${safeText(r.key.description)}" of ${safeText(r.key.sub)}, expiring ${r.key.expiry} (${relative(r.key.expiry)}).`);
     return 0;
   }
-  const why = { malformed: 'it is not a well-formed Keyward token', unknown: 'no key has this token (unknown or deleted)', expired: 'the key has expired', revoked: 'the key was revoked' }[r.reason];
+  const why = { malformed: 'it is not a well-formed Keyward token', unknown: 'no key has this token (unknown or deleted)', expired: 'the key has expired', revoked: 'the key was revoked', unlicensed: "the key's owner has no active licence, or was removed" }[r.reason];
   if (out.json) out.result(r, () => '');
   else process.stderr.write(`error: The token does not authenticate: ${why}. (UNAUTHENTICATED)\n`);
   return 1;
