@@ -1,5 +1,6 @@
 import { cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type EventFind, MemoryStore, newEvent } from '@keyward/core';
 import { osc52 } from '../src/ui/clipboard.js';
 import { KEY, openApp, readyTenant, tenant } from './harness.js';
 
@@ -120,6 +121,30 @@ describe('Events', () => {
     await app.press('o');
     f = await app.waitFor((s) => s.includes('1/1 key') && s.includes(`search "${k.id}"`));
     expect(f).toContain('deploy production');
+  });
+
+  it('pages down to the oldest event on a store that does not count every match (day segments)', async () => {
+    const store = new MemoryStore();
+    // As the JSON store answers: pages with cursors, no total.
+    const uncounted = new Proxy(store, {
+      get(target, p) {
+        if (p === 'findEvents') return async (q: EventFind) => ({ ...(await target.findEvents(q)), total: undefined });
+        const v = Reflect.get(target, p, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const t = await readyTenant({ store: uncounted });
+    const base = Date.parse('2026-01-01T00:00:00Z');
+    await store.append(Array.from({ length: 450 }, (_, i) => newEvent('user.updated', base + i * 1000, 'alice', undefined, { user: `u${i}`, from: {}, to: {} })));
+    const app = await openApp(t.alice);
+    await app.press('2');
+    await app.waitFor('events · usage hidden (u shows)');
+    let f = '';
+    for (let i = 0; i < 10 && !f.includes('455/455 events'); i++) {
+      await app.press('G');
+      f = await app.waitFor((s) => /\d+\/\d+ events/.test(s));
+    }
+    expect(f).toContain('455/455 events');
   });
 
   it('filters by user or key with /', async () => {

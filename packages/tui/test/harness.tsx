@@ -23,8 +23,8 @@ export const KEY = {
   ctrlU: '\u0015',
 };
 
-export async function tenant(opts: { clock?: Clock } = {}) {
-  const store: Store = createMemoryStore();
+export async function tenant(opts: { clock?: Clock; store?: Store } = {}) {
+  const store: Store = opts.store ?? createMemoryStore();
   await initStore(store, { admin: 'alice', clock: opts.clock });
   const engine = createEngine(store, { usageFlushMs: 0, clock: opts.clock });
   const alice = engine.as('alice');
@@ -32,7 +32,7 @@ export async function tenant(opts: { clock?: Clock } = {}) {
 }
 
 /** Keys on, alice a developer too, bob a licensed developer. */
-export async function readyTenant(opts: { clock?: Clock } = {}) {
+export async function readyTenant(opts: { clock?: Clock; store?: Store } = {}) {
   const t = await tenant(opts);
   await t.alice.updateSettings({ api_keys_enabled: true });
   await t.alice.updateUser('alice', { developer: true });

@@ -22,7 +22,19 @@ export interface EventFilter {
 interface Feed {
   query: string;
   events: EventView[];
+  /** Whether older events match too (the page had a next one). */
+  more: boolean;
   total: number;
+}
+
+/**
+ * The count to show. A store that keeps events in day segments does not
+ * count every match, and gives as total only what it knows exists: then
+ * "more" alone says whether to load on, and the count is at least one past
+ * what is loaded.
+ */
+function totalOf(counted: number, loaded: number, more: boolean): number {
+  return more ? Math.max(counted, loaded + 1) : loaded;
 }
 
 export interface EventFeed {
@@ -54,12 +66,16 @@ export function useEventFeed(filter: EventFilter, list: ListState, dispatch: (a:
       (page) => {
         if (request !== latest.current) return;
         let events = page.data;
+        let more = !!page.next;
         if (old && old.events.length > limit) {
           // Keep the older pages already loaded below the new head.
           const at = old.events.length > 0 ? page.data.findIndex((e) => e.id === old.events[0].id) : -1;
-          if (at >= 0) events = page.data.slice(0, at).concat(old.events);
+          if (at >= 0) {
+            events = page.data.slice(0, at).concat(old.events);
+            more = old.more;
+          }
         }
-        setFeed({ query, events, total: page.total });
+        setFeed({ query, events, more, total: totalOf(page.total, events.length, more) });
         dispatch({ type: 'total', total: Math.max(events.length, 0) });
         const l = listRef.current;
         const was = old?.events[l.cursor];
@@ -74,7 +90,7 @@ export function useEventFeed(filter: EventFilter, list: ListState, dispatch: (a:
   }, [query, tick, service]);
 
   // Older pages, as the window nears the end of what is loaded.
-  const needMore = !!feed && feed.query === query && feed.events.length < feed.total && list.top + 2 * list.height >= feed.events.length;
+  const needMore = !!feed && feed.query === query && feed.more && list.top + 2 * list.height >= feed.events.length;
   const loadingMore = useRef(false);
   useEffect(() => {
     const f = feedRef.current;
@@ -87,7 +103,7 @@ export function useEventFeed(filter: EventFilter, list: ListState, dispatch: (a:
         // A new head replaced the feed meanwhile; the next poll continues from it.
         if (feedRef.current !== f) return;
         const events = f.events.concat(page.data);
-        setFeed({ query, events, total: Math.max(page.total, events.length) });
+        setFeed({ query, events, more: !!page.next, total: totalOf(page.total, events.length, !!page.next) });
         dispatch({ type: 'total', total: events.length });
       },
       (e: unknown) => {
