@@ -344,6 +344,27 @@ describe('change signal', () => {
     expect(other.version()).toBeGreaterThan(v0);
   });
 
+  it('a listening server keeps the tenant and users it read, and reads them again once another server changes them', async () => {
+    const { store, url } = await seeded();
+    const other = open(url);
+    other.onChange(() => undefined);
+    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    expect((await other.tenant())?.name).toBe('acme');
+    expect((await other.getUser('bob'))?.licence).toBe(true);
+    const at = Date.now();
+    await store.transact(async (tx) => {
+      tx.putTenant({ ...(await tx.tenant())!, name: 'renamed' });
+      tx.putUser({ ...(await tx.getUser('bob'))!, licence: false });
+    });
+    await expect.poll(async () => (await other.tenant())?.name, { timeout: 1000, interval: 10 }).toBe('renamed');
+    await expect.poll(async () => (await other.getUser('bob'))?.licence, { timeout: 1000, interval: 10 }).toBe(false);
+    expect((await other.listUsers()).find((u) => u.id === 'bob')?.licence).toBe(false);
+    expect(Date.now() - at).toBeLessThan(1000);
+    // What a caller does to an answer does not change the cache.
+    (await other.tenant())!.name = 'scribbled';
+    expect((await other.tenant())?.name).toBe('renamed');
+  });
+
   it('when the listening connection is cut, listeners hear `all` within a second, and again once it is back', async () => {
     const { url } = await seeded();
     const s = open(url);

@@ -88,6 +88,11 @@ export class ChangeFeed {
     return off;
   }
 
+  /** Hears every change without starting to listen (the store's own caches). */
+  watch(listener: (change: StoreChange) => void): () => void {
+    return this.signal.onChange(listener);
+  }
+
   /** Called on every read of records: what is read while not listening cannot be trusted after connecting. */
   read(): void {
     if (!this.connected) this.readUnwatched = true;

@@ -17,6 +17,7 @@ import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { type Sql, isRetryable, isUnavailable, unavailable } from './sql.js';
 import { insertTenant, readTenant, writeTenant } from './tenant-table.js';
 import { lastUsedOf, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
+import { RecordCache } from './record-cache.js';
 import { redactUrl } from './url.js';
 import { lockUserRow, readUser, readUsers, removeUser, writeUser } from './users-table.js';
 
@@ -81,6 +82,7 @@ export class PostgresStore implements Store {
   private schema?: Promise<boolean>;
   private queue: Promise<void> = Promise.resolve();
   private readonly poolReads: StoreReads;
+  private readonly cache: RecordCache;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
     this.location = redactUrl(url);
@@ -101,7 +103,15 @@ export class PostgresStore implements Store {
     // An idle connection that dies (the database restarting) is the pool's to replace, not a crash.
     this.pool.on('error', () => undefined);
     this.feed = new ChangeFeed({ connectionString: url }, this.server);
-    this.poolReads = reads(this.pool);
+    this.cache = new RecordCache(() => this.feed.live);
+    this.feed.watch((c) => this.cache.changed(c));
+    const plain = reads(this.pool);
+    this.poolReads = {
+      ...plain,
+      tenant: () => this.cache.tenantOf(plain.tenant),
+      getUser: (id) => this.cache.userOf(id, () => plain.getUser(id)),
+      listUsers: () => this.cache.usersOf(plain.listUsers),
+    };
   }
 
   // ---- reads ----

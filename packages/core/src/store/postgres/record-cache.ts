@@ -1,0 +1,50 @@
+// The tenant and its users as last read, for the reads every request makes
+// (whoami, the settings a create checks). Kept only while this server hears
+// every change (its LISTEN connection is up and answering its heartbeat), and
+// dropped by each change that names them or says `all` — so a cached record
+// is never older than a change this server has been told of. Keys are not
+// kept here: the engine's verifier caches what verify needs of them.
+
+import type { Tenant, User } from '../../domain.js';
+import type { StoreChange } from '../boundary.js';
+
+export class RecordCache {
+  private tenant?: { value: Tenant | undefined };
+  private readonly users = new Map<string, User | undefined>();
+  private everyone?: User[];
+  // Bumped by every change: a read that started before one is not kept.
+  private generation = 0;
+
+  constructor(private readonly trusted: () => boolean) {}
+
+  changed(c: StoreChange): void {
+    this.generation++;
+    if (c.all || c.tenant) this.tenant = undefined;
+    if (c.all) this.users.clear();
+    for (const id of c.userIds ?? []) this.users.delete(id);
+    if (c.all || c.userIds?.length) this.everyone = undefined;
+  }
+
+  async tenantOf(load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {
+    if (this.tenant && this.trusted()) return structuredClone(this.tenant.value);
+    return this.keep(load, (v) => (this.tenant = { value: v }));
+  }
+
+  async userOf(id: string, load: () => Promise<User | undefined>): Promise<User | undefined> {
+    if (this.users.has(id) && this.trusted()) return structuredClone(this.users.get(id));
+    return this.keep(load, (v) => this.users.set(id, v));
+  }
+
+  async usersOf(load: () => Promise<User[]>): Promise<User[]> {
+    if (this.everyone && this.trusted()) return structuredClone(this.everyone);
+    return this.keep(load, (v) => (this.everyone = v));
+  }
+
+  private async keep<T>(load: () => Promise<T>, store: (v: T) => void): Promise<T> {
+    const before = this.generation;
+    const live = this.trusted();
+    const v = await load();
+    if (live && this.trusted() && before === this.generation) store(structuredClone(v));
+    return v;
+  }
+}
