@@ -1,9 +1,13 @@
-// The embedded store: one JSON document on disk, read and written through
-// lowdb's API with an adapter of our own. lowdb's stock JSONFile adapter is
-// not safe across processes (one shared temp name, no lock, no fsync: two
-// writers lose writes and can leave a broken file), so this adapter writes a
-// private temporary file, fsyncs it and renames it over the store, and every
-// change runs under a cross-process lock after re-reading what others wrote.
+// The first-format JSON store behind the store boundary v2, kept so every
+// store of today works while the journal store (store/json/store.ts) takes
+// over: one JSON document on disk, rewritten whole on each change (O(keys)),
+// events and usage counts in JSON Lines files beside it (read whole: O(events)).
+// The document is read and written through lowdb's API with an adapter of
+// our own. lowdb's stock JSONFile adapter is not safe across processes (one
+// shared temp name, no lock, no fsync: two writers lose writes and can leave
+// a broken file), so this adapter writes a private temporary file, fsyncs it
+// and renames it over the store, and every change runs under a
+// cross-process lock after re-reading what others wrote.
 
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
