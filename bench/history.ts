@@ -14,7 +14,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildHistory, buildStore } from './fixtures.js';
-import { interleavedAsync, median, quick, report } from './lib.js';
+import { median, quick, report } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const probe = fileURLToPath(new URL('./history-probe.ts', import.meta.url));
@@ -91,8 +91,15 @@ try {
 }
 process.stderr.write(`  measuring ${throughKeyward ? 'keyward processes' : 'probe processes (keyward does not read day segments yet)'}\n`);
 
-// The machine is shared: a sample in four or five is tens of milliseconds late; medians of many rounds see past that.
+// The machine is shared: one run in three or four comes tens of milliseconds late (other work, not the
+// question), often several in a row, so each side's figure is the first quartile of its interleaved runs.
 const rounds = quick ? 5 : 11;
+async function quartiles(contenders: Record<'small' | 'large', () => Promise<number>>): Promise<{ small: number; large: number }> {
+  const samples = { small: [] as number[], large: [] as number[] };
+  for (let r = 0; r < rounds; r++) for (const name of r % 2 ? (['large', 'small'] as const) : (['small', 'large'] as const)) samples[name].push(await contenders[name]());
+  const q1 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 4)];
+  return { small: q1(samples.small), large: q1(samples.large) };
+}
 const time: Record<string, { small: number; large: number }> = {};
 const rss: Record<string, { small: number; large: number }> = {};
 for (const [command, how] of Object.entries(commands)) {
@@ -109,7 +116,7 @@ for (const [command, how] of Object.entries(commands)) {
     peak[name] = Math.max(peak[name], s.maxRssKb);
     return (JSON.parse(s.out) as { ms: number }).ms;
   };
-  time[command] = await interleavedAsync(rounds, { small: one('small'), large: one('large') });
+  time[command] = await quartiles({ small: one('small'), large: one('large') });
   rss[command] = peak;
   process.stderr.write(`  ${command}: ${time[command].small.toFixed(1)} ms vs ${time[command].large.toFixed(1)} ms, peak RSS ${Math.round(peak.small / 1024)} vs ${Math.round(peak.large / 1024)} MB\n`);
 }
