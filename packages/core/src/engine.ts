@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_SETTINGS } from './domain.js';
 import { type Clock, systemClock } from './clock.js';
 import { newEvent } from './events.js';
-import { checkUserName, enforce } from './policy.js';
+import { checkTenantName, checkUserName, enforce } from './policy.js';
 import { refuse } from './refusal.js';
 import { RetentionSweep } from './retention.js';
 import type { EventQuery, GenerateInput, KeyQuery, KeyService, SettingsPatch, UserPatch, VerifyResult } from './service.js';
@@ -43,9 +43,7 @@ export interface InitOptions {
 export async function initStore(store: Store, opts: InitOptions): Promise<boolean> {
   enforce(checkUserName(opts.admin));
   const tenantName = opts.tenant ?? 'default';
-  if (typeof tenantName !== 'string' || tenantName.trim() === '' || tenantName.length > 100 || /[\u0000-\u001f\u007f-\u009f]/.test(tenantName)) {
-    refuse('INVALID_INPUT', 'The tenant name must be 1 to 100 printable characters.');
-  }
+  enforce(checkTenantName(tenantName));
   const now = (opts.clock ?? systemClock).now();
   const iso = new Date(now).toISOString();
   return store.create({

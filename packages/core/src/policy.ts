@@ -14,20 +14,82 @@ export interface Refusal {
 const refusal = (code: RefusalCode, message: string): Refusal => ({ code, message });
 
 export const MAX_DESCRIPTION = 256;
+export const MAX_TENANT_NAME = 100;
 export const MAX_KEYS_LIMIT = 1000;
-// C0, DEL, C1 and the bidirectional overrides that can disguise text on a terminal.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+
+// What stored text may not hold, in the order a message names it. Every text
+// a person types and others later see (descriptions, tenant and user names)
+// passes this one rule, so no face has to guess how to show it.
+// C0, DEL and C1: they move the cursor, retitle a terminal, change colours.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+// Bidirectional marks, embeddings, overrides and isolates: they reorder how
+// the text reads, so "txt.exe" can show as "exe.txt".
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+// Characters that show as nothing, so "ab\u200bcd" looks like "abcd": zero-width
+// space, word joiner and invisible operators, soft hyphen, the Mongolian
+// vowel separator, BOM, fillers, deprecated format characters, interlinear
+// annotation, musical formatting, tags.
+const INVISIBLE = /[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u2060-\u2064\u206a-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\u{1d173}-\u{1d17a}\u{e0000}-\u{e007f}]/u;
+// The zero-width joiner and non-joiner are invisible too, except where they
+// change what is drawn: a joiner between two pictographs (an emoji sequence),
+// or between letters of a script whose letters join (Persian words,
+// Indic conjuncts).
+const JOINING = '\\p{sc=Arabic}\\p{sc=Syriac}\\p{sc=Nko}\\p{sc=Mongolian}\\p{sc=Devanagari}\\p{sc=Bengali}\\p{sc=Gurmukhi}\\p{sc=Gujarati}\\p{sc=Oriya}\\p{sc=Tamil}\\p{sc=Telugu}\\p{sc=Kannada}\\p{sc=Malayalam}\\p{sc=Sinhala}';
+const LOOSE_JOINER = new RegExp(
+  '[\\u200c\\u200d]' +
+    '(?!(?<=\\p{Extended_Pictographic}[\\ufe0f\\u{1f3fb}-\\u{1f3ff}]?\\u200d)\\p{Extended_Pictographic})' +
+    `(?!(?<=[${JOINING}]\\p{M}*[\\u200c\\u200d])[${JOINING}])`,
+  'u',
+);
+// A variation selector chooses how the character before it is drawn; with no
+// visible character before it (at the start, after a space or another
+// selector or an invisible one) it shows as nothing.
+const LONE_SELECTOR = /(?<![^\s\p{Cc}\p{Cf}\ufe00-\ufe0f\u180b-\u180d\u180f\u{e0100}-\u{e01ef}])[\ufe00-\ufe0f\u180b-\u180d\u180f\u{e0100}-\u{e01ef}]/u;
+
+const codePoint = (c: string) => 'U+' + c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+
+/**
+ * The one rule for stored text: no control characters, no bidirectional
+ * controls, nothing invisible. `what` names the field in the sentence
+ * ("The description"); the refusal names the character and where it is.
+ */
+export function checkStoredText(text: string, what: string): Refusal | null {
+  const found = (re: RegExp, kind: string, why: string): Refusal | null => {
+    const m = re.exec(text);
+    if (!m) return null;
+    const at = [...text.slice(0, m.index)].length + 1;
+    return refusal('INVALID_INPUT', `${what} must not contain ${kind} (${codePoint(m[0])} at character ${at}): ${why}.`);
+  };
+  return (
+    found(CONTROL, 'control characters', 'they can change what a terminal shows') ??
+    found(BIDI, 'bidirectional controls', 'they can reorder how the text reads') ??
+    found(INVISIBLE, 'invisible characters', 'they make the text look like other text') ??
+    found(LOOSE_JOINER, 'invisible characters', 'they make the text look like other text') ??
+    found(LONE_SELECTOR, 'a variation selector with nothing before it to vary', 'it shows as nothing')
+  );
+}
 
 export function checkDescription(text: unknown): Refusal | null {
   if (typeof text !== 'string') return refusal('INVALID_INPUT', 'The description must be text.');
   if (text.trim() === '') return refusal('INVALID_INPUT', 'The description must not be empty.');
   if (text.length > MAX_DESCRIPTION) return refusal('INVALID_INPUT', `The description must be at most ${MAX_DESCRIPTION} characters (it has ${text.length}).`);
-  if (CONTROL.test(text)) return refusal('INVALID_INPUT', 'The description must not contain control characters.');
-  return null;
+  return checkStoredText(text, 'The description');
+}
+
+/** A tenant's name, given once at `keyward init`: 1 to 100 characters of visible text. */
+export function checkTenantName(name: unknown): Refusal | null {
+  if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_TENANT_NAME) {
+    return refusal('INVALID_INPUT', `The tenant name must be 1 to ${MAX_TENANT_NAME} characters of text.`);
+  }
+  return checkStoredText(name, 'The tenant name');
 }
 
 export function checkUserName(name: unknown): Refusal | null {
+  if (typeof name === 'string') {
+    const hidden = checkStoredText(name, 'A user name');
+    if (hidden) return hidden;
+  }
   if (typeof name !== 'string' || !USER_NAME.test(name)) {
     return refusal('INVALID_INPUT', `"${printable(textOf(name))}" is not a valid user name: use 1 to 64 letters, digits and . _ @ + - (starting with a letter or digit).`);
   }

@@ -2,8 +2,8 @@
 // found by the HTTP fuzz as a 500 from POST /api/v1/api-keys/revoke. Each is
 // refused with its code, never thrown as a TypeError.
 import { describe, expect, it } from 'vitest';
-import { KeywardError, textOf } from '../src/index.js';
-import { seededStore } from './helpers.js';
+import { KeywardError, createJsonFileStore, initStore, textOf } from '../src/index.js';
+import { seededStore, tempStorePath } from './helpers.js';
 
 const hostile = [{ toString: 1 }, { toString: 'x', valueOf: null }, JSON.parse('{"toString":{}}')];
 
@@ -39,6 +39,31 @@ describe('hostile values from a JSON body', () => {
       for (const field of ['max_keys_per_user', 'max_api_key_expiry', 'excessive_use_per_minute'] as const) {
         expect(await codeOf(alice.updateSettings({ [field]: v }))).toBe('INVALID_SETTING');
       }
+    }
+  });
+});
+
+describe('invisible and reordering text', () => {
+  it('is refused wherever text is stored, and nothing is written', async () => {
+    const { alice, engine } = await seededStore();
+    const before = (await alice.listKeys({})).total;
+    const events = (await alice.listEvents({ limit: 100 })).data.length;
+    expect(await codeOf(alice.generateKey({ description: 'ab\u200bcd' }))).toBe('INVALID_INPUT');
+    const key = await alice.generateKey({ description: 'abcd' });
+    expect(await codeOf(alice.renameKey(key.id, 'ab\ufeffcd'))).toBe('INVALID_INPUT');
+    expect(await codeOf(alice.addUser('ab\u200bcd'))).toBe('INVALID_INPUT');
+    expect((await alice.getKey(key.id)).description).toBe('abcd');
+    expect((await alice.listKeys({})).total).toBe(before + 1);
+    expect((await alice.listEvents({ limit: 100 })).data.length).toBe(events + 1);
+    await engine.close();
+  });
+
+  it('is refused as a tenant name before a store is created (it was accepted with a right-to-left override)', async () => {
+    for (const tenant of ['acme\u202eevil', 'ac\u200bme', '\u2066acme']) {
+      const store = createJsonFileStore(tempStorePath());
+      expect(await codeOf(initStore(store, { admin: 'alice', tenant }))).toBe('INVALID_INPUT');
+      expect(await store.tenant()).toBeUndefined();
+      await store.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 // SPEC §2 as a table: every role × action × own/other key × setting case,
 // one row each, against the pure policy functions.
 import { describe, expect, it } from 'vitest';
-import { type ApiKey, DEFAULT_SETTINGS, type Role, type Settings, type User, checkAdmin, checkGenerate, checkOwnerChange, checkRevoke, checkSettings } from '../src/index.js';
+import { type ApiKey, DEFAULT_SETTINGS, type Role, type Settings, type User, checkAdmin, checkDescription, checkGenerate, checkOwnerChange, checkRevoke, checkSettings, checkTenantName, checkUserName } from '../src/index.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const ROLE_SETS: Record<string, Role[]> = { none: [], dev: ['Developer'], admin: ['TenantAdmin'], both: ['TenantAdmin', 'Developer'] };
@@ -86,5 +86,69 @@ describe('settings ranges', () => {
     [{ colour: 'blue' }, 'INVALID_SETTING'],
   ] as [Record<string, unknown>, string][])('%o → %s', (patch, expected) => {
     expect(codeOf(checkSettings(patch))).toBe(expected);
+  });
+});
+
+// One rule for every stored text: what a description refuses, a tenant name
+// and a user name refuse too, with a sentence naming the character.
+describe('stored text', () => {
+  const checks = { description: checkDescription, tenant: checkTenantName, user: checkUserName };
+  it.each([
+    ['plain', 'build bot', 'ok'],
+    ['accents and CJK', 'clé für Zürich 鍵', 'ok'],
+    ['emoji with presentation selector', 'deploy \u2764\ufe0f', 'ok'],
+    ['emoji ZWJ sequence', 'family \u{1f468}\u200d\u{1f469}\u200d\u{1f467}', 'ok'],
+    ['Persian word with ZWNJ', 'می\u200cخواهم', 'ok'],
+    ['Devanagari conjunct with ZWJ', 'क\u094d\u200dष', 'ok'],
+    ['escape sequence', 'a\u001b[31mred', 'control characters (U+001B at character 2)'],
+    ['newline', 'a\nb', 'control characters (U+000A'],
+    ['C1 control', 'a\u009bb', 'control characters (U+009B'],
+    ['line separator', 'a\u2028b', 'control characters (U+2028'],
+    ['right-to-left override', 'txt\u202eexe', 'bidirectional controls (U+202E at character 4)'],
+    ['first-strong isolate', 'a\u2068b', 'bidirectional controls (U+2068'],
+    ['right-to-left mark', 'a\u200fb', 'bidirectional controls (U+200F'],
+    ['Arabic letter mark', 'a\u061cb', 'bidirectional controls (U+061C'],
+    ['zero-width space', 'ab\u200bcd', 'invisible characters (U+200B at character 3)'],
+    ['zero-width non-joiner in Latin', 'ab\u200ccd', 'invisible characters (U+200C'],
+    ['zero-width joiner in Latin', 'ab\u200dcd', 'invisible characters (U+200D'],
+    ['joiner after an emoji, before a letter', '\u{1f468}\u200dx', 'invisible characters (U+200D'],
+    ['word joiner', 'ab\u2060cd', 'invisible characters (U+2060'],
+    ['invisible plus', 'a\u2064b', 'invisible characters (U+2064'],
+    ['byte-order mark', '\ufeffab', 'invisible characters (U+FEFF at character 1)'],
+    ['soft hyphen', 'ad\u00admin', 'invisible characters (U+00AD'],
+    ['Mongolian vowel separator', 'a\u180eb', 'invisible characters (U+180E'],
+    ['Hangul filler', 'a\u3164b', 'invisible characters (U+3164'],
+    ['tag character', 'a\u{e0041}b', 'invisible characters (U+E0041'],
+    ['variation selector alone at the start', '\ufe0fab', 'a variation selector with nothing before it to vary (U+FE0F at character 1)'],
+    ['variation selector after a space', 'a \ufe0fb', 'a variation selector with nothing before it to vary (U+FE0F at character 3)'],
+    ['two variation selectors', '\u2764\ufe0f\ufe0e', 'a variation selector with nothing before it to vary (U+FE0E'],
+  ])('%s', (_, text, expected) => {
+    for (const [field, check] of Object.entries(checks)) {
+      const r = check(text);
+      // A user name is letters, digits and . _ @ + -: what passes the text rule may still fail its pattern.
+      if (expected === 'ok') {
+        if (field !== 'user') expect(r, field).toBeNull();
+        continue;
+      }
+      expect(r?.code, field).toBe('INVALID_INPUT');
+      expect(r?.message, field).toContain(`must not contain ${expected}`);
+    }
+  });
+
+  it('names the field in the sentence', () => {
+    expect(checkDescription('ab\u200bcd')?.message).toBe('The description must not contain invisible characters (U+200B at character 3): they make the text look like other text.');
+    expect(checkTenantName('ab\u200bcd')?.message).toMatch(/^The tenant name must not contain invisible characters/);
+    expect(checkUserName('ab\u200bcd')?.message).toMatch(/^A user name must not contain invisible characters/);
+  });
+
+  it.each([
+    ['', 'INVALID_INPUT'],
+    ['   ', 'INVALID_INPUT'],
+    ['x'.repeat(101), 'INVALID_INPUT'],
+    [42, 'INVALID_INPUT'],
+    ['x'.repeat(100), 'ok'],
+    ['Acme Corp', 'ok'],
+  ] as [unknown, string][])('tenant name %j → %s', (name, expected) => {
+    expect(codeOf(checkTenantName(name))).toBe(expected);
   });
 });
