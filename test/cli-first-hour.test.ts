@@ -55,6 +55,11 @@ describe('durations in weeks', () => {
     const refused = keyward(['keys', 'create', '--description', 'too long', '--expiry', '3w'], { KEYWARD_STORE: store, KEYWARD_USER: 'alice' });
     expect(codeOf(refused)).toBe('EXPIRY_TOO_LONG');
     expect(JSON.parse(run('events', 'ls', '--since', '1w', '--json')).data.length).toBeGreaterThan(0);
+    // Sorted by expiry, latest first, as a newcomer types it (--sort -expiry, not --sort=-expiry).
+    const expiries = JSON.parse(run('keys', 'ls', '--sort', '-expiry', '--json')).data.map((k: { expiry: string }) => k.expiry);
+    expect(expiries.length).toBeGreaterThan(3);
+    expect(expiries).toEqual([...expiries].sort().reverse());
+    expect(JSON.parse(run('keys', 'ls', '--sort', '-lastUsed', '--json')).data.length).toBe(expiries.length);
   });
 });
 

@@ -8,7 +8,7 @@ import { printable } from './duration.js';
 import { refuse } from './refusal.js';
 import type { KeySortField } from './service.js';
 
-const SORT_FIELDS: readonly KeySortField[] = ['created', 'description', 'status', 'sub', 'createdByUser', 'expiry'];
+const SORT_FIELDS: readonly KeySortField[] = ['created', 'description', 'status', 'sub', 'createdByUser', 'expiry', 'lastUsed'];
 
 export interface ParsedSort {
   field: KeySortField;

@@ -6,7 +6,7 @@ import type { EventType, KeyStatus } from './domain.js';
 import type { FailureReason } from './usage.js';
 import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
 
-export type KeySortField = 'created' | 'description' | 'status' | 'sub' | 'createdByUser' | 'expiry';
+export type KeySortField = 'created' | 'description' | 'status' | 'sub' | 'createdByUser' | 'expiry' | 'lastUsed';
 /** `created`, `+created` (ascending) or `-created` (descending). */
 export type KeySort = `${'' | '+' | '-'}${KeySortField}`;
 

@@ -82,6 +82,12 @@ describe('the keys API', () => {
     // Keyward's own: by expiry, soonest first with +.
     const byExpiry = (await h.api('GET', '/api/v1/api-keys?limit=100&sort=%2Bexpiry', { token: h.tokens.alice })).body.data as { expiry: string }[];
     expect(byExpiry.map((k) => k.expiry)).toEqual(byExpiry.map((k) => k.expiry).sort());
+    // And by last use, the most recent first with -: keys never used come last.
+    await new Promise((r) => setTimeout(r, 200)); // the server flushes usage every 50 ms here
+    const byUse = (await h.api('GET', '/api/v1/api-keys?limit=100&sort=-lastUsed', { token: h.tokens.alice })).body.data as { lastUsed: string | null }[];
+    const used = byUse.map((k) => k.lastUsed ?? '');
+    expect(used[0]).not.toBe('');
+    expect(used).toEqual([...used].sort().reverse());
     const bad = await h.api('GET', '/api/v1/api-keys?sort=colour', { token: h.tokens.alice });
     expect([bad.status, errorCode(bad)]).toEqual([400, 'INVALID_INPUT']);
   });

@@ -95,6 +95,16 @@ function unknownOption(key: string, argv: string[], options: string[], command: 
   return `Unknown option ${typed} for \`keyward${command === 'ui' ? '' : ' ' + command}\`${guess ? `; did you mean --${guess}?` : '.'}`;
 }
 
+/** `--sort -expiry` as `--sort=-expiry`: a descending sort is a value, not options -e -x …. */
+function signedSortValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--sort' && /^[+-][A-Za-z]+$/.test(argv[i + 1] ?? '')) out.push(`--sort=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
 function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
@@ -129,7 +139,7 @@ export function parseArgv(argv: string[]): ParsedCommand {
     }
   }
   const spec: Spec = { ...GLOBAL, ...COMMANDS[name] };
-  const rest = argv.filter((_, i) => !drop.includes(i));
+  const rest = signedSortValues(argv.filter((_, i) => !drop.includes(i)));
   const cli = meow(OVERVIEW, {
     importMeta: import.meta,
     argv: rest,
