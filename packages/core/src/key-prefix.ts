@@ -19,9 +19,9 @@ export const PREFIX_CANDIDATES = 6;
 export function checkIdOrPrefix(text: unknown): { text: string; whole: boolean } {
   const t = typeof text === 'string' ? text.trim().toLowerCase() : '';
   if (KEY_ID_PATTERN.test(t)) return { text: t, whole: true };
-  if (!/^[0-9a-f]+$/.test(t) || t.length < MIN_ID_PREFIX || t.length > 24) {
-    refuse('INVALID_INPUT', `"${printable(textOf(text))}" is not a key id: give the whole id (24 hexadecimal characters) or at least its first ${MIN_ID_PREFIX}.`);
-  }
+  // Text that cannot start any id names no key (SPEC §3: whatever its shape); a hex prefix too short to tell keys apart is a mistake.
+  if (!/^[0-9a-f]+$/.test(t) || t.length > 24) refuse('KEY_NOT_FOUND', `No key "${printable(textOf(text))}": a key id is 24 hexadecimal characters, or its first ${MIN_ID_PREFIX} or more.`);
+  if (t.length < MIN_ID_PREFIX) refuse('INVALID_INPUT', `"${t}" is too short to name a key: give the whole id (24 hexadecimal characters) or at least its first ${MIN_ID_PREFIX}.`);
   return { text: t, whole: false };
 }
 
