@@ -71,7 +71,8 @@ const cases: [string[], string, number, string?][] = [
   [['frobnicate'], 'INVALID_INPUT', 2],
   [['events', 'ls', '--since', 'last tuesday'], 'INVALID_INPUT', 1],
   [['events', 'ls', '--type', 'api-key.exploded'], 'INVALID_INPUT', 1],
-  [['events', 'ls', '--key', 'nope'], 'INVALID_INPUT', 1],
+  [['events', 'ls', '--key', 'nope'], 'KEY_NOT_FOUND', 1],
+  [['events', 'ls', '--key', 'abc'], 'INVALID_INPUT', 1],
   [['usage', '--since', 'ages'], 'INVALID_INPUT', 1],
   [['init'], 'INVALID_INPUT', 1],
 ];
