@@ -57,7 +57,8 @@ describe('keyward serve ×3 on one PostgreSQL database', () => {
         servers.map(async (s) => {
           for (;;) {
             const a = await call(`${s.url}/api/v1/users/me`, token);
-            if (a.status === 401) return delays.push(Date.now() - at);
+            // Refused: 401, or 429 once this address has failed too often (the server's throttle).
+            if (a.status === 401 || a.status === 429) return delays.push(Date.now() - at);
             expect(a.status).toBe(200);
             if (Date.now() - at > 5000) throw new Error(`${s.url} still accepts a revoked key after 5 s`);
           }

@@ -351,6 +351,13 @@ describe('change signal', () => {
     await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
     expect((await other.tenant())?.name).toBe('acme');
     expect((await other.getUser('bob'))?.licence).toBe(true);
+    const soon = key('bob', { expiry: iso(T0 + 60_000) });
+    await store.transact((tx) => tx.putKey(soon));
+    await expect.poll(() => other.countActiveKeys('bob', T0), { timeout: 1000, interval: 10 }).toBe(1);
+    // A cached count holds only until the first of those keys expires.
+    expect(await other.countActiveKeys('bob', T0 + 60_000)).toBe(0);
+    await store.transact((tx) => tx.putKey(key('bob')));
+    await expect.poll(() => other.countActiveKeys('bob', T0), { timeout: 1000, interval: 10 }).toBe(2);
     const at = Date.now();
     await store.transact(async (tx) => {
       tx.putTenant({ ...(await tx.tenant())!, name: 'renamed' });

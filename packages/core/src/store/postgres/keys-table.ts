@@ -37,6 +37,15 @@ export async function countActive(sql: Sql, owner: string, now: number): Promise
 }
 
 /** Inserts or replaces keys: one statement for the lot (a copy, a bulk revoke), however many. */
+/** The active count, and until when it holds without a write: the first of those keys to expire. */
+export async function countActiveUntil(sql: Sql, owner: string, now: number): Promise<{ n: number; until: number }> {
+  const r = await sql.query<{ n: string; until: Date | null }>(
+    `SELECT count(*) AS n, min(expiry) AS until FROM ${SCHEMA}.keys WHERE owner = $1 AND revoked_at IS NULL AND expiry > $2`,
+    [owner, new Date(now)],
+  );
+  return { n: Number(r.rows[0].n), until: r.rows[0].until?.getTime() ?? Number.POSITIVE_INFINITY };
+}
+
 export async function writeKeys(sql: Sql, keys: readonly ApiKey[]): Promise<void> {
   if (keys.length === 0) return;
   await sql.query(

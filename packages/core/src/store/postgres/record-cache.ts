@@ -3,7 +3,9 @@
 // every change (its LISTEN connection is up and answering its heartbeat), and
 // dropped by each change that names them or says `all` — so a cached record
 // is never older than a change this server has been told of. Keys are not
-// kept here: the engine's verifier caches what verify needs of them.
+// kept here (the engine's verifier caches what verify needs of them), only
+// each owner's active count (whoami asks it on every request), dropped by any
+// change to any key and good only until the first of those keys expires.
 
 import type { Tenant, User } from '../../domain.js';
 import type { StoreChange } from '../boundary.js';
@@ -12,6 +14,7 @@ export class RecordCache {
   private tenant?: { value: Tenant | undefined };
   private readonly users = new Map<string, User | undefined>();
   private everyone?: User[];
+  private readonly active = new Map<string, { n: number; until: number }>();
   // Bumped by every change: a read that started before one is not kept.
   private generation = 0;
 
@@ -23,6 +26,13 @@ export class RecordCache {
     if (c.all) this.users.clear();
     for (const id of c.userIds ?? []) this.users.delete(id);
     if (c.all || c.userIds?.length) this.everyone = undefined;
+    if (c.all || c.keyIds?.length) this.active.clear();
+  }
+
+  async activeKeysOf(owner: string, now: number, load: () => Promise<{ n: number; until: number }>): Promise<number> {
+    const hit = this.active.get(owner);
+    if (hit && now < hit.until && this.trusted()) return hit.n;
+    return (await this.keep(load, (v) => this.active.set(owner, v))).n;
   }
 
   async tenantOf(load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {

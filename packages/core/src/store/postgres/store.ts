@@ -12,7 +12,7 @@ import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, 
 import { changeOf } from '../change-signal.js';
 import { ChangeFeed, announce } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
-import { countActive, findKeys, readKey, readKeysByIdPrefix, readKeysOf, removeKey, writeKeys } from './keys-table.js';
+import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf, removeKey, writeKeys } from './keys-table.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { type Sql, isRetryable, isUnavailable, unavailable } from './sql.js';
 import { insertTenant, readTenant, writeTenant } from './tenant-table.js';
@@ -111,6 +111,7 @@ export class PostgresStore implements Store {
       tenant: () => this.cache.tenantOf(plain.tenant),
       getUser: (id) => this.cache.userOf(id, () => plain.getUser(id)),
       listUsers: () => this.cache.usersOf(plain.listUsers),
+      countActiveKeys: (owner, now) => this.cache.activeKeysOf(owner, now, () => countActiveUntil(this.pool, owner, now)),
     };
   }
 
