@@ -161,6 +161,9 @@ class ActorService implements KeyService {
   deleteKey(id: string) {
     return keys.deleteKey(this.c, id);
   }
+  deleteOrRevokeKey(id: string) {
+    return keys.deleteOrRevokeKey(this.c, id);
+  }
   deleteAllKeys() {
     return keys.deleteAllKeys(this.c);
   }

@@ -165,6 +165,53 @@ export function checkRevoke(actor: User, key: ApiKey | undefined, now: number): 
   return null;
 }
 
+/**
+ * Qlik's DELETE /api/v1/api-keys/{id}: the owner's DELETE deletes the key, a
+ * tenant admin's DELETE of someone else's key revokes it. Anyone else is told
+ * there is no such key.
+ */
+export function checkDeleteOrRevoke(actor: User, key: ApiKey | undefined, now: number): { ok: true; action: 'delete' | 'revoke' } | { ok: false; refusal: Refusal } {
+  if (!key || !canSeeKey(actor, key)) return { ok: false, refusal: refusal('KEY_NOT_FOUND', 'No such key.') };
+  const action = key.owner === actor.id ? 'delete' : 'revoke';
+  const r = action === 'delete' ? checkOwnerChange(actor, key, 'delete') : checkRevoke(actor, key, now);
+  return r ? { ok: false, refusal: r } : { ok: true, action };
+}
+
+/**
+ * The tenant always keeps an admin: `user` may not lose TenantAdmin, or be
+ * removed, while they are the only one. `admins` counts the tenant's admins now.
+ */
+export function checkLastAdmin(user: User, admins: number, change: 'demote' | 'remove'): Refusal | null {
+  if (!isAdmin(user) || admins > 1) return null;
+  const first = change === 'demote' ? 'make someone else an admin first' : 'make someone else an admin before removing them';
+  return refusal('INVALID_INPUT', `${user.id} is the tenant's only admin; ${first}.`);
+}
+
+/** How much busier than its day a key's minute must be to be excessive use. */
+export const EXCESSIVE_USE_FACTOR = 10;
+/** A key is flagged for excessive use at most once in this long. */
+export const EXCESSIVE_USE_QUIET_MS = 3_600_000;
+
+/** The first question of excessive use, asked before the day's uses are read: does the minute beat the tenant threshold? */
+export function beatsUseThreshold(minuteUses: number, settings: Pick<Settings, 'excessiveUsePerMinute'>): boolean {
+  return minuteUses > settings.excessiveUsePerMinute;
+}
+
+/**
+ * A key's minute is excessive use when it beats the tenant threshold and
+ * EXCESSIVE_USE_FACTOR × the key's average minute over the day before it
+ * (`usesInDay`, that minute included).
+ */
+export function excessiveUse(minuteUses: number, usesInDay: number, settings: Pick<Settings, 'excessiveUsePerMinute'>): { excessive: boolean; dailyAveragePerMinute: number } {
+  const dailyAveragePerMinute = usesInDay / 1440;
+  return { excessive: beatsUseThreshold(minuteUses, settings) && minuteUses > EXCESSIVE_USE_FACTOR * dailyAveragePerMinute, dailyAveragePerMinute };
+}
+
+/** Whether a key flagged at `lastFlagged` (if ever) may be flagged again for a minute at `at`. */
+export function mayFlagExcessiveUse(lastFlagged: number | undefined, at: number): boolean {
+  return lastFlagged === undefined || at - lastFlagged >= EXCESSIVE_USE_QUIET_MS;
+}
+
 /** Validates a partial settings change; returns the refusal for the first bad field. */
 export function checkSettings(patch: Record<string, unknown>): Refusal | null {
   const known = ['apiKeysEnabled', 'maxKeyLifetime', 'maxKeysPerUser', 'excessiveUsePerMinute', 'eventsRetention'];

@@ -277,6 +277,10 @@ class RemoteService implements KeyService {
     await this.call('DELETE', this.keyPath(id), { params: { mode: 'delete' } });
   }
 
+  async deleteOrRevokeKey(id: string): Promise<void> {
+    await this.call('DELETE', this.keyPath(id));
+  }
+
   async deleteAllKeys(): Promise<{ deleted: number }> {
     return this.call('POST', '/api/v1/api-keys/delete-mine');
   }

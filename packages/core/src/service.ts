@@ -122,6 +122,8 @@ export interface KeyService {
   revokeKey(id: string): Promise<KeyView>;
   revokeKeys(ids: string[]): Promise<RevokeReport>;
   deleteKey(id: string): Promise<void>;
+  /** Qlik's DELETE: the owner's deletes the key, a tenant admin's revokes someone else's (policy's checkDeleteOrRevoke). */
+  deleteOrRevokeKey(id: string): Promise<void>;
   /** Deletes every key the actor owns; returns how many. */
   deleteAllKeys(): Promise<{ deleted: number }>;
   verifyToken(token: string): Promise<VerifyResult>;

@@ -1,19 +1,19 @@
 // Usage, from the verifier's counters to the store: on an interval (and on
 // close) the counts go to the store's aggregates, with one `api-key.used`
 // event per key and one `api-key.auth-failed` per key (or anonymous) per
-// flush. Excessive use is decided here from the aggregates — a minute far
-// above the key's daily average — never by scanning events. "Last used" is
+// flush. Excessive use (policy's rule: a minute far above the key's daily
+// average) is flagged here from the aggregates, never by scanning events. "Last used" is
 // the aggregates' answer plus what this process has not flushed yet.
 
 import { type KeywardEvent, settingsOf } from './domain.js';
 import type { Clock } from './clock.js';
 import { newEvent } from './events.js';
+import { beatsUseThreshold, excessiveUse, EXCESSIVE_USE_QUIET_MS, mayFlagExcessiveUse } from './policy.js';
 import type { KeyUsage, Store, UsageCount } from './store/boundary.js';
 import { mergeAddresses } from './store/usage-aggregates.js';
 import { type Drained, UsageRecorder } from './usage.js';
 
 const DAY = 86_400_000;
-const HOUR = 3_600_000;
 // How long the store's answer about a key's last use is reused. "Last used"
 // may lag by a flush interval anyway (DESIGN.md), and asking the aggregates
 // on every GET of a key costs the request path a read of the usage files.
@@ -136,32 +136,32 @@ export class UsagePipeline {
   }
 
   /**
-   * A key's minute is excessive when it beats the tenant threshold and 10×
-   * the key's average minute over the day before it (this batch included);
-   * flagged at most once an hour per key, across every process on the store.
+   * Flags each key whose busiest minute in the batch is excessive use
+   * (policy's excessiveUse), at most once an hour per key, across every
+   * process on the store.
    */
   private async excessive(batch: Drained): Promise<KeywardEvent[]> {
     const tenant = await this.store.tenant();
     if (!tenant) return [];
-    const threshold = settingsOf(tenant).excessiveUsePerMinute;
+    const settings = settingsOf(tenant);
     const out: KeywardEvent[] = [];
     for (const u of batch.uses) {
       const busiest = u.minutes.reduce((a, b) => (b.minuteUses > a.minuteUses ? b : a));
-      if (busiest.minuteUses <= threshold) continue;
+      // The day's uses are read only for a minute that may be excessive.
+      if (!beatsUseThreshold(busiest.minuteUses, settings)) continue;
       const at = busiest.lastUsed;
-      const flagged = this.lastFlagged.get(u.keyId);
-      if (flagged !== undefined && at - flagged < HOUR) continue;
+      if (!mayFlagExcessiveUse(this.lastFlagged.get(u.keyId), at)) continue;
       const [stored] = await this.store.usageSince(at - DAY, [u.keyId]);
-      const perMinute = ((stored?.uses ?? 0) + u.uses) / 1440;
-      if (busiest.minuteUses <= 10 * perMinute) continue;
-      const recent = await this.store.findEvents({ types: ['api-key.excessive-use'], keyId: u.keyId, since: at - HOUR, limit: 1 });
+      const verdict = excessiveUse(busiest.minuteUses, (stored?.uses ?? 0) + u.uses, settings);
+      if (!verdict.excessive) continue;
+      const recent = await this.store.findEvents({ types: ['api-key.excessive-use'], keyId: u.keyId, since: at - EXCESSIVE_USE_QUIET_MS, limit: 1 });
       if (recent.data.length > 0) continue;
       this.lastFlagged.set(u.keyId, at);
       out.push(
         newEvent('api-key.excessive-use', at, u.owner, u.keyId, {
           usesInMinute: busiest.minuteUses,
-          threshold,
-          dailyAveragePerMinute: Math.round(perMinute * 100) / 100,
+          threshold: settings.excessiveUsePerMinute,
+          dailyAveragePerMinute: Math.round(verdict.dailyAveragePerMinute * 100) / 100,
         }),
       );
     }

@@ -1,7 +1,7 @@
 // SPEC §2 as a table: every role × action × own/other key × setting case,
 // one row each, against the pure policy functions.
 import { describe, expect, it } from 'vitest';
-import { type ApiKey, DEFAULT_SETTINGS, type Role, type Settings, type User, checkAdmin, checkDescription, checkGenerate, checkOwnerChange, checkRevoke, checkSettings, checkTenantName, checkUserName } from '../src/index.js';
+import { type ApiKey, DEFAULT_SETTINGS, type Role, type Settings, type User, beatsUseThreshold, checkAdmin, checkDeleteOrRevoke, checkDescription, checkLastAdmin, excessiveUse, mayFlagExcessiveUse, checkGenerate, checkOwnerChange, checkRevoke, checkSettings, checkTenantName, checkUserName } from '../src/index.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const ROLE_SETS: Record<string, Role[]> = { none: [], dev: ['Developer'], admin: ['TenantAdmin'], both: ['TenantAdmin', 'Developer'] };
@@ -22,6 +22,11 @@ const codeOf = (r: { code: string } | null) => r?.code ?? 'ok';
 const gen = (actor: User, owner: User, settings: Settings, activeKeys: number, lifetime?: string) => {
   const r = checkGenerate({ actor, owner, settings, activeKeys, lifetime });
   return r.ok ? 'ok' : r.refusal.code;
+};
+
+const delOrRevoke = (actor: User, k: ApiKey | undefined) => {
+  const r = checkDeleteOrRevoke(actor, k, NOW);
+  return r.ok ? r.action : r.refusal.code;
 };
 
 // Columns: none, dev, admin, both (roles of the actor).
@@ -55,6 +60,17 @@ const rows: Row[] = [
   ["revoke other's expired key", ['ADMIN_ROLE_REQUIRED', 'ADMIN_ROLE_REQUIRED', 'KEY_NOT_ACTIVE', 'KEY_NOT_ACTIVE'], (a) => codeOf(checkRevoke(a, key('other', 'expired'), NOW))],
   ["revoke other's revoked key", ['ADMIN_ROLE_REQUIRED', 'ADMIN_ROLE_REQUIRED', 'KEY_NOT_ACTIVE', 'KEY_NOT_ACTIVE'], (a) => codeOf(checkRevoke(a, key('other', 'revoked'), NOW))],
   ['revoke missing key', ['ADMIN_ROLE_REQUIRED', 'ADMIN_ROLE_REQUIRED', 'KEY_NOT_FOUND', 'KEY_NOT_FOUND'], (a) => codeOf(checkRevoke(a, undefined, NOW))],
+  // Qlik's DELETE: the owner deletes, an admin revokes someone else's key.
+  ['DELETE own active key', ['DEVELOPER_ROLE_REQUIRED', 'delete', 'DEVELOPER_ROLE_REQUIRED', 'delete'], (a) => delOrRevoke(a, key(a.id, 'active'))],
+  ['DELETE own revoked key', ['DEVELOPER_ROLE_REQUIRED', 'delete', 'DEVELOPER_ROLE_REQUIRED', 'delete'], (a) => delOrRevoke(a, key(a.id, 'revoked'))],
+  ["DELETE other's active key", ['KEY_NOT_FOUND', 'KEY_NOT_FOUND', 'revoke', 'revoke'], (a) => delOrRevoke(a, key('other', 'active'))],
+  ["DELETE other's expired key", ['KEY_NOT_FOUND', 'KEY_NOT_FOUND', 'KEY_NOT_ACTIVE', 'KEY_NOT_ACTIVE'], (a) => delOrRevoke(a, key('other', 'expired'))],
+  ['DELETE missing key', ['KEY_NOT_FOUND', 'KEY_NOT_FOUND', 'KEY_NOT_FOUND', 'KEY_NOT_FOUND'], (a) => delOrRevoke(a, undefined)],
+  // The tenant keeps an admin: losing the role, or being removed, as the only one.
+  ['lose TenantAdmin as the only admin', ['ok', 'ok', 'INVALID_INPUT', 'INVALID_INPUT'], (a) => codeOf(checkLastAdmin(a, a.roles.includes('TenantAdmin') ? 1 : 0, 'demote'))],
+  ['lose TenantAdmin beside another admin', ['ok', 'ok', 'ok', 'ok'], (a) => codeOf(checkLastAdmin(a, 2, 'demote'))],
+  ['be removed as the only admin', ['ok', 'ok', 'INVALID_INPUT', 'INVALID_INPUT'], (a) => codeOf(checkLastAdmin(a, a.roles.includes('TenantAdmin') ? 1 : 0, 'remove'))],
+  ['be removed beside another admin', ['ok', 'ok', 'ok', 'ok'], (a) => codeOf(checkLastAdmin(a, 2, 'remove'))],
   ['change settings / roles / see events', ['ADMIN_ROLE_REQUIRED', 'ADMIN_ROLE_REQUIRED', 'ok', 'ok'], (a) => codeOf(checkAdmin(a))],
 ];
 
@@ -86,6 +102,34 @@ describe('settings ranges', () => {
     [{ colour: 'blue' }, 'INVALID_SETTING'],
   ] as [Record<string, unknown>, string][])('%o → %s', (patch, expected) => {
     expect(codeOf(checkSettings(patch))).toBe(expected);
+  });
+});
+
+describe('excessive use', () => {
+  const settings = { excessiveUsePerMinute: 100 };
+  // A day of 1440 minutes: 14 400 uses is an average of 10 a minute, so 10× is 100.
+  it.each([
+    [100, 0, false, 'at the threshold is not beyond it'],
+    [101, 0, true, 'beyond the threshold on a quiet day'],
+    [101, 14_400, true, 'beyond 10× an average of 10 a minute'],
+    [150, 21_600, false, 'beyond the threshold but only 10× an average of 15'],
+    [151, 21_600, true, 'just beyond 10× an average of 15'],
+    [50, 0, false, 'below the threshold, however quiet the day'],
+  ])('%i uses in a minute, %i in the day → %s (%s)', (minute, day, expected) => {
+    expect(excessiveUse(minute, day, settings).excessive).toBe(expected);
+    if (!beatsUseThreshold(minute, settings)) expect(expected).toBe(false);
+  });
+
+  it('gives the day average it compared against', () => {
+    expect(excessiveUse(500, 2880, settings).dailyAveragePerMinute).toBe(2);
+  });
+
+  it.each([
+    [undefined, 0, true],
+    [0, 3_599_999, false],
+    [0, 3_600_000, true],
+  ])('flagged at %s, minute at %i → may flag again: %s', (last, at, expected) => {
+    expect(mayFlagExcessiveUse(last, at)).toBe(expected);
   });
 });
 

@@ -136,6 +136,14 @@ async function scenario(alice: KeyService, login: Login, mint: Mint): Promise<un
   await step('usage', async () => (await alice.usage({ since: '1h' })).filter((r) => r.keyId === b1!.id));
   await step('usage bad since', () => alice.usage({ since: 'last tuesday' }));
 
+  // Qlik's DELETE: the owner deletes, an admin revokes someone else's key, anyone else finds none.
+  await step('carol DELETE bob key', () => carol.deleteOrRevokeKey(b1!.id));
+  await step('admin DELETE carol revoked key', () => alice.deleteOrRevokeKey(c1!.id));
+  await step('carol DELETE own revoked key', () => carol.deleteOrRevokeKey(c1!.id));
+  await step('carol get DELETEd key', () => carol.getKey(c1!.id));
+  await step('admin DELETE bob key', () => alice.deleteOrRevokeKey(b1!.id));
+  await step('bob get key revoked by DELETE', () => bob.getKey(b1!.id));
+  await step('DELETE bad id', () => alice.deleteOrRevokeKey('zzz'));
   await step('admin deletes bob key', () => alice.deleteKey(b1!.id));
   await step('carol deletes bob key', () => carol.deleteKey(b1!.id));
   await step('bob deletes', () => bob.deleteKey(b1!.id));

@@ -7,7 +7,7 @@ import { type ApiKey, type User, isAdmin, settingsOf } from '../domain.js';
 import { printable, textOf } from '../duration.js';
 import { clampLimit, newEvent } from '../events.js';
 import { checkStatus, parseSort } from '../key-query.js';
-import { canSeeKey, checkAdmin, checkDescription, checkGenerate, checkOwnerChange, checkRevoke, enforce } from '../policy.js';
+import { canSeeKey, checkAdmin, checkDeleteOrRevoke, checkDescription, checkGenerate, checkOwnerChange, checkRevoke, enforce } from '../policy.js';
 import { KeywardError, refuse } from '../refusal.js';
 import type { GenerateInput, KeyQuery, Page, RevokeReport } from '../service.js';
 import type { Transaction } from '../store/boundary.js';
@@ -147,8 +147,24 @@ export async function deleteKey(c: ActorContext, id: string): Promise<void> {
   await c.change(async ({ tx, actor, now }) => {
     const key = await tx.getKey(id);
     enforce(checkOwnerChange(actor, key, 'delete'));
-    tx.deleteKey(id);
-    tx.emit(newEvent('api-key.deleted', now, actor.id, id, { description: key!.description, sub: key!.owner }));
+    remove(tx, key!, actor, now);
+  });
+}
+
+function remove(tx: Transaction, key: ApiKey, actor: User, now: number): void {
+  tx.deleteKey(key.id);
+  tx.emit(newEvent('api-key.deleted', now, actor.id, key.id, { description: key.description, sub: key.owner }));
+}
+
+/** Qlik's DELETE (policy's checkDeleteOrRevoke): the owner deletes, an admin revokes someone else's key — decided and done in one transaction. */
+export async function deleteOrRevokeKey(c: ActorContext, id: string): Promise<void> {
+  keyIdToFind(id);
+  await c.change(async ({ tx, actor, now }) => {
+    const key = await tx.getKey(id);
+    const r = checkDeleteOrRevoke(actor, key, now);
+    if (!r.ok) throw new KeywardError(r.refusal.code, r.refusal.message);
+    if (r.action === 'revoke') revoke(tx, key!, actor, now);
+    else remove(tx, key!, actor, now);
   });
 }
 

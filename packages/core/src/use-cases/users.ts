@@ -4,11 +4,17 @@
 import { type ApiKey, type User, isAdmin, statusOf } from '../domain.js';
 import { printable } from '../duration.js';
 import { newEvent } from '../events.js';
-import { checkAdmin, checkUserName, enforce } from '../policy.js';
+import { checkAdmin, checkLastAdmin, checkUserName, enforce } from '../policy.js';
 import { refuse } from '../refusal.js';
 import type { RemovedUser, UserPatch } from '../service.js';
+import type { Transaction } from '../store/boundary.js';
 import { type UserView, userView } from '../views.js';
 import type { ActorContext } from './context.js';
+
+/** The tenant's admins, counted only when `u` is one (the last-admin rule asks nothing else). */
+async function adminsIn(tx: Transaction, u: User): Promise<number> {
+  return isAdmin(u) ? (await tx.listUsers()).filter(isAdmin).length : 0;
+}
 
 export async function listUsers(c: ActorContext): Promise<UserView[]> {
   enforce(checkAdmin((await c.read()).actor));
@@ -39,10 +45,7 @@ export async function updateUser(c: ActorContext, name: string, patch: UserPatch
     const roles = new Set(u.roles);
     if (patch.developer !== undefined) patch.developer ? roles.add('Developer') : roles.delete('Developer');
     if (patch.admin !== undefined) patch.admin ? roles.add('TenantAdmin') : roles.delete('TenantAdmin');
-    if (!roles.has('TenantAdmin') && isAdmin(u)) {
-      const admins = (await tx.listUsers()).filter(isAdmin).length;
-      if (admins <= 1) refuse('INVALID_INPUT', `${name} is the tenant's only admin; make someone else an admin first.`);
-    }
+    if (!roles.has('TenantAdmin')) enforce(checkLastAdmin(u, await adminsIn(tx, u), 'demote'));
     const next: User = { ...u, licence: patch.licence ?? u.licence, roles: (['TenantAdmin', 'Developer'] as const).filter((r) => roles.has(r)) };
     const after = { licence: next.licence, roles: next.roles };
     if (JSON.stringify(before) !== JSON.stringify(after)) {
@@ -62,9 +65,7 @@ export async function removeUser(c: ActorContext, name: string): Promise<Removed
   const { removed, revoked, tenant } = await c.change(async ({ tx, tenant, actor, now }) => {
     enforce(checkAdmin(actor));
     const u = await c.userIn(tx, name);
-    if (isAdmin(u) && (await tx.listUsers()).filter(isAdmin).length <= 1) {
-      refuse('INVALID_INPUT', `${name} is the tenant's only admin; make someone else an admin before removing them.`);
-    }
+    enforce(checkLastAdmin(u, await adminsIn(tx, u), 'remove'));
     await tx.lockUser(u.id);
     const iso = new Date(now).toISOString();
     const revoked: ApiKey[] = [];

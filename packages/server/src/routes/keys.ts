@@ -44,21 +44,16 @@ export const patchKey: Handler = async (call) => {
 };
 
 /**
- * Qlik's rule: the owner's DELETE deletes the key; a tenant admin's DELETE of
- * someone else's key revokes it. `?mode=delete` only ever deletes, refusing
+ * Qlik's rule (core's deleteOrRevokeKey, one transaction): the owner's DELETE
+ * deletes the key; a tenant admin's DELETE of someone else's key revokes it.
+ * `?mode=delete` only ever deletes, refusing
  * anyone but the owner (NOT_KEY_OWNER), as `keyward keys rm` does.
  */
 export const deleteKey: Handler = async (call) => {
   const mode = call.query.get('mode');
   if (mode !== undefined && mode !== 'delete') throw new KeywardError('INVALID_INPUT', 'mode can only be "delete".');
-  const { id } = call.params;
-  if (mode === 'delete') await call.service.deleteKey(id);
-  else {
-    // Only the owner and admins can see a key; anyone else is told there is none.
-    const key = await call.service.getKey(id);
-    if (key.sub === call.user) await call.service.deleteKey(id);
-    else await call.service.revokeKey(id);
-  }
+  if (mode === 'delete') await call.service.deleteKey(call.params.id);
+  else await call.service.deleteOrRevokeKey(call.params.id);
   return { status: 204 };
 };
 
