@@ -1,8 +1,8 @@
 // Bad input through the real `keyward` process: each gets one clear error line
 // with its SPEC code (exit 1 for a refusal, 2 for a usage mistake), never a
 // stack trace, and the store is left exactly as it was.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keywardAsync, tempDir } from './support/keyward.js';
 import { bootstrap } from './support/flow.js';
@@ -77,8 +77,14 @@ const cases: [string[], string, number, string?][] = [
   [['init'], 'INVALID_INPUT', 1],
 ];
 
+/** Every file of the store (snapshot, journal, event segments, usage), by name. */
 function storeBytes(): string {
-  return readFileSync(store, 'utf8') + '\n--events--\n' + readFileSync(store.replace(/\.json$/, '.events.jsonl'), 'utf8');
+  return readdirSync(dirname(store), { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath ?? d.path, d.name))
+    .sort()
+    .map((f) => `--${f}--\n${readFileSync(f, 'utf8')}`)
+    .join('\n');
 }
 
 describe('bad input through the command line', () => {

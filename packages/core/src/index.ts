@@ -17,7 +17,8 @@ export { Engine, createEngine, createLocalService, initStore, type EngineOptions
 export { Verifier } from './verifier.js';
 export { UsagePipeline } from './usage-pipeline.js';
 export { RetentionSweep } from './retention.js';
-export { createJsonFileStore, JsonFileStore, eventLogPathFor, usageLogPathFor, type JsonFileStoreOptions } from './store/json-file.js';
+export { createJsonFileStore, JsonFileStore, eventLogPathFor, changedFilesOf, type JsonFileStoreOptions } from './store/json/store.js';
+export { allEvents } from './store/all-events.js';
 // The store boundary v2 and what every adapter holding the tenant in memory shares.
 export type * from './store/boundary.js';
 export { MemoryStore, createMemoryStore } from './store/memory.js';

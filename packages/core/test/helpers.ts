@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, type Store, createEngine, createJsonFileStore, initStore, manualClock } from '../src/index.js';
@@ -24,4 +24,14 @@ export async function seededStore(opts: { store?: Store; clock?: Clock; maxKeys?
     await alice.updateUser(name, { developer: true });
   }
   return { store, engine, clock, alice, bob: engine.as('bob'), carol: engine.as('carol') };
+}
+
+/** The text of every file of a store's folder, sub-folders (event segments, usage) included. */
+export function everyFileText(dir: string, encoding: BufferEncoding = 'utf8'): { file: string; text: string }[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => {
+      const file = join(d.parentPath ?? d.path, d.name);
+      return { file, text: readFileSync(file, encoding) };
+    });
 }

@@ -7,12 +7,11 @@
 // - status is always active, expired or revoked exactly as SPEC defines it;
 // - a deleted key never appears again;
 // and at the end no file of the store holds any token text.
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Engine, type KeyService, KeywardError, type StoreDocument, createEngine, createJsonFileStore, initStore, manualClock, statusOf } from '../src/index.js';
-import { tempStorePath } from './helpers.js';
+import { everyFileText, tempStorePath } from './helpers.js';
 
 const USERS = ['alice', 'bob', 'carol', 'dave'] as const;
 type UserName = (typeof USERS)[number];
@@ -212,8 +211,8 @@ class World {
   async scanFiles(): Promise<void> {
     await this.engine.flush();
     const dir = dirname(this.path);
-    const text = readdirSync(dir)
-      .map((f) => readFileSync(join(dir, f), 'latin1'))
+    const text = everyFileText(dir, 'latin1')
+      .map((f) => f.text)
       .join('\n');
     for (const { token } of this.known) {
       expect(text.includes(token)).toBe(false);

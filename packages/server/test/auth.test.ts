@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { newKeyId, newToken } from '@keyward/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Harness, errorCode, startHarness } from './helpers.js';
@@ -89,9 +88,9 @@ describe('bearer authentication', () => {
     await me(k.token);
     await h.api('POST', '/api/v1/api-keys/verify', { token: h.tokens.carol, body: { token: k.token } });
     await h.api('GET', `/api/v1/api-keys/${encodeURIComponent(k.token)}?token=${k.token}`, { token: h.tokens.bob });
-    await vi.waitFor(() => expect(readFileSync(h.eventsPath, 'utf8')).toContain(k.id), { timeout: 10_000, interval: 100 });
+    await vi.waitFor(() => expect(h.storeText()).toContain(k.id), { timeout: 10_000, interval: 100 });
     const secrets = [k.token, h.tokens.alice, h.tokens.bob, h.tokens.carol].map((t) => t.slice(28));
-    const places = { store: readFileSync(h.storePath, 'utf8'), events: readFileSync(h.eventsPath, 'utf8'), log: h.logs.join('\n') };
+    const places = { store: h.storeText(), log: h.logs.join('\n') };
     for (const [where, text] of Object.entries(places)) {
       for (const s of secrets) expect(text.includes(s), `${where} holds a token`).toBe(false);
     }

@@ -4,10 +4,10 @@
 // enables keys and gives alice (and the developers bob and carol) their
 // first tokens; from then on everything goes over HTTP.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeywardError, createEngine, createJsonFileStore, eventLogPathFor, initStore } from '@keyward/core';
+import { KeywardError, createEngine, createJsonFileStore, initStore } from '@keyward/core';
 import { type RunningServer, type ServerOptions, startServer } from '../src/index.js';
 
 export interface Answer {
@@ -28,7 +28,8 @@ export interface RequestOptions {
 export interface Harness {
   dir: string;
   storePath: string;
-  eventsPath: string;
+  /** The text of every file of the store (snapshot, journal, event segments, usage), to look for what must never be written. */
+  storeText(): string;
   server: RunningServer;
   url: string;
   /** Every request log line the server wrote. */
@@ -94,7 +95,11 @@ export async function startHarness(opts: Partial<ServerOptions> & { maxKeys?: nu
   return {
     dir,
     storePath,
-    eventsPath: eventLogPathFor(storePath),
+    storeText: () =>
+      readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((d) => d.isFile())
+        .map((d) => readFileSync(join(d.parentPath ?? d.path, d.name), 'utf8'))
+        .join('\n'),
     server,
     url: server.url,
     logs,

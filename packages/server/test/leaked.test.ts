@@ -1,7 +1,6 @@
 // POST /api/v1/api-keys/leaked, GitHub's secret scanning partner protocol,
 // signed with key pairs the test makes (ECDSA P-256, base64 DER signatures).
 import { type KeyObject, generateKeyPairSync, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken, newKeyId, newToken } from '@keyward/core';
 import { crc32 } from 'node:zlib';
@@ -76,7 +75,7 @@ describe('POST /api/v1/api-keys/leaked', () => {
     expect((await eventsOf(old.id)).find((e) => e.eventType === 'api-key.leaked')).toMatchObject({ data: { status: 'revoked', revoked: false, source: 'commit' } });
     expect((await eventsOf(victim.id)).some((e) => e.eventType === 'api-key.leaked')).toBe(false);
     // No token, nor a piece of its secret, in the event log or the request log.
-    const written = readFileSync(h.eventsPath, 'utf8') + h.logs.join('\n');
+    const written = h.storeText() + h.logs.join('\n');
     for (const t of [leaked.token, old.token, forged, unknown]) expect(written).not.toContain(t.slice(28, 44));
   });
 

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { eventLogPathFor, readEventLog } from '@keyward/core';
+import { allEvents, createJsonFileStore } from '@keyward/core';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../src/index.js';
 import { client, seedStore, tempDir } from './helpers.js';
@@ -11,10 +11,13 @@ import { client, seedStore, tempDir } from './helpers.js';
 const fixture = fileURLToPath(new URL('./fixtures/serve.ts', import.meta.url));
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-function usesOf(storePath: string, keyId: string): number {
-  return readEventLog(eventLogPathFor(storePath))
-    .filter((e) => e.eventType === 'api-key.used' && e.keyId === keyId)
-    .reduce((n, e) => n + Number(e.data.uses), 0);
+async function usesOf(storePath: string, keyId: string): Promise<number> {
+  const store = createJsonFileStore(storePath);
+  try {
+    return (await allEvents(store, { types: ['api-key.used'], keyId })).reduce((n, e) => n + Number(e.data.uses), 0);
+  } finally {
+    await store.close();
+  }
 }
 
 describe('graceful shutdown', () => {
@@ -31,13 +34,13 @@ describe('graceful shutdown', () => {
       const { url } = JSON.parse(first.value);
       const api = client(url);
       for (let i = 0; i < 7; i++) expect((await api('GET', '/api/v1/users/me', { token: tokens.bob })).status).toBe(200);
-      expect(usesOf(storePath, keyIds.bob)).toBe(0);
+      expect(await usesOf(storePath, keyIds.bob)).toBe(0);
 
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill(signal);
       expect(JSON.parse((await lines.next()).value)).toEqual({ closed: signal });
       expect(await exited, stderr).toBe(0);
-      expect(usesOf(storePath, keyIds.bob)).toBe(7);
+      expect(await usesOf(storePath, keyIds.bob)).toBe(7);
     });
   }
 
@@ -64,6 +67,6 @@ describe('graceful shutdown', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 201 /);
     await Promise.all([closing, server.close()]);
     await expect(fetch(`${server.url}/api/v1/users/me`)).rejects.toThrow();
-    expect(usesOf(storePath, keyIds.carol)).toBe(2);
+    expect(await usesOf(storePath, keyIds.carol)).toBe(2);
   });
 });

@@ -1,16 +1,17 @@
-// Live refresh. A local store is watched: its document is replaced by a rename
-// on every change and its event log grows on every use, so the directory is
-// watched (a watch on the file itself would stop at the first rename). A
+// Live refresh. A local store is watched: its journal grows on every change
+// and is replaced (like its snapshot) by a rename when compacted, so the
+// directory is watched (a watch on the file itself would stop at the first
+// rename). A
 // server cannot be watched, so it is polled, and so is a local store, because
 // keys expire without anything being written.
 
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { eventLogPathFor } from '@keyward/core';
+import { changedFilesOf } from '@keyward/core';
 
-/** Calls `onChange` (debounced) when the store document or its event log changes. */
+/** Calls `onChange` (debounced) when the store's snapshot or journal changes. */
 export function watchStore(storePath: string, onChange: () => void, debounceMs = 150): { dispose(): void } {
-  const names = new Set([basename(storePath), basename(eventLogPathFor(storePath))]);
+  const names = new Set(changedFilesOf(storePath).map((f) => basename(f)));
   let timer: NodeJS.Timeout | undefined;
   let watcher: FSWatcher | undefined;
   try {

@@ -5,7 +5,7 @@
 // command on a JSON store does not pay for it.
 
 import type { Store } from './boundary.js';
-import { createJsonFileStore } from './json-file.js';
+import { createJsonFileStore } from './json/store.js';
 import { isPostgresUrl, redactUrl } from './postgres/url.js';
 
 export async function openStore(target: string): Promise<Store> {

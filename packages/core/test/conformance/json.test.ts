@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Store } from '../../src/store/boundary.js';
-import { JsonStore } from '../../src/store/json/store.js';
+import { JsonFileStore } from '../../src/store/json/store.js';
 import { describeStoreAcrossProcesses, describeStoreConformance } from './index.js';
 import { openStore } from './open-json.js';
 
@@ -14,7 +14,7 @@ const location = () => join(mkdtempSync(join(tmpdir(), 'keyward-conformance-')),
 
 describeStoreConformance('json', {
   create: async () => openStore(location()),
-  another: async (s: Store) => openStore((s as JsonStore).location),
+  another: async (s: Store) => openStore((s as JsonFileStore).location),
 });
 
 describeStoreAcrossProcesses('json', {

@@ -1,4 +1,4 @@
 // How a child process of the conformance suite opens a JSON store.
-import { createJsonStore } from '../../src/store/json/store.js';
+import { createJsonFileStore } from '../../src/store/json/store.js';
 
-export const openStore = (location: string) => createJsonStore(location, { onProblem: () => {} });
+export const openStore = (location: string) => createJsonFileStore(location, { onProblem: () => {} });

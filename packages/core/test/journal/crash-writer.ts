@@ -2,11 +2,11 @@
 // picks: it puts keys as fast as it can, printing "ack <id>" once each is
 // durable; with "compact" it also rewrites the snapshot over and over, so a
 // kill lands in a compaction as often as in an append.
-import { createJsonStore, type JsonStore } from '../../src/store/json/store.js';
+import { createJsonFileStore, type JsonFileStore } from '../../src/store/json/store.js';
 import { key } from '../conformance/records.js';
 
 const [path, prefix, mode] = process.argv.slice(2);
-const store = createJsonStore(path!, { onProblem: () => {} }) as JsonStore;
+const store = createJsonFileStore(path!, { onProblem: () => {} }) as JsonFileStore;
 if (mode === 'compact') {
   void (async () => {
     for (;;) await store.compact().catch(() => undefined);

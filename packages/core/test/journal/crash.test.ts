@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../src/domain.js';
-import { createJsonStore } from '../../src/store/json/store.js';
+import { createJsonFileStore } from '../../src/store/json/store.js';
 import { key, user } from '../conformance/records.js';
 
 const root = fileURLToPath(new URL('../../../..', import.meta.url));
@@ -37,7 +37,7 @@ async function until(condition: () => boolean): Promise<void> {
 describe('JSON store under SIGKILL', () => {
   it('opens with every acknowledged key after writers are killed mid-append and mid-compaction', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'keyward-crash-')), 'store.json');
-    const setup = createJsonStore(path, { onProblem: () => {} });
+    const setup = createJsonFileStore(path, { onProblem: () => {} });
     await setup.create({ tenant: { id: 't', name: 'n', created: '', settings: DEFAULT_SETTINGS }, users: [user('alice', true), user('bob')], events: [] });
     // A snapshot big enough that a compaction takes a while to write.
     await setup.transact((tx) => {
@@ -56,13 +56,13 @@ describe('JSON store under SIGKILL', () => {
       b.child.kill('SIGKILL');
       await Promise.all([a.exited, b.exited]);
       for (const id of [...a.acked, ...b.acked]) acked.add(id);
-      const check = createJsonStore(path, { onProblem: () => {} });
+      const check = createJsonFileStore(path, { onProblem: () => {} });
       for (const id of acked) expect(await check.getKey(id), `acknowledged key ${id} lost in round ${round}`).toBeDefined();
       expect((await check.keysOf('bob')).length).toBeGreaterThanOrEqual(3000 + acked.size);
       await check.close();
     }
     // A writer after the crashes takes the dead writers' lock and removes their temporary files.
-    const after = createJsonStore(path, { onProblem: () => {} });
+    const after = createJsonFileStore(path, { onProblem: () => {} });
     await after.transact((tx) => tx.putKey(key(7)));
     await after.close();
     expect(readdirSync(dirname(path)).filter((n) => n.endsWith(".tmp") || n.includes(".lock")), readdirSync(dirname(path)).join(" ")).toEqual([]);

@@ -9,13 +9,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type KeywardEvent, type StoreDocument } from '../../src/domain.js';
 import { KeywardError } from '../../src/refusal.js';
 import type { Store } from '../../src/store/boundary.js';
-import { createJsonStore } from '../../src/store/json/store.js';
+import { createJsonFileStore } from '../../src/store/json/store.js';
 import { event, key, user } from '../conformance/records.js';
 
 const problems: string[] = [];
 const stores: Store[] = [];
 function open(path: string): Store {
-  const s = createJsonStore(path, { onProblem: (m) => problems.push(m) });
+  const s = createJsonFileStore(path, { onProblem: (m) => problems.push(m) });
   stores.push(s);
   return s;
 }

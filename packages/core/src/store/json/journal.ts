@@ -13,6 +13,7 @@
 //   journal starts at the snapshot's position: at every instant snapshot +
 //   journal holds every acknowledged change.
 
+import { lstat } from 'node:fs/promises';
 import { KeywardError } from '../../refusal.js';
 import { acquireLockAsync } from '../lock.js';
 import { follow } from './follow.js';
@@ -62,6 +63,10 @@ interface Pending<Entry> {
   reject: (e: unknown) => void;
 }
 
+export function journalPathFor(storePath: string): string {
+  return storePath.replace(/\.json$/i, '') + '.journal';
+}
+
 const defaultProblem = (message: string) => process.emitWarning(message, 'KeywardStoreWarning');
 
 export class Journal<Entry> {
@@ -84,6 +89,7 @@ export class Journal<Entry> {
   private flushing = false;
   private compacting = false;
   private swept = false;
+  private snapshotId?: string;
   private stopFollowing?: () => void;
   private closed = false;
   private readonly onProblem: (m: string) => void;
@@ -93,7 +99,7 @@ export class Journal<Entry> {
     private readonly model: JournalModel<Entry>,
     private readonly opts: JournalOptions<Entry> = {},
   ) {
-    this.journalPath = path.replace(/\.json$/i, '') + '.journal';
+    this.journalPath = journalPathFor(path);
     this.lockPath = path + '.lock';
     this.snapshotFile = new Snapshot(path);
     this.onProblem = opts.onProblem ?? defaultProblem;
@@ -216,6 +222,7 @@ export class Journal<Entry> {
       this.position = this.snapshotPosition = doc.position;
       this.snapshotBytes = this.snapshotFile.readBytes;
       this.present = true;
+      this.snapshotId = await this.snapshotIdentity();
       this.journal = await JournalFile.open(this.journalPath, true);
       try {
         if (this.journal && !this.journal.contains(this.position)) {
@@ -260,7 +267,32 @@ export class Journal<Entry> {
   }
 
   /** Applies records appended (by anyone) past our position. Under the lock, a torn tail is cut away. */
+  /** Who the snapshot file is: it changes only by compaction, so any other change is damage to notice. */
+  private async snapshotIdentity(): Promise<string | undefined> {
+    try {
+      const st = await lstat(this.path, { bigint: true });
+      return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A snapshot replaced by something else than a compaction (a hand edit, a
+   * restore, damage) is read again: one that does not parse stops every
+   * read and write with STORE_CORRUPT, and is never overwritten.
+   */
+  private async checkSnapshot(): Promise<boolean> {
+    const id = await this.snapshotIdentity();
+    if (id === this.snapshotId) return true;
+    const doc = await this.snapshotFile.read();
+    if (doc === null || isVersion1(doc) || doc.position > this.position) return false;
+    this.snapshotId = id;
+    return true;
+  }
+
   private async catchUp(underLock: boolean): Promise<void> {
+    if (this.journal && !(await this.checkSnapshot())) return this.load();
     if (!this.journal) {
       // No store yet when we loaded, or it lost its journal: look again.
       const journal = await JournalFile.open(this.journalPath, true);
@@ -402,6 +434,8 @@ export class Journal<Entry> {
     try {
       const written = await this.snapshotFile.write(doc, async () => {
         release = await acquireLockAsync(this.lockPath);
+        // A snapshot damaged meanwhile is left for a person to see (checkSnapshot throws), never overwritten.
+        if (!(await this.checkSnapshot())) return false;
         // Another compaction may have got further; never go back.
         const current = await JournalFile.open(this.journalPath, false);
         try {
@@ -412,6 +446,7 @@ export class Journal<Entry> {
       });
       if (!written) return;
       this.snapshotBytes = written;
+      this.snapshotId = await this.snapshotIdentity();
       const old = await JournalFile.open(this.journalPath, true);
       if (!old) return;
       try {

@@ -21,7 +21,7 @@ import { StateReads, StateTransaction } from '../state-transaction.js';
 import { type LastUsedSource, type StoreOp, TenantState } from '../tenant-state.js';
 import { EventSegments } from './event-segments.js';
 import { diskFault } from './files.js';
-import { Journal, type JournalModel } from './journal.js';
+import { Journal, type JournalModel, journalPathFor } from './journal.js';
 import { migrateEventLog } from './migrate-event-log.js';
 import { UsageAggregates } from './usage-aggregates.js';
 
@@ -44,7 +44,7 @@ class TenantModel implements JournalModel<JournalEntry> {
   }
 }
 
-export interface JsonStoreOptions {
+export interface JsonFileStoreOptions {
   /** How often to look for other processes' writes (fs.watch usually wakes sooner). */
   pollMs?: number;
   /** Journal bytes past the snapshot before a compaction (at least the snapshot's size). */
@@ -58,7 +58,12 @@ export function eventLogPathFor(storePath: string): string {
   return storePath.replace(/\.json$/i, '') + '.events.jsonl';
 }
 
-export class JsonStore extends StateReads implements Store {
+/** The files a change of keys, users or settings touches (to watch for other processes' changes). */
+export function changedFilesOf(storePath: string): string[] {
+  return [storePath, journalPathFor(storePath)];
+}
+
+export class JsonFileStore extends StateReads implements Store {
   private readonly model = new TenantModel();
   private readonly journal: Journal<JournalEntry>;
   private readonly segments: EventSegments;
@@ -67,7 +72,7 @@ export class JsonStore extends StateReads implements Store {
 
   constructor(
     readonly location: string,
-    opts: JsonStoreOptions = {},
+    opts: JsonFileStoreOptions = {},
   ) {
     super();
     const base = location.replace(/\.json$/i, '');
@@ -163,16 +168,19 @@ export class JsonStore extends StateReads implements Store {
 
   async append(events: readonly KeywardEvent[]): Promise<void> {
     if (events.length === 0) return;
+    await this.journal.fresh(); // a store that went bad is refused here too
     await this.writeEvents(events);
     this.journal.changed({});
   }
 
-  findEvents(q: EventFind): Promise<EventPage> {
+  async findEvents(q: EventFind): Promise<EventPage> {
+    await this.journal.fresh();
     return this.segments.find(q);
   }
 
   async recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void> {
     if (counts.length === 0 && events.length === 0) return;
+    await this.journal.fresh();
     try {
       await this.usage.record(counts);
     } catch (e) {
@@ -224,6 +232,6 @@ export class JsonStore extends StateReads implements Store {
   }
 }
 
-export function createJsonStore(path: string, opts?: JsonStoreOptions): Store {
-  return new JsonStore(path, opts);
+export function createJsonFileStore(path: string, opts?: JsonFileStoreOptions): Store {
+  return new JsonFileStore(path, opts);
 }
