@@ -3,13 +3,20 @@
 // admin), delete — until it is killed. Before each change it prints
 // `try <op> <id> <description>`, and `ack …` the moment the change is
 // acknowledged (stdout to a pipe is synchronous on Linux, so an ack printed
-// is an ack the parent sees). No token is printed.
-import { createEngine, createJsonFileStore } from '@keyward/core';
+// is an ack the parent sees). No token is printed. Every other writer (by seed) also
+// compacts the store over and over, so kills land in compactions as well.
+import { type JsonFileStore, createEngine, createJsonFileStore } from '@keyward/core';
 import { seeded } from './ledger.js';
 
 const [path, user, seedText] = process.argv.slice(2);
 const rand = seeded(Number(seedText));
-const engine = createEngine(createJsonFileStore(path), { usageFlushMs: 0 });
+const store = createJsonFileStore(path) as JsonFileStore;
+const engine = createEngine(store, { usageFlushMs: 0 });
+if (Number(seedText) % 4 < 2) {
+  void (async () => {
+    for (;;) await store.compact().catch(() => undefined);
+  })();
+}
 const me = engine.as(user);
 const admin = engine.as('admin');
 const active: string[] = [];

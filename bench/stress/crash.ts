@@ -7,9 +7,10 @@
 // is exactly as it was; each acknowledged change has its event; and the next
 // writer gets the lock the dead one left behind.
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type ApiKey, type StoreDocument, createEngine, createJsonFileStore, eventLogPathFor } from '@keyward/core';
+import { type ApiKey, createEngine, createJsonFileStore } from '@keyward/core';
+import { type StoreView, viewStore } from './store-view.js';
 import { bundle } from './bundle.js';
 import { call } from './http-client.js';
 import { Tally, seeded } from './ledger.js';
@@ -167,13 +168,13 @@ export async function runCrashLoop(opts: { iterations: number; seed: number; log
   opts.log(`crash loop: ${opts.iterations} kills on ${path}`);
 
   for (let i = 0; i < opts.iterations; i++) {
-    const before = readStore(path, tally);
+    const before = await readStore(path, tally);
     const journals = i % 2 === 0 ? [await killEngineWriter(script, path, users[i], opts.seed + i, rand, tally)] : await killServer(path, users[i], rand, tally);
     if (i % 2 === 0) figures.engineKills++;
     else figures.serverKills++;
     figures.iterations++;
 
-    const after = readStore(path, tally);
+    const after = await readStore(path, tally);
     if (!after || !before) continue;
     // The store opens in a fresh engine, too (not only JSON.parse).
     const engine = createEngine(createJsonFileStore(path), { usageFlushMs: 0 });
@@ -189,8 +190,8 @@ export async function runCrashLoop(opts: { iterations: number; seed: number; log
       if (k.owner === users[i]) continue;
       tally.check(JSON.stringify(after.keys[id]) === JSON.stringify(k), () => `kill ${i + 1}: key ${id} of an earlier round changed or vanished`);
     }
-    const events = readEventLog(path);
-    figures.tornEventLines = events.torn;
+    const events = keyEvents(after);
+    figures.tornEventLines += after.problems.length;
     for (const journal of journals) {
       const { keys, acked, inFlight } = expectationsOf(journal);
       figures.acknowledgedWrites += acked;
@@ -209,29 +210,20 @@ export async function runCrashLoop(opts: { iterations: number; seed: number; log
   return { figures, tally };
 }
 
-function readStore(path: string, tally: Tally): StoreDocument | undefined {
+/** The store as a fresh process opens it (snapshot + journal, event segments); a failure to open is a failure. */
+async function readStore(path: string, tally: Tally): Promise<StoreView | undefined> {
   try {
-    const doc = JSON.parse(readFileSync(path, 'utf8')) as StoreDocument;
-    tally.check(doc.version === 1 && typeof doc.keys === 'object' && typeof doc.users === 'object', () => 'the store parses but is not a Keyward store');
-    return doc;
+    return await viewStore(path);
   } catch (e) {
-    tally.fail(`the store does not parse: ${(e as Error).message}`);
+    tally.fail(`the store does not open: ${(e as Error).message}`);
     return undefined;
   }
 }
 
-/** The event log's key events; lines cut short by a kill are counted, not parsed (the log is not fsynced by design). */
-function readEventLog(path: string): { generated: Set<string>; deleted: Set<string>; revoked: Set<string>; torn: number } {
-  const out = { generated: new Set<string>(), deleted: new Set<string>(), revoked: new Set<string>(), torn: 0 };
-  for (const line of readFileSync(eventLogPathFor(path), 'utf8').split('\n')) {
-    if (!line) continue;
-    let e: { eventType: string; keyId?: string };
-    try {
-      e = JSON.parse(line);
-    } catch {
-      out.torn++;
-      continue;
-    }
+/** The key events of the store, by type. */
+function keyEvents(view: StoreView): { generated: Set<string>; deleted: Set<string>; revoked: Set<string> } {
+  const out = { generated: new Set<string>(), deleted: new Set<string>(), revoked: new Set<string>() };
+  for (const e of view.events) {
     if (!e.keyId) continue;
     if (e.eventType === 'api-key.generated') out.generated.add(e.keyId);
     if (e.eventType === 'api-key.deleted') out.deleted.add(e.keyId);

@@ -8,8 +8,8 @@
 // text reached the store, the events or the log, and the server's memory
 // stayed bounded.
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { type StoreDocument, createEngine, createJsonFileStore, eventLogPathFor } from '@keyward/core';
+import { createEngine, createJsonFileStore } from '@keyward/core';
+import { type StoreView, storeText, viewStore } from './store-view.js';
 import { bundle } from './bundle.js';
 import { call, runHttpClient } from './http-client.js';
 import { Ledger, type LedgerKey, TOKEN_TEXT, Tally, seeded } from './ledger.js';
@@ -104,13 +104,14 @@ export async function runMixed(opts: { seconds: number; processes: number; clien
   // Afterwards: the store parses and holds exactly what was acknowledged. (The
   // server sees another process's change within its peek window, 100 ms.)
   await new Promise((r) => setTimeout(r, 250));
-  let doc: StoreDocument | undefined;
+  let doc: StoreView | undefined;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8')) as StoreDocument;
+    doc = await viewStore(path);
   } catch (e) {
-    tally.fail(`the store does not parse: ${(e as Error).message}`);
+    tally.fail(`the store does not open: ${(e as Error).message}`);
   }
-  const events = readEvents(eventLogPathFor(path), tally);
+  const events = doc?.events ?? [];
+  tally.check(doc?.problems.length === 0, () => `the store reported damage: ${doc?.problems.join('; ')}`);
   const eventsOf = new Map<string, Set<string>>();
   for (const e of events) if (e.keyId) (eventsOf.get(e.keyId) ?? eventsOf.set(e.keyId, new Set()).get(e.keyId)!).add(e.eventType);
   const checker = createEngine(createJsonFileStore(path), { usageFlushMs: 0 });
@@ -136,8 +137,7 @@ export async function runMixed(opts: { seconds: number; processes: number; clien
   }
   await checker.close();
   const keysAtEnd = doc ? Object.keys(doc.keys).length : 0;
-  const storeText = readFileSync(path, 'utf8') + readFileSync(eventLogPathFor(path), 'utf8');
-  tally.check(!TOKEN_TEXT.test(storeText), () => 'token text found in the store or its event log');
+  tally.check(!TOKEN_TEXT.test(storeText(path)), () => 'token text found in a file of the store');
 
   clearInterval(sampler);
   rss.end = server.rssMiB();
@@ -149,8 +149,8 @@ export async function runMixed(opts: { seconds: number; processes: number; clien
   tally.check(server.log.serverErrors === 0, () => `the server logged ${server.log.serverErrors} 5xx answers`);
   tally.check(!server.log.tokenText, () => "token text found in the server's request log");
   tally.check(Object.keys(httpStatuses).every((s) => Number(s) < 500), () => `5xx answers: ${JSON.stringify(httpStatuses)}`);
-  const after = readEvents(eventLogPathFor(path), tally);
-  tally.check(after.length >= events.length, () => 'the event log shrank');
+  const after = (await viewStore(path)).events;
+  tally.check(after.length >= events.length, () => 'the events shrank');
 
   const operationCount = Object.values(operations).reduce((a, b) => a + b, 0) + finalVerifies;
   operations['final verify'] = finalVerifies;
@@ -171,18 +171,4 @@ export async function runMixed(opts: { seconds: number; processes: number; clien
       eventsAtEnd: after.length,
     },
   };
-}
-
-/** Every line of the event log, each of which must parse (no process was killed here). */
-function readEvents(path: string, tally: Tally): { eventType: string; keyId?: string }[] {
-  const out: { eventType: string; keyId?: string }[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch {
-      tally.fail(`an event log line does not parse: ${line.slice(0, 80)}`);
-    }
-  }
-  return out;
 }

@@ -24,6 +24,9 @@ export class UsagePipeline {
   readonly recorder = new UsageRecorder();
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
+  // The batch being written: counted as pending until the store has it, so a
+  // usage question asked meanwhile finds it in one place or the other.
+  private inFlight?: Drained;
   // When this process last flagged each key (the store is asked too: other processes flag).
   private readonly lastFlagged = new Map<string, number>();
   // The store's last use of keys lately asked about (null: never used), with when it was asked.
@@ -58,11 +61,31 @@ export class UsagePipeline {
 
   /** Uses not yet flushed by this process. */
   pendingUses(keyId: string): number {
-    return this.recorder.pending(keyId)?.uses ?? 0;
+    const writing = this.inFlight?.uses.find((u) => u.keyId === keyId)?.uses ?? 0;
+    return (this.recorder.pending(keyId)?.uses ?? 0) + writing;
   }
 
   pendingKeyIds(): string[] {
-    return this.recorder.pendingKeyIds();
+    const ids = this.recorder.pendingKeyIds();
+    if (!this.inFlight) return ids;
+    return [...new Set([...ids, ...this.inFlight.uses.map((u) => u.keyId)])];
+  }
+
+  /**
+   * Uses per key since a time: the store's aggregates plus what this process
+   * has not written yet, each use counted once — a store read that overlapped
+   * a batch landing is read again.
+   */
+  async usesSince(since: number): Promise<Map<string, number>> {
+    let counted: KeyUsage[];
+    for (;;) {
+      const before = this.written;
+      counted = await this.store.usageSince(since);
+      if (this.written === before) break;
+    }
+    const uses = new Map(counted.map((u) => [u.keyId, u.uses]));
+    for (const id of this.pendingKeyIds()) uses.set(id, (uses.get(id) ?? 0) + this.pendingUses(id));
+    return uses;
   }
 
   /** Last use (ever) of these keys: the store's aggregates plus this process's unflushed uses. */
@@ -109,6 +132,7 @@ export class UsagePipeline {
   private async flushNow(): Promise<void> {
     if (this.recorder.isEmpty) return;
     const batch = this.recorder.drain(this.clock.now());
+    this.inFlight = batch;
     try {
       const counts: UsageCount[] = [];
       const events: KeywardEvent[] = [];
@@ -132,6 +156,8 @@ export class UsagePipeline {
     } catch (e) {
       this.recorder.restore(batch);
       throw e;
+    } finally {
+      this.inFlight = undefined;
     }
   }
 

@@ -31,9 +31,7 @@ export async function usage(c: ActorContext, q: { since?: string } = {}): Promis
   const { actor, now } = await c.read();
   enforce(checkAdmin(actor));
   const since = q.since === undefined ? 0 : parseSince(q.since, now);
-  const counted = await c.store.usageSince(since);
-  const uses = new Map(counted.map((u) => [u.keyId, u.uses]));
-  for (const id of c.engine.usage.pendingKeyIds()) uses.set(id, (uses.get(id) ?? 0) + c.engine.usage.pendingUses(id));
+  const uses = await c.engine.usage.usesSince(since);
   const excessive = new Set<string>();
   for await (const e of allFound(c, { types: ['api-key.excessive-use'], since: q.since === undefined ? undefined : since, limit: 1000 })) {
     if (e.keyId) excessive.add(e.keyId);
