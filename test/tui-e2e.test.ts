@@ -2,8 +2,9 @@
 // (node-pty), its output fed to a terminal emulator (xterm headless) so the
 // tests read the screen a person would see, and the raw bytes kept so they
 // can check what was written (OSC 52, the alternate screen).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createJsonFileStore } from '@keyward/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keyward, keywardBin, repoRoot, tempDir } from './support/keyward.js';
 import { ALT_ON, ENTER, ESC, Session, TOKEN, generate, killSessions } from './support/pty-session.js';
@@ -127,11 +128,11 @@ describe('the terminal UI in a real terminal', () => {
     cli(store, 'alice', 'settings', 'set', '--enabled', 'on');
     cli(store, 'alice', 'users', 'set', 'alice', '--developer', 'on');
     cli(store, 'alice', 'keys', 'create', '--description', 'placeholder');
-    // The engine refuses control characters, so they go straight into the file, as tampering would.
-    const doc = JSON.parse(readFileSync(store, 'utf8'));
-    const id = Object.keys(doc.keys)[0];
-    doc.keys[id].description = '\u001b[2J\u001b]0;pwned\u0007\u001b[31mevil\u001b[0m';
-    writeFileSync(store, JSON.stringify(doc));
+    // The engine refuses control characters, so they go straight into the store past it, as tampering would.
+    const raw = createJsonFileStore(store);
+    const [planted] = (await raw.findKeys({ limit: 1, now: Date.now() })).data;
+    await raw.transact((tx) => tx.putKey({ ...planted, description: '\u001b[2J\u001b]0;pwned\u0007\u001b[31mevil\u001b[0m' }));
+    await raw.close();
 
     const s = ui(store, 'alice', {}, { cols: 120, rows: 30 });
     const screen = await s.waitFor('evil');
