@@ -7,8 +7,10 @@ const code = await run(process.argv.slice(2), process.env, {
   ui: async ({ service, location }, notes) => {
     const { runTerminalUI } = await import('./ui/index.js');
     // A store just made for this person: say so inside the UI too, and where the first key is.
-    const created = notes.some((n) => n.startsWith('Created a new Keyward store'));
-    const greeting = notes.join(' ') + (created ? ' My keys (5), then n: your first key.' : '');
+    // Short enough for two lines at 80 columns, with the whole path (the header may cut it).
+    const greeting = notes
+      .map((n) => n.replace(/^Created a new Keyward store at (.+) with you \((.+)\) as the first tenant admin\.$/, 'Created $1 with you ($2) as its first tenant admin. My keys (5), then n: your first key.'))
+      .join(' ');
     await runTerminalUI(service, { location, greeting: greeting.trim() || undefined });
   },
   serve,
