@@ -53,6 +53,9 @@ export interface ApiKey {
   expiry: string;
   revokedAt?: string;
   revokedBy?: string;
+  /** The key this one replaced by rotation, and the key that replaced it. */
+  rotatedFrom?: string;
+  rotatedTo?: string;
   /** SHA-256 of the token, hex. The token itself is never stored. */
   hash: string;
 }

@@ -164,6 +164,9 @@ class ActorService implements KeyService {
   deleteOrRevokeKey(id: string) {
     return keys.deleteOrRevokeKey(this.c, id);
   }
+  rotateKey(id: string, overlap?: string) {
+    return keys.rotateKey(this.c, id, overlap);
+  }
   deleteAllKeys() {
     return keys.deleteAllKeys(this.c);
   }

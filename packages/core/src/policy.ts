@@ -251,6 +251,23 @@ export function checkSettings(patch: Record<string, unknown>): Refusal | null {
   return null;
 }
 
+/** Rotating: only the owner (as generating), only an active key; the overlap a duration from PT0S up. */
+export function checkRotate(actor: User, key: ApiKey | undefined, now: number, overlap: string | undefined): { ok: true; overlapMs: number } | { ok: false; refusal: Refusal } {
+  const no = (code: RefusalCode, message: string) => ({ ok: false as const, refusal: refusal(code, message) });
+  if (!key || !canSeeKey(actor, key)) return no('KEY_NOT_FOUND', 'No such key.');
+  if (key.owner !== actor.id) return no('NOT_KEY_OWNER', `Only its owner (${printable(key.owner)}) can rotate this key: the new token lets its holder act as them.`);
+  const status = statusOf(key, now);
+  if (status !== 'active') return no('KEY_NOT_ACTIVE', `The key is ${status}; only an active key can be rotated.`);
+  if (key.rotatedTo) return no('KEY_NOT_ACTIVE', `The key was rotated already (to ${key.rotatedTo}); rotate that one instead.`);
+  if (overlap === undefined) return { ok: true, overlapMs: DEFAULT_ROTATION_OVERLAP_MS };
+  const d = typeof overlap === 'string' ? parseDuration(overlap.trim()) : undefined;
+  if (!d || d.ms < 0) return no('INVALID_INPUT', `The overlap must be a duration such as PT1H, 30m or PT0S (got "${printable(textOf(overlap))}").`);
+  return { ok: true, overlapMs: d.ms };
+}
+
+/** How long the old token keeps working after a rotation, unless told otherwise. */
+export const DEFAULT_ROTATION_OVERLAP_MS = 3_600_000;
+
 /** How far ahead a client warns that the token it uses is about to end. */
 export const TOKEN_EXPIRY_WARNING_MS = 7 * 86_400_000;
 

@@ -268,6 +268,10 @@ class RemoteService implements KeyService {
     return this.call('POST', this.keyPath(id, '/revoke'));
   }
 
+  async rotateKey(id: string, overlap?: string): Promise<GeneratedKey> {
+    return this.call('POST', this.keyPath(id, '/rotate'), { body: overlap === undefined ? {} : { overlap } });
+  }
+
   async revokeKeys(ids: string[]): Promise<RevokeReport> {
     return this.call('POST', '/api/v1/api-keys/revoke', { body: { ids } });
   }

@@ -3,7 +3,7 @@
 // runs the same rules. Faces never know which one they hold.
 
 import type { EventType, KeyStatus } from './domain.js';
-import type { FailureReason } from './usage.js';
+import type { VerifyFailure } from './usage.js';
 import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
 
 export type KeySortField = 'created' | 'description' | 'status' | 'sub' | 'createdByUser' | 'expiry' | 'lastUsed';
@@ -86,7 +86,7 @@ export interface RevokeReport {
 
 export type VerifyResult =
   | { valid: true; key: KeyView }
-  | { valid: false; code: 'UNAUTHENTICATED'; reason: FailureReason };
+  | { valid: false; code: 'UNAUTHENTICATED'; reason: VerifyFailure };
 
 export interface WhoAmI {
   user: UserView;
@@ -124,6 +124,8 @@ export interface KeyService {
   deleteKey(id: string): Promise<void>;
   /** Qlik's DELETE: the owner's deletes the key, a tenant admin's revokes someone else's (policy's checkDeleteOrRevoke). */
   deleteOrRevokeKey(id: string): Promise<void>;
+  /** Replaces a key's token: a new key with a fresh token; the old one works for `overlap` more (PT1H by default). */
+  rotateKey(id: string, overlap?: string): Promise<GeneratedKey>;
   /** Deletes every key the actor owns; returns how many. */
   deleteAllKeys(): Promise<{ deleted: number }>;
   verifyToken(token: string): Promise<VerifyResult>;

@@ -146,6 +146,8 @@ export class UsagePipeline {
       }
       for (const [keyId, f] of batch.failures) {
         events.push(newEvent('api-key.auth-failed', f.last, f.owner ?? 'anonymous', keyId || undefined, { count: f.count, reasons: f.reasons, from: new Date(f.first).toISOString(), to: new Date(f.last).toISOString() }));
+        const reused = f.reasons['reused-after-rotation'];
+        if (reused) events.push(newEvent('api-key.reused-after-rotation', f.last, f.owner ?? 'anonymous', keyId, { count: reused, from: new Date(f.first).toISOString(), to: new Date(f.last).toISOString() }));
       }
       events.push(...(await this.excessive(batch)));
       this.written++;

@@ -3,7 +3,10 @@
 // the store's usage aggregates (uses per key per minute, with the addresses
 // seen) and one aggregated `api-key.used` event per key per drain.
 
-export type FailureReason = 'malformed' | 'unknown' | 'expired' | 'revoked' | 'unlicensed';
+/** Why a token did not authenticate, as verify answers it. */
+export type VerifyFailure = 'malformed' | 'unknown' | 'expired' | 'revoked' | 'unlicensed';
+/** As counted: an expired token of a rotated key is told `expired`, and counted apart as a sign a copy is still out there. */
+export type FailureReason = VerifyFailure | 'reused-after-rotation';
 
 export interface PendingFailure {
   owner?: string;

@@ -15,12 +15,12 @@ import type { ApiKey } from './domain.js';
 import type { Clock } from './clock.js';
 import type { Store, StoreChange } from './store/boundary.js';
 import { constantTimeEqual, digestFromHex, digestToken, hasValidChecksum, keyIdOfShape } from './token.js';
-import type { FailureReason, KeyCounter, UsageRecorder } from './usage.js';
+import type { KeyCounter, UsageRecorder, VerifyFailure } from './usage.js';
 
 /** What verify answers on the hot path: no views built, nothing written. */
 export type VerifyOutcome =
   | { valid: true; key: ApiKey }
-  | { valid: false; reason: FailureReason; keyId?: string };
+  | { valid: false; reason: VerifyFailure; keyId?: string };
 
 /** What verify needs of a key, kept ready (its valid answer too: a hit allocates nothing). */
 interface Facts {
@@ -89,7 +89,8 @@ export class Verifier {
     // Revoked wins over expired (SPEC §1), as in statusOf.
     const status = key.revokedAt ? 'revoked' : f.expiresAt <= now ? 'expired' : 'active';
     if (status !== 'active') {
-      this.usage.recordFailure(key.id, key.owner, status, now);
+      // The old token of a rotated key, used after its overlap: a copy of it is still out there.
+      this.usage.recordFailure(key.id, key.owner, status === 'expired' && key.rotatedTo !== undefined ? 'reused-after-rotation' : status, now);
       return { valid: false, reason: status, keyId: key.id };
     }
     if (!f.ownerLicensed) {

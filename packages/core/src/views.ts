@@ -17,6 +17,8 @@ export interface KeyView {
   lastUpdated: string;
   expiry: string;
   lastUsed?: string;
+  rotatedFrom?: string;
+  rotatedTo?: string;
 }
 
 export interface GeneratedKey extends KeyView {
@@ -67,6 +69,8 @@ export function keyView(key: ApiKey, tenantId: string, now: number, lastUsed?: s
     expiry: key.expiry,
   };
   if (lastUsed) v.lastUsed = lastUsed;
+  if (key.rotatedFrom) v.rotatedFrom = key.rotatedFrom;
+  if (key.rotatedTo) v.rotatedTo = key.rotatedTo;
   return v;
 }
 

@@ -200,9 +200,10 @@ class World {
       expect(['active', 'expired', 'revoked']).toContain(view!.status);
       expect(view!.status).toBe(expected);
       expect(statusOf(doc.keys[id], now)).toBe(expected);
-      // Usable exactly when active: a revoked key never becomes usable again.
-      expect(verdict.valid).toBe(expected === 'active');
-      if (!verdict.valid) expect(verdict.reason).toBe(expected === 'active' ? 'unknown' : expected);
+      // Usable exactly when active and its owner holds a licence (SPEC §2): a revoked key never becomes usable again.
+      const licensed = doc.users[doc.keys[id].owner]?.licence === true;
+      expect(verdict.valid).toBe(expected === 'active' && licensed);
+      if (!verdict.valid) expect(verdict.reason).toBe(expected === 'active' ? 'unlicensed' : expected);
       this.checks += 5;
     }
   }

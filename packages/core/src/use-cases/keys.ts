@@ -7,7 +7,7 @@ import { type ApiKey, type User, isAdmin, settingsOf } from '../domain.js';
 import { printable, textOf } from '../duration.js';
 import { clampLimit, newEvent } from '../events.js';
 import { checkStatus, parseSort } from '../key-query.js';
-import { canSeeKey, checkAdmin, checkDeleteOrRevoke, checkDescription, checkGenerate, checkOwnerChange, checkRevoke, enforce } from '../policy.js';
+import { canSeeKey, checkAdmin, checkDeleteOrRevoke, checkDescription, checkGenerate, checkOwnerChange, checkRevoke, checkRotate, enforce } from '../policy.js';
 import { KeywardError, refuse } from '../refusal.js';
 import type { GenerateInput, KeyQuery, Page, RevokeReport } from '../service.js';
 import type { Transaction } from '../store/boundary.js';
@@ -65,22 +65,46 @@ export async function generateKey(c: ActorContext, input: GenerateInput): Promis
     const activeKeys = await tx.countActiveKeys(owner.id, now);
     const check = checkGenerate({ actor, owner, settings: settingsOf(tenant), activeKeys, lifetime: input.expiry });
     if (!check.ok) throw new KeywardError(check.refusal.code, check.refusal.message);
-    let id = newKeyId();
-    while (await tx.getKey(id)) id = newKeyId();
-    const token = newToken(id);
-    const iso = new Date(now).toISOString();
-    const key: ApiKey = {
-      id,
-      description,
-      owner: owner.id,
-      createdBy: actor.id,
-      created: iso,
-      lastUpdated: iso,
-      expiry: new Date(now + check.lifetime.ms).toISOString(),
-      hash: hashToken(token),
-    };
-    tx.putKey(key);
-    tx.emit(newEvent('api-key.generated', now, actor.id, id, { description, sub: owner.id, expiry: key.expiry, lifetime: check.lifetime.iso }));
+    const { key, token } = await mint(tx, { description, owner: owner.id, createdBy: actor.id }, now, check.lifetime.ms);
+    tx.emit(newEvent('api-key.generated', now, actor.id, key.id, { description, sub: owner.id, expiry: key.expiry, lifetime: check.lifetime.iso }));
+    return { ...keyView(key, tenant.id, now), token };
+  });
+}
+
+/** A new key with a fresh token (shown once; only its hash is kept), written in the transaction. */
+async function mint(tx: Transaction, fields: Pick<ApiKey, 'description' | 'owner' | 'createdBy' | 'rotatedFrom'>, now: number, lifetimeMs: number): Promise<{ key: ApiKey; token: string }> {
+  let id = newKeyId();
+  while (await tx.getKey(id)) id = newKeyId();
+  const token = newToken(id);
+  const iso = new Date(now).toISOString();
+  const key: ApiKey = { id, ...fields, created: iso, lastUpdated: iso, expiry: new Date(now + lifetimeMs).toISOString(), hash: hashToken(token) };
+  if (key.rotatedFrom === undefined) delete key.rotatedFrom;
+  tx.putKey(key);
+  return { key, token };
+}
+
+/**
+ * Rotation (SPEC §1): a new key B with the same owner and description and a
+ * fresh token, while the old key A keeps working for the overlap (never past
+ * its own expiry), then only B. A and B name each other. Generating's rules
+ * apply to B, except that A, about to end, does not count against the limit.
+ */
+export async function rotateKey(c: ActorContext, id: string, overlap?: string): Promise<GeneratedKey> {
+  keyIdToFind(id);
+  return c.change(async ({ tx, tenant, actor, now }) => {
+    const old = await tx.getKey(id);
+    const rotate = checkRotate(actor, old, now, overlap);
+    if (!rotate.ok) throw new KeywardError(rotate.refusal.code, rotate.refusal.message);
+    await tx.lockUser(actor.id);
+    const activeKeys = (await tx.countActiveKeys(actor.id, now)) - 1;
+    const check = checkGenerate({ actor, owner: actor, settings: settingsOf(tenant), activeKeys });
+    if (!check.ok) throw new KeywardError(check.refusal.code, check.refusal.message);
+    const a = old!;
+    const { key, token } = await mint(tx, { description: a.description, owner: a.owner, createdBy: actor.id, rotatedFrom: a.id }, now, check.lifetime.ms);
+    const oldExpiry = new Date(Math.min(now + rotate.overlapMs, Date.parse(a.expiry))).toISOString();
+    tx.putKey({ ...a, expiry: oldExpiry, rotatedTo: key.id, lastUpdated: new Date(now).toISOString() });
+    tx.emit(newEvent('api-key.generated', now, actor.id, key.id, { description: key.description, sub: key.owner, expiry: key.expiry, lifetime: check.lifetime.iso, rotatedFrom: a.id }));
+    tx.emit(newEvent('api-key.rotated', now, actor.id, a.id, { description: a.description, sub: a.owner, rotatedTo: key.id, oldExpiry, overlap: new Date(oldExpiry).getTime() - now }));
     return { ...keyView(key, tenant.id, now), token };
   });
 }

@@ -4,7 +4,7 @@
 
 import { Router } from '../router.js';
 import { listEvents } from './audits.js';
-import { createKey, deleteKey, deleteMyKeys, getKey, keyUsage, listKeys, patchKey, revokeKey, revokeKeys, verifyToken } from './keys.js';
+import { createKey, deleteKey, deleteMyKeys, getKey, keyUsage, listKeys, patchKey, revokeKey, revokeKeys, rotateKey, verifyToken } from './keys.js';
 import { reportLeaked } from './leaks.js';
 import { getConfig, patchConfig } from './tenant.js';
 import { addUser, listUsers, me, patchUser, removeUser } from './users.js';
@@ -19,6 +19,7 @@ export const router = new Router([
   { path: '/api/v1/api-keys/configs/:tenantId', methods: { GET: getConfig, PATCH: patchConfig } },
   { path: '/api/v1/api-keys/:id', methods: { GET: getKey, PATCH: patchKey, DELETE: deleteKey } },
   { path: '/api/v1/api-keys/:id/revoke', methods: { POST: revokeKey } },
+  { path: '/api/v1/api-keys/:id/rotate', methods: { POST: rotateKey } },
   { path: '/api/v1/users', methods: { GET: listUsers, POST: addUser } },
   { path: '/api/v1/users/me', methods: { GET: me } },
   { path: '/api/v1/users/:name', methods: { PATCH: patchUser, DELETE: removeUser } },

@@ -59,6 +59,17 @@ export const deleteKey: Handler = async (call) => {
 
 export const revokeKey: Handler = async (call) => ({ status: 200, body: await call.service.revokeKey(call.params.id) });
 
+/** Keyward's rotation: the owner replaces a key's token; the old one keeps working for the overlap (PT1H by default). */
+export const rotateKey: Handler = async (call) => {
+  // The body is optional: no body at all rotates with the default overlap.
+  const empty = call.req.headers['content-type'] === undefined && !Number(call.req.headers['content-length']);
+  const body = empty ? {} : await readObject(call.req, '{"overlap":"PT1H"}');
+  if (body.overlap !== undefined && typeof body.overlap !== 'string') throw new KeywardError('INVALID_INPUT', 'overlap must be an ISO 8601 duration such as PT1H.');
+  const key = await call.service.rotateKey(call.params.id, body.overlap as string | undefined);
+  // Like a create, the answer carries the new token: no cache may keep it.
+  return { status: 201, body: key, headers: { Location: `/api/v1/api-keys/${key.id}`, 'Cache-Control': 'no-store' } };
+};
+
 export const revokeKeys: Handler = async (call) => {
   const body = await readObject(call.req, '{"ids":["…","…"]}');
   if (!Array.isArray(body.ids)) throw new KeywardError('INVALID_INPUT', 'ids must be a list of key ids.');

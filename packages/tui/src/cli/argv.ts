@@ -37,6 +37,7 @@ const COMMANDS: Record<string, Spec> = {
   'users rm': { yes: b() },
   'keys ls': { search: s(), status: { type: 'string', values: ['active', 'expired', 'revoked'] }, owner: s(), sort: s(), limit: s() },
   'keys create': { description: s(), expiry: s() },
+  'keys rotate': { overlap: s() },
   'keys get': {},
   'keys rename': {},
   'keys revoke': { yes: b() },
@@ -52,7 +53,7 @@ const COMMANDS: Record<string, Spec> = {
 const NOUNS_WITH_VERBS: Record<string, { verbs: string[]; default?: string }> = {
   settings: { verbs: ['set'] },
   users: { verbs: ['ls', 'add', 'set', 'rm'], default: 'ls' },
-  keys: { verbs: ['ls', 'create', 'get', 'rename', 'revoke', 'rm', 'verify'], default: 'ls' },
+  keys: { verbs: ['ls', 'create', 'get', 'rename', 'revoke', 'rm', 'rotate', 'verify'], default: 'ls' },
   events: { verbs: ['ls'], default: 'ls' },
   store: { verbs: ['copy'] },
 };

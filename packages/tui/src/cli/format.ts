@@ -52,6 +52,8 @@ export function keyDetails(k: KeyView): string {
       ['expires', `${k.expiry} (${relative(k.expiry)})`],
       ['last updated', k.lastUpdated],
       ['last used', k.lastUsed ? `${k.lastUsed} (${relative(k.lastUsed)})` : 'never'],
+      ...(k.rotatedFrom ? [['rotated from', k.rotatedFrom]] : []),
+      ...(k.rotatedTo ? [['rotated to', k.rotatedTo]] : []),
     ],
   );
 }

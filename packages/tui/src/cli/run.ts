@@ -5,6 +5,7 @@ import { KeywardError } from '@keyward/core';
 import { type ParsedCommand, parseArgv } from './argv.js';
 import { type Command } from './commands/command.js';
 import { addUser, listUsers, removeUser, setUser } from './commands/users.js';
+import { rotateKey } from './commands/rotate.js';
 import { createKey, getKey, listKeys, removeKeys, renameKey, revokeKeys, verifyKey } from './commands/keys.js';
 import { listEvents, showUsage } from './commands/events.js';
 import { setSettings, showSettings } from './commands/settings.js';
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   'keys revoke': revokeKeys,
   'keys rm': removeKeys,
   'keys verify': verifyKey,
+  'keys rotate': rotateKey,
   'events ls': listEvents,
   usage: showUsage,
   scan,

@@ -18,6 +18,7 @@ Usage
   keyward keys rename ID DESCRIPTION
   keyward keys revoke ID... [--yes]        several at once: confirm, or --yes in scripts
   keyward keys rm ID... [--yes] | keyward keys rm --all [--yes]
+  keyward keys rotate ID [--overlap DURATION]  a new token for the key, printed once; the old one works PT1H more
   keyward keys verify TOKEN|-               exit 0 when it authenticates, 1 when not
   keyward events ls [--type TYPE] [--hide-usage] [--key ID] [--user USER] [--since DURATION|TIME] [--limit N]
   keyward usage [--since DURATION|TIME]     uses per key, most used first
@@ -48,6 +49,7 @@ export const COMMAND_USAGE: Record<string, string> = {
   'keys rename': 'keyward keys rename ID DESCRIPTION',
   'keys revoke': 'keyward keys revoke ID... [--yes]',
   'keys rm': 'keyward keys rm ID... [--yes] | keyward keys rm --all [--yes]',
+  'keys rotate': 'keyward keys rotate ID [--overlap DURATION]',
   'keys verify': 'keyward keys verify TOKEN|-',
   'events ls': 'keyward events ls [--type TYPE] [--hide-usage] [--key ID] [--user USER] [--since DURATION|TIME] [--limit N]',
   usage: 'keyward usage [--since DURATION|TIME]',

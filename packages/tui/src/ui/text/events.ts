@@ -37,7 +37,7 @@ export function eventSummary(e: EventView): string {
     case 'api-key.new-address':
       return `used from ${str(d.address)}`;
     case 'api-key.reused-after-rotation':
-      return `old token used after its overlap (rotated to ${str(d.rotatedTo)})`;
+      return `old token used ${str(d.count)}× after its rotation overlap`;
     case 'api-keys-config.updated':
       return Object.entries((d.changes as Record<string, { from: unknown; to: unknown }>) ?? {})
         .map(([k, c]) => `${k} ${str(c?.from)} → ${str(c?.to)}`)

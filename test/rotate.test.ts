@@ -1,0 +1,41 @@
+// `keyward keys rotate` on a local store: the new token printed once, both
+// tokens working during the overlap, only the new one after, and the reuse
+// of the old one recorded as an event.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { codeOf, keyward, tempDir } from './support/keyward.js';
+import { bootstrap } from './support/flow.js';
+
+describe('keyward keys rotate', () => {
+  it('rotates with an overlap, then refuses the old token and records its reuse', async () => {
+    const store = join(tempDir(), 'keyward.json');
+    const { alice, bob } = bootstrap(store);
+    const as = (user: string, args: string[]) => keyward(args, { KEYWARD_STORE: store, KEYWARD_USER: user });
+    const oldId = alice.slice(3, 27);
+    const r = as('alice', ['keys', 'rotate', oldId.slice(0, 8), '--overlap', '3s']);
+    expect(r.code, r.stderr).toBe(0);
+    const fresh = r.stdout.trim();
+    expect(fresh).toMatch(/^kw_[0-9a-f]{24}_/);
+    expect(r.stderr).toMatch(/Rotated .* to .*The old token works until/s);
+    expect(as('nobody', ['keys', 'verify', alice]).code).toBe(0);
+    expect(as('nobody', ['keys', 'verify', fresh]).code).toBe(0);
+    const old = JSON.parse(as('alice', ['keys', 'get', oldId, '--json']).stdout);
+    expect(old).toMatchObject({ status: 'active', rotatedTo: fresh.slice(3, 27) });
+    expect(as('alice', ['keys', 'get', oldId]).stdout).toMatch(/rotated to +[0-9a-f]{24}/);
+
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    const reused = as('nobody', ['keys', 'verify', alice]);
+    expect([reused.code, reused.stderr]).toEqual([1, expect.stringContaining('expired')]);
+    expect(as('nobody', ['keys', 'verify', fresh]).code).toBe(0);
+    const events = JSON.parse(as('alice', ['events', 'ls', '--type', 'api-key.reused-after-rotation', '--json']).stdout).data;
+    expect(events).toMatchObject([{ keyId: oldId, data: { count: 1 } }]);
+
+    // Only the owner rotates, and only an active key; a bad overlap is refused.
+    const other = as('alice', ['keys', 'rotate', bob.slice(3, 27)]);
+    expect([other.code, codeOf(other)]).toEqual([1, 'NOT_KEY_OWNER']);
+    const expired = as('alice', ['keys', 'rotate', oldId]);
+    expect([expired.code, codeOf(expired)]).toEqual([1, 'KEY_NOT_ACTIVE']);
+    const bad = as('bob', ['keys', 'rotate', bob.slice(3, 27), '--overlap', 'later']);
+    expect([bad.code, codeOf(bad)]).toEqual([1, 'INVALID_INPUT']);
+  });
+});
