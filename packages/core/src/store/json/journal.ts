@@ -206,7 +206,7 @@ export class Journal<Entry> {
   }
 
   /** Reads the snapshot and replays the journal from its position. */
-  private async load(): Promise<void> {
+  private async load(attempt = 0): Promise<void> {
     const doc = await this.snapshotFile.read();
     await this.journal?.close().catch(() => undefined);
     this.journal = undefined;
@@ -226,6 +226,13 @@ export class Journal<Entry> {
       this.journal = await JournalFile.open(this.journalPath, true);
       try {
         if (this.journal && !this.journal.contains(this.position)) {
+          // A compaction may have replaced both files between our two reads
+          // (snapshot first, then journal): read the newer snapshot.
+          if (attempt < 3) {
+            await this.journal.close();
+            this.journal = undefined;
+            return this.load(attempt + 1);
+          }
           throw new KeywardError('STORE_CORRUPT', `The journal ${this.journalPath} starts after the snapshot ${this.path} ends; changes are missing. Both were left untouched.`);
         }
         if (this.journal) await this.replay(false);
