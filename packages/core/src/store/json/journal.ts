@@ -361,7 +361,9 @@ export class Journal<Entry> {
         this.swept = true;
         await removeDeadWritersLeftovers(this.path);
         await removeDeadWritersLeftovers(this.journalPath);
+        // Half-taken and half-broken locks of writers killed in the act.
         await removeDeadWritersLeftovers(this.lockPath, '.acquiring');
+        await removeDeadWritersLeftovers(this.lockPath, '.stale');
       }
     } catch (e) {
       await release?.();
