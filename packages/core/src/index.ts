@@ -3,6 +3,7 @@ export * from './domain.js';
 export * from './refusal.js';
 export * from './clock.js';
 export * from './duration.js';
+export * from './presentation/relative-time.js';
 export * from './token.js';
 export * from './token-scan.js';
 export * from './policy.js';

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { type KeyPress, printableText, readInput } from '../src/ui/keys/keypress.js';
 import { editText, textField } from '../src/ui/state/text-field.js';
 import { fit, truncate, widthOf } from '../src/ui/text/fit.js';
-import { relative } from '../src/ui/text/format.js';
+import { type KeyView, relativeTime } from '@keyward/core';
+import { keysTable } from '../src/cli/format.js';
+import { keyColumns } from '../src/ui/components/key-columns.js';
+import { themeFor } from '../src/ui/theme.js';
 
 /** The one key an input stands for. */
 function toKeyPress(input: string, k: Key): KeyPress {
@@ -79,11 +82,26 @@ describe('cells', () => {
     expect(truncate('abc', 0)).toBe('');
   });
 
-  it('say how long ago or how soon', () => {
-    const now = Date.parse('2026-01-10T00:00:00Z');
-    expect(relative('2026-02-09T00:00:00Z', now)).toBe('in 30d');
-    expect(relative('2026-01-09T21:00:00Z', now)).toBe('3h ago');
-    expect(relative(undefined, now)).toBe('never');
-    expect(relative('not a time', now)).toBe('?');
+  it('say how long ago or how soon as core does, the same in the command line and the terminal UI', () => {
+    const now = Date.now();
+    const key: KeyView = {
+      id: 'a'.repeat(24),
+      tenantId: 't',
+      description: 'CI',
+      sub: 'bob',
+      subType: 'user',
+      status: 'active',
+      created: new Date(now - 86_400_000).toISOString(),
+      createdByUser: 'bob',
+      lastUpdated: new Date(now - 86_400_000).toISOString(),
+      expiry: new Date(now + 30 * 86_400_000 - 1000).toISOString(),
+      lastUsed: new Date(now - 3 * 3_600_000).toISOString(),
+    };
+    const cells = Object.fromEntries(keyColumns(themeFor({ NO_COLOR: '1' }), now, 80, { owner: true }).map((c) => [c.title, c.cell(key)]));
+    expect(cells.EXPIRES).toBe('in 30d');
+    expect(cells['LAST USED']).toBe('3h ago');
+    expect(relativeTime(key.expiry, now)).toBe('in 30d');
+    const row = keysTable([key]).split('\n')[1];
+    expect(row).toMatch(/ in 30d +3h ago$/);
   });
 });

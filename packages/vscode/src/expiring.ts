@@ -1,9 +1,8 @@
 // The status bar's question: which of my keys expire within the next 7 days?
 
-import type { KeyService, KeyView } from '@keyward/core';
+import { type KeyService, type KeyView, relativeTime } from '@keyward/core';
 import { EXPIRING_SOON_MS } from './key-presentation.js';
 import { PAGE_SIZE } from './key-tree.js';
-import { relativeTime } from './time-text.js';
 
 /** A person holds at most 1000 active keys (SPEC §1), so this bounds the paging. */
 const MAX_PAGES = 1000 / PAGE_SIZE + 1;

@@ -2,9 +2,9 @@
 // icon for its status, and the context value the manifest's menus match on
 // (rename and delete for its owner, revoke for admins while it is active).
 
-import type { KeyView, UserView } from '@keyward/core';
+import { type KeyView, type UserView, relativeTime } from '@keyward/core';
 import { currentStatus } from './token-findings.js';
-import { relativeTime, timeText } from './time-text.js';
+import { timeText } from './time-text.js';
 
 /** Keys that expire within this window are called out (the status bar, the icons). */
 export const EXPIRING_SOON_MS = 7 * 86_400_000;

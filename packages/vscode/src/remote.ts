@@ -1,8 +1,7 @@
 // The service for a Keyward server: core's HTTP client. The server runs every
 // rule, so the extension cannot do more over HTTP than the token's owner may.
 
-import { type KeyService, createRemoteService } from '@keyward/core';
-import { relativeTime } from './time-text.js';
+import { type KeyService, createRemoteService, relativeTime } from '@keyward/core';
 
 /** A server connection; `warn` is told once when the server says the token ends within 7 days. */
 export function openServer(url: string, token: string, warn?: (message: string) => void): KeyService {

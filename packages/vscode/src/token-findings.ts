@@ -3,8 +3,8 @@
 // asking the store. Only well-formed tokens are looked up, by key id; the
 // editor never verifies a token, because verifying counts as a use of the key.
 
-import { type KeyView, TOKEN_IN_TEXT, parseToken } from '@keyward/core';
-import { relativeTime, timeText } from './time-text.js';
+import { type KeyView, TOKEN_IN_TEXT, parseToken, relativeTime } from '@keyward/core';
+import { timeText } from './time-text.js';
 
 export interface TokenFinding {
   /** Offsets in the document text. */

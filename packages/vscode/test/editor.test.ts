@@ -56,7 +56,7 @@ describe('the Keys view', () => {
     const all = await treeItems(roots[1].node);
     expect(all.map((r) => r.item.label)).toEqual(['mine', "bob's key"]);
     const bobs = all[1].item;
-    expect(bobs.description).toBe('bob · expires in 30 days · never used');
+    expect(bobs.description).toBe('bob · expires in 30d · never used');
     expect(bobs.contextValue).toBe('key active revocable');
     expect(all[0].item.contextValue).toBe('key active owned revocable');
     expect(bobs.iconPath?.id).toBe('key');

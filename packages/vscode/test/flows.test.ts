@@ -326,6 +326,6 @@ describe('the tenant clock', () => {
     const service = engine.as('bob');
     const prompter = new ScriptedPrompter([{ input: 'clocked' }, { pick: /^1 day$/ }, { pick: /Copy/ }]);
     await generateApiKey({ service, me: await service.whoami(), prompter, now: clock.now, isTracked: async () => false }, {});
-    expect(prompter.told.at(-1)!.message).toContain('(expires in 1 day)');
+    expect(prompter.told.at(-1)!.message).toContain('(expires in 1d)');
   });
 });

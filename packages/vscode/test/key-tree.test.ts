@@ -93,10 +93,10 @@ describe('how a key looks', () => {
   const admin = { id: 'alice', name: 'alice', licence: true, roles: ['TenantAdmin' as const] };
 
   it('describes status, expiry and last use', () => {
-    expect(presentKey(key({}), bob, NOW, { showOwner: false }).description).toBe('expires in 30 days · never used');
-    expect(presentKey(key({ lastUsed: '2025-12-31T21:00:00.000Z' }), bob, NOW, { showOwner: true }).description).toBe('bob · expires in 30 days · used 3 hours ago');
+    expect(presentKey(key({}), bob, NOW, { showOwner: false }).description).toBe('expires in 30d · never used');
+    expect(presentKey(key({ lastUsed: '2025-12-31T21:00:00.000Z' }), bob, NOW, { showOwner: true }).description).toBe('bob · expires in 30d · used 3h ago');
     expect(presentKey(key({ status: 'revoked' }), bob, NOW, { showOwner: false }).description).toBe('revoked · never used');
-    expect(presentKey(key({ expiry: '2025-12-30T00:00:00.000Z' }), bob, NOW, { showOwner: false }).description).toBe('expired 2 days ago · never used');
+    expect(presentKey(key({ expiry: '2025-12-30T00:00:00.000Z' }), bob, NOW, { showOwner: false }).description).toBe('expired 2d ago · never used');
   });
 
   it('picks an icon per status, and warns about a key expiring within 7 days', () => {
@@ -136,7 +136,7 @@ describe('keys expiring soon (the status bar)', () => {
     expect(soon.map((k) => k.description)).toEqual(['in 1 day', 'in 3 days', 'in 7 days']);
     const s = expiringSummary(soon, clock.now());
     expect(s.text).toBe('$(key) 3 expiring');
-    expect(s.tooltip).toContain('• in 1 day — in 24 hours\n• in 3 days — in 3 days');
+    expect(s.tooltip).toContain('• in 1 day — in 1d\n• in 3 days — in 3d');
     expect(s.warn).toBe(true);
     expect(expiringSummary([], clock.now())).toMatchObject({ text: '$(key) Keyward', warn: false });
   });

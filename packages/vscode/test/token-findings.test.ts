@@ -51,7 +51,7 @@ describe('judging a token', () => {
     expect(await judge(live.token, false)).toBeUndefined();
     expect(await judge(live.token, true)).toMatchObject({ severity: 'information', code: 'secret-in-source' });
     expect(await judge(revoked.token, false)).toMatchObject({ severity: 'warning', code: 'revoked', message: expect.stringContaining('"revoked" was revoked') });
-    expect(await judge(expiring.token, false)).toMatchObject({ severity: 'warning', code: 'expired', message: expect.stringContaining('expired 1 hour ago') });
+    expect(await judge(expiring.token, false)).toMatchObject({ severity: 'warning', code: 'expired', message: expect.stringContaining('expired 1h ago') });
     expect(await judge(deleted.token, false)).toMatchObject({ severity: 'warning', code: 'unknown' });
     expect(await judge(mistype(live.token), true)).toMatchObject({ severity: 'warning', code: 'checksum' });
   });
@@ -113,7 +113,7 @@ describe('hover text', () => {
     expect(md).toContain('deploy \\*prod\\* \\[x\\]\\(http://evil\\)');
     expect(md).toContain('Owner: bob');
     expect(md).toContain('— active');
-    expect(md).toMatch(/Expires: \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 30 days\)/);
+    expect(md).toMatch(/Expires: \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 30d\)/);
     expect(md).toContain('Last used: never');
     expect(md).not.toContain(k.token);
   });

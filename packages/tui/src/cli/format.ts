@@ -1,29 +1,12 @@
 // Human output of the command line: tables and key details. Every value that
-// came from the store passes through safeText.
+// came from the store passes through safeText; times read as in every face
+// (core's relativeTime).
 
-import type { EventView, KeyView, SettingsView, UsageRow, UserView } from '@keyward/core';
+import { type EventView, type KeyView, type SettingsView, type UsageRow, type UserView, relativeTime } from '@keyward/core';
 import { safeText } from '../text/safe.js';
 
-export function relative(iso: string | undefined | null, now = Date.now()): string {
-  if (!iso) return 'never';
-  const ms = Date.parse(iso) - now;
-  const abs = Math.abs(ms);
-  const units: [number, string][] = [
-    [86_400_000, 'd'],
-    [3_600_000, 'h'],
-    [60_000, 'm'],
-    [1000, 's'],
-  ];
-  let text = 'now';
-  for (const [size, unit] of units) {
-    if (abs >= size) {
-      text = `${Math.round(abs / size)}${unit}`;
-      break;
-    }
-  }
-  if (text === 'now') return text;
-  return ms >= 0 ? `in ${text}` : `${text} ago`;
-}
+/** How soon or how long ago, from now, in the words of every face (core's relativeTime). */
+export const relative = (iso: string | undefined | null): string => relativeTime(iso, Date.now());
 
 /** A plain text table; columns sized to their widest cell, descriptions clipped. */
 export function table(head: string[], rows: string[][], clip: Partial<Record<number, number>> = {}): string {

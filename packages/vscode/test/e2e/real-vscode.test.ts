@@ -209,7 +209,7 @@ describe('the extension in a real VS Code', { timeout: 180_000 }, () => {
 
   it('lists the new key in the Keys view', async () => {
     await page.locator('.activitybar a[aria-label="Keyward"]').click();
-    await expect.poll(keysViewRows, { timeout: 60_000 }).toContainEqual(expect.stringMatching(new RegExp(`^${DESCRIPTION}expires in 30 days · (never used|used .*)$`)));
+    await expect.poll(keysViewRows, { timeout: 60_000 }).toContainEqual(expect.stringMatching(new RegExp(`^${DESCRIPTION}expires in 30d · (never used|used .*)$`)));
     const rows = await keysViewRows();
     expect(rows[0]).toMatch(/^My keys/);
     expect(rows.some((r) => r.startsWith('All keys'))).toBe(true);

@@ -1,8 +1,8 @@
 // The columns of a key list. Keys shows the owner; My keys does not need to.
 // Wide terminals get the whole id, narrow ones its first characters.
 
-import type { KeyView } from '@keyward/core';
-import { STATUS_LABEL, day, expiresSoon, relative, shortId } from '../text/format.js';
+import { type KeyView, relativeTime } from '@keyward/core';
+import { STATUS_LABEL, day, expiresSoon, shortId } from '../text/format.js';
 import type { Theme } from '../theme.js';
 import type { Column } from './table.js';
 
@@ -20,10 +20,10 @@ export function keyColumns(theme: Theme, now: number, width: number, opts: { own
     {
       title: 'EXPIRES',
       width: 9,
-      cell: (k) => relative(k.expiry, now) + (expiresSoon(k.status, k.expiry, now) ? ' ⚠' : ''),
+      cell: (k) => relativeTime(k.expiry, now) + (expiresSoon(k.status, k.expiry, now) ? ' ⚠' : ''),
       color: (k) => (expiresSoon(k.status, k.expiry, now) ? theme.warning : undefined),
     },
-    { title: 'LAST USED', width: 9, cell: (k) => relative(k.lastUsed, now) },
+    { title: 'LAST USED', width: 9, cell: (k) => relativeTime(k.lastUsed, now) },
     ...(opts.uses !== undefined ? [{ title: 'USES 24H', width: 8, align: 'right' as const, cell: (k: KeyView) => (opts.uses ? (opts.uses.get(k.id) ?? 0).toLocaleString('en-US') : '…') }] : []),
     { title: 'STATUS', width: 9, cell: (k) => STATUS_LABEL[k.status], color: (k) => theme.status[k.status] },
   );

@@ -1,12 +1,12 @@
 // `enter` on a key: every field of it, with the full id to copy.
 
-import type { KeyView } from '@keyward/core';
+import { type KeyView, relativeTime } from '@keyward/core';
 import { Text } from 'ink';
 import { safeText } from '../../text/safe.js';
 import { useAppActions, useAppState } from '../app-context.js';
 import { Dialog, Field } from '../components/dialog.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
-import { STATUS_LABEL, dateTime, expiresSoon, relative } from '../text/format.js';
+import { STATUS_LABEL, dateTime, expiresSoon } from '../text/format.js';
 import { useTheme } from '../theme.js';
 
 export function KeyDetails({ keyView: k, width, height, onClose }: { keyView: KeyView; width: number; height: number; onClose(): void }) {
@@ -28,8 +28,8 @@ export function KeyDetails({ keyView: k, width, height, onClose }: { keyView: Ke
       <Field label="created by" value={safeText(k.createdByUser)} />
       <Field label="created" value={dateTime(k.created)} />
       <Field label="last updated" value={dateTime(k.lastUpdated)} />
-      <Field label="expires" value={`${dateTime(k.expiry)} (${relative(k.expiry, now)})${soon ? ' ⚠ within 7 days' : ''}`} color={soon ? theme.warning : undefined} />
-      <Field label="last used" value={k.lastUsed ? `${dateTime(k.lastUsed)} (${relative(k.lastUsed, now)})` : 'never'} />
+      <Field label="expires" value={`${dateTime(k.expiry)} (${relativeTime(k.expiry, now)})${soon ? ' ⚠ within 7 days' : ''}`} color={soon ? theme.warning : undefined} />
+      <Field label="last used" value={k.lastUsed ? `${dateTime(k.lastUsed)} (${relativeTime(k.lastUsed, now)})` : 'never'} />
       <Text> </Text>
       <Text bold>c  copy id      esc  close</Text>
     </Dialog>

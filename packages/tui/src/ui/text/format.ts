@@ -1,11 +1,10 @@
 // How times, statuses and counts read on screen. Times are local; lists show
-// a date, or how long ago / how soon, which is what a person scans for.
+// a date, or how long ago / how soon (core's relativeTime, as every face
+// says it), which is what a person scans for.
 
 import type { KeyStatus } from '@keyward/core';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+const DAY = 86_400_000;
 
 const two = (n: number) => String(n).padStart(2, '0');
 
@@ -23,25 +22,6 @@ export function dateTime(iso: string | undefined): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '?';
   return `${day(iso)} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-}
-
-// Rounded, not cut: a key made a second ago to live 7 days expires "in 7d", not "in 6d".
-function span(ms: number): string {
-  if (ms < MINUTE - 500) return `${Math.max(1, Math.round(ms / 1000))}s`;
-  if (ms < HOUR - MINUTE / 2) return `${Math.round(ms / MINUTE)}m`;
-  if (ms < DAY - HOUR / 2) return `${Math.round(ms / HOUR)}h`;
-  if (ms < 365 * DAY - DAY / 2) return `${Math.round(ms / DAY)}d`;
-  return `${Math.round(ms / (365 * DAY))}y`;
-}
-
-/** "in 29d", "3h ago", "now"; `never` when there is no time. */
-export function relative(iso: string | undefined | null, now: number, never = 'never'): string {
-  if (!iso) return never;
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return '?';
-  const diff = t - now;
-  if (Math.abs(diff) < 1000) return 'now';
-  return diff > 0 ? `in ${span(diff)}` : `${span(-diff)} ago`;
 }
 
 /**
