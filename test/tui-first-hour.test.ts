@@ -65,6 +65,7 @@ describe('the first hour in the terminal UI', () => {
 
   it('clears an old refusal from the status line once a later change succeeds', async () => {
     const s = ui(readyStore());
+    await s.waitFor('status all'); // keys pressed before the UI is up are not seen
     s.press('4');
     await s.waitFor('alice (you)');
     s.press('A'); // the only admin cannot step down
@@ -132,8 +133,9 @@ describe('the first hour in the terminal UI', () => {
     for (const args of [['users', 'add', 'bob', '--licence'], ['users', 'set', 'bob', '--developer', 'on']]) expect(keyward(args, env).code).toBe(0);
     const token = keyward(['keys', 'create', '--description', 'bob laptop'], { ...env, KEYWARD_USER: 'bob' }).stdout.trim();
     const s = ui(store);
+    await s.waitFor('status all');
     s.press('4');
-    await s.waitFor('bob');
+    await s.waitFor('2 users of tenant Acme');
     s.press('j');
     await s.waitFor(/›\s+bob/);
     s.press('x');

@@ -49,7 +49,13 @@ export function MyKeysScreen({ width, height }: ScreenProps) {
     const here = b.current;
     switch (command) {
       case 'generate':
-        setOpen(blocked ? { kind: 'blocked', blocker: blocked } : { kind: 'generate' });
+        if (!blocked) setOpen({ kind: 'generate' });
+        // What is in the way may have just been fixed (on Users or Settings, or elsewhere): ask afresh.
+        else
+          service.whoami().then((fresh) => {
+            const now = blockerOf(fresh);
+            setOpen(now ? { kind: 'blocked', blocker: now } : { kind: 'generate' });
+          }, fail);
         return true;
       case 'open':
         if (here) setOpen({ kind: 'details', key: here });
