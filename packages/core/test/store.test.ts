@@ -1,15 +1,15 @@
 // The embedded store under real processes: several writers at once lose
 // nothing; a writer killed mid-write never leaves a broken file or loses an
 // acknowledged write; a file that does not parse is refused and left as it is.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { KeywardError, allEvents, createEngine, createJsonFileStore, initStore } from '../src/index.js';
+import { startChild } from './child.js';
 import { tempStorePath } from './helpers.js';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
 const writerScript = fileURLToPath(new URL('./fixtures/writer.ts', import.meta.url));
 
 async function developersStore(users: string[]): Promise<string> {
@@ -24,28 +24,9 @@ async function developersStore(users: string[]): Promise<string> {
   return path;
 }
 
-function startWriter(path: string, user: string, count: number): { child: ChildProcess; acked: string[]; done: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', writerScript, path, user, String(count)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const acked: string[] = [];
-  let buf = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (line.startsWith('ack ')) acked.push(line.slice(4));
-    }
-  });
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      if (code !== 0 && code !== null) console.error(err);
-      resolve(code);
-    }),
-  );
-  return { child, acked, done };
+function startWriter(path: string, user: string, count: number) {
+  const w = startChild(writerScript, [path, user, String(count)]);
+  return { ...w, done: w.exited };
 }
 
 async function until(condition: () => boolean): Promise<void> {

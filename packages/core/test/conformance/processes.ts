@@ -2,10 +2,10 @@
 // nothing, and a revoke made through one process reaches the others' caches
 // (onChange) within the SPEC's bound — 100 ms for a file store, 1 s for
 // PostgreSQL. Real child processes (child.ts), never simulated ones.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/boundary.js';
+import { type Child, startChild } from '../child.js';
 import { T0, event, iso, key, tenant, user } from './records.js';
 
 export interface ProcessStoreFactory {
@@ -17,36 +17,10 @@ export interface ProcessStoreFactory {
   changeSeenWithinMs: number;
 }
 
-const root = fileURLToPath(new URL('../../../..', import.meta.url));
 const childScript = fileURLToPath(new URL('./child.ts', import.meta.url));
 
-interface Child {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-}
-
-function startChild(factory: ProcessStoreFactory, location: string, ...args: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', childScript, factory.childModule, location, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let buf = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      lines.push(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  });
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      if (code !== 0 && code !== null) console.error(err);
-      resolve(code);
-    }),
-  );
-  return { child, lines, exited };
+function startOn(factory: ProcessStoreFactory, location: string, ...args: string[]): Child {
+  return startChild(childScript, [factory.childModule, location, ...args], 'pipe');
 }
 
 async function until(what: string, condition: () => boolean, ms: number): Promise<void> {
@@ -82,7 +56,7 @@ export function describeStoreAcrossProcesses(name: string, factory: ProcessStore
   describe(`store conformance across processes: ${name}`, () => {
     it('loses nothing when four processes write 25 keys each at once', async () => {
       const { location, store } = await fresh();
-      const writers = [0, 1, 2, 3].map((w) => startChild(factory, location, 'write', `w${w}x`, '25'));
+      const writers = [0, 1, 2, 3].map((w) => startOn(factory, location, 'write', `w${w}x`, '25'));
       children.push(...writers);
       expect(await Promise.all(writers.map((w) => w.exited))).toEqual([0, 0, 0, 0]);
       const acked = writers.flatMap((w) => w.lines.filter((l) => l.startsWith('ack ')).map((l) => l.slice(4)));
@@ -105,7 +79,7 @@ export function describeStoreAcrossProcesses(name: string, factory: ProcessStore
       const { location, store } = await fresh();
       const keys = Array.from({ length: 200 }, (_, i) => key(1000 + i, { owner: 'bob', expiry: iso(Date.now() + 86_400_000) }));
       await store.transact((tx) => keys.forEach((k) => tx.putKey(k)));
-      const watchers = [startChild(factory, location, 'watch'), startChild(factory, location, 'watch')];
+      const watchers = [startOn(factory, location, 'watch'), startOn(factory, location, 'watch')];
       children.push(...watchers);
       await until('both watchers to be ready', () => watchers.every((w) => w.lines.includes('ready')), 30_000);
       const revokedAt = new Map<string, number>();

@@ -1,7 +1,6 @@
 // SIGKILL at any moment — mid-append, mid-compaction — never leaves a store
 // that does not open, and never loses an acknowledged change: real writer
 // processes on one store, killed round after round at moments that vary.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,26 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../src/domain.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
+import { startChild } from '../child.js';
 import { key, user } from '../conformance/records.js';
 
-const root = fileURLToPath(new URL('../../../..', import.meta.url));
 const writer = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
 
-function start(path: string, prefix: string, mode: string): { child: ChildProcess; acked: string[]; exited: Promise<unknown> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', writer, path, prefix, mode], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const acked: string[] = [];
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (line.startsWith('ack ')) acked.push(line.slice(4));
-    }
-  });
-  return { child, acked, exited: new Promise((r) => child.on('exit', r)) };
-}
+const start = (path: string, prefix: string, mode: string) => startChild(writer, [path, prefix, mode]);
 
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 5));
