@@ -131,17 +131,27 @@ export function checkGenerate(c: GenerateCheck): { ok: true; lifetime: Duration 
     if (!max) return no('INVALID_SETTING', 'The tenant maximum lifetime is not a valid duration.');
     lifetime = max;
   } else {
-    try {
-      lifetime = parseLifetime(c.lifetime);
-    } catch (e) {
-      return no('INVALID_EXPIRY', (e as KeywardError).message);
-    }
-    if (max && lifetime.ms > max.ms) {
-      return no('EXPIRY_TOO_LONG', `The lifetime ${lifetime.iso} is longer than the tenant maximum of ${c.settings.maxKeyLifetime}.`);
-    }
+    const asked = checkLifetime(c.lifetime, c.settings.maxKeyLifetime);
+    if (!asked.ok) return asked;
+    lifetime = asked.lifetime;
   }
   if (c.activeKeys >= c.settings.maxKeysPerUser) {
     return no('KEY_LIMIT_REACHED', `${who} ${c.activeKeys} active key${c.activeKeys === 1 ? '' : 's'}, the most this tenant allows (${c.settings.maxKeysPerUser}); delete one or ask an admin to revoke one.`);
+  }
+  return { ok: true, lifetime };
+}
+
+/** A requested lifetime (ISO 8601 or a short form such as 12h), at most the tenant maximum `maxLifetime`. */
+export function checkLifetime(text: unknown, maxLifetime: string): { ok: true; lifetime: Duration } | { ok: false; refusal: Refusal } {
+  let lifetime: Duration;
+  try {
+    lifetime = parseLifetime(text);
+  } catch (e) {
+    return { ok: false, refusal: refusal('INVALID_EXPIRY', (e as KeywardError).message) };
+  }
+  const max = parseDuration(maxLifetime);
+  if (max && lifetime.ms > max.ms) {
+    return { ok: false, refusal: refusal('EXPIRY_TOO_LONG', `The lifetime ${lifetime.iso} is longer than the tenant maximum of ${maxLifetime}.`) };
   }
   return { ok: true, lifetime };
 }

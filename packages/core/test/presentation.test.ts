@@ -1,7 +1,7 @@
 // What every face prints, from core: the same key reads the same in the
 // command line, the terminal UI and the extension.
 import { describe, expect, it } from 'vitest';
-import { relativeTime } from '../src/index.js';
+import { checkLifetime, lifetimeChoices, relativeTime } from '../src/index.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const at = (ms: number) => new Date(NOW + ms).toISOString();
@@ -40,5 +40,34 @@ describe('relative times', () => {
     expect(relativeTime(undefined, NOW)).toBe('never');
     expect(relativeTime(null, NOW, '—')).toBe('—');
     expect(relativeTime('not a time', NOW)).toBe('?');
+  });
+});
+
+describe('lifetime choices', () => {
+  const offered = (max: string) => lifetimeChoices(max).choices.map((c) => `${c.iso}${c.maximum ? ' (max)' : ''}`);
+  it.each([
+    ['P30D', ['PT1H', 'PT8H', 'P1D', 'P7D', 'P30D (max)']],
+    ['P7D', ['PT1H', 'PT8H', 'P1D', 'P7D (max)']],
+    ['P10D', ['PT1H', 'PT8H', 'P1D', 'P7D', 'P10D (max)']],
+    ['PT30M', ['PT30M (max)']],
+    ['P2Y', ['PT1H', 'PT8H', 'P1D', 'P7D', 'P30D', 'P90D', 'P365D', 'P2Y (max)']],
+    ['forever', []],
+    ['PT0S', []],
+  ])('up to %s: %j', (max, expected) => {
+    expect(offered(max)).toEqual(expected);
+  });
+
+  it('labels each in words and makes the maximum the default', () => {
+    const { choices, defaultIndex } = lifetimeChoices('P7D');
+    expect(choices.map((c) => c.label)).toEqual(['1 hour', '8 hours', '1 day', '7 days']);
+    expect(choices[defaultIndex].maximum).toBe(true);
+  });
+
+  it('every choice passes the rule for a typed lifetime, and nothing longer than the maximum does', () => {
+    for (const c of lifetimeChoices('P90D').choices) expect(checkLifetime(c.iso, 'P90D').ok).toBe(true);
+    const r = checkLifetime('P91D', 'P90D');
+    expect(!r.ok && r.refusal.code).toBe('EXPIRY_TOO_LONG');
+    const bad = checkLifetime('soon', 'P90D');
+    expect(!bad.ok && bad.refusal.code).toBe('INVALID_EXPIRY');
   });
 });

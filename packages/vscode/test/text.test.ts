@@ -1,9 +1,9 @@
 import { writeFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KeywardError } from '@keyward/core';
+import { KeywardError, lifetimeChoices } from '@keyward/core';
 import { checkEnvName, envNameFor, setEnvValue, writeEnvValue } from '../src/env-file.js';
-import { checkTypedLifetime, lifetimeChoices } from '../src/lifetimes.js';
+import { checkTypedLifetime, lifetimeItems } from '../src/lifetimes.js';
 import { refusalCode, refusalText } from '../src/refusal-text.js';
 import { timeText } from '../src/time-text.js';
 import { tempDir } from './helpers.js';
@@ -32,14 +32,21 @@ describe('refusal text (SPEC §5)', () => {
 
 describe('lifetime choices', () => {
   it('offers the tenant maximum first, then only shorter presets, then a typed one', () => {
-    const labels = lifetimeChoices('P7D').map((c) => c.label);
+    const labels = lifetimeItems('P7D').map((c) => c.label);
     expect(labels).toEqual(['7 days', '1 hour', '8 hours', '1 day', 'Other…']);
-    expect(lifetimeChoices('P7D')[0].expiry).toBeUndefined();
-    expect(lifetimeChoices('P365D').map((c) => c.expiry)).toEqual([undefined, 'PT1H', 'PT8H', 'P1D', 'P7D', 'P30D', 'P90D', undefined]);
+    expect(lifetimeItems('P7D')[0].expiry).toBeUndefined();
+    expect(lifetimeItems('P365D').map((c) => c.expiry)).toEqual([undefined, 'PT1H', 'PT8H', 'P1D', 'P7D', 'P30D', 'P90D', undefined]);
+  });
+
+  it("offers core's choices, the same as the terminal UI's, only in another order", () => {
+    for (const max of ['PT30M', 'P1D', 'P7D', 'P30D', 'P2Y']) {
+      const offered = lifetimeItems(max).filter((i) => !i.custom).map((i) => i.label);
+      expect(offered.sort()).toEqual(lifetimeChoices(max).choices.map((c) => c.label).sort());
+    }
   });
 
   it('offers no preset under a tiny maximum, and the tenant maximum still comes first', () => {
-    expect(lifetimeChoices('PT30M').map((c) => c.label)).toEqual(['30 minutes', 'Other…']);
+    expect(lifetimeItems('PT30M').map((c) => c.label)).toEqual(['30 minutes', 'Other…']);
   });
 
   it('checks a typed lifetime against the format and the tenant maximum', () => {

@@ -6,7 +6,7 @@
 
 import { type KeyService, type KeyView, type WhoAmI, checkDescription, relativeTime } from '@keyward/core';
 import { checkEnvName, envNameFor, findEnvLine, readEnvFile, writeEnvValue } from '../env-file.js';
-import { checkTypedLifetime, lifetimeChoices } from '../lifetimes.js';
+import { checkTypedLifetime, lifetimeItems } from '../lifetimes.js';
 import type { Prompter } from '../prompter.js';
 import { refusalText } from '../refusal-text.js';
 
@@ -54,7 +54,7 @@ export async function askKeyRequest(deps: GenerateDeps, description = ''): Promi
   const choice = await prompter.pick({
     title: 'Generate API Key (2/2)',
     placeHolder: `Lifetime (the tenant allows at most ${max})`,
-    items: lifetimeChoices(max).map((c) => ({ label: c.label, detail: c.detail, value: c })),
+    items: lifetimeItems(max).map((c) => ({ label: c.label, detail: c.detail, value: c })),
   });
   if (!choice) return undefined;
   let expiry = choice.expiry;

@@ -3,7 +3,7 @@
 // The token lives only in this dialog's state: closing the dialog drops it
 // from the screen and from memory.
 
-import { checkDescription } from '@keyward/core';
+import { checkDescription, lifetimeChoices } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import { safeText } from '../../text/safe.js';
@@ -14,7 +14,7 @@ import { Layer, useKeypress } from '../keys/keypress-layer.js';
 import { type TextField, editText, textField } from '../state/text-field.js';
 import { dateTime } from '../text/format.js';
 import { useTheme } from '../theme.js';
-import { checkLifetime, describeIso, lifetimeChoices } from './lifetimes.js';
+import { checkLifetime, choiceLabel, describeIso } from './lifetimes.js';
 
 type Step =
   | { kind: 'describe'; field: TextField }
@@ -115,7 +115,7 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
             {safeText(`For "${step.description}". The tenant allows at most ${describeIso(max)}.`)}
           </Text>
           <Text> </Text>
-          {[...choices.map((c) => c.label), 'Type a lifetime…'].map((label, i) => (
+          {[...choices.map(choiceLabel), 'Type a lifetime…'].map((label, i) => (
             <Text key={label} inverse={i === step.cursor && !step.typing} bold={i === step.cursor}>
               {(i === step.cursor ? '› ' : '  ') + safeText(label)}
             </Text>
