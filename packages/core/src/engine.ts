@@ -171,8 +171,9 @@ class ActorService implements KeyService {
     return keys.deleteAllKeys(this.c);
   }
 
-  async verifyToken(token: string): Promise<VerifyResult> {
-    const out = await this.engine.verify(token);
+  async verifyToken(token: string, address?: string): Promise<VerifyResult> {
+    if (address !== undefined && (typeof address !== 'string' || address.length > 100 || /[^\x21-\x7e]/.test(address))) refuse('INVALID_INPUT', 'address must be a client address such as 203.0.113.7 or 2001:db8::1.');
+    const out = await this.engine.verify(token, address);
     if (!out.valid) return { valid: false, code: 'UNAUTHENTICATED', reason: out.reason };
     const tenant = await this.engine.store.tenant();
     if (!tenant) refuse('UNAVAILABLE', `There is no Keyward store at ${this.engine.store.location}.`);

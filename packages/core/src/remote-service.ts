@@ -289,8 +289,8 @@ class RemoteService implements KeyService {
     return this.call('POST', '/api/v1/api-keys/delete-mine');
   }
 
-  async verifyToken(token: string): Promise<VerifyResult> {
-    return this.call('POST', '/api/v1/api-keys/verify', { body: { token } });
+  async verifyToken(token: string, address?: string): Promise<VerifyResult> {
+    return this.call('POST', '/api/v1/api-keys/verify', { body: address === undefined ? { token } : { token, address } });
   }
 
   async listEvents(q: EventQuery = {}): Promise<Page<EventView>> {

@@ -128,7 +128,8 @@ export interface KeyService {
   rotateKey(id: string, overlap?: string): Promise<GeneratedKey>;
   /** Deletes every key the actor owns; returns how many. */
   deleteAllKeys(): Promise<{ deleted: number }>;
-  verifyToken(token: string): Promise<VerifyResult>;
+  /** `address`: the client a service checks the token for, recorded as where the key was used from. */
+  verifyToken(token: string, address?: string): Promise<VerifyResult>;
 
   listEvents(query?: EventQuery): Promise<Page<EventView>>;
   usage(query?: { since?: string }): Promise<UsageRow[]>;

@@ -17,6 +17,8 @@ export interface KeyView {
   lastUpdated: string;
   expiry: string;
   lastUsed?: string;
+  /** The last distinct client addresses it was used from, newest first (at most 5). */
+  lastUsedFrom?: { address: string; lastSeen: string }[];
   rotatedFrom?: string;
   rotatedTo?: string;
 }
@@ -55,7 +57,7 @@ export interface UsageRow {
 }
 
 /** A key as on the wire; `lastUsed` comes from the usage aggregates (it is not stored on the key). */
-export function keyView(key: ApiKey, tenantId: string, now: number, lastUsed?: string): KeyView {
+export function keyView(key: ApiKey, tenantId: string, now: number, lastUsed?: string, lastUsedFrom: readonly { address: string; lastSeen: number }[] = []): KeyView {
   const v: KeyView = {
     id: key.id,
     tenantId,
@@ -67,6 +69,10 @@ export function keyView(key: ApiKey, tenantId: string, now: number, lastUsed?: s
     createdByUser: key.createdBy,
     lastUpdated: key.lastUpdated,
     expiry: key.expiry,
+    lastUsedFrom: [...lastUsedFrom]
+      .sort((a, b) => b.lastSeen - a.lastSeen)
+      .slice(0, 5)
+      .map((a) => ({ address: a.address, lastSeen: new Date(a.lastSeen).toISOString() })),
   };
   if (lastUsed) v.lastUsed = lastUsed;
   if (key.rotatedFrom) v.rotatedFrom = key.rotatedFrom;

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Engine, type KeyService, KeywardError, type VerifyOutcome, printable } from '@keyward/core';
 import { type AuthFailureThrottle, bearerOf, refusalText } from './auth.js';
 import type { LeakKeys } from './leak-signature.js';
+import { type TrustedProxies, clientAddress } from './client-address.js';
 import { drained } from './body.js';
 import { type RequestLogEntry, logTime, loggablePath, loggableQuery } from './request-log.js';
 import { type Call, type Handler, type OpenHandler, Query, type Router } from './router.js';
@@ -20,6 +21,8 @@ export interface ServerContext {
   /** The server's own URL, for links when a request has no usable Host header. */
   url: string;
   leakKeys?: LeakKeys;
+  /** Proxies whose X-Forwarded-For is believed (`--trust-proxy`). */
+  trustProxy?: TrustedProxies;
 }
 
 interface Target {
@@ -115,7 +118,7 @@ function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ct
   const token = bearerOf(req);
   // The hot path: parse, a cache lookup by id, one hash; uses and failures are counted in memory.
   // Synchronous on a cache hit; only a key not yet cached waits on the store.
-  const outcome = token === undefined ? undefined : ctx.engine.verify(token);
+  const outcome = token === undefined ? undefined : ctx.engine.verify(token, clientAddress(req, ctx.trustProxy));
   if (outcome instanceof Promise) return outcome.then((o) => authenticated(req, target, found, entry, ctx, auth, token, o));
   return authenticated(req, target, found, entry, ctx, auth, token, outcome);
 }

@@ -3,3 +3,4 @@ export { startServer, closeOnSignals, DEFAULT_HOST, DEFAULT_PORT, type ServerOpt
 export { DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
 export { MAX_BODY_BYTES } from './body.js';
 export { parseLeakKeys, type LeakKeys } from './leak-signature.js';
+export { parseTrustedProxies, type TrustedProxies } from './client-address.js';

@@ -8,6 +8,7 @@ import { KeywardError, createEngine, openStore, storeLocation } from '@keyward/c
 import { AuthFailureThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
 import { handle } from './handle.js';
 import type { LeakKeys } from './leak-signature.js';
+import type { TrustedProxies } from './client-address.js';
 import { stdoutLog } from './request-log.js';
 import { router } from './routes/index.js';
 import { errorReply } from './wire.js';
@@ -29,6 +30,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** The public keys that sign leak reports (GitHub's secret scanning); without them POST /api-keys/leaked answers 401. */
   leakKeys?: LeakKeys;
+  /** Proxies whose X-Forwarded-For names the client (none by default: the socket's address is the client's). */
+  trustProxy?: TrustedProxies;
 }
 
 export interface RunningServer {
@@ -83,7 +86,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const engine = createEngine(store, { usageFlushMs: opts.usageFlushMs });
   const stdout = opts.log ? undefined : stdoutLog();
   const log = opts.log ?? stdout!.log;
-  const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, url: urlOf(host, port), leakKeys: opts.leakKeys };
+  const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, url: urlOf(host, port), leakKeys: opts.leakKeys, trustProxy: opts.trustProxy };
 
   const requestTimeout = opts.requestTimeoutMs ?? 30_000;
   const timeouts = { requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeout / 4)) };

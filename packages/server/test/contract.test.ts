@@ -187,6 +187,8 @@ function normalise(value: unknown): unknown {
       if (key === 'tenantId' || key === 'tenant') return '<tenant>';
       return text(v);
     }
+    // Where a key was used from differs by nature: the server sees its clients' addresses, the engine in-process none.
+    if (key === 'lastUsedFrom') return '<addresses>';
     if (Array.isArray(v)) return v.map((x) => walk(x));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};

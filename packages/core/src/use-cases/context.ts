@@ -65,8 +65,8 @@ export class ActorContext {
     const used = await this.engine.usage.lastUsedOf(keys.map((k) => k.id));
     const now = this.now;
     return keys.map((k) => {
-      const last = used.get(k.id)?.lastUsed;
-      return keyView(k, tenant.id, now, last === undefined ? undefined : new Date(last).toISOString());
+      const u = used.get(k.id);
+      return keyView(k, tenant.id, now, u?.lastUsed === undefined ? undefined : new Date(u.lastUsed).toISOString(), u?.lastUsedFrom);
     });
   }
 

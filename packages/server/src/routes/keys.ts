@@ -86,7 +86,8 @@ export const deleteMyKeys: Handler = async (call) => ({ status: 200, body: await
 export const verifyToken: Handler = async (call) => {
   const body = await readObject(call.req, '{"token":"kw_…"}');
   if (typeof body.token !== 'string') throw new KeywardError('INVALID_INPUT', 'token must be the text of a Keyward token.');
-  return { status: 200, body: await call.service.verifyToken(body.token) };
+  // The address of the service's own client, when it passes one: where the key was used from.
+  return { status: 200, body: await call.service.verifyToken(body.token, body.address as string | undefined) };
 };
 
 export const keyUsage: Handler = async (call) => ({ status: 200, body: { data: await call.service.usage({ since: call.query.get('since') }) } });

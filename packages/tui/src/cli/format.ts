@@ -35,6 +35,7 @@ export function keyDetails(k: KeyView): string {
       ['expires', `${k.expiry} (${relative(k.expiry)})`],
       ['last updated', k.lastUpdated],
       ['last used', k.lastUsed ? `${k.lastUsed} (${relative(k.lastUsed)})` : 'never'],
+      ...(k.lastUsedFrom?.length ? [['last used from', k.lastUsedFrom.map((a) => `${safeText(a.address)} (${relative(a.lastSeen)})`).join(', ')]] : []),
       ...(k.rotatedFrom ? [['rotated from', k.rotatedFrom]] : []),
       ...(k.rotatedTo ? [['rotated to', k.rotatedTo]] : []),
     ],

@@ -7,20 +7,21 @@ import { expectArgs } from './command.js';
 /** `keyward serve`: the HTTP API on the local store until SIGINT/SIGTERM, which flush usage. */
 export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise<number> {
   expectArgs(cmd, 0, 0, '');
-  const { startServer, closeOnSignals, parseLeakKeys, DEFAULT_HOST, DEFAULT_PORT } = await import('@keyward/server');
+  const { startServer, closeOnSignals, parseLeakKeys, parseTrustedProxies, DEFAULT_HOST, DEFAULT_PORT } = await import('@keyward/server');
   const host = (cmd.flags.host as string | undefined) ?? DEFAULT_HOST;
   const portText = (cmd.flags.port as string | undefined) ?? String(DEFAULT_PORT);
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new KeywardError('INVALID_INPUT', `--port takes a port number from 0 to 65535, not "${printable(portText)}".`);
   // GitHub's public keys for secret scanning reports, as it publishes them.
   const leakKeysFile = cmd.flags.leakKeys as string | undefined;
   const leakKeys = leakKeysFile === undefined ? undefined : parseLeakKeys(readFileSync(leakKeysFile, 'utf8'), leakKeysFile);
+  const trustProxy = typeof cmd.flags.trustProxy === 'string' ? parseTrustedProxies(cmd.flags.trustProxy) : undefined;
   const choice = storeChoice(cmd, env);
   const path = choice.path;
   // Created at the default location on the very first run; the server opens its own handle.
   await (await ensureStore(choice, actorOf(cmd, env), (line) => process.stderr.write(line + '\n'))).close();
   // The server logs one JSON line per request to stdout, and refuses a port
   // it cannot listen on with UNAVAILABLE.
-  const server = await startServer({ storePath: path, host, port: Number(portText), leakKeys });
+  const server = await startServer({ storePath: path, host, port: Number(portText), leakKeys, trustProxy });
   process.stderr.write(`Keyward server listening on ${server.url} (store ${storeLocation(path)}); Ctrl-C stops it.\n`);
   const signal = await closeOnSignals(server);
   process.stderr.write(`Stopped on ${signal}; usage flushed.\n`);
