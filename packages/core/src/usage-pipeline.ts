@@ -79,6 +79,9 @@ export class UsagePipeline {
   async usesSince(since: number): Promise<Map<string, number>> {
     let counted: KeyUsage[];
     for (;;) {
+      // While a batch is being written the store may or may not have it yet,
+      // and it is still counted as pending here: wait for it to land first.
+      while (this.written % 2 === 1) await this.flushing.catch(() => undefined);
       const before = this.written;
       counted = await this.store.usageSince(since);
       if (this.written === before) break;
@@ -150,9 +153,13 @@ export class UsagePipeline {
         if (reused) events.push(newEvent('api-key.reused-after-rotation', f.last, f.owner ?? 'anonymous', keyId, { count: reused, from: new Date(f.first).toISOString(), to: new Date(f.last).toISOString() }));
       }
       events.push(...(await this.excessive(batch)));
+      // Odd while the store is being written (see usesSince), even again however it ends.
       this.written++;
-      await this.store.recordUsage(counts, events);
-      this.written++;
+      try {
+        await this.store.recordUsage(counts, events);
+      } finally {
+        this.written++;
+      }
       // What was just written is no longer pending here: ask the store afresh.
       for (const u of batch.uses) this.lastUsedSeen.delete(u.keyId);
     } catch (e) {
