@@ -52,9 +52,13 @@ export async function seedFlow(t: Target): Promise<void> {
   ok(A('settings', 'set', '--enabled', 'off'));
   refused(A('keys', 'create', '--description', 'x'), 'API_KEYS_DISABLED');
   ok(A('settings', 'set', '--enabled', 'on'));
-  ok(A('users', 'set', 'alice', '--licence', 'off'));
-  refused(A('keys', 'create', '--description', 'x'), 'LICENCE_REQUIRED');
-  ok(A('users', 'set', 'alice', '--licence', 'on', '--developer', 'off'));
+  // Without a licence: locally generating is refused for it; against a server
+  // the user's token itself stops authenticating (behaviour §2), so the
+  // refusal comes one step earlier. Bob loses it, so alice can give it back.
+  ok(A('users', 'set', 'bob', '--licence', 'off'));
+  refused(B('keys', 'create', '--description', 'x'), t.remote ? 'UNAUTHENTICATED' : 'LICENCE_REQUIRED');
+  ok(A('users', 'set', 'bob', '--licence', 'on'));
+  ok(A('users', 'set', 'alice', '--developer', 'off'));
   refused(A('keys', 'create', '--description', 'x'), 'DEVELOPER_ROLE_REQUIRED');
   ok(A('users', 'set', 'alice', '--developer', 'on'));
   ok(A('settings', 'set', '--max-keys', '1'));
