@@ -6,7 +6,7 @@
 
 import type pg from 'pg';
 import { KeywardError } from '../../refusal.js';
-import { SCHEMA } from './sql.js';
+import { SCHEMA, checkout } from './sql.js';
 
 /** A constant every Keyward server agrees on: "keyward migrations" as a 64-bit number. */
 const MIGRATION_LOCK = 0x6b6579776172646dn;
@@ -126,7 +126,8 @@ export async function schemaVersion(c: Pick<pg.ClientBase, 'query'>): Promise<nu
 
 /** Brings the schema to SCHEMA_VERSION; safe to run from any number of servers at once. */
 export async function migrate(pool: pg.Pool, location: string): Promise<void> {
-  const c = await pool.connect();
+  const { client: c, release } = await checkout(pool);
+  let broken = false;
   try {
     await c.query('BEGIN');
     await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
@@ -143,9 +144,9 @@ export async function migrate(pool: pg.Pool, location: string): Promise<void> {
     }
     await c.query('COMMIT');
   } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
+    await c.query('ROLLBACK').catch(() => (broken = true));
     throw e;
   } finally {
-    c.release();
+    release(broken);
   }
 }

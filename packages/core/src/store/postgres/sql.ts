@@ -55,3 +55,26 @@ export function ms(v: Date | string | number | null | undefined): number | undef
 export function likeContains(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
+
+/**
+ * A connection taken from the pool for a transaction. While it is out, a
+ * fault of its socket (the database shutting down: 57P01) arrives as an
+ * 'error' event that nothing else listens to — unheard, it would end the
+ * process. Heard here, the query in flight fails with it (UNAVAILABLE) and
+ * the connection is thrown away rather than given back.
+ */
+export async function checkout(pool: pg.Pool): Promise<{ client: pg.PoolClient; release(broken: boolean): void }> {
+  const client = await pool.connect();
+  let faulted = false;
+  const onError = () => {
+    faulted = true;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release(broken) {
+      client.off('error', onError);
+      client.release(broken || faulted);
+    },
+  };
+}

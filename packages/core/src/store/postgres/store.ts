@@ -14,7 +14,7 @@ import { ChangeFeed, announce } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf, removeKey, writeKeys } from './keys-table.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
-import { type Sql, isRetryable, isUnavailable, unavailable } from './sql.js';
+import { type Sql, checkout, isRetryable, isUnavailable, unavailable } from './sql.js';
 import { insertTenant, readTenant, writeTenant } from './tenant-table.js';
 import { lastUsedOf, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
@@ -232,8 +232,8 @@ export class PostgresStore implements Store {
 
   // ---- change signal ----
 
+  /** Own changes, and others' once something listens (onChange starts the LISTEN connection). */
   version(): number {
-    this.feed.start();
     return this.feed.version;
   }
 
@@ -311,10 +311,24 @@ export class PostgresStore implements Store {
 
   /** BEGIN … COMMIT on one connection; ROLLBACK on any throw. A broken connection is not given back to the pool. */
   private async inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
+    let { client: c, release } = await checkout(this.pool);
     let broken = false;
     try {
       await c.query('BEGIN');
+    } catch (e) {
+      // A pooled connection the database closed while it sat idle (a restart):
+      // nothing was sent yet, so a fresh one is simply taken instead.
+      release(true);
+      if (!isUnavailable(e)) throw e;
+      ({ client: c, release } = await checkout(this.pool));
+      try {
+        await c.query('BEGIN');
+      } catch (again) {
+        release(true);
+        throw again;
+      }
+    }
+    try {
       const result = await fn(c);
       await c.query('COMMIT');
       return result;
@@ -323,13 +337,15 @@ export class PostgresStore implements Store {
       if (!broken) await c.query('ROLLBACK').catch(() => (broken = true));
       throw e;
     } finally {
-      c.release(broken);
+      release(broken);
     }
   }
 
   private read<T>(fn: (r: StoreReads) => Promise<T>): Promise<T> {
     this.feed.read();
-    return this.guard(async () => fn((await this.ready(false)) ? this.poolReads : EMPTY));
+    // A read asks again once: the first try may have met a connection the database closed while idle.
+    const once = async () => fn((await this.ready(false)) ? this.poolReads : EMPTY);
+    return this.guard(() => once().catch((e: unknown) => (isUnavailable(e) ? once() : Promise.reject(e))));
   }
 
   /** Database faults become UNAVAILABLE (never with the password); refusals and bugs pass through. */
