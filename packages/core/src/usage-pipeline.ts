@@ -109,6 +109,29 @@ export class UsagePipeline {
     return stored;
   }
 
+  /**
+   * `api-key.new-address` for each address a key was used from that is not
+   * among its known last addresses — never for a key's very first address.
+   */
+  private async newAddresses(batch: Drained): Promise<KeywardEvent[]> {
+    const withAddresses = batch.uses.filter((u) => u.addresses.length > 0);
+    if (withAddresses.length === 0) return [];
+    const known = await this.store.lastUsedOf(withAddresses.map((u) => u.keyId));
+    const events: KeywardEvent[] = [];
+    for (const u of withAddresses) {
+      const before = known.get(u.keyId)?.lastUsedFrom ?? [];
+      const seen = new Set(before.map((a) => a.address));
+      // A key's first use of all has no address to compare with: its first address is not news.
+      if (seen.size === 0) seen.add([...u.addresses].sort((a, b) => a.lastSeen - b.lastSeen)[0].address);
+      for (const a of u.addresses) {
+        if (seen.has(a.address)) continue;
+        seen.add(a.address);
+        events.push(newEvent('api-key.new-address', a.lastSeen, u.owner, u.keyId, { address: a.address, known: before.map((b) => b.address) }));
+      }
+    }
+    return events;
+  }
+
   /** The store's answer, reused for a moment per key. */
   private async storedLastUse(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
     const now = performance.now();
@@ -153,6 +176,7 @@ export class UsagePipeline {
         if (reused) events.push(newEvent('api-key.reused-after-rotation', f.last, f.owner ?? 'anonymous', keyId, { count: reused, from: new Date(f.first).toISOString(), to: new Date(f.last).toISOString() }));
       }
       events.push(...(await this.excessive(batch)));
+      events.push(...(await this.newAddresses(batch)));
       // Odd while the store is being written (see usesSince), even again however it ends.
       this.written++;
       try {

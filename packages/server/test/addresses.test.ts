@@ -40,6 +40,20 @@ describe('last used from', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('raises api-key.new-address for an address the key was not used from, not for its first', async () => {
+    const k = (await proxied.api('POST', '/api/v1/api-keys', { token: proxied.tokens.bob, body: { description: 'new address' } })).body;
+    const use = (xff: string) => proxied.api('GET', '/api/v1/users/me', { token: k.token, headers: { 'x-forwarded-for': xff } });
+    const events = async () => (await proxied.api('GET', `/api/v1/audits?keyId=${k.id}&eventType=api-key.new-address`, { token: proxied.tokens.alice })).body.data as { data: { address: string } }[];
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await use('198.51.100.20');
+    await sleep(300); // flushed (every 50 ms): the first address is known now
+    await use('198.51.100.20');
+    await sleep(300);
+    expect(await events()).toEqual([]);
+    await use('198.51.100.21');
+    await expect.poll(async () => (await events()).map((e) => e.data.address), { timeout: 5000 }).toEqual(['198.51.100.21']);
+  });
+
   it('refuses a --trust-proxy that is not a CIDR range', () => {
     expect(() => parseTrustedProxies('10.0.0.0/33')).toThrow(/CIDR/);
     expect(() => parseTrustedProxies('proxy.example')).toThrow(/CIDR/);
