@@ -95,6 +95,11 @@ export function refuse(code: ErrorCode, message: string): never {
   throw new KeywardError(code, message);
 }
 
+/** Whether a value is one of Keyward's codes (SPEC §5), say from a server's answer. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(HTTP_STATUS, code);
+}
+
 export function isKeywardError(e: unknown): e is KeywardError {
   return e instanceof KeywardError;
 }

@@ -10,7 +10,7 @@ import { printable } from './duration.js';
 import { tokenExpiresSoon } from './policy.js';
 import { clampLimit } from './events.js';
 import { checkIdOrPrefix, pickByPrefix } from './key-prefix.js';
-import { type ErrorCode, HTTP_STATUS, KeywardError, refuse } from './refusal.js';
+import { KeywardError, isErrorCode, refuse } from './refusal.js';
 import type { EventQuery, GenerateInput, KeyQuery, KeyService, Page, RemovedUser, RevokeReport, SettingsPatch, UserPatch, VerifyResult, WhoAmI } from './service.js';
 import { parseToken } from './token.js';
 import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
@@ -53,7 +53,6 @@ interface CallOptions {
   representation?: boolean;
 }
 
-const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(HTTP_STATUS, code);
 
 function causeOf(e: unknown): string {
   if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return 'no answer in time';

@@ -1,7 +1,7 @@
 // What every face prints, from core: the same key reads the same in the
 // command line, the terminal UI and the extension.
 import { describe, expect, it } from 'vitest';
-import { checkLifetime, lifetimeChoices, relativeTime } from '../src/index.js';
+import { KeywardError, checkDescription, checkLifetime, lifetimeChoices, refusalCode, refusalText, relativeTime } from '../src/index.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const at = (ms: number) => new Date(NOW + ms).toISOString();
@@ -69,5 +69,19 @@ describe('lifetime choices', () => {
     expect(!r.ok && r.refusal.code).toBe('EXPIRY_TOO_LONG');
     const bad = checkLifetime('soon', 'P90D');
     expect(!bad.ok && bad.refusal.code).toBe('INVALID_EXPIRY');
+  });
+});
+
+describe('refusal text', () => {
+  it.each([
+    [new KeywardError('KEY_LIMIT_REACHED', 'You have 5 active keys.'), 'You have 5 active keys. (KEY_LIMIT_REACHED)', 'KEY_LIMIT_REACHED'],
+    [checkDescription('ab\u200bcd'), 'The description must not contain invisible characters (U+200B at character 3): they make the text look like other text. (INVALID_INPUT)', 'INVALID_INPUT'],
+    [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'connect ECONNREFUSED 127.0.0.1:1 (ECONNREFUSED)', undefined],
+    [new Error('boom'), 'boom', undefined],
+    [Object.assign(new Error('odd'), { code: 'not a code' }), 'odd', undefined],
+    ['plain text', 'plain text', undefined],
+  ])('%s → %s', (e, text, code) => {
+    expect(refusalText(e)).toBe(text);
+    expect(refusalCode(e)).toBe(code);
   });
 });

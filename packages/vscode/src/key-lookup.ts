@@ -1,8 +1,7 @@
 // Looks keys up by id for the tokens found in documents, once per id until the
 // next refresh, so typing in a file does not ask the store on every keystroke.
 
-import type { KeyService } from '@keyward/core';
-import { refusalCode, refusalText } from './refusal-text.js';
+import { type KeyService, refusalCode, refusalText } from '@keyward/core';
 import type { KeyLookup } from './token-findings.js';
 
 export class KeyLookups {

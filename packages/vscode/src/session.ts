@@ -3,9 +3,8 @@
 // reads the session and redraws when it changes.
 
 import { existsSync } from 'node:fs';
-import { type KeyService, type WhoAmI, isPostgresUrl } from '@keyward/core';
+import { type KeyService, type WhoAmI, isPostgresUrl, refusalCode, refusalText } from '@keyward/core';
 import { type ConnectionSettings, type ConnectionTarget, describeTarget, targetOf, tokenSecretKey } from './connection.js';
-import { refusalCode, refusalText } from './refusal-text.js';
 import { Signal } from './signal.js';
 
 export type SessionState =

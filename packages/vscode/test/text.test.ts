@@ -1,10 +1,9 @@
 import { writeFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KeywardError, lifetimeChoices } from '@keyward/core';
+import { KeywardError, lifetimeChoices, refusalCode, refusalText } from '@keyward/core';
 import { checkEnvName, envNameFor, setEnvValue, writeEnvValue } from '../src/env-file.js';
 import { checkTypedLifetime, lifetimeItems } from '../src/lifetimes.js';
-import { refusalCode, refusalText } from '../src/refusal-text.js';
 import { timeText } from '../src/time-text.js';
 import { tempDir } from './helpers.js';
 

@@ -55,12 +55,6 @@ export function useAppActions(): AppActions {
 }
 
 /** "message (CODE)" for a refusal; the message alone for anything else. */
-export function describeError(e: unknown): string {
-  const err = e as { code?: unknown; message?: unknown };
-  const message = typeof err?.message === 'string' ? err.message : String(e);
-  return typeof err?.code === 'string' ? `${message} (${err.code})` : message;
-}
-
 export function isAdmin(me: WhoAmI): boolean {
   return me.user.roles.includes('TenantAdmin');
 }

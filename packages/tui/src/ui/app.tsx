@@ -3,10 +3,10 @@
 // poll, so roles, settings and "can I generate" follow changes made by
 // other processes; screens refetch their data on the same tick.
 
-import type { KeyService, WhoAmI } from '@keyward/core';
+import { type KeyService, type WhoAmI, refusalText } from '@keyward/core';
 import { Box, Text, useApp } from 'ink';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { type AppActions, type AppState, AppActionsProvider, AppStateProvider, type Intent, type Notice, type ScreenId, describeError, isAdmin } from './app-context.js';
+import { type AppActions, type AppState, AppActionsProvider, AppStateProvider, type Intent, type Notice, type ScreenId, isAdmin } from './app-context.js';
 import type { Clipboard } from './clipboard.js';
 import { Footer, Header, SCREEN_TITLES, StatusLine, Tabs, statusRows } from './components/chrome.js';
 import { Help } from './components/help.js';
@@ -82,8 +82,8 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
       (w) => live && setMe(w),
       (e: unknown) => {
         if (!live) return;
-        if (meRef.current) setNotice({ kind: 'error', text: describeError(e) });
-        else setStartError(describeError(e));
+        if (meRef.current) setNotice({ kind: 'error', text: refusalText(e) });
+        else setStartError(refusalText(e));
       },
     );
     return () => {
@@ -100,7 +100,7 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
         setTick((t) => ({ n: t.n + 1, at: Date.now() }));
       },
       notify: setNotice,
-      fail: (e) => setNotice({ kind: 'error', text: describeError(e) }),
+      fail: (e) => setNotice({ kind: 'error', text: refusalText(e) }),
       copy: (text, what, shownOnScreen = false) => {
         clipboard.copy(text);
         setNotice(copyNotice(clipboard.support, what, text, shownOnScreen));

@@ -3,7 +3,7 @@
 // do when it is not (sign in, create the store, fix the settings).
 
 import * as vscode from 'vscode';
-import { type KeyService, type KeyView, initStore, openStore, parseToken, storeLocation } from '@keyward/core';
+import { type KeyService, type KeyView, initStore, openStore, parseToken, storeLocation, refusalText } from '@keyward/core';
 import { generateApiKey } from '../flows/generate.js';
 import { type KeyTarget, copyKeyId, deleteApiKey, renameApiKey, revokeApiKey } from '../flows/key-actions.js';
 import { replaceTokenWithNewKey } from '../flows/replace-token.js';
@@ -13,7 +13,6 @@ import { COMMANDS, VIEW_CONTAINER } from '../ids.js';
 import type { KeyLookups } from '../key-lookup.js';
 import type { KeyTreeNode } from '../key-tree.js';
 import type { Prompter } from '../prompter.js';
-import { refusalText } from '../refusal-text.js';
 import type { Session } from '../session.js';
 import { findTokens } from '../token-findings.js';
 import { tokenDestinations } from './destinations.js';

@@ -2,11 +2,11 @@
 // manifest's menus match on; when the session is not usable the view says why
 // in its message, and the welcome content offers the next step.
 
+import { refusalText } from '@keyward/core';
 import * as vscode from 'vscode';
 import { COMMANDS, KEYS_VIEW } from '../ids.js';
 import { presentKey } from '../key-presentation.js';
 import { KeyTreeModel, type KeyTreeNode } from '../key-tree.js';
-import { refusalText } from '../refusal-text.js';
 import type { Session, SessionState } from '../session.js';
 
 function stateMessage(state: SessionState): string | undefined {

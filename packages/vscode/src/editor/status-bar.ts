@@ -1,10 +1,10 @@
 // The status bar entry: how many of my keys expire within 7 days. Clicking it
 // opens the Keys view (or signs in, when that is what is missing).
 
+import { refusalText } from '@keyward/core';
 import * as vscode from 'vscode';
 import { expiringSummary, myKeysExpiringSoon } from '../expiring.js';
 import { COMMANDS } from '../ids.js';
-import { refusalText } from '../refusal-text.js';
 import type { Session } from '../session.js';
 
 export class ExpiryStatusBar implements vscode.Disposable {

@@ -4,11 +4,10 @@
 // token is shown once, like everywhere in Keyward, and the extension keeps no
 // copy: only the key (without its token) is returned.
 
-import { type KeyService, type KeyView, type WhoAmI, checkDescription, relativeTime } from '@keyward/core';
+import { type KeyService, type KeyView, type WhoAmI, checkDescription, relativeTime, refusalText } from '@keyward/core';
 import { checkEnvName, envNameFor, findEnvLine, readEnvFile, writeEnvValue } from '../env-file.js';
 import { checkTypedLifetime, lifetimeItems } from '../lifetimes.js';
 import type { Prompter } from '../prompter.js';
-import { refusalText } from '../refusal-text.js';
 
 export interface GenerateDeps {
   service: KeyService;

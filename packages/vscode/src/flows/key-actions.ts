@@ -3,9 +3,8 @@
 // palette, asks for one with a searchable quick pick. Revoking and deleting
 // cannot be undone, so both are confirmed first.
 
-import { type KeyService, type KeyView, type User, type WhoAmI, checkDescription, checkRevoke } from '@keyward/core';
+import { type KeyService, type KeyView, type User, type WhoAmI, checkDescription, checkRevoke, refusalText } from '@keyward/core';
 import type { Prompter } from '../prompter.js';
-import { refusalText } from '../refusal-text.js';
 
 export interface KeyActionDeps {
   service: KeyService;

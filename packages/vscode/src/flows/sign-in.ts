@@ -2,10 +2,9 @@
 // is checked against the server before it is kept, and it is kept only in the
 // editor's secret storage, under the server's URL.
 
-import { type KeyService, parseToken } from '@keyward/core';
+import { type KeyService, parseToken, refusalText } from '@keyward/core';
 import { serverUrlOf, tokenSecretKey } from '../connection.js';
 import type { Prompter } from '../prompter.js';
-import { refusalText } from '../refusal-text.js';
 
 export interface SignInDeps {
   prompter: Prompter;

@@ -1,10 +1,10 @@
 // A dialog that asks for one line of text, checks it as it is typed, and
 // hands it over on enter. While it is open every key edits the field.
 
+import { refusalText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { type ReactNode, useState } from 'react';
 import { safeText } from '../../text/safe.js';
-import { describeError } from '../app-context.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
 import { type TextField, editText, textField } from '../state/text-field.js';
 import { useTheme } from '../theme.js';
@@ -45,7 +45,7 @@ export function Prompt({ title, children, label, initial = '', placeholder, maxL
         () => setBusy(false),
         (e: unknown) => {
           setBusy(false);
-          setRefusal(describeError(e));
+          setRefusal(refusalText(e));
         },
       );
     } else {

@@ -3,11 +3,11 @@
 // The token lives only in this dialog's state: closing the dialog drops it
 // from the screen and from memory.
 
-import { checkDescription, lifetimeChoices } from '@keyward/core';
+import { checkDescription, lifetimeChoices, refusalText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import { safeText } from '../../text/safe.js';
-import { describeError, useAppActions, useAppState } from '../app-context.js';
+import { useAppActions, useAppState } from '../app-context.js';
 import { Dialog, Field } from '../components/dialog.js';
 import { TextInput } from '../components/text-input.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
@@ -39,7 +39,7 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
         setStep({ kind: 'token', token: g.token, id: g.id, description: g.description, expiry: g.expiry });
         refresh();
       },
-      (e: unknown) => setStep({ kind: 'refused', description, message: describeError(e) }),
+      (e: unknown) => setStep({ kind: 'refused', description, message: refusalText(e) }),
     );
   };
 
@@ -104,7 +104,7 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
             <TextInput field={step.field} width={inner - 12} placeholder="e.g. CI deploy" />
           </Box>
           <Text color={step.field.value && descriptionProblem ? theme.danger : theme.muted} wrap="wrap">
-            {step.field.value && descriptionProblem ? `${descriptionProblem.message} (${descriptionProblem.code})` : 'enter  next      esc  cancel'}
+            {step.field.value && descriptionProblem ? refusalText(descriptionProblem) : 'enter  next      esc  cancel'}
           </Text>
         </Dialog>
       );

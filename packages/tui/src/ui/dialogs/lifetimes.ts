@@ -1,8 +1,7 @@
 // The generate dialog's lifetime question in its own words: the choices are
 // core's (lifetimeChoices), a typed lifetime is judged by policy's checkLifetime.
 
-import { type LifetimeChoice, checkLifetime as lifetimeRule, describeDuration, parseDuration } from '@keyward/core';
-import { describeError } from '../app-context.js';
+import { type LifetimeChoice, checkLifetime as lifetimeRule, describeDuration, parseDuration, refusalText } from '@keyward/core';
 
 /** A choice as the dialog lists it: the maximum says it is one. */
 export const choiceLabel = (c: LifetimeChoice): string => (c.maximum ? `${c.label} (the tenant maximum)` : c.label);
@@ -11,7 +10,7 @@ export const choiceLabel = (c: LifetimeChoice): string => (c.maximum ? `${c.labe
 export function checkLifetime(text: string, maxIso: string): string | null {
   if (text.trim() === '') return 'Type a lifetime such as 12h, 7d or P30D.';
   const r = lifetimeRule(text, maxIso);
-  return r.ok ? null : describeError(r.refusal);
+  return r.ok ? null : refusalText(r.refusal);
 }
 
 export const describeIso = (iso: string): string => {

@@ -3,11 +3,11 @@
 // are active and will be revoked and how many will be skipped and why, and
 // revoke only after `y`. The engine re-checks every key when it revokes.
 
-import type { KeyService, KeyView, RevokeReport } from '@keyward/core';
+import { type KeyService, type KeyView, type RevokeReport, refusalText } from '@keyward/core';
 import { Text } from 'ink';
 import { useEffect, useState } from 'react';
 import { safeText } from '../../text/safe.js';
-import { describeError, useAppActions } from '../app-context.js';
+import { useAppActions } from '../app-context.js';
 import { Confirm } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
@@ -26,7 +26,7 @@ export async function planRevoke(service: KeyService, ids: readonly string[]): P
       if (f.k.status === 'active') plan.active.push(f.k);
       else plan.skipped.push({ id: f.id, description: f.k.description, why: f.k.status });
     } else {
-      plan.skipped.push({ id: f.id, description: '', why: (f.e as { code?: string }).code === 'KEY_NOT_FOUND' ? 'deleted' : describeError(f.e) });
+      plan.skipped.push({ id: f.id, description: '', why: (f.e as { code?: string }).code === 'KEY_NOT_FOUND' ? 'deleted' : refusalText(f.e) });
     }
   }
   return plan;

@@ -2,7 +2,7 @@
 // expire within 7 days stand out. Generate, rename, delete one or all. When
 // generating is not possible right now, the screen says why before one tries.
 
-import { type KeyView, checkDescription } from '@keyward/core';
+import { type KeyView, checkDescription, refusalText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import { safeText } from '../../text/safe.js';
@@ -140,7 +140,7 @@ export function MyKeysScreen({ width, height }: ScreenProps) {
           height={height}
           check={(v) => {
             const r = checkDescription(v);
-            return r ? `${r.message} (${r.code})` : null;
+            return r ? refusalText(r) : null;
           }}
           onSubmit={(v) => service.renameKey(key.id, v).then((k) => done(`Renamed to "${k.description}".`))}
           onCancel={close}

@@ -3,11 +3,11 @@
 // typed with the engine's own rule (SPEC §5 messages), and the engine
 // checks it again when it is saved.
 
-import { type SettingsPatch, type SettingsView, checkSettings } from '@keyward/core';
+import { type SettingsPatch, type SettingsView, checkSettings, refusalText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import { safeText } from '../../text/safe.js';
-import { describeError, useAppActions, useAppState } from '../app-context.js';
+import { useAppActions, useAppState } from '../app-context.js';
 import { TextInput } from '../components/text-input.js';
 import { describeIso } from '../dialogs/lifetimes.js';
 import { type Command, LIST_COMMANDS } from '../keys/bindings.js';
@@ -69,7 +69,7 @@ const SETTINGS: Setting[] = [
 export function checkTyped(setting: Setting, text: string): string | null {
   if (!setting.parse || !setting.rule) return null;
   const r = checkSettings({ [setting.rule]: setting.parse(text) });
-  return r ? `${r.message} (${r.code})` : null;
+  return r ? refusalText(r) : null;
 }
 
 const COMMANDS: readonly Command[] = ['edit', ...LIST_COMMANDS];
@@ -98,7 +98,7 @@ export function SettingsScreen({ width, height }: ScreenProps) {
       },
       (e: unknown) => {
         setBusy(false);
-        setRefusal(describeError(e));
+        setRefusal(refusalText(e));
       },
     );
   };

@@ -3,7 +3,7 @@
 // TenantAdmin role; remove a user (their active keys revoked first). Taking
 // one's own admin role and removing a user ask first.
 
-import { type KeyView, type UserPatch, type UserView, checkUserName } from '@keyward/core';
+import { type KeyView, type UserPatch, type UserView, checkUserName, refusalText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import { safeText } from '../../text/safe.js';
@@ -95,7 +95,7 @@ export function UsersScreen({ width, height }: ScreenProps) {
         height={height}
         check={(v) => {
           const r = checkUserName(v);
-          return v && r ? `${r.message} (${r.code})` : null;
+          return v && r ? refusalText(r) : null;
         }}
         onSubmit={(name) =>
           service.addUser(name).then((u) => {
