@@ -90,6 +90,7 @@ export function hoverMarkdown(f: TokenFinding, lookup: KeyLookup, now: number): 
     `Owner: ${escapeMarkdown(key.sub)}`,
     `Expires: ${expiry}`,
     `Last used: ${key.lastUsed ? `${timeText(key.lastUsed)} (${relativeTime(key.lastUsed, now)})` : 'never'}`,
+    ...(key.lastUsedFrom?.length ? [`Last used from: ${key.lastUsedFrom.map((a) => `${escapeMarkdown(a.address)} (${relativeTime(a.lastSeen, now)})`).join(', ')}`] : []),
     `Id: ${id}`,
   ].join('  \n');
 }

@@ -118,6 +118,12 @@ describe('hover text', () => {
     expect(md).not.toContain(k.token);
   });
 
+  it('shows where the key was last used from', () => {
+    const key = { id: 'a'.repeat(24), description: 'd', sub: 'bob', status: 'active', expiry: '2099-01-01T00:00:00.000Z', lastUsedFrom: [{ address: '203.0.113.9', lastSeen: new Date(Date.now() - 60_000).toISOString() }] } as KeyView;
+    const md = hoverMarkdown({ start: 0, end: 1, token: 'x', keyId: key.id }, { kind: 'found', key }, Date.now());
+    expect(md).toContain('Last used from: 203\\.0\\.113\\.9 (1m ago)');
+  });
+
   it('says why for unknown and mistyped tokens', () => {
     expect(hoverMarkdown({ start: 0, end: 1, token: 'x' }, { kind: 'unknown' }, 0)).toContain('checksum does not match');
     expect(hoverMarkdown({ start: 0, end: 1, token: 'x', keyId: 'a'.repeat(24) }, { kind: 'unknown' }, 0)).toContain('unknown');
