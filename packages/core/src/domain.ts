@@ -106,7 +106,7 @@ export interface StoreDocument {
   keys: Record<string, ApiKey>;
 }
 
-export function isAdmin(u: User | undefined): boolean {
+export function isAdmin(u: Pick<User, 'roles'> | undefined): boolean {
   return !!u && u.roles.includes('TenantAdmin');
 }
 

@@ -54,7 +54,3 @@ export function useAppActions(): AppActions {
   return a;
 }
 
-/** "message (CODE)" for a refusal; the message alone for anything else. */
-export function isAdmin(me: WhoAmI): boolean {
-  return me.user.roles.includes('TenantAdmin');
-}

@@ -3,10 +3,10 @@
 // poll, so roles, settings and "can I generate" follow changes made by
 // other processes; screens refetch their data on the same tick.
 
-import { type KeyService, type WhoAmI, refusalText } from '@keyward/core';
+import { type KeyService, type WhoAmI, isAdmin, refusalText } from '@keyward/core';
 import { Box, Text, useApp } from 'ink';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { type AppActions, type AppState, AppActionsProvider, AppStateProvider, type Intent, type Notice, type ScreenId, isAdmin } from './app-context.js';
+import { type AppActions, type AppState, AppActionsProvider, AppStateProvider, type Intent, type Notice, type ScreenId } from './app-context.js';
 import type { Clipboard } from './clipboard.js';
 import { Footer, Header, SCREEN_TITLES, StatusLine, Tabs, statusRows } from './components/chrome.js';
 import { Help } from './components/help.js';
@@ -68,7 +68,7 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
   const meRef = useRef(me);
   meRef.current = me;
 
-  const screens = me ? (isAdmin(me) ? ADMIN_SCREENS : (['mykeys'] as ScreenId[])) : [];
+  const screens = me ? (isAdmin(me.user) ? ADMIN_SCREENS : (['mykeys'] as ScreenId[])) : [];
   const screen: ScreenId = chosen && screens.includes(chosen) ? chosen : screens[0] ?? 'mykeys';
 
   useEffect(() => {
@@ -128,7 +128,7 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
     else if (command && GO[command]) {
       setChosen(GO[command]);
       setIntent(undefined);
-    } else if (/^[1-4]$/.test(k.name) && me && !isAdmin(me)) {
+    } else if (/^[1-4]$/.test(k.name) && me && !isAdmin(me.user)) {
       setNotice({ kind: 'info', text: 'Keys, Events, Settings and Users are for tenant admins; this is My keys. (ADMIN_ROLE_REQUIRED)' });
     } else return false;
     return true;

@@ -3,7 +3,7 @@
 // palette, asks for one with a searchable quick pick. Revoking and deleting
 // cannot be undone, so both are confirmed first.
 
-import { type KeyService, type KeyView, type User, type WhoAmI, checkDescription, checkRevoke, refusalText } from '@keyward/core';
+import { type KeyService, type KeyView, type User, type WhoAmI, checkDescription, checkRevoke, refusalText, isAdmin } from '@keyward/core';
 import type { Prompter } from '../prompter.js';
 
 export interface KeyActionDeps {
@@ -21,10 +21,6 @@ const PICK_WINDOW = 50;
 /** Core's rules want a user; the session knows the user as a view. */
 function actorOf(me: WhoAmI): User {
   return { id: me.user.id, licence: me.user.licence, roles: [...me.user.roles], created: '' };
-}
-
-function isAdmin(me: WhoAmI): boolean {
-  return me.user.roles.includes('TenantAdmin');
 }
 
 async function resolveKey(deps: KeyActionDeps, target: KeyTarget, pick: { title: string; placeHolder: string; query: { status?: 'active'; mine?: boolean } }): Promise<KeyView | undefined> {
@@ -124,7 +120,7 @@ export async function copyKeyId(deps: KeyActionDeps, target?: KeyTarget): Promis
 /** Which way the person can shut off a key they replaced: admins revoke, owners delete. */
 export function shutOffActionFor(key: KeyView, me: WhoAmI): 'revoke' | 'delete' | undefined {
   if (key.status !== 'active') return undefined;
-  if (isAdmin(me)) return 'revoke';
+  if (isAdmin(me.user)) return 'revoke';
   if (key.sub === me.user.id && me.user.roles.includes('Developer')) return 'delete';
   return undefined;
 }
