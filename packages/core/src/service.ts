@@ -3,6 +3,7 @@
 // runs the same rules. Faces never know which one they hold.
 
 import type { EventType, KeyStatus } from './domain.js';
+import type { ErrorCode, RefusalCode } from './refusal.js';
 import type { VerifyFailure } from './usage.js';
 import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
 
@@ -81,7 +82,7 @@ export interface RemovedUser {
 export interface RevokeReport {
   revoked: KeyView[];
   /** Keys left as they were, each with the refusal that stopped it. */
-  skipped: { id: string; code: string; message: string }[];
+  skipped: { id: string; code: ErrorCode; message: string }[];
 }
 
 export type VerifyResult =
@@ -95,7 +96,7 @@ export interface WhoAmI {
   /** The store path or server URL, for headers. */
   location: string;
   /** Whether generating a key would be refused right now, and why. */
-  canGenerate: { ok: true } | { ok: false; code: string; message: string };
+  canGenerate: { ok: true } | { ok: false; code: RefusalCode; message: string };
 }
 
 export interface KeyService {

@@ -2,7 +2,7 @@
 // icon for its status, and the context value the manifest's menus match on
 // (rename and delete for its owner, revoke for admins while it is active).
 
-import { type KeyView, type UserView, relativeTime } from '@keyward/core';
+import { type KeyView, type UserView, relativeTime, isAdmin } from '@keyward/core';
 import { currentStatus } from './token-findings.js';
 import { timeText } from './time-text.js';
 
@@ -43,7 +43,7 @@ function iconOf(key: KeyView, now: number): KeyIcon {
 export function keyContextValue(key: KeyView, me: UserView, now: number): string {
   const flags = ['key', currentStatus(key, now)];
   if (key.sub === me.id && me.roles.includes('Developer')) flags.push('owned');
-  if (me.roles.includes('TenantAdmin') && currentStatus(key, now) === 'active') flags.push('revocable');
+  if (isAdmin(me) && currentStatus(key, now) === 'active') flags.push('revocable');
   return flags.join(' ');
 }
 

@@ -3,7 +3,7 @@
 // paged from core a hundred keys at a time ("Load more…"), so a tenant with
 // 100 000 keys costs the editor one page, not the whole list.
 
-import type { KeyQuery, KeyService, KeyView, UserView } from '@keyward/core';
+import { type KeyQuery, type KeyService, type KeyView, type UserView, isAdmin } from '@keyward/core';
 
 /** The HTTP API's largest page (SPEC §3). */
 export const PAGE_SIZE = 100;
@@ -44,7 +44,7 @@ export class KeyTreeModel {
   async roots(): Promise<KeyTreeNode[]> {
     const src = this.source();
     if (!src) return [];
-    if (!src.me.roles.includes('TenantAdmin')) return this.children('mine');
+    if (!isAdmin(src.me)) return this.children('mine');
     const sections: SectionId[] = ['mine', 'all'];
     const windows = await Promise.all(sections.map((s) => this.window(s, src)));
     return sections.map((section, i) => ({ kind: 'section', section, label: SECTION_LABELS[section], total: windows[i].total }));

@@ -3,10 +3,10 @@
 // off, no Developer role): each says what fixes it and, when the person may
 // fix it, offers to do it there and then — no leaving for another screen.
 
-import type { KeyService, WhoAmI } from '@keyward/core';
+import { type KeyService, type RefusalCode, type WhoAmI, isAdmin } from '@keyward/core';
 
 export interface Blocker {
-  code: string;
+  code: RefusalCode;
   message: string;
   /** What fixes it, in a sentence. */
   advice: string;
@@ -17,7 +17,7 @@ export interface Blocker {
 export function blockerOf(me: WhoAmI): Blocker | null {
   if (me.canGenerate.ok) return null;
   const { code, message } = me.canGenerate;
-  const admin = me.user.roles.includes('TenantAdmin');
+  const admin = isAdmin(me.user);
   const self = me.user.id;
   switch (code) {
     case 'API_KEYS_DISABLED':
