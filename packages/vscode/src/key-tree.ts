@@ -32,6 +32,8 @@ export class KeyTreeModel {
   private windows = new Map<SectionId, KeyWindow>();
   /** How many keys each section showed before a refresh, so a refresh keeps the place. */
   private shownBefore = new Map<SectionId, number>();
+  /** Bumped by reset: a page asked for before it (of another user, maybe) is not kept after it. */
+  private generation = 0;
 
   constructor(private readonly source: () => KeySource | undefined) {}
 
@@ -39,6 +41,7 @@ export class KeyTreeModel {
   reset(): void {
     for (const [section, w] of this.windows) this.shownBefore.set(section, w.keys.length);
     this.windows.clear();
+    this.generation++;
   }
 
   async roots(): Promise<KeyTreeNode[]> {
@@ -80,6 +83,7 @@ export class KeyTreeModel {
   private async window(section: SectionId, src: KeySource): Promise<KeyWindow> {
     const have = this.windows.get(section);
     if (have) return have;
+    const generation = this.generation;
     const page = await src.service.listKeys(this.query(section, src.me));
     const w: KeyWindow = { keys: page.data, next: page.next, total: page.total };
     const want = this.shownBefore.get(section) ?? 0;
@@ -88,7 +92,7 @@ export class KeyTreeModel {
       w.keys.push(...more.data);
       w.next = more.next;
     }
-    this.windows.set(section, w);
+    if (generation === this.generation) this.windows.set(section, w);
     return w;
   }
 }
