@@ -1,5 +1,5 @@
 // Bad input through the real `keyward` process: each gets one clear error line
-// with its SPEC code (exit 1 for a refusal, 2 for a usage mistake), never a
+// with its behaviour §5 code (exit 1 for a refusal, 2 for a usage mistake), never a
 // stack trace, and the store is left exactly as it was.
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,7 +1,7 @@
 // HTTP fuzzing of a real `keyward serve` for a fixed time (bench/stress/
 // fuzz-http.ts): random methods, paths, headers and bodies — huge, truncated,
 // deeply nested, bad UTF-8, bad JSON Patch, broken framing. Never a 5xx,
-// never a crash, every error in SPEC §3's shape.
+// never a crash, every error in behaviour §3's shape.
 import { describe, expect, it } from 'vitest';
 import { runFuzzAgainstServe } from '../bench/stress/fuzz-serve.js';
 

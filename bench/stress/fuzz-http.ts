@@ -2,7 +2,7 @@
 // methods, paths, headers and bodies — huge, truncated and deeply nested JSON,
 // bad UTF-8, bad JSON Patch, broken framing — written as raw bytes on fresh
 // connections, so nothing a client library would refuse to send is left out.
-// Every answer must be below 500 and every error in SPEC §3's shape
+// Every answer must be below 500 and every error in behaviour §3's shape
 // {errors:[{code, title, detail?, status}]}.
 import { connect } from 'node:net';
 import { Tally } from './ledger.js';

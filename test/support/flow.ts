@@ -48,7 +48,7 @@ export async function seedFlow(t: Target): Promise<void> {
   const A = (...args: string[]) => t.as('alice', args);
   const B = (...args: string[]) => t.as('bob', args);
 
-  // Generating is refused first for each reason of SPEC §5.
+  // Generating is refused first for each reason of behaviour §5.
   ok(A('settings', 'set', '--enabled', 'off'));
   refused(A('keys', 'create', '--description', 'x'), 'API_KEYS_DISABLED');
   ok(A('settings', 'set', '--enabled', 'on'));
@@ -66,7 +66,7 @@ export async function seedFlow(t: Target): Promise<void> {
   ok(A('settings', 'set', '--max-keys', '10', '--max-expiry', 'P7D'));
   refused(A('keys', 'create', '--description', 'x', '--expiry', 'soon'), 'INVALID_EXPIRY');
   refused(A('keys', 'create', '--description', 'x', '--expiry', 'P8D'), 'EXPIRY_TOO_LONG');
-  // Events are kept 90 days unless the tenant says otherwise (SPEC §1).
+  // Events are kept 90 days unless the tenant says otherwise (behaviour §1).
   expect(json<Record<string, unknown>>(A('settings', '--json'))).toMatchObject({ events_retention: 'P90D' });
   ok(A('settings', 'set', '--retention', '30d'));
   refused(A('settings', 'set', '--retention', 'P0D'), 'INVALID_SETTING');

@@ -1,4 +1,4 @@
-// The concepts of SPEC §1 as the store keeps them. Status is never stored: it
+// The concepts of behaviour §1 as the store keeps them. Status is never stored: it
 // is derived from the key and the time each time it is read.
 
 export type Role = 'TenantAdmin' | 'Developer';
@@ -63,7 +63,7 @@ export interface ApiKey {
 export type KeyStatus = 'active' | 'expired' | 'revoked';
 export const KEY_STATUSES: readonly KeyStatus[] = ['active', 'expired', 'revoked'];
 
-/** Revoked wins over expired (SPEC §1). */
+/** Revoked wins over expired (behaviour §1). */
 export function statusOf(key: Pick<ApiKey, 'revokedAt' | 'expiry'>, now: number): KeyStatus {
   if (key.revokedAt) return 'revoked';
   return Date.parse(key.expiry) <= now ? 'expired' : 'active';
@@ -88,7 +88,7 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** An append-only record; the shape is the wire shape of SPEC §6. */
+/** An append-only record; the shape is the wire shape of behaviour §6. */
 export interface KeywardEvent {
   id: string;
   eventType: EventType;

@@ -1,5 +1,5 @@
 // Lifetimes are ISO 8601 durations (P30D, PT12H, P1Y2M3DT4H5M6S, P2W) or the
-// short forms of SPEC §6 (2w, 30d, 12h, 90m, 45s). Years count 365 days and months
+// short forms of behaviour §6 (2w, 30d, 12h, 90m, 45s). Years count 365 days and months
 // 30 days, the same fixed lengths Qlik and most key managers use for a lifetime.
 
 import { redactTokensIn } from './token.js';

@@ -1,4 +1,4 @@
-// Short key ids (SPEC §6): a key may be named by any unambiguous prefix of at
+// Short key ids (behaviour §6): a key may be named by any unambiguous prefix of at
 // least 6 characters of its id, as git, docker and gh accept — the terminal UI
 // shows 8. The rule lives here once; the engine asks its store for the
 // candidates, the remote client asks the server's key list.
@@ -19,7 +19,7 @@ export const PREFIX_CANDIDATES = 6;
 export function checkIdOrPrefix(text: unknown): { text: string; whole: boolean } {
   const t = typeof text === 'string' ? text.trim().toLowerCase() : '';
   if (KEY_ID_PATTERN.test(t)) return { text: t, whole: true };
-  // Text that cannot start any id names no key (SPEC §3: whatever its shape); a hex prefix too short to tell keys apart is a mistake.
+  // Text that cannot start any id names no key (behaviour §3: whatever its shape); a hex prefix too short to tell keys apart is a mistake.
   if (!/^[0-9a-f]+$/.test(t) || t.length > 24) refuse('KEY_NOT_FOUND', `No key "${printable(textOf(text))}": a key id is 24 hexadecimal characters, or its first ${MIN_ID_PREFIX} or more.`);
   if (t.length < MIN_ID_PREFIX) refuse('INVALID_INPUT', `"${t}" is too short to name a key: give the whole id (24 hexadecimal characters) or at least its first ${MIN_ID_PREFIX}.`);
   return { text: t, whole: false };

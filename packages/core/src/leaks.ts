@@ -1,5 +1,5 @@
 // Tokens reported leaked by a secret scanner (GitHub's secret scanning
-// partner protocol, SPEC §3). The server has checked the report's signature
+// partner protocol, behaviour §3). The server has checked the report's signature
 // before this runs; here each reported token is matched against its key —
 // by its hash, in constant time, so a string that only carries a real key id
 // revokes nothing — and a genuine, active one is revoked at once.

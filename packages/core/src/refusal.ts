@@ -1,4 +1,4 @@
-// SPEC §5: every refusal carries one stable code and a sentence a person
+// behaviour §5: every refusal carries one stable code and a sentence a person
 // understands. The same codes travel through the command line, the HTTP API
 // and every face, so callers switch on `code`, never on the message.
 
@@ -20,13 +20,13 @@ export const REFUSAL_CODES = [
   'STORE_CORRUPT',
 ] as const;
 
-/** Codes that are not refusals of SPEC §5 but still need a stable name on the wire. */
+/** Codes that are not refusals of behaviour §5 but still need a stable name on the wire. */
 export const TRANSPORT_CODES = ['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'REQUEST_TIMEOUT', 'TOO_MANY_REQUESTS', 'UNAVAILABLE', 'INTERNAL'] as const;
 
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 export type ErrorCode = RefusalCode | (typeof TRANSPORT_CODES)[number];
 
-/** The HTTP status each code maps to (SPEC §3). */
+/** The HTTP status each code maps to (behaviour §3). */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   API_KEYS_DISABLED: 403,
   LICENCE_REQUIRED: 403,
@@ -95,7 +95,7 @@ export function refuse(code: ErrorCode, message: string): never {
   throw new KeywardError(code, message);
 }
 
-/** Whether a value is one of Keyward's codes (SPEC §5), say from a server's answer. */
+/** Whether a value is one of Keyward's codes (behaviour §5), say from a server's answer. */
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.hasOwn(HTTP_STATUS, code);
 }

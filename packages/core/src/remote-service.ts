@@ -27,7 +27,7 @@ export interface RemoteOptions {
   onTokenExpiring?: (expiry: string) => void;
 }
 
-/** The API's largest page (SPEC §3); larger windows are fetched page by page. */
+/** The API's largest page (behaviour §3); larger windows are fetched page by page. */
 const API_PAGE = 100;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -219,7 +219,7 @@ class RemoteService implements KeyService {
     return this.call('DELETE', `/api/v1/users/${encodeURIComponent(name)}`);
   }
 
-  /** The server's routes take whole ids (SPEC §3); a prefix is looked up in the key list, whose search covers ids. */
+  /** The server's routes take whole ids (behaviour §3); a prefix is looked up in the key list, whose search covers ids. */
   async resolveKeyId(idOrPrefix: string): Promise<string> {
     const { text, whole } = checkIdOrPrefix(idOrPrefix);
     if (whole) return text;

@@ -114,7 +114,7 @@ export interface KeyService {
   getKey(id: string): Promise<KeyView>;
   /**
    * The whole id of the key named by an id or an unambiguous prefix of at
-   * least 6 characters, among the keys the actor may see (SPEC §6). An
+   * least 6 characters, among the keys the actor may see (behaviour §6). An
    * ambiguous prefix is INVALID_INPUT naming the candidates; none, KEY_NOT_FOUND.
    */
   resolveKeyId(idOrPrefix: string): Promise<string>;

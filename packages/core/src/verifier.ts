@@ -7,7 +7,7 @@
 // those keys, a change the store cannot name (another process wrote) drops
 // everything. A miss that raced a change answers but is not cached, so a
 // revoked key is never remembered as active. A token works only while its
-// owner is a user of the tenant with a licence (SPEC §2): a change naming
+// owner is a user of the tenant with a licence (behaviour §2): a change naming
 // users drops the whole cache (licence changes are rare), so taking a
 // licence away stops the owner's tokens at once.
 
@@ -86,7 +86,7 @@ export class Verifier {
       this.usage.recordFailure(key.id, key.owner, 'unknown', now);
       return { valid: false, reason: 'unknown', keyId: key.id };
     }
-    // Revoked wins over expired (SPEC §1), as in statusOf.
+    // Revoked wins over expired (behaviour §1), as in statusOf.
     const status = key.revokedAt ? 'revoked' : f.expiresAt <= now ? 'expired' : 'active';
     if (status !== 'active') {
       // The old token of a rotated key, used after its overlap: a copy of it is still out there.

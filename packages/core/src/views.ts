@@ -1,4 +1,4 @@
-// The shapes every face speaks (SPEC §3 and §6): a key as on the wire, a user,
+// The shapes every face speaks (behaviour §3 and §6): a key as on the wire, a user,
 // settings as the config endpoint names them. The command line's --json, the
 // HTTP API and the remote adapter all use exactly these.
 

@@ -141,7 +141,7 @@ describe('keys', () => {
       expect(await refusal(bob.generateKey({ description: d }))).toBe('INVALID_INPUT');
     }
     expect(await refusal(bob.generateKey({ description: 'ok', expiry: 'P' }))).toBe('INVALID_EXPIRY');
-    // An id of any shape names no key (SPEC §3).
+    // An id of any shape names no key (behaviour §3).
     expect(await refusal(bob.getKey('not-an-id'))).toBe('KEY_NOT_FOUND');
     expect(await refusal(alice.addUser('bad name'))).toBe('INVALID_INPUT');
     expect(await refusal(alice.addUser('bob'))).toBe('INVALID_INPUT');

@@ -1,4 +1,4 @@
-// SPEC §2 as a table: every role × action × own/other key × setting case,
+// behaviour §2 as a table: every role × action × own/other key × setting case,
 // one row each, against the pure policy functions.
 import { describe, expect, it } from 'vitest';
 import { type ApiKey, DEFAULT_SETTINGS, type Role, type Settings, type User, beatsUseThreshold, checkAdmin, checkDeleteOrRevoke, checkDescription, checkLastAdmin, excessiveUse, mayFlagExcessiveUse, checkGenerate, checkOwnerChange, checkRevoke, checkSettings, checkTenantName, checkUserName } from '../src/index.js';
@@ -45,7 +45,7 @@ const rows: Row[] = [
   ['generate own, lifetime zero', ['DEVELOPER_ROLE_REQUIRED', 'INVALID_EXPIRY', 'DEVELOPER_ROLE_REQUIRED', 'INVALID_EXPIRY'], (a) => gen(a, a, on, 0, 'PT0S')],
   ['generate own, short form 12h', ['DEVELOPER_ROLE_REQUIRED', 'ok', 'DEVELOPER_ROLE_REQUIRED', 'ok'], (a) => gen(a, a, on, 0, '12h')],
   ['generate own, no upper bound on max', ['DEVELOPER_ROLE_REQUIRED', 'ok', 'DEVELOPER_ROLE_REQUIRED', 'ok'], (a) => gen(a, a, { ...on, maxKeyLifetime: 'P100Y' }, 0, 'P99Y')],
-  // Nobody, an admin included, generates a key for someone else (SPEC §2).
+  // Nobody, an admin included, generates a key for someone else (behaviour §2).
   ['generate for a developer', ['NOT_KEY_OWNER', 'NOT_KEY_OWNER', 'NOT_KEY_OWNER', 'NOT_KEY_OWNER'], (a) => gen(a, other, on, 0)],
   ['generate for a user without role', ['NOT_KEY_OWNER', 'NOT_KEY_OWNER', 'NOT_KEY_OWNER', 'NOT_KEY_OWNER'], (a) => gen(a, user('x', []), on, 0)],
   ['rename own key', ['DEVELOPER_ROLE_REQUIRED', 'ok', 'DEVELOPER_ROLE_REQUIRED', 'ok'], (a) => codeOf(checkOwnerChange(a, key(a.id, 'active'), 'rename'))],

@@ -1,10 +1,10 @@
 // Property-based tests of the engine: random sequences of actions by random
 // actors, under random settings, with a clock moved by hand, on a real JSON
-// store. After every action the invariants of SPEC §1–§2 must hold:
+// store. After every action the invariants of behaviour §1–§2 must hold:
 // - a revoked key never becomes usable (nor shows as anything but revoked);
 // - at the moment a key is generated its owner is within the key limit (and
 //   keys are enabled, and the owner has a licence and the Developer role);
-// - status is always active, expired or revoked exactly as SPEC defines it;
+// - status is always active, expired or revoked exactly as docs/behaviour.md defines it;
 // - a deleted key never appears again;
 // and at the end no file of the store holds any token text.
 import { dirname } from 'node:path';
@@ -115,7 +115,7 @@ class World {
         expect(activeBefore, 'active keys of the owner before generating').toBeLessThan(settings.maxKeysPerUser);
         expect(settings.apiKeysEnabled).toBe(true);
         expect(owner.licence && owner.roles.includes('Developer')).toBe(true);
-        // Only the owner generates a key of their own (SPEC §2).
+        // Only the owner generates a key of their own (behaviour §2).
         expect(owner.id).toBe(a.actor);
         expect(r.status).toBe('active');
         expect((await this.engine.verify(r.token)).valid).toBe(true);
@@ -195,12 +195,12 @@ class World {
       }
       const view = listed.get(id);
       expect(view, `key ${id} is neither deleted nor listed`).toBeDefined();
-      // Status exactly as SPEC §1 defines it: revoked wins over expired.
+      // Status exactly as behaviour §1 defines it: revoked wins over expired.
       const expected = this.revoked.has(id) ? 'revoked' : Date.parse(view!.expiry) <= now ? 'expired' : 'active';
       expect(['active', 'expired', 'revoked']).toContain(view!.status);
       expect(view!.status).toBe(expected);
       expect(statusOf(doc.keys[id], now)).toBe(expected);
-      // Usable exactly when active and its owner holds a licence (SPEC §2): a revoked key never becomes usable again.
+      // Usable exactly when active and its owner holds a licence (behaviour §2): a revoked key never becomes usable again.
       const licensed = doc.users[doc.keys[id].owner]?.licence === true;
       expect(verdict.valid).toBe(expected === 'active' && licensed);
       if (!verdict.valid) expect(verdict.reason).toBe(expected === 'active' ? 'unlicensed' : expected);

@@ -120,7 +120,7 @@ export class Query {
     return n;
   }
 
-  /** startingAfter / endingBefore, refusing both at once (SPEC §3). */
+  /** startingAfter / endingBefore, refusing both at once (behaviour §3). */
   cursors(): { startingAfter?: string; endingBefore?: string } {
     const startingAfter = this.get('startingAfter');
     const endingBefore = this.get('endingBefore');

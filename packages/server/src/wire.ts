@@ -1,4 +1,4 @@
-// What goes back on the wire: JSON bodies in SPEC §3's shapes, and every
+// What goes back on the wire: JSON bodies in behaviour §3's shapes, and every
 // error as {errors:[{code, title, detail, status}]} with core's codes, titles
 // and statuses, so a client switches on `code` whatever face it came from.
 

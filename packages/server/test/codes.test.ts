@@ -1,4 +1,4 @@
-// Every code of SPEC §5, and every transport code, provoked over HTTP and
+// Every code of behaviour §5, and every transport code, provoked over HTTP and
 // checked against its status. The table must cover every code core knows,
 // so a new code without a row here fails this file.
 
@@ -113,7 +113,7 @@ describe('every refusal code, with its status', () => {
   });
 
   // REQUEST_TIMEOUT needs a server with a short request timeout: hygiene.test.ts provokes it. LICENCE_REQUIRED
-  // cannot be reached over HTTP — a user without a licence cannot authenticate (SPEC §2) — and is the engine's.
+  // cannot be reached over HTTP — a user without a licence cannot authenticate (behaviour §2) — and is the engine's.
   it('covers every code core has (UNAVAILABLE and INTERNAL are for the server\'s own trouble)', () => {
     const covered = new Set([...rows.map(([code]) => code), 'STORE_CORRUPT', 'UNAVAILABLE', 'INTERNAL', 'REQUEST_TIMEOUT', 'LICENCE_REQUIRED']);
     expect([...covered].sort()).toEqual(Object.keys(HTTP_STATUS).sort());

@@ -27,7 +27,7 @@ async function seed(storePath: string): Promise<string> {
   return token;
 }
 
-/** Every KeyService method, its answers and its refusals, in the order SPEC §2 tells the story. */
+/** Every KeyService method, its answers and its refusals, in the order behaviour §2 tells the story. */
 async function scenario(alice: KeyService, login: Login, mint: Mint): Promise<unknown[]> {
   const transcript: unknown[] = [];
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
@@ -80,7 +80,7 @@ async function scenario(alice: KeyService, login: Login, mint: Mint): Promise<un
   await step('carol create without role', () => carol.generateKey({ description: 'c1' }));
   await step('carol rename without role', () => carol.renameKey(carolSession!.id, 'c'));
   await step('carol loses licence', () => alice.updateUser('carol', { developer: true, licence: false }));
-  // Without a licence carol's token no longer authenticates (SPEC §2), so over HTTP she is told
+  // Without a licence carol's token no longer authenticates (behaviour §2), so over HTTP she is told
   // UNAUTHENTICATED where the engine in-process says LICENCE_REQUIRED: hygiene.test.ts covers both.
   await step('carol licence back', () => alice.updateUser('carol', { licence: true }));
   const c1 = await step('carol create', () => carol.generateKey({ description: 'c1 search me' }));

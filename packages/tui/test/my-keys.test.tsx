@@ -79,7 +79,7 @@ describe('My keys', () => {
     expect(f).toContain('ci deploy prod');
   });
 
-  it('checks a typed lifetime as it is typed, with the codes of SPEC §5', async () => {
+  it('checks a typed lifetime as it is typed, with the codes of behaviour §5', async () => {
     const t = await readyTenant();
     await t.alice.updateSettings({ max_api_key_expiry: 'P7D' });
     const app = await openApp(t.bob);

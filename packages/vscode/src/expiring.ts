@@ -4,7 +4,7 @@ import { type KeyService, type KeyView, relativeTime } from '@keyward/core';
 import { EXPIRING_SOON_MS } from './key-presentation.js';
 import { PAGE_SIZE } from './key-tree.js';
 
-/** A person holds at most 1000 active keys (SPEC §1), so this bounds the paging. */
+/** A person holds at most 1000 active keys (behaviour §1), so this bounds the paging. */
 const MAX_PAGES = 1000 / PAGE_SIZE + 1;
 
 /** My active keys that expire within 7 days, soonest first. */

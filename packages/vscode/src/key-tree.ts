@@ -5,7 +5,7 @@
 
 import { type KeyQuery, type KeyService, type KeyView, type UserView, isAdmin } from '@keyward/core';
 
-/** The HTTP API's largest page (SPEC §3). */
+/** The HTTP API's largest page (behaviour §3). */
 export const PAGE_SIZE = 100;
 
 export type SectionId = 'mine' | 'all';

@@ -1,6 +1,6 @@
 // The lifetime question of Generate API Key as quick-pick items: core's
 // choices (lifetimeChoices) with the tenant maximum first, because a quick
-// pick preselects its first item and the maximum is the default (SPEC §2);
+// pick preselects its first item and the maximum is the default (behaviour §2);
 // then a typed duration, judged by policy's checkLifetime.
 
 import { checkLifetime, lifetimeChoices } from '@keyward/core';

@@ -277,7 +277,7 @@ describe('the status bar', () => {
 });
 
 describe('commands never fail silently', () => {
-  it('shows what went wrong, as SPEC §5 text, when the store breaks or a command throws', async () => {
+  it('shows what went wrong, as behaviour §5 text, when the store breaks or a command throws', async () => {
     const t = await fileTenant();
     await activateOn({ store: t.path, user: 'bob' });
     writeFileSync(t.path, '{ broken');

@@ -14,7 +14,7 @@ describe('times', () => {
   });
 });
 
-describe('refusal text (SPEC §5)', () => {
+describe('refusal text (behaviour §5)', () => {
   it('shows the sentence and the stable code', () => {
     const e = new KeywardError('KEY_LIMIT_REACHED', 'You have 5 active keys, the most allowed.');
     expect(refusalText(e)).toBe('You have 5 active keys, the most allowed. (KEY_LIMIT_REACHED)');

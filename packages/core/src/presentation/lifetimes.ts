@@ -1,6 +1,6 @@
 // The lifetimes every face offers when a key is generated: common presets
 // shorter than the tenant maximum, and the maximum itself, the default
-// (SPEC §2). A preset above the maximum is never offered: the engine would
+// (behaviour §2). A preset above the maximum is never offered: the engine would
 // refuse it. A face may also let a person type one (policy's checkLifetime).
 
 import { describeDuration, parseDuration } from '../duration.js';

@@ -1,4 +1,4 @@
-// A refusal as every face shows it (SPEC §5): its sentence followed by its
+// A refusal as every face shows it (behaviour §5): its sentence followed by its
 // stable code, "You have 5 active keys, … (KEY_LIMIT_REACHED)", so a person
 // can search for the code. The command line, the terminal UI and the
 // extension all print it this way.
@@ -17,7 +17,7 @@ export function refusalText(e: unknown): string {
   return textOf(e);
 }
 
-/** The stable code of a refusal (SPEC §5), when it is one. */
+/** The stable code of a refusal (behaviour §5), when it is one. */
 export function refusalCode(e: unknown): ErrorCode | undefined {
   const code = e && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
   return isErrorCode(code) ? code : undefined;

@@ -95,7 +95,7 @@ export function checkKeyId(id: unknown): string {
 /**
  * The id of a key to act on. A client cannot know Keyward's id format (Qlik's
  * own client expects 404 for any id that names no key), so an id of another
- * shape is answered like an unknown one: KEY_NOT_FOUND (SPEC §3).
+ * shape is answered like an unknown one: KEY_NOT_FOUND (behaviour §3).
  */
 export function keyIdToFind(id: unknown): string {
   if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) refuse('KEY_NOT_FOUND', `No key "${printable(textOf(id))}".`);

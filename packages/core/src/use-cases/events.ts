@@ -1,4 +1,4 @@
-// What happened (SPEC §2, tenant admin): events, newest first, found by the
+// What happened (behaviour §2, tenant admin): events, newest first, found by the
 // store with cursors; usage per key, from the usage aggregates. No path here
 // reads every event.
 

@@ -1,4 +1,4 @@
-// Keys (SPEC §2): list and search, get, generate, rename, revoke (one or
+// Keys (behaviour §2): list and search, get, generate, rename, revoke (one or
 // many), delete (one or all of mine). Every change is one transaction that
 // reads, checks and writes single records; the key limit locks the owner's
 // row first, so two servers cannot both pass it.
@@ -84,7 +84,7 @@ async function mint(tx: Transaction, fields: Pick<ApiKey, 'description' | 'owner
 }
 
 /**
- * Rotation (SPEC §1): a new key B with the same owner and description and a
+ * Rotation (behaviour §1): a new key B with the same owner and description and a
  * fresh token, while the old key A keeps working for the overlap (never past
  * its own expiry), then only B. A and B name each other. Generating's rules
  * apply to B, except that A, about to end, does not count against the limit.

@@ -1,4 +1,4 @@
-// The tenant's API-key settings (SPEC §1): read by anyone in the tenant,
+// The tenant's API-key settings (behaviour §1): read by anyone in the tenant,
 // changed by a tenant admin, each change one `api-keys-config.updated` event.
 
 import { type Settings, settingsOf } from '../domain.js';

@@ -1,4 +1,4 @@
-// Users of the tenant (SPEC §2, tenant admin): list, add, change licence and
+// Users of the tenant (behaviour §2, tenant admin): list, add, change licence and
 // roles, remove. The tenant always keeps at least one admin.
 
 import { type ApiKey, type User, isAdmin, statusOf } from '../domain.js';

@@ -1,6 +1,6 @@
 // What a store shared by several processes must keep: N writers at once lose
 // nothing, and a revoke made through one process reaches the others' caches
-// (onChange) within the SPEC's bound — 100 ms for a file store, 1 s for
+// (onChange) within the documented bound — 100 ms for a file store, 1 s for
 // PostgreSQL. Real child processes (child.ts), never simulated ones.
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ export interface ProcessStoreFactory {
   childModule: string;
   /** A new store with nothing in it, and where it lives. */
   create(): Promise<{ location: string; store: Store }>;
-  /** The SPEC's bound for another process to see a change (ms). */
+  /** The the documented bound for another process to see a change (ms). */
   changeSeenWithinMs: number;
 }
 

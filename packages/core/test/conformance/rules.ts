@@ -281,7 +281,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       await a.transact((tx) => tx.putKey({ ...key(0), revokedAt: iso(T0), revokedBy: 'alice' }));
       await until('the other handle to see the revoke', () => seen.length > 0, 1000);
       const latency = performance.now() - t;
-      expect(latency).toBeLessThan(1000); // SPEC's contract is 100 ms for files, 1 s for PostgreSQL; measured generously here
+      expect(latency).toBeLessThan(1000); // the documented contract is 100 ms for files, 1 s for PostgreSQL; measured generously here
       expect(b.version()).toBeGreaterThan(v);
       expect((await b.getKey(key(0).id))!.revokedAt).toBe(iso(T0));
       // Both handles write; neither loses the other's.

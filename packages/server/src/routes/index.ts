@@ -1,4 +1,4 @@
-// Every route of the HTTP API (SPEC §3). Literal paths come before paths
+// Every route of the HTTP API (behaviour §3). Literal paths come before paths
 // with parameters: the first route that matches the path and takes the
 // method answers.
 

@@ -25,7 +25,7 @@ export const listKeys: Handler = async (call) => {
 
 export const createKey: Handler = async (call) => {
   const body = await readObject(call.req, '{"description":"CI deploys","expiry":"P7D"}');
-  // The engine checks each field's type and value, with the codes of SPEC §5.
+  // The engine checks each field's type and value, with the codes of behaviour §5.
   const key = await call.service.generateKey({ description: body.description as string, expiry: body.expiry as string | undefined, sub: body.sub as string | undefined });
   // The one answer that carries a token: no cache, shared or private, may keep it.
   return { status: 201, body: key, headers: { Location: `/api/v1/api-keys/${key.id}`, 'Cache-Control': 'no-store' } };

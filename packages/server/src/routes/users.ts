@@ -6,7 +6,7 @@ import { readJson, readObject } from '../body.js';
 import { PATCH_EXAMPLES, patchObject, replacements } from '../json-patch.js';
 import type { Handler } from '../router.js';
 
-/** The user as SPEC §6 shows one, plus the tenant, its settings and whether generating a key would be refused now. */
+/** The user as behaviour §6 shows one, plus the tenant, its settings and whether generating a key would be refused now. */
 export const me: Handler = async (call) => {
   const { user, tenant, settings, canGenerate } = await call.service.whoami();
   // Spelled out: V8 makes `{...user, more}` a slow object, ~100× dearer to build and to serialise, on the API's busiest route.

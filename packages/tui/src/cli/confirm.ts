@@ -1,5 +1,5 @@
 // Confirmation before a command deletes or revokes more than one thing, or
-// removes a user (SPEC §6): asked on a terminal, `--yes` for scripts. Without
+// removes a user (behaviour §6): asked on a terminal, `--yes` for scripts. Without
 // a terminal and without --yes nothing is changed and the command exits 2,
 // as `gh repo delete` does, so a script never destroys by accident.
 

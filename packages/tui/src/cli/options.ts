@@ -1,4 +1,4 @@
-// Turns option text into engine values, refusing with SPEC §5 codes.
+// Turns option text into engine values, refusing with behaviour §5 codes.
 
 import { KeywardError, printable } from '@keyward/core';
 

@@ -1,4 +1,4 @@
-// The command overview of SPEC §6, and the per-command usage lines. Shown for
+// The command overview of behaviour §6, and the per-command usage lines. Shown for
 // `--help`, and on stderr with exit code 2 after a usage mistake.
 
 export const OVERVIEW = `Keyward — API keys: who may create them, how long they live, who uses them.

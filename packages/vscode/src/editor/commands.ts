@@ -135,7 +135,7 @@ export function registerCommands(w: CommandWiring): vscode.Disposable[] {
       try {
         return await fn(...args);
       } catch (e) {
-        // Anything a flow did not handle still reaches the person, as SPEC §5 text.
+        // Anything a flow did not handle still reaches the person, as behaviour §5 text.
         void vscode.window.showErrorMessage(refusalText(e));
       }
     }),

@@ -166,7 +166,7 @@ export async function readAt(fd: FileHandle, position: number, length: number): 
   return got === length ? buf : buf.subarray(0, got);
 }
 
-/** A disk fault as the refusal the SPEC names, saying what was being done. */
+/** A disk fault as the refusal behaviour §5 names, saying what was being done. */
 export function diskFault(e: unknown, what: string): KeywardError {
   if (e instanceof KeywardError) return e;
   const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;

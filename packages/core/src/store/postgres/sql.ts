@@ -1,6 +1,6 @@
 // What every table module needs: something to run SQL on (the pool, or the
 // client of one transaction), and the translation of a database fault into
-// SPEC §5's UNAVAILABLE.
+// behaviour §5's UNAVAILABLE.
 
 import type pg from 'pg';
 import { KeywardError } from '../../refusal.js';

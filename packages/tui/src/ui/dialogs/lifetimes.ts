@@ -6,7 +6,7 @@ import { type LifetimeChoice, checkLifetime as lifetimeRule, describeDuration, p
 /** A choice as the dialog lists it: the maximum says it is one. */
 export const choiceLabel = (c: LifetimeChoice): string => (c.maximum ? `${c.label} (the tenant maximum)` : c.label);
 
-/** What is wrong with a typed lifetime, in the words and codes of SPEC §5; null when it is fine. */
+/** What is wrong with a typed lifetime, in the words and codes of behaviour §5; null when it is fine. */
 export function checkLifetime(text: string, maxIso: string): string | null {
   if (text.trim() === '') return 'Type a lifetime such as 12h, 7d or P30D.';
   const r = lifetimeRule(text, maxIso);

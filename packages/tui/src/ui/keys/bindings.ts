@@ -1,4 +1,4 @@
-// The key map as data (SPEC §7). Handlers ask `commandFor`, the footer and
+// The key map as data (behaviour §7). Handlers ask `commandFor`, the footer and
 // the help screen read `BINDINGS`: one table, so what the help says is what
 // the keys do.
 

@@ -1,6 +1,6 @@
 // Settings (admins): API keys on/off, maximum lifetime, maximum active keys
 // per user, the excessive-use threshold and how long events are kept. A value is checked as it is
-// typed with the engine's own rule (SPEC §5 messages), and the engine
+// typed with the engine's own rule (behaviour §5 messages), and the engine
 // checks it again when it is saved.
 
 import { type SettingsPatch, type SettingsView, checkSettings, refusalText } from '@keyward/core';
