@@ -1,18 +1,17 @@
 // `n` on My keys: a description, then a lifetime (a preset up to the tenant
-// maximum, or typed), then the token — shown this once, with `c` to copy it.
-// The token lives only in this dialog's state: closing the dialog drops it
-// from the screen and from memory.
+// maximum, or typed), then the token — shown this once, with `c` to copy it
+// (NewToken, which also says how the token is kept).
 
 import { checkDescription, lifetimeChoices, refusalText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import { safeText } from '../../text/safe.js';
 import { useAppActions, useAppState } from '../app-context.js';
-import { Dialog, Field } from '../components/dialog.js';
+import { Dialog } from '../components/dialog.js';
+import { NewToken } from '../components/new-token.js';
 import { TextInput } from '../components/text-input.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
 import { type TextField, editText, textField } from '../state/text-field.js';
-import { dateTime } from '../text/format.js';
 import { useTheme } from '../theme.js';
 import { checkLifetime, choiceLabel, describeIso } from './lifetimes.js';
 
@@ -25,12 +24,11 @@ type Step =
 
 export function GenerateDialog({ width, height, onClose }: { width: number; height: number; onClose(): void }) {
   const { me } = useAppState();
-  const { service, copy, refresh } = useAppActions();
+  const { service, refresh } = useAppActions();
   const theme = useTheme();
   const max = me.settings.max_api_key_expiry;
   const { choices, defaultIndex } = lifetimeChoices(max);
   const [step, setStep] = useState<Step>({ kind: 'describe', field: textField() });
-  const [copied, setCopied] = useState(false);
 
   const generate = (description: string, expiry: string) => {
     setStep({ kind: 'working', description });
@@ -46,7 +44,7 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
   const descriptionProblem = step.kind === 'describe' ? checkDescription(step.field.value) : null;
   const typedProblem = step.kind === 'lifetime' && step.typing ? checkLifetime(step.typing.value, max) : null;
 
-  useKeypress({ layer: Layer.dialog, modal: true, commands: step.kind === 'token' ? ['copyToken', 'close'] : ['submit', 'back'] }, (k, command) => {
+  useKeypress({ layer: Layer.dialog, modal: true, commands: ['submit', 'back'], active: step.kind !== 'token' }, (k, command) => {
     switch (step.kind) {
       case 'describe':
         if (command === 'back') onClose();
@@ -85,11 +83,7 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
         else if (command === 'submit') setStep({ kind: 'describe', field: textField(step.description) });
         return true;
       case 'token':
-        if (command === 'copyToken') {
-          copy(step.token, 'Token', true);
-          setCopied(true);
-        } else if (command === 'close') onClose();
-        return true;
+        return true; // NewToken takes its keys
     }
   });
 
@@ -152,21 +146,6 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
         </Dialog>
       );
     case 'token':
-      return (
-        <Dialog title="Your new key's token" width={width} height={height}>
-          <Text color={theme.warning} wrap="wrap">
-            Copy it now: this is the only time it is shown. Keyward keeps only a hash of it.
-          </Text>
-          <Box marginY={1}>
-            <Text bold wrap="wrap">
-              {step.token}
-            </Text>
-          </Box>
-          <Field label="key" value={safeText(`${step.description}  ${step.id}`)} />
-          <Field label="expires" value={dateTime(step.expiry)} />
-          <Text> </Text>
-          <Text bold>c  copy the token      esc  close{copied ? '      (copied)' : ''}</Text>
-        </Dialog>
-      );
+      return <NewToken title="Your new key's token" token={step.token} id={step.id} description={step.description} expiry={step.expiry} width={width} height={height} onClose={onClose} />;
   }
 }

@@ -48,6 +48,7 @@ export const BINDINGS = {
   generate: b(['n'], 'n', 'new key', 'Generate a key'),
   rename: b(['e'], 'e', 'rename', 'Rename the key'),
   revoke: b(['r'], 'r', 'revoke', 'Revoke the current or the selected keys, after a confirmation'),
+  rotate: b(['R'], 'R', 'rotate', 'Rotate the key: a new token, shown once; the old one works for an overlap you choose'),
   delete: b(['d'], 'd', 'delete', 'Delete the key, after a confirmation'),
   deleteAll: b(['D'], 'D', 'delete all', 'Delete all my keys, after typing a confirmation'),
   copy: b(['c'], 'c', 'copy id', 'Copy the key id (OSC 52)'),

@@ -1,5 +1,5 @@
 // My keys (everyone): the keys one owns, with status and expiry; keys that
-// expire within 7 days stand out. Generate, rename, delete one or all. When
+// expire within 7 days stand out. Generate, rename, rotate, delete one or all. When
 // generating is not possible right now, the screen says why before one tries.
 
 import { type KeyView, checkDescription, refusalText } from '@keyward/core';
@@ -15,6 +15,7 @@ import { Table } from '../components/table.js';
 import { type Blocker, blockerOf } from '../dialogs/generate-blockers.js';
 import { GenerateDialog } from '../dialogs/generate-dialog.js';
 import { KeyDetails } from '../dialogs/key-details.js';
+import { RotateDialog } from '../dialogs/rotate-dialog.js';
 import { BROWSE_COMMANDS, useKeyBrowser } from '../hooks/use-key-browser.js';
 import type { Command } from '../keys/bindings.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
@@ -28,11 +29,12 @@ type Open =
   | { kind: 'blocked'; blocker: Blocker }
   | { kind: 'details'; key: KeyView }
   | { kind: 'rename'; key: KeyView }
+  | { kind: 'rotate'; key: KeyView }
   | { kind: 'delete'; key: KeyView }
   | { kind: 'deleteAll'; count: number }
   | null;
 
-const COMMANDS: readonly Command[] = ['generate', 'rename', 'delete', 'deleteAll', 'copy', 'open', ...BROWSE_COMMANDS, 'back'];
+const COMMANDS: readonly Command[] = ['generate', 'rename', 'rotate', 'delete', 'deleteAll', 'copy', 'open', ...BROWSE_COMMANDS, 'back'];
 
 export function MyKeysScreen({ width, height }: ScreenProps) {
   const { me, now } = useAppState();
@@ -62,6 +64,9 @@ export function MyKeysScreen({ width, height }: ScreenProps) {
         return true;
       case 'rename':
         if (here) setOpen({ kind: 'rename', key: here });
+        return true;
+      case 'rotate':
+        if (here) setOpen({ kind: 'rotate', key: here });
         return true;
       case 'delete':
         if (here) setOpen({ kind: 'delete', key: here });
@@ -147,6 +152,8 @@ export function MyKeysScreen({ width, height }: ScreenProps) {
         />
       );
     }
+    case 'rotate':
+      return <RotateDialog keyView={open.key} width={width} height={height} onClose={close} />;
     case 'delete': {
       const key = open.key;
       const remove = () => service.deleteKey(key.id).then(() => done(`Deleted "${key.description}".`), (e: unknown) => (fail(e), close()));
