@@ -123,6 +123,33 @@ describe('the terminal UI in a real terminal', () => {
     await s.expectRestored();
   });
 
+  it('rotates a key with R: the new token once, copied through OSC 52; both tokens work during the overlap', async () => {
+    const store = newStore();
+    cli(store, 'alice', 'settings', 'set', '--enabled', 'on');
+    cli(store, 'alice', 'users', 'set', 'alice', '--developer', 'on');
+    const s = ui(store, 'alice');
+    await s.waitFor('1 Keys');
+    s.press('5');
+    await s.waitFor('My keys');
+    const old = await generate(s, 'ci deploy');
+    s.press(ESC);
+    await s.waitFor('1/1 key');
+    s.press('R');
+    await s.waitFor('Overlap PT1H');
+    s.press(ENTER);
+    const screen = await s.waitFor((f) => TOKEN.test(f) && f.includes('old token'));
+    const fresh = TOKEN.exec(screen)![0];
+    expect(fresh).not.toBe(old);
+    s.press('c');
+    await s.rawIncludes(`\u001b]52;c;${Buffer.from(fresh).toString('base64')}`);
+    s.press(ESC);
+    await s.waitFor('1/2 keys');
+    expect(s.screen()).not.toMatch(TOKEN);
+    s.press('q');
+    expect((await s.exit).exitCode).toBe(0);
+    for (const token of [old, fresh]) expect(keyward(['keys', 'verify', token], { KEYWARD_STORE: store, KEYWARD_USER: 'alice' }).code).toBe(0);
+  });
+
   it('shows a description holding escape sequences inert', async () => {
     const store = newStore();
     cli(store, 'alice', 'settings', 'set', '--enabled', 'on');
