@@ -20,14 +20,15 @@ export class Session {
   titles: string[] = [];
   exit: Promise<{ exitCode: number; signal?: number }>;
 
-  constructor(args: string[], env: Record<string, string> = {}, size = { cols: 80, rows: 24 }) {
+  /** Runs `file` (node unless another program, such as `ssh`, is the point) with `args` in the pty. */
+  constructor(args: string[], env: Record<string, string> = {}, size = { cols: 80, rows: 24 }, file = process.execPath) {
     this.term = new Terminal({ ...size, allowProposedApi: true });
     this.term.onTitleChange((t) => this.titles.push(t));
     const e = cleanEnv({ TERM: 'xterm-256color', TZ: 'UTC', ...env });
     // The UI must colour (unless NO_COLOR is the point), and CI or a multiplexer would change what it writes.
     if (!('NO_COLOR' in env)) delete e.NO_COLOR;
     for (const k of Object.keys(e)) if (k === 'CI' || k.startsWith('CI_') || k === 'TMUX' || k === 'STY') delete e[k];
-    this.proc = pty.spawn(process.execPath, args, { ...size, cwd: repoRoot, env: e as Record<string, string> });
+    this.proc = pty.spawn(file, args, { ...size, cwd: repoRoot, env: e as Record<string, string> });
     this.proc.onData((d) => {
       this.raw += d;
       this.term.write(d);
