@@ -96,14 +96,16 @@ export class UsagePipeline {
     const stored = await this.storedLastUse(keyIds);
     for (const id of keyIds) {
       const p = this.recorder.pending(id);
-      if (!p) continue;
+      // A batch being written is in neither the recorder nor (yet) the store's answer.
+      const writing = this.inFlight?.uses.find((u) => u.keyId === id);
+      if (!p && !writing) continue;
       const s = stored.get(id);
-      const mine = [...(p.addresses ?? [])].map(([address, lastSeen]) => ({ address, lastSeen }));
+      const mine = [...(p?.addresses ?? [])].map(([address, lastSeen]) => ({ address, lastSeen }));
       stored.set(id, {
         keyId: id,
-        uses: (s?.uses ?? 0) + p.uses,
-        lastUsed: Math.max(s?.lastUsed ?? -Infinity, p.last),
-        lastUsedFrom: mergeAddresses(s?.lastUsedFrom ?? [], mine),
+        uses: (s?.uses ?? 0) + (p?.uses ?? 0),
+        lastUsed: Math.max(s?.lastUsed ?? -Infinity, p?.last ?? -Infinity, writing?.last ?? -Infinity),
+        lastUsedFrom: mergeAddresses(mergeAddresses(s?.lastUsedFrom ?? [], writing?.addresses ?? []), mine),
       });
     }
     return stored;
