@@ -11,7 +11,9 @@ import { createServer } from 'node:http';
 
 const [storePath, mode] = process.argv.slice(2);
 const journal = mode === 'durable' ? openSync(`${storePath}.bare-${process.pid}.log`, 'a', 0o600) : undefined;
-const doc = JSON.parse(readFileSync(storePath, 'utf8'));
+// The store file is round 1's document until keyward opens it, then a snapshot holding it as `state`.
+const file = JSON.parse(readFileSync(storePath, 'utf8'));
+const doc = file.version === 2 ? file.state : file;
 const owners = new Map(Object.values(doc.keys).map((k) => [k.hash, k.owner]));
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 

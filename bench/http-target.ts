@@ -17,7 +17,9 @@ if (mode === 'keyward') {
   process.send!({ port: server.port });
   process.once('disconnect', () => void server.close().then(() => process.exit(0)));
 } else {
-  const doc = JSON.parse(readFileSync(storePath, 'utf8')) as StoreDocument;
+  // The store file is round 1's document until keyward opens it, then a snapshot holding it as `state`.
+  const file = JSON.parse(readFileSync(storePath, 'utf8')) as StoreDocument | { version: 2; state: StoreDocument };
+  const doc = file.version === 2 ? file.state : file;
   const owners = new Map(Object.values(doc.keys).map((k) => [k.hash, k.owner]));
   const server = createServer((req, res) => {
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');

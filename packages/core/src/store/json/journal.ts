@@ -125,8 +125,23 @@ export class Journal<Entry> {
 
   /** Loads on first use, then applies whatever other processes appended since. */
   async fresh(): Promise<void> {
-    await this.exclusive(() => (this.loaded ? this.catchUp(false) : this.load()));
+    // Readers that arrive while a catch-up still waits for its turn share it:
+    // it starts after each of them asked, so each still sees every change made
+    // before its call, and a busy server does one catch-up (a few fstats) per
+    // turn instead of one per read.
+    if (this.queuedFresh) return this.queuedFresh;
+    const queued = this.exclusive(() => {
+      if (this.queuedFresh === queued) this.queuedFresh = undefined;
+      return this.loaded ? this.catchUp(false) : this.load();
+    });
+    this.queuedFresh = queued;
+    try {
+      await queued;
+    } finally {
+      if (this.queuedFresh === queued) this.queuedFresh = undefined;
+    }
   }
+  private queuedFresh?: Promise<void>;
 
   /** The model as of the last fresh()/commit, without I/O (the verify path). */
   get isLoaded(): boolean {
