@@ -25,6 +25,7 @@ async function fresh(): Promise<{ location: string; store: Store }> {
 
 describeStoreConformance('postgres', {
   create: async () => (await fresh()).store,
+  signalsOnItsOwn: true,
   another: async (s: Store) => {
     const o = openStore(urls.get(s)!);
     urls.set(o, urls.get(s)!);
