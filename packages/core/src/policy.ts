@@ -269,14 +269,14 @@ export function checkRotate(actor: User, key: ApiKey | undefined, now: number, o
   const status = statusOf(key, now);
   if (status !== 'active') return no('KEY_NOT_ACTIVE', `The key is ${status}; only an active key can be rotated.`);
   if (key.rotatedTo) return no('KEY_NOT_ACTIVE', `The key was rotated already (to ${key.rotatedTo}); rotate that one instead.`);
-  if (overlap === undefined) return { ok: true, overlapMs: DEFAULT_ROTATION_OVERLAP_MS };
+  if (overlap === undefined) overlap = DEFAULT_ROTATION_OVERLAP;
   const d = typeof overlap === 'string' ? parseDuration(overlap.trim()) : undefined;
   if (!d || d.ms < 0) return no('INVALID_INPUT', `The overlap must be a duration such as PT1H, 30m or PT0S (got "${printable(textOf(overlap))}").`);
   return { ok: true, overlapMs: d.ms };
 }
 
-/** How long the old token keeps working after a rotation, unless told otherwise. */
-export const DEFAULT_ROTATION_OVERLAP_MS = 3_600_000;
+/** How long the old token keeps working after a rotation, unless told otherwise (every face offers it). */
+export const DEFAULT_ROTATION_OVERLAP = 'PT1H';
 
 /** How far ahead a client warns that the token it uses is about to end. */
 export const TOKEN_EXPIRY_WARNING_MS = 7 * 86_400_000;

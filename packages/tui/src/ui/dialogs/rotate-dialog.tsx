@@ -5,7 +5,7 @@
 // its refusal is shown in the dialog with its code.
 
 import type { GeneratedKey, KeyView } from '@keyward/core';
-import { relativeTime } from '@keyward/core';
+import { DEFAULT_ROTATION_OVERLAP, relativeTime } from '@keyward/core';
 import { Text } from 'ink';
 import { useState } from 'react';
 import { safeText } from '../../text/safe.js';
@@ -15,7 +15,6 @@ import { NewToken } from '../components/new-token.js';
 import { Prompt } from '../components/prompt.js';
 import { dateTime } from '../text/format.js';
 
-export const DEFAULT_OVERLAP = 'PT1H';
 
 interface Rotated {
   key: GeneratedKey;
@@ -52,7 +51,7 @@ export function RotateDialog({ keyView: k, width, height, onClose }: { keyView: 
     <Prompt
       title={`Rotate "${safeText(k.description)}"?`}
       label="Overlap"
-      initial={DEFAULT_OVERLAP}
+      initial={DEFAULT_ROTATION_OVERLAP}
       placeholder="PT1H, 30m, PT0S"
       maxLength={64}
       width={width}
