@@ -36,7 +36,12 @@ export function noteAddress(list: Address[], address: string, seen: number): voi
   else if (seen > list[oldest][1]) list[oldest] = [address, seen];
 }
 
-export function mergeAddresses(into: Address[], more: readonly Address[]): Address[] {
+/**
+ * The rule of store/usage-aggregates.ts's mergeAddresses (newest MAX_ADDRESSES
+ * distinct), on the compact [address, lastSeen] tuples the usage files keep,
+ * in place: roll-ups fold many batches and allocate nothing per address.
+ */
+export function mergeAddressTuples(into: Address[], more: readonly Address[]): Address[] {
   for (const [address, seen] of more) noteAddress(into, address, seen);
   return into;
 }
@@ -53,7 +58,7 @@ export function foldKey(into: KeyBuckets, uses: readonly [number, number][], las
     else into.b.push([start, n]);
   }
   if (lastUsed > into.l) into.l = lastUsed;
-  mergeAddresses(into.a, addresses);
+  mergeAddressTuples(into.a, addresses);
 }
 
 export function emptyKey(): KeyBuckets {
@@ -69,7 +74,7 @@ export class UsageTally {
     if (!u) this.keys.set(keyId, (u = { uses: 0, lastUsed: 0, addresses: [] }));
     u.uses += uses;
     if (lastUsed > u.lastUsed) u.lastUsed = lastUsed;
-    mergeAddresses(u.addresses, addresses);
+    mergeAddressTuples(u.addresses, addresses);
   }
 
   has(keyId: string): boolean {
