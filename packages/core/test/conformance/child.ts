@@ -4,7 +4,7 @@
 // line, the moment it is durable or seen:
 //   write <prefix> <count>   puts keys one transaction each: "ack <id>"
 //   watch                    "ready", then "seen <id> <epoch ms>" when a key turns revoked
-import type { Store } from '../../src/store/boundary.js';
+import type { Store, StoreChange } from '../../src/store/boundary.js';
 import { T0, event, key } from './records.js';
 
 const [modulePath, location, command, ...args] = process.argv.slice(2);
@@ -26,8 +26,11 @@ if (command === 'write') {
 } else if (command === 'watch') {
   const revoked = new Set<string>();
   await store.tenant(); // loaded: what exists now is known
-  store.onChange(async (c) => {
-    const at = Date.now();
+  // Changes are looked at one after another, each timed when it was heard:
+  // two looks at once (an `all` beside a change naming keys) would both find
+  // a key revoked and report it twice.
+  let looking = Promise.resolve();
+  const look = async (c: StoreChange, at: number) => {
     // `all`: the store cannot name what changed (PostgreSQL, after (re)connecting
     // its listener), so a cache looks again at everything it cares about.
     const ids = c.all ? (await store.findKeys({ status: 'revoked', limit: 10_000, now: Date.now() })).data.map((k) => k.id) : (c.keyIds ?? []);
@@ -39,6 +42,10 @@ if (command === 'write') {
         out(`seen ${id} ${at}`);
       }
     }
+  };
+  store.onChange((c) => {
+    const at = Date.now();
+    looking = looking.then(() => look(c, at));
   });
   out('ready');
   process.stdin.resume();
