@@ -3,6 +3,9 @@
 // hash, and with the usual Hash object). Keyward also parses the token,
 // checks its checksum, compares in constant time, derives the status and
 // counts the use — and must stay within 0.7× of that limit, at 1k and 100k keys.
+// Verify given the client's address (a server always gives it: the key's last
+// used from, issue 11) against verify given none, in the same run: recording
+// the address must keep it within 0.9×.
 import { createHash, hash } from 'node:crypto';
 import { type VerifyOutcome, createEngine, createJsonFileStore } from '@keyward/core';
 import { buildStore } from './fixtures.js';
@@ -12,6 +15,9 @@ const OPS = quick ? 50_000 : 200_000;
 const ROUNDS = quick ? 5 : 9;
 const results: Record<number, number> = {};
 const limits: Record<number, number> = {};
+const withAddress: Record<number, number> = {};
+// What a server sees: a handful of clients, IPv4 and IPv6, each key used from several of them.
+const ADDRESSES = Array.from({ length: 16 }, (_, i) => (i % 2 ? `2001:db8::${i.toString(16)}` : `203.0.113.${i + 1}`));
 
 for (const size of [1000, 100_000]) {
   const built = buildStore(size);
@@ -25,6 +31,9 @@ for (const size of [1000, 100_000]) {
   let sink = 0;
   const verifyOnce = () => {
     for (let i = 0; i < OPS; i++) if ((engine.verify(tokens[i % tokens.length]) as VerifyOutcome).valid) sink++;
+  };
+  const verifyFromOnce = () => {
+    for (let i = 0; i < OPS; i++) if ((engine.verify(tokens[i % tokens.length], ADDRESSES[i % ADDRESSES.length]) as VerifyOutcome).valid) sink++;
   };
   // The fastest SHA-256 Node has (one-shot), as Keyward uses: the true limit.
   const limitOnce = () => {
@@ -40,12 +49,14 @@ for (const size of [1000, 100_000]) {
     return OPS / (Number(process.hrtime.bigint() - t) / 1e9);
   };
   time(verifyOnce)();
-  time(limitOnce)(); // warm both up
+  time(verifyFromOnce)();
+  time(limitOnce)(); // warm them up
   time(hashObjectOnce)();
-  const r = interleaved(ROUNDS, { keyward: time(verifyOnce), limit: time(limitOnce), hashObject: time(hashObjectOnce) });
+  const r = interleaved(ROUNDS, { keyward: time(verifyOnce), withAddress: time(verifyFromOnce), limit: time(limitOnce), hashObject: time(hashObjectOnce) });
   if (sink === 0) throw new Error('nothing verified');
   results[size] = r.keyward;
   limits[size] = r.limit;
+  withAddress[size] = r.withAddress;
   report({
     measure: `verify in-process, ${size / 1000}k keys (verifies/s)`,
     value: Math.round(r.keyward),
@@ -87,4 +98,16 @@ report({
   ratio: results[1000] / results[100_000],
   goal: '<= 1.2',
   against: 'verify at 1k keys (ratio = 1k speed / 100k speed)',
+});
+
+// Issue 11's measure: the worse of the two store sizes.
+const addressWorst = withAddress[1000] / results[1000] <= withAddress[100_000] / results[100_000] ? 1000 : 100_000;
+report({
+  measure: 'verify with address recording vs without',
+  value: Math.round(withAddress[addressWorst]),
+  baseline: Math.round(results[addressWorst]),
+  unit: 'ops/s',
+  ratio: withAddress[addressWorst] / results[addressWorst],
+  goal: '>= 0.9',
+  against: `verify given no address, same engine and tokens, at ${addressWorst / 1000}k keys (the worse of 1k and 100k; 16 client addresses, IPv4 and IPv6)`,
 });
