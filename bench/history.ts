@@ -18,7 +18,7 @@ import { median, quick, report } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const probe = fileURLToPath(new URL('./history-probe.ts', import.meta.url));
-const keyward = join(root, 'packages/tui/dist/keyward.js');
+const keyward = join(root, 'packages/cli/dist/keyward.js');
 const sizes = { small: 10_000, large: quick ? 300_000 : 1_000_000 };
 const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
 const commands = {

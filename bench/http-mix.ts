@@ -1,4 +1,4 @@
-// `keyward serve` — the real command, built as shipped (packages/tui/dist) —
+// `keyward serve` — the real command, built as shipped (packages/cli/dist) —
 // under a mixed load from autocannon, beside the bare node:http floor of
 // bench/http-mix-bare.mjs, same load generator, rounds interleaved. Of every
 // 20 requests: 7 authenticated reads of GET /api/v1/users/me, 5 of
@@ -40,7 +40,7 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Option
 const ROUND_SECONDS = quick ? 1.5 : 5;
 const ROUNDS = quick ? 3 : 5;
 const CONNECTIONS = 16;
-const keywardBin = fileURLToPath(new URL('../packages/tui/dist/keyward.js', import.meta.url));
+const keywardBin = fileURLToPath(new URL('../packages/cli/dist/keyward.js', import.meta.url));
 if (!existsSync(keywardBin)) throw new Error(`${keywardBin} is missing; run node scripts/build.mjs`);
 
 const built = buildStore(1000);

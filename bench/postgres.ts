@@ -23,7 +23,7 @@ import { BetterAuthPeer } from './peer/better-auth.js';
 // `node --import tsx bench/postgres.ts [--quick] [revocation] [http] [create] [scale]`: all parts unless named.
 const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const part = (name: string) => named.length === 0 || named.includes(name);
-const keywardBin = new URL('../packages/tui/dist/keyward.js', import.meta.url).pathname;
+const keywardBin = new URL('../packages/cli/dist/keyward.js', import.meta.url).pathname;
 const REVOKES = quick ? 60 : 200;
 const ROUNDS = quick ? 3 : 7;
 

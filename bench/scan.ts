@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scanPaths } from '../packages/tui/src/cli/scan/sources.js';
+import { scanPaths } from '../packages/cli/src/scan/sources.js';
 import { writeTokenTree } from '../test/support/token-tree.js';
 import { interleaved, quick, report } from './lib.js';
 

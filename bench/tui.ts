@@ -14,7 +14,7 @@ import { buildStore } from './fixtures.js';
 import { median, quick, report } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const keyward = root + 'packages/tui/dist/keyward.js';
+const keyward = root + 'packages/cli/dist/keyward.js';
 const baselineApp = root + 'bench/tui.baseline.mjs';
 if (!existsSync(keyward)) throw new Error(`Build keyward first (node scripts/build.mjs): ${keyward} is missing.`);
 

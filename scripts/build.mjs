@@ -18,7 +18,7 @@ function externalsOf(entry) {
 
 // `keyward` loads the terminal UI (Ink, React) and the server only when it
 // runs them: they are split into chunks, so a subcommand starts fast.
-const entries = [{ in: 'packages/tui/src/cli.tsx', name: 'keyward', outdir: 'packages/tui/dist' }];
+const entries = [{ in: 'packages/cli/src/keyward.ts', name: 'keyward', outdir: 'packages/cli/dist' }];
 
 for (const e of entries) {
   if (!existsSync(root + e.in)) continue;

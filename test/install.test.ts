@@ -11,9 +11,9 @@ import { cleanEnv, repoRoot, tempDir } from './support/keyward.js';
 describe('keyward installed from a packed tarball', () => {
   it('runs keyward --help, a first flow and keyward serve from the installed command', async () => {
     const dir = tempDir('keyward-install-');
-    execFileSync('npm', ['pack', '--pack-destination', dir, join(repoRoot, 'packages/tui')], { stdio: 'pipe' });
+    execFileSync('npm', ['pack', '--pack-destination', dir, join(repoRoot, 'packages/cli')], { stdio: 'pipe' });
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
-    expect(tarball).toMatch(/^keyward-tui-.*\.tgz$/);
+    expect(tarball).toMatch(/^keyward-cli-.*\.tgz$/);
     const prefix = join(dir, 'prefix');
     execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', join(dir, tarball)], { cwd: dir, stdio: 'pipe' });
 

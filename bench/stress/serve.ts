@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TOKEN_TEXT } from './ledger.js';
 
-export const keywardBin = fileURLToPath(new URL('../../packages/tui/dist/keyward.js', import.meta.url));
+export const keywardBin = fileURLToPath(new URL('../../packages/cli/dist/keyward.js', import.meta.url));
 
 export interface Served {
   url: string;

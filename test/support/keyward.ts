@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-export const keywardBin = join(repoRoot, 'packages/tui/dist/keyward.js');
+export const keywardBin = join(repoRoot, 'packages/cli/dist/keyward.js');
 
 export interface Result {
   code: number;

@@ -6,6 +6,7 @@ export * from './duration.js';
 export * from './presentation/relative-time.js';
 export * from './presentation/lifetimes.js';
 export * from './presentation/refusal-text.js';
+export * from './presentation/safe-text.js';
 export * from './token.js';
 export * from './token-scan.js';
 export * from './policy.js';

@@ -2,7 +2,7 @@
 // the search field while one is being typed.
 
 import { Box, Text } from 'ink';
-import { safeText } from '../../text/safe.js';
+import { safeText } from '@keyward/core';
 import type { KeyBrowser } from '../hooks/use-key-browser.js';
 import { plural } from '../text/format.js';
 import { useTheme } from '../theme.js';

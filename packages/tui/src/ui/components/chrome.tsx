@@ -3,7 +3,7 @@
 
 import type { WhoAmI } from '@keyward/core';
 import { Box, Text } from 'ink';
-import { safeText } from '../../text/safe.js';
+import { safeText } from '@keyward/core';
 import type { Notice, ScreenId } from '../app-context.js';
 import { BINDINGS, type Command, LIST_COMMANDS } from '../keys/bindings.js';
 import { widthOf } from '../text/fit.js';

@@ -4,7 +4,7 @@
 
 import { Box, Text } from 'ink';
 import { type ReactNode, useState } from 'react';
-import { safeText } from '../../text/safe.js';
+import { safeText } from '@keyward/core';
 import { useAppActions } from '../app-context.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
 import { dateTime } from '../text/format.js';

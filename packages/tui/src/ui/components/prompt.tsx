@@ -1,10 +1,9 @@
 // A dialog that asks for one line of text, checks it as it is typed, and
 // hands it over on enter. While it is open every key edits the field.
 
-import { refusalText } from '@keyward/core';
+import { refusalText, safeText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { type ReactNode, useState } from 'react';
-import { safeText } from '../../text/safe.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
 import { type TextField, editText, textField } from '../state/text-field.js';
 import { useTheme } from '../theme.js';

@@ -3,7 +3,7 @@
 // inverse bar and columns line up whatever the text holds.
 
 import { Box, Text } from 'ink';
-import { safeText } from '../../text/safe.js';
+import { safeText } from '@keyward/core';
 import { fit } from '../text/fit.js';
 import { useTheme } from '../theme.js';
 

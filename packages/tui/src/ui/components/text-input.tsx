@@ -2,7 +2,7 @@
 // owner (state/text-field.ts); keys reach it through the keypress layer.
 
 import { Text } from 'ink';
-import { safeText } from '../../text/safe.js';
+import { safeText } from '@keyward/core';
 import type { TextField } from '../state/text-field.js';
 import { useTheme } from '../theme.js';
 

@@ -3,7 +3,7 @@
 
 import type { EventView } from '@keyward/core';
 import { Text } from 'ink';
-import { safeText } from '../../text/safe.js';
+import { safeText } from '@keyward/core';
 import { useAppActions } from '../app-context.js';
 import { Dialog, Field } from '../components/dialog.js';
 import type { Command } from '../keys/bindings.js';

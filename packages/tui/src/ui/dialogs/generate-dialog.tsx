@@ -2,10 +2,9 @@
 // maximum, or typed), then the token — shown this once, with `c` to copy it
 // (NewToken, which also says how the token is kept).
 
-import { checkDescription, lifetimeChoices, refusalText } from '@keyward/core';
+import { checkDescription, lifetimeChoices, refusalText, safeText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useState } from 'react';
-import { safeText } from '../../text/safe.js';
 import { useAppActions, useAppState } from '../app-context.js';
 import { Dialog } from '../components/dialog.js';
 import { NewToken } from '../components/new-token.js';

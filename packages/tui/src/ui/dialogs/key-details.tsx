@@ -2,9 +2,8 @@
 // last used from (up to 5 addresses, newest first) and the keys it was
 // rotated from or to come from the store, so they are shown inert too.
 
-import { type KeyView, relativeTime } from '@keyward/core';
+import { type KeyView, relativeTime, safeText } from '@keyward/core';
 import { Text } from 'ink';
-import { safeText } from '../../text/safe.js';
 import { useAppActions, useAppState } from '../app-context.js';
 import { Dialog, Field } from '../components/dialog.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';

@@ -3,10 +3,9 @@
 // are active and will be revoked and how many will be skipped and why, and
 // revoke only after `y`. The engine re-checks every key when it revokes.
 
-import { type KeyService, type KeyView, type RevokeReport, refusalText } from '@keyward/core';
+import { type KeyService, type KeyView, refusalText, type RevokeReport, safeText } from '@keyward/core';
 import { Text } from 'ink';
 import { useEffect, useState } from 'react';
-import { safeText } from '../../text/safe.js';
 import { useAppActions } from '../app-context.js';
 import { Confirm } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';

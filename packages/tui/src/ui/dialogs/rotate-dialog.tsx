@@ -5,10 +5,9 @@
 // its refusal is shown in the dialog with its code.
 
 import type { GeneratedKey, KeyView } from '@keyward/core';
-import { DEFAULT_ROTATION_OVERLAP, relativeTime } from '@keyward/core';
+import { DEFAULT_ROTATION_OVERLAP, relativeTime, safeText } from '@keyward/core';
 import { Text } from 'ink';
 import { useState } from 'react';
-import { safeText } from '../../text/safe.js';
 import { useAppActions, useAppState } from '../app-context.js';
 import { Field } from '../components/dialog.js';
 import { NewToken } from '../components/new-token.js';

@@ -2,10 +2,9 @@
 // (`/`); `enter` shows one in full, `c` copies its key id, `o` opens its key
 // in Keys. Below, usage per key; `tab` moves there, where `r` revokes.
 
-import { EVENT_TYPES, type EventView } from '@keyward/core';
+import { EVENT_TYPES, type EventView, safeText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
-import { safeText } from '../../text/safe.js';
 import { useAppActions } from '../app-context.js';
 import { Prompt } from '../components/prompt.js';
 import { type Column, Table } from '../components/table.js';

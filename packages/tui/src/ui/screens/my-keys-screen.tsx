@@ -2,10 +2,9 @@
 // expire within 7 days stand out. Generate, rename, rotate, delete one or all. When
 // generating is not possible right now, the screen says why before one tries.
 
-import { type KeyView, checkDescription, refusalText } from '@keyward/core';
+import { checkDescription, type KeyView, refusalText, safeText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useState } from 'react';
-import { safeText } from '../../text/safe.js';
 import { useAppActions, useAppState } from '../app-context.js';
 import { BrowserTitle } from '../components/browser-title.js';
 import { Confirm } from '../components/confirm.js';

@@ -3,10 +3,9 @@
 // typed with the engine's own rule (behaviour §5 messages), and the engine
 // checks it again when it is saved.
 
-import { type SettingsPatch, type SettingsView, checkSettings, refusalText } from '@keyward/core';
+import { checkSettings, refusalText, safeText, type SettingsPatch, type SettingsView } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useState } from 'react';
-import { safeText } from '../../text/safe.js';
 import { useAppActions, useAppState } from '../app-context.js';
 import { TextInput } from '../components/text-input.js';
 import { describeIso } from '../dialogs/lifetimes.js';

@@ -3,10 +3,9 @@
 // TenantAdmin role; remove a user (their active keys revoked first). Taking
 // one's own admin role and removing a user ask first.
 
-import { type KeyView, type UserPatch, type UserView, checkUserName, refusalText } from '@keyward/core';
+import { checkUserName, type KeyView, refusalText, safeText, type UserPatch, type UserView } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
-import { safeText } from '../../text/safe.js';
 import { useAppActions, useAppState } from '../app-context.js';
 import { Confirm } from '../components/confirm.js';
 import { Prompt } from '../components/prompt.js';

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { KeywardError, type KeyQuery, type KeyService, type KeySort } from '@keyward/core';
+import { type KeyQuery, type KeyService, type KeySort, KeywardError, safeText } from '@keyward/core';
 import { type Command, expectArgs } from './command.js';
 import { confirm } from '../confirm.js';
 import { keyDetails, keysTable, relative } from '../format.js';
 import { str, wholeNumber } from '../options.js';
-import { safeText } from '../../text/safe.js';
 import { UsageError } from '../usage-error.js';
 
 export const listKeys: Command = async ({ service, out, cmd }) => {

@@ -2,8 +2,7 @@
 // came from the store passes through safeText; times read as in every face
 // (core's relativeTime).
 
-import { type EventView, type KeyView, type SettingsView, type UsageRow, type UserView, relativeTime } from '@keyward/core';
-import { safeText } from '../text/safe.js';
+import { type EventView, type KeyView, relativeTime, safeText, type SettingsView, type UsageRow, type UserView } from '@keyward/core';
 
 /** How soon or how long ago, from now, in the words of every face (core's relativeTime). */
 export const relative = (iso: string | undefined | null): string => relativeTime(iso, Date.now());

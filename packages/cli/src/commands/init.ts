@@ -1,9 +1,8 @@
-import { KeywardError, initStore, isPostgresUrl, openStore, redactUrl, storeLocation } from '@keyward/core';
+import { initStore, isPostgresUrl, KeywardError, openStore, redactUrl, safeText, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
 import type { Output } from '../io.js';
 import { actorOf, defaultActor, serverOf, shellWord, storeChoice } from '../connect.js';
 import { expectArgs } from './command.js';
-import { safeText } from '../../text/safe.js';
 
 export async function init(cmd: ParsedCommand, env: NodeJS.ProcessEnv, out: Output): Promise<number> {
   expectArgs(cmd, 0, 0, '');

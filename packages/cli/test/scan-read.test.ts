@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newKeyId, newToken } from '@keyward/core';
-import { tokensInFile } from '../src/cli/scan/read-file.js';
+import { tokensInFile } from '../src/scan/read-file.js';
 
 describe('reading a file for tokens', () => {
   it('finds a token that straddles a chunk boundary of a large file, once, at its line', () => {

@@ -1,11 +1,11 @@
 // The `keyward` program: subcommands for scripts, the terminal UI without one.
 // The UI and the server are imported only when used, so subcommands start fast.
-import { run } from './cli/run.js';
-import { serve } from './cli/commands/serve.js';
+import { run } from './run.js';
+import { serve } from './commands/serve.js';
 
 const code = await run(process.argv.slice(2), process.env, {
   ui: async ({ service, location }, notes) => {
-    const { runTerminalUI } = await import('./ui/index.js');
+    const { runTerminalUI } = await import('@keyward/tui');
     // A store just made for this person: say so inside the UI too, and where the first key is.
     // Short enough for two lines at 80 columns, with the whole path (the header may cut it).
     const greeting = notes

@@ -1,9 +1,8 @@
-import { KeywardError, printable } from '@keyward/core';
+import { KeywardError, printable, safeText } from '@keyward/core';
 import { type Command, expectArgs } from './command.js';
 import { confirm } from '../confirm.js';
 import { usersTable } from '../format.js';
 import { onOff } from '../options.js';
-import { safeText } from '../../text/safe.js';
 import { UsageError } from '../usage-error.js';
 
 export const listUsers: Command = async ({ service, out, cmd }) => {

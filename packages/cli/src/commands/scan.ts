@@ -2,11 +2,10 @@
 // whose key each one is and whether it still works. The token itself is never
 // printed, not even in part: the output of a scan ends up in CI logs.
 
-import { KeywardError, type KeyStatus, type KeyService } from '@keyward/core';
+import { type KeyService, type KeyStatus, KeywardError, safeText } from '@keyward/core';
 import { type Command } from './command.js';
 import { type ScannedFile, scanPaths, scanStaged } from '../scan/sources.js';
 import { table } from '../format.js';
-import { safeText } from '../../text/safe.js';
 
 /** `unknown`: no key with this id that the actor may see (deleted, never existed, or someone else's). */
 export type FindingStatus = KeyStatus | 'unknown';

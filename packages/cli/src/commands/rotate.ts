@@ -5,7 +5,7 @@
 import { type Command, expectArgs } from './command.js';
 import { relative } from '../format.js';
 import { str } from '../options.js';
-import { safeText } from '../../text/safe.js';
+import { safeText } from '@keyward/core';
 
 export const rotateKey: Command = async ({ service, out, cmd }) => {
   const [id] = expectArgs(cmd, 1, 1, 'the id of the key to rotate');

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
-import { KeywardError, copyStore, isPostgresUrl, openStore, storeLocation } from '@keyward/core';
+import { copyStore, isPostgresUrl, KeywardError, openStore, safeText, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
 import type { Output } from '../io.js';
 import { serverOf, storeTarget } from '../connect.js';
 import { UsageError } from '../usage-error.js';
 import { expectArgs } from './command.js';
-import { safeText } from '../../text/safe.js';
 
 /** `keyward store copy --from A --to B`: a tenant moved between any two stores (core's copyStore does the work). */
 export async function storeCopy(cmd: ParsedCommand, env: NodeJS.ProcessEnv, out: Output): Promise<number> {
