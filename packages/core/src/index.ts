@@ -5,6 +5,7 @@ export * from './clock.js';
 export * from './duration.js';
 export * from './presentation/relative-time.js';
 export * from './presentation/lifetimes.js';
+export * from './presentation/overlaps.js';
 export * from './presentation/refusal-text.js';
 export * from './presentation/safe-text.js';
 export * from './token.js';

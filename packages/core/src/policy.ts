@@ -269,10 +269,15 @@ export function checkRotate(actor: User, key: ApiKey | undefined, now: number, o
   const status = statusOf(key, now);
   if (status !== 'active') return no('KEY_NOT_ACTIVE', `The key is ${status}; only an active key can be rotated.`);
   if (key.rotatedTo) return no('KEY_NOT_ACTIVE', `The key was rotated already (to ${key.rotatedTo}); rotate that one instead.`);
-  if (overlap === undefined) overlap = DEFAULT_ROTATION_OVERLAP;
+  const o = checkOverlap(overlap ?? DEFAULT_ROTATION_OVERLAP);
+  return o.ok ? { ok: true, overlapMs: o.ms } : { ok: false, refusal: o.refusal };
+}
+
+/** A rotation's overlap: a duration from PT0S (the old token ends at once) up; faces check a typed one with it. */
+export function checkOverlap(overlap: unknown): { ok: true; ms: number } | { ok: false; refusal: Refusal } {
   const d = typeof overlap === 'string' ? parseDuration(overlap.trim()) : undefined;
-  if (!d || d.ms < 0) return no('INVALID_INPUT', `The overlap must be a duration such as PT1H, 30m or PT0S (got "${printable(textOf(overlap))}").`);
-  return { ok: true, overlapMs: d.ms };
+  if (!d || d.ms < 0) return { ok: false, refusal: refusal('INVALID_INPUT', `The overlap must be a duration such as PT1H, 30m or PT0S (got "${printable(textOf(overlap))}").`) };
+  return { ok: true, ms: d.ms };
 }
 
 /** How long the old token keeps working after a rotation, unless told otherwise (every face offers it). */

@@ -1,7 +1,7 @@
 // What every face prints, from core: the same key reads the same in the
 // command line, the terminal UI and the extension.
 import { describe, expect, it } from 'vitest';
-import { KeywardError, checkDescription, checkLifetime, lifetimeChoices, refusalCode, refusalText, relativeTime } from '../src/index.js';
+import { DEFAULT_ROTATION_OVERLAP, KeywardError, checkDescription, checkLifetime, checkOverlap, lifetimeChoices, overlapChoices, refusalCode, refusalText, relativeTime } from '../src/index.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const at = (ms: number) => new Date(NOW + ms).toISOString();
@@ -69,6 +69,25 @@ describe('lifetime choices', () => {
     expect(!r.ok && r.refusal.code).toBe('EXPIRY_TOO_LONG');
     const bad = checkLifetime('soon', 'P90D');
     expect(!bad.ok && bad.refusal.code).toBe('INVALID_EXPIRY');
+  });
+});
+
+describe('rotation overlaps', () => {
+  it('offers the default first, then at once and longer ones, each one the engine accepts', () => {
+    const choices = overlapChoices();
+    expect(choices[0]).toEqual({ iso: DEFAULT_ROTATION_OVERLAP, label: '1 hour', default: true });
+    expect(choices.map((c) => c.label)).toEqual(['1 hour', 'At once', '15 minutes', '8 hours', '1 day', '7 days']);
+    expect(choices.filter((c) => c.default)).toHaveLength(1);
+    for (const c of choices) expect(checkOverlap(c.iso).ok).toBe(true);
+  });
+
+  it('takes a typed overlap from PT0S up, and refuses what is not a duration', () => {
+    expect(checkOverlap(' 30m ')).toEqual({ ok: true, ms: 30 * M });
+    expect(checkOverlap('PT0S')).toEqual({ ok: true, ms: 0 });
+    for (const bad of ['', 'soon', '-PT1H', 42]) {
+      const r = checkOverlap(bad);
+      expect(!r.ok && r.refusal.code).toBe('INVALID_INPUT');
+    }
   });
 });
 

@@ -14,6 +14,7 @@ export const COMMANDS = {
   createStore: 'keyward.createStore',
   loadMoreKeys: 'keyward.loadMoreKeys',
   replaceToken: 'keyward.replaceToken',
+  rotateKey: 'keyward.rotateKey',
 } as const;
 
 export const VIEW_CONTAINER = 'keyward';

@@ -7,6 +7,7 @@ import { type KeyService, type KeyView, initStore, openStore, parseToken, storeL
 import { generateApiKey } from '../flows/generate.js';
 import { type KeyTarget, copyKeyId, deleteApiKey, renameApiKey, revokeApiKey } from '../flows/key-actions.js';
 import { replaceTokenWithNewKey } from '../flows/replace-token.js';
+import { rotateApiKey } from '../flows/rotate.js';
 import { type SignInDeps, signIn, signOut } from '../flows/sign-in.js';
 import { isTrackedByGit } from '../git.js';
 import { COMMANDS, VIEW_CONTAINER } from '../ids.js';
@@ -17,6 +18,7 @@ import type { Session } from '../session.js';
 import { findTokens } from '../token-findings.js';
 import { tokenDestinations } from './destinations.js';
 import type { KeysView } from './keys-view.js';
+import { workspaceTokens } from './workspace-tokens.js';
 import { connectionSettings, saveServerSetting } from './settings.js';
 import type { TokenPlace } from './token-quick-fixes.js';
 
@@ -90,6 +92,11 @@ export function registerCommands(w: CommandWiring): vscode.Disposable[] {
     [COMMANDS.revokeKey]: keyCommand(revokeApiKey),
     [COMMANDS.deleteKey]: keyCommand(deleteApiKey),
     [COMMANDS.renameKey]: keyCommand(renameApiKey),
+    // The destinations are taken before the first question moves focus away from the editor.
+    [COMMANDS.rotateKey]: async (arg?: unknown) => {
+      const destinations = tokenDestinations();
+      await keyCommand((d, target) => rotateApiKey({ ...d, workspace: workspaceTokens(), destinations }, target))(arg);
+    },
     [COMMANDS.copyKeyId]: keyCommand(async (d, target) => {
       await copyKeyId(d, target);
       return false;

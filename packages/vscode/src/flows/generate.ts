@@ -7,7 +7,7 @@
 import { type KeyService, type KeyView, type WhoAmI, checkDescription, relativeTime, refusalText } from '@keyward/core';
 import { checkEnvName, envNameFor, findEnvLine, readEnvFile, writeEnvValue } from '../env-file.js';
 import { checkTypedLifetime, lifetimeItems } from '../lifetimes.js';
-import type { Prompter } from '../prompter.js';
+import type { PickItem, Prompter } from '../prompter.js';
 
 export interface GenerateDeps {
   service: KeyService;
@@ -86,11 +86,7 @@ export async function generateApiKey(deps: GenerateDeps, to: TokenDestinations):
   const request = await askKeyRequest(deps);
   if (!request) return undefined;
 
-  const items: { label: string; detail: string; value: Placement }[] = [];
-  if (to.editor) items.push({ label: to.editor.label, detail: `The token goes into ${to.editor.file}.`, value: 'editor' });
-  items.push({ label: 'Copy to clipboard', detail: 'Paste it where it is needed; it is not shown again.', value: 'copy' });
-  if (to.envFile) items.push({ label: 'Append to .env', detail: `As NAME=token in ${to.envFile}.`, value: 'env' });
-  const placement = await prompter.pick({ title: 'Generate API Key: where should the token go?', placeHolder: 'The token is shown only once', items });
+  const placement = await prompter.pick({ title: 'Generate API Key: where should the token go?', placeHolder: 'The token is shown only once', items: placementItems(to) });
   if (!placement) return undefined;
 
   let envName: string | undefined;
@@ -111,18 +107,31 @@ export async function generateApiKey(deps: GenerateDeps, to: TokenDestinations):
   const { key, token } = made;
   const expires = `expires ${relativeTime(key.expiry, deps.now())}`;
 
-  if (placement === 'editor' && (await to.editor!.put(token))) {
-    await prompter.info(`Generated API key "${key.description}" (${expires}); its token was inserted and will not be shown again.`);
-  } else if (placement === 'env') {
+  if (placement === 'env') {
     const replaced = await writeEnvValue(to.envFile!, envName!, token);
     await prompter.info(`Generated API key "${key.description}" (${expires}); ${replaced ? 'replaced' : 'added'} ${envName} in .env.`);
     if (await deps.isTracked(to.envFile!)) {
       await prompter.warn(`${to.envFile} is tracked by git: the token is now a secret in source. Untrack it (git rm --cached .env) and add .env to .gitignore.`);
     }
   } else {
-    await prompter.copy(token);
-    const why = placement === 'editor' ? 'The editor was closed, so its token was copied to the clipboard instead' : 'Its token was copied to the clipboard';
-    await prompter.info(`Generated API key "${key.description}" (${expires}). ${why}; it will not be shown again.`);
+    await prompter.info(`Generated API key "${key.description}" (${expires}). ${await insertOrCopy(prompter, to, placement, token)}`);
   }
   return { key, placement };
+}
+
+/** Where the token can go right now, as quick-pick items; `env: false` leaves .env out. */
+export function placementItems(to: TokenDestinations, opts: { env: boolean } = { env: true }): PickItem<Placement>[] {
+  const items: PickItem<Placement>[] = [];
+  if (to.editor) items.push({ label: to.editor.label, detail: `The token goes into ${to.editor.file}.`, value: 'editor' });
+  items.push({ label: 'Copy to clipboard', detail: 'Paste it where it is needed; it is not shown again.', value: 'copy' });
+  if (opts.env && to.envFile) items.push({ label: 'Append to .env', detail: `As NAME=token in ${to.envFile}.`, value: 'env' });
+  return items;
+}
+
+/** Puts the token into the editor, or on the clipboard (also when the editor was closed meanwhile); the sentence saying which. */
+export async function insertOrCopy(prompter: Prompter, to: TokenDestinations, placement: Placement, token: string): Promise<string> {
+  if (placement === 'editor' && (await to.editor!.put(token))) return 'Its token was inserted and will not be shown again.';
+  await prompter.copy(token);
+  const why = placement === 'editor' ? 'The editor was closed, so its token was copied to the clipboard instead' : 'Its token was copied to the clipboard';
+  return `${why}; it will not be shown again.`;
 }

@@ -23,7 +23,8 @@ function actorOf(me: WhoAmI): User {
   return { id: me.user.id, licence: me.user.licence, roles: [...me.user.roles], created: '' };
 }
 
-async function resolveKey(deps: KeyActionDeps, target: KeyTarget, pick: { title: string; placeHolder: string; query: { status?: 'active'; mine?: boolean } }): Promise<KeyView | undefined> {
+/** The key a command acts on: the one it was invoked on, read afresh from an id, or picked. */
+export async function resolveKey(deps: KeyActionDeps, target: KeyTarget, pick: { title: string; placeHolder: string; query: { status?: 'active'; mine?: boolean } }): Promise<KeyView | undefined> {
   if (target && 'description' in target) return target;
   if (target) {
     try {
@@ -48,7 +49,8 @@ async function resolveKey(deps: KeyActionDeps, target: KeyTarget, pick: { title:
   });
 }
 
-async function attempt<T>(deps: KeyActionDeps, fn: () => Promise<T>): Promise<T | undefined> {
+/** Runs a service call; its refusal is shown (text and code) and undefined returned. */
+export async function attempt<T>(deps: KeyActionDeps, fn: () => Promise<T>): Promise<T | undefined> {
   try {
     return await fn();
   } catch (e) {

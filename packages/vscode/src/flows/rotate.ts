@@ -1,0 +1,129 @@
+// Keyward: Rotate API Key. Replaces a key's token without downtime: asks how
+// long the old token keeps working (the overlap, core's choices), looks for
+// the old token in the workspace's files (.env files too), and shows where.
+// Everything is asked before the key is rotated, so cancelling loses nothing;
+// then the key is rotated and the new token put over every occurrence of the
+// old one as one edit (one undo), or, when there is none or the person would
+// rather not, inserted at the cursor or copied, as Generate does. The new
+// token is never shown or logged: it goes straight to where it was asked for.
+
+import type { PickItem } from '../prompter.js';
+import { type KeyView, checkOverlap, overlapChoices, relativeTime } from '@keyward/core';
+import { timeText } from '../time-text.js';
+import type { FileWithToken } from '../workspace-tokens.js';
+import { type Placement, type TokenDestinations, insertOrCopy, placementItems } from './generate.js';
+import { type KeyActionDeps, type KeyTarget, attempt, resolveKey } from './key-actions.js';
+
+/** The workspace's files, as Rotate sees them. */
+export interface WorkspaceTokens {
+  /** The files holding a token of key `keyId`; none without a workspace folder. */
+  find(keyId: string): Promise<FileWithToken[]>;
+  /**
+   * Puts `token` over every token of key `keyId` in those files, as one edit
+   * that one undo reverts; how many tokens were replaced (0 when the files
+   * no longer hold one, or the edit was refused).
+   */
+  replace(files: FileWithToken[], keyId: string, token: string): Promise<number>;
+}
+
+export interface RotateDeps extends KeyActionDeps {
+  workspace: WorkspaceTokens;
+  destinations: TokenDestinations;
+}
+
+/** How many file:line places the question lists before saying "and N more". */
+const LISTED = 15;
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The places, one per line: `.env:1`, `src/app.js:3`. */
+export function whereText(files: FileWithToken[]): string {
+  const places = files.flatMap((f) => f.spots.map((s) => `${f.path}:${s.line}`));
+  const shown = places.slice(0, LISTED);
+  if (places.length > LISTED) shown.push(`…and ${places.length - LISTED} more`);
+  return shown.join('\n');
+}
+
+async function askOverlap(deps: RotateDeps, key: KeyView): Promise<string | undefined> {
+  const title = `Rotate API Key "${key.description}"`;
+  const items: PickItem<{ iso?: string }>[] = overlapChoices().map((c) => ({
+    label: c.label,
+    description: c.iso,
+    detail: c.iso === 'PT0S' ? 'The old token is refused from the moment the new one exists.' : `The old token keeps working for ${c.label}${c.default ? ' (the default)' : ''}, so whatever holds it can be moved over.`,
+    value: { iso: c.iso },
+  }));
+  items.push({ label: 'Other…', detail: 'Type a duration: PT30M, 2h, P3D…', value: {} });
+  const picked = await deps.prompter.pick({ title, placeHolder: 'How long should the old token keep working?', items });
+  if (!picked || picked.iso) return picked?.iso;
+  const typed = await deps.prompter.input({
+    title,
+    prompt: 'How long the old token keeps working: an ISO 8601 duration (PT30M, P1D; PT0S ends it at once) or 30m, 2h, 3d',
+    placeHolder: 'PT30M',
+    validate: (t) => {
+      const r = checkOverlap(t);
+      return r.ok ? undefined : r.refusal.message;
+    },
+  });
+  return typed?.trim();
+}
+
+/**
+ * Where the new token goes: over the old one in the workspace (true), or the
+ * editor or clipboard (a placement); undefined when the person cancels.
+ */
+async function askDestination(deps: RotateDeps, files: FileWithToken[]): Promise<true | Placement | undefined> {
+  if (files.length > 0) {
+    const spots = files.reduce((n, f) => n + f.spots.length, 0);
+    const replace = await deps.prompter.confirm({
+      message: `Replace the old token in ${plural(spots, 'place')} with the new one?`,
+      detail: `${whereText(files)}\n\nEvery place is changed in one edit, which one undo reverts. Not now: insert the new token at the cursor or copy it instead.`,
+      action: 'Replace All',
+    });
+    if (replace) return true;
+  }
+  return deps.prompter.pick({
+    title: 'Rotate API Key: where should the new token go?',
+    placeHolder: files.length > 0 ? 'The new token is shown only once' : 'The old token is not in the workspace; the new token is shown only once',
+    items: placementItems(deps.destinations, { env: false }),
+  });
+}
+
+/** When the old token stops working, as a sentence. */
+function oldTokenEnds(old: KeyView | undefined, now: number): string {
+  if (!old) return 'The old token works for the overlap, then is refused.';
+  if (Date.parse(old.expiry) <= now) return 'The old token is refused from now on.';
+  return `The old token works until ${timeText(old.expiry)} (${relativeTime(old.expiry, now)}), then is refused.`;
+}
+
+export async function rotateApiKey(deps: RotateDeps, target?: KeyTarget): Promise<KeyView | undefined> {
+  const key = await resolveKey(deps, target, { title: 'Rotate API Key', placeHolder: 'Search your active keys by description or id', query: { status: 'active', mine: true } });
+  if (!key) return undefined;
+  const overlap = await askOverlap(deps, key);
+  if (overlap === undefined) return undefined;
+  // Looked for before rotating, so the person sees where it goes and can still cancel.
+  const files = await attempt(deps, () => deps.workspace.find(key.id));
+  if (!files) return undefined;
+  const destination = await askDestination(deps, files);
+  if (destination === undefined) return undefined;
+
+  const rotated = await attempt(deps, () => deps.service.rotateKey(key.id, overlap));
+  if (!rotated) return undefined;
+  const { token, ...created } = rotated;
+  // The new token is placed even if reading the old key back fails: it is never shown again.
+  const old = await deps.service.getKey(key.id).catch(() => undefined);
+  const ends = oldTokenEnds(old, deps.now());
+  const done = `Rotated API key "${created.description}".`;
+
+  if (destination === true) {
+    const replaced = await deps.workspace.replace(files, key.id, token).catch(() => 0);
+    if (replaced > 0) {
+      await deps.prompter.info(`${done} The new token replaced the old one in ${plural(replaced, 'place')}. ${ends}`);
+      return created;
+    }
+    await deps.prompter.copy(token);
+    await deps.prompter.warn(`${done} The old token was no longer where it was found, so the new token was copied to the clipboard instead; it will not be shown again. ${ends}`);
+    return created;
+  }
+  await deps.prompter.info(`${done} ${await insertOrCopy(deps.prompter, deps.destinations, destination, token)} ${ends}`);
+  return created;
+}

@@ -1,0 +1,153 @@
+// Where a key's token sits in a workspace folder, for Rotate API Key to put
+// the new token in its place. The files searched are the ones git would
+// commit (so build output and node_modules are skipped as .gitignore says),
+// plus every .env file even when it is ignored: that is where tokens are
+// meant to live. Outside a git work tree the folder is walked, skipping .git
+// and node_modules. Tokens are recognised by prefix and checksum (core's
+// token scan), and only those whose key id is the rotated key's are kept:
+// the old token itself is known only by being found.
+
+import { execFile } from 'node:child_process';
+import { closeSync, constants, fstatSync, openSync, readSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { findTokens as findTokensInBytes } from '@keyward/core';
+import { findTokens } from './token-findings.js';
+
+/** One occurrence of the token in a file's text. */
+export interface TokenSpot {
+  /** Offsets in the file's text (characters, as an editor counts them). */
+  start: number;
+  end: number;
+  /** 1-based. */
+  line: number;
+}
+
+export interface FileWithToken {
+  /** The file's absolute path. */
+  file: string;
+  /** As shown: relative to the workspace folder, with / separators. */
+  path: string;
+  spots: TokenSpot[];
+}
+
+/** Larger files are not searched: a token to rotate lives in configuration and source, not in dumps. */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+
+/** `.env`, `.env.local`, `prod.env`: files that hold secrets by convention. */
+export function isEnvFile(path: string): boolean {
+  const name = basename(path);
+  return /^\.env(\..+)?$/.test(name) || /\.env$/.test(name);
+}
+
+/** Every occurrence of a token of key `keyId` in `text`. */
+export function spotsOfKey(text: string, keyId: string): TokenSpot[] {
+  const spots: TokenSpot[] = [];
+  let line = 1;
+  let nl = text.indexOf('\n');
+  for (const f of findTokens(text)) {
+    if (f.keyId !== keyId) continue;
+    // Lines are counted once, walking forward: tokens come in order.
+    while (nl !== -1 && nl < f.start) {
+      line++;
+      nl = text.indexOf('\n', nl + 1);
+    }
+    spots.push({ start: f.start, end: f.end, line });
+  }
+  return spots;
+}
+
+/** `text` with `token` over every spot (spots as spotsOfKey gives them, in order). */
+export function replaceSpots(text: string, spots: readonly TokenSpot[], token: string): string {
+  let out = '';
+  let at = 0;
+  for (const s of spots) {
+    out += text.slice(at, s.start) + token;
+    at = s.end;
+  }
+  return out + text.slice(at);
+}
+
+function git(cwd: string, args: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, maxBuffer: 1 << 28, timeout: 30_000 }, (err, stdout) => resolve(err ? undefined : stdout));
+  });
+}
+
+const zList = (out: string) => out.split('\0').filter((p) => p !== '');
+
+/** The folder's files to search, relative to it. */
+export async function filesToSearch(folder: string): Promise<string[]> {
+  const seen = await git(folder, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
+  if (seen === undefined) return walk(folder);
+  // Ignored files too, but an ignored folder as one entry (node_modules/): only loose .env files are wanted.
+  const ignored = (await git(folder, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'])) ?? '';
+  const envs = zList(ignored).filter((p) => !p.endsWith('/') && isEnvFile(p));
+  return [...new Set([...zList(seen), ...envs])];
+}
+
+function walk(root: string): string[] {
+  const files: string[] = [];
+  const visit = (rel: string) => {
+    let entries;
+    try {
+      entries = readdirSync(rel ? join(root, rel) : root, { withFileTypes: true });
+    } catch {
+      return; // unreadable: nothing to find in it
+    }
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      // Links are not followed: they may lead out of the workspace.
+      if (e.isDirectory() && e.name !== '.git' && e.name !== 'node_modules') visit(path);
+      else if (e.isFile()) files.push(path);
+    }
+  };
+  visit('');
+  return files.sort();
+}
+
+/**
+ * The file's text when it is a regular file (not a link), of searchable
+ * size, text (no NUL byte) and holds a token of the key; else undefined.
+ * Bytes are searched first, so most files are never decoded.
+ */
+export function readIfHoldsKey(path: string, keyId: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined; // gone, a link, or unreadable
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_FILE_BYTES) return undefined;
+    const bytes = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    while (n < st.size) {
+      const r = readSync(fd, bytes, n, st.size - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    const data = bytes.subarray(0, n);
+    if (!findTokensInBytes(data).some((t) => t.keyId === keyId) || data.includes(0)) return undefined;
+    return data.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Every file of the folder holding a token of key `keyId`. `openText` gives
+ * the text of a file the editor holds (it may differ from the disk, unsaved);
+ * such a file is judged by that text.
+ */
+export async function findKeyInFolder(folder: string, keyId: string, openText: (path: string) => string | undefined = () => undefined): Promise<FileWithToken[]> {
+  const found: FileWithToken[] = [];
+  for (const rel of await filesToSearch(folder)) {
+    const abs = join(folder, rel);
+    const text = openText(abs) ?? readIfHoldsKey(abs, keyId);
+    if (text === undefined) continue;
+    const spots = spotsOfKey(text, keyId);
+    if (spots.length > 0) found.push({ file: abs, path: rel, spots });
+  }
+  return found.sort((a, b) => (isEnvFile(b.path) ? 1 : 0) - (isEnvFile(a.path) ? 1 : 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

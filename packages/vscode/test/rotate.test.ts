@@ -1,0 +1,291 @@
+// Rotate API Key without VS Code: finding a key's old token in a real folder
+// (a git work tree with an ignored .env, and a plain folder), and the flow on
+// a real engine — rotated through the service, every occurrence replaced,
+// the old token refused once its overlap is over, nothing lost on a cancel.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type KeyService, manualClock, parseToken } from '@keyward/core';
+import type { TokenDestinations } from '../src/flows/generate.js';
+import { type RotateDeps, type WorkspaceTokens, rotateApiKey, whereText } from '../src/flows/rotate.js';
+import { type FileWithToken, filesToSearch, findKeyInFolder, isEnvFile, replaceSpots, spotsOfKey } from '../src/workspace-tokens.js';
+import { type Tenant, tempDir, tenant } from './helpers.js';
+import { ScriptedPrompter, type Step } from './scripted-prompter.js';
+
+const TOKEN = /kw_[0-9a-f]{24}_[a-z2-7]{32}[0-9a-f]{8}/g;
+
+async function newToken(service: KeyService, description = 'deploy'): Promise<{ token: string; id: string }> {
+  const { token, id } = await service.generateKey({ description });
+  return { token, id };
+}
+
+/** The token with its checksum broken: right prefix and shape, not a token. */
+function damaged(token: string): string {
+  const last = token.at(-1) === '0' ? '1' : '0';
+  return token.slice(0, -1) + last;
+}
+
+/** A git work tree: app.js committed, .env ignored, dist/ ignored, node_modules/ ignored. */
+function gitProject(files: Record<string, string>): string {
+  const dir = tempDir();
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '-A');
+  git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'init');
+  return dir;
+}
+
+describe('finding a key in the workspace', () => {
+  it('finds each token of the key by prefix and checksum, with its line, and nothing else', async () => {
+    const t = await tenant();
+    const a = await newToken(t.bob);
+    const b = await newToken(t.bob, 'other');
+    const text = `A=${a.token}\n\nB=${b.token}\nC="${a.token}" # again\nD=${damaged(a.token)}\n`;
+    const spots = spotsOfKey(text, a.id);
+    expect(spots.map((s) => s.line)).toEqual([1, 4]);
+    for (const s of spots) expect(text.slice(s.start, s.end)).toBe(a.token);
+    expect(spotsOfKey(text, b.id).map((s) => s.line)).toEqual([3]);
+    const replaced = replaceSpots(text, spots, 'NEW');
+    expect(replaced).toBe(`A=NEW\n\nB=${b.token}\nC="NEW" # again\nD=${damaged(a.token)}\n`);
+  });
+
+  it('names .env files as such', () => {
+    for (const p of ['.env', 'config/.env', '.env.local', '.env.production', 'prod.env']) expect(isEnvFile(p)).toBe(true);
+    for (const p of ['env', '.envrc', 'environment.ts', 'a.env.js']) expect(isEnvFile(p)).toBe(false);
+  });
+
+  it('searches what git would commit plus ignored .env files, and skips ignored folders and other ignored files', async () => {
+    const t = await tenant();
+    const a = await newToken(t.bob);
+    const dir = gitProject({
+      '.gitignore': '.env\n.env.local\ndist/\nnode_modules/\n*.log\n',
+      'src/app.js': `const key = '${a.token}';\n`,
+      'README.md': 'nothing here\n',
+    });
+    // Written after the commit: untracked, and mostly ignored.
+    writeFileSync(join(dir, '.env'), `X=1\nAPI_KEY=${a.token}\n`);
+    writeFileSync(join(dir, '.env.local'), `API_KEY=${a.token}\n`);
+    writeFileSync(join(dir, 'notes.txt'), `untracked, not ignored: ${a.token}\n`);
+    writeFileSync(join(dir, 'debug.log'), `ignored: ${a.token}\n`);
+    mkdirSync(join(dir, 'dist'));
+    writeFileSync(join(dir, 'dist', 'bundle.js'), `'${a.token}'`);
+    mkdirSync(join(dir, 'node_modules', 'pkg', 'config'), { recursive: true });
+    writeFileSync(join(dir, 'node_modules', 'pkg', 'config', '.env'), `API_KEY=${a.token}\n`);
+
+    expect((await filesToSearch(dir)).sort()).toEqual(['.env', '.env.local', '.gitignore', 'README.md', 'notes.txt', 'src/app.js']);
+    const found = await findKeyInFolder(dir, a.id);
+    // .env files first: they are where tokens are meant to be.
+    expect(found.map((f) => `${f.path}:${f.spots.map((s) => s.line).join(',')}`)).toEqual(['.env:2', '.env.local:1', 'notes.txt:1', 'src/app.js:1']);
+    expect(found[0].file).toBe(join(dir, '.env'));
+  });
+
+  it('outside git walks the folder, skipping .git, node_modules, links, binary and oversized files', async () => {
+    const t = await tenant();
+    const a = await newToken(t.bob);
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), `API_KEY=${a.token}\n`);
+    mkdirSync(join(dir, 'node_modules'));
+    writeFileSync(join(dir, 'node_modules', 'x.js'), a.token);
+    writeFileSync(join(dir, 'image.bin'), Buffer.concat([Buffer.from(a.token), Buffer.from([0, 1, 2])]));
+    symlinkSync(join(dir, '.env'), join(dir, 'link.env'));
+    const found = await findKeyInFolder(dir, a.id);
+    expect(found.map((f) => f.path)).toEqual(['.env']);
+  });
+
+  it('judges a file the editor holds by its text there, not by the disk', async () => {
+    const t = await tenant();
+    const a = await newToken(t.bob);
+    const dir = tempDir();
+    writeFileSync(join(dir, 'saved.txt'), `${a.token}\n`);
+    writeFileSync(join(dir, 'unsaved.txt'), 'nothing yet\n');
+    const found = await findKeyInFolder(dir, a.id, (p) => (p.endsWith('unsaved.txt') ? `line\n${a.token}` : p.endsWith('saved.txt') ? 'edited away' : undefined));
+    expect(found.map((f) => `${f.path}:${f.spots[0].line}`)).toEqual(['unsaved.txt:2']);
+  });
+
+  it('lists the places file:line, at most 15 and how many more', () => {
+    const files: FileWithToken[] = [
+      { file: '/w/.env', path: '.env', spots: [{ start: 0, end: 1, line: 2 }] },
+      { file: '/w/src/app.js', path: 'src/app.js', spots: Array.from({ length: 20 }, (_, i) => ({ start: i, end: i + 1, line: i + 1 })) },
+    ];
+    const lines = whereText(files).split('\n');
+    expect(lines.slice(0, 3)).toEqual(['.env:2', 'src/app.js:1', 'src/app.js:2']);
+    expect(lines).toHaveLength(16);
+    expect(lines.at(-1)).toBe('…and 6 more');
+  });
+});
+
+/** The workspace as the flow sees it, on a real folder: found by the module under test, replaced on disk. */
+function folderWorkspace(dir: string): WorkspaceTokens & { replaced: number } {
+  const w = {
+    replaced: 0,
+    find: (keyId: string) => findKeyInFolder(dir, keyId),
+    async replace(files: FileWithToken[], keyId: string, token: string) {
+      let n = 0;
+      for (const f of files) {
+        const text = readFileSync(f.file, 'utf8');
+        const spots = spotsOfKey(text, keyId);
+        writeFileSync(f.file, replaceSpots(text, spots, token));
+        n += spots.length;
+      }
+      w.replaced += n;
+      return n;
+    },
+  };
+  return w;
+}
+
+async function rotateDeps(t: Tenant, user: string, steps: Step[], workspace: WorkspaceTokens, destinations: TokenDestinations = {}, now = () => Date.now()) {
+  const service = t.as(user);
+  const prompter = new ScriptedPrompter(steps);
+  const deps: RotateDeps = { service, me: await service.whoami(), prompter, now, workspace, destinations };
+  return { deps, prompter };
+}
+
+describe('Rotate API Key', () => {
+  it('rotates the key picked, replaces the old token in .env and the source, and the old token stops after the overlap', async () => {
+    const clock = manualClock(Date.parse('2026-03-01T12:00:00Z'));
+    const t = await tenant({ clock });
+    const old = await newToken(t.bob, 'CI deploy');
+    const other = await newToken(t.bob, 'other key');
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), `API_KEY=${old.token}\nOTHER=${other.token}\n`);
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'app.js'), `// uses\nfetch(url, { headers: { authorization: 'Bearer ${old.token}' } });\n`);
+    const workspace = folderWorkspace(dir);
+    const { deps, prompter } = await rotateDeps(t, 'bob', [{ pickKey: 'deploy', choose: /CI deploy/ }, { pick: /^15 minutes$/ }, { confirm: true }], workspace, {}, () => clock.now());
+
+    const created = await rotateApiKey(deps);
+    expect(prompter.done).toBe(true);
+    const confirm = prompter.asked.find((a) => a.kind === 'confirm')!;
+    expect(confirm.title).toBe('Replace the old token in 2 places with the new one?');
+    expect(confirm.detail).toMatch(/^\.env:1\nsrc\/app\.js:2\n/);
+
+    const env = readFileSync(join(dir, '.env'), 'utf8');
+    const newToken_ = env.match(TOKEN)![0];
+    expect(env).toBe(`API_KEY=${newToken_}\nOTHER=${other.token}\n`);
+    expect(readFileSync(join(dir, 'src', 'app.js'), 'utf8')).toContain(`'Bearer ${newToken_}'`);
+    expect(newToken_).not.toBe(old.token);
+    expect(parseToken(newToken_)).toMatchObject({ ok: true, keyId: created!.id });
+    expect(created).toMatchObject({ description: 'CI deploy', sub: 'bob', rotatedFrom: old.id });
+    expect(JSON.stringify(created)).not.toContain(newToken_);
+    expect(prompter.copied).toBeUndefined();
+    const told = prompter.told.map((m) => m.message).join('\n');
+    expect(told).toMatch(/Rotated API key "CI deploy"\. The new token replaced the old one in 2 places\. The old token works until 2026-03-01 12:15 UTC \(in 15m\), then is refused\./);
+    expect(told).not.toContain(newToken_);
+    expect(told).not.toContain(old.token);
+
+    // Both work during the overlap; only the new one after it.
+    expect((await t.alice.verifyToken(old.token)).valid).toBe(true);
+    expect((await t.alice.verifyToken(newToken_)).valid).toBe(true);
+    clock.advance(15 * 60_000 + 1);
+    expect(await t.alice.verifyToken(old.token)).toMatchObject({ valid: false });
+    expect((await t.alice.verifyToken(newToken_)).valid).toBe(true);
+    expect((await t.bob.getKey(old.id)).rotatedTo).toBe(created!.id);
+  });
+
+  it('ends the old token at once with "At once" (PT0S)', async () => {
+    const t = await tenant();
+    const old = await newToken(t.bob);
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), `API_KEY=${old.token}\n`);
+    const { deps, prompter } = await rotateDeps(t, 'bob', [{ pick: /^At once$/ }, { confirm: true }], folderWorkspace(dir));
+    await rotateApiKey(deps, await t.bob.getKey(old.id));
+    expect(await t.alice.verifyToken(old.token)).toMatchObject({ valid: false, reason: 'expired' });
+    expect(await t.bob.getKey(old.id)).toMatchObject({ status: 'expired', rotatedTo: expect.any(String) });
+    expect((await t.alice.verifyToken(readFileSync(join(dir, '.env'), 'utf8').match(TOKEN)![0])).valid).toBe(true);
+    expect(prompter.told.at(-1)!.message).toMatch(/The old token is refused from now on\.$/);
+  });
+
+  it('takes a typed overlap, checked by core', async () => {
+    const t = await tenant();
+    const old = await newToken(t.bob);
+    const { deps, prompter } = await rotateDeps(t, 'bob', [{ pick: /Other/ }, { input: '2h' }, { pick: /Copy/ }], folderWorkspace(tempDir()));
+    const created = await rotateApiKey(deps, { id: old.id });
+    const typed = prompter.asked.find((a) => a.kind === 'input')!.options!;
+    expect(typed.validate!('soon')).toMatch(/The overlap must be a duration/);
+    expect(typed.validate!('PT0S')).toBeUndefined();
+    const oldKey = await t.bob.getKey(old.id);
+    expect(Date.parse(oldKey.expiry) - Date.parse(created!.created)).toBe(2 * 3_600_000);
+  });
+
+  it('offers insert or copy when the old token is not in the workspace, and rotates only once the person chose', async () => {
+    const t = await tenant();
+    const old = await newToken(t.bob);
+    const doc = { text: 'KEY=' };
+    const destinations: TokenDestinations = {
+      editor: { label: 'Insert at cursor', file: 'a.txt', put: async (token) => ((doc.text += token), true) },
+      envFile: '/nowhere/.env',
+    };
+    const cancelled = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { pick: undefined }], folderWorkspace(tempDir()), destinations);
+    expect(await rotateApiKey(cancelled.deps, { id: old.id })).toBeUndefined();
+    expect(cancelled.prompter.asked.at(-1)!.items).toEqual(['Insert at cursor', 'Copy to clipboard']);
+    expect((await t.bob.getKey(old.id)).rotatedTo).toBeUndefined();
+
+    const { deps, prompter } = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { pick: /Insert/ }], folderWorkspace(tempDir()), destinations);
+    const created = await rotateApiKey(deps, { id: old.id });
+    const inserted = doc.text.slice(4);
+    expect(parseToken(inserted)).toMatchObject({ ok: true, keyId: created!.id });
+    expect(prompter.told.at(-1)!.message).toMatch(/Its token was inserted and will not be shown again\. The old token works until .* \(in 1h\)/);
+  });
+
+  it('puts the token elsewhere when the person would rather not replace, and copies it if the places vanished meanwhile', async () => {
+    const t = await tenant();
+    const a = await newToken(t.bob, 'a');
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), `API_KEY=${a.token}\n`);
+    const declined = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { confirm: false }, { pick: /Copy/ }], folderWorkspace(dir));
+    const b = await rotateApiKey(declined.deps, { id: a.id });
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(`API_KEY=${a.token}\n`);
+    expect(parseToken(declined.prompter.copied!)).toMatchObject({ ok: true, keyId: b!.id });
+
+    // The file changed between the question and the edit: the new token is not lost.
+    const bToken = declined.prompter.copied!;
+    writeFileSync(join(dir, '.env'), `API_KEY=${bToken}\n`);
+    const w = folderWorkspace(dir);
+    const vanishing: WorkspaceTokens = {
+      find: w.find,
+      replace: async (files, keyId, token) => {
+        writeFileSync(join(dir, '.env'), 'API_KEY=\n');
+        return w.replace(files, keyId, token);
+      },
+    };
+    const { deps, prompter } = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { confirm: true }], vanishing);
+    const c = await rotateApiKey(deps, { id: b!.id });
+    expect(parseToken(prompter.copied!)).toMatchObject({ ok: true, keyId: c!.id });
+    expect(prompter.told.at(-1)).toMatchObject({ kind: 'warn', message: expect.stringMatching(/no longer where it was found, so the new token was copied/) });
+  });
+
+  it('shows core\'s refusal for a key that is not the person\'s, or not active, and changes nothing', async () => {
+    const t = await tenant();
+    const bobs = await newToken(t.bob);
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), `API_KEY=${bobs.token}\n`);
+    const admin = await rotateDeps(t, 'alice', [{ pick: /^1 hour$/ }, { confirm: true }], folderWorkspace(dir));
+    expect(await rotateApiKey(admin.deps, { id: bobs.id })).toBeUndefined();
+    expect(admin.prompter.told).toEqual([{ kind: 'error', message: expect.stringMatching(/Only its owner \(bob\) can rotate this key.*\(NOT_KEY_OWNER\)$/) }]);
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(`API_KEY=${bobs.token}\n`);
+
+    await t.alice.revokeKey(bobs.id);
+    const revoked = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { confirm: true }], folderWorkspace(dir));
+    expect(await rotateApiKey(revoked.deps, { id: bobs.id })).toBeUndefined();
+    expect(revoked.prompter.told.at(-1)!.message).toMatch(/\(KEY_NOT_ACTIVE\)$/);
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(`API_KEY=${bobs.token}\n`);
+  });
+
+  it('offers only the person\'s own active keys in the palette', async () => {
+    const t = await tenant();
+    await newToken(t.bob, 'mine active');
+    const gone = await newToken(t.bob, 'mine revoked');
+    await t.alice.revokeKey(gone.id);
+    await newToken(t.alice, 'alice key');
+    const { deps, prompter } = await rotateDeps(t, 'bob', [{ pickKey: '', choose: undefined }], folderWorkspace(tempDir()));
+    expect(await rotateApiKey(deps)).toBeUndefined();
+    expect(prompter.asked[0].items).toEqual(['mine active']);
+  });
+});
