@@ -3,7 +3,7 @@
 // create in the 100k-key store against the 1k-key one, interleaved (issue 9:
 // a change costs the same with 1k keys or 100k). The engine's generate takes
 // the cross-process lock, checks the policy, appends one journal record (the
-// key and its event) with an fsync and its event to the day segment; the
+// key and its event) with an fsync and copies its event to the day segment; the
 // baselines are what round 1 paid per change: JSON.stringify + write + rename
 // of the whole document, and the same with one fsync.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';

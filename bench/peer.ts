@@ -9,7 +9,7 @@
 // in memory; the peer hashes, selects the row by its indexed hash, and updates
 // the row (last request). Create: Keyward takes the cross-process lock,
 // re-checks the policy and appends one journal record (the key and its
-// event, fsynced), then its event to the day segment (fsynced); the peer
+// event, fsynced), then copies its event to the day segment (no fsync of its own: the journal record is the durable point); the peer
 // inserts one row.
 import { type VerifyOutcome, createEngine, createJsonFileStore } from '@keyward/core';
 import { buildStore } from './fixtures.js';

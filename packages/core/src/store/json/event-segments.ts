@@ -16,6 +16,7 @@ import { DAY, dayOf, dayStart, timeOfEventId } from './days.js';
 import { isKeywardEvent } from './event-shape.js';
 import { directoryOnce, listDir, openForReading, removeFile, removeStaleTemporaries } from './files.js';
 import { GroupAppender } from './group-append.js';
+import { SegmentWriter } from './segment-writer.js';
 import { linesBackward, linesForward, type Line } from './line-reader.js';
 import { IndexBuilder, blockMayMatch, indexPathFor, readSegmentIndex, segmentMayMatch, writeSegmentIndex } from './segment-index.js';
 
@@ -33,6 +34,7 @@ const INDEX_STEP = 1 << 20;
 
 export class EventSegments {
   private readonly appender = new GroupAppender();
+  private readonly writer: SegmentWriter;
   private readonly dirReady: () => Promise<void>;
   private readonly reported = new Set<string>();
 
@@ -41,20 +43,51 @@ export class EventSegments {
     private readonly opts: EventSegmentsOptions = {},
   ) {
     this.dirReady = directoryOnce(dir);
+    this.writer = new SegmentWriter(dir, (day) => this.pathOf(day));
   }
 
   /** Appends durably (group commit); resolves once every event is fsynced. */
   async append(events: readonly KeywardEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.dirReady();
-    const byDay = new Map<string, KeywardEvent[]>();
-    for (const e of events) {
-      const day = dayOf(eventTime(e));
-      let list = byDay.get(day);
-      if (!list) byDay.set(day, (list = []));
-      list.push(e);
+    await Promise.all([...byDay(events)].map(([day, list]) => this.appender.append(this.pathOf(day), appendText(list))));
+  }
+
+  /**
+   * Appends events that a journal record already holds durably, without an
+   * fsync (see journal-events.ts); answers each day's segment size after it.
+   */
+  async appendCopies(events: readonly KeywardEvent[]): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    if (events.length === 0) return sizes;
+    await this.dirReady();
+    for (const [day, list] of byDay(events)) sizes.set(day, await this.writer.append(day, appendText(list)));
+    return sizes;
+  }
+
+  /** Makes the copies appended to these days so far durable. */
+  syncCopies(days: Iterable<string>): Promise<void> {
+    return this.writer.sync(days);
+  }
+
+  /** The ids of the events in a day's segment from byte `from` on (all of it if it is now shorter: made anew). */
+  async idsFrom(day: string, from: number): Promise<Set<string>> {
+    const ids = new Set<string>();
+    const path = this.pathOf(day);
+    const fd = await openForReading(path);
+    if (!fd) return ids;
+    try {
+      const size = (await fd.stat()).size;
+      for await (const e of this.eventsOf(path, linesForward(fd, from <= size ? from : 0, size, this.opts.chunkBytes))) ids.add(e.event.id);
+    } finally {
+      await fd.close();
     }
-    await Promise.all([...byDay].map(([day, list]) => this.appender.append(this.pathOf(day), appendText(list))));
+    return ids;
+  }
+
+  /** The segment day an event belongs in. */
+  static dayOf(e: KeywardEvent): string {
+    return dayOf(eventTime(e));
   }
 
   /** Days that have a segment, oldest first. */
@@ -80,15 +113,17 @@ export class EventSegments {
       const path = this.pathOf(day);
       // A reader holding the segment open keeps reading it; one that opens it
       // after this finds no file and sees fewer events, never an error.
+      await this.writer.forget(day);
       await removeFile(path);
       await removeFile(indexPathFor(path));
     }
     await removeStaleTemporaries(this.dir);
   }
 
-  /** Settles appends still in flight (close). */
-  idle(): Promise<void> {
-    return this.appender.idle();
+  /** Settles appends still in flight and closes what is kept open (close). */
+  async idle(): Promise<void> {
+    await this.appender.idle();
+    await this.writer.close();
   }
 
   private pathOf(day: string): string {
@@ -213,6 +248,17 @@ export class EventSegments {
   private isClosed(day: string): boolean {
     return day < dayOf((this.opts.now ?? Date.now)());
   }
+}
+
+function byDay(events: readonly KeywardEvent[]): Map<string, KeywardEvent[]> {
+  const days = new Map<string, KeywardEvent[]>();
+  for (const e of events) {
+    const day = dayOf(eventTime(e));
+    let list = days.get(day);
+    if (!list) days.set(day, (list = []));
+    list.push(e);
+  }
+  return days;
 }
 
 /** The time that places an event in a segment: its id's, else its eventTime. */

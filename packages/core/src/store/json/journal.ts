@@ -44,12 +44,29 @@ export interface JournalOptions<Entry = unknown> {
   onProblem?: (message: string) => void;
   /** Turns a round-1 document (and its event log) into the first snapshot state and entries. */
   migrate?: (doc: StoreDocument) => Promise<{ state: unknown; entries: unknown[] }>;
-  /**
-   * Runs after a group's record is durable, still under the lock, before any
-   * of it is acknowledged (the events of the group go to their segments). If
-   * it fails, the record is cut away again and the whole group refused.
-   */
-  afterAppend?: (entries: Entry[]) => Promise<void>;
+  /** What is kept from each record outside the snapshot (the events' day segments). */
+  copy?: JournalCopy<Entry>;
+  /** Tests kill the process here: a group's record durable, nothing copied yet. */
+  afterRecordDurable?: () => void;
+}
+
+/** The journal's whole records from a position on, for a copy to catch up from. */
+export type RecordsFrom<Entry> = (from: number) => Promise<{ entries: Entry[]; end: number }[]>;
+
+/**
+ * A copy of what the records carry, kept outside the snapshot (the events in
+ * their day segments, journal-events.ts). The journal is its durable point:
+ * the copy is written after a record's fsync, under the lock, and completed
+ * from the records when a crash left it short; the journal lets go of a
+ * record only once its copy is durable (settle).
+ */
+export interface JournalCopy<Entry> {
+  /** Under the lock: copies every record before `to` (`group`: the records just appended from `from`, never copied before). */
+  copy(to: number, records: RecordsFrom<Entry>, group?: { from: number; entries: Entry[] }): Promise<void>;
+  /** Under the lock, before the journal drops records before `to`: copies them and makes the copy durable; throws when it cannot. */
+  settle(to: number, records: RecordsFrom<Entry>): Promise<void>;
+  /** Without the lock (on open): whether records before `to` may not be copied yet. */
+  behind(to: number): Promise<boolean>;
 }
 
 export interface Work<Entry, T> {
@@ -61,6 +78,11 @@ interface Pending<Entry> {
   work: () => Promise<Work<Entry, unknown>>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+}
+
+/** Reads a journal's records for a copy (from its start at the earliest: before it, a compaction settled them). */
+function recordsOf<Entry>(file: JournalFile): RecordsFrom<Entry> {
+  return async (from) => (await file.scan(Math.max(from, file.start))).records.map((r) => ({ entries: (r.payload as { txs?: Entry[] }).txs ?? [], end: r.end }));
 }
 
 export function journalPathFor(storePath: string): string {
@@ -132,7 +154,7 @@ export class Journal<Entry> {
     if (this.queuedFresh) return this.queuedFresh;
     const queued = this.exclusive(() => {
       if (this.queuedFresh === queued) this.queuedFresh = undefined;
-      return this.loaded ? this.catchUp(false) : this.load();
+      return this.loaded ? this.catchUp(false) : this.open();
     });
     this.queuedFresh = queued;
     try {
@@ -218,6 +240,29 @@ export class Journal<Entry> {
     if (merged.userIds.size) out.userIds = [...merged.userIds];
     if (merged.tenant) out.tenant = true;
     this.signal.changed(out);
+  }
+
+  /** The first load: and when a crash left the copy of records short, it is completed now, under the lock. */
+  private async open(): Promise<void> {
+    await this.load();
+    if (!this.opts.copy || !this.journal || !(await this.opts.copy.behind(this.position))) return;
+    const release = await acquireLockAsync(this.lockPath);
+    try {
+      await this.catchUp(true);
+      await this.copyRecords();
+    } finally {
+      await release();
+    }
+  }
+
+  /** Under the lock: brings the copy up to the journal's end (after `group`, just appended); a fault is reported, the records keep what it could not copy. */
+  private async copyRecords(group?: { from: number; entries: Entry[] }): Promise<void> {
+    if (!this.opts.copy || !this.journal) return;
+    try {
+      await this.opts.copy.copy(this.position, recordsOf(this.journal), group);
+    } catch (e) {
+      this.onProblem(`Copying the events of ${this.journalPath} to their day segments failed (${(e as Error).message}); they are kept in the journal and copied by the next change.`);
+    }
   }
 
   /** Reads the snapshot and replays the journal from its position. */
@@ -406,14 +451,10 @@ export class Journal<Entry> {
       }
       if (entries.length > 0) {
         const before = this.position;
-        const after = await this.journal.append(encodeRecord({ txs: entries }), before);
-        try {
-          await this.opts.afterAppend?.(entries);
-        } catch (e) {
-          await this.journal.truncate(before).catch(() => undefined);
-          throw e;
-        }
-        this.position = after;
+        this.position = await this.journal.append(encodeRecord({ txs: entries }), before);
+        // Durable: from here on the group is committed, whatever its copy does.
+        this.opts.afterRecordDurable?.();
+        await this.copyRecords({ from: before, entries });
       }
     } catch (e) {
       // Nothing of this group is on disk (append cut the file back): the
@@ -476,6 +517,8 @@ export class Journal<Entry> {
       try {
         const scanned = await old.scan(position);
         if (scanned.tail !== 'clean') await old.truncate(scanned.end);
+        // The records before `position` go: their copy must be complete and durable first.
+        await this.opts.copy?.settle(scanned.end, recordsOf(old));
         await JournalFile.create(this.journalPath, position, await old.bytes(position, scanned.end));
       } finally {
         await old.close();

@@ -8,7 +8,7 @@
 //   store.json       the snapshot (rewritten only by compaction)
 //   store.journal    transactions since the snapshot
 //   store.json.lock  the cross-process lock, while a writer holds it
-//   store.events/    event day segments
+//   store.events/    event day segments (a journal record's events are copied there; journal-events.ts)
 //   store.usage/     usage aggregates
 
 import { mkdir } from 'node:fs/promises';
@@ -22,6 +22,7 @@ import { type LastUsedSource, type StoreOp, TenantState } from '../tenant-state.
 import { EventSegments } from './event-segments.js';
 import { diskFault } from './files.js';
 import { Journal, type JournalModel, journalPathFor } from './journal.js';
+import { JournalEvents } from './journal-events.js';
 import { migrateEventLog } from './migrate-event-log.js';
 import { UsageAggregates } from './usage-aggregates.js';
 
@@ -51,6 +52,8 @@ export interface JsonFileStoreOptions {
   compactAfterBytes?: number;
   /** A damaged line skipped, a torn tail cut away. Default: a process warning. */
   onProblem?: (message: string) => void;
+  /** Tests kill the process at these points of a commit, to see that a reopened store has every event exactly once. */
+  crashPoints?: { afterRecordDurable?: () => void; afterCopiesWritten?: () => void };
 }
 
 /** Where round 1 kept its events (migrated into segments on first open). */
@@ -67,6 +70,7 @@ export class JsonFileStore extends StateReads implements Store {
   private readonly model = new TenantModel();
   private readonly journal: Journal<JournalEntry>;
   private readonly segments: EventSegments;
+  private readonly copies: JournalEvents<JournalEntry>;
   private readonly usage: UsageAggregates;
   private usageAsked = 0;
 
@@ -82,6 +86,7 @@ export class JsonFileStore extends StateReads implements Store {
     const onMalformed = (file: string, lines: number) => onProblem(`${file}: ${lines} line(s) that are not what they should be were skipped.`);
     this.segments = new EventSegments(eventsDir, { onMalformed });
     this.usage = new UsageAggregates(usageDir, { onMalformed });
+    this.copies = new JournalEvents<JournalEntry>(this.segments, `${eventsDir}/journal-copied`, { afterCopiesWritten: opts.crashPoints?.afterCopiesWritten });
     this.journal = new Journal<JournalEntry>(location, this.model, {
       pollMs: opts.pollMs,
       compactAfterBytes: opts.compactAfterBytes,
@@ -91,7 +96,8 @@ export class JsonFileStore extends StateReads implements Store {
         await migrateEventLog(eventLogPathFor(location), { eventsDir, usageDir });
         return { state: doc, entries: [] };
       },
-      afterAppend: (entries) => this.writeEvents(entries.flatMap((e) => e.events)),
+      copy: this.copies,
+      afterRecordDurable: opts.crashPoints?.afterRecordDurable,
     });
   }
 
@@ -219,6 +225,7 @@ export class JsonFileStore extends StateReads implements Store {
 
   async close(): Promise<void> {
     await this.journal.close();
+    await this.copies.close();
     await this.segments.idle();
     await this.usage.idle();
   }

@@ -1,0 +1,96 @@
+// A transaction's events live in its journal record (store.ts, JournalEntry),
+// and the journal's fsync is their one durable point: a change and its events
+// commit together or not at all. The day segments, where events are found,
+// get a COPY of them, written after the record without an fsync of its own.
+//
+// The copy can be missing after a crash — a writer killed between its
+// journal fsync and its segment write, or a power cut before the page cache
+// reached the disk — so it is checked against the journal (copy-mark.ts
+// says how far it is known to be complete) and completed from it:
+// - by every writer, under the lock, before it copies its own group;
+// - on open, when the mark is behind the journal;
+// - before a compaction lets go of journal records (settle), which also
+//   fsyncs the copies, so the journal never drops an event not yet durable.
+// Events the crashed writer did copy are found by id past the mark's sizes
+// and not copied again: every event is in its segment exactly once.
+
+import type { KeywardEvent } from '../../domain.js';
+import { type CopyMark, CopyMarkFile } from './copy-mark.js';
+import { EventSegments } from './event-segments.js';
+import type { JournalCopy, RecordsFrom } from './journal.js';
+
+export interface JournalEventsOptions {
+  /** Tests kill the process here: the copies written, the mark not yet. */
+  afterCopiesWritten?: () => void;
+}
+
+export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> implements JournalCopy<Entry> {
+  private readonly markFile: CopyMarkFile;
+  /** How far this process knows the copy to be complete (undefined: read the mark). */
+  private known?: CopyMark;
+  private durable: CopyMark = { position: 0, sizes: {} };
+
+  constructor(
+    private readonly segments: EventSegments,
+    markPath: string,
+    private readonly opts: JournalEventsOptions = {},
+  ) {
+    this.markFile = new CopyMarkFile(markPath);
+  }
+
+  async behind(to: number): Promise<boolean> {
+    const m = await this.markFile.read();
+    return m.kind === 'damaged' || (m.kind === 'mark' && m.copied.position < to);
+  }
+
+  async copy(to: number, records: RecordsFrom<Entry>, group?: { from: number; entries: Entry[] }): Promise<void> {
+    const from = group?.from ?? to;
+    // Another process committed since our last copy (or we know nothing yet): its mark says where the copy stands.
+    const mark = this.known?.position === from ? this.known : await this.current(from);
+    if (mark.position >= to) return void (this.known = mark);
+    // Records before our group that a writer left uncopied (it died, or its
+    // copy failed): some of their events may be in the segments already.
+    const left = mark.position < from ? (await records(mark.position)).filter((r) => r.end <= from) : [];
+    const events = [...(await this.notYetCopied(eventsOf(left.flatMap((r) => r.entries)), mark.sizes)), ...eventsOf(group?.entries ?? [])];
+    const sizes = await this.segments.appendCopies(events);
+    this.opts.afterCopiesWritten?.();
+    const next: CopyMark = { position: to, sizes: { ...mark.sizes, ...Object.fromEntries(sizes) } };
+    await this.markFile.write(next, this.durable, false);
+    this.known = next;
+  }
+
+  async settle(to: number, records: RecordsFrom<Entry>): Promise<void> {
+    await this.copy(to, records);
+    const mark = this.known!;
+    await this.segments.syncCopies(Object.keys(mark.sizes));
+    await this.markFile.write(mark, mark, true);
+    this.durable = mark;
+  }
+
+  close(): Promise<void> {
+    return this.markFile.close();
+  }
+
+  /** The mark on disk; with none, everything before `from` was copied the way stores did before marks (fsynced, before acknowledging). */
+  private async current(from: number): Promise<CopyMark> {
+    const m = await this.markFile.read();
+    if (m.kind === 'missing') return (this.durable = { position: from, sizes: {} });
+    if (m.kind === 'damaged') return (this.durable = { position: 0, sizes: {} });
+    this.durable = m.durable;
+    return m.copied;
+  }
+
+  /** The events not yet in their segments past the mark's sizes (found there by id). */
+  private async notYetCopied(events: KeywardEvent[], sizes: Record<string, number>): Promise<KeywardEvent[]> {
+    if (events.length === 0) return events;
+    const present = new Set<string>();
+    for (const day of new Set(events.map(EventSegments.dayOf))) {
+      for (const id of await this.segments.idsFrom(day, sizes[day] ?? 0)) present.add(id);
+    }
+    return events.filter((e) => !present.has(e.id));
+  }
+}
+
+function eventsOf(entries: readonly { events: readonly KeywardEvent[] }[]): KeywardEvent[] {
+  return entries.flatMap((e) => e.events);
+}
