@@ -58,23 +58,32 @@ export async function generateKey(c: ActorContext, input: GenerateInput): Promis
   if (input.expiry !== undefined && typeof input.expiry !== 'string') refuse('INVALID_EXPIRY', 'The expiry must be an ISO 8601 duration such as P30D.');
   if (input.sub !== undefined && typeof input.sub !== 'string') refuse('INVALID_INPUT', 'sub must be a user name.');
   const description = input.description.trim();
-  return c.change(async ({ tx, tenant, actor, now }) => {
-    const owner = input.sub === undefined ? actor : await c.userIn(tx, input.sub);
-    // Lock the owner's row before counting, so a concurrent create for the same owner waits.
-    await tx.lockUser(owner.id);
-    const activeKeys = await tx.countActiveKeys(owner.id, now);
-    const check = checkGenerate({ actor, owner, settings: settingsOf(tenant), activeKeys, lifetime: input.expiry });
-    if (!check.ok) throw new KeywardError(check.refusal.code, check.refusal.message);
-    const { key, token } = await mint(tx, { description, owner: owner.id, createdBy: actor.id }, now, check.lifetime.ms);
-    tx.emit(newEvent('api-key.generated', now, actor.id, key.id, { description, sub: owner.id, expiry: key.expiry, lifetime: check.lifetime.iso }));
-    return { ...keyView(key, tenant.id, now), token };
-  });
+  const ownerName = input.sub ?? c.actorName;
+  return c.change(
+    async ({ tx, tenant, actor, now }, [named, , activeKeys, id]) => {
+      const owner = input.sub === undefined ? actor : (named ?? (await c.userIn(tx, input.sub)));
+      const check = checkGenerate({ actor, owner, settings: settingsOf(tenant), activeKeys, lifetime: input.expiry });
+      if (!check.ok) throw new KeywardError(check.refusal.code, check.refusal.message);
+      const { key, token } = mint(tx, id, { description, owner: owner.id, createdBy: actor.id }, now, check.lifetime.ms);
+      tx.emit(newEvent('api-key.generated', now, actor.id, key.id, { description, sub: owner.id, expiry: key.expiry, lifetime: check.lifetime.iso }));
+      return { ...keyView(key, tenant.id, now), token };
+    },
+    // The limit's questions, asked with the tenant and the actor. The owner's
+    // row is locked before the count is sent (a concurrent create for the same
+    // owner waits), so the count is the one the limit holds to.
+    (tx: Transaction, now: number) => Promise.all([input.sub === undefined ? undefined : tx.getUser(input.sub), tx.lockUser(ownerName), tx.countActiveKeys(ownerName, now), freshKeyId(tx)]),
+  );
+}
+
+/** A key id no key has yet. */
+async function freshKeyId(tx: Transaction): Promise<string> {
+  let id = newKeyId();
+  while (await tx.getKey(id)) id = newKeyId();
+  return id;
 }
 
 /** A new key with a fresh token (shown once; only its hash is kept), written in the transaction. */
-async function mint(tx: Transaction, fields: Pick<ApiKey, 'description' | 'owner' | 'createdBy' | 'rotatedFrom'>, now: number, lifetimeMs: number): Promise<{ key: ApiKey; token: string }> {
-  let id = newKeyId();
-  while (await tx.getKey(id)) id = newKeyId();
+function mint(tx: Transaction, id: string, fields: Pick<ApiKey, 'description' | 'owner' | 'createdBy' | 'rotatedFrom'>, now: number, lifetimeMs: number): { key: ApiKey; token: string } {
   const token = newToken(id);
   const iso = new Date(now).toISOString();
   const key: ApiKey = { id, ...fields, created: iso, lastUpdated: iso, expiry: new Date(now + lifetimeMs).toISOString(), hash: hashToken(token) };
@@ -96,11 +105,11 @@ export async function rotateKey(c: ActorContext, id: string, overlap?: string): 
     const rotate = checkRotate(actor, old, now, overlap);
     if (!rotate.ok) throw new KeywardError(rotate.refusal.code, rotate.refusal.message);
     await tx.lockUser(actor.id);
-    const activeKeys = (await tx.countActiveKeys(actor.id, now)) - 1;
-    const check = checkGenerate({ actor, owner: actor, settings: settingsOf(tenant), activeKeys });
+    const [active, newId] = await Promise.all([tx.countActiveKeys(actor.id, now), freshKeyId(tx)]);
+    const check = checkGenerate({ actor, owner: actor, settings: settingsOf(tenant), activeKeys: active - 1 });
     if (!check.ok) throw new KeywardError(check.refusal.code, check.refusal.message);
     const a = old!;
-    const { key, token } = await mint(tx, { description: a.description, owner: a.owner, createdBy: actor.id, rotatedFrom: a.id }, now, check.lifetime.ms);
+    const { key, token } = mint(tx, newId, { description: a.description, owner: a.owner, createdBy: actor.id, rotatedFrom: a.id }, now, check.lifetime.ms);
     const oldExpiry = new Date(Math.min(now + rotate.overlapMs, Date.parse(a.expiry))).toISOString();
     tx.putKey({ ...a, expiry: oldExpiry, rotatedTo: key.id, lastUpdated: new Date(now).toISOString() });
     tx.emit(newEvent('api-key.generated', now, actor.id, key.id, { description: key.description, sub: key.owner, expiry: key.expiry, lifetime: check.lifetime.iso, rotatedFrom: a.id }));

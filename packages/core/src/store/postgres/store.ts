@@ -49,12 +49,19 @@ function reads(sql: Sql): StoreReads {
  * same key waits, then sees it revoked); the tenant and the user list FOR
  * SHARE (every create reads the settings; two admins demoted at once
  * deadlock, PostgreSQL aborts one, and its retry sees the other's change).
+ * `locked` collects the users whose rows are locked already, so lockUser
+ * after reading the same user costs no round trip: statements of one
+ * connection run in the order they are sent, so whatever the transaction
+ * sends after that read runs with the row locked.
  */
-function lockingReads(sql: Sql): StoreReads {
+function lockingReads(sql: Sql, locked: Set<string>): StoreReads {
   return {
     ...reads(sql),
     tenant: () => readTenant(sql, 'FOR SHARE'),
-    getUser: (id) => readUser(sql, id, 'FOR UPDATE'),
+    getUser: (id) => {
+      locked.add(id);
+      return readUser(sql, id, 'FOR UPDATE');
+    },
     listUsers: () => readUsers(sql, 'FOR SHARE'),
     getKey: (id) => readKey(sql, id, 'FOR UPDATE'),
     keysOf: (owner) => readKeysOf(sql, owner, 'FOR UPDATE'),
@@ -98,6 +105,10 @@ export class PostgresStore implements Store {
       keepAlive: true,
       allowExitOnIdle: true,
       application_name: 'keyward',
+      // Statements of one transaction go out without waiting for each
+      // other's answers (node-postgres pipelining): BEGIN with the first
+      // reads, the writes with COMMIT. See inTransaction.
+      pipeline: true,
     };
     this.pool = new pg.Pool(config);
     // An idle connection that dies (the database restarting) is the pool's to replace, not a crash.
@@ -157,11 +168,11 @@ export class PostgresStore implements Store {
     return this.guard(async () => {
       await this.ready(true);
       const made = changeOf({ tenant: true, userIds: init.users.map((u) => u.id), keyIds: [] });
-      const created = await this.inTransaction(async (c) => {
+      const created = await this.inTransaction(async (c, send) => {
         if (!(await insertTenant(c, init.tenant))) return false;
-        for (const u of init.users) await writeUser(c, u);
-        await insertEvents(c, init.events);
-        await announce(c, this.server, made);
+        for (const u of init.users) send(writeUser(c, u));
+        send(insertEvents(c, init.events));
+        send(announce(c, this.server, made));
         return true;
       });
       if (created) this.feed.changed(made);
@@ -198,9 +209,9 @@ export class PostgresStore implements Store {
     if (events.length === 0) return Promise.resolve();
     return this.guard(async () => {
       await this.needSchema();
-      await this.inTransaction(async (c) => {
-        await insertEvents(c, events);
-        await announce(c, this.server, {});
+      await this.inTransaction(async (c, send) => {
+        send(insertEvents(c, events));
+        send(announce(c, this.server, {}));
       });
       this.feed.changed({});
     });
@@ -210,10 +221,10 @@ export class PostgresStore implements Store {
     if (counts.length === 0 && events.length === 0) return Promise.resolve();
     return this.guard(async () => {
       await this.needSchema();
-      await this.inTransaction(async (c) => {
-        await upsertUsage(c, this.server, counts);
-        await insertEvents(c, events);
-        await announce(c, this.server, {});
+      await this.inTransaction(async (c, send) => {
+        send(upsertUsage(c, this.server, counts));
+        send(insertEvents(c, events));
+        send(announce(c, this.server, {}));
       });
       this.feed.changed({});
     });
@@ -222,9 +233,9 @@ export class PostgresStore implements Store {
   removeBefore(before: number): Promise<void> {
     return this.guard(async () => {
       if (!(await this.ready(false))) return;
-      await this.inTransaction(async (c) => {
-        await removeEventsBefore(c, before);
-        await removeUsageBefore(c, before);
+      await this.inTransaction(async (c, send) => {
+        send(removeEventsBefore(c, before));
+        send(removeUsageBefore(c, before));
       });
       this.feed.changed({});
     });
@@ -254,19 +265,24 @@ export class PostgresStore implements Store {
   // ---- inside ----
 
   private async transactOnce<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
-    // Writes wait until fn returns: reads in the transaction see the state before them,
-    // and a refusal halfway through fn has nothing to undo.
-    const writes: ((sql: Sql) => Promise<void>)[] = [];
-    const events: KeywardEvent[] = [];
-    const keyIds = new Set<string>();
-    const userIds = new Set<string>();
-    let tenant = false;
-    let pending: ((sql: Sql) => Promise<void>) | undefined;
-    let pendingKeys = new Map<string, ApiKey>();
-    const result = await this.inTransaction(async (c) => {
+    const { answer, change } = await this.inTransaction(async (c, send) => {
+      // Writes wait until fn returns: reads in the transaction see the state before them,
+      // and a refusal halfway through fn has nothing to undo.
+      const writes: ((sql: Sql) => Promise<void>)[] = [];
+      const events: KeywardEvent[] = [];
+      const keyIds = new Set<string>();
+      const userIds = new Set<string>();
+      const locked = new Set<string>();
+      let tenant = false;
+      let pending: ((sql: Sql) => Promise<void>) | undefined;
+      let pendingKeys = new Map<string, ApiKey>();
       const tx: Transaction = {
-        ...lockingReads(c),
-        lockUser: (id) => lockUserRow(c, id),
+        ...lockingReads(c, locked),
+        lockUser: async (id) => {
+          if (locked.has(id)) return;
+          locked.add(id);
+          await lockUserRow(c, id);
+        },
         putTenant: (t) => {
           tenant = true;
           writes.push((s) => writeTenant(s, t));
@@ -300,44 +316,56 @@ export class PostgresStore implements Store {
         },
       };
       const answer = await fn(tx);
-      for (const w of writes) await w(c);
-      await insertEvents(c, events);
-      if (writes.length > 0 || events.length > 0) await announce(c, this.server, changeOf({ tenant, userIds: [...userIds], keyIds: [...keyIds] }));
-      return answer;
+      if (writes.length === 0 && events.length === 0) return { answer, change: undefined };
+      // Each writer sends its one statement at once: they go out in order, followed by COMMIT.
+      for (const w of writes) send(w(c));
+      send(insertEvents(c, events));
+      const change = changeOf({ tenant, userIds: [...userIds], keyIds: [...keyIds] });
+      send(announce(c, this.server, change));
+      return { answer, change };
     });
-    if (writes.length > 0 || events.length > 0) this.feed.changed(changeOf({ tenant, userIds: [...userIds], keyIds: [...keyIds] }));
-    return result;
+    if (change) this.feed.changed(change);
+    return answer;
   }
 
-  /** BEGIN … COMMIT on one connection; ROLLBACK on any throw. A broken connection is not given back to the pool. */
-  private async inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    let { client: c, release } = await checkout(this.pool);
-    let broken = false;
-    try {
-      await c.query('BEGIN');
-    } catch (e) {
-      // A pooled connection the database closed while it sat idle (a restart):
-      // nothing was sent yet, so a fresh one is simply taken instead.
-      release(true);
-      if (!isUnavailable(e)) throw e;
-      ({ client: c, release } = await checkout(this.pool));
+  /**
+   * BEGIN … COMMIT on one connection, pipelined: BEGIN goes out with the
+   * first reads `fn` makes, and what `fn` hands to `send` (its writes, events
+   * and NOTIFY) goes out with COMMIT, each statement without waiting for the
+   * answer to the one before — a create costs three round trips, not ten.
+   * PostgreSQL runs them in order; once one fails, the rest fail and COMMIT
+   * rolls back, so the first failure is what is thrown. ROLLBACK on any
+   * throw; a broken connection is not given back to the pool. `fn` may run
+   * twice (keep its state inside it): a pooled connection the database
+   * closed while it sat idle (a restart) fails before COMMIT is sent, and
+   * then nothing happened, so it runs again on a fresh connection.
+   */
+  private async inTransaction<T>(fn: (c: pg.PoolClient, send: (statement: Promise<unknown>) => void) => Promise<T>): Promise<T> {
+    for (let again = false; ; again = true) {
+      const { client: c, release } = await checkout(this.pool);
+      const sent: Promise<unknown>[] = [];
+      const send = (statement: Promise<unknown>) => {
+        // Answered in firstFailure; until then a failure must not count as unhandled.
+        statement.catch(() => undefined);
+        sent.push(statement);
+      };
+      let committing = false;
+      let broken = false;
+      send(c.query('BEGIN'));
       try {
-        await c.query('BEGIN');
-      } catch (again) {
-        release(true);
-        throw again;
+        const result = await fn(c, send);
+        committing = true;
+        send(c.query('COMMIT'));
+        await firstFailure(sent);
+        return result;
+      } catch (e) {
+        broken = isUnavailable(e);
+        if (!broken) await c.query('ROLLBACK').catch(() => (broken = true));
+        if (broken && !committing && !again) continue;
+        throw e;
+      } finally {
+        release(broken);
       }
-    }
-    try {
-      const result = await fn(c);
-      await c.query('COMMIT');
-      return result;
-    } catch (e) {
-      broken = isUnavailable(e);
-      if (!broken) await c.query('ROLLBACK').catch(() => (broken = true));
-      throw e;
-    } finally {
-      release(broken);
     }
   }
 
@@ -386,6 +414,13 @@ export class PostgresStore implements Store {
     );
     return check;
   }
+}
+
+/** Waits for every statement sent; throws the first that failed (those after it failed because it did). */
+async function firstFailure(sent: readonly Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(sent);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 export function createPostgresStore(url: string, opts?: PostgresStoreOptions): PostgresStore {

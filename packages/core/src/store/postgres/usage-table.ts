@@ -8,7 +8,11 @@ import { SCHEMA, type Sql } from './sql.js';
 
 const MINUTE = 60_000;
 
-/** Adds one server's counts. Same key and minute twice in a batch are added up first (one upsert per row). */
+/**
+ * Adds one server's counts. Same key and minute twice in a batch are added up
+ * first (one upsert per row). Its statements are sent at once, in order, and
+ * awaited together: on a pipelining connection they cost one round trip.
+ */
 export async function upsertUsage(sql: Sql, server: string, counts: readonly UsageCount[]): Promise<void> {
   const minutes = new Map<string, { keyId: string; minute: number; uses: number; lastUsed: number }>();
   const lastUse = new Map<string, number>();
@@ -29,35 +33,46 @@ export async function upsertUsage(sql: Sql, server: string, counts: readonly Usa
       m.lastUsed = Math.max(m.lastUsed, c.lastUsed);
     } else minutes.set(id, { keyId: c.keyId, minute: c.minute, uses: c.uses, lastUsed: c.lastUsed });
   }
+  const sent: Promise<unknown>[] = [];
   if (minutes.size > 0) {
     const rows = [...minutes.values()];
-    await sql.query(
-      `INSERT INTO ${SCHEMA}.usage (key_id, minute, server, uses, last_used)
-       SELECT k, m, $3, u, l FROM unnest($1::text[], $2::bigint[], $4::bigint[], $5::bigint[]) AS t(k, m, u, l)
-       ON CONFLICT (key_id, minute, server) DO UPDATE SET uses = usage.uses + excluded.uses, last_used = GREATEST(usage.last_used, excluded.last_used)`,
-      [rows.map((r) => r.keyId), rows.map((r) => r.minute), server, rows.map((r) => r.uses), rows.map((r) => r.lastUsed)],
+    sent.push(
+      sql.query(
+        `INSERT INTO ${SCHEMA}.usage (key_id, minute, server, uses, last_used)
+         SELECT k, m, $3, u, l FROM unnest($1::text[], $2::bigint[], $4::bigint[], $5::bigint[]) AS t(k, m, u, l)
+         ON CONFLICT (key_id, minute, server) DO UPDATE SET uses = usage.uses + excluded.uses, last_used = GREATEST(usage.last_used, excluded.last_used)`,
+        [rows.map((r) => r.keyId), rows.map((r) => r.minute), server, rows.map((r) => r.uses), rows.map((r) => r.lastUsed)],
+      ),
     );
   }
   if (lastUse.size > 0) {
-    await sql.query(
-      `INSERT INTO ${SCHEMA}.last_use (key_id, last_used) SELECT * FROM unnest($1::text[], $2::bigint[])
-       ON CONFLICT (key_id) DO UPDATE SET last_used = GREATEST(last_use.last_used, excluded.last_used)`,
-      [[...lastUse.keys()], [...lastUse.values()]],
+    sent.push(
+      sql.query(
+        `INSERT INTO ${SCHEMA}.last_use (key_id, last_used) SELECT * FROM unnest($1::text[], $2::bigint[])
+         ON CONFLICT (key_id) DO UPDATE SET last_used = GREATEST(last_use.last_used, excluded.last_used)`,
+        [[...lastUse.keys()], [...lastUse.values()]],
+      ),
     );
   }
-  if (seen.size === 0) return;
-  const addresses = [...seen.values()];
-  await sql.query(
-    `INSERT INTO ${SCHEMA}.addresses (key_id, address, last_seen) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-     ON CONFLICT (key_id, address) DO UPDATE SET last_seen = GREATEST(addresses.last_seen, excluded.last_seen)`,
-    [addresses.map((a) => a.keyId), addresses.map((a) => a.address), addresses.map((a) => a.lastSeen)],
-  );
-  // Only the newest five are ever shown: keep no more, however many clients a key has had.
-  await sql.query(
-    `DELETE FROM ${SCHEMA}.addresses a WHERE a.key_id = ANY($1) AND (a.last_seen, a.address) NOT IN (
-       SELECT b.last_seen, b.address FROM ${SCHEMA}.addresses b WHERE b.key_id = a.key_id ORDER BY b.last_seen DESC, b.address LIMIT ${MAX_ADDRESSES})`,
-    [[...new Set(addresses.map((a) => a.keyId))]],
-  );
+  if (seen.size > 0) {
+    const addresses = [...seen.values()];
+    sent.push(
+      sql.query(
+        `INSERT INTO ${SCHEMA}.addresses (key_id, address, last_seen) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+         ON CONFLICT (key_id, address) DO UPDATE SET last_seen = GREATEST(addresses.last_seen, excluded.last_seen)`,
+        [addresses.map((a) => a.keyId), addresses.map((a) => a.address), addresses.map((a) => a.lastSeen)],
+      ),
+    );
+    // Only the newest five are ever shown: keep no more, however many clients a key has had.
+    sent.push(
+      sql.query(
+        `DELETE FROM ${SCHEMA}.addresses a WHERE a.key_id = ANY($1) AND (a.last_seen, a.address) NOT IN (
+           SELECT b.last_seen, b.address FROM ${SCHEMA}.addresses b WHERE b.key_id = a.key_id ORDER BY b.last_seen DESC, b.address LIMIT ${MAX_ADDRESSES})`,
+        [[...new Set(addresses.map((a) => a.keyId))]],
+      ),
+    );
+  }
+  await Promise.all(sent);
 }
 
 interface UsageRow {
