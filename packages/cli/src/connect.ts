@@ -6,8 +6,7 @@
 
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { existsSync } from 'node:fs';
-import { type KeyService, type Store, KeywardError, createEngine, createRemoteService, defaultStorePath, initStore, isPostgresUrl, openStore, parseToken, storeLocation } from '@keyward/core';
+import { type KeyService, KeywardError, type WhenMissing, defaultStorePath, isPostgresUrl, openService, parseToken, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from './argv.js';
 
 export interface Connection {
@@ -66,42 +65,26 @@ export async function connect(cmd: ParsedCommand, env: NodeJS.ProcessEnv, say: (
     const parsed = parseToken(token);
     // A command says so on stderr when the token is about to end (the terminal UI owns the screen, so not there).
     const onTokenExpiring = cmd.name === 'ui' ? undefined : (expiry: string) => say(`warning: KEYWARD_TOKEN expires ${expiry} (within 7 days); generate a new token before then.`);
-    return { service: createRemoteService(server, token, { onTokenExpiring }), location: server, remote: true, signedInKey: parsed.ok ? parsed.keyId : undefined };
+    return { service: await openService({ server, token, onTokenExpiring }), location: server, remote: true, signedInKey: parsed.ok ? parsed.keyId : undefined };
   }
   const choice = storeChoice(cmd, env);
   const actor = actorOf(cmd, env);
-  const store = await ensureStore(choice, actor, say);
-  return { service: createEngine(store).as(actor), location: storeLocation(choice.path), remote: false };
+  const service = await openService({ store: choice.path, actor, missing: whenMissing(choice, actor, say) });
+  return { service, location: storeLocation(choice.path), remote: false };
 }
 
 /**
- * Opens the chosen store. At the default location a missing store is created
- * (the very first run, with `admin` as the tenant's first admin); a store named
- * by --store or KEYWARD_STORE that does not exist is refused.
+ * What to do when the chosen store is not there. At the default location it
+ * is created (the very first run, with `admin` as the tenant's first admin);
+ * a store named by --store or KEYWARD_STORE that does not exist is refused,
+ * and a database is never made by a read: `keyward init` makes one.
  */
-export async function ensureStore(choice: { path: string; namedBy?: string }, admin: string, say: (line: string) => void): Promise<Store> {
+export function whenMissing(choice: { path: string; namedBy?: string }, admin: string, say: (line: string) => void): WhenMissing {
   const { path, namedBy } = choice;
-  if (isPostgresUrl(path)) {
-    // A database is never created by a read: `keyward init --store URL` makes the schema and the tenant.
-    const store = await openStore(path);
-    const found = await store.tenant().catch(async (e: unknown) => {
-      await store.close();
-      throw e;
-    });
-    if (found) return store;
-    await store.close();
-    const where = storeLocation(path);
-    throw new KeywardError('UNAVAILABLE', `There is no Keyward store in ${where}${namedBy ? ` (from ${namedBy})` : ''}; create one there with \`keyward init --store ${shellWord(where)}\`.`);
-  }
-  if (!existsSync(path)) {
-    if (namedBy) {
-      throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${path} (from ${namedBy}); check the path, or create one there with \`keyward init --store ${shellWord(path)}\`.`);
-    }
-    const store = await openStore(path);
-    if (await initStore(store, { admin })) say(`Created a new Keyward store at ${path} with you (${admin}) as the first tenant admin.`);
-    return store;
-  }
-  return openStore(path);
+  const init = `create one there with \`keyward init --store ${shellWord(storeLocation(path))}\``;
+  if (isPostgresUrl(path)) return { advice: init, namedBy };
+  if (namedBy) return { advice: `check the path, or ${init}`, namedBy };
+  return { firstAdmin: admin, onCreated: () => say(`Created a new Keyward store at ${path} with you (${admin}) as the first tenant admin.`) };
 }
 
 /** A word a POSIX shell reads back as it is: quoted only when it needs to be. */

@@ -4,7 +4,7 @@
 
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KeywardError, createEngine, openStore, storeLocation } from '@keyward/core';
+import { KeywardError, type WhenMissing, openEngine } from '@keyward/core';
 import { AuthFailureThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
 import { handle } from './handle.js';
 import type { LeakKeys } from './leak-signature.js';
@@ -16,6 +16,8 @@ import { errorReply } from './wire.js';
 export interface ServerOptions {
   /** A path to a JSON store or a postgres:// URL. */
   storePath: string;
+  /** When there is no store there: refused, saying to run `keyward init` on this host, unless told otherwise (`keyward serve` creates one on a first run). */
+  missing?: WhenMissing;
   /** 127.0.0.1 unless told otherwise: exposing the API is a decision. */
   host?: string;
   /** 8787 by default; 0 picks a free port. */
@@ -72,18 +74,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
   const port = opts.port ?? DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KeywardError('INVALID_INPUT', `The port must be a whole number from 0 to 65535, not ${port}.`);
-  const store = await openStore(opts.storePath);
   // Fail before listening when there is no store yet, it does not parse
   // (STORE_CORRUPT), or its database cannot be reached (UNAVAILABLE).
-  const found = await store.tenant().catch(async (e: unknown) => {
-    await store.close();
-    throw e;
-  });
-  if (!found) {
-    await store.close();
-    throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${storeLocation(opts.storePath)}; run \`keyward init\` on this host first.`);
-  }
-  const engine = createEngine(store, { usageFlushMs: opts.usageFlushMs });
+  const engine = await openEngine(opts.storePath, opts.missing ?? { advice: 'run `keyward init` on this host first' }, { usageFlushMs: opts.usageFlushMs });
   const stdout = opts.log ? undefined : stdoutLog();
   const log = opts.log ?? stdout!.log;
   const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, url: urlOf(host, port), leakKeys: opts.leakKeys, trustProxy: opts.trustProxy };

@@ -4,7 +4,7 @@
 // after an action.
 
 import * as vscode from 'vscode';
-import { type KeyService, createEngine, openStore } from '@keyward/core';
+import { type KeyService, openService } from '@keyward/core';
 import { registerCommands } from './editor/commands.js';
 import { KeysView } from './editor/keys-view.js';
 import { EditorPrompter } from './editor/prompter.js';
@@ -23,9 +23,13 @@ const ALL_DOCUMENTS: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'u
 
 let active: Session | undefined;
 
-/** A JSON store's path or a postgres:// URL (core decides which). */
-async function openLocal(path: string, actor: string): Promise<KeyService> {
-  return createEngine(await openStore(path)).as(actor);
+/**
+ * A JSON store's path or a postgres:// URL (core decides which). A missing
+ * JSON store is the session's "no store" state, offered Create Store, before
+ * this is asked; a database with no Keyward store in it is refused here.
+ */
+function openLocal(path: string, actor: string): Promise<KeyService> {
+  return openService({ store: path, actor, missing: { advice: 'create one there with `keyward init --store URL`' } });
 }
 
 function setContexts(state: SessionState): void {

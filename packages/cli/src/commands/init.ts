@@ -1,4 +1,4 @@
-import { initStore, isPostgresUrl, KeywardError, openStore, redactUrl, safeText, storeLocation } from '@keyward/core';
+import { initStoreAt, isPostgresUrl, KeywardError, redactUrl, safeText, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
 import type { Output } from '../io.js';
 import { actorOf, defaultActor, serverOf, shellWord, storeChoice } from '../connect.js';
@@ -12,16 +12,9 @@ export async function init(cmd: ParsedCommand, env: NodeJS.ProcessEnv, out: Outp
   const admin = (cmd.flags.admin as string | undefined) ?? actorOf(cmd, env);
   const tenant = (cmd.flags.tenant as string | undefined) ?? 'default';
   // A PostgreSQL store gets its schema here (migrated under a lock, so servers starting meanwhile wait).
-  const store = await openStore(path);
+  const tenantRecord = await initStoreAt(path, { tenant, admin });
   const where = storeLocation(path);
-  let tenantRecord;
-  try {
-    const created = await initStore(store, { tenant, admin });
-    if (!created) throw new KeywardError('INVALID_INPUT', `A Keyward store already exists at ${where}; it was left as it is.`);
-    tenantRecord = (await store.tenant())!;
-  } finally {
-    await store.close();
-  }
+  if (!tenantRecord) throw new KeywardError('INVALID_INPUT', `A Keyward store already exists at ${where}; it was left as it is.`);
   // The hints never repeat a database password: PGPASSWORD (or the whole URL in KEYWARD_STORE) supplies it.
   const hidden = choice.namedBy === '--store' && isPostgresUrl(path) && redactUrl(path) !== path;
   out.result({ store: where, tenant: { id: tenantRecord.id, name: tenantRecord.name }, admin: { id: admin, name: admin, licence: true, roles: ['TenantAdmin'] } }, () =>

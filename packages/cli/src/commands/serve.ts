@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { KeywardError, printable, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
-import { actorOf, ensureStore, storeChoice } from '../connect.js';
+import { actorOf, storeChoice, whenMissing } from '../connect.js';
 import { expectArgs } from './command.js';
 
 /** `keyward serve`: the HTTP API on the local store until SIGINT/SIGTERM, which flush usage. */
@@ -17,11 +17,11 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   const trustProxy = typeof cmd.flags.trustProxy === 'string' ? parseTrustedProxies(cmd.flags.trustProxy) : undefined;
   const choice = storeChoice(cmd, env);
   const path = choice.path;
-  // Created at the default location on the very first run; the server opens its own handle.
-  await (await ensureStore(choice, actorOf(cmd, env), (line) => process.stderr.write(line + '\n'))).close();
+  // Created at the default location on the very first run, as for any command.
+  const missing = whenMissing(choice, actorOf(cmd, env), (line) => process.stderr.write(line + '\n'));
   // The server logs one JSON line per request to stdout, and refuses a port
   // it cannot listen on with UNAVAILABLE.
-  const server = await startServer({ storePath: path, host, port: Number(portText), leakKeys, trustProxy });
+  const server = await startServer({ storePath: path, missing, host, port: Number(portText), leakKeys, trustProxy });
   process.stderr.write(`Keyward server listening on ${server.url} (store ${storeLocation(path)}); Ctrl-C stops it.\n`);
   const signal = await closeOnSignals(server);
   process.stderr.write(`Stopped on ${signal}; usage flushed.\n`);

@@ -3,7 +3,7 @@
 // do when it is not (sign in, create the store, fix the settings).
 
 import * as vscode from 'vscode';
-import { type KeyService, type KeyView, initStore, openStore, parseToken, storeLocation, refusalText } from '@keyward/core';
+import { type KeyService, type KeyView, initStoreAt, parseToken, storeLocation, refusalText } from '@keyward/core';
 import { generateApiKey } from '../flows/generate.js';
 import { type KeyTarget, copyKeyId, deleteApiKey, renameApiKey, revokeApiKey } from '../flows/key-actions.js';
 import { replaceTokenWithNewKey } from '../flows/replace-token.js';
@@ -113,12 +113,7 @@ export function registerCommands(w: CommandWiring): vscode.Disposable[] {
       }
       const { path, actor } = state.target;
       try {
-        const store = await openStore(path);
-        try {
-          await initStore(store, { admin: actor });
-        } finally {
-          await store.close();
-        }
+        await initStoreAt(path, { admin: actor });
       } catch (e) {
         await prompter.error(refusalText(e));
         return;
