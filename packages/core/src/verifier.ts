@@ -44,15 +44,14 @@ export class Verifier {
   private readonly asking = new Map<string, Promise<Facts | undefined>>();
   // Bumped by every change that may touch a cached key.
   private epoch = 0;
-  private readonly stopListening: () => void;
+  private stopListening?: () => void;
+  private closed = false;
 
   constructor(
     private readonly store: Store,
     private readonly usage: UsageRecorder,
     private readonly clock: Clock,
-  ) {
-    this.stopListening = store.onChange((c) => this.changed(c));
-  }
+  ) {}
 
   verify(token: string, address?: string): VerifyOutcome | Promise<VerifyOutcome> {
     const keyId = keyIdOfShape(token);
@@ -65,7 +64,18 @@ export class Verifier {
 
   /** Stops listening to the store (the engine closes). */
   close(): void {
-    this.stopListening();
+    this.closed = true;
+    this.stopListening?.();
+    this.stopListening = undefined;
+  }
+
+  /**
+   * Listens to the store from the first key it asks for on: nothing is cached
+   * before that, and a one-shot command that never verifies opens no change
+   * feed (on PostgreSQL, a LISTEN connection of its own).
+   */
+  private listen(): void {
+    if (this.stopListening === undefined && !this.closed) this.stopListening = this.store.onChange((c) => this.changed(c));
   }
 
   private malformed(): VerifyOutcome {
@@ -119,6 +129,7 @@ export class Verifier {
 
   /** A key's facts from the store, cached unless a change came while asking (they may be stale). */
   private async ask(id: string): Promise<Facts | undefined> {
+    this.listen();
     const epoch = this.epoch;
     const key = await this.store.getKey(id);
     if (key === undefined) return undefined;

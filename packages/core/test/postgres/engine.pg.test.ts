@@ -1,0 +1,66 @@
+// The engine on a real PostgreSQL: what a one-shot command costs (no LISTEN
+// connection unless it verifies), and a create that meets a pooled
+// connection the database closed while it sat idle (it runs again on a
+// fresh one; nothing is written twice).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { createEngine, initStore } from '../../src/engine.js';
+import { createPostgresStore } from '../../src/store/postgres/store.js';
+import { LISTENER_NAME } from '../../src/store/postgres/changes.js';
+import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
+
+let db: TestDatabase;
+let admin: pg.Client;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  admin = new pg.Client(db.url);
+  await admin.connect();
+  const store = createPostgresStore(db.url);
+  await initStore(store, { admin: 'alice' });
+  const engine = createEngine(store, { usageFlushMs: 0 });
+  await engine.as('alice').updateSettings({ api_keys_enabled: true });
+  await engine.as('alice').updateUser('alice', { developer: true });
+  await engine.close();
+});
+afterAll(async () => {
+  await admin.end();
+  await db.drop();
+});
+
+const listeners = async () =>
+  Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, [LISTENER_NAME])).rows[0].n);
+
+describe('engine on PostgreSQL', () => {
+  it('a one-shot command opens no LISTEN connection; the first verify does, and close ends it', async () => {
+    const store = createPostgresStore(db.url);
+    const engine = createEngine(store, { usageFlushMs: 0 });
+    const made = await engine.as('alice').generateKey({ description: 'one shot' });
+    expect((await engine.as('alice').listKeys({ limit: 5 })).data.map((k) => k.id)).toContain(made.id);
+    // Long enough for a connection to have been made, had anything started one.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(store.listening).toBe(false);
+    expect(await listeners()).toBe(0);
+
+    expect((await engine.verify(made.token)).valid).toBe(true);
+    await expect.poll(() => store.listening, { timeout: 5000 }).toBe(true);
+    expect(await listeners()).toBe(1);
+    await engine.close();
+    await expect.poll(listeners, { timeout: 5000 }).toBe(0);
+  });
+
+  it('a create on a pooled connection the database closed meanwhile runs again on a fresh one, once', async () => {
+    const store = createPostgresStore(db.url);
+    const engine = createEngine(store, { usageFlushMs: 0 });
+    await engine.as('alice').generateKey({ description: 'warms the pool' });
+    const cut = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keyward'`);
+    expect(cut.rowCount).toBeGreaterThan(0);
+    const made = await engine.as('alice').generateKey({ description: 'after the cut' });
+    const rows = await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE description = 'after the cut'`);
+    expect(Number(rows.rows[0].n)).toBe(1);
+    const events = await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [made.id]);
+    expect(Number(events.rows[0].n)).toBe(1);
+    await engine.close();
+  });
+});
