@@ -7,10 +7,11 @@
 // What each side does per call — verify: Keyward parses the token, checks its
 // checksum, looks the key up by id, hashes once, compares and counts the use
 // in memory; the peer hashes, selects the row by its indexed hash, and updates
-// the row (last request). Create: Keyward takes the cross-process lock,
-// re-checks the policy and appends one journal record (the key and its
-// event, fsynced), then copies its event to the day segment (no fsync of its own: the journal record is the durable point); the peer
-// inserts one row.
+// the row (last request). Create: Keyward takes the cross-process lock (or
+// keeps it from the create just before, for at most 50 ms), re-checks the
+// policy and appends one journal record (the key and its event, fsynced),
+// then copies its event to the day segment (no fsync of its own: the journal
+// record is the durable point); the peer inserts one row.
 import { type VerifyOutcome, createEngine, createJsonFileStore } from '@keyward/core';
 import { buildStore } from './fixtures.js';
 import { interleavedAsync, quick, report } from './lib.js';

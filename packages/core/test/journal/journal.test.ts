@@ -1,7 +1,7 @@
 // The journal's mechanics on a model of counters: group commit, a throwing
 // change commits nothing, every byte offset of a torn tail, damage in the
 // middle refused and left as it was, compaction that loses nothing.
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,30 @@ describe('journal', () => {
     expect(Object.keys(model.items)).toHaveLength(51);
     await again.close();
     expect(readdirSync(dir).sort()).toEqual(['store.journal', 'store.json']);
+  });
+
+  it('keeps the lock across commits made back to back, and gives it back once a turn passes without one', async () => {
+    const dir = tempDir();
+    const { j } = await openJournal(dir);
+    await j.ensureCreated();
+    const lock = join(dir, 'store.json.lock');
+    const other = new Journal<SetEntry>(join(dir, 'store.json'), new CounterModel(), quiet);
+    for (let i = 0; i < 5; i++) {
+      await set(j, `k${i}`, i);
+      expect(existsSync(lock)).toBe(true); // the next create of a loop finds it still held
+    }
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(existsSync(lock)).toBe(false);
+    // Another process's writer gets its turn, and the first one sees its change before its own next one.
+    await set(other, 'theirs', 9);
+    await set(j, 'mine', 10);
+    await other.close();
+    await j.close();
+    const { j: again, model } = await openJournal(dir);
+    expect(model.items).toMatchObject({ theirs: 9, mine: 10, k4: 4 });
+    await again.close();
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('commits nothing of a change that throws, and the rest of its group still commits', async () => {

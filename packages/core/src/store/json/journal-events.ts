@@ -29,6 +29,8 @@ export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> im
   /** How far this process knows the copy to be complete (undefined: read the mark). */
   private known?: CopyMark;
   private durable: CopyMark = { position: 0, sizes: {} };
+  /** `known` is ahead of the mark on disk. */
+  private unmarked = false;
 
   constructor(
     private readonly segments: EventSegments,
@@ -47,16 +49,25 @@ export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> im
     const from = group?.from ?? to;
     // Another process committed since our last copy (or we know nothing yet): its mark says where the copy stands.
     const mark = this.known?.position === from ? this.known : await this.current(from);
-    if (mark.position >= to) return void (this.known = mark);
+    if (mark.position >= to) {
+      this.known = mark;
+      return;
+    }
     // Records before our group that a writer left uncopied (it died, or its
     // copy failed): some of their events may be in the segments already.
     const left = mark.position < from ? (await records(mark.position)).filter((r) => r.end <= from) : [];
     const events = [...(await this.notYetCopied(eventsOf(left.flatMap((r) => r.entries)), mark.sizes)), ...eventsOf(group?.entries ?? [])];
     const sizes = await this.segments.appendCopies(events);
     this.opts.afterCopiesWritten?.();
-    const next: CopyMark = { position: to, sizes: { ...mark.sizes, ...Object.fromEntries(sizes) } };
-    await this.markFile.write(next, this.durable, false);
-    this.known = next;
+    this.known = { position: to, sizes: { ...mark.sizes, ...Object.fromEntries(sizes) } };
+    this.unmarked = true;
+  }
+
+  /** Written once per hold of the lock, not per copy: a crash before it only means the next writer checks the copies past the old mark. */
+  async mark(): Promise<void> {
+    if (!this.unmarked || !this.known) return;
+    await this.markFile.write(this.known, this.durable, false);
+    this.unmarked = false;
   }
 
   async settle(to: number, records: RecordsFrom<Entry>): Promise<void> {
@@ -65,6 +76,7 @@ export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> im
     await this.segments.syncCopies(Object.keys(mark.sizes));
     await this.markFile.write(mark, mark, true);
     this.durable = mark;
+    this.unmarked = false;
   }
 
   close(): Promise<void> {

@@ -67,6 +67,8 @@ export interface JournalCopy<Entry> {
   settle(to: number, records: RecordsFrom<Entry>): Promise<void>;
   /** Without the lock (on open): whether records before `to` may not be copied yet. */
   behind(to: number): Promise<boolean>;
+  /** Under the lock, before it is given back: records how far the copy got (copy may leave that to here). */
+  mark(): Promise<void>;
 }
 
 export interface Work<Entry, T> {
@@ -84,6 +86,9 @@ interface Pending<Entry> {
 function recordsOf<Entry>(file: JournalFile): RecordsFrom<Entry> {
   return async (from) => (await file.scan(Math.max(from, file.start))).records.map((r) => ({ entries: (r.payload as { txs?: Entry[] }).txs ?? [], end: r.end }));
 }
+
+/** The longest a process keeps the lock across commit groups before letting others have it. */
+const HOLD_MS = 50;
 
 export function journalPathFor(storePath: string): string {
   return storePath.replace(/\.json$/i, '') + '.journal';
@@ -111,6 +116,10 @@ export class Journal<Entry> {
   private flushing = false;
   private compacting = false;
   private swept = false;
+  /** The store's lock while this process holds it across commit groups (keepLock). */
+  private held?: { release: () => Promise<void>; since: number };
+  /** A compaction waits for the lock: commits give it back after each group. */
+  private lockWanted = false;
   private snapshotId?: string;
   private stopFollowing?: () => void;
   private closed = false;
@@ -188,7 +197,7 @@ export class Journal<Entry> {
   /** Creates the files of an empty store unless they exist; runs under the lock. */
   async ensureCreated(): Promise<void> {
     await this.exclusive(async () => {
-      const release = await acquireLockAsync(this.lockPath);
+      const took = await this.lock();
       try {
         await this.load();
         if (!this.present) {
@@ -199,7 +208,7 @@ export class Journal<Entry> {
           await this.load();
         }
       } finally {
-        await release();
+        if (took) await this.unlock();
       }
     });
   }
@@ -208,6 +217,7 @@ export class Journal<Entry> {
     this.closed = true;
     this.stopFollowing?.();
     await this.turn;
+    await this.unlock();
     await this.journal?.close().catch(() => undefined);
     this.journal = undefined;
   }
@@ -246,13 +256,56 @@ export class Journal<Entry> {
   private async open(): Promise<void> {
     await this.load();
     if (!this.opts.copy || !this.journal || !(await this.opts.copy.behind(this.position))) return;
-    const release = await acquireLockAsync(this.lockPath);
+    const took = await this.lock();
     try {
-      await this.catchUp(true);
+      if (took) await this.catchUp(true);
       await this.copyRecords();
     } finally {
-      await release();
+      if (took) await this.unlock();
     }
+  }
+
+  /**
+   * Takes the store's lock for this process (in a turn); false when it still
+   * holds it from its last commit group (see keepLock), and so nobody else
+   * has written since.
+   */
+  private async lock(): Promise<boolean> {
+    if (this.held) return false;
+    this.held = { release: await acquireLockAsync(this.lockPath), since: Date.now() };
+    return true;
+  }
+
+  /** Gives the lock back (in a turn), after marking how far the copy got, for the next holder. */
+  private async unlock(): Promise<void> {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    try {
+      await this.opts.copy?.mark();
+    } catch (e) {
+      this.onProblem(`Marking how far the events of ${this.journalPath} were copied failed (${(e as Error).message}); the next writer checks the copy again.`);
+    } finally {
+      await held.release();
+    }
+  }
+
+  /**
+   * After a commit group: a process that commits again at once (the next
+   * create of a loop, a burst of requests) keeps the lock instead of giving
+   * it back and taking it again (six file operations), and skips reading
+   * what nobody else could have written meanwhile. It lets go once a turn
+   * passes with nothing more to commit, or after HOLD_MS, so that other
+   * processes get their turn.
+   */
+  private async keepLock(): Promise<void> {
+    if (!this.held) return;
+    if (this.closed || this.lockWanted || Date.now() - this.held.since >= HOLD_MS) return this.unlock();
+    setImmediate(() => {
+      void this.exclusive(async () => {
+        if (this.pending.length === 0) await this.unlock();
+      });
+    });
   }
 
   /** Under the lock: brings the copy up to the journal's end (after `group`, just appended); a fault is reported, the records keep what it could not copy. */
@@ -310,7 +363,7 @@ export class Journal<Entry> {
   /** A round-1 store: under the lock, its document and events become a journal and a snapshot. */
   private async migrate(doc: StoreDocument): Promise<void> {
     if (!this.opts.migrate) throw new KeywardError('STORE_CORRUPT', `The store ${this.path} is of an older version that this build cannot read; it was left untouched.`);
-    const release = await acquireLockAsync(this.lockPath);
+    const took = await this.lock();
     try {
       const again = await this.snapshotFile.read();
       if (again && isVersion1(again)) {
@@ -323,7 +376,7 @@ export class Journal<Entry> {
         await this.snapshotFile.write({ version: 2, position: 0, state } satisfies SnapshotDocument);
       }
     } finally {
-      await release();
+      if (took) await this.unlock();
     }
     await this.load();
   }
@@ -411,11 +464,11 @@ export class Journal<Entry> {
   }
 
   private async commitGroup(batch: Pending<Entry>[]): Promise<void> {
-    let release: (() => Promise<void>) | undefined;
     try {
-      release = await acquireLockAsync(this.lockPath);
+      // Still holding the lock from the last group: nobody else has written since.
+      const took = await this.lock();
       if (!this.loaded) await this.load();
-      else await this.catchUp(true);
+      else if (took) await this.catchUp(true);
       if (!this.present || !this.journal) throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${this.path}; run \`keyward init\` to create one.`);
       if (!this.swept) {
         this.swept = true;
@@ -426,7 +479,7 @@ export class Journal<Entry> {
         await removeDeadWritersLeftovers(this.lockPath, '.stale');
       }
     } catch (e) {
-      await release?.();
+      await this.unlock();
       for (const p of batch) p.reject(e);
       return;
     }
@@ -461,11 +514,11 @@ export class Journal<Entry> {
       // model, which already holds the group's entries, is reloaded from disk.
       this.loaded = false;
       await this.load().catch(() => undefined);
-      await release();
+      await this.unlock();
       for (const { p } of done) p.reject(e);
       return;
     }
-    await release();
+    await this.keepLock();
     this.emit(changes);
     for (const { p, result } of done) p.resolve(result);
     this.maybeCompact();
@@ -498,7 +551,14 @@ export class Journal<Entry> {
     let release: (() => Promise<void>) | undefined;
     try {
       const written = await this.snapshotFile.write(doc, async () => {
-        release = await acquireLockAsync(this.lockPath);
+        // Its own lock, not one kept by commits: those wait for it like any other process's.
+        this.lockWanted = true;
+        try {
+          await this.exclusive(() => this.unlock());
+          release = await acquireLockAsync(this.lockPath);
+        } finally {
+          this.lockWanted = false;
+        }
         // A snapshot damaged meanwhile is left for a person to see (checkSnapshot throws), never overwritten.
         if (!(await this.checkSnapshot())) return false;
         // Another compaction may have got further; never go back.
