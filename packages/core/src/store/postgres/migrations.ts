@@ -116,6 +116,21 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
+/** PostgreSQL 17 brought the pg_c_utf8 collation the keys table sorts descriptions with. */
+export const MIN_SERVER_VERSION = 170000;
+
+/**
+ * An older server is refused before anything is created, with what to do,
+ * rather than failing halfway through the schema on a collation it lacks.
+ */
+export function checkServerVersion(versionNum: number, version: string, location: string): void {
+  if (versionNum >= MIN_SERVER_VERSION) return;
+  throw new KeywardError(
+    'UNAVAILABLE',
+    `The PostgreSQL server at ${location} is version ${version}; Keyward needs PostgreSQL 17 or newer (for the pg_c_utf8 collation). Nothing was changed; upgrade the server or use another.`,
+  );
+}
+
 /** The version the database is at; 0 when Keyward never created its schema there. */
 export async function schemaVersion(c: Pick<pg.ClientBase, 'query'>): Promise<number> {
   const r = await c.query<{ exists: boolean }>(`SELECT to_regclass('${SCHEMA}.migrations') IS NOT NULL AS exists`);
@@ -124,11 +139,13 @@ export async function schemaVersion(c: Pick<pg.ClientBase, 'query'>): Promise<nu
   return v.rows[0].version ?? 0;
 }
 
-/** Brings the schema to SCHEMA_VERSION; safe to run from any number of servers at once. */
-export async function migrate(pool: pg.Pool, location: string): Promise<void> {
+/** Brings the schema to `target` (SCHEMA_VERSION: tests stop earlier); safe to run from any number of servers at once. */
+export async function migrate(pool: pg.Pool, location: string, target = SCHEMA_VERSION): Promise<void> {
   const { client: c, release } = await checkout(pool);
   let broken = false;
   try {
+    const server = await c.query<{ num: number; version: string }>(`SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version`);
+    checkServerVersion(server.rows[0].num, server.rows[0].version, location);
     await c.query('BEGIN');
     await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
     await c.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
@@ -138,7 +155,7 @@ export async function migrate(pool: pg.Pool, location: string): Promise<void> {
       throw new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} is at schema version ${at}, newer than this Keyward knows (${SCHEMA_VERSION}); upgrade Keyward.`);
     }
     for (const m of MIGRATIONS) {
-      if (m.version <= at) continue;
+      if (m.version <= at || m.version > target) continue;
       await c.query(m.sql);
       await c.query(`INSERT INTO ${SCHEMA}.migrations (version, why) VALUES ($1, $2)`, [m.version, m.why]);
     }

@@ -1,0 +1,149 @@
+// Schema migrations on a real PostgreSQL: a database left at schema v1 (as
+// the first PostgreSQL release wrote it) is brought to the current version
+// when a server first touches it, with every record intact and the v2 key
+// counts right; and a server older than PostgreSQL 17 (no pg_c_utf8) is
+// refused with UNAVAILABLE and a sentence, before anything is created — on
+// a real PostgreSQL 15 when this machine has one (Debian's postgresql-15).
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { DEFAULT_SETTINGS, type ApiKey } from '../../src/domain.js';
+import { initStore } from '../../src/engine.js';
+import { createPostgresStore } from '../../src/store/postgres/store.js';
+import { SCHEMA_VERSION, checkServerVersion, migrate } from '../../src/store/postgres/migrations.js';
+import { createTestDatabase } from '../../../../test/support/postgres.js';
+import { freePort } from '../../../../test/support/postgres-server.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const T0 = Date.parse('2026-03-01T12:00:00.000Z');
+
+function key(n: number, owner: string, over: Partial<ApiKey> = {}): ApiKey {
+  const id = n.toString(16).padStart(24, '0');
+  return { id, description: `key ${n}`, owner, createdBy: owner, created: iso(T0 + n), lastUpdated: iso(T0 + n), expiry: iso(T0 + 86_400_000), hash: 'h'.repeat(64), ...over };
+}
+
+describe('schema migrations', () => {
+  it('v1 → v2: every record intact, each owner’s keys counted, and the count kept from then on', async () => {
+    const d = await createTestDatabase();
+    afterAll(() => d.drop());
+    const pool = new pg.Pool({ connectionString: d.url });
+    await migrate(pool, 'test', 1);
+    const keys = [key(1, 'alice'), key(2, 'alice', { revokedAt: iso(T0 + 5) }), key(3, 'alice'), key(4, 'bob'), key(5, 'bob')];
+    // Written as the v1 program wrote them: the record plus the columns questions use.
+    await pool.query(`INSERT INTO keyward.tenant (id, record) VALUES ('t1', $1)`, [{ id: 't1', name: 'acme', created: iso(T0), settings: { ...DEFAULT_SETTINGS } }]);
+    for (const u of ['alice', 'bob']) await pool.query(`INSERT INTO keyward.users (id, record) VALUES ($1, $2)`, [u, { id: u, licence: true, roles: ['Developer'], created: iso(T0) }]);
+    for (const k of keys) {
+      await pool.query(
+        `INSERT INTO keyward.keys (id, owner, created_by, description, created, expiry, revoked_at, record) VALUES ($1, $2, $2, $3, $4, $5, $6, $7)`,
+        [k.id, k.owner, k.description, k.created, k.expiry, k.revokedAt ?? null, k],
+      );
+    }
+    await pool.query(`INSERT INTO keyward.events (id, event_type, event_time, user_id, key_id, record) VALUES ('e1', 'api-key.generated', $1, 'alice', $2, $3)`, [
+      iso(T0),
+      keys[0].id,
+      { id: 'e1', eventType: 'api-key.generated', eventTime: iso(T0), userId: 'alice', keyId: keys[0].id, data: {} },
+    ]);
+    expect((await pool.query(`SELECT to_regclass('keyward.key_counts') AS t`)).rows[0].t).toBeNull();
+
+    // A server opening the v1 database migrates it on its first read.
+    const store = createPostgresStore(d.url);
+    expect((await store.tenant())?.name).toBe('acme');
+    const versions = await pool.query('SELECT version FROM keyward.migrations ORDER BY version');
+    expect(versions.rows.map((r) => r.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+    const counts = await pool.query('SELECT owner, n FROM keyward.key_counts ORDER BY owner');
+    expect(counts.rows.map((r) => [r.owner, Number(r.n)])).toEqual([
+      ['alice', 3],
+      ['bob', 2],
+    ]);
+    for (const k of keys) expect(await store.getKey(k.id)).toEqual(k);
+    expect((await store.listUsers()).map((u) => u.id)).toEqual(['alice', 'bob']);
+    expect((await store.findKeys({ owner: 'alice', limit: 10, now: T0 })).total).toBe(3);
+    expect((await store.findKeys({ limit: 10, now: T0 })).total).toBe(5);
+    expect((await store.findEvents({ limit: 10 })).data.map((e) => e.id)).toEqual(['e1']);
+    expect(await store.countActiveKeys('alice', T0)).toBe(2);
+
+    // The v2 trigger counts what is written after the migration.
+    await store.transact((tx) => tx.putKey(key(6, 'bob')));
+    expect((await store.findKeys({ owner: 'bob', limit: 10, now: T0 })).total).toBe(3);
+    await store.close();
+    await pool.end();
+  });
+
+  it('a server older than PostgreSQL 17 is refused with UNAVAILABLE, naming its version and what Keyward needs', () => {
+    expect(() => checkServerVersion(160004, '16.4', 'postgres://kw@db:5432/keyward')).toThrow(
+      expect.objectContaining({ code: 'UNAVAILABLE', message: expect.stringMatching(/postgres:\/\/kw@db:5432\/keyward is version 16\.4; Keyward needs PostgreSQL 17 or newer/) }),
+    );
+    expect(() => checkServerVersion(170000, '17.0', 'x')).not.toThrow();
+    expect(() => checkServerVersion(180001, '18.1', 'x')).not.toThrow();
+  });
+
+  const older = olderServerBinaries();
+  it.skipIf(older === undefined)('on a real PostgreSQL older than 17, init is refused and creates nothing', async () => {
+    const server = await startOlderServer(older!);
+    afterAll(() => server.stop());
+    const store = createPostgresStore(server.url);
+    const refused = await initStore(store, { admin: 'alice' }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    await store.close();
+    expect(refused?.code).toBe('UNAVAILABLE');
+    expect(refused?.message).toMatch(/is version \d+\.\d+.*; Keyward needs PostgreSQL 17 or newer/);
+    const c = new pg.Client(server.url);
+    await c.connect();
+    const schema = await c.query(`SELECT to_regnamespace('keyward') AS s`);
+    await c.end();
+    expect(schema.rows[0].s).toBeNull();
+  });
+});
+
+/** The bin directory of an installed PostgreSQL older than 17 (Debian puts each major in /usr/lib/postgresql/N). */
+function olderServerBinaries(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root) || process.getuid?.() !== 0) return undefined;
+  const major = readdirSync(root)
+    .map(Number)
+    .filter((n) => n < 17 && existsSync(join(root, String(n), 'bin', 'postgres')))
+    .sort((a, b) => b - a)[0];
+  return major === undefined ? undefined : join(root, String(major), 'bin');
+}
+
+/** initdb and postgres from `bin`, run as the postgres system user (it refuses root), on a free loopback port. */
+async function startOlderServer(bin: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-pg-old-'));
+  const ids = execFileSync('id', ['-u', 'postgres']).toString().trim();
+  const gid = execFileSync('id', ['-g', 'postgres']).toString().trim();
+  chownSync(dir, Number(ids), Number(gid));
+  const data = join(dir, 'data');
+  execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'initdb'), '-D', data, '-U', 'postgres', '--auth=trust'], { stdio: 'ignore' });
+  const port = await freePort();
+  const child: ChildProcess = spawn('runuser', ['-u', 'postgres', '--', join(bin, 'postgres'), '-D', data, '-p', String(port), '-k', data, '-c', 'listen_addresses=127.0.0.1'], {
+    stdio: 'ignore',
+  });
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  for (let i = 0; ; i++) {
+    const c = new pg.Client(url);
+    try {
+      await c.connect();
+      await c.end();
+      break;
+    } catch (e) {
+      if (i > 100) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      // runuser passes SIGTERM on to postgres: a smart shutdown.
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
