@@ -1,7 +1,7 @@
 // Rotate API Key's view of the workspace: the files of every workspace folder
 // on disk (an open document is judged by its text in the editor, saved or
 // not), and the replacement as one WorkspaceEdit, so one undo reverts it in
-// every file.
+// every file (while the editors it opens stay open).
 
 import * as vscode from 'vscode';
 import type { WorkspaceTokens } from '../flows/rotate.js';
@@ -34,9 +34,15 @@ export function workspaceTokens(): WorkspaceTokens {
         if (spots.length > 0) docs.push({ doc, wasDirty: doc.isDirty });
       }
       if (replaced === 0 || !(await vscode.workspace.applyEdit(edit))) return 0;
-      // Saved, so programs reading the files get the new token; a file with the
-      // person's own unsaved changes is left for them to save.
-      for (const { doc, wasDirty } of docs) if (!wasDirty) await doc.save();
+      for (const { doc, wasDirty } of docs) {
+        // Shown in an editor (without taking focus) first: that shows where the
+        // token changed, and holds the file open. A saved file that no editor
+        // shows is let go, and with it the one undo of the whole edit.
+        await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: true });
+        // Saved, so programs reading the file get the new token; a file with the
+        // person's own unsaved changes is left for them to save.
+        if (!wasDirty) await doc.save();
+      }
       return replaced;
     },
   };

@@ -7,7 +7,7 @@
 // KEYWARD_CODE_SERVER_ENTRY=path/to/entry.js skips running install.sh.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,6 +21,7 @@ const repoRoot = resolve(packageDir, '../..');
 const installScript = resolve(repoRoot, '../shared/tools/code-server/install.sh');
 const TOKEN = /kw_[0-9a-f]{24}_[a-z2-7]{32}[0-9a-f]{8}/;
 const DESCRIPTION = 'e2e deploy key';
+const ROTATED = 'e2e rotated key';
 
 let work: string;
 let storePath: string;
@@ -30,6 +31,8 @@ let serverLog = '';
 let browser: Browser | undefined;
 let page: Page;
 let token: string;
+/** The token of the key Rotate replaces: in the workspace's .env (git-ignored) and app.js. */
+let rotating: { token: string; id: string };
 
 /** A service on the store as a separate process would open it (no cached copy). */
 const fresh = (user = 'alice') => createEngine(createJsonFileStore(storePath)).as(user);
@@ -76,6 +79,8 @@ async function seedStore(): Promise<void> {
   const alice = createEngine(store).as('alice');
   await alice.updateSettings({ api_keys_enabled: true });
   await alice.updateUser('alice', { developer: true });
+  const { token: t, id } = await alice.generateKey({ description: ROTATED });
+  rotating = { token: t, id };
   await alice.close();
 }
 
@@ -83,9 +88,13 @@ async function seedStore(): Promise<void> {
 function seedFolder(): void {
   mkdirSync(folder);
   writeFileSync(join(folder, 'a.txt'), 'API_KEY=\n');
+  // The key to rotate: its token in a git-ignored .env and in a source file.
+  writeFileSync(join(folder, '.gitignore'), '.env\n');
+  writeFileSync(join(folder, '.env'), `OTHER=1\nKEYWARD_TOKEN=${rotating.token}\n`);
+  writeFileSync(join(folder, 'app.js'), `// calls the API\nconst headers = { authorization: 'Bearer ${rotating.token}' };\n`);
   const git = (...args: string[]) => execFileSync('git', args, { cwd: folder, stdio: 'ignore' });
   git('init', '-q');
-  git('add', 'a.txt');
+  git('add', 'a.txt', '.gitignore', 'app.js');
   git('-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'commit', '-qm', 'a.txt');
 }
 
@@ -254,5 +263,70 @@ describe('the extension in a real VS Code', { timeout: 180_000 }, () => {
     expect(text).toContain(`Keyward key ${DESCRIPTION} — revoked`);
     expect(text).toContain('Owner: alice');
     expect(text).not.toContain(token);
+  });
+
+  it('rotates a key from the palette, replaces its old token in .env and app.js as one edit, and one undo reverts both', async () => {
+    const read = (name: string) => readFileSync(join(folder, name), 'utf8');
+    await page.keyboard.press('Escape'); // the hover of the test before
+    await runFromPalette('Keyward: Rotate API Key');
+    await waitForQuestion('Rotate API Key');
+    await page.keyboard.type('rotated');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: ROTATED }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await waitForQuestion(`Rotate API Key "${ROTATED}"`);
+    // The default (1 hour) comes first; a typed overlap of 20 s lets the test see it end.
+    await page.locator('.quick-input-widget .monaco-list-row').first().filter({ hasText: '1 hour' }).waitFor();
+    await page.keyboard.type('Other');
+    await page.locator('.quick-input-widget .monaco-list-row').first().filter({ hasText: 'Other…' }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget .quick-input-message', { hasText: 'How long the old token keeps working' }).waitFor();
+    await page.keyboard.type('PT20S');
+    await page.keyboard.press('Enter');
+
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible' });
+    const asked = await dialog.innerText();
+    expect(asked).toContain('Replace the old token in 2 places with the new one?');
+    expect(asked).toContain('.env:2');
+    expect(asked).toContain('app.js:2');
+    expect(asked).not.toContain(rotating.token);
+    // Nothing is rotated before the answer.
+    expect((await fresh().getKey(rotating.id)).rotatedTo).toBeUndefined();
+    await dialog.getByRole('button', { name: 'Replace All' }).click();
+
+    // Both files on disk hold the same new token, in place of the old one.
+    // (A file being saved may read empty for an instant: wait until each holds a whole new token.)
+    const newTokenIn = (name: string) => TOKEN.exec(read(name))?.filter((t) => t !== rotating.token)[0];
+    await expect.poll(() => Boolean(newTokenIn('.env') && newTokenIn('app.js')), { timeout: 60_000 }).toBe(true);
+    const fresh1 = TOKEN.exec(read('.env'))![0];
+    expect(read('.env')).toBe(`OTHER=1\nKEYWARD_TOKEN=${fresh1}\n`);
+    expect(read('app.js')).toBe(`// calls the API\nconst headers = { authorization: 'Bearer ${fresh1}' };\n`);
+
+    // The old key is rotated to the new one; both tokens work during the overlap, only the new one after it.
+    const newKey = await fresh().verifyToken(fresh1);
+    expect(newKey).toMatchObject({ valid: true, key: { description: ROTATED, sub: 'alice', rotatedFrom: rotating.id } });
+    const old = await fresh().getKey(rotating.id);
+    expect(old).toMatchObject({ status: 'active', rotatedTo: (newKey as { key: { id: string } }).key.id });
+    expect(Date.parse(old.expiry) - Date.parse(old.lastUpdated)).toBe(20_000);
+    expect(await fresh().verifyToken(rotating.token)).toMatchObject({ valid: true });
+    await expect.poll(() => fresh().verifyToken(rotating.token), { timeout: 60_000, interval: 1000 }).toMatchObject({ valid: false, reason: 'expired' });
+    expect((await fresh().getKey(rotating.id)).status).toBe('expired');
+    expect(await fresh().verifyToken(fresh1)).toMatchObject({ valid: true });
+
+    // The changed files are shown, in editors of their own; one undo, in either of them, reverts the edit in both.
+    await page.locator('.tabs-container .tab', { hasText: '.env' }).waitFor();
+    await page.locator('.tabs-container .tab', { hasText: 'app.js' }).click();
+    await page.locator('.monaco-editor .view-line', { hasText: 'calls the API' }).first().click();
+    await page.keyboard.press('Control+Z');
+    // VS Code may ask whether to undo in every file the edit touched, or only this one.
+    const undoAll = page.locator('.monaco-dialog-box').getByRole('button', { name: /Undo in 2 Files/ });
+    await undoAll.waitFor({ timeout: 3000 }).then(
+      () => undoAll.click(),
+      () => undefined,
+    );
+    await expect.poll(editorText, { timeout: 30_000 }).toContain(`Bearer ${rotating.token}`);
+    await runFromPalette('File: Save All');
+    await expect.poll(() => read('.env'), { timeout: 30_000 }).toBe(`OTHER=1\nKEYWARD_TOKEN=${rotating.token}\n`);
+    await expect.poll(() => read('app.js'), { timeout: 30_000 }).toBe(`// calls the API\nconst headers = { authorization: 'Bearer ${rotating.token}' };\n`);
   });
 });
