@@ -1,7 +1,7 @@
 // `keyward scan` through the real command: a generated tree, .gitignore,
 // the git index of a real repository, --revoke, and the README's pre-commit hook.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,37 @@ describe('keyward scan', () => {
       // A file named on the command line is scanned even when ignored.
       expect(json(scan(root, store, 'alice', ['logs/out.txt', '--json'])).data).toMatchObject([{ path: 'logs/out.txt', line: 1, column: 1, status: 'active' }]);
     }
+  });
+
+  it('before the very first run (no store at the default location) reports tokens as unknown and creates no store', () => {
+    const home = tempDir('keyward-scan-home-');
+    const root = tempDir('keyward-scan-nostore-');
+    writeFileSync(join(root, 'a.txt'), `x\n${tokens.bob}\n`);
+    writeFileSync(join(root, 'b.txt'), 'nothing\n');
+    // No KEYWARD_STORE: the default location under HOME and XDG_DATA_HOME, both empty.
+    const env = cleanEnv({ HOME: home, XDG_DATA_HOME: join(home, 'data'), KEYWARD_USER: 'alice' });
+    const run = (args: string[]) => {
+      const r = spawnSync(process.execPath, [keywardBin, 'scan', ...args], { cwd: root, env, encoding: 'utf8' });
+      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    };
+    const plain = run([]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(new RegExp(`^a\\.txt:2:1 +${tokens.bob.slice(3, 27)} +- +unknown$`, 'm'));
+    expect(plain.stderr).toContain(`There is no Keyward store at ${join(home, 'data', 'keyward', 'keyward.json')} yet`);
+    expect(plain.stderr).toContain('none was created');
+    expect(plain.stderr).not.toMatch(/Created a new Keyward store/);
+    const asJson = run(['--json', '--revoke']);
+    expect(asJson.code).toBe(0);
+    expect(json(asJson).data).toEqual([{ path: 'a.txt', line: 2, column: 1, keyId: tokens.bob.slice(3, 27), status: 'unknown' }]);
+    expect(run(['b.txt']).stderr).toMatch(/^No Keyward tokens in 1 file\.$/m);
+    // Nothing was written anywhere: no store, no folder for one.
+    expect(readdirSync(home)).toEqual([]);
+    expect(existsSync(join(home, '.local'))).toBe(false);
+    // A named store that does not exist is still refused, as for every command.
+    const named = spawnSync(process.execPath, [keywardBin, 'scan'], { cwd: root, env: { ...env, KEYWARD_STORE: join(home, 'nope.json') }, encoding: 'utf8' });
+    expect(named.status).toBe(1);
+    expect(named.stderr).toMatch(/There is no Keyward store at .*nope\.json \(from KEYWARD_STORE\).*\(UNAVAILABLE\)/);
+    expect(readdirSync(home)).toEqual([]);
   });
 
   it('shows a non-admin only what they may see of someone else\'s key', () => {

@@ -5,6 +5,7 @@
 // a read-only `keys ls` into a brand-new tenant.
 
 import { userInfo } from 'node:os';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type KeyService, KeywardError, type WhenMissing, defaultStorePath, isPostgresUrl, openService, parseToken, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from './argv.js';
@@ -50,6 +51,17 @@ export function actorOf(cmd: ParsedCommand, env: NodeJS.ProcessEnv): string {
 
 export function serverOf(cmd: ParsedCommand, env: NodeJS.ProcessEnv): string | undefined {
   return (cmd.flags.server as string | undefined) ?? (env.KEYWARD_SERVER || undefined);
+}
+
+/**
+ * The default store's path when a command would create it: no server, no
+ * store named, and nothing there yet. A command that only reads (`scan`)
+ * works without a store rather than create one.
+ */
+export function missingDefaultStore(cmd: ParsedCommand, env: NodeJS.ProcessEnv): string | undefined {
+  if (serverOf(cmd, env)) return undefined;
+  const choice = storeChoice(cmd, env);
+  return choice.namedBy === undefined && !existsSync(choice.path) ? choice.path : undefined;
 }
 
 /** Opens the service for a command; `say` reports what was done on the user's behalf (to stderr). */

@@ -12,7 +12,7 @@ import { setSettings, showSettings } from './commands/settings.js';
 import { init } from './commands/init.js';
 import { storeCopy } from './commands/store-copy.js';
 import { scan } from './commands/scan.js';
-import { connect } from './connect.js';
+import { connect, missingDefaultStore } from './connect.js';
 import { consoleOutput } from './io.js';
 import { OVERVIEW } from './usage.js';
 import { UsageError } from './usage-error.js';
@@ -83,6 +83,9 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
   try {
     if (cmd.name === 'init') return await init(cmd, env, out());
     if (cmd.name === 'store copy') return await storeCopy(cmd, env, out());
+    // A scan only reads: before the very first run there is no store, and a scan does not make one.
+    const noStore = cmd.name === 'scan' ? missingDefaultStore(cmd, env) : undefined;
+    if (noStore !== undefined) return (await scan({ cmd, out: out(), noStore })) ?? 0;
     if (cmd.name === 'serve') {
       if (!faces.serve) throw new KeywardError('UNAVAILABLE', 'This build of keyward has no server.');
       return await faces.serve(cmd, env);

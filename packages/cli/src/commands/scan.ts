@@ -3,7 +3,7 @@
 // printed, not even in part: the output of a scan ends up in CI logs.
 
 import { type KeyService, type KeyStatus, KeywardError, safeText } from '@keyward/core';
-import { type Command } from './command.js';
+import type { CommandContext } from './command.js';
 import { type ScannedFile, scanPaths, scanStaged } from '../scan/sources.js';
 import { table } from '../format.js';
 
@@ -77,9 +77,13 @@ async function removeActive(service: KeyService, files: ScannedFile[], facts: Ma
   return done;
 }
 
-export const scan: Command = async ({ service, out, cmd }) => {
+/** `noStore`: the default store's path, when there is no store there yet (the keys are then unknown, and no store is made). */
+type ScanContext = Omit<CommandContext, 'service'> & { service?: KeyService; noStore?: string };
+
+export const scan = async ({ service, out, cmd, noStore }: ScanContext): Promise<number> => {
   const { files, scanned } = cmd.flags.staged === true ? scanStaged(cmd.args) : scanPaths(cmd.args);
-  const facts = await factsOf(service, [...new Set(files.flatMap((f) => f.tokens.map((t) => t.keyId)))]);
+  const keyIds = [...new Set(files.flatMap((f) => f.tokens.map((t) => t.keyId)))];
+  const facts = service ? await factsOf(service, keyIds) : new Map(keyIds.map((id): [string, KeyFacts] => [id, { status: 'unknown' }]));
   const data: Finding[] = files.flatMap((f) =>
     f.tokens.map((t) => {
       const k = facts.get(t.keyId)!;
@@ -87,7 +91,7 @@ export const scan: Command = async ({ service, out, cmd }) => {
     }),
   );
   const active = data.filter((d) => d.status === 'active');
-  const removal = cmd.flags.revoke === true && active.length > 0 ? await removeActive(service, files, facts) : undefined;
+  const removal = cmd.flags.revoke === true && active.length > 0 && service ? await removeActive(service, files, facts) : undefined;
   out.result(removal ? { data, ...removal } : { data }, () =>
     data.length === 0
       ? ''
@@ -102,6 +106,9 @@ export const scan: Command = async ({ service, out, cmd }) => {
       ? `No Keyward tokens in ${scanned} ${where}${scanned === 1 ? '' : 's'}.`
       : `${data.length} Keyward token${data.length === 1 ? '' : 's'} in ${files.length} of ${scanned} ${where}s; ${active.length} of a key that is active.`,
   );
+  if (noStore !== undefined && data.length > 0) {
+    out.note(`There is no Keyward store at ${safeText(noStore)} yet, so whose keys these are and whether they work is unknown (none was created). Name the store or server that issued them (--store, --server) to know.`);
+  }
   if (removal) {
     for (const id of removal.deleted) out.note(`Deleted key ${id}.`);
     for (const id of removal.revoked) out.note(`Revoked key ${id}.`);
