@@ -63,10 +63,18 @@ export interface ApiKey {
 export type KeyStatus = 'active' | 'expired' | 'revoked';
 export const KEY_STATUSES: readonly KeyStatus[] = ['active', 'expired', 'revoked'];
 
-/** Revoked wins over expired (behaviour §1). */
+/**
+ * A key's status at `now`: revoked wins over expired (behaviour §1). The one
+ * place a status is derived; every other caller asks this function.
+ */
 export function statusOf(key: Pick<ApiKey, 'revokedAt' | 'expiry'>, now: number): KeyStatus {
-  if (key.revokedAt) return 'revoked';
-  return Date.parse(key.expiry) <= now ? 'expired' : 'active';
+  return statusAt(Boolean(key.revokedAt), Date.parse(key.expiry), now);
+}
+
+/** statusOf's rule for callers that hold the expiry as a time already (verify's hot path, a view read earlier). */
+export function statusAt(revoked: boolean, expiresAt: number, now: number): KeyStatus {
+  if (revoked) return 'revoked';
+  return expiresAt <= now ? 'expired' : 'active';
 }
 
 export const EVENT_TYPES = [

@@ -175,9 +175,9 @@ class ActorService implements KeyService {
     if (address !== undefined && (typeof address !== 'string' || address.length > 100 || /[^\x21-\x7e]/.test(address))) refuse('INVALID_INPUT', 'address must be a client address such as 203.0.113.7 or 2001:db8::1.');
     const out = await this.engine.verify(token, address);
     if (!out.valid) return { valid: false, code: 'UNAUTHENTICATED', reason: out.reason };
-    const tenant = await this.engine.store.tenant();
-    if (!tenant) refuse('UNAVAILABLE', `There is no Keyward store at ${this.engine.store.location}.`);
-    return { valid: true, key: await this.c.view(out.key, tenant) };
+    // The key as the asking service's user sees it: the actions are theirs, not the token owner's.
+    const { tenant, actor } = await this.c.readAsAnyone();
+    return { valid: true, key: await this.c.view(out.key, tenant, actor) };
   }
 
   listEvents(q?: EventQuery) {

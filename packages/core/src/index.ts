@@ -8,6 +8,7 @@ export * from './presentation/lifetimes.js';
 export * from './presentation/overlaps.js';
 export * from './presentation/refusal-text.js';
 export * from './presentation/safe-text.js';
+export * from './presentation/expiring-soon.js';
 export * from './token.js';
 export * from './token-scan.js';
 export * from './policy.js';

@@ -292,6 +292,89 @@ export function tokenExpiresSoon(expiry: string, now: number): boolean {
   return left > 0 && left <= TOKEN_EXPIRY_WARNING_MS;
 }
 
+/** A yes, or the refusal the attempt would meet (the shape of WhoAmI.canGenerate). */
+export type Permission = { ok: true } | { ok: false; code: RefusalCode; message: string };
+
+const permission = (r: Refusal | null): Permission => (r ? { ok: false, code: r.code, message: r.message } : { ok: true });
+
+/**
+ * What a viewer may do to one key: every key view carries it, and the faces
+ * offer exactly these, deciding nothing themselves.
+ */
+export interface KeyActions {
+  rename: boolean;
+  delete: boolean;
+  revoke: boolean;
+  rotate: boolean;
+}
+
+/**
+ * The actions `actor` may take on `key` at `now`, answered by the very checks
+ * the use cases enforce. Rotating asks generating's rules too (keys enabled,
+ * licence, Developer role); the key limit is left to the attempt, since the
+ * key being replaced does not count against it (a limit of 0 still refuses).
+ */
+export function keyActions(actor: User, key: ApiKey, settings: Settings, now: number): KeyActions {
+  return {
+    rename: checkOwnerChange(actor, key, 'rename') === null,
+    delete: checkOwnerChange(actor, key, 'delete') === null,
+    revoke: checkRevoke(actor, key, now) === null,
+    rotate: checkRotate(actor, key, now, undefined).ok && checkGenerate({ actor, owner: actor, settings, activeKeys: 0 }).ok,
+  };
+}
+
+/**
+ * What time alone takes from a key's actions when it expires: revoking and
+ * rotating ask for an active key (checkRevoke, checkRotate); renaming and
+ * deleting do not. For a view read a while ago (keyViewAt).
+ */
+export function keyActionsOnceExpired(a: KeyActions): KeyActions {
+  return { ...a, revoke: false, rotate: false };
+}
+
+/** What a viewer may do to one user of the tenant: every user view carries it. */
+export interface UserActions {
+  setLicence: boolean;
+  /** Give or take the Developer role, give TenantAdmin. */
+  setRoles: boolean;
+  /** Take TenantAdmin away: never from the last admin (false when the user is no admin). */
+  demote: boolean;
+  remove: boolean;
+}
+
+/** `admins`: the tenant's admins now (checkLastAdmin). */
+export function userActions(actor: User, user: User, admins: number): UserActions {
+  const admin = checkAdmin(actor) === null;
+  return {
+    setLicence: admin,
+    setRoles: admin,
+    demote: admin && isAdmin(user) && checkLastAdmin(user, admins, 'demote') === null,
+    remove: admin && checkLastAdmin(user, admins, 'remove') === null,
+  };
+}
+
+/** What the viewer may do at all, before naming a key or user: which screens and commands a face offers. */
+export interface ViewerActions {
+  /** Every key of the tenant is listed, not only one's own. */
+  seeAllKeys: Permission;
+  revokeKeys: Permission;
+  manageUsers: Permission;
+  changeSettings: Permission;
+  viewEvents: Permission;
+}
+
+export function viewerActions(actor: User): ViewerActions {
+  const admin = permission(checkAdmin(actor));
+  return {
+    seeAllKeys: admin,
+    // checkRevoke's own sentence for someone who may not revoke at all.
+    revokeKeys: permission(checkAdmin(actor) && checkRevoke(actor, undefined, 0)),
+    manageUsers: admin,
+    changeSettings: admin,
+    viewEvents: admin,
+  };
+}
+
 /** Throws the refusal, for use cases that cannot go on. */
 export function enforce(r: Refusal | null): void {
   if (r) throw new KeywardError(r.code, r.message);

@@ -44,6 +44,7 @@ interface Me extends UserView {
   tenant: WhoAmI['tenant'];
   settings: SettingsView;
   canGenerate: WhoAmI['canGenerate'];
+  may: WhoAmI['may'];
 }
 
 interface CallOptions {
@@ -183,11 +184,12 @@ class RemoteService implements KeyService {
     const me = await this.call<Me>('GET', '/api/v1/users/me');
     this.tenantId = me.tenantId;
     return {
-      user: { id: me.id, name: me.name, licence: me.licence, roles: me.roles },
+      user: { id: me.id, name: me.name, licence: me.licence, roles: me.roles, actions: me.actions },
       tenant: me.tenant,
       settings: me.settings,
       location: this.location,
       canGenerate: me.canGenerate,
+      may: me.may,
     };
   }
 

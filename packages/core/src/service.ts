@@ -3,7 +3,8 @@
 // runs the same rules. Faces never know which one they hold.
 
 import type { EventType, KeyStatus } from './domain.js';
-import type { ErrorCode, RefusalCode } from './refusal.js';
+import type { Permission, ViewerActions } from './policy.js';
+import type { ErrorCode } from './refusal.js';
 import type { VerifyFailure } from './usage.js';
 import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
 
@@ -96,7 +97,9 @@ export interface WhoAmI {
   /** The store path or server URL, for headers. */
   location: string;
   /** Whether generating a key would be refused right now, and why. */
-  canGenerate: { ok: true } | { ok: false; code: RefusalCode; message: string };
+  canGenerate: Permission;
+  /** What else the viewer may do at all (policy's viewerActions): which screens and commands a face offers. */
+  may: ViewerActions;
 }
 
 export interface KeyService {

@@ -11,7 +11,7 @@
 // users drops the whole cache (licence changes are rare), so taking a
 // licence away stops the owner's tokens at once.
 
-import type { ApiKey } from './domain.js';
+import { type ApiKey, statusAt } from './domain.js';
 import type { Clock } from './clock.js';
 import type { Store, StoreChange } from './store/boundary.js';
 import { constantTimeEqual, digestFromHex, digestToken, hasValidChecksum, keyIdOfShape } from './token.js';
@@ -96,8 +96,7 @@ export class Verifier {
       this.usage.recordFailure(key.id, key.owner, 'unknown', now);
       return { valid: false, reason: 'unknown', keyId: key.id };
     }
-    // Revoked wins over expired (behaviour §1), as in statusOf.
-    const status = key.revokedAt ? 'revoked' : f.expiresAt <= now ? 'expired' : 'active';
+    const status = statusAt(Boolean(key.revokedAt), f.expiresAt, now);
     if (status !== 'active') {
       // The old token of a rotated key, used after its overlap: a copy of it is still out there.
       this.usage.recordFailure(key.id, key.owner, status === 'expired' && key.rotatedTo !== undefined ? 'reused-after-rotation' : status, now);

@@ -2,8 +2,9 @@
 // settings as the config endpoint names them. The command line's --json, the
 // HTTP API and the remote adapter all use exactly these.
 
-import type { ApiKey, KeyStatus, KeywardEvent, Role, Settings, User } from './domain.js';
-import { statusOf } from './domain.js';
+import type { ApiKey, KeyStatus, KeywardEvent, Role, Settings, Tenant, User } from './domain.js';
+import { settingsOf, statusAt, statusOf } from './domain.js';
+import { type KeyActions, type UserActions, keyActions, keyActionsOnceExpired, userActions } from './policy.js';
 
 export interface KeyView {
   id: string;
@@ -21,6 +22,8 @@ export interface KeyView {
   lastUsedFrom?: { address: string; lastSeen: string }[];
   rotatedFrom?: string;
   rotatedTo?: string;
+  /** What the viewer who asked may do to this key (policy's keyActions); Keyward's addition to Qlik's shape. */
+  actions: KeyActions;
 }
 
 export interface GeneratedKey extends KeyView {
@@ -33,6 +36,8 @@ export interface UserView {
   name: string;
   licence: boolean;
   roles: Role[];
+  /** What the viewer who asked may do to this user (policy's userActions). */
+  actions: UserActions;
 }
 
 export interface SettingsView {
@@ -56,11 +61,25 @@ export interface UsageRow {
   excessive: boolean;
 }
 
-/** A key as on the wire; `lastUsed` comes from the usage aggregates (it is not stored on the key). */
-export function keyView(key: ApiKey, tenantId: string, now: number, lastUsed?: string, lastUsedFrom: readonly { address: string; lastSeen: number }[] = []): KeyView {
+/** Who a view is built for, and the tenant it is read in: the actions a view carries are theirs. */
+export interface Viewer {
+  actor: User;
+  tenant: Tenant;
+  now: number;
+}
+
+/** What the usage aggregates know of a key: when and where it was last used. */
+export interface KeyUse {
+  lastUsed?: number;
+  lastUsedFrom?: readonly { address: string; lastSeen: number }[];
+}
+
+/** A key as on the wire, for its viewer; `lastUsed` comes from the usage aggregates (it is not stored on the key). */
+export function keyView(key: ApiKey, viewer: Viewer, use: KeyUse = {}): KeyView {
+  const { actor, tenant, now } = viewer;
   const v: KeyView = {
     id: key.id,
-    tenantId,
+    tenantId: tenant.id,
     description: key.description,
     sub: key.owner,
     subType: 'user',
@@ -69,19 +88,31 @@ export function keyView(key: ApiKey, tenantId: string, now: number, lastUsed?: s
     createdByUser: key.createdBy,
     lastUpdated: key.lastUpdated,
     expiry: key.expiry,
-    lastUsedFrom: [...lastUsedFrom]
+    lastUsedFrom: [...(use.lastUsedFrom ?? [])]
       .sort((a, b) => b.lastSeen - a.lastSeen)
       .slice(0, 5)
       .map((a) => ({ address: a.address, lastSeen: new Date(a.lastSeen).toISOString() })),
+    actions: keyActions(actor, key, settingsOf(tenant), now),
   };
-  if (lastUsed) v.lastUsed = lastUsed;
+  if (use.lastUsed !== undefined) v.lastUsed = new Date(use.lastUsed).toISOString();
   if (key.rotatedFrom) v.rotatedFrom = key.rotatedFrom;
   if (key.rotatedTo) v.rotatedTo = key.rotatedTo;
   return v;
 }
 
-export function userView(u: User): UserView {
-  return { id: u.id, name: u.id, licence: u.licence, roles: [...u.roles] };
+/**
+ * A key view read a while ago, as it stands at `now`: time alone only ever
+ * turns an active key expired (statusOf's rule), taking the actions that
+ * need an active key with it. Anything else needs a change, and a fresh read.
+ */
+export function keyViewAt<K extends KeyView>(view: K, now: number): K {
+  if (view.status !== 'active' || statusAt(false, Date.parse(view.expiry), now) === 'active') return view;
+  return { ...view, status: 'expired', actions: keyActionsOnceExpired(view.actions) };
+}
+
+/** A user as `viewer` sees them; `admins`: the tenant's admins now (for the last-admin rule). */
+export function userView(u: User, viewer: Pick<Viewer, 'actor'>, admins: number): UserView {
+  return { id: u.id, name: u.id, licence: u.licence, roles: [...u.roles], actions: userActions(viewer.actor, u, admins) };
 }
 
 export function settingsView(s: Settings): SettingsView {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Clock, type Store, createEngine, createJsonFileStore, initStore, manualClock } from '../src/index.js';
+import { type ApiKey, type Clock, type Store, createEngine, createJsonFileStore, initStore, manualClock } from '../src/index.js';
 
 export function tempStorePath(): string {
   return join(mkdtempSync(join(tmpdir(), 'keyward-core-')), 'store.json');
@@ -34,4 +34,23 @@ export function everyFileText(dir: string, encoding: BufferEncoding = 'utf8'): {
       const file = join(d.parentPath ?? d.path, d.name);
       return { file, text: readFileSync(file, encoding) };
     });
+}
+
+/**
+ * A stored key of `owner` as the policy tables see it at 2026-06-01: active
+ * (expiring 2026-07-01), expired, revoked, or rotated (active for the overlap).
+ */
+export function storedKey(owner: string, state: 'active' | 'expired' | 'revoked' | 'rotated'): ApiKey {
+  return {
+    id: 'a'.repeat(24),
+    description: 'k',
+    owner,
+    createdBy: owner,
+    created: '2026-05-01T00:00:00Z',
+    lastUpdated: '2026-05-01T00:00:00Z',
+    expiry: state === 'expired' ? '2026-05-31T00:00:00Z' : '2026-07-01T00:00:00Z',
+    ...(state === 'revoked' ? { revokedAt: '2026-05-15T00:00:00Z' } : {}),
+    ...(state === 'rotated' ? { rotatedTo: 'b'.repeat(24) } : {}),
+    hash: '0'.repeat(64),
+  };
 }

@@ -2,21 +2,12 @@
 // one row each, against the pure policy functions.
 import { describe, expect, it } from 'vitest';
 import { type ApiKey, DEFAULT_SETTINGS, type Role, type Settings, type User, beatsUseThreshold, checkAdmin, checkDeleteOrRevoke, checkDescription, checkLastAdmin, excessiveUse, mayFlagExcessiveUse, checkGenerate, checkOwnerChange, checkRevoke, checkSettings, checkTenantName, checkUserName } from '../src/index.js';
+import { storedKey } from './helpers.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const ROLE_SETS: Record<string, Role[]> = { none: [], dev: ['Developer'], admin: ['TenantAdmin'], both: ['TenantAdmin', 'Developer'] };
 const user = (id: string, roles: Role[], licence = true): User => ({ id, roles, licence, created: '2026-01-01T00:00:00Z' });
-const key = (owner: string, state: 'active' | 'expired' | 'revoked'): ApiKey => ({
-  id: 'a'.repeat(24),
-  description: 'k',
-  owner,
-  createdBy: owner,
-  created: '2026-05-01T00:00:00Z',
-  lastUpdated: '2026-05-01T00:00:00Z',
-  expiry: state === 'expired' ? '2026-05-31T00:00:00Z' : '2026-07-01T00:00:00Z',
-  ...(state === 'revoked' ? { revokedAt: '2026-05-15T00:00:00Z' } : {}),
-  hash: '0'.repeat(64),
-});
+const key = storedKey;
 const on: Settings = { ...DEFAULT_SETTINGS, apiKeysEnabled: true };
 const codeOf = (r: { code: string } | null) => r?.code ?? 'ok';
 const gen = (actor: User, owner: User, settings: Settings, activeKeys: number, lifetime?: string) => {

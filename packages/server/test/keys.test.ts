@@ -20,7 +20,9 @@ describe('the keys API', () => {
     expect(a.headers.get('location')).toBe(`/api/v1/api-keys/${a.body.id}`);
     expect(a.headers.get('cache-control')).toBe('no-store');
     expect(a.body).toMatchObject({ description: 'CI deploys', sub: 'bob', subType: 'user', status: 'active', createdByUser: 'bob' });
-    expect(Object.keys(a.body).sort()).toEqual(['created', 'createdByUser', 'description', 'expiry', 'id', 'lastUpdated', 'lastUsedFrom', 'status', 'sub', 'subType', 'tenantId', 'token']);
+    // Keyward's addition beside Qlik's fields: what the asking user may do to the key.
+    expect(a.body.actions).toEqual({ rename: true, delete: true, revoke: false, rotate: true });
+    expect(Object.keys(a.body).sort()).toEqual(['actions', 'created', 'createdByUser', 'description', 'expiry', 'id', 'lastUpdated', 'lastUsedFrom', 'status', 'sub', 'subType', 'tenantId', 'token']);
     expect(Date.parse(a.body.expiry) - Date.parse(a.body.created)).toBe(7 * 86_400_000);
     const got = await h.api('GET', `/api/v1/api-keys/${a.body.id}`, { token: h.tokens.bob });
     expect(got.status).toBe(200);

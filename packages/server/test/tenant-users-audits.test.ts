@@ -76,7 +76,7 @@ describe('users', () => {
 
     const added = await h.api('POST', '/api/v1/users', { token: h.tokens.alice, body: { name: 'dave@example.com', licence: true } });
     expect(added.status).toBe(201);
-    expect(added.body).toEqual({ id: 'dave@example.com', name: 'dave@example.com', licence: true, roles: [] });
+    expect(added.body).toEqual({ id: 'dave@example.com', name: 'dave@example.com', licence: true, roles: [], actions: { setLicence: true, setRoles: true, demote: false, remove: true } });
     expect(added.headers.get('location')).toBe('/api/v1/users/dave%40example.com');
     const again = await h.api('POST', '/api/v1/users', { token: h.tokens.alice, body: { name: 'dave@example.com' } });
     expect([again.status, errorCode(again)]).toEqual([400, 'INVALID_INPUT']);
@@ -89,7 +89,7 @@ describe('users', () => {
 
     const patched = await h.api('PATCH', '/api/v1/users/dave%40example.com', { token: h.tokens.alice, body: [replace('/developer', true), replace('/admin', true)] });
     expect(patched.status).toBe(200);
-    expect(patched.body).toEqual({ id: 'dave@example.com', name: 'dave@example.com', licence: true, roles: ['TenantAdmin', 'Developer'] });
+    expect(patched.body).toEqual({ id: 'dave@example.com', name: 'dave@example.com', licence: true, roles: ['TenantAdmin', 'Developer'], actions: { setLicence: true, setRoles: true, demote: true, remove: true } });
     const licence = await h.api('PATCH', '/api/v1/users/dave%40example.com', { token: h.tokens.alice, body: [replace('/licence', false)] });
     expect(licence.body.licence).toBe(false);
 

@@ -96,6 +96,7 @@ describe('cells', () => {
       lastUpdated: new Date(now - 86_400_000).toISOString(),
       expiry: new Date(now + 30 * 86_400_000 - 1000).toISOString(),
       lastUsed: new Date(now - 3 * 3_600_000).toISOString(),
+      actions: { rename: true, delete: true, revoke: false, rotate: true },
     };
     const cells = Object.fromEntries(keyColumns(themeFor({ NO_COLOR: '1' }), now, 80, { owner: true }).map((c) => [c.title, c.cell(key)]));
     expect(cells.EXPIRES).toBe('in 30d');

@@ -1,7 +1,6 @@
 // The status bar's question: which of my keys expire within the next 7 days?
 
-import { type KeyService, type KeyView, relativeTime } from '@keyward/core';
-import { EXPIRING_SOON_MS } from './key-presentation.js';
+import { type KeyService, type KeyView, expiresSoon, relativeTime } from '@keyward/core';
 import { PAGE_SIZE } from './key-tree.js';
 
 /** A person holds at most 1000 active keys (behaviour §1), so this bounds the paging. */
@@ -13,10 +12,7 @@ export async function myKeysExpiringSoon(service: KeyService, me: string, now: n
   let after: string | undefined;
   for (let i = 0; i < MAX_PAGES; i++) {
     const page = await service.listKeys({ sub: me, status: 'active', limit: PAGE_SIZE, ...(after ? { startingAfter: after } : {}) });
-    for (const k of page.data) {
-      const left = Date.parse(k.expiry) - now;
-      if (left > 0 && left <= EXPIRING_SOON_MS) soon.push(k);
-    }
+    for (const k of page.data) if (expiresSoon(k, now)) soon.push(k);
     if (!page.next) break;
     after = page.next;
   }

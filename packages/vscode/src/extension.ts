@@ -76,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): void {
     redraw,
     ...registerCommands({ session, prompter: new EditorPrompter(), keysView, lookups, secrets: context.secrets, openServer: openServerWarning, reload, now }),
     vscode.languages.registerHoverProvider(ALL_DOCUMENTS, new TokenHover(lookups, now)),
-    vscode.languages.registerCodeActionsProvider(ALL_DOCUMENTS, new TokenQuickFixes(session, lookups), TokenQuickFixes.metadata),
+    vscode.languages.registerCodeActionsProvider(ALL_DOCUMENTS, new TokenQuickFixes(lookups), TokenQuickFixes.metadata),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affectsConnection(e)) void session.connect();
     }),

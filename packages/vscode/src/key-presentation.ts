@@ -1,13 +1,9 @@
 // How a key looks in the Keys view: its label, the short line beside it, the
-// icon for its status, and the context value the manifest's menus match on
-// (rename and delete for its owner, revoke for admins while it is active).
+// icon for its status, and the context value the manifest's menus match on:
+// the actions the key's view says its viewer may take (core decides them).
 
-import { type KeyView, type UserView, relativeTime, isAdmin } from '@keyward/core';
-import { currentStatus } from './token-findings.js';
+import { type KeyActions, type KeyView, expiresSoon, keyViewAt, relativeTime } from '@keyward/core';
 import { timeText } from './time-text.js';
-
-/** Keys that expire within this window are called out (the status bar, the icons). */
-export const EXPIRING_SOON_MS = 7 * 86_400_000;
 
 export interface KeyIcon {
   /** A codicon id. */
@@ -24,12 +20,8 @@ export interface KeyPresentation {
   contextValue: string;
 }
 
-export function expiresSoon(key: KeyView, now: number): boolean {
-  return currentStatus(key, now) === 'active' && Date.parse(key.expiry) - now <= EXPIRING_SOON_MS;
-}
-
 function iconOf(key: KeyView, now: number): KeyIcon {
-  switch (currentStatus(key, now)) {
+  switch (key.status) {
     case 'revoked':
       return { id: 'circle-slash', color: 'errorForeground' };
     case 'expired':
@@ -39,16 +31,21 @@ function iconOf(key: KeyView, now: number): KeyIcon {
   }
 }
 
-/** Space-separated flags; menus match them with `viewItem =~ /\bflag\b/`. */
-export function keyContextValue(key: KeyView, me: UserView, now: number): string {
-  const flags = ['key', currentStatus(key, now)];
-  if (key.sub === me.id && me.roles.includes('Developer')) flags.push('owned');
-  if (isAdmin(me) && currentStatus(key, now) === 'active') flags.push('revocable');
-  return flags.join(' ');
+const ACTIONS: (keyof KeyActions)[] = ['rename', 'delete', 'revoke', 'rotate'];
+
+/**
+ * Space-separated flags: `key`, the status, then each action the viewer may
+ * take (rename, delete, revoke, rotate); menus match them with
+ * `viewItem =~ /\bflag\b/`.
+ */
+export function keyContextValue(view: KeyView, now: number): string {
+  const key = keyViewAt(view, now);
+  return ['key', key.status, ...ACTIONS.filter((a) => key.actions[a])].join(' ');
 }
 
-export function presentKey(key: KeyView, me: UserView, now: number, opts: { showOwner: boolean }): KeyPresentation {
-  const status = currentStatus(key, now);
+export function presentKey(view: KeyView, now: number, opts: { showOwner: boolean }): KeyPresentation {
+  const key = keyViewAt(view, now);
+  const status = key.status;
   const parts: string[] = [];
   if (opts.showOwner) parts.push(key.sub);
   if (status === 'revoked') parts.push('revoked');
@@ -64,5 +61,5 @@ export function presentKey(key: KeyView, me: UserView, now: number, opts: { show
     `Last used: ${key.lastUsed ? timeText(key.lastUsed) : 'never'}`,
     `Id: ${key.id}`,
   ].join('\n');
-  return { label: key.description, description: parts.join(' · '), tooltip, icon: iconOf(key, now), contextValue: keyContextValue(key, me, now) };
+  return { label: key.description, description: parts.join(' · '), tooltip, icon: iconOf(key, now), contextValue: keyContextValue(key, now) };
 }

@@ -3,7 +3,7 @@
 // paged from core a hundred keys at a time ("Load more…"), so a tenant with
 // 100 000 keys costs the editor one page, not the whole list.
 
-import { type KeyQuery, type KeyService, type KeyView, type UserView, isAdmin } from '@keyward/core';
+import type { KeyQuery, KeyService, KeyView, WhoAmI } from '@keyward/core';
 
 /** The HTTP API's largest page (behaviour §3). */
 export const PAGE_SIZE = 100;
@@ -17,7 +17,7 @@ export type KeyTreeNode =
 
 export interface KeySource {
   service: KeyService;
-  me: UserView;
+  me: WhoAmI;
 }
 
 interface KeyWindow {
@@ -47,7 +47,8 @@ export class KeyTreeModel {
   async roots(): Promise<KeyTreeNode[]> {
     const src = this.source();
     if (!src) return [];
-    if (!isAdmin(src.me)) return this.children('mine');
+    // Only a viewer who may see every key (core's whoami) gets the tenant-wide section.
+    if (!src.me.may.seeAllKeys.ok) return this.children('mine');
     const sections: SectionId[] = ['mine', 'all'];
     const windows = await Promise.all(sections.map((s) => this.window(s, src)));
     return sections.map((section, i) => ({ kind: 'section', section, label: SECTION_LABELS[section], total: windows[i].total }));
@@ -73,9 +74,9 @@ export class KeyTreeModel {
     w.total = page.total;
   }
 
-  private query(section: SectionId, me: UserView, startingAfter?: string): KeyQuery {
+  private query(section: SectionId, me: WhoAmI, startingAfter?: string): KeyQuery {
     const q: KeyQuery = { sort: '-created', limit: PAGE_SIZE };
-    if (section === 'mine') q.sub = me.id;
+    if (section === 'mine') q.sub = me.user.id;
     if (startingAfter) q.startingAfter = startingAfter;
     return q;
   }

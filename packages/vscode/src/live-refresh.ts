@@ -2,7 +2,7 @@
 // are seen at once through a directory watch; a server, and the passing of
 // time (keys expire on their own), are seen by polling what the views show.
 
-import { type KeyService, type WhoAmI, isPostgresUrl, isAdmin } from '@keyward/core';
+import { type KeyService, type WhoAmI, isPostgresUrl } from '@keyward/core';
 import type { Session, SessionState } from './session.js';
 import { poll, watchStore } from './store-watch.js';
 
@@ -10,9 +10,9 @@ import { poll, watchStore } from './store-watch.js';
 export async function viewFingerprint(service: KeyService, me: WhoAmI): Promise<string> {
   const first = { sort: '-created', limit: 100 } as const;
   const mine = await service.listKeys({ ...first, sub: me.user.id });
-  const all = isAdmin(me.user) ? await service.listKeys(first) : mine;
+  const all = me.may.seeAllKeys.ok ? await service.listKeys(first) : mine;
   const row = (k: { id: string; status: string; description: string; lastUsed?: string; lastUpdated: string }) => [k.id, k.status, k.description, k.lastUsed ?? '', k.lastUpdated];
-  return JSON.stringify([me.user, me.settings, me.canGenerate, mine.total, mine.data.map(row), all.total, all.data.map(row)]);
+  return JSON.stringify([me.user, me.settings, me.canGenerate, me.may, mine.total, mine.data.map(row), all.total, all.data.map(row)]);
 }
 
 export interface LiveRefreshOptions {

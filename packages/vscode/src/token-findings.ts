@@ -3,7 +3,7 @@
 // asking the store. Only well-formed tokens are looked up, by key id; the
 // editor never verifies a token, because verifying counts as a use of the key.
 
-import { type KeyView, TOKEN_IN_TEXT, parseToken, relativeTime } from '@keyward/core';
+import { type KeyView, TOKEN_IN_TEXT, keyViewAt, parseToken, relativeTime } from '@keyward/core';
 import { timeText } from './time-text.js';
 
 export interface TokenFinding {
@@ -41,11 +41,6 @@ export function findTokens(text: string): TokenFinding[] {
   return found;
 }
 
-/** The status now: a key read a while ago may have expired since. */
-export function currentStatus(key: KeyView, now: number): KeyView['status'] {
-  return key.status === 'active' && Date.parse(key.expiry) <= now ? 'expired' : key.status;
-}
-
 const quoted = (key: KeyView) => JSON.stringify(key.description);
 
 /** What to say about a token, if anything. `tracked`: the file is tracked by git. */
@@ -58,7 +53,7 @@ export function judgeToken(f: TokenFinding, lookup: KeyLookup | undefined, track
     return { severity: 'warning', code: 'unknown', message: `Unknown Keyward key ${f.keyId}: it was deleted, or it is not one you can see. A deleted key's token does not authenticate.` };
   }
   const key = lookup.key;
-  switch (currentStatus(key, now)) {
+  switch (keyViewAt(key, now).status) {
     case 'revoked':
       return { severity: 'warning', code: 'revoked', message: `Keyward key ${quoted(key)} was revoked: this token no longer authenticates.` };
     case 'expired':
@@ -82,7 +77,7 @@ export function hoverMarkdown(f: TokenFinding, lookup: KeyLookup, now: number): 
   if (lookup.kind === 'unavailable') return `**Keyward key** ${id}\n\nCannot look it up: ${escapeMarkdown(lookup.reason)}`;
   if (lookup.kind === 'unknown') return `**Keyward key** ${id} — unknown\n\nNo such key: it was deleted, or it is not one you can see.`;
   const key = lookup.key;
-  const status = currentStatus(key, now);
+  const status = keyViewAt(key, now).status;
   const expiry = status === 'revoked' ? timeText(key.expiry) : `${timeText(key.expiry)} (${relativeTime(key.expiry, now)})`;
   // Two trailing spaces end a Markdown line without starting a paragraph.
   return [

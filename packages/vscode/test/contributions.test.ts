@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, CONTEXT, KEYS_VIEW, VIEW_CONTAINER } from '../src/ids.js';
 import { keyContextValue } from '../src/key-presentation.js';
-import type { KeyView, Role } from '@keyward/core';
+import { type ApiKey, DEFAULT_SETTINGS, type KeyView, type Role, keyActions } from '@keyward/core';
 import { activateOn } from './activate.js';
 import { fileTenant } from './helpers.js';
 import { mock } from './mock/vscode.js';
@@ -64,14 +64,20 @@ describe('package.json contributions', () => {
   it('matches row menus on flags the rows really carry', () => {
     const flags = new Set(menuEntries.flatMap((m) => [...(m.when ?? '').matchAll(/viewItem =~ \/\\b(\w+)\\b\//g)].map((x) => x[1])));
     const produced = new Set<string>();
-    const key = (status: KeyView['status'], sub: string) => ({ id: 'a'.repeat(24), description: 'd', sub, status, expiry: '2099-01-01T00:00:00.000Z' }) as KeyView;
+    // Views as core builds them: the actions each role may take on its own and others' keys, in each status.
+    const now = Date.parse('2026-06-01T00:00:00Z');
     const roles: Role[][] = [[], ['Developer'], ['TenantAdmin'], ['TenantAdmin', 'Developer']];
     for (const r of roles) {
       for (const status of ['active', 'expired', 'revoked'] as const) {
-        for (const sub of ['me', 'other']) keyContextValue(key(status, sub), { id: 'me', name: 'me', licence: true, roles: r }, 0).split(' ').forEach((f) => produced.add(f));
+        for (const sub of ['me', 'other']) {
+          const stored: ApiKey = { id: 'a'.repeat(24), description: 'd', owner: sub, createdBy: sub, created: '', lastUpdated: '', expiry: status === 'expired' ? '2026-01-01T00:00:00.000Z' : '2099-01-01T00:00:00.000Z', hash: '', ...(status === 'revoked' ? { revokedAt: '2026-01-01T00:00:00.000Z' } : {}) };
+          const actions = keyActions({ id: 'me', licence: true, roles: r, created: '' }, stored, { ...DEFAULT_SETTINGS, apiKeysEnabled: true }, now);
+          const view = { id: stored.id, description: 'd', sub, status, expiry: stored.expiry, actions } as KeyView;
+          keyContextValue(view, now).split(' ').forEach((f) => produced.add(f));
+        }
       }
     }
-    expect([...flags].sort()).toEqual(['key', 'owned', 'revocable']);
+    expect([...flags].sort()).toEqual(['delete', 'key', 'rename', 'revoke', 'rotate']);
     for (const f of flags) expect(produced).toContain(f);
   });
 

@@ -57,8 +57,8 @@ describe('the Keys view', () => {
     expect(all.map((r) => r.item.label)).toEqual(['mine', "bob's key"]);
     const bobs = all[1].item;
     expect(bobs.description).toBe('bob · expires in 30d · never used');
-    expect(bobs.contextValue).toBe('key active revocable');
-    expect(all[0].item.contextValue).toBe('key active owned revocable');
+    expect(bobs.contextValue).toBe('key active revoke');
+    expect(all[0].item.contextValue).toBe('key active rename delete revoke rotate');
     expect(bobs.iconPath?.id).toBe('key');
     expect(keysView().message).toBeUndefined();
   });

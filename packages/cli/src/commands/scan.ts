@@ -45,13 +45,12 @@ interface Removal {
 }
 
 /**
- * Shuts off every active key found: its owner deletes it, an admin revokes
- * someone else's. A found token must first authenticate: a string with a
+ * Shuts off every active key found: deleted where its view lets this user
+ * delete it (their own), revoked otherwise (an admin). A found token must first authenticate: a string with a
  * real key id and a made-up secret passes the checksum, and must not let
  * whoever planted it get a key revoked.
  */
 async function removeActive(service: KeyService, files: ScannedFile[], facts: Map<string, KeyFacts>): Promise<Removal> {
-  const me = (await service.whoami()).user.name;
   const done: Removal = { revoked: [], deleted: [], skipped: [] };
   const tokenOf = new Map<string, string>();
   for (const f of files) for (const t of f.tokens) if (facts.get(t.keyId)?.status === 'active' && !tokenOf.has(t.keyId)) tokenOf.set(t.keyId, t.token);
@@ -62,7 +61,8 @@ async function removeActive(service: KeyService, files: ScannedFile[], facts: Ma
       continue;
     }
     try {
-      if (facts.get(keyId)!.sub === me) {
+      // The key's view says what this user may do to it (core decides): delete it, or else revoke it — refused, with core's reason, when neither.
+      if (check.key.actions.delete) {
         await service.deleteKey(keyId);
         done.deleted.push(keyId);
       } else {

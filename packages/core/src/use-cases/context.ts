@@ -49,6 +49,17 @@ export class ActorContext {
   }
 
   /**
+   * The tenant and the actor for a question anyone holding a token may ask
+   * (verify): an actor who is no user of the tenant is someone without a
+   * licence or roles, whom the views offer no action.
+   */
+  async readAsAnyone(): Promise<Reading> {
+    const [tenant, actor] = await Promise.all([this.store.tenant(), this.store.getUser(this.actorName)]);
+    if (!tenant) refuse('UNAVAILABLE', `There is no Keyward store at ${this.store.location}.`);
+    return { tenant, actor: actor ?? { id: this.actorName, licence: false, roles: [], created: '' }, now: this.now };
+  }
+
+  /**
    * Runs a change as the actor in one transaction; `fn` refuses before it
    * writes anything. `ask`, when given, sends the change's own first
    * questions right behind the tenant's and the actor's, before their
@@ -74,18 +85,15 @@ export class ActorContext {
     return u;
   }
 
-  /** Keys as on the wire, with their last use from the usage aggregates. */
-  async views(keys: readonly ApiKey[], tenant: Tenant): Promise<KeyView[]> {
+  /** Keys as on the wire for this actor, with their last use from the usage aggregates. */
+  async views(keys: readonly ApiKey[], tenant: Tenant, actor: User): Promise<KeyView[]> {
     const used = await this.engine.usage.lastUsedOf(keys.map((k) => k.id));
-    const now = this.now;
-    return keys.map((k) => {
-      const u = used.get(k.id);
-      return keyView(k, tenant.id, now, u?.lastUsed === undefined ? undefined : new Date(u.lastUsed).toISOString(), u?.lastUsedFrom);
-    });
+    const viewer = { actor, tenant, now: this.now };
+    return keys.map((k) => keyView(k, viewer, used.get(k.id)));
   }
 
-  async view(key: ApiKey, tenant: Tenant): Promise<KeyView> {
-    return (await this.views([key], tenant))[0];
+  async view(key: ApiKey, tenant: Tenant, actor: User): Promise<KeyView> {
+    return (await this.views([key], tenant, actor))[0];
   }
 
   private async resolve(reads: StoreReads, now: number): Promise<Reading> {

@@ -38,7 +38,7 @@ export async function listKeys(c: ActorContext, q: KeyQuery = {}): Promise<Page<
     offset: q.offset,
     now,
   });
-  const page: Page<KeyView> = { data: await c.views(found.data, tenant), total: found.total };
+  const page: Page<KeyView> = { data: await c.views(found.data, tenant, actor), total: found.total };
   if (found.hasNext && found.data.length > 0) page.next = found.data[found.data.length - 1].id;
   if (found.hasPrev && found.data.length > 0) page.prev = found.data[0].id;
   return page;
@@ -49,7 +49,7 @@ export async function getKey(c: ActorContext, id: string): Promise<KeyView> {
   const { tenant, actor } = await c.read();
   const key = await c.store.getKey(id);
   if (!key || !canSeeKey(actor, key)) refuse('KEY_NOT_FOUND', `No key ${id}.`);
-  return c.view(key, tenant);
+  return c.view(key, tenant, actor);
 }
 
 export async function generateKey(c: ActorContext, input: GenerateInput): Promise<GeneratedKey> {
@@ -66,7 +66,7 @@ export async function generateKey(c: ActorContext, input: GenerateInput): Promis
       if (!check.ok) throw new KeywardError(check.refusal.code, check.refusal.message);
       const { key, token } = mint(tx, id, { description, owner: owner.id, createdBy: actor.id }, now, check.lifetime.ms);
       tx.emit(newEvent('api-key.generated', now, actor.id, key.id, { description, sub: owner.id, expiry: key.expiry, lifetime: check.lifetime.iso }));
-      return { ...keyView(key, tenant.id, now), token };
+      return { ...keyView(key, { actor, tenant, now }), token };
     },
     // The limit's questions, asked with the tenant and the actor. The owner's
     // row is locked before the count is sent (a concurrent create for the same
@@ -114,7 +114,7 @@ export async function rotateKey(c: ActorContext, id: string, overlap?: string): 
     tx.putKey({ ...a, expiry: oldExpiry, rotatedTo: key.id, lastUpdated: new Date(now).toISOString() });
     tx.emit(newEvent('api-key.generated', now, actor.id, key.id, { description: key.description, sub: key.owner, expiry: key.expiry, lifetime: check.lifetime.iso, rotatedFrom: a.id }));
     tx.emit(newEvent('api-key.rotated', now, actor.id, a.id, { description: a.description, sub: a.owner, rotatedTo: key.id, oldExpiry, overlap: new Date(oldExpiry).getTime() - now }));
-    return { ...keyView(key, tenant.id, now), token };
+    return { ...keyView(key, { actor, tenant, now }), token };
   });
 }
 
@@ -122,16 +122,16 @@ export async function renameKey(c: ActorContext, id: string, description: string
   keyIdToFind(id);
   enforce(checkDescription(description));
   const text = description.trim();
-  const { key, tenant } = await c.change(async ({ tx, tenant, actor, now }) => {
+  const { key, tenant, actor } = await c.change(async ({ tx, tenant, actor, now }) => {
     const key = await tx.getKey(id);
     enforce(checkOwnerChange(actor, key, 'rename'));
-    if (key!.description === text) return { key: key!, tenant };
+    if (key!.description === text) return { key: key!, tenant, actor };
     const next: ApiKey = { ...key!, description: text, lastUpdated: new Date(now).toISOString() };
     tx.putKey(next);
     tx.emit(newEvent('api-key.renamed', now, actor.id, id, { from: key!.description, to: text }));
-    return { key: next, tenant };
+    return { key: next, tenant, actor };
   });
-  return c.view(key, tenant);
+  return c.view(key, tenant, actor);
 }
 
 function revoke(tx: Transaction, key: ApiKey, actor: User, now: number): ApiKey {
@@ -144,18 +144,18 @@ function revoke(tx: Transaction, key: ApiKey, actor: User, now: number): ApiKey 
 
 export async function revokeKey(c: ActorContext, id: string): Promise<KeyView> {
   keyIdToFind(id);
-  const { key, tenant } = await c.change(async ({ tx, tenant, actor, now }) => {
+  const { key, tenant, actor } = await c.change(async ({ tx, tenant, actor, now }) => {
     const key = await tx.getKey(id);
     enforce(checkRevoke(actor, key, now));
-    return { key: revoke(tx, key!, actor, now), tenant };
+    return { key: revoke(tx, key!, actor, now), tenant, actor };
   });
-  return c.view(key, tenant);
+  return c.view(key, tenant, actor);
 }
 
 export async function revokeKeys(c: ActorContext, ids: string[]): Promise<RevokeReport> {
   if (!Array.isArray(ids) || ids.length === 0) refuse('INVALID_INPUT', 'Name at least one key to revoke.');
   const unique = [...new Set(ids)];
-  const { done, skipped, tenant } = await c.change(async ({ tx, tenant, actor, now }) => {
+  const { done, skipped, tenant, actor } = await c.change(async ({ tx, tenant, actor, now }) => {
     enforce(checkAdmin(actor));
     const done: ApiKey[] = [];
     const skipped: RevokeReport['skipped'] = [];
@@ -170,9 +170,9 @@ export async function revokeKeys(c: ActorContext, ids: string[]): Promise<Revoke
       if (r) skipped.push({ id, code: r.code, message: r.message });
       else done.push(revoke(tx, key!, actor, now));
     }
-    return { done, skipped, tenant };
+    return { done, skipped, tenant, actor };
   });
-  return { revoked: await c.views(done, tenant), skipped };
+  return { revoked: await c.views(done, tenant, actor), skipped };
 }
 
 export async function deleteKey(c: ActorContext, id: string): Promise<void> {

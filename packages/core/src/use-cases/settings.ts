@@ -1,10 +1,10 @@
 // The tenant's API-key settings (behaviour §1): read by anyone in the tenant,
 // changed by a tenant admin, each change one `api-keys-config.updated` event.
 
-import { type Settings, settingsOf } from '../domain.js';
+import { type Settings, isAdmin, settingsOf } from '../domain.js';
 import { parseDuration, printable } from '../duration.js';
 import { newEvent } from '../events.js';
-import { checkAdmin, checkGenerate, checkSettings, enforce } from '../policy.js';
+import { checkAdmin, checkGenerate, checkSettings, enforce, viewerActions } from '../policy.js';
 import { refuse } from '../refusal.js';
 import type { SettingsPatch, WhoAmI } from '../service.js';
 import { SETTING_FIELDS, type SettingsView, settingsView, userView } from '../views.js';
@@ -14,12 +14,15 @@ export async function whoami(c: ActorContext): Promise<WhoAmI> {
   const { tenant, actor, now } = await c.read();
   const settings = settingsOf(tenant);
   const check = checkGenerate({ actor, owner: actor, settings, activeKeys: await c.store.countActiveKeys(actor.id, now) });
+  // What one may do to oneself hangs on the last-admin rule; only an admin's view needs the count.
+  const admins = isAdmin(actor) ? (await c.store.listUsers()).filter(isAdmin).length : 0;
   return {
-    user: userView(actor),
+    user: userView(actor, { actor }, admins),
     tenant: { id: tenant.id, name: tenant.name },
     settings: settingsView(settings),
     location: c.store.location,
     canGenerate: check.ok ? { ok: true } : { ok: false, code: check.refusal.code, message: check.refusal.message },
+    may: viewerActions(actor),
   };
 }
 

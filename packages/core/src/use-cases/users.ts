@@ -17,8 +17,17 @@ async function adminsIn(tx: Transaction, u: User): Promise<number> {
 }
 
 export async function listUsers(c: ActorContext): Promise<UserView[]> {
-  enforce(checkAdmin((await c.read()).actor));
-  return (await c.store.listUsers()).map(userView);
+  const { actor } = await c.read();
+  enforce(checkAdmin(actor));
+  const users = await c.store.listUsers();
+  const admins = users.filter(isAdmin).length;
+  return users.map((u) => userView(u, { actor }, admins));
+}
+
+/** A user as the actor sees them after a change to `u` in `tx` (whether or not the transaction's reads see its own writes). */
+async function viewIn(tx: Transaction, u: User, actor: User): Promise<UserView> {
+  const otherAdmins = (await tx.listUsers()).filter((x) => x.id !== u.id && isAdmin(x)).length;
+  return userView(u, { actor }, otherAdmins + (isAdmin(u) ? 1 : 0));
 }
 
 export async function addUser(c: ActorContext, name: string, opts: { licence?: boolean } = {}): Promise<UserView> {
@@ -29,7 +38,7 @@ export async function addUser(c: ActorContext, name: string, opts: { licence?: b
     const u: User = { id: name, licence: opts.licence === true, roles: [], created: new Date(now).toISOString() };
     tx.putUser(u);
     tx.emit(newEvent('user.added', now, actor.id, undefined, { user: name, licence: u.licence, roles: [] }));
-    return userView(u);
+    return viewIn(tx, u, actor);
   });
 }
 
@@ -52,7 +61,7 @@ export async function updateUser(c: ActorContext, name: string, patch: UserPatch
       tx.putUser(next);
       tx.emit(newEvent('user.updated', now, actor.id, undefined, { user: name, from: before, to: after }));
     }
-    return userView(next);
+    return viewIn(tx, next, actor);
   });
 }
 
@@ -62,7 +71,7 @@ export async function updateUser(c: ActorContext, name: string, patch: UserPatch
  * transaction. Their other keys stay, expired or revoked, for the record.
  */
 export async function removeUser(c: ActorContext, name: string): Promise<RemovedUser> {
-  const { removed, revoked, tenant } = await c.change(async ({ tx, tenant, actor, now }) => {
+  const { removed, revoked, tenant, actor } = await c.change(async ({ tx, tenant, actor, now }) => {
     enforce(checkAdmin(actor));
     const u = await c.userIn(tx, name);
     enforce(checkLastAdmin(u, await adminsIn(tx, u), 'remove'));
@@ -78,7 +87,7 @@ export async function removeUser(c: ActorContext, name: string): Promise<Removed
     }
     tx.deleteUser(u.id);
     tx.emit(newEvent('user.removed', now, actor.id, undefined, { user: u.id, roles: u.roles, revokedKeys: revoked.map((k) => k.id) }));
-    return { removed: userView(u), revoked, tenant };
+    return { removed: await viewIn(tx, u, actor), revoked, tenant, actor };
   });
-  return { user: removed, revoked: await c.views(revoked, tenant) };
+  return { user: removed, revoked: await c.views(revoked, tenant, actor) };
 }

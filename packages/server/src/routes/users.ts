@@ -8,11 +8,11 @@ import type { Handler } from '../router.js';
 
 /** The user as behaviour §6 shows one, plus the tenant, its settings and whether generating a key would be refused now. */
 export const me: Handler = async (call) => {
-  const { user, tenant, settings, canGenerate } = await call.service.whoami();
+  const { user, tenant, settings, canGenerate, may } = await call.service.whoami();
   // Spelled out: V8 makes `{...user, more}` a slow object, ~100× dearer to build and to serialise, on the API's busiest route.
   // `links.config`: where the tenant's API-key settings are, so a script need not build the URL.
   const links = { config: { href: `/api/v1/api-keys/configs/${tenant.id}` } };
-  const body = { id: user.id, name: user.name, licence: user.licence, roles: user.roles, tenantId: tenant.id, tenant, settings, canGenerate, links };
+  const body = { id: user.id, name: user.name, licence: user.licence, roles: user.roles, actions: user.actions, tenantId: tenant.id, tenant, settings, canGenerate, may, links };
   return { status: 200, body };
 };
 

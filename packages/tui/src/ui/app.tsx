@@ -3,7 +3,7 @@
 // poll, so roles, settings and "can I generate" follow changes made by
 // other processes; screens refetch their data on the same tick.
 
-import { type KeyService, type WhoAmI, isAdmin, refusalText } from '@keyward/core';
+import { type KeyService, type ViewerActions, type WhoAmI, refusalText } from '@keyward/core';
 import { Box, Text, useApp } from 'ink';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type AppActions, type AppState, AppActionsProvider, AppStateProvider, type Intent, type Notice, type ScreenId } from './app-context.js';
@@ -31,7 +31,9 @@ export interface AppProps {
   theme: Theme;
 }
 
-const ADMIN_SCREENS: ScreenId[] = ['keys', 'events', 'settings', 'users', 'mykeys'];
+const SCREENS: ScreenId[] = ['keys', 'events', 'settings', 'users', 'mykeys'];
+/** What each screen asks the viewer may do (core's viewerActions); My keys asks nothing. */
+const SCREEN_NEEDS: Record<ScreenId, keyof ViewerActions | null> = { keys: 'seeAllKeys', events: 'viewEvents', settings: 'changeSettings', users: 'manageUsers', mykeys: null };
 const GO: Record<string, ScreenId> = { goKeys: 'keys', goEvents: 'events', goSettings: 'settings', goUsers: 'users', goMyKeys: 'mykeys' };
 
 export const MIN_COLUMNS = 60;
@@ -68,7 +70,7 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
   const meRef = useRef(me);
   meRef.current = me;
 
-  const screens = me ? (isAdmin(me.user) ? ADMIN_SCREENS : (['mykeys'] as ScreenId[])) : [];
+  const screens = me ? SCREENS.filter((s) => SCREEN_NEEDS[s] === null || me.may[SCREEN_NEEDS[s]].ok) : [];
   const screen: ScreenId = chosen && screens.includes(chosen) ? chosen : screens[0] ?? 'mykeys';
 
   useEffect(() => {
@@ -128,8 +130,9 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
     else if (command && GO[command]) {
       setChosen(GO[command]);
       setIntent(undefined);
-    } else if (/^[1-4]$/.test(k.name) && me && !isAdmin(me.user)) {
-      setNotice({ kind: 'info', text: 'Keys, Events, Settings and Users are for tenant admins; this is My keys. (ADMIN_ROLE_REQUIRED)' });
+    } else if (/^[1-4]$/.test(k.name) && me && !screens.includes(SCREENS[Number(k.name) - 1])) {
+      const may = me.may[SCREEN_NEEDS[SCREENS[Number(k.name) - 1]]!];
+      setNotice({ kind: 'info', text: `Keys, Events, Settings and Users are for tenant admins; this is My keys.${may.ok ? '' : ` (${may.code})`}` });
     } else return false;
     return true;
   });

@@ -36,7 +36,7 @@ export class KeysView implements vscode.TreeDataProvider<KeyTreeNode> {
   ) {
     this.model = new KeyTreeModel(() => {
       const r = session.ready;
-      return r && { service: r.service, me: r.me.user };
+      return r && { service: r.service, me: r.me };
     });
     this.view = vscode.window.createTreeView(KEYS_VIEW, { treeDataProvider: this, showCollapseAll: true });
   }
@@ -86,8 +86,7 @@ export class KeysView implements vscode.TreeDataProvider<KeyTreeNode> {
         return item;
       }
       case 'key': {
-        const me = this.session.ready?.me.user;
-        const p = presentKey(node.key, me ?? { id: '', name: '', licence: false, roles: [] }, this.now(), { showOwner: node.section === 'all' });
+        const p = presentKey(node.key, this.now(), { showOwner: node.section === 'all' });
         const item = new vscode.TreeItem(p.label, vscode.TreeItemCollapsibleState.None);
         item.id = `${node.section}:${node.key.id}`;
         item.description = p.description;

@@ -4,11 +4,10 @@
 // token itself.
 
 import * as vscode from 'vscode';
-import { parseToken } from '@keyward/core';
+import { keyViewAt, parseToken } from '@keyward/core';
 import { shutOffActionFor } from '../flows/key-actions.js';
 import { COMMANDS, DIAGNOSTIC_SOURCE } from '../ids.js';
 import type { KeyLookups } from '../key-lookup.js';
-import type { Session } from '../session.js';
 
 /** Where a token sits, as a command argument. */
 export interface TokenPlace {
@@ -28,14 +27,10 @@ export function placeOf(doc: vscode.TextDocument, range: vscode.Range, keyId: st
 export class TokenQuickFixes implements vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
 
-  constructor(
-    private readonly session: Session,
-    private readonly lookups: KeyLookups,
-  ) {}
+  constructor(private readonly lookups: KeyLookups) {}
 
   async provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): Promise<vscode.CodeAction[]> {
     const actions: vscode.CodeAction[] = [];
-    const me = this.session.ready?.me;
     for (const diagnostic of context.diagnostics) {
       if (diagnostic.source !== DIAGNOSTIC_SOURCE) continue;
       const parsed = parseToken(doc.getText(diagnostic.range));
@@ -43,7 +38,7 @@ export class TokenQuickFixes implements vscode.CodeActionProvider {
       const lookup = keyId ? await this.lookups.lookup(keyId) : undefined;
       const key = lookup?.kind === 'found' ? lookup.key : undefined;
 
-      const shutOff = key && me ? shutOffActionFor(key, me) : undefined;
+      const shutOff = key ? shutOffActionFor(key, Date.now()) : undefined;
       if (key && shutOff) {
         const revoke = shutOff === 'revoke';
         const fix = new vscode.CodeAction(`${revoke ? 'Revoke' : 'Delete'} API key "${key.description}"`, vscode.CodeActionKind.QuickFix);
@@ -54,7 +49,7 @@ export class TokenQuickFixes implements vscode.CodeActionProvider {
       const replace = new vscode.CodeAction('Replace with a new API key', vscode.CodeActionKind.QuickFix);
       replace.command = { command: COMMANDS.replaceToken, title: replace.title, arguments: [placeOf(doc, diagnostic.range, keyId)] };
       replace.diagnostics = [diagnostic];
-      replace.isPreferred = !key || key.status !== 'active';
+      replace.isPreferred = !key || keyViewAt(key, Date.now()).status !== 'active';
       actions.push(replace);
     }
     return actions;

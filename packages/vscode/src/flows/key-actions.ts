@@ -3,7 +3,7 @@
 // palette, asks for one with a searchable quick pick. Revoking and deleting
 // cannot be undone, so both are confirmed first.
 
-import { type KeyService, type KeyView, type User, type WhoAmI, checkDescription, checkRevoke, refusalText, isAdmin } from '@keyward/core';
+import { type KeyService, type KeyView, type WhoAmI, checkDescription, keyViewAt, refusalText } from '@keyward/core';
 import type { Prompter } from '../prompter.js';
 
 export interface KeyActionDeps {
@@ -17,11 +17,6 @@ export interface KeyActionDeps {
 export type KeyTarget = KeyView | { id: string } | undefined;
 
 const PICK_WINDOW = 50;
-
-/** Core's rules want a user; the session knows the user as a view. */
-function actorOf(me: WhoAmI): User {
-  return { id: me.user.id, licence: me.user.licence, roles: [...me.user.roles], created: '' };
-}
 
 /** The key a command acts on: the one it was invoked on, read afresh from an id, or picked. */
 export async function resolveKey(deps: KeyActionDeps, target: KeyTarget, pick: { title: string; placeHolder: string; query: { status?: 'active'; mine?: boolean } }): Promise<KeyView | undefined> {
@@ -61,9 +56,9 @@ export async function attempt<T>(deps: KeyActionDeps, fn: () => Promise<T>): Pro
 
 export async function revokeApiKey(deps: KeyActionDeps, target?: KeyTarget): Promise<KeyView | undefined> {
   // Refuse before asking anything when the user may not revoke at all.
-  const refused = checkRevoke(actorOf(deps.me), undefined, deps.now());
-  if (refused && refused.code === 'ADMIN_ROLE_REQUIRED') {
-    await deps.prompter.error(`${refused.message} (${refused.code})`);
+  const may = deps.me.may.revokeKeys;
+  if (!may.ok) {
+    await deps.prompter.error(`${may.message} (${may.code})`);
     return undefined;
   }
   const key = await resolveKey(deps, target, { title: 'Revoke API Key', placeHolder: 'Search active keys by description, id or owner', query: { status: 'active' } });
@@ -119,10 +114,15 @@ export async function copyKeyId(deps: KeyActionDeps, target?: KeyTarget): Promis
   return key.id;
 }
 
-/** Which way the person can shut off a key they replaced: admins revoke, owners delete. */
-export function shutOffActionFor(key: KeyView, me: WhoAmI): 'revoke' | 'delete' | undefined {
+/**
+ * Which way the person can shut off a key they replaced, as its view says
+ * they may: revoking (admins) first, else deleting (its owner); nothing for a
+ * key that no longer works anyway.
+ */
+export function shutOffActionFor(view: KeyView, now: number): 'revoke' | 'delete' | undefined {
+  const key = keyViewAt(view, now);
   if (key.status !== 'active') return undefined;
-  if (isAdmin(me.user)) return 'revoke';
-  if (key.sub === me.user.id && me.user.roles.includes('Developer')) return 'delete';
+  if (key.actions.revoke) return 'revoke';
+  if (key.actions.delete) return 'delete';
   return undefined;
 }

@@ -23,7 +23,7 @@ export async function replaceTokenWithNewKey(deps: ReplaceDeps, old: KeyView | u
     await deps.prompter.warn(`Generated API key "${key.description}", but the old token was no longer in the document; the new token was copied to the clipboard instead.`);
     return key;
   }
-  const shutOff = old ? shutOffActionFor(old, deps.me) : undefined;
+  const shutOff = old ? shutOffActionFor(old, deps.now()) : undefined;
   if (!old || !shutOff) {
     await deps.prompter.info(`Replaced the token with new API key "${key.description}".`);
     return key;

@@ -1,8 +1,8 @@
 // The columns of a key list. Keys shows the owner; My keys does not need to.
 // Wide terminals get the whole id, narrow ones its first characters.
 
-import { type KeyView, relativeTime } from '@keyward/core';
-import { STATUS_LABEL, day, expiresSoon, shortId } from '../text/format.js';
+import { type KeyView, expiresSoon, relativeTime } from '@keyward/core';
+import { STATUS_LABEL, day, shortId } from '../text/format.js';
 import type { Theme } from '../theme.js';
 import type { Column } from './table.js';
 
@@ -20,8 +20,8 @@ export function keyColumns(theme: Theme, now: number, width: number, opts: { own
     {
       title: 'EXPIRES',
       width: 9,
-      cell: (k) => relativeTime(k.expiry, now) + (expiresSoon(k.status, k.expiry, now) ? ' ⚠' : ''),
-      color: (k) => (expiresSoon(k.status, k.expiry, now) ? theme.warning : undefined),
+      cell: (k) => relativeTime(k.expiry, now) + (expiresSoon(k, now) ? ' ⚠' : ''),
+      color: (k) => (expiresSoon(k, now) ? theme.warning : undefined),
     },
     { title: 'LAST USED', width: 9, cell: (k) => relativeTime(k.lastUsed, now) },
     ...(opts.uses !== undefined ? [{ title: 'USES 24H', width: 8, align: 'right' as const, cell: (k: KeyView) => (opts.uses ? (opts.uses.get(k.id) ?? 0).toLocaleString('en-US') : '…') }] : []),

@@ -2,12 +2,12 @@
 // last used from (up to 5 addresses, newest first) and the keys it was
 // rotated from or to come from the store, so they are shown inert too.
 
-import { type KeyView, relativeTime, safeText } from '@keyward/core';
+import { type KeyView, expiresSoon, relativeTime, safeText } from '@keyward/core';
 import { Text } from 'ink';
 import { useAppActions, useAppState } from '../app-context.js';
 import { Dialog, Field } from '../components/dialog.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
-import { STATUS_LABEL, dateTime, expiresSoon } from '../text/format.js';
+import { STATUS_LABEL, dateTime } from '../text/format.js';
 import { useTheme } from '../theme.js';
 
 // Wide enough for "last used from" and a space.
@@ -22,7 +22,7 @@ export function KeyDetails({ keyView: k, width, height, onClose }: { keyView: Ke
     else if (command === 'close') onClose();
     return true;
   });
-  const soon = expiresSoon(k.status, k.expiry, now);
+  const soon = expiresSoon(k, now);
   return (
     <Dialog title={`Key ${safeText(k.description)}`} width={width} height={height}>
       <Field width={LABEL} label="id" value={safeText(k.id)} />

@@ -22,7 +22,8 @@ export async function planRevoke(service: KeyService, ids: readonly string[]): P
   const found = await Promise.all(ids.map((id) => service.getKey(id).then((k) => ({ id, k }), (e: unknown) => ({ id, e }))));
   for (const f of found) {
     if ('k' in f) {
-      if (f.k.status === 'active') plan.active.push(f.k);
+      // The view says whether this viewer may revoke it now (core's rule); when not, its status says why.
+      if (f.k.actions.revoke) plan.active.push(f.k);
       else plan.skipped.push({ id: f.id, description: f.k.description, why: f.k.status });
     } else {
       plan.skipped.push({ id: f.id, description: '', why: (f.e as { code?: string }).code === 'KEY_NOT_FOUND' ? 'deleted' : refusalText(f.e) });

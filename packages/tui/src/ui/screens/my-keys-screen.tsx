@@ -2,7 +2,7 @@
 // expire within 7 days stand out. Generate, rename, rotate, delete one or all. When
 // generating is not possible right now, the screen says why before one tries.
 
-import { checkDescription, type KeyView, refusalText, safeText } from '@keyward/core';
+import { checkDescription, expiresSoon, type KeyView, refusalText, safeText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import { useAppActions, useAppState } from '../app-context.js';
@@ -19,7 +19,7 @@ import { BROWSE_COMMANDS, useKeyBrowser } from '../hooks/use-key-browser.js';
 import type { Command } from '../keys/bindings.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
 import { widthOf } from '../text/fit.js';
-import { expiresSoon, plural } from '../text/format.js';
+import { plural } from '../text/format.js';
 import { useTheme } from '../theme.js';
 import type { ScreenProps } from './keys-screen.js';
 
@@ -44,7 +44,7 @@ export function MyKeysScreen({ width, height }: ScreenProps) {
   const banner = blocked ? `You cannot generate keys now: ${blocked.message} (${blocked.code}) — press n to see what fixes it.` : '';
   const bannerLines = blocked ? Math.min(2, Math.ceil(widthOf(banner) / width)) : 0;
   const b = useKeyBrowser('mykeys', { sub: me.user.id, height: Math.max(1, height - 2 - bannerLines), active: open === null });
-  const soon = b.rows.filter((k) => k && expiresSoon(k.status, k.expiry, now)).length;
+  const soon = b.rows.filter((k) => k && expiresSoon(k, now)).length;
 
   useKeypress({ layer: Layer.screen, commands: COMMANDS, active: open === null }, (_k, command) => {
     const here = b.current;

@@ -72,7 +72,8 @@ export function UsersScreen({ width, height }: ScreenProps) {
         void change(here, { developer: !has(here, 'Developer') }, has(here, 'Developer') ? 'Developer role taken' : 'Developer role given');
         return true;
       case 'toggleAdmin':
-        if (here.name === me.user.name && has(here, 'TenantAdmin')) setOpen({ kind: 'dropOwnAdmin' });
+        // Confirm only a change core would make (its view says whether the role may be taken); otherwise core's refusal is shown.
+        if (here.name === me.user.name && here.actions.demote) setOpen({ kind: 'dropOwnAdmin' });
         else void change(here, { admin: !has(here, 'TenantAdmin') }, has(here, 'TenantAdmin') ? 'TenantAdmin role taken' : 'TenantAdmin role given');
         return true;
       case 'removeUser':

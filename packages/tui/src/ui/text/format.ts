@@ -4,8 +4,6 @@
 
 import type { KeyStatus } from '@keyward/core';
 
-const DAY = 86_400_000;
-
 const two = (n: number) => String(n).padStart(2, '0');
 
 /** 2026-01-31 */
@@ -22,15 +20,6 @@ export function dateTime(iso: string | undefined): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '?';
   return `${day(iso)} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-}
-
-/**
- * True for an active key that expires within `days` days, as the list shows
- * it: under 6½ days reads "in 6d" or less. A key just made to live 7 days
- * reads "in 7d" and does not stand out at once.
- */
-export function expiresSoon(status: KeyStatus, expiry: string, now: number, days = 7): boolean {
-  return status === 'active' && Date.parse(expiry) - now < (days - 0.5) * DAY;
 }
 
 /** Status as a symbol and a word, so it reads the same without colour. */
