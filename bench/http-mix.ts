@@ -1,41 +1,18 @@
 // `keyward serve` — the real command, built as shipped (packages/cli/dist) —
 // under a mixed load from autocannon, beside the bare node:http floor of
-// bench/http-mix-bare.mjs, same load generator, rounds interleaved. Of every
-// 20 requests: 7 authenticated reads of GET /api/v1/users/me, 5 of
-// GET /api/v1/api-keys?limit=20, 7 verifies (POST /api/v1/api-keys/verify)
-// and 1 create (POST /api/v1/api-keys). Keyward also routes, checks the
-// policy, builds the wire shapes, writes its request log and — for each
+// bench/http-mix-bare.mjs, same load generator, rounds interleaved. The mix
+// (bench/http-mix-load.ts), of every 20 requests: 7 authenticated reads of
+// GET /api/v1/users/me, 5 of GET /api/v1/api-keys?limit=20, 7 verifies
+// (POST /api/v1/api-keys/verify) and 1 create (POST /api/v1/api-keys).
+// Keyward also routes, checks the policy, builds the wire shapes, writes its request log and — for each
 // create — takes the store lock, rewrites and fsyncs the document and appends
 // the event, which the floor does not. (bench/http.ts measures reads alone.)
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { buildStore } from './fixtures.js';
+import { allAnswered, autocannon, mix, startBare } from './http-mix-load.js';
 import { interleavedAsync, quick, report } from './lib.js';
-
-// The part of autocannon's API used here, request bodies included.
-interface Request {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body?: string;
-}
-interface Options {
-  url: string;
-  connections: number;
-  duration: number;
-  requests: Request[];
-}
-interface Result {
-  requests: { total: number };
-  latency: { p99: number };
-  duration: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Options) => Promise<Result>;
 
 const ROUND_SECONDS = quick ? 1.5 : 5;
 const ROUNDS = quick ? 3 : 5;
@@ -45,23 +22,6 @@ if (!existsSync(keywardBin)) throw new Error(`${keywardBin} is missing; run node
 
 const built = buildStore(1000);
 const tokens = built.tokens.slice(0, 50);
-
-function mix(): Request[] {
-  const requests: Request[] = [];
-  tokens.forEach((token, i) => {
-    const auth = { authorization: `Bearer ${token}` };
-    const json = { ...auth, 'content-type': 'application/json' };
-    const other = tokens[(i * 7 + 3) % tokens.length];
-    for (let r = 0; r < 20; r++) {
-      const slot = (r * 9 + i) % 20; // spread the kinds through the sequence
-      if (slot < 7) requests.push({ method: 'GET', path: '/api/v1/users/me', headers: auth });
-      else if (slot < 12) requests.push({ method: 'GET', path: '/api/v1/api-keys?limit=20', headers: auth });
-      else if (slot < 19) requests.push({ method: 'POST', path: '/api/v1/api-keys/verify', headers: json, body: JSON.stringify({ token: other }) });
-      else requests.push({ method: 'POST', path: '/api/v1/api-keys', headers: json, body: JSON.stringify({ description: `bench mix ${i}`, expiry: 'P1D' }) });
-    }
-  });
-  return requests;
-}
 
 async function startKeyward(): Promise<{ child: ChildProcess; url: string }> {
   // The request log goes to /dev/null: written, as in production, but not read.
@@ -78,26 +38,16 @@ async function startKeyward(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url };
 }
 
-async function startBare(durable: boolean): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(fileURLToPath(new URL('./http-mix-bare.mjs', import.meta.url)), [built.path, durable ? 'durable' : 'memory'], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}` };
-}
-
 const p99 = { keyward: [] as number[], bare: [] as number[], durable: [] as number[] };
 async function load(name: keyof typeof p99, url: string, seconds: number): Promise<number> {
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, requests: mix() });
-  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+  const r = allAnswered(name, await autocannon({ url, connections: CONNECTIONS, duration: seconds, requests: mix(tokens) }));
   p99[name].push(r.latency.p99);
   return r.requests.total / r.duration;
 }
 
 const keyward = await startKeyward();
-const bare = await startBare(false);
-const durable = await startBare(true);
+const bare = await startBare(built.path, false);
+const durable = await startBare(built.path, true);
 try {
   await load('keyward', keyward.url, 1); // warm up all three
   await load('bare', bare.url, 1);

@@ -10,7 +10,10 @@
 //     creates, each durable when it returns, on both sides;
 //   - verify and first list page, 1M keys vs 1k keys: a token this server has
 //     not seen (so verify reads the database) and the admin's first page of
-//     keys, on a database of a million keys against one of a thousand.
+//     keys, on a database of a million keys against one of a thousand;
+//   - HTTP mixed load vs durable floor, PostgreSQL, 2 servers: bench/http-mix.ts's
+//     mix spread over two `keyward serve` on one database, against the same
+//     durable floor (one bare node:http server fsyncing each create).
 import { type ChildProcess, spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -19,8 +22,9 @@ import { startPostgres } from '../test/support/postgres-server.js';
 import { buildStore } from './fixtures.js';
 import { interleavedAsync, quick, report } from './lib.js';
 import { BetterAuthPeer } from './peer/better-auth.js';
+import { allAnswered, autocannon as loadMix, mix, startBare } from './http-mix-load.js';
 
-// `node --import tsx bench/postgres.ts [--quick] [revocation] [http] [create] [scale]`: all parts unless named.
+// `node --import tsx bench/postgres.ts [--quick] [revocation] [http] [create] [scale] [mix]`: all parts unless named.
 const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const part = (name: string) => named.length === 0 || named.includes(name);
 const keywardBin = new URL('../packages/cli/dist/keyward.js', import.meta.url).pathname;
@@ -237,6 +241,44 @@ try {
       against: 'the same on a PostgreSQL database of 1k keys: a token not seen before by this server (verify reads the database) and the admin’s first page of 20 keys, newest first',
     });
     await Promise.all([engines.small.close(), engines.large.close()]);
+  }
+
+  // ---- HTTP mixed load on two servers vs the durable floor ----
+  if (part('mix')) {
+    const { url, tokens, path } = await seeded(1000);
+    const servers = await Promise.all([serve(url), serve(url)]);
+    const durable = await startBare(path, true);
+    children.push(durable.child);
+    const CONNECTIONS = 16;
+    const requests = mix(tokens.slice(0, 50));
+    const p99 = { keyward: [] as number[], durable: [] as number[] };
+    // Half the connections on each server, each sending the whole mix; the figure is the sum.
+    const onBoth = async (seconds: number) => {
+      const runs = await Promise.all(servers.map((s) => loadMix({ url: s, connections: CONNECTIONS / 2, duration: seconds, requests }).then((r) => allAnswered(s, r))));
+      p99.keyward.push(Math.max(...runs.map((r) => r.latency.p99)));
+      return runs.reduce((sum, r) => sum + r.requests.total / r.duration, 0);
+    };
+    const onFloor = async (seconds: number) => {
+      const r = allAnswered('durable floor', await loadMix({ url: durable.url, connections: CONNECTIONS, duration: seconds, requests }));
+      p99.durable.push(r.latency.p99);
+      return r.requests.total / r.duration;
+    };
+    await onBoth(1);
+    await onFloor(1);
+    p99.keyward.length = p99.durable.length = 0;
+    const seconds = quick ? 1.5 : 5;
+    const r = await interleavedAsync(ROUNDS, { keyward: () => onBoth(seconds), durable: () => onFloor(seconds) });
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    report({
+      measure: 'HTTP mixed load vs durable floor, PostgreSQL, 2 servers',
+      value: Math.round(r.keyward),
+      baseline: Math.round(r.durable),
+      unit: 'req/s',
+      ratio: r.keyward / r.durable,
+      goal: '>= 0.5',
+      against: `bench/http-mix.ts's mix (reads, verifies, 5% creates; 1k keys) spread over two keyward serve on one PostgreSQL (fsync on), ${CONNECTIONS / 2} connections each, vs the durable floor: one bare node:http server, ${CONNECTIONS} connections, whose creates append the hash to a file and fsync it (p99 ${median(p99.keyward)} ms vs ${median(p99.durable)} ms)`,
+    });
+    for (const c of children.splice(0)) c.kill('SIGTERM');
   }
 } finally {
   for (const c of children) c.kill('SIGTERM');
