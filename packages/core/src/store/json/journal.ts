@@ -271,6 +271,8 @@ export class Journal<Entry> {
    * has written since.
    */
   private async lock(): Promise<boolean> {
+    // Held for HOLD_MS already, or a compaction waits: given back, so others get their turn.
+    if (this.held && (this.lockWanted || Date.now() - this.held.since >= HOLD_MS)) await this.unlock();
     if (this.held) return false;
     this.held = { release: await acquireLockAsync(this.lockPath), since: Date.now() };
     return true;
@@ -298,14 +300,16 @@ export class Journal<Entry> {
    * passes with nothing more to commit, or after HOLD_MS, so that other
    * processes get their turn.
    */
-  private async keepLock(): Promise<void> {
+  private keepLock(): void {
     if (!this.held) return;
-    if (this.closed || this.lockWanted || Date.now() - this.held.since >= HOLD_MS) return this.unlock();
-    setImmediate(() => {
+    const held = this.held;
+    // Given back in a turn of its own, after the group's callers have their answer.
+    const giveBack = (onlyIfIdle: boolean) =>
       void this.exclusive(async () => {
-        if (this.pending.length === 0) await this.unlock();
+        if (this.held === held && (!onlyIfIdle || this.pending.length === 0)) await this.unlock();
       });
-    });
+    if (this.closed || this.lockWanted) giveBack(false);
+    else setImmediate(() => giveBack(true));
   }
 
   /** Under the lock: brings the copy up to the journal's end (after `group`, just appended); a fault is reported, the records keep what it could not copy. */
@@ -518,7 +522,7 @@ export class Journal<Entry> {
       for (const { p } of done) p.reject(e);
       return;
     }
-    await this.keepLock();
+    this.keepLock();
     this.emit(changes);
     for (const { p, result } of done) p.resolve(result);
     this.maybeCompact();
