@@ -142,7 +142,11 @@ export function readIfHoldsKey(path: string, keyId: string): string | undefined 
  */
 export async function findKeyInFolder(folder: string, keyId: string, openText: (path: string) => string | undefined = () => undefined): Promise<FileWithToken[]> {
   const found: FileWithToken[] = [];
-  for (const rel of await filesToSearch(folder)) {
+  const files = await filesToSearch(folder);
+  for (let i = 0; i < files.length; i++) {
+    // The extension host runs every extension: a large workspace is read in turns, not in one block.
+    if (i % 256 === 255) await new Promise((r) => setImmediate(r));
+    const rel = files[i];
     const abs = join(folder, rel);
     const text = openText(abs) ?? readIfHoldsKey(abs, keyId);
     if (text === undefined) continue;

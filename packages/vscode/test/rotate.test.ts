@@ -7,11 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type KeyService, manualClock, parseToken } from '@keyward/core';
+import { type KeyService, createRemoteService, manualClock, parseToken } from '@keyward/core';
+import { startServer } from '@keyward/server';
 import type { TokenDestinations } from '../src/flows/generate.js';
 import { type RotateDeps, type WorkspaceTokens, rotateApiKey, whereText } from '../src/flows/rotate.js';
 import { type FileWithToken, filesToSearch, findKeyInFolder, isEnvFile, replaceSpots, spotsOfKey } from '../src/workspace-tokens.js';
-import { type Tenant, tempDir, tenant } from './helpers.js';
+import { type Tenant, fileTenant, freshService, tempDir, tenant } from './helpers.js';
 import { ScriptedPrompter, type Step } from './scripted-prompter.js';
 
 const TOKEN = /kw_[0-9a-f]{24}_[a-z2-7]{32}[0-9a-f]{8}/g;
@@ -276,6 +277,30 @@ describe('Rotate API Key', () => {
     expect(await rotateApiKey(revoked.deps, { id: bobs.id })).toBeUndefined();
     expect(revoked.prompter.told.at(-1)!.message).toMatch(/\(KEY_NOT_ACTIVE\)$/);
     expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(`API_KEY=${bobs.token}\n`);
+  });
+
+  it('rotates through a Keyward server (the remote adapter) just as on a local store', async () => {
+    const t = await fileTenant();
+    const signIn = await t.bob.generateKey({ description: 'editor sign-in' });
+    const old = await newToken(t.bob, 'served key');
+    const server = await startServer({ storePath: t.path, port: 0, log: () => undefined, usageFlushMs: 0 });
+    try {
+      const service = createRemoteService(server.url.replace(/\/+$/, ''), signIn.token);
+      const dir = tempDir();
+      writeFileSync(join(dir, '.env'), `API_KEY=${old.token}\n`);
+      const prompter = new ScriptedPrompter([{ pick: /^At once$/ }, { confirm: true }]);
+      const deps: RotateDeps = { service, me: await service.whoami(), prompter, now: () => Date.now(), workspace: folderWorkspace(dir), destinations: {} };
+      const created = await rotateApiKey(deps, { id: old.id });
+      const placed = readFileSync(join(dir, '.env'), 'utf8').match(TOKEN)![0];
+      expect(parseToken(placed)).toMatchObject({ ok: true, keyId: created!.id });
+      const local = freshService(t.path, 'bob');
+      expect((await local.verifyToken(placed)).valid).toBe(true);
+      expect(await local.verifyToken(old.token)).toMatchObject({ valid: false });
+      expect(await local.getKey(old.id)).toMatchObject({ rotatedTo: created!.id });
+      await service.close();
+    } finally {
+      await server.close();
+    }
   });
 
   it('offers only the person\'s own active keys in the palette', async () => {
