@@ -262,21 +262,26 @@ describe('Rotate API Key', () => {
     expect(prompter.told.at(-1)).toMatchObject({ kind: 'warn', message: expect.stringMatching(/no longer where it was found, so the new token was copied/) });
   });
 
-  it('shows core\'s refusal for a key that is not the person\'s, or not active, and changes nothing', async () => {
+  it('asks nothing when the key\'s view says its viewer may not rotate it, and shows core\'s refusal when the view was stale', async () => {
     const t = await tenant();
     const bobs = await newToken(t.bob);
     const dir = tempDir();
     writeFileSync(join(dir, '.env'), `API_KEY=${bobs.token}\n`);
-    const admin = await rotateDeps(t, 'alice', [{ pick: /^1 hour$/ }, { confirm: true }], folderWorkspace(dir));
+    // An admin sees bob's key, but only its owner rotates it: core's view says so, and nothing is asked.
+    const admin = await rotateDeps(t, 'alice', [], folderWorkspace(dir));
     expect(await rotateApiKey(admin.deps, { id: bobs.id })).toBeUndefined();
-    expect(admin.prompter.told).toEqual([{ kind: 'error', message: expect.stringMatching(/Only its owner \(bob\) can rotate this key.*\(NOT_KEY_OWNER\)$/) }]);
-    expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(`API_KEY=${bobs.token}\n`);
+    expect(admin.prompter.asked).toEqual([]);
+    expect(admin.prompter.told).toEqual([{ kind: 'error', message: expect.stringMatching(/you may not rotate it/) }]);
 
+    // A view read while the key was active, then the key revoked elsewhere: the engine refuses, and nothing changes.
+    const stale = await t.bob.getKey(bobs.id);
+    expect(stale.actions.rotate).toBe(true);
     await t.alice.revokeKey(bobs.id);
     const revoked = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { confirm: true }], folderWorkspace(dir));
-    expect(await rotateApiKey(revoked.deps, { id: bobs.id })).toBeUndefined();
+    expect(await rotateApiKey(revoked.deps, stale)).toBeUndefined();
     expect(revoked.prompter.told.at(-1)!.message).toMatch(/\(KEY_NOT_ACTIVE\)$/);
     expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(`API_KEY=${bobs.token}\n`);
+    expect(revoked.prompter.copied).toBeUndefined();
   });
 
   it('rotates through a Keyward server (the remote adapter) just as on a local store', async () => {

@@ -19,7 +19,11 @@ export type KeyTarget = KeyView | { id: string } | undefined;
 const PICK_WINDOW = 50;
 
 /** The key a command acts on: the one it was invoked on, read afresh from an id, or picked. */
-export async function resolveKey(deps: KeyActionDeps, target: KeyTarget, pick: { title: string; placeHolder: string; query: { status?: 'active'; mine?: boolean } }): Promise<KeyView | undefined> {
+export async function resolveKey(
+  deps: KeyActionDeps,
+  target: KeyTarget,
+  pick: { title: string; placeHolder: string; query: { status?: 'active'; mine?: boolean }; /** Only keys whose view allows this action are offered. */ only?: keyof KeyView['actions'] },
+): Promise<KeyView | undefined> {
   if (target && 'description' in target) return target;
   if (target) {
     try {
@@ -39,7 +43,7 @@ export async function resolveKey(deps: KeyActionDeps, target: KeyTarget, pick: {
         ...(pick.query.status ? { status: pick.query.status } : {}),
         ...(pick.query.mine ? { sub: deps.me.user.id } : {}),
       });
-      return page.data;
+      return pick.only ? page.data.filter((k) => keyViewAt(k, deps.now()).actions[pick.only!]) : page.data;
     },
   });
 }

@@ -8,7 +8,7 @@
 // token is never shown or logged: it goes straight to where it was asked for.
 
 import type { PickItem } from '../prompter.js';
-import { type KeyView, checkOverlap, overlapChoices, relativeTime } from '@keyward/core';
+import { type KeyView, checkOverlap, keyViewAt, overlapChoices, relativeTime } from '@keyward/core';
 import { timeText } from '../time-text.js';
 import type { FileWithToken } from '../workspace-tokens.js';
 import { type Placement, type TokenDestinations, insertOrCopy, placementItems } from './generate.js';
@@ -96,8 +96,14 @@ function oldTokenEnds(old: KeyView | undefined, now: number): string {
 }
 
 export async function rotateApiKey(deps: RotateDeps, target?: KeyTarget): Promise<KeyView | undefined> {
-  const key = await resolveKey(deps, target, { title: 'Rotate API Key', placeHolder: 'Search your active keys by description or id', query: { status: 'active', mine: true } });
+  const key = await resolveKey(deps, target, { title: 'Rotate API Key', placeHolder: 'Search your active keys by description or id', query: { status: 'active', mine: true }, only: 'rotate' });
   if (!key) return undefined;
+  // Core says, in the key's view, whether this viewer may rotate it; nothing is asked when not.
+  const now = keyViewAt(key, deps.now());
+  if (!now.actions.rotate) {
+    await deps.prompter.error(`API key "${key.description}" is ${now.status}${now.rotatedTo ? ' and was rotated already' : ''}: you may not rotate it. A key is rotated by its owner, while it is active.`);
+    return undefined;
+  }
   const overlap = await askOverlap(deps, key);
   if (overlap === undefined) return undefined;
   // Looked for before rotating, so the person sees where it goes and can still cancel.
