@@ -4,6 +4,7 @@
 // as `gh repo delete` does, so a script never destroys by accident.
 
 import { createInterface } from 'node:readline';
+import { safeLines } from '@keyward/core';
 import type { ParsedCommand } from './argv.js';
 import { UsageError } from './usage-error.js';
 
@@ -29,7 +30,7 @@ export const terminalPrompter: Prompter = {
     const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
     return new Promise((resolve) => {
       rl.on('close', () => resolve(''));
-      rl.question(question, (answer) => {
+      rl.question(safeLines(question), (answer) => {
         resolve(answer);
         rl.close();
       });

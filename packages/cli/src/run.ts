@@ -1,7 +1,7 @@
 // Runs one `keyward` invocation and returns its exit code: 0 done, 1 refused
 // (`error: <sentence> (<CODE>)`), 2 a usage mistake (with the usage).
 
-import { KeywardError } from '@keyward/core';
+import { KeywardError, safeJson } from '@keyward/core';
 import { type ParsedCommand, parseArgv } from './argv.js';
 import { type Command } from './commands/command.js';
 import { addUser, listUsers, removeUser, setUser } from './commands/users.js';
@@ -13,7 +13,7 @@ import { init } from './commands/init.js';
 import { storeCopy } from './commands/store-copy.js';
 import { scan } from './commands/scan.js';
 import { connect, missingDefaultStore } from './connect.js';
-import { consoleOutput } from './io.js';
+import { consoleOutput, print } from './io.js';
 import { OVERVIEW } from './usage.js';
 import { UsageError } from './usage-error.js';
 import { NotConfirmed } from './confirm.js';
@@ -63,8 +63,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
   let json = argv.includes('--json');
   const out = () => consoleOutput(json);
   const fail = (code: string, message: string) => {
-    if (json) process.stdout.write(JSON.stringify({ error: { code, message } }) + '\n');
-    else process.stderr.write(`error: ${message} (${code})\n`);
+    if (json) process.stdout.write(safeJson({ error: { code, message } }) + '\n');
+    else print(process.stderr, `error: ${message} (${code})\n`);
   };
   let cmd: ParsedCommand;
   try {
@@ -72,12 +72,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     fail('INVALID_INPUT', e.message);
-    if (!json) process.stderr.write(usageText(e.usage));
+    if (!json) print(process.stderr, usageText(e.usage));
     return 2;
   }
   json = cmd.json;
   if (cmd.help) {
-    process.stdout.write((cmd.name === 'ui' ? OVERVIEW : `Usage: ${cmd.usage}\n\n${OVERVIEW}`) + '\n');
+    print(process.stdout, (cmd.name === 'ui' ? OVERVIEW : `Usage: ${cmd.usage}\n\n${OVERVIEW}`) + '\n');
     return 0;
   }
   try {
@@ -93,19 +93,20 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
     if (cmd.name === 'ui') {
       if (cmd.args.length > 0) throw new UsageError(`Unexpected argument "${cmd.args[0]}".`, OVERVIEW);
       if (!faces.ui || !process.stdin.isTTY || !process.stdout.isTTY) {
-        process.stderr.write(
+        print(
+          process.stderr,
           faces.ui
             ? 'keyward: the terminal UI needs an interactive terminal (no TTY here); use the subcommands instead:\n\n'
             : '',
         );
-        process.stdout.write(OVERVIEW + '\n');
+        print(process.stdout, OVERVIEW + '\n');
         return faces.ui ? 2 : 0;
       }
     }
   } catch (e) {
     if (e instanceof UsageError) {
       fail('INVALID_INPUT', e.message);
-      if (!json) process.stderr.write(usageText(e.usage));
+      if (!json) print(process.stderr, usageText(e.usage));
       return 2;
     }
     const f = describeFailure(e);
@@ -117,7 +118,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
   try {
     conn = await connect(cmd, env, (line) => {
       notes.push(line);
-      process.stderr.write(line + '\n');
+      print(process.stderr, line + '\n');
     });
   } catch (e) {
     const f = describeFailure(e);
@@ -132,12 +133,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
     return (await COMMANDS[cmd.name]({ service: conn.service, cmd, out: out(), signedInKey: conn.signedInKey })) ?? 0;
   } catch (e) {
     if (e instanceof NotConfirmed) {
-      process.stderr.write(`${e.message}\n`);
+      print(process.stderr, `${e.message}\n`);
       return 2;
     }
     if (e instanceof UsageError) {
       fail('INVALID_INPUT', e.message);
-      if (!json) process.stderr.write(usageText(e.usage));
+      if (!json) print(process.stderr, usageText(e.usage));
       return 2;
     }
     const f = describeFailure(e, conn.location);
@@ -146,7 +147,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
   } finally {
     await conn.service.close().catch((e: unknown) => {
       const f = describeFailure(e, conn.location);
-      process.stderr.write(`warning: could not record usage: ${f.message} (${f.code})\n`);
+      print(process.stderr, `warning: could not record usage: ${f.message} (${f.code})\n`);
     });
   }
 }

@@ -1,7 +1,7 @@
 // What every face prints, from core: the same key reads the same in the
 // command line, the terminal UI and the extension.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ROTATION_OVERLAP, KeywardError, checkDescription, checkLifetime, checkOverlap, lifetimeChoices, overlapChoices, refusalCode, refusalText, relativeTime } from '../src/index.js';
+import { DEFAULT_ROTATION_OVERLAP, KeywardError, checkDescription, checkLifetime, checkOverlap, lifetimeChoices, overlapChoices, refusalCode, refusalText, relativeTime, safeJson, safeLines, safeText } from '../src/index.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const at = (ms: number) => new Date(NOW + ms).toISOString();
@@ -102,5 +102,32 @@ describe('refusal text', () => {
   ])('%s → %s', (e, text, code) => {
     expect(refusalText(e)).toBe(text);
     expect(refusalCode(e)).toBe(code);
+  });
+});
+
+describe('inert text', () => {
+  it.each([
+    ['\u001b]0;title\u0007', '␛]0;title^G'],
+    ['\u009b2J \u202eevil', '\\u009b2J \\u202eevil'],
+    ['ab\u200bcd\u00ad', 'ab\\u200bcd\\u00ad'],
+    ['tag\u{e0041}', 'tag\\u{e0041}'],
+    ['line\u2028break', 'line\\u2028break'],
+    // What scripts need is kept: a joiner inside an emoji, letters, the ellipsis.
+    ['👩\u200d💻 Ключ — 鍵…', '👩\u200d💻 Ключ — 鍵…'],
+  ])('safeText(%j) is %j, and stays so when shown again', (raw, shown) => {
+    expect(safeText(raw)).toBe(shown);
+    expect(safeText(shown)).toBe(shown);
+  });
+
+  it('safeLines keeps the line breaks, safeJson reads back the same values', () => {
+    expect(safeLines('a\u001b[31m\nb\u0007')).toBe('a␛[31m\nb^G');
+    const doc = { text: '\u001b]0;x\u0007\u009b\u202e\u200b\u{e0041}', n: 1 };
+    const json = safeJson(doc, 2);
+    expect(json).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e\u200b\u{e0041}]/u);
+    expect(JSON.parse(json)).toEqual(doc);
+  });
+
+  it('refusal text is inert: a server cannot retitle a terminal through it', () => {
+    expect(refusalText(new KeywardError('KEY_NOT_FOUND', '\u001b]0;pwned\u0007gone'))).toBe('␛]0;pwned^Ggone (KEY_NOT_FOUND)');
   });
 });

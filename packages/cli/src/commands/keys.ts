@@ -5,6 +5,7 @@ import { confirm } from '../confirm.js';
 import { keyDetails, keysTable, relative } from '../format.js';
 import { str, wholeNumber } from '../options.js';
 import { UsageError } from '../usage-error.js';
+import { print } from '../io.js';
 
 export const listKeys: Command = async ({ service, out, cmd }) => {
   expectArgs(cmd, 0, 0, '');
@@ -87,7 +88,7 @@ export const removeKeys: Command = async ({ service, out, cmd, signedInKey }) =>
     out.result(r, () => `Deleted ${r.deleted} key${r.deleted === 1 ? '' : 's'}.`);
     if (ownToken && r.deleted > 0) {
       // Said even with --yes: the next command would fail with no hint why.
-      process.stderr.write(`warning: the key of KEYWARD_TOKEN (${signedInKey}) was deleted too; KEYWARD_TOKEN no longer authenticates.\n`);
+      print(process.stderr, `warning: the key of KEYWARD_TOKEN (${signedInKey}) was deleted too; KEYWARD_TOKEN no longer authenticates.\n`);
     }
     return;
   }
@@ -138,7 +139,7 @@ export const verifyKey: Command = async ({ service, out, cmd }) => {
   }
   const why = { malformed: 'it is not a well-formed Keyward token', unknown: 'no key has this token (unknown or deleted)', expired: 'the key has expired', revoked: 'the key was revoked', unlicensed: "the key's owner has no active licence, or was removed" }[r.reason];
   if (out.json) out.result(r, () => '');
-  else process.stderr.write(`error: The token does not authenticate: ${why}. (UNAUTHENTICATED)\n`);
+  else print(process.stderr, `error: The token does not authenticate: ${why}. (UNAUTHENTICATED)\n`);
   return 1;
 };
 

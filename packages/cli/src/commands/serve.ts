@@ -3,6 +3,7 @@ import { KeywardError, printable, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
 import { actorOf, storeChoice, whenMissing } from '../connect.js';
 import { expectArgs } from './command.js';
+import { print } from '../io.js';
 
 /** `keyward serve`: the HTTP API on the local store until SIGINT/SIGTERM, which flush usage. */
 export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise<number> {
@@ -18,12 +19,12 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   const choice = storeChoice(cmd, env);
   const path = choice.path;
   // Created at the default location on the very first run, as for any command.
-  const missing = whenMissing(choice, actorOf(cmd, env), (line) => process.stderr.write(line + '\n'));
+  const missing = whenMissing(choice, actorOf(cmd, env), (line) => print(process.stderr, line + '\n'));
   // The server logs one JSON line per request to stdout, and refuses a port
   // it cannot listen on with UNAVAILABLE.
   const server = await startServer({ storePath: path, missing, host, port: Number(portText), leakKeys, trustProxy });
-  process.stderr.write(`Keyward server listening on ${server.url} (store ${storeLocation(path)}); Ctrl-C stops it.\n`);
+  print(process.stderr, `Keyward server listening on ${server.url} (store ${storeLocation(path)}); Ctrl-C stops it.\n`);
   const signal = await closeOnSignals(server);
-  process.stderr.write(`Stopped on ${signal}; usage flushed.\n`);
+  print(process.stderr, `Stopped on ${signal}; usage flushed.\n`);
   return 0;
 }
