@@ -4,7 +4,7 @@
 // after an action.
 
 import * as vscode from 'vscode';
-import { type KeyService, openService } from '@keyward/core';
+import { type KeyService, openService, safeText } from '@keyward/core';
 import { registerCommands } from './editor/commands.js';
 import { KeysView } from './editor/keys-view.js';
 import { EditorPrompter } from './editor/prompter.js';
@@ -42,7 +42,7 @@ function setContexts(state: SessionState): void {
 
 /** A server connection that warns, in a notification, when its token is about to end. */
 function openServerWarning(url: string, token: string): KeyService {
-  return openServer(url, token, (message) => void vscode.window.showWarningMessage(message));
+  return openServer(url, token, (message) => void vscode.window.showWarningMessage(safeText(message)));
 }
 
 export function activate(context: vscode.ExtensionContext): void {

@@ -2,7 +2,7 @@
 // manifest's menus match on; when the session is not usable the view says why
 // in its message, and the welcome content offers the next step.
 
-import { refusalText } from '@keyward/core';
+import { refusalText, safeText } from '@keyward/core';
 import * as vscode from 'vscode';
 import { COMMANDS, KEYS_VIEW } from '../ids.js';
 import { presentKey } from '../key-presentation.js';
@@ -58,7 +58,8 @@ export class KeysView implements vscode.TreeDataProvider<KeyTreeNode> {
 
   async getChildren(node?: KeyTreeNode): Promise<KeyTreeNode[]> {
     const state = this.session.state;
-    this.view.message = stateMessage(state);
+    const message = stateMessage(state);
+    this.view.message = message && safeText(message);
     if (state.status !== 'ready') return [];
     try {
       if (!node) return await this.model.roots();
@@ -87,10 +88,11 @@ export class KeysView implements vscode.TreeDataProvider<KeyTreeNode> {
       }
       case 'key': {
         const p = presentKey(node.key, this.now(), { showOwner: node.section === 'all' });
-        const item = new vscode.TreeItem(p.label, vscode.TreeItemCollapsibleState.None);
+        // The key's text may come from a server: shown inert.
+        const item = new vscode.TreeItem(safeText(p.label), vscode.TreeItemCollapsibleState.None);
         item.id = `${node.section}:${node.key.id}`;
-        item.description = p.description;
-        item.tooltip = p.tooltip;
+        item.description = safeText(p.description);
+        item.tooltip = safeText(p.tooltip);
         item.iconPath = new vscode.ThemeIcon(p.icon.id, new vscode.ThemeColor(p.icon.color));
         item.contextValue = p.contextValue;
         return item;

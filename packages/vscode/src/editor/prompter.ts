@@ -1,13 +1,16 @@
 // The Prompter port with VS Code's input boxes, quick picks and notifications.
+// Every text shown passes core's safeText: a key's description or a refusal
+// may come from a server, and no control, bidirectional or invisible
+// character in it is shown as it is.
 
 import * as vscode from 'vscode';
-import type { KeyView } from '@keyward/core';
+import { type KeyView, refusalText, safeText } from '@keyward/core';
 import type { InputOptions, KeyPickOptions, PickItem, Prompter } from '../prompter.js';
 
 type KeyItem = vscode.QuickPickItem & { key?: KeyView };
 
 function keyItem(key: KeyView): KeyItem {
-  return { label: key.description, description: key.id, detail: `${key.status} · owner ${key.sub} · expires ${key.expiry.slice(0, 10)}`, key, alwaysShow: true };
+  return { label: safeText(key.description), description: safeText(key.id), detail: safeText(`${key.status} · owner ${key.sub} · expires ${key.expiry.slice(0, 10)}`), key, alwaysShow: true };
 }
 
 export class EditorPrompter implements Prompter {
@@ -30,7 +33,7 @@ export class EditorPrompter implements Prompter {
 
   async pick<T>(o: { title: string; placeHolder: string; items: PickItem<T>[] }): Promise<T | undefined> {
     const chosen = await vscode.window.showQuickPick(
-      o.items.map((i) => ({ label: i.label, description: i.description, detail: i.detail, value: i.value })),
+      o.items.map((i) => ({ label: safeText(i.label), description: i.description && safeText(i.description), detail: i.detail && safeText(i.detail), value: i.value })),
       { title: o.title, placeHolder: o.placeHolder, ignoreFocusOut: true },
     );
     return chosen?.value;
@@ -53,9 +56,9 @@ export class EditorPrompter implements Prompter {
         try {
           const keys = await o.search(text);
           if (mine !== asked) return;
-          qp.items = keys.length > 0 ? keys.map(keyItem) : [{ label: text ? `No key matches "${text}"` : 'No keys', alwaysShow: true }];
+          qp.items = keys.length > 0 ? keys.map(keyItem) : [{ label: text ? `No key matches "${safeText(text)}"` : 'No keys', alwaysShow: true }];
         } catch (e) {
-          if (mine === asked) qp.items = [{ label: `Cannot list keys: ${(e as Error).message}`, alwaysShow: true }];
+          if (mine === asked) qp.items = [{ label: `Cannot list keys: ${refusalText(e)}`, alwaysShow: true }];
         } finally {
           if (mine === asked) qp.busy = false;
         }
@@ -83,23 +86,23 @@ export class EditorPrompter implements Prompter {
   }
 
   async confirm(o: { message: string; detail: string; action: string }): Promise<boolean> {
-    const answer = await vscode.window.showWarningMessage(o.message, { modal: true, detail: o.detail }, o.action);
+    const answer = await vscode.window.showWarningMessage(safeText(o.message), { modal: true, detail: safeText(o.detail) }, o.action);
     return answer === o.action;
   }
 
   // A notification without buttons is not waited for: its promise settles only when it is dismissed.
   async info(message: string, ...actions: string[]): Promise<string | undefined> {
-    const shown = vscode.window.showInformationMessage(message, ...actions);
+    const shown = vscode.window.showInformationMessage(safeText(message), ...actions);
     return actions.length > 0 ? shown : undefined;
   }
 
   async warn(message: string, ...actions: string[]): Promise<string | undefined> {
-    const shown = vscode.window.showWarningMessage(message, ...actions);
+    const shown = vscode.window.showWarningMessage(safeText(message), ...actions);
     return actions.length > 0 ? shown : undefined;
   }
 
   async error(message: string): Promise<void> {
-    void vscode.window.showErrorMessage(message);
+    void vscode.window.showErrorMessage(safeText(message));
   }
 
   async copy(text: string): Promise<void> {

@@ -1,7 +1,7 @@
 // The status bar entry: how many of my keys expire within 7 days. Clicking it
 // opens the Keys view (or signs in, when that is what is missing).
 
-import { refusalText } from '@keyward/core';
+import { refusalText, safeText } from '@keyward/core';
 import * as vscode from 'vscode';
 import { expiringSummary, myKeysExpiringSoon } from '../expiring.js';
 import { COMMANDS } from '../ids.js';
@@ -43,7 +43,7 @@ export class ExpiryStatusBar implements vscode.Disposable {
     }
     if (mine !== this.asked) return;
     this.item.text = text;
-    this.item.tooltip = tooltip;
+    this.item.tooltip = safeText(tooltip);
     this.item.command = command;
     this.item.backgroundColor = warn ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }

@@ -2,6 +2,7 @@
 // key id, and marked with a diagnostic when they are dead (revoked, expired,
 // unknown, mistyped) or alive in a file git tracks (a secret in source).
 
+import { safeText } from '@keyward/core';
 import * as vscode from 'vscode';
 import { DIAGNOSTIC_SOURCE } from '../ids.js';
 import { isTrackedByGit } from '../git.js';
@@ -69,7 +70,7 @@ export class TokenDiagnostics implements vscode.Disposable {
     findings.forEach((f, i) => {
       const verdict = judgeToken(f, lookups[i], tracked, now);
       if (!verdict) return;
-      const d = new vscode.Diagnostic(rangeOf(doc, f), verdict.message, SEVERITY[verdict.severity]);
+      const d = new vscode.Diagnostic(rangeOf(doc, f), safeText(verdict.message), SEVERITY[verdict.severity]);
       d.source = DIAGNOSTIC_SOURCE;
       d.code = verdict.code;
       diagnostics.push(d);

@@ -1,6 +1,7 @@
 // Hovering a Keyward token shows its key: description, owner, status, expiry.
 
 import * as vscode from 'vscode';
+import { safeLines } from '@keyward/core';
 import type { KeyLookups } from '../key-lookup.js';
 import { hoverMarkdown } from '../token-findings.js';
 import { tokenAt } from './token-diagnostics.js';
@@ -18,7 +19,8 @@ export class TokenHover implements vscode.HoverProvider {
     const md = finding.keyId
       ? hoverMarkdown(finding, await this.lookups.lookup(finding.keyId), this.now())
       : hoverMarkdown(finding, { kind: 'unknown' }, this.now());
-    const text = new vscode.MarkdownString(md);
+    // The key's description and addresses may come from a server: shown inert.
+    const text = new vscode.MarkdownString(safeLines(md));
     text.isTrusted = false;
     return new vscode.Hover(text, at.range);
   }
