@@ -44,6 +44,8 @@ export class Verifier {
   private readonly asking = new Map<string, Promise<Facts | undefined>>();
   // Bumped by every change that may touch a cached key.
   private epoch = 0;
+  // Bumped by every change that drops the whole cache.
+  private resets = 0;
   private stopListening?: () => void;
   private closed = false;
 
@@ -126,10 +128,16 @@ export class Verifier {
     return this.check(f, token, address);
   }
 
-  /** A key's facts from the store, cached unless a change came while asking (they may be stale). */
-  private async ask(id: string): Promise<Facts | undefined> {
+  /**
+   * A key's facts from the store, cached unless a change came while asking
+   * (they may be stale): the answer of the moment it asked. Asked once more
+   * when that change dropped the whole cache: the store's first load does
+   * so, and a server's first burst of requests would otherwise cache nothing.
+   */
+  private async ask(id: string, again = true): Promise<Facts | undefined> {
     this.listen();
     const epoch = this.epoch;
+    const resets = this.resets;
     const key = await this.store.getKey(id);
     if (key === undefined) return undefined;
     const owner = await this.store.getUser(key.owner);
@@ -141,10 +149,9 @@ export class Verifier {
       valid: Object.freeze({ valid: true, key }),
       ownerLicensed: owner !== undefined && owner.licence,
     };
-    if (epoch === this.epoch) {
-      if (this.facts.size >= MAX_KEYS) this.facts.clear();
-      this.facts.set(id, f);
-    }
+    if (epoch !== this.epoch) return again && resets !== this.resets ? this.ask(id, false) : f;
+    if (this.facts.size >= MAX_KEYS) this.facts.clear();
+    this.facts.set(id, f);
     return f;
   }
 
@@ -153,6 +160,7 @@ export class Verifier {
       this.facts = new Map();
       this.asking.clear();
       this.epoch++;
+      this.resets++;
     } else if (c.keyIds !== undefined) {
       for (const id of c.keyIds) {
         this.facts.delete(id);

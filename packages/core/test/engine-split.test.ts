@@ -160,6 +160,22 @@ describe('misses', () => {
   });
 });
 
+describe('the first verifies of a server', () => {
+  it('cache every key of a first burst on a JSON store, though the store\'s first load drops the whole cache meanwhile', async () => {
+    const path = tempStorePath();
+    const { bob, engine } = await seededStore({ store: createJsonFileStore(path), clock: systemClock });
+    const tokens = [];
+    for (let i = 0; i < 20; i++) tokens.push((await bob.generateKey({ description: `k${i}` })).token);
+    await engine.close();
+    const server = createEngine(createJsonFileStore(path), { usageFlushMs: 0, retentionSweepMs: 0 });
+    const first = await Promise.all(tokens.map((t) => server.verify(t)));
+    expect(first.every((o) => o.valid)).toBe(true);
+    // Answered from the cache now: synchronously, without asking the store again.
+    for (const t of tokens) expect(server.verify(t)).toMatchObject({ valid: true });
+    await server.close();
+  });
+});
+
 describe('two real processes on one JSON store', () => {
   it('a revoke by the other process is refused here within 100 ms, every time', async () => {
     const path = tempStorePath();
