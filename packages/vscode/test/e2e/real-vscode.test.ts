@@ -329,4 +329,32 @@ describe('the extension in a real VS Code', { timeout: 180_000 }, () => {
     await expect.poll(() => read('.env'), { timeout: 30_000 }).toBe(`OTHER=1\nKEYWARD_TOKEN=${rotating.token}\n`);
     await expect.poll(() => read('app.js'), { timeout: 30_000 }).toBe(`// calls the API\nconst headers = { authorization: 'Bearer ${rotating.token}' };\n`);
   });
+  it('offers Rotate on the Keys view\'s context menu for an active key of one\'s own only, and asks about that key', async () => {
+    // (The activity bar icon would close the view if it were open already.)
+    await runFromPalette('Keyward: Show Keys');
+    // The side bar's rows: the Problems panel lists rows naming the key too.
+    const rows = page.locator('.part.sidebar .monaco-list-row', { hasText: ROTATED });
+    const active = rows.filter({ hasText: 'expires in' }).first();
+    const expired = rows.filter({ hasText: 'expired' }).first();
+    await active.waitFor();
+    await expired.waitFor();
+    const menu = page.locator('.context-view .monaco-menu');
+
+    await expired.click({ button: 'right' });
+    await menu.waitFor({ state: 'visible' });
+    expect(await menu.innerText()).toContain('Copy Key ID');
+    expect(await menu.innerText()).not.toContain('Rotate API Key');
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'hidden' });
+
+    await active.click({ button: 'right' });
+    await menu.waitFor({ state: 'visible' });
+    await menu.locator('.action-item', { hasText: 'Rotate API Key' }).click();
+    // Straight to the overlap for that key: no key to pick.
+    await waitForQuestion(`Rotate API Key "${ROTATED}"`);
+    await page.keyboard.press('Escape');
+    const current = (await fresh().listKeys({ search: ROTATED, status: 'active' })).data;
+    expect(current).toHaveLength(1);
+    expect(current[0].rotatedTo).toBeUndefined();
+  });
 });
