@@ -1,6 +1,7 @@
 // The change signal across servers. Every committed change sends a NOTIFY
-// (in its own transaction, so it is delivered exactly when the change is
-// visible); each server keeps one dedicated connection LISTENing. That
+// right behind its COMMIT, in a transaction of its own (so it is delivered
+// once the change is visible); each server keeps one dedicated connection
+// LISTENing. That
 // connection is also the staleness guard: it answers a heartbeat every
 // HEARTBEAT_MS, and PostgreSQL delivers pending notifications before any
 // answer, so a server that has heard its heartbeat has heard every change
@@ -32,11 +33,21 @@ interface Payload {
   c: Change;
 }
 
-/** The NOTIFY for one change, sent inside the transaction that makes it. */
+/**
+ * The NOTIFY for one change, sent right behind the COMMIT that makes it (see
+ * store.ts inTransaction: both leave in one write). Not inside that
+ * transaction: PostgreSQL holds its notification lock from a notifying
+ * transaction's commit until that commit is on disk, so every writing
+ * transaction of every server would commit one at a time, each waiting for
+ * its own fsync. Here the NOTIFY is a transaction of its own whose commit
+ * does not wait for the disk (a notification has nothing to keep after a
+ * crash), so the lock is held for microseconds and concurrent commits share
+ * their WAL flushes.
+ */
 export async function announce(sql: Sql, origin: string, change: Change): Promise<void> {
   let payload = JSON.stringify({ o: origin, c: change } satisfies Payload);
   if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, c: { all: true } } satisfies Payload);
-  await sql.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
+  await sql.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`, [CHANNEL, payload]);
 }
 
 /** Only the fields a change may carry, whatever arrived. */

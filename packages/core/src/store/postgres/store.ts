@@ -10,7 +10,7 @@ import type { ApiKey, KeywardEvent, Tenant, User } from '../../domain.js';
 import { KeywardError } from '../../refusal.js';
 import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
-import { ChangeFeed, announce } from './changes.js';
+import { type Change, ChangeFeed, announce } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf, removeKey, writeKeys } from './keys-table.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
@@ -49,18 +49,31 @@ function reads(sql: Sql): StoreReads {
  * same key waits, then sees it revoked); the tenant and the user list FOR
  * SHARE (every create reads the settings; two admins demoted at once
  * deadlock, PostgreSQL aborts one, and its retry sees the other's change).
- * `locked` collects the users whose rows are locked already, so lockUser
- * after reading the same user costs no round trip: statements of one
+ * An owner's active count locks the owner's row first (as lockUser does):
+ * a second transaction counting the same owner's keys waits until the first
+ * commits, then counts its key too.
+ * A user's row is locked once per transaction: lockUser after reading or
+ * counting for the same user costs no round trip (statements of one
  * connection run in the order they are sent, so whatever the transaction
- * sends after that read runs with the row locked.
+ * sends after that read runs with the row locked).
  */
-function lockingReads(sql: Sql, locked: Set<string>): StoreReads {
+function lockingReads(sql: Sql): StoreReads & Pick<Transaction, 'lockUser'> {
+  const locked = new Set<string>();
+  const lock = (id: string) => {
+    if (locked.has(id)) return undefined;
+    locked.add(id);
+    return lockUserRow(sql, id);
+  };
   return {
     ...reads(sql),
     tenant: () => readTenant(sql, 'FOR SHARE'),
     getUser: (id) => {
       locked.add(id);
       return readUser(sql, id, 'FOR UPDATE');
+    },
+    countActiveKeys: async (owner, now) => (await Promise.all([lock(owner), countActive(sql, owner, now)]))[1],
+    lockUser: async (id) => {
+      await lock(id);
     },
     listUsers: () => readUsers(sql, 'FOR SHARE'),
     getKey: (id) => readKey(sql, id, 'FOR UPDATE'),
@@ -87,7 +100,10 @@ export class PostgresStore implements Store {
   /** This process among the servers, for its own usage rows and to skip its own notifications. */
   private readonly server = randomBytes(8).toString('hex');
   private schema?: Promise<boolean>;
-  private queue: Promise<void> = Promise.resolve();
+  /** Transactions running now, at most `transactionsAtOnce`; the rest wait their turn in `waiting`. */
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly transactionsAtOnce: number;
   private readonly poolReads: StoreReads;
   private readonly cache: RecordCache;
 
@@ -111,6 +127,8 @@ export class PostgresStore implements Store {
       pipeline: true,
     };
     this.pool = new pg.Pool(config);
+    // Half the pool at most, so reads always find a connection.
+    this.transactionsAtOnce = Math.max(1, Math.floor((config.max ?? 10) / 2));
     // An idle connection that dies (the database restarting) is the pool's to replace, not a crash.
     this.pool.on('error', () => undefined);
     this.feed = new ChangeFeed({ connectionString: url }, this.server);
@@ -168,11 +186,11 @@ export class PostgresStore implements Store {
     return this.guard(async () => {
       await this.ready(true);
       const made = changeOf({ tenant: true, userIds: init.users.map((u) => u.id), keyIds: [] });
-      const created = await this.inTransaction(async (c, send) => {
+      const created = await this.inTransaction(async (c, send, tell) => {
         if (!(await insertTenant(c, init.tenant))) return false;
         for (const u of init.users) send(writeUser(c, u));
         send(insertEvents(c, init.events));
-        send(announce(c, this.server, made));
+        tell(made);
         return true;
       });
       if (created) this.feed.changed(made);
@@ -180,15 +198,24 @@ export class PostgresStore implements Store {
     });
   }
 
-  transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
-    // One at a time through this handle, as the boundary promises; across
-    // servers, the row locks of lockingReads keep each check true until commit.
-    const run = this.queue.then(() => this.transactNow(fn));
-    this.queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+  /**
+   * Transactions of this process run side by side, each on a connection of
+   * its own, like those of different servers: what each reads it locks
+   * (lockingReads), so each check still holds at commit as if they had run
+   * one after another, and concurrent commits share PostgreSQL's WAL flushes
+   * (group commit) instead of each waiting for the last one's fsync.
+   */
+  async transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    if (this.running < this.transactionsAtOnce) this.running++;
+    // A finishing transaction hands its place to the first waiting.
+    else await new Promise<void>((go) => this.waiting.push(go));
+    try {
+      return await this.transactNow(fn);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
 
   private transactNow<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
@@ -209,9 +236,9 @@ export class PostgresStore implements Store {
     if (events.length === 0) return Promise.resolve();
     return this.guard(async () => {
       await this.needSchema();
-      await this.inTransaction(async (c, send) => {
+      await this.inTransaction(async (c, send, tell) => {
         send(insertEvents(c, events));
-        send(announce(c, this.server, {}));
+        tell({});
       });
       this.feed.changed({});
     });
@@ -221,10 +248,10 @@ export class PostgresStore implements Store {
     if (counts.length === 0 && events.length === 0) return Promise.resolve();
     return this.guard(async () => {
       await this.needSchema();
-      await this.inTransaction(async (c, send) => {
+      await this.inTransaction(async (c, send, tell) => {
         send(upsertUsage(c, this.server, counts));
         send(insertEvents(c, events));
-        send(announce(c, this.server, {}));
+        tell({});
       });
       this.feed.changed({});
     });
@@ -265,24 +292,18 @@ export class PostgresStore implements Store {
   // ---- inside ----
 
   private async transactOnce<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
-    const { answer, change } = await this.inTransaction(async (c, send) => {
+    const { answer, change } = await this.inTransaction(async (c, send, tell) => {
       // Writes wait until fn returns: reads in the transaction see the state before them,
       // and a refusal halfway through fn has nothing to undo.
       const writes: ((sql: Sql) => Promise<void>)[] = [];
       const events: KeywardEvent[] = [];
       const keyIds = new Set<string>();
       const userIds = new Set<string>();
-      const locked = new Set<string>();
       let tenant = false;
       let pending: ((sql: Sql) => Promise<void>) | undefined;
       let pendingKeys = new Map<string, ApiKey>();
       const tx: Transaction = {
-        ...lockingReads(c, locked),
-        lockUser: async (id) => {
-          if (locked.has(id)) return;
-          locked.add(id);
-          await lockUserRow(c, id);
-        },
+        ...lockingReads(c),
         putTenant: (t) => {
           tenant = true;
           writes.push((s) => writeTenant(s, t));
@@ -321,7 +342,7 @@ export class PostgresStore implements Store {
       for (const w of writes) send(w(c));
       send(insertEvents(c, events));
       const change = changeOf({ tenant, userIds: [...userIds], keyIds: [...keyIds] });
-      send(announce(c, this.server, change));
+      tell(change);
       return { answer, change };
     });
     if (change) this.feed.changed(change);
@@ -330,17 +351,22 @@ export class PostgresStore implements Store {
 
   /**
    * BEGIN … COMMIT on one connection, pipelined: BEGIN goes out with the
-   * first reads `fn` makes, and what `fn` hands to `send` (its writes, events
-   * and NOTIFY) goes out with COMMIT, each statement without waiting for the
-   * answer to the one before — a create costs three round trips, not ten.
+   * first reads `fn` makes, and what `fn` hands to `send` (its writes and
+   * events) goes out with COMMIT, each statement without waiting for the
+   * answer to the one before — a create costs two round trips, not ten.
    * PostgreSQL runs them in order; once one fails, the rest fail and COMMIT
-   * rolls back, so the first failure is what is thrown. ROLLBACK on any
-   * throw; a broken connection is not given back to the pool. `fn` may run
-   * twice (keep its state inside it): a pooled connection the database
-   * closed while it sat idle (a restart) fails before COMMIT is sent, and
-   * then nothing happened, so it runs again on a fresh connection.
+   * rolls back, so the first failure is what is thrown. The change `fn`
+   * hands to `tell` is announced to the other servers right behind COMMIT,
+   * in the same write (changes.ts announce says why not before it), so a
+   * process killed meanwhile has sent both or neither.
+   * ROLLBACK on any throw; a broken connection is not given back to the
+   * pool. `fn` may run twice (keep its state inside it): a pooled connection
+   * the database closed while it sat idle (a restart) fails before COMMIT is
+   * sent, and then nothing happened, so it runs again on a fresh connection.
    */
-  private async inTransaction<T>(fn: (c: pg.PoolClient, send: (statement: Promise<unknown>) => void) => Promise<T>): Promise<T> {
+  private async inTransaction<T>(
+    fn: (c: pg.PoolClient, send: (statement: Promise<unknown>) => void, tell: (change: Change) => void) => Promise<T>,
+  ): Promise<T> {
     for (let again = false; ; again = true) {
       const { client: c, release } = await checkout(this.pool);
       const sent: Promise<unknown>[] = [];
@@ -351,12 +377,19 @@ export class PostgresStore implements Store {
       };
       let committing = false;
       let broken = false;
+      let change: Change | undefined;
       send(c.query('BEGIN'));
       try {
-        const result = await fn(c, send);
+        const result = await fn(c, send, (what) => (change = what));
         committing = true;
-        send(c.query('COMMIT'));
+        // Committed once COMMIT answers: a NOTIFY that failed then (the database going away) does not
+        // undo it, and listeners whose connection went with it hear `all` anyway.
+        const told = inOneWrite(c, () => {
+          send(c.query('COMMIT'));
+          return change && announce(c, this.server, change);
+        })?.catch(() => undefined);
         await firstFailure(sent);
+        await told;
         return result;
       } catch (e) {
         broken = isUnavailable(e);
@@ -413,6 +446,17 @@ export class PostgresStore implements Store {
       },
     );
     return check;
+  }
+}
+
+/** Runs `fn`, whose statements go to the socket in one write when it returns (the socket corked meanwhile). */
+function inOneWrite<T>(c: pg.PoolClient, fn: () => T): T {
+  const socket = (c as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  socket?.cork?.();
+  try {
+    return fn();
+  } finally {
+    socket?.uncork?.();
   }
 }
 
