@@ -1,7 +1,7 @@
 // Runs one `keyward` invocation and returns its exit code: 0 done, 1 refused
 // (`error: <sentence> (<CODE>)`), 2 a usage mistake (with the usage).
 
-import { KeywardError, safeJson } from '@keyward/core';
+import { type ErrorCode, KeywardError, safeJson } from '@keyward/core';
 import { type ParsedCommand, parseArgv } from './argv.js';
 import { type Command } from './commands/command.js';
 import { addUser, listUsers, removeUser, setUser } from './commands/users.js';
@@ -49,7 +49,7 @@ function usageText(usage: string): string {
 }
 
 /** Turns any failure into the one line a person reads, with its code. */
-export function describeFailure(e: unknown, storeHint?: string): { code: string; message: string } {
+export function describeFailure(e: unknown, storeHint?: string): { code: ErrorCode; message: string } {
   if (e instanceof KeywardError) return { code: e.code, message: e.message };
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code)) {
@@ -62,7 +62,7 @@ export function describeFailure(e: unknown, storeHint?: string): { code: string;
 export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces = {}): Promise<number> {
   let json = argv.includes('--json');
   const out = () => consoleOutput(json);
-  const fail = (code: string, message: string) => {
+  const fail = (code: ErrorCode, message: string) => {
     if (json) process.stdout.write(safeJson({ error: { code, message } }) + '\n');
     else print(process.stderr, `error: ${message} (${code})\n`);
   };

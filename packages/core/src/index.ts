@@ -13,6 +13,7 @@ export * from './token.js';
 export * from './token-scan.js';
 export * from './policy.js';
 export * from './views.js';
+export * from './wire/index.js';
 export * from './service.js';
 export { MIN_ID_PREFIX, checkIdOrPrefix, pickByPrefix } from './key-prefix.js';
 export { USAGE_EVENT_TYPES, newEvent, parseSince, clampLimit, checkEventType, eventFindOf, eventPageOf } from './events.js';

@@ -14,6 +14,8 @@ import { KeywardError, isErrorCode, refuse } from './refusal.js';
 import type { EventQuery, GenerateInput, KeyQuery, KeyService, Page, RemovedUser, RevokeReport, SettingsPatch, UserPatch, VerifyResult, WhoAmI } from './service.js';
 import { parseToken } from './token.js';
 import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
+import { type RouteName, pathOf } from './wire/routes.js';
+import { type WireErrors, type WireMe, type WirePage, whoamiOf } from './wire/types.js';
 
 export interface RemoteOptions {
   /** The fetch to use; the global one by default. */
@@ -32,20 +34,6 @@ const API_PAGE = 100;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 type Params = Record<string, string | number | undefined>;
-
-interface WirePage<T> {
-  data: T[];
-  links: { self: { href: string }; next?: { href: string }; prev?: { href: string } };
-  meta: { total: number };
-}
-
-interface Me extends UserView {
-  tenantId: string;
-  tenant: WhoAmI['tenant'];
-  settings: SettingsView;
-  canGenerate: WhoAmI['canGenerate'];
-  may: WhoAmI['may'];
-}
 
 interface CallOptions {
   params?: Params;
@@ -142,7 +130,8 @@ class RemoteService implements KeyService {
       }
       return body as T;
     }
-    const error = (body as { errors?: { code?: unknown; detail?: unknown }[] } | undefined)?.errors?.[0];
+    // WireErrors' shape, checked: a server that is not Keyward's may answer anything.
+    const error: { code?: unknown; detail?: unknown } | undefined = (body as Partial<WireErrors> | undefined)?.errors?.[0];
     if (error && isErrorCode(error.code)) {
       throw new KeywardError(error.code, typeof error.detail === 'string' ? error.detail : `The server refused ${method} ${path} (${error.code}).`);
     }
@@ -176,49 +165,45 @@ class RemoteService implements KeyService {
   }
 
   private async tenant(): Promise<string> {
-    this.tenantId ??= (await this.call<Me>('GET', '/api/v1/users/me')).tenantId;
+    this.tenantId ??= (await this.call<WireMe>('GET', pathOf('me'))).tenantId;
     return this.tenantId;
   }
 
   async whoami(): Promise<WhoAmI> {
-    const me = await this.call<Me>('GET', '/api/v1/users/me');
+    const me = await this.call<WireMe>('GET', pathOf('me'));
     this.tenantId = me.tenantId;
-    return {
-      user: { id: me.id, name: me.name, licence: me.licence, roles: me.roles, actions: me.actions },
-      tenant: me.tenant,
-      settings: me.settings,
-      location: this.location,
-      canGenerate: me.canGenerate,
-      may: me.may,
-    };
+    return whoamiOf(me, this.location);
   }
 
   async getSettings(): Promise<SettingsView> {
-    return this.call('GET', `/api/v1/api-keys/configs/${encodeURIComponent(await this.tenant())}`);
+    return this.call('GET', pathOf('config', { tenantId: await this.tenant() }));
   }
 
   async updateSettings(patch: SettingsPatch): Promise<SettingsView> {
     const ops = replaceOps(patch);
-    return this.call('PATCH', `/api/v1/api-keys/configs/${encodeURIComponent(await this.tenant())}`, { body: ops, representation: true });
+    return this.call('PATCH', pathOf('config', { tenantId: await this.tenant() }), { body: ops, representation: true });
   }
 
   async listUsers(): Promise<UserView[]> {
-    return (await this.call<{ data: UserView[] }>('GET', '/api/v1/users')).data;
+    return (await this.call<{ data: UserView[] }>('GET', pathOf('users'))).data;
   }
 
   async addUser(name: string, opts: { licence?: boolean } = {}): Promise<UserView> {
-    return this.call('POST', '/api/v1/users', { body: { name, licence: opts.licence } });
+    return this.call('POST', pathOf('users'), { body: { name, licence: opts.licence } });
+  }
+
+  private userPath(name: string): string {
+    if (typeof name !== 'string' || unsendable(name)) refuse('USER_NOT_FOUND', `There is no user "${printable(String(name))}" in this tenant.`);
+    return pathOf('user', { name });
   }
 
   async updateUser(name: string, patch: UserPatch): Promise<UserView> {
-    if (typeof name !== 'string' || unsendable(name)) refuse('USER_NOT_FOUND', `There is no user "${printable(String(name))}" in this tenant.`);
-    const ops = replaceOps(patch);
-    return this.call('PATCH', `/api/v1/users/${encodeURIComponent(name)}`, { body: ops });
+    const path = this.userPath(name);
+    return this.call('PATCH', path, { body: replaceOps(patch) });
   }
 
   async removeUser(name: string): Promise<RemovedUser> {
-    if (typeof name !== 'string' || unsendable(name)) refuse('USER_NOT_FOUND', `There is no user "${printable(String(name))}" in this tenant.`);
-    return this.call('DELETE', `/api/v1/users/${encodeURIComponent(name)}`);
+    return this.call('DELETE', this.userPath(name));
   }
 
   /** The server's routes take whole ids (behaviour §3); a prefix is looked up in the key list, whose search covers ids. */
@@ -232,7 +217,7 @@ class RemoteService implements KeyService {
   async listKeys(q: KeyQuery = {}): Promise<Page<KeyView>> {
     const limit = clampLimit(q.limit, 20, 100_000);
     return this.window<KeyView>(
-      '/api/v1/api-keys',
+      pathOf('keys'),
       {
         status: q.status,
         sub: q.sub,
@@ -248,9 +233,9 @@ class RemoteService implements KeyService {
     );
   }
 
-  private keyPath(id: string, suffix = ''): string {
+  private keyPath(id: string, route: Extract<RouteName, 'key' | 'revokeKey' | 'rotateKey'> = 'key'): string {
     if (typeof id !== 'string' || unsendable(id)) refuse('KEY_NOT_FOUND', `No key "${printable(String(id))}".`);
-    return `/api/v1/api-keys/${encodeURIComponent(id)}${suffix}`;
+    return pathOf(route, { id });
   }
 
   async getKey(id: string): Promise<KeyView> {
@@ -258,7 +243,7 @@ class RemoteService implements KeyService {
   }
 
   async generateKey(input: GenerateInput): Promise<GeneratedKey> {
-    return this.call('POST', '/api/v1/api-keys', { body: input ?? null });
+    return this.call('POST', pathOf('keys'), { body: input ?? null });
   }
 
   async renameKey(id: string, description: string): Promise<KeyView> {
@@ -266,15 +251,15 @@ class RemoteService implements KeyService {
   }
 
   async revokeKey(id: string): Promise<KeyView> {
-    return this.call('POST', this.keyPath(id, '/revoke'));
+    return this.call('POST', this.keyPath(id, 'revokeKey'));
   }
 
   async rotateKey(id: string, overlap?: string): Promise<GeneratedKey> {
-    return this.call('POST', this.keyPath(id, '/rotate'), { body: overlap === undefined ? {} : { overlap } });
+    return this.call('POST', this.keyPath(id, 'rotateKey'), { body: overlap === undefined ? {} : { overlap } });
   }
 
   async revokeKeys(ids: string[]): Promise<RevokeReport> {
-    return this.call('POST', '/api/v1/api-keys/revoke', { body: { ids } });
+    return this.call('POST', pathOf('revokeKeys'), { body: { ids } });
   }
 
   async deleteKey(id: string): Promise<void> {
@@ -287,24 +272,24 @@ class RemoteService implements KeyService {
   }
 
   async deleteAllKeys(): Promise<{ deleted: number }> {
-    return this.call('POST', '/api/v1/api-keys/delete-mine');
+    return this.call('POST', pathOf('deleteMine'));
   }
 
   async verifyToken(token: string, address?: string): Promise<VerifyResult> {
-    return this.call('POST', '/api/v1/api-keys/verify', { body: address === undefined ? { token } : { token, address } });
+    return this.call('POST', pathOf('verify'), { body: address === undefined ? { token } : { token, address } });
   }
 
   async listEvents(q: EventQuery = {}): Promise<Page<EventView>> {
     const limit = clampLimit(q.limit, 50, 1000);
     return this.window<EventView>(
-      '/api/v1/audits',
+      pathOf('audits'),
       { eventType: q.type, hideUsage: q.hideUsage ? 'true' : undefined, keyId: q.keyId, userId: q.userId, since: q.since, until: q.until, startingAfter: q.startingAfter, endingBefore: q.endingBefore },
       limit,
     );
   }
 
   async usage(q: { since?: string } = {}): Promise<UsageRow[]> {
-    return (await this.call<{ data: UsageRow[] }>('GET', '/api/v1/api-keys/usage', { params: { since: q.since } })).data;
+    return (await this.call<{ data: UsageRow[] }>('GET', pathOf('usage'), { params: { since: q.since } })).data;
   }
 
   /** Nothing is held on this side: the server counts and flushes usage. */

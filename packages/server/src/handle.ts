@@ -4,7 +4,7 @@
 // server's own trouble, and one log line as the answer goes out.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Engine, type KeyService, KeywardError, type VerifyOutcome, printable } from '@keyward/core';
+import { API_ROOT, type Engine, type KeyService, KeywardError, type VerifyOutcome, type WireErrors, printable } from '@keyward/core';
 import { type AuthFailureThrottle, bearerOf, refusalText } from './auth.js';
 import type { LeakKeys } from './leak-signature.js';
 import { type TrustedProxies, clientAddress } from './client-address.js';
@@ -108,7 +108,7 @@ class RequestCall implements Call {
 function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ctx: ServerContext, auth: { expiry?: string }): Reply | Promise<Reply> {
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
   const found = ctx.router.match(method, target.segments);
-  if (!found) throw new KeywardError('NOT_FOUND', `There is no ${printable(method, 10)} ${printable(entry.path, 80)}; the API lives under /api/v1/.`);
+  if (!found) throw new KeywardError('NOT_FOUND', `There is no ${printable(method, 10)} ${printable(entry.path, 80)}; the API lives under ${API_ROOT}.`);
   if ('allowed' in found) {
     const allow = found.allowed.join(', ');
     return errorReply('METHOD_NOT_ALLOWED', `${printable(method, 10)} is not allowed on ${printable(entry.path, 80)}; use ${allow}.`, { Allow: allow });
@@ -184,7 +184,7 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   // Every authenticated answer, refusals included, tells the client when its token ends (as GitHub's
   // GitHub-Authentication-Token-Expiration does), so it sees that coming.
   if (auth.expiry !== undefined) reply = { ...reply, headers: { ...reply.headers, 'Keyward-Token-Expiration': auth.expiry } };
-  if (reply.status >= 400) entry.code = (reply.body as { errors?: { code: string }[] } | undefined)?.errors?.[0]?.code;
+  if (reply.status >= 400) entry.code = (reply.body as WireErrors | undefined)?.errors?.[0]?.code;
   // An answer given before the body was read must not be lost to a reset.
   if (!req.complete) await drained(req);
   // The client may have gone while the handler ran; then nothing is sent.

@@ -2,6 +2,8 @@
 // token: the Authorization header is not logged, path segments that look
 // like a token are masked, and of the query only the parameter names appear.
 
+import type { ErrorCode } from '@keyward/core';
+
 export interface RequestLogEntry {
   time: string;
   method: string;
@@ -12,7 +14,7 @@ export interface RequestLogEntry {
   addr?: string;
   user?: string;
   key?: string;
-  code?: string;
+  code?: ErrorCode;
   /** What went wrong on the server's side (5xx); never shown to the client. */
   error?: string;
   /** The client went away before the answer was sent. */

@@ -3,7 +3,7 @@
 // and statuses, so a client switches on `code` whatever face it came from.
 
 import type { ServerResponse } from 'node:http';
-import { type ErrorCode, HTTP_STATUS, TITLES } from '@keyward/core';
+import { type ErrorCode, HTTP_STATUS, TITLES, type WireErrors } from '@keyward/core';
 
 export interface Reply {
   status: number;
@@ -13,7 +13,8 @@ export interface Reply {
 
 export function errorReply(code: ErrorCode, detail: string, headers?: Record<string, string>): Reply {
   const status = HTTP_STATUS[code];
-  return { status, body: { errors: [{ code, title: TITLES[code], detail, status }] }, headers };
+  const body: WireErrors = { errors: [{ code, title: TITLES[code], detail, status }] };
+  return { status, body, headers };
 }
 
 export function send(res: ServerResponse, reply: Reply): void {

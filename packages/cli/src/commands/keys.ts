@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type KeyQuery, type KeyService, type KeySort, KeywardError, safeText } from '@keyward/core';
+import { type ErrorCode, type KeyQuery, type KeyService, type KeySort, KeywardError, safeText } from '@keyward/core';
 import { type Command, expectArgs } from './command.js';
 import { confirm } from '../confirm.js';
 import { keyDetails, keysTable, relative } from '../format.js';
@@ -102,7 +102,7 @@ export const removeKeys: Command = async ({ service, out, cmd, signedInKey }) =>
   const { ids, unresolved } = await resolveAll(service, given);
   await confirm(cmd, [`Delete ${given.length} keys? Deleting is permanent; their tokens stop working at once:`, ...(await keyLines(service, ids)), ...unresolved.map(unresolvedLine)], `Deleting ${given.length} keys`);
   const deleted: string[] = [];
-  const failed: { id: string; code: string; message: string }[] = [...unresolved];
+  const failed: { id: string; code: ErrorCode; message: string }[] = [...unresolved];
   for (const id of ids) {
     try {
       await service.deleteKey(id);
@@ -148,7 +148,7 @@ function keyLine(k: { id: string; description: string; sub: string; status: stri
   return `  ${k.id}  "${safeText(k.description)}" (${safeText(k.sub)}, ${k.status})`;
 }
 
-type Unresolved = { id: string; code: string; message: string };
+type Unresolved = { id: string; code: ErrorCode; message: string };
 
 /** Whole ids for what was typed (ids or prefixes), each once; what names no single key is set aside with its refusal. */
 async function resolveAll(service: KeyService, given: string[]): Promise<{ ids: string[]; unresolved: Unresolved[] }> {

@@ -2,7 +2,7 @@
 // whose key each one is and whether it still works. The token itself is never
 // printed, not even in part: the output of a scan ends up in CI logs.
 
-import { type KeyService, type KeyStatus, KeywardError, safeText } from '@keyward/core';
+import { type ErrorCode, type KeyService, type KeyStatus, KeywardError, safeText } from '@keyward/core';
 import type { CommandContext } from './command.js';
 import { type ScannedFile, scanPaths, scanStaged } from '../scan/sources.js';
 import { table } from '../format.js';
@@ -41,7 +41,7 @@ async function factsOf(service: KeyService, keyIds: string[]): Promise<Map<strin
 interface Removal {
   revoked: string[];
   deleted: string[];
-  skipped: { keyId: string; code: string; message: string }[];
+  skipped: { keyId: string; code: ErrorCode; message: string }[];
 }
 
 /**

@@ -2,6 +2,7 @@
 // with parameters: the first route that matches the path and takes the
 // method answers.
 
+import { ROUTES } from '@keyward/core';
 import { Router } from '../router.js';
 import { listEvents } from './audits.js';
 import { createKey, deleteKey, deleteMyKeys, getKey, keyUsage, listKeys, patchKey, revokeKey, revokeKeys, rotateKey, verifyToken } from './keys.js';
@@ -10,18 +11,18 @@ import { getConfig, patchConfig } from './tenant.js';
 import { addUser, listUsers, me, patchUser, removeUser } from './users.js';
 
 export const router = new Router([
-  { path: '/api/v1/api-keys', methods: { GET: listKeys, POST: createKey } },
-  { path: '/api/v1/api-keys/verify', methods: { POST: verifyToken } },
-  { path: '/api/v1/api-keys/revoke', methods: { POST: revokeKeys } },
-  { path: '/api/v1/api-keys/leaked', methods: {}, open: { POST: reportLeaked } },
-  { path: '/api/v1/api-keys/delete-mine', methods: { POST: deleteMyKeys } },
-  { path: '/api/v1/api-keys/usage', methods: { GET: keyUsage } },
-  { path: '/api/v1/api-keys/configs/:tenantId', methods: { GET: getConfig, PATCH: patchConfig } },
-  { path: '/api/v1/api-keys/:id', methods: { GET: getKey, PATCH: patchKey, DELETE: deleteKey } },
-  { path: '/api/v1/api-keys/:id/revoke', methods: { POST: revokeKey } },
-  { path: '/api/v1/api-keys/:id/rotate', methods: { POST: rotateKey } },
-  { path: '/api/v1/users', methods: { GET: listUsers, POST: addUser } },
-  { path: '/api/v1/users/me', methods: { GET: me } },
-  { path: '/api/v1/users/:name', methods: { PATCH: patchUser, DELETE: removeUser } },
-  { path: '/api/v1/audits', methods: { GET: listEvents } },
+  { path: ROUTES.keys, methods: { GET: listKeys, POST: createKey } },
+  { path: ROUTES.verify, methods: { POST: verifyToken } },
+  { path: ROUTES.revokeKeys, methods: { POST: revokeKeys } },
+  { path: ROUTES.leaked, methods: {}, open: { POST: reportLeaked } },
+  { path: ROUTES.deleteMine, methods: { POST: deleteMyKeys } },
+  { path: ROUTES.usage, methods: { GET: keyUsage } },
+  { path: ROUTES.config, methods: { GET: getConfig, PATCH: patchConfig } },
+  { path: ROUTES.key, methods: { GET: getKey, PATCH: patchKey, DELETE: deleteKey } },
+  { path: ROUTES.revokeKey, methods: { POST: revokeKey } },
+  { path: ROUTES.rotateKey, methods: { POST: rotateKey } },
+  { path: ROUTES.users, methods: { GET: listUsers, POST: addUser } },
+  { path: ROUTES.me, methods: { GET: me } },
+  { path: ROUTES.user, methods: { PATCH: patchUser, DELETE: removeUser } },
+  { path: ROUTES.audits, methods: { GET: listEvents } },
 ]);

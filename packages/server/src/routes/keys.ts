@@ -1,7 +1,7 @@
 // /api/v1/api-keys: Qlik's keys API, and Keyward's additions beside it
 // (single and bulk revoke, deleting all of one's keys, usage, verify).
 
-import { KeywardError, type KeySort, type KeyStatus } from '@keyward/core';
+import { KeywardError, type KeySort, type KeyStatus, pathOf } from '@keyward/core';
 import { readObject, readJson } from '../body.js';
 import { PATCH_EXAMPLES, replacements } from '../json-patch.js';
 import { pageBody } from '../paging.js';
@@ -28,7 +28,7 @@ export const createKey: Handler = async (call) => {
   // The engine checks each field's type and value, with the codes of behaviour §5.
   const key = await call.service.generateKey({ description: body.description as string, expiry: body.expiry as string | undefined, sub: body.sub as string | undefined });
   // The one answer that carries a token: no cache, shared or private, may keep it.
-  return { status: 201, body: key, headers: { Location: `/api/v1/api-keys/${key.id}`, 'Cache-Control': 'no-store' } };
+  return { status: 201, body: key, headers: { Location: pathOf('key', { id: key.id }), 'Cache-Control': 'no-store' } };
 };
 
 export const getKey: Handler = async (call) => ({ status: 200, body: await call.service.getKey(call.params.id) });
@@ -67,7 +67,7 @@ export const rotateKey: Handler = async (call) => {
   if (body.overlap !== undefined && typeof body.overlap !== 'string') throw new KeywardError('INVALID_INPUT', 'overlap must be an ISO 8601 duration such as PT1H.');
   const key = await call.service.rotateKey(call.params.id, body.overlap as string | undefined);
   // Like a create, the answer carries the new token: no cache may keep it.
-  return { status: 201, body: key, headers: { Location: `/api/v1/api-keys/${key.id}`, 'Cache-Control': 'no-store' } };
+  return { status: 201, body: key, headers: { Location: pathOf('key', { id: key.id }), 'Cache-Control': 'no-store' } };
 };
 
 export const revokeKeys: Handler = async (call) => {

@@ -1,7 +1,7 @@
 // /api/v1/api-keys/configs/{tenantId}: the tenant's API-key settings, read
 // by anyone in the tenant, changed by a JSON Patch from a tenant admin.
 
-import { KeywardError, type SettingsPatch, printable } from '@keyward/core';
+import { KeywardError, ROUTES, type SettingsPatch, printable } from '@keyward/core';
 import { readJson } from '../body.js';
 import { PATCH_EXAMPLES, patchObject, replacements } from '../json-patch.js';
 import type { Call, Handler } from '../router.js';
@@ -9,7 +9,7 @@ import type { Call, Handler } from '../router.js';
 async function checkTenant(call: Call): Promise<void> {
   const id = call.params.tenantId;
   if ((await call.engine.store.tenant())?.id !== id) {
-    throw new KeywardError('NOT_FOUND', `There is no tenant "${printable(id)}" here; GET /api/v1/users/me gives your tenantId.`);
+    throw new KeywardError('NOT_FOUND', `There is no tenant "${printable(id)}" here; GET ${ROUTES.me} gives your tenantId.`);
   }
 }
 

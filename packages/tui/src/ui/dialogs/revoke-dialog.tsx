@@ -3,7 +3,7 @@
 // are active and will be revoked and how many will be skipped and why, and
 // revoke only after `y`. The engine re-checks every key when it revokes.
 
-import { type KeyService, type KeyView, refusalText, type RevokeReport, safeText } from '@keyward/core';
+import { type ErrorCode, type KeyService, type KeyView, refusalCode, refusalText, type RevokeReport, safeText } from '@keyward/core';
 import { Text } from 'ink';
 import { useEffect, useState } from 'react';
 import { useAppActions } from '../app-context.js';
@@ -26,7 +26,7 @@ export async function planRevoke(service: KeyService, ids: readonly string[]): P
       if (f.k.actions.revoke) plan.active.push(f.k);
       else plan.skipped.push({ id: f.id, description: f.k.description, why: f.k.status });
     } else {
-      plan.skipped.push({ id: f.id, description: '', why: (f.e as { code?: string }).code === 'KEY_NOT_FOUND' ? 'deleted' : refusalText(f.e) });
+      plan.skipped.push({ id: f.id, description: '', why: refusalCode(f.e) === 'KEY_NOT_FOUND' ? 'deleted' : refusalText(f.e) });
     }
   }
   return plan;
@@ -39,7 +39,7 @@ function reasons(skipped: { why: string }[]): string {
   return [...counts].map(([why, n]) => `${n} ${why}`).join(', ');
 }
 
-const SKIPPED_BECAUSE: Record<string, string> = { KEY_NOT_ACTIVE: 'not active', KEY_NOT_FOUND: 'deleted' };
+const SKIPPED_BECAUSE: Partial<Record<ErrorCode, string>> = { KEY_NOT_ACTIVE: 'not active', KEY_NOT_FOUND: 'deleted' };
 
 export function reportText(r: RevokeReport): string {
   const done = `Revoked ${plural(r.revoked.length, 'key')}`;

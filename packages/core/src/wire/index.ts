@@ -1,0 +1,4 @@
+// The wire contract: route paths and the bodies the server and the remote
+// adapter exchange. Core holds it so neither side depends on the other.
+export * from './routes.js';
+export * from './types.js';
