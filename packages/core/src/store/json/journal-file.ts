@@ -78,6 +78,12 @@ export class JournalFile {
     return this.start + size - JOURNAL_HEADER_BYTES;
   }
 
+  /** True when the file ends exactly at `position` and is still the journal (one fstat). */
+  async unchangedAt(position: number): Promise<boolean> {
+    const { size, nlink } = await this.fh.stat();
+    return nlink > 0 && this.start + size - JOURNAL_HEADER_BYTES === position;
+  }
+
   /** False once a compaction replaced this journal (its name now points at a new file). */
   async isCurrent(): Promise<boolean> {
     return (await this.fh.stat()).nlink > 0;
