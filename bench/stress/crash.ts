@@ -14,6 +14,7 @@ import { type StoreView, viewStore } from './store-view.js';
 import { bundle } from './bundle.js';
 import { call } from './http-client.js';
 import { Tally, seeded } from './ledger.js';
+import { eachLine } from './lines.js';
 import { startServe } from './serve.js';
 import { keyFor, stressStore } from './setup.js';
 
@@ -90,18 +91,11 @@ async function killEngineWriter(script: string, path: string, user: string, seed
   const child: ChildProcess = fork(script, [path, user, String(seed)], { execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d));
-  let buf = '';
   let firstAck!: () => void;
   const acked = new Promise<void>((r) => (firstAck = r));
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (line.startsWith('try ') || line.startsWith('ack ')) journal.push(line);
-      if (line.startsWith('ack ')) firstAck();
-    }
+  eachLine(child.stdout!, (line) => {
+    if (line.startsWith('try ') || line.startsWith('ack ')) journal.push(line);
+    if (line.startsWith('ack ')) firstAck();
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   // A writer that cannot get going within a minute is stuck (on the dead one's lock, say).

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TOKEN_TEXT } from './ledger.js';
+import { eachLine } from './lines.js';
 
 export const keywardBin = fileURLToPath(new URL('../../packages/cli/dist/keyward.js', import.meta.url));
 
@@ -27,17 +28,10 @@ export function startServe(store: string, env: Record<string, string> = {}): Pro
     env: { ...process.env, KEYWARD_USER: 'admin', NO_COLOR: '1', ...env },
   });
   const log = { lines: 0, serverErrors: 0, tokenText: false };
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      log.lines++;
-      if (/"status":5\d\d/.test(line)) log.serverErrors++;
-      if (TOKEN_TEXT.test(line)) log.tokenText = true;
-    }
+  eachLine(child.stdout!, (line) => {
+    log.lines++;
+    if (/"status":5\d\d/.test(line)) log.serverErrors++;
+    if (TOKEN_TEXT.test(line)) log.tokenText = true;
   });
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

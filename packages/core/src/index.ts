@@ -9,6 +9,7 @@ export * from './presentation/overlaps.js';
 export * from './presentation/refusal-text.js';
 export * from './presentation/safe-text.js';
 export * from './presentation/expiring-soon.js';
+export * from './presentation/verify-failure.js';
 export * from './token.js';
 export * from './token-scan.js';
 export * from './policy.js';

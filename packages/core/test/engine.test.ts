@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KeywardError, createMemoryStore, manualClock } from '../src/index.js';
-import { seededStore } from './helpers.js';
+import { createMemoryStore, manualClock } from '../src/index.js';
+import { refusal, seededStore } from './helpers.js';
 
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof KeywardError) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
 
 describe('keys', () => {
   it('derives status from time: active, then expired exactly at expiry; revoked wins', async () => {

@@ -3,17 +3,9 @@
 // may see; an ambiguous one is refused naming the candidates. Removing a user
 // revokes their active keys, then removes them, in one transaction.
 import { describe, expect, it } from 'vitest';
-import { type KeywardError, createMemoryStore, hashToken, newToken } from '../src/index.js';
-import { seededStore } from './helpers.js';
+import { createMemoryStore, hashToken, newToken } from '../src/index.js';
+import { refusalError, seededStore } from './helpers.js';
 
-async function refusal(p: Promise<unknown>): Promise<KeywardError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as KeywardError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('short key ids', () => {
   it('resolves an unambiguous prefix, refuses an ambiguous one naming the candidates, and hides keys the actor may not see', async () => {
@@ -32,17 +24,17 @@ describe('short key ids', () => {
         tx.putKey({ id, description: `twin ${i}`, owner: i === 0 ? 'bob' : 'carol', createdBy: 'x', created: now, lastUpdated: now, expiry: later, hash: hashToken(newToken(id)) });
       }
     });
-    const ambiguous = await refusal(t.alice.resolveKeyId('abcdef'));
+    const ambiguous = await refusalError(t.alice.resolveKeyId('abcdef'));
     expect(ambiguous.code).toBe('INVALID_INPUT');
     expect(ambiguous.message).toBe(`The key id prefix abcdef is ambiguous: ${ids[0]}, ${ids[1]} all start with it; give more of the id.`);
     expect(await t.alice.resolveKeyId('abcdef12f')).toBe(ids[1]);
     // bob sees only his twin: for him the prefix is not ambiguous, and carol's key is not named.
     expect(await t.bob.resolveKeyId('abcdef')).toBe(ids[0]);
-    expect((await refusal(t.bob.resolveKeyId('abcdef12f'))).code).toBe('KEY_NOT_FOUND');
+    expect((await refusalError(t.bob.resolveKeyId('abcdef12f'))).code).toBe('KEY_NOT_FOUND');
 
-    expect((await refusal(t.alice.resolveKeyId('abc12'))).code).toBe('INVALID_INPUT');
-    for (const none of ['not-hex!', '', 'a'.repeat(25)]) expect((await refusal(t.alice.resolveKeyId(none))).code).toBe('KEY_NOT_FOUND');
-    expect((await refusal(t.alice.resolveKeyId('0123456789'))).code).toBe('KEY_NOT_FOUND');
+    expect((await refusalError(t.alice.resolveKeyId('abc12'))).code).toBe('INVALID_INPUT');
+    for (const none of ['not-hex!', '', 'a'.repeat(25)]) expect((await refusalError(t.alice.resolveKeyId(none))).code).toBe('KEY_NOT_FOUND');
+    expect((await refusalError(t.alice.resolveKeyId('0123456789'))).code).toBe('KEY_NOT_FOUND');
   });
 });
 
@@ -61,9 +53,9 @@ describe('removing a user', () => {
     const events = (await t.alice.listEvents({ type: 'user.removed' })).data;
     expect(events).toEqual([expect.objectContaining({ eventType: 'user.removed', userId: 'alice', data: expect.objectContaining({ user: 'bob', revokedKeys: [a.id] }) })]);
 
-    expect((await refusal(t.alice.removeUser('bob'))).code).toBe('USER_NOT_FOUND');
-    expect((await refusal(t.carol.removeUser('alice'))).code).toBe('ADMIN_ROLE_REQUIRED');
-    const last = await refusal(t.alice.removeUser('alice'));
+    expect((await refusalError(t.alice.removeUser('bob'))).code).toBe('USER_NOT_FOUND');
+    expect((await refusalError(t.carol.removeUser('alice'))).code).toBe('ADMIN_ROLE_REQUIRED');
+    const last = await refusalError(t.alice.removeUser('alice'));
     expect([last.code, last.message]).toEqual(['INVALID_INPUT', "alice is the tenant's only admin; make someone else an admin before removing them."]);
     await t.alice.updateUser('carol', { admin: true });
     await t.carol.removeUser('alice');

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ApiKey, type Clock, type Store, createEngine, createJsonFileStore, initStore, manualClock } from '../src/index.js';
+import { type ApiKey, type Clock, KeywardError, type Store, createEngine, createJsonFileStore, initStore, manualClock } from '../src/index.js';
 
 export function tempStorePath(): string {
   return join(mkdtempSync(join(tmpdir(), 'keyward-core-')), 'store.json');
@@ -53,4 +53,28 @@ export function storedKey(owner: string, state: 'active' | 'expired' | 'revoked'
     ...(state === 'rotated' ? { rotatedTo: 'b'.repeat(24) } : {}),
     hash: '0'.repeat(64),
   };
+}
+
+/** What a promise that may be refused ends in: its KeywardError, or 'ok' (anything else is rethrown). */
+async function outcome(p: Promise<unknown>): Promise<KeywardError | 'ok'> {
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    if (e instanceof KeywardError) return e;
+    throw e;
+  }
+}
+
+/** The refusal code of a promise that should fail with a KeywardError, or 'ok'. */
+export async function refusal(p: Promise<unknown>): Promise<string> {
+  const r = await outcome(p);
+  return r === 'ok' ? 'ok' : r.code;
+}
+
+/** The KeywardError a promise fails with, to read its message too; a promise that succeeds fails the test. */
+export async function refusalError(p: Promise<unknown>): Promise<KeywardError> {
+  const r = await outcome(p);
+  if (r === 'ok') throw new Error('expected a refusal');
+  return r;
 }

@@ -10,7 +10,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { isIPv6 } from 'node:net';
-import type { VerifyOutcome } from '@keyward/core';
+import { VERIFY_FAILURE_TEXT, type VerifyOutcome } from '@keyward/core';
 
 /** The token of an `Authorization: Bearer …` header; undefined when there is no header, '' when it is not a bearer. */
 export function bearerOf(req: IncomingMessage): string | undefined {
@@ -23,18 +23,7 @@ export function bearerOf(req: IncomingMessage): string | undefined {
 export function refusalText(outcome: VerifyOutcome | undefined): string {
   if (!outcome) return 'Send a Keyward token: Authorization: Bearer kw_…';
   if (outcome.valid) return '';
-  switch (outcome.reason) {
-    case 'malformed':
-      return 'The bearer token is not a Keyward token (Authorization: Bearer kw_…).';
-    case 'unknown':
-      return 'The token is not known: its key was deleted, or it was never issued.';
-    case 'expired':
-      return 'The token has expired.';
-    case 'revoked':
-      return 'The token has been revoked.';
-    case 'unlicensed':
-      return "The token's owner has no active licence, or is no longer a user of the tenant.";
-  }
+  return outcome.reason === 'malformed' ? `${VERIFY_FAILURE_TEXT.malformed} Send it as Authorization: Bearer kw_…` : VERIFY_FAILURE_TEXT[outcome.reason];
 }
 
 export interface ThrottleOptions {

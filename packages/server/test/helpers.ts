@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeywardError, createEngine, createJsonFileStore, initStore } from '@keyward/core';
+import { createEngine, createJsonFileStore, initStore } from '@keyward/core';
 import { type RunningServer, type ServerOptions, startServer } from '../src/index.js';
 
 export interface Answer {
@@ -119,13 +119,5 @@ export function errorCode(a: Answer): string {
   return e.code;
 }
 
-/** The refusal code of a promise that should fail with a KeywardError, or 'ok'. */
-export async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof KeywardError) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
+/** One refusal() helper for every package's tests. */
+export { refusal } from '../../core/test/helpers.js';

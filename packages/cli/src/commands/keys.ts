@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type ErrorCode, type KeyQuery, type KeyService, type KeySort, KeywardError, safeText } from '@keyward/core';
+import { type ErrorCode, type KeyQuery, type KeyService, type KeySort, KeywardError, VERIFY_FAILURE_TEXT, safeText } from '@keyward/core';
 import { type Command, expectArgs } from './command.js';
 import { confirm } from '../confirm.js';
 import { keyDetails, keysTable, relative } from '../format.js';
@@ -137,9 +137,8 @@ export const verifyKey: Command = async ({ service, out, cmd }) => {
     out.result(r, () => `valid: key ${r.key.id} "${safeText(r.key.description)}" of ${safeText(r.key.sub)}, expiring ${r.key.expiry} (${relative(r.key.expiry)}).`);
     return 0;
   }
-  const why = { malformed: 'it is not a well-formed Keyward token', unknown: 'no key has this token (unknown or deleted)', expired: 'the key has expired', revoked: 'the key was revoked', unlicensed: "the key's owner has no active licence, or was removed" }[r.reason];
   if (out.json) out.result(r, () => '');
-  else print(process.stderr, `error: The token does not authenticate: ${why}. (UNAUTHENTICATED)\n`);
+  else print(process.stderr, `error: ${VERIFY_FAILURE_TEXT[r.reason]} (UNAUTHENTICATED)\n`);
   return 1;
 };
 
