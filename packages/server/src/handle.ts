@@ -4,7 +4,7 @@
 // server's own trouble, and one log line as the answer goes out.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { API_ROOT, type Engine, type KeyService, KeywardError, type VerifyOutcome, type WireErrors, printable } from '@keyward/core';
+import { API_ROOT, type Engine, type KeyService, KeywardError, type VerifyOutcome, type WireErrors, printable, safeJson } from '@keyward/core';
 import { type AuthFailureThrottle, bearerOf, refusalText } from './auth.js';
 import type { LeakKeys } from './leak-signature.js';
 import { type TrustedProxies, clientAddress } from './client-address.js';
@@ -193,7 +193,8 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   entry.status = reply.status;
   entry.ms = Math.round((performance.now() - started) * 100) / 100;
   try {
-    ctx.log(JSON.stringify(entry));
+    // safeJson: a query's names are the client's text, and the log is often read on a terminal.
+    ctx.log(safeJson(entry));
   } catch {
     // a broken log sink must not take the server down
   }

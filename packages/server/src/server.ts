@@ -4,7 +4,7 @@
 
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KeywardError, type WhenMissing, openEngine } from '@keyward/core';
+import { KeywardError, type WhenMissing, openEngine, safeJson } from '@keyward/core';
 import { AuthFailureThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
 import { handle } from './handle.js';
 import type { LeakKeys } from './leak-signature.js';
@@ -86,7 +86,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const server = createServer({ ...timeouts, keepAliveTimeout: 5_000 }, (req, res) => {
     // handle() answers every failure itself; this only keeps a bug in it from taking the process down.
     handle(req, res, ctx).catch((e: unknown) => {
-      log(JSON.stringify({ time: new Date().toISOString(), error: e instanceof Error ? e.message : String(e) }));
+      log(safeJson({ time: new Date().toISOString(), error: e instanceof Error ? e.message : String(e) }));
       res.destroy();
     });
   });

@@ -11,10 +11,15 @@
 import { BIDI, CONTROL, INVISIBLE } from '../policy.js';
 
 const UNSAFE = new RegExp([CONTROL, BIDI, INVISIBLE].map((re) => re.source).join('|'), 'gu');
+// Most text is printable ASCII and needs no look through UNSAFE (the request log is on a server's hot path).
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const PRINTABLE_ASCII_LINES = /^[\x20-\x7e\n]*$/;
 
 /** The text as a terminal may show it: ESC as ␛, other C0 controls as ^X, the rest as \uXXXX. */
 export function safeText(text: unknown): string {
-  return String(text ?? '').replace(UNSAFE, (c) => {
+  const s = String(text ?? '');
+  if (PRINTABLE_ASCII.test(s)) return s;
+  return s.replace(UNSAFE, (c) => {
     const code = c.codePointAt(0)!;
     if (code === 0x1b) return '␛';
     if (code < 0x20) return '^' + String.fromCharCode(code + 0x40);
@@ -35,6 +40,8 @@ export function safeLines(text: string): string {
  */
 export function safeJson(doc: unknown, indent?: number): string {
   // The only raw controls left in JSON text are the line breaks of its indentation.
+  const json = JSON.stringify(doc, null, indent);
+  if (PRINTABLE_ASCII_LINES.test(json)) return json;
   const escape = (unit: string) => '\\u' + unit.charCodeAt(0).toString(16).padStart(4, '0');
-  return JSON.stringify(doc, null, indent).replace(UNSAFE, (c) => (c === '\n' ? c : c.split('').map(escape).join('')));
+  return json.replace(UNSAFE, (c) => (c === '\n' ? c : c.split('').map(escape).join('')));
 }
