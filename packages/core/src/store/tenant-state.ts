@@ -9,7 +9,7 @@
 // record, applies them, and other processes apply the same record when they
 // read the journal's tail. Nothing here does I/O.
 
-import { type ApiKey, type StoreDocument, type Tenant, type User, statusOf } from '../domain.js';
+import { type ApiKey, type StoreDocument, type Tenant, type User, statusAt, statusOf } from '../domain.js';
 import { printable } from '../duration.js';
 import { refuse } from '../refusal.js';
 import type { FoundPage, KeyFind, KeyOrder } from './boundary.js';
@@ -48,8 +48,9 @@ export class TenantState {
   tenant?: Tenant;
   readonly users = new Map<string, User>();
   readonly keys = new Map<string, ApiKey>();
-  // Key ids per owner: countActiveKeys and keysOf cost O(keys of the owner).
-  private readonly byOwner = new Map<string, Set<string>>();
+  // Key ids per owner, each with its expiry as a time: countActiveKeys (asked by
+  // every GET /users/me) and keysOf cost O(keys of the owner), and parse no dates.
+  private readonly byOwner = new Map<string, Map<string, number>>();
   // Bumped by every apply(); memos belong to one generation.
   private generation = 0;
   private memo?: Memo;
@@ -106,8 +107,8 @@ export class TenantState {
     if (before && before.owner !== k.owner) this.byOwner.get(before.owner)?.delete(k.id);
     this.keys.set(k.id, k);
     let mine = this.byOwner.get(k.owner);
-    if (!mine) this.byOwner.set(k.owner, (mine = new Set()));
-    mine.add(k.id);
+    if (!mine) this.byOwner.set(k.owner, (mine = new Map()));
+    mine.set(k.id, Date.parse(k.expiry));
   }
 
   private deleteKey(id: string): void {
@@ -132,12 +133,12 @@ export class TenantState {
   }
 
   keysOf(owner: string): ApiKey[] {
-    return [...(this.byOwner.get(owner) ?? [])].map((id) => this.keys.get(id)!);
+    return [...(this.byOwner.get(owner)?.keys() ?? [])].map((id) => this.keys.get(id)!);
   }
 
   countActiveKeys(owner: string, now: number): number {
     let n = 0;
-    for (const id of this.byOwner.get(owner) ?? []) if (statusOf(this.keys.get(id)!, now) === 'active') n++;
+    for (const [id, expiresAt] of this.byOwner.get(owner) ?? []) if (statusAt(Boolean(this.keys.get(id)!.revokedAt), expiresAt, now) === 'active') n++;
     return n;
   }
 

@@ -156,15 +156,17 @@ export class Journal<Entry> {
 
   /** Loads on first use, then applies whatever other processes appended since. */
   async fresh(): Promise<void> {
-    // Readers that arrive while a catch-up still waits for its turn share it:
-    // it starts after each of them asked, so each still sees every change made
-    // before its call, and a busy server does one catch-up (a few fstats) per
-    // turn instead of one per read.
+    // Readers share one catch-up (a fstat, mostly): it waits for the end of
+    // the event loop's turn (setImmediate), so it starts after every reader
+    // of that turn asked (each still sees every change made before its
+    // call), and a busy server does one per turn instead of one per request.
     if (this.queuedFresh) return this.queuedFresh;
-    const queued = this.exclusive(() => {
-      if (this.queuedFresh === queued) this.queuedFresh = undefined;
-      return this.loaded ? this.readerCatchUp() : this.open();
-    });
+    const queued: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.exclusive(() => {
+        if (this.queuedFresh === queued) this.queuedFresh = undefined;
+        return this.loaded ? this.readerCatchUp() : this.open();
+      }),
+    );
     this.queuedFresh = queued;
     try {
       await queued;
