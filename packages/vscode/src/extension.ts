@@ -41,7 +41,7 @@ function setContexts(state: SessionState): void {
 }
 
 /** A server connection that warns, in a notification, when its token is about to end. */
-function openServerWarning(url: string, token: string): KeyService {
+function openServerWarning(url: string, token: string): Promise<KeyService> {
   return openServer(url, token, (message) => void vscode.window.showWarningMessage(safeText(message)));
 }
 

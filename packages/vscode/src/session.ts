@@ -20,7 +20,7 @@ export interface SessionPorts {
   workspaceDir(): string | undefined;
   readSecret(key: string): Promise<string | undefined>;
   openLocal(path: string, actor: string): KeyService | Promise<KeyService>;
-  openServer(url: string, token: string): KeyService;
+  openServer(url: string, token: string): KeyService | Promise<KeyService>;
 }
 
 export class Session {
@@ -97,7 +97,7 @@ export class Session {
     if (target.kind === 'server') {
       const token = await this.ports.readSecret(tokenSecretKey(target.url));
       if (!token) return { status: 'needs-sign-in', target };
-      service = this.ports.openServer(target.url, token);
+      service = await this.ports.openServer(target.url, token);
     } else {
       // A database is there or not only once asked: whoami below says which.
       if (!isPostgresUrl(target.path) && !existsSync(target.path)) return { status: 'no-store', target };

@@ -28,7 +28,7 @@ export interface CommandWiring {
   keysView: KeysView;
   lookups: KeyLookups;
   secrets: vscode.SecretStorage;
-  openServer: (url: string, token: string) => KeyService;
+  openServer: (url: string, token: string) => KeyService | Promise<KeyService>;
   /** Re-reads the session and redraws every view. */
   reload: () => Promise<unknown>;
   now: () => number;

@@ -13,7 +13,7 @@ export interface SignInDeps {
   saveServer: (url: string) => Promise<void>;
   storeSecret: (key: string, value: string) => Promise<void>;
   deleteSecret: (key: string) => Promise<void>;
-  openServer: (url: string, token: string) => KeyService;
+  openServer: (url: string, token: string) => KeyService | Promise<KeyService>;
 }
 
 function urlProblem(text: string): string | undefined {
@@ -49,7 +49,7 @@ export async function signIn(deps: SignInDeps): Promise<boolean> {
     validate: (t) => (parseToken(t.trim()).ok ? undefined : 'Not a Keyward token: one starts with kw_ and ends with a checksum. Check it was copied whole.'),
   });
   if (token === undefined) return false;
-  const service = deps.openServer(url, token.trim());
+  const service = await deps.openServer(url, token.trim());
   let who: string;
   try {
     who = (await service.whoami()).user.id;
