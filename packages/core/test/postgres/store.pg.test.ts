@@ -180,6 +180,68 @@ describe('records and transactions', () => {
     expect(made.filter(Boolean)).toHaveLength(limit);
     expect(await servers[0].countActiveKeys('bob', T0)).toBe(limit);
   });
+
+  it('the key limit holds under concurrent creates through one server, counting without lockUser', async () => {
+    const { store } = await seeded();
+    const limit = 4;
+    const made = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        store.transact(async (tx) => {
+          if ((await tx.countActiveKeys('bob', T0)) >= limit) return false;
+          tx.putKey(key('bob'));
+          return true;
+        }),
+      ),
+    );
+    expect(made.filter(Boolean)).toHaveLength(limit);
+    expect(await store.countActiveKeys('bob', T0)).toBe(limit);
+  });
+
+  it('transactions of one server run side by side: one waiting inside does not hold up another on other records', async () => {
+    const { store } = await seeded();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const a = key('alice');
+    const b = key('bob');
+    const first = store.transact(async (tx) => {
+      await tx.getUser('alice');
+      await gate;
+      tx.putKey(a);
+    });
+    // Committed while the first is still open.
+    await store.transact(async (tx) => {
+      await tx.getUser('bob');
+      tx.putKey(b);
+    });
+    expect(await store.getKey(b.id)).toEqual(b);
+    expect(await store.getKey(a.id)).toBeUndefined();
+    open();
+    await first;
+    expect(await store.getKey(a.id)).toEqual(a);
+  });
+
+  it('a statement the database refuses halfway through the pipelined writes commits nothing, and the store goes on', async () => {
+    const { store } = await seeded();
+    const taken = event('api-key.generated', T0, 'bob');
+    await store.append([taken]);
+    const k = key('bob');
+    // The key's upsert is sent, then the events' insert fails on the duplicate id, then COMMIT: nothing may stay.
+    const refused = await store
+      .transact((tx) => {
+        tx.putKey(k);
+        tx.emit(taken);
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as { code?: string },
+      );
+    expect(refused?.code).toBe('23505');
+    expect(await store.getKey(k.id)).toBeUndefined();
+    expect((await store.findEvents({ limit: 10, keyId: k.id })).data).toEqual([]);
+    const next = key('bob');
+    await store.transact((tx) => tx.putKey(next));
+    expect(await store.getKey(next.id)).toEqual(next);
+  });
 });
 
 describe('findKeys', () => {
