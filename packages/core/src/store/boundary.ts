@@ -146,6 +146,11 @@ export interface Store extends StoreReads {
    * commit together when it returns, durably, before the promise resolves.
    * If it throws, nothing is written and the error propagates. A disk or
    * database fault rejects with KeywardError('UNAVAILABLE') and changes nothing.
+   * The embedded stores run one transaction at a time; PostgreSQL runs a
+   * process's transactions side by side, each locking what it reads (an
+   * owner's active count locks the owner), so every check holds as if they
+   * had run one after another. `fn` may run more than once (a deadlock or a
+   * lost connection before COMMIT): it keeps no state outside the transaction.
    */
   transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T>;
 
