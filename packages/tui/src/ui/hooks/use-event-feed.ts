@@ -7,6 +7,7 @@ import type { EventQuery, EventView } from '@keyward/core';
 import { useEffect, useRef, useState } from 'react';
 import { useAppActions, useAppState } from '../app-context.js';
 import type { ListAction, ListState } from '../state/list.js';
+import { type ListWindow, useLatestRequest, windowOf } from './list-window.js';
 
 const PAGE = 200;
 const MAX_HEAD = 1000;
@@ -37,12 +38,7 @@ function totalOf(counted: number, loaded: number, more: boolean): number {
   return more ? Math.max(counted, loaded + 1) : loaded;
 }
 
-export interface EventFeed {
-  rows: (EventView | undefined)[];
-  current?: EventView;
-  total: number;
-  loaded: boolean;
-}
+export type EventFeed = ListWindow<EventView>;
 
 export function useEventFeed(filter: EventFilter, list: ListState, dispatch: (a: ListAction) => void): EventFeed {
   const { service, fail } = useAppActions();
@@ -52,19 +48,19 @@ export function useEventFeed(filter: EventFilter, list: ListState, dispatch: (a:
   feedRef.current = feed;
   const listRef = useRef(list);
   listRef.current = list;
-  const latest = useRef(0);
+  const begin = useLatestRequest();
   const query = JSON.stringify([filter.type ?? '', filter.keyId ?? '', filter.userId ?? '', filter.showUsage === true]);
   const { showUsage, ...rest } = filter;
   const asked: EventQuery = { ...rest, hideUsage: !showUsage && !filter.type };
 
   // The head: on start, on a new filter, and on every poll.
   useEffect(() => {
-    const request = ++latest.current;
+    const latest = begin();
     const old = feedRef.current?.query === query ? feedRef.current : null;
     const limit = Math.min(MAX_HEAD, Math.max(PAGE, old?.events.length ?? 0));
     service.listEvents({ ...asked, limit }).then(
       (page) => {
-        if (request !== latest.current) return;
+        if (!latest()) return;
         let events = page.data;
         let more = !!page.next;
         if (old && old.events.length > limit) {
@@ -84,7 +80,7 @@ export function useEventFeed(filter: EventFilter, list: ListState, dispatch: (a:
           if (now >= 0 && now !== l.cursor) dispatch({ type: 'goto', index: now });
         } else if (!old) dispatch({ type: 'reset' });
       },
-      (e: unknown) => request === latest.current && fail(e),
+      (e: unknown) => latest() && fail(e),
     );
     // The filter is in `query`.
   }, [query, tick, service]);
@@ -113,8 +109,7 @@ export function useEventFeed(filter: EventFilter, list: ListState, dispatch: (a:
     );
   }, [needMore, feed]);
 
-  const usable = feed && feed.query === query ? feed : null;
-  const rows: (EventView | undefined)[] = [];
-  if (usable) for (let i = list.top; i < Math.min(usable.events.length, list.top + list.height); i++) rows.push(usable.events[i]);
-  return { rows, current: usable?.events[list.cursor], total: usable?.total ?? 0, loaded: !!usable };
+  if (!feed || feed.query !== query) return { rows: [], total: 0, loaded: false };
+  // The window runs to the last event loaded; the total may count past it (totalOf).
+  return { ...windowOf(list, { offset: 0, rows: feed.events, total: feed.events.length }), total: feed.total };
 }

@@ -7,6 +7,7 @@ import type { KeyStatus, KeyView } from '@keyward/core';
 import { useEffect, useRef, useState } from 'react';
 import { useAppActions, useAppState } from '../app-context.js';
 import type { ListState } from '../state/list.js';
+import { type ListWindow, useLatestRequest, windowOf } from './list-window.js';
 
 export interface KeyFilter {
   /** Only this owner's keys (My keys). */
@@ -23,19 +24,13 @@ interface Buffer {
   total: number;
 }
 
-export interface KeyWindow {
-  /** The visible rows; undefined where a row is still being fetched. */
-  rows: (KeyView | undefined)[];
-  current?: KeyView;
-  total: number;
-  loaded: boolean;
-}
+export type KeyWindow = ListWindow<KeyView>;
 
 export function useKeyWindow(filter: KeyFilter, list: ListState, onTotal: (total: number) => void): KeyWindow {
   const { service, fail } = useAppActions();
   const { tick } = useAppState();
   const [buffer, setBuffer] = useState<Buffer | null>(null);
-  const latest = useRef(0);
+  const begin = useLatestRequest();
   const bufferRef = useRef(buffer);
   bufferRef.current = buffer;
   const query = JSON.stringify([filter.sub ?? '', filter.search, filter.status ?? '']);
@@ -45,24 +40,20 @@ export function useKeyWindow(filter: KeyFilter, list: ListState, onTotal: (total
     const to = Math.min(b?.total ?? Infinity, list.top + list.height);
     const covered = !!b && b.query === query && b.tick === tick && list.top >= b.offset && to <= b.offset + b.rows.length;
     if (covered) return;
-    const request = ++latest.current;
+    const latest = begin();
     const offset = Math.max(0, list.top - list.height);
     service
       .listKeys({ sub: filter.sub, search: filter.search || undefined, status: filter.status, offset, limit: list.height * 3 })
       .then((page) => {
-        if (request !== latest.current) return;
+        if (!latest()) return;
         setBuffer({ query, tick, offset, rows: page.data, total: page.total });
         onTotal(page.total);
       })
       .catch((e: unknown) => {
-        if (request === latest.current) fail(e);
+        if (latest()) fail(e);
       });
     // The filter is in `query`; onTotal is a dispatch.
   }, [query, tick, list.top, list.height, service]);
 
-  const usable = buffer && buffer.query === query ? buffer : null;
-  const rows: (KeyView | undefined)[] = [];
-  const to = Math.min(usable?.total ?? list.total, list.top + list.height);
-  for (let i = list.top; i < to; i++) rows.push(usable?.rows[i - usable.offset]);
-  return { rows, current: rows[list.cursor - list.top], total: usable?.total ?? 0, loaded: !!usable };
+  return windowOf(list, buffer && buffer.query === query ? buffer : null);
 }

@@ -2,12 +2,9 @@
 // after a confirmation, open the details, copy an id.
 
 import type { KeyView } from '@keyward/core';
-import { Box } from 'ink';
 import { useEffect, useState } from 'react';
-import { type Intent, useAppActions, useAppState } from '../app-context.js';
-import { BrowserTitle } from '../components/browser-title.js';
-import { keyColumns } from '../components/key-columns.js';
-import { Table } from '../components/table.js';
+import { type Intent, useAppActions } from '../app-context.js';
+import { KeyTable } from '../components/key-table.js';
 import { KeyDetails } from '../dialogs/key-details.js';
 import { RevokeDialog } from '../dialogs/revoke-dialog.js';
 import { BROWSE_COMMANDS, useKeyBrowser } from '../hooks/use-key-browser.js';
@@ -16,7 +13,6 @@ import { useDayUses } from '../hooks/use-usage.js';
 import type { Command } from '../keys/bindings.js';
 import { Layer, useKeypress } from '../keys/keypress-layer.js';
 import { plural } from '../text/format.js';
-import { useTheme } from '../theme.js';
 
 type Open = { kind: 'details'; key: KeyView } | { kind: 'revoke'; ids: string[] } | null;
 
@@ -30,9 +26,7 @@ export interface ScreenProps {
 }
 
 export function KeysScreen({ width, height, intent, onIntentDone }: ScreenProps) {
-  const { now } = useAppState();
   const { copy, notify } = useAppActions();
-  const theme = useTheme();
   const [open, setOpen] = useState<Open>(null);
   const [selected, setSelected] = useRetainedState<ReadonlyMap<string, KeyView>>('keys.selected', new Map());
   const b = useKeyBrowser('keys', { height: Math.max(1, height - 2), active: open === null });
@@ -90,18 +84,16 @@ export function KeysScreen({ width, height, intent, onIntentDone }: ScreenProps)
   if (open?.kind === 'revoke') return <RevokeDialog ids={open.ids} width={width} height={height} onClose={close} onRevoked={() => setSelected(new Map())} />;
 
   return (
-    <Box flexDirection="column" width={width} height={height}>
-      <BrowserTitle title="Keys" browser={b} width={width} extra={selected.size > 0 ? `${plural(selected.size, 'selected key')} (esc clears)` : undefined} />
-      <Table
-        columns={keyColumns(theme, now, width, { owner: true, uses })}
-        rows={b.rows}
-        cursor={b.list.cursor - b.list.top}
-        focused
-        width={width}
-        height={height - 1}
-        isSelected={(k) => selected.has(k.id)}
-        empty={b.loaded ? (b.search.value || b.status ? 'No key matches.' : 'No keys yet.') : 'Loading…'}
-      />
-    </Box>
+    <KeyTable
+      title="Keys"
+      browser={b}
+      width={width}
+      height={height}
+      owner
+      uses={uses}
+      extra={selected.size > 0 ? `${plural(selected.size, 'selected key')} (esc clears)` : undefined}
+      isSelected={(k) => selected.has(k.id)}
+      noKeys="No keys yet."
+    />
   );
 }

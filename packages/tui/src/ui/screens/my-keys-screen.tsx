@@ -2,15 +2,13 @@
 // expire within 7 days stand out. Generate, rename, rotate, delete one or all. When
 // generating is not possible right now, the screen says why before one tries.
 
-import { checkDescription, expiresSoon, type KeyView, refusalText, safeText } from '@keyward/core';
+import { checkDescription, EXPIRING_SOON_DAYS, expiresSoon, type KeyView, refusalText, safeText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import { useAppActions, useAppState } from '../app-context.js';
-import { BrowserTitle } from '../components/browser-title.js';
 import { Confirm } from '../components/confirm.js';
-import { keyColumns } from '../components/key-columns.js';
+import { KeyTable } from '../components/key-table.js';
 import { Prompt } from '../components/prompt.js';
-import { Table } from '../components/table.js';
 import { type Blocker, blockerOf } from '../dialogs/generate-blockers.js';
 import { GenerateDialog } from '../dialogs/generate-dialog.js';
 import { KeyDetails } from '../dialogs/key-details.js';
@@ -192,15 +190,14 @@ export function MyKeysScreen({ width, height }: ScreenProps) {
           </Text>
         </Box>
       ) : null}
-      <BrowserTitle title="My keys" browser={b} width={width} extra={soon > 0 ? `⚠ ${soon} expiring within 7 days` : undefined} />
-      <Table
-        columns={keyColumns(theme, now, width, { owner: false })}
-        rows={b.rows}
-        cursor={b.list.cursor - b.list.top}
-        focused
+      <KeyTable
+        title="My keys"
+        browser={b}
         width={width}
-        height={height - 1 - bannerLines}
-        empty={b.loaded ? (b.search.value || b.status ? 'No key matches.' : blocked ? 'You have no keys.' : 'You have no keys yet: press n to generate one.') : 'Loading…'}
+        height={height - bannerLines}
+        owner={false}
+        extra={soon > 0 ? `⚠ ${soon} expiring within ${EXPIRING_SOON_DAYS} days` : undefined}
+        noKeys={blocked ? 'You have no keys.' : 'You have no keys yet: press n to generate one.'}
       />
     </Box>
   );
