@@ -2,7 +2,7 @@
 // manifest's menus match on; when the session is not usable the view says why
 // in its message, and the welcome content offers the next step.
 
-import { refusalText, safeText } from '@keyward/core';
+import { refusalText, safeLines, safeText } from '@keyward/core';
 import * as vscode from 'vscode';
 import { COMMANDS, KEYS_VIEW } from '../ids.js';
 import { presentKey } from '../key-presentation.js';
@@ -92,7 +92,7 @@ export class KeysView implements vscode.TreeDataProvider<KeyTreeNode> {
         const item = new vscode.TreeItem(safeText(p.label), vscode.TreeItemCollapsibleState.None);
         item.id = `${node.section}:${node.key.id}`;
         item.description = safeText(p.description);
-        item.tooltip = safeText(p.tooltip);
+        item.tooltip = safeLines(p.tooltip); // one field per line
         item.iconPath = new vscode.ThemeIcon(p.icon.id, new vscode.ThemeColor(p.icon.color));
         item.contextValue = p.contextValue;
         return item;

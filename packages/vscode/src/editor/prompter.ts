@@ -4,7 +4,7 @@
 // character in it is shown as it is.
 
 import * as vscode from 'vscode';
-import { type KeyView, refusalText, safeText } from '@keyward/core';
+import { type KeyView, refusalText, safeLines, safeText } from '@keyward/core';
 import type { InputOptions, KeyPickOptions, PickItem, Prompter } from '../prompter.js';
 
 type KeyItem = vscode.QuickPickItem & { key?: KeyView };
@@ -16,7 +16,7 @@ function keyItem(key: KeyView): KeyItem {
 export class EditorPrompter implements Prompter {
   async input(o: InputOptions): Promise<string | undefined> {
     return vscode.window.showInputBox({
-      title: o.title,
+      title: safeText(o.title),
       prompt: o.prompt,
       value: o.value,
       placeHolder: o.placeHolder,
@@ -34,7 +34,7 @@ export class EditorPrompter implements Prompter {
   async pick<T>(o: { title: string; placeHolder: string; items: PickItem<T>[] }): Promise<T | undefined> {
     const chosen = await vscode.window.showQuickPick(
       o.items.map((i) => ({ label: safeText(i.label), description: i.description && safeText(i.description), detail: i.detail && safeText(i.detail), value: i.value })),
-      { title: o.title, placeHolder: o.placeHolder, ignoreFocusOut: true },
+      { title: safeText(o.title), placeHolder: o.placeHolder, ignoreFocusOut: true },
     );
     return chosen?.value;
   }
@@ -86,7 +86,8 @@ export class EditorPrompter implements Prompter {
   }
 
   async confirm(o: { message: string; detail: string; action: string }): Promise<boolean> {
-    const answer = await vscode.window.showWarningMessage(safeText(o.message), { modal: true, detail: safeText(o.detail) }, o.action);
+    // The detail may be a list, one place per line (Rotate): its line breaks stay.
+    const answer = await vscode.window.showWarningMessage(safeText(o.message), { modal: true, detail: safeLines(o.detail) }, o.action);
     return answer === o.action;
   }
 
