@@ -89,6 +89,19 @@ describe('JSON store files', () => {
     }
   });
 
+  it('an open store whose snapshot is replaced by something that does not parse refuses its next reads with STORE_CORRUPT, and leaves the file as it is', async () => {
+    const path = join(dir(), 'store.json');
+    const store = open(path);
+    await store.create({ tenant: { id: 't', name: 'n', created: '', settings: DEFAULT_SETTINGS }, users: [user('alice', true)], events: [] });
+    expect((await store.tenant())?.name).toBe('n');
+    writeFileSync(path, '{ broken');
+    // Reads take a one-fstat shortcut on the journal; the follower notices the
+    // damage (fs.watch or its poll) and from then on every read meets it.
+    await expect.poll(async () => ((await store.tenant().catch((e: unknown) => e)) as KeywardError).code, { timeout: 5000 }).toBe('STORE_CORRUPT');
+    expect(((await store.getUser('alice').catch((e: unknown) => e)) as KeywardError).code).toBe('STORE_CORRUPT');
+    expect(readFileSync(path, 'utf8')).toBe('{ broken');
+  });
+
   it('never opens a store file through a symlink: the target is left alone and the store refuses', async () => {
     const d = dir();
     const path = join(d, 'store.json');

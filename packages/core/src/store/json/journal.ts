@@ -121,6 +121,11 @@ export class Journal<Entry> {
   /** A compaction waits for the lock: commits give it back after each group. */
   private lockWanted = false;
   private snapshotId?: string;
+  /**
+   * The follower met something it could not read (a snapshot replaced by hand,
+   * damage): until a catch-up succeeds, reads skip their one-fstat shortcut.
+   */
+  private followerFailed = false;
   private stopFollowing?: () => void;
   private closed = false;
   private readonly onProblem: (m: string) => void;
@@ -389,7 +394,11 @@ export class Journal<Entry> {
 
   private wake(): void {
     if (this.busy || this.closed || !this.loaded) return;
-    void this.exclusive(() => this.catchUp(false)).catch((e) => this.onProblem(`Following the store ${this.path}: ${(e as Error).message}`));
+    void this.exclusive(() => this.catchUp(false)).catch((e) => {
+      // Every read now takes the full catch-up, and so meets the damage itself.
+      this.followerFailed = true;
+      this.onProblem(`Following the store ${this.path}: ${(e as Error).message}`);
+    });
   }
 
   /** Applies records appended (by anyone) past our position. Under the lock, a torn tail is cut away. */
@@ -424,8 +433,9 @@ export class Journal<Entry> {
    * noticed by the follower and by writers, which check it too.
    */
   private async readerCatchUp(): Promise<void> {
-    if (this.journal && (await this.journal.unchangedAt(this.position))) return;
-    return this.catchUp(false);
+    if (!this.followerFailed && this.journal && (await this.journal.unchangedAt(this.position))) return;
+    await this.catchUp(false);
+    this.followerFailed = false;
   }
 
   private async catchUp(underLock: boolean): Promise<void> {
