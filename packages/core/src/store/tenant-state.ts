@@ -71,6 +71,16 @@ export class TenantState {
     return { version: 1, tenant: this.tenant, users: Object.fromEntries(this.users), keys: Object.fromEntries(this.keys) };
   }
 
+  /**
+   * The document as a snapshot writes it (json-in-slices.ts writes a Map as an
+   * object): copies of the maps, made at once, so later changes do not show
+   * in it; the records themselves are never changed in place, only replaced.
+   */
+  toSnapshot(): { version: 1; tenant: Tenant; users: ReadonlyMap<string, User>; keys: ReadonlyMap<string, ApiKey> } {
+    if (!this.tenant) throw new Error('no tenant to write');
+    return { version: 1, tenant: this.tenant, users: new Map(this.users), keys: new Map(this.keys) };
+  }
+
   /** Applies a transaction's writes in order. The objects are kept as given: callers hand over copies. */
   apply(ops: readonly StoreOp[]): Touched {
     const touched: Touched = { tenant: false, userIds: [], keyIds: [] };

@@ -185,21 +185,26 @@ function temporaryName(path: string): string {
 }
 
 /**
- * Writes a whole file in place of `path`, atomically and durably: a private
+ * Writes a whole file (given whole or in chunks) in place of `path`, atomically and durably: a private
  * temporary file (created exclusively), every byte checked, fsync, rename,
  * fsync of the directory. On any fault the temporary file is removed and
  * `path` is as it was. `beforeRename` runs last (it may take the caller's
  * lock) and may still cancel by answering false.
  */
-export async function replaceFile(path: string, data: Buffer, beforeRename?: () => Promise<boolean>): Promise<boolean> {
+export async function replaceFile(path: string, data: Buffer | readonly Buffer[], beforeRename?: () => Promise<boolean>): Promise<boolean> {
   const tmp = temporaryName(path);
+  const chunks = Buffer.isBuffer(data) ? [data] : data;
   let fh: FileHandle | undefined;
   let renamed = false;
   try {
     fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-    await writeAll(fh, data, 0);
+    let length = 0;
+    for (const chunk of chunks) {
+      await writeAll(fh, chunk, length);
+      length += chunk.length;
+    }
     const { size } = await fh.stat();
-    if (size !== data.length) throw Object.assign(new Error(`wrote ${size} of ${data.length} bytes`), { code: 'EIO' });
+    if (size !== length) throw Object.assign(new Error(`wrote ${size} of ${length} bytes`), { code: 'EIO' });
     await fh.sync();
     await fh.close();
     fh = undefined;

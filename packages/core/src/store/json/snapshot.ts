@@ -10,6 +10,7 @@ import { type Adapter, Low } from 'lowdb';
 import type { StoreDocument } from '../../domain.js';
 import { KeywardError } from '../../refusal.js';
 import { diskFault, replaceFile } from './files.js';
+import { jsonInSlices } from './json-in-slices.js';
 
 export interface SnapshotDocument<S = unknown> {
   version: 2;
@@ -62,8 +63,10 @@ class SnapshotFile implements Adapter<StoreFile | null> {
   async write(doc: StoreFile | null): Promise<void> {
     if (!doc) return;
     try {
-      const data = Buffer.from(JSON.stringify(doc), 'utf8');
-      this.written = (await replaceFile(this.path, data, this.beforeRename)) ? data.length : 0;
+      // Made over several turns of the event loop: a server's verifies are not held up by a compaction.
+      const data = await jsonInSlices(doc);
+      const length = data.reduce((n, c) => n + c.length, 0);
+      this.written = (await replaceFile(this.path, data, this.beforeRename)) ? length : 0;
     } catch (e) {
       throw diskFault(e, `Writing the snapshot ${this.path}`);
     }

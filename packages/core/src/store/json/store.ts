@@ -41,7 +41,7 @@ class TenantModel implements JournalModel<JournalEntry> {
     return changeOf(this.state.apply(entry.ops));
   }
   snapshot(): unknown {
-    return this.state.tenant ? this.state.toDocument() : null;
+    return this.state.tenant ? this.state.toSnapshot() : null;
   }
 }
 

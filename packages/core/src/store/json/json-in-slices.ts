@@ -1,0 +1,48 @@
+// JSON.stringify of a snapshot without holding the event loop for it: a
+// store of 100k keys is tens of megabytes of JSON, a few hundred ms of CPU
+// that would stall every verify of a server behind a compaction. The text is
+// the same as JSON.stringify's; it is made a slice of records at a time, and
+// the loop is let go (setImmediate) between slices. A Map is written as the
+// object of its entries, so a snapshot can hand over copies of its maps
+// (cheap) instead of building objects of 100k properties (not cheap).
+
+/** Records stringified between two turns of the event loop. */
+const SLICE = 2000;
+/** How deep objects are walked before a value is stringified whole (snapshot → state → keys → a key). */
+const DEPTH = 3;
+
+/** `JSON.stringify(value)` as UTF-8 chunks, made over several turns of the event loop. */
+export async function jsonInSlices(value: unknown): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  let text: string[] = [];
+  let made = 0;
+  const flush = () => {
+    if (text.length > 0) chunks.push(Buffer.from(text.join(''), 'utf8'));
+    text = [];
+  };
+  const walk = async (v: unknown, depth: number): Promise<void> => {
+    if (depth >= DEPTH || v === null || typeof v !== 'object' || Array.isArray(v) || typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+      // (A Map this deep is stringified whole, as {}: snapshots have none there.)
+      text.push(JSON.stringify(v) ?? 'null');
+      if (++made % SLICE === 0) {
+        flush();
+        await new Promise((r) => setImmediate(r));
+      }
+      return;
+    }
+    text.push('{');
+    let first = true;
+    const entries: Iterable<[string, unknown]> = v instanceof Map ? v : Object.entries(v);
+    for (const [k, item] of entries) {
+      // What JSON.stringify leaves out of an object.
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+      text.push(`${first ? '' : ','}${JSON.stringify(k)}:`);
+      first = false;
+      await walk(item, depth + 1);
+    }
+    text.push('}');
+  };
+  await walk(value, 0);
+  flush();
+  return chunks;
+}
