@@ -413,6 +413,14 @@ describe('change signal', () => {
     await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
     expect((await other.tenant())?.name).toBe('acme');
     expect((await other.getUser('bob'))?.licence).toBe(true);
+    // What a reader is given is its own: changing it changes nothing cached.
+    const given = (await other.tenant())!;
+    given.settings.maxKeysPerUser = 999;
+    (await other.getUser('bob'))!.roles.push('TenantAdmin');
+    expect((await other.tenant())?.settings.maxKeysPerUser).toBe(tenant().settings.maxKeysPerUser);
+    expect((await other.getUser('bob'))?.roles).toEqual(['Developer']);
+    (await other.listUsers())[0].roles.length = 0;
+    expect((await other.listUsers())[0].roles).toEqual(['TenantAdmin', 'Developer']);
     const soon = key('bob', { expiry: iso(T0 + 60_000) });
     await store.transact((tx) => tx.putKey(soon));
     await expect.poll(() => other.countActiveKeys('bob', T0), { timeout: 1000, interval: 10 }).toBe(1);
