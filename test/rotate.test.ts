@@ -22,6 +22,9 @@ describe('keyward keys rotate', () => {
     const old = JSON.parse(as('alice', ['keys', 'get', oldId, '--json']).stdout);
     expect(old).toMatchObject({ status: 'active', rotatedTo: fresh.slice(3, 27) });
     expect(as('alice', ['keys', 'get', oldId]).stdout).toMatch(/rotated to +[0-9a-f]{24}/);
+    // What the key's view says its viewer may do: a key rotated already cannot be rotated again; bob may do nothing to alice's key.
+    expect(as('alice', ['keys', 'get', oldId]).stdout).toMatch(/^you may +keys rename, keys rm, keys revoke$/m);
+    expect(as('alice', ['keys', 'get', fresh.slice(3, 27)]).stdout).toMatch(/^you may +keys rename, keys rm, keys revoke, keys rotate$/m);
 
     await new Promise((resolve) => setTimeout(resolve, 3500));
     const reused = as('nobody', ['keys', 'verify', alice]);

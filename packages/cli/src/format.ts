@@ -37,8 +37,17 @@ export function keyDetails(k: KeyView): string {
       ...(k.lastUsedFrom?.length ? [['last used from', k.lastUsedFrom.map((a) => `${safeText(a.address)} (${relative(a.lastSeen)})`).join(', ')]] : []),
       ...(k.rotatedFrom ? [['rotated from', k.rotatedFrom]] : []),
       ...(k.rotatedTo ? [['rotated to', k.rotatedTo]] : []),
+      ['you may', mayText(k)],
     ],
   );
+}
+
+/** The commands the key's view says its viewer may run on it (core decides; the command line only names them). */
+const ACTION_COMMANDS: Record<keyof KeyView['actions'], string> = { rename: 'keys rename', delete: 'keys rm', revoke: 'keys revoke', rotate: 'keys rotate' };
+
+function mayText(k: KeyView): string {
+  const may = (Object.keys(ACTION_COMMANDS) as (keyof KeyView['actions'])[]).filter((a) => k.actions[a]);
+  return may.length === 0 ? 'nothing (you can read it)' : may.map((a) => ACTION_COMMANDS[a]).join(', ');
 }
 
 export function settingsText(s: SettingsView): string {

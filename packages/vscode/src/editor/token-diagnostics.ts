@@ -2,7 +2,7 @@
 // key id, and marked with a diagnostic when they are dead (revoked, expired,
 // unknown, mistyped) or alive in a file git tracks (a secret in source).
 
-import { safeText } from '@keyward/core';
+import { keyViewAt, safeText } from '@keyward/core';
 import * as vscode from 'vscode';
 import { DIAGNOSTIC_SOURCE } from '../ids.js';
 import { isTrackedByGit } from '../git.js';
@@ -61,7 +61,7 @@ export class TokenDiagnostics implements vscode.Disposable {
       return;
     }
     const lookups = await Promise.all(findings.map((f) => (f.keyId ? this.lookups.lookup(f.keyId) : Promise.resolve(undefined))));
-    const anyActive = lookups.some((l) => l?.kind === 'found' && l.key.status === 'active');
+    const anyActive = lookups.some((l) => l?.kind === 'found' && keyViewAt(l.key, this.now()).status === 'active');
     const tracked = anyActive && doc.uri.scheme === 'file' ? await this.isTracked(doc.uri.fsPath) : false;
     // A newer edit started its own scan; this one's offsets are stale.
     if (doc.isClosed || doc.version !== version) return;
