@@ -56,6 +56,22 @@ async function crashWriter(path: string, prefix: string, at: 'record' | 'copies'
   return c.acked;
 }
 
+interface Mark {
+  position: number;
+  sizes: Record<string, number>;
+}
+const markOf = (path: string) => parseCheckedLine(readFileSync(path.replace(/\.json$/, '.events/journal-copied'), 'utf8').split('\n')[0]!) as { boot: string; copied: Mark; durable: Mark };
+
+/** A power cut: what was not fsynced is gone from today's segment, and the machine booted again. */
+function powerCut(path: string): void {
+  const mark = markOf(path);
+  expect(mark).toBeDefined();
+  const day = dayOf(Date.now());
+  expect(mark.durable.sizes[day]).toBeGreaterThan(0);
+  truncateSync(path.replace(/\.json$/, `.events/${day}.jsonl`), mark.durable.sizes[day]);
+  writeFileSync(path.replace(/\.json$/, '.events/journal-copied'), checkedLine({ ...mark, boot: 'a-boot-before-the-power-cut' }) + '\n');
+}
+
 describe('events of journal records, copied to their day segments', () => {
   for (const at of ['record', 'copies'] as const) {
     it(`reopens with every committed key's event exactly once after SIGKILL ${at === 'record' ? 'between the journal fsync and the segment write' : 'between the segment write and its mark'}`, async () => {
@@ -103,17 +119,28 @@ describe('events of journal records, copied to their day segments', () => {
     await store.compact(); // the copies so far fsynced, and marked durable
     for (let i = 3; i < 7; i++) await put(i);
     await store.close();
-    // The power cut: what was not fsynced is gone from the segment, and the machine booted again.
-    const markPath = path.replace(/\.json$/, '.events/journal-copied');
-    const mark = parseCheckedLine(readFileSync(markPath, 'utf8').split('\n')[0]!) as { boot: string; durable: { position: number; sizes: Record<string, number> } };
-    expect(mark).toBeDefined();
-    const day = dayOf(Date.now());
-    const segment = path.replace(/\.json$/, `.events/${day}.jsonl`);
-    expect(mark.durable.sizes[day]).toBeGreaterThan(0);
-    truncateSync(segment, mark.durable.sizes[day]);
-    writeFileSync(markPath, checkedLine({ ...mark, boot: 'a-boot-before-the-power-cut' }) + '\n');
+    powerCut(path);
     const again = createJsonFileStore(path, { onProblem: () => {} });
     expect((await expectEachKeyOnce(again, [])).length).toBe(7);
+    await again.close();
+  }, 60_000);
+
+  it('fsyncs the copies in the background a while after a commit, without waiting for a compaction', async () => {
+    const path = await newStore();
+    const store = createJsonFileStore(path, { onProblem: () => {}, settleAfterMs: 50 });
+    for (let i = 0; i < 3; i++) {
+      await store.transact((tx) => {
+        const k = key(0, { id: `d${i}`.padStart(24, '0'), owner: 'bob' });
+        tx.putKey(k);
+        tx.emit(event('api-key.generated', Date.now(), 'bob', k.id));
+      });
+    }
+    for (let waited = 0; markOf(path).durable.position < markOf(path).copied.position && waited < 3000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(markOf(path).durable).toEqual(markOf(path).copied);
+    await store.close();
+    powerCut(path); // loses nothing now: everything was durable
+    const again = createJsonFileStore(path, { onProblem: () => {} });
+    expect((await expectEachKeyOnce(again, [])).length).toBe(3);
     await again.close();
   }, 60_000);
 });

@@ -5,7 +5,8 @@
 // It holds two marks. `copied` is written without an fsync: it is true as
 // long as the machine has not restarted since (the page cache that holds the
 // copies holds it too), so it carries the boot it was written in. `durable`
-// is written after the copies were fsynced (at compaction): it survives a
+// is written after the copies were fsynced (at compaction, and in the
+// background a while after a commit): it survives a
 // power cut. A mark is a journal position — every event of the records
 // before it is in the segments — and, per day segment, a size the segment
 // had already reached then: events copied after the mark can only lie past

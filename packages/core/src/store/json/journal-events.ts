@@ -10,7 +10,9 @@
 // - by every writer, under the lock, before it copies its own group;
 // - on open, when the mark is behind the journal;
 // - before a compaction lets go of journal records (settle), which also
-//   fsyncs the copies, so the journal never drops an event not yet durable.
+//   fsyncs the copies, so the journal never drops an event not yet durable;
+//   a settle also runs in the background a while after a commit, so that
+//   after a power cut little is left to check.
 // Events the crashed writer did copy are found by id past the mark's sizes
 // and not copied again: every event is in its segment exactly once.
 

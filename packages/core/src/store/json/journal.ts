@@ -46,6 +46,8 @@ export interface JournalOptions<Entry = unknown> {
   migrate?: (doc: StoreDocument) => Promise<{ state: unknown; entries: unknown[] }>;
   /** What is kept from each record outside the snapshot (the events' day segments). */
   copy?: JournalCopy<Entry>;
+  /** How long after a commit its copy is made durable in the background, if no compaction did so first (default 30 s). */
+  settleAfterMs?: number;
   /** Tests kill the process here: a group's record durable, nothing copied yet. */
   afterRecordDurable?: () => void;
 }
@@ -118,6 +120,7 @@ export class Journal<Entry> {
   private swept = false;
   /** The store's lock while this process holds it across commit groups (keepLock). */
   private held?: { release: () => Promise<void>; since: number };
+  private settleTimer?: NodeJS.Timeout;
   /** A compaction waits for the lock: commits give it back after each group. */
   private lockWanted = false;
   private snapshotId?: string;
@@ -223,6 +226,7 @@ export class Journal<Entry> {
   async close(): Promise<void> {
     this.closed = true;
     this.stopFollowing?.();
+    clearTimeout(this.settleTimer);
     await this.turn;
     await this.unlock();
     await this.journal?.close().catch(() => undefined);
@@ -535,6 +539,7 @@ export class Journal<Entry> {
         // Durable: from here on the group is committed, whatever its copy does.
         this.opts.afterRecordDurable?.();
         await this.copyRecords({ from: before, entries });
+        this.settleLater();
       }
     } catch (e) {
       // Nothing of this group is on disk (append cut the file back): the
@@ -549,6 +554,29 @@ export class Journal<Entry> {
     this.emit(changes);
     for (const { p, result } of done) p.resolve(result);
     this.maybeCompact();
+  }
+
+  /**
+   * The copy (written without an fsync) is made durable in the background a
+   * while after a commit: after a power cut, only what came since has to be
+   * checked against the journal, not everything since the last compaction.
+   */
+  private settleLater(): void {
+    if (!this.opts.copy || this.settleTimer || this.closed) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      void this.exclusive(async () => {
+        if (this.closed || !this.journal) return;
+        const took = await this.lock();
+        try {
+          if (took) await this.catchUp(true);
+          await this.opts.copy!.settle(this.position, recordsOf(this.journal));
+        } finally {
+          if (took) await this.unlock();
+        }
+      }).catch((e) => this.onProblem(`Making the events copied from ${this.journalPath} durable failed (${(e as Error).message}); the journal keeps them until it is done.`));
+    }, this.opts.settleAfterMs ?? 30_000);
+    this.settleTimer.unref();
   }
 
   // ---- compaction ----

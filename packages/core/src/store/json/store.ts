@@ -52,6 +52,8 @@ export interface JsonFileStoreOptions {
   compactAfterBytes?: number;
   /** A damaged line skipped, a torn tail cut away. Default: a process warning. */
   onProblem?: (message: string) => void;
+  /** How long after a commit the events copied from the journal are fsynced (default 30 s). */
+  settleAfterMs?: number;
   /** Tests kill the process at these points of a commit, to see that a reopened store has every event exactly once. */
   crashPoints?: { afterRecordDurable?: () => void; afterCopiesWritten?: () => void };
 }
@@ -97,6 +99,7 @@ export class JsonFileStore extends StateReads implements Store {
         return { state: doc, entries: [] };
       },
       copy: this.copies,
+      settleAfterMs: opts.settleAfterMs,
       afterRecordDurable: opts.crashPoints?.afterRecordDurable,
     });
   }
