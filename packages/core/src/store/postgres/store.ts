@@ -100,6 +100,8 @@ export class PostgresStore implements Store {
   /** This process among the servers, for its own usage rows and to skip its own notifications. */
   private readonly server = randomBytes(8).toString('hex');
   private schema?: Promise<boolean>;
+  /** The schema is there and up to date (ready() said so once; it stays so). */
+  private present = false;
   /** Transactions running now, at most `transactionsAtOnce`; the rest wait their turn in `waiting`. */
   private running = 0;
   private readonly waiting: (() => void)[] = [];
@@ -405,6 +407,9 @@ export class PostgresStore implements Store {
   private read<T>(fn: (r: StoreReads) => Promise<T>): Promise<T> {
     this.feed.read();
     // A read asks again once: the first try may have met a connection the database closed while idle.
+    const again = (e: unknown) => (isUnavailable(e) ? this.guard(() => fn(this.poolReads)) : Promise.reject(e));
+    // The usual case, the schema known to be there: straight to the cache or the pool, no wrapper promises.
+    if (this.present) return fn(this.poolReads).catch(again);
     const once = async () => fn((await this.ready(false)) ? this.poolReads : EMPTY);
     return this.guard(() => once().catch((e: unknown) => (isUnavailable(e) ? once() : Promise.reject(e))));
   }
@@ -439,7 +444,8 @@ export class PostgresStore implements Store {
     this.schema = check;
     check.then(
       (present) => {
-        if (!present && this.schema === check) this.schema = undefined;
+        if (present) this.present = true;
+        else if (this.schema === check) this.schema = undefined;
       },
       () => {
         if (this.schema === check) this.schema = undefined;
