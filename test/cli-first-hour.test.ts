@@ -244,6 +244,6 @@ describe('short key ids and removing users', () => {
     const server = await startServe(store);
     const r = keyward(['users', 'rm', 'carol', '--yes', '--json'], { KEYWARD_SERVER: server.url, KEYWARD_TOKEN: tokens.alice });
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ user: { id: 'carol', name: 'carol', licence: true, roles: [] }, revoked: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ user: { id: 'carol', name: 'carol', licence: true, roles: [], actions: { setLicence: false, setRoles: false, demote: false, remove: false } }, revoked: [] });
   });
 });

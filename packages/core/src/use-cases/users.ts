@@ -87,7 +87,9 @@ export async function removeUser(c: ActorContext, name: string): Promise<Removed
     }
     tx.deleteUser(u.id);
     tx.emit(newEvent('user.removed', now, actor.id, undefined, { user: u.id, roles: u.roles, revokedKeys: revoked.map((k) => k.id) }));
-    return { removed: await viewIn(tx, u, actor), revoked, tenant, actor };
+    // Gone: nothing more can be done to them.
+    const removed: UserView = { ...userView(u, { actor }, 0), actions: { setLicence: false, setRoles: false, demote: false, remove: false } };
+    return { removed, revoked, tenant, actor };
   });
   return { user: removed, revoked: await c.views(revoked, tenant, actor) };
 }
