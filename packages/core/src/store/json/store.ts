@@ -8,7 +8,8 @@
 //   store.json       the snapshot (rewritten only by compaction)
 //   store.journal    transactions since the snapshot
 //   store.json.lock  the cross-process lock, while a writer holds it
-//   store.events/    event day segments (a journal record's events are copied there; journal-events.ts)
+//   store.events/    event day segments (a journal record's events are copied there; journal-events.ts),
+//                    and journal-copied, how far that copy is known complete (copy-mark.ts)
 //   store.usage/     usage aggregates
 
 import { mkdir } from 'node:fs/promises';
