@@ -2,7 +2,9 @@
 // tmpfs with less room than a create needs (but more than none), every create
 // (a key, its event to the journal and its day segment) is acknowledged or
 // refused with UNAVAILABLE; the store then opens with every acknowledged key
-// and no other, and no lock or temporary file is left behind.
+// and no other, and no lock or temporary file is left behind; once there is
+// room, every acknowledged key has its event exactly once (those whose copy to
+// the day segment met the full disk after their record was durable included).
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,5 +53,19 @@ describe('JSON store on a full disk', () => {
     const keys = (await again.keysOf('bob')).map((k) => k.id).sort();
     expect(keys).toEqual([...acked].sort());
     await again.close();
+    // Events whose copy to the day segment met the full disk after their record
+    // was durable are copied from the journal once there is room: each once.
+    rmSync(join(dir, 'filler'));
+    const roomy = createJsonFileStore(path, { onProblem: () => {} });
+    const generated = new Map<string, number>();
+    for (let after: string | undefined, more = true; more; ) {
+      const page = await roomy.findEvents({ types: ['api-key.generated'], limit: 50, startingAfter: after });
+      for (const e of page.data) generated.set(e.keyId!, (generated.get(e.keyId!) ?? 0) + 1);
+      more = page.hasNext;
+      after = page.data.at(-1)?.id;
+    }
+    expect([...generated.keys()].sort()).toEqual([...acked].sort());
+    expect([...generated.values()].every((n) => n === 1)).toBe(true);
+    await roomy.close();
   });
 });
