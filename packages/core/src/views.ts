@@ -59,6 +59,8 @@ export interface UsageRow {
   lastUsed: string | null;
   /** True when the key was flagged for excessive use within the window. */
   excessive: boolean;
+  /** What the viewer may do to the key now (policy's keyActions); nothing for a deleted key. */
+  actions: KeyActions;
 }
 
 /** Who a view is built for, and the tenant it is read in: the actions a view carries are theirs. */

@@ -160,6 +160,21 @@ describe('the engine: every key view carries its viewer actions, and each says w
   });
 });
 
+describe('usage rows', () => {
+  it("carry the viewer's actions on the key: revoke while it is active, nothing once it is deleted", async () => {
+    const { engine, viewers, id } = await tenantWith('active');
+    const token = (await viewers.bob.rotateKey(id, 'PT1H')).token;
+    const fresh = token.slice(3, 27);
+    expect((await engine.verify(token)).valid).toBe(true);
+    await engine.flush();
+    const row = async (keyId: string) => (await viewers.alice.usage()).find((r) => r.keyId === keyId);
+    expect((await row(fresh))?.actions).toEqual({ rename: false, delete: false, revoke: true, rotate: false });
+    await viewers.bob.deleteKey(fresh);
+    expect(await row(fresh)).toMatchObject({ status: 'deleted', actions: { rename: false, delete: false, revoke: false, rotate: false } });
+    await engine.close();
+  });
+});
+
 describe('verify, asked by anyone holding a token', () => {
   it('answers a caller who is no user of the tenant, offering them no action on the key', async () => {
     const { engine, viewers, id } = await tenantWith('active');

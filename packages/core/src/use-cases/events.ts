@@ -2,9 +2,9 @@
 // store with cursors; usage per key, from the usage aggregates. No path here
 // reads every event.
 
-import { type KeywardEvent, statusOf } from '../domain.js';
+import { type KeywardEvent, settingsOf, statusOf } from '../domain.js';
 import { eventFindOf, eventPageOf, parseSince } from '../events.js';
-import { checkAdmin, enforce } from '../policy.js';
+import { checkAdmin, enforce, keyActions } from '../policy.js';
 import type { EventQuery, Page } from '../service.js';
 import type { EventFind } from '../store/boundary.js';
 import type { EventView, UsageRow } from '../views.js';
@@ -28,8 +28,9 @@ async function* allFound(c: ActorContext, q: EventFind): AsyncGenerator<KeywardE
 }
 
 export async function usage(c: ActorContext, q: { since?: string } = {}): Promise<UsageRow[]> {
-  const { actor, now } = await c.read();
+  const { tenant, actor, now } = await c.read();
   enforce(checkAdmin(actor));
+  const settings = settingsOf(tenant);
   const since = q.since === undefined ? 0 : parseSince(q.since, now);
   const uses = await c.engine.usage.usesSince(since);
   const excessive = new Set<string>();
@@ -52,6 +53,7 @@ export async function usage(c: ActorContext, q: { since?: string } = {}): Promis
       uses: uses.get(keyId) ?? 0,
       lastUsed: last === undefined ? null : new Date(last).toISOString(),
       excessive: excessive.has(keyId),
+      actions: key ? keyActions(actor, key, settings, now) : { rename: false, delete: false, revoke: false, rotate: false },
     });
   }
   return rows.sort((a, b) => b.uses - a.uses || (a.keyId < b.keyId ? -1 : 1));

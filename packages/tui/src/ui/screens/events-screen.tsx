@@ -103,8 +103,9 @@ export function EventsScreen({ width, height }: ScreenProps) {
     switch (command) {
       case 'revoke':
         if (!usageHere) return true;
-        if (usageHere.status === 'deleted') notify({ kind: 'info', text: 'That key was deleted; there is nothing to revoke.' });
-        else setOpen({ kind: 'revoke', id: usageHere.keyId });
+        // Core's answer for this key (its actions); the status says why not.
+        if (usageHere.actions.revoke) setOpen({ kind: 'revoke', id: usageHere.keyId });
+        else notify({ kind: 'info', text: `That key ${usageHere.status === 'deleted' ? 'was deleted' : `is ${usageHere.status}`}; there is nothing to revoke.` });
         return true;
       case 'openKey':
         if (usageHere) navigate('keys', { search: usageHere.keyId });
