@@ -91,7 +91,7 @@ async function askDestination(deps: RotateDeps, files: FileWithToken[]): Promise
 /** When the old token stops working, as a sentence. */
 function oldTokenEnds(old: KeyView | undefined, now: number): string {
   if (!old) return 'The old token works for the overlap, then is refused.';
-  if (Date.parse(old.expiry) <= now) return 'The old token is refused from now on.';
+  if (keyViewAt(old, now).status !== 'active') return 'The old token is refused from now on.';
   return `The old token works until ${timeText(old.expiry)} (${relativeTime(old.expiry, now)}), then is refused.`;
 }
 
