@@ -384,7 +384,11 @@ describe('the extension in a real VS Code', { timeout: 180_000 }, () => {
     await menu.waitFor({ state: 'hidden' });
 
     await withMenu(active, async () => {
-      await menu.locator('.action-item', { hasText: 'Rotate API Key' }).click({ timeout: 2000 });
+      // A menu ignores a click that comes too soon after it opened (the right-click's own release).
+      const item = menu.locator('.action-item', { hasText: 'Rotate API Key' });
+      await item.hover({ timeout: 2000 });
+      await page.waitForTimeout(500);
+      await item.click({ timeout: 2000 });
       // Straight to the overlap for that key: no key to pick.
       await page.locator('.quick-input-widget .quick-input-title', { hasText: `Rotate API Key "${ROTATED}"` }).waitFor({ timeout: 10_000 });
     });
