@@ -112,29 +112,31 @@ export class JsonFileStore extends StateReads implements Store {
     return undefined;
   }
 
-  // Reads first apply what other processes appended (one fstat when nothing was).
+  // Reads first apply what other processes appended: nothing to look at while
+  // the follower confirmed the journal less than its poll interval ago (the
+  // request path's reads: tenant, user, key, an owner's count, the users),
+  // else one fstat when nothing was appended. A record not found on the
+  // follower's word is looked for again, so a key or user just created by
+  // another process is found at once; lists, pages and prefixes always look.
   override async tenant(): Promise<Tenant | undefined> {
-    await this.journal.fresh();
-    return super.tenant();
+    return this.pointRead(() => super.tenant());
   }
   override async getUser(id: string): Promise<User | undefined> {
-    await this.journal.fresh();
-    return super.getUser(id);
+    return this.pointRead(() => super.getUser(id));
   }
   override async listUsers(): Promise<User[]> {
     await this.journal.fresh();
     return super.listUsers();
   }
   override async getKey(id: string): Promise<ApiKey | undefined> {
-    await this.journal.fresh();
-    return super.getKey(id);
+    return this.pointRead(() => super.getKey(id));
   }
   override async keysByIdPrefix(prefix: string, limit: number): Promise<ApiKey[]> {
-    await this.journal.fresh();
+    await this.journal.fresh(true);
     return super.keysByIdPrefix(prefix, limit);
   }
   override async keysOf(owner: string): Promise<ApiKey[]> {
-    await this.journal.fresh();
+    await this.journal.fresh(true);
     return super.keysOf(owner);
   }
   override async countActiveKeys(owner: string, now: number): Promise<number> {
@@ -142,8 +144,18 @@ export class JsonFileStore extends StateReads implements Store {
     return super.countActiveKeys(owner, now);
   }
   override async findKeys(q: KeyFind): Promise<FoundPage<ApiKey>> {
-    await this.journal.fresh();
+    await this.journal.fresh(true);
     return this.state().findKeys(q, q.order === 'lastUsed' ? await this.lastUsedOfAll() : undefined);
+  }
+
+  /** A read of one record; nothing found on the follower's word is asked again after looking. */
+  private async pointRead<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
+    if (await this.journal.fresh()) {
+      const found = await read();
+      if (found !== undefined) return found;
+      await this.journal.fresh(true);
+    }
+    return read();
   }
 
   /** The `lastUsed` order from the aggregates, asked once per list. */
@@ -178,19 +190,19 @@ export class JsonFileStore extends StateReads implements Store {
 
   async append(events: readonly KeywardEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.journal.fresh(); // a store that went bad is refused here too
+    await this.journal.fresh(true); // a store that went bad is refused here too
     await this.writeEvents(events);
     this.journal.changed({});
   }
 
   async findEvents(q: EventFind): Promise<EventPage> {
-    await this.journal.fresh();
+    await this.journal.fresh(true);
     return this.segments.find(q);
   }
 
   async recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void> {
     if (counts.length === 0 && events.length === 0) return;
-    await this.journal.fresh();
+    await this.journal.fresh(true);
     try {
       await this.usage.record(counts);
     } catch (e) {

@@ -1,0 +1,62 @@
+// A JSON store's reads on the request path trust its follower (fs.watch and a
+// poll) for up to the poll interval instead of looking at the journal on
+// every read. What must still hold: a key or user another handle just created
+// is found at once (a read that finds nothing looks again), a change heard by
+// the follower is what the next read answers, and lists always look.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/boundary.js';
+import { createJsonFileStore } from '../../src/store/json/store.js';
+import { T0, iso, key, tenant, user } from '../conformance/records.js';
+
+const open: Store[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function twoHandles(pollMs: number): Promise<{ writer: Store; reader: Store }> {
+  const location = join(mkdtempSync(join(tmpdir(), 'keyward-follower-trust-')), 'store.json');
+  const writer = createJsonFileStore(location, { onProblem: () => {} });
+  // A long poll interval: the reader trusts its follower for all of the test, unless a read finds nothing.
+  const reader = createJsonFileStore(location, { pollMs, onProblem: () => {} });
+  open.push(writer, reader);
+  await writer.create({ tenant: tenant(), users: [user('alice', true), user('bob')], events: [] });
+  await reader.tenant();
+  await reader.tenant(); // a catch-up that confirms the journal: from here on the reader trusts its follower
+  return { writer, reader };
+}
+
+describe('JSON store reads that trust the follower', () => {
+  it('finds a key and a user another handle just created, at once', async () => {
+    const { writer, reader } = await twoHandles(60_000);
+    const k = key(1, { owner: 'bob', expiry: iso(Date.now() + 86_400_000) });
+    await writer.transact((tx) => {
+      tx.putUser(user('carol'));
+      tx.putKey(k);
+    });
+    expect((await reader.getKey(k.id))?.id).toBe(k.id);
+    expect((await reader.getUser('carol'))?.id).toBe('carol');
+  });
+
+  it('answers what the follower heard: a key revoked elsewhere reads as revoked once its change is signalled', async () => {
+    const { writer, reader } = await twoHandles(60_000);
+    const k = key(2, { owner: 'bob', expiry: iso(Date.now() + 86_400_000) });
+    await writer.transact((tx) => tx.putKey(k));
+    expect((await reader.getKey(k.id))?.revokedAt).toBeUndefined();
+    const heard = new Promise<void>((resolve) => reader.onChange((c) => c.keyIds?.includes(k.id) && resolve()));
+    await writer.transact((tx) => tx.putKey({ ...k, revokedAt: iso(T0), revokedBy: 'alice' }));
+    await heard;
+    expect((await reader.getKey(k.id))?.revokedAt).toBe(iso(T0));
+  });
+
+  it('lists always look: a key created elsewhere is in the next list and count of keys', async () => {
+    const { writer, reader } = await twoHandles(60_000);
+    const k = key(3, { owner: 'bob', expiry: iso(Date.now() + 86_400_000) });
+    expect(await reader.keysOf('bob')).toHaveLength(0);
+    await writer.transact((tx) => tx.putKey(k));
+    expect((await reader.keysOf('bob')).map((x) => x.id)).toEqual([k.id]);
+    expect((await reader.findKeys({ owner: 'bob', limit: 10, now: Date.now() })).data.map((x) => x.id)).toEqual([k.id]);
+  });
+});
