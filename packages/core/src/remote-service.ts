@@ -16,6 +16,8 @@ import { parseToken } from './token.js';
 import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
 import { type RouteName, pathOf } from './wire/routes.js';
 import { type WireErrors, type WireMe, type WirePage, whoamiOf } from './wire/types.js';
+import { type OlderServerViewer, adminsAmong, keyViewWithActions, lacksActions, meWithActions, settingsOfView, userOfView, userViewWithActions } from './wire/older-server.js';
+import { isAdmin } from './domain.js';
 
 export interface RemoteOptions {
   /** The fetch to use; the global one by default. */
@@ -172,7 +174,36 @@ class RemoteService implements KeyService {
   async whoami(): Promise<WhoAmI> {
     const me = await this.call<WireMe>('GET', pathOf('me'));
     this.tenantId = me.tenantId;
-    return whoamiOf(me, this.location);
+    return whoamiOf(lacksActions(me) || me.may === undefined ? meWithActions(me, await this.olderAdmins(me)) : me, this.location);
+  }
+
+  // A server older than the views' actions answers without them (wire/older-server.ts): completed here, for the faces.
+
+  /** The tenant's admins, asked only of an older server and only when the viewer is one (the last-admin rule). */
+  private async olderAdmins(me: Pick<UserView, 'roles'>, users?: readonly UserView[]): Promise<number> {
+    if (!isAdmin(me)) return 0;
+    return adminsAmong(users ?? (await this.call<{ data: UserView[] }>('GET', pathOf('users'))).data);
+  }
+
+  private async olderViewer(users?: readonly UserView[]): Promise<OlderServerViewer> {
+    const me = await this.call<WireMe>('GET', pathOf('me'));
+    return { actor: userOfView(me), settings: settingsOfView(me.settings), admins: users ? adminsAmong(users) : 0 };
+  }
+
+  private async keysWithActions<K extends KeyView>(views: K[]): Promise<K[]> {
+    if (!views.some(lacksActions)) return views;
+    const viewer = await this.olderViewer();
+    return views.map((v) => keyViewWithActions(v, viewer, Date.now()));
+  }
+
+  private async keyWithActions<K extends KeyView>(view: K): Promise<K> {
+    return (await this.keysWithActions([view]))[0];
+  }
+
+  private async usersWithActions(views: UserView[], all?: UserView[]): Promise<UserView[]> {
+    if (!views.some(lacksActions)) return views;
+    const viewer = await this.olderViewer(all ?? (await this.call<{ data: UserView[] }>('GET', pathOf('users'))).data);
+    return views.map((v) => userViewWithActions(v, viewer));
   }
 
   async getSettings(): Promise<SettingsView> {
@@ -185,11 +216,13 @@ class RemoteService implements KeyService {
   }
 
   async listUsers(): Promise<UserView[]> {
-    return (await this.call<{ data: UserView[] }>('GET', pathOf('users'))).data;
+    const users = (await this.call<{ data: UserView[] }>('GET', pathOf('users'))).data;
+    return this.usersWithActions(users, users);
   }
 
   async addUser(name: string, opts: { licence?: boolean } = {}): Promise<UserView> {
-    return this.call('POST', pathOf('users'), { body: { name, licence: opts.licence } });
+    const user = await this.call<UserView>('POST', pathOf('users'), { body: { name, licence: opts.licence } });
+    return (await this.usersWithActions([user]))[0];
   }
 
   private userPath(name: string): string {
@@ -199,11 +232,13 @@ class RemoteService implements KeyService {
 
   async updateUser(name: string, patch: UserPatch): Promise<UserView> {
     const path = this.userPath(name);
-    return this.call('PATCH', path, { body: replaceOps(patch) });
+    const user = await this.call<UserView>('PATCH', path, { body: replaceOps(patch) });
+    return (await this.usersWithActions([user]))[0];
   }
 
   async removeUser(name: string): Promise<RemovedUser> {
-    return this.call('DELETE', this.userPath(name));
+    const removed = await this.call<RemovedUser>('DELETE', this.userPath(name));
+    return { ...removed, revoked: await this.keysWithActions(removed.revoked) };
   }
 
   /** The server's routes take whole ids (behaviour §3); a prefix is looked up in the key list, whose search covers ids. */
@@ -216,7 +251,7 @@ class RemoteService implements KeyService {
 
   async listKeys(q: KeyQuery = {}): Promise<Page<KeyView>> {
     const limit = clampLimit(q.limit, 20, 100_000);
-    return this.window<KeyView>(
+    const page = await this.window<KeyView>(
       pathOf('keys'),
       {
         status: q.status,
@@ -231,6 +266,7 @@ class RemoteService implements KeyService {
       },
       limit,
     );
+    return { ...page, data: await this.keysWithActions(page.data) };
   }
 
   private keyPath(id: string, route: Extract<RouteName, 'key' | 'revokeKey' | 'rotateKey'> = 'key'): string {
@@ -239,27 +275,28 @@ class RemoteService implements KeyService {
   }
 
   async getKey(id: string): Promise<KeyView> {
-    return this.call('GET', this.keyPath(id));
+    return this.keyWithActions(await this.call<KeyView>('GET', this.keyPath(id)));
   }
 
   async generateKey(input: GenerateInput): Promise<GeneratedKey> {
-    return this.call('POST', pathOf('keys'), { body: input ?? null });
+    return this.keyWithActions(await this.call<GeneratedKey>('POST', pathOf('keys'), { body: input ?? null }));
   }
 
   async renameKey(id: string, description: string): Promise<KeyView> {
-    return this.call('PATCH', this.keyPath(id), { body: [{ op: 'replace', path: '/description', value: description }], representation: true });
+    return this.keyWithActions(await this.call<KeyView>('PATCH', this.keyPath(id), { body: [{ op: 'replace', path: '/description', value: description }], representation: true }));
   }
 
   async revokeKey(id: string): Promise<KeyView> {
-    return this.call('POST', this.keyPath(id, 'revokeKey'));
+    return this.keyWithActions(await this.call<KeyView>('POST', this.keyPath(id, 'revokeKey')));
   }
 
   async rotateKey(id: string, overlap?: string): Promise<GeneratedKey> {
-    return this.call('POST', this.keyPath(id, 'rotateKey'), { body: overlap === undefined ? {} : { overlap } });
+    return this.keyWithActions(await this.call<GeneratedKey>('POST', this.keyPath(id, 'rotateKey'), { body: overlap === undefined ? {} : { overlap } }));
   }
 
   async revokeKeys(ids: string[]): Promise<RevokeReport> {
-    return this.call('POST', pathOf('revokeKeys'), { body: { ids } });
+    const report = await this.call<RevokeReport>('POST', pathOf('revokeKeys'), { body: { ids } });
+    return { ...report, revoked: await this.keysWithActions(report.revoked) };
   }
 
   async deleteKey(id: string): Promise<void> {

@@ -2,3 +2,4 @@
 // adapter exchange. Core holds it so neither side depends on the other.
 export * from './routes.js';
 export * from './types.js';
+export * from './older-server.js';
