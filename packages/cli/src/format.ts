@@ -3,15 +3,20 @@
 // (core's relativeTime).
 
 import { type EventView, type KeyView, relativeTime, safeText, type SettingsView, type UsageRow, type UserView } from '@keyward/core';
+// Only the cell fitting of the terminal UI, not Ink: a command loads no UI.
+import { fit, truncate, widthOf } from '@keyward/tui/fit';
 
 /** How soon or how long ago, from now, in the words of every face (core's relativeTime). */
 export const relative = (iso: string | undefined | null): string => relativeTime(iso, Date.now());
 
-/** A plain text table; columns sized to their widest cell, descriptions clipped. */
+/**
+ * A plain text table; columns sized to their widest cell in terminal columns
+ * (a CJK character or an emoji takes two, so "café ☕ 東京" lines up), descriptions clipped.
+ */
 export function table(head: string[], rows: string[][], clip: Partial<Record<number, number>> = {}): string {
-  const cells = [head, ...rows].map((r) => r.map((c, i) => (clip[i] && c.length > clip[i]! ? c.slice(0, clip[i]! - 1) + '…' : c)));
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
+  const cells = [head, ...rows].map((r) => r.map((c, i) => (clip[i] ? truncate(c, clip[i]!) : c)));
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => widthOf(r[i]))));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : fit(c, widths[i]))).join('  ').trimEnd()).join('\n');
 }
 
 export function keysTable(keys: KeyView[]): string {
