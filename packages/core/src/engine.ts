@@ -22,6 +22,7 @@ import * as keyIds from './use-cases/key-ids.js';
 import * as settings from './use-cases/settings.js';
 import * as users from './use-cases/users.js';
 import { Verifier, type VerifyOutcome } from './verifier.js';
+import { MeTexts } from './wire/me-text.js';
 
 export type { VerifyOutcome } from './verifier.js';
 
@@ -58,6 +59,7 @@ export class Engine implements EngineParts {
   readonly usage: UsagePipeline;
   private readonly verifier: Verifier;
   private readonly retention: RetentionSweep;
+  private readonly meTexts = new MeTexts();
 
   constructor(
     readonly store: Store,
@@ -83,6 +85,12 @@ export class Engine implements EngineParts {
    */
   verify(token: string, address?: string): VerifyOutcome | Promise<VerifyOutcome> {
     return this.verifier.verify(token, address);
+  }
+
+  /** GET /users/me's body for `actor`, as JSON text: whoami, made again only when what it is made of changed (wire/me-text.ts). */
+  async meText(actor: string): Promise<string> {
+    const reads = await settings.whoamiReads(new ActorContext(this, actor));
+    return this.meTexts.text(reads, () => settings.whoamiFrom(reads, this.store.location));
   }
 
   /** Writes counted uses, failures and excessive-use flags to the store. */

@@ -8,6 +8,8 @@ import { type ErrorCode, HTTP_STATUS, TITLES, type WireErrors } from '@keyward/c
 export interface Reply {
   status: number;
   body?: unknown;
+  /** The body already as JSON text (GET /users/me, made once per change: core's wire/me-text.ts); sent instead of `body`. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -20,12 +22,12 @@ export function errorReply(code: ErrorCode, detail: string, headers?: Record<str
 export function send(res: ServerResponse, reply: Reply): void {
   if (res.headersSent || res.destroyed) return;
   // Only the headers that earn their place: every byte is parsed by every client on every answer.
-  if (reply.body === undefined) {
+  if (reply.body === undefined && reply.text === undefined) {
     res.writeHead(reply.status, reply.headers);
     res.end();
     return;
   }
-  const text = JSON.stringify(reply.body);
+  const text = reply.text ?? JSON.stringify(reply.body);
   // JSON has no charset parameter (RFC 8259): it is UTF-8.
   res.writeHead(reply.status, { ...reply.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);

@@ -1,7 +1,7 @@
 // The tenant's API-key settings (behaviour §1): read by anyone in the tenant,
 // changed by a tenant admin, each change one `api-keys-config.updated` event.
 
-import { type Settings, isAdmin, settingsOf } from '../domain.js';
+import { type Settings, type Tenant, type User, isAdmin, settingsOf } from '../domain.js';
 import { parseDuration, printable } from '../duration.js';
 import { newEvent } from '../events.js';
 import { checkAdmin, checkGenerate, checkSettings, enforce, viewerActions } from '../policy.js';
@@ -10,22 +10,40 @@ import type { SettingsPatch, WhoAmI } from '../service.js';
 import { SETTING_FIELDS, type SettingsView, settingsView, userView } from '../views.js';
 import type { ActorContext } from './context.js';
 
-export async function whoami(c: ActorContext): Promise<WhoAmI> {
+/** Everything whoami is made of, read from the store. */
+export interface WhoAmIReads {
+  tenant: Tenant;
+  actor: User;
+  activeKeys: number;
+  /** How many admins the tenant has; only an admin's view needs it (0 otherwise). */
+  admins: number;
+}
+
+export async function whoamiReads(c: ActorContext): Promise<WhoAmIReads> {
   // Asked together, so a store that catches up before each read (the JSON store) does so once for all three.
   const now = c.now;
   const [{ tenant, actor }, activeKeys] = await Promise.all([c.read(), c.store.countActiveKeys(c.actorName, now)]);
-  const settings = settingsOf(tenant);
-  const check = checkGenerate({ actor, owner: actor, settings, activeKeys });
   // What one may do to oneself hangs on the last-admin rule; only an admin's view needs the count.
   const admins = isAdmin(actor) ? (await c.store.listUsers()).filter(isAdmin).length : 0;
+  return { tenant, actor, activeKeys, admins };
+}
+
+/** whoami from what it is made of: nothing else (not the time) goes into it. */
+export function whoamiFrom({ tenant, actor, activeKeys, admins }: WhoAmIReads, location: string): WhoAmI {
+  const settings = settingsOf(tenant);
+  const check = checkGenerate({ actor, owner: actor, settings, activeKeys });
   return {
     user: userView(actor, { actor }, admins),
     tenant: { id: tenant.id, name: tenant.name },
     settings: settingsView(settings),
-    location: c.store.location,
+    location,
     canGenerate: check.ok ? { ok: true } : { ok: false, code: check.refusal.code, message: check.refusal.message },
     may: viewerActions(actor),
   };
+}
+
+export async function whoami(c: ActorContext): Promise<WhoAmI> {
+  return whoamiFrom(await whoamiReads(c), c.store.location);
 }
 
 export async function getSettings(c: ActorContext): Promise<SettingsView> {

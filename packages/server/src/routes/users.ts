@@ -1,13 +1,13 @@
 // /api/v1/users: who am I (Qlik's users/me, with Keyward's additions), and
 // the admin's user management: list, add, licence and roles.
 
-import { KeywardError, type UserPatch, meBody, pathOf } from '@keyward/core';
+import { KeywardError, type UserPatch, pathOf } from '@keyward/core';
 import { readJson, readObject } from '../body.js';
 import { PATCH_EXAMPLES, patchObject, replacements } from '../json-patch.js';
 import type { Handler } from '../router.js';
 
-/** The user as behaviour §6 shows one, plus the tenant, its settings and whether generating a key would be refused now. */
-export const me: Handler = async (call) => ({ status: 200, body: meBody(await call.service.whoami()) });
+/** The user as behaviour §6 shows one, plus the tenant, its settings and whether generating a key would be refused now (meBody's shape, as text made once per change). */
+export const me: Handler = async (call) => ({ status: 200, text: await call.engine.meText(call.user) });
 
 export const listUsers: Handler = async (call) => ({ status: 200, body: { data: await call.service.listUsers() } });
 
