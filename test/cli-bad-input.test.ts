@@ -114,3 +114,24 @@ describe('bad input through the command line', () => {
     },
   );
 });
+
+describe('a refusal that echoes bad input', () => {
+  const env = () => ({ KEYWARD_STORE: store, KEYWARD_USER: 'alice' });
+
+  it('shows it as typed: letters of any script read as letters, not \\u escapes', async () => {
+    const r = await keywardAsync(['users', 'add', 'zoë'], env());
+    expect(r.stderr).toContain('"zoë" is not a valid user name');
+    const j = await keywardAsync(['keys', 'create', '--description', 'x', '--expiry', '３０日', '--json'], env());
+    expect(JSON.parse(j.stdout).error.message).toContain('"３０日" is not a duration');
+    // Cut after 40 characters, never inside one: an emoji is not split into a lone surrogate.
+    const long = await keywardAsync(['users', 'add', '😀'.repeat(45), '--json'], env());
+    expect(JSON.parse(long.stdout).error.message).toContain(`"${'😀'.repeat(40)}…"`);
+  });
+
+  it('still escapes what no text may hold raw', async () => {
+    const r = await keywardAsync(['users', 'set', 'e\u001b[31mx\u202ey', '--developer', 'on', '--json'], env());
+    const message: string = JSON.parse(r.stdout).error.message;
+    expect(message).toContain('"e\\u001b[31mx\\u202ey"');
+    expect(r.stdout + r.stderr).not.toMatch(/[\u001b\u202e]/);
+  });
+});

@@ -3,6 +3,7 @@
 // 30 days, the same fixed lengths Qlik and most key managers use for a lifetime.
 
 import { redactTokensIn } from './token.js';
+import { UNSAFE_TEXT } from './text-classes.js';
 import { refuse } from './refusal.js';
 
 const SECOND = 1000;
@@ -100,15 +101,21 @@ export function textOf(value: unknown): string {
   }
 }
 
+const UNSAFE_OR_LONE_SURROGATE = new RegExp(UNSAFE_TEXT.source + '|\\p{Cs}', 'gu');
+
 /**
  * Client text fit to echo in a message: token-looking parts cut to their key
- * id (redactTokensIn), at most `max` characters, anything that is not
- * printable ASCII escaped, so refusals never echo a secret or a control character.
+ * id (redactTokensIn), at most `max` characters, control, bidirectional and
+ * invisible characters escaped, so refusals never echo a secret or a control character.
  */
 export function printable(text: string, max = 40): string {
   const safe = redactTokensIn(text);
-  const cut = safe.length > max ? safe.slice(0, max) + '…' : safe;
-  return cut.replace(/[^\x20-\x7e…]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  // Cut between characters, never inside one (an emoji is two UTF-16 units).
+  const chars = Array.from(safe);
+  const cut = chars.length > max ? chars.slice(0, max).join('') + '…' : safe;
+  // What a person typed reads as typed ("zoë", "３０日"); only what no text may hold raw (text-classes.ts) and a
+  // lone surrogate are escaped.
+  return cut.replace(UNSAFE_OR_LONE_SURROGATE, (c) => c.split('').map((u) => '\\u' + u.charCodeAt(0).toString(16).padStart(4, '0')).join(''));
 }
 
 export const DURATION_MS = { SECOND, MINUTE, HOUR, DAY };

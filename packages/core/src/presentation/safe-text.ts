@@ -8,9 +8,7 @@
 // refuses to store (its CONTROL, BIDI and INVISIBLE classes), so what may not
 // be written is also what is never shown as it is.
 
-import { BIDI, CONTROL, INVISIBLE } from '../policy.js';
-
-const UNSAFE = new RegExp([CONTROL, BIDI, INVISIBLE].map((re) => re.source).join('|'), 'gu');
+import { UNSAFE_TEXT as UNSAFE } from '../text-classes.js';
 // Most text is printable ASCII and needs no look through UNSAFE (the request log is on a server's hot path).
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const PRINTABLE_ASCII_LINES = /^[\x20-\x7e\n]*$/;
