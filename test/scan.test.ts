@@ -136,6 +136,8 @@ describe('keyward scan', () => {
     expect(asJson.code).toBe(0);
     expect(json(asJson).data).toEqual([{ path: 'a.txt', line: 2, column: 1, keyId: tokens.bob.slice(3, 27), status: 'unknown' }]);
     expect(run(['b.txt']).stderr).toMatch(/^No Keyward tokens in 1 file\.$/m);
+    // One file is "1 file", as above, when a token is found in it too.
+    expect(run(['a.txt']).stderr).toMatch(/^1 Keyward token in 1 of 1 file; 0 of a key that is active\.$/m);
     // Nothing was written anywhere: no store, no folder for one.
     expect(readdirSync(home)).toEqual([]);
     expect(existsSync(join(home, '.local'))).toBe(false);

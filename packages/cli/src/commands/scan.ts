@@ -104,7 +104,7 @@ export const scan = async ({ service, out, cmd, noStore }: ScanContext): Promise
   out.note(
     data.length === 0
       ? `No Keyward tokens in ${scanned} ${where}${scanned === 1 ? '' : 's'}.`
-      : `${data.length} Keyward token${data.length === 1 ? '' : 's'} in ${files.length} of ${scanned} ${where}s; ${active.length} of a key that is active.`,
+      : `${data.length} Keyward token${data.length === 1 ? '' : 's'} in ${files.length} of ${scanned} ${where}${scanned === 1 ? '' : 's'}; ${active.length} of a key that is active.`,
   );
   if (noStore !== undefined && data.length > 0) {
     out.note(`There is no Keyward store at ${safeText(noStore)} yet, so whose keys these are and whether they work is unknown (none was created). Name the store or server that issued them (--store, --server) to know.`);

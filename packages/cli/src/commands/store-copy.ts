@@ -27,7 +27,7 @@ export async function storeCopy(cmd: ParsedCommand, env: NodeJS.ProcessEnv, out:
       out.result({ from: storeLocation(from), to: storeLocation(to), ...r }, () =>
         [
           `Copied tenant "${safeText(r.tenant)}" from ${storeLocation(from)} to ${storeLocation(to)}:`,
-          `  ${r.users} users, ${r.keys} keys, ${r.events} events, usage of ${r.keysWithUsage} keys.`,
+          `  ${count(r.users, 'user')}, ${count(r.keys, 'key')}, ${count(r.events, 'event')}, usage of ${count(r.keysWithUsage, 'key')}.`,
           'Every token works against the new store.',
         ].join('\n'),
       );
@@ -39,3 +39,6 @@ export async function storeCopy(cmd: ParsedCommand, env: NodeJS.ProcessEnv, out:
   }
   return 0;
 }
+
+/** "1 key", "2 keys". */
+const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
