@@ -181,7 +181,7 @@ class RemoteService implements KeyService {
 
   /** The tenant's admins, asked only of an older server and only when the viewer is one (the last-admin rule). */
   private async olderAdmins(me: Pick<UserView, 'roles'>, users?: readonly UserView[]): Promise<number> {
-    if (!isAdmin(me)) return 0;
+    if (!Array.isArray(me.roles) || !isAdmin(me)) return 0;
     return adminsAmong(users ?? (await this.call<{ data: UserView[] }>('GET', pathOf('users'))).data);
   }
 

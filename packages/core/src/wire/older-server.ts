@@ -21,21 +21,24 @@ export interface OlderServerViewer {
 }
 
 /** True when the answer lacks what views carry since fabbacc. */
-export const lacksActions = (view: { actions?: unknown }): boolean => view.actions === undefined;
+export const lacksActions = (view: { actions?: unknown } | null | undefined): boolean => typeof view === 'object' && view !== null && view.actions === undefined;
+
+// What is read here comes from a server, which may be no Keyward server at all: a field that is
+// missing or of another type makes a view that may do less, never a crash.
 
 /** A user as the rules take one, from the wire (the creation time does not enter any rule). */
 export function userOfView(v: Pick<UserView, 'id' | 'licence' | 'roles'>): User {
-  return { id: v.id, licence: v.licence, roles: [...v.roles], created: '' };
+  return { id: v.id, licence: v.licence === true, roles: Array.isArray(v.roles) ? [...v.roles] : [], created: '' };
 }
 
 export function settingsOfView(v: SettingsView): Settings {
   const s = {} as Record<keyof Settings, unknown>;
-  for (const [wire, name] of Object.entries(SETTING_FIELDS) as [keyof SettingsView, keyof Settings][]) s[name] = v[wire];
+  for (const [wire, name] of Object.entries(SETTING_FIELDS) as [keyof SettingsView, keyof Settings][]) s[name] = v?.[wire];
   return s as unknown as Settings;
 }
 
 /** The tenant's admins among `users`. */
-export const adminsAmong = (users: readonly Pick<UserView, 'roles'>[]): number => users.filter(isAdmin).length;
+export const adminsAmong = (users: readonly Pick<UserView, 'roles'>[]): number => (Array.isArray(users) ? users.filter((u) => Array.isArray(u?.roles) && isAdmin(u)).length : 0);
 
 /** A key view with the actions keyActions gives the viewer (a revoked key's view says only its status). */
 export function keyViewWithActions<K extends KeyView>(view: K, viewer: OlderServerViewer, now: number): K {
