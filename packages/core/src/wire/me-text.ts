@@ -1,10 +1,12 @@
 // GET /users/me's body as text, the API's busiest answer: made again only
-// when what it is made of changed. Stores that keep their records in memory
-// (memory, JSON) hand out the same tenant and user objects until a change
-// replaces them, so an answer whose tenant, user, active-key count and admin
-// count are the very same as last time is the same text; a store that hands
-// out copies (PostgreSQL) simply never matches. The active-key count is read
-// every time: a key that expires changes it without any change to the store.
+// when what it is made of changed — the tenant, the user, the active-key
+// count and the admin count. Stores that keep their records in memory
+// (memory, JSON) hand out the same objects until a change replaces them, so
+// most answers are settled by identity; a store that hands out copies
+// (PostgreSQL's record cache) is compared field by field, which still costs
+// far less than whoami's views and JSON.stringify. The active-key count is
+// read every time: a key that expires changes it without any change to the
+// store.
 
 import type { WhoAmI } from '../service.js';
 import type { WhoAmIReads } from '../use-cases/settings.js';
@@ -13,12 +15,26 @@ import { meBody } from './types.js';
 // One entry per user asking; beyond this many, the cache starts over.
 const MAX_USERS = 10_000;
 
+/** Equal as JSON records are (what a store reads back): primitives, arrays and plain objects, field by field. */
+function sameRecord(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!Object.hasOwn(b, k) || !sameRecord((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
 export class MeTexts {
   private readonly byUser = new Map<string, { reads: WhoAmIReads; text: string }>();
 
   text(reads: WhoAmIReads, make: () => WhoAmI): string {
     const hit = this.byUser.get(reads.actor.id);
-    if (hit && hit.reads.tenant === reads.tenant && hit.reads.actor === reads.actor && hit.reads.activeKeys === reads.activeKeys && hit.reads.admins === reads.admins) return hit.text;
+    if (hit && hit.reads.activeKeys === reads.activeKeys && hit.reads.admins === reads.admins && sameRecord(hit.reads.tenant, reads.tenant) && sameRecord(hit.reads.actor, reads.actor)) {
+      // Next time identity settles it at once.
+      hit.reads = reads;
+      return hit.text;
+    }
     const text = JSON.stringify(meBody(make()));
     if (this.byUser.size >= MAX_USERS) this.byUser.clear();
     this.byUser.set(reads.actor.id, { reads, text });
