@@ -2,12 +2,14 @@
 // came from the store passes through safeText; times read as in every face
 // (core's relativeTime).
 
-import { type EventView, type KeyView, relativeTime, safeText, type SettingsView, type UsageRow, type UserView } from '@keyward/core';
+import { type EventView, type KeyView, relativeTime, sinceTime, safeText, type SettingsView, type UsageRow, type UserView } from '@keyward/core';
 // Only the cell fitting of the terminal UI, not Ink: a command loads no UI.
 import { fit, truncate, widthOf } from '@keyward/tui/fit';
 
 /** How soon or how long ago, from now, in the words of every face (core's relativeTime). */
 export const relative = (iso: string | undefined | null): string => relativeTime(iso, Date.now());
+/** How long ago, for a moment that can only be past: a last use, an address last seen (core's sinceTime). */
+const since = (iso: string | undefined | null): string => sinceTime(iso, Date.now());
 
 /**
  * A plain text table; columns sized to their widest cell in terminal columns
@@ -22,7 +24,7 @@ export function table(head: string[], rows: string[][], clip: Partial<Record<num
 export function keysTable(keys: KeyView[]): string {
   return table(
     ['ID', 'DESCRIPTION', 'OWNER', 'STATUS', 'EXPIRES', 'LAST USED'],
-    keys.map((k) => [k.id, safeText(k.description), safeText(k.sub), k.status, relative(k.expiry), relative(k.lastUsed)]),
+    keys.map((k) => [k.id, safeText(k.description), safeText(k.sub), k.status, relative(k.expiry), since(k.lastUsed)]),
     { 1: 40 },
   );
 }
@@ -38,8 +40,8 @@ export function keyDetails(k: KeyView): string {
       ['created', k.created],
       ['expires', `${k.expiry} (${relative(k.expiry)})`],
       ['last updated', k.lastUpdated],
-      ['last used', k.lastUsed ? `${k.lastUsed} (${relative(k.lastUsed)})` : 'never'],
-      ...(k.lastUsedFrom?.length ? [['last used from', k.lastUsedFrom.map((a) => `${safeText(a.address)} (${relative(a.lastSeen)})`).join(', ')]] : []),
+      ['last used', k.lastUsed ? `${k.lastUsed} (${since(k.lastUsed)})` : 'never'],
+      ...(k.lastUsedFrom?.length ? [['last used from', k.lastUsedFrom.map((a) => `${safeText(a.address)} (${since(a.lastSeen)})`).join(', ')]] : []),
       ...(k.rotatedFrom ? [['rotated from', k.rotatedFrom]] : []),
       ...(k.rotatedTo ? [['rotated to', k.rotatedTo]] : []),
       ['you may', mayText(k)],
@@ -85,7 +87,7 @@ export function eventsTable(events: EventView[]): string {
 export function usageTable(rows: UsageRow[]): string {
   return table(
     ['KEY', 'DESCRIPTION', 'OWNER', 'STATUS', 'USES', 'LAST USED', 'FLAG'],
-    rows.map((r) => [r.keyId, safeText(r.description), safeText(r.sub), r.status, String(r.uses), relative(r.lastUsed), r.excessive ? 'excessive use' : '-']),
+    rows.map((r) => [r.keyId, safeText(r.description), safeText(r.sub), r.status, String(r.uses), since(r.lastUsed), r.excessive ? 'excessive use' : '-']),
     { 1: 30 },
   );
 }

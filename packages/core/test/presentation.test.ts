@@ -1,7 +1,7 @@
 // What every face prints, from core: the same key reads the same in the
 // command line, the terminal UI and the extension.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ROTATION_OVERLAP, KeywardError, checkDescription, checkLifetime, checkOverlap, lifetimeChoices, overlapChoices, refusalCode, refusalText, relativeTime, safeJson, safeLines, safeText } from '../src/index.js';
+import { DEFAULT_ROTATION_OVERLAP, KeywardError, checkDescription, checkLifetime, checkOverlap, lifetimeChoices, overlapChoices, refusalCode, refusalText, relativeTime, safeJson, sinceTime, safeLines, safeText } from '../src/index.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const at = (ms: number) => new Date(NOW + ms).toISOString();
@@ -40,6 +40,14 @@ describe('relative times', () => {
     expect(relativeTime(undefined, NOW)).toBe('never');
     expect(relativeTime(null, NOW, '—')).toBe('—');
     expect(relativeTime('not a time', NOW)).toBe('?');
+  });
+
+  it('reads a moment that can only be past (a last use) slightly ahead of this clock as now, never "in 1s"', () => {
+    expect(sinceTime(at(1500), NOW)).toBe('now');
+    expect(sinceTime(at(3 * 60_000), NOW)).toBe('now');
+    expect(sinceTime(at(-3 * 60_000), NOW)).toBe('3m ago');
+    expect(sinceTime(undefined, NOW)).toBe('never');
+    expect(sinceTime('not a time', NOW)).toBe('?');
   });
 });
 

@@ -2,7 +2,7 @@
 // icon for its status, and the context value the manifest's menus match on:
 // the actions the key's view says its viewer may take (core decides them).
 
-import { type KeyActions, type KeyView, expiresSoon, keyViewAt, relativeTime } from '@keyward/core';
+import { type KeyActions, type KeyView, expiresSoon, keyViewAt, relativeTime, sinceTime } from '@keyward/core';
 import { timeText } from './time-text.js';
 
 export interface KeyIcon {
@@ -51,7 +51,7 @@ export function presentKey(view: KeyView, now: number, opts: { showOwner: boolea
   if (status === 'revoked') parts.push('revoked');
   else if (status === 'expired') parts.push(`expired ${relativeTime(key.expiry, now)}`);
   else parts.push(`expires ${relativeTime(key.expiry, now)}`);
-  parts.push(key.lastUsed ? `used ${relativeTime(key.lastUsed, now)}` : 'never used');
+  parts.push(key.lastUsed ? `used ${sinceTime(key.lastUsed, now)}` : 'never used');
   const tooltip = [
     `${key.description}`,
     `Status: ${status}`,

@@ -3,7 +3,7 @@
 // asking the store. Only well-formed tokens are looked up, by key id; the
 // editor never verifies a token, because verifying counts as a use of the key.
 
-import { type KeyView, TOKEN_IN_TEXT, keyViewAt, parseToken, relativeTime } from '@keyward/core';
+import { type KeyView, TOKEN_IN_TEXT, keyViewAt, parseToken, relativeTime, sinceTime } from '@keyward/core';
 import { timeText } from './time-text.js';
 
 export interface TokenFinding {
@@ -84,8 +84,8 @@ export function hoverMarkdown(f: TokenFinding, lookup: KeyLookup, now: number): 
     `**Keyward key** ${escapeMarkdown(key.description)} — ${status}`,
     `Owner: ${escapeMarkdown(key.sub)}`,
     `Expires: ${expiry}`,
-    `Last used: ${key.lastUsed ? `${timeText(key.lastUsed)} (${relativeTime(key.lastUsed, now)})` : 'never'}`,
-    ...(key.lastUsedFrom?.length ? [`Last used from: ${key.lastUsedFrom.map((a) => `${escapeMarkdown(a.address)} (${relativeTime(a.lastSeen, now)})`).join(', ')}`] : []),
+    `Last used: ${key.lastUsed ? `${timeText(key.lastUsed)} (${sinceTime(key.lastUsed, now)})` : 'never'}`,
+    ...(key.lastUsedFrom?.length ? [`Last used from: ${key.lastUsedFrom.map((a) => `${escapeMarkdown(a.address)} (${sinceTime(a.lastSeen, now)})`).join(', ')}`] : []),
     `Id: ${id}`,
   ].join('  \n');
 }

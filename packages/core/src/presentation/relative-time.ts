@@ -19,13 +19,26 @@ function span(ms: number): string {
   return `${Math.round(ms / YEAR)}y`;
 }
 
-/** "in 29d", "3h ago", "now" (within a second); `never` when there is no time, "?" when it is not one. */
-export function relativeTime(iso: string | undefined | null, now: number, never = 'never'): string {
-  if (!iso) return never;
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return '?';
+function textOf(t: number, now: number): string {
   const diff = t - now;
   if (Math.abs(diff) < SECOND) return 'now';
   return diff > 0 ? `in ${span(diff)}` : `${span(-diff)} ago`;
 }
 
+/** "in 29d", "3h ago", "now" (within a second); `never` when there is no time, "?" when it is not one. */
+export function relativeTime(iso: string | undefined | null, now: number, never = 'never'): string {
+  if (!iso) return never;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? '?' : textOf(t, now);
+}
+
+/**
+ * For a moment that can only be past (a last use, an address last seen): as
+ * relativeTime, but one slightly ahead of this clock reads "now" — the server
+ * that recorded it keeps its own clock, and "last used in 1s" means nothing.
+ */
+export function sinceTime(iso: string | undefined | null, now: number, never = 'never'): string {
+  if (!iso) return never;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? '?' : textOf(Math.min(t, now), now);
+}

@@ -1,7 +1,7 @@
 // The columns of a key list. Keys shows the owner; My keys does not need to.
 // Wide terminals get the whole id, narrow ones its first characters.
 
-import { type KeyView, expiresSoon, relativeTime } from '@keyward/core';
+import { type KeyView, expiresSoon, relativeTime, sinceTime } from '@keyward/core';
 import { STATUS_LABEL, day, shortId } from '../text/format.js';
 import type { Theme } from '../theme.js';
 import type { Column } from './table.js';
@@ -23,7 +23,7 @@ export function keyColumns(theme: Theme, now: number, width: number, opts: { own
       cell: (k) => relativeTime(k.expiry, now) + (expiresSoon(k, now) ? ' ⚠' : ''),
       color: (k) => (expiresSoon(k, now) ? theme.warning : undefined),
     },
-    { title: 'LAST USED', width: 9, cell: (k) => relativeTime(k.lastUsed, now) },
+    { title: 'LAST USED', width: 9, cell: (k) => sinceTime(k.lastUsed, now) },
     ...(opts.uses !== undefined ? [{ title: 'USES 24H', width: 8, align: 'right' as const, cell: (k: KeyView) => (opts.uses ? (opts.uses.get(k.id) ?? 0).toLocaleString('en-US') : '…') }] : []),
     { title: 'STATUS', width: 9, cell: (k) => STATUS_LABEL[k.status], color: (k) => theme.status[k.status] },
   );

@@ -2,7 +2,7 @@
 // last used from (up to 5 addresses, newest first) and the keys it was
 // rotated from or to come from the store, so they are shown inert too.
 
-import { type KeyView, expiresSoon, relativeTime, safeText } from '@keyward/core';
+import { type KeyView, expiresSoon, relativeTime, sinceTime, safeText } from '@keyward/core';
 import { Text } from 'ink';
 import { useAppActions, useAppState } from '../app-context.js';
 import { Dialog, Field } from '../components/dialog.js';
@@ -33,9 +33,9 @@ export function KeyDetails({ keyView: k, width, height, onClose }: { keyView: Ke
       <Field width={LABEL} label="created" value={dateTime(k.created)} />
       <Field width={LABEL} label="last updated" value={dateTime(k.lastUpdated)} />
       <Field width={LABEL} label="expires" value={`${dateTime(k.expiry)} (${relativeTime(k.expiry, now)})${soon ? ' ⚠ within 7 days' : ''}`} color={soon ? theme.warning : undefined} />
-      <Field width={LABEL} label="last used" value={k.lastUsed ? `${dateTime(k.lastUsed)} (${relativeTime(k.lastUsed, now)})` : 'never'} />
+      <Field width={LABEL} label="last used" value={k.lastUsed ? `${dateTime(k.lastUsed)} (${sinceTime(k.lastUsed, now)})` : 'never'} />
       {(k.lastUsedFrom ?? []).slice(0, 5).map((a, i) => (
-        <Field key={`${i}:${a.address}`} width={LABEL} label={i === 0 ? 'last used from' : ''} value={`${safeText(a.address)}  ${relativeTime(a.lastSeen, now)}`} />
+        <Field key={`${i}:${a.address}`} width={LABEL} label={i === 0 ? 'last used from' : ''} value={`${safeText(a.address)}  ${sinceTime(a.lastSeen, now)}`} />
       ))}
       {k.rotatedFrom ? <Field width={LABEL} label="rotated from" value={safeText(k.rotatedFrom)} /> : null}
       {k.rotatedTo ? <Field width={LABEL} label="rotated to" value={safeText(k.rotatedTo)} /> : null}
