@@ -4,7 +4,7 @@
 // event, nor copy one twice: real writer processes killed with SIGKILL at
 // exactly those points, then the store reopened (or written by a process that
 // outlived the writer), must show every committed key's event exactly once.
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +91,20 @@ describe('events of journal records, copied to their day segments', () => {
       await again.close();
     }, 60_000);
   }
+
+  it('a store from before copy marks (no journal-copied) keeps the events of a first create killed between the journal fsync and the segment write', async () => {
+    const path = await newStore();
+    rmSync(path.replace(/\.json$/, '.events/journal-copied'));
+    await crashWriter(path, 'a', 'record', 1);
+    const again = createJsonFileStore(path, { onProblem: () => {} });
+    await again.transact((tx) => {
+      const k = key(0, { id: 'f'.repeat(24), owner: 'bob' });
+      tx.putKey(k);
+      tx.emit(event('api-key.generated', Date.now(), 'bob', k.id));
+    });
+    expect((await expectEachKeyOnce(again, [])).length).toBe(2);
+    await again.close();
+  }, 60_000);
 
   it('a process that outlived the crashed writer copies its events with its own next change', async () => {
     const path = await newStore();

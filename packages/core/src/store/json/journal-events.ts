@@ -65,6 +65,11 @@ export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> im
     this.unmarked = true;
   }
 
+  async prepare(from: number): Promise<void> {
+    // Once this process has read or written the mark, it is on disk already.
+    this.known ??= await this.current(from);
+  }
+
   /** Written once per hold of the lock, not per copy: a crash before it only means the next writer checks the copies past the old mark. */
   async mark(): Promise<void> {
     if (!this.unmarked || !this.known) return;
@@ -85,10 +90,19 @@ export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> im
     return this.markFile.close();
   }
 
-  /** The mark on disk; with none, everything before `from` was copied the way stores did before marks (fsynced, before acknowledging). */
+  /**
+   * The mark on disk; with none, everything before `from` was copied the way
+   * stores did before marks (fsynced, before acknowledging). That is written
+   * down at once: were this copy lost to a crash, the next writer would read
+   * "no mark" again and take its own group's start for where copying stands.
+   */
   private async current(from: number): Promise<CopyMark> {
     const m = await this.markFile.read();
-    if (m.kind === 'missing') return (this.durable = { position: from, sizes: {} });
+    if (m.kind === 'missing') {
+      const before: CopyMark = { position: from, sizes: {} };
+      await this.markFile.write(before, before, true);
+      return (this.durable = before);
+    }
     if (m.kind === 'damaged') return (this.durable = { position: 0, sizes: {} });
     this.durable = m.durable;
     return m.copied;

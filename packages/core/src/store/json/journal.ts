@@ -71,6 +71,8 @@ export interface JournalCopy<Entry> {
   behind(to: number): Promise<boolean>;
   /** Under the lock, before it is given back: records how far the copy got (copy may leave that to here). */
   mark(): Promise<void>;
+  /** Under the lock, before a record is appended at `from`: a crash after that append must find where copying stood. */
+  prepare(from: number): Promise<void>;
 }
 
 export interface Work<Entry, T> {
@@ -453,7 +455,6 @@ export class Journal<Entry> {
     });
   }
 
-  /** Applies records appended (by anyone) past our position. Under the lock, a torn tail is cut away. */
   /** Who the snapshot file is: it changes only by compaction, so any other change is damage to notice. */
   private async snapshotIdentity(): Promise<string | undefined> {
     try {
@@ -525,6 +526,7 @@ export class Journal<Entry> {
     await this.replay(underLock);
   }
 
+  /** Applies records appended (by anyone) past our position. Under the lock, a torn tail is cut away. */
   private async replay(underLock: boolean): Promise<void> {
     const journal = this.journal!;
     const scanned = await journal.scan(this.position);
@@ -597,6 +599,7 @@ export class Journal<Entry> {
       }
       if (entries.length > 0) {
         const before = this.position;
+        await this.opts.copy?.prepare(before);
         this.position = await this.journal.append(encodeRecord({ txs: entries }), before);
         // Durable: from here on the group is committed, whatever its copy does.
         this.opts.afterRecordDurable?.();
