@@ -16,7 +16,7 @@ import { parseToken } from './token.js';
 import type { EventView, GeneratedKey, KeyView, SettingsView, UsageRow, UserView } from './views.js';
 import { type RouteName, pathOf } from './wire/routes.js';
 import { type WireErrors, type WireMe, type WirePage, whoamiOf } from './wire/types.js';
-import { type OlderServerViewer, adminsAmong, keyViewWithActions, lacksActions, meWithActions, settingsOfView, userOfView, userViewWithActions } from './wire/older-server.js';
+import { type OlderServerViewer, adminsAmong, keyViewWithActions, lacksActions, meWithActions, settingsOfView, usageRowWithActions, userOfView, userViewWithActions } from './wire/older-server.js';
 import { isAdmin } from './domain.js';
 
 export interface RemoteOptions {
@@ -180,9 +180,13 @@ class RemoteService implements KeyService {
   // A server older than the views' actions answers without them (wire/older-server.ts): completed here, for the faces.
 
   /** The tenant's admins, asked only of an older server and only when the viewer is one (the last-admin rule). */
-  private async olderAdmins(me: Pick<UserView, 'roles'>, users?: readonly UserView[]): Promise<number> {
+  private async olderAdmins(me: Pick<UserView, 'roles'>): Promise<number> {
     if (!Array.isArray(me.roles) || !isAdmin(me)) return 0;
-    return adminsAmong(users ?? (await this.call<{ data: UserView[] }>('GET', pathOf('users'))).data);
+    return adminsAmong(await this.olderUsers());
+  }
+
+  private async olderUsers(): Promise<UserView[]> {
+    return (await this.call<{ data: UserView[] }>('GET', pathOf('users'))).data;
   }
 
   private async olderViewer(users?: readonly UserView[]): Promise<OlderServerViewer> {
@@ -202,7 +206,7 @@ class RemoteService implements KeyService {
 
   private async usersWithActions(views: UserView[], all?: UserView[]): Promise<UserView[]> {
     if (!views.some(lacksActions)) return views;
-    const viewer = await this.olderViewer(all ?? (await this.call<{ data: UserView[] }>('GET', pathOf('users'))).data);
+    const viewer = await this.olderViewer(all ?? (await this.olderUsers()));
     return views.map((v) => userViewWithActions(v, viewer));
   }
 
@@ -313,7 +317,8 @@ class RemoteService implements KeyService {
   }
 
   async verifyToken(token: string, address?: string): Promise<VerifyResult> {
-    return this.call('POST', pathOf('verify'), { body: address === undefined ? { token } : { token, address } });
+    const r = await this.call<VerifyResult>('POST', pathOf('verify'), { body: address === undefined ? { token } : { token, address } });
+    return r.valid && lacksActions(r.key) ? { ...r, key: await this.keyWithActions(r.key) } : r;
   }
 
   async listEvents(q: EventQuery = {}): Promise<Page<EventView>> {
@@ -326,7 +331,10 @@ class RemoteService implements KeyService {
   }
 
   async usage(q: { since?: string } = {}): Promise<UsageRow[]> {
-    return (await this.call<{ data: UsageRow[] }>('GET', pathOf('usage'), { params: { since: q.since } })).data;
+    const rows = (await this.call<{ data: UsageRow[] }>('GET', pathOf('usage'), { params: { since: q.since } })).data;
+    if (!rows.some(lacksActions)) return rows;
+    const viewer = await this.olderViewer();
+    return rows.map((r) => usageRowWithActions(r, viewer, Date.now()));
   }
 
   /** Nothing is held on this side: the server counts and flushes usage. */

@@ -17,9 +17,11 @@ import {
   keyActionsOnceExpired,
   keyViewAt,
   manualClock,
+  type UsageRow,
   userActions,
   viewerActions,
 } from '../src/index.js';
+import { settingsOfView, usageRowWithActions, userOfView } from '../src/wire/older-server.js';
 import { storedKey } from './helpers.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -114,7 +116,7 @@ async function tenantWith(state: 'active' | 'expired' | 'revoked' | 'rotated') {
   if (state === 'revoked') await alice.revokeKey(k.id);
   if (state === 'rotated') await bob.rotateKey(k.id);
   const viewers: Record<string, KeyService> = { alice, bob, carol: engine.as('carol') };
-  return { engine, viewers, id: k.id };
+  return { engine, viewers, id: k.id, clock };
 }
 
 const attempts: Record<keyof KeyActions, (s: KeyService, id: string) => Promise<unknown>> = {
@@ -171,6 +173,29 @@ describe('usage rows', () => {
     expect((await row(fresh))?.actions).toEqual({ rename: false, delete: false, revoke: true, rotate: false });
     await viewers.bob.deleteKey(fresh);
     expect(await row(fresh)).toMatchObject({ status: 'deleted', actions: { rename: false, delete: false, revoke: false, rotate: false } });
+    await engine.close();
+  });
+});
+
+describe('usage rows from a server older than the actions (wire/older-server.ts)', () => {
+  it('are completed with the actions the server itself gives each viewer, for active, expired, revoked and deleted keys', async () => {
+    const { engine, viewers, clock } = await tenantWith('active');
+    const made = await Promise.all(['kept', 'expires', 'revoked', 'deleted'].map((d) => viewers.bob.generateKey({ description: d, expiry: d === 'expires' ? 'PT1M' : 'P1D' })));
+    for (const m of made) expect((await engine.verify(m.token)).valid).toBe(true);
+    await engine.flush();
+    await viewers.alice.revokeKey(made[2].id);
+    await viewers.bob.deleteKey(made[3].id);
+    clock.advance(120_000);
+    for (const who of [viewers.alice, viewers.carol]) {
+      const me = await who.whoami();
+      const viewer = { actor: userOfView(me.user), settings: settingsOfView(me.settings), admins: 2 };
+      const rows = await who.usage();
+      expect(rows.map((r) => r.status).sort()).toEqual(['active', 'deleted', 'expired', 'revoked']);
+      expect(rows.some((r) => r.actions.revoke)).toBe(true);
+      // As an older server answers: the same rows without their actions.
+      const completed = rows.map(({ actions: _, ...older }) => usageRowWithActions(older as UsageRow, viewer, clock.now()));
+      expect(completed).toEqual(rows);
+    }
     await engine.close();
   });
 });

@@ -9,7 +9,7 @@
 import type { ApiKey, Settings, User } from '../domain.js';
 import { isAdmin } from '../domain.js';
 import { keyActions, userActions, viewerActions } from '../policy.js';
-import type { KeyView, SettingsView, UserView } from '../views.js';
+import type { KeyView, SettingsView, UsageRow, UserView } from '../views.js';
 import { SETTING_FIELDS } from '../views.js';
 import type { WireMe } from './types.js';
 
@@ -57,6 +57,29 @@ export function keyViewWithActions<K extends KeyView>(view: K, viewer: OlderServ
     hash: '',
   };
   return { ...view, actions: keyActions(viewer.actor, key, viewer.settings, now) };
+}
+
+/**
+ * A usage row with its key's actions. The row names the key's status, not its
+ * times: keyActions is asked of a key with just that status; a deleted key's
+ * row offers nothing, as the server's does.
+ */
+export function usageRowWithActions(row: UsageRow, viewer: OlderServerViewer, now: number): UsageRow {
+  if (!lacksActions(row)) return row;
+  if (row.status === 'deleted') return { ...row, actions: { rename: false, delete: false, revoke: false, rotate: false } };
+  const at = new Date(now).toISOString();
+  const key: ApiKey = {
+    id: row.keyId,
+    description: row.description,
+    owner: row.sub,
+    createdBy: row.sub,
+    created: at,
+    lastUpdated: at,
+    expiry: row.status === 'expired' ? at : new Date(now + 86_400_000).toISOString(),
+    revokedAt: row.status === 'revoked' ? at : undefined,
+    hash: '',
+  };
+  return { ...row, actions: keyActions(viewer.actor, key, viewer.settings, now) };
 }
 
 export function userViewWithActions(view: UserView, viewer: OlderServerViewer): UserView {
