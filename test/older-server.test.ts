@@ -63,9 +63,14 @@ describe('keyward against a server older than the views’ actions', () => {
     await s.waitFor('café ☕ 東京');
     expect(s.screen()).not.toContain('Unexpected failure');
     s.press('4');
-    await s.waitFor('bob');
+    await s.waitFor(/Users\s+\d+ users? of tenant/);
+    expect(s.screen()).not.toContain('Unexpected failure');
     s.press('5');
-    await s.waitFor('alice bootstrap');
+    // My keys is alice's own: bob's key is not on it.
+    const mine = await s.waitFor(/My keys\s+\d+\/\d+ keys?/);
+    expect(mine).toContain('alice bootstrap');
+    expect(mine).not.toContain('café');
+    expect(mine).not.toContain('Unexpected failure');
     s.press('q');
     await s.exit;
   });
