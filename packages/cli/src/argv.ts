@@ -5,7 +5,7 @@
 
 import meow from 'meow';
 import { printable } from '@keyward/core';
-import { COMMAND_USAGE, OVERVIEW } from './usage.js';
+import { COMMAND_USAGE, OVERVIEW, helpFor } from './usage.js';
 import { UsageError } from './usage-error.js';
 import { closest } from './suggest.js';
 
@@ -19,6 +19,7 @@ const GLOBAL: Spec = {
   server: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', aliases: ['h'] },
+  version: { type: 'boolean' },
 };
 const GLOBAL_WITH_VALUE = new Set(['--store', '--as', '--server']);
 
@@ -65,6 +66,10 @@ export interface ParsedCommand {
   flags: Record<string, string | boolean | undefined>;
   json: boolean;
   help: boolean;
+  /** What the help is about, as typed: the command's name, or only its noun ("keys": all of its commands). */
+  topic: string;
+  /** keyward's version (its package's), when --version asked for it. */
+  version?: string;
   usage: string;
 }
 
@@ -110,10 +115,14 @@ function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
 
-export function parseArgv(argv: string[]): ParsedCommand {
+export function parseArgv(typed: string[]): ParsedCommand {
+  // `keyward help [COMMAND]` is `keyward [COMMAND] --help`.
+  const first = positionalIndexes(typed)[0];
+  const argv = first !== undefined && typed[first] === 'help' ? [...typed.filter((_, i) => i !== first), '--help'] : typed;
   const jsonWanted = argv.includes('--json');
   const pos = positionalIndexes(argv);
   let name = 'ui';
+  let topic = 'ui';
   const drop: number[] = [];
   if (pos.length > 0) {
     const noun = argv[pos[0]];
@@ -121,18 +130,19 @@ export function parseArgv(argv: string[]): ParsedCommand {
     if (withVerbs) {
       const verb = pos.length > 1 ? argv[pos[1]] : undefined;
       if (verb !== undefined && withVerbs.verbs.includes(verb)) {
-        name = `${noun} ${verb}`;
+        name = topic = `${noun} ${verb}`;
         drop.push(pos[0], pos[1]);
       } else if (verb === undefined || pos[1] !== pos[0] + 1) {
         name = withVerbs.default ? `${noun} ${withVerbs.default}` : noun;
+        topic = noun;
         drop.push(pos[0]);
       } else {
         const guess = closest(verb, withVerbs.verbs);
         const hint = guess ? `did you mean \`keyward ${noun} ${guess}\`?` : noun === 'settings' ? 'use `keyward settings` or `keyward settings set`.' : `use one of: ${withVerbs.verbs.join(', ')}.`;
-        throw new UsageError(`"${verb}" is not a ${noun} command; ${hint}`, noun === 'settings' ? COMMAND_USAGE['settings set'] : OVERVIEW);
+        throw new UsageError(`"${verb}" is not a ${noun} command; ${hint}`, helpFor(noun));
       }
     } else if (COMMANDS[noun] && noun !== 'ui') {
-      name = noun;
+      name = topic = noun;
       drop.push(pos[0]);
     } else {
       const guess = closest(noun, TOP_LEVEL);
@@ -176,5 +186,15 @@ export function parseArgv(argv: string[]): ParsedCommand {
     }
     flags[k] = value as string | boolean;
   }
-  return { name, args: cli.input.map(String), flags, json: jsonWanted || flags.json === true, help: flags.help === true, usage };
+  return {
+    name,
+    args: cli.input.map(String),
+    flags,
+    json: jsonWanted || flags.json === true,
+    help: flags.help === true,
+    topic,
+    // meow reads it from keyward's package.json, beside the built program.
+    version: flags.version === true ? cli.pkg.version : undefined,
+    usage,
+  };
 }

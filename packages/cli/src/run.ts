@@ -14,7 +14,7 @@ import { storeCopy } from './commands/store-copy.js';
 import { scan } from './commands/scan.js';
 import { connect, missingDefaultStore } from './connect.js';
 import { consoleOutput, print } from './io.js';
-import { OVERVIEW } from './usage.js';
+import { OVERVIEW, helpFor } from './usage.js';
 import { UsageError } from './usage-error.js';
 import { NotConfirmed } from './confirm.js';
 
@@ -76,8 +76,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
     return 2;
   }
   json = cmd.json;
+  if (cmd.version !== undefined) {
+    print(process.stdout, (json ? safeJson({ version: cmd.version }) : cmd.version) + '\n');
+    return 0;
+  }
   if (cmd.help) {
-    print(process.stdout, (cmd.name === 'ui' ? OVERVIEW : `Usage: ${cmd.usage}\n\n${OVERVIEW}`) + '\n');
+    print(process.stdout, helpFor(cmd.topic) + '\n');
     return 0;
   }
   try {

@@ -1,10 +1,11 @@
 // The command overview of behaviour §6, and the per-command usage lines. Shown for
-// `--help`, and on stderr with exit code 2 after a usage mistake.
+// `--help` (`keyward help`, `keyward COMMAND --help`), and on stderr with exit
+// code 2 after a usage mistake.
 
-export const OVERVIEW = `Keyward — API keys: who may create them, how long they live, who uses them.
+const INTRO = 'Keyward — API keys: who may create them, how long they live, who uses them.';
 
-Usage
-  keyward                                   the terminal UI
+/** One line per command, as `keyward --help` lists them. */
+const COMMAND_LINES = `  keyward                                   the terminal UI
   keyward init [--tenant NAME] [--admin USER]
   keyward settings
   keyward settings set [--enabled on|off] [--max-expiry DURATION] [--max-keys N] [--excessive-use N] [--retention DURATION]
@@ -25,8 +26,10 @@ Usage
   keyward scan [PATH...] [--staged] [--revoke]  find Keyward tokens in files (or the git index)
   keyward serve [--host 127.0.0.1] [--port 8787] [--trust-proxy CIDR,…] [--leak-keys FILE]
   keyward store copy --from STORE --to STORE  move a tenant between stores (an empty target only)
+  keyward help [COMMAND]                    every command, or one command's (also keyward COMMAND --help)
+  keyward --version                         which keyward this is`;
 
-Everywhere
+const EVERYWHERE = `Everywhere
   --store STORE    a JSON store's path or postgres://USER:PASS@HOST:PORT/DB (or KEYWARD_STORE;
                    default: a JSON store in your data directory)
   --as USER        who acts on a local store (or KEYWARD_USER; default: your login name)
@@ -34,6 +37,20 @@ Everywhere
   --json           print one JSON document on stdout
 
 Durations: ISO 8601 (P30D, P2W, PT12H, PT2S) or 2w, 30d, 12h, 90m, 45s.`;
+
+export const OVERVIEW = `${INTRO}\n\nUsage\n${COMMAND_LINES}\n\n${EVERYWHERE}`;
+
+/**
+ * The help for `topic`, as typed: "ui" (bare `keyward`) gets the overview; a
+ * command ("keys ls") or a noun ("keys": all of its commands) gets its own
+ * lines of it, and what every command takes.
+ */
+export function helpFor(topic: string): string {
+  if (topic === 'ui') return OVERVIEW;
+  const prefix = `  keyward ${topic}`;
+  const lines = COMMAND_LINES.split('\n').filter((l) => l === prefix || l.startsWith(prefix + ' '));
+  return `Usage\n${lines.join('\n')}\n\n${EVERYWHERE}`;
+}
 
 export const COMMAND_USAGE: Record<string, string> = {
   init: 'keyward init [--tenant NAME] [--admin USER]',
