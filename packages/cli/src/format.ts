@@ -71,9 +71,17 @@ export function settingsText(s: SettingsView): string {
 
 export function usersTable(users: UserView[]): string {
   return table(
-    ['USER', 'LICENCE', 'ROLES'],
-    users.map((u) => [safeText(u.name), u.licence ? 'yes' : 'no', u.roles.join(', ') || '-']),
+    ['USER', 'LICENCE', 'ROLES', 'YOU MAY'],
+    users.map((u) => [safeText(u.name), u.licence ? 'yes' : 'no', u.roles.join(', ') || '-', userMayText(u)]),
   );
+}
+
+/** What the user's view says its viewer may do to them (core decides, as for keys: the last admin keeps the role and stays). */
+const USER_ACTION_TEXT: Record<keyof UserView['actions'], string> = { setLicence: 'set licence', setRoles: 'set roles', demote: 'take admin role', remove: 'remove' };
+
+function userMayText(u: UserView): string {
+  const may = (Object.keys(USER_ACTION_TEXT) as (keyof UserView['actions'])[]).filter((a) => u.actions[a]).map((a) => USER_ACTION_TEXT[a]);
+  return may.length === 0 ? 'nothing' : may.join(', ');
 }
 
 export function eventsTable(events: EventView[]): string {
