@@ -271,7 +271,7 @@ describe('Rotate API Key', () => {
     const admin = await rotateDeps(t, 'alice', [], folderWorkspace(dir));
     expect(await rotateApiKey(admin.deps, { id: bobs.id })).toBeUndefined();
     expect(admin.prompter.asked).toEqual([]);
-    expect(admin.prompter.told).toEqual([{ kind: 'error', message: expect.stringMatching(/you may not rotate it/) }]);
+    expect(admin.prompter.told).toEqual([{ kind: 'error', message: 'Only its owner (bob) can rotate API key "deploy": the new token lets its holder act as them.' }]);
 
     // A view read while the key was active, then the key revoked elsewhere: the engine refuses, and nothing changes.
     const stale = await t.bob.getKey(bobs.id);
@@ -282,6 +282,24 @@ describe('Rotate API Key', () => {
     expect(revoked.prompter.told.at(-1)!.message).toMatch(/\(KEY_NOT_ACTIVE\)$/);
     expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(`API_KEY=${bobs.token}\n`);
     expect(revoked.prompter.copied).toBeUndefined();
+  });
+
+  it('says the owner must be allowed to generate a key, and why not, when that is what stops the rotation', async () => {
+    const t = await tenant();
+    const bobs = await newToken(t.bob);
+    await t.alice.updateUser('bob', { licence: false });
+    const bob = await rotateDeps(t, 'bob', [], folderWorkspace(tempDir()));
+    expect(await rotateApiKey(bob.deps, { id: bobs.id })).toBeUndefined();
+    expect(bob.prompter.asked).toEqual([]);
+    const [told] = bob.prompter.told;
+    expect(told.kind).toBe('error');
+    expect(told.message).toMatch(/^Rotating API key "deploy" generates a new key, so its owner must be allowed to generate a key: .+ \(LICENCE_REQUIRED\)$/);
+
+    await t.alice.updateUser('bob', { licence: true });
+    await t.alice.updateSettings({ api_keys_enabled: false });
+    const off = await rotateDeps(t, 'bob', [], folderWorkspace(tempDir()));
+    expect(await rotateApiKey(off.deps, { id: bobs.id })).toBeUndefined();
+    expect(off.prompter.told[0].message).toMatch(/must be allowed to generate a key: .+ \(API_KEYS_DISABLED\)$/);
   });
 
   it('rotates through a Keyward server (the remote adapter) just as on a local store', async () => {

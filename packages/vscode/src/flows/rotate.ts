@@ -8,7 +8,7 @@
 // token is never shown or logged: it goes straight to where it was asked for.
 
 import type { PickItem } from '../prompter.js';
-import { type KeyView, checkOverlap, keyViewAt, overlapChoices, relativeTime } from '@keyward/core';
+import { type KeyView, checkOverlap, keyViewAt, overlapChoices, relativeTime, rotateRefusalText } from '@keyward/core';
 import { timeText } from '../time-text.js';
 import type { FileWithToken } from '../workspace-tokens.js';
 import { type Placement, type TokenDestinations, insertOrCopy, placementItems } from './generate.js';
@@ -101,7 +101,7 @@ export async function rotateApiKey(deps: RotateDeps, target?: KeyTarget): Promis
   // Core says, in the key's view, whether this viewer may rotate it; nothing is asked when not.
   const now = keyViewAt(key, deps.now());
   if (!now.actions.rotate) {
-    await deps.prompter.error(`API key "${key.description}" is ${now.status}${now.rotatedTo ? ' and was rotated already' : ''}: you may not rotate it. A key is rotated by its owner, while it is active.`);
+    await deps.prompter.error(rotateRefusalText(now, deps.me.user.name, deps.me.canGenerate));
     return undefined;
   }
   const overlap = await askOverlap(deps, key);
