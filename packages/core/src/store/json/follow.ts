@@ -9,10 +9,20 @@ import { basename, dirname } from 'node:path';
 
 export function follow(files: readonly string[], pollMs: number, wake: () => void): () => void {
   const names = new Set(files.map((f) => basename(f)));
+  return followFolder(dirname(files[0]!), pollMs, wake, (name) => names.has(name)).stop;
+}
+
+/**
+ * Wakes on every change of a file in `dir` that `accept` names (any, by
+ * default; a change the platform does not name wakes too), and every
+ * `pollMs` anyway. `watching` is false where no watch could be set (a folder
+ * not made yet, a filesystem without events): the timer alone wakes then.
+ */
+export function followFolder(dir: string, pollMs: number, wake: () => void, accept: (name: string) => boolean = () => true): { stop: () => void; watching: boolean } {
   let watcher: FSWatcher | undefined;
   try {
-    watcher = watch(dirname(files[0]!), { persistent: false }, (_event, name) => {
-      if (!name || names.has(String(name))) wake();
+    watcher = watch(dir, { persistent: false }, (_event, name) => {
+      if (!name || accept(String(name))) wake();
     });
     watcher.on('error', () => watcher?.close());
   } catch {
@@ -20,8 +30,11 @@ export function follow(files: readonly string[], pollMs: number, wake: () => voi
   }
   const timer = setInterval(wake, pollMs);
   timer.unref();
-  return () => {
-    clearInterval(timer);
-    watcher?.close();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      watcher?.close();
+    },
+    watching: watcher !== undefined,
   };
 }

@@ -243,7 +243,7 @@ export class JsonFileStore extends StateReads implements Store {
     await this.journal.close();
     await this.copies.close();
     await this.segments.idle();
-    await this.usage.idle();
+    await this.usage.close();
   }
 
   private async writeEvents(events: readonly KeywardEvent[]): Promise<void> {

@@ -10,10 +10,10 @@ import { DAY, HOUR, MINUTE, dayOf, dayStart, hourOf, hourStart } from './days.js
 import { directoryOnce, removeFile } from './files.js';
 import { appendText } from './checked-line.js';
 import { GroupAppender } from './group-append.js';
-import { LAST_USED, daySumPath, hourSumPath, hoursOf, listUsage, rawPath, readHour, readRaw, readSum, type OnMalformed } from './usage-files.js';
-import { UsageTally, type Address, type KeyBuckets, type RawBatch } from './usage-fold.js';
+import { LastUses } from './last-uses.js';
+import { daySumPath, hourSumPath, hoursOf, listUsage, rawPath, readHour, readSum, type OnMalformed } from './usage-files.js';
+import { UsageTally, type Address, type RawBatch } from './usage-fold.js';
 import { rollUp } from './usage-rollup.js';
-import { join } from 'node:path';
 
 export interface UsageAggregatesOptions {
   now?: () => number;
@@ -28,6 +28,7 @@ export class UsageAggregates {
   private readonly dirReady: () => Promise<void>;
   private readonly reported = new Set<string>();
   private readonly now: () => number;
+  private readonly lastUses: LastUses;
   private lastRollUp = 0;
   private rolling?: Promise<unknown>;
 
@@ -37,6 +38,7 @@ export class UsageAggregates {
   ) {
     this.now = opts.now ?? Date.now;
     this.dirReady = directoryOnce(dir);
+    this.lastUses = new LastUses(dir, this.malformed);
   }
 
   /**
@@ -52,6 +54,7 @@ export class UsageAggregates {
       c: counts.map((c) => [c.keyId, c.minute, c.uses, c.lastUsed, (c.addresses ?? []).map((a): Address => [a.address, a.lastSeen])]),
     };
     await this.appender.append(rawPath(this.dir, hourOf(flushedAt)), appendText([batch]));
+    this.lastUses.noteWritten(counts);
     const every = this.opts.rollUpEveryMs ?? MINUTE;
     if (every > 0 && this.now() - this.lastRollUp >= every && !this.rolling) {
       this.lastRollUp = this.now();
@@ -88,41 +91,13 @@ export class UsageAggregates {
     return out;
   }
 
-  /** Last use and last addresses of these keys, ever (retention leaves last-used.json alone). */
-  async lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
-    const wanted = new Set(keyIds);
-    const tally = new UsageTally();
-    const note = (keyId: string, k: KeyBuckets) => {
-      if (wanted.has(keyId)) tally.add(keyId, 0, k.l, k.a);
-    };
-    // last-used.json, then the raw files past where it folded them. Folding a
-    // last use twice changes nothing, so only a file removed under us (all of
-    // it folded since we read last-used.json) means reading again.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const listing = await listUsage(this.dir);
-      const last = listing.hasLastUsed ? await readSum(join(this.dir, LAST_USED), this.malformed) : undefined;
-      if (last) for (const keyId of wanted) if (Object.hasOwn(last.keys, keyId)) note(keyId, last.keys[keyId]);
-      let vanished = false;
-      for (const hour of listing.raw) {
-        const from = last?.folded?.[hour];
-        const end = await readRaw(
-          rawPath(this.dir, hour),
-          from ?? 0,
-          (batch) => {
-            for (const [keyId, , , lastUsed, addresses] of batch.c) if (wanted.has(keyId)) tally.add(keyId, 0, lastUsed, addresses);
-          },
-          this.malformed,
-        );
-        if (end === undefined) vanished = true;
-      }
-      if (!vanished) break;
-    }
-    const out = new Map<string, KeyUsage>();
-    for (const keyId of keyIds) {
-      const u = tally.get(keyId);
-      out.set(keyId, u ? { keyId, uses: 0, lastUsed: u.lastUsed, lastUsedFrom: u.lastUsedFrom } : { keyId, uses: 0, lastUsedFrom: [] });
-    }
-    return out;
+  /**
+   * Last use and last addresses of these keys, ever (retention leaves
+   * last-used.json alone): from memory, brought up to date with what was
+   * appended since it was last asked (last-uses.ts).
+   */
+  lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
+    return this.lastUses.of(keyIds);
   }
 
   /** Removes the usage of every whole day that ends at or before `before` (last-used.json keeps each key's last use). */
@@ -139,7 +114,13 @@ export class UsageAggregates {
     return rollUp(this.dir, this.now(), this.malformed);
   }
 
-  /** Settles appends and a roll-up still in flight (close). */
+  /** Settles appends and a roll-up still in flight, and stops following the folder. */
+  async close(): Promise<void> {
+    this.lastUses.close();
+    await this.idle();
+  }
+
+  /** Settles appends and a roll-up still in flight. */
   async idle(): Promise<void> {
     await this.appender.idle();
     await this.rolling;
