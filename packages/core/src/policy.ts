@@ -306,12 +306,22 @@ export interface KeyActions {
  * key being replaced does not count against it (a limit of 0 still refuses).
  */
 export function keyActions(actor: User, key: ApiKey, settings: Settings, now: number): KeyActions {
-  return {
+  return keyActionsOf(actor, settings)(key, now);
+}
+
+/**
+ * keyActions for one viewer over many keys (a list page): generating's
+ * rules ask about the viewer and the tenant alone, so they are decided once;
+ * each key then answers only what depends on it.
+ */
+export function keyActionsOf(actor: User, settings: Settings): (key: ApiKey, now: number) => KeyActions {
+  const mayGenerate = checkGenerate({ actor, owner: actor, settings, activeKeys: 0 }).ok;
+  return (key, now) => ({
     rename: checkOwnerChange(actor, key, 'rename') === null,
     delete: checkOwnerChange(actor, key, 'delete') === null,
     revoke: checkRevoke(actor, key, now) === null,
-    rotate: checkRotate(actor, key, now, undefined).ok && checkGenerate({ actor, owner: actor, settings, activeKeys: 0 }).ok,
-  };
+    rotate: mayGenerate && checkRotate(actor, key, now, undefined).ok,
+  });
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import type { ApiKey, KeyStatus, KeywardEvent, Role, Settings, Tenant, User } from './domain.js';
 import { settingsOf, statusAt, statusOf } from './domain.js';
-import { type KeyActions, type UserActions, keyActions, keyActionsOnceExpired, userActions } from './policy.js';
+import { type KeyActions, type UserActions, keyActionsOf, keyActionsOnceExpired, userActions } from './policy.js';
 
 export interface KeyView {
   id: string;
@@ -78,28 +78,36 @@ export interface KeyUse {
 
 /** A key as on the wire, for its viewer; `lastUsed` comes from the usage aggregates (it is not stored on the key). */
 export function keyView(key: ApiKey, viewer: Viewer, use: KeyUse = {}): KeyView {
-  const { actor, tenant, now } = viewer;
-  const v: KeyView = {
-    id: key.id,
-    tenantId: tenant.id,
-    description: key.description,
-    sub: key.owner,
-    subType: 'user',
-    status: statusOf(key, now),
-    created: key.created,
-    createdByUser: key.createdBy,
-    lastUpdated: key.lastUpdated,
-    expiry: key.expiry,
-    lastUsedFrom: [...(use.lastUsedFrom ?? [])]
-      .sort((a, b) => b.lastSeen - a.lastSeen)
-      .slice(0, 5)
-      .map((a) => ({ address: a.address, lastSeen: new Date(a.lastSeen).toISOString() })),
-    actions: keyActions(actor, key, settingsOf(tenant), now),
+  return keyViewsFor(viewer)(key, use);
+}
+
+/** keyView for one viewer over many keys (a list page): the viewer's part of the actions is decided once. */
+export function keyViewsFor(viewer: Viewer): (key: ApiKey, use?: KeyUse) => KeyView {
+  const { tenant, now } = viewer;
+  const actionsOf = keyActionsOf(viewer.actor, settingsOf(tenant));
+  return (key, use = {}) => {
+    const v: KeyView = {
+      id: key.id,
+      tenantId: tenant.id,
+      description: key.description,
+      sub: key.owner,
+      subType: 'user',
+      status: statusOf(key, now),
+      created: key.created,
+      createdByUser: key.createdBy,
+      lastUpdated: key.lastUpdated,
+      expiry: key.expiry,
+      lastUsedFrom: [...(use.lastUsedFrom ?? [])]
+        .sort((a, b) => b.lastSeen - a.lastSeen)
+        .slice(0, 5)
+        .map((a) => ({ address: a.address, lastSeen: new Date(a.lastSeen).toISOString() })),
+      actions: actionsOf(key, now),
+    };
+    if (use.lastUsed !== undefined) v.lastUsed = new Date(use.lastUsed).toISOString();
+    if (key.rotatedFrom) v.rotatedFrom = key.rotatedFrom;
+    if (key.rotatedTo) v.rotatedTo = key.rotatedTo;
+    return v;
   };
-  if (use.lastUsed !== undefined) v.lastUsed = new Date(use.lastUsed).toISOString();
-  if (key.rotatedFrom) v.rotatedFrom = key.rotatedFrom;
-  if (key.rotatedTo) v.rotatedTo = key.rotatedTo;
-  return v;
 }
 
 /**

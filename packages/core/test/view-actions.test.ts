@@ -14,6 +14,7 @@ import {
   createMemoryStore,
   initStore,
   keyActions,
+  keyActionsOf,
   keyActionsOnceExpired,
   keyViewAt,
   manualClock,
@@ -58,6 +59,21 @@ describe('key actions a view carries, per viewer role, ownership and status', ()
       expect(got).toEqual(expected);
     });
   }
+
+  it('a list page decides the viewer\'s part once (keyActionsOf) and gets each key the same answers', () => {
+    for (const [name, roles] of Object.entries(ROLE_SETS)) {
+      const viewer = user(name, roles);
+      // One function per viewer and settings, used for every key of the table in turn.
+      const forSettings = new Map<Settings, ReturnType<typeof keyActionsOf>>();
+      const got = rows.map(([, , owner, state, settings]) => {
+        const s = settings ?? on;
+        if (!forSettings.has(s)) forSettings.set(s, keyActionsOf(viewer, s));
+        return letters(forSettings.get(s)!(key(owner === 'own' ? name : 'other', state), NOW));
+      });
+      const column = Object.keys(ROLE_SETS).indexOf(name);
+      expect(got).toEqual(rows.map(([, expected]) => expected[column]));
+    }
+  });
 
   it('without a licence, a developer may not rotate (generating needs one) but may still rename and delete', () => {
     expect(letters(keyActions(user('d', ['Developer'], false), key('d', 'active'), on, NOW))).toBe('nd');

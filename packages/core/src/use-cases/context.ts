@@ -10,7 +10,7 @@ import { refuse } from '../refusal.js';
 import type { StoreReads, Store, Transaction } from '../store/boundary.js';
 import { KEY_ID_PATTERN } from '../token.js';
 import type { UsagePipeline } from '../usage-pipeline.js';
-import { type KeyView, keyView } from '../views.js';
+import { type KeyView, keyViewsFor } from '../views.js';
 
 /** The parts of an engine the use cases share. */
 export interface EngineParts {
@@ -88,8 +88,8 @@ export class ActorContext {
   /** Keys as on the wire for this actor, with their last use from the usage aggregates. */
   async views(keys: readonly ApiKey[], tenant: Tenant, actor: User): Promise<KeyView[]> {
     const used = await this.engine.usage.lastUsedOf(keys.map((k) => k.id));
-    const viewer = { actor, tenant, now: this.now };
-    return keys.map((k) => keyView(k, viewer, used.get(k.id)));
+    const viewOf = keyViewsFor({ actor, tenant, now: this.now });
+    return keys.map((k) => viewOf(k, used.get(k.id)));
   }
 
   async view(key: ApiKey, tenant: Tenant, actor: User): Promise<KeyView> {
