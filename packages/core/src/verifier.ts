@@ -14,7 +14,7 @@
 import { type ApiKey, statusAt } from './domain.js';
 import type { Clock } from './clock.js';
 import type { Store, StoreChange } from './store/boundary.js';
-import { constantTimeEqual, digestFromHex, digestToken, hasValidChecksum, keyIdOfShape } from './token.js';
+import { constantTimeEqual, digestFromHex, digestToken, hasValidChecksum, isTokenShaped, keyIdHead, keyIdHeadOf, keyIdOf, namesKeyId } from './token.js';
 import type { KeyCounter, UsageRecorder, VerifyFailure } from './usage.js';
 
 /** What verify answers on the hot path: no views built, nothing written. */
@@ -39,6 +39,7 @@ const MALFORMED: VerifyOutcome = Object.freeze({ valid: false, reason: 'malforme
 const UNKNOWN: VerifyOutcome = Object.freeze({ valid: false, reason: 'unknown' });
 
 export class Verifier {
+  // By the head of the key id (token.ts: keyIdHeadOf): a cheaper index than the whole id.
   private facts = new Map<string, Facts>();
   // Keys being asked of the store: a burst of requests with one uncached key asks once.
   private readonly asking = new Map<string, Promise<Facts | undefined>>();
@@ -56,12 +57,11 @@ export class Verifier {
   ) {}
 
   verify(token: string, address?: string): VerifyOutcome | Promise<VerifyOutcome> {
-    const keyId = keyIdOfShape(token);
-    if (keyId === undefined) return this.malformed();
-    const f = this.facts.get(keyId);
+    if (!isTokenShaped(token)) return this.malformed();
+    const f = this.facts.get(keyIdHeadOf(token));
     if (f !== undefined) return this.check(f, token, address);
     // Not cached: a mistyped or made-up token is refused by its checksum without asking the store.
-    return hasValidChecksum(token) ? this.miss(keyId, token, address) : this.malformed();
+    return hasValidChecksum(token) ? this.miss(keyIdOf(token), token, address) : this.malformed();
   }
 
   /** Stops listening to the store (the engine closes). */
@@ -88,13 +88,15 @@ export class Verifier {
   /**
    * A cached key's answer. The checksum is left unchecked on this path: a
    * token matching the stored digest is the very token issued, checksum and
-   * all; one that does not match is checked only to say why it failed.
+   * all — its key id too; one that does not match is checked only to say why
+   * it failed, or found to name another key whose id shares the head.
    */
-  private check(f: Facts, token: string, address: string | undefined): VerifyOutcome {
+  private check(f: Facts, token: string, address: string | undefined): VerifyOutcome | Promise<VerifyOutcome> {
     const now = this.clock.now();
     const key = f.key;
     if (!constantTimeEqual(digestToken(token), f.digest)) {
       if (!hasValidChecksum(token)) return this.malformed();
+      if (!namesKeyId(token, key.id)) return this.miss(keyIdOf(token), token, address);
       this.usage.recordFailure(key.id, key.owner, 'unknown', now);
       return { valid: false, reason: 'unknown', keyId: key.id };
     }
@@ -151,7 +153,7 @@ export class Verifier {
     };
     if (epoch !== this.epoch) return again && resets !== this.resets ? this.ask(id, false) : f;
     if (this.facts.size >= MAX_KEYS) this.facts.clear();
-    this.facts.set(id, f);
+    this.facts.set(keyIdHead(id), f);
     return f;
   }
 
@@ -163,7 +165,8 @@ export class Verifier {
       this.resets++;
     } else if (c.keyIds !== undefined) {
       for (const id of c.keyIds) {
-        this.facts.delete(id);
+        // (A key sharing the head goes too: it is asked again.)
+        this.facts.delete(keyIdHead(id));
         // A verify arriving after the change asks afresh rather than share an answer asked before it.
         this.asking.delete(id);
       }

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type Engine, MemoryStore, type Store, type StoreChange, type VerifyOutcome, createEngine, createJsonFileStore, manualClock, newEvent, newToken, systemClock } from '../src/index.js';
+import { type Engine, MemoryStore, type Store, type StoreChange, type VerifyOutcome, createEngine, createJsonFileStore, hashToken, manualClock, newEvent, newToken, systemClock } from '../src/index.js';
 import { seededStore, tempStorePath } from './helpers.js';
 
 type Heard = 'all' | 'keys';
@@ -122,6 +122,26 @@ describe('the hot path on a cached key', () => {
     expect(failed).toHaveLength(2);
     expect(failed.find((e) => e.keyId === k.id)?.data.reasons).toEqual({ unknown: 1 });
     expect(failed.find((e) => e.keyId === undefined)?.data.reasons).toEqual({ malformed: 1 });
+  });
+
+  it('keeps apart two keys whose ids share the cache\'s index (the first 12 hex digits): each gets its own answer, a revoke refuses only its key', async () => {
+    const { alice, store, engine, clock } = await seededStore({ store: new MemoryStore() });
+    const now = new Date(clock.now()).toISOString();
+    const later = new Date(clock.now() + 86_400_000).toISOString();
+    const ids = ['abcdef123456' + '0'.repeat(12), 'abcdef123456' + 'f'.repeat(12)];
+    const tokens = ids.map((id) => newToken(id));
+    await store.transact((tx) => {
+      for (const [i, id] of ids.entries()) tx.putKey({ id, description: `twin ${i}`, owner: 'bob', createdBy: 'bob', created: now, lastUpdated: now, expiry: later, hash: hashToken(tokens[i]) });
+    });
+    for (let round = 0; round < 2; round++) {
+      for (const [i, t] of tokens.entries()) expect(await engine.verify(t)).toMatchObject({ valid: true, key: { id: ids[i] } });
+    }
+    // One twin's secret under the other's id is still refused as that id's.
+    expect(await engine.verify(newToken(ids[1]))).toEqual({ valid: false, reason: 'unknown', keyId: ids[1] });
+    await alice.revokeKey(ids[0]);
+    expect(await engine.verify(tokens[0])).toMatchObject({ valid: false, reason: 'revoked', keyId: ids[0] });
+    expect(await engine.verify(tokens[1])).toMatchObject({ valid: true, key: { id: ids[1] } });
+    expect(await engine.verify(tokens[0])).toMatchObject({ valid: false, reason: 'revoked', keyId: ids[0] });
   });
 });
 
