@@ -1,7 +1,8 @@
 // The engine on a real PostgreSQL: what a one-shot command costs (no LISTEN
 // connection unless it verifies), and a create that meets a pooled
 // connection the database closed while it sat idle (it runs again on a
-// fresh one; nothing is written twice).
+// fresh one; nothing is written twice), and a key revoked in plain SQL — no
+// NOTIFY, as when one is lost — refused by a server that had it cached.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -62,5 +63,29 @@ describe('engine on PostgreSQL', () => {
     const events = await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [made.id]);
     expect(Number(events.rows[0].n)).toBe(1);
     await engine.close();
+  });
+  it('a key revoked in plain SQL, which sends no NOTIFY, is refused within a second by a server that had it cached', async () => {
+    const writer = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    const store = createPostgresStore(db.url);
+    const server = createEngine(store, { usageFlushMs: 0 });
+    const made = await writer.as('alice').generateKey({ description: 'revoked by an operator' });
+    expect((await server.verify(made.token)).valid).toBe(true);
+    await expect.poll(() => store.listening, { timeout: 5000 }).toBe(true);
+    // Answered from the cache now (synchronously), not from the database.
+    const cached = server.verify(made.token);
+    expect(cached).not.toBeInstanceOf(Promise);
+    expect((cached as { valid: boolean }).valid).toBe(true);
+    const at = Date.now();
+    const revoked = await admin.query(
+      `UPDATE keyward.keys SET revoked_at = now(),
+         record = record || jsonb_build_object('revokedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'revokedBy', 'alice')
+       WHERE id = $1`,
+      [made.id],
+    );
+    expect(revoked.rowCount).toBe(1);
+    await expect.poll(async () => (await server.verify(made.token)).valid, { timeout: 1000, interval: 10 }).toBe(false);
+    expect(Date.now() - at).toBeLessThan(1000);
+    expect(await server.verify(made.token)).toMatchObject({ valid: false, reason: 'revoked' });
+    await Promise.all([writer.close(), server.close()]);
   });
 });

@@ -469,6 +469,49 @@ describe('change signal', () => {
   });
 });
 
+describe('a change whose notification never came', () => {
+  // What a lost NOTIFY looks like to the other servers: a change made in plain
+  // SQL, as an operator would, sends none. The database's change count
+  // (migration 3) moved, and the heartbeat notices.
+  it('a change made in plain SQL reaches a listening server as `all` within a second, and what it cached is read again', async () => {
+    const { url } = await seeded();
+    const other = open(url);
+    const heard: { at: number; c: StoreChange }[] = [];
+    other.onChange((c) => heard.push({ at: Date.now(), c }));
+    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    expect((await other.getUser('bob'))?.licence).toBe(true);
+    const admin = new pg.Client(url);
+    await admin.connect();
+    const at = Date.now();
+    await admin.query(`UPDATE keyward.users SET record = record || '{"licence": false}' WHERE id = 'bob'`);
+    await admin.end();
+    await expect.poll(() => heard.some((h) => h.at >= at && h.c.all), { timeout: 1000, interval: 10 }).toBe(true);
+    expect(Date.now() - at).toBeLessThan(1000);
+    expect((await other.getUser('bob'))?.licence).toBe(false);
+  });
+
+  it('changes whose notifications come never make a listening server drop everything', async () => {
+    const { store, url } = await seeded();
+    const other = open(url);
+    const heard: StoreChange[] = [];
+    other.onChange((c) => heard.push(c));
+    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    const made: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const k = key('bob');
+      made.push(k.id);
+      await store.transact((tx) => tx.putKey(k));
+      // Transactions that write only events or usage are announced but not counted.
+      await store.append([event('api-key.generated', T0, 'bob', k.id)]);
+    }
+    await Promise.all([store.transact((tx) => tx.putUser(user('erin'))), store.transact((tx) => tx.putKey(key('alice')))]);
+    // Three heartbeats: long enough for any notification to be matched, or missed.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(made.every((id) => heard.some((c) => c.keyIds?.includes(id)))).toBe(true);
+    expect(heard.filter((c) => c.all)).toEqual([]);
+  });
+});
+
 describe('faults', () => {
   it('a database that cannot be reached is UNAVAILABLE, naming where without the password', async () => {
     const port = await freePort();

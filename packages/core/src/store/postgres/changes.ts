@@ -1,18 +1,29 @@
 // The change signal across servers. Every committed change sends a NOTIFY
 // right behind its COMMIT, in a transaction of its own (so it is delivered
 // once the change is visible); each server keeps one dedicated connection
-// LISTENing. That
-// connection is also the staleness guard: it answers a heartbeat every
-// HEARTBEAT_MS, and PostgreSQL delivers pending notifications before any
-// answer, so a server that has heard its heartbeat has heard every change
-// committed before it. When the heartbeat goes unanswered or the connection
-// drops, the feed tells every listener `all` (drop what you cached) and keeps
-// telling it until the connection is back, then once more for what was missed.
+// LISTENing. That connection is also the staleness guard: it answers a
+// heartbeat every HEARTBEAT_MS, and PostgreSQL delivers pending
+// notifications before any answer, so a server that has heard its heartbeat
+// has heard every notification sent before it. When the heartbeat goes
+// unanswered or the connection drops, the feed tells every listener `all`
+// (drop what you cached) and keeps telling it until the connection is back,
+// then once more for what was missed.
+//
+// A notification can also be lost while the connection stays up: the
+// database restarting, or the writer's connection dropping, between a COMMIT
+// and its NOTIFY; or a change made in plain SQL, which sends none. So the
+// heartbeat also reads the database's count of committed changes (migration
+// 3: bumped once by every transaction that writes the tenant, users or
+// keys) and matches it against the notifications heard that say they were
+// counted. A change the count shows at one heartbeat whose notification has
+// not come by the next is taken as lost: `all` — within two heartbeats, so
+// staleness stays under 1 s.
 
 import pg from 'pg';
 import type { StoreChange } from '../boundary.js';
 import { ChangeSignal } from '../change-signal.js';
-import type { Sql } from './sql.js';
+import { ChangeCount } from './change-count.js';
+import { SCHEMA, type Sql } from './sql.js';
 
 export const CHANNEL = 'keyward_changes';
 /** How the listening connection shows in pg_stat_activity. */
@@ -21,6 +32,10 @@ const HEARTBEAT_MS = 300;
 /** A heartbeat unanswered this long means the connection is gone. With HEARTBEAT_MS, staleness stays under 1 s. */
 const HEARTBEAT_TIMEOUT_MS = 600;
 const RECONNECT_MS = 250;
+/** What each heartbeat asks: the count of committed changes (migration 3), summed over its slots. */
+const COUNT_CHANGES = `SELECT coalesce(sum(n), 0)::text AS n FROM ${SCHEMA}.change_count`;
+/** Undefined table or schema: a database Keyward has not initialised (or migrated) yet has no count to read. */
+const NO_COUNT_YET = new Set(['42P01', '3F000']);
 // NOTIFY payloads are limited to 8000 bytes; past that a change names no key, only `all`.
 const MAX_PAYLOAD = 7000;
 
@@ -31,6 +46,13 @@ interface Payload {
   /** The server that made the change: it has told its own listeners already. */
   o: string;
   c: Change;
+  /** Set when the change wrote the tenant, users or keys: the database's change count moved for it (see ChangeCount). */
+  n?: 1;
+}
+
+/** Whether the writing transaction of `change` bumped the change count: it wrote the tenant, users or keys (migration 3's triggers). */
+function counted(change: Change): boolean {
+  return Boolean(change.tenant || change.userIds?.length || change.keyIds?.length);
 }
 
 /**
@@ -45,8 +67,9 @@ interface Payload {
  * their WAL flushes.
  */
 export async function announce(sql: Sql, origin: string, change: Change): Promise<void> {
-  let payload = JSON.stringify({ o: origin, c: change } satisfies Payload);
-  if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, c: { all: true } } satisfies Payload);
+  const n = counted(change) ? ({ n: 1 } as const) : {};
+  let payload = JSON.stringify({ o: origin, c: change, ...n } satisfies Payload);
+  if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, c: { all: true }, ...n } satisfies Payload);
   await sql.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`, [CHANNEL, payload]);
 }
 
@@ -64,6 +87,16 @@ function changeFrom(c: unknown): Change {
   return out;
 }
 
+/** The count of committed changes (migration 3); undefined where Keyward's schema is not there yet. */
+async function countOf(c: pg.Client): Promise<number | undefined> {
+  try {
+    return Number((await c.query<{ n: string }>(COUNT_CHANGES)).rows[0].n);
+  } catch (e) {
+    if (NO_COUNT_YET.has((e as { code?: string })?.code ?? '')) return undefined;
+    throw e;
+  }
+}
+
 function socketOf(c: pg.Client): { ref?: () => void; unref?: () => void } | undefined {
   return (c as unknown as { connection?: { stream?: { ref?: () => void; unref?: () => void } } }).connection?.stream;
 }
@@ -76,6 +109,7 @@ export class ChangeFeed {
   private heartbeat?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
   private awaiting?: number;
+  private readonly count = new ChangeCount();
   // A record was read while no LISTEN connection was up: a cache may hold what others changed since.
   private readUnwatched = false;
 
@@ -142,9 +176,13 @@ export class ChangeFeed {
     c.on('error', () => this.drop(c));
     c.on('end', () => this.drop(c));
     c.on('notification', (n) => this.heard(n.payload));
+    let count: number | undefined;
     try {
       await c.connect();
       await c.query(`LISTEN ${CHANNEL}`);
+      // Matching starts here, before anything is cached on this connection's word:
+      // a change counted after this is one whose notification must come.
+      count = await countOf(c);
     } catch {
       this.drop(c);
       return;
@@ -154,6 +192,8 @@ export class ChangeFeed {
     socketOf(c)?.unref?.();
     this.connected = true;
     this.awaiting = undefined;
+    this.count.reset();
+    if (count !== undefined) this.count.read(count);
     // Whatever changed while we were not listening is unknown: say so once,
     // if anything may have been cached from reads made meanwhile.
     if (this.readUnwatched) this.changed({ all: true });
@@ -167,6 +207,8 @@ export class ChangeFeed {
     } catch {
       p = { c: { all: true } };
     }
+    // Our own changes too: the count moved for them as well.
+    if (p.n === 1) this.count.heardOne();
     if (p.o === this.origin) return;
     this.changed(changeFrom(p.c));
   }
@@ -184,9 +226,10 @@ export class ChangeFeed {
     }
     const sent = Date.now();
     this.awaiting = sent;
-    c.query('SELECT 1').then(
-      () => {
+    countOf(c).then(
+      (count) => {
         if (this.awaiting === sent) this.awaiting = undefined;
+        if (this.client === c && count !== undefined && this.count.read(count)) this.changed({ all: true });
       },
       () => this.drop(c),
     );
@@ -198,6 +241,7 @@ export class ChangeFeed {
     const was = this.connected;
     this.connected = false;
     this.awaiting = undefined;
+    this.count.reset();
     c.removeAllListeners('notification');
     c.on('error', () => undefined);
     void c.end().catch(() => undefined);

@@ -112,6 +112,38 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
         FOR EACH ROW EXECUTE FUNCTION ${SCHEMA}.count_keys();
     `,
   },
+  {
+    version: 3,
+    why: 'a count of committed changes to what verify and the caches read, so a server notices a change whose NOTIFY never came',
+    // See change-count.ts for how the count is read. Kept by
+    // the database itself, so a change made in plain SQL counts too. Once per
+    // transaction (a transaction-local setting remembers it), so each
+    // transaction that sends a NOTIFY bumps it exactly once. Spread over
+    // slots by the backend's pid: a transaction holds its slot's row until it
+    // commits, and transactions on different connections must not queue on
+    // one row through each other's fsync.
+    sql: `
+      CREATE TABLE ${SCHEMA}.change_count (
+        slot int PRIMARY KEY,
+        n bigint NOT NULL
+      );
+      CREATE FUNCTION ${SCHEMA}.count_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF current_setting('keyward.change_counted', true) IS DISTINCT FROM 'yes' THEN
+          INSERT INTO ${SCHEMA}.change_count (slot, n) VALUES (pg_backend_pid() % 1024, 1)
+            ON CONFLICT (slot) DO UPDATE SET n = ${SCHEMA}.change_count.n + 1;
+          PERFORM set_config('keyward.change_counted', 'yes', true);
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER tenant_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.tenant
+        FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();
+      CREATE TRIGGER users_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.users
+        FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();
+      CREATE TRIGGER keys_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.keys
+        FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
