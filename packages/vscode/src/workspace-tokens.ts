@@ -56,17 +56,6 @@ export function spotsOfKey(text: string, keyId: string): TokenSpot[] {
   return spots;
 }
 
-/** `text` with `token` over every spot (spots as spotsOfKey gives them, in order). */
-export function replaceSpots(text: string, spots: readonly TokenSpot[], token: string): string {
-  let out = '';
-  let at = 0;
-  for (const s of spots) {
-    out += text.slice(at, s.start) + token;
-    at = s.end;
-  }
-  return out + text.slice(at);
-}
-
 function git(cwd: string, args: string[]): Promise<string | undefined> {
   return new Promise((resolve) => {
     execFile('git', args, { cwd, maxBuffer: 1 << 28, timeout: 30_000 }, (err, stdout) => resolve(err ? undefined : stdout));
