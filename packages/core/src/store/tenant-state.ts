@@ -65,12 +65,6 @@ export class TenantState {
     return s;
   }
 
-  /** The whole state as one document (what a snapshot holds). */
-  toDocument(): StoreDocument {
-    if (!this.tenant) throw new Error('no tenant to write');
-    return { version: 1, tenant: this.tenant, users: Object.fromEntries(this.users), keys: Object.fromEntries(this.keys) };
-  }
-
   /**
    * The document as a snapshot writes it (json-in-slices.ts writes a Map as an
    * object): copies of the maps, made at once, so later changes do not show
