@@ -3,7 +3,7 @@
 // poll, so roles, settings and "can I generate" follow changes made by
 // other processes; screens refetch their data on the same tick.
 
-import { type KeyService, type ViewerActions, type WhoAmI, refusalText } from '@keyward/core';
+import { type KeyService, type Permission, type ViewerActions, type WhoAmI, refusalText } from '@keyward/core';
 import { Box, Text, useApp } from 'ink';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type AppActions, type AppState, AppActionsProvider, AppStateProvider, type Intent, type Notice, type ScreenId } from './app-context.js';
@@ -35,6 +35,13 @@ const SCREENS: ScreenId[] = ['keys', 'events', 'settings', 'users', 'mykeys'];
 /** What each screen asks the viewer may do (core's viewerActions); My keys asks nothing. */
 const SCREEN_NEEDS: Record<ScreenId, keyof ViewerActions | null> = { keys: 'seeAllKeys', events: 'viewEvents', settings: 'changeSettings', users: 'manageUsers', mykeys: null };
 const GO: Record<string, ScreenId> = { goKeys: 'keys', goEvents: 'events', goSettings: 'settings', goUsers: 'users', goMyKeys: 'mykeys' };
+
+/** Core's refusal of what `screen` needs, when the viewer may not open it (such a screen has no tab). */
+function screenRefused(me: WhoAmI, screen: ScreenId): Extract<Permission, { ok: false }> | undefined {
+  const need = SCREEN_NEEDS[screen];
+  const may = need === null ? undefined : me.may[need];
+  return may && !may.ok ? may : undefined;
+}
 
 export const MIN_COLUMNS = 60;
 export const MIN_ROWS = 12;
@@ -70,7 +77,7 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
   const meRef = useRef(me);
   meRef.current = me;
 
-  const screens = me ? SCREENS.filter((s) => SCREEN_NEEDS[s] === null || me.may[SCREEN_NEEDS[s]].ok) : [];
+  const screens = me ? SCREENS.filter((s) => !screenRefused(me, s)) : [];
   const screen: ScreenId = chosen && screens.includes(chosen) ? chosen : screens[0] ?? 'mykeys';
 
   useEffect(() => {
@@ -130,10 +137,11 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
     else if (command && GO[command]) {
       setChosen(GO[command]);
       setIntent(undefined);
-    } else if (/^[1-4]$/.test(k.name) && me && !screens.includes(SCREENS[Number(k.name) - 1])) {
-      const may = me.may[SCREEN_NEEDS[SCREENS[Number(k.name) - 1]]!];
-      setNotice({ kind: 'info', text: `Keys, Events, Settings and Users are for tenant admins; this is My keys.${may.ok ? '' : ` (${may.code})`}` });
-    } else return false;
+    } else {
+      const refused = /^[1-4]$/.test(k.name) && me ? screenRefused(me, SCREENS[Number(k.name) - 1]) : undefined;
+      if (!refused) return false;
+      setNotice({ kind: 'info', text: `Keys, Events, Settings and Users are for tenant admins; this is My keys. (${refused.code})` });
+    }
     return true;
   });
   const clearIntent = useCallback(() => setIntent(undefined), []);
