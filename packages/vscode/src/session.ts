@@ -2,7 +2,7 @@
 // the user is there, and what is wrong when it cannot talk to it. Every view
 // reads the session and redraws when it changes.
 
-import { existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { type KeyService, type WhoAmI, isPostgresUrl, refusalCode, refusalText } from '@keyward/core';
 import { type ConnectionSettings, type ConnectionTarget, describeTarget, targetOf, tokenSecretKey } from './connection.js';
 import { Signal } from './signal.js';
@@ -99,8 +99,9 @@ export class Session {
       if (!token) return { status: 'needs-sign-in', target };
       service = await this.ports.openServer(target.url, token);
     } else {
-      // A database is there or not only once asked: whoami below says which.
-      if (!isPostgresUrl(target.path) && !existsSync(target.path)) return { status: 'no-store', target };
+      // A database is there or not only once asked: whoami below says which. A file is
+      // looked for without blocking the extension host, which runs every extension.
+      if (!isPostgresUrl(target.path) && !(await access(target.path).then(() => true, () => false))) return { status: 'no-store', target };
       try {
         service = await this.ports.openLocal(target.path, target.actor);
       } catch (e) {
