@@ -39,14 +39,13 @@ const MALFORMED: VerifyOutcome = Object.freeze({ valid: false, reason: 'malforme
 const UNKNOWN: VerifyOutcome = Object.freeze({ valid: false, reason: 'unknown' });
 
 export class Verifier {
-  // By the head of the key id (token.ts: keyIdHeadOf): a cheaper index than the whole id.
+  // By the head of the key id (token.ts: keyIdHeadOf): a cheaper index than the whole id. Replaced by a
+  // new map (never cleared) when a change drops the whole cache: ask() tells so by its identity.
   private facts = new Map<string, Facts>();
   // Keys being asked of the store: a burst of requests with one uncached key asks once.
   private readonly asking = new Map<string, Promise<Facts | undefined>>();
   // Bumped by every change that may touch a cached key.
   private epoch = 0;
-  // Bumped by every change that drops the whole cache.
-  private resets = 0;
   private stopListening?: () => void;
   private closed = false;
 
@@ -139,7 +138,7 @@ export class Verifier {
   private async ask(id: string, again = true): Promise<Facts | undefined> {
     this.listen();
     const epoch = this.epoch;
-    const resets = this.resets;
+    const cache = this.facts;
     const key = await this.store.getKey(id);
     if (key === undefined) return undefined;
     const owner = await this.store.getUser(key.owner);
@@ -151,7 +150,7 @@ export class Verifier {
       valid: Object.freeze({ valid: true, key }),
       ownerLicensed: owner !== undefined && owner.licence,
     };
-    if (epoch !== this.epoch) return again && resets !== this.resets ? this.ask(id, false) : f;
+    if (epoch !== this.epoch) return again && cache !== this.facts ? this.ask(id, false) : f;
     if (this.facts.size >= MAX_KEYS) this.facts.clear();
     this.facts.set(keyIdHead(id), f);
     return f;
@@ -162,7 +161,6 @@ export class Verifier {
       this.facts = new Map();
       this.asking.clear();
       this.epoch++;
-      this.resets++;
     } else if (c.keyIds !== undefined) {
       for (const id of c.keyIds) {
         // (A key sharing the head goes too: it is asked again.)
