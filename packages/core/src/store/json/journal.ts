@@ -212,24 +212,25 @@ export class Journal<Entry> {
     return this.opts.pollMs ?? 50;
   }
 
-  private async look(): Promise<void> {
+  private look(): Promise<void> {
     // Readers share one catch-up (a fstat, mostly): it waits for the end of
-    // the event loop's turn (setImmediate), so it starts after every reader
-    // of that turn asked (each still sees every change made before its
+    // the event loop's turn, as trusted reads do, so it starts after every
+    // reader of that turn asked (each still sees every change made before its
     // call), and a busy server does one per turn instead of one per request.
+    // Once it starts, a reader asking anew queues the next one.
     if (this.queuedFresh) return this.queuedFresh;
-    const queued: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
-      this.exclusive(() => {
+    const queued: Promise<void> = this.endOfTurn()
+      .then(() =>
+        this.exclusive(() => {
+          if (this.queuedFresh === queued) this.queuedFresh = undefined;
+          return this.loaded ? this.readerCatchUp() : this.open();
+        }),
+      )
+      .finally(() => {
         if (this.queuedFresh === queued) this.queuedFresh = undefined;
-        return this.loaded ? this.readerCatchUp() : this.open();
-      }),
-    );
+      });
     this.queuedFresh = queued;
-    try {
-      await queued;
-    } finally {
-      if (this.queuedFresh === queued) this.queuedFresh = undefined;
-    }
+    return queued;
   }
   private queuedFresh?: Promise<void>;
   private turnEnd?: Promise<void>;
