@@ -2,15 +2,16 @@
 // the new token in its place. The files searched are the ones git would
 // commit (so build output and node_modules are skipped as .gitignore says),
 // plus every .env file even when it is ignored: that is where tokens are
-// meant to live. Outside a git work tree the folder is walked, skipping .git
-// and node_modules. Tokens are recognised by prefix and checksum (core's
+// meant to live. Outside a git work tree the folder is walked as keyward scan
+// walks it (its .gitignore files honoured, .git skipped), and node_modules
+// skipped too. Tokens are recognised by prefix and checksum (core's
 // token scan), and only those whose key id is the rotated key's are kept:
 // the old token itself is known only by being found.
 
 import { execFile } from 'node:child_process';
-import { closeSync, constants, fstatSync, openSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { findTokens as findTokensInBytes } from '@keyward/core';
+import { findTokens as findTokensInBytes, walkFolder } from '@keyward/core';
 import { findTokens } from './token-findings.js';
 
 /** One occurrence of the token in a file's text. */
@@ -67,31 +68,12 @@ const zList = (out: string) => out.split('\0').filter((p) => p !== '');
 /** The folder's files to search, relative to it. */
 export async function filesToSearch(folder: string): Promise<string[]> {
   const seen = await git(folder, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
-  if (seen === undefined) return walk(folder);
+  // Outside git, the same by the folder's .gitignore files (core's walk, as keyward scan); node_modules never.
+  if (seen === undefined) return walkFolder(folder, { skipFolders: ['node_modules'], keepIgnored: isEnvFile });
   // Ignored files too, but an ignored folder as one entry (node_modules/): only loose .env files are wanted.
   const ignored = (await git(folder, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'])) ?? '';
   const envs = zList(ignored).filter((p) => !p.endsWith('/') && isEnvFile(p));
   return [...new Set([...zList(seen), ...envs])];
-}
-
-function walk(root: string): string[] {
-  const files: string[] = [];
-  const visit = (rel: string) => {
-    let entries;
-    try {
-      entries = readdirSync(rel ? join(root, rel) : root, { withFileTypes: true });
-    } catch {
-      return; // unreadable: nothing to find in it
-    }
-    for (const e of entries) {
-      const path = rel ? `${rel}/${e.name}` : e.name;
-      // Links are not followed: they may lead out of the workspace.
-      if (e.isDirectory() && e.name !== '.git' && e.name !== 'node_modules') visit(path);
-      else if (e.isFile()) files.push(path);
-    }
-  };
-  visit('');
-  return files.sort();
 }
 
 /**

@@ -11,7 +11,7 @@ import { type KeyService, createRemoteService, manualClock, parseToken } from '@
 import { startServer } from '@keyward/server';
 import type { TokenDestinations } from '../src/flows/generate.js';
 import { type RotateDeps, type WorkspaceTokens, rotateApiKey, whereText } from '../src/flows/rotate.js';
-import { type FileWithToken, filesToSearch, findKeyInFolder, isEnvFile, spotsOfKey } from '../src/workspace-tokens.js';
+import { type FileWithToken, MAX_FILE_BYTES, filesToSearch, findKeyInFolder, isEnvFile, spotsOfKey } from '../src/workspace-tokens.js';
 import { type Tenant, fileTenant, freshService, tempDir, tenant } from './helpers.js';
 import { ScriptedPrompter, type Step } from './scripted-prompter.js';
 
@@ -91,10 +91,33 @@ describe('finding a key in the workspace', () => {
     writeFileSync(join(dir, '.env'), `API_KEY=${a.token}\n`);
     mkdirSync(join(dir, 'node_modules'));
     writeFileSync(join(dir, 'node_modules', 'x.js'), a.token);
+    // A .git folder that is no work tree (git finds none here): never searched.
+    mkdirSync(join(dir, '.git'));
+    writeFileSync(join(dir, '.git', 'COMMIT_EDITMSG'), `${a.token}\n`);
     writeFileSync(join(dir, 'image.bin'), Buffer.concat([Buffer.from(a.token), Buffer.from([0, 1, 2])]));
+    // One byte over the limit, text, the token on its first line.
+    const big = Buffer.alloc(MAX_FILE_BYTES + 1, 'x');
+    big.write(`${a.token}\n`);
+    writeFileSync(join(dir, 'dump.txt'), big);
+    writeFileSync(join(dir, 'small.txt'), big.subarray(0, MAX_FILE_BYTES));
     symlinkSync(join(dir, '.env'), join(dir, 'link.env'));
+    expect(await filesToSearch(dir)).not.toContain('.git/COMMIT_EDITMSG');
     const found = await findKeyInFolder(dir, a.id);
-    expect(found.map((f) => f.path)).toEqual(['.env']);
+    expect(found.map((f) => f.path)).toEqual(['.env', 'small.txt']);
+  });
+
+  it('outside git honours the folder\'s .gitignore files as keyward scan does, and still searches ignored .env files', async () => {
+    const t = await tenant();
+    const a = await newToken(t.bob);
+    const dir = tempDir();
+    writeFileSync(join(dir, '.gitignore'), '.env*\n*.log\nbuild/\n');
+    mkdirSync(join(dir, 'src', 'generated'), { recursive: true });
+    writeFileSync(join(dir, 'src', '.gitignore'), 'generated/\n');
+    for (const f of ['.env', '.env.local', 'debug.log', 'src/app.js', 'src/generated/keys.js']) writeFileSync(join(dir, f), `${a.token}\n`);
+    mkdirSync(join(dir, 'build'));
+    writeFileSync(join(dir, 'build', '.env'), `${a.token}\n`); // inside an ignored folder, as git lists it: not searched
+    const found = await findKeyInFolder(dir, a.id);
+    expect(found.map((f) => f.path)).toEqual(['.env', '.env.local', 'src/app.js']);
   });
 
   it('judges a file the editor holds by its text there, not by the disk', async () => {

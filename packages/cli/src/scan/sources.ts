@@ -3,10 +3,9 @@
 
 import { statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { KeywardError, printable } from '@keyward/core';
+import { KeywardError, printable, walkFolder } from '@keyward/core';
 import { filesGitSees, readBlobs, stagedFiles, workTreeOf } from './git.js';
 import { type TokenInFile, tokensInBytes, tokensInFile } from './read-file.js';
-import { walkFolder } from './walk.js';
 
 export interface ScannedFile {
   /** As a person would type it from the current folder. */

@@ -1,7 +1,9 @@
-// The files of a folder outside any git work tree, honouring the .gitignore
-// files in it as git would (each one applies below its own folder). Symbolic
-// links are not followed: a link to a folder could lead out of the tree, or
-// around in a loop.
+// The files of a folder outside any git work tree, as git would see them:
+// the .gitignore files in it honoured (each one applies below its own
+// folder), .git never entered. Symbolic links are not followed: a link to a
+// folder could lead out of the tree, or around in a loop. `keyward scan` and
+// the VS Code extension's Rotate (which bundles core) both look for tokens
+// in the files it lists.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,8 +33,16 @@ function ignored(rel: string, isDir: boolean, stack: Rules[]): boolean {
   return false;
 }
 
-/** Paths of the files under `root`, relative to it, in a stable order. */
-export function walkFolder(root: string): string[] {
+export interface FolderWalk {
+  /** Folders never entered besides .git, ignored or not (Rotate skips node_modules). */
+  skipFolders?: readonly string[];
+  /** Files kept although a .gitignore ignores them (Rotate's .env files: where tokens are meant to live). */
+  keepIgnored?: (path: string) => boolean;
+}
+
+/** Paths of the files under `root`, relative to it with / separators, in a stable order. */
+export function walkFolder(root: string, opts: FolderWalk = {}): string[] {
+  const skip = new Set(['.git', ...(opts.skipFolders ?? [])]);
   const files: string[] = [];
   const visit = (rel: string, stack: Rules[]) => {
     const dir = rel === '' ? root : join(root, rel);
@@ -48,8 +58,8 @@ export function walkFolder(root: string): string[] {
     for (const e of entries) {
       const path = rel === '' ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) {
-        if (e.name !== '.git' && !ignored(path, true, rules)) visit(path, rules);
-      } else if (e.isFile() && !ignored(path, false, rules)) {
+        if (!skip.has(e.name) && !ignored(path, true, rules)) visit(path, rules);
+      } else if (e.isFile() && (!ignored(path, false, rules) || opts.keepIgnored?.(path))) {
         files.push(path);
       }
     }
