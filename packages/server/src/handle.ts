@@ -28,13 +28,12 @@ export interface ServerContext {
 interface Target {
   rawPath: string;
   search: string;
-  segments: string[];
 }
 
 function splitTarget(url: string): { rawPath: string; search: string } {
   let target = url;
   // Absolute form (GET http://host/path), which HTTP/1.1 servers must accept.
-  if (/^https?:\/\//i.test(target)) {
+  if (!target.startsWith('/') && /^https?:\/\//i.test(target)) {
     try {
       const u = new URL(target);
       target = u.pathname + u.search;
@@ -44,21 +43,6 @@ function splitTarget(url: string): { rawPath: string; search: string } {
   }
   const q = target.indexOf('?');
   return q < 0 ? { rawPath: target, search: '' } : { rawPath: target.slice(0, q), search: target.slice(q + 1) };
-}
-
-function segmentsOf(rawPath: string): string[] {
-  if (!rawPath.startsWith('/')) return [];
-  if (!rawPath.includes('%')) return rawPath.slice(1).split('/');
-  return rawPath
-    .slice(1)
-    .split('/')
-    .map((s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        throw new KeywardError('INVALID_INPUT', `The path has a broken %-escape in "${printable(s)}".`);
-      }
-    });
 }
 
 function originOf(req: IncomingMessage, ctx: ServerContext): string {
@@ -107,7 +91,7 @@ class RequestCall implements Call {
 /** Not async: it hands back the handler's own promise (or a reply), saving the extra turns an async wrapper costs per request. */
 function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ctx: ServerContext, auth: { expiry?: string }): Reply | Promise<Reply> {
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-  const found = ctx.router.match(method, target.segments);
+  const found = ctx.router.matchPath(method, target.rawPath);
   if (!found) throw new KeywardError('NOT_FOUND', `There is no ${printable(method, 10)} ${printable(entry.path, 80)}; the API lives under ${API_ROOT}.`);
   if ('allowed' in found) {
     const allow = found.allowed.join(', ');
@@ -177,19 +161,16 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   let reply: Reply;
   const auth: { expiry?: string } = {};
   try {
-    reply = await answer(req, { rawPath, search, segments: segmentsOf(rawPath) }, entry, ctx, auth);
+    reply = await answer(req, { rawPath, search }, entry, ctx, auth);
   } catch (e) {
     reply = failure(e, entry);
   }
-  // Every authenticated answer, refusals included, tells the client when its token ends (as GitHub's
-  // GitHub-Authentication-Token-Expiration does), so it sees that coming.
-  if (auth.expiry !== undefined) reply = { ...reply, headers: { ...reply.headers, 'Keyward-Token-Expiration': auth.expiry } };
   if (reply.status >= 400) entry.code = (reply.body as WireErrors | undefined)?.errors?.[0]?.code;
   // An answer given before the body was read must not be lost to a reset.
   if (!req.complete) await drained(req);
   // The client may have gone while the handler ran; then nothing is sent.
   if (res.destroyed) entry.aborted = true;
-  send(res, reply);
+  send(res, reply, auth.expiry);
   entry.status = reply.status;
   entry.ms = Math.round((performance.now() - started) * 100) / 100;
   try {

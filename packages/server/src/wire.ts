@@ -19,16 +19,27 @@ export function errorReply(code: ErrorCode, detail: string, headers?: Record<str
   return { status, body, headers };
 }
 
-export function send(res: ServerResponse, reply: Reply): void {
+/**
+ * Writes the answer. Headers go to writeHead as one flat list: Node takes it
+ * as it is, where an object is walked key by key, and no object is copied to
+ * add the body's or the token's headers.
+ */
+export function send(res: ServerResponse, reply: Reply, tokenExpiration?: string): void {
   if (res.headersSent || res.destroyed) return;
   // Only the headers that earn their place: every byte is parsed by every client on every answer.
+  const headers: (string | number)[] = [];
+  if (reply.headers !== undefined) for (const name of Object.keys(reply.headers)) headers.push(name, reply.headers[name]);
+  // Every authenticated answer, refusals included, tells the client when its token ends (as GitHub's
+  // GitHub-Authentication-Token-Expiration does), so it sees that coming.
+  if (tokenExpiration !== undefined) headers.push('Keyward-Token-Expiration', tokenExpiration);
   if (reply.body === undefined && reply.text === undefined) {
-    res.writeHead(reply.status, reply.headers);
+    res.writeHead(reply.status, headers);
     res.end();
     return;
   }
   const text = reply.text ?? JSON.stringify(reply.body);
   // JSON has no charset parameter (RFC 8259): it is UTF-8.
-  res.writeHead(reply.status, { ...reply.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  headers.push('Content-Type', 'application/json', 'Content-Length', Buffer.byteLength(text));
+  res.writeHead(reply.status, headers);
   res.end(text);
 }

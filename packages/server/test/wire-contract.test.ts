@@ -23,6 +23,22 @@ describe('the wire contract', () => {
     }
   });
 
+  it('finds a literal route by its path as the walk through the table does, escaped or not', () => {
+    for (const name of Object.keys(ROUTES) as RouteName[]) {
+      const params = Object.fromEntries([...ROUTES[name].matchAll(/:(\w+)/g)].map((m) => [m[1], SAMPLE[m[1]]]));
+      const path = (pathOf as (r: RouteName, p?: Record<string, string>) => string)(name, params);
+      // The same path with its last letter %-escaped takes the walk: both must answer alike.
+      const escaped = path.replace(/[a-z](?=[^a-z]*$)/, (c) => `%${c.charCodeAt(0).toString(16)}`);
+      for (const m of ['GET', 'POST', 'PATCH', 'DELETE', 'PUT']) {
+        const walked = router.match(m, path.split('/').slice(1).map(decodeURIComponent));
+        expect({ name, m, found: router.matchPath(m, path) }).toEqual({ name, m, found: walked });
+        expect({ name, m, found: router.matchPath(m, escaped) }).toEqual({ name, m, found: walked });
+      }
+    }
+    expect(router.matchPath('GET', '/api/v1/users/me/')).toBeUndefined();
+    expect(() => router.matchPath('GET', '/api/v1/users/%zz')).toThrow(/broken %-escape/);
+  });
+
   it('fills a parameter in as one path segment, whatever it holds', () => {
     expect(pathOf('user', { name: 'a/b c?' })).toBe('/api/v1/users/a%2Fb%20c%3F');
     expect(pathOf('rotateKey', { id: 'abc' })).toBe('/api/v1/api-keys/abc/rotate');
