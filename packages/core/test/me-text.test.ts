@@ -3,6 +3,8 @@
 // as the time passes (a key expiring) and as the store changes under it.
 import { describe, expect, it } from 'vitest';
 import { type Engine, type KeyService, type Store, createMemoryStore, manualClock, meBody } from '../src/index.js';
+import { whoamiFrom } from '../src/use-cases/settings.js';
+import { MeTexts } from '../src/wire/me-text.js';
 import { seededStore } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -26,11 +28,13 @@ async function same(engine: Engine, user: string, service: KeyService): Promise<
   return text;
 }
 
-describe.each([
+const STORES = [
   ['memory', () => createMemoryStore()],
   ['json', () => undefined],
   ['copying', () => handingOutCopies(createMemoryStore())],
-])('GET /users/me text on a %s store', (_name, store) => {
+] as const;
+
+describe.each(STORES)('GET /users/me text on a %s store', (_name, store) => {
   it('is whoami’s body at every step: a key generated and expired, a licence taken, settings, a second admin', async () => {
     const clock = manualClock();
     const { engine, alice, bob } = await seededStore({ store: store(), clock, maxKeys: 1 });
@@ -53,6 +57,46 @@ describe.each([
     const aliceAlone = await same(engine, 'alice', alice);
     await alice.updateUser('carol', { admin: true }); // alice is no longer the last admin: she may step down
     expect(await same(engine, 'alice', alice)).not.toBe(aliceAlone);
+    await engine.close();
+  });
+});
+
+describe.each(STORES)('GET /users/me text on a %s store is made once per change', (_name, makeStore) => {
+  it('is made again only when the tenant, the user, the active-key count or the admin count changed', async () => {
+    const clock = manualClock();
+    const { store, engine, alice, bob } = await seededStore({ store: makeStore(), clock });
+    // What the engine reads for each request (whoamiReads), read the same way from the store.
+    const reads = async (user: string, admins = 0) => ({ tenant: (await store.tenant())!, actor: (await store.getUser(user))!, activeKeys: await store.countActiveKeys(user, clock.now()), admins });
+    const texts = new MeTexts();
+    let made = 0;
+    const text = async (user: string, admins?: number) => {
+      const r = await reads(user, admins);
+      return texts.text(r, () => {
+        made++;
+        return whoamiFrom(r, store.location);
+      });
+    };
+    const first = await text('bob');
+    expect(made).toBe(1);
+    expect(await text('bob')).toBe(first); // the same records again (or equal copies): kept
+    expect(await text('bob')).toBe(first);
+    expect(made).toBe(1);
+
+    await bob.generateKey({ description: 'ci' });
+    await text('bob');
+    expect(made).toBe(2); // one more active key
+    await alice.updateUser('bob', { licence: false });
+    await text('bob');
+    expect(made).toBe(3); // the user changed
+    await alice.updateSettings({ max_keys_per_user: 7 });
+    await text('bob');
+    expect(made).toBe(4); // the tenant changed
+    await text('alice', 1);
+    await text('alice', 2);
+    expect(made).toBe(6); // another user; then the admin count
+    expect(await text('bob')).not.toBe(first);
+    await text('alice', 2);
+    expect(made).toBe(6); // each user's text kept beside the others'
     await engine.close();
   });
 });
