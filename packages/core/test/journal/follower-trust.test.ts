@@ -54,9 +54,13 @@ describe('JSON store reads that trust the follower', () => {
   it('lists always look: a key created elsewhere is in the next list and count of keys', async () => {
     const { writer, reader } = await twoHandles(60_000);
     const k = key(3, { owner: 'bob', expiry: iso(Date.now() + 86_400_000) });
+    const page = () => reader.findKeys({ owner: 'bob', limit: 10, now: Date.now() });
     expect(await reader.keysOf('bob')).toHaveLength(0);
+    expect((await page()).total).toBe(0);
     await writer.transact((tx) => tx.putKey(k));
     expect((await reader.keysOf('bob')).map((x) => x.id)).toEqual([k.id]);
-    expect((await reader.findKeys({ owner: 'bob', limit: 10, now: Date.now() })).data.map((x) => x.id)).toEqual([k.id]);
+    const after = await page();
+    expect(after.data.map((x) => x.id)).toEqual([k.id]);
+    expect(after.total).toBe(1);
   });
 });
