@@ -12,7 +12,7 @@ import { newEvent } from './events.js';
 import { checkTenantName, checkUserName, enforce } from './policy.js';
 import { refuse } from './refusal.js';
 import { RetentionSweep } from './retention.js';
-import type { EventQuery, GenerateInput, KeyQuery, KeyService, SettingsPatch, UserPatch, VerifyResult } from './service.js';
+import type { EventQuery, GenerateInput, KeyQuery, KeyService, Page, SettingsPatch, UserPatch, VerifyResult } from './service.js';
 import type { Store } from './store/boundary.js';
 import { UsagePipeline } from './usage-pipeline.js';
 import { ActorContext, type EngineParts } from './use-cases/context.js';
@@ -22,6 +22,7 @@ import * as keyIds from './use-cases/key-ids.js';
 import * as settings from './use-cases/settings.js';
 import * as users from './use-cases/users.js';
 import { Verifier, type VerifyOutcome } from './verifier.js';
+import { KeyTexts } from './wire/key-texts.js';
 import { MeTexts } from './wire/me-text.js';
 
 export type { VerifyOutcome } from './verifier.js';
@@ -60,6 +61,7 @@ export class Engine implements EngineParts {
   private readonly verifier: Verifier;
   private readonly retention: RetentionSweep;
   private readonly meTexts = new MeTexts();
+  readonly keyTexts = new KeyTexts();
 
   constructor(
     readonly store: Store,
@@ -91,6 +93,11 @@ export class Engine implements EngineParts {
   async meText(actor: string): Promise<string> {
     const reads = await settings.whoamiReads(new ActorContext(this, actor));
     return this.meTexts.text(reads, () => settings.whoamiFrom(reads, this.store.location));
+  }
+
+  /** GET /api/v1/api-keys's page for `actor`, each key as its JSON text (wire/key-texts.ts; pageText joins them). */
+  keyPageTexts(actor: string, q?: KeyQuery): Promise<Page<string>> {
+    return keys.listKeyTexts(new ActorContext(this, actor), q);
   }
 
   /** Writes counted uses, failures and excessive-use flags to the store. */

@@ -3,6 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ApiKey, type Clock, KeywardError, type Store, createEngine, createJsonFileStore, initStore, manualClock } from '../src/index.js';
 
+/**
+ * A store that hands out copies of what `methods` read, as PostgreSQL's
+ * record cache does: caches of wire texts must then compare records, not
+ * identities.
+ */
+export function handingOutCopies(store: Store, methods: readonly PropertyKey[] = ['tenant', 'getUser', 'listUsers']): Store {
+  const copied = new Set<PropertyKey>(methods);
+  return new Proxy(store, {
+    get(target, p) {
+      const v = Reflect.get(target, p, target) as unknown;
+      if (typeof v !== 'function') return v;
+      if (copied.has(p)) return async (...args: unknown[]) => structuredClone(await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+      return (v as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+}
+
 export function tempStorePath(): string {
   return join(mkdtempSync(join(tmpdir(), 'keyward-core-')), 'store.json');
 }

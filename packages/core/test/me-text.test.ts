@@ -2,25 +2,12 @@
 // the same (wire/me-text.ts): at every step it must be exactly whoami's body,
 // as the time passes (a key expiring) and as the store changes under it.
 import { describe, expect, it } from 'vitest';
-import { type Engine, type KeyService, type Store, createMemoryStore, manualClock, meBody } from '../src/index.js';
+import { type Engine, type KeyService, createMemoryStore, manualClock, meBody } from '../src/index.js';
 import { whoamiFrom } from '../src/use-cases/settings.js';
 import { MeTexts } from '../src/wire/me-text.js';
-import { seededStore } from './helpers.js';
+import { handingOutCopies, seededStore } from './helpers.js';
 
 const DAY = 86_400_000;
-
-/** A store that hands out copies of its tenant and users, as PostgreSQL's record cache does. */
-function handingOutCopies(store: Store): Store {
-  const copied = new Set<PropertyKey>(['tenant', 'getUser', 'listUsers']);
-  return new Proxy(store, {
-    get(target, p) {
-      const v = Reflect.get(target, p, target) as unknown;
-      if (typeof v !== 'function') return v;
-      if (copied.has(p)) return async (...args: unknown[]) => structuredClone(await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
-      return (v as (...a: unknown[]) => unknown).bind(target);
-    },
-  });
-}
 
 async function same(engine: Engine, user: string, service: KeyService): Promise<string> {
   const text = await engine.meText(user);

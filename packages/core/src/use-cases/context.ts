@@ -11,12 +11,15 @@ import type { StoreReads, Store, Transaction } from '../store/boundary.js';
 import { KEY_ID_PATTERN } from '../token.js';
 import type { UsagePipeline } from '../usage-pipeline.js';
 import { type KeyView, keyViewsFor } from '../views.js';
+import type { KeyTexts } from '../wire/key-texts.js';
 
 /** The parts of an engine the use cases share. */
 export interface EngineParts {
   readonly store: Store;
   readonly clock: Clock;
   readonly usage: UsagePipeline;
+  /** List pages' key texts, per viewer and key (wire/key-texts.ts). */
+  readonly keyTexts: KeyTexts;
 }
 
 export interface Reading {
@@ -90,6 +93,14 @@ export class ActorContext {
     const used = await this.engine.usage.lastUsedOf(keys.map((k) => k.id));
     const viewOf = keyViewsFor({ actor, tenant, now: this.now });
     return keys.map((k) => viewOf(k, used.get(k.id)));
+  }
+
+  /** The same views as JSON text, each made again only when what it is made of changed (wire/key-texts.ts). */
+  async viewTexts(keys: readonly ApiKey[], tenant: Tenant, actor: User): Promise<string[]> {
+    const used = await this.engine.usage.lastUsedOf(keys.map((k) => k.id));
+    const viewer = { actor, tenant, now: this.now };
+    const viewOf = keyViewsFor(viewer);
+    return keys.map((k) => this.engine.keyTexts.text(k, viewer, used.get(k.id), viewOf));
   }
 
   async view(key: ApiKey, tenant: Tenant, actor: User): Promise<KeyView> {

@@ -3,7 +3,7 @@
 // reads, checks and writes single records; the key limit locks the owner's
 // row first, so two servers cannot both pass it.
 
-import { type ApiKey, type User, isAdmin, settingsOf } from '../domain.js';
+import { type ApiKey, type Tenant, type User, isAdmin, settingsOf } from '../domain.js';
 import { printable, textOf } from '../duration.js';
 import { clampLimit, newEvent } from '../events.js';
 import { checkStatus, parseSort } from '../key-query.js';
@@ -16,6 +16,18 @@ import { type GeneratedKey, type KeyView, keyView } from '../views.js';
 import { type ActorContext, keyIdToFind } from './context.js';
 
 export async function listKeys(c: ActorContext, q: KeyQuery = {}): Promise<Page<KeyView>> {
+  const { page, tenant, actor } = await findPage(c, q);
+  return { ...page, data: await c.views(page.data, tenant, actor) };
+}
+
+/** listKeys's page with each key as its JSON text (for the server's GET /api/v1/api-keys). */
+export async function listKeyTexts(c: ActorContext, q: KeyQuery = {}): Promise<Page<string>> {
+  const { page, tenant, actor } = await findPage(c, q);
+  return { ...page, data: await c.viewTexts(page.data, tenant, actor) };
+}
+
+/** The keys of a list page the actor may see, with the page's total and cursors (the views are the caller's). */
+async function findPage(c: ActorContext, q: KeyQuery): Promise<{ page: Page<ApiKey>; tenant: Tenant; actor: User }> {
   const { tenant, actor, now } = await c.read();
   if (q.sub !== undefined && isAdmin(actor)) await c.userIn(c.store, q.sub);
   const limit = clampLimit(q.limit, 20, 100_000);
@@ -24,7 +36,7 @@ export async function listKeys(c: ActorContext, q: KeyQuery = {}): Promise<Page<
   if (q.startingAfter && q.endingBefore) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
   // Non-admins see only their own keys, whatever owner they ask for.
   const owner = isAdmin(actor) ? (q.sub || undefined) : actor.id;
-  if (!isAdmin(actor) && q.sub && q.sub !== actor.id) return { data: [], total: 0 };
+  if (!isAdmin(actor) && q.sub && q.sub !== actor.id) return { page: { data: [], total: 0 }, tenant, actor };
   const found = await c.store.findKeys({
     status,
     owner,
@@ -38,10 +50,10 @@ export async function listKeys(c: ActorContext, q: KeyQuery = {}): Promise<Page<
     offset: q.offset,
     now,
   });
-  const page: Page<KeyView> = { data: await c.views(found.data, tenant, actor), total: found.total };
+  const page: Page<ApiKey> = { data: found.data, total: found.total };
   if (found.hasNext && found.data.length > 0) page.next = found.data[found.data.length - 1].id;
   if (found.hasPrev && found.data.length > 0) page.prev = found.data[0].id;
-  return page;
+  return { page, tenant, actor };
 }
 
 export async function getKey(c: ActorContext, id: string): Promise<KeyView> {

@@ -3,3 +3,4 @@
 export * from './routes.js';
 export * from './types.js';
 export * from './older-server.js';
+export { pageText } from './key-texts.js';

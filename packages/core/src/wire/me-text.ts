@@ -10,20 +10,11 @@
 
 import type { WhoAmI } from '../service.js';
 import type { WhoAmIReads } from '../use-cases/settings.js';
+import { sameRecord } from './same-record.js';
 import { meBody } from './types.js';
 
 // One entry per user asking; beyond this many, the cache starts over.
 const MAX_USERS = 10_000;
-
-/** Equal as JSON records are (what a store reads back): primitives, arrays and plain objects, field by field. */
-function sameRecord(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) if (!Object.hasOwn(b, k) || !sameRecord((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  return true;
-}
 
 export class MeTexts {
   private readonly byUser = new Map<string, { reads: WhoAmIReads; text: string }>();

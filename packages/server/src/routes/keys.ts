@@ -4,13 +4,14 @@
 import { KeywardError, type KeySort, type KeyStatus, pathOf } from '@keyward/core';
 import { readObject, readJson } from '../body.js';
 import { PATCH_EXAMPLES, replacements } from '../json-patch.js';
-import { pageBody } from '../paging.js';
+import { pageBodyText } from '../paging.js';
 import type { Handler } from '../router.js';
 
 export const listKeys: Handler = async (call) => {
   const q = call.query;
-  // The engine checks status and sort, with the same refusals as everywhere.
-  const page = await call.service.listKeys({
+  // The engine checks status and sort, with the same refusals as everywhere;
+  // each key comes as its JSON text, made again only when it changed.
+  const page = await call.engine.keyPageTexts(call.user, {
     status: q.get('status') as KeyStatus | undefined,
     sub: q.get('sub'),
     createdByUser: q.get('createdByUser'),
@@ -20,7 +21,7 @@ export const listKeys: Handler = async (call) => {
     offset: q.integer('offset'),
     ...q.cursors(),
   });
-  return { status: 200, body: pageBody(call, page) };
+  return { status: 200, text: pageBodyText(call, page) };
 };
 
 export const createKey: Handler = async (call) => {

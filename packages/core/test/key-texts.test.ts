@@ -1,0 +1,83 @@
+// A list page's keys as JSON texts kept per viewer and key (wire/key-texts.ts):
+// at every step each text must be exactly the view listKeys gives now, as the
+// store changes under it (a rename, a revoke, a use, settings, a user's
+// licence) and as time passes (a key expiring with no change to the store).
+import { describe, expect, it } from 'vitest';
+import { type Engine, type KeyQuery, type KeyService, createMemoryStore, manualClock, pageText } from '../src/index.js';
+import { handingOutCopies, seededStore } from './helpers.js';
+
+const DAY = 86_400_000;
+
+/** The page's texts, checked against the views listKeys builds afresh. */
+async function texts(engine: Engine, user: string, service: KeyService, q: KeyQuery = {}): Promise<string[]> {
+  const page = await engine.keyPageTexts(user, q);
+  const views = await service.listKeys(q);
+  expect(page.data).toEqual(views.data.map((v) => JSON.stringify(v)));
+  expect({ ...page, data: [] }).toEqual({ ...views, data: [] });
+  return page.data;
+}
+
+describe.each([
+  ['memory', () => createMemoryStore()],
+  ['json', () => undefined],
+  ['copying', () => handingOutCopies(createMemoryStore(), ['tenant', 'getUser', 'listUsers', 'getKey', 'findKeys', 'lastUsedOf'])],
+])('key list texts on a %s store', (_name, store) => {
+  it('are the views of the moment at every step: per viewer, renamed, used, revoked, expired, settings, licence', async () => {
+    const clock = manualClock();
+    const { engine, alice, bob } = await seededStore({ store: store(), clock });
+    const short = await bob.generateKey({ description: 'short', expiry: '1d' });
+    const long = await bob.generateKey({ description: 'long', expiry: '30d' });
+    const third = await bob.generateKey({ description: 'third' });
+    const of = async (user: string, service: KeyService, id: string, q: KeyQuery = {}) => {
+      const text = (await texts(engine, user, service, q)).find((t) => JSON.parse(t).id === id);
+      expect(text).toBeDefined();
+      return text!;
+    };
+    const shortText = await of('bob', bob, short.id);
+    const longText = await of('bob', bob, long.id);
+    expect(await of('bob', bob, short.id)).toBe(shortText);
+    expect(JSON.parse(shortText).actions).toEqual({ rename: true, delete: true, revoke: false, rotate: true });
+    // The same key for another viewer carries that viewer's actions.
+    expect(JSON.parse(await of('alice', alice, short.id, { sub: 'bob' })).actions).toEqual({ rename: false, delete: false, revoke: true, rotate: false });
+
+    await bob.renameKey(long.id, 'renamed');
+    expect(await of('bob', bob, short.id)).toBe(shortText);
+    const renamed = await of('bob', bob, long.id);
+    expect(renamed).not.toBe(longText);
+    expect(JSON.parse(renamed).description).toBe('renamed');
+
+    await engine.verify(short.token, '10.0.0.1'); // not flushed: this process's own count
+    expect(JSON.parse(await of('bob', bob, short.id)).lastUsed).toBe(new Date(clock.now()).toISOString());
+    clock.advance(1000);
+    await engine.flush();
+    await engine.verify(short.token, '10.0.0.2');
+    expect(JSON.parse(await of('bob', bob, short.id)).lastUsedFrom.map((a: { address: string }) => a.address)).toEqual(['10.0.0.2', '10.0.0.1']);
+
+    clock.advance(2 * DAY); // the short key expired: nothing changed in the store
+    expect(JSON.parse(await of('bob', bob, short.id))).toMatchObject({ status: 'expired', actions: { rotate: false } });
+    expect(await of('bob', bob, long.id)).toBe(renamed);
+
+    await alice.revokeKey(long.id);
+    expect(JSON.parse(await of('bob', bob, long.id)).status).toBe('revoked');
+    expect(JSON.parse(await of('alice', alice, long.id, { sub: 'bob' })).actions.revoke).toBe(false);
+
+    const before = await of('bob', bob, third.id);
+    expect(JSON.parse(before).actions.rotate).toBe(true);
+    await alice.updateSettings({ api_keys_enabled: false }); // rotating asks generating's rules
+    expect(JSON.parse(await of('bob', bob, third.id)).actions.rotate).toBe(false);
+    await alice.updateSettings({ api_keys_enabled: true });
+    expect(await of('bob', bob, third.id)).toBe(before);
+    await alice.updateUser('bob', { licence: false });
+    expect(JSON.parse(await of('bob', bob, third.id)).actions.rotate).toBe(false);
+    await engine.close();
+  });
+});
+
+describe('a page from its rows’ texts', () => {
+  it('is the bytes JSON.stringify gives the whole page', () => {
+    const rows = [{ id: 'a', description: 'quote " and \u2028 and é' }, { id: 'b', n: 1 }];
+    const rest = { links: { self: { href: '/api/v1/api-keys?limit=2' }, next: { href: '/api/v1/api-keys?limit=2&startingAfter=b' } }, meta: { total: 7 } };
+    expect(pageText(rows.map((r) => JSON.stringify(r)), rest)).toBe(JSON.stringify({ data: rows, ...rest }));
+    expect(pageText([], { links: rest.links, meta: { total: 0 } })).toBe(JSON.stringify({ data: [], links: rest.links, meta: { total: 0 } }));
+  });
+});
