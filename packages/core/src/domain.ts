@@ -77,6 +77,11 @@ export function statusAt(revoked: boolean, expiresAt: number, now: number): KeyS
   return expiresAt <= now ? 'expired' : 'active';
 }
 
+/** statusAt's rule as one time, for counting keys without their records: a key is active while now is before it (its expiry; never, once revoked). */
+export function activeUntil(revoked: boolean, expiresAt: number): number {
+  return revoked ? -Infinity : expiresAt;
+}
+
 export const EVENT_TYPES = [
   'api-key.generated',
   'api-key.renamed',

@@ -9,7 +9,7 @@
 // record, applies them, and other processes apply the same record when they
 // read the journal's tail. Nothing here does I/O.
 
-import { type ApiKey, type StoreDocument, type Tenant, type User, statusAt, statusOf } from '../domain.js';
+import { type ApiKey, type StoreDocument, type Tenant, type User, activeUntil, statusOf } from '../domain.js';
 import { printable } from '../duration.js';
 import { refuse } from '../refusal.js';
 import type { FoundPage, KeyFind, KeyOrder } from './boundary.js';
@@ -48,8 +48,9 @@ export class TenantState {
   tenant?: Tenant;
   readonly users = new Map<string, User>();
   readonly keys = new Map<string, ApiKey>();
-  // Key ids per owner, each with its expiry as a time: countActiveKeys (asked by
-  // every GET /users/me) and keysOf cost O(keys of the owner), and parse no dates.
+  // Key ids per owner, each with the time it is active until (its expiry, or
+  // -Infinity once revoked): countActiveKeys (asked by every GET /users/me) and
+  // keysOf cost O(keys of the owner), and parse no dates.
   private readonly byOwner = new Map<string, Map<string, number>>();
   // Bumped by every apply(); memos belong to one generation.
   private generation = 0;
@@ -112,7 +113,7 @@ export class TenantState {
     this.keys.set(k.id, k);
     let mine = this.byOwner.get(k.owner);
     if (!mine) this.byOwner.set(k.owner, (mine = new Map()));
-    mine.set(k.id, Date.parse(k.expiry));
+    mine.set(k.id, activeUntil(Boolean(k.revokedAt), Date.parse(k.expiry)));
   }
 
   private deleteKey(id: string): void {
@@ -142,7 +143,8 @@ export class TenantState {
 
   countActiveKeys(owner: string, now: number): number {
     let n = 0;
-    for (const [id, expiresAt] of this.byOwner.get(owner) ?? []) if (statusAt(Boolean(this.keys.get(id)!.revokedAt), expiresAt, now) === 'active') n++;
+    const mine = this.byOwner.get(owner);
+    if (mine !== undefined) for (const activeUntil of mine.values()) if (activeUntil > now) n++;
     return n;
   }
 
