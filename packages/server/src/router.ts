@@ -71,13 +71,7 @@ export class Router {
   /** match() for a raw request path (still %-escaped): a literal route that takes the method at once, else the walk through the table on the decoded segments. */
   matchPath(method: string, rawPath: string): Match {
     const r = rawPath.includes('%') ? undefined : this.literal.get(rawPath);
-    if (r !== undefined) {
-      const open = r.open && Object.hasOwn(r.open, method) ? r.open[method as Method] : undefined;
-      if (open) return { open };
-      const handler = Object.hasOwn(r.methods, method) ? r.methods[method as Method] : undefined;
-      if (handler) return { handler, params: NO_PARAMS };
-    }
-    return this.match(method, segmentsOf(rawPath));
+    return (r !== undefined && taking(r, method, NO_PARAMS)) || this.match(method, segmentsOf(rawPath));
   }
 
   /** The handler for a method and decoded path segments; the methods the path allows (405); or undefined (404). */
@@ -86,10 +80,8 @@ export class Router {
     for (const r of this.routes) {
       const params = matchSegments(r.segments, segments);
       if (!params) continue;
-      const open = r.open && Object.hasOwn(r.open, method) ? r.open[method as Method] : undefined;
-      if (open) return { open };
-      const handler = Object.hasOwn(r.methods, method) ? r.methods[method as Method] : undefined;
-      if (handler) return { handler, params };
+      const taken = taking(r, method, params);
+      if (taken) return taken;
       allowed ??= new Set();
       for (const m of [...Object.keys(r.methods), ...Object.keys(r.open ?? {})] as Method[]) allowed.add(m);
     }
@@ -111,6 +103,14 @@ export function segmentsOf(rawPath: string): string[] {
         throw new KeywardError('INVALID_INPUT', `The path has a broken %-escape in "${printable(s)}".`);
       }
     });
+}
+
+/** A route's answer to a method it takes (its own signature checked, or a bearer's), or undefined. */
+function taking(r: Route, method: string, params: Record<string, string>): Match {
+  const open = r.open && Object.hasOwn(r.open, method) ? r.open[method as Method] : undefined;
+  if (open) return { open };
+  const handler = Object.hasOwn(r.methods, method) ? r.methods[method as Method] : undefined;
+  return handler ? { handler, params } : undefined;
 }
 
 function matchSegments(pattern: string[], path: string[]): Record<string, string> | undefined {
