@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scanPaths } from '../packages/cli/src/scan/sources.js';
 import { writeTokenTree } from '../test/support/token-tree.js';
-import { interleaved, quick, report } from './lib.js';
+import { interleavedAsync, quick, report } from './lib.js';
 
 const PATTERN = 'kw_[0-9a-f]{24}_[a-z2-7]{32}[0-9a-f]{8}';
 
@@ -25,23 +25,23 @@ try {
   writeTokenTree(root, { files, plantCount: 100, nearMisses: 1000 });
   const du = spawnSync('du', ['-sb', root], { encoding: 'utf8' });
   const megabytes = Number(du.stdout.split('\t')[0]) / 1e6;
-  const time = (fn: () => void) => () => {
+  const time = (fn: () => unknown) => async () => {
     const t = process.hrtime.bigint();
-    fn();
+    await fn();
     return megabytes / (Number(process.hrtime.bigint() - t) / 1e9);
   };
   let found = 0;
-  const keyward = time(() => {
-    found = scanPaths([root]).files.reduce((n, f) => n + f.tokens.length, 0);
+  const keyward = time(async () => {
+    found = (await scanPaths([root])).files.reduce((n, f) => n + f.tokens.length, 0);
   });
   let rgLines = 0;
   const ripgrep = time(() => {
     const r = spawnSync('rg', ['-j1', '--no-config', '-o', '-n', '--column', PATTERN, root], { encoding: 'utf8', maxBuffer: 1 << 26 });
     rgLines = r.stdout.split('\n').length - 1;
   });
-  keyward();
-  ripgrep(); // warm the page cache for both
-  const r = interleaved(quick ? 3 : 7, { keyward, ripgrep });
+  await keyward();
+  await ripgrep(); // warm the page cache for both
+  const r = await interleavedAsync(quick ? 3 : 7, { keyward, ripgrep });
   if (found !== 100) throw new Error(`keyward found ${found} tokens, not 100`);
   if (rgLines !== 1100) throw new Error(`ripgrep matched ${rgLines} times, not 1100 (tokens and near-misses)`);
   report({

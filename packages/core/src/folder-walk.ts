@@ -1,10 +1,12 @@
-// The files of a folder outside any git work tree, as git would see them:
-// the .gitignore files in it honoured (each one applies below its own
-// folder), .git never entered. Symbolic links are not followed: a link to a
-// folder could lead out of the tree, or around in a loop. `keyward scan` and
-// the VS Code extension's Rotate (which bundles core) both look for tokens
-// in the files it lists.
+// The files of a folder as git would commit them: in a git work tree, what
+// git tracks or would add (so .gitignore, .git/info/exclude and the global
+// excludes count exactly as git counts them); outside one, a walk honouring
+// the .gitignore files in it (each one applies below its own folder), .git
+// never entered. Symbolic links are not followed: a link to a folder could
+// lead out of the tree, or around in a loop. `keyward scan` and the VS Code
+// extension's Rotate (which bundles core) both look for tokens in them.
 
+import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
@@ -34,7 +36,7 @@ function ignored(rel: string, isDir: boolean, stack: Rules[]): boolean {
 }
 
 export interface FolderWalk {
-  /** Folders never entered besides .git, ignored or not (Rotate skips node_modules). */
+  /** Folders the walk outside git never enters besides .git, ignored or not (Rotate skips node_modules). */
   skipFolders?: readonly string[];
   /** Files kept although a .gitignore ignores them (Rotate's .env files: where tokens are meant to live). */
   keepIgnored?: (path: string) => boolean;
@@ -66,4 +68,30 @@ export function walkFolder(root: string, opts: FolderWalk = {}): string[] {
   };
   visit('', []);
   return files;
+}
+
+/** git's answer, or undefined when it fails (no work tree here, no git). */
+function git(cwd: string, args: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, maxBuffer: 1 << 30, timeout: 60_000 }, (err, stdout) => resolve(err ? undefined : stdout));
+  });
+}
+
+const zList = (out: string) => out.split('\0').filter((p) => p !== '');
+
+/**
+ * The files of `dir` as git would commit them, relative to it with /
+ * separators: git's list in a work tree, else walkFolder. `keepIgnored` files
+ * come too, though not from inside an ignored folder (git names such a folder
+ * as one entry, and the walk does not enter it).
+ */
+export async function filesOfFolder(dir: string, opts: FolderWalk = {}): Promise<string[]> {
+  const seen = await git(dir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
+  if (seen === undefined) return walkFolder(dir, opts);
+  const files = zList(seen);
+  if (opts.keepIgnored) {
+    const ignored = (await git(dir, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'])) ?? '';
+    files.push(...zList(ignored).filter((p) => !p.endsWith('/') && opts.keepIgnored!(p)));
+  }
+  return [...new Set(files)];
 }

@@ -8,10 +8,9 @@
 // token scan), and only those whose key id is the rotated key's are kept:
 // the old token itself is known only by being found.
 
-import { execFile } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { findTokens as findTokensInBytes, walkFolder } from '@keyward/core';
+import { filesOfFolder, findTokens as findTokensInBytes } from '@keyward/core';
 import { findTokens } from './token-findings.js';
 
 /** One occurrence of the token in a file's text. */
@@ -57,23 +56,9 @@ export function spotsOfKey(text: string, keyId: string): TokenSpot[] {
   return spots;
 }
 
-function git(cwd: string, args: string[]): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('git', args, { cwd, maxBuffer: 1 << 28, timeout: 30_000 }, (err, stdout) => resolve(err ? undefined : stdout));
-  });
-}
-
-const zList = (out: string) => out.split('\0').filter((p) => p !== '');
-
-/** The folder's files to search, relative to it. */
-export async function filesToSearch(folder: string): Promise<string[]> {
-  const seen = await git(folder, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
-  // Outside git, the same by the folder's .gitignore files (core's walk, as keyward scan); node_modules never.
-  if (seen === undefined) return walkFolder(folder, { skipFolders: ['node_modules'], keepIgnored: isEnvFile });
-  // Ignored files too, but an ignored folder as one entry (node_modules/): only loose .env files are wanted.
-  const ignored = (await git(folder, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'])) ?? '';
-  const envs = zList(ignored).filter((p) => !p.endsWith('/') && isEnvFile(p));
-  return [...new Set([...zList(seen), ...envs])];
+/** The folder's files to search, relative to it: as git would commit them (core's, as keyward scan reads them), ignored .env files too, never node_modules outside git. */
+export function filesToSearch(folder: string): Promise<string[]> {
+  return filesOfFolder(folder, { skipFolders: ['node_modules'], keepIgnored: isEnvFile });
 }
 
 /**

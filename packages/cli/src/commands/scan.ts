@@ -81,7 +81,7 @@ async function removeActive(service: KeyService, files: ScannedFile[], facts: Ma
 type ScanContext = Omit<CommandContext, 'service'> & { service?: KeyService; noStore?: string };
 
 export const scan = async ({ service, out, cmd, noStore }: ScanContext): Promise<number> => {
-  const { files, scanned } = cmd.flags.staged === true ? scanStaged(cmd.args) : scanPaths(cmd.args);
+  const { files, scanned } = cmd.flags.staged === true ? scanStaged(cmd.args) : await scanPaths(cmd.args);
   const keyIds = [...new Set(files.flatMap((f) => f.tokens.map((t) => t.keyId)))];
   const facts = service ? await factsOf(service, keyIds) : new Map(keyIds.map((id): [string, KeyFacts] => [id, { status: 'unknown' }]));
   const data: Finding[] = files.flatMap((f) =>

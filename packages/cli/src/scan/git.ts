@@ -1,6 +1,5 @@
-// What git knows about the files to scan: which files of a folder it would
-// commit (so .gitignore, .git/info/exclude and the global excludes count
-// exactly as git counts them), and what is staged in the index.
+// What git knows about the files to scan: what is staged in the index (which
+// files of a folder git would commit is core's filesOfFolder).
 
 import { spawnSync } from 'node:child_process';
 import { KeywardError } from '@keyward/core';
@@ -20,13 +19,6 @@ export function workTreeOf(dir: string): string | undefined {
   const out = git(dir, ['rev-parse', '--show-toplevel']);
   const top = out?.toString('utf8').trim();
   return top ? top : undefined;
-}
-
-/** Files under `dir` that git tracks or would add (not ignored), relative to `dir`. */
-export function filesGitSees(dir: string): string[] {
-  const out = git(dir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
-  if (!out) throw new KeywardError('UNAVAILABLE', `git could not list the files of ${dir}.`);
-  return [...new Set(zList(out))];
 }
 
 export interface StagedFile {

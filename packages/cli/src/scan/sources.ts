@@ -3,8 +3,8 @@
 
 import { statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { KeywardError, printable, walkFolder } from '@keyward/core';
-import { filesGitSees, readBlobs, stagedFiles, workTreeOf } from './git.js';
+import { KeywardError, filesOfFolder, printable } from '@keyward/core';
+import { readBlobs, stagedFiles, workTreeOf } from './git.js';
 import { type TokenInFile, tokensInBytes, tokensInFile } from './read-file.js';
 
 export interface ScannedFile {
@@ -14,7 +14,7 @@ export interface ScannedFile {
 }
 
 /** Files of the working tree (`paths`, default the current folder); only files holding a token are returned. */
-export function scanPaths(paths: string[]): { files: ScannedFile[]; scanned: number } {
+export async function scanPaths(paths: string[]): Promise<{ files: ScannedFile[]; scanned: number }> {
   const scratch = { buffer: Buffer.allocUnsafe(1 << 20) };
   const files: ScannedFile[] = [];
   let scanned = 0;
@@ -42,8 +42,7 @@ export function scanPaths(paths: string[]): { files: ScannedFile[]; scanned: num
       scan(given, true);
       continue;
     }
-    const inGit = workTreeOf(given) !== undefined;
-    for (const rel of inGit ? filesGitSees(given) : walkFolder(given)) scan(given === '.' ? rel : join(given, rel));
+    for (const rel of await filesOfFolder(given)) scan(given === '.' ? rel : join(given, rel));
   }
   return { files, scanned };
 }
