@@ -8,6 +8,33 @@ import { KeywardError } from '../../refusal.js';
 /** The pool or one checked-out client: table modules do not care which. */
 export type Sql = Pick<pg.ClientBase, 'query'>;
 
+// Statement names by text, for the whole process (every connection names a text alike).
+const statementNames = new Map<string, string>();
+// Texts are few (one per query shape); past this many, new ones go unnamed rather than pile up on every connection.
+const MAX_NAMED = 500;
+
+/**
+ * `sql` with every statement that takes parameters sent as a named (prepared)
+ * one: PostgreSQL parses and plans it once per connection, and from then on
+ * only binds and runs it. Unnamed, each one was parsed and planned afresh —
+ * most of PostgreSQL's CPU for Keyward's short reads, and a good part of
+ * Node's too, on machines where the servers and the database share cores.
+ * Statements without parameters (BEGIN, COMMIT, DDL) go as they are.
+ */
+export function prepared(sql: Sql): Sql {
+  const query = (text: unknown, values?: unknown) => {
+    if (typeof text !== 'string' || !Array.isArray(values)) return sql.query(text as string, values as unknown[]);
+    let name = statementNames.get(text);
+    if (name === undefined) {
+      if (statementNames.size >= MAX_NAMED) return sql.query(text, values);
+      name = `keyward_${statementNames.size}`;
+      statementNames.set(text, name);
+    }
+    return sql.query({ name, text, values });
+  };
+  return { query } as Sql;
+}
+
 /** How a read inside a transaction holds what it read until commit (see store.ts). */
 export type RowLock = '' | 'FOR SHARE' | 'FOR UPDATE';
 

@@ -14,7 +14,7 @@ import { type Change, ChangeFeed, announce } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf, removeKey, writeKeys } from './keys-table.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
-import { type Sql, checkout, isRetryable, isUnavailable, unavailable } from './sql.js';
+import { type Sql, checkout, isRetryable, isUnavailable, prepared, unavailable } from './sql.js';
 import { insertTenant, readTenant, writeTenant } from './tenant-table.js';
 import { lastUsedOf, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
@@ -96,6 +96,8 @@ const EMPTY: StoreReads = {
 export class PostgresStore implements Store {
   readonly location: string;
   private readonly pool: pg.Pool;
+  /** The pool, its statements prepared (sql.ts prepared). */
+  private readonly sql: Sql;
   private readonly feed: ChangeFeed;
   /** This process among the servers, for its own usage rows and to skip its own notifications. */
   private readonly server = randomBytes(8).toString('hex');
@@ -133,16 +135,17 @@ export class PostgresStore implements Store {
     this.transactionsAtOnce = Math.max(1, Math.floor((config.max ?? 10) / 2));
     // An idle connection that dies (the database restarting) is the pool's to replace, not a crash.
     this.pool.on('error', () => undefined);
+    this.sql = prepared(this.pool);
     this.feed = new ChangeFeed({ connectionString: url }, this.server);
     this.cache = new RecordCache(() => this.feed.live);
     this.feed.watch((c) => this.cache.changed(c));
-    const plain = reads(this.pool);
+    const plain = reads(this.sql);
     this.poolReads = {
       ...plain,
       tenant: () => this.cache.tenantOf(plain.tenant),
       getUser: (id) => this.cache.userOf(id, () => plain.getUser(id)),
       listUsers: () => this.cache.usersOf(plain.listUsers),
-      countActiveKeys: (owner, now) => this.cache.activeKeysOf(owner, now, () => countActiveUntil(this.pool, owner, now)),
+      countActiveKeys: (owner, now) => this.cache.activeKeysOf(owner, now, () => countActiveUntil(this.sql, owner, now)),
     };
   }
 
@@ -173,13 +176,13 @@ export class PostgresStore implements Store {
     return this.read((r) => r.findKeys(q));
   }
   findEvents(q: EventFind): Promise<EventPage> {
-    return this.guard(async () => ((await this.ready(false)) ? findEvents(this.pool, q) : { data: [], hasNext: false, hasPrev: false }));
+    return this.guard(async () => ((await this.ready(false)) ? findEvents(this.sql, q) : { data: [], hasNext: false, hasPrev: false }));
   }
   usageSince(since: number, keyIds?: readonly string[]): Promise<KeyUsage[]> {
-    return this.guard(async () => ((await this.ready(false)) ? usageSince(this.pool, since, keyIds) : []));
+    return this.guard(async () => ((await this.ready(false)) ? usageSince(this.sql, since, keyIds) : []));
   }
   lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
-    return this.guard(async () => ((await this.ready(false)) ? lastUsedOf(this.pool, keyIds) : new Map()));
+    return this.guard(async () => ((await this.ready(false)) ? lastUsedOf(this.sql, keyIds) : new Map()));
   }
 
   // ---- writes ----
@@ -367,7 +370,7 @@ export class PostgresStore implements Store {
    * sent, and then nothing happened, so it runs again on a fresh connection.
    */
   private async inTransaction<T>(
-    fn: (c: pg.PoolClient, send: (statement: Promise<unknown>) => void, tell: (change: Change) => void) => Promise<T>,
+    fn: (c: Sql, send: (statement: Promise<unknown>) => void, tell: (change: Change) => void) => Promise<T>,
   ): Promise<T> {
     for (let again = false; ; again = true) {
       const { client: c, release } = await checkout(this.pool);
@@ -382,13 +385,13 @@ export class PostgresStore implements Store {
       let change: Change | undefined;
       send(c.query('BEGIN'));
       try {
-        const result = await fn(c, send, (what) => (change = what));
+        const result = await fn(prepared(c), send, (what) => (change = what));
         committing = true;
         // Committed once COMMIT answers: a NOTIFY that failed then (the database going away) does not
         // undo it, and listeners whose connection went with it hear `all` anyway.
         const told = inOneWrite(c, () => {
           send(c.query('COMMIT'));
-          return change && announce(c, this.server, change);
+          return change && announce(prepared(c), this.server, change);
         })?.catch(() => undefined);
         await firstFailure(sent);
         await told;

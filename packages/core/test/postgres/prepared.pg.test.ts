@@ -1,0 +1,58 @@
+// sql.ts prepared(): statements with parameters go to PostgreSQL as named
+// statements, parsed once per connection; the same text always has the same
+// name on every connection, and statements without parameters go as they are.
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import pg from 'pg';
+import { prepared } from '../../src/store/postgres/sql.js';
+import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
+
+let db: TestDatabase;
+const clients: pg.Client[] = [];
+
+async function connect(): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  clients.push(c);
+  return c;
+}
+
+/** The statements this session has prepared, by text. */
+async function preparedOn(c: pg.Client): Promise<Map<string, string>> {
+  const r = await c.query<{ name: string; statement: string }>('SELECT name, statement FROM pg_prepared_statements');
+  return new Map(r.rows.map((row) => [row.statement, row.name]));
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.end()));
+  await db.drop();
+});
+
+it('parses a statement with parameters once per connection, under one name for its text on every connection', async () => {
+  const [a, b] = [await connect(), await connect()];
+  const double = 'SELECT $1::int * 2 AS n';
+  const triple = 'SELECT $1::int * 3 AS n';
+  const sqlA = prepared(a);
+  expect((await sqlA.query<{ n: number }>(double, [4])).rows[0].n).toBe(8);
+  expect((await sqlA.query<{ n: number }>(double, [5])).rows[0].n).toBe(10);
+  expect((await sqlA.query<{ n: number }>(triple, [5])).rows[0].n).toBe(15);
+  await sqlA.query('SELECT 1');
+  const onA = await preparedOn(a);
+  expect([...onA.keys()].sort()).toEqual([double, triple]);
+  expect(onA.get(double)).not.toBe(onA.get(triple));
+  expect((await prepared(b).query<{ n: number }>(triple, [7])).rows[0].n).toBe(21);
+  expect((await preparedOn(b)).get(triple)).toBe(onA.get(triple));
+});
+
+it('sends statements inside a transaction as prepared too, and a failing one fails as before', async () => {
+  const c = await connect();
+  const sql = prepared(c);
+  await c.query('BEGIN');
+  await expect(sql.query('SELECT 1 / $1::int AS n', [0])).rejects.toMatchObject({ code: '22012' });
+  await c.query('ROLLBACK');
+  expect((await sql.query<{ n: number }>('SELECT 1 / $1::int AS n', [1])).rows[0].n).toBe(1);
+  expect([...(await preparedOn(c)).keys()]).toEqual(['SELECT 1 / $1::int AS n']);
+});
