@@ -3,13 +3,13 @@
 // the `keyward` on that prefix's PATH runs — subcommands, a store of its own
 // and the server, with nothing from this checkout on its module path.
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, repoRoot, tempDir } from './support/keyward.js';
 
 describe('keyward installed from a packed tarball', () => {
-  it('runs keyward --help, a first flow and keyward serve from the installed command', async () => {
+  it('runs keyward --help, --version, a first flow and keyward serve from the installed command', async () => {
     const dir = tempDir('keyward-install-');
     execFileSync('npm', ['pack', '--pack-destination', dir, join(repoRoot, 'packages/cli')], { stdio: 'pipe' });
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
@@ -22,6 +22,9 @@ describe('keyward installed from a packed tarball', () => {
     const env = cleanEnv({ HOME: home, PATH: `${join(prefix, 'bin')}:${join(process.execPath, '..')}:/usr/bin:/bin` });
     const run = (...args: string[]) => execFileSync('keyward', args, { env, cwd: home, encoding: 'utf8' });
     expect(run('--help')).toMatch(/^Keyward — API keys/);
+    // The installed package's own version: meow finds its package.json beside dist/.
+    const { version } = JSON.parse(readFileSync(join(repoRoot, 'packages/cli/package.json'), 'utf8')) as { version: string };
+    expect(run('--version')).toBe(`${version}\n`);
     const store = join(home, 'acme.json');
     run('init', '--store', store, '--tenant', 'Acme', '--admin', 'alice');
     run('--store', store, '--as', 'alice', 'settings', 'set', '--enabled', 'on');
