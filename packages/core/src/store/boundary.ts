@@ -94,6 +94,12 @@ export interface KeyUsage {
 export interface StoreChange {
   version: number;
   keyIds?: readonly string[];
+  /**
+   * The owners of the keys named, before and after, when the store knows
+   * them all (PostgreSQL): a cache of per-owner answers (active counts) drops
+   * only theirs. Absent, the keys may be anyone's.
+   */
+  keyOwners?: readonly string[];
   userIds?: readonly string[];
   tenant?: boolean;
   all?: boolean;

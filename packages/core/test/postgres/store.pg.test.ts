@@ -413,13 +413,24 @@ describe('change signal', () => {
     await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
     expect((await other.tenant())?.name).toBe('acme');
     expect((await other.getUser('bob'))?.licence).toBe(true);
-    // What a reader is given is its own: changing it changes nothing cached.
+    // A cached record is handed out as it is (the same object each time, as the JSON store does), and frozen:
+    // a caller changing it throws, and nothing cached changes.
     const given = (await other.tenant())!;
-    given.settings.maxKeysPerUser = 999;
-    (await other.getUser('bob'))!.roles.push('TenantAdmin');
+    expect(await other.tenant()).toBe(given);
+    expect(() => {
+      given.settings.maxKeysPerUser = 999;
+    }).toThrow(TypeError);
+    expect(() => (given as { name: string }).name = 'x').toThrow(TypeError);
+    const bob = (await other.getUser('bob'))!;
+    expect(() => bob.roles.push('TenantAdmin')).toThrow(TypeError);
     expect((await other.tenant())?.settings.maxKeysPerUser).toBe(tenant().settings.maxKeysPerUser);
     expect((await other.getUser('bob'))?.roles).toEqual(['Developer']);
-    (await other.listUsers())[0].roles.length = 0;
+    // The read that fills the cache hands out a copy of its own; the ones after, the cached list.
+    await other.listUsers();
+    const everyone = await other.listUsers();
+    expect(() => {
+      everyone[0].roles.length = 0;
+    }).toThrow(TypeError);
     expect((await other.listUsers())[0].roles).toEqual(['TenantAdmin', 'Developer']);
     const soon = key('bob', { expiry: iso(T0 + 60_000) });
     await store.transact((tx) => tx.putKey(soon));
@@ -437,9 +448,49 @@ describe('change signal', () => {
     await expect.poll(async () => (await other.getUser('bob'))?.licence, { timeout: 1000, interval: 10 }).toBe(false);
     expect((await other.listUsers()).find((u) => u.id === 'bob')?.licence).toBe(false);
     expect(Date.now() - at).toBeLessThan(1000);
-    // What a caller does to an answer does not change the cache.
-    (await other.tenant())!.name = 'scribbled';
+    // What a caller is handed cannot be changed.
+    const renamed = (await other.tenant())!;
+    expect(() => (renamed.name = 'scribbled')).toThrow(TypeError);
     expect((await other.tenant())?.name).toBe('renamed');
+  });
+
+  it('a server keeps each owner’s active count until another server changes that owner’s keys (any owner’s when it cannot say whose)', async () => {
+    const { store, url } = await seeded();
+    const other = open(url);
+    other.onChange(() => undefined);
+    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    expect(await other.countActiveKeys('bob', T0)).toBe(0);
+    expect(await other.countActiveKeys('alice', T0)).toBe(0);
+    // A key written behind every server's back — no NOTIFY, and with triggers off, not counted as a change
+    // either (change-count.ts would drop every cache for it): a server that kept its count does not see it.
+    const hidden = new pg.Client(url);
+    await hidden.connect();
+    await hidden.query(`SET session_replication_role = replica`);
+    const sneak = async (k: ApiKey) =>
+      hidden.query(`INSERT INTO keyward.keys (id, owner, created_by, description, created, expiry, record) VALUES ($1, $2, $2, $3, $4, $5, $6)`, [k.id, k.owner, k.description, k.created, k.expiry, JSON.stringify(k)]);
+    await sneak(key('bob'));
+    expect(await other.countActiveKeys('bob', T0)).toBe(0);
+    // Another server changes alice's keys: alice's count is read again, bob's is kept.
+    await store.transact((tx) => tx.putKey(key('alice')));
+    await expect.poll(() => other.countActiveKeys('alice', T0), { timeout: 1000, interval: 10 }).toBe(1);
+    expect(await other.countActiveKeys('bob', T0)).toBe(0);
+    // Bob's keys created, revoked and deleted through another server: each within a second.
+    const mine = key('bob');
+    await store.transact((tx) => tx.putKey(mine));
+    await expect.poll(() => other.countActiveKeys('bob', T0), { timeout: 1000, interval: 10 }).toBe(2);
+    await store.transact(async (tx) => tx.putKey({ ...(await tx.getKey(mine.id))!, revokedAt: iso(T0) }));
+    await expect.poll(() => other.countActiveKeys('bob', T0), { timeout: 1000, interval: 10 }).toBe(1);
+    await store.transact(async (tx) => {
+      const active = (await tx.keysOf('bob')).find((k) => !k.revokedAt)!;
+      tx.deleteKey(active.id);
+    });
+    await expect.poll(() => other.countActiveKeys('bob', T0), { timeout: 1000, interval: 10 }).toBe(0);
+    // A key deleted unread: whose it was is unknown, so every owner's count is read again.
+    await sneak(key('alice'));
+    expect(await other.countActiveKeys('alice', T0)).toBe(1);
+    await store.transact((tx) => tx.deleteKey(mine.id));
+    await expect.poll(() => other.countActiveKeys('alice', T0), { timeout: 1000, interval: 10 }).toBe(2);
+    await hidden.end();
   });
 
   it('when the listening connection is cut, listeners hear `all` within a second, and again once it is back', async () => {

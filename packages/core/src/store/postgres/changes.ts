@@ -78,10 +78,13 @@ function changeFrom(c: unknown): Change {
   const o = (c ?? {}) as Record<string, unknown>;
   if (o.all === true) return { all: true };
   const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
-  const out: { keyIds?: string[]; userIds?: string[]; tenant?: boolean } = {};
+  const out: { keyIds?: string[]; keyOwners?: string[]; userIds?: string[]; tenant?: boolean } = {};
   const keyIds = ids(o.keyIds);
+  const keyOwners = ids(o.keyOwners);
   const userIds = ids(o.userIds);
   if (keyIds?.length) out.keyIds = keyIds;
+  // Whose keys they are, only beside the keys (and only if it came as a list: otherwise, anyone's).
+  if (keyIds?.length && keyOwners) out.keyOwners = keyOwners;
   if (userIds?.length) out.userIds = userIds;
   if (o.tenant === true) out.tenant = true;
   return out;

@@ -4,8 +4,15 @@
 // dropped by each change that names them or says `all` — so a cached record
 // is never older than a change this server has been told of. Keys are not
 // kept here (the engine's verifier caches what verify needs of them), only
-// each owner's active count (whoami asks it on every request), dropped by any
-// change to any key and good only until the first of those keys expires.
+// each owner's active count (whoami asks it on every request), dropped by a
+// change to that owner's keys (any owner's, when a change does not say whose
+// keys it touched) and good only until the first of those keys expires.
+//
+// What a hit hands out is the cached record itself, frozen, as the memory and
+// JSON stores hand out the records they hold: nothing is copied per request,
+// and GET /users/me's text cache (wire/me-text.ts) recognises an unchanged
+// record by identity. A caller cannot change it (it throws); the first caller,
+// whose read filled the cache, gets a copy of its own.
 
 import type { Tenant, User } from '../../domain.js';
 import type { StoreChange } from '../boundary.js';
@@ -13,7 +20,7 @@ import type { StoreChange } from '../boundary.js';
 export class RecordCache {
   private tenant?: { value: Tenant | undefined };
   private readonly users = new Map<string, User | undefined>();
-  private everyone?: User[];
+  private everyone?: readonly User[];
   private readonly active = new Map<string, { n: number; until: number }>();
   // Bumped by every change: a read that started before one is not kept.
   private generation = 0;
@@ -26,7 +33,8 @@ export class RecordCache {
     if (c.all) this.users.clear();
     for (const id of c.userIds ?? []) this.users.delete(id);
     if (c.all || c.userIds?.length) this.everyone = undefined;
-    if (c.all || c.keyIds?.length) this.active.clear();
+    if (c.all || (c.keyIds?.length && c.keyOwners === undefined)) this.active.clear();
+    else for (const owner of c.keyOwners ?? []) this.active.delete(owner);
   }
 
   async activeKeysOf(owner: string, now: number, load: () => Promise<{ n: number; until: number }>): Promise<number> {
@@ -36,17 +44,18 @@ export class RecordCache {
   }
 
   async tenantOf(load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {
-    if (this.tenant && this.trusted()) return copy(this.tenant.value);
+    if (this.tenant && this.trusted()) return this.tenant.value;
     return this.keep(load, (v) => (this.tenant = { value: v }));
   }
 
   async userOf(id: string, load: () => Promise<User | undefined>): Promise<User | undefined> {
-    if (this.users.has(id) && this.trusted()) return copy(this.users.get(id));
+    if (this.users.has(id) && this.trusted()) return this.users.get(id);
     return this.keep(load, (v) => this.users.set(id, v));
   }
 
   async usersOf(load: () => Promise<User[]>): Promise<User[]> {
-    if (this.everyone && this.trusted()) return copy(this.everyone);
+    // Frozen: the boundary's type says User[], but no caller may change what a read hands out.
+    if (this.everyone && this.trusted()) return this.everyone as User[];
     return this.keep(load, (v) => (this.everyone = v));
   }
 
@@ -54,21 +63,16 @@ export class RecordCache {
     const before = this.generation;
     const live = this.trusted();
     const v = await load();
-    if (live && this.trusted() && before === this.generation) store(copy(v));
+    if (live && this.trusted() && before === this.generation) store(frozenCopy(v));
     return v;
   }
 }
 
-/**
- * A deep copy of plain JSON data, which every record is (it comes from
- * jsonb): callers may change what they are given, the cache must not see it.
- * Several times cheaper than structuredClone on whoami's path, which takes
- * the tenant and the user on every request.
- */
-function copy<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(copy) as T;
+/** A deep, frozen copy of plain JSON data, which every record is (it comes from jsonb). */
+function frozenCopy<T>(v: T): T {
   if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return Object.freeze(v.map(frozenCopy)) as T;
   const o: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) o[k] = copy(x);
-  return o as T;
+  for (const [k, x] of Object.entries(v)) o[k] = frozenCopy(x);
+  return Object.freeze(o) as T;
 }

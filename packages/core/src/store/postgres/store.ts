@@ -304,11 +304,27 @@ export class PostgresStore implements Store {
       const events: KeywardEvent[] = [];
       const keyIds = new Set<string>();
       const userIds = new Set<string>();
+      // Owners of the keys this transaction read or wrote, so the change can say whose keys it touched.
+      const ownerOf = new Map<string, string>();
+      const putOwnerOf = new Map<string, string>();
+      const noteOwners = <K extends ApiKey | undefined>(keys: K[]): K[] => {
+        for (const k of keys) if (k) ownerOf.set(k.id, k.owner);
+        return keys;
+      };
+      const locking = lockingReads(c);
       let tenant = false;
       let pending: ((sql: Sql) => Promise<void>) | undefined;
       let pendingKeys = new Map<string, ApiKey>();
       const tx: Transaction = {
-        ...lockingReads(c),
+        ...locking,
+        getKey: async (id) => noteOwners([await locking.getKey(id)])[0],
+        keysOf: async (owner) => noteOwners(await locking.keysOf(owner)),
+        keysByIdPrefix: async (prefix, limit) => noteOwners(await locking.keysByIdPrefix(prefix, limit)),
+        findKeys: async (q) => {
+          const page = await locking.findKeys(q);
+          noteOwners(page.data);
+          return page;
+        },
         putTenant: (t) => {
           tenant = true;
           writes.push((s) => writeTenant(s, t));
@@ -323,6 +339,7 @@ export class PostgresStore implements Store {
         },
         putKey: (k) => {
           keyIds.add(k.id);
+          putOwnerOf.set(k.id, k.owner);
           // Keys put one after another go in one statement (the same key twice cannot share one upsert).
           const last = writes[writes.length - 1];
           if (pending !== undefined && last === pending && !pendingKeys.has(k.id)) pendingKeys.set(k.id, k);
@@ -346,7 +363,9 @@ export class PostgresStore implements Store {
       // Each writer sends its one statement at once: they go out in order, followed by COMMIT.
       for (const w of writes) send(w(c));
       send(insertEvents(c, events));
-      const change = changeOf({ tenant, userIds: [...userIds], keyIds: [...keyIds] });
+      const change: Change = changeOf({ tenant, userIds: [...userIds], keyIds: [...keyIds] });
+      const owners = keyOwners(keyIds, ownerOf, putOwnerOf);
+      if (owners) change.keyOwners = owners;
       tell(change);
       return { answer, change };
     });
@@ -456,6 +475,25 @@ export class PostgresStore implements Store {
     );
     return check;
   }
+}
+
+/**
+ * Whose keys a transaction touched: each key's owner as the transaction read
+ * it (before) and as it wrote it (after) — a key deleted is read first, as
+ * every use case does. Undefined when a key's owner is unknown: then the
+ * change may concern anyone's keys.
+ */
+function keyOwners(keyIds: ReadonlySet<string>, before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): string[] | undefined {
+  if (keyIds.size === 0) return undefined;
+  const owners = new Set<string>();
+  for (const id of keyIds) {
+    const was = before.get(id);
+    const is = after.get(id);
+    if (was === undefined && is === undefined) return undefined;
+    if (was !== undefined) owners.add(was);
+    if (is !== undefined) owners.add(is);
+  }
+  return [...owners];
 }
 
 /** Runs `fn`, whose statements go to the socket in one write when it returns (the socket corked meanwhile). */
