@@ -493,6 +493,50 @@ describe('change signal', () => {
     await hidden.end();
   });
 
+  it('a server keeps pages of keys until another server changes keys on them (everyone’s pages: any key); pages that hang on the time are read every time', async () => {
+    const { store, url } = await seeded();
+    const other = open(url);
+    other.onChange(() => undefined);
+    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    // Oldest first (the default order).
+    const ids = (p: { data: ApiKey[] }) => p.data.map((k) => k.id);
+    const bobs = { owner: 'bob', limit: 10, now: T0 };
+    const everyone = { limit: 10, now: T0 };
+    const first = key('bob');
+    await store.transact((tx) => tx.putKey(first));
+    await expect.poll(async () => ids(await other.findKeys(bobs)), { timeout: 1000, interval: 10 }).toEqual([first.id]);
+    expect((await other.findKeys(bobs)).total).toBe(1);
+    expect(ids(await other.findKeys(everyone))).toEqual([first.id]);
+    // Written behind every server's back (see the active-count test): a kept page does not show it.
+    const hidden = new pg.Client(url);
+    await hidden.connect();
+    await hidden.query(`SET session_replication_role = replica`);
+    const sneaked = key('bob');
+    await hidden.query(`INSERT INTO keyward.keys (id, owner, created_by, description, created, expiry, record) VALUES ($1, $2, $2, $3, $4, $5, $6)`, [sneaked.id, sneaked.owner, sneaked.description, sneaked.created, sneaked.expiry, JSON.stringify(sneaked)]);
+    expect(ids(await other.findKeys(bobs))).toEqual([first.id]);
+    // A status filter hangs on the time: never kept, so it shows what the database holds.
+    expect(ids(await other.findKeys({ ...bobs, status: 'active' }))).toEqual([first.id, sneaked.id]);
+    // Alice's keys change elsewhere: everyone's page is read again, bob's is kept.
+    const alices = key('alice');
+    await store.transact((tx) => tx.putKey(alices));
+    await expect.poll(async () => ids(await other.findKeys(everyone)), { timeout: 1000, interval: 10 }).toEqual([first.id, sneaked.id, alices.id]);
+    expect(ids(await other.findKeys(bobs))).toEqual([first.id]);
+    // Bob's key renamed, revoked and deleted through another server: his page follows within a second.
+    await store.transact(async (tx) => tx.putKey({ ...(await tx.getKey(first.id))!, description: 'renamed' }));
+    await expect.poll(async () => (await other.findKeys(bobs)).data.map((k) => k.description), { timeout: 1000, interval: 10 }).toEqual(['renamed', sneaked.description]);
+    await store.transact(async (tx) => tx.putKey({ ...(await tx.getKey(first.id))!, revokedAt: iso(T0) }));
+    await expect.poll(async () => (await other.findKeys(bobs)).data.find((k) => k.id === first.id)?.revokedAt, { timeout: 1000, interval: 10 }).toBe(iso(T0));
+    await store.transact(async (tx) => {
+      await tx.getKey(first.id);
+      tx.deleteKey(first.id);
+    });
+    await expect.poll(async () => ids(await other.findKeys(bobs)), { timeout: 1000, interval: 10 }).toEqual([sneaked.id]);
+    // What a kept page hands out cannot be changed.
+    const page = await other.findKeys(bobs);
+    expect(() => page.data.pop()).toThrow(TypeError);
+    await hidden.end();
+  });
+
   it('when the listening connection is cut, listeners hear `all` within a second, and again once it is back', async () => {
     const { url } = await seeded();
     const s = open(url);

@@ -6,7 +6,11 @@
 // kept here (the engine's verifier caches what verify needs of them), only
 // each owner's active count (whoami asks it on every request), dropped by a
 // change to that owner's keys (any owner's, when a change does not say whose
-// keys it touched) and good only until the first of those keys expires.
+// keys it touched) and good only until the first of those keys expires, and
+// pages of keys found (every GET /api/v1/api-keys asks one), dropped the same
+// way: a page of one owner's keys by changes to that owner's keys, a page of
+// everyone's by any change to keys. Pages that hang on the time (a status
+// filter or order: keys expire) or on usage (the last-used order) are not kept.
 //
 // What a hit hands out is the cached record itself, frozen, as the memory and
 // JSON stores hand out the records they hold: nothing is copied per request,
@@ -14,14 +18,19 @@
 // record by identity. A caller cannot change it (it throws); the first caller,
 // whose read filled the cache, gets a copy of its own.
 
-import type { Tenant, User } from '../../domain.js';
-import type { StoreChange } from '../boundary.js';
+import type { ApiKey, Tenant, User } from '../../domain.js';
+import type { FoundPage, KeyFind, StoreChange } from '../boundary.js';
+
+// Pages kept at once; past this many, they start over (a page is at most a few hundred keys).
+const MAX_PAGES = 2000;
 
 export class RecordCache {
   private tenant?: { value: Tenant | undefined };
   private readonly users = new Map<string, User | undefined>();
   private everyone?: readonly User[];
   private readonly active = new Map<string, { n: number; until: number }>();
+  /** By the question asked (without `now`); `owner` undefined: a page of everyone's keys. */
+  private readonly pages = new Map<string, { owner: string | undefined; page: FoundPage<ApiKey> }>();
   // Bumped by every change: a read that started before one is not kept.
   private generation = 0;
 
@@ -33,8 +42,26 @@ export class RecordCache {
     if (c.all) this.users.clear();
     for (const id of c.userIds ?? []) this.users.delete(id);
     if (c.all || c.userIds?.length) this.everyone = undefined;
-    if (c.all || (c.keyIds?.length && c.keyOwners === undefined)) this.active.clear();
-    else for (const owner of c.keyOwners ?? []) this.active.delete(owner);
+    if (c.all || (c.keyIds?.length && c.keyOwners === undefined)) {
+      this.active.clear();
+      this.pages.clear();
+    } else if (c.keyOwners?.length) {
+      const owners = new Set(c.keyOwners);
+      for (const owner of owners) this.active.delete(owner);
+      for (const [question, p] of this.pages) if (p.owner === undefined || owners.has(p.owner)) this.pages.delete(question);
+    }
+  }
+
+  async pageOf(q: KeyFind, load: () => Promise<FoundPage<ApiKey>>): Promise<FoundPage<ApiKey>> {
+    if (q.status !== undefined || q.order === 'status' || q.order === 'lastUsed') return load();
+    const { now: _, ...asked } = q;
+    const question = JSON.stringify(asked);
+    const hit = this.pages.get(question);
+    if (hit && this.trusted()) return hit.page;
+    return this.keep(load, (page) => {
+      if (this.pages.size >= MAX_PAGES) this.pages.clear();
+      this.pages.set(question, { owner: q.owner, page });
+    });
   }
 
   async activeKeysOf(owner: string, now: number, load: () => Promise<{ n: number; until: number }>): Promise<number> {

@@ -146,6 +146,7 @@ export class PostgresStore implements Store {
       getUser: (id) => this.cache.userOf(id, () => plain.getUser(id)),
       listUsers: () => this.cache.usersOf(plain.listUsers),
       countActiveKeys: (owner, now) => this.cache.activeKeysOf(owner, now, () => countActiveUntil(this.sql, owner, now)),
+      findKeys: (q) => this.cache.pageOf(q, () => plain.findKeys(q)),
     };
   }
 
