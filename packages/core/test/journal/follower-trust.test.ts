@@ -2,13 +2,16 @@
 // poll) for up to the poll interval instead of looking at the journal on
 // every read. What must still hold: a key or user another handle just created
 // is found at once (a read that finds nothing looks again), a change heard by
-// the follower is what the next read answers, and lists always look.
+// the follower is what the next read answers, and a list sees every change
+// acknowledged before it was asked (it looks whenever the watch heard one).
 import { mkdtempSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/boundary.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
+import { startChild } from '../child.js';
 import { T0, iso, key, tenant, user } from '../conformance/records.js';
 
 const open: Store[] = [];
@@ -51,7 +54,7 @@ describe('JSON store reads that trust the follower', () => {
     expect((await reader.getKey(k.id))?.revokedAt).toBe(iso(T0));
   });
 
-  it('lists always look: a key created elsewhere is in the next list and count of keys', async () => {
+  it('a key created elsewhere is in the next list and count of keys', async () => {
     const { writer, reader } = await twoHandles(60_000);
     const k = key(3, { owner: 'bob', expiry: iso(Date.now() + 86_400_000) });
     const page = () => reader.findKeys({ owner: 'bob', limit: 10, now: Date.now() });
@@ -62,5 +65,28 @@ describe('JSON store reads that trust the follower', () => {
     const after = await page();
     expect(after.data.map((x) => x.id)).toEqual([k.id]);
     expect(after.total).toBe(1);
+  });
+
+  it("a list sees every key another process acknowledged before it was asked, though it looks at the journal only when the watch heard a change", async () => {
+    const { reader } = await twoHandles(60_000);
+    const location = (reader as unknown as { location: string }).location;
+    const childScript = fileURLToPath(new URL('../conformance/child.ts', import.meta.url));
+    const childModule = fileURLToPath(new URL('../conformance/open-json.ts', import.meta.url));
+    const writer = startChild(childScript, [childModule, location, 'write', 'c', '40']);
+    // Each list is asked the moment the child's acknowledgement arrives, before anything else of this process runs.
+    const checks: Promise<void>[] = [];
+    let seen = 0;
+    writer.child.stdout!.on('data', () => {
+      const acked = [...writer.acked];
+      checks.push(
+        reader.findKeys({ owner: 'bob', limit: 100, now: Date.now() }).then((page) => {
+          expect(page.data.map((k) => k.id)).toEqual(expect.arrayContaining(acked));
+          seen = Math.max(seen, acked.length);
+        }),
+      );
+    });
+    expect(await writer.exited).toBe(0);
+    await Promise.all(checks);
+    expect(seen).toBe(40);
   });
 });

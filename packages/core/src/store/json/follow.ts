@@ -7,34 +7,50 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
-export function follow(files: readonly string[], pollMs: number, wake: () => void): () => void {
+export interface Following {
+  stop(): void;
+  /** A watch is set and has not failed: a change to a followed file wakes with `heard` at once. */
+  readonly watching: boolean;
+}
+
+/** `wake(heard)`: heard is true when the watch told of a change, false for the poll. */
+export function follow(files: readonly string[], pollMs: number, wake: (heard: boolean) => void): Following {
   const names = new Set(files.map((f) => basename(f)));
-  return followFolder(dirname(files[0]!), pollMs, wake, (name) => names.has(name)).stop;
+  return followFolder(dirname(files[0]!), pollMs, wake, (name) => names.has(name));
 }
 
 /**
  * Wakes on every change of a file in `dir` that `accept` names (any, by
  * default; a change the platform does not name wakes too), and every
- * `pollMs` anyway. `watching` is false where no watch could be set (a folder
- * not made yet, a filesystem without events): the timer alone wakes then.
+ * `pollMs` anyway. Not `watching` where no watch could be set (a folder
+ * not made yet, a filesystem without events) or once it failed: the timer
+ * alone wakes then.
  */
-export function followFolder(dir: string, pollMs: number, wake: () => void, accept: (name: string) => boolean = () => true): { stop: () => void; watching: boolean } {
+export function followFolder(dir: string, pollMs: number, wake: (heard: boolean) => void, accept: (name: string) => boolean = () => true): Following {
   let watcher: FSWatcher | undefined;
+  let watching = false;
   try {
     watcher = watch(dir, { persistent: false }, (_event, name) => {
-      if (!name || accept(String(name))) wake();
+      if (!name || accept(String(name))) wake(true);
     });
-    watcher.on('error', () => watcher?.close());
+    watching = true;
+    watcher.on('error', () => {
+      watching = false;
+      watcher?.close();
+    });
   } catch {
     // no watch on this filesystem: the timer alone keeps the promise
   }
-  const timer = setInterval(wake, pollMs);
+  const timer = setInterval(() => wake(false), pollMs);
   timer.unref();
   return {
     stop: () => {
+      watching = false;
       clearInterval(timer);
       watcher?.close();
     },
-    watching: watcher !== undefined,
+    get watching() {
+      return watching;
+    },
   };
 }

@@ -16,7 +16,7 @@
 import { lstat } from 'node:fs/promises';
 import { KeywardError } from '../../refusal.js';
 import { acquireLockAsync } from '../lock.js';
-import { follow } from './follow.js';
+import { type Following, follow } from './follow.js';
 import { removeDeadWritersLeftovers } from './files.js';
 import { JournalFile } from './journal-file.js';
 import { encodeRecord } from './record.js';
@@ -138,7 +138,14 @@ export class Journal<Entry> {
    * accepts, bounded by the poll interval (fs.watch usually wakes sooner).
    */
   private confirmedAt = -Infinity;
-  private stopFollowing?: () => void;
+  private following?: Following;
+  /**
+   * Changes the watch told of (to the journal or the snapshot), and how many
+   * of them the last successful catch-up began after: while the two differ,
+   * a strict read must look (see fresh).
+   */
+  private heard = 0;
+  private heardBeforeConfirmed = 0;
   private closed = false;
   private readonly onProblem: (m: string) => void;
 
@@ -175,13 +182,26 @@ export class Journal<Entry> {
    * Loads on first use, then applies whatever other processes appended since.
    * Answers true when it looked at nothing because the follower confirmed the
    * journal less than pollMs ago (what other processes did in that time may
-   * not be applied yet); `strict` always looks — a reader that found nothing
-   * asks again strictly, so a key or user just created elsewhere is found.
+   * not be applied yet). A `strict` read sees every change acknowledged
+   * before it was asked — a reader that found nothing asks again strictly,
+   * so a key or user just created elsewhere is found, and lists are strict.
+   *
+   * Where the watch is live, a strict read looks only when it heard of a
+   * change: an append to the journal queues its watch event in the kernel
+   * during the write, before the writer's fsync and so before any client
+   * learns of it; by the end of the event loop's turn in which the request
+   * arrived, that turn's poll has run the watch's callback. Nothing heard
+   * then means nothing to read (if the kernel ever drops events, the poll
+   * still catches up within pollMs).
    */
   async fresh(strict = false): Promise<boolean> {
     if (!strict && this.followed()) {
       await this.endOfTurn();
       return true;
+    }
+    if (strict && this.watched()) {
+      await this.endOfTurn();
+      if (this.watched() && this.heard === this.heardBeforeConfirmed) return true;
     }
     await this.look();
     return false;
@@ -205,7 +225,12 @@ export class Journal<Entry> {
 
   /** The follower is live, healthy, and caught up less than pollMs ago. */
   private followed(): boolean {
-    return this.loaded && !this.followerFailed && !this.closed && this.stopFollowing !== undefined && performance.now() - this.confirmedAt <= this.pollMs;
+    return this.loaded && !this.followerFailed && !this.closed && this.following !== undefined && performance.now() - this.confirmedAt <= this.pollMs;
+  }
+
+  /** As followed, with a live watch (see fresh). */
+  private watched(): boolean {
+    return this.followed() && this.following!.watching;
   }
 
   private get pollMs(): number {
@@ -276,7 +301,7 @@ export class Journal<Entry> {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.stopFollowing?.();
+    this.following?.stop();
     clearTimeout(this.settleTimer);
     await this.turn;
     await this.unlock();
@@ -423,7 +448,12 @@ export class Journal<Entry> {
     }
     this.loaded = true;
     this.emit([{ all: true }]);
-    if (!this.stopFollowing && !this.closed) this.stopFollowing = follow([this.path, this.journalPath], this.pollMs, () => this.wake());
+    if (!this.following && !this.closed) {
+      this.following = follow([this.path, this.journalPath], this.pollMs, (heard) => {
+        if (heard) this.heard++;
+        this.wake();
+      });
+    }
   }
 
   /** A round-1 store: under the lock, its document and events become a journal and a snapshot. */
@@ -497,6 +527,8 @@ export class Journal<Entry> {
   /** Runs a catch-up; once it succeeds, reads may trust the journal as of its start for pollMs. */
   private async confirming(catchUp: () => Promise<void>): Promise<void> {
     const began = performance.now();
+    // What the watch told until now, this catch-up reads; what it tells from here on may be after its look.
+    const heard = this.heard;
     try {
       await catchUp();
     } catch (e) {
@@ -504,6 +536,7 @@ export class Journal<Entry> {
       throw e;
     }
     this.confirmedAt = began;
+    this.heardBeforeConfirmed = heard;
   }
 
   private async catchUp(underLock: boolean): Promise<void> {

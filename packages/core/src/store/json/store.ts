@@ -117,7 +117,9 @@ export class JsonFileStore extends StateReads implements Store {
   // request path's reads: tenant, user, key, an owner's count, the users),
   // else one fstat when nothing was appended. A record not found on the
   // follower's word is looked for again, so a key or user just created by
-  // another process is found at once; lists, pages and prefixes always look.
+  // another process is found at once; lists, pages and prefixes see every
+  // change acknowledged before they were asked (strict: they look, unless the
+  // watch heard no change since the last look; Journal.fresh says why that holds).
   override async tenant(): Promise<Tenant | undefined> {
     return this.pointRead(() => super.tenant());
   }
