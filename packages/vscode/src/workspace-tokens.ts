@@ -28,6 +28,8 @@ export interface FileWithToken {
   /** As shown: relative to the workspace folder, with / separators. */
   path: string;
   spots: TokenSpot[];
+  /** Open in an editor with unsaved changes: a token is never put there (see editor/workspace-tokens.ts). */
+  unsaved?: boolean;
 }
 
 /** Larger files are not searched: a token to rotate lives in configuration and source, not in dumps. */
@@ -54,6 +56,13 @@ export function spotsOfKey(text: string, keyId: string): TokenSpot[] {
     spots.push({ start: f.start, end: f.end, line });
   }
   return spots;
+}
+
+/** `text` with `token` over every token of key `keyId`, and how many were replaced. */
+export function withTokenReplaced(text: string, keyId: string, token: string): { text: string; replaced: number } {
+  const spots = spotsOfKey(text, keyId);
+  // From the last spot back, so the earlier offsets still hold.
+  return { text: spots.reduceRight((t, s) => t.slice(0, s.start) + token + t.slice(s.end), text), replaced: spots.length };
 }
 
 /** The folder's files to search, relative to it: as git would commit them (core's, as keyward scan reads them), ignored .env files too, never node_modules outside git. */

@@ -11,7 +11,7 @@ import { type KeyService, createRemoteService, manualClock, parseToken } from '@
 import { startServer } from '@keyward/server';
 import type { TokenDestinations } from '../src/flows/generate.js';
 import { type RotateDeps, type WorkspaceTokens, rotateApiKey, whereText } from '../src/flows/rotate.js';
-import { type FileWithToken, MAX_FILE_BYTES, filesToSearch, findKeyInFolder, isEnvFile, spotsOfKey } from '../src/workspace-tokens.js';
+import { type FileWithToken, MAX_FILE_BYTES, filesToSearch, findKeyInFolder, isEnvFile, spotsOfKey, withTokenReplaced } from '../src/workspace-tokens.js';
 import { type Tenant, fileTenant, freshService, tempDir, tenant } from './helpers.js';
 import { ScriptedPrompter, type Step } from './scripted-prompter.js';
 
@@ -142,22 +142,29 @@ describe('finding a key in the workspace', () => {
   });
 });
 
-/** The workspace as the flow sees it, on a real folder: found by the module under test, replaced on disk. */
-function folderWorkspace(dir: string): WorkspaceTokens & { replaced: number } {
+/**
+ * The workspace as the flow sees it, on a real folder: found by the module
+ * under test, replaced on disk as the editor layer does; the files named in
+ * `unsaved` play ones with unsaved changes in an editor.
+ */
+function folderWorkspace(dir: string, unsaved: string[] = []): WorkspaceTokens & { replaced: number } {
   const w = {
     replaced: 0,
-    find: (keyId: string) => findKeyInFolder(dir, keyId),
+    find: async (keyId: string) => (await findKeyInFolder(dir, keyId)).map((f) => (unsaved.includes(f.path) ? { ...f, unsaved: true } : f)),
     async replace(files: FileWithToken[], keyId: string, token: string) {
       let n = 0;
+      const left: string[] = [];
       for (const f of files) {
-        const text = readFileSync(f.file, 'utf8');
-        // The editor's WorkspaceEdit, on disk: each spot spotsOfKey finds, from the last, so offsets hold.
-        const spots = spotsOfKey(text, keyId);
-        writeFileSync(f.file, spots.reduceRight((t, s) => t.slice(0, s.start) + token + t.slice(s.end), text));
-        n += spots.length;
+        if (f.unsaved) {
+          left.push(f.path);
+          continue;
+        }
+        const changed = withTokenReplaced(readFileSync(f.file, 'utf8'), keyId, token);
+        writeFileSync(f.file, changed.text);
+        n += changed.replaced;
       }
       w.replaced += n;
-      return n;
+      return { replaced: n, unsaved: left };
     },
   };
   return w;
@@ -210,6 +217,32 @@ describe('Rotate API Key', () => {
     expect(await t.alice.verifyToken(old.token)).toMatchObject({ valid: false });
     expect((await t.alice.verifyToken(newToken_)).valid).toBe(true);
     expect((await t.bob.getKey(old.id)).rotatedTo).toBe(created!.id);
+  });
+
+  it('leaves a file with unsaved changes in an editor as it is, says so before rotating, and copies the new token for it', async () => {
+    const t = await tenant();
+    const old = await newToken(t.bob, 'CI deploy');
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), `API_KEY=${old.token}\n`);
+    writeFileSync(join(dir, 'app.js'), `const key = '${old.token}';\n`);
+    const { deps, prompter } = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { confirm: true }], folderWorkspace(dir, ['app.js']));
+    const created = await rotateApiKey(deps, { id: old.id });
+    const confirm = prompter.asked.find((a) => a.kind === 'confirm')!;
+    expect(confirm.title).toBe('Replace the old token in 1 place with the new one?');
+    expect(confirm.detail).toMatch(/^\.env:1\n\nLeft as they are, with unsaved changes in an editor \(the new token is copied for them\): app\.js\./);
+    const newToken_ = readFileSync(join(dir, '.env'), 'utf8').match(TOKEN)![0];
+    expect(parseToken(newToken_)).toMatchObject({ ok: true, keyId: created!.id });
+    expect(readFileSync(join(dir, 'app.js'), 'utf8')).toBe(`const key = '${old.token}';\n`);
+    expect(prompter.copied).toBe(newToken_);
+    expect(prompter.told.at(-1)).toMatchObject({ kind: 'warn', message: expect.stringMatching(/replaced the old one in 1 place; app\.js has unsaved changes, so the old token there was left and the new token copied to the clipboard/) });
+    expect(prompter.told.at(-1)!.message).not.toContain(newToken_);
+
+    // The new key's token is only in .env; unsaved, so nothing to replace, so the person is told and picks where the token goes.
+    const only = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { pick: /Copy/ }], folderWorkspace(dir, ['.env']));
+    const again = await rotateApiKey(only.deps, { id: created!.id });
+    expect(only.prompter.asked.some((a) => a.kind === 'confirm')).toBe(false);
+    expect(only.prompter.asked.at(-1)!.detail).toMatch(/only in files with unsaved changes, left as they are \(\.env\)/);
+    expect(parseToken(only.prompter.copied!)).toMatchObject({ ok: true, keyId: again!.id });
   });
 
   it('ends the old token at once with "At once" (PT0S)', async () => {

@@ -39,7 +39,7 @@ export class ScriptedPrompter implements Prompter {
   }
 
   async pick<T>(o: { title: string; placeHolder: string; items: PickItem<T>[] }): Promise<T | undefined> {
-    this.asked.push({ kind: 'pick', title: o.title, items: o.items.map((i) => i.label) });
+    this.asked.push({ kind: 'pick', title: o.title, detail: o.placeHolder, items: o.items.map((i) => i.label) });
     const { pick } = this.next('pick');
     if (!pick) return undefined;
     const item = o.items.find((i) => pick.test(i.label));

@@ -3,9 +3,12 @@
 // the old token in the workspace's files (.env files too), and shows where.
 // Everything is asked before the key is rotated, so cancelling loses nothing;
 // then the key is rotated and the new token put over every occurrence of the
-// old one as one edit (one undo), or, when there is none or the person would
-// rather not, inserted at the cursor or copied, as Generate does. The new
-// token is never shown or logged: it goes straight to where it was asked for.
+// old one, written into each file at once (never left in an unsaved editor,
+// which VS Code would back up to disk), or, when there is none or the person
+// would rather not, inserted at the cursor or copied, as Generate does. A file
+// with unsaved changes of the person's own is left as it is, and the new token
+// copied for it. The new token is never shown or logged: it goes straight to
+// where it was asked for.
 
 import type { PickItem } from '../prompter.js';
 import { type KeyView, checkOverlap, keyViewAt, overlapChoices, relativeTime, rotateRefusalText } from '@keyward/core';
@@ -19,11 +22,12 @@ export interface WorkspaceTokens {
   /** The files holding a token of key `keyId`; none without a workspace folder. */
   find(keyId: string): Promise<FileWithToken[]>;
   /**
-   * Puts `token` over every token of key `keyId` in those files, as one edit
-   * that one undo reverts; how many tokens were replaced (0 when the files
-   * no longer hold one, or the edit was refused).
+   * Puts `token` over every token of key `keyId` in those files, written to
+   * disk at once: how many tokens were replaced (0 when the files no longer
+   * hold one), and the files left as they were because they have unsaved
+   * changes in an editor (as shown: `path`).
    */
-  replace(files: FileWithToken[], keyId: string, token: string): Promise<number>;
+  replace(files: FileWithToken[], keyId: string, token: string): Promise<{ replaced: number; unsaved: string[] }>;
 }
 
 export interface RotateDeps extends KeyActionDeps {
@@ -72,18 +76,26 @@ async function askOverlap(deps: RotateDeps, key: KeyView): Promise<string | unde
  * editor or clipboard (a placement); undefined when the person cancels.
  */
 async function askDestination(deps: RotateDeps, files: FileWithToken[]): Promise<true | Placement | undefined> {
-  if (files.length > 0) {
-    const spots = files.reduce((n, f) => n + f.spots.length, 0);
+  const saved = files.filter((f) => !f.unsaved);
+  if (saved.length > 0) {
+    const spots = saved.reduce((n, f) => n + f.spots.length, 0);
+    const unsaved = files.filter((f) => f.unsaved);
+    const left = unsaved.length > 0 ? `\n\nLeft as they are, with unsaved changes in an editor (the new token is copied for them): ${unsaved.map((f) => f.path).join(', ')}.` : '';
     const replace = await deps.prompter.confirm({
       message: `Replace the old token in ${plural(spots, 'place')} with the new one?`,
-      detail: `${whereText(files)}\n\nEvery place is changed in one edit, which one undo reverts. Not now: insert the new token at the cursor or copy it instead.`,
+      detail: `${whereText(saved)}${left}\n\nEvery file is written at once. Not now: insert the new token at the cursor or copy it instead.`,
       action: 'Replace All',
     });
     if (replace) return true;
   }
   return deps.prompter.pick({
     title: 'Rotate API Key: where should the new token go?',
-    placeHolder: files.length > 0 ? 'The new token is shown only once' : 'The old token is not in the workspace; the new token is shown only once',
+    placeHolder:
+      files.length === 0
+        ? 'The old token is not in the workspace; the new token is shown only once'
+        : saved.length === 0
+          ? `The old token is only in files with unsaved changes, left as they are (${files.map((f) => f.path).join(', ')}); the new token is shown only once`
+          : 'The new token is shown only once',
     items: placementItems(deps.destinations, { env: false }),
   });
 }
@@ -121,7 +133,12 @@ export async function rotateApiKey(deps: RotateDeps, target?: KeyTarget): Promis
   const done = `Rotated API key "${created.description}".`;
 
   if (destination === true) {
-    const replaced = await deps.workspace.replace(files, key.id, token).catch(() => 0);
+    const { replaced, unsaved } = await deps.workspace.replace(files, key.id, token).catch(() => ({ replaced: 0, unsaved: [] as string[] }));
+    if (replaced > 0 && unsaved.length > 0) {
+      await deps.prompter.copy(token);
+      await deps.prompter.warn(`${done} The new token replaced the old one in ${plural(replaced, 'place')}; ${unsaved.join(', ')} ${unsaved.length === 1 ? 'has' : 'have'} unsaved changes, so the old token there was left and the new token copied to the clipboard; it will not be shown again. ${ends}`);
+      return created;
+    }
     if (replaced > 0) {
       await deps.prompter.info(`${done} The new token replaced the old one in ${plural(replaced, 'place')}. ${ends}`);
       return created;
