@@ -537,6 +537,32 @@ describe('change signal', () => {
     await hidden.end();
   });
 
+  it('a server keeps each key’s last use until a usage flush is announced, its own or another server’s', async () => {
+    const { store, url } = await seeded();
+    const other = open(url);
+    other.onChange(() => undefined);
+    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    const m = Math.floor(T0 / 60_000);
+    await store.recordUsage([{ keyId: 'k1', minute: m, uses: 1, lastUsed: T0, addresses: [{ address: '10.0.0.1', lastSeen: T0 }] }], []);
+    await expect.poll(async () => (await other.lastUsedOf(['k1', 'k2'])).get('k1')?.lastUsed, { timeout: 1000, interval: 10 }).toBe(T0);
+    expect((await other.lastUsedOf(['k2'])).has('k2')).toBe(false);
+    // Written behind every server's back: the kept answers do not show it.
+    const hidden = new pg.Client(url);
+    await hidden.connect();
+    await hidden.query(`UPDATE keyward.last_use SET last_used = $1 WHERE key_id = 'k1'`, [T0 + 1]);
+    await hidden.query(`INSERT INTO keyward.last_use (key_id, last_used) VALUES ('k2', $1)`, [T0 + 1]);
+    expect((await other.lastUsedOf(['k1'])).get('k1')?.lastUsed).toBe(T0);
+    expect((await other.lastUsedOf(['k2'])).has('k2')).toBe(false);
+    // Another server's flush: read again within a second, for every key.
+    await store.recordUsage([{ keyId: 'k3', minute: m, uses: 1, lastUsed: T0 + 2 }], []);
+    await expect.poll(async () => (await other.lastUsedOf(['k1'])).get('k1')?.lastUsed, { timeout: 1000, interval: 10 }).toBe(T0 + 1);
+    expect((await other.lastUsedOf(['k2', 'k3'])).get('k2')?.lastUsed).toBe(T0 + 1);
+    // Its own flush: at once.
+    await other.recordUsage([{ keyId: 'k2', minute: m, uses: 1, lastUsed: T0 + 3 }], []);
+    expect((await other.lastUsedOf(['k2'])).get('k2')?.lastUsed).toBe(T0 + 3);
+    await hidden.end();
+  });
+
   it('when the listening connection is cut, listeners hear `all` within a second, and again once it is back', async () => {
     const { url } = await seeded();
     const s = open(url);

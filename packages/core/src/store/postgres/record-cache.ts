@@ -11,6 +11,9 @@
 // way: a page of one owner's keys by changes to that owner's keys, a page of
 // everyone's by any change to keys. Pages that hang on the time (a status
 // filter or order: keys expire) or on usage (the last-used order) are not kept.
+// Last, each key's last use and newest addresses (key pages and verify's
+// answers show them), dropped by any change that names no record — how
+// every server's usage flush is announced — and by changes to that key.
 //
 // What a hit hands out is the cached record itself, frozen, as the memory and
 // JSON stores hand out the records they hold: nothing is copied per request,
@@ -19,10 +22,12 @@
 // whose read filled the cache, gets a copy of its own.
 
 import type { ApiKey, Tenant, User } from '../../domain.js';
-import type { FoundPage, KeyFind, StoreChange } from '../boundary.js';
+import type { FoundPage, KeyFind, KeyUsage, StoreChange } from '../boundary.js';
 
 // Pages kept at once; past this many, they start over (a page is at most a few hundred keys).
 const MAX_PAGES = 2000;
+// Keys whose last use is kept at once; past this many, they start over.
+const MAX_LAST_USES = 50_000;
 
 export class RecordCache {
   private tenant?: { value: Tenant | undefined };
@@ -31,6 +36,8 @@ export class RecordCache {
   private readonly active = new Map<string, { n: number; until: number }>();
   /** By the question asked (without `now`); `owner` undefined: a page of everyone's keys. */
   private readonly pages = new Map<string, { owner: string | undefined; page: FoundPage<ApiKey> }>();
+  /** null: never used. */
+  private readonly lastUses = new Map<string, KeyUsage | null>();
   // Bumped by every change: a read that started before one is not kept.
   private generation = 0;
 
@@ -42,6 +49,8 @@ export class RecordCache {
     if (c.all) this.users.clear();
     for (const id of c.userIds ?? []) this.users.delete(id);
     if (c.all || c.userIds?.length) this.everyone = undefined;
+    if (c.all || !(c.keyIds?.length || c.userIds?.length || c.tenant)) this.lastUses.clear();
+    for (const id of c.keyIds ?? []) this.lastUses.delete(id);
     if (c.all || (c.keyIds?.length && c.keyOwners === undefined)) {
       this.active.clear();
       this.pages.clear();
@@ -68,6 +77,28 @@ export class RecordCache {
     const hit = this.active.get(owner);
     if (hit && now < hit.until && this.trusted()) return hit.n;
     return (await this.keep(load, (v) => this.active.set(owner, v))).n;
+  }
+
+  async lastUsesOf(keyIds: readonly string[], load: (keyIds: readonly string[]) => Promise<Map<string, KeyUsage>>): Promise<Map<string, KeyUsage>> {
+    const out = new Map<string, KeyUsage>();
+    const ask: string[] = [];
+    const trusted = this.trusted();
+    for (const id of keyIds) {
+      const hit = trusted ? this.lastUses.get(id) : undefined;
+      if (hit === undefined) ask.push(id);
+      else if (hit !== null) out.set(id, hit);
+    }
+    if (ask.length === 0) return out;
+    const loaded = await this.keep(
+      async () => [...(await load(ask))],
+      (kept) => {
+        if (this.lastUses.size + ask.length > MAX_LAST_USES) this.lastUses.clear();
+        for (const id of ask) this.lastUses.set(id, null);
+        for (const [id, u] of kept) this.lastUses.set(id, u);
+      },
+    );
+    for (const [id, u] of loaded) out.set(id, u);
+    return out;
   }
 
   async tenantOf(load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {

@@ -183,7 +183,7 @@ export class PostgresStore implements Store {
     return this.guard(async () => ((await this.ready(false)) ? usageSince(this.sql, since, keyIds) : []));
   }
   lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
-    return this.guard(async () => ((await this.ready(false)) ? lastUsedOf(this.sql, keyIds) : new Map()));
+    return this.guard(async () => ((await this.ready(false)) ? this.cache.lastUsesOf(keyIds, (ids) => lastUsedOf(this.sql, ids)) : new Map()));
   }
 
   // ---- writes ----
