@@ -16,6 +16,8 @@ import type { EventQuery, GenerateInput, KeyQuery, KeyService, Page, SettingsPat
 import type { Store } from './store/boundary.js';
 import { UsagePipeline } from './usage-pipeline.js';
 import { ActorContext, type EngineParts } from './use-cases/context.js';
+import { Batches } from './use-cases/create-batches.js';
+import type { GeneratedKey } from './views.js';
 import * as events from './use-cases/events.js';
 import * as keys from './use-cases/keys.js';
 import * as keyIds from './use-cases/key-ids.js';
@@ -58,6 +60,7 @@ export async function initStore(store: Store, opts: InitOptions): Promise<boolea
 export class Engine implements EngineParts {
   readonly clock: Clock;
   readonly usage: UsagePipeline;
+  readonly keyCreates = new Batches<keys.KeyWanted, GeneratedKey>();
   private readonly verifier: Verifier;
   private readonly retention: RetentionSweep;
   private readonly meTexts = new MeTexts();

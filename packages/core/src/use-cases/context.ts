@@ -10,8 +10,10 @@ import { refuse } from '../refusal.js';
 import type { StoreReads, Store, Transaction } from '../store/boundary.js';
 import { KEY_ID_PATTERN } from '../token.js';
 import type { UsagePipeline } from '../usage-pipeline.js';
-import { type KeyView, keyViewsFor } from '../views.js';
+import { type GeneratedKey, type KeyView, keyViewsFor } from '../views.js';
 import type { KeyTexts } from '../wire/key-texts.js';
+import type { Batches } from './create-batches.js';
+import type { KeyWanted } from './keys.js';
 
 /** The parts of an engine the use cases share. */
 export interface EngineParts {
@@ -20,6 +22,8 @@ export interface EngineParts {
   readonly usage: UsagePipeline;
   /** List pages' key texts, per viewer and key (wire/key-texts.ts). */
   readonly keyTexts: KeyTexts;
+  /** Creates waiting for an earlier one of the same actor and owner, to go together (create-batches.ts). */
+  readonly keyCreates: Batches<KeyWanted, GeneratedKey>;
 }
 
 export interface Reading {

@@ -69,22 +69,49 @@ export async function generateKey(c: ActorContext, input: GenerateInput): Promis
   enforce(checkDescription(input.description));
   if (input.expiry !== undefined && typeof input.expiry !== 'string') refuse('INVALID_EXPIRY', 'The expiry must be an ISO 8601 duration such as P30D.');
   if (input.sub !== undefined && typeof input.sub !== 'string') refuse('INVALID_INPUT', 'sub must be a user name.');
-  const description = input.description.trim();
-  const ownerName = input.sub ?? c.actorName;
+  const wanted = { description: input.description.trim(), expiry: input.expiry };
+  // One actor's creates for one owner that queue behind each other go together (create-batches.ts).
+  const group = `${c.actorName}\n${input.sub === undefined ? '' : `sub ${input.sub}`}`;
+  return c.engine.keyCreates.submit(group, wanted, (batch) => generateKeys(c, input.sub, batch));
+}
+
+/**
+ * Keys for one owner in one transaction, each checked on its own against
+ * the owner's active count with the ones before it counted: one refused
+ * (the limit reached) is answered with its refusal, the others are made.
+ */
+function generateKeys(c: ActorContext, sub: string | undefined, batch: readonly KeyWanted[]): Promise<(GeneratedKey | KeywardError)[]> {
+  const ownerName = sub ?? c.actorName;
   return c.change(
-    async ({ tx, tenant, actor, now }, [named, , activeKeys, id]) => {
-      const owner = input.sub === undefined ? actor : (named ?? (await c.userIn(tx, input.sub)));
-      const check = checkGenerate({ actor, owner, settings: settingsOf(tenant), activeKeys, lifetime: input.expiry });
-      if (!check.ok) throw new KeywardError(check.refusal.code, check.refusal.message);
-      const { key, token } = mint(tx, id, { description, owner: owner.id, createdBy: actor.id }, now, check.lifetime.ms);
-      tx.emit(newEvent('api-key.generated', now, actor.id, key.id, { description, sub: owner.id, expiry: key.expiry, lifetime: check.lifetime.iso }));
-      return { ...keyView(key, { actor, tenant, now }), token };
+    async ({ tx, tenant, actor, now }, [named, , activeKeys, ids]) => {
+      const owner = sub === undefined ? actor : (named ?? (await c.userIn(tx, sub)));
+      let active = activeKeys;
+      return batch.map(({ description, expiry }, i) => {
+        const check = checkGenerate({ actor, owner, settings: settingsOf(tenant), activeKeys: active, lifetime: expiry });
+        if (!check.ok) return new KeywardError(check.refusal.code, check.refusal.message);
+        active++;
+        const { key, token } = mint(tx, ids[i], { description, owner: owner.id, createdBy: actor.id }, now, check.lifetime.ms);
+        tx.emit(newEvent('api-key.generated', now, actor.id, key.id, { description, sub: owner.id, expiry: key.expiry, lifetime: check.lifetime.iso }));
+        return { ...keyView(key, { actor, tenant, now }), token };
+      });
     },
     // The limit's questions, asked with the tenant and the actor. The owner's
     // row is locked before the count is sent (a concurrent create for the same
     // owner waits), so the count is the one the limit holds to.
-    (tx: Transaction, now: number) => Promise.all([input.sub === undefined ? undefined : tx.getUser(input.sub), tx.lockUser(ownerName), tx.countActiveKeys(ownerName, now), freshKeyId(tx)]),
+    (tx: Transaction, now: number) => Promise.all([sub === undefined ? undefined : tx.getUser(sub), tx.lockUser(ownerName), tx.countActiveKeys(ownerName, now), freshKeyIds(tx, batch.length)]),
   );
+}
+
+/** What one create asks for, once its input is checked. */
+export interface KeyWanted {
+  description: string;
+  expiry?: string;
+}
+
+/** `n` key ids no key has yet, all different. */
+async function freshKeyIds(tx: Transaction, n: number): Promise<string[]> {
+  const ids = await Promise.all(Array.from({ length: n }, () => freshKeyId(tx)));
+  return new Set(ids).size === ids.length ? ids : freshKeyIds(tx, n);
 }
 
 /** A key id no key has yet. */
