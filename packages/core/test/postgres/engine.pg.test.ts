@@ -2,9 +2,11 @@
 // connection unless it verifies), and a create that meets a pooled
 // connection the database closed while it sat idle (it runs again on a
 // fresh one; nothing is written twice), and a key revoked in plain SQL — no
-// NOTIFY, as when one is lost — refused by a server that had it cached.
+// NOTIFY, as when one is lost — refused by a server that had it cached; and
+// a create's statements leaving in two socket writes, one per round trip.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
 import pg from 'pg';
 import { createEngine, initStore } from '../../src/engine.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
@@ -87,5 +89,31 @@ describe('engine on PostgreSQL', () => {
     expect(Date.now() - at).toBeLessThan(1000);
     expect(await server.verify(made.token)).toMatchObject({ valid: false, reason: 'revoked' });
     await Promise.all([writer.close(), server.close()]);
+  });
+  it('a create’s statements leave in two socket writes: BEGIN with its reads, then the writes with COMMIT and NOTIFY', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    // Room for the keys counted below, whatever the tests before left.
+    await engine.as('alice').updateSettings({ max_keys_per_user: 1000 });
+    // Warm: the schema check and the pool's first connection are not the create's.
+    await engine.as('alice').generateKey({ description: 'warms the pool' });
+    const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+    const [write, writev] = [socket._write, socket._writev];
+    let writes = 0;
+    socket._write = function (this: unknown, ...a: unknown[]) {
+      writes++;
+      return write.apply(this, a);
+    };
+    socket._writev = function (this: unknown, ...a: unknown[]) {
+      writes++;
+      return writev.apply(this, a);
+    };
+    try {
+      for (let i = 0; i < 5; i++) await engine.as('alice').generateKey({ description: `counted ${i}` });
+    } finally {
+      socket._write = write;
+      socket._writev = writev;
+    }
+    expect(writes).toBe(10);
+    await engine.close();
   });
 });
