@@ -3,7 +3,7 @@
 // with a real store underneath.
 
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '@keyward/core';
@@ -14,7 +14,9 @@ import { CodeAction, Diagnostic, DiagnosticSeverity, MarkdownString, MockDocumen
 
 const TOKEN = /kw_[0-9a-f]{24}_[a-z2-7]{32}[0-9a-f]{8}/;
 
+/** A saved file, opened in the editor. */
 function openDocument(path: string, text: string): MockDocument {
+  writeFileSync(path, text);
   const doc = new MockDocument(Uri.file(path), text);
   mock.documents.push(doc);
   mock.emitters.open.fire(doc);
@@ -128,8 +130,7 @@ describe('Generate API Key from the palette', () => {
   it('inserts a working token at the cursor, and the view lists the new key', async () => {
     const t = await fileTenant();
     await activateOn({ store: t.path, user: 'bob' });
-    const doc = new MockDocument(Uri.file(join(tempDir(), 'app.env')), 'API_TOKEN=\n');
-    mock.documents.push(doc);
+    const doc = openDocument(join(tempDir(), 'app.env'), 'API_TOKEN=\n');
     mock.activeTextEditor = new MockEditor(doc, [new Selection(new Position(0, 10), new Position(0, 10))]);
     answer(
       ({ kind }) => (expect(kind).toBe('input'), 'from the palette'),
@@ -140,6 +141,9 @@ describe('Generate API Key from the palette', () => {
     await run('keyward.generateKey');
     const token = TOKEN.exec(doc.getText())![0];
     expect(doc.getText()).toBe(`API_TOKEN=${token}\n`);
+    // Written into the file, which the editor reloaded: never an unsaved editor holding the token.
+    expect(readFileSync(doc.uri.fsPath, 'utf8')).toBe(doc.getText());
+    expect(doc.isDirty).toBe(false);
     expect(await freshService(t.path, 'alice').verifyToken(token)).toMatchObject({ valid: true, key: { description: 'from the palette', sub: 'bob' } });
     expect(mock.messages.map((m) => m.message).join('\n')).not.toContain(token);
     await eventually(async () => expect((await treeItems()).map((r) => r.item.label)).toEqual(['from the palette']));
@@ -148,8 +152,7 @@ describe('Generate API Key from the palette', () => {
   it('replaces the selection', async () => {
     const t = await fileTenant();
     await activateOn({ store: t.path, user: 'bob' });
-    const doc = new MockDocument(Uri.file(join(tempDir(), 'a.ts')), 'const key = "PLACEHOLDER";');
-    mock.documents.push(doc);
+    const doc = openDocument(join(tempDir(), 'a.ts'), 'const key = "PLACEHOLDER";');
     mock.activeTextEditor = new MockEditor(doc, [new Selection(new Position(0, 13), new Position(0, 24))]);
     answer(
       () => 'selection',
@@ -158,6 +161,34 @@ describe('Generate API Key from the palette', () => {
     );
     await run('keyward.generateKey');
     expect(doc.getText()).toMatch(/^const key = "kw_[^"]+";$/);
+    expect(readFileSync(doc.uri.fsPath, 'utf8')).toBe(doc.getText());
+  });
+
+  it('never puts the token into an editor with unsaved changes or an untitled one, and says why', async () => {
+    const t = await fileTenant();
+    await activateOn({ store: t.path, user: 'bob' });
+    const doc = openDocument(join(tempDir(), 'a.ts'), 'const key = "";\n');
+    doc.setText('const key = ""; // typed, not saved\n');
+    const untitled = new MockDocument(Uri.parse('untitled:Untitled-1'), '');
+    for (const [d, why] of [
+      [doc, 'a.ts has unsaved changes'],
+      [untitled, 'the untitled editor is not saved to a file'],
+    ] as const) {
+      mock.activeTextEditor = new MockEditor(d, [new Selection(new Position(0, 13), new Position(0, 13))]);
+      answer(
+        () => 'unsaved',
+        () => /^30 days$/,
+        ({ items }) => (
+          expect(items!.map((i) => i.label)).toEqual(['Copy to clipboard']),
+          expect((items![0] as { detail?: string }).detail).toContain(`Not inserted at the cursor: ${why}, and VS Code backs unsaved editors up to disk.`),
+          /Copy/
+        ),
+      );
+      await run('keyward.generateKey');
+      expect(mock.clipboard).toMatch(TOKEN);
+      expect(d.getText()).not.toMatch(TOKEN);
+    }
+    expect(readFileSync(doc.uri.fsPath, 'utf8')).toBe('const key = "";\n');
   });
 
   it('shows a refusal with its code, and asks nothing', async () => {
@@ -204,6 +235,25 @@ describe('tokens in documents', () => {
     expect(doc.getText()).toBe(`#!/bin/sh\nexport TOKEN=${token}\n`);
     expect((await freshService(t.path, 'bob').verifyToken(token)).valid).toBe(true);
     await eventually(() => expect(diagnosticsOf(doc)).toEqual([]));
+  });
+
+  it('asks nothing and generates nothing when the quick fix\'s document has unsaved changes: the new token would sit in an unsaved editor', async () => {
+    const t = await fileTenant();
+    const k = await t.bob.generateKey({ description: 'old deploy' });
+    await t.alice.revokeKey(k.id);
+    await activateOn({ store: t.path, user: 'bob' });
+    const doc = openDocument(join(tempDir(), 'deploy.sh'), `export TOKEN=${k.token}\n`);
+    const [d] = await eventually(() => {
+      const ds = diagnosticsOf(doc);
+      expect(ds).toHaveLength(1);
+      return ds;
+    });
+    const [fix] = await mock.codeActionProviders[0].provideCodeActions(doc, d.range, { diagnostics: [d] });
+    doc.setText(`# typed, not saved\nexport TOKEN=${k.token}\n`);
+    await run(fix.command!.command, ...(fix.command!.arguments ?? []));
+    expect(mock.messages.at(-1)).toMatchObject({ kind: 'warning', message: 'deploy.sh has unsaved changes: save it first, then replace the token. A new token is never put in an unsaved editor, which VS Code backs up to disk.' });
+    expect(doc.getText()).toBe(`# typed, not saved\nexport TOKEN=${k.token}\n`);
+    expect((await t.bob.listKeys({})).data.map((key) => key.id)).toEqual([k.id]);
   });
 
   it('informs about a live token in a file git tracks, and revoking it from the quick fix turns that into a warning', async () => {
@@ -305,6 +355,7 @@ describe('commands never fail silently', () => {
     });
     const [fix] = await mock.codeActionProviders[0].provideCodeActions(doc, d.range, { diagnostics: [d] });
     doc.setText('the token was removed\n');
+    await doc.save();
     answer(
       () => 'replacement',
       () => /^30 days$/,

@@ -3,6 +3,7 @@
 // do when it is not (sign in, create the store, fix the settings).
 
 import * as vscode from 'vscode';
+import { basename } from 'node:path';
 import { type KeyService, type KeyView, initStoreAt, parseToken, storeLocation, refusalText } from '@keyward/core';
 import { generateApiKey } from '../flows/generate.js';
 import { type KeyTarget, copyKeyId, deleteApiKey, renameApiKey, revokeApiKey } from '../flows/key-actions.js';
@@ -17,6 +18,7 @@ import type { Prompter } from '../prompter.js';
 import type { Session } from '../session.js';
 import { findTokens } from '../token-findings.js';
 import { tokenDestinations } from './destinations.js';
+import { whyNotWritable, writeIntoDocument } from './token-writes.js';
 import type { KeysView } from './keys-view.js';
 import { workspaceTokens } from './workspace-tokens.js';
 import { connectionSettings, saveServerSetting } from './settings.js';
@@ -126,6 +128,12 @@ export function registerCommands(w: CommandWiring): vscode.Disposable[] {
       const r = await ready();
       if (!r || !place) return;
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(place.uri));
+      // Asked before a key is generated: its token could not go into this document.
+      const why = whyNotWritable(doc, doc.isUntitled ? 'The untitled editor' : basename(doc.uri.fsPath));
+      if (why) {
+        await prompter.warn(`${why}: save it first, then replace the token. A new token is never put in an unsaved editor, which VS Code backs up to disk.`);
+        return;
+      }
       const lookup = place.keyId ? await w.lookups.lookup(place.keyId) : undefined;
       const replaced = await replaceTokenWithNewKey({ ...deps(r), replace: (token) => replaceAt(doc, place, token) }, lookup?.kind === 'found' ? lookup.key : undefined);
       if (replaced) await w.reload();
@@ -144,7 +152,7 @@ export function registerCommands(w: CommandWiring): vscode.Disposable[] {
   );
 }
 
-/** Puts a token where an old one was; the old one is found again if edits moved it. */
+/** Puts a token where an old one was, in the file on disk; the old one is found again if edits moved it. */
 async function replaceAt(doc: vscode.TextDocument, place: TokenPlace, token: string): Promise<boolean> {
   if (doc.isClosed) return false;
   let range = new vscode.Range(place.line, place.character, place.endLine, place.endCharacter);
@@ -158,7 +166,5 @@ async function replaceAt(doc: vscode.TextDocument, place: TokenPlace, token: str
     if (!moved) return false;
     range = new vscode.Range(doc.positionAt(moved.start), doc.positionAt(moved.end));
   }
-  const edit = new vscode.WorkspaceEdit();
-  edit.replace(doc.uri, range, token);
-  return vscode.workspace.applyEdit(edit);
+  return writeIntoDocument(doc, [range], token);
 }

@@ -1,9 +1,12 @@
 // Where a new token can go right now: the active editor (at its cursors, over
-// its selections) and the .env file of its workspace folder.
+// its selections) and the .env file of its workspace folder. The editor only
+// when it shows a saved file: the token is written into the file on disk,
+// never left in an unsaved editor (token-writes.ts says why).
 
 import * as vscode from 'vscode';
 import { basename, join } from 'node:path';
 import type { TokenDestinations } from '../flows/generate.js';
+import { whyNotWritable, writeIntoDocument } from './token-writes.js';
 
 export function tokenDestinations(): TokenDestinations {
   const editor = vscode.window.activeTextEditor;
@@ -14,18 +17,15 @@ export function tokenDestinations(): TokenDestinations {
     // Captured now: answering the questions moves focus away from the editor.
     const doc = editor.document;
     const selections = [...editor.selections];
-    to.editor = {
-      label: selections.every((s) => s.isEmpty) ? 'Insert at cursor' : 'Replace selection',
-      file: doc.isUntitled ? 'the untitled editor' : basename(doc.uri.fsPath),
-      put: async (token) => {
-        if (doc.isClosed) return false;
-        const visible = vscode.window.visibleTextEditors.find((e) => e.document === doc);
-        if (visible) return visible.edit((b) => selections.forEach((s) => b.replace(s, token)));
-        const edit = new vscode.WorkspaceEdit();
-        for (const s of selections) edit.replace(doc.uri, s, token);
-        return vscode.workspace.applyEdit(edit);
-      },
-    };
+    const file = doc.isUntitled ? 'the untitled editor' : basename(doc.uri.fsPath);
+    const why = whyNotWritable(doc, file);
+    if (why) to.notEditor = why;
+    else
+      to.editor = {
+        label: selections.every((s) => s.isEmpty) ? 'Insert at cursor' : 'Replace selection',
+        file,
+        put: (token) => writeIntoDocument(doc, selections, token),
+      };
   }
   return to;
 }

@@ -27,6 +27,8 @@ export interface KeyRequest {
 export interface TokenDestinations {
   /** The active editor: "Insert at cursor" or "Replace selection". */
   editor?: { label: string; file: string; put(token: string): Promise<boolean> };
+  /** Why the active editor is not offered ("a.txt has unsaved changes"): a token is never left in an unsaved editor. */
+  notEditor?: string;
   /** The .env file of the workspace folder, when there is a folder. */
   envFile?: string;
 }
@@ -123,15 +125,16 @@ export async function generateApiKey(deps: GenerateDeps, to: TokenDestinations):
 export function placementItems(to: TokenDestinations, opts: { env: boolean } = { env: true }): PickItem<Placement>[] {
   const items: PickItem<Placement>[] = [];
   if (to.editor) items.push({ label: to.editor.label, detail: `The token goes into ${to.editor.file}.`, value: 'editor' });
-  items.push({ label: 'Copy to clipboard', detail: 'Paste it where it is needed; it is not shown again.', value: 'copy' });
+  const notEditor = to.notEditor ? ` Not inserted at the cursor: ${to.notEditor}, and VS Code backs unsaved editors up to disk.` : '';
+  items.push({ label: 'Copy to clipboard', detail: `Paste it where it is needed; it is not shown again.${notEditor}`, value: 'copy' });
   if (opts.env && to.envFile) items.push({ label: 'Append to .env', detail: `As NAME=token in ${to.envFile}.`, value: 'env' });
   return items;
 }
 
-/** Puts the token into the editor, or on the clipboard (also when the editor was closed meanwhile); the sentence saying which. */
+/** Puts the token into the editor, or on the clipboard (also when the editor was closed or changed meanwhile); the sentence saying which. */
 export async function insertOrCopy(prompter: Prompter, to: TokenDestinations, placement: Placement, token: string): Promise<string> {
   if (placement === 'editor' && (await to.editor!.put(token))) return 'Its token was inserted and will not be shown again.';
   await prompter.copy(token);
-  const why = placement === 'editor' ? 'The editor was closed, so its token was copied to the clipboard instead' : 'Its token was copied to the clipboard';
+  const why = placement === 'editor' ? 'The editor was closed or changed meanwhile, so its token was copied to the clipboard instead' : 'Its token was copied to the clipboard';
   return `${why}; it will not be shown again.`;
 }

@@ -185,6 +185,9 @@ describe('the extension in a real VS Code', { timeout: 180_000 }, () => {
         'telemetry.telemetryLevel': 'off',
         'keyward.store': storePath,
         'keyward.user': 'alice',
+        // As in desktop VS Code (the web's default saves a second after each change, which would
+        // hide an editor left unsaved): an unsaved editor stays unsaved, and is backed up to disk.
+        'files.autoSave': 'off',
       }),
     );
     const port = await freePort();
@@ -250,6 +253,11 @@ describe('the extension in a real VS Code', { timeout: 180_000 }, () => {
     const text = await editorText();
     token = TOKEN.exec(text)![0];
     expect(text.split('\n')[0]).toBe(`API_KEY=${token}`);
+
+    // Written into a.txt, which the editor reloaded: no unsaved editor holds it, so no backup either.
+    expect(await page.locator('.tabs-container .tab.dirty').count()).toBe(0);
+    expect(readFileSync(join(folder, 'a.txt'), 'utf8')).toBe(`API_KEY=${token}\n`);
+    expect(filesHolding(token)).toEqual([join(folder, 'a.txt')]);
 
     const verified = await verifyOnce(token);
     expect(verified).toMatchObject({ valid: true, key: { description: DESCRIPTION, sub: 'alice', status: 'active' } });

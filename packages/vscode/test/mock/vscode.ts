@@ -3,6 +3,8 @@
 // person answers). Aliased to `vscode` by vitest.config.ts; only the thin
 // editor layer's tests rely on it.
 
+import { lstat, readFile, writeFile } from 'node:fs/promises';
+
 type Listener<T> = (e: T) => unknown;
 
 export class Disposable {
@@ -138,6 +140,13 @@ export class CodeAction {
   ) {}
 }
 
+export enum FileType {
+  Unknown = 0,
+  File = 1,
+  Directory = 2,
+  SymbolicLink = 64,
+}
+
 export class WorkspaceEdit {
   readonly edits: { uri: Uri; range: Range; text: string }[] = [];
   replace(uri: Uri, range: Range, text: string): void {
@@ -177,9 +186,27 @@ export class MockDocument {
     if (!range) return this.text;
     return this.text.slice(this.offsetAt(range.start), this.offsetAt(range.end));
   }
+  /** Unsaved changes: an edit or typing since it was opened, saved or reloaded. */
+  isDirty = false;
+  /** As typed or edited in the editor: unsaved until saved. */
   setText(text: string): void {
     this.text = text;
     this.version++;
+    this.isDirty = true;
+  }
+  /** Saves the text to the file, as File: Save does. */
+  async save(): Promise<boolean> {
+    await writeFile(this.uri.fsPath, this.text);
+    this.isDirty = false;
+    mock.emitters.save.fire(this);
+    return true;
+  }
+  /** The file changed on disk: VS Code reloads a document without unsaved changes. */
+  reload(text: string): void {
+    if (this.isDirty || text === this.text) return;
+    this.text = text;
+    this.version++;
+    mock.emitters.change.fire({ document: this });
   }
   private lines(): string[] {
     return this.text.split('\n');
@@ -411,6 +438,18 @@ export const workspace = {
       mock.emitters.change.fire({ document: doc });
     }
     return true;
+  },
+  /** The disk, as vscode.workspace.fs: a write reloads an open document without unsaved changes. */
+  fs: {
+    async stat(uri: Uri): Promise<{ type: FileType }> {
+      const st = await lstat(uri.fsPath);
+      return { type: st.isSymbolicLink() ? FileType.SymbolicLink : st.isFile() ? FileType.File : st.isDirectory() ? FileType.Directory : FileType.Unknown };
+    },
+    readFile: async (uri: Uri): Promise<Uint8Array> => readFile(uri.fsPath),
+    async writeFile(uri: Uri, bytes: Uint8Array): Promise<void> {
+      await writeFile(uri.fsPath, bytes);
+      for (const d of mock.documents) if (!d.isClosed && d.uri.toString() === uri.toString()) d.reload(Buffer.from(bytes).toString('utf8'));
+    },
   },
   onDidChangeConfiguration: (l: Listener<{ affectsConfiguration(s: string): boolean }>) => mock.emitters.configuration.event(l),
   onDidOpenTextDocument: (l: Listener<MockDocument>) => mock.emitters.open.event(l),
