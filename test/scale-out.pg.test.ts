@@ -68,6 +68,36 @@ describe('keyward serve ×3 on one PostgreSQL database', () => {
     expect(Math.max(...delays)).toBeLessThan(1000);
   });
 
+  it('what a server keeps between requests (key pages, active counts) follows changes made through another server within a second', async () => {
+    const [a, b] = servers;
+    type Listed = { data: { id: string; description: string; status: string }[] };
+    const page = async () => ((await call(`${a.url}/api/v1/api-keys?limit=100`, tokens.bob)).body as Listed).data;
+    const canGenerate = async () => ((await call(`${a.url}/api/v1/users/me`, tokens.bob)).body as { canGenerate: { ok: boolean } }).canGenerate.ok;
+    const within = async <T>(read: () => Promise<T>, want: (v: T) => boolean, what: string) => {
+      const at = Date.now();
+      for (let v = await read(); !want(v); v = await read()) if (Date.now() - at > 1000) throw new Error(`server ${a.url} still shows the page before ${what} after 1 s`);
+    };
+    // Server a has bob's page and his active count cached.
+    const before = await page();
+    expect(await canGenerate()).toBe(true);
+    await page();
+    const made = await call(`${b.url}/api/v1/api-keys`, tokens.bob, 'POST', { description: 'made through b' });
+    expect(made.status).toBe(201);
+    const { id } = made.body as { id: string };
+    await within(page, (p) => p.some((k) => k.id === id) && p.length === before.length + 1, 'a create');
+    const renamed = await call(`${b.url}/api/v1/api-keys/${id}`, tokens.bob, 'PATCH', [{ op: 'replace', path: '/description', value: 'renamed through b' }]);
+    expect(renamed.status).toBe(204);
+    await within(page, (p) => p.find((k) => k.id === id)?.description === 'renamed through b', 'a rename');
+    // The limit reached, then a key revoked through b: a's answer to "may bob generate?" follows both.
+    const active = (await page()).filter((k) => k.status === 'active').length;
+    expect(keyward(['settings', 'set', '--max-keys', String(active)], { KEYWARD_STORE: db.url, KEYWARD_USER: 'alice' }).code).toBe(0);
+    await within(canGenerate, (ok) => !ok, 'the limit was lowered');
+    expect((await call(`${b.url}/api/v1/api-keys/${id}`, tokens.alice, 'DELETE')).status).toBe(204);
+    await within(canGenerate, (ok) => ok, 'a revoke');
+    await within(page, (p) => p.find((k) => k.id === id)?.status === 'revoked', 'a revoke');
+    keyward(['settings', 'set', '--max-keys', '1000'], { KEYWARD_STORE: db.url, KEYWARD_USER: 'alice' });
+  });
+
   it('loses nothing acknowledged when a server is killed with SIGKILL under load, and the others keep serving', async () => {
     const victim = servers[2];
     const acknowledged: string[] = [];
