@@ -164,7 +164,7 @@ function folderWorkspace(dir: string, unsaved: string[] = []): WorkspaceTokens &
         n += changed.replaced;
       }
       w.replaced += n;
-      return { replaced: n, unsaved: left };
+      return { replaced: n, unsaved: left, failed: [] as string[] };
     },
   };
   return w;
@@ -234,7 +234,7 @@ describe('Rotate API Key', () => {
     expect(parseToken(newToken_)).toMatchObject({ ok: true, keyId: created!.id });
     expect(readFileSync(join(dir, 'app.js'), 'utf8')).toBe(`const key = '${old.token}';\n`);
     expect(prompter.copied).toBe(newToken_);
-    expect(prompter.told.at(-1)).toMatchObject({ kind: 'warn', message: expect.stringMatching(/replaced the old one in 1 place; app\.js has unsaved changes, so the old token there was left and the new token copied to the clipboard/) });
+    expect(prompter.told.at(-1)).toMatchObject({ kind: 'warn', message: expect.stringMatching(/replaced the old one in 1 place, not where app\.js has unsaved changes: the old token there was left, and the new token copied to the clipboard; it will not be shown again\./) });
     expect(prompter.told.at(-1)!.message).not.toContain(newToken_);
 
     // The new key's token is only in .env; unsaved, so nothing to replace, so the person is told and picks where the token goes.
@@ -243,6 +243,26 @@ describe('Rotate API Key', () => {
     expect(only.prompter.asked.some((a) => a.kind === 'confirm')).toBe(false);
     expect(only.prompter.asked.at(-1)!.detail).toMatch(/only in files with unsaved changes, left as they are \(\.env\)/);
     expect(parseToken(only.prompter.copied!)).toMatchObject({ ok: true, keyId: again!.id });
+  });
+
+  it('copies the new token and names the file when the disk refuses to write one, keeping the places written', async () => {
+    const t = await tenant();
+    const old = await newToken(t.bob, 'CI deploy');
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), `API_KEY=${old.token}\n`);
+    writeFileSync(join(dir, 'app.js'), `const key = '${old.token}';\n`);
+    const w = folderWorkspace(dir);
+    // As the editor layer reports a write refused (a full disk) for app.js.
+    const refusing: WorkspaceTokens = {
+      find: w.find,
+      replace: async (files, keyId, token) => ({ ...(await w.replace(files.filter((f) => f.path !== 'app.js'), keyId, token)), failed: ['app.js'] }),
+    };
+    const { deps, prompter } = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { confirm: true }], refusing);
+    const created = await rotateApiKey(deps, { id: old.id });
+    const newToken_ = readFileSync(join(dir, '.env'), 'utf8').match(TOKEN)![0];
+    expect(parseToken(newToken_)).toMatchObject({ ok: true, keyId: created!.id });
+    expect(prompter.copied).toBe(newToken_);
+    expect(prompter.told.at(-1)).toMatchObject({ kind: 'warn', message: expect.stringMatching(/replaced the old one in 1 place, not where app\.js could not be written: the old token there was left, and the new token copied to the clipboard/) });
   });
 
   it('ends the old token at once with "At once" (PT0S)', async () => {

@@ -30,6 +30,7 @@ export function workspaceTokens(): WorkspaceTokens {
       const unsaved = unsavedPaths();
       const written: vscode.Uri[] = [];
       const left: string[] = [];
+      const failed: string[] = [];
       let replaced = 0;
       for (const f of files) {
         if (f.unsaved || unsaved.has(f.file)) {
@@ -37,17 +38,24 @@ export function workspaceTokens(): WorkspaceTokens {
           continue;
         }
         const uri = vscode.Uri.file(f.file);
-        const text = await fileText(uri);
+        // Gone or unreadable now: no longer where it was found.
+        const text = await fileText(uri).catch(() => undefined);
         // Found again in the text as it is now: it may have changed while the person was asked.
         const changed = text === undefined ? undefined : withTokenReplaced(text, keyId, token);
         if (!changed?.replaced) continue;
-        await writeFileText(uri, changed.text);
+        try {
+          await writeFileText(uri, changed.text);
+        } catch {
+          // A full disk, a read-only file: the others are still written, and the person told.
+          failed.push(f.path);
+          continue;
+        }
         replaced += changed.replaced;
         written.push(uri);
       }
       // Shown in editors (without taking focus), read from the disk: where the token changed.
       for (const uri of written) await vscode.window.showTextDocument(uri, { preview: false, preserveFocus: true });
-      return { replaced, unsaved: left };
+      return { replaced, unsaved: left, failed };
     },
   };
 }

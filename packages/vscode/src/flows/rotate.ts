@@ -24,10 +24,10 @@ export interface WorkspaceTokens {
   /**
    * Puts `token` over every token of key `keyId` in those files, written to
    * disk at once: how many tokens were replaced (0 when the files no longer
-   * hold one), and the files left as they were because they have unsaved
-   * changes in an editor (as shown: `path`).
+   * hold one), the files left as they were because they have unsaved
+   * changes in an editor, and those the disk refused to write (as shown: `path`).
    */
-  replace(files: FileWithToken[], keyId: string, token: string): Promise<{ replaced: number; unsaved: string[] }>;
+  replace(files: FileWithToken[], keyId: string, token: string): Promise<{ replaced: number; unsaved: string[]; failed: string[] }>;
 }
 
 export interface RotateDeps extends KeyActionDeps {
@@ -133,18 +133,20 @@ export async function rotateApiKey(deps: RotateDeps, target?: KeyTarget): Promis
   const done = `Rotated API key "${created.description}".`;
 
   if (destination === true) {
-    const { replaced, unsaved } = await deps.workspace.replace(files, key.id, token).catch(() => ({ replaced: 0, unsaved: [] as string[] }));
-    if (replaced > 0 && unsaved.length > 0) {
-      await deps.prompter.copy(token);
-      await deps.prompter.warn(`${done} The new token replaced the old one in ${plural(replaced, 'place')}; ${unsaved.join(', ')} ${unsaved.length === 1 ? 'has' : 'have'} unsaved changes, so the old token there was left and the new token copied to the clipboard; it will not be shown again. ${ends}`);
-      return created;
-    }
-    if (replaced > 0) {
+    const none = { replaced: 0, unsaved: [] as string[], failed: [] as string[] };
+    const { replaced, unsaved, failed } = await deps.workspace.replace(files, key.id, token).catch(() => none);
+    const missed = [...unsaved.map((p) => `${p} has unsaved changes`), ...failed.map((p) => `${p} could not be written`)];
+    if (replaced > 0 && missed.length === 0) {
       await deps.prompter.info(`${done} The new token replaced the old one in ${plural(replaced, 'place')}. ${ends}`);
       return created;
     }
+    // Wherever it did not go, the person puts it: it is never shown again.
     await deps.prompter.copy(token);
-    await deps.prompter.warn(`${done} The old token was no longer where it was found, so the new token was copied to the clipboard instead; it will not be shown again. ${ends}`);
+    const what =
+      missed.length === 0
+        ? 'The old token was no longer where it was found, so the new token was copied to the clipboard instead'
+        : `The new token replaced the old one in ${plural(replaced, 'place')}, not where ${missed.join(' and ')}: the old token there was left, and the new token copied to the clipboard`;
+    await deps.prompter.warn(`${done} ${what}; it will not be shown again. ${ends}`);
     return created;
   }
   await deps.prompter.info(`${done} ${await insertOrCopy(deps.prompter, deps.destinations, destination, token)} ${ends}`);
