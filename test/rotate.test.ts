@@ -12,7 +12,10 @@ describe('keyward keys rotate', () => {
     const { alice, bob } = bootstrap(store);
     const as = (user: string, args: string[]) => keyward(args, { KEYWARD_STORE: store, KEYWARD_USER: user });
     const oldId = alice.slice(3, 27);
-    const r = as('alice', ['keys', 'rotate', oldId.slice(0, 8), '--overlap', '3s']);
+    // An overlap long enough for the checks below on a loaded machine (each
+    // command is a process start); the wait after them ends when it does.
+    const rotating = Date.now();
+    const r = as('alice', ['keys', 'rotate', oldId.slice(0, 8), '--overlap', '12s']);
     expect(r.code, r.stderr).toBe(0);
     const fresh = r.stdout.trim();
     expect(fresh).toMatch(/^kw_[0-9a-f]{24}_/);
@@ -26,7 +29,7 @@ describe('keyward keys rotate', () => {
     expect(as('alice', ['keys', 'get', oldId]).stdout).toMatch(/^you may +keys rename, keys rm, keys revoke$/m);
     expect(as('alice', ['keys', 'get', fresh.slice(3, 27)]).stdout).toMatch(/^you may +keys rename, keys rm, keys revoke, keys rotate$/m);
 
-    await new Promise((resolve) => setTimeout(resolve, 3500));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, rotating + 12_500 - Date.now())));
     const reused = as('nobody', ['keys', 'verify', alice]);
     expect([reused.code, reused.stderr]).toEqual([1, expect.stringContaining('expired')]);
     expect(as('nobody', ['keys', 'verify', fresh]).code).toBe(0);

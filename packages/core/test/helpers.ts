@@ -47,9 +47,15 @@ export async function seededStore(opts: { store?: Store; clock?: Clock; maxKeys?
 export function everyFileText(dir: string, encoding: BufferEncoding = 'utf8'): { file: string; text: string }[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
-    .map((d) => {
+    .flatMap((d) => {
       const file = join(d.parentPath ?? d.path, d.name);
-      return { file, text: readFileSync(file, encoding) };
+      try {
+        return [{ file, text: readFileSync(file, encoding) }];
+      } catch (e) {
+        // A lock file given back between the listing and the read: nothing to look at.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw e;
+      }
     });
 }
 
