@@ -6,7 +6,7 @@
 // a real PostgreSQL 15 when this machine has one (Debian's postgresql-15).
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,21 +83,25 @@ describe('schema migrations', () => {
 
   const older = olderServerBinaries();
   it.skipIf(older === undefined)('on a real PostgreSQL older than 17, init is refused and creates nothing', async () => {
+    // Stopped in finally: a hook registered inside a test never ran, and left the server behind.
     const server = await startOlderServer(older!);
-    afterAll(() => server.stop());
-    const store = createPostgresStore(server.url);
-    const refused = await initStore(store, { admin: 'alice' }).then(
-      () => undefined,
-      (e: unknown) => e as { code: string; message: string },
-    );
-    await store.close();
-    expect(refused?.code).toBe('UNAVAILABLE');
-    expect(refused?.message).toMatch(/is version \d+\.\d+.*; Keyward needs PostgreSQL 17 or newer/);
-    const c = new pg.Client(server.url);
-    await c.connect();
-    const schema = await c.query(`SELECT to_regnamespace('keyward') AS s`);
-    await c.end();
-    expect(schema.rows[0].s).toBeNull();
+    try {
+      const store = createPostgresStore(server.url);
+      const refused = await initStore(store, { admin: 'alice' }).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string },
+      );
+      await store.close();
+      expect(refused?.code).toBe('UNAVAILABLE');
+      expect(refused?.message).toMatch(/is version \d+\.\d+.*; Keyward needs PostgreSQL 17 or newer/);
+      const c = new pg.Client(server.url);
+      await c.connect();
+      const schema = await c.query(`SELECT to_regnamespace('keyward') AS s`);
+      await c.end();
+      expect(schema.rows[0].s).toBeNull();
+    } finally {
+      await server.stop();
+    }
   });
 });
 
@@ -140,8 +144,9 @@ async function startOlderServer(bin: string): Promise<{ url: string; stop(): Pro
     url,
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
-      // runuser passes SIGTERM on to postgres: a smart shutdown.
-      child.kill('SIGTERM');
+      // SIGINT to the postmaster itself (its pid heads postmaster.pid): a fast shutdown, whatever runuser passes on.
+      const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(postmaster, 'SIGINT');
       await exited;
       rmSync(dir, { recursive: true, force: true });
     },
