@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
-import { prepared } from '../../src/store/postgres/sql.js';
+import { isRetryable, prepared } from '../../src/store/postgres/sql.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
 
 let db: TestDatabase;
@@ -35,7 +35,7 @@ it('parses a statement with parameters once per connection, under one name for i
   const [a, b] = [await connect(), await connect()];
   const double = 'SELECT $1::int * 2 AS n';
   const triple = 'SELECT $1::int * 3 AS n';
-  const sqlA = prepared(a);
+  const sqlA = prepared(a, { askAgain: true });
   expect((await sqlA.query<{ n: number }>(double, [4])).rows[0].n).toBe(8);
   expect((await sqlA.query<{ n: number }>(double, [5])).rows[0].n).toBe(10);
   expect((await sqlA.query<{ n: number }>(triple, [5])).rows[0].n).toBe(15);
@@ -43,16 +43,40 @@ it('parses a statement with parameters once per connection, under one name for i
   const onA = await preparedOn(a);
   expect([...onA.keys()].sort()).toEqual([double, triple]);
   expect(onA.get(double)).not.toBe(onA.get(triple));
-  expect((await prepared(b).query<{ n: number }>(triple, [7])).rows[0].n).toBe(21);
+  expect((await prepared(b, { askAgain: true }).query<{ n: number }>(triple, [7])).rows[0].n).toBe(21);
   expect((await preparedOn(b)).get(triple)).toBe(onA.get(triple));
 });
 
 it('sends statements inside a transaction as prepared too, and a failing one fails as before', async () => {
   const c = await connect();
-  const sql = prepared(c);
+  const sql = prepared(c, { askAgain: false });
   await c.query('BEGIN');
   await expect(sql.query('SELECT 1 / $1::int AS n', [0])).rejects.toMatchObject({ code: '22012' });
   await c.query('ROLLBACK');
   expect((await sql.query<{ n: number }>('SELECT 1 / $1::int AS n', [1])).rows[0].n).toBe(1);
   expect([...(await preparedOn(c)).keys()]).toEqual(['SELECT 1 / $1::int AS n']);
+});
+
+it('answers again after a migration changed what a prepared statement returns: the text gets a new name, prepared afresh', async () => {
+  const c = await connect();
+  await c.query('CREATE TABLE migrated (id int PRIMARY KEY, v int)');
+  await c.query('INSERT INTO migrated VALUES (1, 7)');
+  const read = 'SELECT v FROM migrated WHERE id = $1';
+  const sql = prepared(c, { askAgain: true });
+  expect((await sql.query<{ v: unknown }>(read, [1])).rows[0].v).toBe(7);
+  // Another server's migration: PostgreSQL refuses the statement prepared before it ("cached plan must not change result type").
+  const other = await connect();
+  await other.query('ALTER TABLE migrated ALTER COLUMN v TYPE text');
+  expect((await sql.query<{ v: unknown }>(read, [1])).rows[0].v).toBe('7');
+  expect((await sql.query<{ v: unknown }>(read, [1])).rows[0].v).toBe('7');
+  // Inside a transaction the statement cannot be asked again (the transaction is aborted): the transaction can run again.
+  const t = await connect();
+  const inTx = prepared(t, { askAgain: false });
+  await inTx.query(read, [1]);
+  await other.query('ALTER TABLE migrated ALTER COLUMN v TYPE int USING v::int');
+  await t.query('BEGIN');
+  const e = await inTx.query(read, [1]).then(() => undefined, (x: unknown) => x);
+  await t.query('ROLLBACK');
+  expect(isRetryable(e)).toBe(true);
+  expect((await inTx.query<{ v: unknown }>(read, [1])).rows[0].v).toBe(7);
 });

@@ -12,6 +12,8 @@ export type Sql = Pick<pg.ClientBase, 'query'>;
 const statementNames = new Map<string, string>();
 // Texts are few (one per query shape); past this many, new ones go unnamed rather than pile up on every connection.
 const MAX_NAMED = 500;
+// Names are never given twice: a text whose plan went stale gets a new one (planGoneStale).
+let namesGiven = 0;
 
 /**
  * `sql` with every statement that takes parameters sent as a named (prepared)
@@ -20,19 +22,38 @@ const MAX_NAMED = 500;
  * most of PostgreSQL's CPU for Keyward's short reads, and a good part of
  * Node's too, on machines where the servers and the database share cores.
  * Statements without parameters (BEGIN, COMMIT, DDL) go as they are.
+ *
+ * A statement prepared before another server's migration changed what it
+ * returns is refused by PostgreSQL on that connection for as long as the
+ * connection lives ("cached plan must not change result type"). Its text
+ * then gets a new name, which every connection prepares afresh; `askAgain`
+ * (the pool: each statement stands alone) sends it again at once, while in
+ * a transaction, aborted by the refusal, the store runs the transaction
+ * again (isRetryable).
  */
-export function prepared(sql: Sql): Sql {
-  const query = (text: unknown, values?: unknown) => {
+export function prepared(sql: Sql, { askAgain }: { askAgain: boolean }): Sql {
+  const query = (text: unknown, values?: unknown): Promise<pg.QueryResult> => {
     if (typeof text !== 'string' || !Array.isArray(values)) return sql.query(text as string, values as unknown[]);
     let name = statementNames.get(text);
     if (name === undefined) {
       if (statementNames.size >= MAX_NAMED) return sql.query(text, values);
-      name = `keyward_${statementNames.size}`;
+      name = `keyward_${namesGiven++}`;
       statementNames.set(text, name);
     }
-    return sql.query({ name, text, values });
+    return sql.query({ name, text, values }).catch((e: unknown): Promise<pg.QueryResult> => {
+      if (!planGoneStale(e)) throw e;
+      if (statementNames.get(text) === name) statementNames.delete(text);
+      if (!askAgain) throw e;
+      return query(text, values);
+    });
   };
   return { query } as Sql;
+}
+
+/** PostgreSQL's refusal of a prepared statement whose result's shape a schema change altered. */
+function planGoneStale(e: unknown): boolean {
+  const err = e as { code?: string; message?: string } | undefined;
+  return err?.code === '0A000' && /cached plan must not change result type/.test(err.message ?? '');
 }
 
 /** How a read inside a transaction holds what it read until commit (see store.ts). */
@@ -65,10 +86,10 @@ export function unavailable(location: string, e: unknown): KeywardError {
   return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} cannot be reached right now (${reason}); nothing was changed. Try again shortly.`);
 }
 
-/** Serialization failures and deadlocks: the transaction can simply run again. */
+/** Serialization failures, deadlocks and a statement prepared before a migration: the transaction can simply run again. */
 export function isRetryable(e: unknown): boolean {
   const code = (e as { code?: string })?.code;
-  return code === '40001' || code === '40P01';
+  return code === '40001' || code === '40P01' || planGoneStale(e);
 }
 
 /** Epoch ms from a timestamptz column (pg hands back a Date). */

@@ -135,7 +135,7 @@ export class PostgresStore implements Store {
     this.transactionsAtOnce = Math.max(1, Math.floor((config.max ?? 10) / 2));
     // An idle connection that dies (the database restarting) is the pool's to replace, not a crash.
     this.pool.on('error', () => undefined);
-    this.sql = prepared(this.pool);
+    this.sql = prepared(this.pool, { askAgain: true });
     this.feed = new ChangeFeed({ connectionString: url }, this.server);
     this.cache = new RecordCache(() => this.feed.live);
     this.feed.watch((c) => this.cache.changed(c));
@@ -405,7 +405,7 @@ export class PostgresStore implements Store {
       let broken = false;
       let change: Change | undefined;
       // Every statement of the transaction goes through `sql`: prepared, and held until the tick ends.
-      const sql = corkedForEachTick(c, prepared(c));
+      const sql = corkedForEachTick(c, prepared(c, { askAgain: false }));
       send(sql.query('BEGIN'));
       try {
         const result = await fn(sql, send, (what) => (change = what));
