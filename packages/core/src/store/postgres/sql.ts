@@ -73,7 +73,8 @@ export function isUnavailable(e: unknown): boolean {
   if (!err) return false;
   if (typeof err.code === 'string' && (NETWORK_ERRORS.has(err.code) || UNAVAILABLE_STATES.test(err.code))) return true;
   const m = typeof err.message === 'string' ? err.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable/i.test(m);
+  // 'Query read timeout': node-postgres's query_timeout ran out (no code) — a lock held by a stuck session, a database not answering.
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable|Query read timeout/i.test(m);
 }
 
 /**
