@@ -3,9 +3,9 @@
 // the key limit with the ones before it counted and answered on its own.
 
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, type Store } from '../src/index.js';
+import { createEngine, createJsonFileStore, createMemoryStore, type Store } from '../src/index.js';
 import { Batches } from '../src/use-cases/create-batches.js';
-import { seededStore } from './helpers.js';
+import { seededStore, tempStorePath } from './helpers.js';
 
 /** The store, counting its transactions. */
 function countingTransactions(store: Store): { store: Store; transactions: () => number } {
@@ -72,5 +72,24 @@ describe('creates that queue go together', () => {
       { status: 'rejected', reason: new Error('seven refused') },
       { status: 'fulfilled', value: 80 },
     ]);
+  });
+
+  it('on one JSON store opened by two handles (two servers), bursts of one user’s creates through both are held to the limit together', async () => {
+    const path = tempStorePath();
+    const { store, engine, clock } = await seededStore({ store: createJsonFileStore(path), maxKeys: 7 });
+    const other = createEngine(createJsonFileStore(path), { clock, usageFlushMs: 0 });
+    try {
+      const burst = (e: typeof engine, server: string) =>
+        Array.from({ length: 10 }, (_, i) => e.as('bob').generateKey({ description: `${server} ${i}` }).then((k) => k, (x: { code?: string }) => x.code));
+      const answers = await Promise.all([...burst(engine, 'one'), ...burst(other, 'two')]);
+      const made = answers.filter((a) => typeof a !== 'string');
+      expect(made).toHaveLength(7);
+      expect(answers.filter((a) => typeof a === 'string')).toEqual(Array(13).fill('KEY_LIMIT_REACHED'));
+      expect(new Set(made.map((k) => k.token)).size).toBe(7);
+      const stored = await store.findKeys({ owner: 'bob', limit: 100, now: clock.now() });
+      expect(new Map(stored.data.map((k) => [k.id, k.description]))).toEqual(new Map(made.map((k) => [k.id, k.description])));
+    } finally {
+      await Promise.all([engine.close(), other.close()]);
+    }
   });
 });
