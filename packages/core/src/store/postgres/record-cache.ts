@@ -13,7 +13,10 @@
 // filter or order: keys expire) or on usage (the last-used order) are not kept.
 // Last, each key's last use and newest addresses (key pages and verify's
 // answers show them), dropped by any change that names no record — how
-// every server's usage flush is announced — and by changes to that key.
+// every server's usage flush is announced — and by changes to that key, and
+// kept a second at most: usage flushes are not in the change count the
+// heartbeat checks, so a flush whose notification was lost (or usage written
+// in plain SQL) would otherwise never be read.
 //
 // What a hit hands out is the cached record itself, frozen, as the memory and
 // JSON stores hand out the records they hold: nothing is copied per request,
@@ -28,6 +31,8 @@ import type { FoundPage, KeyFind, KeyUsage, StoreChange } from '../boundary.js';
 const MAX_PAGES = 2000;
 // Keys whose last use is kept at once; past this many, they start over.
 const MAX_LAST_USES = 50_000;
+// How long a key's last use is kept (see above): a lost flush notification costs at most this.
+export const LAST_USE_KEPT_MS = 1000;
 
 export class RecordCache {
   private tenant?: { value: Tenant | undefined };
@@ -36,8 +41,8 @@ export class RecordCache {
   private readonly active = new Map<string, { n: number; until: number }>();
   /** By the question asked (without `now`); `owner` undefined: a page of everyone's keys. */
   private readonly pages = new Map<string, { owner: string | undefined; page: FoundPage<ApiKey> }>();
-  /** null: never used. */
-  private readonly lastUses = new Map<string, KeyUsage | null>();
+  /** usage null: never used; until: performance.now() past which it is read again. */
+  private readonly lastUses = new Map<string, { usage: KeyUsage | null; until: number }>();
   // Bumped by every change: a read that started before one is not kept.
   private generation = 0;
 
@@ -83,18 +88,20 @@ export class RecordCache {
     const out = new Map<string, KeyUsage>();
     const ask: string[] = [];
     const trusted = this.trusted();
+    const now = performance.now();
     for (const id of keyIds) {
       const hit = trusted ? this.lastUses.get(id) : undefined;
-      if (hit === undefined) ask.push(id);
-      else if (hit !== null) out.set(id, hit);
+      if (hit === undefined || now > hit.until) ask.push(id);
+      else if (hit.usage !== null) out.set(id, hit.usage);
     }
     if (ask.length === 0) return out;
     const loaded = await this.keep(
       async () => [...(await load(ask))],
       (kept) => {
         if (this.lastUses.size + ask.length > MAX_LAST_USES) this.lastUses.clear();
-        for (const id of ask) this.lastUses.set(id, null);
-        for (const [id, u] of kept) this.lastUses.set(id, u);
+        const until = now + LAST_USE_KEPT_MS;
+        for (const id of ask) this.lastUses.set(id, { usage: null, until });
+        for (const [id, u] of kept) this.lastUses.set(id, { usage: u, until });
       },
     );
     for (const [id, u] of loaded) out.set(id, u);
