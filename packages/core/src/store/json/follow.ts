@@ -13,8 +13,8 @@ export interface Following {
   readonly watching: boolean;
 }
 
-/** `wake(heard)`: heard is true when the watch told of a change, false for the poll. */
-export function follow(files: readonly string[], pollMs: number, wake: (heard: boolean) => void): Following {
+/** `wake(heard, name)`: heard is true when the watch told of a change (to `name`, where the platform names it), false for the poll. */
+export function follow(files: readonly string[], pollMs: number, wake: (heard: boolean, name?: string) => void): Following {
   const names = new Set(files.map((f) => basename(f)));
   return followFolder(dirname(files[0]!), pollMs, wake, (name) => names.has(name));
 }
@@ -26,12 +26,13 @@ export function follow(files: readonly string[], pollMs: number, wake: (heard: b
  * not made yet, a filesystem without events) or once it failed: the timer
  * alone wakes then.
  */
-export function followFolder(dir: string, pollMs: number, wake: (heard: boolean) => void, accept: (name: string) => boolean = () => true): Following {
+export function followFolder(dir: string, pollMs: number, wake: (heard: boolean, name?: string) => void, accept: (name: string) => boolean = () => true): Following {
   let watcher: FSWatcher | undefined;
   let watching = false;
   try {
     watcher = watch(dir, { persistent: false }, (_event, name) => {
-      if (!name || accept(String(name))) wake(true);
+      if (!name) wake(true);
+      else if (accept(String(name))) wake(true, String(name));
     });
     watching = true;
     watcher.on('error', () => {

@@ -14,6 +14,7 @@
 //   journal holds every acknowledged change.
 
 import { lstat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { KeywardError } from '../../refusal.js';
 import { acquireLockAsync } from '../lock.js';
 import { type Following, follow } from './follow.js';
@@ -146,6 +147,14 @@ export class Journal<Entry> {
    */
   private heard = 0;
   private heardBeforeConfirmed = 0;
+  /**
+   * The lock as held when this process's model last ended exactly where the
+   * journal does, under it (a commit group done). While it is still `held`,
+   * nobody else can have appended: a change the watch tells of to the
+   * journal then is our own append (or one made before we took the lock,
+   * which the catch-up under it applied), never one to look for.
+   */
+  private caughtUpUnder?: { release: () => Promise<void>; since: number };
   private closed = false;
   private readonly onProblem: (m: string) => void;
 
@@ -380,6 +389,19 @@ export class Journal<Entry> {
   }
 
   /**
+   * After a commit group, under the lock: the model ends where the journal
+   * does (we caught up when we took the lock and only we appended since), so
+   * reads may trust it as of now, and what the watch told until now — our
+   * own appends included — needs no look.
+   */
+  private confirmedUnderLock(): void {
+    if (!this.held) return;
+    this.caughtUpUnder = this.held;
+    this.confirmedAt = performance.now();
+    this.heardBeforeConfirmed = this.heard;
+  }
+
+  /**
    * After a commit group: a process that commits again at once (the next
    * create of a loop, a burst of requests) keeps the lock instead of giving
    * it back and taking it again (six file operations), and skips reading
@@ -449,7 +471,12 @@ export class Journal<Entry> {
     this.loaded = true;
     this.emit([{ all: true }]);
     if (!this.following && !this.closed) {
-      this.following = follow([this.path, this.journalPath], this.pollMs, (heard) => {
+      const journalName = basename(this.journalPath);
+      this.following = follow([this.path, this.journalPath], this.pollMs, (heard, name) => {
+        // Our own append's event costs no catch-up (see caughtUpUnder); one
+        // that arrives after we let go of the lock is counted, and the look it
+        // causes finds the journal ending where we are (one fstat).
+        if (heard && name === journalName && this.held !== undefined && this.caughtUpUnder === this.held) return;
         if (heard) this.heard++;
         this.wake();
       });
@@ -649,6 +676,7 @@ export class Journal<Entry> {
       for (const { p } of done) p.reject(e);
       return;
     }
+    this.confirmedUnderLock();
     this.keepLock();
     this.emit(changes);
     for (const { p, result } of done) p.resolve(result);
