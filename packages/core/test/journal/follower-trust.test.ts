@@ -5,14 +5,13 @@
 // the follower is what the next read answers, and a list sees every change
 // acknowledged before it was asked (it looks whenever the watch heard one).
 import { mkdtempSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/boundary.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
-import { startChild } from '../child.js';
 import { T0, iso, key, tenant, user } from '../conformance/records.js';
+import { childWriter, listAtEachAck } from './lists-at-acks.js';
 
 const open: Store[] = [];
 afterEach(async () => {
@@ -70,23 +69,10 @@ describe('JSON store reads that trust the follower', () => {
   it("a list sees every key another process acknowledged before it was asked, though it looks at the journal only when the watch heard a change", async () => {
     const { reader } = await twoHandles(60_000);
     const location = (reader as unknown as { location: string }).location;
-    const childScript = fileURLToPath(new URL('../conformance/child.ts', import.meta.url));
-    const childModule = fileURLToPath(new URL('../conformance/open-json.ts', import.meta.url));
-    const writer = startChild(childScript, [childModule, location, 'write', 'c', '40']);
+    const writer = childWriter(location, 'c', 40);
     // Each list is asked the moment the child's acknowledgement arrives, before anything else of this process runs.
-    const checks: Promise<void>[] = [];
-    let seen = 0;
-    writer.child.stdout!.on('data', () => {
-      const acked = [...writer.acked];
-      checks.push(
-        reader.findKeys({ owner: 'bob', limit: 100, now: Date.now() }).then((page) => {
-          expect(page.data.map((k) => k.id)).toEqual(expect.arrayContaining(acked));
-          seen = Math.max(seen, acked.length);
-        }),
-      );
-    });
+    const seen = listAtEachAck(writer, () => reader.findKeys({ owner: 'bob', limit: 100, now: Date.now() }));
     expect(await writer.exited).toBe(0);
-    await Promise.all(checks);
-    expect(seen).toBe(40);
+    expect(await seen()).toBe(40);
   });
 });

@@ -3,15 +3,14 @@
 // list right after its own create trusts the model the commit left. What must
 // still hold: another process's append right after ours is in the next list.
 import { mkdtempSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Store } from '../../src/store/boundary.js';
 import { JournalFile } from '../../src/store/json/journal-file.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
-import { startChild } from '../child.js';
 import { key, tenant, user } from '../conformance/records.js';
+import { childWriter, listAtEachAck } from './lists-at-acks.js';
 
 const open: Store[] = [];
 afterEach(async () => {
@@ -52,9 +51,7 @@ describe('JSON store: its own writes', () => {
 
   it("a list sees another process's append made right after ours", async () => {
     const { store, location } = await oneStore();
-    const childScript = fileURLToPath(new URL('../conformance/child.ts', import.meta.url));
-    const childModule = fileURLToPath(new URL('../conformance/open-json.ts', import.meta.url));
-    const writer = startChild(childScript, [childModule, location, 'write', 'd', '30']);
+    const writer = childWriter(location, 'd', 30);
     let running = true;
     const exited = writer.exited.finally(() => (running = false));
     // This process creates keys as fast as it can meanwhile: the child's appends land right after ours.
@@ -66,20 +63,9 @@ describe('JSON store: its own writes', () => {
       }
       return i;
     })();
-    const checks: Promise<void>[] = [];
-    let seen = 0;
-    writer.child.stdout!.on('data', () => {
-      const acked = [...writer.acked];
-      checks.push(
-        store.findKeys({ owner: 'bob', limit: 10_000, now: Date.now() }).then((page) => {
-          expect(page.data.map((k) => k.id)).toEqual(expect.arrayContaining(acked));
-          seen = Math.max(seen, acked.length);
-        }),
-      );
-    });
+    const seen = listAtEachAck(writer, () => store.findKeys({ owner: 'bob', limit: 10_000, now: Date.now() }));
     expect(await exited).toBe(0);
     expect(await own).toBeGreaterThan(0);
-    await Promise.all(checks);
-    expect(seen).toBe(30);
+    expect(await seen()).toBe(30);
   });
 });
