@@ -10,7 +10,7 @@
 
 import { join } from 'node:path';
 import type { KeyUsage, UsageCount } from '../boundary.js';
-import { followFolder } from './follow.js';
+import { type Following, followFolder } from './follow.js';
 import { LAST_USED, listUsage, rawPath, readRaw, readSum, type OnMalformed } from './usage-files.js';
 import { UsageTally } from './usage-fold.js';
 
@@ -29,7 +29,7 @@ export class LastUses {
   /** Something in the folder may have changed since the last read (a wake, or nothing read yet). */
   private stale = true;
   private reading?: Promise<void>;
-  private follower?: { stop: () => void; watching: boolean };
+  private follower?: Following;
   private watchTried = -Infinity;
   private closed = false;
 
