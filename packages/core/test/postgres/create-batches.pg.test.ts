@@ -6,9 +6,11 @@
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
-import { createEngine, initStore } from '../../src/engine.js';
+import { systemClock } from '../../src/clock.js';
+import { createEngine } from '../../src/engine.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
+import { seededStore } from '../helpers.js';
 
 let db: TestDatabase;
 let admin: pg.Client;
@@ -17,15 +19,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   admin = new pg.Client(db.url);
   await admin.connect();
-  const store = createPostgresStore(db.url);
-  await initStore(store, { admin: 'alice' });
-  const engine = createEngine(store, { usageFlushMs: 0 });
-  const alice = engine.as('alice');
-  await alice.updateSettings({ api_keys_enabled: true, max_keys_per_user: 7 });
-  for (const name of ['bob']) {
-    await alice.addUser(name, { licence: true });
-    await alice.updateUser(name, { developer: true });
-  }
+  const { engine } = await seededStore({ store: createPostgresStore(db.url), clock: systemClock, maxKeys: 7 });
   await engine.close();
 });
 afterAll(async () => {

@@ -8,10 +8,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import pg from 'pg';
-import { createEngine, initStore } from '../../src/engine.js';
+import { systemClock } from '../../src/clock.js';
+import { createEngine } from '../../src/engine.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { LISTENER_NAME } from '../../src/store/postgres/changes.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
+import { seededStore } from '../helpers.js';
 
 let db: TestDatabase;
 let admin: pg.Client;
@@ -20,11 +22,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   admin = new pg.Client(db.url);
   await admin.connect();
-  const store = createPostgresStore(db.url);
-  await initStore(store, { admin: 'alice' });
-  const engine = createEngine(store, { usageFlushMs: 0 });
-  await engine.as('alice').updateSettings({ api_keys_enabled: true });
-  await engine.as('alice').updateUser('alice', { developer: true });
+  const { engine } = await seededStore({ store: createPostgresStore(db.url), clock: systemClock });
   await engine.close();
 });
 afterAll(async () => {
