@@ -352,10 +352,15 @@ export class Journal<Entry> {
   private async open(): Promise<void> {
     await this.load();
     if (!this.opts.copy || !this.journal || !(await this.opts.copy.behind(this.position))) return;
+    await this.caughtUpUnderLock(() => this.copyRecords());
+  }
+
+  /** Runs `work` under the lock, the model caught up with the journal first (unless we held the lock already: nobody else wrote). */
+  private async caughtUpUnderLock(work: () => Promise<void>): Promise<void> {
     const took = await this.lock();
     try {
       if (took) await this.catchUp(true);
-      await this.copyRecords();
+      await work();
     } finally {
       if (took) await this.unlock();
     }
@@ -694,13 +699,7 @@ export class Journal<Entry> {
       this.settleTimer = undefined;
       void this.exclusive(async () => {
         if (this.closed || !this.journal) return;
-        const took = await this.lock();
-        try {
-          if (took) await this.catchUp(true);
-          await this.opts.copy!.settle(this.position, recordsOf(this.journal));
-        } finally {
-          if (took) await this.unlock();
-        }
+        await this.caughtUpUnderLock(() => this.opts.copy!.settle(this.position, recordsOf(this.journal!)));
       }).catch((e) => this.onProblem(`Making the events copied from ${this.journalPath} durable failed (${(e as Error).message}); the journal keeps them until it is done.`));
     }, this.opts.settleAfterMs ?? 30_000);
     this.settleTimer.unref();
