@@ -170,6 +170,16 @@ function folderWorkspace(dir: string, unsaved: string[] = []): WorkspaceTokens &
   return w;
 }
 
+/** Bob's key "CI deploy", its token in `.env` and `app.js` of a fresh folder. */
+async function tokenInEnvAndApp() {
+  const t = await tenant();
+  const old = await newToken(t.bob, 'CI deploy');
+  const dir = tempDir();
+  writeFileSync(join(dir, '.env'), `API_KEY=${old.token}\n`);
+  writeFileSync(join(dir, 'app.js'), `const key = '${old.token}';\n`);
+  return { t, old, dir };
+}
+
 async function rotateDeps(t: Tenant, user: string, steps: Step[], workspace: WorkspaceTokens, destinations: TokenDestinations = {}, now = () => Date.now()) {
   const service = t.as(user);
   const prompter = new ScriptedPrompter(steps);
@@ -220,11 +230,7 @@ describe('Rotate API Key', () => {
   });
 
   it('leaves a file with unsaved changes in an editor as it is, says so before rotating, and copies the new token for it', async () => {
-    const t = await tenant();
-    const old = await newToken(t.bob, 'CI deploy');
-    const dir = tempDir();
-    writeFileSync(join(dir, '.env'), `API_KEY=${old.token}\n`);
-    writeFileSync(join(dir, 'app.js'), `const key = '${old.token}';\n`);
+    const { t, old, dir } = await tokenInEnvAndApp();
     const { deps, prompter } = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { confirm: true }], folderWorkspace(dir, ['app.js']));
     const created = await rotateApiKey(deps, { id: old.id });
     const confirm = prompter.asked.find((a) => a.kind === 'confirm')!;
@@ -246,11 +252,7 @@ describe('Rotate API Key', () => {
   });
 
   it('copies the new token and names the file when the disk refuses to write one, keeping the places written', async () => {
-    const t = await tenant();
-    const old = await newToken(t.bob, 'CI deploy');
-    const dir = tempDir();
-    writeFileSync(join(dir, '.env'), `API_KEY=${old.token}\n`);
-    writeFileSync(join(dir, 'app.js'), `const key = '${old.token}';\n`);
+    const { t, old, dir } = await tokenInEnvAndApp();
     const w = folderWorkspace(dir);
     // As the editor layer reports a write refused (a full disk) for app.js.
     const refusing: WorkspaceTokens = {
