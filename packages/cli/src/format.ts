@@ -44,18 +44,19 @@ export function keyDetails(k: KeyView): string {
       ...(k.lastUsedFrom?.length ? [['last used from', k.lastUsedFrom.map((a) => `${safeText(a.address)} (${since(a.lastSeen)})`).join(', ')]] : []),
       ...(k.rotatedFrom ? [['rotated from', k.rotatedFrom]] : []),
       ...(k.rotatedTo ? [['rotated to', k.rotatedTo]] : []),
-      ['you may', mayText(k)],
+      ['you may', mayText(k.actions, KEY_ACTION_COMMANDS, 'nothing (you can read it)')],
     ],
   );
 }
 
-/** The commands the key's view says its viewer may run on it (core decides; the command line only names them). */
-const ACTION_COMMANDS: Record<keyof KeyView['actions'], string> = { rename: 'keys rename', delete: 'keys rm', revoke: 'keys revoke', rotate: 'keys rotate' };
-
-function mayText(k: KeyView): string {
-  const may = (Object.keys(ACTION_COMMANDS) as (keyof KeyView['actions'])[]).filter((a) => k.actions[a]);
-  return may.length === 0 ? 'nothing (you can read it)' : may.map((a) => ACTION_COMMANDS[a]).join(', ');
+/** What a view's actions say its viewer may do, in `words`, in their order (core decides; the command line only names them). */
+function mayText<A extends string>(actions: Record<A, boolean>, words: Record<A, string>, none: string): string {
+  const may = (Object.keys(words) as A[]).filter((a) => actions[a]).map((a) => words[a]);
+  return may.length === 0 ? none : may.join(', ');
 }
+
+/** The commands a key's view says its viewer may run on it. */
+const KEY_ACTION_COMMANDS: Record<keyof KeyView['actions'], string> = { rename: 'keys rename', delete: 'keys rm', revoke: 'keys revoke', rotate: 'keys rotate' };
 
 export function settingsText(s: SettingsView): string {
   return table(
@@ -72,17 +73,12 @@ export function settingsText(s: SettingsView): string {
 export function usersTable(users: UserView[]): string {
   return table(
     ['USER', 'LICENCE', 'ROLES', 'YOU MAY'],
-    users.map((u) => [safeText(u.name), u.licence ? 'yes' : 'no', u.roles.join(', ') || '-', userMayText(u)]),
+    users.map((u) => [safeText(u.name), u.licence ? 'yes' : 'no', u.roles.join(', ') || '-', mayText(u.actions, USER_ACTION_TEXT, 'nothing')]),
   );
 }
 
 /** What the user's view says its viewer may do to them (core decides, as for keys: the last admin keeps the role and stays). */
 const USER_ACTION_TEXT: Record<keyof UserView['actions'], string> = { setLicence: 'set licence', setRoles: 'set roles', demote: 'take admin role', remove: 'remove' };
-
-function userMayText(u: UserView): string {
-  const may = (Object.keys(USER_ACTION_TEXT) as (keyof UserView['actions'])[]).filter((a) => u.actions[a]).map((a) => USER_ACTION_TEXT[a]);
-  return may.length === 0 ? 'nothing' : may.join(', ');
-}
 
 export function eventsTable(events: EventView[]): string {
   return table(
