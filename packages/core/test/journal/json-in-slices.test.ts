@@ -19,4 +19,10 @@ describe('JSON in slices', () => {
     expect(turns).toBeGreaterThan(0);
     for (const small of [null, 1, 'x', [1, { a: undefined }], {}, { a: { b: { c: { d: 1 } } } }]) expect(Buffer.concat(await jsonInSlices(small)).toString()).toBe(JSON.stringify(small));
   });
+
+  it('refuses a Map deeper than it walks, which JSON.stringify would write as {}', async () => {
+    await expect(jsonInSlices({ state: { keys: { k1: new Map([['a', 1]]) } } })).rejects.toThrow(/Map at depth 3/);
+    // Within its depth a Map is the object of its entries.
+    expect(Buffer.concat(await jsonInSlices({ state: { keys: new Map([['k1', { id: 'k1' }]]) } })).toString()).toBe('{"state":{"keys":{"k1":{"id":"k1"}}}}');
+  });
 });

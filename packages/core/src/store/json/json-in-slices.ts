@@ -22,7 +22,8 @@ export async function jsonInSlices(value: unknown): Promise<Buffer[]> {
   };
   const walk = async (v: unknown, depth: number): Promise<void> => {
     if (depth >= DEPTH || v === null || typeof v !== 'object' || Array.isArray(v) || typeof (v as { toJSON?: unknown }).toJSON === 'function') {
-      // (A Map this deep is stringified whole, as {}: snapshots have none there.)
+      // JSON.stringify writes a Map as {}: one this deep would be lost without a word.
+      if (v instanceof Map) throw new Error(`jsonInSlices: a Map at depth ${depth} would be written as {}`);
       text.push(JSON.stringify(v) ?? 'null');
       if (++made % SLICE === 0) {
         flush();
