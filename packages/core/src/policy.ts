@@ -324,6 +324,11 @@ export function keyActionsOf(actor: User, settings: Settings): (key: ApiKey, now
   });
 }
 
+/** A deleted key's actions (a usage row of a key that is gone): nothing is left to do to it. */
+export function noKeyActions(): KeyActions {
+  return { rename: false, delete: false, revoke: false, rotate: false };
+}
+
 /**
  * What time alone takes from a key's actions when it expires: revoking and
  * rotating ask for an active key (checkRevoke, checkRotate); renaming and

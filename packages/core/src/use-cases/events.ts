@@ -4,7 +4,7 @@
 
 import { type KeywardEvent, settingsOf, statusOf } from '../domain.js';
 import { eventFindOf, eventPageOf, parseSince } from '../events.js';
-import { checkAdmin, enforce, keyActions } from '../policy.js';
+import { checkAdmin, enforce, keyActions, noKeyActions } from '../policy.js';
 import type { EventQuery, Page } from '../service.js';
 import type { EventFind } from '../store/boundary.js';
 import type { EventView, UsageRow } from '../views.js';
@@ -53,7 +53,7 @@ export async function usage(c: ActorContext, q: { since?: string } = {}): Promis
       uses: uses.get(keyId) ?? 0,
       lastUsed: last === undefined ? null : new Date(last).toISOString(),
       excessive: excessive.has(keyId),
-      actions: key ? keyActions(actor, key, settings, now) : { rename: false, delete: false, revoke: false, rotate: false },
+      actions: key ? keyActions(actor, key, settings, now) : noKeyActions(),
     });
   }
   return rows.sort((a, b) => b.uses - a.uses || (a.keyId < b.keyId ? -1 : 1));

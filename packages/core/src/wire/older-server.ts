@@ -8,7 +8,7 @@
 
 import type { ApiKey, Settings, User } from '../domain.js';
 import { isAdmin } from '../domain.js';
-import { keyActions, userActions, viewerActions } from '../policy.js';
+import { keyActions, noKeyActions, userActions, viewerActions } from '../policy.js';
 import type { KeyView, SettingsView, UsageRow, UserView } from '../views.js';
 import { SETTING_FIELDS } from '../views.js';
 import type { WireMe } from './types.js';
@@ -66,7 +66,7 @@ export function keyViewWithActions<K extends KeyView>(view: K, viewer: OlderServ
  */
 export function usageRowWithActions(row: UsageRow, viewer: OlderServerViewer, now: number): UsageRow {
   if (!lacksActions(row)) return row;
-  if (row.status === 'deleted') return { ...row, actions: { rename: false, delete: false, revoke: false, rotate: false } };
+  if (row.status === 'deleted') return { ...row, actions: noKeyActions() };
   const at = new Date(now).toISOString();
   const key: ApiKey = {
     id: row.keyId,
