@@ -19,14 +19,15 @@ export interface KeyUsage {
 
 export function mergeUsage(hour: UsageRow[], day: UsageRow[]): KeyUsage[] {
   const byId = new Map<string, KeyUsage>();
-  for (const r of day) byId.set(r.keyId, { keyId: r.keyId, description: r.description, sub: r.sub, status: r.status, hour: 0, day: r.uses, excessive: r.excessive, actions: r.actions });
+  const usage = (r: UsageRow, hour: number): KeyUsage => ({ keyId: r.keyId, description: r.description, sub: r.sub, status: r.status, hour, day: r.uses, excessive: r.excessive, actions: r.actions });
+  for (const r of day) byId.set(r.keyId, usage(r, 0));
   for (const r of hour) {
     const u = byId.get(r.keyId);
     if (u) {
       u.hour = r.uses;
       u.excessive ||= r.excessive;
       u.actions = r.actions;
-    } else byId.set(r.keyId, { keyId: r.keyId, description: r.description, sub: r.sub, status: r.status, hour: r.uses, day: r.uses, excessive: r.excessive, actions: r.actions });
+    } else byId.set(r.keyId, usage(r, r.uses));
   }
   return [...byId.values()].sort((a, b) => b.hour - a.hour || b.day - a.day || (a.keyId < b.keyId ? -1 : 1));
 }
