@@ -105,17 +105,29 @@ export interface StoreChange {
   all?: boolean;
 }
 
+/**
+ * `hint`: the answer only says what the request path shows (whoami: may the
+ * user generate, may an admin remove themselves), and the rule it feeds is
+ * checked again in the transaction that acts on it (the key limit in
+ * createKey, the last-admin rule in users.ts), so a store that follows other
+ * processes may answer from a view up to its poll interval old. Without it,
+ * the answer holds every change acknowledged before it was asked.
+ */
+export interface ReadOptions {
+  hint?: boolean;
+}
+
 /** What both a transaction and the store answer. Reads in a transaction see the state before its own writes. */
 export interface StoreReads {
   tenant(): Promise<Tenant | undefined>;
   getUser(id: string): Promise<User | undefined>;
-  listUsers(): Promise<User[]>;
+  listUsers(opts?: ReadOptions): Promise<User[]>;
   getKey(id: string): Promise<ApiKey | undefined>;
   /** Keys whose id starts with `prefix` (at most `limit`), for short ids. */
   keysByIdPrefix(prefix: string, limit: number): Promise<ApiKey[]>;
   /** Every key of one owner (delete all, remove a user). */
   keysOf(owner: string): Promise<ApiKey[]>;
-  countActiveKeys(owner: string, now: number): Promise<number>;
+  countActiveKeys(owner: string, now: number, opts?: ReadOptions): Promise<number>;
   findKeys(q: KeyFind): Promise<FoundPage<ApiKey>>;
 }
 

@@ -22,9 +22,10 @@ export interface WhoAmIReads {
 export async function whoamiReads(c: ActorContext): Promise<WhoAmIReads> {
   // Asked together, so a store that catches up before each read (the JSON store) does so once for all three.
   const now = c.now;
-  const [{ tenant, actor }, activeKeys] = await Promise.all([c.read(), c.store.countActiveKeys(c.actorName, now)]);
+  // Both counts are hints (ReadOptions): creating a key and leaving the admins check them again under the lock.
+  const [{ tenant, actor }, activeKeys] = await Promise.all([c.read(), c.store.countActiveKeys(c.actorName, now, { hint: true })]);
   // What one may do to oneself hangs on the last-admin rule; only an admin's view needs the count.
-  const admins = isAdmin(actor) ? (await c.store.listUsers()).filter(isAdmin).length : 0;
+  const admins = isAdmin(actor) ? (await c.store.listUsers({ hint: true })).filter(isAdmin).length : 0;
   return { tenant, actor, activeKeys, admins };
 }
 

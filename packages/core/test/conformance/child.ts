@@ -3,9 +3,10 @@
 // (argv: module, location, command, ...args) and prints what it did, line by
 // line, the moment it is durable or seen:
 //   write <prefix> <count>   puts keys one transaction each: "ack <id>"
+//   users <prefix> <count>   puts users one transaction each: "ack <id>"
 //   watch                    "ready", then "seen <id> <epoch ms>" when a key turns revoked
 import type { Store, StoreChange } from '../../src/store/boundary.js';
-import { T0, event, key } from './records.js';
+import { T0, event, key, user } from './records.js';
 
 const [modulePath, location, command, ...args] = process.argv.slice(2);
 const { openStore } = (await import(modulePath!)) as { openStore: (location: string) => Store };
@@ -21,6 +22,14 @@ if (command === 'write') {
       tx.emit(event('api-key.generated', T0 + i, 'bob', k.id));
     });
     out(`ack ${k.id}`);
+  }
+  await store.close();
+} else if (command === 'users') {
+  const [prefix, count] = [args[0]!, Number(args[1])];
+  for (let i = 0; i < count; i++) {
+    const u = user(`${prefix}${i}`);
+    await store.transact((tx) => tx.putUser(u));
+    out(`ack ${u.id}`);
   }
   await store.close();
 } else if (command === 'watch') {

@@ -7,14 +7,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLocalService } from '../../src/engine.js';
 import type { Store } from '../../src/store/boundary.js';
+import { Journal } from '../../src/store/json/journal.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
 import { T0, iso, key, tenant, user } from '../conformance/records.js';
-import { childWriter, listAtEachAck } from './lists-at-acks.js';
+import { atEachAck, childWriter, listAtEachAck } from './lists-at-acks.js';
 
 const open: Store[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
 
@@ -74,5 +77,41 @@ describe('JSON store reads that trust the follower', () => {
     const seen = listAtEachAck(writer, () => reader.findKeys({ owner: 'bob', limit: 100, now: Date.now() }));
     expect(await writer.exited).toBe(0);
     expect(await seen()).toBe(40);
+  });
+
+  it('the users list sees every user another process acknowledged before it was asked', async () => {
+    const { reader } = await twoHandles(60_000);
+    const location = (reader as unknown as { location: string }).location;
+    const writer = childWriter(location, 'u', 40, 'users');
+    const seen = listAtEachAck(writer, async () => ({ data: await reader.listUsers() }));
+    expect(await writer.exited).toBe(0);
+    expect(await seen()).toBe(40);
+  });
+
+  it("an owner's count of active keys holds every key another process acknowledged before it was asked", async () => {
+    const { reader } = await twoHandles(60_000);
+    const location = (reader as unknown as { location: string }).location;
+    const writer = childWriter(location, 'n', 40);
+    const seen = atEachAck(writer, async (acked) => expect(await reader.countActiveKeys('bob', T0)).toBeGreaterThanOrEqual(acked.length));
+    expect(await writer.exited).toBe(0);
+    expect(await seen()).toBe(40);
+  });
+
+  it("whoami's hints (the users, an owner's count) may trust the follower; without the hint they are strict", async () => {
+    const { reader } = await twoHandles(60_000);
+    const fresh = vi.spyOn(Journal.prototype, 'fresh');
+    await reader.listUsers({ hint: true });
+    await reader.countActiveKeys('bob', T0, { hint: true });
+    expect(fresh.mock.calls).toEqual([[false], [false]]);
+    fresh.mockClear();
+    await reader.listUsers();
+    await reader.countActiveKeys('bob', T0);
+    expect(fresh.mock.calls).toEqual([[true], [true]]);
+    // whoami (GET /users/me, an admin's: it counts the admins too) asks no strict read.
+    fresh.mockClear();
+    const alice = createLocalService(reader, { actor: 'alice' });
+    await alice.whoami();
+    expect(fresh.mock.calls.length).toBeGreaterThan(0);
+    expect(fresh.mock.calls.every(([strict]) => !strict)).toBe(true);
   });
 });

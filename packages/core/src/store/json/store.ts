@@ -16,7 +16,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ApiKey, KeywardEvent, StoreDocument, Tenant, User } from '../../domain.js';
 import { KeywardError } from '../../refusal.js';
-import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, Transaction, UsageCount } from '../boundary.js';
+import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, ReadOptions, Store, StoreChange, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
 import { StateReads, StateTransaction } from '../state-transaction.js';
 import { type LastUsedSource, type StoreOp, TenantState } from '../tenant-state.js';
@@ -114,20 +114,21 @@ export class JsonFileStore extends StateReads implements Store {
 
   // Reads first apply what other processes appended: nothing to look at while
   // the follower confirmed the journal less than its poll interval ago (the
-  // request path's reads: tenant, user, key, an owner's count, the users),
-  // else one fstat when nothing was appended. A record not found on the
-  // follower's word is looked for again, so a key or user just created by
-  // another process is found at once; lists, pages and prefixes see every
-  // change acknowledged before they were asked (strict: they look, unless the
-  // watch heard no change since the last look; Journal.fresh says why that holds).
+  // request path's point reads: tenant, user, key; and the hints whoami asks,
+  // an owner's count and the users, see ReadOptions), else one fstat when
+  // nothing was appended. A record not found on the follower's word is looked
+  // for again, so a key or user just created by another process is found at
+  // once; lists (users too), counts, pages and prefixes see every change
+  // acknowledged before they were asked (strict: they look, unless the watch
+  // heard no change since the last look; Journal.fresh says why that holds).
   override async tenant(): Promise<Tenant | undefined> {
     return this.pointRead(() => super.tenant());
   }
   override async getUser(id: string): Promise<User | undefined> {
     return this.pointRead(() => super.getUser(id));
   }
-  override async listUsers(): Promise<User[]> {
-    await this.journal.fresh();
+  override async listUsers(opts?: ReadOptions): Promise<User[]> {
+    await this.journal.fresh(!opts?.hint);
     return super.listUsers();
   }
   override async getKey(id: string): Promise<ApiKey | undefined> {
@@ -141,8 +142,8 @@ export class JsonFileStore extends StateReads implements Store {
     await this.journal.fresh(true);
     return super.keysOf(owner);
   }
-  override async countActiveKeys(owner: string, now: number): Promise<number> {
-    await this.journal.fresh();
+  override async countActiveKeys(owner: string, now: number, opts?: ReadOptions): Promise<number> {
+    await this.journal.fresh(!opts?.hint);
     return super.countActiveKeys(owner, now);
   }
   override async findKeys(q: KeyFind): Promise<FoundPage<ApiKey>> {
