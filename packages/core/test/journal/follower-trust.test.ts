@@ -1,6 +1,6 @@
 // A JSON store's reads on the request path trust its follower (fs.watch and a
 // poll) for up to the poll interval instead of looking at the journal on
-// every read. What must still hold: a key or user another handle just created
+// every read. What must still hold: a key or user another process just created
 // is found at once (a read that finds nothing looks again), a change heard by
 // the follower is what the next read answers, and a list sees every change
 // acknowledged before it was asked (it looks whenever the watch heard one).
@@ -34,15 +34,27 @@ async function twoHandles(pollMs: number): Promise<{ writer: Store; reader: Stor
 }
 
 describe('JSON store reads that trust the follower', () => {
-  it('finds a key and a user another handle just created, at once', async () => {
-    const { writer, reader } = await twoHandles(60_000);
-    const k = key(1, { owner: 'bob', expiry: iso(Date.now() + 86_400_000) });
-    await writer.transact((tx) => {
-      tx.putUser(user('carol'));
-      tx.putKey(k);
-    });
-    expect((await reader.getKey(k.id))?.id).toBe(k.id);
-    expect((await reader.getUser('carol'))?.id).toBe('carol');
+  // The watch hears an append before the writer's fsync, so the follower has
+  // mostly caught up by the time the acknowledgement arrives, and a read that
+  // never looked again passed this check two runs in three. Here the follower
+  // hears but does not catch up (its wake does nothing): the window in which
+  // only the second look finds the record, every time.
+  it('finds a key and a user another process just acknowledged, at once, though the follower has not caught up', async () => {
+    const { reader } = await twoHandles(60_000);
+    vi.spyOn(Journal.prototype as unknown as { wake: () => void }, 'wake').mockImplementation(() => {});
+    const location = (reader as unknown as { location: string }).location;
+    const found = (read: (id: string) => Promise<{ id: string } | undefined>) => async (acked: readonly string[]) => {
+      const last = acked[acked.length - 1]!;
+      expect((await read(last))?.id).toBe(last);
+    };
+    const keys = childWriter(location, 'f', 40);
+    const keysSeen = atEachAck(keys, found((id) => reader.getKey(id)));
+    expect(await keys.exited).toBe(0);
+    expect(await keysSeen()).toBe(40);
+    const users = childWriter(location, 'g', 40, 'users');
+    const usersSeen = atEachAck(users, found((id) => reader.getUser(id)));
+    expect(await users.exited).toBe(0);
+    expect(await usersSeen()).toBe(40);
   });
 
   it('answers what the follower heard: a key revoked elsewhere reads as revoked once its change is signalled', async () => {
