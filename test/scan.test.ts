@@ -103,6 +103,7 @@ describe('keyward scan', () => {
       const clean = scan(root, store, 'alice', []);
       expect(clean.code, clean.stderr).toBe(0);
       expect(clean.stdout).toBe('');
+      expect(clean.stderr).not.toContain('warning'); // outside git the walk is the way, not a fallback
       expect(clean.stderr).toMatch(/^No Keyward tokens in 3 files\.$/m);
 
       writeFileSync(join(root, 'src/.env'), `\nAPI_TOKEN=${tokens.bob}\n`);
@@ -113,6 +114,39 @@ describe('keyward scan', () => {
       // A file named on the command line is scanned even when ignored.
       expect(json(scan(root, store, 'alice', ['logs/out.txt', '--json'])).data).toMatchObject([{ path: 'logs/out.txt', line: 1, column: 1, status: 'active' }]);
     }
+  });
+
+  it("in a work tree where git cannot list the files, scans by the .gitignore files and says so on stderr, made inert", () => {
+    const parent = tempDir('keyward-scan-git-fails-');
+    const name = 'repo\x1b]0;owned\x07\x1b[2J';
+    const root = join(parent, name);
+    mkdirSync(join(root, 'logs'), { recursive: true });
+    git(root, 'init', '-q');
+    writeFileSync(join(root, '.gitignore'), 'logs/\n');
+    writeFileSync(join(root, '.git/info/exclude'), 'local.env\n');
+    writeFileSync(join(root, 'logs/out.txt'), tokens.bob);
+    writeFileSync(join(root, 'local.env'), `API_TOKEN=${tokens.bob}\n`);
+    writeFileSync(join(root, 'app.js'), `const t = "${tokens.bob}";\n`);
+    git(root, 'add', 'app.js');
+    const found = (r: Result) => json(r).data.map((d) => d.path.slice(name.length + 1)).sort();
+
+    // git answers: its list (.git/info/exclude counts), and no warning.
+    const ok = scan(parent, store, 'alice', [name, '--json']);
+    expect(ok.code, ok.stderr).toBe(1);
+    expect(found(ok)).toEqual(['app.js']);
+    expect(ok.stderr).not.toContain('warning');
+
+    // A damaged index: git refuses to list, the .gitignore walk runs instead and stderr says why.
+    writeFileSync(join(root, '.git/index'), 'not an index');
+    const walked = scan(parent, store, 'alice', [name, '--json']);
+    expect(walked.code, walked.stderr).toBe(1);
+    expect(found(walked)).toEqual(['app.js', 'local.env']);
+    expect(walked.stderr).toMatch(/^warning: git could not list the files of repo␛\]0;owned\^G␛\[2J \(fatal: .*index.*\); they were scanned by their \.gitignore files instead/m);
+    expect(walked.stderr).not.toMatch(/[\x07\x1b]/);
+    // Without --json too: the same warning, and the findings as a table.
+    const plain = scan(parent, store, 'alice', [name]);
+    expect(plain.stderr).toMatch(/^warning: git could not list the files of /m);
+    expect(plain.stdout).toContain('local.env:1:11');
   });
 
   it('before the very first run (no store at the default location) reports tokens as unknown and creates no store', () => {

@@ -12,7 +12,7 @@ export * from './presentation/expiring-soon.js';
 export * from './presentation/verify-failure.js';
 export * from './token.js';
 export * from './token-scan.js';
-export { filesOfFolder, walkFolder, type FolderWalk } from './folder-walk.js';
+export { filesOfFolder, walkFolder, type FilesOfFolder, type FolderWalk } from './folder-walk.js';
 export * from './policy.js';
 export * from './views.js';
 export * from './wire/index.js';

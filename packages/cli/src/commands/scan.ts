@@ -4,8 +4,9 @@
 
 import { type ErrorCode, type KeyService, type KeyStatus, KeywardError, safeText } from '@keyward/core';
 import type { CommandContext } from './command.js';
-import { type ScannedFile, scanPaths, scanStaged } from '../scan/sources.js';
+import { type GitFailed, type ScannedFile, scanPaths, scanStaged } from '../scan/sources.js';
 import { table } from '../format.js';
+import { print } from '../io.js';
 
 /** `unknown`: no key with this id that the actor may see (deleted, never existed, or someone else's). */
 export type FindingStatus = KeyStatus | 'unknown';
@@ -81,7 +82,12 @@ async function removeActive(service: KeyService, files: ScannedFile[], facts: Ma
 type ScanContext = Omit<CommandContext, 'service'> & { service?: KeyService; noStore?: string };
 
 export const scan = async ({ service, out, cmd, noStore }: ScanContext): Promise<number> => {
-  const { files, scanned } = cmd.flags.staged === true ? scanStaged(cmd.args) : await scanPaths(cmd.args);
+  // --staged asks git only, and refuses when git cannot answer.
+  const { files, scanned, gitFailed } = cmd.flags.staged === true ? { ...scanStaged(cmd.args), gitFailed: [] as GitFailed[] } : await scanPaths(cmd.args);
+  // On stderr even with --json: the list of files was not the one git would commit (a hook's log should say so).
+  for (const f of gitFailed) {
+    print(process.stderr, `warning: git could not list the files of ${f.folder} (${f.why}); they were scanned by their .gitignore files instead, so .git/info/exclude, the global excludes and ignored files git tracks were not counted as git counts them.\n`);
+  }
   const keyIds = [...new Set(files.flatMap((f) => f.tokens.map((t) => t.keyId)))];
   const facts = service ? await factsOf(service, keyIds) : new Map(keyIds.map((id): [string, KeyFacts] => [id, { status: 'unknown' }]));
   const data: Finding[] = files.flatMap((f) =>

@@ -13,10 +13,17 @@ export interface ScannedFile {
   tokens: TokenInFile[];
 }
 
+/** A folder in a git work tree whose files git could not list (git's words): it was scanned by its .gitignore files instead. */
+export interface GitFailed {
+  folder: string;
+  why: string;
+}
+
 /** Files of the working tree (`paths`, default the current folder); only files holding a token are returned. */
-export async function scanPaths(paths: string[]): Promise<{ files: ScannedFile[]; scanned: number }> {
+export async function scanPaths(paths: string[]): Promise<{ files: ScannedFile[]; scanned: number; gitFailed: GitFailed[] }> {
   const scratch = { buffer: Buffer.allocUnsafe(1 << 20) };
   const files: ScannedFile[] = [];
+  const gitFailed: GitFailed[] = [];
   let scanned = 0;
   const scan = (path: string, given = false) => {
     scanned++;
@@ -42,9 +49,10 @@ export async function scanPaths(paths: string[]): Promise<{ files: ScannedFile[]
       scan(given, true);
       continue;
     }
-    for (const rel of await filesOfFolder(given)) scan(given === '.' ? rel : join(given, rel));
+    const onGitFailed = (why: string) => gitFailed.push({ folder: given, why });
+    for (const rel of await filesOfFolder(given, { onGitFailed })) scan(given === '.' ? rel : join(given, rel));
   }
-  return { files, scanned };
+  return { files, scanned, gitFailed };
 }
 
 /** What is staged in the git index of the current folder's work tree (limited to `paths` when given). */
