@@ -10,19 +10,19 @@
 import type { ApiKey, KeyStatus, Tenant, User } from '../domain.js';
 import { statusOf } from '../domain.js';
 import type { KeyUse, KeyView } from '../views.js';
+import { KeptTexts } from './kept-texts.js';
 import { sameRecord } from './same-record.js';
 import type { WirePage } from './types.js';
 
 // One entry per viewer and key; beyond this many, the cache starts over.
 const MAX_TEXTS = 50_000;
 
-interface Made {
+interface MadeOf {
   key: ApiKey;
   actor: User;
   tenant: Tenant;
   status: KeyStatus;
   use: KeyUse | undefined;
-  text: string;
 }
 
 function sameUse(a: KeyUse | undefined, b: KeyUse | undefined): boolean {
@@ -34,26 +34,26 @@ function sameUse(a: KeyUse | undefined, b: KeyUse | undefined): boolean {
   return true;
 }
 
+const sameMadeOf = (kept: MadeOf, now: MadeOf) =>
+  kept.status === now.status && sameUse(kept.use, now.use) && sameRecord(kept.key, now.key) && sameRecord(kept.actor, now.actor) && sameRecord(kept.tenant, now.tenant);
+
+// The records are adopted (identity settles them next time); the last use stays
+// the kept copy, since the one handed in may be changed in place by the next use.
+const adoptRecords = (kept: MadeOf, now: MadeOf): MadeOf => {
+  kept.key = now.key;
+  kept.actor = now.actor;
+  kept.tenant = now.tenant;
+  return kept;
+};
+const copyUse = (now: MadeOf): MadeOf => ({ ...now, use: now.use && { lastUsed: now.use.lastUsed, lastUsedFrom: (now.use.lastUsedFrom ?? []).map((a) => ({ ...a })) } });
+
 export class KeyTexts {
-  private readonly made = new Map<string, Made>();
+  private readonly made = new KeptTexts<MadeOf>(MAX_TEXTS, sameMadeOf, adoptRecords, copyUse);
 
   /** `viewOf` makes the view when the text must be made again (views' keyViewsFor, for this viewer). */
   text(key: ApiKey, viewer: { actor: User; tenant: Tenant; now: number }, use: KeyUse | undefined, viewOf: (key: ApiKey, use?: KeyUse) => KeyView): string {
     const { actor, tenant, now } = viewer;
-    const id = `${actor.id}\n${key.id}`;
-    const status = statusOf(key, now);
-    const hit = this.made.get(id);
-    if (hit && hit.status === status && sameUse(hit.use, use) && sameRecord(hit.key, key) && sameRecord(hit.actor, actor) && sameRecord(hit.tenant, tenant)) {
-      // Next time identity settles it at once.
-      hit.key = key;
-      hit.actor = actor;
-      hit.tenant = tenant;
-      return hit.text;
-    }
-    const text = JSON.stringify(viewOf(key, use));
-    if (this.made.size >= MAX_TEXTS) this.made.clear();
-    this.made.set(id, { key, actor, tenant, status, use: use && { lastUsed: use.lastUsed, lastUsedFrom: (use.lastUsedFrom ?? []).map((a) => ({ ...a })) }, text });
-    return text;
+    return this.made.text(`${actor.id}\n${key.id}`, { key, actor, tenant, status: statusOf(key, now), use }, () => JSON.stringify(viewOf(key, use)));
   }
 }
 

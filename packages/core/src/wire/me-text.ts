@@ -10,25 +10,20 @@
 
 import type { WhoAmI } from '../service.js';
 import type { WhoAmIReads } from '../use-cases/settings.js';
+import { KeptTexts } from './kept-texts.js';
 import { sameRecord } from './same-record.js';
 import { meBody } from './types.js';
 
 // One entry per user asking; beyond this many, the cache starts over.
 const MAX_USERS = 10_000;
 
+const sameReads = (kept: WhoAmIReads, now: WhoAmIReads) =>
+  kept.activeKeys === now.activeKeys && kept.admins === now.admins && sameRecord(kept.tenant, now.tenant) && sameRecord(kept.actor, now.actor);
+
 export class MeTexts {
-  private readonly byUser = new Map<string, { reads: WhoAmIReads; text: string }>();
+  private readonly byUser = new KeptTexts<WhoAmIReads>(MAX_USERS, sameReads);
 
   text(reads: WhoAmIReads, make: () => WhoAmI): string {
-    const hit = this.byUser.get(reads.actor.id);
-    if (hit && hit.reads.activeKeys === reads.activeKeys && hit.reads.admins === reads.admins && sameRecord(hit.reads.tenant, reads.tenant) && sameRecord(hit.reads.actor, reads.actor)) {
-      // Next time identity settles it at once.
-      hit.reads = reads;
-      return hit.text;
-    }
-    const text = JSON.stringify(meBody(make()));
-    if (this.byUser.size >= MAX_USERS) this.byUser.clear();
-    this.byUser.set(reads.actor.id, { reads, text });
-    return text;
+    return this.byUser.text(reads.actor.id, reads, () => JSON.stringify(meBody(make())));
   }
 }
