@@ -76,15 +76,25 @@ export async function removeKey(sql: Sql, id: string): Promise<void> {
  * what it costs for a thousand; a status, creator or search is counted.
  */
 function countOf(sql: Sql, q: KeyFind): Promise<number> {
-  if (q.status === undefined && q.createdBy === undefined && !q.search?.trim()) {
-    const r = q.owner === undefined
-      ? sql.query<{ n: string | null }>(`SELECT sum(n) AS n FROM ${SCHEMA}.key_counts`)
-      : sql.query<{ n: string | null }>(`SELECT n FROM ${SCHEMA}.key_counts WHERE owner = $1`, [q.owner]);
-    return r.then((x) => Number(x.rows[0]?.n ?? 0));
+  if (countedPerOwner(q)) {
+    const p = new Params();
+    return sql.query<{ n: string | null }>(`SELECT ${perOwnerCount(q, p)} AS n`, p.values).then((x) => Number(x.rows[0]?.n ?? 0));
   }
   const p = new Params();
   const where = whereOf(q, p);
   return sql.query<{ n: string }>(`SELECT count(*) AS n FROM ${SCHEMA}.keys k WHERE ${where.join(' AND ')}`, p.values).then((r) => Number(r.rows[0].n));
+}
+
+/** Whether the per-owner counts answer the question's total (no status, creator or search). */
+export function countedPerOwner(q: Pick<KeyFind, 'status' | 'createdBy' | 'search'>): boolean {
+  return q.status === undefined && q.createdBy === undefined && !q.search?.trim();
+}
+
+/** The per-owner counts' answer to the question's total, as a scalar subquery. */
+function perOwnerCount(q: KeyFind, p: Params): string {
+  return q.owner === undefined
+    ? `(SELECT sum(n) FROM ${SCHEMA}.key_counts)`
+    : `(SELECT n FROM ${SCHEMA}.key_counts WHERE owner = ${p.add(q.owner)})`;
 }
 
 /** Numbered parameters, collected as the query is written. */
@@ -168,23 +178,27 @@ export async function findKeys(sql: Sql, q: KeyFind): Promise<FoundPage<ApiKey>>
   const order = q.order ?? 'created';
   const limit = Math.max(0, Math.floor(q.limit));
 
-  const total = countOf(sql, q);
-  // A refusal below must not leave this rejection unhandled.
-  total.catch(() => undefined);
-
   const p = new Params();
   const where = whereOf(q, p);
   const forwards = termsFor(order, q.descending === true, p, q.now);
   const cursorId = q.startingAfter ?? q.endingBefore;
   if (cursorId === undefined) {
     const offset = q.offset ?? 0;
-    const r = await sql.query<{ record: ApiKey }>(
-      `SELECT ${COLUMNS} FROM ${FROM}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy(forwards)} LIMIT ${p.add(limit + 1)} OFFSET ${p.add(offset)}`,
+    // The per-owner count goes in the page's own statement: one round trip
+    // instead of two, and the total is of the same snapshot as the rows.
+    const inline = countedPerOwner(q) ? `, ${perOwnerCount(q, p)} AS total` : '';
+    const r = await sql.query<{ record: ApiKey; total?: string | null }>(
+      `SELECT ${COLUMNS}${inline} FROM ${FROM}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy(forwards)} LIMIT ${p.add(limit + 1)} OFFSET ${p.add(offset)}`,
       p.values,
     );
-    const n = await total;
+    // No row carries the count: past the end (or no keys at all), it is asked on its own.
+    const n = inline && r.rows.length > 0 ? Number(r.rows[0].total ?? 0) : await countOf(sql, q);
     return { data: r.rows.slice(0, limit).map((row) => row.record), total: n, hasNext: r.rows.length > limit, hasPrev: offset > 0 && n > 0 };
   }
+
+  const total = countOf(sql, q);
+  // A refusal below must not leave this rejection unhandled.
+  total.catch(() => undefined);
 
   // A true keyset cursor: the key's own values place it, so a key that left
   // the list meanwhile (revoked while paging active keys) still works; an id
