@@ -100,6 +100,12 @@ export interface StoreChange {
    * only theirs. Absent, the keys may be anyone's.
    */
   keyOwners?: readonly string[];
+  /**
+   * The keys the change made (ids no key had), as written, when the store
+   * knows them (PostgreSQL): a cache may add them to what it holds instead
+   * of asking again (postgres/made-keys.ts). Only beside keyIds, which name them.
+   */
+  made?: readonly ApiKey[];
   userIds?: readonly string[];
   tenant?: boolean;
   all?: boolean;

@@ -547,6 +547,51 @@ describe('change signal', () => {
     await hidden.end();
   });
 
+  it('keys another server made are added to the counts and first pages a server keeps, without reading them again; where it cannot tell, it reads again', async () => {
+    const { store, url } = await seeded();
+    const other = open(url);
+    const heard: StoreChange[] = [];
+    other.onChange((c) => heard.push(c));
+    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    const ids = (p: { data: ApiKey[] }) => p.data.map((k) => k.id);
+    const newest = { owner: 'bob', order: 'created', descending: true, limit: 2, now: T0 } as const;
+    // A create as the engine makes one: the new id looked up (no key has it), then written.
+    const make = (k: ApiKey) =>
+      store.transact(async (tx) => {
+        expect(await tx.getKey(k.id)).toBeUndefined();
+        tx.putKey(k);
+      });
+    const k1 = key('bob');
+    await make(k1);
+    await expect.poll(async () => ids(await other.findKeys(newest)), { timeout: 1000, interval: 10 }).toEqual([k1.id]);
+    expect(await other.countActiveKeys('bob', T0)).toBe(1);
+    // Written behind every server's back (uncounted): a server that read again would show it.
+    const hidden = await behindServersBacks(url);
+    await hidden.sneak(key('bob'));
+    const k2 = key('bob');
+    await make(k2);
+    await expect.poll(() => heard.some((c) => c.made?.some((k) => k.id === k2.id)), { timeout: 1000, interval: 10 }).toBe(true);
+    const page = await other.findKeys(newest);
+    expect({ ids: ids(page), total: page.total, hasNext: page.hasNext }).toEqual({ ids: [k2.id, k1.id], total: 2, hasNext: false });
+    expect(page.data[0]).toEqual(k2);
+    expect(await other.countActiveKeys('bob', T0)).toBe(2);
+    const k3 = key('bob');
+    await make(k3);
+    await expect.poll(async () => ids(await other.findKeys(newest)), { timeout: 1000, interval: 10 }).toEqual([k3.id, k2.id]);
+    expect((await other.findKeys(newest)).total).toBe(3);
+    expect((await other.findKeys(newest)).hasNext).toBe(true);
+    expect(await other.countActiveKeys('bob', T0)).toBe(3);
+    // A key made older than the full page's last row and than bob's newest key (a server whose
+    // clock is behind): whether the kept answers held it cannot be told, so they are read again.
+    const sneaked = key('bob');
+    await hidden.sneak(sneaked);
+    await make(key('bob', { created: iso(T0 - 60_000) }));
+    await expect.poll(async () => ids(await other.findKeys(newest)), { timeout: 1000, interval: 10 }).toEqual([sneaked.id, k3.id]);
+    expect((await other.findKeys(newest)).total).toBe(4);
+    expect(await other.countActiveKeys('bob', T0)).toBe(6);
+    await hidden.end();
+  });
+
   it('a server keeps each key’s last use until a usage flush is announced, its own or another server’s', async () => {
     const { store, url } = await seeded();
     const other = open(url);

@@ -20,6 +20,7 @@
 // staleness stays under 1 s.
 
 import pg from 'pg';
+import type { ApiKey } from '../../domain.js';
 import type { StoreChange } from '../boundary.js';
 import { ChangeSignal } from '../change-signal.js';
 import { ChangeCount } from './change-count.js';
@@ -69,6 +70,11 @@ function counted(change: Change): boolean {
 export async function announce(sql: Sql, origin: string, change: Change): Promise<void> {
   const n = counted(change) ? ({ n: 1 } as const) : {};
   let payload = JSON.stringify({ o: origin, c: change, ...n } satisfies Payload);
+  // Too long: first without the new keys' records (listeners ask again), then as `all`.
+  if (payload.length > MAX_PAYLOAD && change.made) {
+    const { made: _, ...named } = change;
+    payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
+  }
   if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, c: { all: true }, ...n } satisfies Payload);
   await sql.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`, [CHANNEL, payload]);
 }
@@ -78,16 +84,27 @@ function changeFrom(c: unknown): Change {
   const o = (c ?? {}) as Record<string, unknown>;
   if (o.all === true) return { all: true };
   const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
-  const out: { keyIds?: string[]; keyOwners?: string[]; userIds?: string[]; tenant?: boolean } = {};
+  const out: { keyIds?: string[]; keyOwners?: string[]; made?: ApiKey[]; userIds?: string[]; tenant?: boolean } = {};
   const keyIds = ids(o.keyIds);
   const keyOwners = ids(o.keyOwners);
   const userIds = ids(o.userIds);
   if (keyIds?.length) out.keyIds = keyIds;
   // Whose keys they are, only beside the keys (and only if it came as a list: otherwise, anyone's).
   if (keyIds?.length && keyOwners) out.keyOwners = keyOwners;
+  // New keys, only beside the keys that name them, and only whole records (else listeners ask again).
+  const made = Array.isArray(o.made) && o.made.every(isKeyRecord) ? o.made : undefined;
+  if (keyIds?.length && made?.length && made.every((k) => keyIds.includes(k.id))) out.made = made;
   if (userIds?.length) out.userIds = userIds;
   if (o.tenant === true) out.tenant = true;
   return out;
+}
+
+/** Enough of a key record for a cache to place and count it (made-keys.ts). */
+function isKeyRecord(k: unknown): k is ApiKey {
+  const r = k as Record<string, unknown> | null;
+  const text = (v: unknown) => typeof v === 'string';
+  const time = (v: unknown) => text(v) && !Number.isNaN(Date.parse(v as string));
+  return typeof r === 'object' && r !== null && text(r.id) && text(r.owner) && time(r.created) && time(r.expiry) && (r.revokedAt === undefined || time(r.revokedAt));
 }
 
 /** The count of committed changes (migration 3); undefined where Keyward's schema is not there yet. */

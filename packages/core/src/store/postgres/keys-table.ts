@@ -36,16 +36,23 @@ export async function countActive(sql: Sql, owner: string, now: number): Promise
   return Number(r.rows[0].n);
 }
 
-/** Inserts or replaces keys: one statement for the lot (a copy, a bulk revoke), however many. */
-/** The active count, and until when it holds without a write: the first of those keys to expire. */
-export async function countActiveUntil(sql: Sql, owner: string, now: number): Promise<{ n: number; until: number }> {
-  const r = await sql.query<{ n: string; until: Date | null }>(
-    `SELECT count(*) AS n, min(expiry) AS until FROM ${SCHEMA}.keys WHERE owner = $1 AND revoked_at IS NULL AND expiry > $2`,
+/**
+ * The active count; until when it holds without a write (the first of those
+ * keys to expire); and when the owner's newest key, of any status, was made
+ * — all of one snapshot: a key made later than that is not in the count
+ * (record-cache.ts adds such a key to the count instead of counting again).
+ */
+export async function countActiveUntil(sql: Sql, owner: string, now: number): Promise<{ n: number; until: number; newest: number | undefined }> {
+  const r = await sql.query<{ n: string; until: Date | null; newest: Date | null }>(
+    `SELECT count(*) AS n, min(expiry) AS until, (SELECT max(created) FROM ${SCHEMA}.keys WHERE owner = $1) AS newest
+     FROM ${SCHEMA}.keys WHERE owner = $1 AND revoked_at IS NULL AND expiry > $2`,
     [owner, new Date(now)],
   );
-  return { n: Number(r.rows[0].n), until: r.rows[0].until?.getTime() ?? Number.POSITIVE_INFINITY };
+  const row = r.rows[0];
+  return { n: Number(row.n), until: row.until?.getTime() ?? Number.POSITIVE_INFINITY, newest: row.newest?.getTime() };
 }
 
+/** Inserts or replaces keys: one statement for the lot (a copy, a bulk revoke), however many. */
 export async function writeKeys(sql: Sql, keys: readonly ApiKey[]): Promise<void> {
   if (keys.length === 0) return;
   await sql.query(
@@ -184,8 +191,9 @@ export async function findKeys(sql: Sql, q: KeyFind): Promise<FoundPage<ApiKey>>
   const cursorId = q.startingAfter ?? q.endingBefore;
   if (cursorId === undefined) {
     const offset = q.offset ?? 0;
-    // The per-owner count goes in the page's own statement: one round trip
-    // instead of two, and the total is of the same snapshot as the rows.
+    // The per-owner count goes in the page's own statement: one round trip,
+    // and the total is of the same snapshot as the rows (record-cache.ts
+    // adds a key made later to both).
     const inline = countedPerOwner(q) ? `, ${perOwnerCount(q, p)} AS total` : '';
     const r = await sql.query<{ record: ApiKey; total?: string | null }>(
       `SELECT ${COLUMNS}${inline} FROM ${FROM}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy(forwards)} LIMIT ${p.add(limit + 1)} OFFSET ${p.add(offset)}`,

@@ -11,6 +11,9 @@
 // way: a page of one owner's keys by changes to that owner's keys, a page of
 // everyone's by any change to keys. Pages that hang on the time (a status
 // filter or order: keys expire) or on usage (the last-used order) are not kept.
+// A change that only made new keys (`made`: every create) is not a reason to
+// ask again: the new keys are added to the owner's count and first pages in
+// creation order where that is provably the database's answer (made-keys.ts).
 // Last, each key's last use and newest addresses (key pages and verify's
 // answers show them), dropped by any change that names no record — how
 // every server's usage flush is announced — and by changes to that key, and
@@ -26,6 +29,8 @@
 
 import type { ApiKey, Tenant, User } from '../../domain.js';
 import type { FoundPage, KeyFind, KeyUsage, StoreChange } from '../boundary.js';
+import { countedPerOwner } from './keys-table.js';
+import { type ActiveCount, countWithMade, pageWithMade } from './made-keys.js';
 
 // Pages kept at once; past this many, they start over (a page is at most a few hundred keys).
 const MAX_PAGES = 2000;
@@ -38,9 +43,13 @@ export class RecordCache {
   private tenant?: { value: Tenant | undefined };
   private readonly users = new Map<string, User | undefined>();
   private everyone?: readonly User[];
-  private readonly active = new Map<string, { n: number; until: number }>();
-  /** By the question asked (without `now`); `owner` undefined: a page of everyone's keys. */
-  private readonly pages = new Map<string, { owner: string | undefined; page: FoundPage<ApiKey> }>();
+  private readonly active = new Map<string, ActiveCount>();
+  /**
+   * By the question asked (without `now`); `owner` undefined: a page of
+   * everyone's keys. `order`: for a first page in creation order, what
+   * made-keys.ts needs to add new keys to it.
+   */
+  private readonly pages = new Map<string, { owner: string | undefined; page: FoundPage<ApiKey>; order?: { descending: boolean; limit: number } }>();
   /** usage null: never used; until: performance.now() past which it is read again. */
   private readonly lastUses = new Map<string, { usage: KeyUsage | null; until: number }>();
   // Bumped by every change: a read that started before one is not kept.
@@ -61,8 +70,19 @@ export class RecordCache {
       this.pages.clear();
     } else if (c.keyOwners?.length) {
       const owners = new Set(c.keyOwners);
-      for (const owner of owners) this.active.delete(owner);
-      for (const [question, p] of this.pages) if (p.owner === undefined || owners.has(p.owner)) this.pages.delete(question);
+      const made = onlyMade(c);
+      for (const owner of owners) {
+        const kept = this.active.get(owner);
+        const next = kept && made ? countWithMade(kept, made.filter((k) => k.owner === owner)) : undefined;
+        if (next) this.active.set(owner, next);
+        else this.active.delete(owner);
+      }
+      for (const [question, p] of this.pages) {
+        if (p.owner !== undefined && !owners.has(p.owner)) continue;
+        const next = p.order && made ? pageWithMade(p.page, p.order.descending, p.order.limit, made.filter((k) => p.owner === undefined || k.owner === p.owner)) : undefined;
+        if (next) p.page = frozenPage(next);
+        else this.pages.delete(question);
+      }
     }
   }
 
@@ -72,13 +92,17 @@ export class RecordCache {
     const question = JSON.stringify(asked);
     const hit = this.pages.get(question);
     if (hit && this.trusted()) return hit.page;
+    // A first page in creation order, its total from the per-owner counts: new keys can be added to
+    // it — if it has rows (findKeys counts an empty page in a statement of its own, maybe another snapshot).
+    const first = (q.order ?? 'created') === 'created' && countedPerOwner(q) && q.startingAfter === undefined && q.endingBefore === undefined && !q.offset;
+    const order = first ? { descending: q.descending === true, limit: Math.max(0, Math.floor(q.limit)) } : undefined;
     return this.keep(load, (page) => {
       if (this.pages.size >= MAX_PAGES) this.pages.clear();
-      this.pages.set(question, { owner: q.owner, page });
+      this.pages.set(question, { owner: q.owner, page, order: page.data.length > 0 ? order : undefined });
     });
   }
 
-  async activeKeysOf(owner: string, now: number, load: () => Promise<{ n: number; until: number }>): Promise<number> {
+  async activeKeysOf(owner: string, now: number, load: () => Promise<ActiveCount>): Promise<number> {
     const hit = this.active.get(owner);
     if (hit && now < hit.until && this.trusted()) return hit.n;
     return (await this.keep(load, (v) => this.active.set(owner, v))).n;
@@ -131,6 +155,19 @@ export class RecordCache {
     if (live && this.trusted() && before === this.generation) store(frozenCopy(v));
     return v;
   }
+}
+
+/** The change's new keys, when making them is all it did to keys (every key it names is one). */
+function onlyMade(c: StoreChange): readonly ApiKey[] | undefined {
+  const made = c.made;
+  if (!made?.length || !c.keyIds) return undefined;
+  const ids = new Set(made.map((k) => k.id));
+  return c.keyIds.every((id) => ids.has(id)) ? made : undefined;
+}
+
+/** A page with new keys in it, frozen like every cached answer (its rows kept: unchanged records keep their identity). */
+function frozenPage(page: FoundPage<ApiKey>): FoundPage<ApiKey> {
+  return Object.freeze({ ...page, data: Object.freeze(page.data.map((k) => (Object.isFrozen(k) ? k : frozenCopy(k)))) as ApiKey[] });
 }
 
 /** A deep, frozen copy of plain JSON data, which every record is (it comes from jsonb). */

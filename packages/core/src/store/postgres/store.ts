@@ -308,6 +308,9 @@ export class PostgresStore implements Store {
       // Owners of the keys this transaction read or wrote, so the change can say whose keys it touched.
       const ownerOf = new Map<string, string>();
       const putOwnerOf = new Map<string, string>();
+      // Ids this transaction found no key under, and the keys it put last: what it made (StoreChange.made).
+      const absent = new Set<string>();
+      const put = new Map<string, ApiKey>();
       const noteOwners = <K extends ApiKey | undefined>(keys: K[]): K[] => {
         for (const k of keys) if (k) ownerOf.set(k.id, k.owner);
         return keys;
@@ -318,7 +321,11 @@ export class PostgresStore implements Store {
       let pendingKeys = new Map<string, ApiKey>();
       const tx: Transaction = {
         ...locking,
-        getKey: async (id) => noteOwners([await locking.getKey(id)])[0],
+        getKey: async (id) => {
+          const k = await locking.getKey(id);
+          if (!k) absent.add(id);
+          return noteOwners([k])[0];
+        },
         keysOf: async (owner) => noteOwners(await locking.keysOf(owner)),
         keysByIdPrefix: async (prefix, limit) => noteOwners(await locking.keysByIdPrefix(prefix, limit)),
         findKeys: async (q) => {
@@ -341,6 +348,7 @@ export class PostgresStore implements Store {
         putKey: (k) => {
           keyIds.add(k.id);
           putOwnerOf.set(k.id, k.owner);
+          put.set(k.id, k);
           // Keys put one after another go in one statement (the same key twice cannot share one upsert).
           const last = writes[writes.length - 1];
           if (pending !== undefined && last === pending && !pendingKeys.has(k.id)) pendingKeys.set(k.id, k);
@@ -353,6 +361,7 @@ export class PostgresStore implements Store {
         },
         deleteKey: (id) => {
           keyIds.add(id);
+          put.delete(id);
           writes.push((s) => removeKey(s, id));
         },
         emit: (e) => {
@@ -367,6 +376,8 @@ export class PostgresStore implements Store {
       const change: Change = changeOf({ tenant, userIds: [...userIds], keyIds: [...keyIds] });
       const owners = keyOwners(keyIds, ownerOf, putOwnerOf);
       if (owners) change.keyOwners = owners;
+      // Read as absent under the lock (FOR UPDATE) and written: new keys, and all this change did to keys.
+      if (keyIds.size > 0 && [...keyIds].every((id) => absent.has(id) && put.has(id))) change.made = [...put.values()];
       tell(change);
       return { answer, change };
     });
