@@ -2,8 +2,8 @@
 // append, heard while it still holds the lock, is nothing to look for, and a
 // list right after its own create trusts the model the commit left. What must
 // still hold: another process's append right after ours is in the next list.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Store } from '../../src/store/boundary.js';
@@ -18,10 +18,10 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
 
-async function oneStore(): Promise<{ store: Store; location: string }> {
+async function oneStore(holdLockMs?: number): Promise<{ store: Store; location: string }> {
   const location = join(mkdtempSync(join(tmpdir(), 'keyward-own-writes-')), 'store.json');
   // A long poll interval: only the watch wakes the follower during the test.
-  const store = createJsonFileStore(location, { pollMs: 60_000, onProblem: () => {} });
+  const store = createJsonFileStore(location, { pollMs: 60_000, holdLockMs, onProblem: () => {} });
   open.push(store);
   await store.create({ tenant: tenant(), users: [user('alice', true), user('bob')], events: [] });
   await store.tenant();
@@ -68,4 +68,19 @@ describe('JSON store: its own writes', () => {
     expect(await own).toBeGreaterThan(0);
     expect(await seen()).toBe(30);
   });
+
+  it('keeps the lock between its commits, and gives it back at once to another process that tries to take it', async () => {
+    // A hold far longer than the test: the child gets the lock only because this process saw it ask.
+    const { store, location } = await oneStore(600_000);
+    await store.transact((tx) => tx.putKey(key(300, { owner: 'bob' })));
+    await new Promise((r) => setTimeout(r, 20));
+    // Still this process's: its next commit takes no lock and reads no journal.
+    expect(readFileSync(`${location}.lock`, 'utf8')).toBe(`${process.pid}@${hostname()}`);
+    const writer = childWriter(location, 'f', 3);
+    expect(await writer.exited).toBe(0);
+    // It takes the lock again for its next commit, after the child's keys.
+    await store.transact((tx) => tx.putKey(key(301, { owner: 'bob' })));
+    const page = await store.findKeys({ owner: 'bob', limit: 100, now: Date.now() });
+    expect(page.data.map((k) => k.id)).toEqual(expect.arrayContaining([...writer.acked, key(300).id, key(301).id]));
+  }, 30_000);
 });

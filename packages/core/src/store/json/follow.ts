@@ -5,7 +5,6 @@
 // one fstat of the journal; only a grown or replaced journal is read.
 
 import { type FSWatcher, watch } from 'node:fs';
-import { basename, dirname } from 'node:path';
 
 export interface Following {
   stop(): void;
@@ -13,18 +12,13 @@ export interface Following {
   readonly watching: boolean;
 }
 
-/** `wake(heard, name)`: heard is true when the watch told of a change (to `name`, where the platform names it), false for the poll. */
-export function follow(files: readonly string[], pollMs: number, wake: (heard: boolean, name?: string) => void): Following {
-  const names = new Set(files.map((f) => basename(f)));
-  return followFolder(dirname(files[0]!), pollMs, wake, (name) => names.has(name));
-}
-
 /**
  * Wakes on every change of a file in `dir` that `accept` names (any, by
  * default; a change the platform does not name wakes too), and every
  * `pollMs` anyway. Not `watching` where no watch could be set (a folder
  * not made yet, a filesystem without events) or once it failed: the timer
- * alone wakes then.
+ * alone wakes then. `wake(heard, name)`: heard is true when the watch told
+ * of a change (to `name`, where the platform names it), false for the poll.
  */
 export function followFolder(dir: string, pollMs: number, wake: (heard: boolean, name?: string) => void, accept: (name: string) => boolean = () => true): Following {
   let watcher: FSWatcher | undefined;

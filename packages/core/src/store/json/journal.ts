@@ -14,10 +14,10 @@
 //   journal holds every acknowledged change.
 
 import { lstat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { KeywardError } from '../../refusal.js';
 import { acquireLockAsync } from '../lock.js';
-import { type Following, follow } from './follow.js';
+import { type Following, followFolder } from './follow.js';
 import { removeDeadWritersLeftovers } from './files.js';
 import { JournalFile } from './journal-file.js';
 import { encodeRecord } from './record.js';
@@ -51,6 +51,8 @@ export interface JournalOptions<Entry = unknown> {
   settleAfterMs?: number;
   /** Tests kill the process here: a group's record durable, nothing copied yet. */
   afterRecordDurable?: () => void;
+  /** The longest this process keeps the store's lock across commit groups (default HOLD_MS; see keepLock). */
+  holdLockMs?: number;
 }
 
 /** The journal's whole records from a position on, for a copy to catch up from. */
@@ -92,8 +94,17 @@ function recordsOf<Entry>(file: JournalFile): RecordsFrom<Entry> {
   return async (from) => (await file.scan(Math.max(from, file.start))).records.map((r) => ({ entries: (r.payload as { txs?: Entry[] }).txs ?? [], end: r.end }));
 }
 
-/** The longest a process keeps the lock across commit groups before letting others have it. */
+/** The longest a process keeps the lock across commit groups before letting others have it (holdLockMs). */
 const HOLD_MS = 50;
+/** After another process was seen waiting for the lock, how long this one gives it back after every commit group. */
+const CONTENDED_MS = 1_000;
+
+interface HeldLock {
+  release: () => Promise<void>;
+  since: number;
+  /** Gives the lock back HOLD_MS after it was taken (keepLock). */
+  timer?: NodeJS.Timeout;
+}
 
 export function journalPathFor(storePath: string): string {
   return storePath.replace(/\.json$/i, '') + '.journal';
@@ -122,7 +133,9 @@ export class Journal<Entry> {
   private compacting = false;
   private swept = false;
   /** The store's lock while this process holds it across commit groups (keepLock). */
-  private held?: { release: () => Promise<void>; since: number };
+  private held?: HeldLock;
+  /** Until then, the lock is given back after each commit group (another process wanted it: othersWaiting). */
+  private contendedUntil = -Infinity;
   private settleTimer?: NodeJS.Timeout;
   /** A compaction waits for the lock: commits give it back after each group. */
   private lockWanted = false;
@@ -154,7 +167,7 @@ export class Journal<Entry> {
    * journal then is our own append (or one made before we took the lock,
    * which the catch-up under it applied), never one to look for.
    */
-  private caughtUpUnder?: { release: () => Promise<void>; since: number };
+  private caughtUpUnder?: HeldLock;
   private closed = false;
   private readonly onProblem: (m: string) => void;
 
@@ -240,6 +253,10 @@ export class Journal<Entry> {
   /** As followed, with a live watch (see fresh). */
   private watched(): boolean {
     return this.followed() && this.following!.watching;
+  }
+
+  private get holdMs(): number {
+    return this.opts.holdLockMs ?? HOLD_MS;
   }
 
   private get pollMs(): number {
@@ -373,7 +390,7 @@ export class Journal<Entry> {
    */
   private async lock(): Promise<boolean> {
     // Held for HOLD_MS already, or a compaction waits: given back, so others get their turn.
-    if (this.held && (this.lockWanted || Date.now() - this.held.since >= HOLD_MS)) await this.unlock();
+    if (this.held && (this.lockWanted || Date.now() - this.held.since >= this.holdMs)) await this.unlock();
     if (this.held) return false;
     this.held = { release: await acquireLockAsync(this.lockPath), since: Date.now() };
     return true;
@@ -384,6 +401,7 @@ export class Journal<Entry> {
     const held = this.held;
     if (!held) return;
     this.held = undefined;
+    clearTimeout(held.timer);
     try {
       await this.opts.copy?.mark();
     } catch (e) {
@@ -407,12 +425,15 @@ export class Journal<Entry> {
   }
 
   /**
-   * After a commit group: a process that commits again at once (the next
-   * create of a loop, a burst of requests) keeps the lock instead of giving
-   * it back and taking it again (six file operations), and skips reading
-   * what nobody else could have written meanwhile. It lets go once a turn
-   * passes with nothing more to commit, or after HOLD_MS, so that other
-   * processes get their turn.
+   * After a commit group: a process that commits again soon (the next create
+   * of a loop, a server's steady trickle of creates) keeps the lock instead
+   * of giving it back and taking it again (six file operations, each a turn
+   * of a busy event loop) and skips reading what nobody else could have
+   * written meanwhile. Where the folder watch is live, it keeps the lock for
+   * up to HOLD_MS, and gives it back at once when the watch sees another
+   * process try to take it (othersWaiting); for a while after that, and
+   * where nothing watches, it lets go once a turn passes with nothing more to
+   * commit, so that other processes get their turn.
    */
   private keepLock(): void {
     if (!this.held) return;
@@ -423,7 +444,19 @@ export class Journal<Entry> {
         if (this.held === held && (!onlyIfIdle || this.pending.length === 0)) await this.unlock();
       });
     if (this.closed || this.lockWanted) giveBack(false);
-    else setImmediate(() => giveBack(true));
+    else if (this.following?.watching && performance.now() >= this.contendedUntil) {
+      held.timer ??= setTimeout(() => giveBack(false), Math.max(0, held.since + this.holdMs - Date.now()));
+    } else setImmediate(() => giveBack(true));
+  }
+
+  /** The watch saw another process try to take the lock: it has it as soon as our commit group (if any) is done. */
+  private othersWaiting(): void {
+    this.contendedUntil = performance.now() + CONTENDED_MS;
+    const held = this.held;
+    if (!held || this.closed) return;
+    void this.exclusive(async () => {
+      if (this.held === held) await this.unlock();
+    });
   }
 
   /** Under the lock: brings the copy up to the journal's end (after `group`, just appended); a fault is reported, the records keep what it could not copy. */
@@ -477,14 +510,20 @@ export class Journal<Entry> {
     this.emit([{ all: true }]);
     if (!this.following && !this.closed) {
       const journalName = basename(this.journalPath);
-      this.following = follow([this.path, this.journalPath], this.pollMs, (heard, name) => {
+      const storeNames = new Set([basename(this.path), journalName]);
+      // Another process's attempt at the lock (lock.ts names it <lock>.<pid>.<random>.acquiring).
+      const lockName = basename(this.lockPath) + '.';
+      const ownAttempt = `${lockName}${process.pid}.`;
+      const othersAttempt = (name: string) => name.startsWith(lockName) && name.endsWith('.acquiring') && !name.startsWith(ownAttempt);
+      this.following = followFolder(dirname(this.path), this.pollMs, (heard, name) => {
+        if (name !== undefined && othersAttempt(name)) return this.othersWaiting();
         // Our own append's event costs no catch-up (see caughtUpUnder); one
         // that arrives after we let go of the lock is counted, and the look it
         // causes finds the journal ending where we are (one fstat).
         if (heard && name === journalName && this.held !== undefined && this.caughtUpUnder === this.held) return;
         if (heard) this.heard++;
         this.wake();
-      });
+      }, (name) => storeNames.has(name) || othersAttempt(name));
     }
   }
 
