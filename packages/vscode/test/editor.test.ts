@@ -254,6 +254,12 @@ describe('tokens in documents', () => {
     expect(mock.messages.at(-1)).toMatchObject({ kind: 'warning', message: 'deploy.sh has unsaved changes: save it first, then replace the token. A new token is never put in an unsaved editor, which VS Code backs up to disk.' });
     expect(doc.getText()).toBe(`# typed, not saved\nexport TOKEN=${k.token}\n`);
     expect((await t.bob.listKeys({})).data.map((key) => key.id)).toEqual([k.id]);
+    // An untitled editor is named as such, at the start of the sentence.
+    const untitled = new MockDocument(Uri.parse('untitled:Untitled-1'), `export TOKEN=${k.token}\n`);
+    mock.documents.push(untitled);
+    await run('keyward.replaceToken', { uri: untitled.uri.toString(), keyId: k.id, line: 0, character: 13, endLine: 0, endCharacter: 13 + k.token.length });
+    expect(mock.messages.at(-1)).toMatchObject({ kind: 'warning', message: 'The untitled editor is not saved to a file: save it first, then replace the token. A new token is never put in an unsaved editor, which VS Code backs up to disk.' });
+    expect((await t.bob.listKeys({})).data.map((key) => key.id)).toEqual([k.id]);
   });
 
   it('informs about a live token in a file git tracks, and revoking it from the quick fix turns that into a warning', async () => {

@@ -3,7 +3,6 @@
 // do when it is not (sign in, create the store, fix the settings).
 
 import * as vscode from 'vscode';
-import { basename } from 'node:path';
 import { type KeyService, type KeyView, initStoreAt, parseToken, storeLocation, refusalText } from '@keyward/core';
 import { generateApiKey } from '../flows/generate.js';
 import { type KeyTarget, copyKeyId, deleteApiKey, renameApiKey, revokeApiKey } from '../flows/key-actions.js';
@@ -18,7 +17,7 @@ import type { Prompter } from '../prompter.js';
 import type { Session } from '../session.js';
 import { findTokens } from '../token-findings.js';
 import { tokenDestinations } from './destinations.js';
-import { whyNotWritable, writeIntoDocument } from './token-writes.js';
+import { documentName, whyNotWritable, writeIntoDocument } from './token-writes.js';
 import type { KeysView } from './keys-view.js';
 import { workspaceTokens } from './workspace-tokens.js';
 import { connectionSettings, saveServerSetting } from './settings.js';
@@ -129,7 +128,7 @@ export function registerCommands(w: CommandWiring): vscode.Disposable[] {
       if (!r || !place) return;
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(place.uri));
       // Asked before a key is generated: its token could not go into this document.
-      const why = whyNotWritable(doc, doc.isUntitled ? 'The untitled editor' : basename(doc.uri.fsPath));
+      const why = whyNotWritable(doc, documentName(doc, true));
       if (why) {
         await prompter.warn(`${why}: save it first, then replace the token. A new token is never put in an unsaved editor, which VS Code backs up to disk.`);
         return;

@@ -4,9 +4,9 @@
 // never left in an unsaved editor (token-writes.ts says why).
 
 import * as vscode from 'vscode';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { TokenDestinations } from '../flows/generate.js';
-import { whyNotWritable, writeIntoDocument } from './token-writes.js';
+import { documentName, whyNotWritable, writeIntoDocument } from './token-writes.js';
 
 export function tokenDestinations(): TokenDestinations {
   const editor = vscode.window.activeTextEditor;
@@ -17,7 +17,7 @@ export function tokenDestinations(): TokenDestinations {
     // Captured now: answering the questions moves focus away from the editor.
     const doc = editor.document;
     const selections = [...editor.selections];
-    const file = doc.isUntitled ? 'the untitled editor' : basename(doc.uri.fsPath);
+    const file = documentName(doc);
     const why = whyNotWritable(doc, file);
     if (why) to.notEditor = why;
     else

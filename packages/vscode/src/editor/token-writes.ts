@@ -9,9 +9,16 @@
 // and the token must not sit in their unsaved editor either.
 
 import * as vscode from 'vscode';
+import { basename } from 'node:path';
 
-/** Why a token cannot be written into this document ("a.txt has unsaved changes"); undefined when it can. */
-export function whyNotWritable(doc: vscode.TextDocument, name: string): string | undefined {
+/** How a message names a document: its file's name, or "the untitled editor" ("The…" to begin a sentence). */
+export function documentName(doc: vscode.TextDocument, beginsSentence = false): string {
+  if (!doc.isUntitled) return basename(doc.uri.fsPath);
+  return beginsSentence ? 'The untitled editor' : 'the untitled editor';
+}
+
+/** Why a token cannot be written into this document ("a.txt has unsaved changes"), naming it `name`; undefined when it can. */
+export function whyNotWritable(doc: vscode.TextDocument, name = documentName(doc)): string | undefined {
   if (doc.uri.scheme !== 'file') return `${name} is not saved to a file`;
   if (doc.isDirty) return `${name} has unsaved changes`;
   return undefined;
