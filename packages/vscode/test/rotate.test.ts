@@ -6,13 +6,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type KeyService, createRemoteService, manualClock, parseToken } from '@keyward/core';
 import { startServer } from '@keyward/server';
+import { workspaceTokens } from '../src/editor/workspace-tokens.js';
 import type { TokenDestinations } from '../src/flows/generate.js';
 import { type RotateDeps, type WorkspaceTokens, rotateApiKey, whereText } from '../src/flows/rotate.js';
 import { type FileWithToken, MAX_FILE_BYTES, filesToSearch, findKeyInFolder, isEnvFile, spotsOfKey, withTokenReplaced } from '../src/workspace-tokens.js';
 import { type Tenant, fileTenant, freshService, tempDir, tenant } from './helpers.js';
+import { MockDocument, Uri, mock, resetMock, workspace } from './mock/vscode.js';
 import { ScriptedPrompter, type Step } from './scripted-prompter.js';
 
 const TOKEN = /kw_[0-9a-f]{24}_[a-z2-7]{32}[0-9a-f]{8}/g;
@@ -412,5 +414,33 @@ describe('Rotate API Key', () => {
     const { deps, prompter } = await rotateDeps(t, 'bob', [{ pickKey: '', choose: undefined }], folderWorkspace(tempDir()));
     expect(await rotateApiKey(deps)).toBeUndefined();
     expect(prompter.asked[0].items).toEqual(['mine active']);
+  });
+});
+
+describe("Rotate's view of the editor's workspace", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    resetMock();
+  });
+
+  it('judges an open file by its text in the editor, marks one with unsaved changes, and looks at the open documents once', async () => {
+    const t = await tenant();
+    const a = await newToken(t.bob);
+    const dir = tempDir();
+    const open = (name: string, disk: string, editor: string) => {
+      writeFileSync(join(dir, name), disk);
+      const doc = new MockDocument(Uri.file(join(dir, name)), disk);
+      if (editor !== disk) doc.setText(editor);
+      mock.documents.push(doc);
+    };
+    writeFileSync(join(dir, 'closed.txt'), `${a.token}\n`);
+    open('saved.txt', `x ${a.token}\n`, `x ${a.token}\n`);
+    open('typed.txt', 'nothing yet\n', `line\n${a.token}\n`);
+    open('edited-away.txt', `${a.token}\n`, 'gone\n');
+    mock.workspaceFolders = [{ uri: Uri.file(dir), name: 'w', index: 0 }];
+    const looks = vi.spyOn(workspace, 'textDocuments', 'get');
+    const found = await workspaceTokens().find(a.id);
+    expect(found.map((f) => `${f.path}:${f.spots[0].line}${f.unsaved ? ' unsaved' : ''}`).sort()).toEqual(['closed.txt:1', 'saved.txt:1', 'typed.txt:2 unsaved']);
+    expect(looks).toHaveBeenCalledTimes(1);
   });
 });

@@ -24,9 +24,14 @@ export function whyNotWritable(doc: vscode.TextDocument, name = documentName(doc
   return undefined;
 }
 
+/** The open documents of files, by path. */
+export function openFileDocuments(): Map<string, vscode.TextDocument> {
+  return new Map(vscode.workspace.textDocuments.filter((d) => d.uri.scheme === 'file').map((d) => [d.uri.fsPath, d]));
+}
+
 /** The open file documents with unsaved changes, by path. */
 export function unsavedPaths(): Set<string> {
-  return new Set(vscode.workspace.textDocuments.filter((d) => d.uri.scheme === 'file' && d.isDirty).map((d) => d.uri.fsPath));
+  return new Set([...openFileDocuments()].filter(([, d]) => d.isDirty).map(([path]) => path));
 }
 
 /**

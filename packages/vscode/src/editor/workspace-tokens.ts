@@ -7,19 +7,19 @@
 import * as vscode from 'vscode';
 import type { WorkspaceTokens } from '../flows/rotate.js';
 import { type FileWithToken, findKeyInFolder, withTokenReplaced } from '../workspace-tokens.js';
-import { fileText, unsavedPaths, writeFileText } from './token-writes.js';
+import { fileText, openFileDocuments, unsavedPaths, writeFileText } from './token-writes.js';
 
 export function workspaceTokens(): WorkspaceTokens {
   return {
     async find(keyId) {
       const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
-      const open = new Map(vscode.workspace.textDocuments.filter((d) => d.uri.scheme === 'file').map((d) => [d.uri.fsPath, d.getText()]));
-      const unsaved = unsavedPaths();
+      // One look at the open documents: their texts are read only for the files searched.
+      const open = openFileDocuments();
       const found: FileWithToken[] = [];
       for (const folder of folders) {
-        for (const f of await findKeyInFolder(folder.uri.fsPath, keyId, (path) => open.get(path))) {
+        for (const f of await findKeyInFolder(folder.uri.fsPath, keyId, (path) => open.get(path)?.getText())) {
           const shown = folders.length > 1 ? { ...f, path: `${folder.name}/${f.path}` } : f;
-          found.push(unsaved.has(f.file) ? { ...shown, unsaved: true } : shown);
+          found.push(open.get(f.file)?.isDirty ? { ...shown, unsaved: true } : shown);
         }
       }
       return found;
