@@ -8,7 +8,7 @@ import { crc32 } from 'node:zlib';
 import type { FileHandle } from 'node:fs/promises';
 import { KeywardError } from '../../refusal.js';
 import { decodeRecord } from './record.js';
-import { diskFault, openExisting, readAt, replaceFile, writeAll } from './files.js';
+import { SYNCED_WRITES, diskFault, openExisting, readAt, replaceFile, writeAll } from './files.js';
 
 export const JOURNAL_HEADER_BYTES = 32;
 const MAGIC = Buffer.from('KWJRNL01', 'latin1');
@@ -44,13 +44,16 @@ export class JournalFile {
     private readonly fh: FileHandle,
     /** Logical position of the first record. */
     readonly start: number,
+    /** Opened with SYNCED_WRITES: an append's write is durable when it returns. */
+    private readonly syncedWrites: boolean,
   ) {}
 
   /** Opens the journal at `path`; undefined when there is none. */
   static async open(path: string, writable: boolean): Promise<JournalFile | undefined> {
     let fh: FileHandle;
+    const flags = writable ? SYNCED_WRITES : 0;
     try {
-      fh = await openExisting(path, writable);
+      fh = await openExisting(path, writable, flags);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw diskFault(e, `Opening the journal ${path}`);
@@ -60,7 +63,7 @@ export class JournalFile {
       await fh.close();
       throw new KeywardError('STORE_CORRUPT', `The journal ${path} has no valid header; it was left untouched. Restore the store from a backup.`);
     }
-    return new JournalFile(path, fh, start);
+    return new JournalFile(path, fh, start, flags !== 0);
   }
 
   /** Writes a new journal at `path` (atomically, replacing any) that starts at `start` with `records` already in it. */
@@ -130,7 +133,8 @@ export class JournalFile {
   async append(record: Buffer, at: number): Promise<number> {
     try {
       await writeAll(this.fh, record, this.physical(at));
-      await this.fh.datasync();
+      // Synced writes returned durable already: a create waits for one call, not two.
+      if (!this.syncedWrites) await this.fh.datasync();
       return at + record.length;
     } catch (e) {
       await this.truncate(at).catch(() => undefined);
