@@ -25,6 +25,7 @@ import { type SnapshotDocument, Snapshot, isVersion1 } from './snapshot.js';
 import type { StoreDocument } from '../../domain.js';
 import type { StoreChange } from '../boundary.js';
 import { ChangeSignal } from '../change-signal.js';
+import { endOfTurn } from '../end-of-turn.js';
 
 /** What the journal keeps equal to snapshot + journal; entries are opaque JSON to it. */
 export interface JournalModel<Entry> {
@@ -218,31 +219,15 @@ export class Journal<Entry> {
    */
   async fresh(strict = false): Promise<boolean> {
     if (!strict && this.followed()) {
-      await this.endOfTurn();
+      await endOfTurn();
       return true;
     }
     if (strict && this.watched()) {
-      await this.endOfTurn();
+      await endOfTurn();
       if (this.watched() && this.heard === this.heardBeforeConfirmed) return true;
     }
     await this.look();
     return false;
-  }
-
-  /**
-   * Trusted reads still answer at the end of the event loop's turn, all
-   * together, as the shared catch-up made them do: a busy server then writes
-   * a turn's answers in one burst (answering each at once measured 11-12k
-   * against 19-24k requests/s of GET /users/me under the HTTP benchmark).
-   */
-  private endOfTurn(): Promise<void> {
-    this.turnEnd ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        this.turnEnd = undefined;
-        resolve();
-      }),
-    );
-    return this.turnEnd;
   }
 
   /** The follower is live, healthy, and caught up less than pollMs ago. */
@@ -270,7 +255,7 @@ export class Journal<Entry> {
     // call), and a busy server does one per turn instead of one per request.
     // Once it starts, a reader asking anew queues the next one.
     if (this.queuedFresh) return this.queuedFresh;
-    const queued: Promise<void> = this.endOfTurn()
+    const queued: Promise<void> = endOfTurn()
       .then(() =>
         this.exclusive(() => {
           if (this.queuedFresh === queued) this.queuedFresh = undefined;
@@ -284,7 +269,6 @@ export class Journal<Entry> {
     return queued;
   }
   private queuedFresh?: Promise<void>;
-  private turnEnd?: Promise<void>;
 
   /** The model as of the last fresh()/commit, without I/O (the verify path). */
   get isLoaded(): boolean {

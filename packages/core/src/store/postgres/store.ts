@@ -10,6 +10,7 @@ import type { ApiKey, KeywardEvent, Tenant, User } from '../../domain.js';
 import { KeywardError } from '../../refusal.js';
 import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
+import { endOfTurn } from '../end-of-turn.js';
 import { type Change, ChangeFeed, announce } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf, removeKey, writeKeys } from './keys-table.js';
@@ -444,8 +445,10 @@ export class PostgresStore implements Store {
     this.feed.read();
     // A read asks again once: the first try may have met a connection the database closed while idle.
     const again = (e: unknown) => (isUnavailable(e) ? this.guard(() => fn(this.poolReads)) : Promise.reject(e));
-    // The usual case, the schema known to be there: straight to the cache or the pool, no wrapper promises.
-    if (this.present) return fn(this.poolReads).catch(again);
+    // The usual case, the schema known to be there: the cache (or the pool) is asked at the end of the
+    // event loop's turn, with every read of that turn, so a busy server writes that turn's answers in one
+    // burst (end-of-turn.ts) — and asked after every change this server heard during that turn.
+    if (this.present) return endOfTurn().then(() => fn(this.poolReads)).catch(again);
     const once = async () => fn((await this.ready(false)) ? this.poolReads : EMPTY);
     return this.guard(() => once().catch((e: unknown) => (isUnavailable(e) ? once() : Promise.reject(e))));
   }
