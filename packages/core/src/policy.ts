@@ -2,7 +2,7 @@
 // No I/O: a refusal is returned, never thrown, so the rules are tested as a
 // table and the use cases decide what to do with the answer.
 
-import { type ApiKey, type Settings, type User, isAdmin, isDeveloper, statusOf } from './domain.js';
+import { type ApiKey, type KeyStatus, type Settings, type User, isAdmin, isDeveloper, statusOf } from './domain.js';
 import { type Duration, parseDuration, parseLifetime, printable, textOf } from './duration.js';
 import { type RefusalCode, KeywardError } from './refusal.js';
 
@@ -254,14 +254,31 @@ export function checkSettings(patch: Record<string, unknown>): Refusal | null {
 
 /** Rotating: only the owner (as generating), only an active key; the overlap a duration from PT0S up. */
 export function checkRotate(actor: User, key: ApiKey | undefined, now: number, overlap: string | undefined): { ok: true; overlapMs: number } | { ok: false; refusal: Refusal } {
-  const no = (code: RefusalCode, message: string) => ({ ok: false as const, refusal: refusal(code, message) });
-  if (!key || !canSeeKey(actor, key)) return no('KEY_NOT_FOUND', 'No such key.');
-  if (key.owner !== actor.id) return no('NOT_KEY_OWNER', `Only its owner (${printable(key.owner)}) can rotate this key: the new token lets its holder act as them.`);
-  const status = statusOf(key, now);
-  if (status !== 'active') return no('KEY_NOT_ACTIVE', `The key is ${status}; only an active key can be rotated.`);
-  if (key.rotatedTo) return no('KEY_NOT_ACTIVE', `The key was rotated already (to ${key.rotatedTo}); rotate that one instead.`);
+  if (!key || !canSeeKey(actor, key)) return { ok: false, refusal: refusal('KEY_NOT_FOUND', 'No such key.') };
+  const r = checkRotateKey(actor.id, { owner: key.owner, status: statusOf(key, now), rotatedTo: key.rotatedTo });
+  if (r) return { ok: false, refusal: r };
   const o = checkOverlap(overlap ?? DEFAULT_ROTATION_OVERLAP);
   return o.ok ? { ok: true, overlapMs: o.ms } : { ok: false, refusal: o.refusal };
+}
+
+/** What rotating asks of a key its actor sees: whose it is, its status now, its successor if rotated. */
+export interface RotatedKeyFacts {
+  owner: string;
+  status: KeyStatus;
+  rotatedTo?: string;
+}
+
+/**
+ * Whether `actorId` may rotate the key: only its owner (the new token acts as
+ * them), only while it is active and not rotated yet. `name` begins each
+ * sentence: "The key", or a face's `API key "deploy"` when it explains a
+ * view's `actions.rotate` (presentation's rotateRefusalText).
+ */
+export function checkRotateKey(actorId: string, key: RotatedKeyFacts, name = 'The key'): Refusal | null {
+  if (key.owner !== actorId) return refusal('NOT_KEY_OWNER', `${name} can be rotated only by its owner (${printable(key.owner)}): the new token lets its holder act as them.`);
+  if (key.status !== 'active') return refusal('KEY_NOT_ACTIVE', `${name} is ${key.status}; only an active key can be rotated.`);
+  if (key.rotatedTo) return refusal('KEY_NOT_ACTIVE', `${name} was rotated already (to ${printable(key.rotatedTo)}); rotate that one instead.`);
+  return null;
 }
 
 /** A rotation's overlap: a duration from PT0S (the old token ends at once) up; faces check a typed one with it. */

@@ -350,7 +350,7 @@ describe('Rotate API Key', () => {
     const admin = await rotateDeps(t, 'alice', [], folderWorkspace(dir));
     expect(await rotateApiKey(admin.deps, { id: bobs.id })).toBeUndefined();
     expect(admin.prompter.asked).toEqual([]);
-    expect(admin.prompter.told).toEqual([{ kind: 'error', message: 'Only its owner (bob) can rotate API key "deploy": the new token lets its holder act as them.' }]);
+    expect(admin.prompter.told).toEqual([{ kind: 'error', message: 'API key "deploy" can be rotated only by its owner (bob): the new token lets its holder act as them.' }]);
 
     // A view read while the key was active, then the key revoked elsewhere: the engine refuses, and nothing changes.
     const stale = await t.bob.getKey(bobs.id);

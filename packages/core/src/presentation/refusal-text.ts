@@ -6,7 +6,7 @@
 
 import { textOf } from '../duration.js';
 import { type ErrorCode, isErrorCode } from '../refusal.js';
-import type { Permission } from '../policy.js';
+import { type Permission, checkRotateKey } from '../policy.js';
 import type { KeyView } from '../views.js';
 import { safeText } from './safe-text.js';
 
@@ -29,16 +29,14 @@ export function refusalCode(e: unknown): ErrorCode | undefined {
 
 /**
  * Why a key's view says its viewer may not rotate it (`actions.rotate` false),
- * asked in the order the engine asks (checkRotate, then keyActions): only its
- * owner rotates it, only while it is active and not rotated yet, and rotating
- * generates a key, so the owner must be allowed to generate one — `canGenerate`
- * (WhoAmI's) says why not. A face says this instead of asking anything.
+ * asked in the order the engine asks: policy's checkRotateKey on what the view
+ * says of the key, then generating's rules, since rotating generates a key —
+ * `canGenerate` (WhoAmI's) says why not. A face says this instead of asking anything.
  */
 export function rotateRefusalText(key: Pick<KeyView, 'description' | 'sub' | 'status' | 'rotatedTo'>, viewer: string, canGenerate: Permission): string {
   const name = `API key "${safeText(key.description)}"`;
-  if (key.sub !== viewer) return `Only its owner (${safeText(key.sub)}) can rotate ${name}: the new token lets its holder act as them.`;
-  if (key.status !== 'active') return `${name} is ${key.status}; only an active key can be rotated.`;
-  if (key.rotatedTo) return `${name} was rotated already (to ${safeText(key.rotatedTo)}); rotate that one instead.`;
+  const refused = checkRotateKey(viewer, { owner: key.sub, status: key.status, rotatedTo: key.rotatedTo }, name);
+  if (refused) return refused.message;
   const rule = `Rotating ${name} generates a new key, so its owner must be allowed to generate a key`;
   return canGenerate.ok ? `${rule}.` : `${rule}: ${refusalText(canGenerate)}`;
 }
