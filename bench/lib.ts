@@ -2,6 +2,8 @@
 // one run (these machines are noisy, so only ratios from the same run mean
 // anything) and report one line per measure for bench/run.mjs to collect.
 
+import { existsSync, readFileSync } from 'node:fs';
+
 export interface Measure {
   measure: string;
   /** Keyward's figure. */
@@ -66,4 +68,17 @@ export async function interleavedAsync<K extends string>(rounds: number, contend
     for (const k of order) samples[k].push(await contenders[k]());
   }
   return Object.fromEntries(names.map((k) => [k, median(samples[k])])) as Record<K, number>;
+}
+
+/**
+ * CPU time a process has used so far, in µs (user + system, all its threads),
+ * from /proc; undefined where there is no /proc. Per request, it says what a
+ * server spends even when other load on the machine moves its requests/s.
+ */
+export function cpuMicros(pid: number): number | undefined {
+  const at = `/proc/${pid}/stat`;
+  if (!existsSync(at)) return undefined;
+  // After the command name (which may hold spaces), utime and stime are the 12th and 13th fields, in clock ticks of 10 ms on Linux.
+  const f = readFileSync(at, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10_000;
 }

@@ -20,7 +20,7 @@ import pg from 'pg';
 import { copyStore, createEngine, openStore } from '@keyward/core';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { buildStore } from './fixtures.js';
-import { interleavedAsync, quick, report } from './lib.js';
+import { cpuMicros, interleavedAsync, quick, report } from './lib.js';
 import { BetterAuthPeer } from './peer/better-auth.js';
 import { allAnswered, autocannon as loadMix, mix, startBare } from './http-mix-load.js';
 
@@ -77,6 +77,12 @@ async function status(url: string, token: string, method = 'GET'): Promise<numbe
   return r.status;
 }
 
+/** '; server CPU per request: …' for the figure's words, or nothing where it could not be read. */
+function cpuPerRequest(pg: { us: number; requests: number }, json: { us: number; requests: number }): string {
+  if (pg.requests === 0 || json.requests === 0) return '';
+  return `; server CPU per request ${Math.round(pg.us / pg.requests)} µs on PostgreSQL, ${Math.round(json.us / json.requests)} µs on JSON`;
+}
+
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 
 try {
@@ -129,14 +135,24 @@ try {
   if (part('http')) {
     const { url, tokens, path } = await seeded(1000);
     const [onPg, onJson] = await Promise.all([serve(url), serve(path)]);
+    const [pgPid, jsonPid] = children.slice(-2).map((c) => c.pid!);
     const requests = tokens.slice(0, 50).map((t) => ({ method: 'GET' as const, path: '/api/v1/users/me', headers: { authorization: `Bearer ${t}` } }));
+    // Each server's CPU over the measured rounds, per request answered.
+    const cpu = { [onPg]: { pid: pgPid, us: 0, requests: 0 }, [onJson]: { pid: jsonPid, us: 0, requests: 0 } };
     const load = async (base: string, seconds: number) => {
+      const before = cpuMicros(cpu[base].pid);
       const r = await autocannon({ url: base, connections: 16, duration: seconds, requests });
       if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) throw new Error(`${base}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+      const after = cpuMicros(cpu[base].pid);
+      if (before !== undefined && after !== undefined) {
+        cpu[base].us += after - before;
+        cpu[base].requests += r.requests.total;
+      }
       return r.requests.total / r.duration;
     };
     await load(onPg, 1);
     await load(onJson, 1);
+    for (const c of Object.values(cpu)) c.us = c.requests = 0;
     const r = await interleavedAsync(ROUNDS, { pg: () => load(onPg, quick ? 2 : 3), json: () => load(onJson, quick ? 2 : 3) });
     report({
       measure: 'HTTP authenticated requests/s, PostgreSQL vs JSON store',
@@ -145,7 +161,7 @@ try {
       unit: 'req/s',
       ratio: r.pg / r.json,
       goal: '>= 0.9',
-      against: 'the same keyward serve on the JSON store, same autocannon load (GET /api/v1/users/me, 16 connections, 1k keys)',
+      against: `the same keyward serve on the JSON store, same autocannon load (GET /api/v1/users/me, 16 connections, 1k keys)${cpuPerRequest(cpu[onPg], cpu[onJson])}`,
     });
     for (const c of children.splice(0)) c.kill('SIGTERM');
   }
