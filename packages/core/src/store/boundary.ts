@@ -153,6 +153,19 @@ export interface Transaction extends StoreReads {
   emit(e: KeywardEvent): void;
 }
 
+/** How a transaction may run, where a store has more than one way. */
+export interface TransactHow {
+  /**
+   * Its reads may be answered from what the store last saw, each checked at
+   * commit under the locks the reads would have taken; if one no longer
+   * holds, nothing is written and `fn` runs again the usual way (PostgreSQL:
+   * one round trip instead of two, for a create). For use cases whose reads
+   * are the tenant, users, active counts and fresh key ids. Stores that run
+   * one transaction at a time ignore it.
+   */
+  onWhatWasSeen?: boolean;
+}
+
 export interface InitialState {
   tenant: Tenant;
   users: User[];
@@ -176,7 +189,7 @@ export interface Store extends StoreReads {
    * had run one after another. `fn` may run more than once (a deadlock or a
    * lost connection before COMMIT): it keeps no state outside the transaction.
    */
-  transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T>;
+  transact<T>(fn: (tx: Transaction) => Promise<T> | T, how?: TransactHow): Promise<T>;
 
   /** Appends events that change no record (auth failures, excessive use). */
   append(events: readonly KeywardEvent[]): Promise<void>;

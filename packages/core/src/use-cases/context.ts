@@ -7,7 +7,7 @@ import { type ApiKey, type Tenant, type User, isAdmin } from '../domain.js';
 import type { Clock } from '../clock.js';
 import { printable, textOf } from '../duration.js';
 import { refuse } from '../refusal.js';
-import type { StoreReads, Store, Transaction } from '../store/boundary.js';
+import type { StoreReads, Store, TransactHow, Transaction } from '../store/boundary.js';
 import { KEY_ID_PATTERN } from '../token.js';
 import type { UsagePipeline } from '../usage-pipeline.js';
 import { type GeneratedKey, type KeyView, keyViewsFor } from '../views.js';
@@ -71,9 +71,10 @@ export class ActorContext {
    * writes anything. `ask`, when given, sends the change's own first
    * questions right behind the tenant's and the actor's, before their
    * answers are in: a store that pipelines its statements (PostgreSQL)
-   * answers them all in one round trip. `fn` gets what it asked.
+   * answers them all in one round trip. `fn` gets what it asked. `how`
+   * says how the store may run it (boundary.ts TransactHow).
    */
-  change<T, A = undefined>(fn: (c: Changing, asked: NoInfer<A>) => Promise<T> | T, ask?: (tx: Transaction, now: number) => Promise<A>): Promise<T> {
+  change<T, A = undefined>(fn: (c: Changing, asked: NoInfer<A>) => Promise<T> | T, ask?: (tx: Transaction, now: number) => Promise<A>, how?: TransactHow): Promise<T> {
     return this.store.transact(async (tx) => {
       const now = this.now;
       const resolving = this.resolve(tx, now);
@@ -82,7 +83,7 @@ export class ActorContext {
       asking?.catch(() => undefined);
       const reading = await resolving;
       return fn({ ...reading, tx }, (await asking) as A);
-    });
+    }, how);
   }
 
   /** A user of the tenant, or USER_NOT_FOUND. */

@@ -2,8 +2,10 @@
 // connection unless it verifies), and a create that meets a pooled
 // connection the database closed while it sat idle (it runs again on a
 // fresh one; nothing is written twice), and a key revoked in plain SQL — no
-// NOTIFY, as when one is lost — refused by a server that had it cached; and
-// a create's statements leaving in two socket writes, one per round trip.
+// NOTIFY, as when one is lost — refused by a server that had it cached; a
+// create decided on what the server last saw leaving in one socket write
+// (one round trip), and one decided on a count another server changed since
+// running again the locking way, with the right answer.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
@@ -91,30 +93,77 @@ describe('engine on PostgreSQL', () => {
     expect(await server.verify(made.token)).toMatchObject({ valid: false, reason: 'revoked' });
     await Promise.all([writer.close(), server.close()]);
   });
-  it('a create’s statements leave in two socket writes: BEGIN with its reads, then the writes with COMMIT and NOTIFY', async () => {
+  it('a create decided on what the server last saw leaves in one socket write, on one connection: BEGIN, locks, check, writes, COMMIT and NOTIFY', async () => {
     const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
     // Room for the keys counted below, whatever the tests before left.
     await engine.as('alice').updateSettings({ max_keys_per_user: 1000 });
-    // Warm: the schema check and the pool's first connection are not the create's.
+    // Warm: the schema check, the pool's first connection, and the first look at the settings, alice and her count are not the creates'.
     await engine.as('alice').generateKey({ description: 'warms the pool' });
-    const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
-    const [write, writev] = [socket._write, socket._writev];
-    let writes = 0;
-    socket._write = function (this: unknown, ...a: unknown[]) {
-      writes++;
-      return write.apply(this, a);
-    };
-    socket._writev = function (this: unknown, ...a: unknown[]) {
-      writes++;
-      return writev.apply(this, a);
-    };
-    try {
+    const sockets = await countingWrites(async () => {
       for (let i = 0; i < 5; i++) await engine.as('alice').generateKey({ description: `counted ${i}` });
-    } finally {
-      socket._write = write;
-      socket._writev = writev;
-    }
-    expect(writes).toBe(10);
+    });
+    // One write per create: nothing is sent after the first answer, so one round trip.
+    expect([...sockets.values()]).toEqual([5]);
+    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE description LIKE 'counted %'`)).rows[0].n)).toBe(5);
     await engine.close();
   });
+
+  it('a create decided on a count another server changed since is refused the locking way when that server reached the limit: KEY_LIMIT_REACHED, nothing written', async () => {
+    // Two one-shot servers (neither listens, so neither hears the other's creates).
+    const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
+    await here.as('alice').updateSettings({ max_keys_per_user: 3 });
+    await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+    // Here sees carol with one key...
+    await here.as('carol').generateKey({ description: 'carol 1' });
+    // ...then there makes her second and third: the limit, reached behind here's back.
+    for (const n of [2, 3]) await there.as('carol').generateKey({ description: `carol ${n}` });
+    const before = Number((await admin.query(`SELECT count(*) AS n FROM keyward.events`)).rows[0].n);
+    let refusal: unknown;
+    const sockets = await countingWrites(async () => {
+      refusal = await here.as('carol').generateKey({ description: 'carol 4' }).catch((e: unknown) => e);
+    });
+    expect(refusal).toMatchObject({ code: 'KEY_LIMIT_REACHED' });
+    // The create went out whole (one write), was found decided on a stale count, and ran the locking way (two more).
+    expect([...sockets.values()].reduce((a, b) => a + b, 0)).toBe(3);
+    const keys = await admin.query<{ description: string }>(`SELECT description FROM keyward.keys WHERE owner = 'carol' ORDER BY description`);
+    expect(keys.rows.map((r) => r.description)).toEqual(['carol 1', 'carol 2', 'carol 3']);
+    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events`)).rows[0].n)).toBe(before);
+    await here.as('alice').updateSettings({ max_keys_per_user: 1000 });
+    await Promise.all([here.close(), there.close()]);
+  });
+
+  it('a create decided on a count that fell meanwhile (a key revoked through another server) is made the locking way, once', async () => {
+    const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
+    await admin.query(`DELETE FROM keyward.keys WHERE owner = 'bob'`);
+    const first = await here.as('bob').generateKey({ description: 'bob 1' });
+    await there.as('alice').revokeKey(first.id);
+    const made = await here.as('bob').generateKey({ description: 'bob 2' });
+    const rows = await admin.query(`SELECT id FROM keyward.keys WHERE owner = 'bob' AND revoked_at IS NULL`);
+    expect(rows.rows.map((r) => r.id)).toEqual([made.id]);
+    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [made.id])).rows[0].n)).toBe(1);
+    await Promise.all([here.close(), there.close()]);
+  });
 });
+
+/** Socket writes made while `run` runs, per socket (real sockets: the pg driver's, to the real server). */
+async function countingWrites(run: () => Promise<void>): Promise<Map<net.Socket, number>> {
+  const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+  const [write, writev] = [socket._write, socket._writev];
+  const writes = new Map<net.Socket, number>();
+  const count = (s: net.Socket) => writes.set(s, (writes.get(s) ?? 0) + 1);
+  socket._write = function (this: net.Socket, ...a: unknown[]) {
+    count(this);
+    return write.apply(this, a);
+  };
+  socket._writev = function (this: net.Socket, ...a: unknown[]) {
+    count(this);
+    return writev.apply(this, a);
+  };
+  try {
+    await run();
+  } finally {
+    socket._write = write;
+    socket._writev = writev;
+  }
+  return writes;
+}

@@ -67,7 +67,7 @@ function counted(change: Change): boolean {
  * crash), so the lock is held for microseconds and concurrent commits share
  * their WAL flushes.
  */
-export async function announce(sql: Sql, origin: string, change: Change): Promise<void> {
+export async function announce(sql: Sql, origin: string, change: Change, onlyIfKey?: string): Promise<void> {
   const n = counted(change) ? ({ n: 1 } as const) : {};
   let payload = JSON.stringify({ o: origin, c: change, ...n } satisfies Payload);
   // Too long: first without the new keys' records (listeners ask again), then as `all`.
@@ -76,7 +76,10 @@ export async function announce(sql: Sql, origin: string, change: Change): Promis
     payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
   }
   if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, c: { all: true }, ...n } satisfies Payload);
-  await sql.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`, [CHANNEL, payload]);
+  if (onlyIfKey === undefined) await sql.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`, [CHANNEL, payload]);
+  // Sent behind a COMMIT that may have been a rollback (expectations.ts): announced only if the key it
+  // made is there. A notification that said "counted" of a change never counted would hide a lost one.
+  else await sql.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2) WHERE EXISTS (SELECT FROM ${SCHEMA}.keys WHERE id = $3)`, [CHANNEL, payload, onlyIfKey]);
 }
 
 /** Only the fields a change may carry, whatever arrived. */

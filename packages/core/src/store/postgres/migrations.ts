@@ -144,6 +144,23 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
         FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();
     `,
   },
+  {
+    version: 4,
+    why: 'a refusal a transaction raises when what it was decided on has changed, so a create sent whole in one round trip writes nothing then',
+    // See expectations.ts: a create decided on what this server last saw is
+    // sent with that checked under the owner's lock; when it no longer holds,
+    // this aborts the transaction (SQLSTATE KW001) and the create runs the
+    // locking way. It decides nothing itself: it only says whether a value
+    // Keyward already checked is still the one it checked.
+    sql: `
+      CREATE FUNCTION ${SCHEMA}.still_as_seen(holds boolean) RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        IF holds IS NOT TRUE THEN
+          RAISE EXCEPTION 'what this transaction was decided on has changed since it was read' USING ERRCODE = 'KW001';
+        END IF;
+      END $$;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

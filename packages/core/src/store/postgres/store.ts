@@ -8,19 +8,22 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ApiKey, KeywardEvent, Tenant, User } from '../../domain.js';
 import { KeywardError } from '../../refusal.js';
-import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, Transaction, UsageCount } from '../boundary.js';
+import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, TransactHow, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { type Change, ChangeFeed, announce } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
-import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf, removeKey, writeKeys } from './keys-table.js';
+import { Expectations, readsOnWhatWasSeen, sendExpectations } from './expectations.js';
+import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
+import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { type Sql, checkout, isRetryable, isUnavailable, prepared, unavailable } from './sql.js';
-import { insertTenant, readTenant, writeTenant } from './tenant-table.js';
+import { insertTenant, readTenant } from './tenant-table.js';
 import { lastUsedOf, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
 import { redactUrl } from './url.js';
-import { lockUserRow, readUser, readUsers, removeUser, writeUser } from './users-table.js';
+import { TransactionWrites } from './transaction-writes.js';
+import { lockUserRow, readUser, readUsers, writeUser } from './users-table.js';
 
 export interface PostgresStoreOptions {
   /** Connections this process may hold (default 10). */
@@ -109,8 +112,10 @@ export class PostgresStore implements Store {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly transactionsAtOnce: number;
+  private readonly poolSize: number;
   private readonly poolReads: StoreReads;
   private readonly cache: RecordCache;
+  private readonly seen = new LastSeen();
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
     this.location = redactUrl(url);
@@ -133,20 +138,31 @@ export class PostgresStore implements Store {
     };
     this.pool = new pg.Pool(config);
     // Half the pool at most, so reads always find a connection.
-    this.transactionsAtOnce = Math.max(1, Math.floor((config.max ?? 10) / 2));
+    this.poolSize = config.max ?? 10;
+    this.transactionsAtOnce = Math.max(1, Math.floor(this.poolSize / 2));
     // An idle connection that dies (the database restarting) is the pool's to replace, not a crash.
     this.pool.on('error', () => undefined);
     this.sql = prepared(this.pool, { askAgain: true });
     this.feed = new ChangeFeed({ connectionString: url }, this.server);
     this.cache = new RecordCache(() => this.feed.live);
-    this.feed.watch((c) => this.cache.changed(c));
+    this.feed.watch((c) => {
+      this.cache.changed(c);
+      this.seen.changed(c);
+    });
     const plain = reads(this.sql);
+    // What the pool answers is also what was last seen (expectations.ts guesses from it).
+    const seen = this.seen;
     this.poolReads = {
       ...plain,
-      tenant: () => this.cache.tenantOf(plain.tenant),
-      getUser: (id) => this.cache.userOf(id, () => plain.getUser(id)),
+      tenant: () => this.cache.tenantOf(async () => seen.sawTenant(await plain.tenant())),
+      getUser: (id) => this.cache.userOf(id, async () => seen.sawUser(id, await plain.getUser(id))),
       listUsers: () => this.cache.usersOf(plain.listUsers),
-      countActiveKeys: (owner, now) => this.cache.activeKeysOf(owner, now, () => countActiveUntil(this.sql, owner, now)),
+      countActiveKeys: (owner, now) =>
+        this.cache.activeKeysOf(owner, now, async () => {
+          const counted = await countActiveUntil(this.sql, owner, now);
+          seen.sawActive(owner, counted.n, now);
+          return counted;
+        }),
       findKeys: (q) => this.cache.pageOf(q, () => plain.findKeys(q)),
     };
   }
@@ -212,12 +228,13 @@ export class PostgresStore implements Store {
    * one after another, and concurrent commits share PostgreSQL's WAL flushes
    * (group commit) instead of each waiting for the last one's fsync.
    */
-  async transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+  async transact<T>(fn: (tx: Transaction) => Promise<T> | T, how?: TransactHow): Promise<T> {
     if (this.running < this.transactionsAtOnce) this.running++;
     // A finishing transaction hands its place to the first waiting.
     else await new Promise<void>((go) => this.waiting.push(go));
     try {
-      return await this.transactNow(fn);
+      const done = how?.onWhatWasSeen ? await this.transactOnWhatWasSeen(fn) : undefined;
+      return done ? done.answer : await this.transactNow(fn);
     } finally {
       const next = this.waiting.shift();
       if (next) next();
@@ -298,87 +315,76 @@ export class PostgresStore implements Store {
 
   // ---- inside ----
 
+  /**
+   * `fn` decided on what this server last saw and sent in one round trip
+   * (expectations.ts); undefined when it must run the locking way instead:
+   * it read what was not seen, refused, wrote more than new keys and their
+   * events, or what it was decided on had changed (then nothing was written).
+   */
+  private transactOnWhatWasSeen<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<{ answer: T } | undefined> {
+    return this.guard(async () => {
+      await this.needSchema();
+      const expected = new Expectations();
+      const writes = new TransactionWrites();
+      const reads = readsOnWhatWasSeen(this.seen, this.poolReads, expected);
+      const tx: Transaction = { ...reads, ...writes.writer, getKey: async (id) => writes.readKey(id, await reads.getKey(id)) };
+      let answer: T;
+      try {
+        answer = await fn(tx);
+      } catch {
+        // A refusal is given the locking way, on what the locks hold.
+        return undefined;
+      }
+      const made = [...writes.keysPut.values()];
+      if (made.length === 0 || !writes.onlyKeysPut || !made.every((k) => expected.absentKeys.has(k.id))) return undefined;
+      let change;
+      try {
+        change = await this.inTransaction(async (c, send, tell) => {
+          sendExpectations(c, expected, send);
+          const change = writes.send(c, send);
+          tell(change, made[0].id);
+          return change;
+        });
+      } catch (e) {
+        if (isUnavailable(e)) throw e;
+        // Nothing was written (a statement failed, so COMMIT rolled back): forget the guesses, run the locking way.
+        this.seen.changed({ all: true });
+        return undefined;
+      }
+      this.feed.changed(change);
+      // The counts as this commit left them: what was checked, and the keys it added.
+      for (const [owner, { n, at }] of expected.counts) {
+        this.seen.sawActive(owner, n + made.filter((k) => k.owner === owner && k.revokedAt === undefined && Date.parse(k.expiry) > at).length, at);
+      }
+      return { answer };
+    });
+  }
+
   private async transactOnce<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
     const { answer, change } = await this.inTransaction(async (c, send, tell) => {
-      // Writes wait until fn returns: reads in the transaction see the state before them,
-      // and a refusal halfway through fn has nothing to undo.
-      const writes: ((sql: Sql) => Promise<void>)[] = [];
-      const events: KeywardEvent[] = [];
-      const keyIds = new Set<string>();
-      const userIds = new Set<string>();
-      // Owners of the keys this transaction read or wrote, so the change can say whose keys it touched.
-      const ownerOf = new Map<string, string>();
-      const putOwnerOf = new Map<string, string>();
-      // Ids this transaction found no key under, and the keys it put last: what it made (StoreChange.made).
-      const absent = new Set<string>();
-      const put = new Map<string, ApiKey>();
-      const noteOwners = <K extends ApiKey | undefined>(keys: K[]): K[] => {
-        for (const k of keys) if (k) ownerOf.set(k.id, k.owner);
-        return keys;
-      };
+      const writes = new TransactionWrites();
       const locking = lockingReads(c);
-      let tenant = false;
-      let pending: ((sql: Sql) => Promise<void>) | undefined;
-      let pendingKeys = new Map<string, ApiKey>();
+      const seen = this.seen;
       const tx: Transaction = {
         ...locking,
-        getKey: async (id) => {
-          const k = await locking.getKey(id);
-          if (!k) absent.add(id);
-          return noteOwners([k])[0];
-        },
-        keysOf: async (owner) => noteOwners(await locking.keysOf(owner)),
-        keysByIdPrefix: async (prefix, limit) => noteOwners(await locking.keysByIdPrefix(prefix, limit)),
+        ...writes.writer,
+        // What the locks hold is what was last seen (expectations.ts guesses from it).
+        tenant: async () => seen.sawTenant(await locking.tenant()),
+        getUser: async (id) => seen.sawUser(id, await locking.getUser(id)),
+        countActiveKeys: async (owner, now) => seen.sawActive(owner, await locking.countActiveKeys(owner, now), now),
+        getKey: async (id) => writes.readKey(id, await locking.getKey(id)),
+        keysOf: async (owner) => writes.read(await locking.keysOf(owner)),
+        keysByIdPrefix: async (prefix, limit) => writes.read(await locking.keysByIdPrefix(prefix, limit)),
         findKeys: async (q) => {
           const page = await locking.findKeys(q);
-          noteOwners(page.data);
+          writes.read(page.data);
           return page;
-        },
-        putTenant: (t) => {
-          tenant = true;
-          writes.push((s) => writeTenant(s, t));
-        },
-        putUser: (u) => {
-          userIds.add(u.id);
-          writes.push((s) => writeUser(s, u));
-        },
-        deleteUser: (id) => {
-          userIds.add(id);
-          writes.push((s) => removeUser(s, id));
-        },
-        putKey: (k) => {
-          keyIds.add(k.id);
-          putOwnerOf.set(k.id, k.owner);
-          put.set(k.id, k);
-          // Keys put one after another go in one statement (the same key twice cannot share one upsert).
-          const last = writes[writes.length - 1];
-          if (pending !== undefined && last === pending && !pendingKeys.has(k.id)) pendingKeys.set(k.id, k);
-          else {
-            pendingKeys = new Map([[k.id, k]]);
-            const batch = pendingKeys;
-            pending = (s) => writeKeys(s, [...batch.values()]);
-            writes.push(pending);
-          }
-        },
-        deleteKey: (id) => {
-          keyIds.add(id);
-          put.delete(id);
-          writes.push((s) => removeKey(s, id));
-        },
-        emit: (e) => {
-          events.push(e);
         },
       };
       const answer = await fn(tx);
-      if (writes.length === 0 && events.length === 0) return { answer, change: undefined };
+      if (writes.none) return { answer, change: undefined };
       // Each writer sends its one statement at once: they go out in order, followed by COMMIT.
-      for (const w of writes) send(w(c));
-      send(insertEvents(c, events));
-      const change: Change = changeOf({ tenant, userIds: [...userIds], keyIds: [...keyIds] });
-      const owners = keyOwners(keyIds, ownerOf, putOwnerOf);
-      if (owners) change.keyOwners = owners;
-      // Read as absent under the lock (FOR UPDATE) and written: new keys, and all this change did to keys.
-      if (keyIds.size > 0 && [...keyIds].every((id) => absent.has(id) && put.has(id))) change.made = [...put.values()];
+      const change = writes.send(c, send);
       tell(change);
       return { answer, change };
     });
@@ -397,15 +403,21 @@ export class PostgresStore implements Store {
    * hands to `tell` is announced to the other servers right behind COMMIT,
    * in the same write (changes.ts announce says why not before it), so a
    * process killed meanwhile has sent both or neither.
-   * ROLLBACK on any throw; a broken connection is not given back to the
-   * pool. `fn` may run twice (keep its state inside it): a pooled connection
-   * the database closed while it sat idle (a restart) fails before COMMIT is
-   * sent, and then nothing happened, so it runs again on a fresh connection.
+   * ROLLBACK on any throw before COMMIT is sent; a broken connection is not
+   * given back to the pool. `fn` may run twice (keep its state inside it): a
+   * pooled connection the database closed while it sat idle (a restart)
+   * fails, and then nothing happened, so it runs again on another
+   * connection (every pooled one may have been closed: as many times as the
+   * pool holds connections, and a new one is made once they are thrown
+   * away) — when it failed before COMMIT was sent, or when the database
+   * itself refused a statement ahead of COMMIT (a transaction sent whole:
+   * its COMMIT then rolled back). Lost with no word from the database after
+   * COMMIT was sent, whether it committed is unknown: UNAVAILABLE.
    */
   private async inTransaction<T>(
-    fn: (c: Sql, send: (statement: Promise<unknown>) => void, tell: (change: Change) => void) => Promise<T>,
+    fn: (c: Sql, send: (statement: Promise<unknown>) => void, tell: (change: Change, onlyIfKey?: string) => void) => Promise<T>,
   ): Promise<T> {
-    for (let again = false; ; again = true) {
+    for (let attempt = 1; ; attempt++) {
       const { client: c, release } = await checkout(this.pool);
       const sent: Promise<unknown>[] = [];
       const send = (statement: Promise<unknown>) => {
@@ -414,26 +426,37 @@ export class PostgresStore implements Store {
         sent.push(statement);
       };
       let committing = false;
+      let rolledBack = false;
       let broken = false;
       let change: Change | undefined;
+      let onlyIfKey: string | undefined;
       // Every statement of the transaction goes through `sql`: prepared, and held until the tick ends.
       const sql = corkedForEachTick(c, prepared(c, { askAgain: false }));
       send(sql.query('BEGIN'));
       try {
-        const result = await fn(sql, send, (what) => (change = what));
+        const result = await fn(sql, send, (what, ifKey) => {
+          change = what;
+          onlyIfKey = ifKey;
+        });
         committing = true;
+        const commitAt = sent.length;
         send(sql.query('COMMIT'));
         // Committed once COMMIT answers; the NOTIFY's own answer is not waited
         // for. One that fails (the database going away) does not undo the
         // change: listeners whose connection went with it hear `all`, and the
         // others' heartbeats find the change counted but never announced (changes.ts).
-        if (change) announce(sql, this.server, change).catch(() => undefined);
-        await firstFailure(sent);
+        if (change) announce(sql, this.server, change, onlyIfKey).catch(() => undefined);
+        const failed = await firstFailure(sent);
+        if (failed) {
+          rolledBack = failed.at < commitAt && stoppedThere(failed.reason);
+          throw failed.reason;
+        }
         return result;
       } catch (e) {
         broken = isUnavailable(e);
-        if (!broken) await c.query('ROLLBACK').catch(() => (broken = true));
-        if (broken && !committing && !again) continue;
+        // Once COMMIT has answered, the transaction is over whatever happened.
+        if (!broken && !committing) await c.query('ROLLBACK').catch(() => (broken = true));
+        if (broken && (!committing || rolledBack) && attempt <= this.poolSize) continue;
         throw e;
       } finally {
         release(broken);
@@ -494,25 +517,6 @@ export class PostgresStore implements Store {
   }
 }
 
-/**
- * Whose keys a transaction touched: each key's owner as the transaction read
- * it (before) and as it wrote it (after) — a key deleted is read first, as
- * every use case does. Undefined when a key's owner is unknown: then the
- * change may concern anyone's keys.
- */
-function keyOwners(keyIds: ReadonlySet<string>, before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): string[] | undefined {
-  if (keyIds.size === 0) return undefined;
-  const owners = new Set<string>();
-  for (const id of keyIds) {
-    const was = before.get(id);
-    const is = after.get(id);
-    if (was === undefined && is === undefined) return undefined;
-    if (was !== undefined) owners.add(was);
-    if (is !== undefined) owners.add(is);
-  }
-  return [...owners];
-}
-
 type Socket = { cork(): void; uncork(): void };
 const corked = new WeakSet<Socket>();
 
@@ -541,11 +545,22 @@ function corkedForEachTick(c: pg.PoolClient, sql: Sql): Sql {
   return { query } as Sql;
 }
 
-/** Waits for every statement sent; throws the first that failed (those after it failed because it did). */
-async function firstFailure(sent: readonly Promise<unknown>[]): Promise<void> {
+/**
+ * Whether a statement's failure means nothing sent after it ran: the
+ * database refused it (its answer was an error, so the transaction is
+ * aborted, or the backend ended), or the driver never sent it (the
+ * connection was already broken). Not so for a connection lost with no word:
+ * statements after it may have run.
+ */
+function stoppedThere(e: unknown): boolean {
+  return e instanceof pg.DatabaseError || /is not queryable/.test((e as Error | undefined)?.message ?? '');
+}
+
+/** Waits for every statement sent; the first that failed, and where it was sent (those after it failed because it did). */
+async function firstFailure(sent: readonly Promise<unknown>[]): Promise<{ at: number; reason: unknown } | undefined> {
   const settled = await Promise.allSettled(sent);
-  const failed = settled.find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  const at = settled.findIndex((r) => r.status === 'rejected');
+  return at < 0 ? undefined : { at, reason: (settled[at] as PromiseRejectedResult).reason };
 }
 
 export function createPostgresStore(url: string, opts?: PostgresStoreOptions): PostgresStore {
