@@ -52,18 +52,22 @@ export class RecordCache {
   private readonly pages = new Map<string, { owner: string | undefined; page: FoundPage<ApiKey>; order?: { descending: boolean; limit: number } }>();
   /** usage null: never used; until: performance.now() past which it is read again. */
   private readonly lastUses = new Map<string, { usage: KeyUsage | null; until: number }>();
-  // Bumped by every change: a read that started before one is not kept.
-  private generation = 0;
+  /**
+   * Reads under way, each with what it read: one that a change concerns
+   * (the same test that drops what is kept, below) is not kept, since it
+   * may have read before the change; changes about other records leave it be.
+   */
+  private readonly reading = new Set<{ concerns: (c: StoreChange) => boolean; spoiled: boolean }>();
 
   constructor(private readonly trusted: () => boolean) {}
 
   changed(c: StoreChange): void {
-    this.generation++;
-    if (c.all || c.tenant) this.tenant = undefined;
+    for (const r of this.reading) if (!r.spoiled && r.concerns(c)) r.spoiled = true;
+    if (touchesTenant(c)) this.tenant = undefined;
     if (c.all) this.users.clear();
     for (const id of c.userIds ?? []) this.users.delete(id);
-    if (c.all || c.userIds?.length) this.everyone = undefined;
-    if (c.all || !(c.keyIds?.length || c.userIds?.length || c.tenant)) this.lastUses.clear();
+    if (touchesUsers(c)) this.everyone = undefined;
+    if (touchesAllUsage(c)) this.lastUses.clear();
     for (const id of c.keyIds ?? []) this.lastUses.delete(id);
     if (c.all || (c.keyIds?.length && c.keyOwners === undefined)) {
       this.active.clear();
@@ -96,16 +100,20 @@ export class RecordCache {
     // it — if it has rows (findKeys counts an empty page in a statement of its own, maybe another snapshot).
     const first = (q.order ?? 'created') === 'created' && countedPerOwner(q) && q.startingAfter === undefined && q.endingBefore === undefined && !q.offset;
     const order = first ? { descending: q.descending === true, limit: Math.max(0, Math.floor(q.limit)) } : undefined;
-    return this.keep(load, (page) => {
-      if (this.pages.size >= MAX_PAGES) this.pages.clear();
-      this.pages.set(question, { owner: q.owner, page, order: page.data.length > 0 ? order : undefined });
-    });
+    return this.keep(
+      load,
+      (page) => {
+        if (this.pages.size >= MAX_PAGES) this.pages.clear();
+        this.pages.set(question, { owner: q.owner, page, order: page.data.length > 0 ? order : undefined });
+      },
+      (c) => touchesKeysOf(c, q.owner),
+    );
   }
 
   async activeKeysOf(owner: string, now: number, load: () => Promise<ActiveCount>): Promise<number> {
     const hit = this.active.get(owner);
     if (hit && now < hit.until && this.trusted()) return hit.n;
-    return (await this.keep(load, (v) => this.active.set(owner, v))).n;
+    return (await this.keep(load, (v) => this.active.set(owner, v), (c) => touchesKeysOf(c, owner))).n;
   }
 
   async lastUsesOf(keyIds: readonly string[], load: (keyIds: readonly string[]) => Promise<Map<string, KeyUsage>>): Promise<Map<string, KeyUsage>> {
@@ -127,6 +135,7 @@ export class RecordCache {
         for (const id of ask) this.lastUses.set(id, { usage: null, until });
         for (const [id, u] of kept) this.lastUses.set(id, { usage: u, until });
       },
+      (c) => touchesAllUsage(c) || (c.keyIds?.some((id) => ask.includes(id)) ?? false),
     );
     for (const [id, u] of loaded) out.set(id, u);
     return out;
@@ -134,27 +143,44 @@ export class RecordCache {
 
   async tenantOf(load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {
     if (this.tenant && this.trusted()) return this.tenant.value;
-    return this.keep(load, (v) => (this.tenant = { value: v }));
+    return this.keep(load, (v) => (this.tenant = { value: v }), touchesTenant);
   }
 
   async userOf(id: string, load: () => Promise<User | undefined>): Promise<User | undefined> {
     if (this.users.has(id) && this.trusted()) return this.users.get(id);
-    return this.keep(load, (v) => this.users.set(id, v));
+    return this.keep(load, (v) => this.users.set(id, v), (c) => c.all === true || (c.userIds?.includes(id) ?? false));
   }
 
   async usersOf(load: () => Promise<User[]>): Promise<User[]> {
     // Frozen: the boundary's type says User[], but no caller may change what a read hands out.
     if (this.everyone && this.trusted()) return this.everyone as User[];
-    return this.keep(load, (v) => (this.everyone = v));
+    return this.keep(load, (v) => (this.everyone = v), touchesUsers);
   }
 
-  private async keep<T>(load: () => Promise<T>, store: (v: T) => void): Promise<T> {
-    const before = this.generation;
+  private async keep<T>(load: () => Promise<T>, store: (v: T) => void, concerns: (c: StoreChange) => boolean): Promise<T> {
+    const read = { concerns, spoiled: false };
     const live = this.trusted();
-    const v = await load();
-    if (live && this.trusted() && before === this.generation) store(frozenCopy(v));
-    return v;
+    this.reading.add(read);
+    try {
+      const v = await load();
+      if (live && this.trusted() && !read.spoiled) store(frozenCopy(v));
+      return v;
+    } finally {
+      this.reading.delete(read);
+    }
   }
+}
+
+// What each change concerns: what changed() drops for it, and whose reads under way keep() does not keep.
+const touchesTenant = (c: StoreChange): boolean => c.all === true || c.tenant === true;
+const touchesUsers = (c: StoreChange): boolean => c.all === true || (c.userIds?.length ?? 0) > 0;
+/** Every key's last use: `all`, or a change that names no record (a usage flush). */
+const touchesAllUsage = (c: StoreChange): boolean => c.all === true || !(c.keyIds?.length || c.userIds?.length || c.tenant);
+/** An owner's keys (`owner` undefined: anyone's): `all`, or keys whose owners the change names, or cannot name. */
+function touchesKeysOf(c: StoreChange, owner: string | undefined): boolean {
+  if (c.all) return true;
+  if (!c.keyIds?.length) return false;
+  return owner === undefined || c.keyOwners === undefined || c.keyOwners.includes(owner);
 }
 
 /** The change's new keys, when making them is all it did to keys (every key it names is one). */

@@ -1,0 +1,110 @@
+// What a PostgreSQL server keeps of a read that was under way when a change
+// arrived (record-cache.ts), without a database: not kept when the change
+// concerns what it read (it may have read before the change), kept when the
+// change is about other records — so a steady stream of other owners'
+// creates does not make every read ask the database again.
+
+import { describe, expect, it } from 'vitest';
+import type { ApiKey, Tenant } from '../../src/domain.js';
+import { DEFAULT_SETTINGS } from '../../src/domain.js';
+import type { FoundPage, KeyUsage, StoreChange } from '../../src/store/boundary.js';
+import { RecordCache } from '../../src/store/postgres/record-cache.js';
+
+const T0 = Date.parse('2026-03-01T12:00:00.000Z');
+const page = (n: number): FoundPage<ApiKey> => ({ data: [], total: n, hasNext: false, hasPrev: false });
+const bobs = { owner: 'bob', limit: 20, now: T0 };
+
+/** A read the test answers when it likes, counting how many were asked. */
+function slowLoads<T>() {
+  let asked = 0;
+  const pending: ((v: T) => void)[] = [];
+  return {
+    load: () => {
+      asked++;
+      return new Promise<T>((resolve) => pending.push(resolve));
+    },
+    answer: (v: T) => pending.shift()!(v),
+    get asked() {
+      return asked;
+    },
+  };
+}
+
+async function whileReading<V>(read: () => Promise<unknown>, loads: { answer(v: V): void }, v: V, change: () => void): Promise<void> {
+  const under = read();
+  change();
+  loads.answer(v);
+  await under;
+}
+
+describe('a read under way when a change arrives', () => {
+  it('an owner’s page or count is not kept after a change to that owner’s keys, and is kept after changes to other owners’ keys', async () => {
+    const cache = new RecordCache(() => true);
+    const change = (c: Omit<StoreChange, 'version'>) => cache.changed({ ...c, version: 0 });
+    const pages = slowLoads<FoundPage<ApiKey>>();
+    const counts = slowLoads<{ n: number; until: number; newest: number | undefined }>();
+    const alicesKey = { keyIds: ['a'.repeat(24)], keyOwners: ['alice'] };
+    const bobsKey = { keyIds: ['b'.repeat(24)], keyOwners: ['bob'] };
+    // Alice's keys change while bob's page and count are read: both kept.
+    await whileReading(() => cache.pageOf(bobs, pages.load), pages, page(1), () => change(alicesKey));
+    await whileReading(() => cache.activeKeysOf('bob', T0, counts.load), counts, { n: 1, until: Infinity, newest: T0 }, () => change(alicesKey));
+    expect((await cache.pageOf(bobs, pages.load)).total).toBe(1);
+    expect(await cache.activeKeysOf('bob', T0, counts.load)).toBe(1);
+    expect([pages.asked, counts.asked]).toEqual([1, 1]);
+    // Bob's keys change while they are read again: not kept; the next read asks once more.
+    change(bobsKey);
+    await whileReading(() => cache.pageOf(bobs, pages.load), pages, page(1), () => change(bobsKey));
+    await whileReading(() => cache.activeKeysOf('bob', T0, counts.load), counts, { n: 1, until: Infinity, newest: T0 }, () => change(bobsKey));
+    const again = cache.pageOf(bobs, pages.load);
+    pages.answer(page(2));
+    expect((await again).total).toBe(2);
+    const counted = cache.activeKeysOf('bob', T0, counts.load);
+    counts.answer({ n: 2, until: Infinity, newest: T0 });
+    expect(await counted).toBe(2);
+    expect([pages.asked, counts.asked]).toEqual([3, 3]);
+    // A change whose keys' owners are unknown, or `all`, concerns every owner.
+    for (const c of [{ keyIds: ['c'.repeat(24)] }, { all: true }]) {
+      change({ all: true });
+      await whileReading(() => cache.pageOf(bobs, pages.load), pages, page(9), () => change(c));
+      const next = cache.pageOf(bobs, pages.load);
+      pages.answer(page(3));
+      expect((await next).total).toBe(3);
+    }
+  });
+
+  it('last uses are not kept after a usage flush or a change to those keys; the tenant and a user only after changes to them', async () => {
+    const cache = new RecordCache(() => true);
+    const change = (c: Omit<StoreChange, 'version'>) => cache.changed({ ...c, version: 0 });
+    const k = 'd'.repeat(24);
+    const used = (at: number) => new Map<string, KeyUsage>([[k, { keyId: k, uses: 0, lastUsed: at, addresses: [] } as unknown as KeyUsage]]);
+    const uses = slowLoads<Map<string, KeyUsage>>();
+    await whileReading(() => cache.lastUsesOf([k], uses.load), uses, used(T0), () => change({ keyIds: ['e'.repeat(24)], keyOwners: ['bob'] }));
+    expect((await cache.lastUsesOf([k], uses.load)).get(k)?.lastUsed).toBe(T0);
+    expect(uses.asked).toBe(1);
+    for (const c of [{}, { keyIds: [k], keyOwners: ['bob'] }]) {
+      change({});
+      await whileReading(() => cache.lastUsesOf([k], uses.load), uses, used(T0), () => change(c));
+      const next = cache.lastUsesOf([k], uses.load);
+      uses.answer(used(T0 + 1));
+      expect((await next).get(k)?.lastUsed).toBe(T0 + 1);
+    }
+    const tenant = (name: string): Tenant => ({ id: 't', name, created: new Date(T0).toISOString(), settings: DEFAULT_SETTINGS });
+    const tenants = slowLoads<Tenant | undefined>();
+    await whileReading(() => cache.tenantOf(tenants.load), tenants, tenant('kept'), () => change({ userIds: ['bob'] }));
+    expect((await cache.tenantOf(tenants.load))?.name).toBe('kept');
+    change({ tenant: true });
+    await whileReading(() => cache.tenantOf(tenants.load), tenants, tenant('old'), () => change({ tenant: true }));
+    const next = cache.tenantOf(tenants.load);
+    tenants.answer(tenant('new'));
+    expect((await next)?.name).toBe('new');
+    const users = slowLoads<{ id: string; licence: boolean; roles: never[]; created: string } | undefined>();
+    const bob = (licence: boolean) => ({ id: 'bob', licence, roles: [], created: '' });
+    await whileReading(() => cache.userOf('bob', users.load), users, bob(true), () => change({ userIds: ['alice'] }));
+    expect((await cache.userOf('bob', users.load))?.licence).toBe(true);
+    change({ userIds: ['bob'] });
+    await whileReading(() => cache.userOf('bob', users.load), users, bob(true), () => change({ userIds: ['bob'] }));
+    const read = cache.userOf('bob', users.load);
+    users.answer(bob(false));
+    expect((await read)?.licence).toBe(false);
+  });
+});
