@@ -3,6 +3,7 @@
 // stack trace, and the store is left exactly as it was.
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keywardAsync, tempDir } from './support/keyward.js';
 import { bootstrap } from './support/flow.js';
@@ -126,6 +127,19 @@ describe('a refusal that echoes bad input', () => {
     // Cut after 40 characters, never inside one: an emoji is not split into a lone surrogate.
     const long = await keywardAsync(['users', 'add', '😀'.repeat(45), '--json'], env());
     expect(JSON.parse(long.stdout).error.message).toContain(`"${'😀'.repeat(40)}…"`);
+  });
+
+  it('never echoes a token typed where a command belongs, not even its secret in part', async () => {
+    const body = `kw_${'a'.repeat(24)}_${'b'.repeat(32)}`;
+    const token = body + crc32(body).toString(16).padStart(8, '0');
+    for (const args of [['keys', token], [token], ['help', 'keys', token]]) {
+      for (const json of [false, true]) {
+        const r = await keywardAsync(json ? [...args, '--json'] : args, env());
+        expect(r.code).toBe(2);
+        expect(r.stdout + r.stderr).toMatch(/\\?"kw_a{24}_…\\?" is not a (keys|keyward) command/);
+        expect(r.stdout + r.stderr).not.toContain('bbbb');
+      }
+    }
   });
 
   it('still escapes what no text may hold raw', async () => {

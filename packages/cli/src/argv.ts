@@ -139,14 +139,15 @@ export function parseArgv(typed: string[]): ParsedCommand {
       } else {
         const guess = closest(verb, withVerbs.verbs);
         const hint = guess ? `did you mean \`keyward ${noun} ${guess}\`?` : noun === 'settings' ? 'use `keyward settings` or `keyward settings set`.' : `use one of: ${withVerbs.verbs.join(', ')}.`;
-        throw new UsageError(`"${verb}" is not a ${noun} command; ${hint}`, helpFor(noun));
+        // printable: a token pasted where the verb belongs is named by its key id only.
+        throw new UsageError(`"${printable(verb)}" is not a ${noun} command; ${hint}`, helpFor(noun));
       }
     } else if (COMMANDS[noun] && noun !== 'ui') {
       name = topic = noun;
       drop.push(pos[0]);
     } else {
       const guess = closest(noun, TOP_LEVEL);
-      throw new UsageError(`"${noun}" is not a keyward command${guess ? `; did you mean \`keyward ${guess}\`?` : '.'}`, OVERVIEW);
+      throw new UsageError(`"${printable(noun)}" is not a keyward command${guess ? `; did you mean \`keyward ${guess}\`?` : '.'}`, OVERVIEW);
     }
   }
   const spec: Spec = { ...GLOBAL, ...COMMANDS[name] };
