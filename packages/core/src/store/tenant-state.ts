@@ -36,6 +36,7 @@ export interface LastUsedSource {
 }
 
 interface Memo {
+  /** keyChanges (a list of every owner's keys) or the owner's last change (one owner's) when it was made. */
   generation: number;
   usageVersion: number;
   second: number;
@@ -43,6 +44,9 @@ interface Memo {
   rows: ApiKey[];
   position?: Map<string, number>;
 }
+
+/** Rows of sorted lists kept at once, all memos together (one per query signature: a busy server's lists are mostly one per user); past it they start over. */
+const MAX_MEMO_ROWS = 200_000;
 
 export class TenantState {
   tenant?: Tenant;
@@ -52,10 +56,18 @@ export class TenantState {
   // -Infinity once revoked): countActiveKeys (asked by every GET /users/me) and
   // keysOf cost O(keys of the owner), and parse no dates.
   private readonly byOwner = new Map<string, Map<string, number>>();
-  // Bumped by every apply(); memos belong to one generation.
+  // Bumped by every apply(); the sorted ids belong to one generation.
   private generation = 0;
-  private memo?: Memo;
   private sortedIds?: { generation: number; ids: string[] };
+  // Counts changes to keys; each owner's entry is the count at the last
+  // change to that owner's keys. A list of one owner's keys (every
+  // non-admin's) is memoised until that owner's keys change, not anyone's:
+  // a busy server's creates would otherwise sort every list again.
+  private keyChanges = 0;
+  private readonly ownerChanged = new Map<string, number>();
+  // Sorted lists per query signature, MAX_MEMO_ROWS rows in all.
+  private memos = new Map<string, Memo>();
+  private memoRows = 0;
 
   /** The state of a whole document (a snapshot, or a store of the first format). */
   static fromDocument(doc: StoreDocument): TenantState {
@@ -107,8 +119,14 @@ export class TenantState {
     return touched;
   }
 
+  private keysChangedOf(owner: string): void {
+    this.ownerChanged.set(owner, ++this.keyChanges);
+  }
+
   private putKey(k: ApiKey): void {
     const before = this.keys.get(k.id);
+    if (before) this.keysChangedOf(before.owner);
+    this.keysChangedOf(k.owner);
     if (before && before.owner !== k.owner) this.byOwner.get(before.owner)?.delete(k.id);
     this.keys.set(k.id, k);
     let mine = this.byOwner.get(k.owner);
@@ -119,6 +137,7 @@ export class TenantState {
   private deleteKey(id: string): void {
     const k = this.keys.get(id);
     if (!k) return;
+    this.keysChangedOf(k.owner);
     this.keys.delete(id);
     const mine = this.byOwner.get(k.owner);
     mine?.delete(id);
@@ -170,15 +189,16 @@ export class TenantState {
   findKeys(q: KeyFind, usage?: LastUsedSource): FoundPage<ApiKey> {
     if (q.startingAfter !== undefined && q.endingBefore !== undefined) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
     const order: KeyOrder = q.order ?? 'created';
-    const rows = this.sorted(q, order, usage);
+    const memo = this.sorted(q, order, usage);
+    const rows = memo.rows;
     const limit = Math.max(0, q.limit);
     let start: number;
     let end: number;
     if (q.startingAfter !== undefined) {
-      start = this.positionOf(q.startingAfter, rows, q, order, usage, true);
+      start = this.positionOf(q.startingAfter, memo, q, order, usage, true);
       end = start + limit;
     } else if (q.endingBefore !== undefined) {
-      end = this.positionOf(q.endingBefore, rows, q, order, usage, false);
+      end = this.positionOf(q.endingBefore, memo, q, order, usage, false);
       start = Math.max(0, end - limit);
     } else {
       if (q.offset !== undefined && (!Number.isInteger(q.offset) || q.offset < 0)) refuse('INVALID_INPUT', 'The offset must be a whole number of 0 or more.');
@@ -194,8 +214,8 @@ export class TenantState {
    * left the list meanwhile (revoked while paging active keys) is placed by
    * its sort value — a true keyset cursor; an id that names no key is refused.
    */
-  private positionOf(id: string, rows: ApiKey[], q: KeyFind, order: KeyOrder, usage: LastUsedSource | undefined, after: boolean): number {
-    const m = this.memo!;
+  private positionOf(id: string, m: Memo, q: KeyFind, order: KeyOrder, usage: LastUsedSource | undefined, after: boolean): number {
+    const rows = m.rows;
     if (!m.position) m.position = new Map(rows.map((k, i) => [k.id, i]));
     const i = m.position.get(id);
     if (i !== undefined) return after ? i + 1 : i;
@@ -212,15 +232,16 @@ export class TenantState {
     return lo;
   }
 
-  private sorted(q: KeyFind, order: KeyOrder, usage: LastUsedSource | undefined): ApiKey[] {
+  private sorted(q: KeyFind, order: KeyOrder, usage: LastUsedSource | undefined): Memo {
     const search = q.search?.trim().toLowerCase() ?? '';
     const signature = JSON.stringify([q.status ?? '', order, q.descending === true, search, q.owner ?? '', q.createdBy ?? '']);
     // Statuses change as keys expire, so a memo that filters or sorts by
     // status lasts at most one second; other orders do not change with time.
     const second = q.status || order === 'status' ? Math.floor(q.now / 1000) : 0;
     const usageVersion = order === 'lastUsed' ? (usage?.version ?? 0) : 0;
-    const m = this.memo;
-    if (m && m.generation === this.generation && m.second === second && m.signature === signature && m.usageVersion === usageVersion) return m.rows;
+    const generation = q.owner !== undefined ? (this.ownerChanged.get(q.owner) ?? 0) : this.keyChanges;
+    const m = this.memos.get(signature);
+    if (m && m.generation === generation && m.second === second && m.usageVersion === usageVersion) return m;
 
     const rows: ApiKey[] = [];
     const pool = q.owner !== undefined ? this.keysOf(q.owner) : this.keys.values();
@@ -231,8 +252,14 @@ export class TenantState {
       rows.push(k);
     }
     rows.sort(comparator(order, q.descending === true, q.now, usage));
-    this.memo = { generation: this.generation, usageVersion, second, signature, rows };
-    return rows;
+    this.memoRows += rows.length - (m?.rows.length ?? 0);
+    if (this.memoRows > MAX_MEMO_ROWS) {
+      this.memos = new Map();
+      this.memoRows = rows.length;
+    }
+    const made: Memo = { generation, usageVersion, second, signature, rows };
+    this.memos.set(signature, made);
+    return made;
   }
 }
 
