@@ -4,12 +4,13 @@
 // event, nor copy one twice: real writer processes killed with SIGKILL at
 // exactly those points, then the store reopened (or written by a process that
 // outlived the writer), must show every committed key's event exactly once.
-import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../src/domain.js';
 import type { Store } from '../../src/store/boundary.js';
 import { checkedLine, parseCheckedLine } from '../../src/store/json/checked-line.js';
@@ -155,6 +156,39 @@ describe('events of journal records, copied to their day segments', () => {
     powerCut(path); // loses nothing now: everything was durable
     const again = createJsonFileStore(path, { onProblem: () => {} });
     expect((await expectEachKeyOnce(again, [])).length).toBe(3);
+    await again.close();
+  }, 60_000);
+
+  it("copies a commit's events with one write: the segment's size is asked once per mark, and the mark says where the copies end", async () => {
+    const path = await newStore();
+    const store = createJsonFileStore(path, { onProblem: () => {}, holdLockMs: 600_000 });
+    await store.tenant();
+    // Stats of a day segment's handle, told apart by what the kernel says the handle is.
+    const probe = await open(path, 'r');
+    const handles = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const original = handles.stat;
+    let stats = 0;
+    const stat = vi.spyOn(handles, 'stat').mockImplementation(function (this: FileHandle, ...args: Parameters<FileHandle['stat']>) {
+      if (readlinkSync(`/proc/self/fd/${this.fd}`).endsWith('.jsonl')) stats++;
+      return original.apply(this, args);
+    } as FileHandle['stat']);
+    const segmentStats = () => stats;
+    for (let i = 0; i < 5; i++) {
+      await store.transact((tx) => {
+        const k = key(0, { id: `e${i}`.padStart(24, '0'), owner: 'bob' });
+        tx.putKey(k);
+        tx.emit(event('api-key.generated', Date.now(), 'bob', k.id));
+      });
+    }
+    expect(segmentStats()).toBe(0);
+    await store.close(); // gives the lock back: the mark is written
+    expect(segmentStats()).toBe(1);
+    stat.mockRestore();
+    const day = dayOf(Date.now());
+    expect(markOf(path).copied.sizes[day]).toBe(statSync(path.replace(/\.json$/, `.events/${day}.jsonl`)).size);
+    const again = createJsonFileStore(path, { onProblem: () => {} });
+    expect((await expectEachKeyOnce(again, [])).length).toBe(5);
     await again.close();
   }, 60_000);
 });

@@ -55,14 +55,23 @@ export class EventSegments {
 
   /**
    * Appends events that a journal record already holds durably, without an
-   * fsync (see journal-events.ts); answers each day's segment size after it.
+   * fsync (see journal-events.ts); answers the days written (copySize says
+   * where each ends).
    */
-  async appendCopies(events: readonly KeywardEvent[]): Promise<Map<string, number>> {
-    const sizes = new Map<string, number>();
-    if (events.length === 0) return sizes;
+  async appendCopies(events: readonly KeywardEvent[]): Promise<string[]> {
+    if (events.length === 0) return [];
     await this.dirReady();
-    for (const [day, list] of byDay(events)) sizes.set(day, await this.writer.append(day, appendText(list)));
-    return sizes;
+    const days: string[] = [];
+    for (const [day, list] of byDay(events)) {
+      await this.writer.append(day, appendText(list));
+      days.push(day);
+    }
+    return days;
+  }
+
+  /** Where a day's segment ends after this process's copies (0: retention removed it under them). */
+  copySize(day: string): Promise<number> {
+    return this.writer.sizeOf(day);
   }
 
   /** Makes the copies appended to these days so far durable. */

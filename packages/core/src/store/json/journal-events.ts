@@ -33,6 +33,8 @@ export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> im
   private durable: CopyMark = { position: 0, sizes: {} };
   /** `known` is ahead of the mark on disk. */
   private unmarked = false;
+  /** Days copied to since `known`'s sizes were taken: sized (one fstat each) only when a mark is written. */
+  private unsized = new Set<string>();
 
   constructor(
     private readonly segments: EventSegments,
@@ -59,9 +61,17 @@ export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> im
     // copy failed): some of their events may be in the segments already.
     const left = mark.position < from ? (await records(mark.position)).filter((r) => r.end <= from) : [];
     const events = [...(await this.notYetCopied(eventsOf(left.flatMap((r) => r.entries)), mark.sizes)), ...eventsOf(group?.entries ?? [])];
-    const sizes = await this.segments.appendCopies(events);
+    let days: string[];
+    try {
+      days = await this.segments.appendCopies(events);
+    } catch (e) {
+      // Some days may hold part of this copy: only the mark on disk, older than any of it, says where to look again.
+      this.forgetKnown();
+      throw e;
+    }
     this.opts.afterCopiesWritten?.();
-    this.known = { position: to, sizes: { ...mark.sizes, ...Object.fromEntries(sizes) } };
+    for (const day of days) this.unsized.add(day);
+    this.known = { position: to, sizes: { ...mark.sizes } };
     this.unmarked = true;
   }
 
@@ -73,12 +83,14 @@ export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> im
   /** Written once per hold of the lock, not per copy: a crash before it only means the next writer checks the copies past the old mark. */
   async mark(): Promise<void> {
     if (!this.unmarked || !this.known) return;
+    await this.sized();
     await this.markFile.write(this.known, this.durable, false);
     this.unmarked = false;
   }
 
   async settle(to: number, records: RecordsFrom<Entry>): Promise<void> {
     await this.copy(to, records);
+    await this.sized();
     const mark = this.known!;
     await this.segments.syncCopies(Object.keys(mark.sizes));
     await this.markFile.write(mark, mark, true);
@@ -88,6 +100,25 @@ export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> im
 
   close(): Promise<void> {
     return this.markFile.close();
+  }
+
+  /**
+   * Takes the sizes of the days copied to since they were last taken, for a
+   * mark. Under the lock, so nothing of a later record is in them yet, and
+   * everything of ours is.
+   */
+  private async sized(): Promise<void> {
+    if (this.unsized.size === 0 || !this.known) return;
+    const sizes: Record<string, number> = {};
+    for (const day of this.unsized) sizes[day] = await this.segments.copySize(day);
+    this.known = { position: this.known.position, sizes: { ...this.known.sizes, ...sizes } };
+    this.unsized.clear();
+  }
+
+  private forgetKnown(): void {
+    this.known = undefined;
+    this.unmarked = false;
+    this.unsized.clear();
   }
 
   /**

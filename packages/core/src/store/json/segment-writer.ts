@@ -3,10 +3,10 @@
 // create waits for, and these copies are fsynced later, all at once (sync),
 // before the journal lets go of the records they came from.
 //
-// A handle stays open per day written, so an append is one write and one
-// fstat. The fstat answers the size after the write (where any later append
-// must start) and whether retention unlinked the file meanwhile, in which
-// case the write went nowhere anyone reads, and is done again on a new file.
+// A handle stays open per day written, so an append is one write. Where the
+// segment ends after it (where any later append must start) is asked later,
+// once per day, by sizeOf: the copy mark needs it only when the mark is
+// written, and a create need not wait for an fstat.
 
 import type { FileHandle } from 'node:fs/promises';
 import { openForAppend, openForReading, syncDir } from './files.js';
@@ -22,22 +22,37 @@ export class SegmentWriter {
     private readonly pathOf: (day: string) => string,
   ) {}
 
-  /** Appends `text` (whole checked lines) to a day's segment; answers the segment's size after it. */
-  async append(day: string, text: string): Promise<number> {
+  /** Appends `text` (whole checked lines) to a day's segment. */
+  async append(day: string, text: string): Promise<void> {
     const buf = Buffer.from(text, 'utf8');
-    for (let attempt = 0; ; attempt++) {
-      const fd = await this.handle(day);
-      try {
-        // One write with O_APPEND: other processes' appends never interleave inside it.
-        const { bytesWritten } = await fd.write(buf, 0, buf.length, null);
-        if (bytesWritten !== buf.length) throw Object.assign(new Error(`short write (${bytesWritten} of ${buf.length} bytes)`), { code: 'ENOSPC' });
-        const st = await fd.stat();
-        if (st.nlink > 0 || attempt > 0) return st.size;
-      } catch (e) {
-        await this.forget(day);
-        throw e;
-      }
-      await this.forget(day); // removed by retention under us: write to the day's new file
+    const fd = await this.handle(day);
+    try {
+      // One write with O_APPEND: other processes' appends never interleave inside it.
+      const { bytesWritten } = await fd.write(buf, 0, buf.length, null);
+      if (bytesWritten !== buf.length) throw Object.assign(new Error(`short write (${bytesWritten} of ${buf.length} bytes)`), { code: 'ENOSPC' });
+    } catch (e) {
+      await this.forget(day);
+      throw e;
+    }
+  }
+
+  /**
+   * Where a day's segment ends now (after this process's appends). 0 when
+   * retention removed it after, or while, it was written: those appends went
+   * nowhere anyone reads, which is what retention wants of a day that old,
+   * and the next append to the day starts its new file.
+   */
+  async sizeOf(day: string): Promise<number> {
+    const kept = this.open.get(day);
+    const fd = kept ?? (await openForReading(this.pathOf(day)));
+    if (!fd) return 0;
+    try {
+      const st = await fd.stat();
+      if (st.nlink > 0) return st.size;
+      if (kept) await this.forget(day);
+      return 0;
+    } finally {
+      if (!kept) await fd.close();
     }
   }
 
