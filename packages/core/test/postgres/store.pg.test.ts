@@ -237,8 +237,12 @@ describe('records and transactions', () => {
     expect(await store.getKey(a.id)).toEqual(a);
   });
 
-  it('a statement the database refuses halfway through the pipelined writes commits nothing, and the store goes on', async () => {
-    const { store } = await seeded();
+  it('a statement the database refuses halfway through the pipelined writes commits nothing, announces nothing, and the store goes on', async () => {
+    const { store, url } = await seeded();
+    const other = open(url);
+    const heard: StoreChange[] = [];
+    other.onChange((c) => heard.push(c));
+    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
     const taken = event('api-key.generated', T0, 'bob');
     await store.append([taken]);
     const k = key('bob');
@@ -258,6 +262,10 @@ describe('records and transactions', () => {
     const next = key('bob');
     await store.transact((tx) => tx.putKey(next));
     expect(await store.getKey(next.id)).toEqual(next);
+    // Its COMMIT rolled back, so its NOTIFY was not sent (one saying "counted" would stand in for a lost change):
+    // the next change's notification comes, and none before it named k.
+    await expect.poll(() => heard.some((c) => c.keyIds?.includes(next.id)), { timeout: 1000, interval: 10 }).toBe(true);
+    expect(heard.filter((c) => c.keyIds?.includes(k.id) || c.all)).toEqual([]);
   });
 });
 

@@ -40,6 +40,9 @@ const NO_COUNT_YET = new Set(['42P01', '3F000']);
 // NOTIFY payloads are limited to 8000 bytes; past that a change names no key, only `all`.
 const MAX_PAYLOAD = 7000;
 
+/** The session setting a transaction leaves behind only if it commits (announce). */
+const COMMITTED = 'keyward.committed';
+
 /** A change without its version: what a NOTIFY carries. */
 export type Change = Omit<StoreChange, 'version'>;
 
@@ -66,8 +69,16 @@ function counted(change: Change): boolean {
  * does not wait for the disk (a notification has nothing to keep after a
  * crash), so the lock is held for microseconds and concurrent commits share
  * their WAL flushes.
+ *
+ * Sent only if that COMMIT committed: a transaction whose statement failed
+ * (a pipelined write refused, a create's expectation no longer holding —
+ * expectations.ts) ends with a COMMIT that rolls back, and a notification
+ * saying "counted" of a change never counted would stand in for a lost one
+ * (change-count.ts). The transaction sets `mark` (markCommitted) as a
+ * session setting, which its rollback undoes; the NOTIFY goes only where it
+ * is still set.
  */
-export async function announce(sql: Sql, origin: string, change: Change, onlyIfKey?: string): Promise<void> {
+export async function announce(sql: Sql, origin: string, change: Change, mark: string): Promise<void> {
   const n = counted(change) ? ({ n: 1 } as const) : {};
   let payload = JSON.stringify({ o: origin, c: change, ...n } satisfies Payload);
   // Too long: first without the new keys' records (listeners ask again), then as `all`.
@@ -76,10 +87,12 @@ export async function announce(sql: Sql, origin: string, change: Change, onlyIfK
     payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
   }
   if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, c: { all: true }, ...n } satisfies Payload);
-  if (onlyIfKey === undefined) await sql.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`, [CHANNEL, payload]);
-  // Sent behind a COMMIT that may have been a rollback (expectations.ts): announced only if the key it
-  // made is there. A notification that said "counted" of a change never counted would hide a lost one.
-  else await sql.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2) WHERE EXISTS (SELECT FROM ${SCHEMA}.keys WHERE id = $3)`, [CHANNEL, payload, onlyIfKey]);
+  await sql.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2) WHERE current_setting('${COMMITTED}', true) = $3`, [CHANNEL, payload, mark]);
+}
+
+/** Sent last inside a transaction that announces its change: `mark` stays set only if it commits. */
+export async function markCommitted(sql: Sql, mark: string): Promise<void> {
+  await sql.query(`SELECT set_config('${COMMITTED}', $1, false)`, [mark]);
 }
 
 /** Only the fields a change may carry, whatever arrived. */

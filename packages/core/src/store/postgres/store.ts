@@ -11,7 +11,7 @@ import { KeywardError } from '../../refusal.js';
 import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, TransactHow, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
 import { endOfTurn } from '../end-of-turn.js';
-import { type Change, ChangeFeed, announce } from './changes.js';
+import { type Change, ChangeFeed, announce, markCommitted } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { Expectations, readsOnWhatWasSeen, sendExpectations } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
@@ -342,7 +342,7 @@ export class PostgresStore implements Store {
         change = await this.inTransaction(async (c, send, tell) => {
           sendExpectations(c, expected, send);
           const change = writes.send(c, send);
-          tell(change, made[0].id);
+          tell(change);
           return change;
         });
       } catch (e) {
@@ -415,7 +415,7 @@ export class PostgresStore implements Store {
    * COMMIT was sent, whether it committed is unknown: UNAVAILABLE.
    */
   private async inTransaction<T>(
-    fn: (c: Sql, send: (statement: Promise<unknown>) => void, tell: (change: Change, onlyIfKey?: string) => void) => Promise<T>,
+    fn: (c: Sql, send: (statement: Promise<unknown>) => void, tell: (change: Change) => void) => Promise<T>,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const { client: c, release } = await checkout(this.pool);
@@ -429,15 +429,14 @@ export class PostgresStore implements Store {
       let rolledBack = false;
       let broken = false;
       let change: Change | undefined;
-      let onlyIfKey: string | undefined;
       // Every statement of the transaction goes through `sql`: prepared, and held until the tick ends.
       const sql = corkedForEachTick(c, prepared(c, { askAgain: false }));
       send(sql.query('BEGIN'));
       try {
-        const result = await fn(sql, send, (what, ifKey) => {
-          change = what;
-          onlyIfKey = ifKey;
-        });
+        const result = await fn(sql, send, (what) => (change = what));
+        // What the NOTIFY checks: set by this transaction only if it commits (changes.ts announce).
+        const mark = change ? randomBytes(8).toString('hex') : '';
+        if (change) send(markCommitted(sql, mark));
         committing = true;
         const commitAt = sent.length;
         send(sql.query('COMMIT'));
@@ -445,7 +444,7 @@ export class PostgresStore implements Store {
         // for. One that fails (the database going away) does not undo the
         // change: listeners whose connection went with it hear `all`, and the
         // others' heartbeats find the change counted but never announced (changes.ts).
-        if (change) announce(sql, this.server, change, onlyIfKey).catch(() => undefined);
+        if (change) announce(sql, this.server, change, mark).catch(() => undefined);
         const failed = await firstFailure(sent);
         if (failed) {
           rolledBack = failed.at < commitAt && stoppedThere(failed.reason);
