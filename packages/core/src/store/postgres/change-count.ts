@@ -13,10 +13,24 @@ export class ChangeCount {
   private shown = 0;
   /** Counted notifications heard since `base` (a lost one forgiven once caches were dropped for it). */
   private heard = 0;
+  /** Counted notifications heard on this connection, never adjusted; and how many of them before the count now asked. */
+  private heardEver = 0;
+  private heardWhenAsked?: number;
 
   /** A notification of a counted change arrived. */
   heardOne(): void {
+    this.heardEver++;
     if (this.base !== undefined) this.heard++;
+  }
+
+  /**
+   * A heartbeat asks the count now. A notification heard after this may be
+   * of a change committed after the count's snapshot (PostgreSQL sends it
+   * before the count's answer, or in the same packet): the count does not
+   * show it yet, the next one will.
+   */
+  asking(): void {
+    this.heardWhenAsked = this.heardEver;
   }
 
   /**
@@ -25,6 +39,8 @@ export class ChangeCount {
    * database restored from a backup): caches must drop everything.
    */
   read(count: number): boolean {
+    const sinceAsked = this.heardWhenAsked === undefined ? 0 : this.heardEver - this.heardWhenAsked;
+    this.heardWhenAsked = undefined;
     if (this.base === undefined || count - this.base < this.shown) {
       const first = this.base === undefined;
       this.base = count;
@@ -35,10 +51,12 @@ export class ChangeCount {
     const now = count - this.base;
     const missing = this.shown - this.heard;
     if (missing > 0) this.heard += missing;
-    // Never more heard than counted (a notification of a change the count did
-    // not show yet, or one whose transaction counted nothing): surplus would
-    // hide a later loss.
-    if (this.heard > now) this.heard = now;
+    // Never more heard than counted, but for notifications heard since the
+    // count was asked (of changes it may not show yet; the next count does:
+    // dropping them here made a false loss at the next heartbeat). Surplus
+    // from before would hide a later loss (a notification of a change that
+    // never committed — announce sends none — or of an older Keyward).
+    if (this.heard > now + sinceAsked) this.heard = now + sinceAsked;
     this.shown = now;
     return missing > 0;
   }

@@ -262,6 +262,7 @@ export class ChangeFeed {
     }
     const sent = Date.now();
     this.awaiting = sent;
+    this.count.asking();
     countOf(c).then(
       (count) => {
         if (this.awaiting === sent) this.awaiting = undefined;
