@@ -396,10 +396,11 @@ export class Journal<Entry> {
   }
 
   /**
-   * After a commit group, under the lock: the model ends where the journal
-   * does (we caught up when we took the lock and only we appended since), so
-   * reads may trust it as of now, and what the watch told until now — our
-   * own appends included — needs no look.
+   * Under the lock, once the model ends where the journal does (caught up
+   * when we took the lock, and only we appended since): reads may trust it
+   * as of now, and what the watch told until now, or tells while we still
+   * hold this lock — our own appends, the first group's of a hold included —
+   * needs no look.
    */
   private confirmedUnderLock(): void {
     if (!this.held) return;
@@ -654,6 +655,8 @@ export class Journal<Entry> {
       if (!this.loaded) await this.load();
       else if (took) await this.catchUp(true);
       if (!this.present || !this.journal) throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${this.path}; run \`keyward init\` to create one.`);
+      // Caught up under the lock: from here on the journal changes only by our appends, whose watch events need no look.
+      this.confirmedUnderLock();
       if (!this.swept) {
         this.swept = true;
         await removeDeadWritersLeftovers(this.path);
