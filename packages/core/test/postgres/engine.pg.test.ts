@@ -143,6 +143,32 @@ describe('engine on PostgreSQL', () => {
     expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [made.id])).rows[0].n)).toBe(1);
     await Promise.all([here.close(), there.close()]);
   });
+  it('a create decided on an actor or settings another server changed since is refused the locking way: DEVELOPER_ROLE_REQUIRED, API_KEYS_DISABLED, nothing written', async () => {
+    // Neither listens: here decides on the actor and the settings it saw at its last create (75374a8's still_as_seen checks both).
+    const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
+    const made = async (description: string) => Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE description = $1`, [description])).rows[0].n);
+    const events = async () => Number((await admin.query(`SELECT count(*) AS n FROM keyward.events`)).rows[0].n);
+    try {
+      await here.as('carol').generateKey({ description: 'carol seen as a developer' });
+      await there.as('alice').updateUser('carol', { developer: false });
+      let before = await events();
+      await expect(here.as('carol').generateKey({ description: 'carol no longer a developer' })).rejects.toMatchObject({ code: 'DEVELOPER_ROLE_REQUIRED' });
+      expect(await made('carol no longer a developer')).toBe(0);
+      expect(await events()).toBe(before);
+
+      await there.as('alice').updateUser('carol', { developer: true });
+      await here.as('carol').generateKey({ description: 'carol a developer again' });
+      await there.as('alice').updateSettings({ api_keys_enabled: false });
+      before = await events();
+      await expect(here.as('carol').generateKey({ description: 'keys disabled meanwhile' })).rejects.toMatchObject({ code: 'API_KEYS_DISABLED' });
+      expect(await made('keys disabled meanwhile')).toBe(0);
+      expect(await events()).toBe(before);
+    } finally {
+      await there.as('alice').updateSettings({ api_keys_enabled: true });
+      await there.as('alice').updateUser('carol', { developer: true });
+      await Promise.all([here.close(), there.close()]);
+    }
+  });
 });
 
 /** Socket writes made while `run` runs, per socket (real sockets: the pg driver's, to the real server). */
