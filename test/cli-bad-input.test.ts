@@ -142,6 +142,29 @@ describe('a refusal that echoes bad input', () => {
     }
   });
 
+  it('never echoes a token typed as an option, one word too far or as a value no token is, not even its secret in part', async () => {
+    const body = `kw_${'a'.repeat(24)}_${'b'.repeat(32)}`;
+    const token = body + crc32(body).toString(16).padStart(8, '0');
+    const missing = join(tempDir(), 'none.json');
+    // [args, exit, what the message names]
+    const mistakes: [string[], number, RegExp][] = [
+      [['keys', 'ls', `--${token}`], 2, /Unknown option --kw_a{24}_… for/],
+      [['keys', 'ls', `--${token}=x`], 2, /Unknown option --kw_a{24}_… for/],
+      [['keys', 'ls', `--no-${token}`], 2, /Unknown option --no-kw_a{24}_… for/],
+      [['keys', 'get', 'abc', token], 2, /Unexpected argument \\?"kw_a{24}_…\\?"/],
+      [['keys', 'ls', '--server', token], 1, /work against kw_a{24}_…\./],
+      [['store', 'copy', '--from', join(dirname(missing), token), '--to', missing], 1, /no Keyward store at \S+kw_a{24}_… to copy/],
+    ];
+    for (const [args, exit, names] of mistakes) {
+      for (const json of [false, true]) {
+        const r = await keywardAsync(json ? [...args, '--json'] : args, env());
+        expect(r.code, r.stderr).toBe(exit);
+        expect(r.stdout + r.stderr).toMatch(names);
+        expect(r.stdout + r.stderr).not.toMatch(/bbbb|b-b/);
+      }
+    }
+  });
+
   it('still escapes what no text may hold raw', async () => {
     const r = await keywardAsync(['users', 'set', 'e\u001b[31mx\u202ey', '--developer', 'on', '--json'], env());
     const message: string = JSON.parse(r.stdout).error.message;

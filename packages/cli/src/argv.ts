@@ -92,13 +92,28 @@ function positionalIndexes(argv: string[]): number[] {
 /** Words that may follow `keyward`, for "did you mean". */
 const TOP_LEVEL = [...Object.keys(NOUNS_WITH_VERBS), ...Object.keys(COMMANDS).filter((c) => c !== 'ui' && !c.includes(' '))];
 
-/** An option the command does not take, named as it was typed (`-j`, `--desc`), with the nearest one it does. */
+/**
+ * An option the command does not take, named as it was typed (`-j`, `--desc`), with the nearest one it does.
+ * The name is echoed through printable from the typed text: a token pasted as an option (`--kw_…`) is named by
+ * its key id only — meow's own name for it is the token lowercased and hyphenated, secret and all, which
+ * printable would no longer recognise as a token.
+ */
 function unknownOption(key: string, argv: string[], options: string[], command: string): string {
   const long = argv.some((a) => a === `--${key}` || a.startsWith(`--${key}=`));
-  const typed = key.length === 1 && !long ? `-${key}` : `--${kebab(key)}`;
+  const typed = key.length === 1 && !long ? `-${key}` : (typedLongOption(key, argv) ?? `--${kebab(key)}`);
   const word = kebab(key);
   const guess = word.length === 1 ? (options.filter((o) => o.startsWith(word)).length === 1 ? options.find((o) => o.startsWith(word)) : undefined) : closest(word, options);
-  return `Unknown option ${typed} for \`keyward${command === 'ui' ? '' : ' ' + command}\`${guess ? `; did you mean --${guess}?` : '.'}`;
+  return `Unknown option ${printable(typed, 64)} for \`keyward${command === 'ui' ? '' : ' ' + command}\`${guess ? `; did you mean --${guess}?` : '.'}`;
+}
+
+/**
+ * The long option of argv that meow read as `key`, as typed (`--kw_…`, without any `=value`). meow's name is
+ * camel-cased, which drops dashes and underscores and changes case, so names are compared without either.
+ */
+function typedLongOption(key: string, argv: string[]): string | undefined {
+  const bare = (name: string) => name.replace(/[-_]/g, '').toLowerCase();
+  const typed = argv.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]);
+  return typed.find((t) => t === `--${key}` || t === `--${kebab(key)}`) ?? typed.find((t) => [t.slice(2), t.replace(/^--no-/, '')].some((n) => bare(n) === bare(key)));
 }
 
 /** `--sort -expiry` as `--sort=-expiry`: a descending sort is a value, not options -e -x …. */

@@ -7,7 +7,7 @@
 import { userInfo } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type KeyService, KeywardError, type WhenMissing, defaultStorePath, isPostgresUrl, openService, parseToken, storeLocation } from '@keyward/core';
+import { type KeyService, KeywardError, type WhenMissing, defaultStorePath, isPostgresUrl, openService, parseToken, printable, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from './argv.js';
 
 export interface Connection {
@@ -69,7 +69,7 @@ export async function connect(cmd: ParsedCommand, env: NodeJS.ProcessEnv, say: (
   const server = serverOf(cmd, env);
   if (server) {
     const token = env.KEYWARD_TOKEN;
-    if (!token) throw new KeywardError('UNAUTHENTICATED', `Set KEYWARD_TOKEN to a Keyward token to work against ${server}.`);
+    if (!token) throw new KeywardError('UNAUTHENTICATED', `Set KEYWARD_TOKEN to a Keyward token to work against ${printable(server, 80)}.`);
     // Against a server the token decides who acts and the server owns its store.
     const via = cmd.flags.server ? '--server' : 'KEYWARD_SERVER';
     if (typeof cmd.flags.as === 'string') say(`warning: --as is ignored with ${via}: the token in KEYWARD_TOKEN decides who acts.`);

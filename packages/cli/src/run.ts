@@ -3,7 +3,7 @@
 
 import { type ErrorCode, KeywardError, safeJson } from '@keyward/core';
 import { type ParsedCommand, parseArgv } from './argv.js';
-import { type Command } from './commands/command.js';
+import { type Command, unexpectedArgument } from './commands/command.js';
 import { addUser, listUsers, removeUser, setUser } from './commands/users.js';
 import { rotateKey } from './commands/rotate.js';
 import { createKey, getKey, listKeys, removeKeys, renameKey, revokeKeys, verifyKey } from './commands/keys.js';
@@ -95,7 +95,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
       return await faces.serve(cmd, env);
     }
     if (cmd.name === 'ui') {
-      if (cmd.args.length > 0) throw new UsageError(`Unexpected argument "${cmd.args[0]}".`, OVERVIEW);
+      if (cmd.args.length > 0) throw unexpectedArgument(cmd.args[0], OVERVIEW);
       if (!faces.ui || !process.stdin.isTTY || !process.stdout.isTTY) {
         print(
           process.stderr,

@@ -18,7 +18,7 @@ export async function storeCopy(cmd: ParsedCommand, env: NodeJS.ProcessEnv, out:
   const from = named('from');
   const to = named('to');
   // Copying from a path that does not exist would create an empty store there first.
-  if (!isPostgresUrl(from) && !existsSync(from)) throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${from} to copy.`);
+  if (!isPostgresUrl(from) && !existsSync(from)) throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${storeLocation(from)} to copy.`);
   const source = await openStore(from);
   try {
     const target = await openStore(to);

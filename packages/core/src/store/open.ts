@@ -7,6 +7,7 @@
 import type { Store } from './boundary.js';
 import { createJsonFileStore } from './json/store.js';
 import { isPostgresUrl, redactUrl } from './postgres/url.js';
+import { redactTokensIn } from '../token.js';
 
 export async function openStore(target: string): Promise<Store> {
   if (isPostgresUrl(target)) {
@@ -16,7 +17,10 @@ export async function openStore(target: string): Promise<Store> {
   return createJsonFileStore(target);
 }
 
-/** Where a store lives as messages, headers and logs may show it: a path, or the URL without its password. */
+/**
+ * Where a store lives as messages, headers and logs may show it: a path, or the URL without its password; a
+ * token pasted as --store (or a file named after one) is cut to its key id, as every echo of what was typed is.
+ */
 export function storeLocation(target: string): string {
-  return isPostgresUrl(target) ? redactUrl(target) : target;
+  return redactTokensIn(isPostgresUrl(target) ? redactUrl(target) : target);
 }
