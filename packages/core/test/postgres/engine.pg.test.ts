@@ -13,7 +13,7 @@ import pg from 'pg';
 import { systemClock } from '../../src/clock.js';
 import { createEngine } from '../../src/engine.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
-import { LISTENER_NAME } from '../../src/store/postgres/changes.js';
+import { CHANNEL, LISTENER_NAME } from '../../src/store/postgres/changes.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
 import { seededStore } from '../helpers.js';
 
@@ -118,10 +118,21 @@ describe('engine on PostgreSQL', () => {
     // ...then there makes her second and third: the limit, reached behind here's back.
     for (const n of [2, 3]) await there.as('carol').generateKey({ description: `carol ${n}` });
     const before = Number((await admin.query(`SELECT count(*) AS n FROM keyward.events`)).rows[0].n);
+    // What every other server would hear: nothing, since nothing changed (the whole
+    // transaction's NOTIFY, sent behind a COMMIT that rolled back, must not go out).
+    const listener = new pg.Client(db.url);
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
+    await listener.query(`LISTEN ${CHANNEL}`);
     let refusal: unknown;
     const sockets = await countingWrites(async () => {
       refusal = await here.as('carol').generateKey({ description: 'carol 4' }).catch((e: unknown) => e);
     });
+    // A notification sent before this answer has arrived by then (notifications come before a query's answer).
+    await listener.query('SELECT 1');
+    await listener.end();
+    expect(heard).toEqual([]);
     expect(refusal).toMatchObject({ code: 'KEY_LIMIT_REACHED' });
     // The create went out whole (one write), was found decided on a stale count, and ran the locking way (two more).
     expect([...sockets.values()].reduce((a, b) => a + b, 0)).toBe(3);
@@ -130,6 +141,29 @@ describe('engine on PostgreSQL', () => {
     expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events`)).rows[0].n)).toBe(before);
     await here.as('alice').updateSettings({ max_keys_per_user: 1000 });
     await Promise.all([here.close(), there.close()]);
+  });
+
+  it('a create sent whole whose backend is ended while it waits for the owner’s lock (COMMIT already sent) runs again on another connection, once', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    await engine.as('bob').generateKey({ description: 'bob seen' });
+    // Another session holds bob's row: the create's whole transaction goes out and waits at its lock.
+    const holder = new pg.Client(db.url);
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM keyward.users WHERE id = 'bob' FOR UPDATE`);
+    const made = engine.as('bob').generateKey({ description: 'bob cut off' });
+    const waiting = async () =>
+      (await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keyward' AND wait_event_type = 'Lock'`)).rows.map((r) => r.pid as number);
+    await expect.poll(async () => (await waiting()).length, { timeout: 5000 }).toBe(1);
+    await admin.query('SELECT pg_terminate_backend($1)', [(await waiting())[0]]);
+    await expect.poll(async () => (await waiting()).length, { timeout: 5000 }).toBe(1);
+    await holder.query('COMMIT');
+    await holder.end();
+    const key = await made;
+    const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob cut off'`);
+    expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
+    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
+    await engine.close();
   });
 
   it('a create decided on a count that fell meanwhile (a key revoked through another server) is made the locking way, once', async () => {

@@ -35,6 +35,13 @@ export class LastSeen {
     return n;
   }
 
+  /** Forgets what a transaction was decided on and found changed: each is read again next time. */
+  forget(guessed: { tenant?: unknown; users: ReadonlyMap<string, unknown>; counts: ReadonlyMap<string, unknown> }): void {
+    if (guessed.tenant) this.tenant = undefined;
+    for (const id of guessed.users.keys()) this.users.delete(id);
+    for (const owner of guessed.counts.keys()) this.active.delete(owner);
+  }
+
   /**
    * Forgets what a change made wrong, so the next guess is read again rather
    * than checked and found wrong. Not needed for correctness (every guess is

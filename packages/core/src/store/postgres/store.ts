@@ -337,27 +337,51 @@ export class PostgresStore implements Store {
       }
       const made = [...writes.keysPut.values()];
       if (made.length === 0 || !writes.onlyKeysPut || !made.every((k) => expected.absentKeys.has(k.id))) return undefined;
-      let change;
+      let change: Change | undefined;
+      let lostOn: number | undefined;
       try {
-        change = await this.inTransaction(async (c, send, tell) => {
-          sendExpectations(c, expected, send);
-          const change = writes.send(c, send);
-          tell(change);
-          return change;
-        });
+        await this.inTransaction(
+          async (c, send, tell) => {
+            sendExpectations(c, expected, send);
+            change = writes.send(c, send);
+            tell(change);
+          },
+          (backend) => (lostOn = backend ?? 0),
+        );
       } catch (e) {
-        if (isUnavailable(e)) throw e;
-        // Nothing was written (a statement failed, so COMMIT rolled back): forget the guesses, run the locking way.
-        this.seen.changed({ all: true });
+        const fate = lostOn === undefined ? undefined : await this.fateOf(lostOn, made[0].id).catch(() => 'unknown' as const);
+        if (fate === 'committed') {
+          // Its NOTIFY may not have gone: other servers' heartbeats find the change counted but never announced (changes.ts).
+          this.feed.changed(change!);
+          this.seen.forget(expected);
+          return { answer };
+        }
+        if (isUnavailable(e) && fate !== 'not') throw e;
+        // Nothing was written (a statement failed, so COMMIT rolled back; or the backend ended without
+        // committing): forget these guesses, run the locking way.
+        this.seen.forget(expected);
         return undefined;
       }
-      this.feed.changed(change);
+      this.feed.changed(change!);
       // The counts as this commit left them: what was checked, and the keys it added.
       for (const [owner, { n, at }] of expected.counts) {
         this.seen.sawActive(owner, n + made.filter((k) => k.owner === owner && k.revokedAt === undefined && Date.parse(k.expiry) > at).length, at);
       }
       return { answer };
     });
+  }
+
+  /**
+   * Whether a transaction sent whole whose connection was lost after its
+   * COMMIT went out committed: known only once its backend has ended (it
+   * can commit nothing more), by whether the key it made is there.
+   */
+  private async fateOf(backend: number, madeKey: string): Promise<'committed' | 'not' | 'unknown'> {
+    if (!backend) return 'unknown';
+    const alive = await this.pool.query<{ alive: boolean }>(`SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1) AS alive`, [backend]);
+    if (alive.rows[0].alive) return 'unknown';
+    // A statement of its own, after the backend was seen gone: its snapshot shows whatever that backend committed.
+    return (await readKey(this.sql, madeKey)) ? 'committed' : 'not';
   }
 
   private async transactOnce<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
@@ -416,6 +440,7 @@ export class PostgresStore implements Store {
    */
   private async inTransaction<T>(
     fn: (c: Sql, send: (statement: Promise<unknown>) => void, tell: (change: Change) => void) => Promise<T>,
+    lostAfterCommit?: (backend: number | undefined) => void,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const { client: c, release } = await checkout(this.pool);
@@ -456,6 +481,7 @@ export class PostgresStore implements Store {
         // Once COMMIT has answered, the transaction is over whatever happened.
         if (!broken && !committing) await c.query('ROLLBACK').catch(() => (broken = true));
         if (broken && (!committing || rolledBack) && attempt <= this.poolSize) continue;
+        if (broken && committing && !rolledBack) lostAfterCommit?.((c as unknown as { processID?: number }).processID ?? undefined);
         throw e;
       } finally {
         release(broken);
