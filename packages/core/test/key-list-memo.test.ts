@@ -2,7 +2,7 @@
 // sorted while other owners' keys change, and is sorted again as soon as its
 // own owner's keys change; a list of everyone's keys follows every change.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type ApiKey, type StoreDocument, TenantState } from '../src/index.js';
+import { type ApiKey, type StoreDocument, TenantState, statusOf } from '../src/index.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -55,5 +55,35 @@ describe('key lists kept sorted', () => {
     state.apply([{ op: 'putKey', key: key(100, 'bob') }]);
     const next = state.findKeys({ owner: 'ann', limit: 5, now: T0, descending: true, startingAfter: first.data[4]!.id });
     expect(ids(next)).toEqual([20, 18, 16, 14, 12].map((i) => key(i, 'x').id));
+  });
+
+  it('sort by every field as the rule says: the field, then newest first, then id', () => {
+    let seed = 11;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const keys = Array.from({ length: 120 }, (_, i) =>
+      key(i + 1, `u${rand(4)}`, { createdBy: `c${rand(3)}`, description: `d${rand(5)}`, created: iso(T0 + rand(20) * 1000), expiry: iso(T0 + (rand(6) - 2) * 60_000), ...(rand(5) === 0 ? { revokedAt: iso(T0) } : {}) }),
+    );
+    const state = stateWith(keys);
+    const valueOf: Record<string, (k: ApiKey) => string | number> = {
+      created: (k) => k.created,
+      sub: (k) => k.owner,
+      createdByUser: (k) => k.createdBy,
+      description: (k) => k.description.toLowerCase(),
+      expiry: (k) => Date.parse(k.expiry),
+      status: (k) => statusOf(k, T0),
+    };
+    for (const [order, value] of Object.entries(valueOf)) {
+      for (const descending of [false, true]) {
+        const dir = descending ? -1 : 1;
+        const expected = [...keys].sort((a, b) => {
+          const [va, vb] = [value(a), value(b)];
+          if (va !== vb) return va < vb ? -dir : dir;
+          if (a.created !== b.created) return a.created < b.created ? 1 : -1;
+          return a.id < b.id ? -1 : 1;
+        });
+        const found = state.findKeys({ limit: 1000, now: T0, order: order as never, descending });
+        expect(ids(found), `${order} ${descending ? 'descending' : 'ascending'}`).toEqual(expected.map((k) => k.id));
+      }
+    }
   });
 });

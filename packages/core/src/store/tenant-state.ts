@@ -286,12 +286,17 @@ function sortValue(k: ApiKey, order: KeyOrder, now: number, usage: LastUsedSourc
 /** The order of a list: by the field, then newest first, then id, so paging is stable. */
 function comparator(order: KeyOrder, descending: boolean, now: number, usage: LastUsedSource | undefined): (a: ApiKey, b: ApiKey) => number {
   const dir = descending ? -1 : 1;
+  // A field kept as it sorts is read as it is (a lookup per comparison would
+  // cost more than the read); values worked out from it, once per key.
   const values = new Map<ApiKey, string | number>();
-  const value = (k: ApiKey) => {
-    let v = values.get(k);
-    if (v === undefined) values.set(k, (v = sortValue(k, order, now, usage)));
-    return v;
-  };
+  const value =
+    order === 'created' || order === 'sub' || order === 'createdByUser'
+      ? (k: ApiKey) => sortValue(k, order, now, usage)
+      : (k: ApiKey) => {
+          let v = values.get(k);
+          if (v === undefined) values.set(k, (v = sortValue(k, order, now, usage)));
+          return v;
+        };
   return (a, b) => {
     const va = value(a);
     const vb = value(b);
