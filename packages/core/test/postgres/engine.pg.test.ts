@@ -203,6 +203,26 @@ describe('engine on PostgreSQL', () => {
       await Promise.all([here.close(), there.close()]);
     }
   });
+  it('creates for one owner racing on two servers, each decided on what its server saw, never exceed the key limit', async () => {
+    const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
+    try {
+      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      await here.as('alice').updateSettings({ max_keys_per_user: 5 });
+      // Each server sees carol with one key: both guess from that count.
+      await here.as('carol').generateKey({ description: 'race seen here' });
+      await there.as('carol').generateKey({ description: 'race seen there' });
+      const outcomes = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => (i % 2 ? here : there).as('carol').generateKey({ description: `race ${i}` }).then(() => 'made', (e: { code?: string }) => e.code ?? String(e))),
+      );
+      expect(outcomes.filter((o) => o === 'made')).toHaveLength(3);
+      expect(outcomes.filter((o) => o !== 'made').every((o) => o === 'KEY_LIMIT_REACHED')).toBe(true);
+      expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'carol' AND revoked_at IS NULL`)).rows[0].n)).toBe(5);
+    } finally {
+      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      await here.as('alice').updateSettings({ max_keys_per_user: 1000 });
+      await Promise.all([here.close(), there.close()]);
+    }
+  });
 });
 
 /** Socket writes made while `run` runs, per socket (real sockets: the pg driver's, to the real server). */
