@@ -65,9 +65,12 @@ export function withTokenReplaced(text: string, keyId: string, token: string): {
   return { text: spots.reduceRight((t, s) => t.slice(0, s.start) + token + t.slice(s.end), text), replaced: spots.length };
 }
 
-/** The folder's files to search, relative to it: as git would commit them (core's, as keyward scan reads them), ignored .env files too, never node_modules outside git. */
-export function filesToSearch(folder: string): Promise<string[]> {
-  return filesOfFolder(folder, { skipFolders: ['node_modules'], keepIgnored: isEnvFile });
+/**
+ * The folder's files to search, relative to it: as git would commit them (core's, as keyward scan reads them),
+ * ignored .env files too, never node_modules outside git. `onGitFailed`: core walked a folder git could not list.
+ */
+export function filesToSearch(folder: string, onGitFailed?: (why: string) => void): Promise<string[]> {
+  return filesOfFolder(folder, { skipFolders: ['node_modules'], keepIgnored: isEnvFile, onGitFailed });
 }
 
 /**
@@ -103,11 +106,17 @@ export function readIfHoldsKey(path: string, keyId: string): string | undefined 
 /**
  * Every file of the folder holding a token of key `keyId`. `openText` gives
  * the text of a file the editor holds (it may differ from the disk, unsaved);
- * such a file is judged by that text.
+ * such a file is judged by that text. `onGitFailed`: git could not list the
+ * folder's files, so they were found by its .gitignore files (core decides).
  */
-export async function findKeyInFolder(folder: string, keyId: string, openText: (path: string) => string | undefined = () => undefined): Promise<FileWithToken[]> {
+export async function findKeyInFolder(
+  folder: string,
+  keyId: string,
+  openText: (path: string) => string | undefined = () => undefined,
+  onGitFailed?: (why: string) => void,
+): Promise<FileWithToken[]> {
   const found: FileWithToken[] = [];
-  const files = await filesToSearch(folder);
+  const files = await filesToSearch(folder, onGitFailed);
   for (let i = 0; i < files.length; i++) {
     // The extension host runs every extension: a large workspace is read in turns, not in one block.
     if (i % 256 === 255) await new Promise((r) => setImmediate(r));

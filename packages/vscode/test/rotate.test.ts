@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type KeyService, createRemoteService, manualClock, parseToken } from '@keyward/core';
+import { type GitFailed, type KeyService, createRemoteService, manualClock, parseToken } from '@keyward/core';
 import { startServer } from '@keyward/server';
 import { workspaceTokens } from '../src/editor/workspace-tokens.js';
 import type { TokenDestinations } from '../src/flows/generate.js';
@@ -41,6 +41,13 @@ function gitProject(files: Record<string, string>): string {
   git('init', '-q');
   git('add', '-A');
   git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'init');
+  return dir;
+}
+
+/** A git work tree whose index is damaged: git refuses to list its files (as in a repository git cannot read). */
+function damagedGitProject(files: Record<string, string>): string {
+  const dir = gitProject(files);
+  writeFileSync(join(dir, '.git', 'index'), 'not an index');
   return dir;
 }
 
@@ -144,15 +151,68 @@ describe('finding a key in the workspace', () => {
   });
 });
 
+describe('a workspace folder git cannot list', () => {
+  it("is searched by its .gitignore files, and core's decision that it was is passed on in git's words", async () => {
+    const t = await tenant();
+    const a = await newToken(t.bob);
+    const files = { '.gitignore': 'dist/\n', 'src/app.js': `const key = '${a.token}';\n`, 'dist/bundle.js': `'${a.token}'` };
+    const fell: string[] = [];
+    const found = await findKeyInFolder(damagedGitProject(files), a.id, undefined, (why) => fell.push(why));
+    expect(found.map((f) => f.path)).toEqual(['src/app.js']);
+    expect(fell).toEqual([expect.stringMatching(/^fatal: .*index/)]);
+    // git answering, or no git work tree at all: nothing to tell.
+    const healthy: string[] = [];
+    await findKeyInFolder(gitProject(files), a.id, undefined, (why) => healthy.push(why));
+    const plain = tempDir();
+    writeFileSync(join(plain, 'app.js'), a.token);
+    await findKeyInFolder(plain, a.id, undefined, (why) => healthy.push(why));
+    expect(healthy).toEqual([]);
+  });
+
+  it('is named in the result of Rotate, after when the old token ends, with what was not counted', async () => {
+    const t = await tenant();
+    const old = await newToken(t.bob, 'CI deploy');
+    const dir = damagedGitProject({ '.gitignore': '.env\n', 'app.js': `const key = '${old.token}';\n` });
+    writeFileSync(join(dir, '.env'), `API_KEY=${old.token}\n`);
+    const { deps, prompter } = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { confirm: true }], folderWorkspace(dir));
+    await rotateApiKey(deps, { id: old.id });
+    expect(readFileSync(join(dir, '.env'), 'utf8')).not.toContain(old.token);
+    expect(prompter.told.at(-1)).toMatchObject({
+      kind: 'info',
+      message: expect.stringMatching(
+        /replaced the old one in 2 places\. The old token works until .*, then is refused\. git could not list the files of w \(fatal: .*index.*\); they were scanned by their \.gitignore files instead, so \.git\/info\/exclude, the global excludes and ignored files git tracks were not counted as git counts them\.$/,
+      ),
+    });
+  });
+
+  it("is told by the editor's workspace under its folder's name", async () => {
+    const t = await tenant();
+    const a = await newToken(t.bob);
+    const dir = damagedGitProject({ 'app.js': `const key = '${a.token}';\n` });
+    mock.workspaceFolders = [{ uri: Uri.file(dir), name: 'shop', index: 0 }];
+    try {
+      const { files, gitFailed } = await workspaceTokens().find(a.id);
+      expect(files.map((f) => f.path)).toEqual(['app.js']);
+      expect(gitFailed).toEqual([{ folder: 'shop', why: expect.stringMatching(/^fatal: .*index/) }]);
+    } finally {
+      resetMock();
+    }
+  });
+});
+
 /**
  * The workspace as the flow sees it, on a real folder: found by the module
  * under test, replaced on disk as the editor layer does; the files named in
- * `unsaved` play ones with unsaved changes in an editor.
+ * `unsaved` play ones with unsaved changes in an editor; the folder is named "w".
  */
 function folderWorkspace(dir: string, unsaved: string[] = []): WorkspaceTokens & { replaced: number } {
   const w = {
     replaced: 0,
-    find: async (keyId: string) => (await findKeyInFolder(dir, keyId)).map((f) => (unsaved.includes(f.path) ? { ...f, unsaved: true } : f)),
+    find: async (keyId: string) => {
+      const gitFailed: GitFailed[] = [];
+      const files = await findKeyInFolder(dir, keyId, undefined, (why) => gitFailed.push({ folder: 'w', why }));
+      return { files: files.map((f) => (unsaved.includes(f.path) ? { ...f, unsaved: true } : f)), gitFailed };
+    },
     async replace(files: FileWithToken[], keyId: string, token: string) {
       let n = 0;
       const left: string[] = [];
@@ -439,7 +499,8 @@ describe("Rotate's view of the editor's workspace", () => {
     open('edited-away.txt', `${a.token}\n`, 'gone\n');
     mock.workspaceFolders = [{ uri: Uri.file(dir), name: 'w', index: 0 }];
     const looks = vi.spyOn(workspace, 'textDocuments', 'get');
-    const found = await workspaceTokens().find(a.id);
+    const { files: found, gitFailed } = await workspaceTokens().find(a.id);
+    expect(gitFailed).toEqual([]);
     expect(found.map((f) => `${f.path}:${f.spots[0].line}${f.unsaved ? ' unsaved' : ''}`).sort()).toEqual(['closed.txt:1', 'saved.txt:1', 'typed.txt:2 unsaved']);
     expect(looks).toHaveBeenCalledTimes(1);
   });

@@ -2,9 +2,9 @@
 // whose key each one is and whether it still works. The token itself is never
 // printed, not even in part: the output of a scan ends up in CI logs.
 
-import { type ErrorCode, type KeyService, type KeyStatus, KeywardError, safeText } from '@keyward/core';
+import { type ErrorCode, type GitFailed, type KeyService, type KeyStatus, KeywardError, gitFallbackText, safeText } from '@keyward/core';
 import type { CommandContext } from './command.js';
-import { type GitFailed, type ScannedFile, scanPaths, scanStaged } from '../scan/sources.js';
+import { type ScannedFile, scanPaths, scanStaged } from '../scan/sources.js';
 import { table } from '../format.js';
 import { print } from '../io.js';
 
@@ -86,7 +86,7 @@ export const scan = async ({ service, out, cmd, noStore }: ScanContext): Promise
   const { files, scanned, gitFailed } = cmd.flags.staged === true ? { ...scanStaged(cmd.args), gitFailed: [] as GitFailed[] } : await scanPaths(cmd.args);
   // On stderr even with --json: the list of files was not the one git would commit (a hook's log should say so).
   for (const f of gitFailed) {
-    print(process.stderr, `warning: git could not list the files of ${f.folder} (${f.why}); they were scanned by their .gitignore files instead, so .git/info/exclude, the global excludes and ignored files git tracks were not counted as git counts them.\n`);
+    print(process.stderr, `warning: ${gitFallbackText(f)}\n`);
   }
   const keyIds = [...new Set(files.flatMap((f) => f.tokens.map((t) => t.keyId)))];
   const facts = service ? await factsOf(service, keyIds) : new Map(keyIds.map((id): [string, KeyFacts] => [id, { status: 'unknown' }]));

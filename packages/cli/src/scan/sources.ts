@@ -3,7 +3,7 @@
 
 import { statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { KeywardError, filesOfFolder, printable } from '@keyward/core';
+import { type GitFailed, KeywardError, filesOfFolder, printable } from '@keyward/core';
 import { readBlobs, stagedFiles, workTreeOf } from './git.js';
 import { type TokenInFile, tokensInBytes, tokensInFile } from './read-file.js';
 
@@ -11,12 +11,6 @@ export interface ScannedFile {
   /** As a person would type it from the current folder. */
   path: string;
   tokens: TokenInFile[];
-}
-
-/** A folder in a git work tree whose files git could not list (git's words): it was scanned by its .gitignore files instead. */
-export interface GitFailed {
-  folder: string;
-  why: string;
 }
 
 /** Files of the working tree (`paths`, default the current folder); only files holding a token are returned. */

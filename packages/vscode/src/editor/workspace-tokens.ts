@@ -5,6 +5,7 @@
 // person has unsaved changes in is left as it is, its old token too.
 
 import * as vscode from 'vscode';
+import type { GitFailed } from '@keyward/core';
 import type { WorkspaceTokens } from '../flows/rotate.js';
 import { type FileWithToken, findKeyInFolder, withTokenReplaced } from '../workspace-tokens.js';
 import { fileText, openFileDocuments, unsavedPaths, writeFileText } from './token-writes.js';
@@ -16,13 +17,15 @@ export function workspaceTokens(): WorkspaceTokens {
       // One look at the open documents: their texts are read only for the files searched.
       const open = openFileDocuments();
       const found: FileWithToken[] = [];
+      const gitFailed: GitFailed[] = [];
       for (const folder of folders) {
-        for (const f of await findKeyInFolder(folder.uri.fsPath, keyId, (path) => open.get(path)?.getText())) {
+        const onGitFailed = (why: string) => gitFailed.push({ folder: folder.name, why });
+        for (const f of await findKeyInFolder(folder.uri.fsPath, keyId, (path) => open.get(path)?.getText(), onGitFailed)) {
           const shown = folders.length > 1 ? { ...f, path: `${folder.name}/${f.path}` } : f;
           found.push(open.get(f.file)?.isDirty ? { ...shown, unsaved: true } : shown);
         }
       }
-      return found;
+      return { files: found, gitFailed };
     },
 
     async replace(files, keyId, token) {

@@ -11,7 +11,7 @@
 // where it was asked for.
 
 import type { PickItem } from '../prompter.js';
-import { type KeyView, checkOverlap, keyViewAt, overlapChoices, relativeTime, rotateRefusalText } from '@keyward/core';
+import { type GitFailed, type KeyView, checkOverlap, gitFallbackText, keyViewAt, overlapChoices, relativeTime, rotateRefusalText } from '@keyward/core';
 import { timeText } from '../time-text.js';
 import type { FileWithToken } from '../workspace-tokens.js';
 import { type Placement, type TokenDestinations, insertOrCopy, placementItems } from './generate.js';
@@ -19,8 +19,11 @@ import { type KeyActionDeps, type KeyTarget, attempt, resolveKey } from './key-a
 
 /** The workspace's files, as Rotate sees them. */
 export interface WorkspaceTokens {
-  /** The files holding a token of key `keyId`; none without a workspace folder. */
-  find(keyId: string): Promise<FileWithToken[]>;
+  /**
+   * The files holding a token of key `keyId` (none without a workspace folder), and the folders git could not
+   * list, searched by their .gitignore files instead (core's filesOfFolder decides): the person is told.
+   */
+  find(keyId: string): Promise<{ files: FileWithToken[]; gitFailed: GitFailed[] }>;
   /**
    * Puts `token` over every token of key `keyId` in those files, written to
    * disk at once: how many tokens were replaced (0 when the files no longer
@@ -119,8 +122,9 @@ export async function rotateApiKey(deps: RotateDeps, target?: KeyTarget): Promis
   const overlap = await askOverlap(deps, key);
   if (overlap === undefined) return undefined;
   // Looked for before rotating, so the person sees where it goes and can still cancel.
-  const files = await attempt(deps, () => deps.workspace.find(key.id));
-  if (!files) return undefined;
+  const found = await attempt(deps, () => deps.workspace.find(key.id));
+  if (!found) return undefined;
+  const { files } = found;
   const destination = await askDestination(deps, files);
   if (destination === undefined) return undefined;
 
@@ -129,7 +133,8 @@ export async function rotateApiKey(deps: RotateDeps, target?: KeyTarget): Promis
   const { token, ...created } = rotated;
   // The new token is placed even if reading the old key back fails: it is never shown again.
   const old = await deps.service.getKey(key.id).catch(() => undefined);
-  const ends = oldTokenEnds(old, deps.now());
+  // Said last, after when the old token ends: the places searched were not the files git would list.
+  const ends = [oldTokenEnds(old, deps.now()), ...found.gitFailed.map(gitFallbackText)].join(' ');
   const done = `Rotated API key "${created.description}".`;
 
   if (destination === true) {
