@@ -74,7 +74,7 @@ function counted(change: Change): boolean {
  * (a pipelined write refused, a create's expectation no longer holding —
  * expectations.ts) ends with a COMMIT that rolls back, and a notification
  * saying "counted" of a change never counted would stand in for a lost one
- * (change-count.ts). The transaction sets `mark` (markCommitted) as a
+ * (change-count.ts). The transaction sets `mark` (beginMarked) as a
  * session setting, which its rollback undoes; the NOTIFY goes only where it
  * is still set.
  */
@@ -90,9 +90,16 @@ export async function announce(sql: Sql, origin: string, change: Change, mark: s
   await sql.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2) WHERE current_setting('${COMMITTED}', true) = $3`, [CHANNEL, payload, mark]);
 }
 
-/** Sent last inside a transaction that announces its change: `mark` stays set only if it commits. */
-export async function markCommitted(sql: Sql, mark: string): Promise<void> {
-  await sql.query(`SELECT set_config('${COMMITTED}', $1, false)`, [mark]);
+/**
+ * BEGIN, and `mark` set as the session's, which stays set only if the
+ * transaction commits (a setting changed in a transaction is undone by its
+ * rollback, wherever in it the change was made). One message with BEGIN, so
+ * it costs the transaction no statement of its own: `mark` is hex, written
+ * into the text (a message of several statements takes no parameters).
+ */
+export async function beginMarked(sql: Sql, mark: string): Promise<void> {
+  if (!/^[0-9a-f]+$/.test(mark)) throw new Error('A transaction mark is hexadecimal.');
+  await sql.query(`BEGIN; SELECT set_config('${COMMITTED}', '${mark}', false)`);
 }
 
 /** Only the fields a change may carry, whatever arrived. */

@@ -11,7 +11,7 @@ import { KeywardError } from '../../refusal.js';
 import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, TransactHow, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
 import { endOfTurn } from '../end-of-turn.js';
-import { type Change, ChangeFeed, announce, markCommitted } from './changes.js';
+import { type Change, ChangeFeed, announce, beginMarked } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { Expectations, readsOnWhatWasSeen, sendExpectations } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
@@ -456,12 +456,11 @@ export class PostgresStore implements Store {
       let change: Change | undefined;
       // Every statement of the transaction goes through `sql`: prepared, and held until the tick ends.
       const sql = corkedForEachTick(c, prepared(c, { askAgain: false }));
-      send(sql.query('BEGIN'));
+      // What the NOTIFY checks: set by this transaction only if it commits (changes.ts announce).
+      const mark = randomBytes(8).toString('hex');
+      send(beginMarked(sql, mark));
       try {
         const result = await fn(sql, send, (what) => (change = what));
-        // What the NOTIFY checks: set by this transaction only if it commits (changes.ts announce).
-        const mark = change ? randomBytes(8).toString('hex') : '';
-        if (change) send(markCommitted(sql, mark));
         committing = true;
         const commitAt = sent.length;
         send(sql.query('COMMIT'));
