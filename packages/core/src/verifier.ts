@@ -5,8 +5,9 @@
 // The cache listens to the store's change signal — a version that only
 // grows — never to a file's inode, size or mtime: a change naming keys drops
 // those keys, a change the store cannot name (another process wrote) drops
-// everything. A miss that raced a change answers but is not cached, so a
-// revoked key is never remembered as active. A token works only while its
+// everything. A miss that raced a change to its key (or to users, or to
+// everything) answers but is not cached, so a revoked key is never
+// remembered as active; one that raced changes to other keys is cached. A token works only while its
 // owner is a user of the tenant with a licence (behaviour §2): a change naming
 // users drops the whole cache (licence changes are rare), so taking a
 // licence away stops the owner's tokens at once.
@@ -44,8 +45,9 @@ export class Verifier {
   private facts = new Map<string, Facts>();
   // Keys being asked of the store: a burst of requests with one uncached key asks once.
   private readonly asking = new Map<string, Promise<Facts | undefined>>();
-  // Bumped by every change that may touch a cached key.
-  private epoch = 0;
+  // Keys being asked of the store, each marked when a change that concerns it (its key, any user, or
+  // all) comes meanwhile: what it read may be stale. Changes to other keys leave it be.
+  private readonly reading = new Set<{ id: string; spoiled: boolean }>();
   private stopListening?: () => void;
   private closed = false;
 
@@ -137,7 +139,16 @@ export class Verifier {
    */
   private async ask(id: string, again = true): Promise<Facts | undefined> {
     this.listen();
-    const epoch = this.epoch;
+    const read = { id, spoiled: false };
+    this.reading.add(read);
+    try {
+      return await this.asked(id, read, again);
+    } finally {
+      this.reading.delete(read);
+    }
+  }
+
+  private async asked(id: string, read: { spoiled: boolean }, again: boolean): Promise<Facts | undefined> {
     const cache = this.facts;
     const key = await this.store.getKey(id);
     if (key === undefined) return undefined;
@@ -150,17 +161,18 @@ export class Verifier {
       valid: Object.freeze({ valid: true, key }),
       ownerLicensed: owner !== undefined && owner.licence,
     };
-    if (epoch !== this.epoch) return again && cache !== this.facts ? this.ask(id, false) : f;
+    if (read.spoiled) return again && cache !== this.facts ? this.ask(id, false) : f;
     if (this.facts.size >= MAX_KEYS) this.facts.clear();
     this.facts.set(keyIdHead(id), f);
     return f;
   }
 
   private changed(c: StoreChange): void {
-    if (c.all || c.userIds !== undefined) {
+    const everything = c.all === true || c.userIds !== undefined;
+    for (const r of this.reading) if (everything || c.keyIds?.includes(r.id)) r.spoiled = true;
+    if (everything) {
       this.facts = new Map();
       this.asking.clear();
-      this.epoch++;
     } else if (c.keyIds !== undefined) {
       for (const id of c.keyIds) {
         // (A key sharing the head goes too: it is asked again.)
@@ -168,7 +180,6 @@ export class Verifier {
         // A verify arriving after the change asks afresh rather than share an answer asked before it.
         this.asking.delete(id);
       }
-      this.epoch++;
     }
   }
 }

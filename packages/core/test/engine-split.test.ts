@@ -106,6 +106,35 @@ describe('the verifier cache, invalidated through onChange', () => {
     expect(await pending).toMatchObject({ valid: true });
     expect(await reader.verify(k.token)).toMatchObject({ valid: false, reason: 'revoked' });
   });
+
+  it('caches a miss that raced changes to other keys only (a stream of creates must not keep every miss uncached)', async () => {
+    const shared = new MemoryStore();
+    const { bob, clock } = await seededStore({ store: shared });
+    const k = await bob.generateKey({ description: 'asked while others are made' });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let asked = 0;
+    const slow = new Proxy(otherProcess(shared, 'keys'), {
+      get(target, p) {
+        if (p === 'getKey')
+          return async (id: string) => {
+            asked++;
+            const key = await target.getKey(id);
+            await gate;
+            return key;
+          };
+        return Reflect.get(target, p, target);
+      },
+    });
+    const reader = createEngine(slow, { clock, usageFlushMs: 0, retentionSweepMs: 0 });
+    const pending = reader.verify(k.token);
+    await bob.generateKey({ description: 'another key, made meanwhile' });
+    release();
+    expect(await pending).toMatchObject({ valid: true });
+    // Cached: answered synchronously, the store not asked again.
+    expect(reader.verify(k.token)).toMatchObject({ valid: true });
+    expect(asked).toBe(1);
+  });
 });
 
 describe('the hot path on a cached key', () => {
