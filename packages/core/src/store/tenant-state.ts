@@ -119,6 +119,37 @@ export class TenantState {
     return touched;
   }
 
+  /**
+   * The ops that put back, after `ops` are applied, every record they touch
+   * as it is now (undefined when the tenant is not there yet: nothing puts
+   * back its absence). The journal applies them to hide a commit group from
+   * reads until the group's record is durable.
+   */
+  inverseOf(ops: readonly StoreOp[]): StoreOp[] | undefined {
+    const back: StoreOp[] = [];
+    const seen = new Set<string>();
+    for (const o of ops) {
+      if (o.op === 'putTenant') {
+        if (!this.tenant) return undefined;
+        if (!seen.has('t')) back.push({ op: 'putTenant', tenant: this.tenant });
+        seen.add('t');
+        continue;
+      }
+      const isUser = o.op === 'putUser' || o.op === 'deleteUser';
+      const id = o.op === 'putUser' ? o.user.id : o.op === 'putKey' ? o.key.id : o.id;
+      if (seen.has(`${isUser ? 'u' : 'k'}${id}`)) continue;
+      seen.add(`${isUser ? 'u' : 'k'}${id}`);
+      if (isUser) {
+        const was = this.users.get(id);
+        back.push(was ? { op: 'putUser', user: was } : { op: 'deleteUser', id });
+      } else {
+        const was = this.keys.get(id);
+        back.push(was ? { op: 'putKey', key: was } : { op: 'deleteKey', id });
+      }
+    }
+    return back;
+  }
+
   private keysChangedOf(owner: string): void {
     this.ownerChanged.set(owner, ++this.keyChanges);
   }

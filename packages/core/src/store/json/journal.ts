@@ -35,6 +35,8 @@ export interface JournalModel<Entry> {
   apply(entry: Entry): Omit<StoreChange, 'version'>;
   /** The state as the snapshot keeps it. */
   snapshot(): unknown;
+  /** Before `entry` is applied: the entry that puts the state back as it is now (undefined: none can). */
+  inverse?(entry: Entry): Entry | undefined;
 }
 
 export interface JournalOptions<Entry = unknown> {
@@ -671,6 +673,8 @@ export class Journal<Entry> {
       return;
     }
     const entries: Entry[] = [];
+    // What puts the model back as it was before each entry (see below).
+    const inverses: (Entry | undefined)[] = [];
     const done: { p: Pending<Entry>; result: unknown }[] = [];
     const changes: Omit<StoreChange, 'version'>[] = [];
     try {
@@ -683,6 +687,7 @@ export class Journal<Entry> {
           continue;
         }
         if (w.entry !== undefined) {
+          inverses.push(this.model.inverse?.(w.entry));
           // Applied now so the next transaction of the group sees it.
           changes.push(this.model.apply(w.entry));
           entries.push(w.entry);
@@ -690,9 +695,15 @@ export class Journal<Entry> {
         done.push({ p, result: w.result });
       }
       if (entries.length > 0) {
+        // Reads asked while the record is written answer without the group: it
+        // is not durable yet, and a refused append (a full disk) never happened.
+        // Put back once the append returns.
+        const hidden = inverses.every((e) => e !== undefined);
+        if (hidden) for (const e of [...inverses].reverse()) this.model.apply(e!);
         const before = this.position;
         await this.opts.copy?.prepare(before);
         this.position = await this.journal.append(encodeRecord({ txs: entries }), before);
+        if (hidden) for (const e of entries) this.model.apply(e);
         // Durable: from here on the group is committed, whatever its copy does.
         this.opts.afterRecordDurable?.();
         await this.copyRecords({ from: before, entries });

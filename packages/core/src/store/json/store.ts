@@ -41,6 +41,10 @@ class TenantModel implements JournalModel<JournalEntry> {
   apply(entry: JournalEntry) {
     return changeOf(this.state.apply(entry.ops));
   }
+  inverse(entry: JournalEntry): JournalEntry | undefined {
+    const ops = this.state.inverseOf(entry.ops);
+    return ops && { ops, events: [] };
+  }
   snapshot(): unknown {
     return this.state.tenant ? this.state.toSnapshot() : null;
   }
