@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type Engine, MemoryStore, type Store, type StoreChange, type VerifyOutcome, createEngine, createJsonFileStore, hashToken, manualClock, newEvent, newToken, systemClock } from '../src/index.js';
+import { type Clock, type Engine, MemoryStore, type Store, type StoreChange, type VerifyOutcome, createEngine, createJsonFileStore, hashToken, manualClock, newEvent, newToken, systemClock } from '../src/index.js';
 import { seededStore, tempStorePath } from './helpers.js';
 
 type Heard = 'all' | 'keys';
@@ -81,17 +81,16 @@ describe('the verifier cache, invalidated through onChange', () => {
     });
   }
 
-  it('does not cache a miss that raced a change: the answer of the moment, then the new state', async () => {
-    const shared = new MemoryStore();
-    const { alice, bob, clock } = await seededStore({ store: shared });
-    const k = await bob.generateKey({ description: 'raced' });
-    // The reader's store answers getKey with the key as it was, but late.
+  /** A reader on another process's view whose getKey answers the key as it was, but only once released. */
+  function lateReader(shared: MemoryStore, clock: Clock) {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    const reads = { asked: 0, release: () => release() };
     const slow = new Proxy(otherProcess(shared, 'keys'), {
       get(target, p) {
         if (p === 'getKey')
           return async (id: string) => {
+            reads.asked++;
             const key = await target.getKey(id);
             await gate;
             return key;
@@ -99,10 +98,17 @@ describe('the verifier cache, invalidated through onChange', () => {
         return Reflect.get(target, p, target);
       },
     });
-    const reader = createEngine(slow, { clock, usageFlushMs: 0, retentionSweepMs: 0 });
+    return { reader: createEngine(slow, { clock, usageFlushMs: 0, retentionSweepMs: 0 }), reads };
+  }
+
+  it('does not cache a miss that raced a change: the answer of the moment, then the new state', async () => {
+    const shared = new MemoryStore();
+    const { alice, bob, clock } = await seededStore({ store: shared });
+    const k = await bob.generateKey({ description: 'raced' });
+    const { reader, reads } = lateReader(shared, clock);
     const pending = reader.verify(k.token);
     await alice.revokeKey(k.id);
-    release();
+    reads.release();
     expect(await pending).toMatchObject({ valid: true });
     expect(await reader.verify(k.token)).toMatchObject({ valid: false, reason: 'revoked' });
   });
@@ -111,29 +117,14 @@ describe('the verifier cache, invalidated through onChange', () => {
     const shared = new MemoryStore();
     const { bob, clock } = await seededStore({ store: shared });
     const k = await bob.generateKey({ description: 'asked while others are made' });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let asked = 0;
-    const slow = new Proxy(otherProcess(shared, 'keys'), {
-      get(target, p) {
-        if (p === 'getKey')
-          return async (id: string) => {
-            asked++;
-            const key = await target.getKey(id);
-            await gate;
-            return key;
-          };
-        return Reflect.get(target, p, target);
-      },
-    });
-    const reader = createEngine(slow, { clock, usageFlushMs: 0, retentionSweepMs: 0 });
+    const { reader, reads } = lateReader(shared, clock);
     const pending = reader.verify(k.token);
     await bob.generateKey({ description: 'another key, made meanwhile' });
-    release();
+    reads.release();
     expect(await pending).toMatchObject({ valid: true });
     // Cached: answered synchronously, the store not asked again.
     expect(reader.verify(k.token)).toMatchObject({ valid: true });
-    expect(asked).toBe(1);
+    expect(reads.asked).toBe(1);
   });
 });
 
