@@ -2,6 +2,7 @@
 // the line that already sets NAME (rotating a key keeps one line per name).
 // A new .env is created readable by its owner only.
 
+import { constants } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -52,10 +53,14 @@ export async function readEnvFile(path: string): Promise<string> {
   }
 }
 
-/** Sets NAME=value in the file; true when the name was there already (replaced). */
+/**
+ * Sets NAME=value in the file; true when the name was there already (replaced). Never through a symbolic link
+ * (token-links.ts): one put there since it was checked fails the write (ELOOP).
+ */
 export async function writeEnvValue(path: string, name: string, value: string): Promise<boolean> {
   const before = await readEnvFile(path);
   const replaced = findEnvLine(before, name) >= 0;
-  await writeFile(path, setEnvValue(before, name, value), { mode: 0o600 });
+  const flag = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+  await writeFile(path, setEnvValue(before, name, value), { mode: 0o600, flag });
   return replaced;
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type KeyService, KeywardError, createEngine, manualClock, parseToken } from '@keyward/core';
@@ -15,6 +15,13 @@ async function depsFor(t: Tenant, user: string, steps: Step[], isTracked = async
   const prompter = new ScriptedPrompter(steps);
   const deps: GenerateDeps = { service, me: await service.whoami(), prompter, now: () => Date.now(), isTracked };
   return { deps, prompter, service };
+}
+
+/** A workspace .env not there yet, and a shared secrets file outside the workspace it may be linked to. */
+async function sharedSecrets() {
+  const shared = join(tempDir(), 'shared-secrets.env');
+  writeFileSync(shared, 'OTHER=1\n');
+  return { t: await tenant(), shared, envFile: join(tempDir(), '.env') };
 }
 
 /** An editor stand-in: a text with one cursor. */
@@ -93,6 +100,38 @@ describe('Generate API Key', () => {
     expect(caution('CI_DEPLOY_API_KEY')).toMatch(/already sets/);
     expect(second.prompter.told.at(-1)).toMatchObject({ kind: 'warn', message: expect.stringContaining('tracked by git') });
     expect((await t.bob.verifyToken(text.trim().split('=')[1])).valid).toBe(true);
+  });
+
+  it('never writes the token through a .env that is a symbolic link: not offered, named with where it leads, and copied instead', async () => {
+    const { t, shared, envFile } = await sharedSecrets();
+    symlinkSync(shared, envFile);
+    const { deps, prompter } = await depsFor(t, 'bob', [{ input: 'CI deploy' }, { pick: /^30 days$/ }, { pick: /Copy/ }]);
+    await generateApiKey(deps, { envFile });
+    const where = prompter.asked.at(-1)!;
+    expect(where.items).toEqual(['Copy to clipboard']);
+    expect(where.details!.join('\n')).toContain(`Not appended to .env: .env is a symbolic link to ${shared}, and Keyward never writes a token through a link`);
+    expect((await t.bob.verifyToken(prompter.copied!)).valid).toBe(true);
+    expect(readFileSync(shared, 'utf8')).toBe('OTHER=1\n');
+  });
+
+  it('copies the token instead when .env became a symbolic link after it was chosen, naming the link', async () => {
+    const { t, shared, envFile } = await sharedSecrets();
+    const { deps, prompter } = await depsFor(t, 'bob', [{ input: 'CI deploy' }, { pick: /^30 days$/ }, { pick: /Append to \.env/ }, { input: 'CI_DEPLOY_API_KEY' }]);
+    // The link is made between the question and the write: as the key is generated.
+    const service = deps.service;
+    deps.service = new Proxy(service, {
+      get: (o, k) => {
+        if (k === 'generateKey') return async (r: Parameters<KeyService['generateKey']>[0]) => (symlinkSync(shared, envFile), service.generateKey(r));
+        const v = Reflect.get(o, k, o) as unknown;
+        return typeof v === 'function' ? v.bind(o) : v;
+      },
+    });
+    const done = await generateApiKey(deps, { envFile });
+    expect(done!.placement).toBe('copy');
+    expect(readFileSync(shared, 'utf8')).toBe('OTHER=1\n');
+    expect((await t.bob.verifyToken(prompter.copied!)).valid).toBe(true);
+    expect(prompter.told.at(-1)).toMatchObject({ kind: 'warn', message: expect.stringContaining(`not written to .env: .env is a symbolic link to ${shared}, and Keyward never writes a token through a link`) });
+    expect(prompter.told.at(-1)!.message).not.toContain(prompter.copied!);
   });
 
   it.each([

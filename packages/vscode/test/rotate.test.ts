@@ -477,6 +477,35 @@ describe('Rotate API Key', () => {
   });
 });
 
+describe("a workspace folder's .env that is a symbolic link", () => {
+  it('is neither searched nor written by Rotate, as Generate does not write it, and the result names the link and where it leads', async () => {
+    const t = await tenant();
+    const old = await newToken(t.bob, 'CI deploy');
+    const dir = tempDir();
+    const shared = join(tempDir(), 'shared-secrets.env');
+    writeFileSync(shared, `API_KEY=${old.token}\n`);
+    symlinkSync(shared, join(dir, '.env'));
+    writeFileSync(join(dir, 'app.js'), `const key = '${old.token}';\n`);
+    mock.workspaceFolders = [{ uri: Uri.file(dir), name: 'w', index: 0 }];
+    try {
+      const editor = workspaceTokens();
+      const found = await editor.find(old.id);
+      expect(found.files.map((f) => f.path)).toEqual(['app.js']);
+      const why = `.env is a symbolic link to ${shared}, and Keyward never writes a token through a link (it may lead out of the workspace, to a file others read)`;
+      expect(found.notSearched).toEqual([why]);
+
+      const { deps, prompter } = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { confirm: true }], { find: editor.find, replace: folderWorkspace(dir).replace });
+      await rotateApiKey(deps, { id: old.id });
+      expect(readFileSync(shared, 'utf8')).toBe(`API_KEY=${old.token}\n`);
+      expect(readFileSync(join(dir, 'app.js'), 'utf8')).not.toContain(old.token);
+      expect(prompter.told.at(-1)).toMatchObject({ kind: 'info', message: expect.stringMatching(/replaced the old one in 1 place\. The old token works until .*, then is refused\. Not searched: (.*)\.$/) });
+      expect(prompter.told.at(-1)!.message.endsWith(`Not searched: ${why}.`)).toBe(true);
+    } finally {
+      resetMock();
+    }
+  });
+});
+
 describe("Rotate's view of the editor's workspace", () => {
   afterEach(() => {
     vi.restoreAllMocks();

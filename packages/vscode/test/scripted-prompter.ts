@@ -13,7 +13,7 @@ export type Step =
 
 export class ScriptedPrompter implements Prompter {
   readonly told: { kind: 'info' | 'warn' | 'error'; message: string }[] = [];
-  readonly asked: { kind: string; title: string; detail?: string; items?: string[]; value?: string; options?: InputOptions }[] = [];
+  readonly asked: { kind: string; title: string; detail?: string; items?: string[]; details?: string[]; value?: string; options?: InputOptions }[] = [];
   copied?: string;
 
   constructor(private readonly steps: Step[]) {}
@@ -39,7 +39,7 @@ export class ScriptedPrompter implements Prompter {
   }
 
   async pick<T>(o: { title: string; placeHolder: string; items: PickItem<T>[] }): Promise<T | undefined> {
-    this.asked.push({ kind: 'pick', title: o.title, detail: o.placeHolder, items: o.items.map((i) => i.label) });
+    this.asked.push({ kind: 'pick', title: o.title, detail: o.placeHolder, items: o.items.map((i) => i.label), details: o.items.map((i) => i.detail ?? '') });
     const { pick } = this.next('pick');
     if (!pick) return undefined;
     const item = o.items.find((i) => pick.test(i.label));

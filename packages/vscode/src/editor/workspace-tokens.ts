@@ -5,9 +5,11 @@
 // person has unsaved changes in is left as it is, its old token too.
 
 import * as vscode from 'vscode';
+import { join } from 'node:path';
 import type { GitFailed } from '@keyward/core';
 import type { WorkspaceTokens } from '../flows/rotate.js';
 import { type FileWithToken, findKeyInFolder, withTokenReplaced } from '../workspace-tokens.js';
+import { throughLinkRefusal } from '../token-links.js';
 import { fileText, openFileDocuments, unsavedPaths, writeFileText } from './token-writes.js';
 
 export function workspaceTokens(): WorkspaceTokens {
@@ -18,14 +20,18 @@ export function workspaceTokens(): WorkspaceTokens {
       const open = openFileDocuments();
       const found: FileWithToken[] = [];
       const gitFailed: GitFailed[] = [];
+      const notSearched: string[] = [];
       for (const folder of folders) {
         const onGitFailed = (why: string) => gitFailed.push({ folder: folder.name, why });
+        // The .env Generate writes: a link there is neither searched nor written (token-links.ts), and the person told.
+        const linked = throughLinkRefusal(join(folder.uri.fsPath, '.env'), folders.length > 1 ? `${folder.name}/.env` : '.env');
+        if (linked) notSearched.push(linked);
         for (const f of await findKeyInFolder(folder.uri.fsPath, keyId, (path) => open.get(path)?.getText(), onGitFailed)) {
           const shown = folders.length > 1 ? { ...f, path: `${folder.name}/${f.path}` } : f;
           found.push(open.get(f.file)?.isDirty ? { ...shown, unsaved: true } : shown);
         }
       }
-      return { files: found, gitFailed };
+      return { files: found, gitFailed, notSearched };
     },
 
     async replace(files, keyId, token) {

@@ -7,6 +7,7 @@
 import { type KeyService, type KeyView, type WhoAmI, checkDescription, relativeTime, refusalText } from '@keyward/core';
 import { checkEnvName, envNameFor, findEnvLine, readEnvFile, writeEnvValue } from '../env-file.js';
 import { checkTypedLifetime, lifetimeItems } from '../lifetimes.js';
+import { throughLinkRefusal } from '../token-links.js';
 import type { PickItem, Prompter } from '../prompter.js';
 
 export interface GenerateDeps {
@@ -31,6 +32,14 @@ export interface TokenDestinations {
   notEditor?: string;
   /** The .env file of the workspace folder, when there is a folder. */
   envFile?: string;
+  /** Why .env is not offered (a symbolic link, token-links.ts). */
+  notEnvFile?: string;
+}
+
+/** `to` without its .env when that is a symbolic link, saying why: a token is never written through one. */
+function withoutLinkedEnv(to: TokenDestinations): TokenDestinations {
+  const why = to.envFile === undefined ? undefined : throughLinkRefusal(to.envFile, '.env');
+  return why ? { ...to, envFile: undefined, notEnvFile: why } : to;
 }
 
 export type Placement = 'editor' | 'copy' | 'env';
@@ -83,11 +92,12 @@ export async function generate(deps: GenerateDeps, request: KeyRequest): Promise
   }
 }
 
-export async function generateApiKey(deps: GenerateDeps, to: TokenDestinations): Promise<{ key: KeyView; placement: Placement } | undefined> {
+export async function generateApiKey(deps: GenerateDeps, offered: TokenDestinations): Promise<{ key: KeyView; placement: Placement } | undefined> {
   const { prompter } = deps;
   const request = await askKeyRequest(deps);
   if (!request) return undefined;
 
+  const to = withoutLinkedEnv(offered);
   const placement = await prompter.pick({ title: 'Generate API Key: where should the token go?', placeHolder: 'The token is shown only once', items: placementItems(to) });
   if (!placement) return undefined;
 
@@ -110,7 +120,14 @@ export async function generateApiKey(deps: GenerateDeps, to: TokenDestinations):
   const expires = `expires ${relativeTime(key.expiry, deps.now())}`;
 
   if (placement === 'env') {
-    const replaced = await writeEnvValue(to.envFile!, envName!, token);
+    const replaced = await writeEnvValue(to.envFile!, envName!, token).catch(async (e: NodeJS.ErrnoException) => {
+      // The token is never lost: a .env turned into a link meanwhile (or a full disk) sends it to the clipboard.
+      await prompter.copy(token);
+      const why = (e.code === 'ELOOP' && throughLinkRefusal(to.envFile!, '.env')) || `.env could not be written (${e.code ?? e.message})`;
+      await prompter.warn(`Generated API key "${key.description}" (${expires}), not written to .env: ${why}. Its token was copied to the clipboard instead; it will not be shown again.`);
+      return undefined;
+    });
+    if (replaced === undefined) return { key, placement: 'copy' };
     await prompter.info(`Generated API key "${key.description}" (${expires}); ${replaced ? 'replaced' : 'added'} ${envName} in .env.`);
     if (await deps.isTracked(to.envFile!)) {
       await prompter.warn(`${to.envFile} is tracked by git: the token is now a secret in source. Untrack it (git rm --cached .env) and add .env to .gitignore.`);
@@ -126,7 +143,8 @@ export function placementItems(to: TokenDestinations, opts: { env: boolean } = {
   const items: PickItem<Placement>[] = [];
   if (to.editor) items.push({ label: to.editor.label, detail: `The token goes into ${to.editor.file}.`, value: 'editor' });
   const notEditor = to.notEditor ? ` Not inserted at the cursor: ${to.notEditor}, and VS Code backs unsaved editors up to disk.` : '';
-  items.push({ label: 'Copy to clipboard', detail: `Paste it where it is needed; it is not shown again.${notEditor}`, value: 'copy' });
+  const notEnv = opts.env && to.notEnvFile ? ` Not appended to .env: ${to.notEnvFile}.` : '';
+  items.push({ label: 'Copy to clipboard', detail: `Paste it where it is needed; it is not shown again.${notEditor}${notEnv}`, value: 'copy' });
   if (opts.env && to.envFile) items.push({ label: 'Append to .env', detail: `As NAME=token in ${to.envFile}.`, value: 'env' });
   return items;
 }

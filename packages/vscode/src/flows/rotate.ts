@@ -21,9 +21,10 @@ import { type KeyActionDeps, type KeyTarget, attempt, resolveKey } from './key-a
 export interface WorkspaceTokens {
   /**
    * The files holding a token of key `keyId` (none without a workspace folder), and the folders git could not
-   * list, searched by their .gitignore files instead (core's filesOfFolder decides): the person is told.
+   * list, searched by their .gitignore files instead (core's filesOfFolder decides), and why a folder's .env was
+   * not searched (a symbolic link, token-links.ts): the person is told both.
    */
-  find(keyId: string): Promise<{ files: FileWithToken[]; gitFailed: GitFailed[] }>;
+  find(keyId: string): Promise<{ files: FileWithToken[]; gitFailed: GitFailed[]; notSearched?: string[] }>;
   /**
    * Puts `token` over every token of key `keyId` in those files, written to
    * disk at once: how many tokens were replaced (0 when the files no longer
@@ -133,8 +134,9 @@ export async function rotateApiKey(deps: RotateDeps, target?: KeyTarget): Promis
   const { token, ...created } = rotated;
   // The new token is placed even if reading the old key back fails: it is never shown again.
   const old = await deps.service.getKey(key.id).catch(() => undefined);
-  // Said last, after when the old token ends: the places searched were not the files git would list.
-  const ends = [oldTokenEnds(old, deps.now()), ...found.gitFailed.map(gitFallbackText)].join(' ');
+  // Said last, after when the old token ends: the places searched were not the files git would list, or not all.
+  const notSearched = (found.notSearched ?? []).map((why) => `Not searched: ${why}.`);
+  const ends = [oldTokenEnds(old, deps.now()), ...found.gitFailed.map(gitFallbackText), ...notSearched].join(' ');
   const done = `Rotated API key "${created.description}".`;
 
   if (destination === true) {
