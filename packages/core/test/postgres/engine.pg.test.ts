@@ -93,6 +93,50 @@ describe('engine on PostgreSQL', () => {
     expect(await server.verify(made.token)).toMatchObject({ valid: false, reason: 'revoked' });
     await Promise.all([writer.close(), server.close()]);
   });
+  // KNOWN BUG (review; change-count.ts since 2f08cdd): a lost notification is
+  // matched by count — "shown at one heartbeat, still unheard at the next" is
+  // shown_before − heard_now, and heard_now holds the notifications of every
+  // change made since, so while changes keep coming (one per heartbeat is
+  // enough) a lost one is never found, and its revoke never reaches a server
+  // that cached the key. Marked `fails` until the loss is found under traffic.
+  it.fails('a key revoked in plain SQL (no NOTIFY) while other changes keep coming is still refused within a second by a server that had it cached', async () => {
+    const writer = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    const store = createPostgresStore(db.url);
+    const server = createEngine(store, { usageFlushMs: 0 });
+    let traffic = true;
+    try {
+      const made = await writer.as('alice').generateKey({ description: 'revoked by an operator under traffic' });
+      expect((await server.verify(made.token)).valid).toBe(true);
+      await expect.poll(() => store.listening, { timeout: 5000 }).toBe(true);
+      await expect.poll(async () => {
+        const v = server.verify(made.token);
+        return !(v instanceof Promise) && (await v).valid;
+      }, { timeout: 5000 }).toBe(true);
+      // Other changes, each announced: a create every 40 ms.
+      const creates = (async () => {
+        for (let i = 0; traffic; i++) {
+          await writer.as('bob').generateKey({ description: `traffic ${i}` });
+          await new Promise((r) => setTimeout(r, 40));
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 300));
+      const revoked = await admin.query(
+        `UPDATE keyward.keys SET revoked_at = now(),
+           record = record || jsonb_build_object('revokedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'revokedBy', 'alice')
+         WHERE id = $1`,
+        [made.id],
+      );
+      expect(revoked.rowCount).toBe(1);
+      const refused = await expect.poll(async () => (await server.verify(made.token)).valid, { timeout: 1000, interval: 10 }).toBe(false).then(() => true, () => false);
+      traffic = false;
+      await creates;
+      expect(refused).toBe(true);
+    } finally {
+      traffic = false;
+      await admin.query(`DELETE FROM keyward.keys WHERE description LIKE 'traffic %'`);
+      await Promise.all([writer.close(), server.close()]);
+    }
+  });
   it('a create decided on what the server last saw leaves in one socket write, on one connection: BEGIN, locks, check, writes, COMMIT and NOTIFY', async () => {
     const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
     // Room for the keys counted below, whatever the tests before left.
