@@ -126,23 +126,18 @@ export class TenantState {
    * reads until the group's record is durable.
    */
   inverseOf(ops: readonly StoreOp[]): StoreOp[] | undefined {
+    // Each record as it is before any of `ops` (one touched twice is put back twice, the same way).
     const back: StoreOp[] = [];
-    const seen = new Set<string>();
     for (const o of ops) {
       if (o.op === 'putTenant') {
         if (!this.tenant) return undefined;
-        if (!seen.has('t')) back.push({ op: 'putTenant', tenant: this.tenant });
-        seen.add('t');
-        continue;
-      }
-      const isUser = o.op === 'putUser' || o.op === 'deleteUser';
-      const id = o.op === 'putUser' ? o.user.id : o.op === 'putKey' ? o.key.id : o.id;
-      if (seen.has(`${isUser ? 'u' : 'k'}${id}`)) continue;
-      seen.add(`${isUser ? 'u' : 'k'}${id}`);
-      if (isUser) {
+        back.push({ op: 'putTenant', tenant: this.tenant });
+      } else if (o.op === 'putUser' || o.op === 'deleteUser') {
+        const id = o.op === 'putUser' ? o.user.id : o.id;
         const was = this.users.get(id);
         back.push(was ? { op: 'putUser', user: was } : { op: 'deleteUser', id });
       } else {
+        const id = o.op === 'putKey' ? o.key.id : o.id;
         const was = this.keys.get(id);
         back.push(was ? { op: 'putKey', key: was } : { op: 'deleteKey', id });
       }
