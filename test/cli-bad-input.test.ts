@@ -153,6 +153,8 @@ describe('a refusal that echoes bad input', () => {
       [['keys', 'ls', `--no-${token}`], 2, /Unknown option --no-kw_a{24}_… for/],
       [['keys', 'get', 'abc', token], 2, /Unexpected argument \\?"kw_a{24}_…\\?"/],
       [['keys', 'ls', '--server', token], 1, /work against kw_a{24}_…\./],
+      // A token where the description belongs: refused, not stored (lists and events would show it).
+      [['keys', 'create', '--description', token], 1, /The description must not hold a token \(kw_…\)/],
       [['store', 'copy', '--from', join(dirname(missing), token), '--to', missing], 1, /no Keyward store at \S+kw_a{24}_… to copy/],
     ];
     for (const [args, exit, names] of mistakes) {

@@ -21,6 +21,7 @@ const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 // What stored text may not hold (CONTROL, BIDI, INVISIBLE) lives in
 // text-classes.ts, which safeText and printable read too.
 import { BIDI, CONTROL, INVISIBLE } from './text-classes.js';
+import { TOKEN_IN_TEXT } from './token.js';
 export { BIDI, CONTROL, INVISIBLE };
 // The zero-width joiner and non-joiner are invisible too, except where they
 // change what is drawn: a joiner between two pictographs (an emoji sequence),
@@ -65,6 +66,8 @@ export function checkDescription(text: unknown): Refusal | null {
   if (typeof text !== 'string') return refusal('INVALID_INPUT', 'The description must be text.');
   if (text.trim() === '') return refusal('INVALID_INPUT', 'The description must not be empty.');
   if (text.length > MAX_DESCRIPTION) return refusal('INVALID_INPUT', `The description must be at most ${MAX_DESCRIPTION} characters (it has ${text.length}).`);
+  // A token pasted where the description belongs would be stored and shown in every list and event; never echoed.
+  if (text.search(TOKEN_IN_TEXT) !== -1) return refusal('INVALID_INPUT', 'The description must not hold a token (kw_…): it is stored and shown in lists and events, and a token is a secret. Say what the key is for.');
   return checkStoredText(text, 'The description');
 }
 

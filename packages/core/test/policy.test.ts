@@ -170,6 +170,18 @@ describe('stored text', () => {
     }
   });
 
+  it('refuses a description holding a token, without echoing it', () => {
+    const token = `kw_${'a'.repeat(24)}_${'b'.repeat(32)}0123abcd`;
+    for (const text of [token, `CI deploy ${token} copy`]) {
+      const r = checkDescription(text);
+      expect(r?.code).toBe('INVALID_INPUT');
+      expect(r?.message).toMatch(/^The description must not hold a token \(kw_…\)/);
+      expect(r?.message).not.toContain('aaaa');
+    }
+    // The prefix alone, or a key id, is no secret.
+    expect(checkDescription(`replaces kw_${'a'.repeat(24)}`)).toBeNull();
+  });
+
   it('names the field in the sentence', () => {
     expect(checkDescription('ab\u200bcd')?.message).toBe('The description must not contain invisible characters (U+200B at character 3): they make the text look like other text.');
     expect(checkTenantName('ab\u200bcd')?.message).toMatch(/^The tenant name must not contain invisible characters/);
