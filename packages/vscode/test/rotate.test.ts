@@ -498,8 +498,15 @@ describe("a workspace folder's .env that is a symbolic link", () => {
       await rotateApiKey(deps, { id: old.id });
       expect(readFileSync(shared, 'utf8')).toBe(`API_KEY=${old.token}\n`);
       expect(readFileSync(join(dir, 'app.js'), 'utf8')).not.toContain(old.token);
-      expect(prompter.told.at(-1)).toMatchObject({ kind: 'info', message: expect.stringMatching(/replaced the old one in 1 place\. The old token works until .*, then is refused\. Not searched: (.*)\.$/) });
+      // The new token is copied too: the file the link leads to may hold the old one, and the token is never shown again.
+      expect(parseToken(prompter.copied!)).toMatchObject({ ok: true });
+      expect(readFileSync(join(dir, 'app.js'), 'utf8')).toContain(prompter.copied!);
+      expect(prompter.told.at(-1)).toMatchObject({
+        kind: 'warn',
+        message: expect.stringMatching(/replaced the old one in 1 place, and was copied to the clipboard for what the link below leads to; it will not be shown again\. The old token works until .*, then is refused\. Not searched: (.*)\.$/),
+      });
       expect(prompter.told.at(-1)!.message.endsWith(`Not searched: ${why}.`)).toBe(true);
+      expect(prompter.told.at(-1)!.message).not.toContain(prompter.copied!);
     } finally {
       resetMock();
     }

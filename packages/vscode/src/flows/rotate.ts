@@ -135,23 +135,25 @@ export async function rotateApiKey(deps: RotateDeps, target?: KeyTarget): Promis
   // The new token is placed even if reading the old key back fails: it is never shown again.
   const old = await deps.service.getKey(key.id).catch(() => undefined);
   // Said last, after when the old token ends: the places searched were not the files git would list, or not all.
-  const notSearched = (found.notSearched ?? []).map((why) => `Not searched: ${why}.`);
-  const ends = [oldTokenEnds(old, deps.now()), ...found.gitFailed.map(gitFallbackText), ...notSearched].join(' ');
+  const linked = found.notSearched ?? [];
+  const ends = [oldTokenEnds(old, deps.now()), ...found.gitFailed.map(gitFallbackText), ...linked.map((why) => `Not searched: ${why}.`)].join(' ');
   const done = `Rotated API key "${created.description}".`;
 
   if (destination === true) {
     const none = { replaced: 0, unsaved: [] as string[], failed: [] as string[] };
     const { replaced, unsaved, failed } = await deps.workspace.replace(files, key.id, token).catch(() => none);
     const missed = [...unsaved.map((p) => `${p} has unsaved changes`), ...failed.map((p) => `${p} could not be written`)];
-    if (replaced > 0 && missed.length === 0) {
+    if (replaced > 0 && missed.length === 0 && linked.length === 0) {
       await deps.prompter.info(`${done} The new token replaced the old one in ${plural(replaced, 'place')}. ${ends}`);
       return created;
     }
-    // Wherever it did not go, the person puts it: it is never shown again.
+    // Wherever it did not go (a linked .env may hold the old token too), the person puts it: it is never shown again.
     await deps.prompter.copy(token);
     const what =
       missed.length === 0
-        ? 'The old token was no longer where it was found, so the new token was copied to the clipboard instead'
+        ? replaced === 0
+          ? 'The old token was no longer where it was found, so the new token was copied to the clipboard instead'
+          : `The new token replaced the old one in ${plural(replaced, 'place')}, and was copied to the clipboard for what the link below leads to`
         : `The new token replaced the old one in ${plural(replaced, 'place')}, not where ${missed.join(' and ')}: the old token there was left, and the new token copied to the clipboard`;
     await deps.prompter.warn(`${done} ${what}; it will not be shown again. ${ends}`);
     return created;
