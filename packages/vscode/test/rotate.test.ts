@@ -177,6 +177,7 @@ describe('a workspace folder git cannot list', () => {
     const { deps, prompter } = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { confirm: true }], folderWorkspace(dir));
     await rotateApiKey(deps, { id: old.id });
     expect(readFileSync(join(dir, '.env'), 'utf8')).not.toContain(old.token);
+    expect(prompter.asked.find((a) => a.kind === 'confirm')!.detail).toMatch(/\n\ngit could not list the files of w \(fatal: .*index.*\); they were scanned by their \.gitignore files instead/);
     expect(prompter.told.at(-1)).toMatchObject({
       kind: 'info',
       message: expect.stringMatching(
@@ -507,6 +508,8 @@ describe("a workspace folder's .env that is a symbolic link", () => {
       });
       expect(prompter.told.at(-1)!.message.endsWith(`Not searched: ${why}.`)).toBe(true);
       expect(prompter.told.at(-1)!.message).not.toContain(prompter.copied!);
+      // Said before anything was rotated too, where the places are listed.
+      expect(prompter.asked.find((a) => a.kind === 'confirm')!.detail!.endsWith(`\n\nNot searched: ${why}.`)).toBe(true);
     } finally {
       resetMock();
     }

@@ -78,8 +78,10 @@ async function askOverlap(deps: RotateDeps, key: KeyView): Promise<string | unde
 /**
  * Where the new token goes: over the old one in the workspace (true), or the
  * editor or clipboard (a placement); undefined when the person cancels.
+ * `searched`: what to know about where was looked (git could not list a
+ * folder, a linked .env), said before anything is rotated.
  */
-async function askDestination(deps: RotateDeps, files: FileWithToken[]): Promise<true | Placement | undefined> {
+async function askDestination(deps: RotateDeps, files: FileWithToken[], searched: string[]): Promise<true | Placement | undefined> {
   const saved = files.filter((f) => !f.unsaved);
   if (saved.length > 0) {
     const spots = saved.reduce((n, f) => n + f.spots.length, 0);
@@ -87,7 +89,7 @@ async function askDestination(deps: RotateDeps, files: FileWithToken[]): Promise
     const left = unsaved.length > 0 ? `\n\nLeft as they are, with unsaved changes in an editor (the new token is copied for them): ${unsaved.map((f) => f.path).join(', ')}.` : '';
     const replace = await deps.prompter.confirm({
       message: `Replace the old token in ${plural(spots, 'place')} with the new one?`,
-      detail: `${whereText(saved)}${left}\n\nEvery file is written at once. Not now: insert the new token at the cursor or copy it instead.`,
+      detail: `${whereText(saved)}${left}\n\nEvery file is written at once. Not now: insert the new token at the cursor or copy it instead.${searched.map((s) => `\n\n${s}`).join('')}`,
       action: 'Replace All',
     });
     if (replace) return true;
@@ -126,7 +128,8 @@ export async function rotateApiKey(deps: RotateDeps, target?: KeyTarget): Promis
   const found = await attempt(deps, () => deps.workspace.find(key.id));
   if (!found) return undefined;
   const { files } = found;
-  const destination = await askDestination(deps, files);
+  const searched = [...found.gitFailed.map(gitFallbackText), ...(found.notSearched ?? []).map((why) => `Not searched: ${why}.`)];
+  const destination = await askDestination(deps, files, searched);
   if (destination === undefined) return undefined;
 
   const rotated = await attempt(deps, () => deps.service.rotateKey(key.id, overlap));
@@ -134,9 +137,9 @@ export async function rotateApiKey(deps: RotateDeps, target?: KeyTarget): Promis
   const { token, ...created } = rotated;
   // The new token is placed even if reading the old key back fails: it is never shown again.
   const old = await deps.service.getKey(key.id).catch(() => undefined);
-  // Said last, after when the old token ends: the places searched were not the files git would list, or not all.
+  // Said again last, after when the old token ends: the places searched were not the files git would list, or not all.
   const linked = found.notSearched ?? [];
-  const ends = [oldTokenEnds(old, deps.now()), ...found.gitFailed.map(gitFallbackText), ...linked.map((why) => `Not searched: ${why}.`)].join(' ');
+  const ends = [oldTokenEnds(old, deps.now()), ...searched].join(' ');
   const done = `Rotated API key "${created.description}".`;
 
   if (destination === true) {
