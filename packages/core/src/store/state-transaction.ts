@@ -6,11 +6,11 @@
 
 import type { ApiKey, KeywardEvent, Tenant, User } from '../domain.js';
 import type { FoundPage, KeyFind, StoreReads, Transaction } from './boundary.js';
-import type { LastUsedSource, StoreOp, TenantState } from './tenant-state.js';
+import type { LastUsedSource, StoreOp, TenantReads } from './tenant-state.js';
 
 /** Reads answered from a state; `state()` is asked afresh on every call (another process may have written). */
 export abstract class StateReads implements StoreReads {
-  protected abstract state(): TenantState;
+  protected abstract state(): TenantReads;
   /** Last use per key, for the `lastUsed` order. */
   protected abstract lastUsedSource(): LastUsedSource | undefined;
 
@@ -45,13 +45,13 @@ export class StateTransaction extends StateReads implements Transaction {
   readonly events: KeywardEvent[] = [];
 
   constructor(
-    private readonly before: TenantState,
+    private readonly before: TenantReads,
     private readonly usage?: LastUsedSource,
   ) {
     super();
   }
 
-  protected state(): TenantState {
+  protected state(): TenantReads {
     return this.before;
   }
   protected lastUsedSource(): LastUsedSource | undefined {

@@ -45,6 +45,9 @@ interface Memo {
   position?: Map<string, number>;
 }
 
+/** What a transaction reads of the state (StateTransaction): the state itself, or a commit group's view of it (staged-state.ts). */
+export type TenantReads = Pick<TenantState, 'tenant' | 'getUser' | 'listUsers' | 'getKey' | 'keysByIdPrefix' | 'keysOf' | 'countActiveKeys' | 'findKeys'>;
+
 /** Rows of sorted lists kept at once, all memos together (one per query signature: a busy server's lists are mostly one per user); past it they start over. */
 const MAX_MEMO_ROWS = 200_000;
 
@@ -75,6 +78,15 @@ export class TenantState {
     s.tenant = doc.tenant;
     for (const id in doc.users) s.users.set(id, doc.users[id]);
     for (const id in doc.keys) s.putKey(doc.keys[id]);
+    return s;
+  }
+
+  /** A copy to apply more writes to, leaving this one as it is (records are shared: they are never changed in place). */
+  copy(): TenantState {
+    const s = new TenantState();
+    s.tenant = this.tenant;
+    for (const [id, u] of this.users) s.users.set(id, u);
+    for (const k of this.keys.values()) s.putKey(k);
     return s;
   }
 
@@ -117,32 +129,6 @@ export class TenantState {
     }
     if (ops.length > 0) this.generation++;
     return touched;
-  }
-
-  /**
-   * The ops that put back, after `ops` are applied, every record they touch
-   * as it is now (undefined when the tenant is not there yet: nothing puts
-   * back its absence). The journal applies them to hide a commit group from
-   * reads until the group's record is durable.
-   */
-  inverseOf(ops: readonly StoreOp[]): StoreOp[] | undefined {
-    // Each record as it is before any of `ops` (one touched twice is put back twice, the same way).
-    const back: StoreOp[] = [];
-    for (const o of ops) {
-      if (o.op === 'putTenant') {
-        if (!this.tenant) return undefined;
-        back.push({ op: 'putTenant', tenant: this.tenant });
-      } else if (o.op === 'putUser' || o.op === 'deleteUser') {
-        const id = o.op === 'putUser' ? o.user.id : o.id;
-        const was = this.users.get(id);
-        back.push(was ? { op: 'putUser', user: was } : { op: 'deleteUser', id });
-      } else {
-        const id = o.op === 'putKey' ? o.key.id : o.id;
-        const was = this.keys.get(id);
-        back.push(was ? { op: 'putKey', key: was } : { op: 'deleteKey', id });
-      }
-    }
-    return back;
   }
 
   private keysChangedOf(owner: string): void {

@@ -9,7 +9,19 @@ export interface SetEntry {
 }
 
 export class CounterModel implements JournalModel<SetEntry> {
+  /** Every durable entry (what reads see). */
   items: Record<string, number> = {};
+  /** The commit group's entries not yet durable (what its later work sees, through valueOf). */
+  staged: Record<string, number> = {};
+  valueOf(name: string): number | undefined {
+    return name in this.staged ? this.staged[name] : this.items[name];
+  }
+  stage(entry: SetEntry): void {
+    this.staged[entry.set] = entry.to;
+  }
+  unstage(): void {
+    this.staged = {};
+  }
   load(state: unknown): void {
     this.items = state ? { ...(state as { items: Record<string, number> }).items } : {};
   }

@@ -33,10 +33,15 @@ export interface JournalModel<Entry> {
   load(state: unknown): void;
   /** Applies one committed entry; answers what it changed (for caches). */
   apply(entry: Entry): Omit<StoreChange, 'version'>;
+  /**
+   * A commit group's entry, decided but not yet durable: seen by the group's
+   * later decisions only, never by reads (they see it once it is applied).
+   */
+  stage(entry: Entry): void;
+  /** Drops what was staged: the group's record is durable (and its entries applied), or it was refused. */
+  unstage(): void;
   /** The state as the snapshot keeps it. */
   snapshot(): unknown;
-  /** Before `entry` is applied: the entry that puts the state back as it is now (undefined: none can). */
-  inverse?(entry: Entry): Entry | undefined;
 }
 
 export interface JournalOptions<Entry = unknown> {
@@ -673,8 +678,6 @@ export class Journal<Entry> {
       return;
     }
     const entries: Entry[] = [];
-    // What puts the model back as it was before each entry (see below).
-    const inverses: (Entry | undefined)[] = [];
     const done: { p: Pending<Entry>; result: unknown }[] = [];
     const changes: Omit<StoreChange, 'version'>[] = [];
     try {
@@ -687,34 +690,33 @@ export class Journal<Entry> {
           continue;
         }
         if (w.entry !== undefined) {
-          inverses.push(this.model.inverse?.(w.entry));
-          // Applied now so the next transaction of the group sees it.
-          changes.push(this.model.apply(w.entry));
+          // Staged so the next transaction of the group sees it; reads see
+          // nothing of the group until its record is durable.
+          this.model.stage(w.entry);
           entries.push(w.entry);
         }
         done.push({ p, result: w.result });
       }
       if (entries.length > 0) {
-        // Reads asked while the record is written answer without the group: it
-        // is not durable yet, and a refused append (a full disk) never happened.
-        // Put back once the append returns.
-        const hidden = inverses.every((e) => e !== undefined);
-        if (hidden) for (const e of [...inverses].reverse()) this.model.apply(e!);
         const before = this.position;
         await this.opts.copy?.prepare(before);
-        this.position = await this.journal.append(encodeRecord({ txs: entries }), before);
-        if (hidden) for (const e of entries) this.model.apply(e);
-        // Durable: from here on the group is committed, whatever its copy does.
+        const end = await this.journal.append(encodeRecord({ txs: entries }), before);
+        // Durable: from here on the group is committed, whatever its copy
+        // does, and reads see it (applied in the turn the append returned).
+        this.model.unstage();
+        for (const entry of entries) changes.push(this.model.apply(entry));
+        this.position = end;
         this.opts.afterRecordDurable?.();
         await this.copyRecords({ from: before, entries });
         this.settleLater();
       }
     } catch (e) {
-      // Nothing of this group is on disk (append cut the file back): the
-      // model, which already holds the group's entries, is reloaded from disk.
-      this.loaded = false;
-      await this.load().catch(() => undefined);
+      // Refused before its record was durable (append cut the file back; a
+      // torn tail left anyway is cut by the next holder of the lock): the
+      // model never held the group's entries, so it is exactly as before.
+      this.model.unstage();
       await this.unlock();
+      this.emit(changes); // empty, unless what failed came after the record was durable
       for (const { p } of done) p.reject(e);
       return;
     }

@@ -19,7 +19,8 @@ import { KeywardError } from '../../refusal.js';
 import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, ReadOptions, Store, StoreChange, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
 import { StateReads, StateTransaction } from '../state-transaction.js';
-import { type LastUsedSource, type StoreOp, TenantState } from '../tenant-state.js';
+import { StagedState } from '../staged-state.js';
+import { type LastUsedSource, type StoreOp, type TenantReads, TenantState } from '../tenant-state.js';
 import { EventSegments } from './event-segments.js';
 import { diskFault } from './files.js';
 import { Journal, type JournalModel, journalPathFor } from './journal.js';
@@ -34,16 +35,26 @@ export interface JournalEntry {
 }
 
 class TenantModel implements JournalModel<JournalEntry> {
+  /** What reads answer from: every durable change, nothing else. */
   state = new TenantState();
+  /** While a commit group is decided: the state with the group's writes so far (staged-state.ts). */
+  private staged?: StagedState;
   load(doc: unknown): void {
     this.state = doc ? TenantState.fromDocument(doc as StoreDocument) : new TenantState();
+    this.staged = undefined;
   }
   apply(entry: JournalEntry) {
     return changeOf(this.state.apply(entry.ops));
   }
-  inverse(entry: JournalEntry): JournalEntry | undefined {
-    const ops = this.state.inverseOf(entry.ops);
-    return ops && { ops, events: [] };
+  stage(entry: JournalEntry): void {
+    (this.staged ??= new StagedState(this.state)).stage(entry.ops);
+  }
+  unstage(): void {
+    this.staged = undefined;
+  }
+  /** What a transaction decides on: the state with the writes of its commit group before it. */
+  decisions(): TenantReads {
+    return this.staged ?? this.state;
   }
   snapshot(): unknown {
     return this.state.tenant ? this.state.toSnapshot() : null;
@@ -182,7 +193,7 @@ export class JsonFileStore extends StateReads implements Store {
     }
     await this.journal.ensureCreated();
     return this.journal.commit(() => {
-      if (this.state().tenant) return { result: false };
+      if (this.model.decisions().tenant) return { result: false };
       const ops: StoreOp[] = [{ op: 'putTenant', tenant: structuredClone(init.tenant) }, ...init.users.map((u): StoreOp => ({ op: 'putUser', user: structuredClone(u) }))];
       return { entry: { ops, events: structuredClone(init.events) }, result: true };
     });
@@ -190,8 +201,9 @@ export class JsonFileStore extends StateReads implements Store {
 
   transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
     return this.journal.commit(async () => {
-      if (!this.state().tenant) throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${this.location}; run \`keyward init\` to create one.`);
-      const tx = new StateTransaction(this.state());
+      const decisions = this.model.decisions();
+      if (!decisions.tenant) throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${this.location}; run \`keyward init\` to create one.`);
+      const tx = new StateTransaction(decisions);
       const result = await fn(tx);
       const entry = tx.ops.length > 0 || tx.events.length > 0 ? { ops: tx.ops, events: tx.events } : undefined;
       return { entry, result };
