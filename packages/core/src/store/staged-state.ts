@@ -6,14 +6,15 @@
 // once its journal record is durable — a group refused for a full disk was
 // never seen, and leaves the state exactly as it was.
 //
-// The reads a create asks (tenant, user, key, an owner's active count) are
-// answered from the overlay in O(writes staged for that record or owner);
-// the rarer ones (lists, prefixes, pages) from a copy of the state with the
-// writes applied, made once per staged write at most.
+// The reads the use cases' transactions ask (tenant, a user, the users, a
+// key, an owner's keys and active count) are answered from the overlay, in
+// O(writes staged for that record or owner) beyond the committed state's own
+// answer; prefixes and pages, which no transaction asks today, from a copy of
+// the state with the writes applied, made once per staged write at most.
 
 import { type ApiKey, type Tenant, type User, activeUntil } from '../domain.js';
 import type { FoundPage, KeyFind } from './boundary.js';
-import { type LastUsedSource, type StoreOp, type TenantReads, TenantState } from './tenant-state.js';
+import { type LastUsedSource, type StoreOp, type TenantReads, TenantState, usersInOrder } from './tenant-state.js';
 
 export class StagedState implements TenantReads {
   private readonly ops: StoreOp[] = [];
@@ -81,11 +82,29 @@ export class StagedState implements TenantReads {
   }
 
   listUsers(): User[] {
-    return this.withWrites().listUsers();
+    if (this.users.size === 0) return this.committed.listUsers();
+    const users = new Map(this.committed.users);
+    for (const [id, u] of this.users) {
+      if (u) users.set(id, u);
+      else users.delete(id);
+    }
+    return usersInOrder(users.values());
   }
 
   keysOf(owner: string): ApiKey[] {
-    return this.withWrites().keysOf(owner);
+    const touched = this.keysTouchedOf.get(owner);
+    if (!touched) return this.committed.keysOf(owner);
+    const out: ApiKey[] = [];
+    for (const k of this.committed.keysOf(owner)) {
+      const now = this.getKey(k.id);
+      if (now?.owner === owner) out.push(now);
+    }
+    // Keys the group gave this owner.
+    for (const id of touched) {
+      const k = this.keys.get(id);
+      if (k?.owner === owner && this.committed.getKey(id)?.owner !== owner) out.push(k);
+    }
+    return out;
   }
 
   keysByIdPrefix(prefix: string, limit: number): ApiKey[] {

@@ -165,7 +165,7 @@ export class TenantState {
   }
 
   listUsers(): User[] {
-    return [...this.users.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return usersInOrder(this.users.values());
   }
 
   keysOf(owner: string): ApiKey[] {
@@ -273,6 +273,11 @@ export class TenantState {
     this.memos.set(signature, made);
     return made;
   }
+}
+
+/** Users as lists give them: by id. */
+export function usersInOrder(users: Iterable<User>): User[] {
+  return [...users].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 function sortValue(k: ApiKey, order: KeyOrder, now: number, usage: LastUsedSource | undefined): string | number {
