@@ -1,86 +1,76 @@
 // Matching the database's change count against the notifications heard
 // (store/postgres/change-count.ts), heartbeat by heartbeat, without a
-// database: which gaps mean a lost notification and which do not.
+// database: each value a count shows must be named by a notification by the
+// next heartbeat — one by one, so changes made meanwhile cannot stand in for
+// a lost one.
 
 import { describe, expect, it } from 'vitest';
 import { ChangeCount } from '../../src/store/postgres/change-count.js';
 
+const counts = (o: Record<number, number>) => new Map(Object.entries(o).map(([k, v]) => [Number(k), v]));
+
 describe('ChangeCount', () => {
   it('a change whose notification comes, before or after the heartbeat that shows it, is no loss', () => {
     const c = new ChangeCount();
-    expect(c.read(10)).toBe(false);
-    c.heardOne();
-    expect(c.read(11)).toBe(false);
-    // Shown first, heard before the next heartbeat.
-    expect(c.read(13)).toBe(false);
-    c.heardOne();
-    c.heardOne();
-    expect(c.read(13)).toBe(false);
-    expect(c.read(13)).toBe(false);
+    expect(c.read(counts({ 1: 10 }))).toBe(false);
+    c.heardOne(1, 11);
+    expect(c.read(counts({ 1: 11 }))).toBe(false);
+    // Shown first (two slots), named before the next heartbeat, out of order.
+    expect(c.read(counts({ 1: 12, 2: 1 }))).toBe(false);
+    c.heardOne(2, 1);
+    c.heardOne(1, 12);
+    expect(c.read(counts({ 1: 12, 2: 1 }))).toBe(false);
+    expect(c.read(counts({ 1: 12, 2: 1 }))).toBe(false);
   });
 
-  it('a change shown by one heartbeat and still unheard at the next is lost, once', () => {
+  it('a change shown by one heartbeat and still unnamed at the next is lost, once', () => {
     const c = new ChangeCount();
-    c.read(0);
-    expect(c.read(1)).toBe(false);
-    expect(c.read(1)).toBe(true);
-    expect(c.read(1)).toBe(false);
+    c.read(counts({}));
+    expect(c.read(counts({ 3: 1 }))).toBe(false);
+    expect(c.read(counts({ 3: 1 }))).toBe(true);
+    expect(c.read(counts({ 3: 1 }))).toBe(false);
   });
 
-  it('a notification heard while the count is asked, of a change that count does not show yet, is matched by the next count: no loss', () => {
+  it('a loss is found while other changes keep coming and are heard (they cannot stand in for it)', () => {
     const c = new ChangeCount();
-    c.asking();
-    c.read(10);
-    // Every change so far heard; then the next count is asked, and two notifications come with its answer,
-    // one of a change committed after the count's snapshot.
-    c.heardOne();
-    c.asking();
-    c.heardOne();
-    c.heardOne();
-    expect(c.read(12)).toBe(false);
-    c.asking();
-    expect(c.read(13)).toBe(false);
-    c.asking();
-    expect(c.read(13)).toBe(false);
-    // And a real loss after it is still found.
-    c.asking();
-    expect(c.read(14)).toBe(false);
-    c.asking();
-    expect(c.read(14)).toBe(true);
+    c.read(counts({ 1: 0, 2: 0 }));
+    // Slot 2's change 1 is lost; slot 1 keeps changing, each heard.
+    c.heardOne(1, 1);
+    expect(c.read(counts({ 1: 1, 2: 1 }))).toBe(false);
+    c.heardOne(1, 2);
+    c.heardOne(1, 3);
+    expect(c.read(counts({ 1: 3, 2: 1 }))).toBe(true);
+    c.heardOne(1, 4);
+    expect(c.read(counts({ 1: 4, 2: 1 }))).toBe(false);
   });
 
-  it('notifications of changes that counted nothing do not hide a later loss', () => {
+  it('a notification naming a value not its own (another backend on its slot) leaves its own unnamed: a drop for nothing, never a loss hidden', () => {
     const c = new ChangeCount();
-    c.read(0);
-    c.heardOne();
-    c.heardOne();
-    expect(c.read(0)).toBe(false);
-    expect(c.read(1)).toBe(false);
-    expect(c.read(1)).toBe(true);
-    // Heard before the count was asked: such a surplus is never carried.
-    c.heardOne();
-    c.asking();
-    expect(c.read(1)).toBe(false);
-    expect(c.read(2)).toBe(false);
-    expect(c.read(2)).toBe(true);
+    c.read(counts({ 5: 0 }));
+    // Two changes on slot 5, both notifications read the count after the second.
+    c.heardOne(5, 2);
+    c.heardOne(5, 2);
+    expect(c.read(counts({ 5: 2 }))).toBe(false);
+    expect(c.read(counts({ 5: 2 }))).toBe(true);
   });
 
-  it('what came before the first heartbeat is not matched; a new connection starts afresh', () => {
+  it('what the first heartbeat counted is not matched; a notification heard before its answer still names its change; a new connection starts afresh', () => {
     const c = new ChangeCount();
-    c.heardOne();
-    expect(c.read(5)).toBe(false);
-    expect(c.read(5)).toBe(false);
+    c.heardOne(1, 6);
+    expect(c.read(counts({ 1: 5 }))).toBe(false);
+    expect(c.read(counts({ 1: 6 }))).toBe(false);
+    expect(c.read(counts({ 1: 6 }))).toBe(false);
     c.reset();
-    expect(c.read(9)).toBe(false);
-    expect(c.read(9)).toBe(false);
+    expect(c.read(counts({ 1: 9 }))).toBe(false);
+    expect(c.read(counts({ 1: 9 }))).toBe(false);
   });
 
   it('a count that goes backwards (a database restored from a backup) drops everything and starts afresh', () => {
     const c = new ChangeCount();
-    c.read(100);
-    c.heardOne();
-    expect(c.read(101)).toBe(false);
-    expect(c.read(40)).toBe(true);
-    expect(c.read(40)).toBe(false);
+    c.read(counts({ 1: 100 }));
+    c.heardOne(1, 101);
+    expect(c.read(counts({ 1: 101 }))).toBe(false);
+    expect(c.read(counts({ 1: 40 }))).toBe(true);
+    expect(c.read(counts({ 1: 40 }))).toBe(false);
   });
 });

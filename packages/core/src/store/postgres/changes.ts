@@ -14,8 +14,9 @@
 // and its NOTIFY; or a change made in plain SQL, which sends none. So the
 // heartbeat also reads the database's count of committed changes (migration
 // 3: bumped once by every transaction that writes the tenant, users or
-// keys) and matches it against the notifications heard that say they were
-// counted. A change the count shows at one heartbeat whose notification has
+// keys, in a slot per backend) and matches it, value by value, against the
+// notifications heard, each naming the slot and value its transaction
+// counted (change-count.ts). A change the count shows at one heartbeat whose notification has
 // not come by the next is taken as lost: `all` — within two heartbeats, so
 // staleness stays under 1 s.
 
@@ -23,7 +24,7 @@ import pg from 'pg';
 import type { ApiKey } from '../../domain.js';
 import type { StoreChange } from '../boundary.js';
 import { ChangeSignal } from '../change-signal.js';
-import { ChangeCount } from './change-count.js';
+import { ChangeCount, type SlotCounts } from './change-count.js';
 import { SCHEMA, type Sql } from './sql.js';
 
 export const CHANNEL = 'keyward_changes';
@@ -34,7 +35,7 @@ const HEARTBEAT_MS = 300;
 const HEARTBEAT_TIMEOUT_MS = 600;
 const RECONNECT_MS = 250;
 /** What each heartbeat asks: the count of committed changes (migration 3), summed over its slots. */
-const COUNT_CHANGES = `SELECT coalesce(sum(n), 0)::text AS n FROM ${SCHEMA}.change_count`;
+const COUNT_CHANGES = `SELECT slot, n::text AS n FROM ${SCHEMA}.change_count`;
 /** Undefined table or schema: a database Keyward has not initialised (or migrated) yet has no count to read. */
 const NO_COUNT_YET = new Set(['42P01', '3F000']);
 // NOTIFY payloads are limited to 8000 bytes; past that a change names no key, only `all`.
@@ -52,6 +53,9 @@ interface Payload {
   c: Change;
   /** Set when the change wrote the tenant, users or keys: the database's change count moved for it (see ChangeCount). */
   n?: 1;
+  /** With `n`: the slot its transaction counted in, and the count it left there (added by the database, see announce). */
+  s?: number;
+  v?: number;
 }
 
 /** Whether the writing transaction of `change` bumped the change count: it wrote the tenant, users or keys (migration 3's triggers). */
@@ -87,7 +91,13 @@ export async function announce(sql: Sql, origin: string, change: Change, mark: s
     payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
   }
   if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, c: { all: true }, ...n } satisfies Payload);
-  await sql.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2) WHERE current_setting('${COMMITTED}', true) = $3`, [CHANNEL, payload, mark]);
+  // A counted change's notification names its backend's slot and the count it left there (change-count.ts),
+  // read right behind its COMMIT on the same backend: the payload's last brace gives way to them.
+  const named = n.n === 1 ? `left($2, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}'` : '$2';
+  await sql.query(
+    `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, ${named}) FROM (SELECT pg_backend_pid() % 1024 AS slot) s WHERE current_setting('${COMMITTED}', true) = $3`,
+    [CHANNEL, payload, mark],
+  );
 }
 
 /**
@@ -131,9 +141,9 @@ function isKeyRecord(k: unknown): k is ApiKey {
 }
 
 /** The count of committed changes (migration 3); undefined where Keyward's schema is not there yet. */
-async function countOf(c: pg.Client): Promise<number | undefined> {
+async function countOf(c: pg.Client): Promise<SlotCounts | undefined> {
   try {
-    return Number((await c.query<{ n: string }>(COUNT_CHANGES)).rows[0].n);
+    return new Map((await c.query<{ slot: number; n: string }>(COUNT_CHANGES)).rows.map((r) => [r.slot, Number(r.n)]));
   } catch (e) {
     if (NO_COUNT_YET.has((e as { code?: string })?.code ?? '')) return undefined;
     throw e;
@@ -219,7 +229,7 @@ export class ChangeFeed {
     c.on('error', () => this.drop(c));
     c.on('end', () => this.drop(c));
     c.on('notification', (n) => this.heard(n.payload));
-    let count: number | undefined;
+    let count: SlotCounts | undefined;
     try {
       await c.connect();
       await c.query(`LISTEN ${CHANNEL}`);
@@ -251,7 +261,7 @@ export class ChangeFeed {
       p = { c: { all: true } };
     }
     // Our own changes too: the count moved for them as well.
-    if (p.n === 1) this.count.heardOne();
+    if (p.n === 1 && typeof p.s === 'number' && typeof p.v === 'number') this.count.heardOne(p.s, p.v);
     if (p.o === this.origin) return;
     this.changed(changeFrom(p.c));
   }
@@ -269,7 +279,6 @@ export class ChangeFeed {
     }
     const sent = Date.now();
     this.awaiting = sent;
-    this.count.asking();
     countOf(c).then(
       (count) => {
         if (this.awaiting === sent) this.awaiting = undefined;
