@@ -162,18 +162,12 @@ export class Journal<Entry> {
   private confirmedAt = -Infinity;
   private following?: Following;
   /**
-   * Changes the watch told of (to the journal or the snapshot), and how many
-   * of them the last successful catch-up began after: while the two differ,
-   * a strict read must look (see fresh).
-   */
-  private heard = 0;
-  private heardBeforeConfirmed = 0;
-  /**
    * The lock as held when this process's model last ended exactly where the
    * journal does, under it (a commit group done). While it is still `held`,
-   * nobody else can have appended: a change the watch tells of to the
-   * journal then is our own append (or one made before we took the lock,
-   * which the catch-up under it applied), never one to look for.
+   * nobody else can have appended: a strict read needs no look, and a change
+   * the watch tells of to the journal then is our own append (or one made
+   * before we took the lock, which the catch-up under it applied), never one
+   * to catch up with.
    */
   private caughtUpUnder?: HeldLock;
   private closed = false;
@@ -216,22 +210,23 @@ export class Journal<Entry> {
    * before it was asked — a reader that found nothing asks again strictly,
    * so a key or user just created elsewhere is found, and lists are strict.
    *
-   * Where the watch is live, a strict read looks only when it heard of a
-   * change: an append to the journal queues its watch event in the kernel
-   * during the write, before the writer's fsync and so before any client
-   * learns of it; by the end of the event loop's turn in which the request
-   * arrived, that turn's poll has run the watch's callback. Nothing heard
-   * then means nothing to read (if the kernel ever drops events, the poll
-   * still catches up within pollMs).
+   * A strict read looks at the journal (one fstat when nothing was
+   * appended), unless this process still holds the lock it last caught up
+   * under: then nobody else can have appended. The watch is no proof that
+   * nothing was: its event for another process's append can reach us after
+   * that process's acknowledgement does (seen under load: acknowledgements
+   * read, and the lists asked then answered, 30-80 ms before the watch's
+   * callback ran for the appends they acknowledged), so a list that trusted
+   * "nothing heard" missed records acknowledged before it was asked.
    */
   async fresh(strict = false): Promise<boolean> {
     if (!strict && this.followed()) {
       await endOfTurn();
       return true;
     }
-    if (strict && this.watched()) {
+    if (strict && this.holdsCaughtUp()) {
       await endOfTurn();
-      if (this.watched() && this.heard === this.heardBeforeConfirmed) return true;
+      if (this.holdsCaughtUp()) return true;
     }
     await this.look();
     return false;
@@ -242,9 +237,9 @@ export class Journal<Entry> {
     return this.loaded && !this.followerFailed && !this.closed && this.following !== undefined && performance.now() - this.confirmedAt <= this.pollMs;
   }
 
-  /** As followed, with a live watch (see fresh). */
-  private watched(): boolean {
-    return this.followed() && this.following!.watching;
+  /** Still holding the lock under which the model last ended where the journal does: only we can have appended since (see caughtUpUnder). */
+  private holdsCaughtUp(): boolean {
+    return this.loaded && !this.followerFailed && !this.closed && this.held !== undefined && this.caughtUpUnder === this.held;
   }
 
   private get holdMs(): number {
@@ -405,15 +400,14 @@ export class Journal<Entry> {
   /**
    * Under the lock, once the model ends where the journal does (caught up
    * when we took the lock, and only we appended since): reads may trust it
-   * as of now, and what the watch told until now, or tells while we still
-   * hold this lock — our own appends, the first group's of a hold included —
-   * needs no look.
+   * as of now, strict ones too while we still hold this lock, and what the
+   * watch tells meanwhile — our own appends, the first group's of a hold
+   * included — needs no catch-up.
    */
   private confirmedUnderLock(): void {
     if (!this.held) return;
     this.caughtUpUnder = this.held;
     this.confirmedAt = performance.now();
-    this.heardBeforeConfirmed = this.heard;
   }
 
   /**
@@ -510,10 +504,9 @@ export class Journal<Entry> {
       this.following = followFolder(dirname(this.path), this.pollMs, (heard, name) => {
         if (name !== undefined && othersAttempt(name)) return this.othersWaiting();
         // Our own append's event costs no catch-up (see caughtUpUnder); one
-        // that arrives after we let go of the lock is counted, and the look it
-        // causes finds the journal ending where we are (one fstat).
+        // that arrives after we let go of the lock wakes a catch-up that finds
+        // the journal ending where we are (one fstat).
         if (heard && name === journalName && this.held !== undefined && this.caughtUpUnder === this.held) return;
-        if (heard) this.heard++;
         this.wake();
       }, (name) => storeNames.has(name) || othersAttempt(name));
     }
@@ -590,8 +583,6 @@ export class Journal<Entry> {
   /** Runs a catch-up; once it succeeds, reads may trust the journal as of its start for pollMs. */
   private async confirming(catchUp: () => Promise<void>): Promise<void> {
     const began = performance.now();
-    // What the watch told until now, this catch-up reads; what it tells from here on may be after its look.
-    const heard = this.heard;
     try {
       await catchUp();
     } catch (e) {
@@ -599,7 +590,6 @@ export class Journal<Entry> {
       throw e;
     }
     this.confirmedAt = began;
-    this.heardBeforeConfirmed = heard;
   }
 
   private async catchUp(underLock: boolean): Promise<void> {

@@ -137,8 +137,8 @@ export class JsonFileStore extends StateReads implements Store {
   // nothing was appended. A record not found on the follower's word is looked
   // for again, so a key or user just created by another process is found at
   // once; lists (users too), counts, pages and prefixes see every change
-  // acknowledged before they were asked (strict: they look, unless the watch
-  // heard no change since the last look; Journal.fresh says why that holds).
+  // acknowledged before they were asked (strict: they look, one fstat, unless
+  // this process still holds the lock it last caught up under; Journal.fresh).
   override async tenant(): Promise<Tenant | undefined> {
     return this.pointRead(() => super.tenant());
   }
