@@ -35,6 +35,26 @@ afterAll(async () => {
 const listeners = async () =>
   Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, [LISTENER_NAME])).rows[0].n);
 
+/** Until `server` answers `token` from its cache (synchronously), not the database: once listening has begun, which drops what was cached before it. */
+async function untilCached(store: ReturnType<typeof createPostgresStore>, server: ReturnType<typeof createEngine>, token: string): Promise<void> {
+  await expect.poll(() => store.listening, { timeout: 5000 }).toBe(true);
+  await expect.poll(async () => {
+    const v = server.verify(token);
+    return !(v instanceof Promise) && (await v).valid;
+  }, { timeout: 5000 }).toBe(true);
+}
+
+/** Revokes a key as an operator would in psql: counted by the triggers, never announced (as a lost NOTIFY). */
+async function revokeInPlainSql(id: string): Promise<void> {
+  const revoked = await admin.query(
+    `UPDATE keyward.keys SET revoked_at = now(),
+       record = record || jsonb_build_object('revokedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'revokedBy', 'alice')
+     WHERE id = $1`,
+    [id],
+  );
+  expect(revoked.rowCount).toBe(1);
+}
+
 describe('engine on PostgreSQL', () => {
   it('a one-shot command opens no LISTEN connection; the first verify does, and close ends it', async () => {
     const store = createPostgresStore(db.url);
@@ -72,22 +92,9 @@ describe('engine on PostgreSQL', () => {
     const server = createEngine(store, { usageFlushMs: 0 });
     const made = await writer.as('alice').generateKey({ description: 'revoked by an operator' });
     expect((await server.verify(made.token)).valid).toBe(true);
-    await expect.poll(() => store.listening, { timeout: 5000 }).toBe(true);
-    // Answered from the cache now (synchronously), not from the database — once
-    // listening has begun, which drops what was cached before it: asked until then.
-    const answeredFromCache = async () => {
-      const v = server.verify(made.token);
-      return !(v instanceof Promise) && (await v).valid;
-    };
-    await expect.poll(answeredFromCache, { timeout: 5000 }).toBe(true);
+    await untilCached(store, server, made.token);
     const at = Date.now();
-    const revoked = await admin.query(
-      `UPDATE keyward.keys SET revoked_at = now(),
-         record = record || jsonb_build_object('revokedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'revokedBy', 'alice')
-       WHERE id = $1`,
-      [made.id],
-    );
-    expect(revoked.rowCount).toBe(1);
+    await revokeInPlainSql(made.id);
     await expect.poll(async () => (await server.verify(made.token)).valid, { timeout: 1000, interval: 10 }).toBe(false);
     expect(Date.now() - at).toBeLessThan(1000);
     expect(await server.verify(made.token)).toMatchObject({ valid: false, reason: 'revoked' });
@@ -105,11 +112,7 @@ describe('engine on PostgreSQL', () => {
     try {
       const made = await writer.as('alice').generateKey({ description: 'revoked by an operator under traffic' });
       expect((await server.verify(made.token)).valid).toBe(true);
-      await expect.poll(() => store.listening, { timeout: 5000 }).toBe(true);
-      await expect.poll(async () => {
-        const v = server.verify(made.token);
-        return !(v instanceof Promise) && (await v).valid;
-      }, { timeout: 5000 }).toBe(true);
+      await untilCached(store, server, made.token);
       // Other changes, each announced: a create every 40 ms.
       const creates = (async () => {
         for (let i = 0; traffic; i++) {
@@ -118,13 +121,7 @@ describe('engine on PostgreSQL', () => {
         }
       })();
       await new Promise((r) => setTimeout(r, 300));
-      const revoked = await admin.query(
-        `UPDATE keyward.keys SET revoked_at = now(),
-           record = record || jsonb_build_object('revokedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'revokedBy', 'alice')
-         WHERE id = $1`,
-        [made.id],
-      );
-      expect(revoked.rowCount).toBe(1);
+      await revokeInPlainSql(made.id);
       const refused = await expect.poll(async () => (await server.verify(made.token)).valid, { timeout: 1000, interval: 10 }).toBe(false).then(() => true, () => false);
       traffic = false;
       await creates;

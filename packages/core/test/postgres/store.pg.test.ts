@@ -37,6 +37,15 @@ function event(type: KeywardEvent['eventType'], at: number, userId: string, keyI
 
 let db: TestDatabase;
 const stores: PostgresStore[] = [];
+/** Another server's store on `url`, listening, and every change it has heard since. */
+async function listeningOther(url: string): Promise<{ other: PostgresStore; heard: StoreChange[] }> {
+  const other = open(url);
+  const heard: StoreChange[] = [];
+  other.onChange((c) => heard.push(c));
+  await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+  return { other, heard };
+}
+
 function open(url = db.url): PostgresStore {
   const s = createPostgresStore(url);
   stores.push(s);
@@ -239,10 +248,7 @@ describe('records and transactions', () => {
 
   it('a statement the database refuses halfway through the pipelined writes commits nothing, announces nothing, and the store goes on', async () => {
     const { store, url } = await seeded();
-    const other = open(url);
-    const heard: StoreChange[] = [];
-    other.onChange((c) => heard.push(c));
-    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    const { heard } = await listeningOther(url);
     const taken = event('api-key.generated', T0, 'bob');
     await store.append([taken]);
     const k = key('bob');
@@ -415,10 +421,7 @@ describe('events and usage', () => {
 describe('change signal', () => {
   it('a change through one server reaches the others’ listeners, naming its keys; version only grows', async () => {
     const { store, url } = await seeded();
-    const other = open(url);
-    const heard: StoreChange[] = [];
-    other.onChange((c) => heard.push(c));
-    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    const { other, heard } = await listeningOther(url);
     const v0 = other.version();
     const k = key('bob');
     const own: StoreChange[] = [];
@@ -574,10 +577,7 @@ describe('change signal', () => {
 
   it('keys another server made are added to the counts and first pages a server keeps, without reading them again; where it cannot tell, it reads again', async () => {
     const { store, url } = await seeded();
-    const other = open(url);
-    const heard: StoreChange[] = [];
-    other.onChange((c) => heard.push(c));
-    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    const { other, heard } = await listeningOther(url);
     const ids = (p: { data: ApiKey[] }) => p.data.map((k) => k.id);
     const newest = { owner: 'bob', order: 'created', descending: true, limit: 2, now: T0 } as const;
     // A create as the engine makes one: the new id looked up (no key has it), then written.
@@ -696,10 +696,7 @@ describe('a change whose notification never came', () => {
 
   it('changes whose notifications come never make a listening server drop everything', async () => {
     const { store, url } = await seeded();
-    const other = open(url);
-    const heard: StoreChange[] = [];
-    other.onChange((c) => heard.push(c));
-    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    const { heard } = await listeningOther(url);
     const made: string[] = [];
     for (let i = 0; i < 20; i++) {
       const k = key('bob');
