@@ -114,6 +114,18 @@ describe('schema', () => {
     expect(r.rows[0].t).toBeNull();
   });
 
+  it('a read asked as the store closes is refused with UNAVAILABLE, not the driver\'s own words', async () => {
+    const { url } = await seeded();
+    const store = createPostgresStore(url);
+    expect((await store.tenant())?.name).toBe(tenant().name);
+    // Not yet in the record cache: it goes to the pool, which close() ends.
+    const asked = store.findKeys({ limit: 5, now: T0 });
+    await store.close();
+    // Answered (the pool ends only once its queries are done), or refused as UNAVAILABLE — never the driver's words.
+    const refusal = await asked.then(() => undefined, (e: { code?: string; message?: string }) => e);
+    if (refusal !== undefined) expect(refusal).toMatchObject({ code: 'UNAVAILABLE', message: expect.not.stringMatching(/Cannot use a pool/) });
+    await expect(store.findKeys({ limit: 5, now: T0 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
   it('location never carries the password', () => {
     const s = open('postgres://kw:s3cret-pass@127.0.0.1:1/db');
     expect(s.location).toBe('postgres://kw@127.0.0.1:1/db');

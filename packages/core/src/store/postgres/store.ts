@@ -108,6 +108,8 @@ export class PostgresStore implements Store {
   private schema?: Promise<boolean>;
   /** The schema is there and up to date (ready() said so once; it stays so). */
   private present = false;
+  // Set by close(): what the pool answers from then on is its own words, refused here as UNAVAILABLE (guard).
+  private closing = false;
   /** Transactions running now, at most `transactionsAtOnce`; the rest wait their turn in `waiting`. */
   private running = 0;
   private readonly waiting: (() => void)[] = [];
@@ -309,6 +311,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.feed.close();
     await this.pool.end().catch(() => undefined);
   }
@@ -491,7 +494,7 @@ export class PostgresStore implements Store {
   private read<T>(fn: (r: StoreReads) => Promise<T>): Promise<T> {
     this.feed.read();
     // A read asks again once: the first try may have met a connection the database closed while idle.
-    const again = (e: unknown) => (isUnavailable(e) ? this.guard(() => fn(this.poolReads)) : Promise.reject(e));
+    const again = (e: unknown) => (isUnavailable(e) && !this.closing ? this.guard(() => fn(this.poolReads)) : this.guard(() => Promise.reject(e)));
     // The usual case, the schema known to be there: the cache (or the pool) is asked at the end of the
     // event loop's turn, with every read of that turn, so a busy server writes that turn's answers in one
     // burst (end-of-turn.ts) — and asked after every change this server heard during that turn.
@@ -500,11 +503,16 @@ export class PostgresStore implements Store {
     return this.guard(() => once().catch((e: unknown) => (isUnavailable(e) ? once() : Promise.reject(e))));
   }
 
-  /** Database faults become UNAVAILABLE (never with the password); refusals and bugs pass through. */
+  /**
+   * Database faults become UNAVAILABLE (never with the password), and so does
+   * whatever a closed pool answers a read or change still under way as the
+   * store closes (the driver's own words, with no code); refusals and bugs pass through.
+   */
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
+      if (this.closing && !(e instanceof KeywardError)) throw new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${this.location} was closed while this was asked of it.`);
       if (isUnavailable(e)) throw unavailable(this.location, e);
       throw e;
     }
