@@ -6,26 +6,16 @@
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
-import { systemClock } from '../../src/clock.js';
 import { createEngine } from '../../src/engine.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
-import { seededStore } from '../helpers.js';
+import type { TestDatabase } from '../../../../test/support/postgres.js';
+import { seededDatabase } from './seeded-database.js';
 
 let db: TestDatabase;
 let admin: pg.Client;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  admin = new pg.Client(db.url);
-  await admin.connect();
-  const { engine } = await seededStore({ store: createPostgresStore(db.url), clock: systemClock, maxKeys: 7 });
-  await engine.close();
-});
-afterAll(async () => {
-  await admin.end();
-  await db.drop();
-});
+let drop: () => Promise<void>;
+beforeAll(async () => void ({ db, admin, drop } = await seededDatabase({ maxKeys: 7 })));
+afterAll(() => drop());
 
 it('two servers each take a burst of one user’s creates: the limit is held across both, each create answered on its own', async () => {
   const [one, two] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];

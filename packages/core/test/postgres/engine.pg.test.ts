@@ -10,27 +10,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import pg from 'pg';
-import { systemClock } from '../../src/clock.js';
 import { createEngine } from '../../src/engine.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { CHANNEL, LISTENER_NAME } from '../../src/store/postgres/changes.js';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
-import { seededStore } from '../helpers.js';
+import type { TestDatabase } from '../../../../test/support/postgres.js';
+import { seededDatabase } from './seeded-database.js';
 
 let db: TestDatabase;
 let admin: pg.Client;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  admin = new pg.Client(db.url);
-  await admin.connect();
-  const { engine } = await seededStore({ store: createPostgresStore(db.url), clock: systemClock });
-  await engine.close();
-});
-afterAll(async () => {
-  await admin.end();
-  await db.drop();
-});
+let drop: () => Promise<void>;
+beforeAll(async () => void ({ db, admin, drop } = await seededDatabase()));
+afterAll(() => drop());
 
 const listeners = async () =>
   Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, [LISTENER_NAME])).rows[0].n);

@@ -448,9 +448,7 @@ describe('change signal', () => {
 
   it('a listening server keeps the tenant and users it read, and reads them again once another server changes them', async () => {
     const { store, url } = await seeded();
-    const other = open(url);
-    other.onChange(() => undefined);
-    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    const { other } = await listeningOther(url);
     expect((await other.tenant())?.name).toBe('acme');
     expect((await other.getUser('bob'))?.licence).toBe(true);
     // A cached record is handed out as it is (the same object each time, as the JSON store does), and frozen:
@@ -513,9 +511,7 @@ describe('change signal', () => {
 
   it('a server keeps each owner’s active count until another server changes that owner’s keys (any owner’s when it cannot say whose)', async () => {
     const { store, url } = await seeded();
-    const other = open(url);
-    other.onChange(() => undefined);
-    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    const { other } = await listeningOther(url);
     expect(await other.countActiveKeys('bob', T0)).toBe(0);
     expect(await other.countActiveKeys('alice', T0)).toBe(0);
     // A key written behind every server's back: a server that kept its count does not see it.
@@ -547,9 +543,7 @@ describe('change signal', () => {
 
   it('a server keeps pages of keys until another server changes keys on them (everyone’s pages: any key); pages that hang on the time are read every time', async () => {
     const { store, url } = await seeded();
-    const other = open(url);
-    other.onChange(() => undefined);
-    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    const { other } = await listeningOther(url);
     // Oldest first (the default order).
     const ids = (p: { data: ApiKey[] }) => p.data.map((k) => k.id);
     const bobs = { owner: 'bob', limit: 10, now: T0 };
@@ -631,9 +625,7 @@ describe('change signal', () => {
 
   it('a server keeps each key’s last use until a usage flush is announced, its own or another server’s', async () => {
     const { store, url } = await seeded();
-    const other = open(url);
-    other.onChange(() => undefined);
-    await expect.poll(() => other.listening, { timeout: 5000 }).toBe(true);
+    const { other } = await listeningOther(url);
     const m = Math.floor(T0 / 60_000);
     await store.recordUsage([{ keyId: 'k1', minute: m, uses: 1, lastUsed: T0, addresses: [{ address: '10.0.0.1', lastSeen: T0 }] }], []);
     await expect.poll(async () => (await other.lastUsedOf(['k1', 'k2'])).get('k1')?.lastUsed, { timeout: 1000, interval: 10 }).toBe(T0);
