@@ -494,7 +494,7 @@ export class PostgresStore implements Store {
   private read<T>(fn: (r: StoreReads) => Promise<T>): Promise<T> {
     this.feed.read();
     // A read asks again once: the first try may have met a connection the database closed while idle.
-    const again = (e: unknown) => (isUnavailable(e) && !this.closing ? this.guard(() => fn(this.poolReads)) : this.guard(() => Promise.reject(e)));
+    const again = (e: unknown) => (isUnavailable(e) && !this.closing ? this.guard(() => fn(this.poolReads)) : Promise.reject(this.refusalOf(e)));
     // The usual case, the schema known to be there: the cache (or the pool) is asked at the end of the
     // event loop's turn, with every read of that turn, so a busy server writes that turn's answers in one
     // burst (end-of-turn.ts) — and asked after every change this server heard during that turn.
@@ -512,10 +512,13 @@ export class PostgresStore implements Store {
     try {
       return await fn();
     } catch (e) {
-      if (this.closing && !(e instanceof KeywardError)) throw new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${this.location} was closed while this was asked of it.`);
-      if (isUnavailable(e)) throw unavailable(this.location, e);
-      throw e;
+      throw this.refusalOf(e);
     }
+  }
+
+  private refusalOf(e: unknown): unknown {
+    if (this.closing && !(e instanceof KeywardError)) return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${this.location} was closed while this was asked of it.`);
+    return isUnavailable(e) ? unavailable(this.location, e) : e;
   }
 
   private async needSchema(): Promise<void> {
