@@ -21,7 +21,7 @@ const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 // What stored text may not hold (CONTROL, BIDI, INVISIBLE) lives in
 // text-classes.ts, which safeText and printable read too.
 import { BIDI, CONTROL, INVISIBLE } from './text-classes.js';
-import { TOKEN_IN_TEXT } from './token.js';
+import { TOKEN_SECRET_IN_TEXT } from './token.js';
 export { BIDI, CONTROL, INVISIBLE };
 // The zero-width joiner and non-joiner are invisible too, except where they
 // change what is drawn: a joiner between two pictographs (an emoji sequence),
@@ -42,11 +42,15 @@ const LONE_SELECTOR = /(?<![^\s\p{Cc}\p{Cf}\ufe00-\ufe0f\u180b-\u180d\u180f\u{e0
 const codePoint = (c: string) => 'U+' + c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
 
 /**
- * The one rule for stored text: no control characters, no bidirectional
- * controls, nothing invisible. `what` names the field in the sentence
- * ("The description"); the refusal names the character and where it is.
+ * The one rule for stored text: no token (nor a piece of one), no control
+ * characters, no bidirectional controls, nothing invisible. `what` names the
+ * field in the sentence ("The description"); the refusal names the character
+ * and where it is.
  */
 export function checkStoredText(text: string, what: string): Refusal | null {
+  // A token pasted where a name or description belongs would be stored and shown in every list and
+  // event (a piece past its key id gives the secret away too); never echoed.
+  if (TOKEN_SECRET_IN_TEXT.test(text)) return refusal('INVALID_INPUT', `${what} must not hold a token (kw_…) or a piece of one: it is stored and shown in lists and events, and a token is a secret.`);
   const found = (re: RegExp, kind: string, why: string): Refusal | null => {
     const m = re.exec(text);
     if (!m) return null;
@@ -66,8 +70,6 @@ export function checkDescription(text: unknown): Refusal | null {
   if (typeof text !== 'string') return refusal('INVALID_INPUT', 'The description must be text.');
   if (text.trim() === '') return refusal('INVALID_INPUT', 'The description must not be empty.');
   if (text.length > MAX_DESCRIPTION) return refusal('INVALID_INPUT', `The description must be at most ${MAX_DESCRIPTION} characters (it has ${text.length}).`);
-  // A token pasted where the description belongs would be stored and shown in every list and event; never echoed.
-  if (text.search(TOKEN_IN_TEXT) !== -1) return refusal('INVALID_INPUT', 'The description must not hold a token (kw_…): it is stored and shown in lists and events, and a token is a secret. Say what the key is for.');
   return checkStoredText(text, 'The description');
 }
 

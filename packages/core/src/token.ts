@@ -14,6 +14,13 @@ export const TOKEN_PREFIX = 'kw_';
 export const KEY_ID_PATTERN = /^[0-9a-f]{24}$/;
 /** Finds candidate tokens in free text (the editor, scanners). */
 export const TOKEN_IN_TEXT = /\bkw_[0-9a-f]{24}_[a-z2-7]{32}[0-9a-f]{8}\b/g;
+/**
+ * Where a token's secret begins in text: the key id, `_`, and one character
+ * more — a whole token, run on into other text or not, or any piece of one
+ * past its key id (a token cut short still gives its secret away; the key id
+ * alone does not). What redactTokensIn cuts, and stored text refuses.
+ */
+export const TOKEN_SECRET_IN_TEXT = /kw_[0-9a-f]{24}_[0-9A-Za-z]/;
 export const TOKEN_LENGTH = 3 + 24 + 1 + 32 + 8;
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';

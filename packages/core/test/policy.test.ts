@@ -182,6 +182,24 @@ describe('stored text', () => {
     expect(checkDescription(`replaces kw_${'a'.repeat(24)}`)).toBeNull();
   });
 
+  it('refuses a token cut short, or run on into other text, in every stored text, without echoing it', () => {
+    const token = `kw_${'a'.repeat(24)}_${'b'.repeat(32)}0123abcd`;
+    // A piece past the key id gives the secret away (the checksum is worked out from it); \b found none of these.
+    const pieces = [token.slice(0, -1), token.slice(0, 64), token.slice(0, 29), `${token}_prod`, `${token}2`, `${token}x`];
+    for (const text of pieces) {
+      for (const [field, check] of Object.entries(checks)) {
+        const r = check(text);
+        expect(r?.code, `${field}: ${text.length}`).toBe('INVALID_INPUT');
+        expect(r?.message, field).toMatch(/must not hold a token \(kw_…\) or a piece of one/);
+        expect(r?.message, field).not.toContain('aaaa');
+        expect(r?.message, field).not.toContain('bbbb');
+      }
+    }
+    // The key id, with its prefix and the underscore after it, is no secret.
+    for (const text of [`replaces kw_${'a'.repeat(24)}_`, `kw_${'a'.repeat(24)}`]) expect(checkTenantName(text), text).toBeNull();
+    expect(checkUserName(`kw_${'a'.repeat(24)}`)).toBeNull();
+  });
+
   it('names the field in the sentence', () => {
     expect(checkDescription('ab\u200bcd')?.message).toBe('The description must not contain invisible characters (U+200B at character 3): they make the text look like other text.');
     expect(checkTenantName('ab\u200bcd')?.message).toMatch(/^The tenant name must not contain invisible characters/);
