@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '@keyward/server';
 import { tokenSecretKey } from '../src/connection.js';
 import { activateOn, keysView, run } from './activate.js';
-import { eventually, fileTenant, freshService } from './helpers.js';
+import { type Tenant, eventually, fileTenant, freshService } from './helpers.js';
 import { type TreeItem, answer, mock } from './mock/vscode.js';
 
 let running: RunningServer | undefined;
@@ -15,12 +15,14 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function served() {
+/** A server on a file tenant; `before` writes what the server must see from its first request on. */
+async function served<T>(before?: (t: Tenant) => Promise<T>) {
   const t = await fileTenant();
   // Before the server starts: it may verify against a copy of the store up to 100 ms old.
   const signInKey = await t.bob.generateKey({ description: 'editor sign-in' });
+  const made = await before?.(t);
   running = await startServer({ storePath: t.path, port: 0, log: () => undefined, usageFlushMs: 0 });
-  return { t, url: running.url.replace(/\/+$/, ''), token: signInKey.token };
+  return { t, url: running.url.replace(/\/+$/, ''), token: signInKey.token, made };
 }
 
 async function labels(): Promise<string[]> {
@@ -62,11 +64,15 @@ describe('a Keyward server', () => {
   });
 
   it('keeps nothing when the server turns the token down, and says why', async () => {
-    const { t, url } = await served();
-    const dead = await t.bob.generateKey({ description: 'dead' });
-    await t.alice.revokeKey(dead.id);
+    // Revoked before the server starts: revoked through another store while it
+    // runs, the server may still accept the token for up to 100 ms (SPEC §4).
+    const { url, made: dead } = await served(async (t) => {
+      const k = await t.bob.generateKey({ description: 'dead' });
+      await t.alice.revokeKey(k.id);
+      return k;
+    });
     const { secrets } = await activateOn({ server: url }, { waitFor: 'needsSignIn' });
-    answer(() => dead.token);
+    answer(() => dead!.token);
     await run('keyward.signIn');
     expect(secrets.values.size).toBe(0);
     expect(mock.messages.at(-1)).toMatchObject({ kind: 'error', message: expect.stringMatching(new RegExp(`^Could not sign in to ${url}: .*\\(UNAUTHENTICATED\\)$`)) });
