@@ -108,3 +108,66 @@ describe('a read under way when a change arrives', () => {
     expect((await read)?.licence).toBe(false);
   });
 });
+
+describe('misses for the same question at once', () => {
+  it('ask the database once and share the answer, unless a change concerning it came before or while it was read', async () => {
+    const cache = new RecordCache(() => true);
+    const change = (c: Omit<StoreChange, 'version'>) => cache.changed({ ...c, version: 0 });
+    const pages = slowLoads<FoundPage<ApiKey>>();
+    // Three requests of one turn ask bob's page: one read, three answers.
+    const three = [cache.pageOf(bobs, pages.load), cache.pageOf(bobs, pages.load), cache.pageOf(bobs, pages.load)];
+    expect(pages.asked).toBe(1);
+    pages.answer(page(1));
+    expect((await Promise.all(three)).map((p) => p.total)).toEqual([1, 1, 1]);
+    // Another owner's page is another question.
+    const alices = cache.pageOf({ ...bobs, owner: 'alice' }, pages.load);
+    expect(pages.asked).toBe(2);
+    pages.answer(page(5));
+    expect((await alices).total).toBe(5);
+
+    // A change to bob's keys heard before the second asks: it reads on its own (the first may have read before the change).
+    change({ keyIds: ['b'.repeat(24)], keyOwners: ['bob'] });
+    const before = cache.pageOf(bobs, pages.load);
+    change({ keyIds: ['b'.repeat(24)], keyOwners: ['bob'] });
+    const after = cache.pageOf(bobs, pages.load);
+    expect(pages.asked).toBe(4);
+    pages.answer(page(1));
+    pages.answer(page(2));
+    expect([(await before).total, (await after).total]).toEqual([1, 2]);
+
+    // A change heard while the shared read runs: the one who waited asks again.
+    change({ keyIds: ['b'.repeat(24)], keyOwners: ['bob'] });
+    const first = cache.pageOf(bobs, pages.load);
+    const waiting = cache.pageOf(bobs, pages.load);
+    expect(pages.asked).toBe(5);
+    change({ keyIds: ['b'.repeat(24)], keyOwners: ['bob'] });
+    pages.answer(page(2));
+    expect((await first).total).toBe(2);
+    await expect.poll(() => pages.asked).toBe(6);
+    pages.answer(page(3));
+    expect((await waiting).total).toBe(3);
+  });
+
+  it('are not shared while the server is not listening, and a count shared from an earlier read is not used past its end', async () => {
+    let listening = false;
+    const cache = new RecordCache(() => listening);
+    const users = slowLoads<{ id: string; licence: boolean; roles: never[]; created: string } | undefined>();
+    const two = [cache.userOf('bob', users.load), cache.userOf('bob', users.load)];
+    expect(users.asked).toBe(2);
+    users.answer({ id: 'bob', licence: true, roles: [], created: '' });
+    users.answer({ id: 'bob', licence: false, roles: [], created: '' });
+    expect((await Promise.all(two)).map((u) => u?.licence)).toEqual([true, false]);
+
+    listening = true;
+    const counts = slowLoads<{ n: number; until: number; newest: number | undefined }>();
+    const early = cache.activeKeysOf('bob', T0, counts.load);
+    const late = cache.activeKeysOf('bob', T0 + 10, counts.load);
+    expect(counts.asked).toBe(1);
+    // Bob's first key ends at T0 + 5: counted at T0, it is not the count at T0 + 10.
+    counts.answer({ n: 2, until: T0 + 5, newest: T0 });
+    expect(await early).toBe(2);
+    await expect.poll(() => counts.asked).toBe(2);
+    counts.answer({ n: 1, until: Infinity, newest: T0 });
+    expect(await late).toBe(1);
+  });
+});

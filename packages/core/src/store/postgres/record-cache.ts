@@ -21,6 +21,13 @@
 // heartbeat checks, so a flush whose notification was lost (or usage written
 // in plain SQL) would otherwise never be read.
 //
+// A miss asked while the same question is already being read (the same
+// page, count, record or keys' last uses: a turn's requests are asked
+// together, end-of-turn.ts, and clients often ask alike) waits for that read
+// instead of asking the database again, and takes its answer only as it would
+// take a hit: when the read started while trusted, no change concerning it
+// came before or while it ran, and it was kept; otherwise it reads on its own.
+//
 // What a hit hands out is the cached record itself, frozen, as the memory and
 // JSON stores hand out the records they hold: nothing is copied per request,
 // and GET /users/me's text cache (wire/me-text.ts) recognises an unchanged
@@ -57,7 +64,9 @@ export class RecordCache {
    * (the same test that drops what is kept, below) is not kept, since it
    * may have read before the change; changes about other records leave it be.
    */
-  private readonly reading = new Set<{ concerns: (c: StoreChange) => boolean; spoiled: boolean }>();
+  private readonly reading = new Set<Reading>();
+  /** Reads under way that a miss for the same question may wait for (keep), by question. */
+  private readonly sharing = new Map<string, { read: Reading; kept: Promise<{ value: unknown } | undefined> }>();
 
   constructor(private readonly trusted: () => boolean) {}
 
@@ -101,6 +110,7 @@ export class RecordCache {
     const first = (q.order ?? 'created') === 'created' && countedPerOwner(q) && q.startingAfter === undefined && q.endingBefore === undefined && !q.offset;
     const order = first ? { descending: q.descending === true, limit: Math.max(0, Math.floor(q.limit)) } : undefined;
     return this.keep(
+      `page ${question}`,
       load,
       (page) => {
         if (this.pages.size >= MAX_PAGES) this.pages.clear();
@@ -113,7 +123,9 @@ export class RecordCache {
   async activeKeysOf(owner: string, now: number, load: () => Promise<ActiveCount>): Promise<number> {
     const hit = this.active.get(owner);
     if (hit && now < hit.until && this.trusted()) return hit.n;
-    return (await this.keep(load, (v) => this.active.set(owner, v), (c) => touchesKeysOf(c, owner))).n;
+    const counted = await this.keep(`active ${owner}`, load, (v) => this.active.set(owner, v), (c) => touchesKeysOf(c, owner));
+    // Another request's count (its read waited for), made a moment earlier, may have run out by this request's time.
+    return now < counted.until ? counted.n : (await load()).n;
   }
 
   async lastUsesOf(keyIds: readonly string[], load: (keyIds: readonly string[]) => Promise<Map<string, KeyUsage>>): Promise<Map<string, KeyUsage>> {
@@ -128,6 +140,7 @@ export class RecordCache {
     }
     if (ask.length === 0) return out;
     const loaded = await this.keep(
+      `last uses ${ask.join(' ')}`,
       async () => [...(await load(ask))],
       (kept) => {
         if (this.lastUses.size + ask.length > MAX_LAST_USES) this.lastUses.clear();
@@ -143,32 +156,57 @@ export class RecordCache {
 
   async tenantOf(load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {
     if (this.tenant && this.trusted()) return this.tenant.value;
-    return this.keep(load, (v) => (this.tenant = { value: v }), touchesTenant);
+    return this.keep('tenant', load, (v) => (this.tenant = { value: v }), touchesTenant);
   }
 
   async userOf(id: string, load: () => Promise<User | undefined>): Promise<User | undefined> {
     if (this.users.has(id) && this.trusted()) return this.users.get(id);
-    return this.keep(load, (v) => this.users.set(id, v), (c) => c.all === true || (c.userIds?.includes(id) ?? false));
+    return this.keep(`user ${id}`, load, (v) => this.users.set(id, v), (c) => c.all === true || (c.userIds?.includes(id) ?? false));
   }
 
   async usersOf(load: () => Promise<User[]>): Promise<User[]> {
     // Frozen: the boundary's type says User[], but no caller may change what a read hands out.
     if (this.everyone && this.trusted()) return this.everyone as User[];
-    return this.keep(load, (v) => (this.everyone = v), touchesUsers);
+    return this.keep('users', load, (v) => (this.everyone = v), touchesUsers);
   }
 
-  private async keep<T>(load: () => Promise<T>, store: (v: T) => void, concerns: (c: StoreChange) => boolean): Promise<T> {
-    const read = { concerns, spoiled: false };
+  /**
+   * `load`'s answer, kept (`store`, frozen) when no change that `concerns` it
+   * came while it was read; or the answer of the same `question` already
+   * being read, when that one is kept. The first caller gets what `load`
+   * gave; callers who waited for it get the kept, frozen copy, as a hit would.
+   */
+  private async keep<T>(question: string, load: () => Promise<T>, store: (v: T) => void, concerns: (c: StoreChange) => boolean): Promise<T> {
+    const under = this.sharing.get(question);
+    if (under && !under.read.spoiled && this.trusted()) {
+      const kept = await under.kept;
+      if (kept !== undefined && this.trusted()) return kept.value as T;
+    }
+    const read: Reading = { concerns, spoiled: false };
     const live = this.trusted();
     this.reading.add(read);
+    let kept: { value: T } | undefined;
+    let settle: ((k: { value: T } | undefined) => void) | undefined;
+    const shared = live ? { read, kept: new Promise<{ value: T } | undefined>((r) => (settle = r)) } : undefined;
+    if (shared) this.sharing.set(question, shared);
     try {
       const v = await load();
-      if (live && this.trusted() && !read.spoiled) store(frozenCopy(v));
+      if (live && this.trusted() && !read.spoiled) {
+        kept = { value: frozenCopy(v) };
+        store(kept.value);
+      }
       return v;
     } finally {
       this.reading.delete(read);
+      if (shared && this.sharing.get(question) === shared) this.sharing.delete(question);
+      settle?.(kept);
     }
   }
+}
+
+interface Reading {
+  concerns: (c: StoreChange) => boolean;
+  spoiled: boolean;
 }
 
 // What each change concerns: what changed() drops for it, and whose reads under way keep() does not keep.
