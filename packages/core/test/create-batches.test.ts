@@ -2,8 +2,9 @@
 // one transaction (use-cases/create-batches.ts), each still checked against
 // the key limit with the ones before it counted and answered on its own.
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEngine, createJsonFileStore, createMemoryStore, type Store } from '../src/index.js';
+import { JournalFile } from '../src/store/json/journal-file.js';
 import { Batches } from '../src/use-cases/create-batches.js';
 import { seededStore, tempStorePath } from './helpers.js';
 
@@ -17,6 +18,10 @@ function countingTransactions(store: Store): { store: Store; transactions: () =>
   };
   return { store, transactions: () => n };
 }
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('creates that queue go together', () => {
   it('twenty creates at once for one user: two transactions for them (a third for another user’s), the limit held to the key, each answered on its own', async () => {
@@ -42,6 +47,27 @@ describe('creates that queue go together', () => {
     expect((await bob.listKeys({ status: 'active' })).total).toBe(12);
     const generated = await alice.listEvents({ type: 'api-key.generated', limit: 100 });
     expect(generated.data.filter((e) => e.userId === 'bob')).toHaveLength(12);
+  });
+
+  it('on a JSON store (transactions decided in turn), twenty creates at once for one user wait for no commit: one transaction each, all in one journal record, the limit held to the key', async () => {
+    const counted = countingTransactions(createJsonFileStore(tempStorePath()));
+    const { engine, bob } = await seededStore({ store: counted.store, maxKeys: 12 });
+    try {
+      await bob.generateKey({ description: 'already there' });
+      const before = counted.transactions();
+      const appends = vi.spyOn(JournalFile.prototype, 'append');
+      const mine = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => bob.generateKey({ description: `burst ${i}` })));
+      // Batched, the first went alone and the 19 behind it waited for its commit: two records.
+      expect(appends).toHaveBeenCalledTimes(1);
+      expect(counted.transactions() - before).toBe(20);
+      const made = mine.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+      expect(made.map((k) => k.description)).toEqual(Array.from({ length: 11 }, (_, i) => `burst ${i}`));
+      expect(mine.filter((r) => r.status === 'rejected').map((r) => (r.reason as { code?: string }).code)).toEqual(Array(9).fill('KEY_LIMIT_REACHED'));
+      for (const k of made) expect((await engine.verify(k.token)).valid).toBe(true);
+      expect((await bob.listKeys({ status: 'active' })).total).toBe(12);
+    } finally {
+      await engine.close();
+    }
   });
 
   it('one refused for its own input (a lifetime past the maximum) does not stop the others', async () => {

@@ -175,6 +175,14 @@ export interface InitialState {
 export interface Store extends StoreReads {
   /** Where the data lives, for headers and messages (a path, a URL without its password, or "memory"). */
   readonly location: string;
+  /**
+   * True when the store decides this process's transactions one after
+   * another, each on the writes of those before it, even while they commit
+   * together (the embedded stores): concurrent creates for one owner then
+   * need not wait for each other's commit to be counted against the limit
+   * (use-cases/create-batches.ts).
+   */
+  readonly decidesInTurn?: boolean;
 
   /** Creates the tenant unless the store has one; true when it created it. */
   create(init: InitialState): Promise<boolean>;

@@ -8,6 +8,9 @@
 // count, one commit. Each is still checked and answered on its own (the use
 // case checks it against the count with the ones before it in the batch);
 // the first of a group goes at once, so nothing waits that did not have to.
+// A store that decides a process's transactions in turn (the embedded stores'
+// commit groups; boundary.ts decidesInTurn) counts a burst's earlier keys
+// without that wait: there each create goes at once, in the next group.
 
 interface Waiting<I, R> {
   input: I;
@@ -25,22 +28,23 @@ export class Batches<I, R> {
    * `input`'s answer, from `commit` run on it alone or with others of
    * `group` that waited. `commit` answers each input in order: its result,
    * or an Error that refuses that one only; if it throws, every input of the
-   * batch gets that error.
+   * batch gets that error. With no `group`, `input` goes at once, on its
+   * own, and nothing waits for it.
    */
-  submit(group: string, input: I, commit: (inputs: I[]) => Promise<(R | Error)[]>): Promise<R> {
+  submit(group: string | undefined, input: I, commit: (inputs: I[]) => Promise<(R | Error)[]>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const queued = this.groups.get(group);
+      const queued = group === undefined ? undefined : this.groups.get(group);
       if (queued) {
         queued.push({ input, resolve, reject });
         return;
       }
       const queue: Waiting<I, R>[] = [{ input, resolve, reject }];
-      this.groups.set(group, queue);
+      if (group !== undefined) this.groups.set(group, queue);
       void this.drain(group, queue, commit);
     });
   }
 
-  private async drain(group: string, queue: Waiting<I, R>[], commit: (inputs: I[]) => Promise<(R | Error)[]>): Promise<void> {
+  private async drain(group: string | undefined, queue: Waiting<I, R>[], commit: (inputs: I[]) => Promise<(R | Error)[]>): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
       try {
@@ -54,6 +58,6 @@ export class Batches<I, R> {
         for (const w of batch) w.reject(e);
       }
     }
-    this.groups.delete(group);
+    if (group !== undefined) this.groups.delete(group);
   }
 }

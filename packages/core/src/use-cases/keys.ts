@@ -70,8 +70,10 @@ export async function generateKey(c: ActorContext, input: GenerateInput): Promis
   if (input.expiry !== undefined && typeof input.expiry !== 'string') refuse('INVALID_EXPIRY', 'The expiry must be an ISO 8601 duration such as P30D.');
   if (input.sub !== undefined && typeof input.sub !== 'string') refuse('INVALID_INPUT', 'sub must be a user name.');
   const wanted = { description: input.description.trim(), expiry: input.expiry };
-  // One actor's creates for one owner that queue behind each other go together (create-batches.ts).
-  const group = `${c.actorName}\n${input.sub === undefined ? '' : `sub ${input.sub}`}`;
+  // One actor's creates for one owner that queue behind each other go together
+  // (create-batches.ts), unless the store decides transactions in turn: it
+  // counts a burst's earlier keys itself (a commit group), so none waits.
+  const group = c.store.decidesInTurn ? undefined : `${c.actorName}\n${input.sub === undefined ? '' : `sub ${input.sub}`}`;
   return c.engine.keyCreates.submit(group, wanted, (batch) => generateKeys(c, input.sub, batch));
 }
 

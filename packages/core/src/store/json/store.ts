@@ -87,6 +87,8 @@ export function changedFilesOf(storePath: string): string[] {
 }
 
 export class JsonFileStore extends StateReads implements Store {
+  /** A commit group decides its transactions one after another (journal.ts commitGroup). */
+  readonly decidesInTurn = true;
   private readonly model = new TenantModel();
   private readonly journal: Journal<JournalEntry>;
   private readonly segments: EventSegments;
