@@ -69,6 +69,32 @@ describe('JSON store: its own writes', () => {
     expect(await seen()).toBe(30);
   });
 
+  it("a list asked while its commit group waits for the disk is answered without waiting for it: with another handle's acknowledged key, without the group's", async () => {
+    const { store, location } = await oneStore();
+    const other = createJsonFileStore(location, { pollMs: 60_000, onProblem: () => {} });
+    open.push(other);
+    const theirs = key(400, { owner: 'bob' });
+    await other.transact((tx) => tx.putKey(theirs));
+    // Our group's record is held back until the list has its answer.
+    let release!: () => void;
+    const disk = new Promise<void>((r) => (release = r));
+    const append = JournalFile.prototype.append;
+    vi.spyOn(JournalFile.prototype, 'append').mockImplementation(async function (this: JournalFile, ...args) {
+      await disk;
+      return append.apply(this, args);
+    });
+    const ours = key(401, { owner: 'bob' });
+    const committed = store.transact((tx) => tx.putKey(ours));
+    let listed: string[] | undefined;
+    void store.keysOf('bob').then((keys) => (listed = keys.map((k) => k.id)));
+    // Before, the list's look queued behind the whole group, append included: it never came.
+    await expect.poll(() => listed, { timeout: 10_000 }).toBeDefined();
+    expect(listed).toEqual([theirs.id]);
+    release();
+    await committed;
+    expect((await store.keysOf('bob')).map((k) => k.id).sort()).toEqual([theirs.id, ours.id]);
+  });
+
   it('keeps the lock between its commits, and gives it back at once to another process that tries to take it', async () => {
     // A hold far longer than the test: the child gets the lock only because this process saw it ask.
     const { store, location } = await oneStore(600_000);

@@ -170,6 +170,8 @@ export class Journal<Entry> {
    * to catch up with.
    */
   private caughtUpUnder?: HeldLock;
+  /** Strict reads waiting for this process's commit group to catch up under the lock (see fresh). */
+  private caughtUpWaiters: (() => void)[] = [];
   private closed = false;
   private readonly onProblem: (m: string) => void;
 
@@ -218,12 +220,20 @@ export class Journal<Entry> {
    * read, and the lists asked then answered, 30-80 ms before the watch's
    * callback ran for the appends they acknowledged), so a list that trusted
    * "nothing heard" missed records acknowledged before it was asked.
+   *
+   * While a commit group of this process is taking the lock, a strict read
+   * waits for it to have caught up under the lock, not for its whole turn
+   * (its append and its copy, behind which a look would queue): from then
+   * on, nobody else can append until we let go, so the model holds every
+   * record acknowledged before the read was asked — and none of the group's,
+   * which reads meet only once its record is durable.
    */
   async fresh(strict = false): Promise<boolean> {
     if (!strict && this.followed()) {
       await endOfTurn();
       return true;
     }
+    if (strict && this.flushing && !this.holdsCaughtUp()) await new Promise<void>((resolve) => this.caughtUpWaiters.push(resolve));
     if (strict && this.holdsCaughtUp()) {
       await endOfTurn();
       if (this.holdsCaughtUp()) return true;
@@ -408,6 +418,14 @@ export class Journal<Entry> {
     if (!this.held) return;
     this.caughtUpUnder = this.held;
     this.confirmedAt = performance.now();
+    this.wakeCaughtUpWaiters();
+  }
+
+  /** Strict reads waiting on a commit group ask again (it caught up under the lock, or the flush is over without). */
+  private wakeCaughtUpWaiters(): void {
+    const waiters = this.caughtUpWaiters;
+    this.caughtUpWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /**
@@ -642,6 +660,7 @@ export class Journal<Entry> {
       }
     } finally {
       this.flushing = false;
+      this.wakeCaughtUpWaiters();
     }
   }
 
