@@ -9,12 +9,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLocalService } from '../../src/engine.js';
+import { createEngine, createLocalService } from '../../src/engine.js';
+import type { VerifyOutcome } from '../../src/verifier.js';
+import { systemClock } from '../../src/clock.js';
 import type { Store } from '../../src/store/boundary.js';
 import { Journal } from '../../src/store/json/journal.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
 import { T0, iso, key, tenant, user } from '../conformance/records.js';
 import { atEachAck, childWriter, listAtEachAck } from './lists-at-acks.js';
+import { seededStore } from '../helpers.js';
 
 const open: Store[] = [];
 afterEach(async () => {
@@ -67,6 +70,50 @@ describe('JSON store reads that trust the follower', () => {
     await writer.transact((tx) => tx.putKey({ ...k, revokedAt: iso(T0), revokedBy: 'alice' }));
     await heard;
     expect((await reader.getKey(k.id))?.revokedAt).toBe(iso(T0));
+  });
+
+  // A process whose commit waits for the lock holds its every other turn
+  // meanwhile, and the follower's wakes were dropped while a turn ran: for as
+  // long as another process kept the lock and committed (a real child
+  // committing in a loop kept a second writer waiting up to 1.7 s), a key it
+  // revoked was still accepted here, from the verifier's cache. Here the
+  // other handle keeps the lock for the whole test (a hold longer than the
+  // test; in one process its watch does not count this one's attempts as
+  // another's), so the commit waits for as long as it does.
+  it("a revoke elsewhere reaches this process's verifier while its own commit waits for the lock", async () => {
+    const location = join(mkdtempSync(join(tmpdir(), 'keyward-follower-trust-')), 'store.json');
+    await (await seededStore({ store: createJsonFileStore(location, { onProblem: () => {} }), clock: systemClock })).engine.close();
+    const reader = createJsonFileStore(location, { onProblem: () => {} });
+    const holder = createJsonFileStore(location, { holdLockMs: 600_000, onProblem: () => {} });
+    open.push(reader, holder);
+    await reader.tenant();
+    const server = createEngine(reader, { usageFlushMs: 0, retentionSweepMs: 0 });
+    const holding = createEngine(holder, { usageFlushMs: 0, retentionSweepMs: 0 });
+    // The holder's first commit takes the lock, and it keeps it.
+    const k = await holding.as('bob').generateKey({ description: 'to revoke' });
+    expect(await server.verify(k.token)).toMatchObject({ valid: true });
+    expect(server.verify(k.token)).toMatchObject({ valid: true }); // from the cache now
+    let waiting = true;
+    const own = server
+      .as('carol')
+      .generateKey({ description: 'waits for the lock' })
+      .finally(() => (waiting = false));
+    await holding.as('alice').revokeKey(k.id);
+    // No longer accepted from the cache: refused, or asked of the store (a read that must look at the journal
+    // waits its turn behind the commit; it answers once the lock comes).
+    const asked: Promise<VerifyOutcome>[] = [];
+    const verified = () => {
+      const out = server.verify(k.token);
+      if (out instanceof Promise) asked.push(out);
+      return out instanceof Promise ? 'asked' : out.valid ? 'accepted' : out.reason;
+    };
+    await expect.poll(verified, { timeout: 5000 }).not.toBe('accepted');
+    expect(waiting).toBe(true);
+    await holding.close(); // gives the lock back: the waiting commit goes through
+    expect((await own).description).toBe('waits for the lock');
+    for (const out of await Promise.all(asked)) expect(out).toMatchObject({ valid: false, reason: 'revoked' });
+    expect(verified()).toBe('revoked');
+    await server.close();
   });
 
   it('a key created elsewhere is in the next list and count of keys', async () => {

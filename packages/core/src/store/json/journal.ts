@@ -388,8 +388,28 @@ export class Journal<Entry> {
     // Held for HOLD_MS already, or a compaction waits: given back, so others get their turn.
     if (this.held && (this.lockWanted || Date.now() - this.held.since >= this.holdMs)) await this.unlock();
     if (this.held) return false;
-    this.held = { release: await acquireLockAsync(this.lockPath), since: Date.now() };
+    this.held = { release: await this.followingWhile(acquireLockAsync(this.lockPath)), since: Date.now() };
     return true;
+  }
+
+  /**
+   * Waits for the lock (`taking`) while still following the journal, every
+   * pollMs: the turn that waits holds back every other turn of this process,
+   * the follower's wakes included (they do nothing while a turn runs), and
+   * another process may commit for as long as it keeps the lock — a key it
+   * revokes must still reach this process's caches (the verifier's) within
+   * the poll interval, not once the lock comes.
+   */
+  private async followingWhile<T>(taking: Promise<T>): Promise<T> {
+    let taken = false;
+    const settled = taking.finally(() => (taken = true));
+    while (!taken) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([settled.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, this.pollMs)))]);
+      clearTimeout(timer);
+      if (!taken && this.loaded && !this.closed && this.journal) await this.follow();
+    }
+    return settled;
   }
 
   /** Gives the lock back (in a turn), after marking how far the copy got, for the next holder. */
@@ -553,7 +573,12 @@ export class Journal<Entry> {
 
   private wake(): void {
     if (this.busy || this.closed || !this.loaded) return;
-    void this.exclusive(() => this.confirming(() => this.catchUp(false))).catch((e) => {
+    void this.exclusive(() => this.follow());
+  }
+
+  /** The follower's catch-up (in a turn). */
+  private follow(): Promise<void> {
+    return this.confirming(() => this.catchUp(false)).catch((e) => {
       // Every read now takes the full catch-up, and so meets the damage itself.
       this.followerFailed = true;
       this.onProblem(`Following the store ${this.path}: ${(e as Error).message}`);
