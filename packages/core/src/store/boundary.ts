@@ -108,6 +108,13 @@ export interface StoreChange {
   made?: readonly ApiKey[];
   userIds?: readonly string[];
   tenant?: boolean;
+  /**
+   * A usage flush: the keys whose last use (or newest addresses) it wrote,
+   * when the store names them (PostgreSQL), so a cache of last uses drops
+   * only theirs. A change that names no record and not this either may have
+   * changed any key's usage.
+   */
+  usedKeyIds?: readonly string[];
   all?: boolean;
 }
 

@@ -14,7 +14,7 @@
 // and its NOTIFY; or a change made in plain SQL, which sends none. So the
 // heartbeat also reads the database's count of committed changes (migration
 // 3: bumped once by every transaction that writes the tenant, users or
-// keys, in a slot per backend) and matches it, value by value, against the
+// keys — or keys' last uses, migration 5 — in a slot per backend) and matches it, value by value, against the
 // notifications heard, each naming the slot and value its transaction
 // counted (change-count.ts). A change the count shows at one heartbeat whose notification has
 // not come by the next is taken as lost: `all` — within two heartbeats, so
@@ -58,9 +58,9 @@ interface Payload {
   v?: number;
 }
 
-/** Whether the writing transaction of `change` bumped the change count: it wrote the tenant, users or keys (migration 3's triggers). */
+/** Whether the writing transaction of `change` bumped the change count: it wrote the tenant, users or keys (migration 3's triggers), or keys' last uses (migration 5's). */
 function counted(change: Change): boolean {
-  return Boolean(change.tenant || change.userIds?.length || change.keyIds?.length);
+  return Boolean(change.tenant || change.userIds?.length || change.keyIds?.length || change.usedKeyIds?.length);
 }
 
 /**
@@ -85,9 +85,14 @@ function counted(change: Change): boolean {
 export async function announce(sql: Sql, origin: string, change: Change, mark: string): Promise<void> {
   const n = counted(change) ? ({ n: 1 } as const) : {};
   let payload = JSON.stringify({ o: origin, c: change, ...n } satisfies Payload);
-  // Too long: first without the new keys' records (listeners ask again), then as `all`.
+  // Too long: first without the new keys' records (listeners ask again), then without the used keys'
+  // names (a flush naming none: every last use is read again), then as `all`.
   if (payload.length > MAX_PAYLOAD && change.made) {
     const { made: _, ...named } = change;
+    payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
+  }
+  if (payload.length > MAX_PAYLOAD && change.usedKeyIds) {
+    const { made: _, usedKeyIds: __, ...named } = change;
     payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
   }
   if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, c: { all: true }, ...n } satisfies Payload);
@@ -117,10 +122,13 @@ function changeFrom(c: unknown): Change {
   const o = (c ?? {}) as Record<string, unknown>;
   if (o.all === true) return { all: true };
   const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
-  const out: { keyIds?: string[]; keyOwners?: string[]; made?: ApiKey[]; userIds?: string[]; tenant?: boolean } = {};
+  const out: { keyIds?: string[]; keyOwners?: string[]; made?: ApiKey[]; userIds?: string[]; tenant?: boolean; usedKeyIds?: string[] } = {};
   const keyIds = ids(o.keyIds);
   const keyOwners = ids(o.keyOwners);
   const userIds = ids(o.userIds);
+  // A usage flush's keys, even none (a flush of events only): without the list, any key's usage may have changed.
+  const usedKeyIds = ids(o.usedKeyIds);
+  if (usedKeyIds) out.usedKeyIds = usedKeyIds;
   if (keyIds?.length) out.keyIds = keyIds;
   // Whose keys they are, only beside the keys (and only if it came as a list: otherwise, anyone's).
   if (keyIds?.length && keyOwners) out.keyOwners = keyOwners;

@@ -161,6 +161,21 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
       END $$;
     `,
   },
+  {
+    version: 5,
+    why: "keys' last uses in the count of committed changes, so a server keeps them until a flush names them",
+    // A usage flush writes last_use (and addresses) in one transaction and
+    // names the keys in its notification (changes.ts counted); counted like
+    // the other changes, a flush whose NOTIFY was lost, or usage written in
+    // plain SQL, is found by the heartbeat (change-count.ts) instead of
+    // needing every server to read last uses again each second.
+    sql: `
+      CREATE TRIGGER last_use_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.last_use
+        FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();
+      CREATE TRIGGER addresses_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.addresses
+        FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -15,11 +15,12 @@
 // ask again: the new keys are added to the owner's count and first pages in
 // creation order where that is provably the database's answer (made-keys.ts).
 // Last, each key's last use and newest addresses (key pages and verify's
-// answers show them), dropped by any change that names no record — how
-// every server's usage flush is announced — and by changes to that key, and
-// kept a second at most: usage flushes are not in the change count the
-// heartbeat checks, so a flush whose notification was lost (or usage written
-// in plain SQL) would otherwise never be read.
+// answers show them), dropped by a usage flush that names the key
+// (usedKeyIds), by one that names no key or a change that names no record
+// (an older server's flush), and by changes to that key. Flushes are in the
+// change count the heartbeat checks (migration 5), so one whose notification
+// was lost, or usage written in plain SQL, drops everything within a second
+// like any other lost change.
 //
 // A miss asked while the same question is already being read (the same
 // page, count, record or keys' last uses: a turn's requests are asked
@@ -43,8 +44,6 @@ import { type ActiveCount, countWithMade, pageWithMade } from './made-keys.js';
 const MAX_PAGES = 2000;
 // Keys whose last use is kept at once; past this many, they start over.
 const MAX_LAST_USES = 50_000;
-// How long a key's last use is kept (see above): a lost flush notification costs at most this.
-export const LAST_USE_KEPT_MS = 1000;
 
 export class RecordCache {
   private tenant?: { value: Tenant | undefined };
@@ -57,8 +56,8 @@ export class RecordCache {
    * made-keys.ts needs to add new keys to it.
    */
   private readonly pages = new Map<string, { owner: string | undefined; page: FoundPage<ApiKey>; order?: { descending: boolean; limit: number } }>();
-  /** usage null: never used; until: performance.now() past which it is read again. */
-  private readonly lastUses = new Map<string, { usage: KeyUsage | null; until: number }>();
+  /** null: never used. */
+  private readonly lastUses = new Map<string, KeyUsage | null>();
   /**
    * Reads under way, each with what it read: one that a change concerns
    * (the same test that drops what is kept, below) is not kept, since it
@@ -78,6 +77,7 @@ export class RecordCache {
     if (touchesUsers(c)) this.everyone = undefined;
     if (touchesAllUsage(c)) this.lastUses.clear();
     for (const id of c.keyIds ?? []) this.lastUses.delete(id);
+    for (const id of c.usedKeyIds ?? []) this.lastUses.delete(id);
     if (c.all || (c.keyIds?.length && c.keyOwners === undefined)) {
       this.active.clear();
       this.pages.clear();
@@ -132,11 +132,10 @@ export class RecordCache {
     const out = new Map<string, KeyUsage>();
     const ask: string[] = [];
     const trusted = this.trusted();
-    const now = performance.now();
     for (const id of keyIds) {
       const hit = trusted ? this.lastUses.get(id) : undefined;
-      if (hit === undefined || now > hit.until) ask.push(id);
-      else if (hit.usage !== null) out.set(id, hit.usage);
+      if (hit === undefined) ask.push(id);
+      else if (hit !== null) out.set(id, hit);
     }
     if (ask.length === 0) return out;
     const loaded = await this.keep(
@@ -144,11 +143,10 @@ export class RecordCache {
       async () => [...(await load(ask))],
       (kept) => {
         if (this.lastUses.size + ask.length > MAX_LAST_USES) this.lastUses.clear();
-        const until = now + LAST_USE_KEPT_MS;
-        for (const id of ask) this.lastUses.set(id, { usage: null, until });
-        for (const [id, u] of kept) this.lastUses.set(id, { usage: u, until });
+        for (const id of ask) this.lastUses.set(id, null);
+        for (const [id, u] of kept) this.lastUses.set(id, u);
       },
-      (c) => touchesAllUsage(c) || (c.keyIds?.some((id) => ask.includes(id)) ?? false),
+      (c) => touchesAllUsage(c) || [...(c.keyIds ?? []), ...(c.usedKeyIds ?? [])].some((id) => ask.includes(id)),
     );
     for (const [id, u] of loaded) out.set(id, u);
     return out;
@@ -212,8 +210,8 @@ interface Reading {
 // What each change concerns: what changed() drops for it, and whose reads under way keep() does not keep.
 const touchesTenant = (c: StoreChange): boolean => c.all === true || c.tenant === true;
 const touchesUsers = (c: StoreChange): boolean => c.all === true || (c.userIds?.length ?? 0) > 0;
-/** Every key's last use: `all`, or a change that names no record (a usage flush). */
-const touchesAllUsage = (c: StoreChange): boolean => c.all === true || !(c.keyIds?.length || c.userIds?.length || c.tenant);
+/** Every key's last use: `all`, or a change that names no record and no used keys (a flush that does not name them). */
+const touchesAllUsage = (c: StoreChange): boolean => c.all === true || (c.usedKeyIds === undefined && !(c.keyIds?.length || c.userIds?.length || c.tenant));
 /** An owner's keys (`owner` undefined: anyone's): `all`, or keys whose owners the change names, or cannot name. */
 function touchesKeysOf(c: StoreChange, owner: string | undefined): boolean {
   if (c.all) return true;

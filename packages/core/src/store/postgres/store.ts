@@ -19,7 +19,7 @@ import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { type Sql, checkout, isRetryable, isUnavailable, prepared, unavailable } from './sql.js';
 import { insertTenant, readTenant } from './tenant-table.js';
-import { lastUsedOf, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
+import { lastUseWritten, lastUsedOf, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
 import { redactUrl } from './url.js';
 import { TransactionWrites } from './transaction-writes.js';
@@ -274,12 +274,14 @@ export class PostgresStore implements Store {
     if (counts.length === 0 && events.length === 0) return Promise.resolve();
     return this.guard(async () => {
       await this.needSchema();
+      // Names the keys whose last use it writes: caches drop only theirs (migration 5 counts the change).
+      const used: Change = { usedKeyIds: lastUseWritten(counts) };
       await this.inTransaction(async (c, send, tell) => {
         send(upsertUsage(c, this.server, counts));
         send(insertEvents(c, events));
-        tell({});
+        tell(used);
       });
-      this.feed.changed({});
+      this.feed.changed(used);
     });
   }
 

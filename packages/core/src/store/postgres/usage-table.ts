@@ -8,6 +8,14 @@ import { SCHEMA, type Sql } from './sql.js';
 
 const MINUTE = 60_000;
 
+/** A count that writes its key's last use (and addresses): one with uses, or addresses seen. */
+const writesLastUse = (c: UsageCount): boolean => c.uses > 0 || (c.addresses?.length ?? 0) > 0;
+
+/** The keys whose last use upsertUsage writes for these counts: what a flush's change names (usedKeyIds). */
+export function lastUseWritten(counts: readonly UsageCount[]): string[] {
+  return [...new Set(counts.filter(writesLastUse).map((c) => c.keyId))];
+}
+
 /**
  * Adds one server's counts. Same key and minute twice in a batch are added up
  * first (one upsert per row). Its statements are sent at once, in order, and
@@ -18,7 +26,7 @@ export async function upsertUsage(sql: Sql, server: string, counts: readonly Usa
   const lastUse = new Map<string, number>();
   const seen = new Map<string, { keyId: string; address: string; lastSeen: number }>();
   for (const c of counts) {
-    if (!(c.uses > 0) && !c.addresses?.length) continue;
+    if (!writesLastUse(c)) continue;
     lastUse.set(c.keyId, Math.max(lastUse.get(c.keyId) ?? -Infinity, c.lastUsed));
     for (const a of c.addresses ?? []) {
       const aid = `${c.keyId}\u0000${a.address}`;
