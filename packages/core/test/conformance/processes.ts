@@ -20,7 +20,8 @@ export interface ProcessStoreFactory {
 const childScript = fileURLToPath(new URL('./child.ts', import.meta.url));
 
 function startOn(factory: ProcessStoreFactory, location: string, ...args: string[]): Child {
-  return startChild(childScript, [factory.childModule, location, ...args], 'pipe');
+  // A watcher's reaction time is held to the bound: it runs as a timed child.
+  return startChild(childScript, [factory.childModule, location, ...args], 'pipe', { timed: args[0] === 'watch' });
 }
 
 async function until(what: string, condition: () => boolean, ms: number): Promise<void> {
