@@ -31,8 +31,14 @@ export const CHANNEL = 'keyward_changes';
 /** How the listening connection shows in pg_stat_activity. */
 export const LISTENER_NAME = 'keyward-listen';
 const HEARTBEAT_MS = 300;
-/** A heartbeat unanswered this long means the connection is gone. With HEARTBEAT_MS, staleness stays under 1 s. */
-const HEARTBEAT_TIMEOUT_MS = 600;
+/**
+ * Unconfirmed this long (since the last answered heartbeat was sent, or the
+ * connection was made), the connection is taken as gone. Beats are checked
+ * every HEARTBEAT_MS, so the drop comes before staleness reaches 1 s: a
+ * timeout counted from the unanswered beat instead let a connection that died
+ * just after an answer be trusted ~1.2 s (found by review).
+ */
+const UNCONFIRMED_LIMIT_MS = 1000 - HEARTBEAT_MS;
 const RECONNECT_MS = 250;
 /** What each heartbeat asks: the count of committed changes (migration 3), summed over its slots. */
 const COUNT_CHANGES = `SELECT slot, n::text AS n FROM ${SCHEMA}.change_count`;
@@ -170,6 +176,8 @@ export class ChangeFeed {
   private heartbeat?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
   private awaiting?: number;
+  /** When the last answered heartbeat was sent (or the connection made): what was heard holds as of then. */
+  private confirmedAt = 0;
   private readonly count = new ChangeCount();
   // A record was read while no LISTEN connection was up: a cache may hold what others changed since.
   private readUnwatched = false;
@@ -253,6 +261,7 @@ export class ChangeFeed {
     socketOf(c)?.unref?.();
     this.connected = true;
     this.awaiting = undefined;
+    this.confirmedAt = Date.now();
     this.count.reset();
     if (count !== undefined) this.count.read(count);
     // Whatever changed while we were not listening is unknown: say so once,
@@ -282,14 +291,17 @@ export class ChangeFeed {
       return;
     }
     if (this.awaiting !== undefined) {
-      if (Date.now() - this.awaiting > HEARTBEAT_TIMEOUT_MS) this.drop(c);
+      if (Date.now() - this.confirmedAt > UNCONFIRMED_LIMIT_MS) this.drop(c);
       return;
     }
     const sent = Date.now();
     this.awaiting = sent;
     countOf(c).then(
       (count) => {
-        if (this.awaiting === sent) this.awaiting = undefined;
+        if (this.awaiting === sent) {
+          this.awaiting = undefined;
+          this.confirmedAt = sent;
+        }
         if (this.client === c && count !== undefined && this.count.read(count)) this.changed({ all: true });
       },
       () => this.drop(c),
