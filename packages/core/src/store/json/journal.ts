@@ -102,8 +102,26 @@ function recordsOf<Entry>(file: JournalFile): RecordsFrom<Entry> {
   return async (from) => (await file.scan(Math.max(from, file.start))).records.map((r) => ({ entries: (r.payload as { txs?: Entry[] }).txs ?? [], end: r.end }));
 }
 
-/** The longest a process keeps the lock across commit groups before letting others have it (holdLockMs). */
-const HOLD_MS = 50;
+/**
+ * The longest a process keeps the lock across commit groups before letting
+ * others have it (holdLockMs) when nobody was seen waiting. Where the folder
+ * watch is live, another process that tries to take it gets it once the
+ * commit group in flight is done (othersWaiting), and from then on the hold
+ * is CONTENDED_HOLD_MS; so this bounds the wait of one the watch cannot see
+ * (another host on a shared folder).
+ * Giving it back and taking it again costs a busy server about ten file
+ * operations, each a turn of its event loop, during which creates and strict
+ * reads wait: at 50 ms that was a stall of a few ms in every 50 under the
+ * mixed load, and the lists' and creates' tail latency with it.
+ */
+const HOLD_MS = 250;
+/**
+ * The longest it keeps the lock across commit groups while another process
+ * was lately seen waiting for it (CONTENDED_MS): a writer that commits
+ * without pause lets go only when its hold runs out, and the other waits
+ * for such a moment (two servers creating keys on one store).
+ */
+const CONTENDED_HOLD_MS = 50;
 /** After another process was seen waiting for the lock, how long this one gives it back after every commit group. */
 const CONTENDED_MS = 1_000;
 
@@ -385,8 +403,9 @@ export class Journal<Entry> {
    * has written since.
    */
   private async lock(): Promise<boolean> {
-    // Held for HOLD_MS already, or a compaction waits: given back, so others get their turn.
-    if (this.held && (this.lockWanted || Date.now() - this.held.since >= this.holdMs)) await this.unlock();
+    // Held for HOLD_MS already (CONTENDED_HOLD_MS while others wait), or a compaction waits: given back, so others get their turn.
+    const holdMs = performance.now() < this.contendedUntil ? Math.min(this.holdMs, CONTENDED_HOLD_MS) : this.holdMs;
+    if (this.held && (this.lockWanted || Date.now() - this.held.since >= holdMs)) await this.unlock();
     if (this.held) return false;
     this.held = { release: await this.followingWhile(acquireLockAsync(this.lockPath)), since: Date.now() };
     return true;

@@ -70,7 +70,7 @@ export interface JsonFileStoreOptions {
   onProblem?: (message: string) => void;
   /** How long after a commit the events copied from the journal are fsynced (default 30 s). */
   settleAfterMs?: number;
-  /** The longest this process keeps the store's lock between its commits (default 50 ms; another process that asks gets it at once where the folder watch works). */
+  /** The longest this process keeps the store's lock between its commits (default 250 ms; another process that asks gets it at once where the folder watch works). */
   holdLockMs?: number;
   /** Tests kill the process at these points of a commit, to see that a reopened store has every event exactly once. */
   crashPoints?: { afterRecordDurable?: () => void; afterCopiesWritten?: () => void };
