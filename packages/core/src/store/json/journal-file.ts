@@ -36,6 +36,8 @@ export interface Scanned {
   tail: 'clean' | 'incomplete' | 'bad';
   /** A good record follows the damage: acknowledged data lies beyond it, so it is not a torn tail. */
   damagedInMiddle: boolean;
+  /** The file ends before `from`: what was read up to there was cut away since (a refused append's cut-back). */
+  endsBefore?: boolean;
 }
 
 export class JournalFile {
@@ -105,6 +107,7 @@ export class JournalFile {
   async scan(from: number): Promise<Scanned> {
     const at = this.physical(from);
     const { size } = await this.fh.stat();
+    if (size < at) return { records: [], end: from, tail: 'clean', damagedInMiddle: false, endsBefore: true };
     const buf = size > at ? await readAt(this.fh, at, size - at) : Buffer.alloc(0);
     const records: Scanned['records'] = [];
     let off = 0;

@@ -679,6 +679,14 @@ export class Journal<Entry> {
   private async replay(underLock: boolean): Promise<void> {
     const journal = this.journal!;
     const scanned = await journal.scan(this.position);
+    if (scanned.endsBefore) {
+      // Shorter than the snapshot says it holds: not something reading again mends.
+      if (this.position === this.snapshotPosition) throw new KeywardError('STORE_CORRUPT', `The journal ${this.journalPath} ends before the snapshot ${this.path} does; changes are missing. Both were left untouched.`);
+      // A writer cut back a record we had applied (its append was refused
+      // after another process read it): what we hold is not the store's.
+      this.onProblem(`The journal ${this.journalPath} ends before what this process had read (a refused change was cut away); the store was read again.`);
+      return this.load();
+    }
     const changes: Omit<StoreChange, 'version'>[] = [];
     for (const r of scanned.records) {
       for (const entry of (r.payload as { txs: Entry[] }).txs ?? []) changes.push(this.model.apply(entry));
