@@ -122,7 +122,7 @@ describe('engine on PostgreSQL', () => {
       await Promise.all([writer.close(), server.close()]);
     }
   });
-  it('a create decided on what the server last saw leaves in one socket write, on one connection: BEGIN, locks, check, writes, COMMIT and NOTIFY', async () => {
+  it('a create decided on what the server last saw leaves in one socket write, on one connection: one statement (locks, check, writes, committed when answered) and its NOTIFY', async () => {
     const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
     // Room for the keys counted below, whatever the tests before left.
     await engine.as('alice').updateSettings({ max_keys_per_user: 1000 });
@@ -192,6 +192,42 @@ describe('engine on PostgreSQL', () => {
     const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob cut off'`);
     expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
     expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
+    await engine.close();
+  });
+
+  it('a create sent whole whose connection is lost once it went out is answered with the key its backend committed, made once', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    await engine.as('bob').generateKey({ description: 'bob seen before the loss' });
+    // The next socket write (the create's one statement and its NOTIFY) goes out whole, then its connection is cut:
+    // the backend still runs and commits what it received, and its answer is lost.
+    const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+    const [write, writev] = [socket._write, socket._writev];
+    const cutAfter = (original: (...a: unknown[]) => unknown) =>
+      function (this: net.Socket, ...a: unknown[]) {
+        socket._write = write;
+        socket._writev = writev;
+        const done = a[a.length - 1] as (e?: Error | null) => void;
+        return original.apply(this, [
+          ...a.slice(0, -1),
+          (e?: Error | null) => {
+            done(e);
+            this.destroy();
+          },
+        ]);
+      };
+    socket._write = cutAfter(write);
+    socket._writev = cutAfter(writev);
+    let key: Awaited<ReturnType<ReturnType<typeof engine.as>['generateKey']>>;
+    try {
+      key = await engine.as('bob').generateKey({ description: 'bob answer lost' });
+    } finally {
+      socket._write = write;
+      socket._writev = writev;
+    }
+    const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob answer lost'`);
+    expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
+    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
+    expect((await engine.verify(key.token)).valid).toBe(true);
     await engine.close();
   });
 

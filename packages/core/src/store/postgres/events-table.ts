@@ -14,15 +14,20 @@ export async function insertEvents(sql: Sql, events: readonly KeywardEvent[]): P
   await sql.query(
     `INSERT INTO ${SCHEMA}.events (id, event_type, event_time, user_id, key_id, record)
      SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::jsonb[])`,
-    [
-      events.map((e) => e.id),
-      events.map((e) => e.eventType),
-      events.map((e) => e.eventTime),
-      events.map((e) => e.userId),
-      events.map((e) => e.keyId ?? null),
-      events.map((e) => JSON.stringify(e)),
-    ],
+    eventColumns(events),
   );
+}
+
+/** Events as the events table's columns, one array each: id, event_type, event_time, user_id, key_id, record. */
+export function eventColumns(events: readonly KeywardEvent[]): unknown[][] {
+  return [
+    events.map((e) => e.id),
+    events.map((e) => e.eventType),
+    events.map((e) => e.eventTime),
+    events.map((e) => e.userId),
+    events.map((e) => e.keyId ?? null),
+    events.map((e) => JSON.stringify(e)),
+  ];
 }
 
 export async function findEvents(sql: Sql, q: EventFind): Promise<EventPage> {

@@ -60,17 +60,22 @@ export async function writeKeys(sql: Sql, keys: readonly ApiKey[]): Promise<void
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::jsonb[])
      ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, created_by = excluded.created_by, description = excluded.description,
        created = excluded.created, expiry = excluded.expiry, revoked_at = excluded.revoked_at, record = excluded.record`,
-    [
-      keys.map((k) => k.id),
-      keys.map((k) => k.owner),
-      keys.map((k) => k.createdBy),
-      keys.map((k) => k.description),
-      keys.map((k) => k.created),
-      keys.map((k) => k.expiry),
-      keys.map((k) => k.revokedAt ?? null),
-      keys.map((k) => JSON.stringify(k)),
-    ],
+    keyColumns(keys),
   );
+}
+
+/** Keys as the keys table's columns, one array each, in table order: id, owner, created_by, description, created, expiry, revoked_at, record. */
+export function keyColumns(keys: readonly ApiKey[]): unknown[][] {
+  return [
+    keys.map((k) => k.id),
+    keys.map((k) => k.owner),
+    keys.map((k) => k.createdBy),
+    keys.map((k) => k.description),
+    keys.map((k) => k.created),
+    keys.map((k) => k.expiry),
+    keys.map((k) => k.revokedAt ?? null),
+    keys.map((k) => JSON.stringify(k)),
+  ];
 }
 
 export async function removeKey(sql: Sql, id: string): Promise<void> {

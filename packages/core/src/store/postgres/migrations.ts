@@ -176,6 +176,58 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
         FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();
     `,
   },
+  {
+    version: 6,
+    why: 'a create decided on what a server last saw is one statement: locks, the check that it still holds, the new keys and their events, committed when it answers',
+    // See expectations.ts putKeysAsSeen. Called alone, outside BEGIN … COMMIT,
+    // it is a transaction of its own (one Bind/Execute/Sync, one answer after
+    // the commit) instead of BEGIN, locks, check, writes and COMMIT each
+    // answered apart. It decides nothing: the rules were applied in core,
+    // and still_as_seen (migration 4) only says whether each value they were
+    // applied to is still the database's once the locks are held. Each
+    // statement of a volatile function takes a fresh snapshot, so the check
+    // sees what every transaction it waited for at the locks committed. The
+    // mark is what the NOTIFY sent behind it looks for (changes.ts announce):
+    // set here, it stays set only if this transaction commits.
+    sql: `
+      CREATE FUNCTION ${SCHEMA}.put_keys_as_seen(
+        mark text,
+        seen_tenant boolean, tenant_as_seen jsonb,
+        locked text[],
+        seen_users text[], users_as_seen jsonb[],
+        counted_owners text[], counted_at timestamptz[], counted bigint[],
+        absent text[],
+        new_ids text[], new_owners text[], new_creators text[], new_descriptions text[],
+        new_created timestamptz[], new_expiry timestamptz[], new_revoked timestamptz[], new_records jsonb[],
+        event_ids text[], event_types text[], event_times timestamptz[], event_users text[], event_keys text[], event_records jsonb[]
+      ) RETURNS void LANGUAGE plpgsql AS $$
+      DECLARE
+        who text;
+      BEGIN
+        PERFORM set_config('keyward.committed', mark, false);
+        -- The locks the locking reads take, in their order: the tenant, then each user.
+        IF seen_tenant THEN
+          PERFORM 1 FROM ${SCHEMA}.tenant FOR SHARE;
+        END IF;
+        FOREACH who IN ARRAY locked LOOP
+          PERFORM 1 FROM ${SCHEMA}.users u WHERE u.id = who FOR UPDATE;
+        END LOOP;
+        -- Absent records are NULL on both sides.
+        PERFORM ${SCHEMA}.still_as_seen(
+          (NOT seen_tenant OR (SELECT t.record FROM ${SCHEMA}.tenant t) IS NOT DISTINCT FROM tenant_as_seen)
+          AND NOT EXISTS (SELECT FROM unnest(seen_users, users_as_seen) AS s(id, record)
+            WHERE (SELECT u.record FROM ${SCHEMA}.users u WHERE u.id = s.id) IS DISTINCT FROM s.record)
+          AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted) AS a(owner, at, n)
+            WHERE (SELECT count(*) FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL AND k.expiry > a.at) <> a.n)
+          AND NOT EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.id = ANY(absent)));
+        INSERT INTO ${SCHEMA}.keys (id, owner, created_by, description, created, expiry, revoked_at, record)
+          SELECT * FROM unnest(new_ids, new_owners, new_creators, new_descriptions, new_created, new_expiry, new_revoked, new_records);
+        -- unnest yields the rows in array order, so seq keeps the order they were emitted in.
+        INSERT INTO ${SCHEMA}.events (id, event_type, event_time, user_id, key_id, record)
+          SELECT * FROM unnest(event_ids, event_types, event_times, event_users, event_keys, event_records);
+      END $$;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

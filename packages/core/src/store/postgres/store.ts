@@ -13,7 +13,7 @@ import { changeOf } from '../change-signal.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { type Change, ChangeFeed, announce, beginMarked } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
-import { Expectations, readsOnWhatWasSeen, sendExpectations } from './expectations.js';
+import { Expectations, putKeysAsSeen, readsOnWhatWasSeen } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
@@ -32,6 +32,9 @@ export interface PostgresStoreOptions {
 
 // Retries of a transaction PostgreSQL aborted to break a deadlock or a serialization conflict.
 const RETRIES = 5;
+// How long a create sent whole whose connection was lost waits for its backend to be gone (fateOf): 40 looks, 50 ms apart.
+const FATE_LOOKS = 40;
+const FATE_LOOK_MS = 50;
 
 function reads(sql: Sql): StoreReads {
   return {
@@ -321,7 +324,7 @@ export class PostgresStore implements Store {
   // ---- inside ----
 
   /**
-   * `fn` decided on what this server last saw and sent in one round trip
+   * `fn` decided on what this server last saw and sent as one statement
    * (expectations.ts); undefined when it must run the locking way instead:
    * it read what was not seen, refused, wrote more than new keys and their
    * events, or what it was decided on had changed (then nothing was written).
@@ -342,32 +345,19 @@ export class PostgresStore implements Store {
       }
       const made = [...writes.keysPut.values()];
       if (made.length === 0 || !writes.onlyKeysPut || !made.every((k) => expected.absentKeys.has(k.id))) return undefined;
-      let change: Change | undefined;
-      let lostOn: number | undefined;
-      try {
-        await this.inTransaction(
-          async (c, send, tell) => {
-            sendExpectations(c, expected, send);
-            change = writes.send(c, send);
-            tell(change);
-          },
-          (backend) => (lostOn = backend ?? 0),
-        );
-      } catch (e) {
-        const fate = lostOn === undefined ? undefined : await this.fateOf(lostOn, made[0].id).catch(() => 'unknown' as const);
-        if (fate === 'committed') {
-          // Its NOTIFY may not have gone: other servers' heartbeats find the change counted but never announced (changes.ts).
-          this.feed.changed(change!);
-          this.seen.forget(expected);
-          return { answer };
-        }
-        if (isUnavailable(e) && fate !== 'not') throw e;
-        // Nothing was written (a statement failed, so COMMIT rolled back; or the backend ended without
-        // committing): forget these guesses, run the locking way.
+      const change = writes.change();
+      const fate = await this.putWhole(expected, made, writes.emitted, change);
+      if (fate === 'not written') {
+        // Forget these guesses: the locking way reads them again.
         this.seen.forget(expected);
         return undefined;
       }
-      this.feed.changed(change!);
+      this.feed.changed(change);
+      if (fate === 'committed, connection lost') {
+        // Its NOTIFY may not have gone: other servers' heartbeats find the change counted but never announced (changes.ts).
+        this.seen.forget(expected);
+        return { answer };
+      }
       // The counts as this commit left them: what was checked, and the keys it added.
       for (const [owner, { n, at }] of expected.counts) {
         this.seen.sawActive(owner, n + made.filter((k) => k.owner === owner && k.revokedAt === undefined && Date.parse(k.expiry) > at).length, at);
@@ -377,16 +367,64 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Whether a transaction sent whole whose connection was lost after its
-   * COMMIT went out committed: known only once its backend has ended (it
-   * can commit nothing more), by whether the key it made is there.
+   * Sends a transaction decided on `expected` as its one statement, with the
+   * NOTIFY of `change` right behind it in the same write (sent only if it
+   * committed: changes.ts announce). Answered, it committed; refused by the
+   * database (an ERROR: an expectation no longer held, a duplicate id, a
+   * deadlock), it rolled back. With the connection lost or the backend
+   * ended (FATAL) instead, it may have committed just before: known by
+   * whether the key is there once that backend is gone; UNAVAILABLE while
+   * that cannot be known.
    */
-  private async fateOf(backend: number, madeKey: string): Promise<'committed' | 'not' | 'unknown'> {
+  private async putWhole(expected: Expectations, keys: readonly ApiKey[], events: readonly KeywardEvent[], change: Change): Promise<'committed' | 'not written' | 'committed, connection lost'> {
+    const { client: c, release } = await checkout(this.pool);
+    let broken = false;
+    try {
+      const sql = corkedForEachTick(c, prepared(c, { askAgain: false }));
+      const mark = randomBytes(8).toString('hex');
+      const put = putKeysAsSeen(sql, expected, mark, keys, events);
+      announce(sql, this.server, change, mark).catch(() => undefined);
+      await put;
+      return 'committed';
+    } catch (e) {
+      if ((e instanceof pg.DatabaseError && e.severity === 'ERROR') || !isUnavailable(e)) return 'not written';
+      broken = true;
+      const fate = await this.fateOf((c as unknown as { processID?: number }).processID, keys[0].id).catch(() => 'unknown' as const);
+      if (fate === 'unknown') throw e;
+      return fate === 'committed' ? 'committed, connection lost' : 'not written';
+    } finally {
+      release(broken);
+    }
+  }
+
+  /**
+   * Whether the statement of a backend whose connection was lost (or which
+   * ended it) committed: known only once that backend has ended (it can
+   * commit nothing more), by whether the key it made is there. One that
+   * said FATAL is gone within moments; one cut off by the network may live
+   * on: unknown.
+   */
+  private async fateOf(backend: number | undefined, madeKey: string): Promise<'committed' | 'not' | 'unknown'> {
     if (!backend) return 'unknown';
-    const alive = await this.pool.query<{ alive: boolean }>(`SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1) AS alive`, [backend]);
-    if (alive.rows[0].alive) return 'unknown';
-    // A statement of its own, after the backend was seen gone: its snapshot shows whatever that backend committed.
-    return (await readKey(this.sql, madeKey)) ? 'committed' : 'not';
+    for (let look = 0; look < FATE_LOOKS; look++) {
+      if (look > 0) await new Promise((r) => setTimeout(r, FATE_LOOK_MS));
+      const alive = await this.askPool(() => this.pool.query<{ alive: boolean }>(`SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1) AS alive`, [backend]));
+      if (alive.rows[0].alive) continue;
+      // A statement of its own, after the backend was seen gone: its snapshot shows whatever that backend committed.
+      return (await this.askPool(() => readKey(this.sql, madeKey))) ? 'committed' : 'not';
+    }
+    return 'unknown';
+  }
+
+  /** `ask` on the pool, asked again past pooled connections the database closed while they sat idle (each is thrown away). */
+  private async askPool<T>(ask: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ask();
+      } catch (e) {
+        if (!isUnavailable(e) || attempt > this.poolSize) throw e;
+      }
+    }
   }
 
   private async transactOnce<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
@@ -439,13 +477,12 @@ export class PostgresStore implements Store {
    * connection (every pooled one may have been closed: as many times as the
    * pool holds connections, and a new one is made once they are thrown
    * away) — when it failed before COMMIT was sent, or when the database
-   * itself refused a statement ahead of COMMIT (a transaction sent whole:
-   * its COMMIT then rolled back). Lost with no word from the database after
+   * itself refused a statement ahead of COMMIT (its writes, pipelined with
+   * COMMIT: the COMMIT then rolled back). Lost with no word from the database after
    * COMMIT was sent, whether it committed is unknown: UNAVAILABLE.
    */
   private async inTransaction<T>(
     fn: (c: Sql, send: (statement: Promise<unknown>) => void, tell: (change: Change) => void) => Promise<T>,
-    lostAfterCommit?: (backend: number | undefined) => void,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const { client: c, release } = await checkout(this.pool);
@@ -485,7 +522,6 @@ export class PostgresStore implements Store {
         // Once COMMIT has answered, the transaction is over whatever happened.
         if (!broken && !committing) await c.query('ROLLBACK').catch(() => (broken = true));
         if (broken && (!committing || rolledBack) && attempt <= this.poolSize) continue;
-        if (broken && committing && !rolledBack) lostAfterCommit?.((c as unknown as { processID?: number }).processID ?? undefined);
         throw e;
       } finally {
         release(broken);

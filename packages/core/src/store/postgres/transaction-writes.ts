@@ -92,10 +92,20 @@ export class TransactionWrites {
     return !this.tenant && this.userIds.size === 0 && this.deletes === 0;
   }
 
+  /** The events emitted, in order. */
+  get emitted(): readonly KeywardEvent[] {
+    return this.events;
+  }
+
   /** Sends every write, in order, then the events; the change that says what they touched. */
   send(c: Sql, send: (statement: Promise<unknown>) => void): Change {
     for (const w of this.writes) send(w(c));
     send(insertEvents(c, this.events));
+    return this.change();
+  }
+
+  /** The change that says what the writes touched. */
+  change(): Change {
     const change: Change = changeOf({ tenant: this.tenant, userIds: [...this.userIds], keyIds: [...this.keyIds] });
     const owners = keyOwners(this.keyIds, this.ownerOf, this.putOwnerOf);
     if (owners) change.keyOwners = owners;
