@@ -15,6 +15,8 @@ import { DEFAULT_SETTINGS } from '../../src/domain.js';
 import type { Store } from '../../src/store/boundary.js';
 import { checkedLine, parseCheckedLine } from '../../src/store/json/checked-line.js';
 import { dayOf } from '../../src/store/json/days.js';
+import { EventSegments } from '../../src/store/json/event-segments.js';
+import { JournalFile } from '../../src/store/json/journal-file.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
 import { startChild } from '../child.js';
 import { event, key, user } from '../conformance/records.js';
@@ -191,4 +193,44 @@ describe('events of journal records, copied to their day segments', () => {
     expect((await expectEachKeyOnce(again, [])).length).toBe(5);
     await again.close();
   }, 60_000);
+
+  it("a commit is answered once its events are copied, and the next commit's record is appended while that copy is made", async () => {
+    const path = await newStore();
+    const store = createJsonFileStore(path, { onProblem: () => {} });
+    try {
+      await store.tenant();
+      const create = (i: number) =>
+        store.transact((tx) => {
+          const k = key(0, { id: `c${i}`.padStart(24, '0'), owner: 'bob' });
+          tx.putKey(k);
+          tx.emit(event('api-key.generated', Date.now(), 'bob', k.id));
+        });
+      // The first commit's copy is held back.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const appendCopies = EventSegments.prototype.appendCopies;
+      vi.spyOn(EventSegments.prototype, 'appendCopies').mockImplementationOnce(async function (this: EventSegments, ...args) {
+        await held;
+        return appendCopies.apply(this, args);
+      });
+      const appends = vi.spyOn(JournalFile.prototype, 'append');
+      let firstAnswered = false;
+      const first = create(1).then(() => (firstAnswered = true));
+      await expect.poll(() => appends.mock.calls.length, { timeout: 10_000 }).toBe(1);
+      const second = create(2);
+      // Before, the second commit's record waited for the first's copy.
+      await expect.poll(() => appends.mock.calls.length, { timeout: 10_000 }).toBe(2);
+      expect(firstAnswered).toBe(false);
+      release();
+      await Promise.all([first, second]);
+      // Answered: an events list finds both.
+      expect([...(await generatedPerKey(store)).keys()].sort()).toEqual([`c1`.padStart(24, '0'), `c2`.padStart(24, '0')]);
+    } finally {
+      vi.restoreAllMocks();
+      await store.close();
+    }
+    const again = createJsonFileStore(path, { onProblem: () => {} });
+    expect((await expectEachKeyOnce(again, [])).length).toBe(2);
+    await again.close();
+  });
 });

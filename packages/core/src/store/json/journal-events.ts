@@ -35,6 +35,8 @@ export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> im
   private unmarked = false;
   /** Days copied to since `known`'s sizes were taken: sized (one fstat each) only when a mark is written. */
   private unsized = new Set<string>();
+  /** The copy under way, if any: the journal appends the next group while its copy is made. */
+  private copyUnderWay: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly segments: EventSegments,
@@ -49,7 +51,13 @@ export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> im
     return m.kind === 'damaged' || (m.kind === 'mark' && m.copied.position < to);
   }
 
-  async copy(to: number, records: RecordsFrom<Entry>, group?: { from: number; entries: Entry[] }): Promise<void> {
+  copy(to: number, records: RecordsFrom<Entry>, group?: { from: number; entries: Entry[] }): Promise<void> {
+    const run = this.copyFrom(to, records, group);
+    this.copyUnderWay = run.catch(() => undefined);
+    return run;
+  }
+
+  private async copyFrom(to: number, records: RecordsFrom<Entry>, group?: { from: number; entries: Entry[] }): Promise<void> {
     const from = group?.from ?? to;
     // Another process committed since our last copy (or we know nothing yet): its mark says where the copy stands.
     const mark = this.known?.position === from ? this.known : await this.current(from);
@@ -77,6 +85,11 @@ export class JournalEvents<Entry extends { events: readonly KeywardEvent[] }> im
 
   async prepare(from: number): Promise<void> {
     // Once this process has read or written the mark, it is on disk already.
+    if (this.known) return;
+    // Known nothing (yet, or since a copy failed): the copy under way, of the
+    // records before `from`, goes first — a mark missing now would be written
+    // as "all before `from` copied".
+    await this.copyUnderWay;
     this.known ??= await this.current(from);
   }
 

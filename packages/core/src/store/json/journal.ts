@@ -188,6 +188,13 @@ export class Journal<Entry> {
    * to catch up with.
    */
   private caughtUpUnder?: HeldLock;
+  /**
+   * The copies of this process's appended groups, one after another (each
+   * continues from where the one before left the copy). A group's callers
+   * have their answer once its copy is made; the next group decides and
+   * appends meanwhile. Whatever reads or marks the copy waits for it first.
+   */
+  private copying: Promise<void> = Promise.resolve();
   /** Strict reads waiting for this process's commit group to catch up under the lock (see fresh). */
   private caughtUpWaiters: (() => void)[] = [];
   private closed = false;
@@ -344,6 +351,7 @@ export class Journal<Entry> {
     this.following?.stop();
     clearTimeout(this.settleTimer);
     await this.turn;
+    await this.copying;
     await this.unlock();
     await this.journal?.close().catch(() => undefined);
     this.journal = undefined;
@@ -438,6 +446,7 @@ export class Journal<Entry> {
     this.held = undefined;
     clearTimeout(held.timer);
     try {
+      await this.copying; // the mark says how far the copies got: they are all made first
       await this.opts.copy?.mark();
     } catch (e) {
       this.onProblem(`Marking how far the events of ${this.journalPath} were copied failed (${(e as Error).message}); the next writer checks the copy again.`);
@@ -502,11 +511,22 @@ export class Journal<Entry> {
     });
   }
 
-  /** Under the lock: brings the copy up to the journal's end (after `group`, just appended); a fault is reported, the records keep what it could not copy. */
-  private async copyRecords(group?: { from: number; entries: Entry[] }): Promise<void> {
-    if (!this.opts.copy || !this.journal) return;
+  /**
+   * Under the lock: brings the copy up to `to` (the end of `group`, just
+   * appended), after the copies already under way; a fault is reported, the
+   * records keep what it could not copy. Settles once this copy is made.
+   */
+  private copyRecords(to = this.position, group?: { from: number; entries: Entry[] }): Promise<void> {
+    const journal = this.journal;
+    const copy = this.opts.copy;
+    if (!copy || !journal) return this.copying;
+    this.copying = this.copying.then(() => this.copyNow(copy, journal, to, group));
+    return this.copying;
+  }
+
+  private async copyNow(copy: JournalCopy<Entry>, journal: JournalFile, to: number, group?: { from: number; entries: Entry[] }): Promise<void> {
     try {
-      await this.opts.copy.copy(this.position, recordsOf(this.journal), group);
+      await copy.copy(to, recordsOf(journal), group);
     } catch (e) {
       this.onProblem(`Copying the events of ${this.journalPath} to their day segments failed (${(e as Error).message}); they are kept in the journal and copied by the next change.`);
     }
@@ -740,6 +760,7 @@ export class Journal<Entry> {
     }
     const entries: Entry[] = [];
     const done: { p: Pending<Entry>; result: unknown }[] = [];
+    let copied: Promise<void> = Promise.resolve();
     const changes: Omit<StoreChange, 'version'>[] = [];
     try {
       for (const p of batch) {
@@ -768,7 +789,7 @@ export class Journal<Entry> {
         for (const entry of entries) changes.push(this.model.apply(entry));
         this.position = end;
         this.opts.afterRecordDurable?.();
-        await this.copyRecords({ from: before, entries });
+        copied = this.copyRecords(end, { from: before, entries });
         this.settleLater();
       }
     } catch (e) {
@@ -784,7 +805,11 @@ export class Journal<Entry> {
     this.confirmedUnderLock();
     this.keepLock();
     this.emit(changes);
-    for (const { p, result } of done) p.resolve(result);
+    // Answered once the group's events are in their segments too (an events
+    // list asked on the answer finds them); the next group need not wait.
+    void copied.then(() => {
+      for (const { p, result } of done) p.resolve(result);
+    });
     this.maybeCompact();
   }
 
@@ -799,7 +824,10 @@ export class Journal<Entry> {
       this.settleTimer = undefined;
       void this.exclusive(async () => {
         if (this.closed || !this.journal) return;
-        await this.caughtUpUnderLock(() => this.opts.copy!.settle(this.position, recordsOf(this.journal!)));
+        await this.caughtUpUnderLock(async () => {
+          await this.copying;
+          await this.opts.copy!.settle(this.position, recordsOf(this.journal!));
+        });
       }).catch((e) => this.onProblem(`Making the events copied from ${this.journalPath} durable failed (${(e as Error).message}); the journal keeps them until it is done.`));
     }, this.opts.settleAfterMs ?? 30_000);
     this.settleTimer.unref();
