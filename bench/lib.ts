@@ -2,7 +2,7 @@
 // one run (these machines are noisy, so only ratios from the same run mean
 // anything) and report one line per measure for bench/run.mjs to collect.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 export interface Measure {
   measure: string;
@@ -81,4 +81,26 @@ export function cpuMicros(pid: number): number | undefined {
   // After the command name (which may hold spaces), utime and stime are the 12th and 13th fields, in clock ticks of 10 ms on Linux.
   const f = readFileSync(at, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
+/**
+ * CPU time, in µs, of a process and its children (a PostgreSQL postmaster:
+ * its backends, WAL writer and checkpointer), from /proc; undefined where
+ * there is no /proc. Children that ended meanwhile are not counted.
+ */
+export function treeCpuMicros(pid: number): number | undefined {
+  const own = cpuMicros(pid);
+  if (own === undefined) return undefined;
+  let sum = own;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const f = readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1].split(' ');
+      // The parent's pid is the 2nd field after the command name.
+      if (Number(f[1]) === pid) sum += (Number(f[11]) + Number(f[12])) * 10_000;
+    } catch {
+      // Ended between the listing and the read.
+    }
+  }
+  return sum;
 }

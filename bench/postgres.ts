@@ -15,12 +15,13 @@
 //     mix spread over two `keyward serve` on one database, against the same
 //     durable floor (one bare node:http server fsyncing each create).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { copyStore, createEngine, openStore } from '@keyward/core';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { buildStore } from './fixtures.js';
-import { cpuMicros, interleavedAsync, quick, report } from './lib.js';
+import { cpuMicros, interleavedAsync, quick, report, treeCpuMicros } from './lib.js';
 import { BetterAuthPeer } from './peer/better-auth.js';
 import { allAnswered, autocannon as loadMix, mix, startBare } from './http-mix-load.js';
 
@@ -81,6 +82,20 @@ async function status(url: string, token: string, method = 'GET'): Promise<numbe
 function cpuPerRequest(pg: { us: number; requests: number }, json: { us: number; requests: number }): string {
   if (pg.requests === 0 || json.requests === 0) return '';
   return `; server CPU per request ${Math.round(pg.us / pg.requests)} µs on PostgreSQL, ${Math.round(json.us / json.requests)} µs on JSON`;
+}
+
+/** The PostgreSQL server's postmaster, from its data directory (read as the superuser); undefined where that cannot be read. */
+async function postmasterPid(url: string): Promise<number | undefined> {
+  const c = new pg.Client(url);
+  await c.connect();
+  try {
+    const dir = (await c.query<{ data_directory: string }>('SHOW data_directory')).rows[0].data_directory;
+    return Number(readFileSync(`${dir}/postmaster.pid`, 'utf8').split('\n')[0]) || undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await c.end();
+  }
 }
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
@@ -176,18 +191,28 @@ try {
     const CREATES = quick ? 40 : 150;
     let n = 0;
     const perSecond = (ops: number, t: number) => ops / ((performance.now() - t) / 1000);
+    // CPU per create, summed over the measured rounds: this process's (Keyward's engine, or the peer
+    // with its SQLite) and PostgreSQL's (every process of the server). On a machine whose disk and
+    // cores are shared, the rates above move with others' load; these say what each side spent.
+    const postmaster = await postmasterPid(server.url);
+    const cpu = { keyward: { us: 0, pgUs: 0, creates: 0 }, peer: { us: 0, pgUs: 0, creates: 0 } };
+    const counted = async (side: 'keyward' | 'peer', create: () => Promise<unknown>) => {
+      const [at, pgAt] = [process.cpuUsage(), postmaster === undefined ? undefined : treeCpuMicros(postmaster)];
+      const t = performance.now();
+      for (let i = 0; i < CREATES; i++) await create();
+      const rate = perSecond(CREATES, t);
+      const used = process.cpuUsage(at);
+      const pgAfter = postmaster === undefined ? undefined : treeCpuMicros(postmaster);
+      cpu[side].us += used.user + used.system;
+      cpu[side].pgUs += pgAt !== undefined && pgAfter !== undefined ? pgAfter - pgAt : 0;
+      cpu[side].creates += CREATES;
+      return rate;
+    };
     const r = await interleavedAsync(ROUNDS, {
-      keyward: async () => {
-        const t = performance.now();
-        for (let i = 0; i < CREATES; i++) await engine.as(`dev${n++ % 100}`).generateKey({ description: `bench ${n}` });
-        return perSecond(CREATES, t);
-      },
-      peer: async () => {
-        const t = performance.now();
-        for (let i = 0; i < CREATES; i++) await peer.create(peer.userIds[n++ % peer.userIds.length], `bench ${n}`);
-        return perSecond(CREATES, t);
-      },
+      keyward: () => counted('keyward', () => engine.as(`dev${n++ % 100}`).generateKey({ description: `bench ${n}` })),
+      peer: () => counted('peer', () => peer.create(peer.userIds[n++ % peer.userIds.length], `bench ${n}`)),
     });
+    const per = (us: number, creates: number) => Math.round(us / creates);
     report({
       measure: 'create on PostgreSQL vs better-auth (synchronous=FULL)',
       value: Math.round(r.keyward),
@@ -195,7 +220,7 @@ try {
       unit: 'ops/s',
       ratio: r.keyward / r.peer,
       goal: '>= 1.0',
-      against: 'better-auth 1.7.5 auth.api.createApiKey, SQLite WAL, synchronous=FULL (fsync per commit); Keyward: policy, owner row locked, key + event committed, PostgreSQL fsync on',
+      against: `better-auth 1.7.5 auth.api.createApiKey, SQLite WAL, synchronous=FULL (fsync per commit); Keyward: policy, owner row locked, key + event committed, PostgreSQL fsync on; CPU per create ${per(cpu.keyward.us, cpu.keyward.creates)} µs in Keyward's process + ${per(cpu.keyward.pgUs, cpu.keyward.creates)} µs in PostgreSQL, ${per(cpu.peer.us, cpu.peer.creates)} µs in better-auth's`,
     });
     peer.close();
     await engine.close();
