@@ -195,8 +195,14 @@ export class Journal<Entry> {
    * appends meanwhile. Whatever reads or marks the copy waits for it first.
    */
   private copying: Promise<void> = Promise.resolve();
-  /** Strict reads waiting for this process's commit group to catch up under the lock (see fresh). */
-  private caughtUpWaiters: (() => void)[] = [];
+  /**
+   * Reads that must look, waiting for this process's commit group to catch
+   * up under the lock (see fresh): true when a catch-up begun after they
+   * were asked answers them instead (followingWhile), false to look again.
+   */
+  private caughtUpWaiters: ((caughtUp: boolean) => void)[] = [];
+  /** While a turn waits for the lock: wakes it to catch up for a read just asked (followingWhile). */
+  private readAsked?: () => void;
   private closed = false;
   private readonly onProblem: (m: string) => void;
 
@@ -246,20 +252,31 @@ export class Journal<Entry> {
    * callback ran for the appends they acknowledged), so a list that trusted
    * "nothing heard" missed records acknowledged before it was asked.
    *
-   * While a commit group of this process is taking the lock, a strict read
-   * waits for it to have caught up under the lock, not for its whole turn
-   * (its append and its copy, behind which a look would queue): from then
+   * While a commit group of this process is taking the lock, a read that
+   * must look (a strict one, or one the follower cannot vouch for) waits for
+   * it to have caught up under the lock, not for its whole turn (its append
+   * and its copy, behind which a look would queue): from then
    * on, nobody else can append until we let go, so the model holds every
    * record acknowledged before the read was asked — and none of the group's,
-   * which reads meet only once its record is durable.
+   * which reads meet only once its record is durable. While the group still
+   * waits for the lock (another process keeps it and commits), a catch-up
+   * begun after the read was asked answers it (followingWhile): every record
+   * acknowledged before it is in the journal by then.
    */
   async fresh(strict = false): Promise<boolean> {
     if (!strict && this.followed()) {
       await endOfTurn();
       return true;
     }
-    if (strict && this.flushing && !this.holdsCaughtUp()) await new Promise<void>((resolve) => this.caughtUpWaiters.push(resolve));
-    if (strict && this.holdsCaughtUp()) {
+    if (this.flushing && !this.holdsCaughtUp()) {
+      const caughtUp = await new Promise<boolean>((resolve) => {
+        this.caughtUpWaiters.push(resolve);
+        this.readAsked?.();
+      });
+      // A catch-up begun after this read was asked, while the group still waits for the lock.
+      if (caughtUp) return false;
+    }
+    if (this.holdsCaughtUp()) {
       await endOfTurn();
       if (this.holdsCaughtUp()) return true;
     }
@@ -425,16 +442,26 @@ export class Journal<Entry> {
    * the follower's wakes included (they do nothing while a turn runs), and
    * another process may commit for as long as it keeps the lock — a key it
    * revokes must still reach this process's caches (the verifier's) within
-   * the poll interval, not once the lock comes.
+   * the poll interval, not once the lock comes. A read that must look,
+   * asked meanwhile (a list), wakes a catch-up at once and is answered by it,
+   * instead of waiting for the lock with the commit.
    */
   private async followingWhile<T>(taking: Promise<T>): Promise<T> {
     let taken = false;
     const settled = taking.finally(() => (taken = true));
+    const canFollow = () => this.loaded && !this.closed && this.journal !== undefined;
     while (!taken) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([settled.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, this.pollMs)))]);
-      clearTimeout(timer);
-      if (!taken && this.loaded && !this.closed && this.journal) await this.follow();
+      if (!(canFollow() && this.caughtUpWaiters.length > 0)) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([settled.catch(() => undefined), new Promise<void>((r) => ((timer = setTimeout(r, this.pollMs)), (this.readAsked = r)))]);
+        clearTimeout(timer);
+        this.readAsked = undefined;
+      }
+      if (taken || !canFollow()) continue;
+      // The reads asked before this catch-up begins: it answers them, unless it failed (then they look as usual).
+      const asked = this.caughtUpWaiters.splice(0);
+      await this.follow();
+      for (const answer of asked) answer(!this.followerFailed);
     }
     return settled;
   }
@@ -473,7 +500,7 @@ export class Journal<Entry> {
   private wakeCaughtUpWaiters(): void {
     const waiters = this.caughtUpWaiters;
     this.caughtUpWaiters = [];
-    for (const wake of waiters) wake();
+    for (const wake of waiters) wake(false);
   }
 
   /**
