@@ -171,3 +171,33 @@ describe('misses for the same question at once', () => {
     expect(await late).toBe(1);
   });
 });
+
+describe('keys this server has just made', () => {
+  it('are known never used, without a read, until a flush names them; not while the server is not listening', async () => {
+    let listening = true;
+    const cache = new RecordCache(() => listening);
+    const change = (c: Omit<StoreChange, 'version'>) => cache.changed({ ...c, version: 0 });
+    const [made, other] = ['f'.repeat(24), 'e'.repeat(24)];
+    const uses = slowLoads<Map<string, KeyUsage>>();
+    cache.neverUsed([made]);
+    expect((await cache.lastUsesOf([made], uses.load)).has(made)).toBe(false);
+    expect(uses.asked).toBe(0);
+    // A flush naming another key keeps it; one naming it does not.
+    change({ usedKeyIds: [other] });
+    expect((await cache.lastUsesOf([made], uses.load)).has(made)).toBe(false);
+    expect(uses.asked).toBe(0);
+    change({ usedKeyIds: [made] });
+    const read = cache.lastUsesOf([made], uses.load);
+    expect(uses.asked).toBe(1);
+    uses.answer(new Map([[made, { keyId: made, uses: 0, lastUsed: T0, lastUsedFrom: [] }]]));
+    expect((await read).get(made)?.lastUsed).toBe(T0);
+    // Not listening: nothing is set, and the next read asks.
+    listening = false;
+    cache.neverUsed([other]);
+    listening = true;
+    const asked = cache.lastUsesOf([other], uses.load);
+    expect(uses.asked).toBe(2);
+    uses.answer(new Map());
+    await asked;
+  });
+});

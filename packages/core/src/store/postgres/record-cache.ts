@@ -152,6 +152,17 @@ export class RecordCache {
     return out;
   }
 
+  /**
+   * Keys this server has just made, before any token of theirs was handed
+   * out: never used yet, until a flush names them. Only while this server
+   * hears every change (otherwise such a flush could go unheard).
+   */
+  neverUsed(keyIds: readonly string[]): void {
+    if (!this.trusted()) return;
+    if (this.lastUses.size + keyIds.length > MAX_LAST_USES) this.lastUses.clear();
+    for (const id of keyIds) this.lastUses.set(id, null);
+  }
+
   async tenantOf(load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {
     if (this.tenant && this.trusted()) return this.tenant.value;
     return this.keep('tenant', load, (v) => (this.tenant = { value: v }), touchesTenant);

@@ -352,7 +352,7 @@ export class PostgresStore implements Store {
         this.seen.forget(expected);
         return undefined;
       }
-      this.feed.changed(change);
+      this.madeHere(change);
       if (fate === 'committed, connection lost') {
         // Its NOTIFY may not have gone: other servers' heartbeats find the change counted but never announced (changes.ts).
         this.seen.forget(expected);
@@ -455,8 +455,19 @@ export class PostgresStore implements Store {
       tell(change);
       return { answer, change };
     });
-    if (change) this.feed.changed(change);
+    if (change) this.madeHere(change);
     return answer;
+  }
+
+  /**
+   * A change this server committed, told to its listeners — and, when it
+   * made keys, that they were never used: no token of theirs has left this
+   * server yet, so any flush that uses one comes after this, names it, and
+   * drops what is kept here (record-cache.ts neverUsed).
+   */
+  private madeHere(change: Change): void {
+    this.feed.changed(change);
+    if (change.made?.length) this.cache.neverUsed(change.made.map((k) => k.id));
   }
 
   /**
