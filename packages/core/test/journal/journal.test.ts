@@ -1,13 +1,13 @@
 // The journal's mechanics on a model of counters: group commit, a throwing
 // change commits nothing, every byte offset of a torn tail, damage in the
 // middle refused and left as it was, compaction that loses nothing.
-import { constants, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, truncateSync, watch, writeFileSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { KeywardError } from '../../src/refusal.js';
-import { Journal } from '../../src/store/json/journal.js';
+import { Journal, type JournalCopy } from '../../src/store/json/journal.js';
 import { decodeRecord } from '../../src/store/json/record.js';
 import { JOURNAL_HEADER_BYTES } from '../../src/store/json/journal-file.js';
 import { CounterModel, type SetEntry } from './counter-model.js';
@@ -199,6 +199,44 @@ describe('journal', () => {
     expect(Object.keys(model.items)).toHaveLength(60);
     await again.close();
     expect(readdirSync(dir).sort()).toEqual(['store.journal', 'store.json']);
+  });
+
+  it('follows a change the watch told of while a turn of its own still ran: the wake is kept for the end of that turn', async () => {
+    const dir = tempDir();
+    const a = await openJournal(dir);
+    await a.j.ensureCreated();
+    await set(a.j, 'n', 1);
+    // b's opening turn is held open: having loaded (its watch live), it asks
+    // its copy whether it is behind, and the copy answers only when told.
+    let asked!: () => void;
+    const opened = new Promise<void>((r) => (asked = r));
+    let answer!: (behind: boolean) => void;
+    const copy: JournalCopy<SetEntry> = {
+      behind: () => (asked(), new Promise<boolean>((r) => (answer = r))),
+      copy: async () => undefined,
+      settle: async () => undefined,
+      mark: async () => undefined,
+      prepare: async () => undefined,
+    };
+    const model = new CounterModel();
+    // Only the watch wakes b: its poll would come long after the test.
+    const b = new Journal<SetEntry>(join(dir, 'store.json'), model, { ...quiet, copy, pollMs: 600_000 });
+    const opening = b.fresh();
+    await opened;
+    expect(model.items.n).toBe(1);
+    // a's next record, told by the watch (heard here too) while b's turn still runs.
+    const heard = new Promise<void>((r) => {
+      const w = watch(dir, (_e, name) => name === 'store.journal' && (w.close(), r()));
+    });
+    await set(a.j, 'n', 2);
+    await heard;
+    await new Promise((r) => setTimeout(r, 50));
+    answer(false);
+    await opening;
+    // Nothing else happens: only that wake, kept for the turn's end, brings the record in.
+    await expect.poll(() => model.items.n, { timeout: 3000, interval: 10 }).toBe(2);
+    await a.j.close();
+    await b.close();
   });
 
   it('lets a second journal on the same files see the first one\'s changes, across compactions', async () => {

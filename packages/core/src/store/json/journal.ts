@@ -154,6 +154,8 @@ export class Journal<Entry> {
   // In-process exclusion: loading, following, commits and compaction take turns on the model.
   private turn: Promise<unknown> = Promise.resolve();
   private busy = false;
+  /** The follower was woken while a turn ran: it catches up once that turn ends. */
+  private wokenInTurn = false;
   private pending: Pending<Entry>[] = [];
   private flushing = false;
   private compacting = false;
@@ -381,6 +383,10 @@ export class Journal<Entry> {
         return await fn();
       } finally {
         this.busy = false;
+        if (this.wokenInTurn) {
+          this.wokenInTurn = false;
+          this.wake();
+        }
       }
     });
     this.turn = run.catch(() => undefined);
@@ -638,7 +644,15 @@ export class Journal<Entry> {
   }
 
   private wake(): void {
-    if (this.busy || this.closed || !this.loaded) return;
+    if (this.closed || !this.loaded) return;
+    // Kept, not dropped, while a turn runs: the turn may have looked at the
+    // journal's size before the append this wake tells of (a reader's fstat,
+    // a catch-up reading the tail), and then nothing looks again until the
+    // next poll — on a busy machine, hundreds of ms later.
+    if (this.busy) {
+      this.wokenInTurn = true;
+      return;
+    }
     void this.exclusive(() => this.follow());
   }
 
