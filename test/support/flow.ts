@@ -119,10 +119,12 @@ export async function seedFlow(t: Target): Promise<void> {
   refused(t.verify(deploy.token), 'UNAUTHENTICATED');
   expect(json<{ data: unknown[] }>(A('keys', 'ls', '--status', 'revoked', '--json')).data).toHaveLength(3);
 
-  // Expiry: a two-second key works, then fails.
-  const brief = json<{ id: string; token: string }>(B('keys', 'create', '--description', 'brief', '--expiry', 'PT2S', '--json'));
+  // Expiry: a six-second key works, then fails once its expiry has passed (long
+  // enough for the first verify's process to start on a loaded machine; two
+  // seconds were not, under load in CI).
+  const brief = json<{ id: string; token: string; expiry: string }>(B('keys', 'create', '--description', 'brief', '--expiry', 'PT6S', '--json'));
   ok(t.verify(brief.token));
-  await new Promise((r) => setTimeout(r, 2100));
+  await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(brief.expiry) - Date.now()) + 100));
   refused(t.verify(brief.token), 'UNAUTHENTICATED');
   expect(json<{ status: string }>(B('keys', 'get', brief.id, '--json')).status).toBe('expired');
 
