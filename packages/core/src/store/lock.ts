@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { KeywardError } from '../refusal.js';
 
@@ -83,6 +83,16 @@ async function breakIfStaleAsync(lockPath: string): Promise<void> {
     // a third process holds the lock now; theirs stands
   } finally {
     await unlink(aside).catch(() => undefined);
+  }
+}
+
+/** Whether some process holds the lock now (its file is there). */
+export async function lockExists(lockPath: string): Promise<boolean> {
+  try {
+    await lstat(lockPath);
+    return true;
+  } catch {
+    return false;
   }
 }
 

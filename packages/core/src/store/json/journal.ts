@@ -16,7 +16,7 @@
 import { lstat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { KeywardError } from '../../refusal.js';
-import { acquireLockAsync } from '../lock.js';
+import { acquireLockAsync, lockExists } from '../lock.js';
 import { type Following, followFolder } from './follow.js';
 import { removeDeadWritersLeftovers } from './files.js';
 import { JournalFile } from './journal-file.js';
@@ -124,6 +124,10 @@ const HOLD_MS = 250;
 const CONTENDED_HOLD_MS = 50;
 /** After another process was seen waiting for the lock, how long this one gives it back after every commit group. */
 const CONTENDED_MS = 1_000;
+/** The longest othersTurn waits for another process to take the lock: a little more than a waiter's longest sleep between tries (lock.ts). */
+const HAND_OFF_MS = 45;
+/** How often othersTurn looks whether the lock was taken. */
+const HAND_OFF_LOOK_MS = 3;
 
 interface HeldLock {
   release: () => Promise<void>;
@@ -164,6 +168,10 @@ export class Journal<Entry> {
   private held?: HeldLock;
   /** Until then, the lock is given back after each commit group (another process wanted it: othersWaiting). */
   private contendedUntil = -Infinity;
+  /** When another process was last seen asking for the lock, this one last took it, and last gave it back (performance.now(); see othersTurn). */
+  private othersAskedAt = -Infinity;
+  private takenAt = -Infinity;
+  private gaveBackAt = -Infinity;
   private settleTimer?: NodeJS.Timeout;
   /** A compaction waits for the lock: commits give it back after each group. */
   private lockWanted = false;
@@ -438,8 +446,26 @@ export class Journal<Entry> {
     const holdMs = performance.now() < this.contendedUntil ? Math.min(this.holdMs, CONTENDED_HOLD_MS) : this.holdMs;
     if (this.held && (this.lockWanted || Date.now() - this.held.since >= holdMs)) await this.unlock();
     if (this.held) return false;
-    this.held = { release: await this.followingWhile(acquireLockAsync(this.lockPath)), since: Date.now() };
+    const handOff = this.othersAskedAt > this.takenAt ? this.othersTurn() : Promise.resolve();
+    this.held = { release: await this.followingWhile(handOff.then(() => acquireLockAsync(this.lockPath))), since: Date.now() };
+    this.takenAt = performance.now();
     return true;
+  }
+
+  /**
+   * Another process asked for the lock since we last took it: it gets its
+   * turn before we take it again. It sleeps up to 40 ms between tries
+   * (lock.ts), and ours, made the moment we let go, won nearly every time —
+   * a writer committing without pause kept a second process's create
+   * waiting for seconds. So we try once the lock was seen taken by another
+   * process, or HAND_OFF_MS after we gave it back, if nobody took it.
+   */
+  private async othersTurn(): Promise<void> {
+    const until = this.gaveBackAt + HAND_OFF_MS;
+    while (performance.now() < until) {
+      if (await lockExists(this.lockPath)) return;
+      await new Promise((r) => setTimeout(r, Math.min(HAND_OFF_LOOK_MS, until - performance.now())));
+    }
   }
 
   /**
@@ -485,6 +511,7 @@ export class Journal<Entry> {
       this.onProblem(`Marking how far the events of ${this.journalPath} were copied failed (${(e as Error).message}); the next writer checks the copy again.`);
     } finally {
       await held.release();
+      this.gaveBackAt = performance.now();
     }
   }
 
@@ -536,7 +563,8 @@ export class Journal<Entry> {
 
   /** The watch saw another process try to take the lock: it has it as soon as our commit group (if any) is done. */
   private othersWaiting(): void {
-    this.contendedUntil = performance.now() + CONTENDED_MS;
+    this.othersAskedAt = performance.now();
+    this.contendedUntil = this.othersAskedAt + CONTENDED_MS;
     const held = this.held;
     if (!held || this.closed) return;
     void this.exclusive(async () => {
