@@ -83,7 +83,8 @@ describe('Keys', () => {
 
   it('shows a key as expired once its time passes, without a restart', async () => {
     const t = await withKeys();
-    const app = await openApp(t.alice, { refreshMs: 50 });
+    // A refresh every 300 ms: at 50 ms on a loaded machine, back-to-back refreshes kept React busy and the keypress (queued at idle priority, keypress-layer.tsx) waited past waitFor's bound.
+    const app = await openApp(t.alice, { refreshMs: 300 });
     await app.waitFor(/deploy prod .*● active/);
     t.clock.advance(31 * 86_400_000);
     await app.waitFor(/deploy prod .*○ expired/);
