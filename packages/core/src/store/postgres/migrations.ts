@@ -11,6 +11,12 @@ import { SCHEMA, checkout } from './sql.js';
 /** A constant every Keyward server agrees on: "keyward migrations" as a 64-bit number. */
 const MIGRATION_LOCK = 0x6b6579776172646dn;
 
+/** The trigger that bumps the count of committed changes (migration 3, count_change) for every statement writing `table`. */
+function countedChanges(table: string): string {
+  return `CREATE TRIGGER ${table}_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.${table}
+        FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();`;
+}
+
 const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
     version: 1,
@@ -136,12 +142,9 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
         END IF;
         RETURN NULL;
       END $$;
-      CREATE TRIGGER tenant_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.tenant
-        FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();
-      CREATE TRIGGER users_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.users
-        FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();
-      CREATE TRIGGER keys_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.keys
-        FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();
+      ${countedChanges('tenant')}
+      ${countedChanges('users')}
+      ${countedChanges('keys')}
     `,
   },
   {
@@ -170,10 +173,8 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
     // plain SQL, is found by the heartbeat (change-count.ts) instead of
     // needing every server to read last uses again each second.
     sql: `
-      CREATE TRIGGER last_use_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.last_use
-        FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();
-      CREATE TRIGGER addresses_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.addresses
-        FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();
+      ${countedChanges('last_use')}
+      ${countedChanges('addresses')}
     `,
   },
   {
