@@ -16,7 +16,8 @@
 import { lstat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { KeywardError } from '../../refusal.js';
-import { acquireLockAsync, lockExists } from '../lock.js';
+import { acquireLockAsync } from '../lock.js';
+import { HOLD_MS, LockTurns } from './lock-turns.js';
 import { type Following, followFolder } from './follow.js';
 import { removeDeadWritersLeftovers } from './files.js';
 import { JournalFile } from './journal-file.js';
@@ -102,33 +103,6 @@ function recordsOf<Entry>(file: JournalFile): RecordsFrom<Entry> {
   return async (from) => (await file.scan(Math.max(from, file.start))).records.map((r) => ({ entries: (r.payload as { txs?: Entry[] }).txs ?? [], end: r.end }));
 }
 
-/**
- * The longest a process keeps the lock across commit groups before letting
- * others have it (holdLockMs) when nobody was seen waiting. Where the folder
- * watch is live, another process that tries to take it gets it once the
- * commit group in flight is done (othersWaiting), and from then on the hold
- * is CONTENDED_HOLD_MS; so this bounds the wait of one the watch cannot see
- * (another host on a shared folder).
- * Giving it back and taking it again costs a busy server about ten file
- * operations, each a turn of its event loop, during which creates and strict
- * reads wait: at 50 ms that was a stall of a few ms in every 50 under the
- * mixed load, and the lists' and creates' tail latency with it.
- */
-const HOLD_MS = 250;
-/**
- * The longest it keeps the lock across commit groups while another process
- * was lately seen waiting for it (CONTENDED_MS): a writer that commits
- * without pause lets go only when its hold runs out, and the other waits
- * for such a moment (two servers creating keys on one store).
- */
-const CONTENDED_HOLD_MS = 50;
-/** After another process was seen waiting for the lock, how long this one gives it back after every commit group. */
-const CONTENDED_MS = 1_000;
-/** The longest othersTurn waits for another process to take the lock: a little more than a waiter's longest sleep between tries (lock.ts). */
-const HAND_OFF_MS = 45;
-/** How often othersTurn looks whether the lock was taken. */
-const HAND_OFF_LOOK_MS = 3;
-
 interface HeldLock {
   release: () => Promise<void>;
   since: number;
@@ -166,12 +140,8 @@ export class Journal<Entry> {
   private swept = false;
   /** The store's lock while this process holds it across commit groups (keepLock). */
   private held?: HeldLock;
-  /** Until then, the lock is given back after each commit group (another process wanted it: othersWaiting). */
-  private contendedUntil = -Infinity;
-  /** When another process was last seen asking for the lock, this one last took it, and last gave it back (performance.now(); see othersTurn). */
-  private othersAskedAt = -Infinity;
-  private takenAt = -Infinity;
-  private gaveBackAt = -Infinity;
+  /** How long it keeps the lock, and whether another process goes first. */
+  private readonly turns: LockTurns;
   private settleTimer?: NodeJS.Timeout;
   /** A compaction waits for the lock: commits give it back after each group. */
   private lockWanted = false;
@@ -223,6 +193,7 @@ export class Journal<Entry> {
   ) {
     this.journalPath = journalPathFor(path);
     this.lockPath = path + '.lock';
+    this.turns = new LockTurns(this.lockPath, opts.holdLockMs ?? HOLD_MS);
     this.snapshotFile = new Snapshot(path);
     this.onProblem = opts.onProblem ?? defaultProblem;
   }
@@ -302,10 +273,6 @@ export class Journal<Entry> {
   /** Still holding the lock under which the model last ended where the journal does: only we can have appended since (see caughtUpUnder). */
   private holdsCaughtUp(): boolean {
     return this.loaded && !this.followerFailed && !this.closed && this.held !== undefined && this.caughtUpUnder === this.held;
-  }
-
-  private get holdMs(): number {
-    return this.opts.holdLockMs ?? HOLD_MS;
   }
 
   private get pollMs(): number {
@@ -442,30 +409,12 @@ export class Journal<Entry> {
    * has written since.
    */
   private async lock(): Promise<boolean> {
-    // Held for HOLD_MS already (CONTENDED_HOLD_MS while others wait), or a compaction waits: given back, so others get their turn.
-    const holdMs = performance.now() < this.contendedUntil ? Math.min(this.holdMs, CONTENDED_HOLD_MS) : this.holdMs;
-    if (this.held && (this.lockWanted || Date.now() - this.held.since >= holdMs)) await this.unlock();
+    // Held as long as a hold may last already (shorter while others wait), or a compaction waits: given back, so others get their turn.
+    if (this.held && (this.lockWanted || Date.now() - this.held.since >= this.turns.holdMs)) await this.unlock();
     if (this.held) return false;
-    const handOff = this.othersAskedAt > this.takenAt ? this.othersTurn() : Promise.resolve();
-    this.held = { release: await this.followingWhile(handOff.then(() => acquireLockAsync(this.lockPath))), since: Date.now() };
-    this.takenAt = performance.now();
+    this.held = { release: await this.followingWhile(this.turns.othersTurn().then(() => acquireLockAsync(this.lockPath))), since: Date.now() };
+    this.turns.taken();
     return true;
-  }
-
-  /**
-   * Another process asked for the lock since we last took it: it gets its
-   * turn before we take it again. It sleeps up to 40 ms between tries
-   * (lock.ts), and ours, made the moment we let go, won nearly every time —
-   * a writer committing without pause kept a second process's create
-   * waiting for seconds. So we try once the lock was seen taken by another
-   * process, or HAND_OFF_MS after we gave it back, if nobody took it.
-   */
-  private async othersTurn(): Promise<void> {
-    const until = this.gaveBackAt + HAND_OFF_MS;
-    while (performance.now() < until) {
-      if (await lockExists(this.lockPath)) return;
-      await new Promise((r) => setTimeout(r, Math.min(HAND_OFF_LOOK_MS, until - performance.now())));
-    }
   }
 
   /**
@@ -511,7 +460,7 @@ export class Journal<Entry> {
       this.onProblem(`Marking how far the events of ${this.journalPath} were copied failed (${(e as Error).message}); the next writer checks the copy again.`);
     } finally {
       await held.release();
-      this.gaveBackAt = performance.now();
+      this.turns.gaveBack();
     }
   }
 
@@ -543,7 +492,7 @@ export class Journal<Entry> {
    * of a busy event loop) and skips reading what nobody else could have
    * written meanwhile. Where the folder watch is live, it keeps the lock for
    * up to HOLD_MS, and gives it back at once when the watch sees another
-   * process try to take it (othersWaiting); for a while after that, and
+   * process try to take it (othersWaiting); for a while after that (LockTurns.contended), and
    * where nothing watches, it lets go once a turn passes with nothing more to
    * commit, so that other processes get their turn.
    */
@@ -556,15 +505,14 @@ export class Journal<Entry> {
         if (this.held === held && (!onlyIfIdle || this.pending.length === 0)) await this.unlock();
       });
     if (this.closed || this.lockWanted) giveBack(false);
-    else if (this.following?.watching && performance.now() >= this.contendedUntil) {
-      held.timer ??= setTimeout(() => giveBack(false), Math.max(0, held.since + this.holdMs - Date.now()));
+    else if (this.following?.watching && !this.turns.contended) {
+      held.timer ??= setTimeout(() => giveBack(false), Math.max(0, held.since + this.turns.holdLimitMs - Date.now()));
     } else setImmediate(() => giveBack(true));
   }
 
   /** The watch saw another process try to take the lock: it has it as soon as our commit group (if any) is done. */
   private othersWaiting(): void {
-    this.othersAskedAt = performance.now();
-    this.contendedUntil = this.othersAskedAt + CONTENDED_MS;
+    this.turns.othersAsked();
     const held = this.held;
     if (!held || this.closed) return;
     void this.exclusive(async () => {
