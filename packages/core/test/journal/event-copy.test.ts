@@ -20,6 +20,7 @@ import { JournalFile } from '../../src/store/json/journal-file.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
 import { startChild } from '../child.js';
 import { event, key, user } from '../conformance/records.js';
+import { holdBack } from './held-back.js';
 
 const writer = fileURLToPath(new URL('./event-copy-writer.ts', import.meta.url));
 
@@ -206,13 +207,7 @@ describe('events of journal records, copied to their day segments', () => {
           tx.emit(event('api-key.generated', Date.now(), 'bob', k.id));
         });
       // The first commit's copy is held back.
-      let release!: () => void;
-      const held = new Promise<void>((r) => (release = r));
-      const appendCopies = EventSegments.prototype.appendCopies;
-      vi.spyOn(EventSegments.prototype, 'appendCopies').mockImplementationOnce(async function (this: EventSegments, ...args) {
-        await held;
-        return appendCopies.apply(this, args);
-      });
+      const { release } = holdBack(EventSegments.prototype, 'appendCopies', { once: true });
       const appends = vi.spyOn(JournalFile.prototype, 'append');
       let firstAnswered = false;
       const first = create(1).then(() => (firstAnswered = true));

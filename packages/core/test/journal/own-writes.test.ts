@@ -10,6 +10,7 @@ import type { Store } from '../../src/store/boundary.js';
 import { JournalFile } from '../../src/store/json/journal-file.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
 import { key, tenant, user } from '../conformance/records.js';
+import { holdBack } from './held-back.js';
 import { childWriter, listAtEachAck } from './lists-at-acks.js';
 
 const open: Store[] = [];
@@ -76,13 +77,7 @@ describe('JSON store: its own writes', () => {
     const theirs = key(400, { owner: 'bob' });
     await other.transact((tx) => tx.putKey(theirs));
     // Our group's record is held back until the list has its answer.
-    let release!: () => void;
-    const disk = new Promise<void>((r) => (release = r));
-    const append = JournalFile.prototype.append;
-    vi.spyOn(JournalFile.prototype, 'append').mockImplementation(async function (this: JournalFile, ...args) {
-      await disk;
-      return append.apply(this, args);
-    });
+    const { release } = holdBack(JournalFile.prototype, 'append');
     const ours = key(401, { owner: 'bob' });
     const committed = store.transact((tx) => tx.putKey(ours));
     let listed: string[] | undefined;
