@@ -1,16 +1,16 @@
 // Building events, and turning the faces' event queries into the store's
 // questions (newest first; cursors are event ids).
 
-import { randomBytes } from 'node:crypto';
 import { EVENT_TYPES, type EventType, type KeywardEvent } from './domain.js';
 import { parseDuration, printable } from './duration.js';
+import { randomHex } from './random.js';
 import { refuse } from './refusal.js';
 import type { EventQuery, Page } from './service.js';
 import type { EventFind, EventPage } from './store/boundary.js';
 
 export function newEvent(type: EventType, now: number, userId: string, keyId: string | undefined, data: Record<string, unknown>): KeywardEvent {
   const e: KeywardEvent = {
-    id: now.toString(36).padStart(9, '0') + randomBytes(5).toString('hex'),
+    id: now.toString(36).padStart(9, '0') + randomHex(5),
     eventType: type,
     eventTime: new Date(now).toISOString(),
     userId,

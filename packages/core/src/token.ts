@@ -7,8 +7,9 @@
 // (≥128 bits) that a fast hash is the right one (no password stretching).
 
 import * as crypto from 'node:crypto';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { randomBytesDrawn, randomHex } from './random.js';
 
 export const TOKEN_PREFIX = 'kw_';
 export const KEY_ID_PATTERN = /^[0-9a-f]{24}$/;
@@ -26,7 +27,7 @@ export const TOKEN_LENGTH = 3 + 24 + 1 + 32 + 8;
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 export function newKeyId(): string {
-  return randomBytes(12).toString('hex');
+  return randomHex(12);
 }
 
 function base32(bytes: Buffer): string {
@@ -51,7 +52,7 @@ function checksum(body: string): string {
 
 /** A new token for a key id. The caller shows it once and keeps only `hashToken(token)`. */
 export function newToken(keyId: string): string {
-  const body = `${TOKEN_PREFIX}${keyId}_${base32(randomBytes(20))}`;
+  const body = `${TOKEN_PREFIX}${keyId}_${base32(randomBytesDrawn(20))}`;
   return body + checksum(body);
 }
 

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ApiKey, KeywardEvent, Tenant, User } from '../../domain.js';
+import { randomHex } from '../../random.js';
 import { KeywardError } from '../../refusal.js';
 import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, TransactHow, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
@@ -381,7 +382,7 @@ export class PostgresStore implements Store {
     let broken = false;
     try {
       const sql = corkedForEachTick(c, prepared(c, { askAgain: false }));
-      const mark = randomBytes(8).toString('hex');
+      const mark = randomHex(8);
       const put = putKeysAsSeen(sql, expected, mark, keys, events);
       announce(sql, this.server, change, mark).catch(() => undefined);
       await put;
@@ -510,7 +511,7 @@ export class PostgresStore implements Store {
       // Every statement of the transaction goes through `sql`: prepared, and held until the tick ends.
       const sql = corkedForEachTick(c, prepared(c, { askAgain: false }));
       // What the NOTIFY checks: set by this transaction only if it commits (changes.ts announce).
-      const mark = randomBytes(8).toString('hex');
+      const mark = randomHex(8);
       send(beginMarked(sql, mark));
       try {
         const result = await fn(sql, send, (what) => (change = what));
