@@ -36,9 +36,14 @@ export class Session {
     return this.current;
   }
 
-  /** The service when the session is ready. */
+  /**
+   * The service when the session is ready. Not once that service is closed
+   * (a connect() under way closes it before its answer comes, close() for
+   * good): a view, a hover or a refresh asking it then would ask a closed
+   * store, which refuses (UNAVAILABLE).
+   */
   get ready(): Extract<SessionState, { status: 'ready' }> | undefined {
-    return this.current.status === 'ready' ? this.current : undefined;
+    return this.current.status === 'ready' && this.current.service === this.service ? this.current : undefined;
   }
 
   /** (Re)connects from the settings and secrets as they are now. */
@@ -57,6 +62,8 @@ export class Session {
   /** Asks again who the user is (roles and settings change); reconnects when not ready. */
   async refresh(): Promise<SessionState> {
     const ready = this.ready;
+    // Its service closed: the connect() under way answers (or the session was closed).
+    if (!ready && this.current.status === 'ready') return this.current;
     if (!ready) return this.connect();
     const attempt = this.attempt;
     let next: SessionState;

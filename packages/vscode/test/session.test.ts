@@ -138,6 +138,38 @@ describe('the session', () => {
     expect(closed).toBe(1);
   });
 
+  it('hands out no service it has closed: not while a connect is under way, nor after close()', async () => {
+    const t = await fileTenant();
+    let opened = 0;
+    let letOpen: (() => void) | undefined;
+    const session = new Session(
+      ports({
+        settings: () => ({ store: t.path, user: 'bob', server: '' }),
+        openLocal: async (path, actor) => {
+          // The second connection waits until the test lets it open: its connect() has closed the first by then.
+          if (opened++ > 0) await new Promise<void>((go) => (letOpen = go));
+          return createEngine(createJsonFileStore(path)).as(actor);
+        },
+      }),
+    );
+    await session.connect();
+    const first = session.ready!.service;
+    const reconnecting = session.connect();
+    await expect.poll(() => letOpen !== undefined, { timeout: 5000 }).toBe(true);
+    await expect(first.whoami()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // Views, hovers and the live refresh ask `ready` for the service: none gets the closed one.
+    expect(session.ready).toBeUndefined();
+    expect((await session.refresh()).status).toBe('ready');
+    letOpen!();
+    expect((await reconnecting).status).toBe('ready');
+    expect(session.ready!.service).not.toBe(first);
+    expect(session.ready!.me.user.id).toBe('bob');
+    await session.close();
+    expect(session.ready).toBeUndefined();
+    // A refresh after close (a timer's last tick) asks nothing: it would be refused as closed.
+    expect((await session.refresh()).status).toBe('ready');
+  });
+
   it('lets the newest connect win when two overlap', async () => {
     const t = await fileTenant();
     let user = 'bob';

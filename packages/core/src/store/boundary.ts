@@ -225,5 +225,11 @@ export interface Store extends StoreReads {
   /** Called after every change seen (own and, within 100 ms / 1 s for PostgreSQL, others'). */
   onChange(listener: (change: StoreChange) => void): () => void;
 
+  /**
+   * Lets what was asked before finish, then lets go of files, watches, timers
+   * and connections. From then on every read and write is refused with
+   * UNAVAILABLE and opens nothing again (closed.ts; the conformance suite);
+   * closing again is harmless.
+   */
   close(): Promise<void>;
 }

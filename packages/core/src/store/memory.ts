@@ -6,6 +6,7 @@ import type { KeywardEvent } from '../domain.js';
 import { KeywardError } from '../refusal.js';
 import type { EventFind, EventPage, InitialState, KeyUsage, Store, StoreChange, Transaction, UsageCount } from './boundary.js';
 import { ChangeSignal, changeOf } from './change-signal.js';
+import { storeClosed } from './closed.js';
 import { findInLog } from './event-find.js';
 import { StateReads, StateTransaction } from './state-transaction.js';
 import { TenantState } from './tenant-state.js';
@@ -21,8 +22,11 @@ export class MemoryStore extends StateReads implements Store {
   private readonly aggregates = new UsageAggregates();
   // Transactions run one at a time, as the boundary promises.
   private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
+  /** Every read of records goes through here: refused once closed (closed.ts). */
   protected state(): TenantState {
+    this.usable();
     return this.current;
   }
   protected lastUsedSource(): UsageAggregates {
@@ -31,7 +35,7 @@ export class MemoryStore extends StateReads implements Store {
 
   async create(init: InitialState): Promise<boolean> {
     return this.exclusive(() => {
-      const state = this.state();
+      const state = this.current;
       if (state.tenant) return false;
       const touched = state.apply([{ op: 'putTenant', tenant: structuredClone(init.tenant) }, ...init.users.map((u) => ({ op: 'putUser' as const, user: structuredClone(u) }))]);
       this.push(structuredClone(init.events));
@@ -42,11 +46,11 @@ export class MemoryStore extends StateReads implements Store {
 
   transact<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
     return this.exclusive(async () => {
-      if (!this.state().tenant) throw new KeywardError('UNAVAILABLE', 'There is no Keyward store yet; run `keyward init`.');
+      if (!this.current.tenant) throw new KeywardError('UNAVAILABLE', 'There is no Keyward store yet; run `keyward init`.');
       const tx = new StateTransaction(this.current, this.aggregates);
       const result = await fn(tx);
       if (tx.ops.length > 0 || tx.events.length > 0) {
-        const touched = this.state().apply(tx.ops);
+        const touched = this.current.apply(tx.ops);
         this.push(tx.events);
         this.signal.changed(changeOf(touched));
       }
@@ -55,16 +59,19 @@ export class MemoryStore extends StateReads implements Store {
   }
 
   async append(events: readonly KeywardEvent[]): Promise<void> {
+    this.usable();
     if (events.length === 0) return;
     this.push(structuredClone(events));
     this.signal.changed({});
   }
 
   async findEvents(q: EventFind): Promise<EventPage> {
+    this.usable();
     return findInLog(this.log, q, (id) => this.seq.get(id));
   }
 
   async recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void> {
+    this.usable();
     if (counts.length === 0 && events.length === 0) return;
     this.aggregates.add(counts);
     this.push(structuredClone(events));
@@ -72,14 +79,17 @@ export class MemoryStore extends StateReads implements Store {
   }
 
   async usageSince(since: number, keyIds?: readonly string[]): Promise<KeyUsage[]> {
+    this.usable();
     return this.aggregates.since(since, keyIds);
   }
 
   async lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
+    this.usable();
     return this.aggregates.lastUsedOf(keyIds);
   }
 
   async removeBefore(before: number): Promise<void> {
+    this.usable();
     const iso = new Date(before).toISOString();
     const kept = this.log.filter((e) => e.eventTime >= iso);
     if (kept.length !== this.log.length) {
@@ -101,7 +111,12 @@ export class MemoryStore extends StateReads implements Store {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.queue;
+  }
+
+  private usable(): void {
+    if (this.closed) throw storeClosed(this.location);
   }
 
   private push(events: readonly KeywardEvent[]): void {
@@ -111,7 +126,9 @@ export class MemoryStore extends StateReads implements Store {
     }
   }
 
+  /** Asked before close(), a transaction still runs (close waits for it); asked after, it is refused. */
   private exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (this.closed) return Promise.reject(storeClosed(this.location));
     const run = this.queue.then(fn);
     this.queue = run.catch(() => undefined);
     return run;

@@ -277,6 +277,44 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       await expect(store.transact((tx) => tx.putUser(user('x')))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     });
 
+    it('refuses every read and write after close() with UNAVAILABLE, and changes nothing', async () => {
+      const store = await filled(2);
+      const heard: StoreChange[] = [];
+      store.onChange((c) => heard.push(c));
+      await store.close();
+      const version = store.version();
+      const m = Math.floor(T0 / 60_000);
+      const asked: Record<string, () => Promise<unknown>> = {
+        tenant: () => store.tenant(),
+        getUser: () => store.getUser('bob'),
+        listUsers: () => store.listUsers(),
+        getKey: () => store.getKey(key(0).id),
+        keysByIdPrefix: () => store.keysByIdPrefix('0', 10),
+        keysOf: () => store.keysOf('bob'),
+        countActiveKeys: () => store.countActiveKeys('bob', T0),
+        findKeys: () => store.findKeys({ limit: 10, now: T0 }),
+        create: () => store.create({ tenant: tenant(), users: [], events: [] }),
+        transact: () => store.transact((tx) => tx.putKey(key(9))),
+        append: () => store.append([event('api-key.auth-failed', T0 + 100, 'anonymous')]),
+        findEvents: () => store.findEvents({ limit: 10 }),
+        recordUsage: () => store.recordUsage([{ keyId: key(0).id, minute: m, uses: 1, lastUsed: T0 }], []),
+        usageSince: () => store.usageSince(T0),
+        lastUsedOf: () => store.lastUsedOf([key(0).id]),
+        removeBefore: () => store.removeBefore(T0),
+      };
+      for (const [name, ask] of Object.entries(asked)) {
+        const refusal = await ask().then(
+          (answer) => ({ answered: name, answer }),
+          (e: unknown) => e,
+        );
+        expect(refusal, name).toBeInstanceOf(KeywardError);
+        expect(refusal, name).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('closed') });
+      }
+      expect(store.version()).toBe(version);
+      expect(heard).toEqual([]);
+      await store.close(); // closing again is harmless
+    });
+
     it.skipIf(!factory.another)('shows a change made through one handle to another, with onChange, within 100 ms', async () => {
       const a = await filled(2);
       const b = await another(a);

@@ -26,6 +26,7 @@ import { type SnapshotDocument, Snapshot, isVersion1 } from './snapshot.js';
 import type { StoreDocument } from '../../domain.js';
 import type { StoreChange } from '../boundary.js';
 import { ChangeSignal } from '../change-signal.js';
+import { storeClosed } from '../closed.js';
 import { endOfTurn } from '../end-of-turn.js';
 
 /** What the journal keeps equal to snapshot + journal; entries are opaque JSON to it. */
@@ -183,7 +184,11 @@ export class Journal<Entry> {
   private caughtUpWaiters: ((caughtUp: boolean) => void)[] = [];
   /** While a turn waits for the lock: wakes it to catch up for a read just asked (followingWhile). */
   private readAsked?: () => void;
+  /** close() was called: what is asked from then on is refused (closed.ts); turns asked before still run. */
   private closed = false;
+  /** close() has given back the lock and closed the journal: a turn that starts now would open them again, and is refused. */
+  private shut = false;
+  private closing?: Promise<void>;
   private readonly onProblem: (m: string) => void;
 
   constructor(
@@ -245,6 +250,7 @@ export class Journal<Entry> {
    * acknowledged before it is in the journal by then.
    */
   async fresh(strict = false): Promise<boolean> {
+    if (this.closed) throw storeClosed(this.path);
     if (!strict && this.followed()) {
       await endOfTurn();
       return true;
@@ -312,6 +318,7 @@ export class Journal<Entry> {
    * write, one fsync). A throwing `work` commits nothing.
    */
   commit<T>(work: () => Promise<Work<Entry, T>> | Work<Entry, T>): Promise<T> {
+    if (this.closed) return Promise.reject(storeClosed(this.path));
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ work: async () => work(), resolve: resolve as (v: unknown) => void, reject });
       if (!this.flushing) {
@@ -323,6 +330,7 @@ export class Journal<Entry> {
 
   /** Creates the files of an empty store unless they exist; runs under the lock. */
   async ensureCreated(): Promise<void> {
+    if (this.closed) throw storeClosed(this.path);
     await this.exclusive(async () => {
       const took = await this.lock();
       try {
@@ -340,19 +348,31 @@ export class Journal<Entry> {
     });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Lets the turns already asked for finish (a commit group, a read's
+   * catch-up), then gives the lock back and closes the journal in a turn of
+   * its own: a turn asked for later (a read asked in the same turn as
+   * close(), whose catch-up waits for the end of it) is refused instead of
+   * opening the journal again.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
     this.closed = true;
     this.following?.stop();
     clearTimeout(this.settleTimer);
-    await this.turn;
-    await this.copying;
-    await this.unlock();
-    await this.journal?.close().catch(() => undefined);
-    this.journal = undefined;
+    this.closing = this.exclusive(async () => {
+      await this.copying;
+      await this.unlock();
+      await this.journal?.close().catch(() => undefined);
+      this.journal = undefined;
+      this.shut = true;
+    });
+    return this.closing;
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.turn.then(async () => {
+      if (this.shut) throw storeClosed(this.path);
       this.busy = true;
       try {
         return await fn();
@@ -503,7 +523,7 @@ export class Journal<Entry> {
     const giveBack = (onlyIfIdle: boolean) =>
       void this.exclusive(async () => {
         if (this.held === held && (!onlyIfIdle || this.pending.length === 0)) await this.unlock();
-      });
+      }).catch(() => undefined); // refused only once closed, and close() gave the lock back itself
     if (this.closed || this.lockWanted) giveBack(false);
     else if (this.following?.watching && !this.turns.contended) {
       held.timer ??= setTimeout(() => giveBack(false), Math.max(0, held.since + this.turns.holdLimitMs - Date.now()));
@@ -857,6 +877,7 @@ export class Journal<Entry> {
     if (this.compacting || this.closed || this.position - this.snapshotPosition < threshold) return;
     this.compacting = true;
     setImmediate(() => {
+      if (this.closed) return void (this.compacting = false);
       this.compact()
         .catch((e) => this.onProblem(`Compacting the store ${this.path} failed (${(e as Error).message}); it will be tried again. Nothing was lost.`))
         .finally(() => (this.compacting = false));
@@ -870,6 +891,7 @@ export class Journal<Entry> {
    * copy of the (small) tail.
    */
   async compact(): Promise<void> {
+    if (this.closed) throw storeClosed(this.path);
     const { doc, position } = await this.exclusive(async () => {
       await this.catchUp(false);
       return { doc: { version: 2, position: this.position, state: this.model.snapshot() } satisfies SnapshotDocument, position: this.position };

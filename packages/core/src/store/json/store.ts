@@ -18,6 +18,7 @@ import type { ApiKey, KeywardEvent, StoreDocument, Tenant, User } from '../../do
 import { KeywardError } from '../../refusal.js';
 import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, ReadOptions, Store, StoreChange, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
+import { storeClosed } from '../closed.js';
 import { StateReads, StateTransaction } from '../state-transaction.js';
 import { StagedState } from '../staged-state.js';
 import { type LastUsedSource, type StoreOp, type TenantReads, TenantState } from '../tenant-state.js';
@@ -95,6 +96,7 @@ export class JsonFileStore extends StateReads implements Store {
   private readonly copies: JournalEvents<JournalEntry>;
   private readonly usage: UsageAggregates;
   private usageAsked = 0;
+  private closing?: Promise<void>;
 
   constructor(
     readonly location: string,
@@ -188,6 +190,7 @@ export class JsonFileStore extends StateReads implements Store {
   }
 
   async create(init: InitialState): Promise<boolean> {
+    this.usable();
     try {
       await mkdir(dirname(this.location), { recursive: true, mode: 0o700 });
     } catch (e) {
@@ -236,15 +239,18 @@ export class JsonFileStore extends StateReads implements Store {
     this.journal.changed({});
   }
 
-  usageSince(since: number, keyIds?: readonly string[]): Promise<KeyUsage[]> {
+  async usageSince(since: number, keyIds?: readonly string[]): Promise<KeyUsage[]> {
+    this.usable();
     return this.usage.usageSince(since, keyIds);
   }
 
-  lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
+  async lastUsedOf(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
+    this.usable();
     return this.usage.lastUsedOf(keyIds);
   }
 
   async removeBefore(before: number): Promise<void> {
+    this.usable();
     await this.segments.removeBefore(before);
     await this.usage.removeBefore(before);
     this.journal.changed({});
@@ -263,11 +269,20 @@ export class JsonFileStore extends StateReads implements Store {
     return this.journal.onChange(listener);
   }
 
-  async close(): Promise<void> {
-    await this.journal.close();
-    await this.copies.close();
-    await this.segments.idle();
-    await this.usage.close();
+  /** What was asked before still finishes; from now on every read and write is refused (closed.ts), and nothing is opened again. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.journal.close();
+      await this.copies.close();
+      await this.segments.idle();
+      await this.usage.close();
+    })();
+    return this.closing;
+  }
+
+  /** The reads and writes that do not ask the journal first (fresh, commit: it refuses them itself once closed). */
+  private usable(): void {
+    if (this.closing) throw storeClosed(this.location);
   }
 
   private async writeEvents(events: readonly KeywardEvent[]): Promise<void> {
