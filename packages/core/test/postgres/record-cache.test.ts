@@ -201,3 +201,46 @@ describe('keys this server has just made', () => {
     await asked;
   });
 });
+
+describe('keys another server made', () => {
+  it('are known never used, without a read, unless a flush of this server named them in the last three heartbeats or a last use is kept', async () => {
+    let listening = true;
+    const cache = new RecordCache(() => listening);
+    const change = (c: Omit<StoreChange, 'version'>) => cache.changed({ ...c, version: 0 });
+    const [made, flushed, kept, unsure] = ['1'.repeat(24), '2'.repeat(24), '3'.repeat(24), '4'.repeat(24)];
+    const uses = slowLoads<Map<string, KeyUsage>>();
+    const used = (id: string, at: number) => new Map<string, KeyUsage>([[id, { keyId: id, uses: 0, lastUsed: at, lastUsedFrom: [] }]]);
+    // A last use read before the making was heard stays as it was read.
+    const read = cache.lastUsesOf([kept], uses.load);
+    uses.answer(used(kept, T0));
+    await read;
+    // This server's flush named `flushed` before the other's notification of its making came (on another connection).
+    change({ usedKeyIds: [flushed] });
+    cache.heartbeat();
+    cache.heartbeat();
+    cache.madeElsewhere([made, flushed, kept]);
+    expect((await cache.lastUsesOf([made, kept], uses.load)).get(kept)?.lastUsed).toBe(T0);
+    expect(uses.asked).toBe(1);
+    const asked = cache.lastUsesOf([flushed], uses.load);
+    expect(uses.asked).toBe(2);
+    uses.answer(used(flushed, T0 + 1));
+    expect((await asked).get(flushed)?.lastUsed).toBe(T0 + 1);
+    // Three heartbeats after that flush, it can no longer come before a making heard now.
+    change({ usedKeyIds: [flushed] });
+    for (let i = 0; i < 3; i++) cache.heartbeat();
+    cache.madeElsewhere([flushed]);
+    expect((await cache.lastUsesOf([flushed], uses.load)).has(flushed)).toBe(false);
+    expect(uses.asked).toBe(2);
+    // A flush whose fate is unknown may have named any key; and nothing is set while not listening.
+    cache.flushUnsure();
+    cache.madeElsewhere([unsure]);
+    for (let i = 0; i < 3; i++) cache.heartbeat();
+    listening = false;
+    cache.madeElsewhere([unsure]);
+    listening = true;
+    const last = cache.lastUsesOf([unsure], uses.load);
+    expect(uses.asked).toBe(3);
+    uses.answer(new Map());
+    await last;
+  });
+});

@@ -658,6 +658,31 @@ describe('change signal', () => {
     await hidden.end();
   });
 
+  it('a key another server made on what it saw is known never used, without a read, until a flush names it', async () => {
+    const { store, url } = await seeded();
+    const { other, heard } = await listeningOther(url);
+    const k = key('bob');
+    // A create as the engine sends one whole (store.ts putWhole): answered once its notification is out.
+    await store.transact(
+      async (tx) => {
+        expect(await tx.getKey(k.id)).toBeUndefined();
+        tx.putKey(k);
+      },
+      { onWhatWasSeen: true },
+    );
+    await expect.poll(() => heard.some((c) => c.made?.some((m) => m.id === k.id)), { timeout: 1000, interval: 10 }).toBe(true);
+    // A last use written behind every server's back (uncounted): a server that read it would show it.
+    const hidden = new pg.Client(url);
+    await hidden.connect();
+    await hidden.query(`SET session_replication_role = replica`);
+    await hidden.query(`INSERT INTO keyward.last_use (key_id, last_used) VALUES ($1, $2)`, [k.id, T0]);
+    expect((await other.lastUsedOf([k.id])).has(k.id)).toBe(false);
+    // A flush naming it: read again.
+    await store.recordUsage([{ keyId: k.id, minute: Math.floor(T0 / 60_000), uses: 1, lastUsed: T0 + 1 }], []);
+    await expect.poll(async () => (await other.lastUsedOf([k.id])).get(k.id)?.lastUsed, { timeout: 1000, interval: 10 }).toBe(T0 + 1);
+    await hidden.end();
+  });
+
   it('when the listening connection is cut, listeners hear `all` within a second, and again once it is back', async () => {
     const { url } = await seeded();
     const s = open(url);

@@ -62,6 +62,14 @@ interface Payload {
   /** With `n`: the slot its transaction counted in, and the count it left there (added by the database, see announce). */
   s?: number;
   v?: number;
+  /**
+   * Its writer handed nothing of the change out (no token of the keys it
+   * made) before this notification committed (announce's `first`): any
+   * flush using one of those keys commits after it, and notifications are
+   * delivered in the order their transactions committed, so a listener hears
+   * this before any other server's flush that names them.
+   */
+  u?: 1;
 }
 
 /** Whether the writing transaction of `change` bumped the change count: it wrote the tenant, users or keys (migration 3's triggers), or keys' last uses (migration 5's). */
@@ -87,9 +95,12 @@ function counted(change: Change): boolean {
  * (change-count.ts). The transaction sets `mark` (beginMarked) as a
  * session setting, which its rollback undoes; the NOTIFY goes only where it
  * is still set.
+ *
+ * `first`: the caller promises to hand nothing of the change out until this
+ * has answered, or until the backend it went to is gone (payload `u`).
  */
-export async function announce(sql: Sql, origin: string, change: Change, mark: string): Promise<void> {
-  const n = counted(change) ? ({ n: 1 } as const) : {};
+export async function announce(sql: Sql, origin: string, change: Change, mark: string, { first = false } = {}): Promise<void> {
+  const n = { ...(counted(change) ? ({ n: 1 } as const) : {}), ...(first ? ({ u: 1 } as const) : {}) };
   let payload = JSON.stringify({ o: origin, c: change, ...n } satisfies Payload);
   // Too long: first without the new keys' records (listeners ask again), then without the used keys'
   // names (a flush naming none: every last use is read again), then as `all`.
@@ -168,6 +179,14 @@ function socketOf(c: pg.Client): { ref?: () => void; unref?: () => void } | unde
   return (c as unknown as { connection?: { stream?: { ref?: () => void; unref?: () => void } } }).connection?.stream;
 }
 
+/** What the store's caches hear from the feed beside the changes themselves. */
+export interface FeedHooks {
+  /** A heartbeat was answered on the listening connection: every notification committed before it was sent has been heard. */
+  heartbeat?(): void;
+  /** Keys another server made, heard before any other server's flush could name them (payload `u`). */
+  madeUnused?(keyIds: readonly string[]): void;
+}
+
 export class ChangeFeed {
   private readonly signal = new ChangeSignal();
   private client?: pg.Client;
@@ -185,6 +204,7 @@ export class ChangeFeed {
   constructor(
     private readonly config: pg.ClientConfig,
     private readonly origin: string,
+    private readonly hooks: FeedHooks = {},
   ) {}
 
   get version(): number {
@@ -280,7 +300,9 @@ export class ChangeFeed {
     // Our own changes too: the count moved for them as well.
     if (p.n === 1 && typeof p.s === 'number' && typeof p.v === 'number') this.count.heardOne(p.s, p.v);
     if (p.o === this.origin) return;
-    this.changed(changeFrom(p.c));
+    const change = changeFrom(p.c);
+    this.changed(change);
+    if (p.u === 1 && change.made) this.hooks.madeUnused?.(change.made.map((k) => k.id));
   }
 
   private beat(): void {
@@ -302,7 +324,9 @@ export class ChangeFeed {
           this.awaiting = undefined;
           this.confirmedAt = sent;
         }
-        if (this.client === c && count !== undefined && this.count.read(count)) this.changed({ all: true });
+        if (this.client !== c || count === undefined) return;
+        if (this.count.read(count)) this.changed({ all: true });
+        this.hooks.heartbeat?.();
       },
       () => this.drop(c),
     );

@@ -20,7 +20,9 @@
 // (an older server's flush), and by changes to that key. Flushes are in the
 // change count the heartbeat checks (migration 5), so one whose notification
 // was lost, or usage written in plain SQL, drops everything within a second
-// like any other lost change.
+// like any other lost change. Keys just made — by this server (neverUsed) or
+// by another that answered nobody before its notification went
+// (madeElsewhere) — are known never used without a read.
 //
 // A miss asked while the same question is already being read (the same
 // page, count, record or keys' last uses: a turn's requests are asked
@@ -42,6 +44,11 @@ import { type ActiveCount, countWithMade, pageWithMade } from './made-keys.js';
 
 // Pages kept at once; past this many, they start over (a page is at most a few hundred keys).
 const MAX_PAGES = 2000;
+// Heartbeats' worth of flushed keys remembered (madeElsewhere): at most one heartbeat is answered between this
+// server's flush of a key and its hearing of the key's making, so three is one to spare.
+const FLUSH_GENERATIONS = 3;
+// Keys a generation remembers; past this many it stands for every key.
+const MAX_FLUSHED = 10_000;
 // Keys whose last use is kept at once; past this many, they start over.
 const MAX_LAST_USES = 50_000;
 
@@ -58,6 +65,8 @@ export class RecordCache {
   private readonly pages = new Map<string, { owner: string | undefined; page: FoundPage<ApiKey>; order?: { descending: boolean; limit: number } }>();
   /** null: never used. */
   private readonly lastUses = new Map<string, KeyUsage | null>();
+  /** Keys whose last use a flush of this server (or any heard) wrote, newest heartbeat's first; 'any': it may have been any key's. */
+  private flushed: (Set<string> | 'any')[] = [new Set()];
   /**
    * Reads under way, each with what it read: one that a change concerns
    * (the same test that drops what is kept, below) is not kept, since it
@@ -76,6 +85,7 @@ export class RecordCache {
     for (const id of c.userIds ?? []) this.users.delete(id);
     if (touchesUsers(c)) this.everyone = undefined;
     if (touchesAllUsage(c)) this.lastUses.clear();
+    this.rememberFlushed(c.usedKeyIds);
     for (const id of c.keyIds ?? []) this.lastUses.delete(id);
     for (const id of c.usedKeyIds ?? []) this.lastUses.delete(id);
     if (c.all || (c.keyIds?.length && c.keyOwners === undefined)) {
@@ -161,6 +171,40 @@ export class RecordCache {
     if (!this.trusted()) return;
     if (this.lastUses.size + keyIds.length > MAX_LAST_USES) this.lastUses.clear();
     for (const id of keyIds) this.lastUses.set(id, null);
+  }
+
+  /**
+   * Keys another server made, heard before any other server's flush could
+   * name them (changes.ts payload `u`: notifications arrive in the order
+   * their transactions committed): never used, unless this server's own
+   * flush named them — its commit's answer comes on another connection and
+   * may be handled before the notification of the making arrives, though
+   * never more than one heartbeat before (the heartbeat sent after that
+   * answer brings every notification committed before it). A last use
+   * already kept (read meanwhile) is left as it is. Only while this server
+   * hears every change.
+   */
+  madeElsewhere(keyIds: readonly string[]): void {
+    if (!this.trusted() || this.flushed.includes('any')) return;
+    const unnamed = keyIds.filter((id) => !this.lastUses.has(id) && !this.flushed.some((g) => g !== 'any' && g.has(id)));
+    this.neverUsed(unnamed);
+  }
+
+  /** A flush of this server that may have committed without its change being told (its connection lost): it may have named any key. */
+  flushUnsure(): void {
+    this.flushed[0] = 'any';
+  }
+
+  /** A heartbeat was answered: flushes older than FLUSH_GENERATIONS heartbeats can no longer come before a making heard now. */
+  heartbeat(): void {
+    this.flushed = [new Set(), ...this.flushed.slice(0, FLUSH_GENERATIONS - 1)];
+  }
+
+  private rememberFlushed(keyIds: readonly string[] | undefined): void {
+    const now = this.flushed[0];
+    if (!keyIds?.length || now === 'any') return;
+    if (now.size + keyIds.length > MAX_FLUSHED) this.flushed[0] = 'any';
+    else for (const id of keyIds) now.add(id);
   }
 
   async tenantOf(load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {

@@ -149,8 +149,11 @@ export class PostgresStore implements Store {
     // An idle connection that dies (the database restarting) is the pool's to replace, not a crash.
     this.pool.on('error', () => undefined);
     this.sql = prepared(this.pool, { askAgain: true });
-    this.feed = new ChangeFeed({ connectionString: url }, this.server);
     this.cache = new RecordCache(() => this.feed.live);
+    this.feed = new ChangeFeed({ connectionString: url }, this.server, {
+      heartbeat: () => this.cache.heartbeat(),
+      madeUnused: (keyIds) => this.cache.madeElsewhere(keyIds),
+    });
     this.feed.watch((c) => {
       this.cache.changed(c);
       this.seen.changed(c);
@@ -280,11 +283,17 @@ export class PostgresStore implements Store {
       await this.needSchema();
       // Names the keys whose last use it writes: caches drop only theirs (migration 5 counts the change).
       const used: Change = { usedKeyIds: lastUseWritten(counts) };
-      await this.inTransaction(async (c, send, tell) => {
-        send(upsertUsage(c, this.server, counts));
-        send(insertEvents(c, events));
-        tell(used);
-      });
+      try {
+        await this.inTransaction(async (c, send, tell) => {
+          send(upsertUsage(c, this.server, counts));
+          send(insertEvents(c, events));
+          tell(used);
+        });
+      } catch (e) {
+        // Maybe committed: keys others made are not taken as never used for a while (record-cache.ts madeElsewhere).
+        if (isUnavailable(e)) this.cache.flushUnsure();
+        throw e;
+      }
       this.feed.changed(used);
     });
   }
@@ -376,6 +385,11 @@ export class PostgresStore implements Store {
    * ended (FATAL) instead, it may have committed just before: known by
    * whether the key is there once that backend is gone; UNAVAILABLE while
    * that cannot be known.
+   * It is not answered before the NOTIFY is (it comes right behind, and
+   * costs no disk wait): no token of the new keys leaves this server before
+   * the other servers' notification of them is committed, so they may take
+   * the keys as never used (announce's `first`). A NOTIFY whose connection
+   * was lost may still commit later: then not before its backend is gone.
    */
   private async putWhole(expected: Expectations, keys: readonly ApiKey[], events: readonly KeywardEvent[], change: Change): Promise<'committed' | 'not written' | 'committed, connection lost'> {
     const { client: c, release } = await checkout(this.pool);
@@ -384,10 +398,21 @@ export class PostgresStore implements Store {
       const sql = corkedForEachTick(c, prepared(c, { askAgain: false }));
       const mark = randomHex(8);
       const put = putKeysAsSeen(sql, expected, mark, keys, events);
-      announce(sql, this.server, change, mark).catch(() => undefined);
+      const announced = announce(sql, this.server, change, mark, { first: true });
+      announced.catch(() => undefined);
       await put;
+      try {
+        await announced;
+      } catch (e) {
+        // Committed; its notification's fate is the dead connection's (heartbeats find it if it never came).
+        if (!isUnavailable(e)) return 'committed';
+        broken = true;
+        if (!(await this.gone((c as unknown as { processID?: number }).processID).catch(() => false))) throw e;
+        return 'committed, connection lost';
+      }
       return 'committed';
     } catch (e) {
+      if (broken) throw e;
       if ((e instanceof pg.DatabaseError && e.severity === 'ERROR') || !isUnavailable(e)) return 'not written';
       broken = true;
       const fate = await this.fateOf((c as unknown as { processID?: number }).processID, keys[0].id).catch(() => 'unknown' as const);
@@ -406,15 +431,20 @@ export class PostgresStore implements Store {
    * on: unknown.
    */
   private async fateOf(backend: number | undefined, madeKey: string): Promise<'committed' | 'not' | 'unknown'> {
-    if (!backend) return 'unknown';
+    if (!(await this.gone(backend))) return 'unknown';
+    // A statement of its own, after the backend was seen gone: its snapshot shows whatever that backend committed.
+    return (await this.askPool(() => readKey(this.sql, madeKey))) ? 'committed' : 'not';
+  }
+
+  /** Whether a backend whose connection was lost is seen gone (it can commit nothing more) within FATE_LOOKS looks. */
+  private async gone(backend: number | undefined): Promise<boolean> {
+    if (!backend) return false;
     for (let look = 0; look < FATE_LOOKS; look++) {
       if (look > 0) await new Promise((r) => setTimeout(r, FATE_LOOK_MS));
       const alive = await this.askPool(() => this.pool.query<{ alive: boolean }>(`SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1) AS alive`, [backend]));
-      if (alive.rows[0].alive) continue;
-      // A statement of its own, after the backend was seen gone: its snapshot shows whatever that backend committed.
-      return (await this.askPool(() => readKey(this.sql, madeKey))) ? 'committed' : 'not';
+      if (!alive.rows[0].alive) return true;
     }
-    return 'unknown';
+    return false;
   }
 
   /** `ask` on the pool, asked again past pooled connections the database closed while they sat idle (each is thrown away). */
