@@ -18,6 +18,7 @@ import { basename, dirname } from 'node:path';
 import { KeywardError } from '../../refusal.js';
 import { acquireLockAsync } from '../lock.js';
 import { HOLD_MS, LockTurns } from './lock-turns.js';
+import { EventCopies, recordsOf } from './event-copies.js';
 import { type Following, followFolder } from './follow.js';
 import { removeDeadWritersLeftovers } from './files.js';
 import { JournalFile } from './journal-file.js';
@@ -99,11 +100,6 @@ interface Pending<Entry> {
   reject: (e: unknown) => void;
 }
 
-/** Reads a journal's records for a copy (from its start at the earliest: before it, a compaction settled them). */
-function recordsOf<Entry>(file: JournalFile): RecordsFrom<Entry> {
-  return async (from) => (await file.scan(Math.max(from, file.start))).records.map((r) => ({ entries: (r.payload as { txs?: Entry[] }).txs ?? [], end: r.end }));
-}
-
 interface HeldLock {
   release: () => Promise<void>;
   since: number;
@@ -169,13 +165,8 @@ export class Journal<Entry> {
    * to catch up with.
    */
   private caughtUpUnder?: HeldLock;
-  /**
-   * The copies of this process's appended groups, one after another (each
-   * continues from where the one before left the copy). A group's callers
-   * have their answer once its copy is made; the next group decides and
-   * appends meanwhile. Whatever reads or marks the copy waits for it first.
-   */
-  private copying: Promise<void> = Promise.resolve();
+  /** The copies of this process's appended groups, one after another beside the next groups' appends (event-copies.ts). */
+  private readonly copies: EventCopies<Entry>;
   /**
    * Reads that must look, waiting for this process's commit group to catch
    * up under the lock (see fresh): true when a catch-up begun after they
@@ -201,6 +192,7 @@ export class Journal<Entry> {
     this.turns = new LockTurns(this.lockPath, opts.holdLockMs ?? HOLD_MS);
     this.snapshotFile = new Snapshot(path);
     this.onProblem = opts.onProblem ?? defaultProblem;
+    this.copies = new EventCopies(opts.copy, this.journalPath, this.onProblem);
   }
 
   /** Grows with every change this process has applied, its own and others'. */
@@ -361,7 +353,7 @@ export class Journal<Entry> {
     this.following?.stop();
     clearTimeout(this.settleTimer);
     this.closing = this.exclusive(async () => {
-      await this.copying;
+      await this.copies.made();
       await this.unlock();
       await this.journal?.close().catch(() => undefined);
       this.journal = undefined;
@@ -409,7 +401,7 @@ export class Journal<Entry> {
   private async open(): Promise<void> {
     await this.load();
     if (!this.opts.copy || !this.journal || !(await this.opts.copy.behind(this.position))) return;
-    await this.caughtUpUnderLock(() => this.copyRecords());
+    await this.caughtUpUnderLock(() => this.copies.copyTo(this.journal, this.position));
   }
 
   /** Runs `work` under the lock, the model caught up with the journal first (unless we held the lock already: nobody else wrote). */
@@ -474,7 +466,7 @@ export class Journal<Entry> {
     this.held = undefined;
     clearTimeout(held.timer);
     try {
-      await this.copying; // the mark says how far the copies got: they are all made first
+      await this.copies.made(); // the mark says how far the copies got: they are all made first
       await this.opts.copy?.mark();
     } catch (e) {
       this.onProblem(`Marking how far the events of ${this.journalPath} were copied failed (${(e as Error).message}); the next writer checks the copy again.`);
@@ -538,27 +530,6 @@ export class Journal<Entry> {
     void this.exclusive(async () => {
       if (this.held === held) await this.unlock();
     });
-  }
-
-  /**
-   * Under the lock: brings the copy up to `to` (the end of `group`, just
-   * appended), after the copies already under way; a fault is reported, the
-   * records keep what it could not copy. Settles once this copy is made.
-   */
-  private copyRecords(to = this.position, group?: { from: number; entries: Entry[] }): Promise<void> {
-    const journal = this.journal;
-    const copy = this.opts.copy;
-    if (!copy || !journal) return this.copying;
-    this.copying = this.copying.then(() => this.copyNow(copy, journal, to, group));
-    return this.copying;
-  }
-
-  private async copyNow(copy: JournalCopy<Entry>, journal: JournalFile, to: number, group?: { from: number; entries: Entry[] }): Promise<void> {
-    try {
-      await copy.copy(to, recordsOf(journal), group);
-    } catch (e) {
-      this.onProblem(`Copying the events of ${this.journalPath} to their day segments failed (${(e as Error).message}); they are kept in the journal and copied by the next change.`);
-    }
   }
 
   /** Reads the snapshot and replays the journal from its position. */
@@ -826,7 +797,7 @@ export class Journal<Entry> {
         for (const entry of entries) changes.push(this.model.apply(entry));
         this.position = end;
         this.opts.afterRecordDurable?.();
-        copied = this.copyRecords(end, { from: before, entries });
+        copied = this.copies.copyTo(this.journal, end, { from: before, entries });
         this.settleLater();
       }
     } catch (e) {
@@ -862,7 +833,7 @@ export class Journal<Entry> {
       void this.exclusive(async () => {
         if (this.closed || !this.journal) return;
         await this.caughtUpUnderLock(async () => {
-          await this.copying;
+          await this.copies.made();
           await this.opts.copy!.settle(this.position, recordsOf(this.journal!));
         });
       }).catch((e) => this.onProblem(`Making the events copied from ${this.journalPath} durable failed (${(e as Error).message}); the journal keeps them until it is done.`));
