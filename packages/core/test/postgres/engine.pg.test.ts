@@ -198,33 +198,42 @@ describe('engine on PostgreSQL', () => {
   it('a create sent whole whose connection is lost once it went out is answered with the key its backend committed, made once', async () => {
     const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
     await engine.as('bob').generateKey({ description: 'bob seen before the loss' });
-    // The next socket write (the create's one statement and its NOTIFY) goes out whole, then its connection is cut:
+    // The create's socket write (its one statement and its NOTIFY) goes out whole, then its connection is cut:
     // the backend still runs and commits what it received, and its answer is lost.
-    const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
-    const [write, writev] = [socket._write, socket._writev];
-    const cutAfter = (original: (...a: unknown[]) => unknown) =>
-      function (this: net.Socket, ...a: unknown[]) {
-        socket._write = write;
-        socket._writev = writev;
-        const done = a[a.length - 1] as (e?: Error | null) => void;
-        return original.apply(this, [
-          ...a.slice(0, -1),
-          (e?: Error | null) => {
-            done(e);
-            this.destroy();
-          },
-        ]);
-      };
-    socket._write = cutAfter(write);
-    socket._writev = cutAfter(writev);
-    let key: Awaited<ReturnType<ReturnType<typeof engine.as>['generateKey']>>;
-    try {
-      key = await engine.as('bob').generateKey({ description: 'bob answer lost' });
-    } finally {
-      socket._write = write;
-      socket._writev = writev;
-    }
+    const key = await cuttingTheWriteOf('bob answer lost', () => engine.as('bob').generateKey({ description: 'bob answer lost' })).answer;
     const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob answer lost'`);
+    expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
+    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
+    expect((await engine.verify(key.token)).valid).toBe(true);
+    await engine.close();
+  });
+
+  it('a create sent whole whose connection is lost while its backend waits at the owner’s lock is not committed later: that backend is ended and the create made once, on another connection', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    await engine.as('bob').generateKey({ description: 'bob seen before the cut' });
+    const holder = new pg.Client(db.url);
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM keyward.users WHERE id = 'bob' FOR UPDATE`);
+    // What waits at bob's lock: the create's one statement, or the create made the locking way.
+    const waiting = async () =>
+      (await admin.query<{ query: string }>(`SELECT query FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keyward' AND wait_event_type = 'Lock'`)).rows.map((r) =>
+        r.query.includes('put_keys_as_seen') ? 'sent whole' : 'the locking way',
+      );
+    // Cut off once its whole statement went out, the backend lives on at bob's lock: left alone it would commit
+    // once the holder lets go, after the create was answered UNAVAILABLE ("nothing was changed").
+    const made = cuttingTheWriteOf('bob cut off at the lock', () => engine.as('bob').generateKey({ description: 'bob cut off at the lock' }));
+    try {
+      await made.cut;
+      // Ended by the store, it is replaced at the lock by the create made the locking way.
+      await expect.poll(waiting, { timeout: 10_000 }).toEqual(['the locking way']);
+      await holder.query('COMMIT');
+    } finally {
+      // Let go of bob's row whatever happened above, or every later test of bob would wait for it.
+      await holder.end();
+    }
+    const key = await made.answer;
+    const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob cut off at the lock'`);
     expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
     expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
     expect((await engine.verify(key.token)).valid).toBe(true);
@@ -311,4 +320,43 @@ async function countingWrites(run: () => Promise<void>): Promise<Map<net.Socket,
     socket._writev = writev;
   }
   return writes;
+}
+
+/**
+ * Runs `run` with the first socket write of this process that carries
+ * `marker` (the create's one statement, with its description among its
+ * parameters) going out whole and its connection cut right after: the
+ * backend still runs what it received, and its answer is lost. Other writes
+ * (a heartbeat, a new connection's start) pass. `cut` settles once it went out.
+ */
+function cuttingTheWriteOf<T>(marker: string, run: () => Promise<T>): { answer: Promise<T>; cut: Promise<void> } {
+  const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+  const [write, writev] = [socket._write, socket._writev];
+  let wasCut!: () => void;
+  const cut = new Promise<void>((resolve) => (wasCut = resolve));
+  const carries = (a: unknown[]) => {
+    const chunks = Array.isArray(a[0]) ? (a[0] as { chunk: unknown }[]).map((c) => c.chunk) : [a[0]];
+    return chunks.some((c) => String(c).includes(marker));
+  };
+  const restore = () => {
+    socket._write = write;
+    socket._writev = writev;
+  };
+  const cutAfter = (original: (...a: unknown[]) => unknown) =>
+    function (this: net.Socket, ...a: unknown[]) {
+      if (!carries(a)) return original.apply(this, a);
+      restore();
+      const done = a[a.length - 1] as (e?: Error | null) => void;
+      return original.apply(this, [
+        ...a.slice(0, -1),
+        (e?: Error | null) => {
+          done(e);
+          this.destroy();
+          wasCut();
+        },
+      ]);
+    };
+  socket._write = cutAfter(write);
+  socket._writev = cutAfter(writev);
+  return { answer: run().finally(restore), cut };
 }

@@ -36,6 +36,8 @@ const RETRIES = 5;
 // How long a create sent whole whose connection was lost waits for its backend to be gone (fateOf): 40 looks, 50 ms apart.
 const FATE_LOOKS = 40;
 const FATE_LOOK_MS = 50;
+// How this store's connections name themselves to the database (pg_stat_activity), so fateOf ends only one of its own.
+const APPLICATION = 'keyward';
 
 function reads(sql: Sql): StoreReads {
   return {
@@ -136,7 +138,7 @@ export class PostgresStore implements Store {
       query_timeout: 15_000,
       keepAlive: true,
       allowExitOnIdle: true,
-      application_name: 'keyward',
+      application_name: APPLICATION,
       // Statements of one transaction go out without waiting for each
       // other's answers (node-postgres pipelining): BEGIN with the first
       // reads, the writes with COMMIT. See inTransaction.
@@ -426,9 +428,7 @@ export class PostgresStore implements Store {
   /**
    * Whether the statement of a backend whose connection was lost (or which
    * ended it) committed: known only once that backend has ended (it can
-   * commit nothing more), by whether the key it made is there. One that
-   * said FATAL is gone within moments; one cut off by the network may live
-   * on: unknown.
+   * commit nothing more), by whether the key it made is there.
    */
   private async fateOf(backend: number | undefined, madeKey: string): Promise<'committed' | 'not' | 'unknown'> {
     if (!(await this.gone(backend))) return 'unknown';
@@ -436,12 +436,27 @@ export class PostgresStore implements Store {
     return (await this.askPool(() => readKey(this.sql, madeKey))) ? 'committed' : 'not';
   }
 
-  /** Whether a backend whose connection was lost is seen gone (it can commit nothing more) within FATE_LOOKS looks. */
+  /**
+   * Whether a backend whose connection was lost is seen gone (it can commit
+   * nothing more) within FATE_LOOKS looks. One that said FATAL is gone within
+   * moments. One cut off by the network lives on, perhaps waiting at the
+   * owner's lock, and could commit long after this create was answered: it
+   * is ended here (a backend of this application only), so UNAVAILABLE keeps
+   * its word that nothing was changed. Not seen gone only while the database
+   * cannot be asked, or will not end it.
+   */
   private async gone(backend: number | undefined): Promise<boolean> {
     if (!backend) return false;
     for (let look = 0; look < FATE_LOOKS; look++) {
       if (look > 0) await new Promise((r) => setTimeout(r, FATE_LOOK_MS));
-      const alive = await this.askPool(() => this.pool.query<{ alive: boolean }>(`SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1) AS alive`, [backend]));
+      const alive = await this.askPool(() =>
+        this.pool.query<{ alive: boolean }>(
+          // Ended at the first look that finds it; pg_terminate_backend only asks, so later looks wait until it is gone.
+          `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1) AS alive,
+                  (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND application_name = $2 AND $3) AS ended`,
+          [backend, APPLICATION, look === 0],
+        ),
+      );
       if (!alive.rows[0].alive) return true;
     }
     return false;
