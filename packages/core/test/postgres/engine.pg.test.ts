@@ -240,6 +240,31 @@ describe('engine on PostgreSQL', () => {
     await engine.close();
   });
 
+  it('a create sent whole whose statement is answered but whose connection is lost before its NOTIFY is, while the database cannot be asked, is answered with its key: it committed', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    await engine.as('bob').generateKey({ description: 'bob seen before the notify loss' });
+    // The database answers the create's statement (committed), then the connection is cut before its NOTIFY's
+    // answer; asked whether that backend is gone, the database does not answer (restarting, unreachable).
+    const pool = pg.Pool.prototype as unknown as { query: (...a: unknown[]) => unknown };
+    const query = pool.query;
+    pool.query = function (this: unknown, ...a: unknown[]) {
+      if (String(a[0]).includes('pg_stat_activity')) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      return query.apply(this, a);
+    };
+    let answer: PromiseSettledResult<Awaited<ReturnType<ReturnType<typeof engine.as>['generateKey']>>>;
+    try {
+      answer = (await Promise.allSettled([losingTheAnswersAfterTheFirst('bob notify lost', () => engine.as('bob').generateKey({ description: 'bob notify lost' }))]))[0];
+    } finally {
+      pool.query = query;
+    }
+    const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob notify lost'`);
+    expect(rows.rows).toHaveLength(1);
+    // UNAVAILABLE would say nothing was changed: the key is there.
+    expect(answer.status === 'fulfilled' ? answer.value.id : (answer.reason as Error).message).toBe(rows.rows[0].id);
+    if (answer.status === 'fulfilled') expect((await engine.verify(answer.value.token)).valid).toBe(true);
+    await engine.close();
+  });
+
   it('a create decided on a count that fell meanwhile (a key revoked through another server) is made the locking way, once', async () => {
     const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
     await admin.query(`DELETE FROM keyward.keys WHERE owner = 'bob'`);
@@ -359,4 +384,53 @@ function cuttingTheWriteOf<T>(marker: string, run: () => Promise<T>): { answer: 
   socket._write = cutAfter(write);
   socket._writev = cutAfter(writev);
   return { answer: run().finally(restore), cut };
+}
+
+/**
+ * Runs `run` with the connection whose write carries `marker` (the create's
+ * one statement and its NOTIFY) handed only its first answer (everything up
+ * to the first ReadyForQuery), then cut: the statement is answered, the
+ * NOTIFY's answer lost.
+ */
+async function losingTheAnswersAfterTheFirst<T>(marker: string, run: () => Promise<T>): Promise<T> {
+  const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+  const [write, writev] = [socket._write, socket._writev];
+  const restore = () => {
+    socket._write = write;
+    socket._writev = writev;
+  };
+  const carries = (a: unknown[]) => (Array.isArray(a[0]) ? (a[0] as { chunk: unknown }[]).map((c) => c.chunk) : [a[0]]).some((c) => String(c).includes(marker));
+  const firstAnswerOnly = (s: net.Socket) => {
+    const emit = s.emit as (this: net.Socket, event: string | symbol, ...args: unknown[]) => boolean;
+    let seen = Buffer.alloc(0);
+    s.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]) {
+      if (event !== 'data') return emit.apply(this, [event, ...args]);
+      seen = Buffer.concat([seen, args[0] as Buffer]);
+      // Backend messages: a type byte, then a length counting itself.
+      for (let at = 0; at + 5 <= seen.length; at += 1 + seen.readInt32BE(at + 1)) {
+        if (seen[at] !== 0x5a /* Z */ || at + 1 + seen.readInt32BE(at + 1) > seen.length) continue;
+        const first = seen.subarray(0, at + 1 + seen.readInt32BE(at + 1));
+        s.emit = emit as typeof s.emit;
+        emit.call(this, 'data', first);
+        this.destroy();
+        return true;
+      }
+      return true;
+    } as typeof s.emit;
+  };
+  const watching = (original: (...a: unknown[]) => unknown) =>
+    function (this: net.Socket, ...a: unknown[]) {
+      if (carries(a)) {
+        restore();
+        firstAnswerOnly(this);
+      }
+      return original.apply(this, a);
+    };
+  socket._write = watching(write);
+  socket._writev = watching(writev);
+  try {
+    return await run();
+  } finally {
+    restore();
+  }
 }

@@ -391,7 +391,8 @@ export class PostgresStore implements Store {
    * costs no disk wait): no token of the new keys leaves this server before
    * the other servers' notification of them is committed, so they may take
    * the keys as never used (announce's `first`). A NOTIFY whose connection
-   * was lost may still commit later: then not before its backend is gone.
+   * was lost may still commit later: then not before its backend is gone,
+   * or the database could not be asked for it.
    */
   private async putWhole(expected: Expectations, keys: readonly ApiKey[], events: readonly KeywardEvent[], change: Change): Promise<'committed' | 'not written' | 'committed, connection lost'> {
     const { client: c, release } = await checkout(this.pool);
@@ -409,7 +410,12 @@ export class PostgresStore implements Store {
         // Committed; its notification's fate is the dead connection's (heartbeats find it if it never came).
         if (!isUnavailable(e)) return 'committed';
         broken = true;
-        if (!(await this.gone((c as unknown as { processID?: number }).processID).catch(() => false))) throw e;
+        // Waits until its backend is gone (ended: its NOTIFY can commit no later). Where the database cannot be
+        // asked even that, the create is still answered as made: it committed, and UNAVAILABLE would say
+        // nothing was changed (the caller would make another key). The NOTIFY, sent whole with the statement,
+        // runs at once on a backend still there; only if it came behind another server's flush naming the key
+        // would that server show the key never used, until its next use.
+        await this.gone((c as unknown as { processID?: number }).processID).catch(() => false);
         return 'committed, connection lost';
       }
       return 'committed';
