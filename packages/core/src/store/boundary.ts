@@ -115,7 +115,20 @@ export interface StoreChange {
    * changed any key's usage.
    */
   usedKeyIds?: readonly string[];
+  /**
+   * Beside usedKeyIds, in its order, when the store says it (PostgreSQL):
+   * what the flush wrote of each key's last use, so a cache that keeps one
+   * can merge it in (the store's answer is the newest use and the newest
+   * sighting of each address over every flush) instead of reading it again.
+   */
+  lastUsesWritten?: readonly LastUseWritten[];
   all?: boolean;
+}
+
+/** What a usage flush wrote of one key's last use: its newest use in the flush, and the newest sighting of each address. */
+export interface LastUseWritten {
+  lastUsed: number;
+  addresses: { address: string; lastSeen: number }[];
 }
 
 /**

@@ -658,6 +658,40 @@ describe('change signal', () => {
     await hidden.end();
   });
 
+  it('a usage flush, its own or another server’s, is merged into the last uses a server keeps, without a read, into what the database answers', async () => {
+    const { store, url } = await seeded();
+    const { other } = await listeningOther(url);
+    const m = Math.floor(T0 / 60_000);
+    const from = (...xs: [string, number][]) => xs.map(([address, lastSeen]) => ({ address, lastSeen }));
+    await store.recordUsage([{ keyId: 'k1', minute: m, uses: 1, lastUsed: T0, addresses: from(['10.0.0.1', T0 - 4], ['10.0.0.2', T0 - 3], ['10.0.0.3', T0 - 2], ['10.0.0.4', T0]) }], []);
+    await expect.poll(async () => (await other.lastUsedOf(['k1'])).get('k1')?.lastUsed, { timeout: 1000, interval: 10 }).toBe(T0);
+    expect((await other.lastUsedOf(['k2'])).has('k2')).toBe(false);
+    // Written behind every server's back (uncounted): a server that read k2 again would show it.
+    const hidden = new pg.Client(url);
+    await hidden.connect();
+    await hidden.query(`SET session_replication_role = replica`);
+    await hidden.query(`INSERT INTO keyward.last_use (key_id, last_used) VALUES ('k2', $1)`, [T0 + 100]);
+    // Another server's flush: k1 seen from three more addresses (one it had, seen later), k2's first use.
+    await store.recordUsage(
+      [
+        { keyId: 'k1', minute: m, uses: 2, lastUsed: T0 + 1, addresses: from(['10.0.0.5', T0 + 1], ['10.0.0.1', T0 + 1], ['10.0.0.6', T0 - 9]) },
+        { keyId: 'k2', minute: m, uses: 1, lastUsed: T0 + 2, addresses: from(['10.0.1.1', T0 + 2]) },
+      ],
+      [],
+    );
+    await expect.poll(async () => (await other.lastUsedOf(['k1'])).get('k1')?.lastUsed, { timeout: 1000, interval: 10 }).toBe(T0 + 1);
+    // k1 as the database answers it (a server that kept nothing reads it), k2 merged, not read.
+    const fresh = open(url);
+    expect((await other.lastUsedOf(['k1'])).get('k1')).toEqual((await fresh.lastUsedOf(['k1'])).get('k1'));
+    expect((await other.lastUsedOf(['k1'])).get('k1')?.lastUsedFrom.map((a) => a.address)).toEqual(['10.0.0.1', '10.0.0.5', '10.0.0.4', '10.0.0.3', '10.0.0.2']);
+    expect((await other.lastUsedOf(['k2'])).get('k2')).toEqual({ keyId: 'k2', uses: 0, lastUsed: T0 + 2, lastUsedFrom: from(['10.0.1.1', T0 + 2]) });
+    // Its own flush: merged at once.
+    await other.recordUsage([{ keyId: 'k1', minute: m, uses: 1, lastUsed: T0 + 3, addresses: from(['10.0.0.2', T0 + 3]) }], []);
+    expect((await other.lastUsedOf(['k1'])).get('k1')).toEqual((await fresh.lastUsedOf(['k1'])).get('k1'));
+    expect((await other.lastUsedOf(['k1'])).get('k1')?.lastUsed).toBe(T0 + 3);
+    await hidden.end();
+  });
+
   it('a key another server made on what it saw is known never used, without a read, until a flush names it', async () => {
     const { store, url } = await seeded();
     const { other, heard } = await listeningOther(url);

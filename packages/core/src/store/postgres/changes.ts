@@ -22,7 +22,8 @@
 
 import pg from 'pg';
 import type { ApiKey } from '../../domain.js';
-import type { StoreChange } from '../boundary.js';
+import type { LastUseWritten, StoreChange } from '../boundary.js';
+import { mergeAddresses } from '../usage-aggregates.js';
 import { ChangeSignal } from '../change-signal.js';
 import { ChangeCount, type SlotCounts } from './change-count.js';
 import { SCHEMA, type Sql } from './sql.js';
@@ -53,10 +54,13 @@ const COMMITTED = 'keyward.committed';
 /** A change without its version: what a NOTIFY carries. */
 export type Change = Omit<StoreChange, 'version'>;
 
+/** A change as a notification carries it: what a flush wrote packed (packed), beside usedKeyIds. */
+type WireChange = Omit<Change, 'lastUsesWritten'> & { w?: (string | number)[][] };
+
 interface Payload {
   /** The server that made the change: it has told its own listeners already. */
   o: string;
-  c: Change;
+  c: WireChange;
   /** Set when the change wrote the tenant, users or keys: the database's change count moved for it (see ChangeCount). */
   n?: 1;
   /** With `n`: the slot its transaction counted in, and the count it left there (added by the database, see announce). */
@@ -101,15 +105,22 @@ function counted(change: Change): boolean {
  */
 export async function announce(sql: Sql, origin: string, change: Change, mark: string, { first = false } = {}): Promise<void> {
   const n = { ...(counted(change) ? ({ n: 1 } as const) : {}), ...(first ? ({ u: 1 } as const) : {}) };
-  let payload = JSON.stringify({ o: origin, c: change, ...n } satisfies Payload);
-  // Too long: first without the new keys' records (listeners ask again), then without the used keys'
-  // names (a flush naming none: every last use is read again), then as `all`.
-  if (payload.length > MAX_PAYLOAD && change.made) {
-    const { made: _, ...named } = change;
+  const { lastUsesWritten, ...rest } = change;
+  const wire: WireChange = lastUsesWritten ? { ...rest, w: packed(lastUsesWritten) } : rest;
+  let payload = JSON.stringify({ o: origin, c: wire, ...n } satisfies Payload);
+  // Too long: first without the new keys' records (listeners ask again), then without what a flush
+  // wrote (listeners read the keys' last uses again), then without the used keys' names (a flush
+  // naming none: every last use is read again), then as `all`.
+  if (payload.length > MAX_PAYLOAD && wire.made) {
+    const { made: _, ...named } = wire;
     payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
   }
-  if (payload.length > MAX_PAYLOAD && change.usedKeyIds) {
-    const { made: _, usedKeyIds: __, ...named } = change;
+  if (payload.length > MAX_PAYLOAD && wire.w) {
+    const { made: _, w: __, ...named } = wire;
+    payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
+  }
+  if (payload.length > MAX_PAYLOAD && wire.usedKeyIds) {
+    const { made: _, w: __, usedKeyIds: ___, ...named } = wire;
     payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
   }
   if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, c: { all: true }, ...n } satisfies Payload);
@@ -134,18 +145,47 @@ export async function beginMarked(sql: Sql, mark: string): Promise<void> {
   await sql.query(`BEGIN; SELECT set_config('${COMMITTED}', '${mark}', false)`);
 }
 
+/**
+ * What a flush wrote of each key's last use, as a notification carries it:
+ * per key, in usedKeyIds' order, [lastUsed, address, lastSeen, …] with only
+ * its newest addresses (mergeAddresses keeps no more, so merging these gives
+ * what merging them all would).
+ */
+function packed(written: readonly LastUseWritten[]): (string | number)[][] {
+  return written.map((w) => [w.lastUsed, ...mergeAddresses(w.addresses, []).flatMap((a) => [a.address, a.lastSeen])]);
+}
+
+/** What packed made, for `n` keys; undefined for anything else (listeners then read those last uses again). */
+function unpacked(w: unknown, n: number): LastUseWritten[] | undefined {
+  if (!Array.isArray(w) || w.length !== n) return undefined;
+  const out: LastUseWritten[] = [];
+  for (const e of w as unknown[]) {
+    if (!Array.isArray(e) || e.length % 2 !== 1 || !Number.isFinite(e[0])) return undefined;
+    const addresses: LastUseWritten['addresses'] = [];
+    for (let i = 1; i < e.length; i += 2) {
+      if (typeof e[i] !== 'string' || !Number.isFinite(e[i + 1])) return undefined;
+      addresses.push({ address: e[i] as string, lastSeen: e[i + 1] as number });
+    }
+    out.push({ lastUsed: e[0] as number, addresses });
+  }
+  return out;
+}
+
 /** Only the fields a change may carry, whatever arrived. */
 function changeFrom(c: unknown): Change {
   const o = (c ?? {}) as Record<string, unknown>;
   if (o.all === true) return { all: true };
   const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
-  const out: { keyIds?: string[]; keyOwners?: string[]; made?: ApiKey[]; userIds?: string[]; tenant?: boolean; usedKeyIds?: string[] } = {};
+  const out: { keyIds?: string[]; keyOwners?: string[]; made?: ApiKey[]; userIds?: string[]; tenant?: boolean; usedKeyIds?: string[]; lastUsesWritten?: LastUseWritten[] } = {};
   const keyIds = ids(o.keyIds);
   const keyOwners = ids(o.keyOwners);
   const userIds = ids(o.userIds);
   // A usage flush's keys, even none (a flush of events only): without the list, any key's usage may have changed.
   const usedKeyIds = ids(o.usedKeyIds);
   if (usedKeyIds) out.usedKeyIds = usedKeyIds;
+  // What it wrote of each, only beside a list that came whole (the two go in step).
+  const written = usedKeyIds?.length && (o.usedKeyIds as unknown[]).length === usedKeyIds.length ? unpacked(o.w, usedKeyIds.length) : undefined;
+  if (written) out.lastUsesWritten = written;
   if (keyIds?.length) out.keyIds = keyIds;
   // Whose keys they are, only beside the keys (and only if it came as a list: otherwise, anyone's).
   if (keyIds?.length && keyOwners) out.keyOwners = keyOwners;

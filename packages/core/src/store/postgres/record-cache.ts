@@ -15,9 +15,10 @@
 // ask again: the new keys are added to the owner's count and first pages in
 // creation order where that is provably the database's answer (made-keys.ts).
 // Last, each key's last use and newest addresses (key pages and verify's
-// answers show them), dropped by a usage flush that names the key
-// (usedKeyIds), by one that names no key or a change that names no record
-// (an older server's flush), and by changes to that key. Flushes are in the
+// answers show them): a usage flush that names the key (usedKeyIds) and says
+// what it wrote of it (lastUsesWritten) is merged in (withWritten); one that
+// names it without saying drops it, as does one that names no key or a change
+// that names no record (an older server's flush), and any change to that key. Flushes are in the
 // change count the heartbeat checks (migration 5), so one whose notification
 // was lost, or usage written in plain SQL, drops everything within a second
 // like any other lost change. Keys just made — by this server (neverUsed) or
@@ -38,7 +39,8 @@
 // whose read filled the cache, gets a copy of its own.
 
 import type { ApiKey, Tenant, User } from '../../domain.js';
-import type { FoundPage, KeyFind, KeyUsage, StoreChange } from '../boundary.js';
+import type { FoundPage, KeyFind, KeyUsage, LastUseWritten, StoreChange } from '../boundary.js';
+import { mergeAddresses } from '../usage-aggregates.js';
 import { countedPerOwner } from './keys-table.js';
 import { type ActiveCount, countWithMade, pageWithMade } from './made-keys.js';
 
@@ -87,7 +89,13 @@ export class RecordCache {
     if (touchesAllUsage(c)) this.lastUses.clear();
     this.rememberFlushed(c.usedKeyIds);
     for (const id of c.keyIds ?? []) this.lastUses.delete(id);
-    for (const id of c.usedKeyIds ?? []) this.lastUses.delete(id);
+    // A flush that says what it wrote is merged into what is kept; one that does not drops it.
+    const written = c.lastUsesWritten?.length === c.usedKeyIds?.length ? c.lastUsesWritten : undefined;
+    c.usedKeyIds?.forEach((id, i) => {
+      const kept = this.lastUses.get(id);
+      if (written && kept !== undefined) this.lastUses.set(id, withWritten(id, kept, written[i]));
+      else this.lastUses.delete(id);
+    });
     if (c.all || (c.keyIds?.length && c.keyOwners === undefined)) {
       this.active.clear();
       this.pages.clear();
@@ -272,6 +280,17 @@ function touchesKeysOf(c: StoreChange, owner: string | undefined): boolean {
   if (c.all) return true;
   if (!c.keyIds?.length) return false;
   return owner === undefined || c.keyOwners === undefined || c.keyOwners.includes(owner);
+}
+
+/**
+ * A kept last use (null: never used) with what a flush wrote merged in: what
+ * the store answers once that flush is in (usage-table.ts: the newest use,
+ * the newest sighting of each address, the newest few of them). Merging
+ * again what is already in changes nothing, so a flush heard after a read
+ * that already saw it does no harm.
+ */
+function withWritten(keyId: string, kept: KeyUsage | null, w: LastUseWritten): KeyUsage {
+  return frozenCopy({ keyId, uses: 0, lastUsed: Math.max(kept?.lastUsed ?? -Infinity, w.lastUsed), lastUsedFrom: mergeAddresses(kept?.lastUsedFrom ?? [], w.addresses) });
 }
 
 /** The change's new keys, when making them is all it did to keys (every key it names is one). */

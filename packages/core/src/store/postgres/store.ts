@@ -20,7 +20,7 @@ import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { type Sql, checkout, isRetryable, isUnavailable, prepared, unavailable } from './sql.js';
 import { insertTenant, readTenant } from './tenant-table.js';
-import { lastUseWritten, lastUsedOf, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
+import { lastUsedOf, lastUsesWritten, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
 import { redactUrl } from './url.js';
 import { TransactionWrites } from './transaction-writes.js';
@@ -284,7 +284,8 @@ export class PostgresStore implements Store {
     return this.guard(async () => {
       await this.needSchema();
       // Names the keys whose last use it writes: caches drop only theirs (migration 5 counts the change).
-      const used: Change = { usedKeyIds: lastUseWritten(counts) };
+      const written = lastUsesWritten(counts);
+      const used: Change = { usedKeyIds: [...written.keys()], lastUsesWritten: [...written.values()] };
       try {
         await this.inTransaction(async (c, send, tell) => {
           send(upsertUsage(c, this.server, counts));

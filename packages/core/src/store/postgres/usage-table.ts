@@ -2,7 +2,7 @@
 // (its rows alone, so servers never contend), the last use ever per key, and
 // the client addresses seen. Every answer is the SQL sum over all servers.
 
-import type { KeyUsage, UsageCount } from '../boundary.js';
+import type { KeyUsage, LastUseWritten, UsageCount } from '../boundary.js';
 import { MAX_ADDRESSES } from '../usage-aggregates.js';
 import { SCHEMA, type Sql } from './sql.js';
 
@@ -11,9 +11,22 @@ const MINUTE = 60_000;
 /** A count that writes its key's last use (and addresses): one with uses, or addresses seen. */
 const writesLastUse = (c: UsageCount): boolean => c.uses > 0 || (c.addresses?.length ?? 0) > 0;
 
-/** The keys whose last use upsertUsage writes for these counts: what a flush's change names (usedKeyIds). */
-export function lastUseWritten(counts: readonly UsageCount[]): string[] {
-  return [...new Set(counts.filter(writesLastUse).map((c) => c.keyId))];
+/** What upsertUsage writes of each key's last use for these counts: what a flush's change names (usedKeyIds) and carries. */
+export function lastUsesWritten(counts: readonly UsageCount[]): Map<string, LastUseWritten> {
+  const written = new Map<string, LastUseWritten>();
+  for (const c of counts) {
+    if (!writesLastUse(c)) continue;
+    const w = written.get(c.keyId);
+    const key = w ?? { lastUsed: c.lastUsed, addresses: [] };
+    if (!w) written.set(c.keyId, key);
+    key.lastUsed = Math.max(key.lastUsed, c.lastUsed);
+    for (const a of c.addresses ?? []) {
+      const prev = key.addresses.find((x) => x.address === a.address);
+      if (!prev) key.addresses.push({ address: a.address, lastSeen: a.lastSeen });
+      else if (prev.lastSeen < a.lastSeen) prev.lastSeen = a.lastSeen;
+    }
+  }
+  return written;
 }
 
 /**
@@ -23,16 +36,10 @@ export function lastUseWritten(counts: readonly UsageCount[]): string[] {
  */
 export async function upsertUsage(sql: Sql, server: string, counts: readonly UsageCount[]): Promise<void> {
   const minutes = new Map<string, { keyId: string; minute: number; uses: number; lastUsed: number }>();
-  const lastUse = new Map<string, number>();
-  const seen = new Map<string, { keyId: string; address: string; lastSeen: number }>();
+  const written = lastUsesWritten(counts);
+  const lastUse = new Map([...written].map(([keyId, w]) => [keyId, w.lastUsed]));
+  const addresses = [...written].flatMap(([keyId, w]) => w.addresses.map((a) => ({ keyId, ...a })));
   for (const c of counts) {
-    if (!writesLastUse(c)) continue;
-    lastUse.set(c.keyId, Math.max(lastUse.get(c.keyId) ?? -Infinity, c.lastUsed));
-    for (const a of c.addresses ?? []) {
-      const aid = `${c.keyId}\u0000${a.address}`;
-      const prev = seen.get(aid);
-      if (!prev || prev.lastSeen < a.lastSeen) seen.set(aid, { keyId: c.keyId, address: a.address, lastSeen: a.lastSeen });
-    }
     if (!(c.uses > 0)) continue;
     const id = `${c.keyId}\u0000${c.minute}`;
     const m = minutes.get(id);
@@ -62,8 +69,7 @@ export async function upsertUsage(sql: Sql, server: string, counts: readonly Usa
       ),
     );
   }
-  if (seen.size > 0) {
-    const addresses = [...seen.values()];
+  if (addresses.length > 0) {
     sent.push(
       sql.query(
         `INSERT INTO ${SCHEMA}.addresses (key_id, address, last_seen) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
