@@ -55,12 +55,26 @@ export function loggablePath(rawPath: string): string {
   return path.length > MAX_PATH ? path.slice(0, MAX_PATH) + '…' : path;
 }
 
+// A query of plain names and values: nothing to decode, nothing that looks like a token (every list asks one, ?limit=20).
+const PLAIN_QUERY = /^\??[\w.=&-]*$/;
+
 /** Only the names of the query parameters, in order, deduplicated. */
 export function loggableQuery(search: string): string | undefined {
   if (!search) return undefined;
-  const names = [...new Set([...new URLSearchParams(search).keys()].map((n) => (looksLikeToken(n) ? '[token]' : n)))];
+  const names = PLAIN_QUERY.test(search) && !/kw_/i.test(search) ? plainNames(search) : [...new Set([...new URLSearchParams(search).keys()].map((n) => (looksLikeToken(n) ? '[token]' : n)))];
   const text = names.join('&');
   return text ? (text.length > MAX_PATH ? text.slice(0, MAX_PATH) + '…' : text) : undefined;
+}
+
+/** A plain query's names as URLSearchParams reads them (one leading ? dropped, empty parts skipped, a name ends at its first =), deduplicated, without building it. */
+function plainNames(search: string): string[] {
+  const names = new Set<string>();
+  for (const part of (search.startsWith('?') ? search.slice(1) : search).split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    names.add(eq < 0 ? part : part.slice(0, eq));
+  }
+  return [...names];
 }
 
 /** The default log: stdout, in one write per turn of the event loop however many requests that turn answered. */

@@ -2,6 +2,7 @@
 // a client's text in it — a query parameter's name — is escaped there like
 // everything else a face prints, and each line still parses to what was asked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loggableQuery } from '../src/request-log.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -19,5 +20,21 @@ describe('the request log', () => {
     expect(line).toBeDefined();
     expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200b]/);
     expect((JSON.parse(line!) as { query: string }).query).toBe(names.join('&'));
+  });
+});
+
+describe('a query’s names in the log', () => {
+  it('read off a plain query are the names URLSearchParams reads, in order, once each; a token-like name is masked', () => {
+    const slow = (search: string) => {
+      const names = [...new Set([...new URLSearchParams(search).keys()].map((n) => (/kw_/i.test(n) ? '[token]' : n)))].join('&');
+      return names || undefined;
+    };
+    // Every string of up to four of these characters, with and without the leading ?.
+    const alphabet = ['a', 'b', '=', '&', '1', '_', '?'];
+    const strings = [''];
+    for (let n = 0; n < 4; n++) for (const s of strings.filter((x) => x.length === n)) for (const c of alphabet) strings.push(s + c);
+    for (const s of strings) for (const search of [s, `?${s}`]) expect(loggableQuery(search), search).toBe(slow(search));
+    expect(loggableQuery('?limit=20&sort=-created&limit=5')).toBe('limit&sort');
+    expect(loggableQuery('?kw_x=1&limit=2')).toBe('[token]&limit');
   });
 });
