@@ -68,7 +68,23 @@ export const KEY_STATUSES: readonly KeyStatus[] = ['active', 'expired', 'revoked
  * place a status is derived; every other caller asks this function.
  */
 export function statusOf(key: Pick<ApiKey, 'revokedAt' | 'expiry'>, now: number): KeyStatus {
-  return statusAt(Boolean(key.revokedAt), Date.parse(key.expiry), now);
+  return statusAt(Boolean(key.revokedAt), expiryTime(key.expiry), now);
+}
+
+// Expiry texts as times, kept: a list asks the status of each key it shows on
+// every request, and reading the text was most of that (Date.parse ≈ 0.4 µs
+// here, a lookup ≈ 0.04 µs). Past this many texts the memo starts over.
+const MAX_EXPIRY_TIMES = 20_000;
+const expiryTimes = new Map<string, number>();
+
+function expiryTime(text: string): number {
+  let at = expiryTimes.get(text);
+  if (at === undefined) {
+    at = Date.parse(text);
+    if (expiryTimes.size >= MAX_EXPIRY_TIMES) expiryTimes.clear();
+    expiryTimes.set(text, at);
+  }
+  return at;
 }
 
 /** statusOf's rule for callers that hold the expiry as a time already (verify's hot path, a view read earlier). */
