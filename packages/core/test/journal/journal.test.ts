@@ -11,6 +11,7 @@ import { Journal, type JournalCopy } from '../../src/store/json/journal.js';
 import { decodeRecord } from '../../src/store/json/record.js';
 import { JOURNAL_HEADER_BYTES } from '../../src/store/json/journal-file.js';
 import { CounterModel, type SetEntry } from './counter-model.js';
+import { holdBack } from './held-back.js';
 
 const quiet = { onProblem: () => {} };
 
@@ -237,6 +238,30 @@ describe('journal', () => {
     await expect.poll(() => model.items.n, { timeout: 3000, interval: 10 }).toBe(2);
     await a.j.close();
     await b.close();
+  });
+
+  // Each file-system call is a trip through libuv's threadpool, ms apiece on
+  // a loaded machine: one after another, a follower's catch-up of one append
+  // took four (traced under load: 60-90 ms of SPEC §4's 100 between the
+  // watch's event and onChange). The snapshot's look and the journal's go together.
+  it("asks the journal's length while it looks at the snapshot in a catch-up, not after", async () => {
+    const dir = tempDir();
+    const a = await openJournal(dir);
+    await a.j.ensureCreated();
+    await set(a.j, 'n', 1);
+    // Only the watch wakes b: its poll would come long after the test.
+    const b = await openJournal(dir, { pollMs: 600_000 });
+    expect(b.model.items.n).toBe(1);
+    const file = (b.j as unknown as { journal: { fh: FileHandle } }).journal;
+    const fstat = vi.spyOn(file.fh, 'stat');
+    const snapshotLook = holdBack(b.j as unknown as { checkSnapshot(): Promise<boolean> }, 'checkSnapshot', { once: true });
+    await set(a.j, 'n', 2);
+    // b's catch-up of it is held at the snapshot's look, and has asked the journal's length meanwhile.
+    await expect.poll(() => fstat.mock.calls.length, { timeout: 5000, interval: 10 }).toBeGreaterThan(0);
+    snapshotLook.release();
+    await expect.poll(() => b.model.items.n, { timeout: 5000, interval: 10 }).toBe(2);
+    await a.j.close();
+    await b.j.close();
   });
 
   it('lets a second journal on the same files see the first one\'s changes, across compactions', async () => {

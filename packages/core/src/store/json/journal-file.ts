@@ -40,6 +40,13 @@ export interface Scanned {
   endsBefore?: boolean;
 }
 
+/** What one fstat of the journal says (JournalFile.look). */
+export interface JournalLook {
+  /** The file's length in bytes, header included. */
+  size: number;
+  current: boolean;
+}
+
 export class JournalFile {
   private constructor(
     readonly path: string,
@@ -89,9 +96,10 @@ export class JournalFile {
     return nlink > 0 && this.start + size - JOURNAL_HEADER_BYTES === position;
   }
 
-  /** False once a compaction replaced this journal (its name now points at a new file). */
-  async isCurrent(): Promise<boolean> {
-    return (await this.fh.stat()).nlink > 0;
+  /** One fstat: how long the file is, and whether it is still the journal (false once a compaction replaced it: its name now points at a new file). */
+  async look(): Promise<JournalLook> {
+    const { size, nlink } = await this.fh.stat();
+    return { size, current: nlink > 0 };
   }
 
   contains(position: number): boolean {
@@ -103,10 +111,10 @@ export class JournalFile {
     return readAt(this.fh, this.physical(from), to - from);
   }
 
-  /** Decodes every whole record from `from` to the end of the file. */
-  async scan(from: number): Promise<Scanned> {
+  /** Decodes every whole record from `from` to the end of the file (as `looked` found it, when given). */
+  async scan(from: number, looked?: JournalLook): Promise<Scanned> {
     const at = this.physical(from);
-    const { size } = await this.fh.stat();
+    const { size } = looked ?? (await this.fh.stat());
     if (size < at) return { records: [], end: from, tail: 'clean', damagedInMiddle: false, endsBefore: true };
     const buf = size > at ? await readAt(this.fh, at, size - at) : Buffer.alloc(0);
     const records: Scanned['records'] = [];
