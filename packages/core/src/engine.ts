@@ -6,7 +6,7 @@
 // server makes one per request).
 
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_SETTINGS } from './domain.js';
+import { type ApiKey, DEFAULT_SETTINGS } from './domain.js';
 import { type Clock, systemClock } from './clock.js';
 import { newEvent } from './events.js';
 import { checkTenantName, checkUserName, enforce } from './policy.js';
@@ -103,6 +103,20 @@ export class Engine implements EngineParts {
     return keys.listKeyTexts(new ActorContext(this, actor), q);
   }
 
+  /**
+   * POST /api/v1/api-keys/verify's answer for `actor`, as JSON text: the bytes
+   * JSON.stringify gives verifyToken's, the key's view from the key-text cache
+   * a list uses (wire/key-texts.ts) instead of built and serialized each time.
+   */
+  async verifyTokenText(actor: string, token: string, address?: string): Promise<string> {
+    const out = await verifiedFor(this, token, address);
+    if ('refusal' in out) return JSON.stringify(out.refusal);
+    const c = new ActorContext(this, actor);
+    const { tenant, actor: viewer } = await c.readAsAnyone();
+    const [key] = await c.viewTexts([out.key], tenant, viewer);
+    return `{"valid":true,"key":${key}}`;
+  }
+
   /** Writes counted uses, failures and excessive-use flags to the store. */
   flush(): Promise<void> {
     return this.usage.flush();
@@ -119,6 +133,13 @@ export class Engine implements EngineParts {
     await this.usage.close();
     await this.store.close();
   }
+}
+
+/** A token a service asks about (POST /api-keys/verify): its key, or the refusal as verifyToken answers it. */
+async function verifiedFor(engine: Engine, token: string, address: string | undefined): Promise<{ key: ApiKey } | { refusal: VerifyResult }> {
+  if (address !== undefined && (typeof address !== 'string' || address.length > 100 || /[^\x21-\x7e]/.test(address))) refuse('INVALID_INPUT', 'address must be a client address such as 203.0.113.7 or 2001:db8::1.');
+  const out = await engine.verify(token, address);
+  return out.valid ? { key: out.key } : { refusal: { valid: false, code: 'UNAUTHENTICATED', reason: out.reason } };
 }
 
 /** The use cases for one actor, each in its area's module. */
@@ -190,9 +211,8 @@ class ActorService implements KeyService {
   }
 
   async verifyToken(token: string, address?: string): Promise<VerifyResult> {
-    if (address !== undefined && (typeof address !== 'string' || address.length > 100 || /[^\x21-\x7e]/.test(address))) refuse('INVALID_INPUT', 'address must be a client address such as 203.0.113.7 or 2001:db8::1.');
-    const out = await this.engine.verify(token, address);
-    if (!out.valid) return { valid: false, code: 'UNAUTHENTICATED', reason: out.reason };
+    const out = await verifiedFor(this.engine, token, address);
+    if ('refusal' in out) return out.refusal;
     // The key as the asking service's user sees it: the actions are theirs, not the token owner's.
     const { tenant, actor } = await this.c.readAsAnyone();
     return { valid: true, key: await this.c.view(out.key, tenant, actor) };

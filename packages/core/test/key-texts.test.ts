@@ -71,6 +71,33 @@ describe.each([
     expect(JSON.parse(await of('bob', bob, third.id)).actions.rotate).toBe(false);
     await engine.close();
   });
+
+  it('make a verify answer the bytes JSON.stringify gives verifyToken’s: per asking user, used, revoked, expired, refused', async () => {
+    const clock = manualClock();
+    const { engine, alice, bob } = await seededStore({ store: store(), clock });
+    const key = await bob.generateKey({ description: 'verified', expiry: '1d' });
+    const same = async (user: string, service: KeyService, token: string, address?: string) => {
+      const text = await engine.verifyTokenText(user, token, address);
+      expect(text).toBe(JSON.stringify(await service.verifyToken(token, address)));
+      return text;
+    };
+    const first = await same('alice', alice, key.token);
+    expect(JSON.parse(first)).toMatchObject({ valid: true, key: { id: key.id } });
+    // Another asking user sees their own actions on it.
+    expect(await same('bob', bob, key.token)).not.toBe(first);
+    // Used from an address, flushed: the answer carries its last use.
+    await same('alice', alice, key.token, '203.0.113.7');
+    await engine.flush();
+    expect(JSON.parse(await same('alice', alice, key.token)).key.lastUsedFrom).toEqual(expect.arrayContaining([expect.objectContaining({ address: '203.0.113.7' })]));
+    await same('alice', alice, 'kw_not_a_token');
+    await expect(engine.verifyTokenText('alice', key.token, 'not an address')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    clock.advance(2 * DAY);
+    expect(JSON.parse(await same('alice', alice, key.token)).valid).toBe(false);
+    const other = await bob.generateKey({ description: 'revoked' });
+    await same('alice', alice, other.token);
+    await alice.revokeKey(other.id);
+    expect(JSON.parse(await same('alice', alice, other.token)).valid).toBe(false);
+  });
 });
 
 describe('a page from its rows’ texts', () => {
