@@ -122,7 +122,7 @@ describe('engine on PostgreSQL', () => {
       await Promise.all([writer.close(), server.close()]);
     }
   });
-  it('a create decided on what the server last saw leaves in one socket write, on one connection: one statement (locks, check, writes, committed when answered) and its NOTIFY', async () => {
+  it('a create decided on what the server last saw leaves in one socket write, on one connection: one statement (locks, check, writes, committed, then its NOTIFY)', async () => {
     const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
     // Room for the keys counted below, whatever the tests before left.
     await engine.as('alice').updateSettings({ max_keys_per_user: 1000 });
@@ -218,7 +218,7 @@ describe('engine on PostgreSQL', () => {
     // What waits at bob's lock: the create's one statement, or the create made the locking way.
     const waiting = async () =>
       (await admin.query<{ query: string }>(`SELECT query FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keyward' AND wait_event_type = 'Lock'`)).rows.map((r) =>
-        r.query.includes('put_keys_as_seen') ? 'sent whole' : 'the locking way',
+        r.query.includes('put_keys_and_announce') ? 'sent whole' : 'the locking way',
       );
     // Cut off once its whole statement went out, the backend lives on at bob's lock: left alone it would commit
     // once the holder lets go, after the create was answered UNAVAILABLE ("nothing was changed").
@@ -240,11 +240,11 @@ describe('engine on PostgreSQL', () => {
     await engine.close();
   });
 
-  it('a create sent whole whose statement is answered but whose connection is lost before its NOTIFY is, while the database cannot be asked, is answered with its key: it committed', async () => {
+  it('a create sent whole whose connection is lost right after its first answer, while the database cannot be asked, is answered with its key: it committed', async () => {
     const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
     await engine.as('bob').generateKey({ description: 'bob seen before the notify loss' });
-    // The database answers the create's statement (committed), then the connection is cut before its NOTIFY's
-    // answer; asked whether that backend is gone, the database does not answer (restarting, unreachable).
+    // The database answers the create's statement (committed, and since migration 7 announced too: the one
+    // answer), then the connection is cut; asked whether that backend is gone, the database does not answer.
     const pool = pg.Pool.prototype as unknown as { query: (...a: unknown[]) => unknown };
     const query = pool.query;
     pool.query = function (this: unknown, ...a: unknown[]) {
@@ -262,6 +262,35 @@ describe('engine on PostgreSQL', () => {
     // UNAVAILABLE would say nothing was changed: the key is there.
     expect(answer.status === 'fulfilled' ? answer.value.id : (answer.reason as Error).message).toBe(rows.rows[0].id);
     if (answer.status === 'fulfilled') expect((await engine.verify(answer.value.token)).valid).toBe(true);
+    await engine.close();
+  });
+
+  it('a create whose key committed but whose NOTIFY the database then refused is answered with that key, made once', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    await engine.as('bob').generateKey({ description: 'bob seen before the refusal' });
+    // The create's one statement goes out with a payload longer than a notification may be: pg_notify refuses it
+    // after the key's transaction committed (an ERROR, the session idle again), as a full notification queue would.
+    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+    let refused = 0;
+    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+      const config = a[0] as { text?: string; values?: unknown[] } | undefined;
+      if (typeof config?.text === 'string' && config.text.startsWith('CALL keyward.put_keys_and_announce') && config.values) {
+        refused++;
+        a[0] = { ...config, values: [...config.values.slice(0, -1), `${'x'.repeat(9000)}}`] };
+      }
+      return query.apply(this, a);
+    } as typeof pg.Client.prototype.query;
+    let key: Awaited<ReturnType<ReturnType<typeof engine.as>['generateKey']>>;
+    try {
+      key = await engine.as('bob').generateKey({ description: 'bob notify refused' });
+    } finally {
+      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
+    }
+    expect(refused).toBe(1);
+    const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob notify refused'`);
+    expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
+    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
+    expect((await engine.verify(key.token)).valid).toBe(true);
     await engine.close();
   });
 

@@ -14,6 +14,10 @@ import pg from 'pg';
 import { DEFAULT_SETTINGS, type ApiKey } from '../../src/domain.js';
 import { initStore } from '../../src/engine.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
+import type { StoreChange } from '../../src/store/boundary.js';
+import { announce } from '../../src/store/postgres/changes.js';
+import { eventColumns } from '../../src/store/postgres/events-table.js';
+import { keyColumns } from '../../src/store/postgres/keys-table.js';
 import { SCHEMA_VERSION, checkServerVersion, migrate } from '../../src/store/postgres/migrations.js';
 import { createTestDatabase } from '../../../../test/support/postgres.js';
 import { freePort } from '../../../../test/support/postgres-server.js';
@@ -69,6 +73,38 @@ describe('schema migrations', () => {
     // The v2 trigger counts what is written after the migration.
     await store.transact((tx) => tx.putKey(key(6, 'bob')));
     expect((await store.findKeys({ owner: 'bob', limit: 10, now: T0 })).total).toBe(3);
+    await store.close();
+    await pool.end();
+  });
+
+  it('v6 → v7: a server of the version before still creates keys as it did (put_keys_as_seen, then its NOTIFY), heard by a server of this version', async () => {
+    const d = await createTestDatabase();
+    afterAll(() => d.drop());
+    const pool = new pg.Pool({ connectionString: d.url });
+    await migrate(pool, 'test', 6);
+    // This version's server migrates the database to v7 and listens.
+    const store = createPostgresStore(d.url);
+    const heard: StoreChange[] = [];
+    store.onChange((c) => heard.push(c));
+    expect(await store.tenant()).toBeUndefined();
+    await expect.poll(() => store.listening, { timeout: 5000 }).toBe(true);
+    expect((await pool.query('SELECT max(version) AS v FROM keyward.migrations')).rows[0].v).toBe(SCHEMA_VERSION);
+    // Whatever it heard on connecting (it read before it listened) is before this.
+    const from = heard.length;
+    // The v6 program's create, sent as it sent it: one statement on what it saw, then the NOTIFY behind it.
+    const k = key(7, 'carol');
+    const e = { id: 'e7', eventType: 'api-key.generated' as const, eventTime: k.created, userId: 'carol', keyId: k.id, data: {} };
+    const c = await pool.connect();
+    await c.query(`SELECT keyward.put_keys_as_seen(${Array.from({ length: 24 }, (_, i) => `$${i + 1}`).join(', ')})`, [
+      'feedc0de', false, null, [], [], [], [], [], [], [k.id], ...keyColumns([k]), ...eventColumns([e]),
+    ]);
+    await announce(c, 'a v6 server', { keyIds: [k.id], keyOwners: ['carol'], made: [k] }, 'feedc0de');
+    c.release();
+    expect(await store.getKey(k.id)).toEqual(k);
+    expect((await store.findEvents({ keyId: k.id, limit: 10 })).data).toEqual([e]);
+    await expect.poll(() => heard.slice(from).some((h) => h.keyIds?.includes(k.id) && h.made?.[0]?.id === k.id), { timeout: 5000 }).toBe(true);
+    // Counted and announced as this version's creates are: nothing taken as lost.
+    expect(heard.slice(from).some((h) => h.all)).toBe(false);
     await store.close();
     await pool.end();
   });

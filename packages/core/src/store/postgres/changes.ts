@@ -82,6 +82,36 @@ function counted(change: Change): boolean {
 }
 
 /**
+ * The text a change's notification carries: who made it, what it touched,
+ * and whether its transaction moved the change count (then the database adds
+ * the slot and the count it left there, as the payload's last fields). Past
+ * what a payload may hold, it says less (see below). `first`: see announce.
+ */
+export function notificationOf(origin: string, change: Change, { first = false } = {}): { payload: string; counted: boolean } {
+  const n = { ...(counted(change) ? ({ n: 1 } as const) : {}), ...(first ? ({ u: 1 } as const) : {}) };
+  const { lastUsesWritten, ...rest } = change;
+  const wire: WireChange = lastUsesWritten ? { ...rest, w: packed(lastUsesWritten) } : rest;
+  let payload = JSON.stringify({ o: origin, c: wire, ...n } satisfies Payload);
+  // Too long: first without the new keys' records (listeners ask again), then without what a flush
+  // wrote (listeners read the keys' last uses again), then without the used keys' names (a flush
+  // naming none: every last use is read again), then as `all`.
+  if (payload.length > MAX_PAYLOAD && wire.made) {
+    const { made: _, ...named } = wire;
+    payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
+  }
+  if (payload.length > MAX_PAYLOAD && wire.w) {
+    const { made: _, w: __, ...named } = wire;
+    payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
+  }
+  if (payload.length > MAX_PAYLOAD && wire.usedKeyIds) {
+    const { made: _, w: __, usedKeyIds: ___, ...named } = wire;
+    payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
+  }
+  if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, c: { all: true }, ...n } satisfies Payload);
+  return { payload, counted: 'n' in n };
+}
+
+/**
  * The NOTIFY for one change, sent right behind the COMMIT that makes it (see
  * store.ts inTransaction: both leave in one write). Not inside that
  * transaction: PostgreSQL holds its notification lock from a notifying
@@ -104,32 +134,14 @@ function counted(change: Change): boolean {
  * has answered, or until the backend it went to is gone (payload `u`).
  */
 export async function announce(sql: Sql, origin: string, change: Change, mark: string, { first = false } = {}): Promise<void> {
-  const n = { ...(counted(change) ? ({ n: 1 } as const) : {}), ...(first ? ({ u: 1 } as const) : {}) };
-  const { lastUsesWritten, ...rest } = change;
-  const wire: WireChange = lastUsesWritten ? { ...rest, w: packed(lastUsesWritten) } : rest;
-  let payload = JSON.stringify({ o: origin, c: wire, ...n } satisfies Payload);
-  // Too long: first without the new keys' records (listeners ask again), then without what a flush
-  // wrote (listeners read the keys' last uses again), then without the used keys' names (a flush
-  // naming none: every last use is read again), then as `all`.
-  if (payload.length > MAX_PAYLOAD && wire.made) {
-    const { made: _, ...named } = wire;
-    payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
-  }
-  if (payload.length > MAX_PAYLOAD && wire.w) {
-    const { made: _, w: __, ...named } = wire;
-    payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
-  }
-  if (payload.length > MAX_PAYLOAD && wire.usedKeyIds) {
-    const { made: _, w: __, usedKeyIds: ___, ...named } = wire;
-    payload = JSON.stringify({ o: origin, c: named, ...n } satisfies Payload);
-  }
-  if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ o: origin, c: { all: true }, ...n } satisfies Payload);
+  const note = notificationOf(origin, change, { first });
   // A counted change's notification names its backend's slot and the count it left there (change-count.ts),
-  // read right behind its COMMIT on the same backend: the payload's last brace gives way to them.
-  const named = n.n === 1 ? `left($2, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}'` : '$2';
+  // read right behind its COMMIT on the same backend: the payload's last brace gives way to them
+  // (as migration 7's put_keys_and_announce does for a create).
+  const named = note.counted ? `left($2, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}'` : '$2';
   await sql.query(
     `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, ${named}) FROM (SELECT pg_backend_pid() % 1024 AS slot) s WHERE current_setting('${COMMITTED}', true) = $3`,
-    [CHANNEL, payload, mark],
+    [CHANNEL, note.payload, mark],
   );
 }
 

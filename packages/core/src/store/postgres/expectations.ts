@@ -5,15 +5,16 @@
 // before it writes. Its reads are answered from what was last seen
 // (last-seen.ts; read from the pool when nothing was), and each answer is
 // kept as an expectation. The transaction then goes out as one statement
-// (put_keys_as_seen, migration 6), a transaction of its own with one answer:
+// with one answer:
 // the locks the locking reads would take (the tenant FOR SHARE, each user
 // read or counted FOR UPDATE — an owner's row before the count, as
 // store.ts's lockingReads), one check of every expectation against the
 // database as it is once those locks are held, the new keys and their
-// events. If any expectation no longer holds, the check refuses
-// (still_as_seen, migration 4), nothing is written, and the store runs the
-// use case again the locking way, which gives the answer — a refusal
-// included — on what the locks hold.
+// events, committed; then the notification that announces them, in a
+// transaction of its own (put_keys_and_announce, migration 7). If any
+// expectation no longer holds, the check refuses (still_as_seen, migration
+// 4), nothing is written, and the store runs the use case again the locking
+// way, which gives the answer — a refusal included — on what the locks hold.
 //
 // The rules stay in core: the SQL decides nothing, it only says whether each
 // value core decided on is still the value in the database. Keys are not
@@ -23,8 +24,8 @@
 
 import type { ApiKey, KeywardEvent, Tenant, User } from '../../domain.js';
 import type { StoreReads, Transaction } from '../boundary.js';
-import { eventColumns } from './events-table.js';
-import { keyColumns } from './keys-table.js';
+import { eventFields } from './events-table.js';
+import { keyFields } from './keys-table.js';
 import type { LastSeen } from './last-seen.js';
 import { SCHEMA, type Sql } from './sql.js';
 
@@ -81,32 +82,39 @@ export function readsOnWhatWasSeen(seen: LastSeen, pool: StoreReads, expected: E
   };
 }
 
-// The whole transaction as one statement (migration 6): alone, outside BEGIN
-// … COMMIT, it commits when it answers — one Bind/Execute/Sync, one answer.
-const PUT_KEYS_AS_SEEN = `SELECT ${SCHEMA}.put_keys_as_seen(${Array.from({ length: 24 }, (_, i) => `$${i + 1}`).join(', ')})`;
+// The whole transaction and its notification as one statement (migration 7): CALLed alone,
+// outside BEGIN … COMMIT, it commits the key's transaction, then sends the NOTIFY — one
+// Bind/Execute/Sync, one answer.
+const PUT_KEYS_AND_ANNOUNCE = `CALL ${SCHEMA}.put_keys_and_announce(${Array.from({ length: 25 }, (_, i) => `$${i + 1}`).join(', ')})`;
 
 /**
  * Sends the transaction decided on `expected`: the locks the locking reads
  * would take, the check of every expectation once they are held, then `keys`
- * and `events` written — committed when the answer comes, nothing written
- * when it is a refusal. `mark` is set only if it commits (changes.ts announce).
+ * and `events` written and committed, then `payload` (changes.ts
+ * notificationOf: a counted change's) sent on `channel` in a transaction of
+ * its own. Answered, both committed. Refused with CHANGED_SINCE_SEEN,
+ * nothing was written; refused otherwise, the key's transaction may have
+ * committed before the refusal came (the NOTIFY's own commit refused).
  */
-export function putKeysAsSeen(c: Sql, expected: Expectations, mark: string, keys: readonly ApiKey[], events: readonly KeywardEvent[]): Promise<unknown> {
+export function putKeysAndAnnounce(c: Sql, expected: Expectations, keys: readonly ApiKey[], events: readonly KeywardEvent[], channel: string, payload: string): Promise<unknown> {
   const users = [...expected.users];
   const counts = [...expected.counts];
-  return c.query(PUT_KEYS_AS_SEEN, [
-    mark,
+  return c.query(PUT_KEYS_AND_ANNOUNCE, [
     expected.tenant !== undefined,
     json(expected.tenant?.value),
     expected.locked,
     users.map(([id]) => id),
-    users.map(([, u]) => json(u)),
+    JSON.stringify(users.map(([, u]) => u ?? null)),
     counts.map(([owner]) => owner),
     counts.map(([, c]) => new Date(c.at)),
     counts.map(([, c]) => c.n),
     [...expected.absentKeys],
-    ...keyColumns(keys),
-    ...eventColumns(events),
+    ...keyFields(keys),
+    JSON.stringify(keys),
+    ...eventFields(events),
+    JSON.stringify(events),
+    channel,
+    payload,
   ]);
 }
 

@@ -229,6 +229,68 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
       END $$;
     `,
   },
+  {
+    version: 7,
+    why: "a create decided on what a server last saw and its notification are one statement: the key's transaction, then the NOTIFY's",
+    // See expectations.ts putKeysAndAnnounce. What migration 6's function
+    // does, as a procedure that commits the key's transaction itself and then
+    // sends the NOTIFY in a transaction of its own that does not wait for the
+    // disk — what changes.ts announce did as a second statement behind it, so
+    // a create costs PostgreSQL one statement and its server one answer (and
+    // no mark: the procedure knows it committed). CALLed alone, outside BEGIN
+    // … COMMIT, as a procedure must be to commit. The new keys' and events'
+    // records come as one JSON array each (element i is row i's), not as
+    // jsonb[] whose text escapes every quote of every record. Migration 6's
+    // function stays: a server of the version before calls it until it is
+    // upgraded, and both bump the same counts and announce alike.
+    sql: `
+      CREATE PROCEDURE ${SCHEMA}.put_keys_and_announce(
+        seen_tenant boolean, tenant_as_seen jsonb,
+        locked text[],
+        seen_users text[], users_as_seen jsonb,
+        counted_owners text[], counted_at timestamptz[], counted bigint[],
+        absent text[],
+        new_ids text[], new_owners text[], new_creators text[], new_descriptions text[],
+        new_created timestamptz[], new_expiry timestamptz[], new_revoked timestamptz[], new_records jsonb,
+        event_ids text[], event_types text[], event_times timestamptz[], event_users text[], event_keys text[], event_records jsonb,
+        channel text, payload text
+      ) LANGUAGE plpgsql AS $$
+      DECLARE
+        who text;
+      BEGIN
+        -- The locks the locking reads take, in their order: the tenant, then each user.
+        IF seen_tenant THEN
+          PERFORM 1 FROM ${SCHEMA}.tenant FOR SHARE;
+        END IF;
+        FOREACH who IN ARRAY locked LOOP
+          PERFORM 1 FROM ${SCHEMA}.users u WHERE u.id = who FOR UPDATE;
+        END LOOP;
+        -- Absent records are NULL on both sides (a user's JSON null is NULL here).
+        PERFORM ${SCHEMA}.still_as_seen(
+          (NOT seen_tenant OR (SELECT t.record FROM ${SCHEMA}.tenant t) IS NOT DISTINCT FROM tenant_as_seen)
+          AND NOT EXISTS (SELECT FROM unnest(seen_users) WITH ORDINALITY AS s(id, i)
+            WHERE (SELECT u.record FROM ${SCHEMA}.users u WHERE u.id = s.id) IS DISTINCT FROM nullif(users_as_seen -> (s.i::int - 1), 'null'::jsonb))
+          AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted) AS a(owner, at, n)
+            WHERE (SELECT count(*) FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL AND k.expiry > a.at) <> a.n)
+          AND NOT EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.id = ANY(absent)));
+        INSERT INTO ${SCHEMA}.keys (id, owner, created_by, description, created, expiry, revoked_at, record)
+          SELECT k.id, k.owner, k.created_by, k.description, k.created, k.expiry, k.revoked_at, new_records -> (k.i::int - 1)
+          FROM unnest(new_ids, new_owners, new_creators, new_descriptions, new_created, new_expiry, new_revoked)
+            WITH ORDINALITY AS k(id, owner, created_by, description, created, expiry, revoked_at, i);
+        -- unnest yields the rows in array order, so seq keeps the order they were emitted in.
+        INSERT INTO ${SCHEMA}.events (id, event_type, event_time, user_id, key_id, record)
+          SELECT e.id, e.event_type, e.event_time, e.user_id, e.key_id, event_records -> (e.i::int - 1)
+          FROM unnest(event_ids, event_types, event_times, event_users, event_keys)
+            WITH ORDINALITY AS e(id, event_type, event_time, user_id, key_id, i);
+        COMMIT;
+        -- The notification names the slot this backend counted the change in and the count it left there
+        -- (change-count.ts), in place of the payload's last brace, as changes.ts announce writes it.
+        PERFORM set_config('synchronous_commit', 'off', true);
+        PERFORM pg_notify(channel, left(payload, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}')
+          FROM (SELECT pg_backend_pid() % 1024 AS slot) s;
+      END $$;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -12,9 +12,9 @@ import { KeywardError } from '../../refusal.js';
 import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, TransactHow, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
 import { endOfTurn } from '../end-of-turn.js';
-import { type Change, ChangeFeed, announce, beginMarked } from './changes.js';
+import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
-import { Expectations, putKeysAsSeen, readsOnWhatWasSeen } from './expectations.js';
+import { CHANGED_SINCE_SEEN, Expectations, putKeysAndAnnounce, readsOnWhatWasSeen } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
@@ -366,7 +366,7 @@ export class PostgresStore implements Store {
         return undefined;
       }
       this.madeHere(change);
-      if (fate === 'committed, connection lost') {
+      if (fate === 'committed, maybe not announced') {
         // Its NOTIFY may not have gone: other servers' heartbeats find the change counted but never announced (changes.ts).
         this.seen.forget(expected);
         return { answer };
@@ -380,53 +380,42 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Sends a transaction decided on `expected` as its one statement, with the
-   * NOTIFY of `change` right behind it in the same write (sent only if it
-   * committed: changes.ts announce). Answered, it committed; refused by the
-   * database (an ERROR: an expectation no longer held, a duplicate id, a
-   * deadlock), it rolled back. With the connection lost or the backend
-   * ended (FATAL) instead, it may have committed just before: known by
-   * whether the key is there once that backend is gone; UNAVAILABLE while
-   * that cannot be known.
-   * It is not answered before the NOTIFY is (it comes right behind, and
-   * costs no disk wait): no token of the new keys leaves this server before
-   * the other servers' notification of them is committed, so they may take
-   * the keys as never used (announce's `first`). A NOTIFY whose connection
-   * was lost may still commit later: then not before its backend is gone,
-   * or the database could not be asked for it.
+   * Sends a transaction decided on `expected` and the NOTIFY of `change` as
+   * one statement (expectations.ts putKeysAndAnnounce). Answered, it
+   * committed and announced. Refused because an expectation no longer held,
+   * nothing was written. Refused otherwise (a duplicate id, a deadlock —
+   * before the key's COMMIT — or the NOTIFY's own commit after it), the
+   * session is idle again and whether the key is there says which. With the
+   * connection lost or the backend ended (FATAL) instead, it may have
+   * committed just before: known by whether the key is there once that
+   * backend is gone; UNAVAILABLE while that cannot be known.
+   * It is answered only once its NOTIFY committed (or never will): no token
+   * of the new keys leaves this server before the other servers'
+   * notification of them is committed, so they may take the keys as never
+   * used (announce's `first`).
    */
-  private async putWhole(expected: Expectations, keys: readonly ApiKey[], events: readonly KeywardEvent[], change: Change): Promise<'committed' | 'not written' | 'committed, connection lost'> {
+  private async putWhole(expected: Expectations, keys: readonly ApiKey[], events: readonly KeywardEvent[], change: Change): Promise<'committed' | 'not written' | 'committed, maybe not announced'> {
     const { client: c, release } = await checkout(this.pool);
     let broken = false;
     try {
-      const sql = corkedForEachTick(c, prepared(c, { askAgain: false }));
-      const mark = randomHex(8);
-      const put = putKeysAsSeen(sql, expected, mark, keys, events);
-      const announced = announce(sql, this.server, change, mark, { first: true });
-      announced.catch(() => undefined);
-      await put;
-      try {
-        await announced;
-      } catch (e) {
-        // Committed; its notification's fate is the dead connection's (heartbeats find it if it never came).
-        if (!isUnavailable(e)) return 'committed';
-        broken = true;
-        // Waits until its backend is gone (ended: its NOTIFY can commit no later). Where the database cannot be
-        // asked even that, the create is still answered as made: it committed, and UNAVAILABLE would say
-        // nothing was changed (the caller would make another key). The NOTIFY, sent whole with the statement,
-        // runs at once on a backend still there; only if it came behind another server's flush naming the key
-        // would that server show the key never used, until its next use.
-        await this.gone((c as unknown as { processID?: number }).processID).catch(() => false);
-        return 'committed, connection lost';
-      }
+      const { payload, counted } = notificationOf(this.server, change, { first: true });
+      // Always so for new keys (migration 3's trigger counts them): the procedure's payload is a counted change's.
+      if (!counted) throw new Error('A change that makes keys is a counted change.');
+      await putKeysAndAnnounce(prepared(c, { askAgain: false }), expected, keys, events, CHANNEL, payload);
       return 'committed';
     } catch (e) {
-      if (broken) throw e;
-      if ((e instanceof pg.DatabaseError && e.severity === 'ERROR') || !isUnavailable(e)) return 'not written';
+      if (e instanceof pg.DatabaseError && e.severity === 'ERROR') {
+        if (e.code === CHANGED_SINCE_SEEN) return 'not written';
+        const there = await readKey(c, keys[0].id).then(
+          (k) => k !== undefined,
+          (e2: unknown) => (isUnavailable(e2) ? undefined : Promise.reject(e2)),
+        );
+        if (there !== undefined) return there ? 'committed, maybe not announced' : 'not written';
+      } else if (!isUnavailable(e)) return 'not written';
       broken = true;
       const fate = await this.fateOf((c as unknown as { processID?: number }).processID, keys[0].id).catch(() => 'unknown' as const);
       if (fate === 'unknown') throw e;
-      return fate === 'committed' ? 'committed, connection lost' : 'not written';
+      return fate === 'committed' ? 'committed, maybe not announced' : 'not written';
     } finally {
       release(broken);
     }
