@@ -17,6 +17,19 @@ function countedChanges(table: string): string {
         FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();`;
 }
 
+/**
+ * What a create decided on what a server last saw locks first (migrations 6
+ * and 7): what the locking reads lock, in their order (`seen_tenant`,
+ * `locked`; `who` declared). Indented for its place in those functions.
+ */
+const LOCKS_AS_READ = `-- The locks the locking reads take, in their order: the tenant, then each user.
+        IF seen_tenant THEN
+          PERFORM 1 FROM ${SCHEMA}.tenant FOR SHARE;
+        END IF;
+        FOREACH who IN ARRAY locked LOOP
+          PERFORM 1 FROM ${SCHEMA}.users u WHERE u.id = who FOR UPDATE;
+        END LOOP;`;
+
 const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
     version: 1,
@@ -206,13 +219,7 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
         who text;
       BEGIN
         PERFORM set_config('keyward.committed', mark, false);
-        -- The locks the locking reads take, in their order: the tenant, then each user.
-        IF seen_tenant THEN
-          PERFORM 1 FROM ${SCHEMA}.tenant FOR SHARE;
-        END IF;
-        FOREACH who IN ARRAY locked LOOP
-          PERFORM 1 FROM ${SCHEMA}.users u WHERE u.id = who FOR UPDATE;
-        END LOOP;
+        ${LOCKS_AS_READ}
         -- Absent records are NULL on both sides.
         PERFORM ${SCHEMA}.still_as_seen(
           (NOT seen_tenant OR (SELECT t.record FROM ${SCHEMA}.tenant t) IS NOT DISTINCT FROM tenant_as_seen)
@@ -258,13 +265,7 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
       DECLARE
         who text;
       BEGIN
-        -- The locks the locking reads take, in their order: the tenant, then each user.
-        IF seen_tenant THEN
-          PERFORM 1 FROM ${SCHEMA}.tenant FOR SHARE;
-        END IF;
-        FOREACH who IN ARRAY locked LOOP
-          PERFORM 1 FROM ${SCHEMA}.users u WHERE u.id = who FOR UPDATE;
-        END LOOP;
+        ${LOCKS_AS_READ}
         -- Absent records are NULL on both sides (a user's JSON null is NULL here).
         PERFORM ${SCHEMA}.still_as_seen(
           (NOT seen_tenant OR (SELECT t.record FROM ${SCHEMA}.tenant t) IS NOT DISTINCT FROM tenant_as_seen)
