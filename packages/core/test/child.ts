@@ -12,7 +12,7 @@ export interface Child {
   lines: string[];
   /** The ids of `ack <id>` lines so far. */
   acked: string[];
-  /** The exit code (null when killed by a signal); stderr is printed on a failure. */
+  /** The exit code (null when killed by a signal), once every line it printed is in `lines`; stderr is printed on a failure. */
   exited: Promise<number | null>;
 }
 
@@ -43,8 +43,11 @@ export function startChild(script: string, args: readonly string[], stdin: 'igno
     }
   });
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  // 'close', not 'exit': a child's last lines can still be in its stdout pipe
+  // when its exit is told (under load, a writer's last 4 acks were), and a
+  // test reads `lines` once `exited` resolves.
   const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       if (code !== 0 && code !== null) console.error(err);
       resolve(code);
     }),

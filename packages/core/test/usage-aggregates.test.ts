@@ -161,7 +161,8 @@ describe('usage aggregates', () => {
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d));
         child.stderr.on('data', (d: Buffer) => (err += d));
-        child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
+        // 'close': once its output is all read ('exit' can come before the last of it).
+        child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
       });
     const outs = await Promise.all([run('10.1', 150, ['k1', 'k2'], 1), run('10.2', 120, ['k1']), run('10.3', 90, ['k2', 'k3'], 1)]);
     expect(outs).toEqual(['done\n', 'done\n', 'done\n']);
