@@ -19,6 +19,9 @@ async function database(): Promise<string> {
   return d.url;
 }
 
+// The seed flow and the store copy start some 60 and 30 `keyward` processes one
+// after another: 60 s and 17 s in CI at load ~11 on the 2 shared cores, past
+// the project's 120 s at load 20-25 (as cli-flow-server.test.ts, 300 s).
 describe('keyward on a PostgreSQL store', () => {
   it('runs the seed flow end to end', async () => {
     const url = await database();
@@ -27,7 +30,7 @@ describe('keyward on a PostgreSQL store', () => {
       as: (user, args) => keyward(args, { KEYWARD_STORE: url, KEYWARD_USER: user }),
       verify: (token) => keyward(['keys', 'verify', token], { KEYWARD_STORE: url, KEYWARD_USER: 'nobody' }),
     });
-  });
+  }, 300_000);
 
   it('init names the store without its password, and refuses a second init', async () => {
     const url = await database();
@@ -78,5 +81,5 @@ describe('keyward on a PostgreSQL store', () => {
     expect(codeOf(refused)).toBe('INVALID_INPUT');
     expect(refused.stderr).toMatch(/already holds a Keyward tenant/);
     expect(refused.stderr).not.toContain('keyward-test');
-  });
+  }, 300_000);
 });
