@@ -34,6 +34,14 @@ async function untilCached(store: ReturnType<typeof createPostgresStore>, server
   }, { timeout: 5000 }).toBe(true);
 }
 
+/** The key a create answered with is the only one under its description, with one event, and `engine` accepts its token: made once. */
+async function expectMadeOnce(engine: ReturnType<typeof createEngine>, description: string, key: { id: string; token: string }): Promise<void> {
+  const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = $1`, [description]);
+  expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
+  expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
+  expect((await engine.verify(key.token)).valid).toBe(true);
+}
+
 /** Revokes a key as an operator would in psql: counted by the triggers, never announced (as a lost NOTIFY). */
 async function revokeInPlainSql(id: string): Promise<void> {
   const revoked = await admin.query(
@@ -189,9 +197,7 @@ describe('engine on PostgreSQL', () => {
     await holder.query('COMMIT');
     await holder.end();
     const key = await made;
-    const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob cut off'`);
-    expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
-    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
+    await expectMadeOnce(engine, 'bob cut off', key);
     await engine.close();
   });
 
@@ -201,10 +207,7 @@ describe('engine on PostgreSQL', () => {
     // The create's socket write (its one statement and its NOTIFY) goes out whole, then its connection is cut:
     // the backend still runs and commits what it received, and its answer is lost.
     const key = await cuttingTheWriteOf('bob answer lost', () => engine.as('bob').generateKey({ description: 'bob answer lost' })).answer;
-    const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob answer lost'`);
-    expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
-    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
-    expect((await engine.verify(key.token)).valid).toBe(true);
+    await expectMadeOnce(engine, 'bob answer lost', key);
     await engine.close();
   });
 
@@ -233,10 +236,7 @@ describe('engine on PostgreSQL', () => {
       await holder.end();
     }
     const key = await made.answer;
-    const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob cut off at the lock'`);
-    expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
-    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
-    expect((await engine.verify(key.token)).valid).toBe(true);
+    await expectMadeOnce(engine, 'bob cut off at the lock', key);
     await engine.close();
   });
 
@@ -287,10 +287,7 @@ describe('engine on PostgreSQL', () => {
       pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
     }
     expect(refused).toBe(1);
-    const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob notify refused'`);
-    expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
-    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
-    expect((await engine.verify(key.token)).valid).toBe(true);
+    await expectMadeOnce(engine, 'bob notify refused', key);
     await engine.close();
   });
 
