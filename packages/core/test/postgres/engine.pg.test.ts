@@ -42,6 +42,15 @@ async function expectMadeOnce(engine: ReturnType<typeof createEngine>, descripti
   expect((await engine.verify(key.token)).valid).toBe(true);
 }
 
+/** Another session holding bob's row (BEGIN, FOR UPDATE): a create for bob waits at its lock until it commits or ends. */
+async function holdingBobsRow(): Promise<pg.Client> {
+  const holder = new pg.Client(db.url);
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query(`SELECT 1 FROM keyward.users WHERE id = 'bob' FOR UPDATE`);
+  return holder;
+}
+
 /** Revokes a key as an operator would in psql: counted by the triggers, never announced (as a lost NOTIFY). */
 async function revokeInPlainSql(id: string): Promise<void> {
   const revoked = await admin.query(
@@ -184,10 +193,7 @@ describe('engine on PostgreSQL', () => {
     const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
     await engine.as('bob').generateKey({ description: 'bob seen' });
     // Another session holds bob's row: the create's whole transaction goes out and waits at its lock.
-    const holder = new pg.Client(db.url);
-    await holder.connect();
-    await holder.query('BEGIN');
-    await holder.query(`SELECT 1 FROM keyward.users WHERE id = 'bob' FOR UPDATE`);
+    const holder = await holdingBobsRow();
     const made = engine.as('bob').generateKey({ description: 'bob cut off' });
     const waiting = async () =>
       (await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keyward' AND wait_event_type = 'Lock'`)).rows.map((r) => r.pid as number);
@@ -214,10 +220,7 @@ describe('engine on PostgreSQL', () => {
   it('a create sent whole whose connection is lost while its backend waits at the owner’s lock is not committed later: that backend is ended and the create made once, on another connection', async () => {
     const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
     await engine.as('bob').generateKey({ description: 'bob seen before the cut' });
-    const holder = new pg.Client(db.url);
-    await holder.connect();
-    await holder.query('BEGIN');
-    await holder.query(`SELECT 1 FROM keyward.users WHERE id = 'bob' FOR UPDATE`);
+    const holder = await holdingBobsRow();
     // What waits at bob's lock: the create's one statement, or the create made the locking way.
     const waiting = async () =>
       (await admin.query<{ query: string }>(`SELECT query FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keyward' AND wait_event_type = 'Lock'`)).rows.map((r) =>
