@@ -21,7 +21,9 @@ export const REFUSAL_CODES = [
 ] as const;
 
 /** Codes that are not refusals of behaviour §5 but still need a stable name on the wire. */
-export const TRANSPORT_CODES = ['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'REQUEST_TIMEOUT', 'TOO_MANY_REQUESTS', 'UNAVAILABLE', 'INTERNAL'] as const;
+// OUTCOME_UNKNOWN: a change was sent to the store and its answer lost, and whether it was made cannot be
+// learnt — not UNAVAILABLE, whose word (behaviour §5) is that nothing was changed, so a caller tries again.
+export const TRANSPORT_CODES = ['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'REQUEST_TIMEOUT', 'TOO_MANY_REQUESTS', 'UNAVAILABLE', 'OUTCOME_UNKNOWN', 'INTERNAL'] as const;
 
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 export type ErrorCode = RefusalCode | (typeof TRANSPORT_CODES)[number];
@@ -49,6 +51,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   REQUEST_TIMEOUT: 408,
   TOO_MANY_REQUESTS: 429,
   UNAVAILABLE: 503,
+  // The store (the server's upstream) did not answer in time; unlike 503, no promise that nothing was done.
+  OUTCOME_UNKNOWN: 504,
   INTERNAL: 500,
 };
 
@@ -75,6 +79,7 @@ export const TITLES: Record<ErrorCode, string> = {
   REQUEST_TIMEOUT: 'Request timeout',
   TOO_MANY_REQUESTS: 'Too many requests',
   UNAVAILABLE: 'Server unavailable',
+  OUTCOME_UNKNOWN: 'Outcome unknown',
   INTERNAL: 'Internal error',
 };
 

@@ -142,6 +142,8 @@ function failure(e: unknown, entry: RequestLogEntry): Reply {
   if (e instanceof KeywardError && e.code === 'STORE_CORRUPT') return errorReply('STORE_CORRUPT', "The server's store cannot be read; its log says why.");
   // Retry-After: the store is expected back (a database restarting); clients retry instead of giving up.
   if (e instanceof KeywardError && e.code === 'UNAVAILABLE') return errorReply('UNAVAILABLE', "The server's store is unavailable right now; try again, or see the server's log.", { 'Retry-After': '1' });
+  // No Retry-After: trying again blindly could make a second key.
+  if (e instanceof KeywardError && e.code === 'OUTCOME_UNKNOWN') return errorReply('OUTCOME_UNKNOWN', "The server's store stopped answering after the change was sent to it, so whether it was made is not known; look (list your keys) before trying again.");
   return errorReply('INTERNAL', "The server failed to answer; its log says why.");
 }
 

@@ -112,10 +112,11 @@ describe('every refusal code, with its status', () => {
     }
   });
 
-  // REQUEST_TIMEOUT needs a server with a short request timeout: hygiene.test.ts provokes it. LICENCE_REQUIRED
+  // REQUEST_TIMEOUT needs a server with a short request timeout: hygiene.test.ts provokes it. OUTCOME_UNKNOWN needs a
+  // PostgreSQL store that lost a create's answer: outcome-unknown.pg.test.ts provokes it. LICENCE_REQUIRED
   // cannot be reached over HTTP — a user without a licence cannot authenticate (behaviour §2) — and is the engine's.
   it('covers every code core has (UNAVAILABLE and INTERNAL are for the server\'s own trouble)', () => {
-    const covered = new Set([...rows.map(([code]) => code), 'STORE_CORRUPT', 'UNAVAILABLE', 'INTERNAL', 'REQUEST_TIMEOUT', 'LICENCE_REQUIRED']);
+    const covered = new Set([...rows.map(([code]) => code), 'STORE_CORRUPT', 'UNAVAILABLE', 'OUTCOME_UNKNOWN', 'INTERNAL', 'REQUEST_TIMEOUT', 'LICENCE_REQUIRED']);
     expect([...covered].sort()).toEqual(Object.keys(HTTP_STATUS).sort());
   });
 });

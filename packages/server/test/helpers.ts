@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine, createJsonFileStore, initStore } from '@keyward/core';
+import { createEngine, initStore, openStore } from '@keyward/core';
 import { type RunningServer, type ServerOptions, startServer } from '../src/index.js';
 
 export interface Answer {
@@ -44,10 +44,12 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'keyward-server-'));
 }
 
-/** A store with alice (admin and developer) and the developers bob and carol, each holding one token. */
+/** A store (a JSON file's path or a postgres:// URL) with alice (admin and developer) and the developers bob and carol, each holding one token. */
 export async function seedStore(storePath: string, settings: { max_keys_per_user?: number } = {}) {
-  await initStore(createJsonFileStore(storePath), { admin: 'alice' });
-  const engine = createEngine(createJsonFileStore(storePath), { usageFlushMs: 0 });
+  const made = await openStore(storePath);
+  await initStore(made, { admin: 'alice' });
+  await made.close();
+  const engine = createEngine(await openStore(storePath), { usageFlushMs: 0 });
   const alice = engine.as('alice');
   await alice.updateSettings({ api_keys_enabled: true, max_keys_per_user: settings.max_keys_per_user ?? 100 });
   await alice.updateUser('alice', { developer: true });

@@ -15,6 +15,7 @@ import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { CHANNEL, LISTENER_NAME } from '../../src/store/postgres/changes.js';
 import type { TestDatabase } from '../../../../test/support/postgres.js';
 import { seededDatabase } from './seeded-database.js';
+import { cuttingTheWriteOf, refusingTheFateLooks } from './lost-answers.js';
 
 let db: TestDatabase;
 let admin: pg.Client;
@@ -248,23 +249,55 @@ describe('engine on PostgreSQL', () => {
     await engine.as('bob').generateKey({ description: 'bob seen before the notify loss' });
     // The database answers the create's statement (committed, and since migration 7 announced too: the one
     // answer), then the connection is cut; asked whether that backend is gone, the database does not answer.
-    const pool = pg.Pool.prototype as unknown as { query: (...a: unknown[]) => unknown };
-    const query = pool.query;
-    pool.query = function (this: unknown, ...a: unknown[]) {
-      if (String(a[0]).includes('pg_stat_activity')) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
-      return query.apply(this, a);
-    };
-    let answer: PromiseSettledResult<Awaited<ReturnType<ReturnType<typeof engine.as>['generateKey']>>>;
-    try {
-      answer = (await Promise.allSettled([losingTheAnswersAfterTheFirst('bob notify lost', () => engine.as('bob').generateKey({ description: 'bob notify lost' }))]))[0];
-    } finally {
-      pool.query = query;
-    }
+    const answer = await refusingTheFateLooks(() => losingTheAnswersAfterTheFirst('bob notify lost', () => engine.as('bob').generateKey({ description: 'bob notify lost' })));
     const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob notify lost'`);
     expect(rows.rows).toHaveLength(1);
     // UNAVAILABLE would say nothing was changed: the key is there.
     expect(answer.status === 'fulfilled' ? answer.value.id : (answer.reason as Error).message).toBe(rows.rows[0].id);
     if (answer.status === 'fulfilled') expect((await engine.verify(answer.value.token)).valid).toBe(true);
+    await engine.close();
+  });
+
+  it('a create sent whole whose connection is lost while the database cannot be asked whether its backend is gone is answered OUTCOME_UNKNOWN, not UNAVAILABLE: the key may have been made', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    await engine.as('bob').generateKey({ description: 'bob seen before the unknown' });
+    // The create's statement goes out whole and its connection is cut; for the whole 2 s the store looks,
+    // the database does not answer whether that backend is gone (unreachable), so it is not ended either.
+    const answer = await refusingTheFateLooks(() => cuttingTheWriteOf('bob fate unknown', () => engine.as('bob').generateKey({ description: 'bob fate unknown' })).answer);
+    expect(answer.status).toBe('rejected');
+    expect((answer as PromiseRejectedResult).reason).toMatchObject({ code: 'OUTCOME_UNKNOWN', message: expect.stringContaining('list your keys before making it again') });
+    // The backend ran what it received: the key was made, once. UNAVAILABLE said "nothing was changed".
+    await expect.poll(async () => (await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob fate unknown'`)).rows.length, { timeout: 10_000 }).toBe(1);
+    await engine.close();
+  });
+
+  it('a create whose NOTIFY the database refused after its key committed, and whose read of the key on that session then fails, is answered with that key, made once', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    await engine.as('bob').generateKey({ description: 'bob seen before the failed read' });
+    // As below, pg_notify refuses the payload after the key committed; then the read of the key on the same
+    // session is cancelled (as by a statement_timeout): its fate is read on the pool instead, not that error passed on.
+    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+    let refused = 0;
+    let readsFailed = 0;
+    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+      const config = a[0] as { text?: string; values?: unknown[] } | string | undefined;
+      if (typeof config === 'object' && typeof config.text === 'string' && config.text.startsWith('CALL keyward.put_keys_and_announce') && config.values) {
+        refused++;
+        a[0] = { ...config, values: [...config.values.slice(0, -1), `${'x'.repeat(9000)}}`] };
+      } else if (refused === 1 && readsFailed === 0 && typeof config === 'string' && config.includes('FROM keyward.keys k WHERE id = $1')) {
+        readsFailed++;
+        return Promise.reject(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }));
+      }
+      return query.apply(this, a);
+    } as typeof pg.Client.prototype.query;
+    let key: Awaited<ReturnType<ReturnType<typeof engine.as>['generateKey']>>;
+    try {
+      key = await engine.as('bob').generateKey({ description: 'bob read failed' });
+    } finally {
+      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
+    }
+    expect([refused, readsFailed]).toEqual([1, 1]);
+    await expectMadeOnce(engine, 'bob read failed', key);
     await engine.close();
   });
 
@@ -374,45 +407,6 @@ async function countingWrites(run: () => Promise<void>): Promise<Map<net.Socket,
     socket._writev = writev;
   }
   return writes;
-}
-
-/**
- * Runs `run` with the first socket write of this process that carries
- * `marker` (the create's one statement, with its description among its
- * parameters) going out whole and its connection cut right after: the
- * backend still runs what it received, and its answer is lost. Other writes
- * (a heartbeat, a new connection's start) pass. `cut` settles once it went out.
- */
-function cuttingTheWriteOf<T>(marker: string, run: () => Promise<T>): { answer: Promise<T>; cut: Promise<void> } {
-  const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
-  const [write, writev] = [socket._write, socket._writev];
-  let wasCut!: () => void;
-  const cut = new Promise<void>((resolve) => (wasCut = resolve));
-  const carries = (a: unknown[]) => {
-    const chunks = Array.isArray(a[0]) ? (a[0] as { chunk: unknown }[]).map((c) => c.chunk) : [a[0]];
-    return chunks.some((c) => String(c).includes(marker));
-  };
-  const restore = () => {
-    socket._write = write;
-    socket._writev = writev;
-  };
-  const cutAfter = (original: (...a: unknown[]) => unknown) =>
-    function (this: net.Socket, ...a: unknown[]) {
-      if (!carries(a)) return original.apply(this, a);
-      restore();
-      const done = a[a.length - 1] as (e?: Error | null) => void;
-      return original.apply(this, [
-        ...a.slice(0, -1),
-        (e?: Error | null) => {
-          done(e);
-          this.destroy();
-          wasCut();
-        },
-      ]);
-    };
-  socket._write = cutAfter(write);
-  socket._writev = cutAfter(writev);
-  return { answer: run().finally(restore), cut };
 }
 
 /**

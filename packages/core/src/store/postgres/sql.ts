@@ -87,6 +87,18 @@ export function unavailable(location: string, e: unknown): KeywardError {
   return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} cannot be reached right now (${reason}); nothing was changed. Try again shortly.`);
 }
 
+/**
+ * New keys sent to the database whose answer was lost, while whether they
+ * committed cannot be learnt (the database not answering): UNAVAILABLE would
+ * say nothing was changed, and the caller would make them again.
+ */
+export function outcomeUnknown(location: string): KeywardError {
+  return new KeywardError(
+    'OUTCOME_UNKNOWN',
+    `The PostgreSQL store at ${location} stopped answering after the new key was sent to it, so whether it was made is not known; list your keys before making it again.`,
+  );
+}
+
 /** Serialization failures, deadlocks and a statement prepared before a migration: the transaction can simply run again. */
 export function isRetryable(e: unknown): boolean {
   const code = (e as { code?: string })?.code;

@@ -18,7 +18,7 @@ import { CHANGED_SINCE_SEEN, Expectations, putKeysAndAnnounce, readsOnWhatWasSee
 import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
-import { type Sql, checkout, isRetryable, isUnavailable, prepared, unavailable } from './sql.js';
+import { type Sql, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, unavailable } from './sql.js';
 import { insertTenant, readTenant } from './tenant-table.js';
 import { lastUsedOf, lastUsesWritten, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
@@ -388,7 +388,8 @@ export class PostgresStore implements Store {
    * session is idle again and whether the key is there says which. With the
    * connection lost or the backend ended (FATAL) instead, it may have
    * committed just before: known by whether the key is there once that
-   * backend is gone; UNAVAILABLE while that cannot be known.
+   * backend is gone; OUTCOME_UNKNOWN while that cannot be known (never
+   * UNAVAILABLE, which says nothing was changed).
    * It is answered only once its NOTIFY committed (or never will): no token
    * of the new keys leaves this server before the other servers'
    * notification of them is committed, so they may take the keys as never
@@ -406,15 +407,16 @@ export class PostgresStore implements Store {
     } catch (e) {
       if (e instanceof pg.DatabaseError && e.severity === 'ERROR') {
         if (e.code === CHANGED_SINCE_SEEN) return 'not written';
+        // Unread (this session failing too, whatever its error), it is asked as for a lost connection, below.
         const there = await readKey(c, keys[0].id).then(
           (k) => k !== undefined,
-          (e2: unknown) => (isUnavailable(e2) ? undefined : Promise.reject(e2)),
+          () => undefined,
         );
         if (there !== undefined) return there ? 'committed, maybe not announced' : 'not written';
       } else if (!isUnavailable(e)) return 'not written';
       broken = true;
       const fate = await this.fateOf((c as unknown as { processID?: number }).processID, keys[0].id).catch(() => 'unknown' as const);
-      if (fate === 'unknown') throw e;
+      if (fate === 'unknown') throw outcomeUnknown(this.location);
       return fate === 'committed' ? 'committed, maybe not announced' : 'not written';
     } finally {
       release(broken);
@@ -437,12 +439,15 @@ export class PostgresStore implements Store {
    * nothing more) within FATE_LOOKS looks. One that said FATAL is gone within
    * moments. One cut off by the network lives on, perhaps waiting at the
    * owner's lock, and could commit long after this create was answered: it
-   * is ended here (a backend of this application only), so UNAVAILABLE keeps
-   * its word that nothing was changed. Not seen gone only while the database
-   * cannot be asked, or will not end it.
+   * is ended here (a backend of this application only), so a create answered
+   * "not written" is not made later. Not seen gone only while the database
+   * cannot be asked (a look it does not answer learns nothing: the next asks
+   * again, within the same 2 s), or will not end it.
    */
   private async gone(backend: number | undefined): Promise<boolean> {
     if (!backend) return false;
+    const until = performance.now() + FATE_LOOKS * FATE_LOOK_MS;
+    let found = false;
     for (let look = 0; look < FATE_LOOKS; look++) {
       if (look > 0) await new Promise((r) => setTimeout(r, FATE_LOOK_MS));
       const alive = await this.askPool(() =>
@@ -450,10 +455,15 @@ export class PostgresStore implements Store {
           // Ended at the first look that finds it; pg_terminate_backend only asks, so later looks wait until it is gone.
           `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1) AS alive,
                   (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND application_name = $2 AND $3) AS ended`,
-          [backend, APPLICATION, look === 0],
+          [backend, APPLICATION, !found],
         ),
+      ).then(
+        (r) => r.rows[0].alive,
+        () => undefined,
       );
-      if (!alive.rows[0].alive) return true;
+      if (alive === false) return true;
+      if (alive) found = true;
+      else if (performance.now() > until) return false;
     }
     return false;
   }
