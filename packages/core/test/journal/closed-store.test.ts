@@ -3,13 +3,17 @@
 // wrong — a read asked just before close() and run after it, or a call made
 // after, must not open the journal again (a file handle nobody closes), take
 // the lock, or write anything; and no watch or timer of the store runs on.
+// What was under way as close() was called (a usage flush, a compaction)
+// finishes before it returns: after that another process may take over.
 import { mkdtempSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KeywardError } from '../../src/refusal.js';
-import { createJsonFileStore } from '../../src/store/json/store.js';
+import { JsonFileStore, createJsonFileStore } from '../../src/store/json/store.js';
+import { GroupAppender } from '../../src/store/json/group-append.js';
 import { T0, event, key, tenant, user } from '../conformance/records.js';
+import { holdBack } from './held-back.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -91,5 +95,63 @@ describe('JSON store: closed', () => {
     expect(filesUnder(dir)).toEqual(files);
     expect(readdirSync(dir).filter((n) => n.includes('.lock'))).toEqual([]);
     expect(timers.pending()).toEqual([]);
+  });
+
+  it('a usage flush under way when close() is called finishes before it returns: nothing touches the store’s files after', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyward-closed-'));
+    const path = join(dir, 'store.json');
+    const store = createJsonFileStore(path, { onProblem: () => {} });
+    await store.create({ tenant: tenant(), users: [user('alice', true), user('bob')], events: [event('user.added', T0, 'alice')] });
+    await store.transact((tx) => tx.putKey(key(1)));
+    const now = Date.now();
+    // Under way as close() is called: the flush's usage append is held until then; its event is written after it.
+    const usageAppend = holdBack(GroupAppender.prototype, 'append', { once: true });
+    const flush = store.recordUsage([{ keyId: key(1).id, minute: Math.floor(now / 60_000), uses: 3, lastUsed: now }], [event('api-key.used', now, 'bob', key(1).id)]);
+    await vi.waitFor(() => expect(GroupAppender.prototype.append).toHaveBeenCalled());
+    const closing = store.close();
+    // Let go once close() returned, or after 100 ms if it waits for the flush (as it should).
+    void closing.finally(() => usageAppend.release());
+    setTimeout(() => usageAppend.release(), 100);
+    await closing;
+    const files = filesUnder(dir);
+    const outcome = await flush.then(() => 'answered', (e: unknown) => String(e));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(filesUnder(dir)).toEqual(files);
+    expect(outcome).toBe('answered');
+    const again = createJsonFileStore(path, { onProblem: () => {} });
+    try {
+      expect((await again.usageSince(now - 60_000)).find((u) => u.keyId === key(1).id)?.uses).toBe(3);
+      expect((await again.findEvents({ types: ['api-key.used'], limit: 5 })).data).toHaveLength(1);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('a compaction under way when close() is called (a flush beside it) finishes before it returns: no snapshot, temporary or journal is written after', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyward-closed-'));
+    const path = join(dir, 'store.json');
+    const store = new JsonFileStore(path, { onProblem: () => {} });
+    await store.create({ tenant: tenant(), users: [user('alice', true), user('bob')], events: [event('user.added', T0, 'alice')] });
+    for (let i = 1; i <= 20; i++) await store.transact((tx) => tx.putKey(key(i)));
+    const now = Date.now();
+    // Both asked before close(): the flush (usage, then its event) and the compaction (a new snapshot and journal).
+    const flush = store.recordUsage([{ keyId: key(1).id, minute: Math.floor(now / 60_000), uses: 3, lastUsed: now }], [event('api-key.used', now, 'bob', key(1).id)]);
+    const compaction = store.compact();
+    await store.close();
+    const files = filesUnder(dir);
+    // Another process may take the store over from here: what was under way has finished, nothing is left to write.
+    const outcomes = await Promise.allSettled([flush, compaction]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(filesUnder(dir)).toEqual(files);
+    expect(readdirSync(dir).filter((n) => n.includes('.lock') || n.includes('.tmp'))).toEqual([]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+    // And what the flush was answered for is there.
+    const again = createJsonFileStore(path, { onProblem: () => {} });
+    try {
+      expect((await again.usageSince(now - 60_000)).find((u) => u.keyId === key(1).id)?.uses).toBe(3);
+      expect((await again.findEvents({ types: ['api-key.used'], limit: 5 })).data).toHaveLength(1);
+    } finally {
+      await again.close();
+    }
   });
 });

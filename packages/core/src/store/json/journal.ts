@@ -180,6 +180,8 @@ export class Journal<Entry> {
   /** close() has given back the lock and closed the journal: a turn that starts now would open them again, and is refused. */
   private shut = false;
   private closing?: Promise<void>;
+  /** Compactions under way: close() lets them finish first, so none writes a snapshot or a journal after it returned. */
+  private readonly compactions = new Set<Promise<void>>();
   private readonly onProblem: (m: string) => void;
 
   constructor(
@@ -345,20 +347,24 @@ export class Journal<Entry> {
    * catch-up), then gives the lock back and closes the journal in a turn of
    * its own: a turn asked for later (a read asked in the same turn as
    * close(), whose catch-up waits for the end of it) is refused instead of
-   * opening the journal again.
+   * opening the journal again. A compaction under way finishes before that
+   * turn is asked for (its own turns, asked after, would be refused midway):
+   * once close() returns, another process may take the store over.
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
     this.following?.stop();
     clearTimeout(this.settleTimer);
-    this.closing = this.exclusive(async () => {
-      await this.copies.made();
-      await this.unlock();
-      await this.journal?.close().catch(() => undefined);
-      this.journal = undefined;
-      this.shut = true;
-    });
+    this.closing = Promise.allSettled([...this.compactions]).then(() =>
+      this.exclusive(async () => {
+        await this.copies.made();
+        await this.unlock();
+        await this.journal?.close().catch(() => undefined);
+        this.journal = undefined;
+        this.shut = true;
+      }),
+    );
     return this.closing;
   }
 
@@ -877,8 +883,16 @@ export class Journal<Entry> {
    * write happens outside the lock; the lock is held for the rename and the
    * copy of the (small) tail.
    */
-  async compact(): Promise<void> {
-    if (this.closed) throw storeClosed(this.path);
+  compact(): Promise<void> {
+    if (this.closed) return Promise.reject(storeClosed(this.path));
+    const run = this.compactNow();
+    this.compactions.add(run);
+    const done = () => void this.compactions.delete(run);
+    run.then(done, done);
+    return run;
+  }
+
+  private async compactNow(): Promise<void> {
     const { doc, position } = await this.exclusive(async () => {
       await this.catchUp(false);
       return { doc: { version: 2, position: this.position, state: this.model.snapshot() } satisfies SnapshotDocument, position: this.position };

@@ -97,6 +97,8 @@ export class JsonFileStore extends StateReads implements Store {
   private readonly usage: UsageAggregates;
   private usageAsked = 0;
   private closing?: Promise<void>;
+  /** Writes beside the journal under way (usage, events, retention): close() lets them finish before it closes their files. */
+  private readonly writing = new Set<Promise<unknown>>();
 
   constructor(
     readonly location: string,
@@ -215,11 +217,13 @@ export class JsonFileStore extends StateReads implements Store {
     });
   }
 
-  async append(events: readonly KeywardEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await this.journal.fresh(true); // a store that went bad is refused here too
-    await this.writeEvents(events);
-    this.journal.changed({});
+  append(events: readonly KeywardEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    return this.besideTheJournal(async () => {
+      await this.journal.fresh(true); // a store that went bad is refused here too
+      await this.writeEvents(events);
+      this.journal.changed({});
+    });
   }
 
   async findEvents(q: EventFind): Promise<EventPage> {
@@ -227,16 +231,18 @@ export class JsonFileStore extends StateReads implements Store {
     return this.segments.find(q);
   }
 
-  async recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void> {
-    if (counts.length === 0 && events.length === 0) return;
-    await this.journal.fresh(true);
-    try {
-      await this.usage.record(counts);
-    } catch (e) {
-      throw diskFault(e, `Recording usage in ${this.location}`);
-    }
-    await this.writeEvents(events);
-    this.journal.changed({});
+  recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void> {
+    if (counts.length === 0 && events.length === 0) return Promise.resolve();
+    return this.besideTheJournal(async () => {
+      await this.journal.fresh(true);
+      try {
+        await this.usage.record(counts);
+      } catch (e) {
+        throw diskFault(e, `Recording usage in ${this.location}`);
+      }
+      await this.writeEvents(events);
+      this.journal.changed({});
+    });
   }
 
   async usageSince(since: number, keyIds?: readonly string[]): Promise<KeyUsage[]> {
@@ -249,11 +255,12 @@ export class JsonFileStore extends StateReads implements Store {
     return this.usage.lastUsedOf(keyIds);
   }
 
-  async removeBefore(before: number): Promise<void> {
-    this.usable();
-    await this.segments.removeBefore(before);
-    await this.usage.removeBefore(before);
-    this.journal.changed({});
+  removeBefore(before: number): Promise<void> {
+    return this.besideTheJournal(async () => {
+      await this.segments.removeBefore(before);
+      await this.usage.removeBefore(before);
+      this.journal.changed({});
+    });
   }
 
   /** Rewrites the snapshot now (normally the journal does so itself, in the background, as it grows). */
@@ -272,7 +279,10 @@ export class JsonFileStore extends StateReads implements Store {
   /** What was asked before still finishes; from now on every read and write is refused (closed.ts), and nothing is opened again. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.journal.close();
+      const journal = this.journal.close();
+      // Asked before close(), they finish first (their steps after the journal's look come after its close).
+      await Promise.allSettled([...this.writing]);
+      await journal;
       await this.copies.close();
       await this.segments.idle();
       await this.usage.close();
@@ -283,6 +293,16 @@ export class JsonFileStore extends StateReads implements Store {
   /** The reads and writes that do not ask the journal first (fresh, commit: it refuses them itself once closed). */
   private usable(): void {
     if (this.closing) throw storeClosed(this.location);
+  }
+
+  /** A write to the events' or usage's files, refused once closed, and waited for by close() when asked before it. */
+  private besideTheJournal(write: () => Promise<void>): Promise<void> {
+    if (this.closing) return Promise.reject(storeClosed(this.location));
+    const run = write();
+    this.writing.add(run);
+    const done = () => void this.writing.delete(run);
+    run.then(done, done);
+    return run;
   }
 
   private async writeEvents(events: readonly KeywardEvent[]): Promise<void> {
