@@ -1,8 +1,9 @@
 // `keyward serve`: one engine over one store for the life of the server, and
 // plain node:http in front of it. Closing stops taking connections, lets the
-// requests in flight finish, and flushes the usage counted in memory.
+// requests in flight finish (their handlers too, for a client that reset its
+// connection), and then flushes the usage counted in memory.
 
-import { type Server, createServer } from 'node:http';
+import { type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KeywardError, type WhenMissing, openEngine, safeJson } from '@keyward/core';
 import { AuthFailureThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
@@ -83,12 +84,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const requestTimeout = opts.requestTimeoutMs ?? 30_000;
   const timeouts = { requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeout / 4)) };
+  // Requests being handled. A handler outlives its connection when the client resets it (a FIN leaves it half
+  // open until the answer), and may count a use yet (a key read from the store): close() waits for them too.
+  const handling = new Set<ServerResponse>();
+  let allHandled: (() => void) | undefined;
+  let shuttingDown = false;
   const server = createServer({ ...timeouts, keepAliveTimeout: 5_000 }, (req, res) => {
+    handling.add(res);
+    if (shuttingDown) endsItsConnection(res);
     // handle() answers every failure itself; this only keeps a bug in it from taking the process down.
-    handle(req, res, ctx).catch((e: unknown) => {
-      log(safeJson({ time: new Date().toISOString(), error: e instanceof Error ? e.message : String(e) }));
-      res.destroy();
-    });
+    handle(req, res, ctx)
+      .catch((e: unknown) => {
+        log(safeJson({ time: new Date().toISOString(), error: e instanceof Error ? e.message : String(e) }));
+        res.destroy();
+      })
+      .then(() => {
+        handling.delete(res);
+        if (handling.size === 0) allHandled?.();
+      });
   });
   // A client that half-closes after its request (sends FIN, waits for the
   // answer) still gets it: by default Node aborts the request on FIN, which
@@ -137,11 +150,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      // Every answer from now on ends its connection, so no kept-alive connection takes another request.
+      shuttingDown = true;
+      for (const res of handling) endsItsConnection(res);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
       force.unref();
+      // The handlers get the same grace as the connections; the last flush (engine.close) comes after both.
+      const handlersDone = new Promise<void>((resolve) => {
+        allHandled = resolve;
+        if (handling.size === 0) resolve();
+        setTimeout(resolve, CLOSE_GRACE_MS).unref();
+      });
       await closed;
+      await handlersDone;
       clearTimeout(force);
       stdout?.flush();
       await engine.close();
@@ -149,6 +172,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return closing;
   };
   return { url: ctx.url, port: actualPort, close };
+}
+
+/** `Connection: close` on an answer not yet begun: its connection ends once it is sent (gracefully, unlike closing an idle one). */
+function endsItsConnection(res: ServerResponse): void {
+  if (!res.headersSent) res.setHeader('Connection', 'close');
 }
 
 /** Closes the server (flushing usage) on the first SIGINT or SIGTERM; resolves with the signal once it is closed. */

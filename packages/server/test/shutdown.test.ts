@@ -3,8 +3,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { allEvents, createJsonFileStore } from '@keyward/core';
-import { describe, expect, it } from 'vitest';
+import { JsonFileStore, allEvents, createJsonFileStore } from '@keyward/core';
+import { describe, expect, it, vi } from 'vitest';
 import { startServer } from '../src/index.js';
 import { client, seedStore, tempDir } from './helpers.js';
 
@@ -43,6 +43,72 @@ describe('graceful shutdown', () => {
       expect(await usesOf(storePath, keyIds.bob)).toBe(7);
     });
   }
+
+  it('on SIGTERM under load: the uses it flushed are the verifies it acknowledged, every one', async () => {
+    const storePath = join(tempDir(), 'keyward.json');
+    const { tokens, keyIds } = await seedStore(storePath);
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, storePath], { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const first = await lines.next();
+    expect(first.done, stderr).toBe(false);
+    const { url } = JSON.parse(first.value);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let gone = false;
+    void exited.then(() => (gone = true));
+    // Clients authenticating as bob as fast as they can, each counting the answers it got: its acknowledged uses.
+    let acknowledged = 0;
+    const client = async () => {
+      while (!gone) {
+        try {
+          const res = await fetch(`${url}/api/v1/users/me`, { headers: { authorization: `Bearer ${tokens.bob}` } });
+          await res.arrayBuffer();
+          if (res.status === 200) acknowledged++;
+          else expect(res.status).toBe(200);
+        } catch {
+          // Refused or cut off once the server closes: not acknowledged.
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: 24 }, client));
+    await expect.poll(() => acknowledged, { timeout: 10_000 }).toBeGreaterThan(200);
+    child.kill('SIGTERM');
+    expect(await exited, stderr).toBe(0);
+    await load;
+    expect(await usesOf(storePath, keyIds.bob)).toBe(acknowledged);
+  });
+
+  it('close() counts the use of a request still being handled after its client went away, before the last flush', async () => {
+    const storePath = join(tempDir(), 'keyward.json');
+    const { tokens, keyIds } = await seedStore(storePath);
+    const server = await startServer({ storePath, port: 0, usageFlushMs: 3_600_000, log: () => undefined });
+    // Carol's key is not cached yet: her request's verify reads it from the store, held back here until let go.
+    let letGo!: () => void;
+    const held = new Promise<void>((r) => (letGo = r));
+    const getKey = JsonFileStore.prototype.getKey;
+    const read = vi.spyOn(JsonFileStore.prototype, 'getKey').mockImplementationOnce(async function (this: JsonFileStore, id: string) {
+      await held;
+      return getKey.call(this, id);
+    });
+    try {
+      const socket = connect(server.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(`GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tokens.carol}\r\n\r\n`);
+      await vi.waitFor(() => expect(read).toHaveBeenCalled());
+      // The client gives up and resets its connection: gone at once (a FIN would leave it half open until the answer), its request still being handled as the server closes.
+      socket.resetAndDestroy();
+      await new Promise((r) => setTimeout(r, 20));
+      const closing = server.close();
+      setTimeout(letGo, 100);
+      await closing;
+    } finally {
+      letGo();
+      read.mockRestore();
+    }
+    expect(await usesOf(storePath, keyIds.carol)).toBe(1);
+  });
 
   it('close() lets a request in flight finish, refuses new connections, and can be called twice', async () => {
     const storePath = join(tempDir(), 'keyward.json');
