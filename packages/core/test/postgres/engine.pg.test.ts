@@ -225,7 +225,7 @@ describe('engine on PostgreSQL', () => {
     // What waits at bob's lock: the create's one statement, or the create made the locking way.
     const waiting = async () =>
       (await admin.query<{ query: string }>(`SELECT query FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keyward' AND wait_event_type = 'Lock'`)).rows.map((r) =>
-        r.query.includes('put_keys_and_announce') ? 'sent whole' : 'the locking way',
+        r.query.includes('put_new_keys_and_announce') ? 'sent whole' : 'the locking way',
       );
     // Cut off once its whole statement went out, the backend lives on at bob's lock: left alone it would commit
     // once the holder lets go, after the create was answered UNAVAILABLE ("nothing was changed").
@@ -281,7 +281,7 @@ describe('engine on PostgreSQL', () => {
     let readsFailed = 0;
     pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
       const config = a[0] as { text?: string; values?: unknown[] } | string | undefined;
-      if (typeof config === 'object' && typeof config.text === 'string' && config.text.startsWith('CALL keyward.put_keys_and_announce') && config.values) {
+      if (typeof config === 'object' && typeof config.text === 'string' && config.text.startsWith('CALL keyward.put_new_keys_and_announce') && config.values) {
         refused++;
         a[0] = { ...config, values: [...config.values.slice(0, -1), `${'x'.repeat(9000)}}`] };
       } else if (refused === 1 && readsFailed === 0 && typeof config === 'string' && config.includes('FROM keyward.keys k WHERE id = $1')) {
@@ -310,7 +310,7 @@ describe('engine on PostgreSQL', () => {
     let refused = 0;
     pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
       const config = a[0] as { text?: string; values?: unknown[] } | undefined;
-      if (typeof config?.text === 'string' && config.text.startsWith('CALL keyward.put_keys_and_announce') && config.values) {
+      if (typeof config?.text === 'string' && config.text.startsWith('CALL keyward.put_new_keys_and_announce') && config.values) {
         refused++;
         a[0] = { ...config, values: [...config.values.slice(0, -1), `${'x'.repeat(9000)}}`] };
       }

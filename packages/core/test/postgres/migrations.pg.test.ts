@@ -13,6 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { DEFAULT_SETTINGS, type ApiKey } from '../../src/domain.js';
 import { initStore } from '../../src/engine.js';
+import { systemClock } from '../../src/clock.js';
+import { seededStore } from '../helpers.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import type { StoreChange } from '../../src/store/boundary.js';
 import { announce } from '../../src/store/postgres/changes.js';
@@ -105,6 +107,86 @@ describe('schema migrations', () => {
     await expect.poll(() => heard.slice(from).some((h) => h.keyIds?.includes(k.id) && h.made?.[0]?.id === k.id), { timeout: 5000 }).toBe(true);
     // Counted and announced as this version's creates are: nothing taken as lost.
     expect(heard.slice(from).some((h) => h.all)).toBe(false);
+    await store.close();
+    await pool.end();
+  });
+
+  it('v7 → v8: a server of the version before still creates keys as it did (put_keys_and_announce), and both versions’ creates are counted alike', async () => {
+    const d = await createTestDatabase();
+    afterAll(() => d.drop());
+    const pool = new pg.Pool({ connectionString: d.url });
+    await migrate(pool, 'test', 7);
+    // This version's server migrates the database to v8 and listens.
+    const store = createPostgresStore(d.url);
+    const heard: StoreChange[] = [];
+    store.onChange((c) => heard.push(c));
+    expect(await store.tenant()).toBeUndefined();
+    await expect.poll(() => store.listening, { timeout: 5000 }).toBe(true);
+    expect((await pool.query('SELECT max(version) AS v FROM keyward.migrations')).rows[0].v).toBe(SCHEMA_VERSION);
+    const from = heard.length;
+    // Each owner's keys and the count of committed changes (summed over its slots), as they stand.
+    const counts = async () => {
+      const owners = await pool.query<{ owner: string; n: string }>('SELECT owner, n FROM keyward.key_counts ORDER BY owner');
+      const changes = await pool.query<{ n: string | null }>('SELECT sum(n) AS n FROM keyward.change_count');
+      return { owners: Object.fromEntries(owners.rows.map((r) => [r.owner, Number(r.n)])), changes: Number(changes.rows[0].n ?? 0) };
+    };
+    const before = await counts();
+
+    // The v7 program's create, sent as it sent it: one CALL of 25 values, the rows' columns beside their records.
+    const k = key(8, 'carol');
+    const e = { id: 'e8', eventType: 'api-key.generated' as const, eventTime: k.created, userId: 'carol', keyId: k.id, data: {} };
+    const [ids, owners, creators, descriptions, created, expiry, revoked, records] = keyColumns([k]);
+    const [eventIds, types, times, users, eventKeys, eventRecords] = eventColumns([e]);
+    const payload = JSON.stringify({ o: 'a v7 server', c: { keyIds: [k.id], keyOwners: ['carol'], made: [k] }, n: 1, u: 1 });
+    await pool.query(`CALL keyward.put_keys_and_announce(${Array.from({ length: 25 }, (_, i) => `$${i + 1}`).join(', ')})`, [
+      false, null, [], [], '[]', [], [], [], [k.id],
+      ids, owners, creators, descriptions, created, expiry, revoked, `[${(records as string[]).join(',')}]`,
+      eventIds, types, times, users, eventKeys, `[${(eventRecords as string[]).join(',')}]`,
+      'keyward_changes', payload,
+    ]);
+    expect(await store.getKey(k.id)).toEqual(k);
+    expect((await store.findEvents({ keyId: k.id, limit: 10 })).data).toEqual([e]);
+    await expect.poll(() => heard.slice(from).some((h) => h.keyIds?.includes(k.id) && h.made?.[0]?.id === k.id), { timeout: 5000 }).toBe(true);
+    // Counted by the keys table's triggers: carol's key, and one change.
+    const afterV7 = await counts();
+    expect(afterV7).toEqual({ owners: { ...before.owners, carol: (before.owners.carol ?? 0) + 1 }, changes: before.changes + 1 });
+
+    // This version's creates, sent whole (put_new_keys_and_announce), count themselves as the triggers would have.
+    const { engine } = await seededStore({ store: createPostgresStore(d.url), clock: systemClock });
+    const seen = await counts();
+    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+    let sentWhole = 0;
+    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+      if ((a[0] as { text?: string } | undefined)?.text?.startsWith('CALL keyward.put_new_keys_and_announce')) sentWhole++;
+      return query.apply(this, a);
+    } as typeof pg.Client.prototype.query;
+    const made: { id: string; token: string }[] = [];
+    try {
+      for (const description of ['first', 'second', 'third']) made.push(await engine.as('bob').generateKey({ description }));
+    } finally {
+      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
+    }
+    expect(sentWhole).toBeGreaterThanOrEqual(2);
+    const afterV8 = await counts();
+    expect(afterV8).toEqual({ owners: { ...seen.owners, bob: (seen.owners.bob ?? 0) + 3 }, changes: seen.changes + 3 });
+    for (const m of made) {
+      const rows = await pool.query(`SELECT id, owner, created_by, description, created, expiry, revoked_at, record FROM keyward.keys WHERE id = $1`, [m.id]);
+      const r = rows.rows[0];
+      // The columns are the record's, as keyColumns would have sent them.
+      expect([r.id, r.owner, r.created_by, r.description, r.created.toISOString(), r.expiry.toISOString(), r.revoked_at]).toEqual([
+        r.record.id, r.record.owner, r.record.createdBy, r.record.description, r.record.created, r.record.expiry, null,
+      ]);
+      expect((await engine.verify(m.token)).valid).toBe(true);
+    }
+    // Every change counted was announced, by both versions: nothing taken as lost.
+    await expect.poll(() => heard.slice(from).filter((h) => h.made?.some((x) => made.some((m) => m.id === x.id))).length, { timeout: 5000 }).toBe(3);
+    expect(heard.slice(from).some((h) => h.all)).toBe(false);
+    // A key written any other way (here plain SQL) is still counted by the triggers.
+    await pool.query(`INSERT INTO keyward.keys (id, owner, created_by, description, created, expiry, record) VALUES ($1, 'dave', 'dave', 'plain', $2, $3, $4)`, [
+      key(9, 'dave').id, key(9, 'dave').created, key(9, 'dave').expiry, key(9, 'dave'),
+    ]);
+    expect(await counts()).toEqual({ owners: { ...afterV8.owners, dave: 1 }, changes: afterV8.changes + 1 });
+    await engine.close();
     await store.close();
     await pool.end();
   });

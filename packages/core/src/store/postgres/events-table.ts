@@ -20,12 +20,14 @@ export async function insertEvents(sql: Sql, events: readonly KeywardEvent[]): P
 
 /** Events as the events table's columns, one array each: id, event_type, event_time, user_id, key_id, record. */
 export function eventColumns(events: readonly KeywardEvent[]): unknown[][] {
-  return [...eventFields(events), events.map((e) => JSON.stringify(e))];
-}
-
-/** eventColumns but the record: the columns an event is found by. */
-export function eventFields(events: readonly KeywardEvent[]): unknown[][] {
-  return [events.map((e) => e.id), events.map((e) => e.eventType), events.map((e) => e.eventTime), events.map((e) => e.userId), events.map((e) => e.keyId ?? null)];
+  return [
+    events.map((e) => e.id),
+    events.map((e) => e.eventType),
+    events.map((e) => e.eventTime),
+    events.map((e) => e.userId),
+    events.map((e) => e.keyId ?? null),
+    events.map((e) => JSON.stringify(e)),
+  ];
 }
 
 export async function findEvents(sql: Sql, q: EventFind): Promise<EventPage> {

@@ -11,7 +11,7 @@
 // store.ts's lockingReads), one check of every expectation against the
 // database as it is once those locks are held, the new keys and their
 // events, committed; then the notification that announces them, in a
-// transaction of its own (put_keys_and_announce, migration 7). If any
+// transaction of its own (put_new_keys_and_announce, migration 8). If any
 // expectation no longer holds, the check refuses (still_as_seen, migration
 // 4), nothing is written, and the store runs the use case again the locking
 // way, which gives the answer — a refusal included — on what the locks hold.
@@ -24,8 +24,6 @@
 
 import type { ApiKey, KeywardEvent, Tenant, User } from '../../domain.js';
 import type { StoreReads, Transaction } from '../boundary.js';
-import { eventFields } from './events-table.js';
-import { keyFields } from './keys-table.js';
 import type { LastSeen } from './last-seen.js';
 import { SCHEMA, type Sql } from './sql.js';
 
@@ -82,24 +80,25 @@ export function readsOnWhatWasSeen(seen: LastSeen, pool: StoreReads, expected: E
   };
 }
 
-// The whole transaction and its notification as one statement (migration 7): CALLed alone,
+// The whole transaction and its notification as one statement (migration 8): CALLed alone,
 // outside BEGIN … COMMIT, it commits the key's transaction, then sends the NOTIFY — one
 // Bind/Execute/Sync, one answer.
-const PUT_KEYS_AND_ANNOUNCE = `CALL ${SCHEMA}.put_keys_and_announce(${Array.from({ length: 25 }, (_, i) => `$${i + 1}`).join(', ')})`;
+const PUT_NEW_KEYS_AND_ANNOUNCE = `CALL ${SCHEMA}.put_new_keys_and_announce(${Array.from({ length: 13 }, (_, i) => `$${i + 1}`).join(', ')})`;
 
 /**
  * Sends the transaction decided on `expected`: the locks the locking reads
  * would take, the check of every expectation once they are held, then `keys`
- * and `events` written and committed, then `payload` (changes.ts
- * notificationOf: a counted change's) sent on `channel` in a transaction of
- * its own. Answered, both committed. Refused with CHANGED_SINCE_SEEN,
- * nothing was written; refused otherwise, the key's transaction may have
- * committed before the refusal came (the NOTIFY's own commit refused).
+ * and `events` written (each row's columns taken from its record) and
+ * counted, and committed, then `payload` (changes.ts notificationOf: a
+ * counted change's) sent on `channel` in a transaction of its own. Answered,
+ * both committed. Refused with CHANGED_SINCE_SEEN, nothing was written;
+ * refused otherwise, the key's transaction may have committed before the
+ * refusal came (the NOTIFY's own commit refused).
  */
-export function putKeysAndAnnounce(c: Sql, expected: Expectations, keys: readonly ApiKey[], events: readonly KeywardEvent[], channel: string, payload: string): Promise<unknown> {
+export function putNewKeysAndAnnounce(c: Sql, expected: Expectations, keys: readonly ApiKey[], events: readonly KeywardEvent[], channel: string, payload: string): Promise<unknown> {
   const users = [...expected.users];
   const counts = [...expected.counts];
-  return c.query(PUT_KEYS_AND_ANNOUNCE, [
+  return c.query(PUT_NEW_KEYS_AND_ANNOUNCE, [
     expected.tenant !== undefined,
     json(expected.tenant?.value),
     expected.locked,
@@ -109,9 +108,7 @@ export function putKeysAndAnnounce(c: Sql, expected: Expectations, keys: readonl
     counts.map(([, c]) => new Date(c.at)),
     counts.map(([, c]) => c.n),
     [...expected.absentKeys],
-    ...keyFields(keys),
     JSON.stringify(keys),
-    ...eventFields(events),
     JSON.stringify(events),
     channel,
     payload,

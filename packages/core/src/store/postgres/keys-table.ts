@@ -66,11 +66,6 @@ export async function writeKeys(sql: Sql, keys: readonly ApiKey[]): Promise<void
 
 /** Keys as the keys table's columns, one array each, in table order: id, owner, created_by, description, created, expiry, revoked_at, record. */
 export function keyColumns(keys: readonly ApiKey[]): unknown[][] {
-  return [...keyFields(keys), keys.map((k) => JSON.stringify(k))];
-}
-
-/** keyColumns but the record: the columns a key's record is asked by. */
-export function keyFields(keys: readonly ApiKey[]): unknown[][] {
   return [
     keys.map((k) => k.id),
     keys.map((k) => k.owner),
@@ -79,6 +74,7 @@ export function keyFields(keys: readonly ApiKey[]): unknown[][] {
     keys.map((k) => k.created),
     keys.map((k) => k.expiry),
     keys.map((k) => k.revokedAt ?? null),
+    keys.map((k) => JSON.stringify(k)),
   ];
 }
 

@@ -18,10 +18,14 @@ function countedChanges(table: string): string {
 }
 
 /**
- * What a create decided on what a server last saw locks first (migrations 6
- * and 7): what the locking reads lock, in their order (`seen_tenant`,
+ * What a create decided on what a server last saw locks first (migrations 6,
+ * 7 and 8): what the locking reads lock, in their order (`seen_tenant`,
  * `locked`; `who` declared). Indented for its place in those functions.
  */
+/** Transaction-local settings a transaction sets when it counts its keys (key_counts) and its change (change_count) itself: migration 8's triggers then skip it. */
+const KEYS_COUNTED = 'keyward.keys_counted';
+const CHANGE_COUNTED = 'keyward.change_counted';
+
 const LOCKS_AS_READ = `-- The locks the locking reads take, in their order: the tenant, then each user.
         IF seen_tenant THEN
           PERFORM 1 FROM ${SCHEMA}.tenant FOR SHARE;
@@ -286,6 +290,77 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
         COMMIT;
         -- The notification names the slot this backend counted the change in and the count it left there
         -- (change-count.ts), in place of the payload's last brace, as changes.ts announce writes it.
+        PERFORM set_config('synchronous_commit', 'off', true);
+        PERFORM pg_notify(channel, left(payload, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}')
+          FROM (SELECT pg_backend_pid() % 1024 AS slot) s;
+      END $$;
+    `,
+  },
+  {
+    version: 8,
+    why: "a create decided on what a server last saw counts its keys and its change in the statement that writes them, and takes the new rows' columns from their records",
+    // See expectations.ts putNewKeysAndAnnounce. What migration 7's procedure
+    // does, with less for the database to run: the keys table's two
+    // counting triggers (count_keys per row, count_change per statement) were
+    // two PL/pgSQL calls a create, each running its own statements; here the
+    // procedure says it counts (two transaction-local settings, set with its
+    // check) and bumps both counts itself, as the triggers would, in one
+    // statement with its writes. The triggers skip a transaction that said
+    // so in their WHEN, which PostgreSQL evaluates without calling them; any
+    // other writer — migration 7's procedure, a locking transaction, plain
+    // SQL — is counted by them as before. The new keys' and events' columns
+    // come from their records (as keyColumns and eventColumns read them), so
+    // the create is bound with 13 values instead of 25. Migration 7's
+    // procedure stays, unchanged, for a server of the version before.
+    sql: `
+      DROP TRIGGER keys_counted ON ${SCHEMA}.keys;
+      CREATE TRIGGER keys_counted AFTER INSERT OR DELETE OR UPDATE OF owner ON ${SCHEMA}.keys
+        FOR EACH ROW WHEN (current_setting('${KEYS_COUNTED}', true) IS DISTINCT FROM 'yes') EXECUTE FUNCTION ${SCHEMA}.count_keys();
+      DROP TRIGGER keys_change_counted ON ${SCHEMA}.keys;
+      CREATE TRIGGER keys_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.keys
+        FOR EACH STATEMENT WHEN (current_setting('${CHANGE_COUNTED}', true) IS DISTINCT FROM 'yes') EXECUTE FUNCTION ${SCHEMA}.count_change();
+      CREATE PROCEDURE ${SCHEMA}.put_new_keys_and_announce(
+        seen_tenant boolean, tenant_as_seen jsonb,
+        locked text[],
+        seen_users text[], users_as_seen jsonb,
+        counted_owners text[], counted_at timestamptz[], counted bigint[],
+        absent text[],
+        new_records jsonb, event_records jsonb,
+        channel text, payload text
+      ) LANGUAGE plpgsql AS $$
+      DECLARE
+        who text;
+      BEGIN
+        ${LOCKS_AS_READ}
+        -- Absent records are NULL on both sides (a user's JSON null is NULL here). Then: this transaction counts
+        -- its keys and its change itself (below), so the keys table's counting triggers skip it.
+        PERFORM ${SCHEMA}.still_as_seen(
+          (NOT seen_tenant OR (SELECT t.record FROM ${SCHEMA}.tenant t) IS NOT DISTINCT FROM tenant_as_seen)
+          AND NOT EXISTS (SELECT FROM unnest(seen_users) WITH ORDINALITY AS s(id, i)
+            WHERE (SELECT u.record FROM ${SCHEMA}.users u WHERE u.id = s.id) IS DISTINCT FROM nullif(users_as_seen -> (s.i::int - 1), 'null'::jsonb))
+          AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted) AS a(owner, at, n)
+            WHERE (SELECT count(*) FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL AND k.expiry > a.at) <> a.n)
+          AND NOT EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.id = ANY(absent))),
+          set_config('${KEYS_COUNTED}', 'yes', true), set_config('${CHANGE_COUNTED}', 'yes', true);
+        -- jsonb_array_elements yields the events in array order, so seq keeps the order they were emitted in.
+        -- The counts as the triggers keep them: each owner's keys (count_keys), and one change (count_change).
+        WITH made AS (
+          INSERT INTO ${SCHEMA}.keys (id, owner, created_by, description, created, expiry, revoked_at, record)
+            SELECT r->>'id', r->>'owner', r->>'createdBy', r->>'description', (r->>'created')::timestamptz, (r->>'expiry')::timestamptz, (r->>'revokedAt')::timestamptz, r
+            FROM jsonb_array_elements(new_records) r
+            RETURNING owner
+        ), emitted AS (
+          INSERT INTO ${SCHEMA}.events (id, event_type, event_time, user_id, key_id, record)
+            SELECT r->>'id', r->>'eventType', (r->>'eventTime')::timestamptz, r->>'userId', r->>'keyId', r
+            FROM jsonb_array_elements(event_records) r
+        ), counted_keys AS (
+          INSERT INTO ${SCHEMA}.key_counts (owner, n) SELECT owner, count(*) FROM made GROUP BY owner
+            ON CONFLICT (owner) DO UPDATE SET n = ${SCHEMA}.key_counts.n + excluded.n
+        )
+        INSERT INTO ${SCHEMA}.change_count (slot, n) VALUES (pg_backend_pid() % 1024, 1)
+          ON CONFLICT (slot) DO UPDATE SET n = ${SCHEMA}.change_count.n + 1;
+        COMMIT;
+        -- As migration 7's procedure: the slot and the count this backend left there, in place of the payload's last brace.
         PERFORM set_config('synchronous_commit', 'off', true);
         PERFORM pg_notify(channel, left(payload, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}')
           FROM (SELECT pg_backend_pid() % 1024 AS slot) s;

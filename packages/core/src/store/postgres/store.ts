@@ -14,7 +14,7 @@ import { changeOf } from '../change-signal.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
 import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
-import { CHANGED_SINCE_SEEN, Expectations, putKeysAndAnnounce, readsOnWhatWasSeen } from './expectations.js';
+import { CHANGED_SINCE_SEEN, Expectations, putNewKeysAndAnnounce, readsOnWhatWasSeen } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
@@ -381,7 +381,7 @@ export class PostgresStore implements Store {
 
   /**
    * Sends a transaction decided on `expected` and the NOTIFY of `change` as
-   * one statement (expectations.ts putKeysAndAnnounce). Answered, it
+   * one statement (expectations.ts putNewKeysAndAnnounce). Answered, it
    * committed and announced. Refused because an expectation no longer held,
    * nothing was written. Refused otherwise (a duplicate id, a deadlock —
    * before the key's COMMIT — or the NOTIFY's own commit after it), the
@@ -402,7 +402,7 @@ export class PostgresStore implements Store {
       const { payload, counted } = notificationOf(this.server, change, { first: true });
       // Always so for new keys (migration 3's trigger counts them): the procedure's payload is a counted change's.
       if (!counted) throw new Error('A change that makes keys is a counted change.');
-      await putKeysAndAnnounce(prepared(c, { askAgain: false }), expected, keys, events, CHANNEL, payload);
+      await putNewKeysAndAnnounce(prepared(c, { askAgain: false }), expected, keys, events, CHANNEL, payload);
       return 'committed';
     } catch (e) {
       if (e instanceof pg.DatabaseError && e.severity === 'ERROR') {
