@@ -98,6 +98,13 @@ async function postmasterPid(url: string): Promise<number | undefined> {
   }
 }
 
+/** '; CPU per request: …' for the mix's words, or nothing where it could not be read. */
+function mixCpu(c: { servers: number; pg: number; requests: number; floor: number; floorRequests: number }): string {
+  if (c.requests === 0 || c.floorRequests === 0) return '';
+  const per = (us: number, n: number) => Math.round(us / n);
+  return `; CPU per request ${per(c.servers, c.requests)} µs in the two servers + ${per(c.pg, c.requests)} µs in PostgreSQL, ${per(c.floor, c.floorRequests)} µs in the floor`;
+}
+
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 
 try {
@@ -288,25 +295,45 @@ try {
   if (part('mix')) {
     const { url, tokens, path } = await seeded(1000);
     const servers = await Promise.all([serve(url), serve(url)]);
+    const serverPids = children.slice(-2).map((c) => c.pid!);
     const durable = await startBare(path, true);
     children.push(durable.child);
     const CONNECTIONS = 16;
     const requests = mix(tokens.slice(0, 50));
     const p99 = { keyward: [] as number[], durable: [] as number[] };
+    // CPU per request over the measured rounds (the rates move with others' load on the machine; these do less):
+    // both servers' and PostgreSQL's (every process of it) for Keyward, the floor's own.
+    const postmaster = await postmasterPid(server.url);
+    const cpu = { servers: 0, pg: 0, requests: 0, floor: 0, floorRequests: 0 };
+    const sumOf = (xs: (number | undefined)[]) => (xs.every((x) => x !== undefined) ? (xs as number[]).reduce((a, b) => a + b, 0) : undefined);
     // Half the connections on each server, each sending the whole mix; the figure is the sum.
     const onBoth = async (seconds: number) => {
+      const [at, pgAt] = [sumOf(serverPids.map(cpuMicros)), postmaster === undefined ? undefined : treeCpuMicros(postmaster)];
       const runs = await Promise.all(servers.map((s) => loadMix({ url: s, connections: CONNECTIONS / 2, duration: seconds, requests }).then((r) => allAnswered(s, r))));
+      const [after, pgAfter] = [sumOf(serverPids.map(cpuMicros)), postmaster === undefined ? undefined : treeCpuMicros(postmaster)];
+      if (at !== undefined && after !== undefined && pgAt !== undefined && pgAfter !== undefined) {
+        cpu.servers += after - at;
+        cpu.pg += pgAfter - pgAt;
+        cpu.requests += runs.reduce((sum, r) => sum + r.requests.total, 0);
+      }
       p99.keyward.push(Math.max(...runs.map((r) => r.latency.p99)));
       return runs.reduce((sum, r) => sum + r.requests.total / r.duration, 0);
     };
     const onFloor = async (seconds: number) => {
+      const at = cpuMicros(durable.child.pid!);
       const r = allAnswered('durable floor', await loadMix({ url: durable.url, connections: CONNECTIONS, duration: seconds, requests }));
+      const after = cpuMicros(durable.child.pid!);
+      if (at !== undefined && after !== undefined) {
+        cpu.floor += after - at;
+        cpu.floorRequests += r.requests.total;
+      }
       p99.durable.push(r.latency.p99);
       return r.requests.total / r.duration;
     };
     await onBoth(1);
     await onFloor(1);
     p99.keyward.length = p99.durable.length = 0;
+    Object.assign(cpu, { servers: 0, pg: 0, requests: 0, floor: 0, floorRequests: 0 });
     const seconds = quick ? 1.5 : 5;
     const r = await interleavedAsync(ROUNDS, { keyward: () => onBoth(seconds), durable: () => onFloor(seconds) });
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -317,7 +344,7 @@ try {
       unit: 'req/s',
       ratio: r.keyward / r.durable,
       goal: '>= 0.5',
-      against: `bench/http-mix.ts's mix (reads, verifies, 5% creates; 1k keys) spread over two keyward serve on one PostgreSQL (fsync on), ${CONNECTIONS / 2} connections each, vs the durable floor: one bare node:http server, ${CONNECTIONS} connections, whose creates append the hash to a file and fsync it (p99 ${median(p99.keyward)} ms vs ${median(p99.durable)} ms)`,
+      against: `bench/http-mix.ts's mix (reads, verifies, 5% creates; 1k keys) spread over two keyward serve on one PostgreSQL (fsync on), ${CONNECTIONS / 2} connections each, vs the durable floor: one bare node:http server, ${CONNECTIONS} connections, whose creates append the hash to a file and fsync it (p99 ${median(p99.keyward)} ms vs ${median(p99.durable)} ms${mixCpu(cpu)})`,
     });
     for (const c of children.splice(0)) c.kill('SIGTERM');
   }
