@@ -15,7 +15,7 @@ import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { CHANNEL, LISTENER_NAME } from '../../src/store/postgres/changes.js';
 import type { TestDatabase } from '../../../../test/support/postgres.js';
 import { seededDatabase } from './seeded-database.js';
-import { cuttingTheWriteOf, refusingTheFateLooks } from './lost-answers.js';
+import { cuttingTheWriteOf, losingTheAnswersOnceCommitted, refusingTheFateLooks } from './lost-answers.js';
 
 let db: TestDatabase;
 let admin: pg.Client;
@@ -268,6 +268,35 @@ describe('engine on PostgreSQL', () => {
     expect((answer as PromiseRejectedResult).reason).toMatchObject({ code: 'OUTCOME_UNKNOWN', message: expect.stringContaining('list your keys before making it again') });
     // The backend ran what it received: the key was made, once. UNAVAILABLE said "nothing was changed".
     await expect.poll(async () => (await admin.query(`SELECT id FROM keyward.keys WHERE description = 'bob fate unknown'`)).rows.length, { timeout: 10_000 }).toBe(1);
+    await engine.close();
+  });
+
+  it('a rotate (made the locking way) whose COMMIT committed but whose answer was lost is answered with the new key, made once: told UNAVAILABLE ("nothing was changed"), bob would rotate again and be refused, the new token never shown', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    const old = await engine.as('bob').generateKey({ description: 'bob rotate answer lost' });
+    const rotated = async () => (await admin.query(`SELECT 1 FROM keyward.keys WHERE record->>'rotatedFrom' = $1`, [old.id])).rows.length > 0;
+    const key = await losingTheAnswersOnceCommitted('bob rotate answer lost', rotated, () => engine.as('bob').rotateKey(old.id, 'PT0S'));
+    const rows = await admin.query(`SELECT id FROM keyward.keys WHERE record->>'rotatedFrom' = $1`, [old.id]);
+    expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
+    expect((await engine.verify(key.token)).valid).toBe(true);
+    // Cut as its writes and COMMIT go out, the backend may commit them or not (its first answer finds the socket
+    // closed): either way the rotate is answered with the one new key there is.
+    const again = await cuttingTheWriteOf('bob rotate answer lost', () => engine.as('bob').rotateKey(key.id, 'PT0S')).answer;
+    const next = await admin.query(`SELECT id FROM keyward.keys WHERE record->>'rotatedFrom' = $1`, [key.id]);
+    expect(next.rows.map((r) => r.id)).toEqual([again.id]);
+    expect((await engine.verify(again.token)).valid).toBe(true);
+    await engine.close();
+  });
+
+  it('a revoke whose COMMIT committed but whose answer was lost is answered with the revoked key; while the database cannot be asked, OUTCOME_UNKNOWN — never UNAVAILABLE ("nothing was changed")', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    const [one, two] = [await engine.as('bob').generateKey({ description: 'bob revoke lost 1' }), await engine.as('bob').generateKey({ description: 'bob revoke lost 2' })];
+    const revoked = (id: string) => async () => (await admin.query(`SELECT 1 FROM keyward.keys WHERE id = $1 AND revoked_at IS NOT NULL`, [id])).rows.length > 0;
+    const view = await losingTheAnswersOnceCommitted('revokedBy', revoked(one.id), () => engine.as('alice').revokeKey(one.id));
+    expect([view.id, view.status]).toEqual([one.id, 'revoked']);
+    const answer = await refusingTheFateLooks(() => losingTheAnswersOnceCommitted('revokedBy', revoked(two.id), () => engine.as('alice').revokeKey(two.id)));
+    expect(answer.status).toBe('rejected');
+    expect((answer as PromiseRejectedResult).reason).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
     await engine.close();
   });
 

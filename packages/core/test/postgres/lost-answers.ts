@@ -59,3 +59,39 @@ export function cuttingTheWriteOf<T>(marker: string, run: () => Promise<T>): { a
   socket._writev = cutAfter(writev);
   return { answer: run().finally(restore), cut };
 }
+
+/**
+ * Runs `run` with every answer to the connection whose write carries `marker`
+ * kept from the driver (the backend's sends still succeed, as to a client
+ * cut off by the network), and that connection cut once `committed` says
+ * the backend committed what it received: the answer to a COMMIT lost, the
+ * change made.
+ */
+export function losingTheAnswersOnceCommitted<T>(marker: string, committed: () => Promise<boolean>, run: () => Promise<T>): Promise<T> {
+  const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+  const [write, writev] = [socket._write, socket._writev];
+  const restore = () => {
+    socket._write = write;
+    socket._writev = writev;
+  };
+  const carries = (a: unknown[]) => (Array.isArray(a[0]) ? (a[0] as { chunk: unknown }[]).map((c) => c.chunk) : [a[0]]).some((c) => String(c).includes(marker));
+  const cutOnceCommitted = async (s: net.Socket) => {
+    while (!(await committed())) await new Promise((r) => setTimeout(r, 20));
+    s.destroy();
+  };
+  const watching = (original: (...a: unknown[]) => unknown) =>
+    function (this: net.Socket, ...a: unknown[]) {
+      if (carries(a)) {
+        restore();
+        const emit = this.emit as (this: net.Socket, event: string | symbol, ...args: unknown[]) => boolean;
+        this.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]) {
+          return event === 'data' ? true : emit.apply(this, [event, ...args]);
+        } as typeof this.emit;
+        void cutOnceCommitted(this);
+      }
+      return original.apply(this, a);
+    };
+  socket._write = watching(write);
+  socket._writev = watching(writev);
+  return run().finally(restore);
+}

@@ -30,6 +30,11 @@ export function eventColumns(events: readonly KeywardEvent[]): unknown[][] {
   ];
 }
 
+/** Whether an event with this id was appended (and not yet removed by retention). */
+export async function eventThere(sql: Sql, id: string): Promise<boolean> {
+  return (await sql.query(`SELECT 1 FROM ${SCHEMA}.events WHERE id = $1`, [id])).rows.length > 0;
+}
+
 export async function findEvents(sql: Sql, q: EventFind): Promise<EventPage> {
   if (q.startingAfter !== undefined && q.endingBefore !== undefined) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
   const values: unknown[] = [];

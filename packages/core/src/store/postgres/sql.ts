@@ -88,14 +88,16 @@ export function unavailable(location: string, e: unknown): KeywardError {
 }
 
 /**
- * New keys sent to the database whose answer was lost, while whether they
+ * A change sent to the database whose answer was lost, while whether it
  * committed cannot be learnt (the database not answering): UNAVAILABLE would
- * say nothing was changed, and the caller would make them again.
+ * say nothing was changed, and the caller would make it again. `what`: the
+ * new key, or the change.
  */
-export function outcomeUnknown(location: string): KeywardError {
+export function outcomeUnknown(location: string, what: 'the new key' | 'the change'): KeywardError {
+  const advice = what === 'the new key' ? 'list your keys before making it again' : 'look before making it again';
   return new KeywardError(
     'OUTCOME_UNKNOWN',
-    `The PostgreSQL store at ${location} stopped answering after the new key was sent to it, so whether it was made is not known; list your keys before making it again.`,
+    `The PostgreSQL store at ${location} stopped answering after ${what} was sent to it, so whether it was made is not known; ${advice}.`,
   );
 }
 

@@ -13,7 +13,7 @@ import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, 
 import { changeOf } from '../change-signal.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
-import { findEvents, insertEvents, removeEventsBefore } from './events-table.js';
+import { eventThere, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { CHANGED_SINCE_SEEN, Expectations, putNewKeysAndAnnounce, readsOnWhatWasSeen } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
@@ -415,8 +415,8 @@ export class PostgresStore implements Store {
         if (there !== undefined) return there ? 'committed, maybe not announced' : 'not written';
       } else if (!isUnavailable(e)) return 'not written';
       broken = true;
-      const fate = await this.fateOf((c as unknown as { processID?: number }).processID, keys[0].id).catch(() => 'unknown' as const);
-      if (fate === 'unknown') throw outcomeUnknown(this.location);
+      const fate = await this.fateOf(backendOf(c), async (sql) => (await readKey(sql, keys[0].id)) !== undefined).catch(() => 'unknown' as const);
+      if (fate === 'unknown') throw outcomeUnknown(this.location, 'the new key');
       return fate === 'committed' ? 'committed, maybe not announced' : 'not written';
     } finally {
       release(broken);
@@ -424,14 +424,15 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Whether the statement of a backend whose connection was lost (or which
-   * ended it) committed: known only once that backend has ended (it can
-   * commit nothing more), by whether the key it made is there.
+   * Whether what a backend whose connection was lost (or which ended it) was
+   * sending committed: known only once that backend has ended (it can commit
+   * nothing more), by whether `there` finds what it wrote (a key it made, an
+   * event it appended).
    */
-  private async fateOf(backend: number | undefined, madeKey: string): Promise<'committed' | 'not' | 'unknown'> {
+  private async fateOf(backend: number | undefined, there: (sql: Sql) => Promise<boolean>): Promise<'committed' | 'not' | 'unknown'> {
     if (!(await this.gone(backend))) return 'unknown';
     // A statement of its own, after the backend was seen gone: its snapshot shows whatever that backend committed.
-    return (await this.askPool(() => readKey(this.sql, madeKey))) ? 'committed' : 'not';
+    return (await this.askPool(() => there(this.sql))) ? 'committed' : 'not';
   }
 
   /**
@@ -504,7 +505,8 @@ export class PostgresStore implements Store {
       if (writes.none) return { answer, change: undefined };
       // Each writer sends its one statement at once: they go out in order, followed by COMMIT.
       const change = writes.send(c, send);
-      tell(change);
+      // Every change a use case makes appends an event (a fresh id): there once the backend is gone, it committed.
+      tell(change, writes.emitted[0]?.id);
       return { answer, change };
     });
     if (change) this.madeHere(change);
@@ -542,10 +544,14 @@ export class PostgresStore implements Store {
    * away) — when it failed before COMMIT was sent, or when the database
    * itself refused a statement ahead of COMMIT (its writes, pipelined with
    * COMMIT: the COMMIT then rolled back). Lost with no word from the database after
-   * COMMIT was sent, whether it committed is unknown: UNAVAILABLE.
+   * COMMIT was sent (or ended by it there), whether it committed is learnt
+   * once its backend is gone, by whether the event `fn` names to `tell` (a
+   * fresh id) is there: answered as committed, or run again as never sent;
+   * OUTCOME_UNKNOWN while that cannot be learnt — never UNAVAILABLE, whose
+   * word is that nothing was changed. Without such an event, UNAVAILABLE.
    */
   private async inTransaction<T>(
-    fn: (c: Sql, send: (statement: Promise<unknown>) => void, tell: (change: Change) => void) => Promise<T>,
+    fn: (c: Sql, send: (statement: Promise<unknown>) => void, tell: (change: Change, witness?: string) => void) => Promise<T>,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const { client: c, release } = await checkout(this.pool);
@@ -559,13 +565,18 @@ export class PostgresStore implements Store {
       let rolledBack = false;
       let broken = false;
       let change: Change | undefined;
+      let witness: string | undefined;
+      let result!: T;
       // Every statement of the transaction goes through `sql`: prepared, and held until the tick ends.
       const sql = corkedForEachTick(c, prepared(c, { askAgain: false }));
       // What the NOTIFY checks: set by this transaction only if it commits (changes.ts announce).
       const mark = randomHex(8);
       send(beginMarked(sql, mark));
       try {
-        const result = await fn(sql, send, (what) => (change = what));
+        result = await fn(sql, send, (what, event) => {
+          change = what;
+          witness = event;
+        });
         committing = true;
         const commitAt = sent.length;
         send(sql.query('COMMIT'));
@@ -585,7 +596,13 @@ export class PostgresStore implements Store {
         // Once COMMIT has answered, the transaction is over whatever happened.
         if (!broken && !committing) await c.query('ROLLBACK').catch(() => (broken = true));
         if (broken && (!committing || rolledBack) && attempt <= this.poolSize) continue;
-        throw e;
+        if (!broken || !committing || rolledBack || witness === undefined) throw e;
+        // COMMIT went out and its answer was lost: "nothing was changed" may be false. Known once the backend is gone.
+        const event = witness;
+        const fate = await this.fateOf(backendOf(c), (s) => eventThere(s, event)).catch(() => 'unknown' as const);
+        if (fate === 'committed') return result;
+        if (fate === 'not' && attempt <= this.poolSize) continue;
+        throw fate === 'not' ? e : outcomeUnknown(this.location, 'the change');
       } finally {
         release(broken);
       }
@@ -651,6 +668,11 @@ export class PostgresStore implements Store {
     );
     return check;
   }
+}
+
+/** The backend a connection talks to (pg_stat_activity's pid), if it got that far. */
+function backendOf(c: pg.PoolClient): number | undefined {
+  return (c as unknown as { processID?: number }).processID;
 }
 
 type Socket = { cork(): void; uncork(): void };
