@@ -15,7 +15,7 @@ import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { CHANNEL, LISTENER_NAME } from '../../src/store/postgres/changes.js';
 import type { TestDatabase } from '../../../../test/support/postgres.js';
 import { seededDatabase } from './seeded-database.js';
-import { cuttingTheWriteOf, losingTheAnswersOnceCommitted, refusingTheFateLooks } from './lost-answers.js';
+import { cuttingTheWriteOf, losingTheAnswersAfterTheFirst, losingTheAnswersOnceCommitted, refusingTheFateLooks } from './lost-answers.js';
 
 let db: TestDatabase;
 let admin: pg.Client;
@@ -436,53 +436,4 @@ async function countingWrites(run: () => Promise<void>): Promise<Map<net.Socket,
     socket._writev = writev;
   }
   return writes;
-}
-
-/**
- * Runs `run` with the connection whose write carries `marker` (the create's
- * one statement and its NOTIFY) handed only its first answer (everything up
- * to the first ReadyForQuery), then cut: the statement is answered, the
- * NOTIFY's answer lost.
- */
-async function losingTheAnswersAfterTheFirst<T>(marker: string, run: () => Promise<T>): Promise<T> {
-  const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
-  const [write, writev] = [socket._write, socket._writev];
-  const restore = () => {
-    socket._write = write;
-    socket._writev = writev;
-  };
-  const carries = (a: unknown[]) => (Array.isArray(a[0]) ? (a[0] as { chunk: unknown }[]).map((c) => c.chunk) : [a[0]]).some((c) => String(c).includes(marker));
-  const firstAnswerOnly = (s: net.Socket) => {
-    const emit = s.emit as (this: net.Socket, event: string | symbol, ...args: unknown[]) => boolean;
-    let seen = Buffer.alloc(0);
-    s.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]) {
-      if (event !== 'data') return emit.apply(this, [event, ...args]);
-      seen = Buffer.concat([seen, args[0] as Buffer]);
-      // Backend messages: a type byte, then a length counting itself.
-      for (let at = 0; at + 5 <= seen.length; at += 1 + seen.readInt32BE(at + 1)) {
-        if (seen[at] !== 0x5a /* Z */ || at + 1 + seen.readInt32BE(at + 1) > seen.length) continue;
-        const first = seen.subarray(0, at + 1 + seen.readInt32BE(at + 1));
-        s.emit = emit as typeof s.emit;
-        emit.call(this, 'data', first);
-        this.destroy();
-        return true;
-      }
-      return true;
-    } as typeof s.emit;
-  };
-  const watching = (original: (...a: unknown[]) => unknown) =>
-    function (this: net.Socket, ...a: unknown[]) {
-      if (carries(a)) {
-        restore();
-        firstAnswerOnly(this);
-      }
-      return original.apply(this, a);
-    };
-  socket._write = watching(write);
-  socket._writev = watching(writev);
-  try {
-    return await run();
-  } finally {
-    restore();
-  }
 }
