@@ -22,7 +22,7 @@ import { isAdmin } from './domain.js';
 export interface RemoteOptions {
   /** The fetch to use; the global one by default. */
   fetch?: typeof fetch;
-  /** How long to wait for an answer before giving up with UNAVAILABLE. */
+  /** How long to wait for an answer before giving up: UNAVAILABLE, or OUTCOME_UNKNOWN for a change the server may have done. */
   timeoutMs?: number;
   /**
    * Told once, with the token's end (RFC 3339), when the server says the
@@ -42,6 +42,17 @@ interface CallOptions {
   body?: unknown;
   /** Ask for the changed resource in a PATCH's answer instead of 204. */
   representation?: boolean;
+  /** A POST that changes nothing a caller would not repeat (a verify): its lost answer is UNAVAILABLE like a read's. */
+  asks?: boolean;
+}
+
+// Failures of the connection itself: the request never reached the server.
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Whether a change whose answer never came may have been done: unless the connection was never made, the server may have it. */
+function mayHaveArrived(e: unknown): boolean {
+  const code = e instanceof Error ? (e.cause as { code?: string } | undefined)?.code : undefined;
+  return code === undefined || !NEVER_SENT.has(code);
 }
 
 
@@ -115,6 +126,10 @@ class RemoteService implements KeyService {
       res = await this.fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: AbortSignal.timeout(this.timeoutMs) });
       text = await res.text();
     } catch (e) {
+      // UNAVAILABLE says nothing was changed (behaviour §5): a change the server may have done (its answer not in time, cut) is not that.
+      if (method !== 'GET' && !opts.asks && mayHaveArrived(e)) {
+        throw new KeywardError('OUTCOME_UNKNOWN', `The Keyward server at ${this.location} did not answer ${method} ${path} (${causeOf(e)}), so whether it was done is not known; look (list your keys) before doing it again.`);
+      }
       throw new KeywardError('UNAVAILABLE', `Cannot reach the Keyward server at ${this.location}: ${causeOf(e)}.`);
     }
     this.noteExpiry(res);
@@ -317,7 +332,7 @@ class RemoteService implements KeyService {
   }
 
   async verifyToken(token: string, address?: string): Promise<VerifyResult> {
-    const r = await this.call<VerifyResult>('POST', pathOf('verify'), { body: address === undefined ? { token } : { token, address } });
+    const r = await this.call<VerifyResult>('POST', pathOf('verify'), { body: address === undefined ? { token } : { token, address }, asks: true });
     return r.valid && lacksActions(r.key) ? { ...r, key: await this.keyWithActions(r.key) } : r;
   }
 

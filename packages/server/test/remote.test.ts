@@ -4,8 +4,8 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { KeywardError, createEngine, createJsonFileStore, createRemoteService, hashToken, newEvent, newKeyId, newToken } from '@keyward/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JsonFileStore, KeywardError, createEngine, createJsonFileStore, createRemoteService, hashToken, newEvent, newKeyId, newToken } from '@keyward/core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer } from '../src/index.js';
 import { type Harness, refusal, seedStore, startHarness, tempDir } from './helpers.js';
 
@@ -46,6 +46,34 @@ describe('createRemoteService', () => {
     expect(e.message).toBe(`Cannot reach the Keyward server at ${gone.url}: connection refused (is \`keyward serve\` running there?).`);
     const nowhere = await failure(createRemoteService('http://keyward.invalid:8787', h.tokens.bob).whoami());
     expect([nowhere.code, nowhere.message]).toEqual(['UNAVAILABLE', expect.stringContaining('Cannot reach the Keyward server at http://keyward.invalid:8787')]);
+  });
+
+  it('a change the server did not answer in time is OUTCOME_UNKNOWN, not UNAVAILABLE ("nothing was changed"): it may have been done, and was', async () => {
+    const storePath = join(tempDir(), 'keyward.json');
+    const { tokens } = await seedStore(storePath);
+    const slow = await startServer({ storePath, port: 0, log: () => undefined });
+    // The server's create waits at its store until let go: past the client's patience, then made.
+    let letGo!: () => void;
+    const held = new Promise<void>((r) => (letGo = r));
+    const transact = JsonFileStore.prototype.transact;
+    const spy = vi.spyOn(JsonFileStore.prototype, 'transact').mockImplementationOnce(async function (this: JsonFileStore, ...a: Parameters<typeof transact>) {
+      await held;
+      return transact.apply(this, a);
+    } as typeof transact);
+    try {
+      const remote = createRemoteService(slow.url, tokens.bob, { timeoutMs: 300 });
+      const e = await failure(remote.generateKey({ description: 'bob slow create' }));
+      expect([e.code, e.message]).toEqual(['OUTCOME_UNKNOWN', `The Keyward server at ${slow.url} did not answer POST /api/v1/api-keys (no answer in time), so whether it was done is not known; look (list your keys) before doing it again.`]);
+      letGo();
+      await expect.poll(async () => (await remote.listKeys({ search: 'bob slow create' })).data.length, { timeout: 10_000 }).toBe(1);
+      // A server that cannot be reached at all has nothing: a change refused so is UNAVAILABLE.
+      await slow.close();
+      expect((await failure(remote.generateKey({ description: 'bob nowhere' }))).code).toBe('UNAVAILABLE');
+    } finally {
+      letGo();
+      spy.mockRestore();
+      await slow.close();
+    }
   });
 
   it('gives up on a server that does not answer in time', async () => {
