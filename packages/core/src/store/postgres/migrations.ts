@@ -17,15 +17,15 @@ function countedChanges(table: string): string {
         FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.count_change();`;
 }
 
+/** Transaction-local settings a transaction sets when it counts its keys (key_counts) and its change (change_count) itself: migration 8's triggers then skip it. */
+const KEYS_COUNTED = 'keyward.keys_counted';
+const CHANGE_COUNTED = 'keyward.change_counted';
+
 /**
  * What a create decided on what a server last saw locks first (migrations 6,
  * 7 and 8): what the locking reads lock, in their order (`seen_tenant`,
  * `locked`; `who` declared). Indented for its place in those functions.
  */
-/** Transaction-local settings a transaction sets when it counts its keys (key_counts) and its change (change_count) itself: migration 8's triggers then skip it. */
-const KEYS_COUNTED = 'keyward.keys_counted';
-const CHANGE_COUNTED = 'keyward.change_counted';
-
 const LOCKS_AS_READ = `-- The locks the locking reads take, in their order: the tenant, then each user.
         IF seen_tenant THEN
           PERFORM 1 FROM ${SCHEMA}.tenant FOR SHARE;
@@ -33,6 +33,19 @@ const LOCKS_AS_READ = `-- The locks the locking reads take, in their order: the 
         FOREACH who IN ARRAY locked LOOP
           PERFORM 1 FROM ${SCHEMA}.users u WHERE u.id = who FOR UPDATE;
         END LOOP;`;
+
+/**
+ * Whether what a create was decided on is still the database's, once the
+ * locks of LOCKS_AS_READ are held (migrations 7 and 8, the users as seen as
+ * one JSON array): the argument of still_as_seen (migration 4). Indented for
+ * its place in those procedures.
+ */
+const STILL_AS_SEEN = `(NOT seen_tenant OR (SELECT t.record FROM ${SCHEMA}.tenant t) IS NOT DISTINCT FROM tenant_as_seen)
+          AND NOT EXISTS (SELECT FROM unnest(seen_users) WITH ORDINALITY AS s(id, i)
+            WHERE (SELECT u.record FROM ${SCHEMA}.users u WHERE u.id = s.id) IS DISTINCT FROM nullif(users_as_seen -> (s.i::int - 1), 'null'::jsonb))
+          AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted) AS a(owner, at, n)
+            WHERE (SELECT count(*) FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL AND k.expiry > a.at) <> a.n)
+          AND NOT EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.id = ANY(absent))`;
 
 const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
@@ -272,12 +285,7 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
         ${LOCKS_AS_READ}
         -- Absent records are NULL on both sides (a user's JSON null is NULL here).
         PERFORM ${SCHEMA}.still_as_seen(
-          (NOT seen_tenant OR (SELECT t.record FROM ${SCHEMA}.tenant t) IS NOT DISTINCT FROM tenant_as_seen)
-          AND NOT EXISTS (SELECT FROM unnest(seen_users) WITH ORDINALITY AS s(id, i)
-            WHERE (SELECT u.record FROM ${SCHEMA}.users u WHERE u.id = s.id) IS DISTINCT FROM nullif(users_as_seen -> (s.i::int - 1), 'null'::jsonb))
-          AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted) AS a(owner, at, n)
-            WHERE (SELECT count(*) FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL AND k.expiry > a.at) <> a.n)
-          AND NOT EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.id = ANY(absent)));
+          ${STILL_AS_SEEN});
         INSERT INTO ${SCHEMA}.keys (id, owner, created_by, description, created, expiry, revoked_at, record)
           SELECT k.id, k.owner, k.created_by, k.description, k.created, k.expiry, k.revoked_at, new_records -> (k.i::int - 1)
           FROM unnest(new_ids, new_owners, new_creators, new_descriptions, new_created, new_expiry, new_revoked)
@@ -335,12 +343,7 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
         -- Absent records are NULL on both sides (a user's JSON null is NULL here). Then: this transaction counts
         -- its keys and its change itself (below), so the keys table's counting triggers skip it.
         PERFORM ${SCHEMA}.still_as_seen(
-          (NOT seen_tenant OR (SELECT t.record FROM ${SCHEMA}.tenant t) IS NOT DISTINCT FROM tenant_as_seen)
-          AND NOT EXISTS (SELECT FROM unnest(seen_users) WITH ORDINALITY AS s(id, i)
-            WHERE (SELECT u.record FROM ${SCHEMA}.users u WHERE u.id = s.id) IS DISTINCT FROM nullif(users_as_seen -> (s.i::int - 1), 'null'::jsonb))
-          AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted) AS a(owner, at, n)
-            WHERE (SELECT count(*) FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL AND k.expiry > a.at) <> a.n)
-          AND NOT EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.id = ANY(absent))),
+          ${STILL_AS_SEEN}),
           set_config('${KEYS_COUNTED}', 'yes', true), set_config('${CHANGE_COUNTED}', 'yes', true);
         -- jsonb_array_elements yields the events in array order, so seq keeps the order they were emitted in.
         -- The counts as the triggers keep them: each owner's keys (count_keys), and one change (count_change).
