@@ -1,5 +1,5 @@
 import { cleanup } from 'ink-testing-library';
-import { manualClock } from '@keyward/core';
+import { KeywardError, manualClock } from '@keyward/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { osc52 } from '../src/ui/clipboard.js';
 import { KEY, TOKEN, openApp, readyTenant, tenant } from './harness.js';
@@ -125,6 +125,29 @@ describe('My keys', () => {
     await app.press(KEY.enter);
     await app.waitFor('The key was not generated');
     expect(app.frame()).toContain('(KEY_LIMIT_REACHED)');
+    expect((await t.bob.listKeys()).total).toBe(1);
+  });
+
+  it('a create whose answer the store lost says the key may have been made, offers no "try again", and shows the list', async () => {
+    const t = await readyTenant();
+    // The store commits the key, then its answer is lost (as a PostgreSQL connection cut once its COMMIT went out).
+    const transact = t.store.transact.bind(t.store);
+    t.store.transact = async (fn, how) => {
+      await transact(fn, how);
+      throw new KeywardError('OUTCOME_UNKNOWN', 'The store stopped answering after the new key was sent to it, so whether it was made is not known; list your keys before making it again.');
+    };
+    const app = await openApp(t.bob);
+    await app.waitFor('My keys');
+    await app.press('n');
+    await app.type('lost answer');
+    await app.press(KEY.enter);
+    await app.waitFor('the tenant maximum');
+    await app.press(KEY.enter);
+    const f = await app.waitFor('The key may have been made');
+    expect(f).toContain('(OUTCOME_UNKNOWN)');
+    expect(f).not.toContain('try again');
+    await app.press(KEY.esc);
+    await app.waitFor('lost answer');
     expect((await t.bob.listKeys()).total).toBe(1);
   });
 

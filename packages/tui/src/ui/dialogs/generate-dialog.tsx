@@ -2,7 +2,7 @@
 // maximum, or typed), then the token — shown this once, with `c` to copy it
 // (NewToken, which also says how the token is kept).
 
-import { checkDescription, lifetimeChoices, refusalText, safeText } from '@keyward/core';
+import { checkDescription, lifetimeChoices, refusalCode, refusalText, safeText } from '@keyward/core';
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import { useAppActions, useAppState } from '../app-context.js';
@@ -19,7 +19,9 @@ type Step =
   | { kind: 'lifetime'; description: string; cursor: number; typing: TextField | null }
   | { kind: 'working'; description: string }
   | { kind: 'token'; token: string; id: string; description: string; expiry: string }
-  | { kind: 'refused'; description: string; message: string };
+  | { kind: 'refused'; description: string; message: string }
+  // The store or server lost the answer (OUTCOME_UNKNOWN): the key may be there, so no "try again" (a second key).
+  | { kind: 'unknown'; message: string };
 
 export function GenerateDialog({ width, height, onClose }: { width: number; height: number; onClose(): void }) {
   const { me } = useAppState();
@@ -36,7 +38,12 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
         setStep({ kind: 'token', token: g.token, id: g.id, description: g.description, expiry: g.expiry });
         refresh();
       },
-      (e: unknown) => setStep({ kind: 'refused', description, message: refusalText(e) }),
+      (e: unknown) => {
+        if (refusalCode(e) !== 'OUTCOME_UNKNOWN') return setStep({ kind: 'refused', description, message: refusalText(e) });
+        setStep({ kind: 'unknown', message: refusalText(e) });
+        // The list behind the dialog shows the key if it was made.
+        refresh();
+      },
     );
   };
 
@@ -80,6 +87,9 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
       case 'refused':
         if (command === 'back') onClose();
         else if (command === 'submit') setStep({ kind: 'describe', field: textField(step.description) });
+        return true;
+      case 'unknown':
+        if (command === 'back' || command === 'submit') onClose();
         return true;
       case 'token':
         return true; // NewToken takes its keys
@@ -142,6 +152,16 @@ export function GenerateDialog({ width, height, onClose }: { width: number; heig
           </Text>
           <Text> </Text>
           <Text bold>enter  try again      esc  close</Text>
+        </Dialog>
+      );
+    case 'unknown':
+      return (
+        <Dialog title="The key may have been made" width={width} height={height} tone="danger">
+          <Text color={theme.danger} wrap="wrap">
+            {safeText(step.message)}
+          </Text>
+          <Text> </Text>
+          <Text bold>esc  close and look at your keys</Text>
         </Dialog>
       );
     case 'token':
