@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import pg from 'pg';
+import { manualClock } from '../../src/clock.js';
 import { createEngine } from '../../src/engine.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { CHANNEL, LISTENER_NAME } from '../../src/store/postgres/changes.js';
@@ -225,7 +226,7 @@ describe('engine on PostgreSQL', () => {
     // What waits at bob's lock: the create's one statement, or the create made the locking way.
     const waiting = async () =>
       (await admin.query<{ query: string }>(`SELECT query FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keyward' AND wait_event_type = 'Lock'`)).rows.map((r) =>
-        r.query.includes('put_new_keys_and_announce') ? 'sent whole' : 'the locking way',
+        r.query.includes('put_counted_keys_and_announce') ? 'sent whole' : 'the locking way',
       );
     // Cut off once its whole statement went out, the backend lives on at bob's lock: left alone it would commit
     // once the holder lets go, after the create was answered UNAVAILABLE ("nothing was changed").
@@ -310,7 +311,7 @@ describe('engine on PostgreSQL', () => {
     let readsFailed = 0;
     pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
       const config = a[0] as { text?: string; values?: unknown[] } | string | undefined;
-      if (typeof config === 'object' && typeof config.text === 'string' && config.text.startsWith('CALL keyward.put_new_keys_and_announce') && config.values) {
+      if (typeof config === 'object' && typeof config.text === 'string' && config.text.startsWith('CALL keyward.put_counted_keys_and_announce') && config.values) {
         refused++;
         a[0] = { ...config, values: [...config.values.slice(0, -1), `${'x'.repeat(9000)}}`] };
       } else if (refused === 1 && readsFailed === 0 && typeof config === 'string' && config.includes('FROM keyward.keys k WHERE id = $1')) {
@@ -339,7 +340,7 @@ describe('engine on PostgreSQL', () => {
     let refused = 0;
     pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
       const config = a[0] as { text?: string; values?: unknown[] } | undefined;
-      if (typeof config?.text === 'string' && config.text.startsWith('CALL keyward.put_new_keys_and_announce') && config.values) {
+      if (typeof config?.text === 'string' && config.text.startsWith('CALL keyward.put_counted_keys_and_announce') && config.values) {
         refused++;
         a[0] = { ...config, values: [...config.values.slice(0, -1), `${'x'.repeat(9000)}}`] };
       }
@@ -411,6 +412,40 @@ describe('engine on PostgreSQL', () => {
       await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
       await here.as('alice').updateSettings({ max_keys_per_user: 1000 });
       await Promise.all([here.close(), there.close()]);
+    }
+  });
+  it('a create decided on a count seen with its change count is refused by the check when one of the owner\'s keys crossed its expiry between that count and the create (a clock set back): the limit holds', async () => {
+    // Each key's change makes the change count move (migration 9); an expiry does not, so the check asks for
+    // the owner's keys that expire between the two times. Here the create's time is before the count's.
+    const day = 86_400_000;
+    const t = Date.now();
+    const [early, late] = [manualClock(t), manualClock(t + 2 * day)];
+    const [before, after] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0, clock: early }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0, clock: late })];
+    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+    const changeCounts: unknown[] = [];
+    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+      const config = a[0] as { text?: string; values?: unknown[] } | undefined;
+      if (config?.text?.startsWith('CALL keyward.put_counted_keys_and_announce')) changeCounts.push((config.values?.[8] as unknown[])[0]);
+      return query.apply(this, a);
+    } as typeof pg.Client.prototype.query;
+    try {
+      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      await before.as('alice').updateSettings({ max_keys_per_user: 2 });
+      // Expires after a day: active at t + 12 h, expired at t + 2 days.
+      await before.as('carol').generateKey({ description: 'expires in a day', expiry: 'P1D' });
+      // Counted at t + 2 days (one active key: the one made now), then decided on that count at t + 12 h.
+      await after.as('carol').generateKey({ description: 'made two days later' });
+      late.set(t + day / 2);
+      await expect(after.as('carol').generateKey({ description: 'one too many' })).rejects.toMatchObject({ code: 'KEY_LIMIT_REACHED' });
+      // Both of the later server's creates were sent decided on a count seen with its change count.
+      expect(changeCounts.slice(-2).every((n) => n !== null && n !== undefined)).toBe(true);
+      const rows = await admin.query(`SELECT description FROM keyward.keys WHERE owner = 'carol' ORDER BY description`);
+      expect(rows.rows.map((r) => r.description)).toEqual(['expires in a day', 'made two days later']);
+    } finally {
+      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
+      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      await before.as('alice').updateSettings({ max_keys_per_user: 1000 });
+      await Promise.all([before.close(), after.close()]);
     }
   });
 });

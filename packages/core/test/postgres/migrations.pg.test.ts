@@ -111,12 +111,12 @@ describe('schema migrations', () => {
     await pool.end();
   });
 
-  it('v7 → v8: a server of the version before still creates keys as it did (put_keys_and_announce), and both versions’ creates are counted alike', async () => {
+  it('v7 → v9: servers of the versions before still create keys as they did (put_keys_and_announce, put_new_keys_and_announce), and every version’s creates are counted alike', async () => {
     const d = await createTestDatabase();
     afterAll(() => d.drop());
     const pool = new pg.Pool({ connectionString: d.url });
     await migrate(pool, 'test', 7);
-    // This version's server migrates the database to v8 and listens.
+    // This version's server migrates the database and listens.
     const store = createPostgresStore(d.url);
     const heard: StoreChange[] = [];
     store.onChange((c) => heard.push(c));
@@ -124,11 +124,15 @@ describe('schema migrations', () => {
     await expect.poll(() => store.listening, { timeout: 5000 }).toBe(true);
     expect((await pool.query('SELECT max(version) AS v FROM keyward.migrations')).rows[0].v).toBe(SCHEMA_VERSION);
     const from = heard.length;
-    // Each owner's keys and the count of committed changes (summed over its slots), as they stand.
+    // Each owner's keys and their changes, and the count of committed changes (summed over its slots), as they stand.
     const counts = async () => {
-      const owners = await pool.query<{ owner: string; n: string }>('SELECT owner, n FROM keyward.key_counts ORDER BY owner');
+      const owners = await pool.query<{ owner: string; n: string; changes: string }>('SELECT owner, n, changes FROM keyward.key_counts ORDER BY owner');
       const changes = await pool.query<{ n: string | null }>('SELECT sum(n) AS n FROM keyward.change_count');
-      return { owners: Object.fromEntries(owners.rows.map((r) => [r.owner, Number(r.n)])), changes: Number(changes.rows[0].n ?? 0) };
+      return { owners: Object.fromEntries(owners.rows.map((r) => [r.owner, [Number(r.n), Number(r.changes)]])), changes: Number(changes.rows[0].n ?? 0) };
+    };
+    const plus = (c: Awaited<ReturnType<typeof counts>>, owner: string, keys: number, changes: number, counted: number) => {
+      const [n, ch] = c.owners[owner] ?? [0, 0];
+      return { owners: { ...c.owners, [owner]: [n + keys, ch + changes] }, changes: c.changes + counted };
     };
     const before = await counts();
 
@@ -137,27 +141,27 @@ describe('schema migrations', () => {
     const e = { id: 'e8', eventType: 'api-key.generated' as const, eventTime: k.created, userId: 'carol', keyId: k.id, data: {} };
     const [ids, owners, creators, descriptions, created, expiry, revoked, records] = keyColumns([k]);
     const [eventIds, types, times, users, eventKeys, eventRecords] = eventColumns([e]);
-    const payload = JSON.stringify({ o: 'a v7 server', c: { keyIds: [k.id], keyOwners: ['carol'], made: [k] }, n: 1, u: 1 });
+    const payload = (x: ApiKey) => JSON.stringify({ o: 'an older server', c: { keyIds: [x.id], keyOwners: [x.owner], made: [x] }, n: 1, u: 1 });
     await pool.query(`CALL keyward.put_keys_and_announce(${Array.from({ length: 25 }, (_, i) => `$${i + 1}`).join(', ')})`, [
       false, null, [], [], '[]', [], [], [], [k.id],
       ids, owners, creators, descriptions, created, expiry, revoked, `[${(records as string[]).join(',')}]`,
       eventIds, types, times, users, eventKeys, `[${(eventRecords as string[]).join(',')}]`,
-      'keyward_changes', payload,
+      'keyward_changes', payload(k),
     ]);
     expect(await store.getKey(k.id)).toEqual(k);
     expect((await store.findEvents({ keyId: k.id, limit: 10 })).data).toEqual([e]);
     await expect.poll(() => heard.slice(from).some((h) => h.keyIds?.includes(k.id) && h.made?.[0]?.id === k.id), { timeout: 5000 }).toBe(true);
-    // Counted by the keys table's triggers: carol's key, and one change.
+    // Counted by the keys table's triggers: carol's key and one change of her keys, and one committed change.
     const afterV7 = await counts();
-    expect(afterV7).toEqual({ owners: { ...before.owners, carol: (before.owners.carol ?? 0) + 1 }, changes: before.changes + 1 });
+    expect(afterV7).toEqual(plus(before, 'carol', 1, 1, 1));
 
-    // This version's creates, sent whole (put_new_keys_and_announce), count themselves as the triggers would have.
+    // This version's creates, sent whole (put_counted_keys_and_announce), count themselves as the triggers would have.
     const { engine } = await seededStore({ store: createPostgresStore(d.url), clock: systemClock });
     const seen = await counts();
     const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
     let sentWhole = 0;
     pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-      if ((a[0] as { text?: string } | undefined)?.text?.startsWith('CALL keyward.put_new_keys_and_announce')) sentWhole++;
+      if ((a[0] as { text?: string } | undefined)?.text?.startsWith('CALL keyward.put_counted_keys_and_announce')) sentWhole++;
       return query.apply(this, a);
     } as typeof pg.Client.prototype.query;
     const made: { id: string; token: string }[] = [];
@@ -167,8 +171,8 @@ describe('schema migrations', () => {
       pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
     }
     expect(sentWhole).toBeGreaterThanOrEqual(2);
-    const afterV8 = await counts();
-    expect(afterV8).toEqual({ owners: { ...seen.owners, bob: (seen.owners.bob ?? 0) + 3 }, changes: seen.changes + 3 });
+    const afterV9 = await counts();
+    expect(afterV9).toEqual(plus(seen, 'bob', 3, 3, 3));
     for (const m of made) {
       const rows = await pool.query(`SELECT id, owner, created_by, description, created, expiry, revoked_at, record FROM keyward.keys WHERE id = $1`, [m.id]);
       const r = rows.rows[0];
@@ -178,14 +182,34 @@ describe('schema migrations', () => {
       ]);
       expect((await engine.verify(m.token)).valid).toBe(true);
     }
-    // Every change counted was announced, by both versions: nothing taken as lost.
     await expect.poll(() => heard.slice(from).filter((h) => h.made?.some((x) => made.some((m) => m.id === x.id))).length, { timeout: 5000 }).toBe(3);
-    expect(heard.slice(from).some((h) => h.all)).toBe(false);
-    // A key written any other way (here plain SQL) is still counted by the triggers.
-    await pool.query(`INSERT INTO keyward.keys (id, owner, created_by, description, created, expiry, record) VALUES ($1, 'dave', 'dave', 'plain', $2, $3, $4)`, [
-      key(9, 'dave').id, key(9, 'dave').created, key(9, 'dave').expiry, key(9, 'dave'),
+
+    // The v8 program's create (put_new_keys_and_announce, 13 values) counts bob's key and its change too (migration 9
+    // redefined it): this version's server, which decided on bob's count as it left it and hears nothing, then finds
+    // his keys changed and counts them again — bob at his limit is refused.
+    await engine.as('alice').updateSettings({ max_keys_per_user: 5 });
+    const k8 = key(9, 'bob', { expiry: iso(Date.now() + 86_400_000) });
+    const e8 = { id: 'e9', eventType: 'api-key.generated' as const, eventTime: k8.created, userId: 'bob', keyId: k8.id, data: {} };
+    const beforeV8 = await counts();
+    await pool.query(`CALL keyward.put_new_keys_and_announce(${Array.from({ length: 13 }, (_, i) => `$${i + 1}`).join(', ')})`, [
+      false, null, [], [], '[]', [], [], [], [k8.id], JSON.stringify([k8]), JSON.stringify([e8]), 'keyward_changes', payload(k8),
     ]);
-    expect(await counts()).toEqual({ owners: { ...afterV8.owners, dave: 1 }, changes: afterV8.changes + 1 });
+    expect(await counts()).toEqual(plus(beforeV8, 'bob', 1, 1, 1));
+    // bob: three keys made here and k8 — one more fills his limit of 5, and the next is one too many.
+    await engine.as('bob').generateKey({ description: 'fifth' });
+    await expect(engine.as('bob').generateKey({ description: 'sixth' })).rejects.toMatchObject({ code: 'KEY_LIMIT_REACHED' });
+    expect(Number((await pool.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'bob' AND revoked_at IS NULL AND expiry > now()`)).rows[0].n)).toBe(5);
+
+    // Every change counted was announced, by every version: nothing taken as lost.
+    expect(heard.slice(from).some((h) => h.all)).toBe(false);
+    // A key written any other way (here plain SQL) is still counted by the triggers; a rename is a change of its owner's keys.
+    const afterAll9 = await counts();
+    const plain = key(10, 'dave');
+    await pool.query(`INSERT INTO keyward.keys (id, owner, created_by, description, created, expiry, record) VALUES ($1, 'dave', 'dave', 'plain', $2, $3, $4)`, [
+      plain.id, plain.created, plain.expiry, plain,
+    ]);
+    await pool.query(`UPDATE keyward.keys SET description = 'renamed' WHERE id = $1`, [plain.id]);
+    expect(await counts()).toEqual(plus(afterAll9, 'dave', 1, 2, 2));
     await engine.close();
     await store.close();
     await pool.end();

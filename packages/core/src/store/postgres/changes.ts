@@ -139,7 +139,7 @@ export async function announce(sql: Sql, origin: string, change: Change, mark: s
   const note = notificationOf(origin, change, { first });
   // A counted change's notification names its backend's slot and the count it left there (change-count.ts),
   // read right behind its COMMIT on the same backend: the payload's last brace gives way to them
-  // (as migration 8's put_new_keys_and_announce does for a create).
+  // (as migration 9's put_counted_keys_and_announce does for a create).
   const named = note.counted ? `left($2, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}'` : '$2';
   await sql.query(
     `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, ${named}) FROM (SELECT pg_backend_pid() % 1024 AS slot) s WHERE current_setting('${COMMITTED}', true) = $3`,

@@ -11,7 +11,7 @@
 // store.ts's lockingReads), one check of every expectation against the
 // database as it is once those locks are held, the new keys and their
 // events, committed; then the notification that announces them, in a
-// transaction of its own (put_new_keys_and_announce, migration 8). If any
+// transaction of its own (put_counted_keys_and_announce, migration 9). If any
 // expectation no longer holds, the check refuses (still_as_seen, migration
 // 4), nothing is written, and the store runs the use case again the locking
 // way, which gives the answer — a refusal included — on what the locks hold.
@@ -34,8 +34,13 @@ export class NotSeen extends Error {}
 export class Expectations {
   tenant?: { value: Tenant | undefined };
   readonly users = new Map<string, User | undefined>();
-  /** Each owner's active count as answered, with the time it was counted at. */
-  readonly counts = new Map<string, { n: number; at: number }>();
+  /**
+   * Each owner's active count as answered, with the time it was decided at;
+   * `seen`, where known, the owner's keys' change count that count was seen
+   * with and when it was counted (migration 9): then the check asks whether
+   * the keys changed or one expired since, instead of counting them.
+   */
+  readonly counts = new Map<string, { n: number; at: number; seen?: { changes: number; at: number } }>();
   /** Key ids answered as absent. */
   readonly absentKeys = new Set<string>();
   /** Users whose rows are locked, in the order they were first read, counted or locked. */
@@ -62,11 +67,13 @@ export function readsOnWhatWasSeen(seen: LastSeen, pool: StoreReads, expected: E
       return value;
     },
     countActiveKeys: async (owner, now) => {
+      const n = seen.active.get(owner)?.n ?? (await pool.countActiveKeys(owner, now));
+      // What was seen with that count (the pool's read above may have just seen it): any count seen with
+      // a change count is of one snapshot, so while that is still the change count, this count holds.
       const was = seen.active.get(owner);
-      const n = was ?? { n: await pool.countActiveKeys(owner, now) };
       expected.lock(owner);
-      expected.counts.set(owner, { n: n.n, at: now });
-      return n.n;
+      expected.counts.set(owner, { n, at: now, seen: was?.n === n && was.changes !== undefined ? { changes: was.changes, at: was.at } : undefined });
+      return n;
     },
     lockUser: async (id) => expected.lock(id),
     getKey: async (id) => {
@@ -80,10 +87,10 @@ export function readsOnWhatWasSeen(seen: LastSeen, pool: StoreReads, expected: E
   };
 }
 
-// The whole transaction and its notification as one statement (migration 8): CALLed alone,
+// The whole transaction and its notification as one statement (migration 9): CALLed alone,
 // outside BEGIN … COMMIT, it commits the key's transaction, then sends the NOTIFY — one
 // Bind/Execute/Sync, one answer.
-const PUT_NEW_KEYS_AND_ANNOUNCE = `CALL ${SCHEMA}.put_new_keys_and_announce(${Array.from({ length: 13 }, (_, i) => `$${i + 1}`).join(', ')})`;
+const PUT_COUNTED_KEYS_AND_ANNOUNCE = `CALL ${SCHEMA}.put_counted_keys_and_announce(${Array.from({ length: 15 }, (_, i) => `$${i + 1}`).join(', ')})`;
 
 /**
  * Sends the transaction decided on `expected`: the locks the locking reads
@@ -95,10 +102,10 @@ const PUT_NEW_KEYS_AND_ANNOUNCE = `CALL ${SCHEMA}.put_new_keys_and_announce(${Ar
  * refused otherwise, the key's transaction may have committed before the
  * refusal came (the NOTIFY's own commit refused).
  */
-export function putNewKeysAndAnnounce(c: Sql, expected: Expectations, keys: readonly ApiKey[], events: readonly KeywardEvent[], channel: string, payload: string): Promise<unknown> {
+export function putCountedKeysAndAnnounce(c: Sql, expected: Expectations, keys: readonly ApiKey[], events: readonly KeywardEvent[], channel: string, payload: string): Promise<unknown> {
   const users = [...expected.users];
   const counts = [...expected.counts];
-  return c.query(PUT_NEW_KEYS_AND_ANNOUNCE, [
+  return c.query(PUT_COUNTED_KEYS_AND_ANNOUNCE, [
     expected.tenant !== undefined,
     json(expected.tenant?.value),
     expected.locked,
@@ -107,6 +114,8 @@ export function putNewKeysAndAnnounce(c: Sql, expected: Expectations, keys: read
     counts.map(([owner]) => owner),
     counts.map(([, c]) => new Date(c.at)),
     counts.map(([, c]) => c.n),
+    counts.map(([, c]) => c.seen?.changes ?? null),
+    counts.map(([, c]) => (c.seen === undefined ? null : new Date(c.seen.at))),
     [...expected.absentKeys],
     JSON.stringify(keys),
     JSON.stringify(events),

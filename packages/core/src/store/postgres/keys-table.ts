@@ -28,28 +28,36 @@ export async function readKeysOf(sql: Sql, owner: string, lock: RowLock = ''): P
   return r.rows.map((row) => row.record);
 }
 
-export async function countActive(sql: Sql, owner: string, now: number): Promise<number> {
-  const r = await sql.query<{ n: string }>(
-    `SELECT count(*) AS n FROM ${SCHEMA}.keys WHERE owner = $1 AND revoked_at IS NULL AND expiry > $2`,
+/**
+ * The owner's active count, with the count of changes to the owner's keys
+ * (migration 9) of the same snapshot: while that is the database's still,
+ * the owner's keys are the ones counted (expectations.ts).
+ */
+export async function countActive(sql: Sql, owner: string, now: number): Promise<{ n: number; changes: number }> {
+  const r = await sql.query<{ n: string; changes: string | null }>(
+    `SELECT count(*) AS n, (SELECT changes FROM ${SCHEMA}.key_counts WHERE owner = $1) AS changes
+     FROM ${SCHEMA}.keys WHERE owner = $1 AND revoked_at IS NULL AND expiry > $2`,
     [owner, new Date(now)],
   );
-  return Number(r.rows[0].n);
+  return { n: Number(r.rows[0].n), changes: Number(r.rows[0].changes ?? 0) };
 }
 
 /**
  * The active count; until when it holds without a write (the first of those
  * keys to expire); and when the owner's newest key, of any status, was made
  * — all of one snapshot: a key made later than that is not in the count
- * (record-cache.ts adds such a key to the count instead of counting again).
+ * (record-cache.ts adds such a key to the count instead of counting again);
+ * and the count of changes to the owner's keys, as countActive's.
  */
-export async function countActiveUntil(sql: Sql, owner: string, now: number): Promise<{ n: number; until: number; newest: number | undefined }> {
-  const r = await sql.query<{ n: string; until: Date | null; newest: Date | null }>(
-    `SELECT count(*) AS n, min(expiry) AS until, (SELECT max(created) FROM ${SCHEMA}.keys WHERE owner = $1) AS newest
+export async function countActiveUntil(sql: Sql, owner: string, now: number): Promise<{ n: number; until: number; newest: number | undefined; changes: number }> {
+  const r = await sql.query<{ n: string; until: Date | null; newest: Date | null; changes: string | null }>(
+    `SELECT count(*) AS n, min(expiry) AS until, (SELECT max(created) FROM ${SCHEMA}.keys WHERE owner = $1) AS newest,
+            (SELECT changes FROM ${SCHEMA}.key_counts WHERE owner = $1) AS changes
      FROM ${SCHEMA}.keys WHERE owner = $1 AND revoked_at IS NULL AND expiry > $2`,
     [owner, new Date(now)],
   );
   const row = r.rows[0];
-  return { n: Number(row.n), until: row.until?.getTime() ?? Number.POSITIVE_INFINITY, newest: row.newest?.getTime() };
+  return { n: Number(row.n), until: row.until?.getTime() ?? Number.POSITIVE_INFINITY, newest: row.newest?.getTime(), changes: Number(row.changes ?? 0) };
 }
 
 /** Inserts or replaces keys: one statement for the lot (a copy, a bulk revoke), however many. */

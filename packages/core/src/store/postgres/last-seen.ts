@@ -12,11 +12,18 @@ import type { StoreChange } from '../boundary.js';
 // Users and owners remembered at once; past this many, they start over.
 const MAX_REMEMBERED = 10_000;
 
+/** An owner's active count as seen: `n` at `at`; `changes`, the owner's keys' change count of the same snapshot. */
+export interface SeenCount {
+  n: number;
+  at: number;
+  changes?: number;
+}
+
 export class LastSeen {
   tenant?: { value: Tenant | undefined };
   readonly users = new Map<string, User | undefined>();
-  /** Each owner's active count, and the time it was counted at. */
-  readonly active = new Map<string, { n: number; at: number }>();
+  /** Each owner's active count, the time it was counted at, and the count of changes to the owner's keys it was counted at (migration 9), where known. */
+  readonly active = new Map<string, SeenCount>();
 
   sawTenant(t: Tenant | undefined): Tenant | undefined {
     this.tenant = { value: t };
@@ -29,9 +36,9 @@ export class LastSeen {
     return u;
   }
 
-  sawActive(owner: string, n: number, at: number): number {
+  sawActive(owner: string, n: number, at: number, changes?: number): number {
     if (this.active.size >= MAX_REMEMBERED) this.active.clear();
-    this.active.set(owner, { n, at });
+    this.active.set(owner, { n, at, changes });
     return n;
   }
 

@@ -22,8 +22,8 @@ const KEYS_COUNTED = 'keyward.keys_counted';
 const CHANGE_COUNTED = 'keyward.change_counted';
 
 /**
- * What a create decided on what a server last saw locks first (migrations 6,
- * 7 and 8): what the locking reads lock, in their order (`seen_tenant`,
+ * What a create decided on what a server last saw locks first (migrations 6
+ * to 9): what the locking reads lock, in their order (`seen_tenant`,
  * `locked`; `who` declared). Indented for its place in those functions.
  */
 const LOCKS_AS_READ = `-- The locks the locking reads take, in their order: the tenant, then each user.
@@ -34,18 +34,90 @@ const LOCKS_AS_READ = `-- The locks the locking reads take, in their order: the 
           PERFORM 1 FROM ${SCHEMA}.users u WHERE u.id = who FOR UPDATE;
         END LOOP;`;
 
+/** An owner's active keys at `a.at`, counted (the check of a count as seen, migrations 6 to 9). */
+const COUNTED_AGAIN = `(SELECT count(*) FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL AND k.expiry > a.at)`;
+
+/** STILL_AS_SEEN's parts: the tenant and the users as seen; each owner's active count, counted again; the new keys' ids free. */
+const TENANT_AND_USERS_AS_SEEN = `(NOT seen_tenant OR (SELECT t.record FROM ${SCHEMA}.tenant t) IS NOT DISTINCT FROM tenant_as_seen)
+          AND NOT EXISTS (SELECT FROM unnest(seen_users) WITH ORDINALITY AS s(id, i)
+            WHERE (SELECT u.record FROM ${SCHEMA}.users u WHERE u.id = s.id) IS DISTINCT FROM nullif(users_as_seen -> (s.i::int - 1), 'null'::jsonb))`;
+const COUNTS_AS_SEEN = `AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted) AS a(owner, at, n)
+            WHERE ${COUNTED_AGAIN} <> a.n)`;
+const ABSENT_AS_SEEN = `AND NOT EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.id = ANY(absent))`;
+
 /**
  * Whether what a create was decided on is still the database's, once the
  * locks of LOCKS_AS_READ are held (migrations 7 and 8, the users as seen as
  * one JSON array): the argument of still_as_seen (migration 4). Indented for
  * its place in those procedures.
  */
-const STILL_AS_SEEN = `(NOT seen_tenant OR (SELECT t.record FROM ${SCHEMA}.tenant t) IS NOT DISTINCT FROM tenant_as_seen)
-          AND NOT EXISTS (SELECT FROM unnest(seen_users) WITH ORDINALITY AS s(id, i)
-            WHERE (SELECT u.record FROM ${SCHEMA}.users u WHERE u.id = s.id) IS DISTINCT FROM nullif(users_as_seen -> (s.i::int - 1), 'null'::jsonb))
-          AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted) AS a(owner, at, n)
-            WHERE (SELECT count(*) FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL AND k.expiry > a.at) <> a.n)
-          AND NOT EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.id = ANY(absent))`;
+const STILL_AS_SEEN = `${TENANT_AND_USERS_AS_SEEN}
+          ${COUNTS_AS_SEEN}
+          ${ABSENT_AS_SEEN}`;
+
+/**
+ * Migration 9's change count in place of counting: each owner's count as seen
+ * holds if the owner's keys' change count is the one seen with it and none of
+ * them crossed its expiry between the time it was counted (`since`) and the
+ * create's (`at`); counted again where no change count was seen.
+ */
+const COUNTS_AS_SEEN_BY_CHANGES = `AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted, counted_changes, counted_since) AS a(owner, at, n, changes, since)
+            WHERE CASE WHEN a.changes IS NULL THEN ${COUNTED_AGAIN} <> a.n
+              ELSE coalesce((SELECT c.changes FROM ${SCHEMA}.key_counts c WHERE c.owner = a.owner), 0) <> a.changes
+                OR EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL
+                  AND k.expiry > least(a.since, a.at) AND k.expiry <= greatest(a.since, a.at)) END)`;
+
+/**
+ * Migration 9's create procedures (see migration 8 for what they do), named
+ * `name`: `countsAsSeen`, the check that each owner's active count as seen
+ * still holds (COUNTS_AS_SEEN or COUNTS_AS_SEEN_BY_CHANGES); `extra`, the arguments that check takes beyond migration 8's.
+ * Each bumps key_counts' n and changes for its keys as count_keys would.
+ */
+function putNewKeysAndAnnounce(name: string, countsAsSeen: string, extra: string): string {
+  return `CREATE OR REPLACE PROCEDURE ${SCHEMA}.${name}(
+        seen_tenant boolean, tenant_as_seen jsonb,
+        locked text[],
+        seen_users text[], users_as_seen jsonb,
+        counted_owners text[], counted_at timestamptz[], counted bigint[], ${extra}
+        absent text[],
+        new_records jsonb, event_records jsonb,
+        channel text, payload text
+      ) LANGUAGE plpgsql AS $$
+      DECLARE
+        who text;
+      BEGIN
+        ${LOCKS_AS_READ}
+        -- Absent records are NULL on both sides (a user's JSON null is NULL here). Then: this transaction counts
+        -- its keys and its change itself (below), so the keys table's counting triggers skip it.
+        PERFORM ${SCHEMA}.still_as_seen(
+          ${TENANT_AND_USERS_AS_SEEN}
+          ${countsAsSeen}
+          ${ABSENT_AS_SEEN}),
+          set_config('${KEYS_COUNTED}', 'yes', true), set_config('${CHANGE_COUNTED}', 'yes', true);
+        -- jsonb_array_elements yields the events in array order, so seq keeps the order they were emitted in.
+        -- The counts as the triggers keep them: each owner's keys and their changes (count_keys), and one change (count_change).
+        WITH made AS (
+          INSERT INTO ${SCHEMA}.keys (id, owner, created_by, description, created, expiry, revoked_at, record)
+            SELECT r->>'id', r->>'owner', r->>'createdBy', r->>'description', (r->>'created')::timestamptz, (r->>'expiry')::timestamptz, (r->>'revokedAt')::timestamptz, r
+            FROM jsonb_array_elements(new_records) r
+            RETURNING owner
+        ), emitted AS (
+          INSERT INTO ${SCHEMA}.events (id, event_type, event_time, user_id, key_id, record)
+            SELECT r->>'id', r->>'eventType', (r->>'eventTime')::timestamptz, r->>'userId', r->>'keyId', r
+            FROM jsonb_array_elements(event_records) r
+        ), counted_keys AS (
+          INSERT INTO ${SCHEMA}.key_counts (owner, n, changes) SELECT owner, count(*), count(*) FROM made GROUP BY owner
+            ON CONFLICT (owner) DO UPDATE SET n = ${SCHEMA}.key_counts.n + excluded.n, changes = ${SCHEMA}.key_counts.changes + excluded.changes
+        )
+        INSERT INTO ${SCHEMA}.change_count (slot, n) VALUES (pg_backend_pid() % 1024, 1)
+          ON CONFLICT (slot) DO UPDATE SET n = ${SCHEMA}.change_count.n + 1;
+        COMMIT;
+        -- As migration 7's procedure: the slot and the count this backend left there, in place of the payload's last brace.
+        PERFORM set_config('synchronous_commit', 'off', true);
+        PERFORM pg_notify(channel, left(payload, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}')
+          FROM (SELECT pg_backend_pid() % 1024 AS slot) s;
+      END $$;`;
+}
 
 const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
@@ -368,6 +440,48 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
         PERFORM pg_notify(channel, left(payload, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}')
           FROM (SELECT pg_backend_pid() % 1024 AS slot) s;
       END $$;
+    `,
+  },
+  {
+    version: 9,
+    why: "each owner's keys carry a count of their changes, so a create checks the key limit without counting the owner's keys",
+    // A create decided on an owner's active count as this server last saw it
+    // (last-seen.ts) checked it under the owner's lock by counting the
+    // owner's active keys again: a read of every one of them, per create —
+    // the more keys an owner has, the more each create costs. Now key_counts
+    // also counts every change to each owner's keys (a key made, changed in
+    // any way, or deleted), kept by count_keys and by the procedures that
+    // count for themselves; the count seen came with the change count of the
+    // same snapshot, and if that is still the change count, the owner's keys
+    // are the ones counted — the count still holds unless one of them
+    // expired since it was counted, which one index probe asks. Where no
+    // change count was seen, the keys are counted as before. Migration 8's
+    // procedure is redefined (same arguments, same answer) to count its
+    // keys' changes too, so a server of the version before, still creating
+    // with it, bumps them as well.
+    sql: `
+      ALTER TABLE ${SCHEMA}.key_counts ADD COLUMN changes bigint NOT NULL DEFAULT 0;
+      CREATE OR REPLACE FUNCTION ${SCHEMA}.count_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'UPDATE' AND OLD.owner = NEW.owner THEN
+          UPDATE ${SCHEMA}.key_counts SET changes = changes + 1 WHERE owner = NEW.owner;
+          RETURN NULL;
+        END IF;
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN
+          UPDATE ${SCHEMA}.key_counts SET n = n - 1, changes = changes + 1 WHERE owner = OLD.owner;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+          INSERT INTO ${SCHEMA}.key_counts (owner, n, changes) VALUES (NEW.owner, 1, 1)
+            ON CONFLICT (owner) DO UPDATE SET n = ${SCHEMA}.key_counts.n + 1, changes = ${SCHEMA}.key_counts.changes + 1;
+        END IF;
+        RETURN NULL;
+      END $$;
+      -- Every update now, not only of the owner: a revoke changes the owner's active keys.
+      DROP TRIGGER keys_counted ON ${SCHEMA}.keys;
+      CREATE TRIGGER keys_counted AFTER INSERT OR DELETE OR UPDATE ON ${SCHEMA}.keys
+        FOR EACH ROW WHEN (current_setting('${KEYS_COUNTED}', true) IS DISTINCT FROM 'yes') EXECUTE FUNCTION ${SCHEMA}.count_keys();
+      ${putNewKeysAndAnnounce('put_new_keys_and_announce', COUNTS_AS_SEEN, '')}
+      ${putNewKeysAndAnnounce('put_counted_keys_and_announce', COUNTS_AS_SEEN_BY_CHANGES, 'counted_changes bigint[], counted_since timestamptz[],')}
     `,
   },
 ];

@@ -14,7 +14,7 @@ import { changeOf } from '../change-signal.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
 import { eventThere, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
-import { CHANGED_SINCE_SEEN, Expectations, putNewKeysAndAnnounce, readsOnWhatWasSeen } from './expectations.js';
+import { CHANGED_SINCE_SEEN, Expectations, putCountedKeysAndAnnounce, readsOnWhatWasSeen } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
@@ -47,7 +47,7 @@ function reads(sql: Sql): StoreReads {
     getKey: (id) => readKey(sql, id),
     keysByIdPrefix: (prefix, limit) => readKeysByIdPrefix(sql, prefix, limit),
     keysOf: (owner) => readKeysOf(sql, owner),
-    countActiveKeys: (owner, now) => countActive(sql, owner, now),
+    countActiveKeys: async (owner, now) => (await countActive(sql, owner, now)).n,
     findKeys: (q) => findKeys(sql, q),
   };
 }
@@ -67,7 +67,7 @@ function reads(sql: Sql): StoreReads {
  * connection run in the order they are sent, so whatever the transaction
  * sends after that read runs with the row locked).
  */
-function lockingReads(sql: Sql): StoreReads & Pick<Transaction, 'lockUser'> {
+function lockingReads(sql: Sql): StoreReads & Pick<Transaction, 'lockUser'> & { countActiveWithChanges(owner: string, now: number): Promise<{ n: number; changes: number }> } {
   const locked = new Set<string>();
   const lock = (id: string) => {
     if (locked.has(id)) return undefined;
@@ -81,7 +81,8 @@ function lockingReads(sql: Sql): StoreReads & Pick<Transaction, 'lockUser'> {
       locked.add(id);
       return readUser(sql, id, 'FOR UPDATE');
     },
-    countActiveKeys: async (owner, now) => (await Promise.all([lock(owner), countActive(sql, owner, now)]))[1],
+    countActiveKeys: async (owner, now) => (await Promise.all([lock(owner), countActive(sql, owner, now)]))[1].n,
+    countActiveWithChanges: async (owner, now) => (await Promise.all([lock(owner), countActive(sql, owner, now)]))[1],
     lockUser: async (id) => {
       await lock(id);
     },
@@ -171,7 +172,7 @@ export class PostgresStore implements Store {
       countActiveKeys: (owner, now) =>
         this.cache.activeKeysOf(owner, now, async () => {
           const counted = await countActiveUntil(this.sql, owner, now);
-          seen.sawActive(owner, counted.n, now);
+          seen.sawActive(owner, counted.n, now, counted.changes);
           return counted;
         }),
       findKeys: (q) => this.cache.pageOf(q, () => plain.findKeys(q)),
@@ -371,9 +372,11 @@ export class PostgresStore implements Store {
         this.seen.forget(expected);
         return { answer };
       }
-      // The counts as this commit left them: what was checked, and the keys it added.
-      for (const [owner, { n, at }] of expected.counts) {
-        this.seen.sawActive(owner, n + made.filter((k) => k.owner === owner && k.revokedAt === undefined && Date.parse(k.expiry) > at).length, at);
+      // The counts as this commit left them: what was checked, and the keys it added (each one change of the owner's keys).
+      for (const [owner, { n, at, seen }] of expected.counts) {
+        const ownKeys = made.filter((k) => k.owner === owner);
+        const active = ownKeys.filter((k) => k.revokedAt === undefined && Date.parse(k.expiry) > at).length;
+        this.seen.sawActive(owner, n + active, at, seen === undefined ? undefined : seen.changes + ownKeys.length);
       }
       return { answer };
     });
@@ -381,7 +384,7 @@ export class PostgresStore implements Store {
 
   /**
    * Sends a transaction decided on `expected` and the NOTIFY of `change` as
-   * one statement (expectations.ts putNewKeysAndAnnounce). Answered, it
+   * one statement (expectations.ts putCountedKeysAndAnnounce). Answered, it
    * committed and announced. Refused because an expectation no longer held,
    * nothing was written. Refused otherwise (a duplicate id, a deadlock —
    * before the key's COMMIT — or the NOTIFY's own commit after it), the
@@ -402,7 +405,7 @@ export class PostgresStore implements Store {
       const { payload, counted } = notificationOf(this.server, change, { first: true });
       // Always so for new keys (migration 3's trigger counts them): the procedure's payload is a counted change's.
       if (!counted) throw new Error('A change that makes keys is a counted change.');
-      await putNewKeysAndAnnounce(prepared(c, { askAgain: false }), expected, keys, events, CHANNEL, payload);
+      await putCountedKeysAndAnnounce(prepared(c, { askAgain: false }), expected, keys, events, CHANNEL, payload);
       return 'committed';
     } catch (e) {
       if (e instanceof pg.DatabaseError && e.severity === 'ERROR') {
@@ -491,7 +494,10 @@ export class PostgresStore implements Store {
         // What the locks hold is what was last seen (expectations.ts guesses from it).
         tenant: async () => seen.sawTenant(await locking.tenant()),
         getUser: async (id) => seen.sawUser(id, await locking.getUser(id)),
-        countActiveKeys: async (owner, now) => seen.sawActive(owner, await locking.countActiveKeys(owner, now), now),
+        countActiveKeys: async (owner, now) => {
+          const { n, changes } = await locking.countActiveWithChanges(owner, now);
+          return seen.sawActive(owner, n, now, changes);
+        },
         getKey: async (id) => writes.readKey(id, await locking.getKey(id)),
         keysOf: async (owner) => writes.read(await locking.keysOf(owner)),
         keysByIdPrefix: async (prefix, limit) => writes.read(await locking.keysByIdPrefix(prefix, limit)),
