@@ -120,6 +120,7 @@ class RemoteService implements KeyService {
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
     if (opts.representation) headers.Prefer = 'return=representation';
 
+    const changes = method !== 'GET' && !opts.asks;
     let res: Response;
     let text: string;
     try {
@@ -127,9 +128,7 @@ class RemoteService implements KeyService {
       text = await res.text();
     } catch (e) {
       // UNAVAILABLE says nothing was changed (behaviour §5): a change the server may have done (its answer not in time, cut) is not that.
-      if (method !== 'GET' && !opts.asks && mayHaveArrived(e)) {
-        throw new KeywardError('OUTCOME_UNKNOWN', `The Keyward server at ${this.location} did not answer ${method} ${path} (${causeOf(e)}), so whether it was done is not known; look (list your keys) before doing it again.`);
-      }
+      if (changes && mayHaveArrived(e)) throw this.outcomeUnknown(`did not answer ${method} ${path} (${causeOf(e)})`);
       throw new KeywardError('UNAVAILABLE', `Cannot reach the Keyward server at ${this.location}: ${causeOf(e)}.`);
     }
     this.noteExpiry(res);
@@ -152,7 +151,13 @@ class RemoteService implements KeyService {
     if (error && isErrorCode(error.code)) {
       throw new KeywardError(error.code, typeof error.detail === 'string' ? error.detail : `The server refused ${method} ${path} (${error.code}).`);
     }
+    // A proxy in front that passed a change on, then gave up waiting (504) or lost the way back (502): it may have been done.
+    if (changes && (res.status === 502 || res.status === 504)) throw this.outcomeUnknown(`answered ${method} ${path} with HTTP ${res.status}, not Keyward's answer (a proxy in front of it?)`);
     throw new KeywardError('UNAVAILABLE', `The server at ${this.location} answered ${method} ${path} with HTTP ${res.status}; is it a Keyward server?`);
+  }
+
+  private outcomeUnknown(what: string): KeywardError {
+    return new KeywardError('OUTCOME_UNKNOWN', `The Keyward server at ${this.location} ${what}, so whether it was done is not known; look (list your keys) before doing it again.`);
   }
 
   /** A window of a list: one page, or several when the window is larger than the API's page. */

@@ -1,7 +1,7 @@
 // createRemoteService beyond the contract: what a person sees when the server
 // is not there or is not Keyward, and windows larger than the API's page.
 
-import { type Server, createServer } from 'node:http';
+import { type Server, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { JsonFileStore, KeywardError, createEngine, createJsonFileStore, createRemoteService, hashToken, newEvent, newKeyId, newToken } from '@keyward/core';
@@ -73,6 +73,48 @@ describe('createRemoteService', () => {
       letGo();
       spy.mockRestore();
       await slow.close();
+    }
+  });
+
+  it('a change a proxy in front answered 504 or 502 (it gave up after passing it on) is OUTCOME_UNKNOWN: it was made', async () => {
+    const storePath = join(tempDir(), 'keyward.json');
+    const { tokens, keyIds } = await seedStore(storePath);
+    const keyward = await startServer({ storePath, port: 0, log: () => undefined });
+    // A reverse proxy that passes each request on and answers 504 (HTML, as nginx does) when the server takes over 300 ms.
+    let status = 504;
+    const upstream = new URL(keyward.url);
+    const proxy = createServer((req, res) => {
+      const gaveUp = setTimeout(() => res.writeHead(status, { 'content-type': 'text/html' }).end('<html>Gateway Timeout</html>'), 300);
+      const out = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+        clearTimeout(gaveUp);
+        if (res.headersSent) return void answer.resume();
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(out);
+    });
+    const url = await listening(proxy);
+    let letGo!: () => void;
+    const held = new Promise<void>((r) => (letGo = r));
+    const transact = JsonFileStore.prototype.transact;
+    const spy = vi.spyOn(JsonFileStore.prototype, 'transact').mockImplementation(async function (this: JsonFileStore, ...a: Parameters<typeof transact>) {
+      await held;
+      return transact.apply(this, a);
+    } as typeof transact);
+    try {
+      const remote = createRemoteService(url, tokens.bob);
+      const e = await failure(remote.generateKey({ description: 'bob behind a proxy' }));
+      expect([e.code, e.message]).toEqual(['OUTCOME_UNKNOWN', `The Keyward server at ${url} answered POST /api/v1/api-keys with HTTP 504, not Keyward's answer (a proxy in front of it?), so whether it was done is not known; look (list your keys) before doing it again.`]);
+      status = 502;
+      expect((await failure(remote.renameKey(keyIds.bob, 'renamed behind a proxy'))).code).toBe('OUTCOME_UNKNOWN');
+      letGo();
+      await expect.poll(async () => (await remote.listKeys({ search: 'bob behind a proxy' })).data.length, { timeout: 10_000 }).toBe(1);
+    } finally {
+      letGo();
+      spy.mockRestore();
+      proxy.closeAllConnections();
+      proxy.close();
+      await keyward.close();
     }
   });
 
