@@ -24,6 +24,7 @@ import { lastUsedOf, lastUsesWritten, removeUsageBefore, upsertUsage, usageSince
 import { RecordCache } from './record-cache.js';
 import { redactUrl } from './url.js';
 import { TransactionWrites } from './transaction-writes.js';
+import { WholeBatches } from './whole-batches.js';
 import { lockUserRow, readUser, readUsers, writeUser } from './users-table.js';
 
 export interface PostgresStoreOptions {
@@ -125,6 +126,8 @@ export class PostgresStore implements Store {
   private readonly poolReads: StoreReads;
   private readonly cache: RecordCache;
   private readonly seen = new LastSeen();
+  /** Creates sent whole that wait behind one another go in one statement (whole-batches.ts). */
+  private readonly wholes = new WholeBatches((w) => this.putWhole(w.expected, w.keys, w.events, w.change));
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
     this.location = redactUrl(url);
@@ -360,7 +363,7 @@ export class PostgresStore implements Store {
       const made = [...writes.keysPut.values()];
       if (made.length === 0 || !writes.onlyKeysPut || !made.every((k) => expected.absentKeys.has(k.id))) return undefined;
       const change = writes.change();
-      const fate = await this.putWhole(expected, made, writes.emitted, change);
+      const fate = await this.wholes.submit({ expected, keys: made, events: writes.emitted, change });
       if (fate === 'not written') {
         // Forget these guesses: the locking way reads them again.
         this.seen.forget(expected);
