@@ -15,7 +15,7 @@ import { createEngine } from '../../src/engine.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { CHANNEL, LISTENER_NAME } from '../../src/store/postgres/changes.js';
 import type { TestDatabase } from '../../../../test/support/postgres.js';
-import { seededDatabase } from './seeded-database.js';
+import { expectMadeOnce as madeOnce, holdingTheRowOf, seededDatabase } from './seeded-database.js';
 import { cuttingTheWriteOf, losingTheAnswersAfterTheFirst, losingTheAnswersOnceCommitted, refusingTheFateLooks } from './lost-answers.js';
 
 let db: TestDatabase;
@@ -37,21 +37,10 @@ async function untilCached(store: ReturnType<typeof createPostgresStore>, server
 }
 
 /** The key a create answered with is the only one under its description, with one event, and `engine` accepts its token: made once. */
-async function expectMadeOnce(engine: ReturnType<typeof createEngine>, description: string, key: { id: string; token: string }): Promise<void> {
-  const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = $1`, [description]);
-  expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
-  expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
-  expect((await engine.verify(key.token)).valid).toBe(true);
-}
+const expectMadeOnce = (engine: ReturnType<typeof createEngine>, description: string, key: { id: string; token: string }) => madeOnce(admin, engine, description, key);
 
 /** Another session holding bob's row (BEGIN, FOR UPDATE): a create for bob waits at its lock until it commits or ends. */
-async function holdingBobsRow(): Promise<pg.Client> {
-  const holder = new pg.Client(db.url);
-  await holder.connect();
-  await holder.query('BEGIN');
-  await holder.query(`SELECT 1 FROM keyward.users WHERE id = 'bob' FOR UPDATE`);
-  return holder;
-}
+const holdingBobsRow = () => holdingTheRowOf(db.url, 'bob');
 
 /** Revokes a key as an operator would in psql: counted by the triggers, never announced (as a lost NOTIFY). */
 async function revokeInPlainSql(id: string): Promise<void> {

@@ -12,7 +12,7 @@ import { createEngine } from '../../src/engine.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { CHANNEL } from '../../src/store/postgres/changes.js';
 import type { TestDatabase } from '../../../../test/support/postgres.js';
-import { seededDatabase } from './seeded-database.js';
+import { expectMadeOnce as madeOnce, holdingTheRowOf, seededDatabase } from './seeded-database.js';
 
 let db: TestDatabase;
 let admin: pg.Client;
@@ -23,13 +23,7 @@ afterAll(() => drop());
 type Engine = ReturnType<typeof createEngine>;
 
 /** Another session holding bob's row (BEGIN, FOR UPDATE): a create for bob waits at its lock until it ends. */
-async function holdingBobsRow(): Promise<pg.Client> {
-  const holder = new pg.Client(db.url);
-  await holder.connect();
-  await holder.query('BEGIN');
-  await holder.query(`SELECT 1 FROM keyward.users WHERE id = 'bob' FOR UPDATE`);
-  return holder;
-}
+const holdingBobsRow = () => holdingTheRowOf(db.url, 'bob');
 
 /** Until a statement of this database waits for a lock (the create for bob, at his row). */
 async function untilWaitingAtALock(): Promise<void> {
@@ -55,13 +49,7 @@ async function notificationsOf(run: () => Promise<void>): Promise<{ keyIds?: str
 }
 
 /** The key is the only one under its description, with its one event, and `engine` accepts its token. */
-async function expectMadeOnce(engine: Engine, key: { id: string; token: string; description: string }): Promise<void> {
-  const rows = await admin.query(`SELECT id, owner FROM keyward.keys WHERE description = $1`, [key.description]);
-  expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
-  const events = await admin.query(`SELECT key_id FROM keyward.events WHERE event_type = 'api-key.generated' AND key_id = $1`, [key.id]);
-  expect(events.rows).toHaveLength(1);
-  expect((await engine.verify(key.token)).valid).toBe(true);
-}
+const expectMadeOnce = (engine: Engine, key: { id: string; token: string; description: string }) => madeOnce(admin, engine, key.description, key);
 
 it('creates for different users asked at once: the first goes alone, the others queue behind it and go in one statement, one NOTIFY naming their keys, each answered with its own', async () => {
   const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
