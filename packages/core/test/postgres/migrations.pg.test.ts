@@ -12,14 +12,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { DEFAULT_SETTINGS, type ApiKey } from '../../src/domain.js';
-import { initStore } from '../../src/engine.js';
+import { createEngine, initStore } from '../../src/engine.js';
 import { systemClock } from '../../src/clock.js';
 import { seededStore } from '../helpers.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import type { StoreChange } from '../../src/store/boundary.js';
 import { announce } from '../../src/store/postgres/changes.js';
 import { eventColumns } from '../../src/store/postgres/events-table.js';
-import { keyColumns } from '../../src/store/postgres/keys-table.js';
+import { keyColumns, writeKeys } from '../../src/store/postgres/keys-table.js';
+import { insertTenant } from '../../src/store/postgres/tenant-table.js';
+import { writeUser } from '../../src/store/postgres/users-table.js';
 import { SCHEMA_VERSION, checkServerVersion, migrate } from '../../src/store/postgres/migrations.js';
 import { createTestDatabase } from '../../../../test/support/postgres.js';
 import { freePort } from '../../../../test/support/postgres-server.js';
@@ -212,6 +214,43 @@ describe('schema migrations', () => {
     expect(await counts()).toEqual(plus(afterAll9, 'dave', 1, 2, 2));
     await engine.close();
     await store.close();
+    await pool.end();
+  });
+
+  it('v8 → v9: a v8 program\'s create under way as the database is migrated (waiting at bob\'s row) still counts as a change of his keys: a server of this version that counted bob meanwhile refuses him past his limit', async () => {
+    const d = await createTestDatabase();
+    afterAll(() => d.drop());
+    const pool = new pg.Pool({ connectionString: d.url });
+    await migrate(pool, 'test', 8);
+    const created = iso(Date.now() - 1000);
+    await insertTenant(pool, { id: 't', name: 'default', created, settings: { ...DEFAULT_SETTINGS, apiKeysEnabled: true, maxKeysPerUser: 2 } });
+    await writeUser(pool, { id: 'bob', licence: true, roles: ['Developer'], created });
+    const active = { expiry: iso(Date.now() + 86_400_000) };
+    await writeKeys(pool, [key(1, 'bob', active)]);
+    // Another session holds bob's row: the v8 program's create for him, sent as it sent it, waits there.
+    const holder = await pool.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM keyward.users WHERE id = 'bob' FOR UPDATE`);
+    const k = key(2, 'bob', active);
+    const e = { id: 'e2', eventType: 'api-key.generated' as const, eventTime: k.created, userId: 'bob', keyId: k.id, data: {} };
+    const payload = JSON.stringify({ o: 'a v8 server', c: { keyIds: [k.id], keyOwners: ['bob'], made: [k] }, n: 1, u: 1 });
+    const v8Create = pool.query(`CALL keyward.put_new_keys_and_announce(${Array.from({ length: 13 }, (_, i) => `$${i + 1}`).join(', ')})`, [
+      false, null, ['bob'], [], '[]', ['bob'], [new Date()], [1], [k.id], JSON.stringify([k]), JSON.stringify([e]), 'keyward_changes', payload,
+    ]);
+    const waiting = async () => Number((await pool.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n);
+    await expect.poll(waiting, { timeout: 5000 }).toBe(1);
+    // Meanwhile a server of this version migrates the database and counts bob's keys (one); it does not listen.
+    const store = createPostgresStore(d.url);
+    const engine = createEngine(store, { usageFlushMs: 0 });
+    expect(await store.countActiveKeys('bob', Date.now())).toBe(1);
+    expect((await pool.query('SELECT max(version) AS v FROM keyward.migrations')).rows[0].v).toBe(SCHEMA_VERSION);
+    await holder.query('COMMIT');
+    holder.release();
+    await v8Create;
+    // bob is at his limit of 2: the count the server saw (one) no longer holds.
+    await expect(engine.as('bob').generateKey({ description: 'one too many' })).rejects.toMatchObject({ code: 'KEY_LIMIT_REACHED' });
+    expect(Number((await pool.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'bob' AND revoked_at IS NULL AND expiry > now()`)).rows[0].n)).toBe(2);
+    await engine.close();
     await pool.end();
   });
 

@@ -11,7 +11,7 @@
 // store.ts's lockingReads), one check of every expectation against the
 // database as it is once those locks are held, the new keys and their
 // events, committed; then the notification that announces them, in a
-// transaction of its own (put_counted_keys_and_announce, migration 9). If any
+// transaction of its own (put_counted_keys_and_announce, migrations 9 and 10). If any
 // expectation no longer holds, the check refuses (still_as_seen, migration
 // 4), nothing is written, and the store runs the use case again the locking
 // way, which gives the answer — a refusal included — on what the locks hold.
@@ -36,9 +36,9 @@ export class Expectations {
   readonly users = new Map<string, User | undefined>();
   /**
    * Each owner's active count as answered, with the time it was decided at;
-   * `seen`, where known, the owner's keys' change count that count was seen
-   * with and when it was counted (migration 9): then the check asks whether
-   * the keys changed or one expired since, instead of counting them.
+   * `seen`, where known, the mark of the owner's keys that count was seen
+   * with and when it was counted (keys-table.ts CHANGE_MARK): then the check
+   * asks whether the keys changed or one expired since, instead of counting them.
    */
   readonly counts = new Map<string, { n: number; at: number; seen?: { changes: number; at: number } }>();
   /** Key ids answered as absent. */

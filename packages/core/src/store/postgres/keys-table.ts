@@ -29,13 +29,26 @@ export async function readKeysOf(sql: Sql, owner: string, lock: RowLock = ''): P
 }
 
 /**
- * The owner's active count, with the count of changes to the owner's keys
- * (migration 9) of the same snapshot: while that is the database's still,
- * the owner's keys are the ones counted (expectations.ts).
+ * The mark of an owner's keys (owner $1): the changes to them (migration 9)
+ * plus their number, as migration 10's check compares it. Every write that
+ * can make the owner's active keys more moves it (one that adds a key but
+ * does not count its change, too: migrations.ts COUNTS_AS_SEEN_BY_MARK).
+ */
+const CHANGE_MARK = `(SELECT changes + n FROM ${SCHEMA}.key_counts WHERE owner = $1)`;
+
+/** How much a create of `made` keys for one owner moves that owner's mark: each adds a key and a change. */
+export function markAfterMaking(made: number): number {
+  return 2 * made;
+}
+
+/**
+ * The owner's active count, with the mark of the owner's keys (CHANGE_MARK)
+ * of the same snapshot: while that is the database's still, the owner's keys
+ * are the ones counted, or fewer (expectations.ts).
  */
 export async function countActive(sql: Sql, owner: string, now: number): Promise<{ n: number; changes: number }> {
   const r = await sql.query<{ n: string; changes: string | null }>(
-    `SELECT count(*) AS n, (SELECT changes FROM ${SCHEMA}.key_counts WHERE owner = $1) AS changes
+    `SELECT count(*) AS n, ${CHANGE_MARK} AS changes
      FROM ${SCHEMA}.keys WHERE owner = $1 AND revoked_at IS NULL AND expiry > $2`,
     [owner, new Date(now)],
   );
@@ -47,12 +60,12 @@ export async function countActive(sql: Sql, owner: string, now: number): Promise
  * keys to expire); and when the owner's newest key, of any status, was made
  * — all of one snapshot: a key made later than that is not in the count
  * (record-cache.ts adds such a key to the count instead of counting again);
- * and the count of changes to the owner's keys, as countActive's.
+ * and the mark of the owner's keys, as countActive's.
  */
 export async function countActiveUntil(sql: Sql, owner: string, now: number): Promise<{ n: number; until: number; newest: number | undefined; changes: number }> {
   const r = await sql.query<{ n: string; until: Date | null; newest: Date | null; changes: string | null }>(
     `SELECT count(*) AS n, min(expiry) AS until, (SELECT max(created) FROM ${SCHEMA}.keys WHERE owner = $1) AS newest,
-            (SELECT changes FROM ${SCHEMA}.key_counts WHERE owner = $1) AS changes
+            ${CHANGE_MARK} AS changes
      FROM ${SCHEMA}.keys WHERE owner = $1 AND revoked_at IS NULL AND expiry > $2`,
     [owner, new Date(now)],
   );

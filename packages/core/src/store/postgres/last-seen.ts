@@ -12,7 +12,7 @@ import type { StoreChange } from '../boundary.js';
 // Users and owners remembered at once; past this many, they start over.
 const MAX_REMEMBERED = 10_000;
 
-/** An owner's active count as seen: `n` at `at`; `changes`, the owner's keys' change count of the same snapshot. */
+/** An owner's active count as seen: `n` at `at`; `changes`, the mark of the owner's keys (keys-table.ts CHANGE_MARK) of the same snapshot. */
 export interface SeenCount {
   n: number;
   at: number;
@@ -22,7 +22,7 @@ export interface SeenCount {
 export class LastSeen {
   tenant?: { value: Tenant | undefined };
   readonly users = new Map<string, User | undefined>();
-  /** Each owner's active count, the time it was counted at, and the count of changes to the owner's keys it was counted at (migration 9), where known. */
+  /** Each owner's active count, the time it was counted at, and the mark of the owner's keys it was counted at (keys-table.ts CHANGE_MARK), where known. */
   readonly active = new Map<string, SeenCount>();
 
   sawTenant(t: Tenant | undefined): Tenant | undefined {

@@ -68,6 +68,22 @@ const COUNTS_AS_SEEN_BY_CHANGES = `AND NOT EXISTS (SELECT FROM unnest(counted_ow
                   AND k.expiry > least(a.since, a.at) AND k.expiry <= greatest(a.since, a.at)) END)`;
 
 /**
+ * Migration 10's check in place of migration 9's: the mark compared is the
+ * owner's keys' changes plus their number (keys-table.ts CHANGE_MARK), not
+ * the changes alone. A create of migration 8's procedure under way as
+ * migration 9 ran (waiting at the owner's lock) runs the body it started
+ * with, which bumps the number of keys but not their changes; the sum moves
+ * for it too. Every write that can make an owner's active keys more moves
+ * the sum (a key added, one changed); a deletion may leave it as it was,
+ * and leaves fewer active keys.
+ */
+const COUNTS_AS_SEEN_BY_MARK = `AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted, counted_changes, counted_since) AS a(owner, at, n, changes, since)
+            WHERE CASE WHEN a.changes IS NULL THEN ${COUNTED_AGAIN} <> a.n
+              ELSE coalesce((SELECT c.changes + c.n FROM ${SCHEMA}.key_counts c WHERE c.owner = a.owner), 0) <> a.changes
+                OR EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL
+                  AND k.expiry > least(a.since, a.at) AND k.expiry <= greatest(a.since, a.at)) END)`;
+
+/**
  * Migration 9's create procedures (see migration 8 for what they do), named
  * `name`: `countsAsSeen`, the check that each owner's active count as seen
  * still holds (COUNTS_AS_SEEN or COUNTS_AS_SEEN_BY_CHANGES); `extra`, the arguments that check takes beyond migration 8's.
@@ -482,6 +498,17 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
         FOR EACH ROW WHEN (current_setting('${KEYS_COUNTED}', true) IS DISTINCT FROM 'yes') EXECUTE FUNCTION ${SCHEMA}.count_keys();
       ${putNewKeysAndAnnounce('put_new_keys_and_announce', COUNTS_AS_SEEN, '')}
       ${putNewKeysAndAnnounce('put_counted_keys_and_announce', COUNTS_AS_SEEN_BY_CHANGES, 'counted_changes bigint[], counted_since timestamptz[],')}
+    `,
+  },
+  {
+    version: 10,
+    why: "a create checks an owner's count as seen by the owner's keys' changes plus their number, so a create of migration 8's procedure under way as migration 9 ran is noticed too",
+    // Migration 9's procedure, redefined with the same arguments: see
+    // COUNTS_AS_SEEN_BY_MARK. A server of the version before sends the
+    // changes alone, which no longer match: its creates run the locking way
+    // (they count again) until it is upgraded.
+    sql: `
+      ${putNewKeysAndAnnounce('put_counted_keys_and_announce', COUNTS_AS_SEEN_BY_MARK, 'counted_changes bigint[], counted_since timestamptz[],')}
     `,
   },
 ];

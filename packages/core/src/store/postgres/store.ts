@@ -15,7 +15,7 @@ import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
 import { eventThere, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { CHANGED_SINCE_SEEN, Expectations, putCountedKeysAndAnnounce, readsOnWhatWasSeen } from './expectations.js';
-import { countActive, countActiveUntil, findKeys, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
+import { countActive, countActiveUntil, findKeys, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { type Sql, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, unavailable } from './sql.js';
@@ -375,11 +375,11 @@ export class PostgresStore implements Store {
         this.seen.forget(expected);
         return { answer };
       }
-      // The counts as this commit left them: what was checked, and the keys it added (each one change of the owner's keys).
+      // The counts as this commit left them: what was checked, and the keys it added (each moves the owner's mark).
       for (const [owner, { n, at, seen }] of expected.counts) {
         const ownKeys = made.filter((k) => k.owner === owner);
         const active = ownKeys.filter((k) => k.revokedAt === undefined && Date.parse(k.expiry) > at).length;
-        this.seen.sawActive(owner, n + active, at, seen === undefined ? undefined : seen.changes + ownKeys.length);
+        this.seen.sawActive(owner, n + active, at, seen === undefined ? undefined : seen.changes + markAfterMaking(ownKeys.length));
       }
       return { answer };
     });
