@@ -3,6 +3,7 @@
 // last used from — all on a real engine.
 
 import { cleanup } from 'ink-testing-library';
+import { KeywardError } from '@keyward/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { osc52 } from '../src/ui/clipboard.js';
 import { KEY, TOKEN, openApp, readyTenant } from './harness.js';
@@ -81,6 +82,27 @@ describe('Rotating on My keys', () => {
     await app.waitFor('Overlap PT1H');
     await app.press(KEY.enter);
     await app.waitFor('(KEY_NOT_ACTIVE)');
+    expect((await t.bob.listKeys()).total).toBe(2);
+  });
+
+  it('a rotate whose answer the store lost shows the code and reloads the list, where the rotated key is', async () => {
+    const t = await readyTenant();
+    await t.bob.generateKey({ description: 'ci deploy', expiry: 'P30D' });
+    // The store commits the rotate, then its answer is lost (as a PostgreSQL connection cut once its COMMIT went out).
+    const transact = t.store.transact.bind(t.store);
+    t.store.transact = async (fn, how) => {
+      await transact(fn, how);
+      throw new KeywardError('OUTCOME_UNKNOWN', 'The store stopped answering after the change was sent to it, so whether it was made is not known.');
+    };
+    const app = await openApp(t.bob);
+    await app.waitFor('1/1 key');
+    await app.press('R');
+    await app.waitFor('Overlap PT1H');
+    await app.press(KEY.enter);
+    await app.waitFor('(OUTCOME_UNKNOWN)');
+    await app.press(KEY.esc);
+    // The list behind the dialog was read again: both keys, the new one and the old one (for the overlap).
+    await app.waitFor((f) => f.split('\n').filter((line) => line.includes('ci deploy')).length === 2);
     expect((await t.bob.listKeys()).total).toBe(2);
   });
 });

@@ -5,7 +5,7 @@
 // its refusal is shown in the dialog with its code.
 
 import type { GeneratedKey, KeyView } from '@keyward/core';
-import { DEFAULT_ROTATION_OVERLAP, relativeTime, safeText } from '@keyward/core';
+import { DEFAULT_ROTATION_OVERLAP, refusalCode, relativeTime, safeText } from '@keyward/core';
 import { Text } from 'ink';
 import { useState } from 'react';
 import { useAppActions, useAppState } from '../app-context.js';
@@ -36,7 +36,11 @@ export function RotateDialog({ keyView: k, width, height, onClose }: { keyView: 
   }
 
   const rotate = async (overlap: string) => {
-    const key = await service.rotateKey(k.id, overlap.trim());
+    const key = await service.rotateKey(k.id, overlap.trim()).catch((e: unknown) => {
+      // The store or server lost the answer (OUTCOME_UNKNOWN): the key may have been rotated, so the list behind shows what is there.
+      if (refusalCode(e) === 'OUTCOME_UNKNOWN') refresh();
+      throw e;
+    });
     refresh();
     // The new token is shown even if reading the old key back fails: it is never shown again.
     const oldExpiry = await service.getKey(k.id).then(
