@@ -167,6 +167,24 @@ describe('Generate API Key', () => {
     expect(prompter.copied).toBeUndefined();
   });
 
+  it('reloads the keys shown when the answer to the create was lost (OUTCOME_UNKNOWN), and shows the code', async () => {
+    const t = await tenant();
+    // The store commits the key, then its answer is lost (as a PostgreSQL connection cut once its COMMIT went out).
+    const transact = t.store.transact.bind(t.store);
+    t.store.transact = async (fn, how) => {
+      await transact(fn, how);
+      throw new KeywardError('OUTCOME_UNKNOWN', 'The store stopped answering after the new key was sent to it, so whether it was made is not known.');
+    };
+    const { deps, prompter } = await depsFor(t, 'bob', [{ input: 'lost answer' }, { pick: /^30 days$/ }, { pick: /Copy/ }]);
+    const reloaded: string[][] = [];
+    deps.reload = async () => reloaded.push((await t.bob.listKeys()).data.map((k) => k.description));
+    expect(await generateApiKey(deps, {})).toBeUndefined();
+    expect(prompter.told).toEqual([{ kind: 'error', message: expect.stringMatching(/\(OUTCOME_UNKNOWN\)$/) }]);
+    // Read again once, before the person is told to look: the key that was made is in it.
+    expect(reloaded).toEqual([['lost answer']]);
+    expect(prompter.copied).toBeUndefined();
+  });
+
   it('refuses an empty description in the input box itself', async () => {
     const t = await tenant();
     const { deps, prompter } = await depsFor(t, 'bob', [{ input: undefined }]);

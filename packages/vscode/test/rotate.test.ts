@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type GitFailed, type KeyService, createRemoteService, manualClock, parseToken } from '@keyward/core';
+import { type GitFailed, type KeyService, KeywardError, createRemoteService, manualClock, parseToken } from '@keyward/core';
 import { startServer } from '@keyward/server';
 import { workspaceTokens } from '../src/editor/workspace-tokens.js';
 import type { TokenDestinations } from '../src/flows/generate.js';
@@ -328,6 +328,24 @@ describe('Rotate API Key', () => {
     expect(parseToken(newToken_)).toMatchObject({ ok: true, keyId: created!.id });
     expect(prompter.copied).toBe(newToken_);
     expect(prompter.told.at(-1)).toMatchObject({ kind: 'warn', message: expect.stringMatching(/replaced the old one in 1 place, not where app\.js could not be written: the old token there was left, and the new token copied to the clipboard/) });
+  });
+
+  it('reloads the keys shown when the answer to the rotate was lost (OUTCOME_UNKNOWN), and shows the code', async () => {
+    const { t, old, dir } = await tokenInEnvAndApp();
+    // The store commits the rotate, then its answer is lost (as a PostgreSQL connection cut once its COMMIT went out).
+    const transact = t.store.transact.bind(t.store);
+    t.store.transact = async (fn, how) => {
+      await transact(fn, how);
+      throw new KeywardError('OUTCOME_UNKNOWN', 'The store stopped answering after the change was sent to it, so whether it was made is not known.');
+    };
+    const { deps, prompter } = await rotateDeps(t, 'bob', [{ pick: /^1 hour$/ }, { confirm: true }], folderWorkspace(dir));
+    const reloaded: number[] = [];
+    deps.reload = async () => reloaded.push((await t.bob.listKeys()).total);
+    expect(await rotateApiKey(deps, { id: old.id })).toBeUndefined();
+    expect(prompter.told.at(-1)).toEqual({ kind: 'error', message: expect.stringMatching(/\(OUTCOME_UNKNOWN\)$/) });
+    // Read again once: the old key and the one it was rotated to. The files still hold the old token.
+    expect(reloaded).toEqual([2]);
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(`API_KEY=${old.token}\n`);
   });
 
   it('ends the old token at once with "At once" (PT0S)', async () => {

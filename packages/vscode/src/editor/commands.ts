@@ -64,7 +64,7 @@ export function registerCommands(w: CommandWiring): vscode.Disposable[] {
     return undefined;
   }
 
-  const deps = (r: NonNullable<Session['ready']>) => ({ service: r.service, me: r.me, prompter, now: w.now, isTracked: isTrackedByGit });
+  const deps = (r: NonNullable<Session['ready']>) => ({ service: r.service, me: r.me, prompter, now: w.now, isTracked: isTrackedByGit, reload: w.reload });
 
   const signInDeps: SignInDeps = {
     prompter,

@@ -4,13 +4,14 @@
 // token is shown once, like everywhere in Keyward, and the extension keeps no
 // copy: only the key (without its token) is returned.
 
-import { type KeyService, type KeyView, type WhoAmI, checkDescription, relativeTime, refusalText } from '@keyward/core';
+import { type KeyService, type KeyView, type WhoAmI, checkDescription, relativeTime } from '@keyward/core';
 import { checkEnvName, envNameFor, findEnvLine, readEnvFile, writeEnvValue } from '../env-file.js';
 import { checkTypedLifetime, lifetimeItems } from '../lifetimes.js';
 import { throughLinkRefusal } from '../token-links.js';
 import type { PickItem, Prompter } from '../prompter.js';
+import { type RefusalDeps, showRefusal } from './refusal.js';
 
-export interface GenerateDeps {
+export interface GenerateDeps extends RefusalDeps {
   service: KeyService;
   me: WhoAmI;
   prompter: Prompter;
@@ -87,7 +88,7 @@ export async function generate(deps: GenerateDeps, request: KeyRequest): Promise
     const { token, ...key } = await deps.service.generateKey(request);
     return { key, token };
   } catch (e) {
-    await deps.prompter.error(refusalText(e));
+    await showRefusal(deps, e);
     return undefined;
   }
 }

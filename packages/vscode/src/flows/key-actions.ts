@@ -5,8 +5,9 @@
 
 import { type KeyService, type KeyView, type WhoAmI, checkDescription, keyViewAt, refusalText } from '@keyward/core';
 import type { Prompter } from '../prompter.js';
+import { type RefusalDeps, showRefusal } from './refusal.js';
 
-export interface KeyActionDeps {
+export interface KeyActionDeps extends RefusalDeps {
   service: KeyService;
   me: WhoAmI;
   prompter: Prompter;
@@ -53,7 +54,7 @@ export async function attempt<T>(deps: KeyActionDeps, fn: () => Promise<T>): Pro
   try {
     return await fn();
   } catch (e) {
-    await deps.prompter.error(refusalText(e));
+    await showRefusal(deps, e);
     return undefined;
   }
 }
