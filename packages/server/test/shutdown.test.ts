@@ -20,26 +20,32 @@ async function usesOf(storePath: string, keyId: string): Promise<number> {
   }
 }
 
+/** The fixture's `keyward serve` on `storePath`, a real process: its URL, its stdout's further lines, its stderr so far, and its exit. */
+async function serveProcess(storePath: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, storePath], { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  expect(first.done, stderr).toBe(false);
+  const { url } = JSON.parse(first.value) as { url: string };
+  return { child, url, lines, exited, stderr: () => stderr };
+}
+
 describe('graceful shutdown', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`on ${signal}: answers what it took, flushes the counted uses, exits 0`, async () => {
       const storePath = join(tempDir(), 'keyward.json');
       const { tokens, keyIds } = await seedStore(storePath);
-      const child = spawn(process.execPath, ['--import', 'tsx', fixture, storePath], { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d) => (stderr += d));
-      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-      const first = await lines.next();
-      expect(first.done, stderr).toBe(false);
-      const { url } = JSON.parse(first.value);
+      const { child, url, lines, exited, stderr } = await serveProcess(storePath);
       const api = client(url);
       for (let i = 0; i < 7; i++) expect((await api('GET', '/api/v1/users/me', { token: tokens.bob })).status).toBe(200);
       expect(await usesOf(storePath, keyIds.bob)).toBe(0);
 
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill(signal);
       expect(JSON.parse((await lines.next()).value)).toEqual({ closed: signal });
-      expect(await exited, stderr).toBe(0);
+      expect(await exited, stderr()).toBe(0);
       expect(await usesOf(storePath, keyIds.bob)).toBe(7);
     });
   }
@@ -47,14 +53,7 @@ describe('graceful shutdown', () => {
   it('on SIGTERM under load: the uses it flushed are the verifies it acknowledged, every one', async () => {
     const storePath = join(tempDir(), 'keyward.json');
     const { tokens, keyIds } = await seedStore(storePath);
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, storePath], { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const first = await lines.next();
-    expect(first.done, stderr).toBe(false);
-    const { url } = JSON.parse(first.value);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { child, url, exited, stderr } = await serveProcess(storePath);
     let gone = false;
     void exited.then(() => (gone = true));
     // Clients authenticating as bob as fast as they can, each counting the answers it got: its acknowledged uses.
@@ -75,7 +74,7 @@ describe('graceful shutdown', () => {
     const load = Promise.all(Array.from({ length: 24 }, client));
     await expect.poll(() => acknowledged, { timeout: 10_000 }).toBeGreaterThan(200);
     child.kill('SIGTERM');
-    expect(await exited, stderr).toBe(0);
+    expect(await exited, stderr()).toBe(0);
     await load;
     expect(await usesOf(storePath, keyIds.bob)).toBe(acknowledged);
   });

@@ -118,13 +118,7 @@ describe('JSON store: closed', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(filesUnder(dir)).toEqual(files);
     expect(outcome).toBe('answered');
-    const again = createJsonFileStore(path, { onProblem: () => {} });
-    try {
-      expect((await again.usageSince(now - 60_000)).find((u) => u.keyId === key(1).id)?.uses).toBe(3);
-      expect((await again.findEvents({ types: ['api-key.used'], limit: 5 })).data).toHaveLength(1);
-    } finally {
-      await again.close();
-    }
+    await expectTheFlushThere(path, now);
   });
 
   it('a compaction under way when close() is called (a flush beside it) finishes before it returns: no snapshot, temporary or journal is written after', async () => {
@@ -146,12 +140,17 @@ describe('JSON store: closed', () => {
     expect(readdirSync(dir).filter((n) => n.includes('.lock') || n.includes('.tmp'))).toEqual([]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
     // And what the flush was answered for is there.
-    const again = createJsonFileStore(path, { onProblem: () => {} });
-    try {
-      expect((await again.usageSince(now - 60_000)).find((u) => u.keyId === key(1).id)?.uses).toBe(3);
-      expect((await again.findEvents({ types: ['api-key.used'], limit: 5 })).data).toHaveLength(1);
-    } finally {
-      await again.close();
-    }
+    await expectTheFlushThere(path, now);
   });
 });
+
+/** The store at `path`, opened again, has the flush these tests make (key 1 used 3 times at `now`, one api-key.used event). */
+async function expectTheFlushThere(path: string, now: number): Promise<void> {
+  const again = createJsonFileStore(path, { onProblem: () => {} });
+  try {
+    expect((await again.usageSince(now - 60_000)).find((u) => u.keyId === key(1).id)?.uses).toBe(3);
+    expect((await again.findEvents({ types: ['api-key.used'], limit: 5 })).data).toHaveLength(1);
+  } finally {
+    await again.close();
+  }
+}
