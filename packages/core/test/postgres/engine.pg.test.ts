@@ -270,11 +270,35 @@ describe('engine on PostgreSQL', () => {
     expect(rows.rows.map((r) => r.id)).toEqual([key.id]);
     expect((await engine.verify(key.token)).valid).toBe(true);
     // Cut as its writes and COMMIT go out, the backend may commit them or not (its first answer finds the socket
-    // closed): either way the rotate is answered with the one new key there is.
-    const again = await cuttingTheWriteOf('bob rotate answer lost', () => engine.as('bob').rotateKey(key.id, 'PT0S')).answer;
+    // closed): the rotate is answered with the one new key there is, or UNAVAILABLE and there is none.
+    const [again] = await Promise.allSettled([cuttingTheWriteOf('bob rotate answer lost', () => engine.as('bob').rotateKey(key.id, 'PT0S')).answer]);
     const next = await admin.query(`SELECT id FROM keyward.keys WHERE record->>'rotatedFrom' = $1`, [key.id]);
-    expect(next.rows.map((r) => r.id)).toEqual([again.id]);
-    expect((await engine.verify(again.token)).valid).toBe(true);
+    if (again.status === 'rejected') expect([again.reason.code, next.rows]).toEqual(['UNAVAILABLE', []]);
+    else {
+      expect(next.rows.map((r) => r.id)).toEqual([again.value.id]);
+      expect((await engine.verify(again.value.token)).valid).toBe(true);
+    }
+    await engine.close();
+  });
+
+  it('a rename whose connection is lost while it waits at a lock, its COMMIT sent, is answered UNAVAILABLE at once and not made later: its backend is ended', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    const key = await engine.as('bob').generateKey({ description: 'bob before the held rename' });
+    // Another session holds bob's row of key counts: the rename's write (which counts a change of bob's keys) waits there.
+    const holder = new pg.Client(db.url);
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`UPDATE keyward.key_counts SET changes = changes WHERE owner = 'bob'`);
+      const answer = await Promise.allSettled([cuttingTheWriteOf('bob renamed while held', () => engine.as('bob').renameKey(key.id, 'bob renamed while held')).answer]);
+      expect(answer[0].status === 'rejected' && (answer[0].reason as { code?: string }).code).toBe('UNAVAILABLE');
+      await holder.query('COMMIT');
+    } finally {
+      await holder.end();
+    }
+    // Left alone, its backend would have renamed the key once the holder let go, after "nothing was changed".
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await admin.query(`SELECT description FROM keyward.keys WHERE id = $1`, [key.id])).rows[0].description).toBe('bob before the held rename');
     await engine.close();
   });
 

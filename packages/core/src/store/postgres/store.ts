@@ -554,10 +554,10 @@ export class PostgresStore implements Store {
    * itself refused a statement ahead of COMMIT (its writes, pipelined with
    * COMMIT: the COMMIT then rolled back). Lost with no word from the database after
    * COMMIT was sent (or ended by it there), whether it committed is learnt
-   * once its backend is gone, by whether the event `fn` names to `tell` (a
-   * fresh id) is there: answered as committed, or run again as never sent;
-   * OUTCOME_UNKNOWN while that cannot be learnt — never UNAVAILABLE, whose
-   * word is that nothing was changed. Without such an event, UNAVAILABLE.
+   * once its backend is gone (ended if need be), by whether the event `fn`
+   * names to `tell` (a fresh id) is there: answered as committed, or
+   * UNAVAILABLE (nothing was changed, nor will be); OUTCOME_UNKNOWN while
+   * that cannot be learnt. Without such an event, UNAVAILABLE.
    */
   private async inTransaction<T>(
     fn: (c: Sql, send: (statement: Promise<unknown>) => void, tell: (change: Change, witness?: string) => void) => Promise<T>,
@@ -610,7 +610,8 @@ export class PostgresStore implements Store {
         const event = witness;
         const fate = await this.fateOf(backendOf(c), (s) => eventThere(s, event)).catch(() => 'unknown' as const);
         if (fate === 'committed') return result;
-        if (fate === 'not' && attempt <= this.poolSize) continue;
+        // Not committed, and never will be (its backend ended): UNAVAILABLE is true. Not run again here: one
+        // that waited at a lock past the query timeout would wait there again, as many times as the pool holds.
         throw fate === 'not' ? e : outcomeUnknown(this.location, 'the change');
       } finally {
         release(broken);
