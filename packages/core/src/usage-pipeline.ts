@@ -9,7 +9,8 @@ import { type KeywardEvent, settingsOf } from './domain.js';
 import type { Clock } from './clock.js';
 import { newEvent } from './events.js';
 import { beatsUseThreshold, excessiveUse, EXCESSIVE_USE_QUIET_MS, mayFlagExcessiveUse } from './policy.js';
-import type { KeyUsage, Store, UsageCount } from './store/boundary.js';
+import { randomHex } from './random.js';
+import type { FlushId, KeyUsage, Store, UsageCount } from './store/boundary.js';
 import { mergeAddresses } from './store/usage-aggregates.js';
 import { type Drained, UsageRecorder } from './usage.js';
 
@@ -20,6 +21,14 @@ const DAY = 86_400_000;
 const LAST_USED_REUSE_MS = 1000;
 const LAST_USED_CACHED = 50_000;
 
+/** One flush as sent to the store: its counts and events, made once from one drained batch. */
+interface Flush {
+  batch: Drained;
+  flush: FlushId;
+  counts: UsageCount[];
+  events: KeywardEvent[];
+}
+
 export class UsagePipeline {
   readonly recorder = new UsageRecorder();
   private timer?: NodeJS.Timeout;
@@ -27,6 +36,14 @@ export class UsagePipeline {
   // The batch being written: counted as pending until the store has it, so a
   // usage question asked meanwhile finds it in one place or the other.
   private inFlight?: Drained;
+  // A flush whose write failed (its answer lost, or refused): sent again
+  // whole, under its name, before anything else, so a store that had applied
+  // it skips it (boundary.ts recordUsage) — put back among the counts and
+  // sent as part of a new flush, it was counted twice. Pending until then.
+  private unsent?: Flush;
+  // This pipeline's flushes' names: its own id, and their number.
+  private readonly flusher = randomHex(8);
+  private flushes = 0;
   // When this process last flagged each key (the store is asked too: other processes flag).
   private readonly lastFlagged = new Map<string, number>();
   // The store's last use of keys lately asked about (null: never used), with when it was asked.
@@ -59,16 +76,22 @@ export class UsagePipeline {
     await this.flush();
   }
 
+  /** The batch the store may not have yet: being written, or kept to be sent again. */
+  private get held(): Drained | undefined {
+    return this.inFlight ?? this.unsent?.batch;
+  }
+
   /** Uses not yet flushed by this process. */
   pendingUses(keyId: string): number {
-    const writing = this.inFlight?.uses.find((u) => u.keyId === keyId)?.uses ?? 0;
+    const writing = this.held?.uses.find((u) => u.keyId === keyId)?.uses ?? 0;
     return (this.recorder.pending(keyId)?.uses ?? 0) + writing;
   }
 
   pendingKeyIds(): string[] {
     const ids = this.recorder.pendingKeyIds();
-    if (!this.inFlight) return ids;
-    return [...new Set([...ids, ...this.inFlight.uses.map((u) => u.keyId)])];
+    const held = this.held;
+    if (!held) return ids;
+    return [...new Set([...ids, ...held.uses.map((u) => u.keyId)])];
   }
 
   /**
@@ -96,8 +119,8 @@ export class UsagePipeline {
     const stored = await this.storedLastUse(keyIds);
     for (const id of keyIds) {
       const p = this.recorder.pending(id);
-      // A batch being written is in neither the recorder nor (yet) the store's answer.
-      const writing = this.inFlight?.uses.find((u) => u.keyId === id);
+      // A batch being written (or to be sent again) is in neither the recorder nor (yet) the store's answer.
+      const writing = this.held?.uses.find((u) => u.keyId === id);
       if (!p && !writing) continue;
       const s = stored.get(id);
       const mine = [...(p?.addresses ?? [])].map(([address, lastSeen]) => ({ address, lastSeen }));
@@ -158,12 +181,15 @@ export class UsagePipeline {
   }
 
   private async flushNow(): Promise<void> {
+    if (this.unsent) await this.write(this.unsent);
     if (this.recorder.isEmpty) return;
     const batch = this.recorder.drain(this.clock.now());
     this.inFlight = batch;
+    let counts: UsageCount[];
+    let events: KeywardEvent[];
     try {
-      const counts: UsageCount[] = [];
-      const events: KeywardEvent[] = [];
+      counts = [];
+      events = [];
       for (const u of batch.uses) {
         for (const m of u.minutes) {
           const c: UsageCount = { keyId: u.keyId, minute: m.minute, uses: m.uses, lastUsed: m.lastUsed };
@@ -179,21 +205,32 @@ export class UsagePipeline {
       }
       events.push(...(await this.excessive(batch)));
       events.push(...(await this.newAddresses(batch)));
-      // Odd while the store is being written (see usesSince), even again however it ends.
-      this.written++;
-      try {
-        await this.store.recordUsage(counts, events);
-      } finally {
-        this.written++;
-      }
-      // What was just written is no longer pending here: ask the store afresh.
-      for (const u of batch.uses) this.lastUsedSeen.delete(u.keyId);
     } catch (e) {
+      // Nothing was sent: the counts go back, to be flushed with the next ones.
       this.recorder.restore(batch);
+      this.inFlight = undefined;
+      throw e;
+    }
+    await this.write({ batch, flush: { by: this.flusher, seq: ++this.flushes }, counts, events });
+  }
+
+  /** Sends one flush; failed, it is kept to be sent again as it is (`unsent`), and its uses stay pending. */
+  private async write(f: Flush): Promise<void> {
+    this.inFlight = f.batch;
+    this.unsent = undefined;
+    // Odd while the store is being written (see usesSince), even again however it ends.
+    this.written++;
+    try {
+      await this.store.recordUsage(f.counts, f.events, f.flush);
+    } catch (e) {
+      this.unsent = f;
       throw e;
     } finally {
+      this.written++;
       this.inFlight = undefined;
     }
+    // What was just written is no longer pending here: ask the store afresh.
+    for (const u of f.batch.uses) this.lastUsedSeen.delete(u.keyId);
   }
 
   /**

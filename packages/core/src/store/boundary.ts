@@ -77,6 +77,17 @@ export interface UsageCount {
   addresses?: { address: string; lastSeen: number }[];
 }
 
+/**
+ * A usage flush's name: the flushing process (random, one per usage
+ * pipeline) and its flush's number. Numbers grow; one flush is sent again
+ * only until it is answered, before any later one, so a store may forget
+ * a process's flushes numbered below the one it is sent.
+ */
+export interface FlushId {
+  by: string;
+  seq: number;
+}
+
 export interface KeyUsage {
   keyId: string;
   uses: number;
@@ -223,8 +234,13 @@ export interface Store extends StoreReads {
   append(events: readonly KeywardEvent[]): Promise<void>;
   findEvents(q: EventFind): Promise<EventPage>;
 
-  /** Adds usage counts (and the events that go with them) to the aggregates. */
-  recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void>;
+  /**
+   * Adds usage counts (and the events that go with them) to the aggregates.
+   * A flush named by `flush` is applied at most once: one whose answer was
+   * lost (OUTCOME_UNKNOWN, UNAVAILABLE after it went out) is sent again
+   * whole under the same name, and is skipped if the first one was applied.
+   */
+  recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[], flush?: FlushId): Promise<void>;
   /** Uses per key since a time, summed over every server; keys with no use are left out unless named. */
   usageSince(since: number, keyIds?: readonly string[]): Promise<KeyUsage[]>;
   /** Last use and last addresses of these keys (ever), summed over every server. */

@@ -4,7 +4,7 @@
 
 import type { KeywardEvent } from '../domain.js';
 import { KeywardError } from '../refusal.js';
-import type { EventFind, EventPage, InitialState, KeyUsage, Store, StoreChange, Transaction, UsageCount } from './boundary.js';
+import type { EventFind, EventPage, FlushId, InitialState, KeyUsage, Store, StoreChange, Transaction, UsageCount } from './boundary.js';
 import { ChangeSignal, changeOf } from './change-signal.js';
 import { storeClosed } from './closed.js';
 import { findInLog } from './event-find.js';
@@ -20,6 +20,8 @@ export class MemoryStore extends StateReads implements Store {
   private readonly seq = new Map<string, number>();
   private readonly current = new TenantState();
   private readonly aggregates = new UsageAggregates();
+  /** Each flusher's latest flush applied (boundary.ts recordUsage: at most once). */
+  private readonly flushed = new Map<string, number>();
   // Transactions run one at a time, as the boundary promises.
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -70,9 +72,13 @@ export class MemoryStore extends StateReads implements Store {
     return findInLog(this.log, q, (id) => this.seq.get(id));
   }
 
-  async recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void> {
+  async recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[], flush?: FlushId): Promise<void> {
     this.usable();
     if (counts.length === 0 && events.length === 0) return;
+    if (flush) {
+      if ((this.flushed.get(flush.by) ?? 0) >= flush.seq) return;
+      this.flushed.set(flush.by, flush.seq);
+    }
     this.aggregates.add(counts);
     this.push(structuredClone(events));
     this.signal.changed({});

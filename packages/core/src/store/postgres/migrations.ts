@@ -511,6 +511,25 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
       ${putNewKeysAndAnnounce('put_counted_keys_and_announce', COUNTS_AS_SEEN_BY_MARK, 'counted_changes bigint[], counted_since timestamptz[],')}
     `,
   },
+  {
+    version: 11,
+    why: 'each usage flush is noted with its usage, so one sent again after its answer was lost is not counted twice',
+    // A flush whose COMMIT's answer was lost may have committed; its process
+    // sends it again whole, under the same name (boundary.ts FlushId), and
+    // the insert here, first in its transaction, is refused for the second:
+    // nothing of it is written again. Each process keeps only its latest
+    // flush here (its next deletes the ones before; usage-table.ts noteFlush);
+    // retention drops those of processes long gone. A server of the version
+    // before writes usage as it did, without a row here.
+    sql: `
+      CREATE TABLE ${SCHEMA}.usage_flushes (
+        flusher text NOT NULL,
+        seq bigint NOT NULL,
+        at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (flusher, seq)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

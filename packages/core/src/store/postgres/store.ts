@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { ApiKey, KeywardEvent, Tenant, User } from '../../domain.js';
 import { randomHex } from '../../random.js';
 import { KeywardError } from '../../refusal.js';
-import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, TransactHow, Transaction, UsageCount } from '../boundary.js';
+import type { EventFind, EventPage, FlushId, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, TransactHow, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
@@ -20,7 +20,7 @@ import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { type Sql, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, unavailable } from './sql.js';
 import { insertTenant, readTenant } from './tenant-table.js';
-import { lastUsedOf, lastUsesWritten, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
+import { flushedBefore, lastUsedOf, lastUsesWritten, noteFlush, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
 import { redactUrl } from './url.js';
 import { TransactionWrites } from './transaction-writes.js';
@@ -283,7 +283,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void> {
+  recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[], flush?: FlushId): Promise<void> {
     if (counts.length === 0 && events.length === 0) return Promise.resolve();
     return this.guard(async () => {
       await this.needSchema();
@@ -292,13 +292,18 @@ export class PostgresStore implements Store {
       const used: Change = { usedKeyIds: [...written.keys()], lastUsesWritten: [...written.values()] };
       try {
         await this.inTransaction(async (c, send, tell) => {
+          // First, so a flush written before fails before anything of it is written again.
+          if (flush) for (const s of noteFlush(c, flush)) send(s);
           send(upsertUsage(c, this.server, counts));
           send(insertEvents(c, events));
-          tell(used);
+          // Its first event (a fresh id) tells, once its backend is gone, whether a flush whose answer was lost committed.
+          tell(used, events[0]?.id);
         });
       } catch (e) {
+        // Sent before, and its answer lost then: it is there, once.
+        if (flushedBefore(e)) return;
         // Maybe committed: keys others made are not taken as never used for a while (record-cache.ts madeElsewhere).
-        if (isUnavailable(e)) this.cache.flushUnsure();
+        if (isUnavailable(e) || (e instanceof KeywardError && e.code === 'OUTCOME_UNKNOWN')) this.cache.flushUnsure();
         throw e;
       }
       this.feed.changed(used);

@@ -2,7 +2,8 @@
 // (its rows alone, so servers never contend), the last use ever per key, and
 // the client addresses seen. Every answer is the SQL sum over all servers.
 
-import type { KeyUsage, LastUseWritten, UsageCount } from '../boundary.js';
+import pg from 'pg';
+import type { FlushId, KeyUsage, LastUseWritten, UsageCount } from '../boundary.js';
 import { MAX_ADDRESSES } from '../usage-aggregates.js';
 import { SCHEMA, type Sql } from './sql.js';
 
@@ -89,6 +90,27 @@ export async function upsertUsage(sql: Sql, server: string, counts: readonly Usa
   await Promise.all(sent);
 }
 
+/**
+ * Notes a flush in its transaction (migration 10): sent first, a flush sent
+ * before under the same name makes it fail (flushedBefore), and with it the
+ * transaction, so nothing of the flush is written twice. The flusher's
+ * earlier flushes are forgotten: it never sends them again. Another
+ * session's transaction still writing the same flush (its answer lost, its
+ * backend not yet gone) holds this one at the key until it ends.
+ */
+export function noteFlush(sql: Sql, flush: FlushId): Promise<unknown>[] {
+  return [
+    sql.query(`INSERT INTO ${SCHEMA}.usage_flushes (flusher, seq) VALUES ($1, $2)`, [flush.by, flush.seq]),
+    sql.query(`DELETE FROM ${SCHEMA}.usage_flushes WHERE flusher = $1 AND seq < $2`, [flush.by, flush.seq]),
+  ];
+}
+
+/** Whether a flush's transaction failed because the flush was written before (noteFlush). */
+export const flushedBefore = (e: unknown): boolean => e instanceof pg.DatabaseError && e.code === '23505' && e.table === 'usage_flushes';
+
+/** How long the latest flush of a process that stopped flushing is kept. */
+const FLUSHES_KEPT = '1 day';
+
 interface UsageRow {
   key_id: string;
   uses: string;
@@ -141,5 +163,9 @@ export async function lastUsedOf(sql: Sql, keyIds: readonly string[]): Promise<M
 
 /** Retention: the minutes go; the last use and addresses are facts about the key and stay. */
 export async function removeUsageBefore(sql: Sql, before: number): Promise<void> {
-  await sql.query(`DELETE FROM ${SCHEMA}.usage WHERE minute < $1`, [Math.floor(before / MINUTE)]);
+  await Promise.all([
+    sql.query(`DELETE FROM ${SCHEMA}.usage WHERE minute < $1`, [Math.floor(before / MINUTE)]),
+    // A process's latest flush, kept for it to send again (noteFlush), is of no use a day on: its process is gone.
+    sql.query(`DELETE FROM ${SCHEMA}.usage_flushes WHERE at < now() - interval '${FLUSHES_KEPT}'`),
+  ]);
 }
