@@ -84,6 +84,27 @@ export function cuttingTheWriteOf<T>(marker: string, run: () => Promise<T>): { a
 }
 
 /**
+ * Runs `run`, handing over the connection whose write carries `marker` once
+ * that write went out (`cut` cuts it then, whenever the test chooses: a
+ * connection lost while its statements wait at a lock).
+ */
+export function cutLaterTheWriteOf<T>(marker: string, run: () => Promise<T>): { answer: Promise<T>; sent: Promise<{ cut(): void }> } {
+  let wasSent!: (c: { cut(): void }) => void;
+  const sent = new Promise<{ cut(): void }>((resolve) => (wasSent = resolve));
+  const restore = onTheWriteOf(marker, (socket, write, a) => {
+    const done = a[a.length - 1] as (e?: Error | null) => void;
+    return write([
+      ...a.slice(0, -1),
+      (e?: Error | null) => {
+        done(e);
+        wasSent({ cut: () => socket.destroy() });
+      },
+    ]);
+  });
+  return { answer: run().finally(restore), sent };
+}
+
+/**
  * Runs `run` with the connection whose write carries `marker` (the create's
  * one statement and its NOTIFY) handed only its first answer (everything up
  * to the first ReadyForQuery), then cut: the statement is answered, the

@@ -305,6 +305,8 @@ export class ChangeFeed {
     clearInterval(this.heartbeat);
     clearTimeout(this.retry);
     clearTimeout(this.unconfirmed);
+    // A heartbeat answered from now on sets no timer (confirmedUntil).
+    this.awaiting = undefined;
     const c = this.client;
     this.client = undefined;
     this.connected = false;

@@ -11,6 +11,7 @@ import { randomHex } from '../../random.js';
 import { KeywardError } from '../../refusal.js';
 import type { EventFind, EventPage, FlushId, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, TransactHow, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
+import { storeClosed } from '../closed.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
 import { eventThere, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
@@ -118,6 +119,9 @@ export class PostgresStore implements Store {
   private present = false;
   // Set by close(): what the pool answers from then on is its own words, refused here as UNAVAILABLE (guard).
   private closing = false;
+  private closed?: Promise<void>;
+  /** Writes asked before close() that are not done yet: close() waits for them before it ends the pool. */
+  private readonly underway = new Set<Promise<unknown>>();
   /** Transactions running now, at most `transactionsAtOnce`; the rest wait their turn in `waiting`. */
   private running = 0;
   private readonly waiting: (() => void)[] = [];
@@ -221,7 +225,7 @@ export class PostgresStore implements Store {
   // ---- writes ----
 
   create(init: InitialState): Promise<boolean> {
-    return this.guard(async () => {
+    return this.write(() => this.guard(async () => {
       await this.ready(true);
       const made = changeOf({ tenant: true, userIds: init.users.map((u) => u.id), keyIds: [] });
       const created = await this.inTransaction(async (c, send, tell) => {
@@ -233,7 +237,7 @@ export class PostgresStore implements Store {
       });
       if (created) this.feed.changed(made);
       return created;
-    });
+    }));
   }
 
   /**
@@ -243,7 +247,11 @@ export class PostgresStore implements Store {
    * one after another, and concurrent commits share PostgreSQL's WAL flushes
    * (group commit) instead of each waiting for the last one's fsync.
    */
-  async transact<T>(fn: (tx: Transaction) => Promise<T> | T, how?: TransactHow): Promise<T> {
+  transact<T>(fn: (tx: Transaction) => Promise<T> | T, how?: TransactHow): Promise<T> {
+    return this.write(() => this.transactInTurn(fn, how));
+  }
+
+  private async transactInTurn<T>(fn: (tx: Transaction) => Promise<T> | T, how?: TransactHow): Promise<T> {
     if (this.running < this.transactionsAtOnce) this.running++;
     // A finishing transaction hands its place to the first waiting.
     else await new Promise<void>((go) => this.waiting.push(go));
@@ -273,19 +281,19 @@ export class PostgresStore implements Store {
 
   append(events: readonly KeywardEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
-    return this.guard(async () => {
+    return this.write(() => this.guard(async () => {
       await this.needSchema();
       await this.inTransaction(async (c, send, tell) => {
         send(insertEvents(c, events));
         tell({});
       });
       this.feed.changed({});
-    });
+    }));
   }
 
   recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[], flush?: FlushId): Promise<void> {
     if (counts.length === 0 && events.length === 0) return Promise.resolve();
-    return this.guard(async () => {
+    return this.write(() => this.guard(async () => {
       await this.needSchema();
       // Names the keys whose last use it writes: caches drop only theirs (migration 5 counts the change).
       const written = lastUsesWritten(counts);
@@ -307,18 +315,18 @@ export class PostgresStore implements Store {
         throw e;
       }
       this.feed.changed(used);
-    });
+    }));
   }
 
   removeBefore(before: number): Promise<void> {
-    return this.guard(async () => {
+    return this.write(() => this.guard(async () => {
       if (!(await this.ready(false))) return;
       await this.inTransaction(async (c, send) => {
         send(removeEventsBefore(c, before));
         send(removeUsageBefore(c, before));
       });
       this.feed.changed({});
-    });
+    }));
   }
 
   // ---- change signal ----
@@ -337,10 +345,21 @@ export class PostgresStore implements Store {
     return this.feed.subscribe(listener);
   }
 
-  async close(): Promise<void> {
-    this.closing = true;
-    await this.feed.close();
-    await this.pool.end().catch(() => undefined);
+  /**
+   * Refuses the writes asked from now on and ends the LISTEN connection;
+   * the writes asked before are done first (one whose answer was lost still
+   * learns its fate on the pool, ending a backend of its own that could
+   * otherwise commit later), and only then is the pool ended: once it
+   * returned, nothing more is sent on this store's behalf.
+   */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      await this.feed.close();
+      await Promise.allSettled([...this.underway]);
+      await this.pool.end().catch(() => undefined);
+    })();
+    return this.closed;
   }
 
   // ---- inside ----
@@ -622,6 +641,18 @@ export class PostgresStore implements Store {
         release(broken);
       }
     }
+  }
+
+  /** A write, refused once close() was called, and waited for by close() when asked before it. */
+  private write<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(storeClosed(this.location));
+    const p = run();
+    this.underway.add(p);
+    p.then(
+      () => this.underway.delete(p),
+      () => this.underway.delete(p),
+    );
+    return p;
   }
 
   private read<T>(fn: (r: StoreReads) => Promise<T>): Promise<T> {
