@@ -16,7 +16,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ApiKey, KeywardEvent, StoreDocument, Tenant, User } from '../../domain.js';
 import { KeywardError } from '../../refusal.js';
-import type { EventFind, EventPage, FoundPage, InitialState, KeyFind, KeyUsage, ReadOptions, Store, StoreChange, Transaction, UsageCount } from '../boundary.js';
+import type { EventFind, EventPage, FlushId, FoundPage, InitialState, KeyFind, KeyUsage, ReadOptions, Store, StoreChange, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
 import { storeClosed } from '../closed.js';
 import { StateReads, StateTransaction } from '../state-transaction.js';
@@ -99,6 +99,8 @@ export class JsonFileStore extends StateReads implements Store {
   private closing?: Promise<void>;
   /** Writes beside the journal under way (usage, events, retention): close() lets them finish before it closes their files. */
   private readonly writing = new Set<Promise<unknown>>();
+  /** Flushes whose counts are appended and whose events are not (yet): sent again, their counts are not appended twice. */
+  private readonly countedFlushes = new Set<string>();
 
   constructor(
     readonly location: string,
@@ -231,16 +233,23 @@ export class JsonFileStore extends StateReads implements Store {
     return this.segments.find(q);
   }
 
-  recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[]): Promise<void> {
+  recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[], flush?: FlushId): Promise<void> {
     if (counts.length === 0 && events.length === 0) return Promise.resolve();
     return this.besideTheJournal(async () => {
       await this.journal.fresh(true);
-      try {
-        await this.usage.record(counts);
-      } catch (e) {
-        throw diskFault(e, `Recording usage in ${this.location}`);
+      const name = flush && `${flush.by}.${flush.seq}`;
+      // Its counts were appended by an earlier try whose events failed: only the events are written now.
+      if (name === undefined || !this.countedFlushes.has(name)) {
+        try {
+          if (name === undefined) await this.usage.record(counts);
+          else await this.usage.recordFlush(counts, name);
+        } catch (e) {
+          throw diskFault(e, `Recording usage in ${this.location}`);
+        }
       }
+      if (name !== undefined) this.countedFlushes.add(name);
       await this.writeEvents(events);
+      if (name !== undefined) this.countedFlushes.delete(name);
       this.journal.changed({});
     });
   }

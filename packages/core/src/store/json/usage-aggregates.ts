@@ -11,7 +11,7 @@ import { directoryOnce, removeFile } from './files.js';
 import { appendText } from './checked-line.js';
 import { GroupAppender } from './group-append.js';
 import { LastUses } from './last-uses.js';
-import { daySumPath, hourSumPath, hoursOf, listUsage, rawPath, readHour, readSum, type OnMalformed } from './usage-files.js';
+import { daySumPath, hourSumPath, hoursOf, listUsage, rawPath, readHour, readRaw, readSum, type OnMalformed } from './usage-files.js';
 import { UsageTally, type Address, type RawBatch } from './usage-fold.js';
 import { rollUp } from './usage-rollup.js';
 
@@ -31,6 +31,8 @@ export class UsageAggregates {
   private readonly lastUses: LastUses;
   private lastRollUp = 0;
   private rolling?: Promise<unknown>;
+  /** Flushes whose append failed, with the hours their tries went to: where a flush sent again looks for them (recordFlush). */
+  private readonly unsure = new Map<string, string[]>();
 
   constructor(
     readonly dir: string,
@@ -46,13 +48,14 @@ export class UsageAggregates {
    * for a server; an old event's time, for a migration): it picks the hour
    * file, so it must not be earlier than any use in `counts`.
    */
-  async record(counts: readonly UsageCount[], flushedAt = this.now()): Promise<void> {
+  async record(counts: readonly UsageCount[], flushedAt = this.now(), flush?: string): Promise<void> {
     if (counts.length === 0) return;
     await this.dirReady();
     const batch: RawBatch = {
       t: flushedAt,
       c: counts.map((c) => [c.keyId, c.minute, c.uses, c.lastUsed, (c.addresses ?? []).map((a): Address => [a.address, a.lastSeen])]),
     };
+    if (flush !== undefined) batch.i = flush;
     await this.appender.append(rawPath(this.dir, hourOf(flushedAt)), appendText([batch]));
     this.lastUses.noteWritten(counts);
     const every = this.opts.rollUpEveryMs ?? MINUTE;
@@ -61,6 +64,38 @@ export class UsageAggregates {
       // In the background: a flush never waits for a roll-up.
       this.rolling = this.rollUp().catch(() => undefined).finally(() => (this.rolling = undefined));
     }
+  }
+
+  /**
+   * Adds a flush's counts once, `flush` naming it (boundary.ts recordUsage).
+   * An append that failed may still have landed whole (its write made, its
+   * fsync failed): sent again, the flush is looked for in the raw files of
+   * the hours its earlier tries went to, and appended only if no try is
+   * there. A raw file is there until its hour has been closed 10 minutes
+   * (usage-rollup.ts RAW_GRACE_MS); a flush sent again later is appended.
+   */
+  async recordFlush(counts: readonly UsageCount[], flush: string): Promise<void> {
+    const tried = this.unsure.get(flush);
+    for (const hour of tried ?? []) {
+      if (!(await this.holdsFlush(hour, flush))) continue;
+      this.unsure.delete(flush);
+      return;
+    }
+    const at = this.now();
+    try {
+      await this.record(counts, at, flush);
+    } catch (e) {
+      this.unsure.set(flush, [...(tried ?? []), hourOf(at)]);
+      throw e;
+    }
+    this.unsure.delete(flush);
+  }
+
+  /** Whether a complete line of the hour's raw file is the flush `flush` (a partial line fails its check: not there). */
+  private async holdsFlush(hour: string, flush: string): Promise<boolean> {
+    let found = false;
+    await readRaw(rawPath(this.dir, hour), 0, (b) => (found ||= b.i === flush), this.malformed);
+    return found;
   }
 
   /** Uses per key since a time (minute precision for the last day, hour precision before), summed over every server. */

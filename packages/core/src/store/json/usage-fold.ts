@@ -121,15 +121,16 @@ export function isRawCount(x: unknown): x is RawCount {
   );
 }
 
-/** A line of a raw usage file: the flush time and its counts. */
+/** A line of a raw usage file: the flush time and its counts, and the flush's name (a flush sent again looks for it). */
 export interface RawBatch {
   t: number;
   c: RawCount[];
+  i?: string;
 }
 
 export function isRawBatch(x: unknown): x is RawBatch {
   const r = x as RawBatch;
-  return typeof r === 'object' && r !== null && Number.isFinite(r.t) && Array.isArray(r.c) && r.c.every(isRawCount);
+  return typeof r === 'object' && r !== null && Number.isFinite(r.t) && Array.isArray(r.c) && r.c.every(isRawCount) && (r.i === undefined || typeof r.i === 'string');
 }
 
 /** A rolled-up file (an hour of minutes, a day of hours, or every last use): key → buckets. */
