@@ -49,7 +49,7 @@ describe.each(STORES)('GET /users/me text on a %s store', (_name, store) => {
 });
 
 describe.each(STORES)('GET /users/me text on a %s store is made once per change', (_name, makeStore) => {
-  it('is made again only when the tenant, the user, the active-key count or the admin count changed', async () => {
+  it('is made again only when the tenant, the user, whether the active-key count lets the user generate (the count itself at the limit) or the admin count changed', async () => {
     const clock = manualClock();
     const { store, engine, alice, bob } = await seededStore({ store: makeStore(), clock });
     // What the engine reads for each request (whoamiReads), read the same way from the store.
@@ -70,20 +70,27 @@ describe.each(STORES)('GET /users/me text on a %s store is made once per change'
     expect(made).toBe(1);
 
     await bob.generateKey({ description: 'ci' });
+    expect(await text('bob')).toBe(first);
+    expect(made).toBe(1); // one more active key, under the limit: the same answer (canGenerate ok)
+    await alice.updateSettings({ max_keys_per_user: 2 });
     await text('bob');
-    expect(made).toBe(2); // one more active key
-    await alice.updateUser('bob', { licence: false });
-    await text('bob');
-    expect(made).toBe(3); // the user changed
+    expect(made).toBe(2); // the tenant changed
+    await bob.generateKey({ description: 'the second, the limit' });
+    const limited = await text('bob');
+    expect(made).toBe(3); // at the limit: refused, the count named
+    expect(JSON.parse(limited).canGenerate).toMatchObject({ ok: false, code: 'KEY_LIMIT_REACHED' });
     await alice.updateSettings({ max_keys_per_user: 7 });
     await text('bob');
     expect(made).toBe(4); // the tenant changed
+    await alice.updateUser('bob', { licence: false });
+    await text('bob');
+    expect(made).toBe(5); // the user changed
     await text('alice', 1);
     await text('alice', 2);
-    expect(made).toBe(6); // another user; then the admin count
+    expect(made).toBe(7); // another user; then the admin count
     expect(await text('bob')).not.toBe(first);
     await text('alice', 2);
-    expect(made).toBe(6); // each user's text kept beside the others'
+    expect(made).toBe(7); // each user's text kept beside the others'
     await engine.close();
   });
 });
