@@ -112,10 +112,10 @@ export function putCountedKeysAndAnnounce(c: Sql, expected: Expectations, keys: 
     users.map(([id]) => id),
     JSON.stringify(users.map(([, u]) => u ?? null)),
     counts.map(([owner]) => owner),
-    counts.map(([, c]) => new Date(c.at)),
+    counts.map(([, c]) => isoTime(c.at)),
     counts.map(([, c]) => c.n),
     counts.map(([, c]) => c.seen?.changes ?? null),
-    counts.map(([, c]) => (c.seen === undefined ? null : new Date(c.seen.at))),
+    counts.map(([, c]) => (c.seen === undefined ? null : isoTime(c.seen.at))),
     [...expected.absentKeys],
     JSON.stringify(keys),
     JSON.stringify(events),
@@ -128,3 +128,6 @@ export function putCountedKeysAndAnnounce(c: Sql, expected: Expectations, keys: 
 export const CHANGED_SINCE_SEEN = 'KW001';
 
 const json = (v: object | undefined): string | null => (v === undefined ? null : JSON.stringify(v));
+// A time as the timestamptz[] parameters take it: the same instant as a Date
+// would send, without node-postgres' local-time formatting of each Date.
+const isoTime = (ms: number): string => new Date(ms).toISOString();

@@ -95,6 +95,9 @@ export class WholeBatches {
 
   /** The first waiting, and those after it that can share its statement (the rest wait for the next). */
   private takeBatch(): Waiting[] {
+    // One waiting (creates one after another): it goes alone, without the
+    // Shared that would stringify the tenant and users only to admit no one.
+    if (this.queue.length === 1) return this.queue.splice(0, 1);
     const batch = [this.queue[0]];
     const shared = new Shared(this.queue[0].whole);
     let keys = this.queue[0].whole.keys.length;
