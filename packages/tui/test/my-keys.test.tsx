@@ -184,6 +184,44 @@ describe('My keys', () => {
     expect((await t.bob.listKeys()).total).toBe(0);
   });
 
+  it('a rename, a delete or a delete-all whose answer the store lost shows the code and reloads the list, where it was done', async () => {
+    const clock = manualClock(Date.now());
+    const t = await readyTenant({ clock });
+    for (const d of ['one', 'two', 'three']) {
+      await t.bob.generateKey({ description: d });
+      clock.advance(1000);
+    }
+    // The store commits each change, then its answer is lost (as a PostgreSQL connection cut once its COMMIT went out).
+    const transact = t.store.transact.bind(t.store);
+    t.store.transact = async (fn, how) => {
+      await transact(fn, how);
+      throw new KeywardError('OUTCOME_UNKNOWN', 'The store stopped answering after the change was sent to it, so whether it was made is not known.');
+    };
+    const app = await openApp(t.bob);
+    await app.waitFor('1/3 keys');
+    await app.press('e');
+    await app.waitFor('Rename "three"');
+    await app.press(KEY.ctrlU);
+    await app.type('3rd');
+    await app.press(KEY.enter);
+    await app.waitFor('(OUTCOME_UNKNOWN)');
+    await app.press(KEY.esc);
+    await app.waitFor((f) => f.includes('3rd') && !f.includes('Rename'));
+    await app.press('d');
+    await app.waitFor('Delete this key?');
+    await app.press('y');
+    const f = await app.waitFor((f) => f.includes('(OUTCOME_UNKNOWN)') && f.includes('1/2 keys'));
+    expect(f).not.toContain('3rd');
+    await app.press('D');
+    await app.waitFor('Delete all 2 keys of yours?');
+    await app.type('DELETE');
+    await app.press(KEY.enter);
+    await app.waitFor('(OUTCOME_UNKNOWN)');
+    await app.press(KEY.esc);
+    await app.waitFor('You have no keys yet');
+    expect((await t.bob.listKeys()).total).toBe(0);
+  });
+
   it('highlights keys that expire within 7 days', async () => {
     const t = await readyTenant();
     await t.bob.generateKey({ description: 'soon gone', expiry: 'P3D' });

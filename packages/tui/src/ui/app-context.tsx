@@ -30,8 +30,10 @@ export interface AppActions {
   service: KeyService;
   refresh(): void;
   notify(notice: Notice | null): void;
-  /** Shows a refusal or failure as its message and code. */
+  /** Shows a refusal or failure as its message and code (after `reloadIfUnknown`). */
   fail(error: unknown): void;
+  /** After a change was refused: one whose answer was lost (OUTCOME_UNKNOWN) may have been made, so the screens read again. */
+  reloadIfUnknown(error: unknown): void;
   /** Copies through OSC 52 and says so, with the fallback for terminals that ignore it. */
   copy(text: string, what: string, shownOnScreen?: boolean): void;
   navigate(screen: ScreenId, intent?: Intent): void;

@@ -3,7 +3,7 @@
 // poll, so roles, settings and "can I generate" follow changes made by
 // other processes; screens refetch their data on the same tick.
 
-import { type KeyService, type Permission, type ViewerActions, type WhoAmI, refusalText } from '@keyward/core';
+import { type KeyService, type Permission, type ViewerActions, type WhoAmI, refusalCode, refusalText } from '@keyward/core';
 import { Box, Text, useApp } from 'ink';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type AppActions, type AppState, AppActionsProvider, AppStateProvider, type Intent, type Notice, type ScreenId } from './app-context.js';
@@ -100,8 +100,12 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
     };
   }, [service, tick.n]);
 
-  const actions = useMemo<AppActions>(
-    () => ({
+  const actions = useMemo<AppActions>(() => {
+    // The person is told to look (OUTCOME_UNKNOWN's sentence): the list shows what is there.
+    const reloadIfUnknown = (e: unknown) => {
+      if (refusalCode(e) === 'OUTCOME_UNKNOWN') setTick((t) => ({ n: t.n + 1, at: Date.now() }));
+    };
+    return {
       service,
       refresh: () => {
         // Screens refresh after a change succeeds: a refusal from before it no longer applies.
@@ -109,7 +113,11 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
         setTick((t) => ({ n: t.n + 1, at: Date.now() }));
       },
       notify: setNotice,
-      fail: (e) => setNotice({ kind: 'error', text: refusalText(e) }),
+      fail: (e) => {
+        reloadIfUnknown(e);
+        setNotice({ kind: 'error', text: refusalText(e) });
+      },
+      reloadIfUnknown,
       copy: (text, what, shownOnScreen = false) => {
         clipboard.copy(text);
         setNotice(copyNotice(clipboard.support, what, text, shownOnScreen));
@@ -119,9 +127,8 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
         setIntent(next);
         setHelp(null);
       },
-    }),
-    [service, clipboard],
-  );
+    };
+  }, [service, clipboard]);
 
   const active = useActiveCommands();
   useKeypress({ layer: Layer.system, commands: ['interrupt'] }, (_k, command) => {

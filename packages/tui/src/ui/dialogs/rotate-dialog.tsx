@@ -5,7 +5,7 @@
 // its refusal is shown in the dialog with its code.
 
 import type { GeneratedKey, KeyView } from '@keyward/core';
-import { DEFAULT_ROTATION_OVERLAP, refusalCode, relativeTime, safeText } from '@keyward/core';
+import { DEFAULT_ROTATION_OVERLAP, relativeTime, safeText } from '@keyward/core';
 import { Text } from 'ink';
 import { useState } from 'react';
 import { useAppActions, useAppState } from '../app-context.js';
@@ -22,7 +22,7 @@ interface Rotated {
 }
 
 export function RotateDialog({ keyView: k, width, height, onClose }: { keyView: KeyView; width: number; height: number; onClose(): void }) {
-  const { service, refresh } = useAppActions();
+  const { service, refresh, reloadIfUnknown } = useAppActions();
   const { now } = useAppState();
   const [rotated, setRotated] = useState<Rotated | null>(null);
 
@@ -37,8 +37,8 @@ export function RotateDialog({ keyView: k, width, height, onClose }: { keyView: 
 
   const rotate = async (overlap: string) => {
     const key = await service.rotateKey(k.id, overlap.trim()).catch((e: unknown) => {
-      // The store or server lost the answer (OUTCOME_UNKNOWN): the key may have been rotated, so the list behind shows what is there.
-      if (refusalCode(e) === 'OUTCOME_UNKNOWN') refresh();
+      // Shown by the prompt; the key may have been rotated all the same (OUTCOME_UNKNOWN): the list behind shows what is there.
+      reloadIfUnknown(e);
       throw e;
     });
     refresh();

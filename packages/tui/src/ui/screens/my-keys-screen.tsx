@@ -35,7 +35,7 @@ const COMMANDS: readonly Command[] = ['generate', 'rename', 'rotate', 'delete', 
 
 export function MyKeysScreen({ width, height }: ScreenProps) {
   const { me, now } = useAppState();
-  const { service, copy, notify, fail, refresh } = useAppActions();
+  const { service, copy, notify, fail, refresh, reloadIfUnknown } = useAppActions();
   const theme = useTheme();
   const [open, setOpen] = useState<Open>(null);
   const blocked = blockerOf(me);
@@ -86,6 +86,11 @@ export function MyKeysScreen({ width, height }: ScreenProps) {
     notify({ kind: 'success', text });
     close();
     refresh();
+  };
+  // A refusal a prompt shows itself (with its code), the list read again if the change may have been made.
+  const shownInPrompt = (e: unknown): never => {
+    reloadIfUnknown(e);
+    throw e;
   };
 
   // Fixes one blocker, then asks again: the next one, or on to generating.
@@ -144,7 +149,7 @@ export function MyKeysScreen({ width, height }: ScreenProps) {
             const r = checkDescription(v);
             return r ? refusalText(r) : null;
           }}
-          onSubmit={(v) => service.renameKey(key.id, v).then((k) => done(`Renamed to "${k.description}".`))}
+          onSubmit={(v) => service.renameKey(key.id, v).then((k) => done(`Renamed to "${k.description}".`), shownInPrompt)}
           onCancel={close}
         />
       );
@@ -172,7 +177,7 @@ export function MyKeysScreen({ width, height }: ScreenProps) {
           width={width}
           height={height}
           check={(v) => (v === 'DELETE' ? null : 'Type DELETE in capitals to delete every key you own, or esc to cancel.')}
-          onSubmit={() => service.deleteAllKeys().then((r) => done(`Deleted ${plural(r.deleted, 'key')}.`))}
+          onSubmit={() => service.deleteAllKeys().then((r) => done(`Deleted ${plural(r.deleted, 'key')}.`), shownInPrompt)}
           onCancel={close}
         >
           <Text wrap="wrap">Every key you own stops working at once. This cannot be undone.</Text>
