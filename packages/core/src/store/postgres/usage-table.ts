@@ -91,7 +91,7 @@ export async function upsertUsage(sql: Sql, server: string, counts: readonly Usa
 }
 
 /**
- * Notes a flush in its transaction (migration 10): sent first, a flush sent
+ * Notes a flush in its transaction (migration 11): sent first, a flush sent
  * before under the same name makes it fail (flushedBefore), and with it the
  * transaction, so nothing of the flush is written twice. The flusher's
  * earlier flushes are forgotten: it never sends them again. Another
