@@ -1,7 +1,7 @@
 // Renders the whole terminal UI with ink-testing-library on a real engine
 // (memory store), types keys and waits for what a person would see.
 
-import { type Clock, type KeyService, type Store, createEngine, createMemoryStore, initStore } from '@keyward/core';
+import { type Clock, type KeyService, KeywardError, type Store, createEngine, createMemoryStore, initStore } from '@keyward/core';
 import { render } from 'ink-testing-library';
 import { App } from '../src/ui/app.js';
 import { createClipboard } from '../src/ui/clipboard.js';
@@ -39,6 +39,19 @@ export async function readyTenant(opts: { clock?: Clock; store?: Store } = {}) {
   await t.alice.addUser('bob', { licence: true });
   await t.alice.updateUser('bob', { developer: true });
   return { ...t, bob: t.engine.as('bob') };
+}
+
+/**
+ * From now on `store` commits each change, then loses its answer (as a
+ * PostgreSQL connection cut once its COMMIT went out): the change is made,
+ * and answered OUTCOME_UNKNOWN with `message`.
+ */
+export function losingTheAnswers(store: Store, message = 'The store stopped answering after the change was sent to it, so whether it was made is not known.'): void {
+  const transact = store.transact.bind(store);
+  store.transact = async (fn, how) => {
+    await transact(fn, how);
+    throw new KeywardError('OUTCOME_UNKNOWN', message);
+  };
 }
 
 export interface OpenOptions {

@@ -1,8 +1,8 @@
 import { cleanup } from 'ink-testing-library';
-import { KeywardError, manualClock } from '@keyward/core';
+import { manualClock } from '@keyward/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { osc52 } from '../src/ui/clipboard.js';
-import { KEY, TOKEN, openApp, readyTenant, tenant } from './harness.js';
+import { KEY, TOKEN, losingTheAnswers, openApp, readyTenant, tenant } from './harness.js';
 
 afterEach(cleanup);
 
@@ -131,11 +131,7 @@ describe('My keys', () => {
   it('a create whose answer the store lost says the key may have been made, offers no "try again", and shows the list', async () => {
     const t = await readyTenant();
     // The store commits the key, then its answer is lost (as a PostgreSQL connection cut once its COMMIT went out).
-    const transact = t.store.transact.bind(t.store);
-    t.store.transact = async (fn, how) => {
-      await transact(fn, how);
-      throw new KeywardError('OUTCOME_UNKNOWN', 'The store stopped answering after the new key was sent to it, so whether it was made is not known; list your keys before making it again.');
-    };
+    losingTheAnswers(t.store, 'The store stopped answering after the new key was sent to it, so whether it was made is not known; list your keys before making it again.');
     const app = await openApp(t.bob);
     await app.waitFor('My keys');
     await app.press('n');
@@ -192,11 +188,7 @@ describe('My keys', () => {
       clock.advance(1000);
     }
     // The store commits each change, then its answer is lost (as a PostgreSQL connection cut once its COMMIT went out).
-    const transact = t.store.transact.bind(t.store);
-    t.store.transact = async (fn, how) => {
-      await transact(fn, how);
-      throw new KeywardError('OUTCOME_UNKNOWN', 'The store stopped answering after the change was sent to it, so whether it was made is not known.');
-    };
+    losingTheAnswers(t.store);
     const app = await openApp(t.bob);
     await app.waitFor('1/3 keys');
     await app.press('e');

@@ -3,10 +3,9 @@
 // last used from — all on a real engine.
 
 import { cleanup } from 'ink-testing-library';
-import { KeywardError } from '@keyward/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { osc52 } from '../src/ui/clipboard.js';
-import { KEY, TOKEN, openApp, readyTenant } from './harness.js';
+import { KEY, TOKEN, losingTheAnswers, openApp, readyTenant } from './harness.js';
 
 afterEach(cleanup);
 
@@ -89,11 +88,7 @@ describe('Rotating on My keys', () => {
     const t = await readyTenant();
     await t.bob.generateKey({ description: 'ci deploy', expiry: 'P30D' });
     // The store commits the rotate, then its answer is lost (as a PostgreSQL connection cut once its COMMIT went out).
-    const transact = t.store.transact.bind(t.store);
-    t.store.transact = async (fn, how) => {
-      await transact(fn, how);
-      throw new KeywardError('OUTCOME_UNKNOWN', 'The store stopped answering after the change was sent to it, so whether it was made is not known.');
-    };
+    losingTheAnswers(t.store);
     const app = await openApp(t.bob);
     await app.waitFor('1/1 key');
     await app.press('R');
