@@ -842,6 +842,30 @@ describe('a change whose notification never came', () => {
     expect(made.every((id) => heard.some((c) => c.keyIds?.includes(id)))).toBe(true);
     expect(heard.filter((c) => c.all)).toEqual([]);
   });
+
+  it('a server that hears its own changes back (creates sent whole and the locking way, users, events) never drops everything for them', async () => {
+    // Its own notifications are matched by the count they moved alone (changes.ts heard): were one
+    // missed, the next heartbeat would find the count ahead and tell its listeners `all`.
+    const { url } = await seeded();
+    const { other: s, heard } = await listeningOther(url);
+    for (let i = 0; i < 10; i++) {
+      const k = key('bob', { description: `"s":1,"v":2} ${i}` });
+      await s.transact(
+        async (tx) => {
+          expect(await tx.getKey(k.id)).toBeUndefined();
+          tx.putKey(k);
+          tx.emit(event('api-key.generated', T0, 'bob', k.id));
+        },
+        { onWhatWasSeen: true },
+      );
+      await s.transact((tx) => tx.putKey(key('alice')));
+      await s.append([event('api-key.generated', T0, 'bob', k.id)]);
+    }
+    await s.transact((tx) => tx.putUser(user('erin')));
+    // Three heartbeats: long enough for any notification to be matched, or missed.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(heard.filter((c) => c.all)).toEqual([]);
+  });
 });
 
 describe('faults', () => {

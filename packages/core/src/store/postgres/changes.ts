@@ -49,6 +49,12 @@ const COUNT_CHANGES = `SELECT slot, n::text AS n FROM ${SCHEMA}.change_count`;
 const NO_COUNT_YET = new Set(['42P01', '3F000']);
 // NOTIFY payloads are limited to 8000 bytes; past that a change names no key, only `all`.
 const MAX_PAYLOAD = 7000;
+// The last fields of a counted change's notification once the database has
+// added its slot and count (announce; put_*_and_announce): `n`, perhaps `u`,
+// then `s` and `v`, closing the payload. At its end, nothing nested can look
+// like them (a nested object would close with its own brace before the
+// last; a string's quotes are escaped).
+const COUNTED_TAIL = /,"n":1(?:,"u":1)?,"s":(\d+),"v":(\d+)\}$/;
 
 /** The session setting a transaction leaves behind only if it commits (announce). */
 const COMMITTED = 'keyward.committed';
@@ -253,6 +259,8 @@ export class ChangeFeed {
   /** When the last answered heartbeat was sent (or the connection made): what was heard holds as of then. */
   private confirmedAt = 0;
   private readonly count = new ChangeCount();
+  /** How this server's own notifications begin (notificationOf writes `o` first). */
+  private readonly ownPrefix: string;
   // A record was read while no LISTEN connection was up: a cache may hold what others changed since.
   private readUnwatched = false;
 
@@ -260,7 +268,9 @@ export class ChangeFeed {
     private readonly config: pg.ClientConfig,
     private readonly origin: string,
     private readonly hooks: FeedHooks = {},
-  ) {}
+  ) {
+    this.ownPrefix = `{"o":${JSON.stringify(origin)},`;
+  }
 
   get version(): number {
     return this.signal.version();
@@ -349,6 +359,17 @@ export class ChangeFeed {
   }
 
   private heard(payload: string | undefined): void {
+    // Our own change, counted: the count it moved is all there is to hear
+    // (our listeners heard the change when it was made), read from the
+    // payload's last fields without parsing the keys it names. Anything
+    // else of ours is parsed as before.
+    if (payload?.startsWith(this.ownPrefix)) {
+      const tail = COUNTED_TAIL.exec(payload.slice(-96));
+      if (tail) {
+        this.count.heardOne(Number(tail[1]), Number(tail[2]));
+        return;
+      }
+    }
     let p: Partial<Payload>;
     try {
       p = JSON.parse(payload ?? '') as Partial<Payload>;
