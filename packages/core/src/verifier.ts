@@ -1,9 +1,6 @@
 // The hot path: parse the token, find what verify needs of its key in a
 // cache, one SHA-256, a constant-time compare, a counter bumped in memory.
-// On a cache hit the answer is synchronous; only a miss waits on the store,
-// and a hit while the store cannot vouch that what it told of other
-// processes' changes is recent (Store.catchingUp: the JSON store's follower,
-// after a long synchronous task held the event loop).
+// On a cache hit the answer is synchronous; only a miss waits on the store.
 //
 // The cache listens to the store's change signal — a version that only
 // grows — never to a file's inode, size or mtime: a change naming keys drops
@@ -62,17 +59,6 @@ export class Verifier {
 
   verify(token: string, address?: string): VerifyOutcome | Promise<VerifyOutcome> {
     if (!isTokenShaped(token)) return this.malformed();
-    const f = this.facts.get(keyIdHeadOf(token));
-    if (f !== undefined) {
-      // The cache is trusted while the store vouches that what it told is recent (a long synchronous task can hold its follower back).
-      const behind = this.store.catchingUp?.();
-      return behind === undefined ? this.check(f, token, address) : behind.then(() => this.answer(token, address));
-    }
-    return this.answer(token, address);
-  }
-
-  /** verify's answer from the cache as it is now, or the store. */
-  private answer(token: string, address: string | undefined): VerifyOutcome | Promise<VerifyOutcome> {
     const f = this.facts.get(keyIdHeadOf(token));
     if (f !== undefined) return this.check(f, token, address);
     // Not cached: a mistyped or made-up token is refused by its checksum without asking the store.

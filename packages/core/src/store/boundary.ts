@@ -253,16 +253,6 @@ export interface Store extends StoreReads {
   version(): number;
   /** Called after every change seen (own and, within 100 ms / 1 s for PostgreSQL, others'). */
   onChange(listener: (change: StoreChange) => void): () => void;
-  /**
-   * For a cache that answers from what onChange told, without asking (the
-   * verifier's), where telling others' changes in time depends on this
-   * process's event loop turning (the JSON store's follower): undefined while
-   * every change another process acknowledged more than SPEC §4's 100 ms ago
-   * has been told; else a catch-up, settled once it has. Absent where the
-   * store keeps its bound by other means (PostgreSQL drops an unconfirmed
-   * listener by a timer, which runs before the requests that waited).
-   */
-  catchingUp?(): Promise<void> | undefined;
 
   /**
    * Lets what was asked before finish, then lets go of files, watches, timers

@@ -5,11 +5,9 @@
 // the follower is what the next read answers, and a list sees every change
 // acknowledged before it was asked (it looks at the journal: the watch's
 // event for an append can arrive after the acknowledgement does).
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEngine, createLocalService } from '../../src/engine.js';
 import type { VerifyOutcome } from '../../src/verifier.js';
@@ -19,7 +17,7 @@ import { Journal } from '../../src/store/json/journal.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
 import { T0, iso, key, tenant, user } from '../conformance/records.js';
 import { atEachAck, childWriter, listAtEachAck } from './lists-at-acks.js';
-import { seededStore, tempStorePath } from '../helpers.js';
+import { seededStore } from '../helpers.js';
 
 const open: Store[] = [];
 afterEach(async () => {
@@ -56,11 +54,6 @@ async function serverAndLockHolder() {
     const server = createEngine(reader, { usageFlushMs: 0, retentionSweepMs: 0 });
     const holding = createEngine(holder, { usageFlushMs: 0, retentionSweepMs: 0 });
   return { server, holding };
-}
-
-/** Holds this process's event loop for `ms`, as a long synchronous task in a server does. */
-function holdLoop(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 describe('JSON store reads that trust the follower', () => {
@@ -134,34 +127,8 @@ describe('JSON store reads that trust the follower', () => {
     expect(waiting).toBe(true);
     await holding.close(); // gives the lock back: the waiting commit goes through
     expect((await own).description).toBe('waits for the lock');
-    // Refused from the cache now (synchronously, once the follower has caught up within the last 100 ms: Store.catchingUp).
-    await expect.poll(verified, { timeout: 5000 }).toBe('revoked');
     for (const out of await Promise.all(asked)) expect(out).toMatchObject({ valid: false, reason: 'revoked' });
-    await server.close();
-  });
-
-  // A long synchronous task holds the event loop past SPEC §4's 100 ms while
-  // another process revokes a key: neither the watch nor the poll could run,
-  // and the follower's catch-up, once they do, takes trips through the
-  // threadpool. A request that waited meanwhile is answered as the loop comes
-  // back, before any catch-up: from the verifier's cache, the key was still
-  // accepted. Here the task is waiting for the revoking process itself
-  // (spawnSync), then 150 ms more.
-  it("a key revoked elsewhere while this process's event loop was held is not accepted from the verifier's cache", async () => {
-    const path = tempStorePath();
-    const { bob, engine } = await seededStore({ store: createJsonFileStore(path, { onProblem: () => {} }), clock: systemClock });
-    const k = await bob.generateKey({ description: 'revoked while the loop is held' });
-    await engine.close();
-    const server = createEngine(createJsonFileStore(path, { onProblem: () => {} }), { usageFlushMs: 0, retentionSweepMs: 0 });
-    await expect.poll(() => {
-      const v = server.verify(k.token);
-      return !(v instanceof Promise) && v.valid;
-    }, { timeout: 5000 }).toBe(true);
-    const revoker = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../fixtures/revoker.ts', import.meta.url)), path, 'alice'], { input: `${k.id}\n`, encoding: 'utf8' });
-    expect(revoker.stdout).toContain(`ack ${k.id}`);
-    holdLoop(150);
-    const out = server.verify(k.token);
-    expect(out instanceof Promise ? await out : out).toMatchObject({ valid: false, reason: 'revoked' });
+    expect(verified()).toBe('revoked');
     await server.close();
   });
 

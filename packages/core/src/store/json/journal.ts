@@ -111,9 +111,6 @@ export function journalPathFor(storePath: string): string {
   return storePath.replace(/\.json$/i, '') + '.journal';
 }
 
-/** SPEC §4: a change another process acknowledged reaches this one's caches within this long. */
-const SEEN_WITHIN_MS = 100;
-
 const defaultProblem = (message: string) => process.emitWarning(message, 'KeywardStoreWarning');
 
 export class Journal<Entry> {
@@ -154,9 +151,8 @@ export class Journal<Entry> {
   /**
    * When the last catch-up that reached the journal's end began
    * (performance.now()): until pollMs after it, a read trusts the follower
-   * and looks at no file — bounded by the poll interval (fs.watch usually
-   * wakes sooner). The verifier's cache trusts it up to SPEC §4's 100 ms
-   * (catchingUp).
+   * and looks at no file — the staleness the verifier's cache already
+   * accepts, bounded by the poll interval (fs.watch usually wakes sooner).
    */
   private confirmedAt = -Infinity;
   private following?: Following;
@@ -267,23 +263,6 @@ export class Journal<Entry> {
     }
     await this.look();
     return false;
-  }
-
-  /**
-   * For a cache that trusts onChange alone (the verifier's): undefined while
-   * the follower's last catch-up began less than SPEC §4's 100 ms ago, or
-   * this process still holds the lock it caught up under (nobody else can
-   * have appended); else a strict look, settled once what was acknowledged
-   * before it is told. The poll keeps that age under pollMs while the event
-   * loop turns, but a long synchronous task holds it past 100 ms, and the
-   * requests that waited meanwhile are answered as the loop comes back,
-   * before any catch-up (trips through the threadpool) can end: a key
-   * revoked elsewhere 150 ms before was still accepted from the cache.
-   */
-  catchingUp(): Promise<void> | undefined {
-    if (this.closed || !this.loaded) return undefined;
-    if (!this.followerFailed && (performance.now() - this.confirmedAt <= SEEN_WITHIN_MS || this.holdsCaughtUp())) return undefined;
-    return this.fresh(true).then(() => undefined);
   }
 
   /** The follower is live, healthy, and caught up less than pollMs ago. */
