@@ -8,7 +8,7 @@ import { createEngine } from '../../src/engine.js';
 import { LISTENER_NAME } from '../../src/store/postgres/changes.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import type { TestDatabase } from '../../../../test/support/postgres.js';
-import { seededDatabase } from './seeded-database.js';
+import { seededDatabase, usesOf } from './seeded-database.js';
 import { cutLaterTheWriteOf } from './lost-answers.js';
 
 let db: TestDatabase;
@@ -17,7 +17,6 @@ let drop: () => Promise<void>;
 beforeAll(async () => void ({ db, admin, drop } = await seededDatabase()));
 afterAll(() => drop());
 
-const usesOf = async (keyId: string) => Number((await admin.query(`SELECT coalesce(sum(uses), 0) AS n FROM keyward.usage WHERE key_id = $1`, [keyId])).rows[0].n);
 const sessionsOfStores = async () =>
   Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name IN ('keyward', $1)`, [LISTENER_NAME])).rows[0].n);
 
@@ -53,7 +52,7 @@ describe('close()', () => {
     await expect.poll(sessionsOfStores, { timeout: 2000 }).toBe(0);
     await holder.query('COMMIT');
     await new Promise((r) => setTimeout(r, 300));
-    expect(await usesOf(key.id)).toBe(1);
+    expect(await usesOf(admin, key.id)).toBe(1);
     // So the flush is known not made (UNAVAILABLE: nothing was changed; OUTCOME_UNKNOWN before), its uses still this process's to send.
     expect(await flushed).toMatchObject({ code: 'UNAVAILABLE' });
     await holder.end();

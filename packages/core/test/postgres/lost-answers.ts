@@ -67,20 +67,9 @@ function answersOf(s: net.Socket, answers: (emit: (data: Buffer) => void, data: 
  * settles once it went out.
  */
 export function cuttingTheWriteOf<T>(marker: string, run: () => Promise<T>): { answer: Promise<T>; cut: Promise<void> } {
-  let wasCut!: () => void;
-  const cut = new Promise<void>((resolve) => (wasCut = resolve));
-  const restore = onTheWriteOf(marker, (socket, write, a) => {
-    const done = a[a.length - 1] as (e?: Error | null) => void;
-    return write([
-      ...a.slice(0, -1),
-      (e?: Error | null) => {
-        done(e);
-        socket.destroy();
-        wasCut();
-      },
-    ]);
-  });
-  return { answer: run().finally(restore), cut };
+  const { answer, sent } = cutLaterTheWriteOf(marker, run);
+  // Cut in the microtasks right after the write went out: before any answer can be read.
+  return { answer, cut: sent.then((c) => c.cut()) };
 }
 
 /**

@@ -50,3 +50,8 @@ export async function expectMadeOnce(admin: pg.Client, engine: Engine, descripti
   expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [key.id])).rows[0].n)).toBe(1);
   expect((await engine.verify(key.token)).valid).toBe(true);
 }
+
+/** A key's uses as the database holds them, summed over every server's flushes. */
+export async function usesOf(admin: pg.Client, keyId: string): Promise<number> {
+  return Number((await admin.query(`SELECT coalesce(sum(uses), 0) AS n FROM keyward.usage WHERE key_id = $1`, [keyId])).rows[0].n);
+}
