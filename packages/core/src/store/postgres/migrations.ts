@@ -34,6 +34,18 @@ const LOCKS_AS_READ = `-- The locks the locking reads take, in their order: the 
           PERFORM 1 FROM ${SCHEMA}.users u WHERE u.id = who FOR UPDATE;
         END LOOP;`;
 
+/**
+ * The end of every create procedure since migration 7, once its COMMIT is
+ * durable: the NOTIFY in a transaction of its own that does not wait for the
+ * disk, naming the slot this backend counted the change in and the count it
+ * left there (change-count.ts), in place of the payload's last brace, as
+ * changes.ts announce writes it. Written at the procedures' indentation, so
+ * their SQL stays byte for byte what earlier servers ran.
+ */
+const ANNOUNCE_WITH_COUNT = `PERFORM set_config('synchronous_commit', 'off', true);
+        PERFORM pg_notify(channel, left(payload, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}')
+          FROM (SELECT pg_backend_pid() % 1024 AS slot) s;`;
+
 /** An owner's active keys at `a.at`, counted (the check of a count as seen, migrations 6 to 9). */
 const COUNTED_AGAIN = `(SELECT count(*) FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL AND k.expiry > a.at)`;
 
@@ -129,9 +141,7 @@ function putNewKeysAndAnnounce(name: string, countsAsSeen: string, extra: string
           ON CONFLICT (slot) DO UPDATE SET n = ${SCHEMA}.change_count.n + 1;
         COMMIT;
         -- As migration 7's procedure: the slot and the count this backend left there, in place of the payload's last brace.
-        PERFORM set_config('synchronous_commit', 'off', true);
-        PERFORM pg_notify(channel, left(payload, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}')
-          FROM (SELECT pg_backend_pid() % 1024 AS slot) s;
+        ${ANNOUNCE_WITH_COUNT}
       END $$;`;
 }
 
@@ -386,9 +396,7 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
         COMMIT;
         -- The notification names the slot this backend counted the change in and the count it left there
         -- (change-count.ts), in place of the payload's last brace, as changes.ts announce writes it.
-        PERFORM set_config('synchronous_commit', 'off', true);
-        PERFORM pg_notify(channel, left(payload, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}')
-          FROM (SELECT pg_backend_pid() % 1024 AS slot) s;
+        ${ANNOUNCE_WITH_COUNT}
       END $$;
     `,
   },
@@ -452,9 +460,7 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
           ON CONFLICT (slot) DO UPDATE SET n = ${SCHEMA}.change_count.n + 1;
         COMMIT;
         -- As migration 7's procedure: the slot and the count this backend left there, in place of the payload's last brace.
-        PERFORM set_config('synchronous_commit', 'off', true);
-        PERFORM pg_notify(channel, left(payload, -1) || ',"s":' || s.slot || ',"v":' || coalesce((SELECT c.n FROM ${SCHEMA}.change_count c WHERE c.slot = s.slot), 0) || '}')
-          FROM (SELECT pg_backend_pid() % 1024 AS slot) s;
+        ${ANNOUNCE_WITH_COUNT}
       END $$;
     `,
   },
