@@ -59,9 +59,10 @@ const ABSENT_AS_SEEN = `AND NOT EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.id 
 
 /**
  * Whether what a create was decided on is still the database's, once the
- * locks of LOCKS_AS_READ are held (migrations 7 and 8, the users as seen as
- * one JSON array): the argument of still_as_seen (migration 4). Indented for
- * its place in those procedures.
+ * locks of LOCKS_AS_READ are held (migration 7, the users as seen as one
+ * JSON array): the argument of still_as_seen (migration 4). Indented for its
+ * place in that procedure; putNewKeysProcedure puts its own count check
+ * between the same parts.
  */
 const STILL_AS_SEEN = `${TENANT_AND_USERS_AS_SEEN}
           ${COUNTS_AS_SEEN}
@@ -69,44 +70,74 @@ const STILL_AS_SEEN = `${TENANT_AND_USERS_AS_SEEN}
 
 /**
  * Migration 9's change count in place of counting: each owner's count as seen
- * holds if the owner's keys' change count is the one seen with it and none of
- * them crossed its expiry between the time it was counted (`since`) and the
- * create's (`at`); counted again where no change count was seen.
+ * holds if the owner's keys' mark in key_counts (`mark`, a column expression
+ * of `c`) is the one seen with it and none of them crossed its expiry
+ * between the time it was counted (`since`) and the create's (`at`);
+ * counted again where no mark was seen.
  */
-const COUNTS_AS_SEEN_BY_CHANGES = `AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted, counted_changes, counted_since) AS a(owner, at, n, changes, since)
+function countsAsSeenBy(mark: string): string {
+  return `AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted, counted_changes, counted_since) AS a(owner, at, n, changes, since)
             WHERE CASE WHEN a.changes IS NULL THEN ${COUNTED_AGAIN} <> a.n
-              ELSE coalesce((SELECT c.changes FROM ${SCHEMA}.key_counts c WHERE c.owner = a.owner), 0) <> a.changes
+              ELSE coalesce((SELECT ${mark} FROM ${SCHEMA}.key_counts c WHERE c.owner = a.owner), 0) <> a.changes
                 OR EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL
                   AND k.expiry > least(a.since, a.at) AND k.expiry <= greatest(a.since, a.at)) END)`;
+}
+
+/** Migration 9's mark: the owner's keys' changes. */
+const COUNTS_AS_SEEN_BY_CHANGES = countsAsSeenBy('c.changes');
 
 /**
- * Migration 10's check in place of migration 9's: the mark compared is the
- * owner's keys' changes plus their number (keys-table.ts CHANGE_MARK), not
- * the changes alone. A create of migration 8's procedure under way as
- * migration 9 ran (waiting at the owner's lock) runs the body it started
- * with, which bumps the number of keys but not their changes; the sum moves
- * for it too. Every write that can make an owner's active keys more moves
- * the sum (a key added, one changed); a deletion may leave it as it was,
- * and leaves fewer active keys.
+ * Migration 10's mark in place of migration 9's: the owner's keys' changes
+ * plus their number (keys-table.ts CHANGE_MARK), not the changes alone. A
+ * create of migration 8's procedure under way as migration 9 ran (waiting
+ * at the owner's lock) runs the body it started with, which bumps the
+ * number of keys but not their changes; the sum moves for it too. Every
+ * write that can make an owner's active keys more moves the sum (a key
+ * added, one changed); a deletion may leave it as it was, and leaves fewer
+ * active keys.
  */
-const COUNTS_AS_SEEN_BY_MARK = `AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted, counted_changes, counted_since) AS a(owner, at, n, changes, since)
-            WHERE CASE WHEN a.changes IS NULL THEN ${COUNTED_AGAIN} <> a.n
-              ELSE coalesce((SELECT c.changes + c.n FROM ${SCHEMA}.key_counts c WHERE c.owner = a.owner), 0) <> a.changes
-                OR EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL
-                  AND k.expiry > least(a.since, a.at) AND k.expiry <= greatest(a.since, a.at)) END)`;
+const COUNTS_AS_SEEN_BY_MARK = countsAsSeenBy('c.changes + c.n');
 
 /**
- * Migration 9's create procedures (see migration 8 for what they do), named
- * `name`: `countsAsSeen`, the check that each owner's active count as seen
- * still holds (COUNTS_AS_SEEN or COUNTS_AS_SEEN_BY_CHANGES); `extra`, the arguments that check takes beyond migration 8's.
- * Each bumps key_counts' n and changes for its keys as count_keys would.
+ * How a create procedure bumps key_counts for its new keys, as count_keys
+ * would: migration 8's counted their number; since migration 9, their
+ * changes too. `says` is its line of the procedure's comment.
  */
-function putNewKeysAndAnnounce(name: string, countsAsSeen: string, extra: string): string {
-  return `CREATE OR REPLACE PROCEDURE ${SCHEMA}.${name}(
+const KEYS_COUNTED_BY_NUMBER = {
+  says: "each owner's keys (count_keys)",
+  sql: `INSERT INTO ${SCHEMA}.key_counts (owner, n) SELECT owner, count(*) FROM made GROUP BY owner
+            ON CONFLICT (owner) DO UPDATE SET n = ${SCHEMA}.key_counts.n + excluded.n`,
+};
+const KEYS_COUNTED_WITH_CHANGES = {
+  says: "each owner's keys and their changes (count_keys)",
+  sql: `INSERT INTO ${SCHEMA}.key_counts (owner, n, changes) SELECT owner, count(*), count(*) FROM made GROUP BY owner
+            ON CONFLICT (owner) DO UPDATE SET n = ${SCHEMA}.key_counts.n + excluded.n, changes = ${SCHEMA}.key_counts.changes + excluded.changes`,
+};
+
+/** The arguments put_counted_keys_and_announce takes beyond put_new_keys_and_announce's (migrations 9 and 10), after a space. */
+const COUNTED_SINCE_ARGUMENTS = ' counted_changes bigint[], counted_since timestamptz[],';
+
+/**
+ * The create procedures of migrations 8 to 10 (see migration 8 for what they
+ * do): `create`, CREATE or CREATE OR REPLACE; `extraArguments`, what follows
+ * `counted bigint[],` in the signature — migration 9 wrote a space there
+ * even where it added nothing, and its SQL must stay byte for byte what
+ * servers ran; `countsAsSeen`, the check that each owner's active count as
+ * seen still holds (COUNTS_AS_SEEN, COUNTS_AS_SEEN_BY_CHANGES or
+ * COUNTS_AS_SEEN_BY_MARK); `keysCounted`, how it bumps key_counts.
+ */
+function putNewKeysProcedure(p: {
+  create: 'CREATE' | 'CREATE OR REPLACE';
+  name: string;
+  extraArguments: string;
+  countsAsSeen: string;
+  keysCounted: { says: string; sql: string };
+}): string {
+  return `${p.create} PROCEDURE ${SCHEMA}.${p.name}(
         seen_tenant boolean, tenant_as_seen jsonb,
         locked text[],
         seen_users text[], users_as_seen jsonb,
-        counted_owners text[], counted_at timestamptz[], counted bigint[], ${extra}
+        counted_owners text[], counted_at timestamptz[], counted bigint[],${p.extraArguments}
         absent text[],
         new_records jsonb, event_records jsonb,
         channel text, payload text
@@ -119,11 +150,11 @@ function putNewKeysAndAnnounce(name: string, countsAsSeen: string, extra: string
         -- its keys and its change itself (below), so the keys table's counting triggers skip it.
         PERFORM ${SCHEMA}.still_as_seen(
           ${TENANT_AND_USERS_AS_SEEN}
-          ${countsAsSeen}
+          ${p.countsAsSeen}
           ${ABSENT_AS_SEEN}),
           set_config('${KEYS_COUNTED}', 'yes', true), set_config('${CHANGE_COUNTED}', 'yes', true);
         -- jsonb_array_elements yields the events in array order, so seq keeps the order they were emitted in.
-        -- The counts as the triggers keep them: each owner's keys and their changes (count_keys), and one change (count_change).
+        -- The counts as the triggers keep them: ${p.keysCounted.says}, and one change (count_change).
         WITH made AS (
           INSERT INTO ${SCHEMA}.keys (id, owner, created_by, description, created, expiry, revoked_at, record)
             SELECT r->>'id', r->>'owner', r->>'createdBy', r->>'description', (r->>'created')::timestamptz, (r->>'expiry')::timestamptz, (r->>'revokedAt')::timestamptz, r
@@ -134,8 +165,7 @@ function putNewKeysAndAnnounce(name: string, countsAsSeen: string, extra: string
             SELECT r->>'id', r->>'eventType', (r->>'eventTime')::timestamptz, r->>'userId', r->>'keyId', r
             FROM jsonb_array_elements(event_records) r
         ), counted_keys AS (
-          INSERT INTO ${SCHEMA}.key_counts (owner, n, changes) SELECT owner, count(*), count(*) FROM made GROUP BY owner
-            ON CONFLICT (owner) DO UPDATE SET n = ${SCHEMA}.key_counts.n + excluded.n, changes = ${SCHEMA}.key_counts.changes + excluded.changes
+          ${p.keysCounted.sql}
         )
         INSERT INTO ${SCHEMA}.change_count (slot, n) VALUES (pg_backend_pid() % 1024, 1)
           ON CONFLICT (slot) DO UPDATE SET n = ${SCHEMA}.change_count.n + 1;
@@ -403,7 +433,7 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
     version: 8,
     why: "a create decided on what a server last saw counts its keys and its change in the statement that writes them, and takes the new rows' columns from their records",
-    // See expectations.ts putNewKeysAndAnnounce. What migration 7's procedure
+    // See expectations.ts and putNewKeysProcedure. What migration 7's procedure
     // does, with less for the database to run: the keys table's two
     // counting triggers (count_keys per row, count_change per statement) were
     // two PL/pgSQL calls a create, each running its own statements; here the
@@ -423,45 +453,7 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
       DROP TRIGGER keys_change_counted ON ${SCHEMA}.keys;
       CREATE TRIGGER keys_change_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${SCHEMA}.keys
         FOR EACH STATEMENT WHEN (current_setting('${CHANGE_COUNTED}', true) IS DISTINCT FROM 'yes') EXECUTE FUNCTION ${SCHEMA}.count_change();
-      CREATE PROCEDURE ${SCHEMA}.put_new_keys_and_announce(
-        seen_tenant boolean, tenant_as_seen jsonb,
-        locked text[],
-        seen_users text[], users_as_seen jsonb,
-        counted_owners text[], counted_at timestamptz[], counted bigint[],
-        absent text[],
-        new_records jsonb, event_records jsonb,
-        channel text, payload text
-      ) LANGUAGE plpgsql AS $$
-      DECLARE
-        who text;
-      BEGIN
-        ${LOCKS_AS_READ}
-        -- Absent records are NULL on both sides (a user's JSON null is NULL here). Then: this transaction counts
-        -- its keys and its change itself (below), so the keys table's counting triggers skip it.
-        PERFORM ${SCHEMA}.still_as_seen(
-          ${STILL_AS_SEEN}),
-          set_config('${KEYS_COUNTED}', 'yes', true), set_config('${CHANGE_COUNTED}', 'yes', true);
-        -- jsonb_array_elements yields the events in array order, so seq keeps the order they were emitted in.
-        -- The counts as the triggers keep them: each owner's keys (count_keys), and one change (count_change).
-        WITH made AS (
-          INSERT INTO ${SCHEMA}.keys (id, owner, created_by, description, created, expiry, revoked_at, record)
-            SELECT r->>'id', r->>'owner', r->>'createdBy', r->>'description', (r->>'created')::timestamptz, (r->>'expiry')::timestamptz, (r->>'revokedAt')::timestamptz, r
-            FROM jsonb_array_elements(new_records) r
-            RETURNING owner
-        ), emitted AS (
-          INSERT INTO ${SCHEMA}.events (id, event_type, event_time, user_id, key_id, record)
-            SELECT r->>'id', r->>'eventType', (r->>'eventTime')::timestamptz, r->>'userId', r->>'keyId', r
-            FROM jsonb_array_elements(event_records) r
-        ), counted_keys AS (
-          INSERT INTO ${SCHEMA}.key_counts (owner, n) SELECT owner, count(*) FROM made GROUP BY owner
-            ON CONFLICT (owner) DO UPDATE SET n = ${SCHEMA}.key_counts.n + excluded.n
-        )
-        INSERT INTO ${SCHEMA}.change_count (slot, n) VALUES (pg_backend_pid() % 1024, 1)
-          ON CONFLICT (slot) DO UPDATE SET n = ${SCHEMA}.change_count.n + 1;
-        COMMIT;
-        -- As migration 7's procedure: the slot and the count this backend left there, in place of the payload's last brace.
-        ${ANNOUNCE_WITH_COUNT}
-      END $$;
+      ${putNewKeysProcedure({ create: 'CREATE', name: 'put_new_keys_and_announce', extraArguments: '', countsAsSeen: COUNTS_AS_SEEN, keysCounted: KEYS_COUNTED_BY_NUMBER })}
     `,
   },
   {
@@ -502,8 +494,8 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
       DROP TRIGGER keys_counted ON ${SCHEMA}.keys;
       CREATE TRIGGER keys_counted AFTER INSERT OR DELETE OR UPDATE ON ${SCHEMA}.keys
         FOR EACH ROW WHEN (current_setting('${KEYS_COUNTED}', true) IS DISTINCT FROM 'yes') EXECUTE FUNCTION ${SCHEMA}.count_keys();
-      ${putNewKeysAndAnnounce('put_new_keys_and_announce', COUNTS_AS_SEEN, '')}
-      ${putNewKeysAndAnnounce('put_counted_keys_and_announce', COUNTS_AS_SEEN_BY_CHANGES, 'counted_changes bigint[], counted_since timestamptz[],')}
+      ${putNewKeysProcedure({ create: 'CREATE OR REPLACE', name: 'put_new_keys_and_announce', extraArguments: ' ', countsAsSeen: COUNTS_AS_SEEN, keysCounted: KEYS_COUNTED_WITH_CHANGES })}
+      ${putNewKeysProcedure({ create: 'CREATE OR REPLACE', name: 'put_counted_keys_and_announce', extraArguments: COUNTED_SINCE_ARGUMENTS, countsAsSeen: COUNTS_AS_SEEN_BY_CHANGES, keysCounted: KEYS_COUNTED_WITH_CHANGES })}
     `,
   },
   {
@@ -514,7 +506,7 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
     // changes alone, which no longer match: its creates run the locking way
     // (they count again) until it is upgraded.
     sql: `
-      ${putNewKeysAndAnnounce('put_counted_keys_and_announce', COUNTS_AS_SEEN_BY_MARK, 'counted_changes bigint[], counted_since timestamptz[],')}
+      ${putNewKeysProcedure({ create: 'CREATE OR REPLACE', name: 'put_counted_keys_and_announce', extraArguments: COUNTED_SINCE_ARGUMENTS, countsAsSeen: COUNTS_AS_SEEN_BY_MARK, keysCounted: KEYS_COUNTED_WITH_CHANGES })}
     `,
   },
   {
