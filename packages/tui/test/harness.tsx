@@ -1,7 +1,7 @@
 // Renders the whole terminal UI with ink-testing-library on a real engine
 // (memory store), types keys and waits for what a person would see.
 
-import { type Clock, type KeyService, KeywardError, type Store, createEngine, createMemoryStore, initStore } from '@keyward/core';
+import { type Clock, type KeyService, KeywardError, type Store, createEngine, createMemoryStore, initStore, manualClock } from '@keyward/core';
 import { render } from 'ink-testing-library';
 import { App } from '../src/ui/app.js';
 import { createClipboard } from '../src/ui/clipboard.js';
@@ -39,6 +39,22 @@ export async function readyTenant(opts: { clock?: Clock; store?: Store } = {}) {
   await t.alice.addUser('bob', { licence: true });
   await t.alice.updateUser('bob', { developer: true });
   return { ...t, bob: t.engine.as('bob') };
+}
+
+/**
+ * A ready tenant on a manual clock, with `keys` made in this order a second
+ * apart, so that lists (newest first) show them the other way round; `made`
+ * holds their ids by description.
+ */
+export async function readyTenantWithKeys(keys: readonly { who: 'alice' | 'bob'; description: string; expiry?: string }[]) {
+  const clock = manualClock(Date.now());
+  const t = await readyTenant({ clock });
+  const made: Record<string, string> = {};
+  for (const { who, description, expiry } of keys) {
+    made[description] = (await t[who].generateKey({ description, expiry })).id;
+    clock.advance(1000);
+  }
+  return { ...t, clock, made };
 }
 
 /**

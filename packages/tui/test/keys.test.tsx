@@ -1,26 +1,19 @@
-import { manualClock } from '@keyward/core';
 import { cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { osc52 } from '../src/ui/clipboard.js';
-import { KEY, openApp, readyTenant } from './harness.js';
+import { KEY, openApp, readyTenantWithKeys } from './harness.js';
 
 afterEach(cleanup);
 
 async function withKeys() {
-  const clock = manualClock(Date.now());
-  const t = await readyTenant({ clock });
-  const made: Record<string, string> = {};
-  for (const [who, description, expiry] of [
-    [t.bob, 'deploy prod', 'P30D'],
-    [t.bob, 'deploy staging', 'P30D'],
-    [t.alice, 'backup', 'P30D'],
-    [t.bob, 'one-off', 'PT1M'],
-  ] as const) {
-    made[description] = (await who.generateKey({ description, expiry })).id;
-    clock.advance(1000);
-  }
-  clock.advance(120_000); // one-off has expired
-  return { ...t, clock, made };
+  const t = await readyTenantWithKeys([
+    { who: 'bob', description: 'deploy prod', expiry: 'P30D' },
+    { who: 'bob', description: 'deploy staging', expiry: 'P30D' },
+    { who: 'alice', description: 'backup', expiry: 'P30D' },
+    { who: 'bob', description: 'one-off', expiry: 'PT1M' },
+  ]);
+  t.clock.advance(120_000); // one-off has expired
+  return t;
 }
 
 describe('Keys', () => {

@@ -1,10 +1,24 @@
 import { cleanup } from 'ink-testing-library';
-import { manualClock } from '@keyward/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { osc52 } from '../src/ui/clipboard.js';
-import { KEY, TOKEN, losingTheAnswers, openApp, readyTenant, tenant } from './harness.js';
+import { KEY, TOKEN, losingTheAnswers, openApp, readyTenant, readyTenantWithKeys, tenant } from './harness.js';
 
 afterEach(cleanup);
+
+/** Bob's keys one, two and three, made in that order: "three" is first in his list. */
+const bobWithThreeKeys = () => readyTenantWithKeys(['one', 'two', 'three'].map((description) => ({ who: 'bob' as const, description })));
+
+/** Bob's list open, and his first key ("three") renamed "3rd": the app as the answer comes. */
+async function renamingThreeTo3rd(t: Awaited<ReturnType<typeof bobWithThreeKeys>>) {
+  const app = await openApp(t.bob);
+  await app.waitFor('1/3 keys');
+  await app.press('e');
+  await app.waitFor('Rename "three"');
+  await app.press(KEY.ctrlU);
+  await app.type('3rd');
+  await app.press(KEY.enter);
+  return app;
+}
 
 describe('My keys', () => {
   it('is all a developer sees', async () => {
@@ -148,19 +162,8 @@ describe('My keys', () => {
   });
 
   it('renames, deletes one key, and deletes all after typing DELETE', async () => {
-    const clock = manualClock(Date.now());
-    const t = await readyTenant({ clock });
-    for (const d of ['one', 'two', 'three']) {
-      await t.bob.generateKey({ description: d });
-      clock.advance(1000);
-    }
-    const app = await openApp(t.bob);
-    await app.waitFor('1/3 keys');
-    await app.press('e');
-    await app.waitFor('Rename "three"');
-    await app.press(KEY.ctrlU);
-    await app.type('3rd');
-    await app.press(KEY.enter);
+    const t = await bobWithThreeKeys();
+    const app = await renamingThreeTo3rd(t);
     await app.waitFor('Renamed to "3rd".');
     await app.press('d');
     await app.waitFor('Delete this key?');
@@ -181,21 +184,10 @@ describe('My keys', () => {
   });
 
   it('a rename, a delete or a delete-all whose answer the store lost shows the code and reloads the list, where it was done', async () => {
-    const clock = manualClock(Date.now());
-    const t = await readyTenant({ clock });
-    for (const d of ['one', 'two', 'three']) {
-      await t.bob.generateKey({ description: d });
-      clock.advance(1000);
-    }
+    const t = await bobWithThreeKeys();
     // The store commits each change, then its answer is lost (as a PostgreSQL connection cut once its COMMIT went out).
     losingTheAnswers(t.store);
-    const app = await openApp(t.bob);
-    await app.waitFor('1/3 keys');
-    await app.press('e');
-    await app.waitFor('Rename "three"');
-    await app.press(KEY.ctrlU);
-    await app.type('3rd');
-    await app.press(KEY.enter);
+    const app = await renamingThreeTo3rd(t);
     await app.waitFor('(OUTCOME_UNKNOWN)');
     await app.press(KEY.esc);
     await app.waitFor((f) => f.includes('3rd') && !f.includes('Rename'));
