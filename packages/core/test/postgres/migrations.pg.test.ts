@@ -27,11 +27,34 @@ import { createTestDatabase } from '../../../../test/support/postgres.js';
 import { freePort } from '../../../../test/support/postgres-server.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** $1, …, $n: a statement's parameters, as the older programs bound them. */
+const placeholders = (n: number) => Array.from({ length: n }, (_, i) => `$${i + 1}`).join(', ');
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 
 function key(n: number, owner: string, over: Partial<ApiKey> = {}): ApiKey {
   const id = n.toString(16).padStart(24, '0');
   return { id, description: `key ${n}`, owner, createdBy: owner, created: iso(T0 + n), lastUpdated: iso(T0 + n), expiry: iso(T0 + 86_400_000), hash: 'h'.repeat(64), ...over };
+}
+
+/**
+ * A database left at schema `version`, then migrated by a server of this
+ * version on its first read; the server listens. `heard` is what it has
+ * heard since: what it heard on connecting (it read before it listened) is
+ * before that.
+ */
+async function migratedByAListeningServer(version: number) {
+  const d = await createTestDatabase();
+  afterAll(() => d.drop());
+  const pool = new pg.Pool({ connectionString: d.url });
+  await migrate(pool, 'test', version);
+  const store = createPostgresStore(d.url);
+  const heard: StoreChange[] = [];
+  store.onChange((c) => heard.push(c));
+  expect(await store.tenant()).toBeUndefined();
+  await expect.poll(() => store.listening, { timeout: 5000 }).toBe(true);
+  expect((await pool.query('SELECT max(version) AS v FROM keyward.migrations')).rows[0].v).toBe(SCHEMA_VERSION);
+  const from = heard.length;
+  return { d, pool, store, heard: () => heard.slice(from) };
 }
 
 describe('schema migrations', () => {
@@ -82,50 +105,27 @@ describe('schema migrations', () => {
   });
 
   it('v6 → v7: a server of the version before still creates keys as it did (put_keys_as_seen, then its NOTIFY), heard by a server of this version', async () => {
-    const d = await createTestDatabase();
-    afterAll(() => d.drop());
-    const pool = new pg.Pool({ connectionString: d.url });
-    await migrate(pool, 'test', 6);
-    // This version's server migrates the database to v7 and listens.
-    const store = createPostgresStore(d.url);
-    const heard: StoreChange[] = [];
-    store.onChange((c) => heard.push(c));
-    expect(await store.tenant()).toBeUndefined();
-    await expect.poll(() => store.listening, { timeout: 5000 }).toBe(true);
-    expect((await pool.query('SELECT max(version) AS v FROM keyward.migrations')).rows[0].v).toBe(SCHEMA_VERSION);
-    // Whatever it heard on connecting (it read before it listened) is before this.
-    const from = heard.length;
+    const { pool, store, heard } = await migratedByAListeningServer(6);
     // The v6 program's create, sent as it sent it: one statement on what it saw, then the NOTIFY behind it.
     const k = key(7, 'carol');
     const e = { id: 'e7', eventType: 'api-key.generated' as const, eventTime: k.created, userId: 'carol', keyId: k.id, data: {} };
     const c = await pool.connect();
-    await c.query(`SELECT keyward.put_keys_as_seen(${Array.from({ length: 24 }, (_, i) => `$${i + 1}`).join(', ')})`, [
+    await c.query(`SELECT keyward.put_keys_as_seen(${placeholders(24)})`, [
       'feedc0de', false, null, [], [], [], [], [], [], [k.id], ...keyColumns([k]), ...eventColumns([e]),
     ]);
     await announce(c, 'a v6 server', { keyIds: [k.id], keyOwners: ['carol'], made: [k] }, 'feedc0de');
     c.release();
     expect(await store.getKey(k.id)).toEqual(k);
     expect((await store.findEvents({ keyId: k.id, limit: 10 })).data).toEqual([e]);
-    await expect.poll(() => heard.slice(from).some((h) => h.keyIds?.includes(k.id) && h.made?.[0]?.id === k.id), { timeout: 5000 }).toBe(true);
+    await expect.poll(() => heard().some((h) => h.keyIds?.includes(k.id) && h.made?.[0]?.id === k.id), { timeout: 5000 }).toBe(true);
     // Counted and announced as this version's creates are: nothing taken as lost.
-    expect(heard.slice(from).some((h) => h.all)).toBe(false);
+    expect(heard().some((h) => h.all)).toBe(false);
     await store.close();
     await pool.end();
   });
 
   it('v7 → v9: servers of the versions before still create keys as they did (put_keys_and_announce, put_new_keys_and_announce), and every version’s creates are counted alike', async () => {
-    const d = await createTestDatabase();
-    afterAll(() => d.drop());
-    const pool = new pg.Pool({ connectionString: d.url });
-    await migrate(pool, 'test', 7);
-    // This version's server migrates the database and listens.
-    const store = createPostgresStore(d.url);
-    const heard: StoreChange[] = [];
-    store.onChange((c) => heard.push(c));
-    expect(await store.tenant()).toBeUndefined();
-    await expect.poll(() => store.listening, { timeout: 5000 }).toBe(true);
-    expect((await pool.query('SELECT max(version) AS v FROM keyward.migrations')).rows[0].v).toBe(SCHEMA_VERSION);
-    const from = heard.length;
+    const { d, pool, store, heard } = await migratedByAListeningServer(7);
     // Each owner's keys and their changes, and the count of committed changes (summed over its slots), as they stand.
     const counts = async () => {
       const owners = await pool.query<{ owner: string; n: string; changes: string }>('SELECT owner, n, changes FROM keyward.key_counts ORDER BY owner');
@@ -144,7 +144,7 @@ describe('schema migrations', () => {
     const [ids, owners, creators, descriptions, created, expiry, revoked, records] = keyColumns([k]);
     const [eventIds, types, times, users, eventKeys, eventRecords] = eventColumns([e]);
     const payload = (x: ApiKey) => JSON.stringify({ o: 'an older server', c: { keyIds: [x.id], keyOwners: [x.owner], made: [x] }, n: 1, u: 1 });
-    await pool.query(`CALL keyward.put_keys_and_announce(${Array.from({ length: 25 }, (_, i) => `$${i + 1}`).join(', ')})`, [
+    await pool.query(`CALL keyward.put_keys_and_announce(${placeholders(25)})`, [
       false, null, [], [], '[]', [], [], [], [k.id],
       ids, owners, creators, descriptions, created, expiry, revoked, `[${(records as string[]).join(',')}]`,
       eventIds, types, times, users, eventKeys, `[${(eventRecords as string[]).join(',')}]`,
@@ -152,7 +152,7 @@ describe('schema migrations', () => {
     ]);
     expect(await store.getKey(k.id)).toEqual(k);
     expect((await store.findEvents({ keyId: k.id, limit: 10 })).data).toEqual([e]);
-    await expect.poll(() => heard.slice(from).some((h) => h.keyIds?.includes(k.id) && h.made?.[0]?.id === k.id), { timeout: 5000 }).toBe(true);
+    await expect.poll(() => heard().some((h) => h.keyIds?.includes(k.id) && h.made?.[0]?.id === k.id), { timeout: 5000 }).toBe(true);
     // Counted by the keys table's triggers: carol's key and one change of her keys, and one committed change.
     const afterV7 = await counts();
     expect(afterV7).toEqual(plus(before, 'carol', 1, 1, 1));
@@ -184,7 +184,7 @@ describe('schema migrations', () => {
       ]);
       expect((await engine.verify(m.token)).valid).toBe(true);
     }
-    await expect.poll(() => heard.slice(from).filter((h) => h.made?.some((x) => made.some((m) => m.id === x.id))).length, { timeout: 5000 }).toBe(3);
+    await expect.poll(() => heard().filter((h) => h.made?.some((x) => made.some((m) => m.id === x.id))).length, { timeout: 5000 }).toBe(3);
 
     // The v8 program's create (put_new_keys_and_announce, 13 values) counts bob's key and its change too (migration 9
     // redefined it): this version's server, which decided on bob's count as it left it and hears nothing, then finds
@@ -193,7 +193,7 @@ describe('schema migrations', () => {
     const k8 = key(9, 'bob', { expiry: iso(Date.now() + 86_400_000) });
     const e8 = { id: 'e9', eventType: 'api-key.generated' as const, eventTime: k8.created, userId: 'bob', keyId: k8.id, data: {} };
     const beforeV8 = await counts();
-    await pool.query(`CALL keyward.put_new_keys_and_announce(${Array.from({ length: 13 }, (_, i) => `$${i + 1}`).join(', ')})`, [
+    await pool.query(`CALL keyward.put_new_keys_and_announce(${placeholders(13)})`, [
       false, null, [], [], '[]', [], [], [], [k8.id], JSON.stringify([k8]), JSON.stringify([e8]), 'keyward_changes', payload(k8),
     ]);
     expect(await counts()).toEqual(plus(beforeV8, 'bob', 1, 1, 1));
@@ -203,7 +203,7 @@ describe('schema migrations', () => {
     expect(Number((await pool.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'bob' AND revoked_at IS NULL AND expiry > now()`)).rows[0].n)).toBe(5);
 
     // Every change counted was announced, by every version: nothing taken as lost.
-    expect(heard.slice(from).some((h) => h.all)).toBe(false);
+    expect(heard().some((h) => h.all)).toBe(false);
     // A key written any other way (here plain SQL) is still counted by the triggers; a rename is a change of its owner's keys.
     const afterAll9 = await counts();
     const plain = key(10, 'dave');
@@ -234,7 +234,7 @@ describe('schema migrations', () => {
     const k = key(2, 'bob', active);
     const e = { id: 'e2', eventType: 'api-key.generated' as const, eventTime: k.created, userId: 'bob', keyId: k.id, data: {} };
     const payload = JSON.stringify({ o: 'a v8 server', c: { keyIds: [k.id], keyOwners: ['bob'], made: [k] }, n: 1, u: 1 });
-    const v8Create = pool.query(`CALL keyward.put_new_keys_and_announce(${Array.from({ length: 13 }, (_, i) => `$${i + 1}`).join(', ')})`, [
+    const v8Create = pool.query(`CALL keyward.put_new_keys_and_announce(${placeholders(13)})`, [
       false, null, ['bob'], [], '[]', ['bob'], [new Date()], [1], [k.id], JSON.stringify([k]), JSON.stringify([e]), 'keyward_changes', payload,
     ]);
     const waiting = async () => Number((await pool.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n);
