@@ -17,6 +17,7 @@ import { CHANNEL, LISTENER_NAME } from '../../src/store/postgres/changes.js';
 import type { TestDatabase } from '../../../../test/support/postgres.js';
 import { expectMadeOnce as madeOnce, holdingTheRowOf, seededDatabase } from './seeded-database.js';
 import { cuttingTheWriteOf, losingTheAnswersAfterTheFirst, losingTheAnswersOnceCommitted, refusingTheFateLooks } from './lost-answers.js';
+import { type Sent, createSentWhole, seeingTheStatements } from './statements-sent.js';
 
 let db: TestDatabase;
 let admin: pg.Client;
@@ -34,6 +35,19 @@ async function untilCached(store: ReturnType<typeof createPostgresStore>, server
     const v = server.verify(token);
     return !(v instanceof Promise) && (await v).valid;
   }, { timeout: 5000 }).toBe(true);
+}
+
+/**
+ * Whether `a` is a create sent whole; if so, its NOTIFY's payload is made
+ * longer than a notification may be, so pg_notify refuses it after the key's
+ * transaction committed (an ERROR, the session idle again), as a full
+ * notification queue would.
+ */
+function refusingTheNotify(a: Sent): boolean {
+  const create = createSentWhole(a);
+  if (!create?.values) return false;
+  a[0] = { ...create, values: [...create.values.slice(0, -1), `${'x'.repeat(9000)}}`] };
+  return true;
 }
 
 /** The key a create answered with is the only one under its description, with one event, and `engine` accepts its token: made once. */
@@ -319,26 +333,16 @@ describe('engine on PostgreSQL', () => {
     await engine.as('bob').generateKey({ description: 'bob seen before the failed read' });
     // As below, pg_notify refuses the payload after the key committed; then the read of the key on the same
     // session is cancelled (as by a statement_timeout): its fate is read on the pool instead, not that error passed on.
-    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
     let refused = 0;
     let readsFailed = 0;
-    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-      const config = a[0] as { text?: string; values?: unknown[] } | string | undefined;
-      if (typeof config === 'object' && typeof config.text === 'string' && config.text.startsWith('CALL keyward.put_counted_keys_and_announce') && config.values) {
-        refused++;
-        a[0] = { ...config, values: [...config.values.slice(0, -1), `${'x'.repeat(9000)}}`] };
-      } else if (refused === 1 && readsFailed === 0 && typeof config === 'string' && config.includes('FROM keyward.keys k WHERE id = $1')) {
+    const key = await seeingTheStatements((a) => {
+      if (refusingTheNotify(a)) refused++;
+      else if (refused === 1 && readsFailed === 0 && typeof a[0] === 'string' && a[0].includes('FROM keyward.keys k WHERE id = $1')) {
         readsFailed++;
         return Promise.reject(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }));
       }
-      return query.apply(this, a);
-    } as typeof pg.Client.prototype.query;
-    let key: Awaited<ReturnType<ReturnType<typeof engine.as>['generateKey']>>;
-    try {
-      key = await engine.as('bob').generateKey({ description: 'bob read failed' });
-    } finally {
-      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
-    }
+      return undefined;
+    }, () => engine.as('bob').generateKey({ description: 'bob read failed' }));
     expect([refused, readsFailed]).toEqual([1, 1]);
     await expectMadeOnce(engine, 'bob read failed', key);
     await engine.close();
@@ -347,24 +351,12 @@ describe('engine on PostgreSQL', () => {
   it('a create whose key committed but whose NOTIFY the database then refused is answered with that key, made once', async () => {
     const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
     await engine.as('bob').generateKey({ description: 'bob seen before the refusal' });
-    // The create's one statement goes out with a payload longer than a notification may be: pg_notify refuses it
-    // after the key's transaction committed (an ERROR, the session idle again), as a full notification queue would.
-    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+    // The create's one statement goes out with a payload pg_notify refuses after the key committed (refusingTheNotify).
     let refused = 0;
-    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-      const config = a[0] as { text?: string; values?: unknown[] } | undefined;
-      if (typeof config?.text === 'string' && config.text.startsWith('CALL keyward.put_counted_keys_and_announce') && config.values) {
-        refused++;
-        a[0] = { ...config, values: [...config.values.slice(0, -1), `${'x'.repeat(9000)}}`] };
-      }
-      return query.apply(this, a);
-    } as typeof pg.Client.prototype.query;
-    let key: Awaited<ReturnType<ReturnType<typeof engine.as>['generateKey']>>;
-    try {
-      key = await engine.as('bob').generateKey({ description: 'bob notify refused' });
-    } finally {
-      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
-    }
+    const key = await seeingTheStatements((a) => {
+      if (refusingTheNotify(a)) refused++;
+      return undefined;
+    }, () => engine.as('bob').generateKey({ description: 'bob notify refused' }));
     expect(refused).toBe(1);
     await expectMadeOnce(engine, 'bob notify refused', key);
     await engine.close();
@@ -434,28 +426,27 @@ describe('engine on PostgreSQL', () => {
     const t = Date.now();
     const [early, late] = [manualClock(t), manualClock(t + 2 * day)];
     const [before, after] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0, clock: early }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0, clock: late })];
-    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
     const changeCounts: unknown[] = [];
-    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-      const config = a[0] as { text?: string; values?: unknown[] } | undefined;
-      if (config?.text?.startsWith('CALL keyward.put_counted_keys_and_announce')) changeCounts.push((config.values?.[8] as unknown[])[0]);
-      return query.apply(this, a);
-    } as typeof pg.Client.prototype.query;
     try {
-      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
-      await before.as('alice').updateSettings({ max_keys_per_user: 2 });
-      // Expires after a day: active at t + 12 h, expired at t + 2 days.
-      await before.as('carol').generateKey({ description: 'expires in a day', expiry: 'P1D' });
-      // Counted at t + 2 days (one active key: the one made now), then decided on that count at t + 12 h.
-      await after.as('carol').generateKey({ description: 'made two days later' });
-      late.set(t + day / 2);
-      await expect(after.as('carol').generateKey({ description: 'one too many' })).rejects.toMatchObject({ code: 'KEY_LIMIT_REACHED' });
-      // Both of the later server's creates were sent decided on a count seen with its change count.
-      expect(changeCounts.slice(-2).every((n) => n !== null && n !== undefined)).toBe(true);
-      const rows = await admin.query(`SELECT description FROM keyward.keys WHERE owner = 'carol' ORDER BY description`);
-      expect(rows.rows.map((r) => r.description)).toEqual(['expires in a day', 'made two days later']);
+      await seeingTheStatements((a) => {
+        const create = createSentWhole(a);
+        if (create) changeCounts.push((create.values?.[8] as unknown[])[0]);
+        return undefined;
+      }, async () => {
+        await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+        await before.as('alice').updateSettings({ max_keys_per_user: 2 });
+        // Expires after a day: active at t + 12 h, expired at t + 2 days.
+        await before.as('carol').generateKey({ description: 'expires in a day', expiry: 'P1D' });
+        // Counted at t + 2 days (one active key: the one made now), then decided on that count at t + 12 h.
+        await after.as('carol').generateKey({ description: 'made two days later' });
+        late.set(t + day / 2);
+        await expect(after.as('carol').generateKey({ description: 'one too many' })).rejects.toMatchObject({ code: 'KEY_LIMIT_REACHED' });
+        // Both of the later server's creates were sent decided on a count seen with its change count.
+        expect(changeCounts.slice(-2).every((n) => n !== null && n !== undefined)).toBe(true);
+        const rows = await admin.query(`SELECT description FROM keyward.keys WHERE owner = 'carol' ORDER BY description`);
+        expect(rows.rows.map((r) => r.description)).toEqual(['expires in a day', 'made two days later']);
+      });
     } finally {
-      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
       await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
       await before.as('alice').updateSettings({ max_keys_per_user: 1000 });
       await Promise.all([before.close(), after.close()]);

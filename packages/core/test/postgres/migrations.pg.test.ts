@@ -25,6 +25,7 @@ import { writeUser } from '../../src/store/postgres/users-table.js';
 import { SCHEMA_VERSION, checkServerVersion, migrate } from '../../src/store/postgres/migrations.js';
 import { createTestDatabase } from '../../../../test/support/postgres.js';
 import { freePort } from '../../../../test/support/postgres-server.js';
+import { createSentWhole, seeingTheStatements } from './statements-sent.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** $1, …, $n: a statement's parameters, as the older programs bound them. */
@@ -160,18 +161,14 @@ describe('schema migrations', () => {
     // This version's creates, sent whole (put_counted_keys_and_announce), count themselves as the triggers would have.
     const { engine } = await seededStore({ store: createPostgresStore(d.url), clock: systemClock });
     const seen = await counts();
-    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
     let sentWhole = 0;
-    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-      if ((a[0] as { text?: string } | undefined)?.text?.startsWith('CALL keyward.put_counted_keys_and_announce')) sentWhole++;
-      return query.apply(this, a);
-    } as typeof pg.Client.prototype.query;
     const made: { id: string; token: string }[] = [];
-    try {
+    await seeingTheStatements((a) => {
+      if (createSentWhole(a)) sentWhole++;
+      return undefined;
+    }, async () => {
       for (const description of ['first', 'second', 'third']) made.push(await engine.as('bob').generateKey({ description }));
-    } finally {
-      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
-    }
+    });
     expect(sentWhole).toBeGreaterThanOrEqual(2);
     const afterV9 = await counts();
     expect(afterV9).toEqual(plus(seen, 'bob', 3, 3, 3));
