@@ -20,6 +20,27 @@ async function listening(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** The JSON store's changes (the next one, or every one) wait until `letGo`, then are made; `restore` lets them go and ends the hold. */
+function holdingTheStoresChanges(which: 'the next' | 'every') {
+  let letGo!: () => void;
+  const held = new Promise<void>((r) => (letGo = r));
+  const transact = JsonFileStore.prototype.transact;
+  const hold = async function (this: JsonFileStore, ...a: Parameters<typeof transact>) {
+    await held;
+    return transact.apply(this, a);
+  } as typeof transact;
+  const spy = vi.spyOn(JsonFileStore.prototype, 'transact');
+  if (which === 'the next') spy.mockImplementationOnce(hold);
+  else spy.mockImplementation(hold);
+  return {
+    letGo,
+    restore: () => {
+      letGo();
+      spy.mockRestore();
+    },
+  };
+}
+
 async function failure(p: Promise<unknown>): Promise<KeywardError> {
   try {
     await p;
@@ -53,13 +74,7 @@ describe('createRemoteService', () => {
     const { tokens } = await seedStore(storePath);
     const slow = await startServer({ storePath, port: 0, log: () => undefined });
     // The server's create waits at its store until let go: past the client's patience, then made.
-    let letGo!: () => void;
-    const held = new Promise<void>((r) => (letGo = r));
-    const transact = JsonFileStore.prototype.transact;
-    const spy = vi.spyOn(JsonFileStore.prototype, 'transact').mockImplementationOnce(async function (this: JsonFileStore, ...a: Parameters<typeof transact>) {
-      await held;
-      return transact.apply(this, a);
-    } as typeof transact);
+    const { letGo, restore } = holdingTheStoresChanges('the next');
     try {
       const remote = createRemoteService(slow.url, tokens.bob, { timeoutMs: 300 });
       const e = await failure(remote.generateKey({ description: 'bob slow create' }));
@@ -70,8 +85,7 @@ describe('createRemoteService', () => {
       await slow.close();
       expect((await failure(remote.generateKey({ description: 'bob nowhere' }))).code).toBe('UNAVAILABLE');
     } finally {
-      letGo();
-      spy.mockRestore();
+      restore();
       await slow.close();
     }
   });
@@ -94,13 +108,7 @@ describe('createRemoteService', () => {
       req.pipe(out);
     });
     const url = await listening(proxy);
-    let letGo!: () => void;
-    const held = new Promise<void>((r) => (letGo = r));
-    const transact = JsonFileStore.prototype.transact;
-    const spy = vi.spyOn(JsonFileStore.prototype, 'transact').mockImplementation(async function (this: JsonFileStore, ...a: Parameters<typeof transact>) {
-      await held;
-      return transact.apply(this, a);
-    } as typeof transact);
+    const { letGo, restore } = holdingTheStoresChanges('every');
     try {
       const remote = createRemoteService(url, tokens.bob);
       const e = await failure(remote.generateKey({ description: 'bob behind a proxy' }));
@@ -110,8 +118,7 @@ describe('createRemoteService', () => {
       letGo();
       await expect.poll(async () => (await remote.listKeys({ search: 'bob behind a proxy' })).data.length, { timeout: 10_000 }).toBe(1);
     } finally {
-      letGo();
-      spy.mockRestore();
+      restore();
       proxy.closeAllConnections();
       proxy.close();
       await keyward.close();
