@@ -75,3 +75,8 @@ export async function findEvents(sql: Sql, q: EventFind): Promise<EventPage> {
 export async function removeEventsBefore(sql: Sql, before: number): Promise<void> {
   await sql.query(`DELETE FROM ${SCHEMA}.events WHERE event_time < $1`, [new Date(before)]);
 }
+
+/** Whether no event older than `before` is left (retention's removal done). */
+export async function eventsBeforeGone(sql: Sql, before: number): Promise<boolean> {
+  return (await sql.query(`SELECT 1 FROM ${SCHEMA}.events WHERE event_time < $1 LIMIT 1`, [new Date(before)])).rows.length === 0;
+}

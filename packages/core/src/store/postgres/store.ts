@@ -14,14 +14,14 @@ import { changeOf } from '../change-signal.js';
 import { storeClosed } from '../closed.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
-import { eventThere, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
+import { eventThere, eventsBeforeGone, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { CHANGED_SINCE_SEEN, Expectations, putCountedKeysAndAnnounce, readsOnWhatWasSeen } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { type Sql, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, unavailable } from './sql.js';
-import { insertTenant, readTenant } from './tenant-table.js';
-import { flushedBefore, lastUsedOf, lastUsesWritten, noteFlush, removeUsageBefore, upsertUsage, usageSince } from './usage-table.js';
+import { insertTenant, readTenant, tenantThere } from './tenant-table.js';
+import { flushThere, flushedBefore, lastUsedOf, lastUsesWritten, noteFlush, removeUsageBefore, upsertUsage, usageBeforeGone, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
 import { redactUrl } from './url.js';
 import { TransactionWrites } from './transaction-writes.js';
@@ -232,7 +232,8 @@ export class PostgresStore implements Store {
         if (!(await insertTenant(c, init.tenant))) return false;
         for (const u of init.users) send(writeUser(c, u));
         send(insertEvents(c, init.events));
-        tell(made);
+        // Its tenant's id (a fresh one) is there once its backend is gone: it committed. A copy's init has no event.
+        tell(made, (s) => tenantThere(s, init.tenant.id));
         return true;
       });
       if (created) this.feed.changed(made);
@@ -285,7 +286,8 @@ export class PostgresStore implements Store {
       await this.needSchema();
       await this.inTransaction(async (c, send, tell) => {
         send(insertEvents(c, events));
-        tell({});
+        const first = events[0].id;
+        tell({}, (s) => eventThere(s, first));
       });
       this.feed.changed({});
     }));
@@ -304,8 +306,10 @@ export class PostgresStore implements Store {
           if (flush) for (const s of noteFlush(c, flush)) send(s);
           send(upsertUsage(c, this.server, counts));
           send(insertEvents(c, events));
-          // Its first event (a fresh id) tells, once its backend is gone, whether a flush whose answer was lost committed.
-          tell(used, events[0]?.id);
+          // Its name (kept until this process's next flush), else its first event (a fresh id), tells once its backend is
+          // gone whether a flush whose answer was lost committed. A flush with neither (a copy's counts) cannot be told.
+          const first = events[0]?.id;
+          tell(used, flush ? (s) => flushThere(s, flush) : first !== undefined ? (s) => eventThere(s, first) : undefined);
         });
       } catch (e) {
         // Sent before, and its answer lost then: it is there, once.
@@ -321,9 +325,11 @@ export class PostgresStore implements Store {
   removeBefore(before: number): Promise<void> {
     return this.write(() => this.guard(async () => {
       if (!(await this.ready(false))) return;
-      await this.inTransaction(async (c, send) => {
+      await this.inTransaction(async (c, send, tell) => {
         send(removeEventsBefore(c, before));
         send(removeUsageBefore(c, before));
+        // What it removes is gone once its backend is: removed, by it or another server's sweep, which is the same.
+        tell({}, async (s) => (await eventsBeforeGone(s, before)) && (await usageBeforeGone(s, before)));
       });
       this.feed.changed({});
     }));
@@ -458,10 +464,11 @@ export class PostgresStore implements Store {
    * Whether what a backend whose connection was lost (or which ended it) was
    * sending committed: known only once that backend has ended (it can commit
    * nothing more), by whether `there` finds what it wrote (a key it made, an
-   * event it appended).
+   * event it appended); without such a look, never (its backend is still
+   * ended: nothing of it commits later).
    */
-  private async fateOf(backend: number | undefined, there: (sql: Sql) => Promise<boolean>): Promise<'committed' | 'not' | 'unknown'> {
-    if (!(await this.gone(backend))) return 'unknown';
+  private async fateOf(backend: number | undefined, there: Look | undefined): Promise<'committed' | 'not' | 'unknown'> {
+    if (!(await this.gone(backend)) || !there) return 'unknown';
     // A statement of its own, after the backend was seen gone: its snapshot shows whatever that backend committed.
     return (await this.askPool(() => there(this.sql))) ? 'committed' : 'not';
   }
@@ -540,7 +547,9 @@ export class PostgresStore implements Store {
       // Each writer sends its one statement at once: they go out in order, followed by COMMIT.
       const change = writes.send(c, send);
       // Every change a use case makes appends an event (a fresh id): there once the backend is gone, it committed.
-      tell(change, writes.emitted[0]?.id);
+      // A copy's keys come without one: that cannot be told.
+      const first = writes.emitted[0]?.id;
+      tell(change, first !== undefined ? (s) => eventThere(s, first) : undefined);
       return { answer, change };
     });
     if (change) this.madeHere(change);
@@ -579,13 +588,15 @@ export class PostgresStore implements Store {
    * itself refused a statement ahead of COMMIT (its writes, pipelined with
    * COMMIT: the COMMIT then rolled back). Lost with no word from the database after
    * COMMIT was sent (or ended by it there), whether it committed is learnt
-   * once its backend is gone (ended if need be), by whether the event `fn`
-   * names to `tell` (a fresh id) is there: answered as committed, or
-   * UNAVAILABLE (nothing was changed, nor will be); OUTCOME_UNKNOWN while
-   * that cannot be learnt. Without such an event, UNAVAILABLE.
+   * once its backend is gone (ended if need be), by the look `fn` hands to
+   * `tell` with what it wrote (an event it appended is there, a fresh id):
+   * answered as committed, or UNAVAILABLE (nothing was changed, nor will
+   * be); OUTCOME_UNKNOWN while that cannot be learnt, or when it wrote
+   * something with no look to tell. `fn` calls `tell` whenever it writes:
+   * one that did not (its reads, then COMMIT) changed nothing, UNAVAILABLE.
    */
   private async inTransaction<T>(
-    fn: (c: Sql, send: (statement: Promise<unknown>) => void, tell: (change: Change, witness?: string) => void) => Promise<T>,
+    fn: (c: Sql, send: (statement: Promise<unknown>) => void, tell: (change: Change, there?: Look) => void) => Promise<T>,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const { client: c, release } = await checkout(this.pool);
@@ -598,8 +609,9 @@ export class PostgresStore implements Store {
       let committing = false;
       let rolledBack = false;
       let broken = false;
+      let told = false;
       let change: Change | undefined;
-      let witness: string | undefined;
+      let there: Look | undefined;
       let result!: T;
       // Every statement of the transaction goes through `sql`: prepared, and held until the tick ends.
       const sql = corkedForEachTick(c, prepared(c, { askAgain: false }));
@@ -607,9 +619,10 @@ export class PostgresStore implements Store {
       const mark = randomHex(8);
       send(beginMarked(sql, mark));
       try {
-        result = await fn(sql, send, (what, event) => {
+        result = await fn(sql, send, (what, look) => {
+          told = true;
           change = what;
-          witness = event;
+          there = look;
         });
         committing = true;
         const commitAt = sent.length;
@@ -630,10 +643,9 @@ export class PostgresStore implements Store {
         // Once COMMIT has answered, the transaction is over whatever happened.
         if (!broken && !committing) await c.query('ROLLBACK').catch(() => (broken = true));
         if (broken && (!committing || rolledBack) && attempt <= this.poolSize) continue;
-        if (!broken || !committing || rolledBack || witness === undefined) throw e;
-        // COMMIT went out and its answer was lost: "nothing was changed" may be false. Known once the backend is gone.
-        const event = witness;
-        const fate = await this.fateOf(backendOf(c), (s) => eventThere(s, event)).catch(() => 'unknown' as const);
+        if (!broken || !committing || rolledBack || !told) throw e;
+        // COMMIT went out with writes and its answer was lost: "nothing was changed" may be false. Known once the backend is gone.
+        const fate = await this.fateOf(backendOf(c), there).catch(() => 'unknown' as const);
         if (fate === 'committed') return result;
         // Not committed, and never will be (its backend ended): UNAVAILABLE is true. Not run again here: one
         // that waited at a lock past the query timeout would wait there again, as many times as the pool holds.
@@ -716,6 +728,9 @@ export class PostgresStore implements Store {
     return check;
   }
 }
+
+/** A look, on a session of its own, at whether what a transaction wrote is there: it committed. */
+type Look = (sql: Sql) => Promise<boolean>;
 
 /** The backend a connection talks to (pg_stat_activity's pid), if it got that far. */
 function backendOf(c: pg.PoolClient): number | undefined {

@@ -14,6 +14,11 @@ export async function insertTenant(sql: Sql, t: Tenant): Promise<boolean> {
   return r.rowCount === 1;
 }
 
+/** Whether the tenant is the one with this id (a fresh one at init). */
+export async function tenantThere(sql: Sql, id: string): Promise<boolean> {
+  return (await sql.query(`SELECT 1 FROM ${SCHEMA}.tenant WHERE id = $1`, [id])).rows.length > 0;
+}
+
 export async function writeTenant(sql: Sql, t: Tenant): Promise<void> {
   await sql.query(
     `INSERT INTO ${SCHEMA}.tenant (id, record) VALUES ($1, $2) ON CONFLICT (only_one) DO UPDATE SET id = excluded.id, record = excluded.record`,

@@ -105,6 +105,11 @@ export function noteFlush(sql: Sql, flush: FlushId): Promise<unknown>[] {
   ];
 }
 
+/** Whether a flush is noted (its transaction committed); asked before the flusher's next flush, which forgets it. */
+export async function flushThere(sql: Sql, flush: FlushId): Promise<boolean> {
+  return (await sql.query(`SELECT 1 FROM ${SCHEMA}.usage_flushes WHERE flusher = $1 AND seq = $2`, [flush.by, flush.seq])).rows.length > 0;
+}
+
 /** Whether a flush's transaction failed because the flush was written before (noteFlush). */
 export const flushedBefore = (e: unknown): boolean => e instanceof pg.DatabaseError && e.code === '23505' && e.table === 'usage_flushes';
 
@@ -168,4 +173,9 @@ export async function removeUsageBefore(sql: Sql, before: number): Promise<void>
     // A process's latest flush, kept for it to send again (noteFlush), is of no use a day on: its process is gone.
     sql.query(`DELETE FROM ${SCHEMA}.usage_flushes WHERE at < now() - interval '${FLUSHES_KEPT}'`),
   ]);
+}
+
+/** Whether no minute older than `before` is left (retention's removal done). */
+export async function usageBeforeGone(sql: Sql, before: number): Promise<boolean> {
+  return (await sql.query(`SELECT 1 FROM ${SCHEMA}.usage WHERE minute < $1 LIMIT 1`, [Math.floor(before / MINUTE)])).rows.length === 0;
 }

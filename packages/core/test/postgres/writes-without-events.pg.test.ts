@@ -1,0 +1,80 @@
+// Writes that append no event of a use case — a store's init, events
+// appended as they are, retention's removal, a copy's usage counts — whose
+// COMMIT committed and whose answer was lost: each is answered by what it
+// did (its tenant, its event, what it removed is looked for once its backend
+// is gone), or OUTCOME_UNKNOWN where nothing tells; never UNAVAILABLE
+// ("nothing was changed"), which each was before. On a real PostgreSQL.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, initStore } from '../../src/engine.js';
+import { newEvent } from '../../src/events.js';
+import { createPostgresStore } from '../../src/store/postgres/store.js';
+import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
+import { seededDatabase, usesOf } from './seeded-database.js';
+import { losingTheAnswersOnceCommitted } from './lost-answers.js';
+
+let db: TestDatabase;
+let admin: pg.Client;
+let drop: () => Promise<void>;
+beforeAll(async () => void ({ db, admin, drop } = await seededDatabase()));
+afterAll(() => drop());
+
+const eventsWithId = async (id: string) => Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE id = $1`, [id])).rows[0].n);
+
+describe('a write that appends no event of a use case, its COMMIT committed and its answer lost', () => {
+  it('an init is answered as made (true): its tenant is there — UNAVAILABLE before', async () => {
+    const empty = await createTestDatabase();
+    const store = createPostgresStore(empty.url);
+    const other = new pg.Client(empty.url);
+    await other.connect();
+    try {
+      const made = async () => (await other.query(`SELECT to_regclass('keyward.tenant') IS NOT NULL AS there`)).rows[0].there && (await other.query(`SELECT 1 FROM keyward.tenant`)).rows.length > 0;
+      // The admin's name goes out only with the users, the event and COMMIT (the tenant's insert is answered before).
+      const answer = await Promise.allSettled([losingTheAnswersOnceCommitted('ann-init-lost', made, () => initStore(store, { admin: 'ann-init-lost', tenant: 'init lost' }))]);
+      expect(answer[0].status === 'fulfilled' ? answer[0].value : (answer[0].reason as Error).message).toBe(true);
+      expect((await other.query(`SELECT id FROM keyward.users`)).rows.map((r) => r.id)).toEqual(['ann-init-lost']);
+      // Asked again, it finds the tenant there: nothing is made twice.
+      expect(await initStore(store, { admin: 'ann-init-lost' })).toBe(false);
+    } finally {
+      await other.end();
+      await store.close();
+      await empty.drop();
+    }
+  });
+
+  it('events appended are answered as appended, there once — UNAVAILABLE before', async () => {
+    const store = createPostgresStore(db.url);
+    const event = newEvent('api-key.auth-failed', Date.now(), 'anonymous', undefined, { count: 1, reasons: { 'append lost': 1 } });
+    await losingTheAnswersOnceCommitted('append lost', async () => (await eventsWithId(event.id)) === 1, () => store.append([event]));
+    expect(await eventsWithId(event.id)).toBe(1);
+    await store.close();
+  });
+
+  it('retention’s removal is answered as done: what it removed is gone — UNAVAILABLE before', async () => {
+    const store = createPostgresStore(db.url);
+    const old = Date.parse('2020-01-01T00:00:00Z');
+    await store.append([newEvent('api-key.auth-failed', old, 'anonymous', undefined, { count: 1, reasons: {} })]);
+    const before = Date.parse('2021-01-01T00:00:00Z');
+    const oldEvents = async () => Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE event_time < $1`, [new Date(before)])).rows[0].n);
+    expect(await oldEvents()).toBe(1);
+    // A fresh store: its connections send the removal's text (the marker) with its first use.
+    const sweeper = createPostgresStore(db.url);
+    await losingTheAnswersOnceCommitted('DELETE FROM keyward.events WHERE event_time', async () => (await oldEvents()) === 0, () => sweeper.removeBefore(before));
+    expect(await oldEvents()).toBe(0);
+    await Promise.all([store.close(), sweeper.close()]);
+  });
+
+  it('usage counts with neither a flush’s name nor an event (a copy’s) are OUTCOME_UNKNOWN: they were added, and nothing tells — UNAVAILABLE before', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    const key = await engine.as('bob').generateKey({ description: 'bob copied uses lost' });
+    await engine.close();
+    const store = createPostgresStore(db.url);
+    const minute = Math.floor(Date.now() / 60_000);
+    const answer = await Promise.allSettled([
+      losingTheAnswersOnceCommitted(key.id, async () => (await usesOf(admin, key.id)) === 3, () => store.recordUsage([{ keyId: key.id, minute, uses: 3, lastUsed: minute * 60_000 }], [])),
+    ]);
+    expect(answer[0].status === 'rejected' && (answer[0].reason as { code?: string }).code).toBe('OUTCOME_UNKNOWN');
+    expect(await usesOf(admin, key.id)).toBe(3);
+    await store.close();
+  });
+});
