@@ -76,6 +76,9 @@ export async function countActiveUntil(sql: Sql, owner: string, now: number): Pr
 /** Inserts or replaces keys: one statement for the lot (a copy, a bulk revoke), however many. */
 export async function writeKeys(sql: Sql, keys: readonly ApiKey[]): Promise<void> {
   if (keys.length === 0) return;
+  // Rows are written, and count_keys locks each owner's row of key counts, in the order given: in owner order, two
+  // writes over the same owners (bulk revokes by two admins) lock them in one order instead of deadlocking.
+  if (keys.length > 1) keys = [...keys].sort((x, y) => (x.owner < y.owner ? -1 : x.owner > y.owner ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   await sql.query(
     `INSERT INTO ${SCHEMA}.keys (id, owner, created_by, description, created, expiry, revoked_at, record)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::jsonb[])
