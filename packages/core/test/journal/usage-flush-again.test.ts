@@ -2,11 +2,15 @@
 // written (the fsync failed: the line may be on disk, or not) is sent again
 // by its process, and counted once — on a real store of files, with another
 // process's engine flushing the same key beside it.
+import { existsSync, mkdtempSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { createEngine } from '../../src/engine.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
+import { UsageAggregates } from '../../src/store/json/usage-aggregates.js';
 import { seededStore, tempStorePath } from '../helpers.js';
 
 afterEach(() => {
@@ -70,5 +74,36 @@ describe('a usage flush sent again', () => {
     const [usage] = await reopened.usageSince(Date.now() - 3_600_000, [key.id]);
     expect(usage.uses).toBe(3);
     await reopened.close();
+  });
+
+  it('once the raw file its failed try went to was folded and removed — then its day folded too — is counted once: twice before', async () => {
+    const MIN = 60_000;
+    const dir = join(mkdtempSync(join(tmpdir(), 'keyward-usage-')), 'store.usage');
+    let now = Date.parse('2026-11-20T10:50:00.000Z');
+    const usage = new UsageAggregates(dir, { now: () => now, rollUpEveryMs: 0 });
+    const three = [{ keyId: 'k1', minute: Math.floor(now / MIN) - 1, uses: 3, lastUsed: now - MIN }];
+    const usesSinceTheDay = async () => (await usage.usageSince(Date.parse('2026-11-20T00:00:00.000Z'), ['k1']))[0].uses;
+
+    let fsync = await failingAnFsync();
+    await expect(usage.recordFlush(three, 'p1.1')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    fsync.mockRestore();
+    // The disk is back 30 minutes on: the hour of the failed try is closed, folded, and its raw file removed.
+    now += 30 * MIN;
+    expect(await usage.rollUp()).toBe(true);
+    expect(existsSync(join(dir, '2026-11-20T10.jsonl'))).toBe(false);
+    await usage.recordFlush(three, 'p1.1');
+    expect(await usesSinceTheDay()).toBe(3);
+
+    // The next flush fails the same way, at 11:20; sent again two days on, once its day is one sum of hours.
+    const two = [{ keyId: 'k1', minute: Math.floor(now / MIN) - 1, uses: 2, lastUsed: now - MIN }];
+    fsync = await failingAnFsync();
+    await expect(usage.recordFlush(two, 'p1.2')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    fsync.mockRestore();
+    now += 2 * 86_400_000;
+    expect(await usage.rollUp()).toBe(true);
+    expect(existsSync(join(dir, '2026-11-20.sum.json'))).toBe(true);
+    await usage.recordFlush(two, 'p1.2');
+    expect(await usesSinceTheDay()).toBe(5);
+    await usage.close();
   });
 });

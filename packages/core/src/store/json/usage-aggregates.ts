@@ -12,7 +12,7 @@ import { appendText } from './checked-line.js';
 import { GroupAppender } from './group-append.js';
 import { LastUses } from './last-uses.js';
 import { daySumPath, hourSumPath, hoursOf, listUsage, rawPath, readHour, readRaw, readSum, type OnMalformed } from './usage-files.js';
-import { UsageTally, type Address, type RawBatch } from './usage-fold.js';
+import { UsageTally, flushParts, type Address, type RawBatch } from './usage-fold.js';
 import { rollUp } from './usage-rollup.js';
 
 export interface UsageAggregatesOptions {
@@ -71,8 +71,10 @@ export class UsageAggregates {
    * An append that failed may still have landed whole (its write made, its
    * fsync failed): sent again, the flush is looked for in the raw files of
    * the hours its earlier tries went to, and appended only if no try is
-   * there. A raw file is there until its hour has been closed 10 minutes
-   * (usage-rollup.ts RAW_GRACE_MS); a flush sent again later is appended.
+   * there: in the hour's raw file while it is there (until the hour has been
+   * closed 10 minutes, usage-rollup.ts RAW_GRACE_MS), then among the flushes
+   * its hour's sum, later its day's, notes as folded — until retention
+   * removes that day.
    */
   async recordFlush(counts: readonly UsageCount[], flush: string): Promise<void> {
     const tried = this.unsure.get(flush);
@@ -91,11 +93,21 @@ export class UsageAggregates {
     this.unsure.delete(flush);
   }
 
-  /** Whether a complete line of the hour's raw file is the flush `flush` (a partial line fails its check: not there). */
+  /**
+   * Whether a complete line of the hour's raw file is the flush `flush` (a
+   * partial line fails its check: not there); once that file is gone, whether
+   * the hour's sum, or once that is gone its day's, folded it. Each is
+   * written before what it folded is removed, so one found missing means the
+   * next holds it all.
+   */
   private async holdsFlush(hour: string, flush: string): Promise<boolean> {
     let found = false;
-    await readRaw(rawPath(this.dir, hour), 0, (b) => (found ||= b.i === flush), this.malformed);
-    return found;
+    const read = await readRaw(rawPath(this.dir, hour), 0, (b) => (found ||= b.i === flush), this.malformed);
+    if (read !== undefined) return found;
+    const name = flushParts(flush);
+    if (name === undefined) return false;
+    const sum = (await readSum(hourSumPath(this.dir, hour), this.malformed)) ?? (await readSum(daySumPath(this.dir, hour.slice(0, 10)), this.malformed));
+    return (sum?.f?.[name.by] ?? -1) >= name.seq;
   }
 
   /** Uses per key since a time (minute precision for the last day, hour precision before), summed over every server. */

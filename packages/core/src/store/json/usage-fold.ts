@@ -136,6 +136,14 @@ export function isRawBatch(x: unknown): x is RawBatch {
 /** A rolled-up file (an hour of minutes, a day of hours, or every last use): key → buckets. */
 export interface SumFile {
   keys: Record<string, KeyBuckets>;
+  /**
+   * An hour's or a day's sum: each flusher's latest flush folded in (its
+   * name's number), so a flush sent again once its raw line was folded away
+   * is still found (usage-aggregates.ts recordFlush). A flusher sends its
+   * flushes in order, each after the one before was written: one folded
+   * under a number as high says that flush is there.
+   */
+  f?: Record<string, number>;
   /** An hour's sum: the bytes of its raw file folded in (the rest is read from the raw file). */
   rawOffset?: number;
   /** last-used.json: how far it has folded each hour's raw file that still exists. */
@@ -152,6 +160,20 @@ export function isSumFile(x: unknown): x is SumFile {
     !Array.isArray(s.keys) &&
     Object.values(s.keys).every(isKeyBuckets) &&
     (s.rawOffset === undefined || (Number.isSafeInteger(s.rawOffset) && s.rawOffset >= 0)) &&
+    (s.f === undefined || (typeof s.f === 'object' && s.f !== null && !Array.isArray(s.f) && Object.values(s.f).every((n) => Number.isSafeInteger(n)))) &&
     (s.folded === undefined || (typeof s.folded === 'object' && s.folded !== null && Object.values(s.folded).every((o) => Number.isSafeInteger(o) && o >= 0)))
   );
+}
+
+/** A flush's name as a raw line carries it (`flusher.number`, store.ts recordUsage), parted; undefined for any other text. */
+export function flushParts(name: string): { by: string; seq: number } | undefined {
+  const dot = name.lastIndexOf('.');
+  const seq = Number(name.slice(dot + 1));
+  return dot > 0 && Number.isSafeInteger(seq) ? { by: name.slice(0, dot), seq } : undefined;
+}
+
+/** Notes in a sum's flushes (SumFile f) the flush named `name`, in place. */
+export function noteFlushFolded(into: Record<string, number>, name: string | undefined): void {
+  const f = name === undefined ? undefined : flushParts(name);
+  if (f && !(into[f.by] >= f.seq)) into[f.by] = f.seq;
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { DAY, HOUR, MINUTE, dayStart, hourStart } from './days.js';
 import { isMissing, removeFile, removeStaleTemporaries, writeFileAtomically, writeFileOnce } from './files.js';
 import { LAST_USED, daySumPath, hourSumPath, listUsage, rawPath, readRaw, readSum, type OnMalformed } from './usage-files.js';
-import { emptyKey, foldKey, type KeyBuckets, type SumFile } from './usage-fold.js';
+import { emptyKey, foldKey, noteFlushFolded, type KeyBuckets, type SumFile } from './usage-fold.js';
 
 /** A raw hour is folded this long after it ends: a flush that read the clock just before the hour ended has landed by then. */
 export const RAW_GRACE_MS = 10 * MINUTE;
@@ -75,6 +75,7 @@ async function foldRawTail(dir: string, hour: string, closedAndLastUsedAt: numbe
     return;
   }
   const keys = sum.keys;
+  const f = sum.f ?? {};
   let changed = false;
   const end = await readRaw(
     rawPath(dir, hour),
@@ -82,30 +83,33 @@ async function foldRawTail(dir: string, hour: string, closedAndLastUsedAt: numbe
     (batch) => {
       changed = true;
       for (const [keyId, minute, uses, lastUsed, addresses] of batch.c) foldKey((keys[keyId] ??= emptyKey()), [[minute, uses]], lastUsed, addresses);
+      noteFlushFolded(f, batch.i);
     },
     onMalformed,
   );
   if (end === undefined) return;
   // A closed hour's raw file goes once both its sum and last-used.json have all of it.
   if (closedAndLastUsedAt !== undefined && end <= closedAndLastUsedAt) {
-    await writeFileAtomically(hourSumPath(dir, hour), JSON.stringify({ keys }));
+    await writeFileAtomically(hourSumPath(dir, hour), JSON.stringify({ keys, f }));
     await removeFile(rawPath(dir, hour));
   } else if (changed || end !== sum.rawOffset) {
-    await writeFileAtomically(hourSumPath(dir, hour), JSON.stringify({ keys, rawOffset: end }));
+    await writeFileAtomically(hourSumPath(dir, hour), JSON.stringify({ keys, rawOffset: end, f }));
   }
 }
 
 /** A day's hour sums as per-key-per-hour buckets (bucket starts stay epoch minutes, on the hour). */
 async function foldDay(dir: string, hours: string[], onMalformed: OnMalformed): Promise<SumFile> {
   const keys: Record<string, KeyBuckets> = Object.create(null);
+  const f: Record<string, number> = {};
   for (const hour of hours) {
     const sum = await readSum(hourSumPath(dir, hour), onMalformed);
     if (!sum) continue;
     for (const [keyId, k] of Object.entries(sum.keys)) {
       foldKey((keys[keyId] ??= emptyKey()), k.b.map(([minute, n]) => [minute - (minute % 60), n]), k.l, k.a);
     }
+    for (const [by, seq] of Object.entries(sum.f ?? {})) noteFlushFolded(f, `${by}.${seq}`);
   }
-  return { keys };
+  return { keys, f };
 }
 
 /**
