@@ -45,4 +45,28 @@ describe('a usage flush whose answer was lost', () => {
     expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.usage_flushes`)).rows[0].n)).toBe(2);
     await Promise.all([one.close(), two.close()]);
   });
+
+  it('sent again once retention dropped its name (a day on) is found by its events: counted once, and the flushes after it go — before, refused by its events’ ids every time, the pipeline stuck behind it', async () => {
+    const one = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    const key = await one.as('bob').generateKey({ description: 'bob flush sent a day on' });
+    for (let i = 0; i < 3; i++) expect((await one.verify(key.token)).valid).toBe(true);
+    const committed = async () => (await usedEventsOf(key.id)) > 0;
+    const lost = await refusingTheFateLooks(() => losingTheAnswersOnceCommitted('api-key.used', committed, () => one.flush()));
+    expect((lost as PromiseRejectedResult).reason).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+
+    // A day on, retention's sweep drops the names of flushes of processes it takes for gone.
+    await admin.query(`UPDATE keyward.usage_flushes SET at = at - interval '2 days'`);
+    const sweeper = createPostgresStore(db.url);
+    await sweeper.removeBefore(Date.parse('2000-01-01T00:00:00Z'));
+    await sweeper.close();
+    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.usage_flushes`)).rows[0].n)).toBe(0);
+
+    await one.flush();
+    expect(await usesOf(admin, key.id)).toBe(3);
+    expect(await usedEventsOf(key.id)).toBe(1);
+    expect((await one.verify(key.token)).valid).toBe(true);
+    await one.flush();
+    expect(await usesOf(admin, key.id)).toBe(4);
+    await one.close();
+  });
 });

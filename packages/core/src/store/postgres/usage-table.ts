@@ -110,8 +110,14 @@ export async function flushThere(sql: Sql, flush: FlushId): Promise<boolean> {
   return (await sql.query(`SELECT 1 FROM ${SCHEMA}.usage_flushes WHERE flusher = $1 AND seq = $2`, [flush.by, flush.seq])).rows.length > 0;
 }
 
-/** Whether a flush's transaction failed because the flush was written before (noteFlush). */
-export const flushedBefore = (e: unknown): boolean => e instanceof pg.DatabaseError && e.code === '23505' && e.table === 'usage_flushes';
+/**
+ * Whether a flush's transaction failed because the flush was written before:
+ * its name is noted (noteFlush), or — a day on, its name dropped — one of its
+ * events is there (fresh ids, written in the flush's own transaction), until
+ * retention removes them with the minutes they count.
+ */
+export const flushedBefore = (e: unknown): boolean =>
+  e instanceof pg.DatabaseError && e.code === '23505' && (e.table === 'usage_flushes' || (e.table === 'events' && e.constraint === 'events_id_key'));
 
 /** How long the latest flush of a process that stopped flushing is kept. */
 const FLUSHES_KEPT = '1 day';
