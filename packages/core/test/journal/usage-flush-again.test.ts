@@ -56,7 +56,7 @@ describe('a usage flush sent again', () => {
     await reopened.close();
   });
 
-  it('after its counts were appended and its events failed is counted once — counted twice before', async () => {
+  it('after its counts were appended and its events failed (their lines written, their fsync refused) is counted once, with its events once — its events were written twice before', async () => {
     const path = tempStorePath();
     const { engine, bob } = await seededStore({ store: createJsonFileStore(path), clock: systemClock });
     const key = await bob.generateKey({ description: 'flushed as its events failed' });
@@ -73,6 +73,8 @@ describe('a usage flush sent again', () => {
     const reopened = createJsonFileStore(path);
     const [usage] = await reopened.usageSince(Date.now() - 3_600_000, [key.id]);
     expect(usage.uses).toBe(3);
+    const used = await reopened.findEvents({ types: ['api-key.used'], keyId: key.id, limit: 10 });
+    expect(used.data).toHaveLength(1);
     await reopened.close();
   });
 

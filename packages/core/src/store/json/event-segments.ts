@@ -53,6 +53,30 @@ export class EventSegments {
     await Promise.all([...byDay(events)].map(([day, list]) => this.appender.append(this.pathOf(day), appendText(list))));
   }
 
+  /** Where the segments of these events' days end now (0: none yet): an append that fails leaves what it wrote after that. */
+  async ends(events: readonly KeywardEvent[]): Promise<Map<string, number>> {
+    const ends = new Map<string, number>();
+    for (const day of byDay(events).keys()) {
+      const fd = await openForReading(this.pathOf(day));
+      try {
+        ends.set(day, fd ? (await fd.stat()).size : 0);
+      } finally {
+        await fd?.close();
+      }
+    }
+    return ends;
+  }
+
+  /** Those of `events` not in their day's segment past `ends` (ends): what an append that failed there did not leave whole. */
+  async notIn(events: readonly KeywardEvent[], ends: ReadonlyMap<string, number>): Promise<KeywardEvent[]> {
+    const left: KeywardEvent[] = [];
+    for (const [day, list] of byDay(events)) {
+      const there = await this.idsFrom(day, ends.get(day) ?? 0);
+      left.push(...list.filter((e) => !there.has(e.id)));
+    }
+    return left;
+  }
+
   /**
    * Appends events that a journal record already holds durably, without an
    * fsync (see journal-events.ts); answers the days written (copySize says

@@ -99,8 +99,12 @@ export class JsonFileStore extends StateReads implements Store {
   private closing?: Promise<void>;
   /** Writes beside the journal under way (usage, events, retention): close() lets them finish before it closes their files. */
   private readonly writing = new Set<Promise<unknown>>();
-  /** Flushes whose counts are appended and whose events are not (yet): sent again, their counts are not appended twice. */
-  private readonly countedFlushes = new Set<string>();
+  /**
+   * Flushes whose counts are appended and whose events are not (yet), with
+   * where their events' segments ended before the first try: sent again,
+   * their counts are not appended twice, nor the events a failed try left whole.
+   */
+  private readonly countedFlushes = new Map<string, Map<string, number>>();
 
   constructor(
     readonly location: string,
@@ -238,17 +242,20 @@ export class JsonFileStore extends StateReads implements Store {
     return this.besideTheJournal(async () => {
       await this.journal.fresh(true);
       const name = flush && `${flush.by}.${flush.seq}`;
-      // Its counts were appended by an earlier try whose events failed: only the events are written now.
-      if (name === undefined || !this.countedFlushes.has(name)) {
+      // Its counts were appended by an earlier try whose events failed: only the events it did not leave whole are written now.
+      const tried = name === undefined ? undefined : this.countedFlushes.get(name);
+      if (tried === undefined) {
         try {
+          // Before anything of it is written: where its events' segments end.
+          const ends = name === undefined ? undefined : await this.segments.ends(events);
           if (name === undefined) await this.usage.record(counts);
           else await this.usage.recordFlush(counts, name);
+          if (name !== undefined && ends !== undefined) this.countedFlushes.set(name, ends);
         } catch (e) {
           throw diskFault(e, `Recording usage in ${this.location}`);
         }
       }
-      if (name !== undefined) this.countedFlushes.add(name);
-      await this.writeEvents(events);
+      await this.writeEvents(tried === undefined ? events : await this.segments.notIn(events, tried));
       if (name !== undefined) this.countedFlushes.delete(name);
       this.journal.changed({});
     });
