@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import { printable, textOf } from '../duration.js';
 import { refuse } from '../refusal.js';
 import type { StoreReads, Store, TransactHow, Transaction } from '../store/boundary.js';
-import { KEY_ID_PATTERN } from '../token.js';
+import { isKeyId } from '../token.js';
 import type { UsagePipeline } from '../usage-pipeline.js';
 import { type GeneratedKey, type KeyView, keyViewsFor } from '../views.js';
 import type { KeyTexts } from '../wire/key-texts.js';
@@ -126,7 +126,7 @@ export class ActorContext {
 }
 
 export function checkKeyId(id: unknown): string {
-  if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) refuse('INVALID_INPUT', `"${printable(textOf(id))}" is not a key id (24 hexadecimal characters).`);
+  if (!isKeyId(id)) refuse('INVALID_INPUT', `"${printable(textOf(id))}" is not a key id (24 hexadecimal characters).`);
   return id;
 }
 
@@ -136,6 +136,6 @@ export function checkKeyId(id: unknown): string {
  * shape is answered like an unknown one: KEY_NOT_FOUND (behaviour §3).
  */
 export function keyIdToFind(id: unknown): string {
-  if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) refuse('KEY_NOT_FOUND', `No key "${printable(textOf(id))}".`);
+  if (!isKeyId(id)) refuse('KEY_NOT_FOUND', `No key "${printable(textOf(id))}".`);
   return id;
 }

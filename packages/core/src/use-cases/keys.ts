@@ -11,7 +11,7 @@ import { canSeeKey, checkAdmin, checkDeleteOrRevoke, checkDescription, checkGene
 import { KeywardError, refuse } from '../refusal.js';
 import type { GenerateInput, KeyQuery, Page, RevokeReport } from '../service.js';
 import type { Transaction } from '../store/boundary.js';
-import { KEY_ID_PATTERN, hashToken, newKeyId, newToken } from '../token.js';
+import { hashToken, isKeyId, newKeyId, newToken } from '../token.js';
 import { type GeneratedKey, type KeyView, keyView } from '../views.js';
 import { type ActorContext, keyIdToFind } from './context.js';
 
@@ -204,13 +204,12 @@ export async function revokeKeys(c: ActorContext, ids: string[]): Promise<Revoke
     enforce(checkAdmin(actor));
     const done: ApiKey[] = [];
     const skipped: RevokeReport['skipped'] = [];
-    const valid = (id: unknown): id is string => typeof id === 'string' && KEY_ID_PATTERN.test(id);
     // Read (a PostgreSQL store locks what it reads) in id order whatever the order named: two admins' bulk revokes
     // of the same keys then lock them in one order instead of deadlocking. Answered in the order named.
     const keys = new Map<string, ApiKey | undefined>();
-    for (const id of unique.filter(valid).sort()) keys.set(id, await tx.getKey(id));
+    for (const id of unique.filter(isKeyId).sort()) keys.set(id, await tx.getKey(id));
     for (const id of unique) {
-      if (!valid(id)) {
+      if (!isKeyId(id)) {
         // Echoed back as given, but never a token pasted in by mistake.
         skipped.push({ id: printable(textOf(id), 100), code: 'KEY_NOT_FOUND', message: 'No such key.' });
         continue;
