@@ -28,6 +28,7 @@ import { Journal, type JournalModel, journalPathFor } from './journal.js';
 import { JournalEvents } from './journal-events.js';
 import { migrateEventLog } from './migrate-event-log.js';
 import { UsageAggregates } from './usage-aggregates.js';
+import { flushName } from './usage-fold.js';
 
 /** One transaction as its journal record carries it: its writes and its events, committed together. */
 export interface JournalEntry {
@@ -241,7 +242,7 @@ export class JsonFileStore extends StateReads implements Store {
     if (counts.length === 0 && events.length === 0) return Promise.resolve();
     return this.besideTheJournal(async () => {
       await this.journal.fresh(true);
-      const name = flush && `${flush.by}.${flush.seq}`;
+      const name = flush && flushName(flush);
       // Its counts were appended by an earlier try whose events failed: only the events it did not leave whole are written now.
       const tried = name === undefined ? undefined : this.countedFlushes.get(name);
       if (tried === undefined) {

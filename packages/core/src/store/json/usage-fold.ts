@@ -4,7 +4,7 @@
 // counts written by several servers add up, and folding the same last-use
 // twice changes nothing.
 
-import type { KeyUsage } from '../boundary.js';
+import type { FlushId, KeyUsage } from '../boundary.js';
 import { MAX_ADDRESSES } from '../usage-aggregates.js';
 
 export type Address = [address: string, lastSeen: number];
@@ -165,15 +165,17 @@ export function isSumFile(x: unknown): x is SumFile {
   );
 }
 
-/** A flush's name as a raw line carries it (`flusher.number`, store.ts recordUsage), parted; undefined for any other text. */
-export function flushParts(name: string): { by: string; seq: number } | undefined {
+/** A flush's name as a raw line carries it: `flusher.number`. */
+export const flushName = (flush: FlushId): string => `${flush.by}.${flush.seq}`;
+
+/** A flush's name (flushName) parted; undefined for any other text. */
+export function flushParts(name: string): FlushId | undefined {
   const dot = name.lastIndexOf('.');
   const seq = Number(name.slice(dot + 1));
   return dot > 0 && Number.isSafeInteger(seq) ? { by: name.slice(0, dot), seq } : undefined;
 }
 
-/** Notes in a sum's flushes (SumFile f) the flush named `name`, in place. */
-export function noteFlushFolded(into: Record<string, number>, name: string | undefined): void {
-  const f = name === undefined ? undefined : flushParts(name);
-  if (f && !(into[f.by] >= f.seq)) into[f.by] = f.seq;
+/** Notes in a sum's flushes (SumFile f), in place, that `flush` was folded in: each flusher's highest. */
+export function noteFlushFolded(into: Record<string, number>, flush: FlushId | undefined): void {
+  if (flush && !(into[flush.by] >= flush.seq)) into[flush.by] = flush.seq;
 }

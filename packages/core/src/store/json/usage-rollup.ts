@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { DAY, HOUR, MINUTE, dayStart, hourStart } from './days.js';
 import { isMissing, removeFile, removeStaleTemporaries, writeFileAtomically, writeFileOnce } from './files.js';
 import { LAST_USED, daySumPath, hourSumPath, listUsage, rawPath, readRaw, readSum, type OnMalformed } from './usage-files.js';
-import { emptyKey, foldKey, noteFlushFolded, type KeyBuckets, type SumFile } from './usage-fold.js';
+import { emptyKey, flushParts, foldKey, noteFlushFolded, type KeyBuckets, type SumFile } from './usage-fold.js';
 
 /** A raw hour is folded this long after it ends: a flush that read the clock just before the hour ended has landed by then. */
 export const RAW_GRACE_MS = 10 * MINUTE;
@@ -83,7 +83,7 @@ async function foldRawTail(dir: string, hour: string, closedAndLastUsedAt: numbe
     (batch) => {
       changed = true;
       for (const [keyId, minute, uses, lastUsed, addresses] of batch.c) foldKey((keys[keyId] ??= emptyKey()), [[minute, uses]], lastUsed, addresses);
-      noteFlushFolded(f, batch.i);
+      noteFlushFolded(f, batch.i === undefined ? undefined : flushParts(batch.i));
     },
     onMalformed,
   );
@@ -107,7 +107,7 @@ async function foldDay(dir: string, hours: string[], onMalformed: OnMalformed): 
     for (const [keyId, k] of Object.entries(sum.keys)) {
       foldKey((keys[keyId] ??= emptyKey()), k.b.map(([minute, n]) => [minute - (minute % 60), n]), k.l, k.a);
     }
-    for (const [by, seq] of Object.entries(sum.f ?? {})) noteFlushFolded(f, `${by}.${seq}`);
+    for (const [by, seq] of Object.entries(sum.f ?? {})) noteFlushFolded(f, { by, seq });
   }
   return { keys, f };
 }
