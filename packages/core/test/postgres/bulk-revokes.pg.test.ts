@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import type { TestDatabase } from '../../../../test/support/postgres.js';
-import { seededDatabase } from './seeded-database.js';
+import { seededDatabase, waitingAtLocks } from './seeded-database.js';
+import { seeingTheStatements } from './statements-sent.js';
 
 let db: TestDatabase;
 let admin: pg.Client;
@@ -26,31 +27,25 @@ beforeAll(async () => {
 });
 afterAll(() => drop());
 
-const waitingAtLocks = async () =>
-  Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keyward' AND wait_event_type = 'Lock'`)).rows[0].n);
+const waiting = () => waitingAtLocks(admin);
 
 /** `run`, with the deadlocks PostgreSQL reported to this process's connections while it ran. */
 async function countingDeadlocks<T>(run: () => Promise<T>): Promise<{ answer: T; deadlocks: number }> {
-  const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
   let deadlocks = 0;
-  pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-    const r = query.apply(this, a);
+  const answer = await seeingTheStatements((_, send) => {
+    const r = send();
     if (r instanceof Promise) r.catch((e: { code?: string }) => void (e?.code === '40P01' && deadlocks++));
     return r;
-  } as typeof pg.Client.prototype.query;
-  try {
-    return { answer: await run(), deadlocks };
-  } finally {
-    pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
-  }
+  }, run);
+  return { answer, deadlocks };
 }
 
 /** Runs `first`, then once it waits at the holder's lock `second`, then lets the holder go once both wait. */
 async function bothWaitingBehind<A, B>(holder: pg.Client, first: () => Promise<A>, second: () => Promise<B>): Promise<[A, B]> {
   const one = first();
-  await expect.poll(waitingAtLocks, { timeout: 10_000 }).toBe(1);
+  await expect.poll(waiting, { timeout: 10_000 }).toBe(1);
   const two = second();
-  await expect.poll(waitingAtLocks, { timeout: 10_000 }).toBe(2);
+  await expect.poll(waiting, { timeout: 10_000 }).toBe(2);
   await holder.query('COMMIT');
   return Promise.all([one, two]);
 }

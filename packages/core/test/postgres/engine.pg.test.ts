@@ -335,13 +335,13 @@ describe('engine on PostgreSQL', () => {
     // session is cancelled (as by a statement_timeout): its fate is read on the pool instead, not that error passed on.
     let refused = 0;
     let readsFailed = 0;
-    const key = await seeingTheStatements((a) => {
+    const key = await seeingTheStatements((a, send) => {
       if (refusingTheNotify(a)) refused++;
       else if (refused === 1 && readsFailed === 0 && typeof a[0] === 'string' && a[0].includes('FROM keyward.keys k WHERE id = $1')) {
         readsFailed++;
         return Promise.reject(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }));
       }
-      return undefined;
+      return send();
     }, () => engine.as('bob').generateKey({ description: 'bob read failed' }));
     expect([refused, readsFailed]).toEqual([1, 1]);
     await expectMadeOnce(engine, 'bob read failed', key);
@@ -353,9 +353,9 @@ describe('engine on PostgreSQL', () => {
     await engine.as('bob').generateKey({ description: 'bob seen before the refusal' });
     // The create's one statement goes out with a payload pg_notify refuses after the key committed (refusingTheNotify).
     let refused = 0;
-    const key = await seeingTheStatements((a) => {
+    const key = await seeingTheStatements((a, send) => {
       if (refusingTheNotify(a)) refused++;
-      return undefined;
+      return send();
     }, () => engine.as('bob').generateKey({ description: 'bob notify refused' }));
     expect(refused).toBe(1);
     await expectMadeOnce(engine, 'bob notify refused', key);
@@ -428,10 +428,10 @@ describe('engine on PostgreSQL', () => {
     const [before, after] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0, clock: early }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0, clock: late })];
     const changeCounts: unknown[] = [];
     try {
-      await seeingTheStatements((a) => {
+      await seeingTheStatements((a, send) => {
         const create = createSentWhole(a);
         if (create) changeCounts.push((create.values?.[8] as unknown[])[0]);
-        return undefined;
+        return send();
       }, async () => {
         await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
         await before.as('alice').updateSettings({ max_keys_per_user: 2 });

@@ -163,9 +163,9 @@ describe('schema migrations', () => {
     const seen = await counts();
     let sentWhole = 0;
     const made: { id: string; token: string }[] = [];
-    await seeingTheStatements((a) => {
+    await seeingTheStatements((a, send) => {
       if (createSentWhole(a)) sentWhole++;
-      return undefined;
+      return send();
     }, async () => {
       for (const description of ['first', 'second', 'third']) made.push(await engine.as('bob').generateKey({ description }));
     });

@@ -43,6 +43,11 @@ export async function holdingTheRowOf(url: string, user: string): Promise<pg.Cli
   return holder;
 }
 
+/** How many statements of Keyward's connections (application_name keyward) to this database wait at a lock now. */
+export async function waitingAtLocks(admin: pg.Client): Promise<number> {
+  return Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keyward' AND wait_event_type = 'Lock'`)).rows[0].n);
+}
+
 /** The key a create answered with is the only one under its description, with one event, and `engine` accepts its token: made once. */
 export async function expectMadeOnce(admin: pg.Client, engine: Engine, description: string, key: { id: string; token: string }): Promise<void> {
   const rows = await admin.query(`SELECT id FROM keyward.keys WHERE description = $1`, [description]);

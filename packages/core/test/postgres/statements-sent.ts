@@ -1,7 +1,8 @@
 // The statements this process sends to PostgreSQL through node-postgres,
-// seen on their way out — to count what a create sent, or to change one
-// (a NOTIFY the database then refuses) or answer it in its place (a read
-// that fails) — while the real driver and server do everything else.
+// seen on their way out — to count what a create sent or what the database
+// refused, or to change one (a NOTIFY the database then refuses) or answer
+// it in its place (a read that fails) — while the real driver and server do
+// everything else.
 
 import pg from 'pg';
 
@@ -16,13 +17,14 @@ export function createSentWhole(a: Sent): { text: string; values?: unknown[] } |
 
 /**
  * Runs `run` with every statement a pg client of this process sends handed
- * first to `see`, which may change its arguments in place, or return a
- * promise to answer it with instead of sending it.
+ * first to `see`, with `send`, which sends it as its arguments are then and
+ * gives node-postgres' answer: `see` answers in its place, so it may change
+ * the arguments before sending, watch the answer, or not send at all.
  */
-export async function seeingTheStatements<T>(see: (a: Sent) => Promise<unknown> | undefined, run: () => Promise<T>): Promise<T> {
+export async function seeingTheStatements<T>(see: (a: Sent, send: () => unknown) => unknown, run: () => Promise<T>): Promise<T> {
   const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
   pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-    return see(a) ?? query.apply(this, a);
+    return see(a, () => query.apply(this, a));
   } as typeof pg.Client.prototype.query;
   try {
     return await run();

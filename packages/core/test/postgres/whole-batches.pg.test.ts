@@ -12,7 +12,7 @@ import { createEngine } from '../../src/engine.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { CHANNEL } from '../../src/store/postgres/changes.js';
 import type { TestDatabase } from '../../../../test/support/postgres.js';
-import { expectMadeOnce as madeOnce, holdingTheRowOf, seededDatabase } from './seeded-database.js';
+import { expectMadeOnce as madeOnce, holdingTheRowOf, seededDatabase, waitingAtLocks } from './seeded-database.js';
 
 let db: TestDatabase;
 let admin: pg.Client;
@@ -27,9 +27,7 @@ const holdingBobsRow = () => holdingTheRowOf(db.url, 'bob');
 
 /** Until a statement of this database waits for a lock (the create for bob, at his row). */
 async function untilWaitingAtALock(): Promise<void> {
-  const waiting = async () =>
-    Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keyward' AND wait_event_type = 'Lock'`)).rows[0].n);
-  await expect.poll(waiting, { timeout: 5000 }).toBe(1);
+  await expect.poll(() => waitingAtLocks(admin), { timeout: 5000 }).toBe(1);
 }
 
 /** The payloads of the notifications sent while `run` runs (a notification committed before a query's answer arrives before it). */
