@@ -21,6 +21,19 @@ const DAY = 86_400_000;
 const LAST_USED_REUSE_MS = 1000;
 const LAST_USED_CACHED = 50_000;
 
+/**
+ * A last use of the store's as this process hands it on, in one shape: the
+ * store's answers come in several (a row read, a flush merged in, frozen or
+ * not, lastUsed there or not), and every read (a list's rows, a verify's
+ * answer) passes them on through the same few functions — which V8
+ * optimized for the shapes seen so far and threw away at each new one, then
+ * compiled again, for as long as a server ran. Same fields, same values.
+ */
+function copyOf(u: KeyUsage): KeyUsage {
+  return { keyId: u.keyId, uses: u.uses, lastUsed: u.lastUsed, lastUsedFrom: u.lastUsedFrom.map(sighting) };
+}
+const sighting = (a: { address: string; lastSeen: number }) => ({ address: a.address, lastSeen: a.lastSeen });
+
 /** One flush as sent to the store: its counts and events, made once from one drained batch. */
 interface Flush {
   batch: Drained;
@@ -165,7 +178,7 @@ export class UsagePipeline {
     for (const id of keyIds) {
       const seen = this.lastUsedSeen.get(id);
       if (seen === undefined || now - seen.asked > LAST_USED_REUSE_MS) ask.push(id);
-      else if (seen.usage) out.set(id, { ...seen.usage, lastUsedFrom: [...seen.usage.lastUsedFrom] });
+      else if (seen.usage) out.set(id, copyOf(seen.usage));
     }
     if (ask.length === 0) return out;
     const written = this.written;
@@ -175,7 +188,7 @@ export class UsagePipeline {
     for (const id of ask) {
       const u = answer.get(id);
       if (keep) this.lastUsedSeen.set(id, { asked: now, usage: u ?? null });
-      if (u) out.set(id, { ...u, lastUsedFrom: [...u.lastUsedFrom] });
+      if (u) out.set(id, copyOf(u));
     }
     return out;
   }

@@ -13,7 +13,9 @@ export const MAX_ADDRESSES = 5;
 /** Merges address sightings: newest first, one per address, at most 5. */
 export function mergeAddresses(a: readonly { address: string; lastSeen: number }[], b: readonly { address: string; lastSeen: number }[]): { address: string; lastSeen: number }[] {
   const seen = new Map<string, number>();
-  for (const x of [...a, ...b]) if ((seen.get(x.address) ?? -Infinity) < x.lastSeen) seen.set(x.address, x.lastSeen);
+  // Each list in turn, not their spread: the lists come frozen or not, and a spread of either made V8 throw away its code for this.
+  for (let i = 0; i < a.length; i++) if ((seen.get(a[i].address) ?? -Infinity) < a[i].lastSeen) seen.set(a[i].address, a[i].lastSeen);
+  for (let i = 0; i < b.length; i++) if ((seen.get(b[i].address) ?? -Infinity) < b[i].lastSeen) seen.set(b[i].address, b[i].lastSeen);
   return [...seen]
     .map(([address, lastSeen]) => ({ address, lastSeen }))
     .sort((x, y) => y.lastSeen - x.lastSeen || (x.address < y.address ? -1 : 1))

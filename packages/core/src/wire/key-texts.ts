@@ -45,7 +45,7 @@ const adoptRecords = (kept: MadeOf, now: MadeOf): MadeOf => {
   kept.tenant = now.tenant;
   return kept;
 };
-const copyUse = (now: MadeOf): MadeOf => ({ ...now, use: now.use && { lastUsed: now.use.lastUsed, lastUsedFrom: (now.use.lastUsedFrom ?? []).map((a) => ({ ...a })) } });
+const copyUse = (now: MadeOf): MadeOf => ({ ...now, use: now.use && { lastUsed: now.use.lastUsed, lastUsedFrom: (now.use.lastUsedFrom ?? []).map((a) => ({ address: a.address, lastSeen: a.lastSeen })) } });
 
 export class KeyTexts {
   private readonly made = new KeptTexts<MadeOf>(MAX_TEXTS, sameMadeOf, adoptRecords, copyUse);
