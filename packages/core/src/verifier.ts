@@ -1,6 +1,8 @@
 // The hot path: parse the token, find what verify needs of its key in a
 // cache, one SHA-256, a constant-time compare, a counter bumped in memory.
-// On a cache hit the answer is synchronous; only a miss waits on the store.
+// On a cache hit the answer is synchronous; only a miss waits on the store,
+// and a hit while the store cannot vouch for what it told (Store.catchingUp:
+// a JSON store's follower, after a long synchronous task held the event loop).
 //
 // The cache listens to the store's change signal — a version that only
 // grows — never to a file's inode, size or mtime: a change naming keys drops
@@ -50,19 +52,36 @@ export class Verifier {
   private readonly reading = new Set<{ id: string; spoiled: boolean }>();
   private stopListening?: () => void;
   private closed = false;
+  // The store vouched for the cache in this turn of the event loop (Store.catchingUp): asked at the first hit of
+  // each turn, not at every hit — a field read is all a hit pays. Always true where the store has nothing to vouch.
+  private vouched: boolean;
+  private readonly nextTurn = () => {
+    this.vouched = false;
+  };
 
   constructor(
     private readonly store: Store,
     private readonly usage: UsageRecorder,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.vouched = store.catchingUp === undefined;
+  }
 
   verify(token: string, address?: string): VerifyOutcome | Promise<VerifyOutcome> {
     if (!isTokenShaped(token)) return this.malformed();
     const f = this.facts.get(keyIdHeadOf(token));
-    if (f !== undefined) return this.check(f, token, address);
+    if (f !== undefined) return this.vouched ? this.check(f, token, address) : this.checkVouched(f, token, address);
     // Not cached: a mistyped or made-up token is refused by its checksum without asking the store.
     return hasValidChecksum(token) ? this.miss(keyIdOf(token), token, address) : this.malformed();
+  }
+
+  /** The first hit of a turn: answered once the store vouches for the cache, after its look if it has to. */
+  private checkVouched(f: Facts, token: string, address: string | undefined): VerifyOutcome | Promise<VerifyOutcome> {
+    const behind = this.store.catchingUp!();
+    if (behind !== undefined) return behind.then(() => this.verify(token, address));
+    this.vouched = true;
+    setImmediate(this.nextTurn);
+    return this.check(f, token, address);
   }
 
   /** Stops listening to the store (the engine closes). */

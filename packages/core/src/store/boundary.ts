@@ -253,6 +253,16 @@ export interface Store extends StoreReads {
   version(): number;
   /** Called after every change seen (own and, within 100 ms / 1 s for PostgreSQL, others'). */
   onChange(listener: (change: StoreChange) => void): () => void;
+  /**
+   * For a cache that answers from what onChange told, without asking (the
+   * verifier's), where telling others' changes in time depends on this
+   * process's event loop turning (the JSON store's follower). Asked at the
+   * first cached answer of each turn of the loop: undefined while the cache
+   * may answer; else a look, settled once every change acknowledged before
+   * it was asked has been told. Absent where the store keeps its bound by
+   * other means.
+   */
+  catchingUp?(): Promise<void> | undefined;
 
   /**
    * Lets what was asked before finish, then lets go of files, watches, timers

@@ -5,6 +5,7 @@
 // copied over). A reader's position is the version of what it has applied.
 
 import { crc32 } from 'node:zlib';
+import { fstatSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { KeywardError } from '../../refusal.js';
 import { decodeRecord } from './record.js';
@@ -92,7 +93,23 @@ export class JournalFile {
 
   /** True when the file ends exactly at `position` and is still the journal (one fstat). */
   async unchangedAt(position: number): Promise<boolean> {
-    const { size, nlink } = await this.fh.stat();
+    return this.endsAt(await this.fh.stat(), position);
+  }
+
+  /**
+   * unchangedAt without a trip through the threadpool: one fstat on this
+   * thread, for an answer that cannot wait a turn (Journal.catchingUp, after
+   * the event loop was held). False when it cannot tell (the file closed).
+   */
+  unchangedNow(position: number): boolean {
+    try {
+      return this.endsAt(fstatSync(this.fh.fd), position);
+    } catch {
+      return false;
+    }
+  }
+
+  private endsAt({ size, nlink }: { size: number; nlink: number }, position: number): boolean {
     return nlink > 0 && this.start + size - JOURNAL_HEADER_BYTES === position;
   }
 

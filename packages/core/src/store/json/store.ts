@@ -293,6 +293,10 @@ export class JsonFileStore extends StateReads implements Store {
     return this.journal.onChange(listener);
   }
 
+  catchingUp(): Promise<void> | undefined {
+    return this.journal.catchingUp();
+  }
+
   /** What was asked before still finishes; from now on every read and write is refused (closed.ts), and nothing is opened again. */
   close(): Promise<void> {
     this.closing ??= (async () => {
