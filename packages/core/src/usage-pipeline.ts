@@ -11,7 +11,7 @@ import { newEvent } from './events.js';
 import { beatsUseThreshold, excessiveUse, EXCESSIVE_USE_QUIET_MS, mayFlagExcessiveUse } from './policy.js';
 import { randomHex } from './random.js';
 import type { FlushId, KeyUsage, Store, UsageCount } from './store/boundary.js';
-import { mergeAddresses } from './store/usage-aggregates.js';
+import { copyOfSighting, mergeAddresses } from './store/usage-aggregates.js';
 import { type Drained, UsageRecorder } from './usage.js';
 
 const DAY = 86_400_000;
@@ -30,9 +30,8 @@ const LAST_USED_CACHED = 50_000;
  * compiled again, for as long as a server ran. Same fields, same values.
  */
 function copyOf(u: KeyUsage): KeyUsage {
-  return { keyId: u.keyId, uses: u.uses, lastUsed: u.lastUsed, lastUsedFrom: u.lastUsedFrom.map(sighting) };
+  return { keyId: u.keyId, uses: u.uses, lastUsed: u.lastUsed, lastUsedFrom: u.lastUsedFrom.map(copyOfSighting) };
 }
-const sighting = (a: { address: string; lastSeen: number }) => ({ address: a.address, lastSeen: a.lastSeen });
 
 /** One flush as sent to the store: its counts and events, made once from one drained batch. */
 interface Flush {

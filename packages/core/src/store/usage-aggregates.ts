@@ -10,6 +10,13 @@ import type { LastUsedSource } from './tenant-state.js';
 const MINUTE = 60_000;
 export const MAX_ADDRESSES = 5;
 
+/**
+ * An address sighting copied field by field, in one shape: the store's come
+ * in several (frozen or not, read or merged), and code V8 optimized for the
+ * shapes seen so far is thrown away at each new one (usage-pipeline.ts copyOf).
+ */
+export const copyOfSighting = (a: { address: string; lastSeen: number }): { address: string; lastSeen: number } => ({ address: a.address, lastSeen: a.lastSeen });
+
 /** Merges address sightings: newest first, one per address, at most 5. */
 export function mergeAddresses(a: readonly { address: string; lastSeen: number }[], b: readonly { address: string; lastSeen: number }[]): { address: string; lastSeen: number }[] {
   const seen = new Map<string, number>();

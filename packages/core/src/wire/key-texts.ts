@@ -10,6 +10,7 @@
 import type { ApiKey, KeyStatus, Tenant, User } from '../domain.js';
 import { statusOf } from '../domain.js';
 import type { KeyUse, KeyView } from '../views.js';
+import { copyOfSighting } from '../store/usage-aggregates.js';
 import { KeptTexts } from './kept-texts.js';
 import { sameRecord } from './same-record.js';
 import type { WirePage } from './types.js';
@@ -45,7 +46,7 @@ const adoptRecords = (kept: MadeOf, now: MadeOf): MadeOf => {
   kept.tenant = now.tenant;
   return kept;
 };
-const copyUse = (now: MadeOf): MadeOf => ({ ...now, use: now.use && { lastUsed: now.use.lastUsed, lastUsedFrom: (now.use.lastUsedFrom ?? []).map((a) => ({ address: a.address, lastSeen: a.lastSeen })) } });
+const copyUse = (now: MadeOf): MadeOf => ({ ...now, use: now.use && { lastUsed: now.use.lastUsed, lastUsedFrom: (now.use.lastUsedFrom ?? []).map(copyOfSighting) } });
 
 export class KeyTexts {
   private readonly made = new KeptTexts<MadeOf>(MAX_TEXTS, sameMadeOf, adoptRecords, copyUse);
