@@ -50,11 +50,27 @@ export function parseLeakReports(body: unknown): LeakReport[] {
   });
 }
 
+/**
+ * The keys the reported tokens name, read (a PostgreSQL store locks what it
+ * reads) in id order whatever the report's: two reports of the same keys
+ * lock them in one order instead of deadlocking.
+ */
+async function keysNamed(tx: Transaction, reports: readonly LeakReport[]): Promise<Map<string, ApiKey | undefined>> {
+  const ids = new Set<string>();
+  for (const r of reports) {
+    const parsed = parseToken(r.token);
+    if (parsed.ok) ids.add(parsed.keyId);
+  }
+  const keys = new Map<string, ApiKey | undefined>();
+  for (const id of [...ids].sort()) keys.set(id, await tx.getKey(id));
+  return keys;
+}
+
 /** The key a reported token really belongs to, or undefined for a token no key has. */
-async function keyOfToken(tx: Transaction, token: string): Promise<ApiKey | undefined> {
+function keyOfToken(keys: ReadonlyMap<string, ApiKey | undefined>, token: string): ApiKey | undefined {
   const parsed = parseToken(token);
   if (!parsed.ok) return undefined;
-  const key = await tx.getKey(parsed.keyId);
+  const key = keys.get(parsed.keyId);
   return key && tokenMatches(token, key.hash) ? key : undefined;
 }
 
@@ -66,8 +82,9 @@ export async function reportLeaks(engine: Engine, reports: LeakReport[]): Promis
     // Reads in a transaction see the store before its own writes: a token reported twice is revoked once.
     const revokedHere = new Map<string, ApiKey>();
     const answers: LeakFeedback[] = [];
+    const keys = await keysNamed(tx, reports);
     for (const r of reports) {
-      const found = await keyOfToken(tx, r.token);
+      const found = keyOfToken(keys, r.token);
       answers.push({ token_hash: hashToken(r.token), token_type: r.type, label: found ? 'true_positive' : 'false_positive' });
       if (!found) continue;
       const key = revokedHere.get(found.id) ?? found;

@@ -1,15 +1,16 @@
 // Two bulk revokes at once, by two admins (one admin's changes wait for
 // each other at the admin's row), naming the same owners', or the same, keys
-// in opposite orders: each locks the keys it reads, and each owner's row of
-// key counts as it writes (count_keys, on every update since migration 9),
-// in one order whatever the order named — so neither waits for the other
-// while holding what the other waits for, and PostgreSQL aborts neither
-// for a deadlock (counted here: its refusals, 40P01, that the store would
-// retry). The waits are made certain by another session holding the first
+// in opposite orders, and two leak reports of the same tokens so: each locks
+// the keys it reads, and each owner's row of key counts as it writes
+// (count_keys, on every update since migration 9), in one order whatever
+// the order named — so neither waits for the other while holding what the
+// other waits for, and PostgreSQL aborts neither for a deadlock (counted
+// here: its refusals, 40P01, that the store would retry). The waits are made certain by another session holding the first
 // lock both want, let go once both wait. On a real PostgreSQL.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
+import { reportLeaks } from '../../src/leaks.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import type { TestDatabase } from '../../../../test/support/postgres.js';
 import { seededDatabase, waitingAtLocks } from './seeded-database.js';
@@ -99,6 +100,36 @@ describe('two bulk revokes over the same owners in opposite orders', () => {
       expect(deadlocks).toBe(0);
       expect(answer[0].revoked.map((k) => k.id)).toEqual([low, high]);
       expect(answer[1]).toMatchObject({ revoked: [], skipped: [{ id: high, code: 'KEY_NOT_ACTIVE' }, { id: low, code: 'KEY_NOT_ACTIVE' }] });
+    } finally {
+      await holder.end();
+    }
+    await engine.close();
+  });
+
+  it('two leak reports of the same tokens in opposite orders: their keys are read in id order, no deadlock — one before; the second finds them revoked', async () => {
+    const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    const [one, two] = [await engine.as('bob').generateKey({ description: 'bob leaked' }), await engine.as('carol').generateKey({ description: 'carol leaked' })];
+    const [low, high] = [one, two].sort((x, y) => (x.id < y.id ? -1 : 1));
+    const leak = (k: { token: string }) => ({ token: k.token, type: 'keyward_api_token' });
+    const holder = new pg.Client(db.url);
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM keyward.keys WHERE id = $1 FOR UPDATE`, [low.id]);
+      const { answer, deadlocks } = await countingDeadlocks(() =>
+        bothWaitingBehind(
+          holder,
+          () => reportLeaks(engine, [leak(low), leak(high)]),
+          () => reportLeaks(engine, [leak(high), leak(low)]),
+        ),
+      );
+      expect(deadlocks).toBe(0);
+      expect(answer.map((a) => a.map((f) => f.label))).toEqual([
+        ['true_positive', 'true_positive'],
+        ['true_positive', 'true_positive'],
+      ]);
+      const revoked = await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE event_type = 'api-key.revoked' AND key_id = ANY($1)`, [[low.id, high.id]]);
+      expect(Number(revoked.rows[0].n)).toBe(2);
     } finally {
       await holder.end();
     }
