@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, initStore } from '../../src/engine.js';
 import { newEvent } from '../../src/events.js';
+import { SCHEMA_VERSION } from '../../src/store/postgres/migrations.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
 import { seededDatabase, usesOf } from './seeded-database.js';
@@ -35,6 +36,26 @@ describe('a write that appends no event of a use case, its COMMIT committed and 
       expect((await other.query(`SELECT id FROM keyward.users`)).rows.map((r) => r.id)).toEqual(['ann-init-lost']);
       // Asked again, it finds the tenant there: nothing is made twice.
       expect(await initStore(store, { admin: 'ann-init-lost' })).toBe(false);
+    } finally {
+      await other.end();
+      await store.close();
+      await empty.drop();
+    }
+  });
+
+  it('an init whose schema’s migration committed but lost its answer is made: the migration asked again finds it done — UNAVAILABLE before, the schema there and no tenant', async () => {
+    const empty = await createTestDatabase();
+    const store = createPostgresStore(empty.url);
+    const other = new pg.Client(empty.url);
+    await other.connect();
+    try {
+      const migrated = async () =>
+        (await other.query(`SELECT to_regclass('keyward.migrations') IS NOT NULL AS there`)).rows[0].there &&
+        Number((await other.query(`SELECT max(version) AS v FROM keyward.migrations`)).rows[0].v) === SCHEMA_VERSION;
+      // The migration's COMMIT goes out alone, as a simple query ending in a zero byte (a procedure's COMMIT; does not).
+      const answer = await Promise.allSettled([losingTheAnswersOnceCommitted('COMMIT\u0000', migrated, () => initStore(store, { admin: 'ann-migration-lost' }))]);
+      expect(answer[0].status === 'fulfilled' ? answer[0].value : (answer[0].reason as Error).message).toBe(true);
+      expect((await other.query(`SELECT id FROM keyward.users`)).rows.map((r) => r.id)).toEqual(['ann-migration-lost']);
     } finally {
       await other.end();
       await store.close();

@@ -712,7 +712,12 @@ export class PostgresStore implements Store {
     const check = (async () => {
       const at = await schemaVersion(this.pool);
       if (at === 0 && !create) return false;
-      if (at !== SCHEMA_VERSION) await migrate(this.pool, this.location);
+      if (at !== SCHEMA_VERSION) {
+        // A migration whose answer was lost may have committed (an init told "nothing was changed" left a schema
+        // without a tenant): asked again, it waits at the migrations' lock for a backend still holding it, and
+        // finds the work done or does it.
+        await migrate(this.pool, this.location).catch((e: unknown) => (isUnavailable(e) ? migrate(this.pool, this.location) : Promise.reject(e)));
+      }
       return true;
     })();
     this.schema = check;
