@@ -419,6 +419,76 @@ describe('engine on PostgreSQL', () => {
       await Promise.all([here.close(), there.close()]);
     }
   });
+  it('a create for an owner another server has made a key for since is decided on the count its cache keeps, the new key in it, with the mark: checked by the mark, sent whole', async () => {
+    const [hereStore, thereStore] = [createPostgresStore(db.url), createPostgresStore(db.url)];
+    const [here, there] = [createEngine(hereStore, { usageFlushMs: 0 }), createEngine(thereStore, { usageFlushMs: 0 })];
+    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+    // Per create sent whole, the mark its count was seen with (null: the check counts the owner's keys again); and keys written the locking way.
+    const marks: unknown[] = [];
+    let lockingWrites = 0;
+    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+      const config = a[0] as { text?: string; values?: unknown[] } | string | undefined;
+      const text = typeof config === 'string' ? config : config?.text;
+      if (typeof config === 'object' && text?.startsWith('CALL keyward.put_counted_keys_and_announce')) marks.push((config.values?.[8] as unknown[])[0]);
+      if (text?.startsWith('INSERT INTO keyward.keys')) lockingWrites++;
+      return query.apply(this, a);
+    } as typeof pg.Client.prototype.query;
+    try {
+      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      // Both servers listen (their first verify starts it), so each keeps counts it hears changes to.
+      const seed = await here.as('alice').generateKey({ description: 'starts listening' });
+      await Promise.all([here.verify(seed.token), there.verify(seed.token)]);
+      await expect.poll(() => hereStore.listening && thereStore.listening, { timeout: 5000 }).toBe(true);
+      await there.as('carol').generateKey({ description: 'carol there 1' });
+      await here.as('carol').generateKey({ description: 'carol here 1' });
+      // There has heard here's key: its cached count has it (what there last saw of carol, its own create, is forgotten).
+      await expect.poll(() => thereStore.countActiveKeys('carol', Date.now()), { timeout: 5000 }).toBe(2);
+      marks.length = lockingWrites = 0;
+      await there.as('carol').generateKey({ description: 'carol there 2' });
+      await expect.poll(() => hereStore.countActiveKeys('carol', Date.now()), { timeout: 5000 }).toBe(3);
+      await here.as('carol').generateKey({ description: 'carol here 2' });
+      expect(marks).toHaveLength(2);
+      expect(marks.every((m) => typeof m === 'number' || typeof m === 'string')).toBe(true);
+      expect(lockingWrites).toBe(0);
+      expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'carol'`)).rows[0].n)).toBe(4);
+    } finally {
+      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
+      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      await Promise.all([here.close(), there.close()]);
+    }
+  });
+  it('creates for one owner racing on two listening servers, each decided on the counts its cache keeps, never exceed the key limit', async () => {
+    const [hereStore, thereStore] = [createPostgresStore(db.url), createPostgresStore(db.url)];
+    const [here, there] = [createEngine(hereStore, { usageFlushMs: 0 }), createEngine(thereStore, { usageFlushMs: 0 })];
+    try {
+      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      const seed = await here.as('alice').generateKey({ description: 'starts listening for the race' });
+      await Promise.all([here.verify(seed.token), there.verify(seed.token)]);
+      await expect.poll(() => hereStore.listening && thereStore.listening, { timeout: 5000 }).toBe(true);
+      await here.as('alice').updateSettings({ max_keys_per_user: 6 });
+      // Each server's cache counts carol's keys, and each hears the other's creates.
+      await here.as('carol').generateKey({ description: 'listening race here' });
+      await there.as('carol').generateKey({ description: 'listening race there' });
+      await expect.poll(() => hereStore.countActiveKeys('carol', Date.now()), { timeout: 5000 }).toBe(2);
+      // Waves of creates on both servers, each wave heard before the next is decided: all cached counts with marks.
+      const outcomes: string[] = [];
+      for (let wave = 0; wave < 4; wave++) {
+        outcomes.push(
+          ...(await Promise.all(
+            Array.from({ length: 4 }, (_, i) => (i % 2 ? here : there).as('carol').generateKey({ description: `listening race ${wave}.${i}` }).then(() => 'made', (e: { code?: string }) => e.code ?? String(e))),
+          )),
+        );
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(outcomes.filter((o) => o === 'made')).toHaveLength(4);
+      expect(outcomes.filter((o) => o !== 'made').every((o) => o === 'KEY_LIMIT_REACHED')).toBe(true);
+      expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'carol' AND revoked_at IS NULL`)).rows[0].n)).toBe(6);
+    } finally {
+      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      await here.as('alice').updateSettings({ max_keys_per_user: 1000 });
+      await Promise.all([here.close(), there.close()]);
+    }
+  });
   it('a create decided on a count seen with its change count is refused by the check when one of the owner\'s keys crossed its expiry between that count and the create (a clock set back): the limit holds', async () => {
     // Each key's change makes the change count move (migration 9); an expiry does not, so the check asks for
     // the owner's keys that expire between the two times. Here the create's time is before the count's.

@@ -24,7 +24,7 @@
 
 import type { ApiKey, KeywardEvent, Tenant, User } from '../../domain.js';
 import type { StoreReads, Transaction } from '../boundary.js';
-import type { LastSeen } from './last-seen.js';
+import type { LastSeen, SeenCount } from './last-seen.js';
 import { SCHEMA, type Sql } from './sql.js';
 
 /** Thrown by a read that cannot be answered from what was seen: the use case runs the locking way. */
@@ -51,8 +51,22 @@ export class Expectations {
   }
 }
 
-/** Reads answered from what was seen (or, for what was not, from `pool`), each kept in `expected`. */
-export function readsOnWhatWasSeen(seen: LastSeen, pool: StoreReads, expected: Expectations): StoreReads & Pick<Transaction, 'lockUser'> {
+/**
+ * Reads answered from what was seen (or, for what was not, from `pool`), each
+ * kept in `expected`. An owner's count is taken first from `kept` (the
+ * record cache's count with its mark, where it keeps one): after another
+ * server's create for the owner, what was seen here is forgotten, while the
+ * cache adds the new key to its count and mark — so the check compares the
+ * mark rather than counting the owner's keys again — and the cache hears
+ * every change, where what was seen after this server's own create may miss
+ * one whose notification came before that create's answer.
+ */
+export function readsOnWhatWasSeen(
+  seen: LastSeen,
+  pool: StoreReads,
+  expected: Expectations,
+  kept: (owner: string, now: number) => SeenCount | undefined = () => undefined,
+): StoreReads & Pick<Transaction, 'lockUser'> {
   const notSeen = () => Promise.reject(new NotSeen());
   return {
     tenant: async () => {
@@ -67,10 +81,11 @@ export function readsOnWhatWasSeen(seen: LastSeen, pool: StoreReads, expected: E
       return value;
     },
     countActiveKeys: async (owner, now) => {
-      const n = seen.active.get(owner)?.n ?? (await pool.countActiveKeys(owner, now));
+      const known = kept(owner, now) ?? seen.active.get(owner);
+      const n = known?.n ?? (await pool.countActiveKeys(owner, now));
       // What was seen with that count (the pool's read above may have just seen it): any count seen with
       // a change count is of one snapshot, so while that is still the change count, this count holds.
-      const was = seen.active.get(owner);
+      const was = known ?? seen.active.get(owner);
       expected.lock(owner);
       expected.counts.set(owner, { n, at: now, seen: was?.n === n && was.changes !== undefined ? { changes: was.changes, at: was.at } : undefined });
       return n;

@@ -11,19 +11,31 @@
 
 import type { ApiKey } from '../../domain.js';
 import type { FoundPage } from '../boundary.js';
+import { markAfterMaking } from './keys-table.js';
 
-/** An owner's active count as cached: good while now < until; `newest`: when the owner's newest key (any status) was made, as of the same snapshot. */
+/**
+ * An owner's active count as cached: good while now < until; `newest`: when
+ * the owner's newest key (any status) was made, as of the same snapshot;
+ * `seen`, where known, the mark of the owner's keys (keys-table.ts
+ * CHANGE_MARK) that goes with the count and when it was counted — what a
+ * create decided on this count gives its check (expectations.ts), so the
+ * database compares the mark instead of counting the owner's keys again.
+ */
 export interface ActiveCount {
   n: number;
   until: number;
   newest: number | undefined;
+  seen?: { changes: number; at: number };
 }
 
 /**
  * The count with `made` (that owner's new keys) in it. A key made later than
  * the snapshot's newest key cannot have been in it; one made no later might
  * have been, so then the count is asked again. A new key counts while it is
- * active: the count holds until it expires, as for the keys counted.
+ * active: the count holds until it expires, as for the keys counted. The
+ * mark moves for every key made, active or not (each adds a key and a
+ * change); it is the database's while no other change to the owner's keys
+ * came meanwhile — only a guess, which a create's check compares.
  */
 export function countWithMade(count: ActiveCount, made: readonly ApiKey[]): ActiveCount | undefined {
   let { n, until, newest } = count;
@@ -35,7 +47,8 @@ export function countWithMade(count: ActiveCount, made: readonly ApiKey[]): Acti
     n++;
     until = Math.min(until, Date.parse(k.expiry));
   }
-  return { n, until, newest };
+  const seen = count.seen && { changes: count.seen.changes + markAfterMaking(made.length), at: count.seen.at };
+  return seen ? { n, until, newest, seen } : { n, until, newest };
 }
 
 /**

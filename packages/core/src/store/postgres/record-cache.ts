@@ -138,6 +138,18 @@ export class RecordCache {
     );
   }
 
+  /**
+   * The owner's active count at `now` as kept, with the mark it goes with
+   * and when it was counted (ActiveCount's `seen`); undefined where none is
+   * kept, or it does not hold at `now`, or this server may not have heard
+   * every change. For a create's guess only (expectations.ts): never an answer.
+   */
+  seenCount(owner: string, now: number): { n: number; at: number; changes: number } | undefined {
+    const hit = this.active.get(owner);
+    if (hit?.seen === undefined || !(now < hit.until) || !this.trusted()) return undefined;
+    return { n: hit.n, at: hit.seen.at, changes: hit.seen.changes };
+  }
+
   async activeKeysOf(owner: string, now: number, load: () => Promise<ActiveCount>): Promise<number> {
     const hit = this.active.get(owner);
     if (hit && now < hit.until && this.trusted()) return hit.n;

@@ -130,6 +130,8 @@ export class PostgresStore implements Store {
   private readonly poolReads: StoreReads;
   private readonly cache: RecordCache;
   private readonly seen = new LastSeen();
+  /** The record cache's count of an owner with its mark, for a create's guess (expectations.ts readsOnWhatWasSeen). */
+  private readonly keptCount = (owner: string, now: number) => this.cache.seenCount(owner, now);
   /** Creates sent whole that wait behind one another go in one statement (whole-batches.ts). */
   private readonly wholes = new WholeBatches((w) => this.putWhole(w.expected, w.keys, w.events, w.change));
 
@@ -178,9 +180,9 @@ export class PostgresStore implements Store {
       listUsers: () => this.cache.usersOf(plain.listUsers),
       countActiveKeys: (owner, now) =>
         this.cache.activeKeysOf(owner, now, async () => {
-          const counted = await countActiveUntil(this.sql, owner, now);
-          seen.sawActive(owner, counted.n, now, counted.changes);
-          return counted;
+          const { n, until, newest, changes } = await countActiveUntil(this.sql, owner, now);
+          seen.sawActive(owner, n, now, changes);
+          return { n, until, newest, seen: { changes, at: now } };
         }),
       findKeys: (q) => this.cache.pageOf(q, () => plain.findKeys(q)),
     };
@@ -381,7 +383,7 @@ export class PostgresStore implements Store {
       await this.needSchema();
       const expected = new Expectations();
       const writes = new TransactionWrites();
-      const reads = readsOnWhatWasSeen(this.seen, this.poolReads, expected);
+      const reads = readsOnWhatWasSeen(this.seen, this.poolReads, expected, this.keptCount);
       // Object.assign, not spread: V8 builds an object spread from these objects of closures at several times the cost (about 2 KB a create).
       const tx: Transaction = Object.assign({}, reads, writes.writer, { getKey: async (id: string) => writes.readKey(id, await reads.getKey(id)) });
       let answer: T;
