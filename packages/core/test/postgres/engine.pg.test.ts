@@ -176,17 +176,31 @@ describe('engine on PostgreSQL', () => {
     const heard: string[] = [];
     listener.on('notification', (n) => heard.push(n.payload ?? ''));
     await listener.query(`LISTEN ${CHANNEL}`);
+    // The statements the create sends: whole (the CALL), carol's count read, or the locking way's (its COMMIT).
+    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+    const sent: string[] = [];
+    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+      const config = a[0] as { text?: string } | string | undefined;
+      const text = (typeof config === 'string' ? config : config?.text) ?? '';
+      if (text.startsWith('CALL keyward.put_counted_keys_and_announce')) sent.push('whole');
+      else if (/^SELECT count\(\*\) AS n, \(SELECT changes \+ n/.test(text)) sent.push('count');
+      else if (text === 'COMMIT') sent.push('commit');
+      return query.apply(this, a);
+    } as typeof pg.Client.prototype.query;
     let refusal: unknown;
-    const sockets = await countingWrites(async () => {
+    try {
       refusal = await here.as('carol').generateKey({ description: 'carol 4' }).catch((e: unknown) => e);
-    });
+    } finally {
+      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
+    }
     // A notification sent before this answer has arrived by then (notifications come before a query's answer).
     await listener.query('SELECT 1');
     await listener.end();
     expect(heard).toEqual([]);
     expect(refusal).toMatchObject({ code: 'KEY_LIMIT_REACHED' });
-    // The create went out whole (one write), was found decided on a stale count, and ran the locking way (two more).
-    expect([...sockets.values()].reduce((a, b) => a + b, 0)).toBe(3);
+    // The create went out whole, was found decided on a stale count, was decided again on the count read then
+    // (three keys: refused, so nothing went out whole again), and ran the locking way, which counted under the lock.
+    expect(sent).toEqual(['whole', 'count', 'count', 'commit']);
     const keys = await admin.query<{ description: string }>(`SELECT description FROM keyward.keys WHERE owner = 'carol' ORDER BY description`);
     expect(keys.rows.map((r) => r.description)).toEqual(['carol 1', 'carol 2', 'carol 3']);
     expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events`)).rows[0].n)).toBe(before);
@@ -454,6 +468,40 @@ describe('engine on PostgreSQL', () => {
     } finally {
       pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
       await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      await Promise.all([here.close(), there.close()]);
+    }
+  });
+  it('a create whose check finds the owner\'s count changed since it was seen (another server\'s create) is decided again on the count read then and sent whole again, not the locking way', async () => {
+    // Neither listens: here decides on the count it saw at its own last create.
+    const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
+    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+    const counted: unknown[] = [];
+    let lockingWrites = 0;
+    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+      const config = a[0] as { text?: string; values?: unknown[] } | string | undefined;
+      const text = typeof config === 'string' ? config : config?.text;
+      if (typeof config === 'object' && text?.startsWith('CALL keyward.put_counted_keys_and_announce')) counted.push((config.values?.[7] as unknown[])[0]);
+      if (text?.startsWith('INSERT INTO keyward.keys')) lockingWrites++;
+      return query.apply(this, a);
+    } as typeof pg.Client.prototype.query;
+    try {
+      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      await here.as('alice').updateSettings({ max_keys_per_user: 3 });
+      await here.as('carol').generateKey({ description: 'carol seen here' });
+      await there.as('carol').generateKey({ description: 'carol made there' });
+      counted.length = lockingWrites = 0;
+      // Decided on one key (what here saw), refused by the check; decided again on two, sent whole again.
+      const made = await here.as('carol').generateKey({ description: 'carol decided again' });
+      expect(counted.map(Number)).toEqual([1, 2]);
+      expect(lockingWrites).toBe(0);
+      // At the limit, decided on what here saw (three keys now): refused, as the locking way confirms.
+      await expect(there.as('carol').generateKey({ description: 'one too many' })).rejects.toMatchObject({ code: 'KEY_LIMIT_REACHED' });
+      expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'carol'`)).rows[0].n)).toBe(3);
+      expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [made.id])).rows[0].n)).toBe(1);
+    } finally {
+      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
+      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      await here.as('alice').updateSettings({ max_keys_per_user: 1000 });
       await Promise.all([here.close(), there.close()]);
     }
   });

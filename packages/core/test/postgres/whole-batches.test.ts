@@ -50,10 +50,10 @@ describe('creates sent whole, put together', () => {
     expect(sent).toEqual([['alice'], ['bob', 'carol'], ['bob']]);
   });
 
-  it('a statement of several refused as decided on what changed: each goes again alone, and is answered as it is', async () => {
-    const { batches, sent } = statements((owners) => (owners.includes('carol') ? 'not written' : 'committed'));
+  it.each(['changed since seen', 'not written'] as const)('a statement of several refused (%s): each goes again alone, and is answered as it is', async (refused) => {
+    const { batches, sent } = statements((owners) => (owners.includes('carol') ? refused : 'committed'));
     const fates = await Promise.all(['alice', 'bob', 'carol'].map((o) => batches.submit(whole(o))));
-    expect(fates).toEqual(['committed', 'committed', 'not written']);
+    expect(fates).toEqual(['committed', 'committed', refused]);
     expect(sent).toEqual([['alice'], ['bob', 'carol'], ['bob'], ['carol']]);
   });
 

@@ -25,7 +25,7 @@ import { flushThere, flushedBefore, lastUsedOf, lastUsesWritten, noteFlush, remo
 import { RecordCache } from './record-cache.js';
 import { redactUrl } from './url.js';
 import { TransactionWrites } from './transaction-writes.js';
-import { WholeBatches } from './whole-batches.js';
+import { WholeBatches, type WholeFate } from './whole-batches.js';
 import { lockUserRow, readUser, readUsers, writeUser } from './users-table.js';
 
 export interface PostgresStoreOptions {
@@ -132,6 +132,13 @@ export class PostgresStore implements Store {
   private readonly seen = new LastSeen();
   /** The record cache's count of an owner with its mark, for a create's guess (expectations.ts readsOnWhatWasSeen). */
   private readonly keptCount = (owner: string, now: number) => this.cache.seenCount(owner, now);
+  /**
+   * The pool's reads, but each owner's count read from the database now,
+   * with its mark: for a create decided again after its check refused
+   * (transactOnWhatWasSeen), where the cached count may not have the create
+   * that refused it yet.
+   */
+  private readonly freshCounts: StoreReads;
   /** Creates sent whole that wait behind one another go in one statement (whole-batches.ts). */
   private readonly wholes = new WholeBatches((w) => this.putWhole(w.expected, w.keys, w.events, w.change));
 
@@ -185,6 +192,13 @@ export class PostgresStore implements Store {
           return { n, until, newest, seen: { changes, at: now } };
         }),
       findKeys: (q) => this.cache.pageOf(q, () => plain.findKeys(q)),
+    };
+    this.freshCounts = {
+      ...this.poolReads,
+      countActiveKeys: async (owner, now) => {
+        const { n, changes } = await countActive(this.sql, owner, now);
+        return seen.sawActive(owner, n, now, changes);
+      },
     };
   }
 
@@ -378,12 +392,14 @@ export class PostgresStore implements Store {
    * it read what was not seen, refused, wrote more than new keys and their
    * events, or what it was decided on had changed (then nothing was written).
    */
-  private transactOnWhatWasSeen<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<{ answer: T } | undefined> {
+  private transactOnWhatWasSeen<T>(fn: (tx: Transaction) => Promise<T> | T, again = false): Promise<{ answer: T } | undefined> {
     return this.guard(async () => {
       await this.needSchema();
       const expected = new Expectations();
       const writes = new TransactionWrites();
-      const reads = readsOnWhatWasSeen(this.seen, this.poolReads, expected, this.keptCount);
+      const reads = again
+        ? readsOnWhatWasSeen(this.seen, this.freshCounts, expected)
+        : readsOnWhatWasSeen(this.seen, this.poolReads, expected, this.keptCount);
       // Object.assign, not spread: V8 builds an object spread from these objects of closures at several times the cost (about 2 KB a create).
       const tx: Transaction = Object.assign({}, reads, writes.writer, { getKey: async (id: string) => writes.readKey(id, await reads.getKey(id)) });
       let answer: T;
@@ -397,10 +413,13 @@ export class PostgresStore implements Store {
       if (made.length === 0 || !writes.onlyKeysPut || !made.every((k) => expected.absentKeys.has(k.id))) return undefined;
       const change = writes.change();
       const fate = await this.wholes.submit({ expected, keys: made, events: writes.emitted, change });
-      if (fate === 'not written') {
-        // Forget these guesses: the locking way reads them again.
+      if (fate === 'not written' || fate === 'changed since seen') {
+        // Forget these guesses: read again, and the locking way reads them again. Refused by the check, usually
+        // because another server's create for the same owner committed first (its notification not heard yet):
+        // decided again once on the owner's count read now and sent whole, it is one count and one statement
+        // instead of the locking way's; refused again, the locking way.
         this.seen.forget(expected);
-        return undefined;
+        return fate === 'changed since seen' && !again ? this.transactOnWhatWasSeen(fn, true) : undefined;
       }
       this.madeHere(change);
       if (fate === 'committed, maybe not announced') {
@@ -422,7 +441,7 @@ export class PostgresStore implements Store {
    * Sends a transaction decided on `expected` and the NOTIFY of `change` as
    * one statement (expectations.ts putCountedKeysAndAnnounce). Answered, it
    * committed and announced. Refused because an expectation no longer held,
-   * nothing was written. Refused otherwise (a duplicate id, a deadlock —
+   * nothing was written ('changed since seen'). Refused otherwise (a duplicate id, a deadlock —
    * before the key's COMMIT — or the NOTIFY's own commit after it), the
    * session is idle again and whether the key is there says which. With the
    * connection lost or the backend ended (FATAL) instead, it may have
@@ -434,7 +453,7 @@ export class PostgresStore implements Store {
    * notification of them is committed, so they may take the keys as never
    * used (announce's `first`).
    */
-  private async putWhole(expected: Expectations, keys: readonly ApiKey[], events: readonly KeywardEvent[], change: Change): Promise<'committed' | 'not written' | 'committed, maybe not announced'> {
+  private async putWhole(expected: Expectations, keys: readonly ApiKey[], events: readonly KeywardEvent[], change: Change): Promise<WholeFate> {
     const { client: c, release } = await checkout(this.pool);
     let broken = false;
     try {
@@ -445,7 +464,7 @@ export class PostgresStore implements Store {
       return 'committed';
     } catch (e) {
       if (e instanceof pg.DatabaseError && e.severity === 'ERROR') {
-        if (e.code === CHANGED_SINCE_SEEN) return 'not written';
+        if (e.code === CHANGED_SINCE_SEEN) return 'changed since seen';
         // Unread (this session failing too, whatever its error), it is asked as for a lost connection, below.
         const there = await readKey(c, keys[0].id).then(
           (k) => k !== undefined,

@@ -26,7 +26,8 @@ export interface Whole {
   change: Change;
 }
 
-export type WholeFate = 'committed' | 'not written' | 'committed, maybe not announced';
+/** 'changed since seen': nothing was written, refused by the check (an expectation no longer held); 'not written': nothing was, for another reason. */
+export type WholeFate = 'committed' | 'not written' | 'changed since seen' | 'committed, maybe not announced';
 
 // Keys in one statement at most: their records ride in its notification, which must stay under
 // changes.ts's MAX_PAYLOAD for listeners to take the keys from it rather than read them again.
@@ -81,7 +82,7 @@ export class WholeBatches {
     this.sentAt = performance.now();
     const fate = await this.put(batch.length === 1 ? batch[0].whole : merged(batch.map((w) => w.whole))).catch((e: unknown) => ({ failed: e }));
     this.out--;
-    if (fate === 'not written' && batch.length > 1) {
+    if ((fate === 'not written' || fate === 'changed since seen') && batch.length > 1) {
       // Nothing was written: whichever create's expectation no longer held, the others' may, so each goes alone.
       for (const w of batch) void this.put(w.whole).then(w.resolve, w.reject);
     } else {
