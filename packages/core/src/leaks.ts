@@ -13,6 +13,7 @@ import { newEvent } from './events.js';
 import { printable } from './duration.js';
 import { refuse } from './refusal.js';
 import type { Transaction } from './store/boundary.js';
+import { keysInIdOrder } from './store/lock-order.js';
 import { hashToken, parseToken, tokenMatches } from './token.js';
 
 /** The actor events name for what a secret scanner's report did. */
@@ -50,20 +51,14 @@ export function parseLeakReports(body: unknown): LeakReport[] {
   });
 }
 
-/**
- * The keys the reported tokens name, read (a PostgreSQL store locks what it
- * reads) in id order whatever the report's: two reports of the same keys
- * lock them in one order instead of deadlocking.
- */
-async function keysNamed(tx: Transaction, reports: readonly LeakReport[]): Promise<Map<string, ApiKey | undefined>> {
-  const ids = new Set<string>();
+/** The keys the reported tokens name, read in id order whatever the report's (lock-order.ts). */
+function keysNamed(tx: Transaction, reports: readonly LeakReport[]): Promise<Map<string, ApiKey | undefined>> {
+  const ids: string[] = [];
   for (const r of reports) {
     const parsed = parseToken(r.token);
-    if (parsed.ok) ids.add(parsed.keyId);
+    if (parsed.ok) ids.push(parsed.keyId);
   }
-  const keys = new Map<string, ApiKey | undefined>();
-  for (const id of [...ids].sort()) keys.set(id, await tx.getKey(id));
-  return keys;
+  return keysInIdOrder(tx, ids);
 }
 
 /** The key a reported token really belongs to, or undefined for a token no key has. */

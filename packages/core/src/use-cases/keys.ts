@@ -11,6 +11,7 @@ import { canSeeKey, checkAdmin, checkDeleteOrRevoke, checkDescription, checkGene
 import { KeywardError, refuse } from '../refusal.js';
 import type { GenerateInput, KeyQuery, Page, RevokeReport } from '../service.js';
 import type { Transaction } from '../store/boundary.js';
+import { keysInIdOrder } from '../store/lock-order.js';
 import { hashToken, isKeyId, newKeyId, newToken } from '../token.js';
 import { type GeneratedKey, type KeyView, keyView } from '../views.js';
 import { type ActorContext, keyIdToFind } from './context.js';
@@ -204,10 +205,8 @@ export async function revokeKeys(c: ActorContext, ids: string[]): Promise<Revoke
     enforce(checkAdmin(actor));
     const done: ApiKey[] = [];
     const skipped: RevokeReport['skipped'] = [];
-    // Read (a PostgreSQL store locks what it reads) in id order whatever the order named: two admins' bulk revokes
-    // of the same keys then lock them in one order instead of deadlocking. Answered in the order named.
-    const keys = new Map<string, ApiKey | undefined>();
-    for (const id of unique.filter(isKeyId).sort()) keys.set(id, await tx.getKey(id));
+    // Read in id order whatever the order named (lock-order.ts); answered in the order named.
+    const keys = await keysInIdOrder(tx, unique.filter(isKeyId));
     for (const id of unique) {
       if (!isKeyId(id)) {
         // Echoed back as given, but never a token pasted in by mistake.
