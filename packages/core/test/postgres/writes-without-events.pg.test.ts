@@ -22,13 +22,24 @@ afterAll(() => drop());
 
 const eventsWithId = async (id: string) => Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE id = $1`, [id])).rows[0].n);
 
+/** `run` with a store on a database of its own, empty, and another session on it to look with; all gone after. */
+async function onAnEmptyDatabase(run: (store: ReturnType<typeof createPostgresStore>, other: pg.Client) => Promise<void>): Promise<void> {
+  const empty = await createTestDatabase();
+  const store = createPostgresStore(empty.url);
+  const other = new pg.Client(empty.url);
+  await other.connect();
+  try {
+    await run(store, other);
+  } finally {
+    await other.end();
+    await store.close();
+    await empty.drop();
+  }
+}
+
 describe('a write that appends no event of a use case, its COMMIT committed and its answer lost', () => {
-  it('an init is answered as made (true): its tenant is there — UNAVAILABLE before', async () => {
-    const empty = await createTestDatabase();
-    const store = createPostgresStore(empty.url);
-    const other = new pg.Client(empty.url);
-    await other.connect();
-    try {
+  it('an init is answered as made (true): its tenant is there — UNAVAILABLE before', () =>
+    onAnEmptyDatabase(async (store, other) => {
       const made = async () => (await other.query(`SELECT to_regclass('keyward.tenant') IS NOT NULL AS there`)).rows[0].there && (await other.query(`SELECT 1 FROM keyward.tenant`)).rows.length > 0;
       // The admin's name goes out only with the users, the event and COMMIT (the tenant's insert is answered before).
       const answer = await Promise.allSettled([losingTheAnswersOnceCommitted('ann-init-lost', made, () => initStore(store, { admin: 'ann-init-lost', tenant: 'init lost' }))]);
@@ -36,19 +47,10 @@ describe('a write that appends no event of a use case, its COMMIT committed and 
       expect((await other.query(`SELECT id FROM keyward.users`)).rows.map((r) => r.id)).toEqual(['ann-init-lost']);
       // Asked again, it finds the tenant there: nothing is made twice.
       expect(await initStore(store, { admin: 'ann-init-lost' })).toBe(false);
-    } finally {
-      await other.end();
-      await store.close();
-      await empty.drop();
-    }
-  });
+    }));
 
-  it('an init whose schema’s migration committed but lost its answer is made: the migration asked again finds it done — UNAVAILABLE before, the schema there and no tenant', async () => {
-    const empty = await createTestDatabase();
-    const store = createPostgresStore(empty.url);
-    const other = new pg.Client(empty.url);
-    await other.connect();
-    try {
+  it('an init whose schema’s migration committed but lost its answer is made: the migration asked again finds it done — UNAVAILABLE before, the schema there and no tenant', () =>
+    onAnEmptyDatabase(async (store, other) => {
       const migrated = async () =>
         (await other.query(`SELECT to_regclass('keyward.migrations') IS NOT NULL AS there`)).rows[0].there &&
         Number((await other.query(`SELECT max(version) AS v FROM keyward.migrations`)).rows[0].v) === SCHEMA_VERSION;
@@ -56,12 +58,7 @@ describe('a write that appends no event of a use case, its COMMIT committed and 
       const answer = await Promise.allSettled([losingTheAnswersOnceCommitted('COMMIT\u0000', migrated, () => initStore(store, { admin: 'ann-migration-lost' }))]);
       expect(answer[0].status === 'fulfilled' ? answer[0].value : (answer[0].reason as Error).message).toBe(true);
       expect((await other.query(`SELECT id FROM keyward.users`)).rows.map((r) => r.id)).toEqual(['ann-migration-lost']);
-    } finally {
-      await other.end();
-      await store.close();
-      await empty.drop();
-    }
-  });
+    }));
 
   it('events appended are answered as appended, there once — UNAVAILABLE before', async () => {
     const store = createPostgresStore(db.url);
