@@ -17,7 +17,7 @@ import { CHANNEL, LISTENER_NAME } from '../../src/store/postgres/changes.js';
 import type { TestDatabase } from '../../../../test/support/postgres.js';
 import { expectMadeOnce as madeOnce, holdingTheRowOf, seededDatabase } from './seeded-database.js';
 import { cuttingTheWriteOf, losingTheAnswersAfterTheFirst, losingTheAnswersOnceCommitted, refusingTheFateLooks } from './lost-answers.js';
-import { type Sent, createSentWhole, seeingTheStatements } from './statements-sent.js';
+import { type Sent, createSentWhole, decidedOn, seeingTheStatements, statementText } from './statements-sent.js';
 
 let db: TestDatabase;
 let admin: pg.Client;
@@ -48,6 +48,19 @@ function refusingTheNotify(a: Sent): boolean {
   if (!create?.values) return false;
   a[0] = { ...create, values: [...create.values.slice(0, -1), `${'x'.repeat(9000)}}`] };
   return true;
+}
+
+/** While `run` runs: what each create sent whole was decided on (decidedOn), and how many keys were written the locking way. */
+async function watchingCreates(run: () => Promise<void>): Promise<{ sentWhole: ReturnType<typeof decidedOn>[]; lockingWrites: number }> {
+  const sentWhole: ReturnType<typeof decidedOn>[] = [];
+  let lockingWrites = 0;
+  await seeingTheStatements((a, send) => {
+    const create = createSentWhole(a);
+    if (create) sentWhole.push(decidedOn(create));
+    if (statementText(a)?.startsWith('INSERT INTO keyward.keys')) lockingWrites++;
+    return send();
+  }, run);
+  return { sentWhole, lockingWrites };
 }
 
 /** The key a create answered with is the only one under its description, with one event, and `engine` accepts its token: made once. */
@@ -177,22 +190,14 @@ describe('engine on PostgreSQL', () => {
     listener.on('notification', (n) => heard.push(n.payload ?? ''));
     await listener.query(`LISTEN ${CHANNEL}`);
     // The statements the create sends: whole (the CALL), carol's count read, or the locking way's (its COMMIT).
-    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
     const sent: string[] = [];
-    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-      const config = a[0] as { text?: string } | string | undefined;
-      const text = (typeof config === 'string' ? config : config?.text) ?? '';
-      if (text.startsWith('CALL keyward.put_counted_keys_and_announce')) sent.push('whole');
+    const refusal = await seeingTheStatements((a, send) => {
+      const text = statementText(a) ?? '';
+      if (createSentWhole(a)) sent.push('whole');
       else if (/^SELECT count\(\*\) AS n, \(SELECT changes \+ n/.test(text)) sent.push('count');
       else if (text === 'COMMIT') sent.push('commit');
-      return query.apply(this, a);
-    } as typeof pg.Client.prototype.query;
-    let refusal: unknown;
-    try {
-      refusal = await here.as('carol').generateKey({ description: 'carol 4' }).catch((e: unknown) => e);
-    } finally {
-      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
-    }
+      return send();
+    }, () => here.as('carol').generateKey({ description: 'carol 4' }).catch((e: unknown) => e));
     // A notification sent before this answer has arrived by then (notifications come before a query's answer).
     await listener.query('SELECT 1');
     await listener.end();
@@ -436,17 +441,6 @@ describe('engine on PostgreSQL', () => {
   it('a create for an owner another server has made a key for since is decided on the count its cache keeps, the new key in it, with the mark: checked by the mark, sent whole', async () => {
     const [hereStore, thereStore] = [createPostgresStore(db.url), createPostgresStore(db.url)];
     const [here, there] = [createEngine(hereStore, { usageFlushMs: 0 }), createEngine(thereStore, { usageFlushMs: 0 })];
-    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
-    // Per create sent whole, the mark its count was seen with (null: the check counts the owner's keys again); and keys written the locking way.
-    const marks: unknown[] = [];
-    let lockingWrites = 0;
-    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-      const config = a[0] as { text?: string; values?: unknown[] } | string | undefined;
-      const text = typeof config === 'string' ? config : config?.text;
-      if (typeof config === 'object' && text?.startsWith('CALL keyward.put_counted_keys_and_announce')) marks.push((config.values?.[8] as unknown[])[0]);
-      if (text?.startsWith('INSERT INTO keyward.keys')) lockingWrites++;
-      return query.apply(this, a);
-    } as typeof pg.Client.prototype.query;
     try {
       await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
       // Both servers listen (their first verify starts it), so each keeps counts it hears changes to.
@@ -457,16 +451,18 @@ describe('engine on PostgreSQL', () => {
       await here.as('carol').generateKey({ description: 'carol here 1' });
       // There has heard here's key: its cached count has it (what there last saw of carol, its own create, is forgotten).
       await expect.poll(() => thereStore.countActiveKeys('carol', Date.now()), { timeout: 5000 }).toBe(2);
-      marks.length = lockingWrites = 0;
-      await there.as('carol').generateKey({ description: 'carol there 2' });
-      await expect.poll(() => hereStore.countActiveKeys('carol', Date.now()), { timeout: 5000 }).toBe(3);
-      await here.as('carol').generateKey({ description: 'carol here 2' });
+      // Per create sent whole, the mark its count was seen with (null: the check counts the owner's keys again).
+      const { sentWhole, lockingWrites } = await watchingCreates(async () => {
+        await there.as('carol').generateKey({ description: 'carol there 2' });
+        await expect.poll(() => hereStore.countActiveKeys('carol', Date.now()), { timeout: 5000 }).toBe(3);
+        await here.as('carol').generateKey({ description: 'carol here 2' });
+      });
+      const marks = sentWhole.map((d) => d.mark);
       expect(marks).toHaveLength(2);
       expect(marks.every((m) => typeof m === 'number' || typeof m === 'string')).toBe(true);
       expect(lockingWrites).toBe(0);
       expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'carol'`)).rows[0].n)).toBe(4);
     } finally {
-      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
       await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
       await Promise.all([here.close(), there.close()]);
     }
@@ -474,32 +470,23 @@ describe('engine on PostgreSQL', () => {
   it('a create whose check finds the owner\'s count changed since it was seen (another server\'s create) is decided again on the count read then and sent whole again, not the locking way', async () => {
     // Neither listens: here decides on the count it saw at its own last create.
     const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
-    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
-    const counted: unknown[] = [];
-    let lockingWrites = 0;
-    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-      const config = a[0] as { text?: string; values?: unknown[] } | string | undefined;
-      const text = typeof config === 'string' ? config : config?.text;
-      if (typeof config === 'object' && text?.startsWith('CALL keyward.put_counted_keys_and_announce')) counted.push((config.values?.[7] as unknown[])[0]);
-      if (text?.startsWith('INSERT INTO keyward.keys')) lockingWrites++;
-      return query.apply(this, a);
-    } as typeof pg.Client.prototype.query;
     try {
       await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
       await here.as('alice').updateSettings({ max_keys_per_user: 3 });
       await here.as('carol').generateKey({ description: 'carol seen here' });
       await there.as('carol').generateKey({ description: 'carol made there' });
-      counted.length = lockingWrites = 0;
       // Decided on one key (what here saw), refused by the check; decided again on two, sent whole again.
-      const made = await here.as('carol').generateKey({ description: 'carol decided again' });
-      expect(counted.map(Number)).toEqual([1, 2]);
+      let made!: { id: string };
+      const { sentWhole, lockingWrites } = await watchingCreates(async () => {
+        made = await here.as('carol').generateKey({ description: 'carol decided again' });
+      });
+      expect(sentWhole.map((d) => Number(d.counted))).toEqual([1, 2]);
       expect(lockingWrites).toBe(0);
       // At the limit, decided on what here saw (three keys now): refused, as the locking way confirms.
       await expect(there.as('carol').generateKey({ description: 'one too many' })).rejects.toMatchObject({ code: 'KEY_LIMIT_REACHED' });
       expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'carol'`)).rows[0].n)).toBe(3);
       expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [made.id])).rows[0].n)).toBe(1);
     } finally {
-      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
       await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
       await here.as('alice').updateSettings({ max_keys_per_user: 1000 });
       await Promise.all([here.close(), there.close()]);
@@ -544,13 +531,8 @@ describe('engine on PostgreSQL', () => {
     const t = Date.now();
     const [early, late] = [manualClock(t), manualClock(t + 2 * day)];
     const [before, after] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0, clock: early }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0, clock: late })];
-    const changeCounts: unknown[] = [];
     try {
-      await seeingTheStatements((a, send) => {
-        const create = createSentWhole(a);
-        if (create) changeCounts.push((create.values?.[8] as unknown[])[0]);
-        return send();
-      }, async () => {
+      const { sentWhole } = await watchingCreates(async () => {
         await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
         await before.as('alice').updateSettings({ max_keys_per_user: 2 });
         // Expires after a day: active at t + 12 h, expired at t + 2 days.
@@ -559,11 +541,11 @@ describe('engine on PostgreSQL', () => {
         await after.as('carol').generateKey({ description: 'made two days later' });
         late.set(t + day / 2);
         await expect(after.as('carol').generateKey({ description: 'one too many' })).rejects.toMatchObject({ code: 'KEY_LIMIT_REACHED' });
-        // Both of the later server's creates were sent decided on a count seen with its change count.
-        expect(changeCounts.slice(-2).every((n) => n !== null && n !== undefined)).toBe(true);
-        const rows = await admin.query(`SELECT description FROM keyward.keys WHERE owner = 'carol' ORDER BY description`);
-        expect(rows.rows.map((r) => r.description)).toEqual(['expires in a day', 'made two days later']);
       });
+      // Both of the later server's creates were sent decided on a count seen with its change count.
+      expect(sentWhole.slice(-2).every((d) => d.mark !== null && d.mark !== undefined)).toBe(true);
+      const rows = await admin.query(`SELECT description FROM keyward.keys WHERE owner = 'carol' ORDER BY description`);
+      expect(rows.rows.map((r) => r.description)).toEqual(['expires in a day', 'made two days later']);
     } finally {
       await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
       await before.as('alice').updateSettings({ max_keys_per_user: 1000 });
