@@ -2,6 +2,7 @@
 // by line as it arrives, so a test knows exactly what the child had
 // acknowledged at the moment it is killed.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -11,6 +12,29 @@ let realTime: boolean | undefined;
 function mayRunRealTime(): boolean {
   realTime ??= spawnSync('chrt', ['-r', '10', 'true'], { stdio: 'ignore' }).status === 0;
   return realTime;
+}
+
+/**
+ * Runs `work` with this process as a timed child runs (see startChild), for a
+ * test whose own process is the one whose reaction a bound holds (a revoke by
+ * another process refused here within 100 ms): every thread of it (the event
+ * loop, libuv's threadpool) under SCHED_RR where the machine allows it, back
+ * to the usual policy afterwards; where real time is not allowed, `work` runs
+ * as usual. A child spawned meanwhile would inherit the policy: start the
+ * test's other processes before.
+ */
+export async function timedHere<T>(work: () => Promise<T>): Promise<T> {
+  if (!mayRunRealTime()) return work();
+  const threads = () => readdirSync('/proc/self/task');
+  const policy = (args: string[]) => {
+    for (const tid of threads()) spawnSync('chrt', [...args, tid], { stdio: 'ignore' });
+  };
+  policy(['-r', '-p', '10']);
+  try {
+    return await work();
+  } finally {
+    policy(['-o', '-p', '0']);
+  }
 }
 
 export interface Child {
