@@ -6,6 +6,7 @@
 
 import type { ApiKey, KeywardEvent } from '../domain.js';
 import { type Clock, systemClock } from '../clock.js';
+import { randomHex } from '../random.js';
 import { KeywardError, refuse } from '../refusal.js';
 import type { KeyUsage, Store, UsageCount } from './boundary.js';
 
@@ -44,7 +45,10 @@ export async function copyStore(from: Store, to: Store, clock: Clock = systemClo
       await to.transact((tx) => batch.forEach((k) => tx.putKey(k)));
     }
     for (let i = 0; i < events.length; i += PAGE) await to.append(events.slice(i, i + PAGE));
-    for (let i = 0; i < usage.counts.length; i += PAGE) await to.recordUsage(usage.counts.slice(i, i + PAGE), []);
+    // Each page named as a flush (boundary.ts recordUsage): one whose answer was lost is told by its name once its
+    // backend is gone (PostgreSQL's usage_flushes), where counts alone leave nothing to look for.
+    const by = randomHex(8);
+    for (let i = 0, seq = 1; i < usage.counts.length; i += PAGE, seq++) await to.recordUsage(usage.counts.slice(i, i + PAGE), [], { by, seq });
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new KeywardError(e instanceof KeywardError ? e.code : 'UNAVAILABLE', `The copy into ${to.location} stopped halfway (${why}); empty that store and run the copy again.`);

@@ -1,13 +1,17 @@
 // Writes that append no event of a use case — a store's init, events
-// appended as they are, retention's removal, a copy's usage counts — whose
-// COMMIT committed and whose answer was lost: each is answered by what it
-// did (its tenant, its event, what it removed is looked for once its backend
-// is gone), or OUTCOME_UNKNOWN where nothing tells; never UNAVAILABLE
-// ("nothing was changed"), which each was before. On a real PostgreSQL.
+// appended as they are, retention's removal, a copy's keys and usage counts —
+// whose COMMIT committed and whose answer was lost: each is answered by what
+// it did (its tenant, its event, what it removed, the keys as written, the
+// flush's name are looked for once its backend is gone), or OUTCOME_UNKNOWN
+// where nothing tells; never UNAVAILABLE ("nothing was changed"), which each
+// was before. On a real PostgreSQL.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS } from '../../src/domain.js';
 import { createEngine, initStore } from '../../src/engine.js';
 import { newEvent } from '../../src/events.js';
+import { copyStore } from '../../src/store/copy.js';
+import { MemoryStore } from '../../src/store/memory.js';
 import { SCHEMA_VERSION } from '../../src/store/postgres/migrations.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
@@ -82,7 +86,7 @@ describe('a write that appends no event of a use case, its COMMIT committed and 
     await Promise.all([store.close(), sweeper.close()]);
   });
 
-  it('usage counts with neither a flush’s name nor an event (a copy’s) are OUTCOME_UNKNOWN: they were added, and nothing tells — UNAVAILABLE before', async () => {
+  it('usage counts with neither a flush’s name nor an event are OUTCOME_UNKNOWN: they were added, and nothing tells — UNAVAILABLE before', async () => {
     const engine = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
     const key = await engine.as('bob').generateKey({ description: 'bob copied uses lost' });
     await engine.close();
@@ -95,4 +99,49 @@ describe('a write that appends no event of a use case, its COMMIT committed and 
     expect(await usesOf(admin, key.id)).toBe(3);
     await store.close();
   });
+});
+
+describe('a store copy into PostgreSQL whose answer was lost once it committed', () => {
+  const NOW = Date.now();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  // A marker no other statement of the copy carries: the uses' last use, sent as a parameter of the usage's statements only.
+  const LAST_USED = Math.floor(NOW / 60_000) * 60_000 - 60_000 + 4242;
+  async function source(): Promise<MemoryStore> {
+    const from = new MemoryStore();
+    await from.create({
+      tenant: { id: 'copied', name: 'Copied', created: iso(NOW - 86_400_000), settings: { ...DEFAULT_SETTINGS, apiKeysEnabled: true } },
+      users: [{ id: 'alice', licence: true, roles: ['TenantAdmin', 'Developer'], created: iso(NOW - 86_400_000) }],
+      events: [],
+    });
+    await from.transact((tx) =>
+      tx.putKey({ id: 'c0ffee'.padEnd(24, '0'), description: 'copied key lost answer', owner: 'alice', createdBy: 'alice', created: iso(NOW - 3_600_000), lastUpdated: iso(NOW - 3_600_000), expiry: iso(NOW + 86_400_000), hash: 'c'.repeat(64) }),
+    );
+    await from.recordUsage([{ keyId: 'c0ffee'.padEnd(24, '0'), minute: Math.floor(LAST_USED / 60_000), uses: 3, lastUsed: LAST_USED }], []);
+    return from;
+  }
+  const copied = async (other: pg.Client) => (await other.query(`SELECT record->>'description' AS d FROM keyward.keys`)).rows.map((r) => r.d);
+  const copiedUses = async (other: pg.Client) => Number((await other.query(`SELECT COALESCE(sum(uses), 0) AS n FROM keyward.usage`)).rows[0].n);
+  const settled = async (run: () => Promise<unknown>) => {
+    const [answer] = await Promise.allSettled([run()]);
+    return answer.status === 'fulfilled' ? 'copied' : (answer.reason as { code?: string }).code;
+  };
+
+  it('of its keys is answered by whether they are there, as written: copied — OUTCOME_UNKNOWN before', () =>
+    onAnEmptyDatabase(async (store, other) => {
+      const from = await source();
+      const there = async () => (await other.query(`SELECT to_regclass('keyward.keys') IS NOT NULL AS t`)).rows[0].t && (await copied(other)).length === 1;
+      expect(await settled(() => losingTheAnswersOnceCommitted('copied key lost answer', there, () => copyStore(from, store)))).toBe('copied');
+      expect(await copied(other)).toEqual(['copied key lost answer']);
+      expect(await copiedUses(other)).toBe(3);
+      await from.close();
+    }));
+
+  it('of its usage counts is answered by their flush’s name: copied, the uses there once — OUTCOME_UNKNOWN before', () =>
+    onAnEmptyDatabase(async (store, other) => {
+      const from = await source();
+      const there = async () => (await other.query(`SELECT to_regclass('keyward.usage') IS NOT NULL AS t`)).rows[0].t && (await copiedUses(other)) === 3;
+      expect(await settled(() => losingTheAnswersOnceCommitted(String(LAST_USED), there, () => copyStore(from, store)))).toBe('copied');
+      expect(await copiedUses(other)).toBe(3);
+      await from.close();
+    }));
 });

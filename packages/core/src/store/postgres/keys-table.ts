@@ -102,6 +102,21 @@ export function keyColumns(keys: readonly ApiKey[]): unknown[][] {
   ];
 }
 
+/**
+ * Whether keys a transaction put are there as it wrote them: all of them
+ * (true), none of their ids (false), or some (undefined: that cannot tell
+ * whether it committed, or whether others changed them since).
+ */
+export async function keysThereAsWritten(sql: Sql, keys: readonly ApiKey[]): Promise<boolean | undefined> {
+  const r = await sql.query<{ same: string; there: string }>(
+    `SELECT count(*) FILTER (WHERE k.record = w.record) AS same, count(k.id) AS there
+     FROM unnest($1::text[], $2::jsonb[]) AS w(id, record) LEFT JOIN ${SCHEMA}.keys k ON k.id = w.id`,
+    [keys.map((k) => k.id), keys.map((k) => JSON.stringify(k))],
+  );
+  const { same, there } = r.rows[0];
+  return Number(same) === keys.length ? true : Number(there) === 0 ? false : undefined;
+}
+
 export async function removeKey(sql: Sql, id: string): Promise<void> {
   await sql.query(`DELETE FROM ${SCHEMA}.keys WHERE id = $1`, [id]);
 }

@@ -16,7 +16,7 @@ import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
 import { eventThere, eventsBeforeGone, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { CHANGED_SINCE_SEEN, Expectations, putCountedKeysAndAnnounce, readsOnWhatWasSeen } from './expectations.js';
-import { countActive, countActiveUntil, findKeys, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
+import { countActive, countActiveUntil, findKeys, keysThereAsWritten, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { type Sql, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, unavailable } from './sql.js';
@@ -491,7 +491,8 @@ export class PostgresStore implements Store {
   private async fateOf(backend: number | undefined, there: Look | undefined): Promise<'committed' | 'not' | 'unknown'> {
     if (!(await this.gone(backend)) || !there) return 'unknown';
     // A statement of its own, after the backend was seen gone: its snapshot shows whatever that backend committed.
-    return (await this.askPool(() => there(this.sql))) ? 'committed' : 'not';
+    const found = await this.askPool(() => there(this.sql));
+    return found === undefined ? 'unknown' : found ? 'committed' : 'not';
   }
 
   /**
@@ -568,9 +569,10 @@ export class PostgresStore implements Store {
       // Each writer sends its one statement at once: they go out in order, followed by COMMIT.
       const change = writes.send(c, send);
       // Every change a use case makes appends an event (a fresh id): there once the backend is gone, it committed.
-      // A copy's keys come without one: that cannot be told.
+      // A copy's keys come without one: they are there as written (its effect, whoever made it), or none of them is.
       const first = writes.emitted[0]?.id;
-      tell(change, first !== undefined ? (s) => eventThere(s, first) : undefined);
+      const keys = [...writes.keysPut.values()];
+      tell(change, first !== undefined ? (s) => eventThere(s, first) : writes.onlyKeysPut && keys.length > 0 ? (s) => keysThereAsWritten(s, keys) : undefined);
       return { answer, change };
     });
     if (change) this.madeHere(change);
@@ -755,8 +757,8 @@ export class PostgresStore implements Store {
   }
 }
 
-/** A look, on a session of its own, at whether what a transaction wrote is there: it committed. */
-type Look = (sql: Sql) => Promise<boolean>;
+/** A look, on a session of its own, at whether what a transaction wrote is there: it committed (undefined: it cannot tell). */
+type Look = (sql: Sql) => Promise<boolean | undefined>;
 
 /** The backend a connection talks to (pg_stat_activity's pid), if it got that far. */
 function backendOf(c: pg.PoolClient): number | undefined {
