@@ -3,10 +3,33 @@
 // never on a request's path. Short-lived commands close before the first
 // sweep; servers, the terminal UI and the editor sweep.
 
-import { settingsOf } from './domain.js';
+import { type KeywardEvent, type Tenant, settingsOf } from './domain.js';
 import type { Clock } from './clock.js';
 import { parseDuration } from './duration.js';
-import type { Store } from './store/boundary.js';
+import type { Store, UsageCount } from './store/boundary.js';
+
+const MINUTE = 60_000;
+
+/** Where the tenant's retention cuts at `now`: what is older goes; undefined when nothing does. */
+export function retentionCut(tenant: Tenant, now: number): number | undefined {
+  const retention = parseDuration(settingsOf(tenant).eventsRetention);
+  return retention && retention.ms > 0 ? now - retention.ms : undefined;
+}
+
+/**
+ * Of usage counts and their events, what a sweep at `cut` leaves: events
+ * from `cut` on, and the minutes from the one holding it on (PostgreSQL's
+ * grain; the JSON store removes whole days, a coarser cut of the same rule).
+ * A flush sent again once retention removed its day is trimmed so: what
+ * the store could have found it by (its name, its events) went with that
+ * day, and whether it was counted no longer matters — its counts are past
+ * what the tenant keeps (SPEC: usage totals go with the events).
+ */
+export function keptAfter<C extends Pick<UsageCount, 'minute'>, E extends Pick<KeywardEvent, 'eventTime'>>(cut: number | undefined, counts: readonly C[], events: readonly E[]): { counts: C[]; events: E[] } {
+  if (cut === undefined) return { counts: [...counts], events: [...events] };
+  const fromMinute = Math.floor(cut / MINUTE);
+  return { counts: counts.filter((c) => c.minute >= fromMinute), events: events.filter((e) => Date.parse(e.eventTime) >= cut) };
+}
 
 export interface RetentionOptions {
   /** Between sweeps; 0 turns sweeping off. */
@@ -31,10 +54,8 @@ export class RetentionSweep {
   sweep(): Promise<void> {
     this.running = this.running.catch(() => undefined).then(async () => {
       const tenant = await this.store.tenant();
-      if (!tenant) return;
-      const retention = parseDuration(settingsOf(tenant).eventsRetention);
-      if (!retention || retention.ms <= 0) return;
-      await this.store.removeBefore(this.clock.now() - retention.ms);
+      const cut = tenant && retentionCut(tenant, this.clock.now());
+      if (cut !== undefined) await this.store.removeBefore(cut);
     });
     return this.running;
   }

@@ -10,6 +10,7 @@ import type { Clock } from './clock.js';
 import { newEvent } from './events.js';
 import { beatsUseThreshold, excessiveUse, EXCESSIVE_USE_QUIET_MS, mayFlagExcessiveUse } from './policy.js';
 import { randomHex } from './random.js';
+import { keptAfter, retentionCut } from './retention.js';
 import type { FlushId, KeyUsage, Store, UsageCount } from './store/boundary.js';
 import { copyOfSighting, mergeAddresses } from './store/usage-aggregates.js';
 import { type Drained, UsageRecorder } from './usage.js';
@@ -226,14 +227,21 @@ export class UsagePipeline {
     await this.write({ batch, flush: { by: this.flusher, seq: ++this.flushes }, counts, events });
   }
 
-  /** Sends one flush; failed, it is kept to be sent again as it is (`unsent`), and its uses stay pending. */
+  /**
+   * Sends one flush; failed, it is kept to be sent again as it is (`unsent`),
+   * and its uses stay pending. What is past the tenant's retention by now is
+   * left out (retention.ts keptAfter): sent again after a sweep removed its
+   * day, its name and events with it, it was counted again.
+   */
   private async write(f: Flush): Promise<void> {
     this.inFlight = f.batch;
     this.unsent = undefined;
     // Odd while the store is being written (see usesSince), even again however it ends.
     this.written++;
     try {
-      await this.store.recordUsage(f.counts, f.events, f.flush);
+      const tenant = await this.store.tenant();
+      const kept = keptAfter(tenant && retentionCut(tenant, this.clock.now()), f.counts, f.events);
+      await this.store.recordUsage(kept.counts, kept.events, f.flush);
     } catch (e) {
       this.unsent = f;
       throw e;

@@ -78,6 +78,33 @@ describe('a usage flush sent again', () => {
     await reopened.close();
   });
 
+  it('once retention removed its day — its raw file, sums and events — is not counted again: what is past the retention is left out — counted again before, with its event', async () => {
+    const path = tempStorePath();
+    let now = Date.now();
+    const clock = { now: () => now };
+    const { engine, bob } = await seededStore({ store: createJsonFileStore(path), clock });
+    const key = await bob.generateKey({ description: 'flushed, then past retention' });
+    for (let i = 0; i < 3; i++) expect((await engine.verify(key.token)).valid).toBe(true);
+    const fsync = await failingAnFsync();
+    await expect(engine.flush()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    fsync.mockRestore();
+
+    // 92 days on, the tenant's retention (90 days) removes the flush's day, the line its try left included.
+    now += 92 * 86_400_000;
+    await engine.sweep();
+    const store = createJsonFileStore(path);
+    const usesAndEvents = async () => [
+      (await store.usageSince(0, [key.id]))[0].uses,
+      (await store.findEvents({ types: ['api-key.used'], keyId: key.id, limit: 10 })).data.length,
+    ];
+    expect(await usesAndEvents()).toEqual([0, 0]);
+
+    await engine.flush();
+    expect(await usesAndEvents()).toEqual([0, 0]);
+    await engine.close();
+    await store.close();
+  });
+
   it('once the raw file its failed try went to was folded and removed — then its day folded too — is counted once: twice before', async () => {
     const MIN = 60_000;
     const dir = join(mkdtempSync(join(tmpdir(), 'keyward-usage-')), 'store.usage');

@@ -46,7 +46,7 @@ describe('a usage flush whose answer was lost', () => {
     await Promise.all([one.close(), two.close()]);
   });
 
-  it('sent again once retention dropped its name (a day on) is found by its events: counted once, and the flushes after it go — before, refused by its events’ ids every time, the pipeline stuck behind it', async () => {
+  it('sent again once a sweep of the version before dropped its name (a day on) is found by its events: counted once, and the flushes after it go — before, refused by its events’ ids every time, the pipeline stuck behind it', async () => {
     const one = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
     const key = await one.as('bob').generateKey({ description: 'bob flush sent a day on' });
     for (let i = 0; i < 3; i++) expect((await one.verify(key.token)).valid).toBe(true);
@@ -54,11 +54,9 @@ describe('a usage flush whose answer was lost', () => {
     const lost = await refusingTheFateLooks(() => losingTheAnswersOnceCommitted('api-key.used', committed, () => one.flush()));
     expect((lost as PromiseRejectedResult).reason).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
 
-    // A day on, retention's sweep drops the names of flushes of processes it takes for gone.
+    // A day on, a sweep of a server of the version before drops the names of flushes a day old.
     await admin.query(`UPDATE keyward.usage_flushes SET at = at - interval '2 days'`);
-    const sweeper = createPostgresStore(db.url);
-    await sweeper.removeBefore(Date.parse('2000-01-01T00:00:00Z'));
-    await sweeper.close();
+    await admin.query(`DELETE FROM keyward.usage_flushes WHERE at < now() - interval '1 day'`);
     expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.usage_flushes`)).rows[0].n)).toBe(0);
 
     await one.flush();
@@ -67,6 +65,57 @@ describe('a usage flush whose answer was lost', () => {
     expect((await one.verify(key.token)).valid).toBe(true);
     await one.flush();
     expect(await usesOf(admin, key.id)).toBe(4);
+    await one.close();
+  });
+
+  it('with no event, sent again two days on, is found by its name, kept as long as the minutes it counts — counted twice before, its name dropped a day on', async () => {
+    const one = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    const key = await one.as('bob').generateKey({ description: 'bob uses with no event' });
+    await one.close();
+    const store = createPostgresStore(db.url);
+    const minute = Math.floor(Date.now() / 60_000);
+    const counts = [{ keyId: key.id, minute, uses: 3, lastUsed: minute * 60_000 }];
+    const flush = { by: 'flusher-with-no-event', seq: 1 };
+    const committed = async () => (await usesOf(admin, key.id)) === 3;
+    const lost = await refusingTheFateLooks(() => losingTheAnswersOnceCommitted(flush.by, committed, () => store.recordUsage(counts, [], flush)));
+    expect((lost as PromiseRejectedResult).reason).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+
+    // Two days on, the tenant's retention (90 days) sweeps.
+    await admin.query(`UPDATE keyward.usage_flushes SET at = at - interval '2 days'`);
+    await store.removeBefore(Date.now() - 90 * 86_400_000);
+    await store.recordUsage(counts, [], flush);
+    expect(await usesOf(admin, key.id)).toBe(3);
+    await store.close();
+  });
+
+  it('sent again once retention removed its day — its name and events with it — is not counted again: what is past the retention is left out — counted again before, with its event', async () => {
+    let now = Date.now();
+    const clock = { now: () => now };
+    const one = createEngine(createPostgresStore(db.url), { usageFlushMs: 0, retentionSweepMs: 0, clock });
+    const key = await one.as('bob').generateKey({ description: 'bob flush sent past retention' });
+    for (let i = 0; i < 3; i++) expect((await one.verify(key.token)).valid).toBe(true);
+    const committed = async () => (await usedEventsOf(key.id)) > 0;
+    const lost = await refusingTheFateLooks(() => losingTheAnswersOnceCommitted('api-key.used', committed, () => one.flush()));
+    expect((lost as PromiseRejectedResult).reason).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+    expect(await usesOf(admin, key.id)).toBe(3);
+
+    // 92 days on (the database's clock too), the sweep removes the flush's day: its minutes, its event, its name.
+    now += 92 * 86_400_000;
+    await admin.query(`UPDATE keyward.usage_flushes SET at = at - interval '92 days'`);
+    await one.sweep();
+    expect(await usesOf(admin, key.id)).toBe(0);
+    expect(await usedEventsOf(key.id)).toBe(0);
+    expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.usage_flushes`)).rows[0].n)).toBe(0);
+
+    await one.flush();
+    expect(await usesOf(admin, key.id)).toBe(0);
+    expect(await usedEventsOf(key.id)).toBe(0);
+    // The flushes after it are counted (a key of now: the first expired meanwhile).
+    const later = await one.as('bob').generateKey({ description: 'bob flush after the one past retention' });
+    expect((await one.verify(later.token)).valid).toBe(true);
+    await one.flush();
+    expect(await usesOf(admin, later.id)).toBe(1);
+    expect(await usedEventsOf(later.id)).toBe(1);
     await one.close();
   });
 });

@@ -112,15 +112,20 @@ export async function flushThere(sql: Sql, flush: FlushId): Promise<boolean> {
 
 /**
  * Whether a flush's transaction failed because the flush was written before:
- * its name is noted (noteFlush), or — a day on, its name dropped — one of its
- * events is there (fresh ids, written in the flush's own transaction), until
- * retention removes them with the minutes they count.
+ * its name is noted (noteFlush), or — its name dropped by a server of the
+ * version before, a day on — one of its events is there (fresh ids, written
+ * in the flush's own transaction), until retention removes them with the
+ * minutes they count.
  */
 export const flushedBefore = (e: unknown): boolean =>
   e instanceof pg.DatabaseError && e.code === '23505' && (e.table === 'usage_flushes' || (e.table === 'events' && e.constraint === 'events_id_key'));
 
-/** How long the latest flush of a process that stopped flushing is kept. */
-const FLUSHES_KEPT = '1 day';
+/**
+ * How long a flush's name is kept past the retention's cut: the minutes it
+ * counts are older than its commit by the flushing process's clock, `at` is
+ * the database's — a day covers the two clocks drifting apart.
+ */
+const FLUSHES_KEPT_PAST_CUT = '1 day';
 
 interface UsageRow {
   key_id: string;
@@ -172,12 +177,20 @@ export async function lastUsedOf(sql: Sql, keyIds: readonly string[]): Promise<M
   return new Map(r.rows.map((row) => [row.key_id, usageOf(row)]));
 }
 
-/** Retention: the minutes go; the last use and addresses are facts about the key and stay. */
+/**
+ * Retention: the minutes go; the last use and addresses are facts about the
+ * key and stay. A process's latest flush's name (noteFlush) is kept as long
+ * as the minutes it counts, and a day more: a flush sent again while its
+ * minutes are kept is found by its name, whether it carries events or not
+ * (084853a kept it a day: one with no event sent again later was counted
+ * twice), and one sent later still is trimmed by its process of what is
+ * past the retention (retention.ts keptAfter). A server of the version
+ * before still drops names a day old on its sweeps.
+ */
 export async function removeUsageBefore(sql: Sql, before: number): Promise<void> {
   await Promise.all([
     sql.query(`DELETE FROM ${SCHEMA}.usage WHERE minute < $1`, [Math.floor(before / MINUTE)]),
-    // A process's latest flush, kept for it to send again (noteFlush), is of no use a day on: its process is gone.
-    sql.query(`DELETE FROM ${SCHEMA}.usage_flushes WHERE at < now() - interval '${FLUSHES_KEPT}'`),
+    sql.query(`DELETE FROM ${SCHEMA}.usage_flushes WHERE at < $1::timestamptz - interval '${FLUSHES_KEPT_PAST_CUT}'`, [new Date(before)]),
   ]);
 }
 
