@@ -3,7 +3,6 @@
 // by its process, and counted once — on a real store of files, with another
 // process's engine flushing the same key beside it.
 import { existsSync, mkdtempSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -12,23 +11,11 @@ import { createEngine } from '../../src/engine.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
 import { UsageAggregates } from '../../src/store/json/usage-aggregates.js';
 import { seededStore, tempStorePath } from '../helpers.js';
+import { failingAnFsync } from './disk-faults.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-/** The `nth` next fdatasync of this process (1: the next) fails with EIO, after the write before it was made. */
-async function failingAnFsync(nth = 1) {
-  const probe = await open(process.execPath, 'r');
-  const handle = Object.getPrototypeOf(probe) as { datasync(this: unknown): Promise<void> };
-  await probe.close();
-  const datasync = handle.datasync;
-  let calls = 0;
-  return vi.spyOn(handle, 'datasync').mockImplementation(function (this: unknown) {
-    if (++calls === nth) return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
-    return datasync.call(this);
-  });
-}
 
 describe('a usage flush sent again', () => {
   it('after its append failed once its line was written is counted once, summed with another process’s uses — counted twice before', async () => {

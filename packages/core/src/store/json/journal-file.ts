@@ -156,7 +156,11 @@ export class JournalFile {
   /**
    * Appends one record at `at` (the end of the last good record, under the
    * lock) and makes it durable. On any fault the file is cut back to `at`, so
-   * it is exactly as it was, and UNAVAILABLE is thrown.
+   * it is exactly as it was, and UNAVAILABLE is thrown. A cut-back the disk
+   * refuses too leaves what the write made: a torn record no reader applies
+   * (the next holder of the lock cuts it), still UNAVAILABLE; or the whole
+   * record, which every reader applies though its sync failed — made as far
+   * as anyone reads, durable or not, so OUTCOME_UNKNOWN.
    */
   async append(record: Buffer, at: number): Promise<number> {
     try {
@@ -165,9 +169,26 @@ export class JournalFile {
       if (!this.syncedWrites) await this.fh.datasync();
       return at + record.length;
     } catch (e) {
-      await this.truncate(at).catch(() => undefined);
+      const cut = await this.truncate(at).then(
+        () => true,
+        () => false,
+      );
+      if (!cut && (await this.holds(record, at))) {
+        throw new KeywardError(
+          'OUTCOME_UNKNOWN',
+          `Writing to the journal ${this.path} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) after the change reached it, and it could not be taken back, so whether it was made is not known; look before making it again.`,
+        );
+      }
       throw diskFault(e, `Writing to the journal ${this.path}`);
     }
+  }
+
+  /** Whether the file holds `record` whole at `at` (false when it cannot be read). */
+  private async holds(record: Buffer, at: number): Promise<boolean> {
+    return readAt(this.fh, this.physical(at), record.length).then(
+      (b) => b.equals(record),
+      () => false,
+    );
   }
 
   /** Cuts the file back to `position` (a torn tail, or a failed append) and makes that durable. */

@@ -882,7 +882,9 @@ export class Journal<Entry> {
     } catch (e) {
       // Refused before its record was durable (append cut the file back; a
       // torn tail left anyway is cut by the next holder of the lock): the
-      // model never held the group's entries, so it is exactly as before.
+      // model never held the group's entries, so it is exactly as before. A
+      // whole record the disk would not let append cut back (OUTCOME_UNKNOWN)
+      // is applied by the next catch-up, here as in every reader.
       this.model.unstage();
       await this.unlock();
       this.emit(changes); // empty, unless what failed came after the record was durable
