@@ -17,6 +17,15 @@ export const MAX_ADDRESSES = 5;
  */
 export const copyOfSighting = (a: { address: string; lastSeen: number }): { address: string; lastSeen: number } => ({ address: a.address, lastSeen: a.lastSeen });
 
+/**
+ * Whether a count names a last use of its key, to be kept (past retention,
+ * as a fact about the key): one with uses, addresses seen, or a last use
+ * alone — what a copy carries of a key whose minutes retention removed
+ * (copy.ts usageOf), dropped before by PostgreSQL and the memory store (the
+ * JSON store's last-used.json folded it).
+ */
+export const writesLastUse = (c: UsageCount): boolean => c.uses > 0 || (c.addresses?.length ?? 0) > 0 || c.lastUsed > 0;
+
 /** Merges address sightings: newest first, one per address, at most 5. */
 export function mergeAddresses(a: readonly { address: string; lastSeen: number }[], b: readonly { address: string; lastSeen: number }[]): { address: string; lastSeen: number }[] {
   const seen = new Map<string, number>();
@@ -39,7 +48,7 @@ export class UsageAggregates implements LastUsedSource {
 
   add(counts: readonly UsageCount[]): void {
     for (const c of counts) {
-      if (!(c.uses > 0) && !c.addresses?.length) continue;
+      if (!writesLastUse(c)) continue;
       let byMinute = this.minutes.get(c.keyId);
       if (!byMinute) this.minutes.set(c.keyId, (byMinute = new Map()));
       const m = byMinute.get(c.minute);

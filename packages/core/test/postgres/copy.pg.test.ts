@@ -101,6 +101,22 @@ describe('store copy', () => {
     ]);
   });
 
+  it('memory → PostgreSQL → memory keeps the last use of a key whose minutes retention removed (no address seen) — lost before: PostgreSQL and memory dropped a count with no use and no address', async () => {
+    const source = new MemoryStore();
+    await filled(source);
+    const old = NOW - 200 * 86_400_000;
+    const used = '000000000000000000000003';
+    await source.recordUsage([{ keyId: used, minute: Math.floor(old / 60_000), uses: 2, lastUsed: old }], []);
+    await source.removeBefore(NOW - 100 * 86_400_000);
+    expect((await source.usageSince(0, [used]))[0].uses).toBe(0);
+    expect((await source.lastUsedOf([used])).get(used)?.lastUsed).toBe(old);
+    const pg = await postgres();
+    await copyStore(source, pg, clock);
+    const back = new MemoryStore();
+    await copyStore(pg, back, clock);
+    expect([(await pg.lastUsedOf([used])).get(used)?.lastUsed, (await back.lastUsedOf([used])).get(used)?.lastUsed]).toEqual([old, old]);
+  });
+
   it('refuses a target that holds a tenant, and a source that holds none, changing nothing', async () => {
     const source = new MemoryStore();
     await filled(source);

@@ -4,13 +4,10 @@
 
 import pg from 'pg';
 import type { FlushId, KeyUsage, LastUseWritten, UsageCount } from '../boundary.js';
-import { MAX_ADDRESSES } from '../usage-aggregates.js';
+import { MAX_ADDRESSES, writesLastUse } from '../usage-aggregates.js';
 import { SCHEMA, type Sql } from './sql.js';
 
 const MINUTE = 60_000;
-
-/** A count that writes its key's last use (and addresses): one with uses, or addresses seen. */
-const writesLastUse = (c: UsageCount): boolean => c.uses > 0 || (c.addresses?.length ?? 0) > 0;
 
 /** What upsertUsage writes of each key's last use for these counts: what a flush's change names (usedKeyIds) and carries. */
 export function lastUsesWritten(counts: readonly UsageCount[]): Map<string, LastUseWritten> {
