@@ -18,17 +18,23 @@ export function retentionCut(tenant: Tenant, now: number): number | undefined {
 
 /**
  * Of usage counts and their events, what a sweep at `cut` leaves: events
- * from `cut` on, and the minutes from the one holding it on (PostgreSQL's
- * grain; the JSON store removes whole days, a coarser cut of the same rule).
- * A flush sent again once retention removed its day is trimmed so: what
- * the store could have found it by (its name, its events) went with that
- * day, and whether it was counted no longer matters — its counts are past
- * what the tenant keeps (SPEC: usage totals go with the events).
+ * from `cut` on, the minutes from the one holding it on (PostgreSQL's grain;
+ * the JSON store removes whole days, a coarser cut of the same rule), and
+ * of older minutes only the last use and addresses they carry, facts about
+ * the key that retention keeps (a count with no use: they are kept, and
+ * noting them twice changes nothing). A flush sent again once retention
+ * removed its day is trimmed so: what the store could have found it by (its
+ * name, its events) went with that day, and whether its uses were counted
+ * no longer matters — they are past what the tenant keeps (SPEC: usage
+ * totals go with the events).
  */
-export function keptAfter<C extends Pick<UsageCount, 'minute'>, E extends Pick<KeywardEvent, 'eventTime'>>(cut: number | undefined, counts: readonly C[], events: readonly E[]): { counts: C[]; events: E[] } {
+export function keptAfter<E extends Pick<KeywardEvent, 'eventTime'>>(cut: number | undefined, counts: readonly UsageCount[], events: readonly E[]): { counts: UsageCount[]; events: E[] } {
   if (cut === undefined) return { counts: [...counts], events: [...events] };
   const fromMinute = Math.floor(cut / MINUTE);
-  return { counts: counts.filter((c) => c.minute >= fromMinute), events: events.filter((e) => Date.parse(e.eventTime) >= cut) };
+  return {
+    counts: counts.map((c) => (c.minute >= fromMinute || c.uses === 0 ? c : { ...c, uses: 0 })),
+    events: events.filter((e) => Date.parse(e.eventTime) >= cut),
+  };
 }
 
 export interface RetentionOptions {

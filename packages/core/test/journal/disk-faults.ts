@@ -46,6 +46,18 @@ export async function failingAfterTheWriteOf(marker: string) {
   });
 }
 
+/** The next write of this process whose bytes carry `marker` fails with EIO, writing nothing. */
+export async function failingTheWriteOf(marker: string) {
+  const handle = await handlePrototype();
+  const write = handle.write;
+  let done = false;
+  return vi.spyOn(handle, 'write').mockImplementation(function (this: unknown, ...a: unknown[]) {
+    if (done || !(Buffer.isBuffer(a[0]) && a[0].includes(marker))) return write.apply(this, a);
+    done = true;
+    return Promise.reject(eio('write'));
+  });
+}
+
 /** Every ftruncate of this process fails with EIO, changing nothing. */
 export async function failingTruncates() {
   const handle = await handlePrototype();

@@ -11,7 +11,7 @@ import { createEngine } from '../../src/engine.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
 import { UsageAggregates } from '../../src/store/json/usage-aggregates.js';
 import { seededStore, tempStorePath } from '../helpers.js';
-import { failingAnFsync } from './disk-faults.js';
+import { failingAnFsync, failingTheWriteOf } from './disk-faults.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -88,6 +88,29 @@ describe('a usage flush sent again', () => {
 
     await engine.flush();
     expect(await usesAndEvents()).toEqual([0, 0]);
+    await engine.close();
+    await store.close();
+  });
+
+  it('whose every try failed, once past the retention, still gives its key its last use — a fact kept past retention — though not its uses: lost before, the counts left out whole', async () => {
+    const path = tempStorePath();
+    let now = Date.now();
+    const clock = { now: () => now };
+    const { engine, bob } = await seededStore({ store: createJsonFileStore(path), clock });
+    const key = await bob.generateKey({ description: 'never flushed until past retention' });
+    for (let i = 0; i < 3; i++) expect((await engine.verify(key.token)).valid).toBe(true);
+    const usedAt = now;
+    // Its usage line is refused before anything of it is written.
+    const write = await failingTheWriteOf(key.id);
+    await expect(engine.flush()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    write.mockRestore();
+
+    now += 92 * 86_400_000;
+    await engine.sweep();
+    await engine.flush();
+    const store = createJsonFileStore(path);
+    expect((await store.usageSince(0, [key.id]))[0].uses).toBe(0);
+    expect((await store.lastUsedOf([key.id])).get(key.id)?.lastUsed).toBe(usedAt);
     await engine.close();
     await store.close();
   });
