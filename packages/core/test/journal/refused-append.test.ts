@@ -4,16 +4,19 @@
 // When the cut-back is refused too, the record stays whole in the file and
 // every reader applies it (another process's, this one's next catch-up, a
 // reopen): that change was made as far as anyone reads, and its durability is
-// not known, so it is OUTCOME_UNKNOWN, never UNAVAILABLE. On a real store of
-// files, the faults made at this process's file handles.
+// not known, so it is OUTCOME_UNKNOWN, never UNAVAILABLE. So are events (and
+// usage) lines appended whole whose fsync was refused: they cannot be cut
+// back (other processes append after them). On a real store of files, the
+// faults made at this process's file handles.
 import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../src/domain.js';
+import { newEvent } from '../../src/events.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
 import { key, user } from '../conformance/records.js';
-import { failingAfterTheWriteOf, failingTruncates } from './disk-faults.js';
+import { failingAfterTheWriteOf, failingAnFsync, failingTruncates } from './disk-faults.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -50,6 +53,19 @@ describe('JSON store: a journal append refused once its bytes were written', () 
     vi.restoreAllMocks();
     const reopened = createJsonFileStore(path, { onProblem: () => {} });
     expect((await reopened.getKey(k.id))?.description).toBe('refused and left there');
+    await Promise.all([store.close(), reopened.close()]);
+  });
+});
+
+describe('JSON store: events appended whose fsync the disk refused after their line was written whole', () => {
+  it('are OUTCOME_UNKNOWN: the event is there for every reader — UNAVAILABLE ("nothing was changed") before', async () => {
+    const { path, store } = await aStore();
+    const e = newEvent('api-key.auth-failed', Date.now(), 'anonymous', undefined, { count: 1, reasons: { 'appended unsynced': 1 } });
+    await failingAnFsync();
+    expect(await refusal(store.append([e]))).toBe('OUTCOME_UNKNOWN');
+    vi.restoreAllMocks();
+    const reopened = createJsonFileStore(path, { onProblem: () => {} });
+    expect((await reopened.findEvents({ limit: 10 })).data.map((x) => x.id)).toContain(e.id);
     await Promise.all([store.close(), reopened.close()]);
   });
 });

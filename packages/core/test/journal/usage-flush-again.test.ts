@@ -25,7 +25,7 @@ describe('a usage flush sent again', () => {
     for (let i = 0; i < 3; i++) expect((await engine.verify(key.token)).valid).toBe(true);
 
     const fsync = await failingAnFsync();
-    await expect(engine.flush()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(engine.flush()).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN' });
     expect(fsync).toHaveBeenCalledOnce();
     fsync.mockRestore();
 
@@ -51,7 +51,7 @@ describe('a usage flush sent again', () => {
 
     // The usage append's fsync passes; the events' after it fails.
     const fsync = await failingAnFsync(2);
-    await expect(engine.flush()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(engine.flush()).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN' });
     expect(fsync).toHaveBeenCalledTimes(2);
     fsync.mockRestore();
     await engine.flush();
@@ -73,7 +73,7 @@ describe('a usage flush sent again', () => {
     const key = await bob.generateKey({ description: 'flushed, then past retention' });
     for (let i = 0; i < 3; i++) expect((await engine.verify(key.token)).valid).toBe(true);
     const fsync = await failingAnFsync();
-    await expect(engine.flush()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(engine.flush()).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN' });
     fsync.mockRestore();
 
     // 92 days on, the tenant's retention (90 days) removes the flush's day, the line its try left included.
@@ -124,7 +124,7 @@ describe('a usage flush sent again', () => {
     const usesSinceTheDay = async () => (await usage.usageSince(Date.parse('2026-11-20T00:00:00.000Z'), ['k1']))[0].uses;
 
     let fsync = await failingAnFsync();
-    await expect(usage.recordFlush(three, 'p1.1')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(usage.recordFlush(three, 'p1.1')).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN' });
     fsync.mockRestore();
     // The disk is back 30 minutes on: the hour of the failed try is closed, folded, and its raw file removed.
     now += 30 * MIN;
@@ -136,7 +136,7 @@ describe('a usage flush sent again', () => {
     // The next flush fails the same way, at 11:20; sent again two days on, once its day is one sum of hours.
     const two = [{ keyId: 'k1', minute: Math.floor(now / MIN) - 1, uses: 2, lastUsed: now - MIN }];
     fsync = await failingAnFsync();
-    await expect(usage.recordFlush(two, 'p1.2')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(usage.recordFlush(two, 'p1.2')).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN' });
     fsync.mockRestore();
     now += 2 * 86_400_000;
     expect(await usage.rollUp()).toBe(true);

@@ -15,7 +15,7 @@ export class GroupAppender {
   private readonly pending = new Map<string, Pending>();
   private readonly running = new Map<string, Promise<void>>();
 
-  /** Resolves once `text` is written and fsynced to `path`; rejects with UNAVAILABLE on a disk fault. */
+  /** Resolves once `text` is written and fsynced to `path`; rejects with UNAVAILABLE on a disk fault (nothing of it read by anyone), OUTCOME_UNKNOWN when only the fsync after the whole write failed. */
   append(path: string, text: string): Promise<void> {
     return new Promise((resolve, reject) => {
       let p = this.pending.get(path);
@@ -57,6 +57,12 @@ export class GroupAppender {
   }
 }
 
+/** Lines whole in the file whose sync the disk refused: read by anyone now, kept or not after a power cut. */
+function unsynced(path: string, e: unknown): KeywardError {
+  const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  return new KeywardError('OUTCOME_UNKNOWN', `Appending to ${path} failed (${code}) after the lines reached it, so whether they are kept is not known; look before sending them again.`);
+}
+
 async function writeDurably(path: string, text: string): Promise<void> {
   const buf = Buffer.from(text, 'utf8');
   const fd = await openForAppend(path);
@@ -66,7 +72,9 @@ async function writeDurably(path: string, text: string): Promise<void> {
     // the partial line it leaves fails its check and is skipped on read.
     const { bytesWritten } = await fd.write(buf, 0, buf.length, null);
     if (bytesWritten !== buf.length) throw Object.assign(new Error(`short write (${bytesWritten} of ${buf.length} bytes)`), { code: 'ENOSPC' });
-    await fd.datasync();
+    // The lines are whole in the file now, and every reader reads them; other processes may have appended after
+    // them, so they cannot be cut back. A sync refused now cannot say "nothing was changed".
+    await fd.datasync().catch((e: unknown) => Promise.reject(unsynced(path, e)));
   } finally {
     await fd.close();
   }
