@@ -221,10 +221,16 @@ try {
     };
     const keywardCreate = () => engine.as(`dev${n++ % 100}`).generateKey({ description: `bench ${n}` });
     const peerCreate = () => peer.create(peer.userIds[n++ % peer.userIds.length], `bench ${n}`);
-    // One uncounted round each first: both sides run in this process, so V8 compiling either side's
-    // code while it is cold would otherwise land in the first rounds' CPU figures.
-    for (let i = 0; i < CREATES; i++) await keywardCreate();
-    for (let i = 0; i < CREATES; i++) await peerCreate();
+    // Both sides warmed alike before anything is counted, to what a server that has been up a while
+    // runs: both run in this process, and V8 keeps recompiling either side's code for thousands of
+    // creates (Keyward's CPU per create fell 1,378 -> 822 µs over its first 4,000, 65ec6d3's report),
+    // so 150 creates measured mostly cold code. Alternated in chunks so neither warms the other's
+    // shared pieces (pg, the allocator) alone.
+    const WARM = quick ? CREATES : 2000;
+    for (let done = 0; done < WARM; done += CREATES) {
+      for (let i = 0; i < CREATES; i++) await keywardCreate();
+      for (let i = 0; i < CREATES; i++) await peerCreate();
+    }
     const r = await interleavedAsync(ROUNDS, {
       keyward: () => counted('keyward', keywardCreate),
       peer: () => counted('peer', peerCreate),
@@ -237,7 +243,7 @@ try {
       unit: 'ops/s',
       ratio: r.keyward / r.peer,
       goal: '>= 1.0',
-      against: `better-auth 1.7.5 auth.api.createApiKey, SQLite WAL, synchronous=FULL (fsync per commit); Keyward: policy, owner row locked, key + event committed, PostgreSQL fsync on; CPU per create ${per(cpu.keyward.us, cpu.keyward.creates)} µs in Keyward's process + ${per(cpu.keyward.pgUs, cpu.keyward.creates)} µs in PostgreSQL, ${per(cpu.peer.us, cpu.peer.creates)} µs in better-auth's`,
+      against: `better-auth 1.7.5 auth.api.createApiKey, SQLite WAL, synchronous=FULL (fsync per commit), ${WARM} creates on each side first; Keyward: policy, owner row locked, key + event committed, PostgreSQL fsync on; CPU per create ${per(cpu.keyward.us, cpu.keyward.creates)} µs in Keyward's process + ${per(cpu.keyward.pgUs, cpu.keyward.creates)} µs in PostgreSQL, ${per(cpu.peer.us, cpu.peer.creates)} µs in better-auth's`,
     });
     peer.close();
     await engine.close();
@@ -340,8 +346,12 @@ try {
       p99.durable.push(r.latency.p99);
       return r.requests.total / r.duration;
     };
-    await onBoth(1);
-    await onFloor(1);
+    // Both sides warmed alike first, 5 s each, so the rounds measure servers that have been up a while:
+    // under this load V8's compiler and GC threads took 29-41% of the servers' CPU in the first rounds
+    // and 5-22% by the seventh (session 8's notes), which a 1 s warm-up left inside the figure.
+    const WARM_SECONDS = quick ? 1 : 5;
+    await onBoth(WARM_SECONDS);
+    await onFloor(WARM_SECONDS);
     p99.keyward.length = p99.durable.length = 0;
     Object.assign(cpu, { servers: 0, pg: 0, requests: 0, floor: 0, floorRequests: 0 });
     const seconds = quick ? 1.5 : 5;
@@ -354,7 +364,7 @@ try {
       unit: 'req/s',
       ratio: r.keyward / r.durable,
       goal: '>= 0.5',
-      against: `bench/http-mix.ts's mix (reads, verifies, 5% creates; 1k keys) spread over two keyward serve on one PostgreSQL (fsync on), ${CONNECTIONS / 2} connections each, vs the durable floor: one bare node:http server, ${CONNECTIONS} connections, whose creates append the hash to a file and fsync it (p99 ${median(p99.keyward)} ms vs ${median(p99.durable)} ms${mixCpu(cpu)})`,
+      against: `bench/http-mix.ts's mix (reads, verifies, 5% creates; 1k keys) spread over two keyward serve on one PostgreSQL (fsync on), ${CONNECTIONS / 2} connections each, vs the durable floor: one bare node:http server, ${CONNECTIONS} connections, whose creates append the hash to a file and fsync it; each warmed ${WARM_SECONDS} s first (p99 ${median(p99.keyward)} ms vs ${median(p99.durable)} ms${mixCpu(cpu)})`,
     });
     for (const c of children.splice(0)) c.kill('SIGTERM');
   }
