@@ -81,6 +81,19 @@ export function keyView(key: ApiKey, viewer: Viewer, use: KeyUse = {}): KeyView 
   return keyViewsFor(viewer)(key, use);
 }
 
+/** A view's lastUsedFrom: the newest five addresses, newest first. Also what a key text made again for a new use alone splices in (wire/key-texts.ts). */
+export function lastUsedFromView(use: KeyUse): { address: string; lastSeen: string }[] {
+  return [...(use.lastUsedFrom ?? [])]
+    .sort((a, b) => b.lastSeen - a.lastSeen)
+    .slice(0, 5)
+    .map((a) => ({ address: a.address, lastSeen: new Date(a.lastSeen).toISOString() }));
+}
+
+/** A view's lastUsed, of a use that has one. */
+export function lastUsedView(lastUsed: number): string {
+  return new Date(lastUsed).toISOString();
+}
+
 /** keyView for one viewer over many keys (a list page): the viewer's part of the actions is decided once. */
 export function keyViewsFor(viewer: Viewer): (key: ApiKey, use?: KeyUse) => KeyView {
   const { tenant, now } = viewer;
@@ -97,13 +110,10 @@ export function keyViewsFor(viewer: Viewer): (key: ApiKey, use?: KeyUse) => KeyV
       createdByUser: key.createdBy,
       lastUpdated: key.lastUpdated,
       expiry: key.expiry,
-      lastUsedFrom: [...(use.lastUsedFrom ?? [])]
-        .sort((a, b) => b.lastSeen - a.lastSeen)
-        .slice(0, 5)
-        .map((a) => ({ address: a.address, lastSeen: new Date(a.lastSeen).toISOString() })),
+      lastUsedFrom: lastUsedFromView(use),
       actions: actionsOf(key, now),
     };
-    if (use.lastUsed !== undefined) v.lastUsed = new Date(use.lastUsed).toISOString();
+    if (use.lastUsed !== undefined) v.lastUsed = lastUsedView(use.lastUsed);
     if (key.rotatedFrom) v.rotatedFrom = key.rotatedFrom;
     if (key.rotatedTo) v.rotatedTo = key.rotatedTo;
     return v;

@@ -3,7 +3,8 @@
 // store changes under it (a rename, a revoke, a use, settings, a user's
 // licence) and as time passes (a key expiring with no change to the store).
 import { describe, expect, it } from 'vitest';
-import { type Engine, type KeyQuery, type KeyService, createMemoryStore, manualClock, pageText } from '../src/index.js';
+import { type ApiKey, type Engine, type KeyQuery, type KeyService, type KeyUse, type KeyView, DEFAULT_SETTINGS, createMemoryStore, keyViewsFor, manualClock, pageText } from '../src/index.js';
+import { KeyTexts } from '../src/wire/key-texts.js';
 import { handingOutCopies, seededStore } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -106,5 +107,43 @@ describe('a page from its rows’ texts', () => {
     const rest = { links: { self: { href: '/api/v1/api-keys?limit=2' }, next: { href: '/api/v1/api-keys?limit=2&startingAfter=b' } }, meta: { total: 7 } };
     expect(pageText(rows.map((r) => JSON.stringify(r)), rest)).toBe(JSON.stringify({ data: rows, ...rest }));
     expect(pageText([], { links: rest.links, meta: { total: 0 } })).toBe(JSON.stringify({ data: [], links: rest.links, meta: { total: 0 } }));
+  });
+});
+
+describe('a key text made again for a new use alone', () => {
+  it('is the bytes JSON.stringify gives the view, without building the view again', () => {
+    const now = Date.parse('2026-12-02T12:00:00.000Z');
+    const tenant = { id: 't1', name: 'acme', created: '2026-01-01T00:00:00.000Z', settings: { ...DEFAULT_SETTINGS, apiKeysEnabled: true } };
+    const actor = { id: 'bob', licence: true, roles: ['Developer' as const], created: '2026-01-01T00:00:00.000Z' };
+    const viewer = { actor, tenant, now };
+    const views = keyViewsFor(viewer);
+    let built = 0;
+    const viewOf = (key: ApiKey, use?: KeyUse): KeyView => {
+      built++;
+      return views(key, use);
+    };
+    const keys: ApiKey[] = [
+      // Text that looks like the fields the text is cut around, and characters JSON escapes.
+      { id: '0123456789abcdef01234567', description: 'a "lastUsedFrom":[] and ,"lastUsed":"x"} \\ \u2028 é', owner: 'bob', createdBy: 'bob', created: '2026-11-01T00:00:00.000Z', lastUpdated: '2026-11-01T00:00:00.000Z', expiry: '2027-11-01T00:00:00.000Z', hash: 'h1' },
+      // Rotations come after lastUsed.
+      { id: '89abcdef0123456789abcdef', description: 'rotated', owner: 'bob', createdBy: 'bob', created: '2026-11-01T00:00:00.000Z', lastUpdated: '2026-11-02T00:00:00.000Z', expiry: '2027-11-01T00:00:00.000Z', hash: 'h2', rotatedFrom: 'fedcba9876543210fedcba98', rotatedTo: '00112233445566778899aabb' },
+    ];
+    const texts = new KeyTexts();
+    for (const key of keys) {
+      const uses: (KeyUse | undefined)[] = [undefined, { lastUsed: now - 5000, lastUsedFrom: [] }, { lastUsed: now - 4000, lastUsedFrom: [{ address: '10.0.0.1', lastSeen: now - 4000 }] }];
+      // Seven addresses, out of order: the view keeps the newest five, newest first.
+      for (let i = 0; i < 7; i++) uses.push({ lastUsed: now - 3000 + i, lastUsedFrom: [0, 1, 2, 3, 4, 5, 6].map((a) => ({ address: `10.0.0.${(a * 3) % 7}`, lastSeen: now - 3000 + ((a * 5) % 7) + i })) });
+      built = 0;
+      for (const use of uses) expect(texts.text(key, viewer, use, viewOf)).toBe(JSON.stringify(views(key, use)));
+      // Built whole: the first text, and the first with a lastUsed (where it goes is learned from a view that has one).
+      expect(built).toBe(2);
+    }
+    // Anything else changed is made whole again: another status.
+    const later = { ...viewer, now: Date.parse('2028-01-01T00:00:00.000Z') };
+    const use = { lastUsed: now, lastUsedFrom: [] };
+    const laterViews = keyViewsFor(later);
+    built = 0;
+    expect(texts.text(keys[0], later, use, (key, u) => (built++, laterViews(key, u)))).toBe(JSON.stringify(laterViews(keys[0], use)));
+    expect(built).toBe(1);
   });
 });

@@ -21,13 +21,14 @@ export class KeptTexts<Of> {
     private readonly keep: (now: Of) => Of = (now) => now,
   ) {}
 
-  text(id: string, now: Of, make: () => string): string {
+  /** `make` gets what the text kept for this id (if any) was made of, for a cache that can make the new text from the old one's parts. */
+  text(id: string, now: Of, make: (kept: Of | undefined) => string): string {
     const hit = this.kept.get(id);
     if (hit && this.same(hit.of, now)) {
       hit.of = this.adopt(hit.of, now);
       return hit.text;
     }
-    const text = make();
+    const text = make(hit?.of);
     if (this.kept.size >= this.max) this.kept.clear();
     this.kept.set(id, { of: this.keep(now), text });
     return text;

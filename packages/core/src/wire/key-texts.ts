@@ -6,10 +6,16 @@
 // while the status it was made with still holds. A list page
 // (GET /api/v1/api-keys) joins these texts instead of building and
 // serializing every view; JSON.stringify of the page is the same bytes.
+//
+// A key in use changes only its last use between texts (every verify of it,
+// every request its token makes): the text kept is then made again from its
+// parts, the fields around lastUsedFrom and lastUsed as text and those two
+// made anew by the views' own rules, instead of building and serializing the
+// whole view.
 
 import type { ApiKey, KeyStatus, Tenant, User } from '../domain.js';
 import { statusOf } from '../domain.js';
-import type { KeyUse, KeyView } from '../views.js';
+import { type KeyUse, type KeyView, lastUsedFromView, lastUsedView } from '../views.js';
 import { copyOfSighting } from '../store/usage-aggregates.js';
 import { KeptTexts } from './kept-texts.js';
 import { sameRecord } from './same-record.js';
@@ -24,7 +30,50 @@ interface MadeOf {
   tenant: Tenant;
   status: KeyStatus;
   use: KeyUse | undefined;
+  /** The text around its last use, where it could be split (partsOf). */
+  parts: UseParts | undefined;
 }
+
+/** A view's text is head + lastUsedFrom + middle + (`,"lastUsed":…` when the use has one) + tail. */
+interface UseParts {
+  head: string;
+  middle: string;
+  tail: string;
+  /** Whether the view split had a lastUsed: where one goes is known only then (keyViewsFor adds it after actions, before the rotations). */
+  lastUsed: boolean;
+}
+
+const lastUsedText = (lastUsed: string | undefined) => (lastUsed === undefined ? '' : `,"lastUsed":${JSON.stringify(lastUsed)}`);
+
+/**
+ * `view`'s text cut around the fields its use makes, field by field as
+ * JSON.stringify writes an object; undefined unless the parts joined again
+ * give `text` exactly (a view of another shape is then always made whole).
+ */
+function partsOf(view: KeyView, text: string): UseParts | undefined {
+  let head = '{';
+  let middle = '';
+  let tail = '';
+  let at: 'head' | 'middle' | 'tail' = 'head';
+  let first = true;
+  for (const [name, value] of Object.entries(view)) {
+    if (value === undefined) continue;
+    const comma = first ? '' : ',';
+    first = false;
+    if (name === 'lastUsedFrom') {
+      head += `${comma}"lastUsedFrom":`;
+      at = 'middle';
+    } else if (name === 'lastUsed') {
+      at = 'tail';
+    } else if (at === 'head') head += `${comma}${JSON.stringify(name)}:${JSON.stringify(value)}`;
+    else if (at === 'middle') middle += `${comma}${JSON.stringify(name)}:${JSON.stringify(value)}`;
+    else tail += `${comma}${JSON.stringify(name)}:${JSON.stringify(value)}`;
+  }
+  const parts = { head, middle, tail: `${tail}}`, lastUsed: view.lastUsed !== undefined };
+  return at !== 'head' && joined(parts, JSON.stringify(view.lastUsedFrom), view.lastUsed) === text ? parts : undefined;
+}
+
+const joined = (p: UseParts, lastUsedFrom: string, lastUsed: string | undefined) => p.head + lastUsedFrom + p.middle + lastUsedText(lastUsed) + p.tail;
 
 function sameUse(a: KeyUse | undefined, b: KeyUse | undefined): boolean {
   if (a?.lastUsed !== b?.lastUsed) return false;
@@ -35,8 +84,8 @@ function sameUse(a: KeyUse | undefined, b: KeyUse | undefined): boolean {
   return true;
 }
 
-const sameMadeOf = (kept: MadeOf, now: MadeOf) =>
-  kept.status === now.status && sameUse(kept.use, now.use) && sameRecord(kept.key, now.key) && sameRecord(kept.actor, now.actor) && sameRecord(kept.tenant, now.tenant);
+const sameButUse = (kept: MadeOf, now: MadeOf) => kept.status === now.status && sameRecord(kept.key, now.key) && sameRecord(kept.actor, now.actor) && sameRecord(kept.tenant, now.tenant);
+const sameMadeOf = (kept: MadeOf, now: MadeOf) => sameUse(kept.use, now.use) && sameButUse(kept, now);
 
 // The records are adopted (identity settles them next time); the last use stays
 // the kept copy, since the one handed in may be changed in place by the next use.
@@ -54,7 +103,18 @@ export class KeyTexts {
   /** `viewOf` makes the view when the text must be made again (views' keyViewsFor, for this viewer). */
   text(key: ApiKey, viewer: { actor: User; tenant: Tenant; now: number }, use: KeyUse | undefined, viewOf: (key: ApiKey, use?: KeyUse) => KeyView): string {
     const { actor, tenant, now } = viewer;
-    return this.made.text(`${actor.id}\n${key.id}`, { key, actor, tenant, status: statusOf(key, now), use }, () => JSON.stringify(viewOf(key, use)));
+    const made: MadeOf = { key, actor, tenant, status: statusOf(key, now), use, parts: undefined };
+    return this.made.text(`${actor.id}\n${key.id}`, made, (kept) => {
+      // Only the use changed: the kept text's parts with the new use's fields.
+      if (kept?.parts !== undefined && kept.parts.lastUsed === (use?.lastUsed !== undefined) && sameButUse(kept, made)) {
+        made.parts = kept.parts;
+        return joined(kept.parts, JSON.stringify(lastUsedFromView(use ?? {})), use?.lastUsed === undefined ? undefined : lastUsedView(use.lastUsed));
+      }
+      const view = viewOf(key, use);
+      const text = JSON.stringify(view);
+      made.parts = partsOf(view, text);
+      return text;
+    });
   }
 }
 
