@@ -82,11 +82,14 @@ describe('the READMEs, run as written', () => {
       const env = cleanEnv({ HOME: home, USER: userInfo().username, PATH: `${keywardBinDir()}:${process.env.PATH}` });
       delete env.XDG_DATA_HOME;
       try {
-        execFileSync('bash', [script], { cwd: home, env, encoding: 'utf8', stdio: 'pipe', timeout: 90_000 });
+        // Every example's `keyward` one after another: 7 s on a quiet machine, 32 s at load ~16 on 2
+        // cores, and over 90 s (killed) in a CI at load 15-26 whose own scheduling group held three
+        // busy loops (that CI took 70 min, six times a quiet machine's, twice one at load ~16).
+        execFileSync('bash', [script], { cwd: home, env, encoding: 'utf8', stdio: 'pipe', timeout: 240_000 });
       } catch (e) {
         const err = e as { stderr?: string; stdout?: string };
         throw new Error(`${file}: an example failed\n${err.stderr ?? ''}\n--- stdout ---\n${(err.stdout ?? '').slice(-2000)}`);
       }
-    });
+    }, 300_000);
   }
 });
