@@ -33,30 +33,28 @@ export async function failingAnFsync(nth = 1) {
   });
 }
 
-/** The next write of this process whose bytes carry `marker` is made, then answered EIO: its bytes are in the file, the caller told it failed. */
-export async function failingAfterTheWriteOf(marker: string) {
+/**
+ * The next write of this process whose bytes carry `marker` fails with EIO:
+ * `made`, once its bytes reached the file (the caller told it failed), or
+ * else writing nothing.
+ */
+async function failingAWriteOf(marker: string, made: boolean) {
   const handle = await handlePrototype();
   const write = handle.write;
   let done = false;
   return vi.spyOn(handle, 'write').mockImplementation(async function (this: unknown, ...a: unknown[]) {
-    const written = await write.apply(this, a);
-    if (done || !(Buffer.isBuffer(a[0]) && a[0].includes(marker))) return written;
+    if (done || !(Buffer.isBuffer(a[0]) && a[0].includes(marker))) return write.apply(this, a);
     done = true;
+    if (made) await write.apply(this, a);
     throw eio('write');
   });
 }
 
+/** The next write of this process whose bytes carry `marker` is made, then answered EIO: its bytes are in the file, the caller told it failed. */
+export const failingAfterTheWriteOf = (marker: string) => failingAWriteOf(marker, true);
+
 /** The next write of this process whose bytes carry `marker` fails with EIO, writing nothing. */
-export async function failingTheWriteOf(marker: string) {
-  const handle = await handlePrototype();
-  const write = handle.write;
-  let done = false;
-  return vi.spyOn(handle, 'write').mockImplementation(function (this: unknown, ...a: unknown[]) {
-    if (done || !(Buffer.isBuffer(a[0]) && a[0].includes(marker))) return write.apply(this, a);
-    done = true;
-    return Promise.reject(eio('write'));
-  });
-}
+export const failingTheWriteOf = (marker: string) => failingAWriteOf(marker, false);
 
 /** Every ftruncate of this process fails with EIO, changing nothing. */
 export async function failingTruncates() {
