@@ -23,9 +23,10 @@
 // way, as does one that lists users or keys.
 
 import type { ApiKey, KeywardEvent, Tenant, User } from '../../domain.js';
-import type { StoreReads, Transaction } from '../boundary.js';
+import type { FoundPage, StoreReads, Transaction } from '../boundary.js';
 import type { LastSeen, SeenCount } from './last-seen.js';
 import { SCHEMA, type Sql } from './sql.js';
+import type { TransactionWrites } from './transaction-writes.js';
 
 /** Thrown by a read that cannot be answered from what was seen: the use case runs the locking way. */
 export class NotSeen extends Error {}
@@ -52,55 +53,97 @@ export class Expectations {
 }
 
 /**
- * Reads answered from what was seen (or, for what was not, from `pool`), each
- * kept in `expected`. An owner's count is taken first from `kept` (the
+ * A transaction decided on what was seen: its writes held in `writes`, its
+ * reads answered from what was seen (or, for what was not, from `pool`),
+ * each kept in `expected`. An owner's count is taken first from `kept` (the
  * record cache's count with its mark, where it keeps one): after another
  * server's create for the owner, what was seen here is forgotten, while the
  * cache adds the new key to its count and mark — so the check compares the
  * mark rather than counting the owner's keys again — and the cache hears
  * every change, where what was seen after this server's own create may miss
- * one whose notification came before that create's answer.
+ * one whose notification came before that create's answer. A key read is
+ * taken as absent (the fresh ids a create checks).
+ * A class rather than an object of closures: one is made for every create,
+ * and its methods are made once (under tsx, which the benchmarks run, each
+ * closure of an object literal is also given its name by a defineProperty).
  */
-export function readsOnWhatWasSeen(
-  seen: LastSeen,
-  pool: StoreReads,
-  expected: Expectations,
-  kept: (owner: string, now: number) => SeenCount | undefined = () => undefined,
-): StoreReads & Pick<Transaction, 'lockUser'> {
-  const notSeen = () => Promise.reject(new NotSeen());
-  return {
-    tenant: async () => {
-      const value = seen.tenant ? seen.tenant.value : await pool.tenant();
-      expected.tenant = { value };
-      return value;
-    },
-    getUser: async (id) => {
-      const value = seen.users.has(id) ? seen.users.get(id) : await pool.getUser(id);
-      expected.lock(id);
-      expected.users.set(id, value);
-      return value;
-    },
-    countActiveKeys: async (owner, now) => {
-      const known = kept(owner, now) ?? seen.active.get(owner);
-      const n = known?.n ?? (await pool.countActiveKeys(owner, now));
-      // What was seen with that count (the pool's read above may have just seen it): any count seen with
-      // a change count is of one snapshot, so while that is still the change count, this count holds.
-      const was = known ?? seen.active.get(owner);
-      expected.lock(owner);
-      expected.counts.set(owner, { n, at: now, seen: was?.n === n && was.changes !== undefined ? { changes: was.changes, at: was.at } : undefined });
-      return n;
-    },
-    lockUser: async (id) => expected.lock(id),
-    getKey: async (id) => {
-      expected.absentKeys.add(id);
-      return undefined;
-    },
-    listUsers: notSeen,
-    keysByIdPrefix: notSeen,
-    keysOf: notSeen,
-    findKeys: notSeen,
-  };
+export class TransactionOnWhatWasSeen implements Transaction {
+  constructor(
+    private readonly seen: LastSeen,
+    private readonly pool: StoreReads,
+    readonly expected: Expectations,
+    readonly writes: TransactionWrites,
+    private readonly kept: (owner: string, now: number) => SeenCount | undefined = nothingKept,
+  ) {}
+
+  async tenant(): Promise<Tenant | undefined> {
+    const value = this.seen.tenant ? this.seen.tenant.value : await this.pool.tenant();
+    this.expected.tenant = { value };
+    return value;
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    const value = this.seen.users.has(id) ? this.seen.users.get(id) : await this.pool.getUser(id);
+    this.expected.lock(id);
+    this.expected.users.set(id, value);
+    return value;
+  }
+
+  async countActiveKeys(owner: string, now: number): Promise<number> {
+    const known = this.kept(owner, now) ?? this.seen.active.get(owner);
+    const n = known?.n ?? (await this.pool.countActiveKeys(owner, now));
+    // What was seen with that count (the pool's read above may have just seen it): any count seen with
+    // a change count is of one snapshot, so while that is still the change count, this count holds.
+    const was = known ?? this.seen.active.get(owner);
+    this.expected.lock(owner);
+    this.expected.counts.set(owner, { n, at: now, seen: was?.n === n && was.changes !== undefined ? { changes: was.changes, at: was.at } : undefined });
+    return n;
+  }
+
+  async lockUser(id: string): Promise<void> {
+    this.expected.lock(id);
+  }
+
+  async getKey(id: string): Promise<ApiKey | undefined> {
+    this.expected.absentKeys.add(id);
+    return this.writes.readKey(id, undefined);
+  }
+
+  listUsers(): Promise<User[]> {
+    return notSeen();
+  }
+  keysByIdPrefix(): Promise<ApiKey[]> {
+    return notSeen();
+  }
+  keysOf(): Promise<ApiKey[]> {
+    return notSeen();
+  }
+  findKeys(): Promise<FoundPage<ApiKey>> {
+    return notSeen();
+  }
+
+  putTenant(t: Tenant): void {
+    this.writes.putTenant(t);
+  }
+  putUser(u: User): void {
+    this.writes.putUser(u);
+  }
+  deleteUser(id: string): void {
+    this.writes.deleteUser(id);
+  }
+  putKey(k: ApiKey): void {
+    this.writes.putKey(k);
+  }
+  deleteKey(id: string): void {
+    this.writes.deleteKey(id);
+  }
+  emit(e: KeywardEvent): void {
+    this.writes.emit(e);
+  }
 }
+
+const nothingKept = (): undefined => undefined;
+const notSeen = (): Promise<never> => Promise.reject(new NotSeen());
 
 // The whole transaction and its notification as one statement (migration 9): CALLed alone,
 // outside BEGIN … COMMIT, it commits the key's transaction, then sends the NOTIFY — one

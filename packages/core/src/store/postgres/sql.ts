@@ -32,22 +32,31 @@ let namesGiven = 0;
  * again (isRetryable).
  */
 export function prepared(sql: Sql, { askAgain }: { askAgain: boolean }): Sql {
-  const query = (text: unknown, values?: unknown): Promise<pg.QueryResult> => {
-    if (typeof text !== 'string' || !Array.isArray(values)) return sql.query(text as string, values as unknown[]);
+  return new Prepared(sql, askAgain) as unknown as Sql;
+}
+
+/** prepared()'s answer: a class, since one is made for every transaction and every create sent whole (its method is made once). */
+class Prepared {
+  constructor(
+    private readonly sql: Sql,
+    private readonly askAgain: boolean,
+  ) {}
+
+  query(text: unknown, values?: unknown): Promise<pg.QueryResult> {
+    if (typeof text !== 'string' || !Array.isArray(values)) return this.sql.query(text as string, values as unknown[]);
     let name = statementNames.get(text);
     if (name === undefined) {
-      if (statementNames.size >= MAX_NAMED) return sql.query(text, values);
+      if (statementNames.size >= MAX_NAMED) return this.sql.query(text, values);
       name = `keyward_${namesGiven++}`;
       statementNames.set(text, name);
     }
-    return sql.query({ name, text, values }).catch((e: unknown): Promise<pg.QueryResult> => {
+    return this.sql.query({ name, text, values }).catch((e: unknown): Promise<pg.QueryResult> => {
       if (!planGoneStale(e)) throw e;
       if (statementNames.get(text) === name) statementNames.delete(text);
-      if (!askAgain) throw e;
-      return query(text, values);
+      if (!this.askAgain) throw e;
+      return this.query(text, values);
     });
-  };
-  return { query } as Sql;
+  }
 }
 
 /** PostgreSQL's refusal of a prepared statement whose result's shape a schema change altered. */

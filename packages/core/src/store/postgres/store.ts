@@ -15,7 +15,7 @@ import { storeClosed } from '../closed.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
 import { eventThere, eventsBeforeGone, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
-import { CHANGED_SINCE_SEEN, Expectations, putCountedKeysAndAnnounce, readsOnWhatWasSeen } from './expectations.js';
+import { CHANGED_SINCE_SEEN, Expectations, TransactionOnWhatWasSeen, putCountedKeysAndAnnounce } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, keysThereAsWritten, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
@@ -130,7 +130,7 @@ export class PostgresStore implements Store {
   private readonly poolReads: StoreReads;
   private readonly cache: RecordCache;
   private readonly seen = new LastSeen();
-  /** The record cache's count of an owner with its mark, for a create's guess (expectations.ts readsOnWhatWasSeen). */
+  /** The record cache's count of an owner with its mark, for a create's guess (expectations.ts TransactionOnWhatWasSeen). */
   private readonly keptCount = (owner: string, now: number) => this.cache.seenCount(owner, now);
   /**
    * The pool's reads, but each owner's count read from the database now,
@@ -397,11 +397,9 @@ export class PostgresStore implements Store {
       await this.needSchema();
       const expected = new Expectations();
       const writes = new TransactionWrites();
-      const reads = again
-        ? readsOnWhatWasSeen(this.seen, this.freshCounts, expected)
-        : readsOnWhatWasSeen(this.seen, this.poolReads, expected, this.keptCount);
-      // Object.assign, not spread: V8 builds an object spread from these objects of closures at several times the cost (about 2 KB a create).
-      const tx: Transaction = Object.assign({}, reads, writes.writer, { getKey: async (id: string) => writes.readKey(id, await reads.getKey(id)) });
+      const tx = again
+        ? new TransactionOnWhatWasSeen(this.seen, this.freshCounts, expected, writes)
+        : new TransactionOnWhatWasSeen(this.seen, this.poolReads, expected, writes, this.keptCount);
       let answer: T;
       try {
         answer = await fn(tx);
@@ -788,7 +786,7 @@ function corkedForEachTick(c: pg.PoolClient, sql: Sql): Sql {
         s.uncork();
       });
     }
-    return (sql.query as (...a: unknown[]) => unknown)(...args);
+    return (sql.query as (...a: unknown[]) => unknown).apply(sql, args);
   };
   return { query } as Sql;
 }

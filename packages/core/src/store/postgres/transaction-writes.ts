@@ -15,7 +15,7 @@ import { removeUser, writeUser } from './users-table.js';
 
 export type Writer = Pick<Transaction, 'putTenant' | 'putUser' | 'deleteUser' | 'putKey' | 'deleteKey' | 'emit'>;
 
-export class TransactionWrites {
+export class TransactionWrites implements Writer {
   private readonly writes: ((sql: Sql) => Promise<void>)[] = [];
   private readonly events: KeywardEvent[] = [];
   private readonly keyIds = new Set<string>();
@@ -44,44 +44,59 @@ export class TransactionWrites {
     return keys;
   }
 
-  readonly writer: Writer = {
-    putTenant: (t: Tenant) => {
-      this.tenant = true;
-      this.writes.push((s) => writeTenant(s, t));
-    },
-    putUser: (u: User) => {
-      this.userIds.add(u.id);
-      this.writes.push((s) => writeUser(s, u));
-    },
-    deleteUser: (id: string) => {
-      this.userIds.add(id);
-      this.deletes++;
-      this.writes.push((s) => removeUser(s, id));
-    },
-    putKey: (k: ApiKey) => {
-      this.keyIds.add(k.id);
-      this.putOwnerOf.set(k.id, k.owner);
-      this.keysPut.set(k.id, k);
-      // Keys put one after another go in one statement (the same key twice cannot share one upsert).
-      const last = this.writes[this.writes.length - 1];
-      if (this.pending !== undefined && last === this.pending && !this.pendingKeys.has(k.id)) this.pendingKeys.set(k.id, k);
-      else {
-        const batch = new Map([[k.id, k]]);
-        this.pendingKeys = batch;
-        this.pending = (s) => writeKeys(s, [...batch.values()]);
-        this.writes.push(this.pending);
-      }
-    },
-    deleteKey: (id: string) => {
-      this.keyIds.add(id);
-      this.keysPut.delete(id);
-      this.deletes++;
-      this.writes.push((s) => removeKey(s, id));
-    },
-    emit: (e: KeywardEvent) => {
-      this.events.push(e);
-    },
-  };
+  putTenant(t: Tenant): void {
+    this.tenant = true;
+    this.writes.push((s) => writeTenant(s, t));
+  }
+
+  putUser(u: User): void {
+    this.userIds.add(u.id);
+    this.writes.push((s) => writeUser(s, u));
+  }
+
+  deleteUser(id: string): void {
+    this.userIds.add(id);
+    this.deletes++;
+    this.writes.push((s) => removeUser(s, id));
+  }
+
+  putKey(k: ApiKey): void {
+    this.keyIds.add(k.id);
+    this.putOwnerOf.set(k.id, k.owner);
+    this.keysPut.set(k.id, k);
+    // Keys put one after another go in one statement (the same key twice cannot share one upsert).
+    const last = this.writes[this.writes.length - 1];
+    if (this.pending !== undefined && last === this.pending && !this.pendingKeys.has(k.id)) this.pendingKeys.set(k.id, k);
+    else {
+      const batch = new Map([[k.id, k]]);
+      this.pendingKeys = batch;
+      this.pending = (s) => writeKeys(s, [...batch.values()]);
+      this.writes.push(this.pending);
+    }
+  }
+
+  deleteKey(id: string): void {
+    this.keyIds.add(id);
+    this.keysPut.delete(id);
+    this.deletes++;
+    this.writes.push((s) => removeKey(s, id));
+  }
+
+  emit(e: KeywardEvent): void {
+    this.events.push(e);
+  }
+
+  /** The writes as functions of their own, for a transaction put together by spreading objects (store.ts transactOnce). */
+  get writer(): Writer {
+    return {
+      putTenant: (t) => this.putTenant(t),
+      putUser: (u) => this.putUser(u),
+      deleteUser: (id) => this.deleteUser(id),
+      putKey: (k) => this.putKey(k),
+      deleteKey: (id) => this.deleteKey(id),
+      emit: (e) => this.emit(e),
+    };
+  }
 
   get none(): boolean {
     return this.writes.length === 0 && this.events.length === 0;
