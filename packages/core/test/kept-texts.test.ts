@@ -50,6 +50,20 @@ describe('kept texts', () => {
     expect(c.made()).toBe(4);
   });
 
+  it('keep a text per id and viewer, bounded by the texts of all viewers', () => {
+    let made = 0;
+    const texts = new KeptTexts<Of>(3, (kept, now) => kept.name === now.name);
+    const text = (id: string, viewer: string) => texts.text(id, { name: 'x' }, () => `${id}:${viewer}:${++made}`, viewer);
+    expect(text('k', 'alice')).toBe('k:alice:1');
+    expect(text('k', 'bob')).toBe('k:bob:2');
+    expect(text('k', 'alice')).toBe('k:alice:1');
+    expect(text('k', 'bob')).toBe('k:bob:2');
+    expect(text('j', 'alice')).toBe('j:alice:3');
+    expect(text('j', 'bob')).toBe('j:bob:4'); // the fourth text: the three before are dropped
+    expect(text('k', 'alice')).toBe('k:alice:5');
+    expect(text('j', 'bob')).toBe('j:bob:4');
+  });
+
   it("a key's text is made again when its last use, handed in before, was changed in place", () => {
     const texts = new KeyTexts();
     const k = key(1, { owner: 'bob', expiry: new Date(T0 + 86_400_000).toISOString() });

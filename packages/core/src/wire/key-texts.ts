@@ -104,18 +104,23 @@ export class KeyTexts {
   text(key: ApiKey, viewer: { actor: User; tenant: Tenant; now: number }, use: KeyUse | undefined, viewOf: (key: ApiKey, use?: KeyUse) => KeyView): string {
     const { actor, tenant, now } = viewer;
     const made: MadeOf = { key, actor, tenant, status: statusOf(key, now), use, parts: undefined };
-    return this.made.text(`${actor.id}\n${key.id}`, made, (kept) => {
-      // Only the use changed: the kept text's parts with the new use's fields.
-      if (kept?.parts !== undefined && kept.parts.lastUsed === (use?.lastUsed !== undefined) && sameButUse(kept, made)) {
-        made.parts = kept.parts;
-        return joined(kept.parts, JSON.stringify(lastUsedFromView(use ?? {})), use?.lastUsed === undefined ? undefined : lastUsedView(use.lastUsed));
-      }
-      const view = viewOf(key, use);
-      const text = JSON.stringify(view);
-      made.parts = partsOf(view, text);
-      return text;
-    });
+    // By the key's id, then the viewer's: no "viewer + key" string made and hashed per row (kept-texts.ts).
+    return this.made.text(key.id, made, (kept) => remade(kept, made, viewOf), actor.id);
   }
+}
+
+/** A row's text made again: from the kept text's parts when only the use changed, else from its view. */
+function remade(kept: MadeOf | undefined, made: MadeOf, viewOf: (key: ApiKey, use?: KeyUse) => KeyView): string {
+  const use = made.use;
+  // Only the use changed: the kept text's parts with the new use's fields.
+  if (kept?.parts !== undefined && kept.parts.lastUsed === (use?.lastUsed !== undefined) && sameButUse(kept, made)) {
+    made.parts = kept.parts;
+    return joined(kept.parts, JSON.stringify(lastUsedFromView(use ?? {})), use?.lastUsed === undefined ? undefined : lastUsedView(use.lastUsed));
+  }
+  const view = viewOf(made.key, use);
+  const text = JSON.stringify(view);
+  made.parts = partsOf(view, text);
+  return text;
 }
 
 /** A list page as JSON text from its rows' texts: the bytes JSON.stringify gives the page with those rows. */
