@@ -170,7 +170,12 @@ export class UsagePipeline {
     return events;
   }
 
-  /** The store's answer, reused for a moment per key. */
+  /**
+   * The store's answer, reused for a moment per key: copied (copyOf) once as
+   * it comes, and that copy handed out while it is reused — a list page asked
+   * for a copy of each of its rows' last uses on every request. Nobody changes
+   * a last use handed out (lastUsedOf makes a new one to merge pending uses in).
+   */
   private async storedLastUse(keyIds: readonly string[]): Promise<Map<string, KeyUsage>> {
     const now = performance.now();
     const out = new Map<string, KeyUsage>();
@@ -178,7 +183,7 @@ export class UsagePipeline {
     for (const id of keyIds) {
       const seen = this.lastUsedSeen.get(id);
       if (seen === undefined || now - seen.asked > LAST_USED_REUSE_MS) ask.push(id);
-      else if (seen.usage) out.set(id, copyOf(seen.usage));
+      else if (seen.usage) out.set(id, seen.usage);
     }
     if (ask.length === 0) return out;
     const written = this.written;
@@ -186,9 +191,10 @@ export class UsagePipeline {
     const keep = written === this.written;
     if (keep && this.lastUsedSeen.size + ask.length > LAST_USED_CACHED) this.lastUsedSeen = new Map();
     for (const id of ask) {
-      const u = answer.get(id);
+      const got = answer.get(id);
+      const u = got && copyOf(got);
       if (keep) this.lastUsedSeen.set(id, { asked: now, usage: u ?? null });
-      if (u) out.set(id, copyOf(u));
+      if (u) out.set(id, u);
     }
     return out;
   }

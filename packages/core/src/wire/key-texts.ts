@@ -123,7 +123,17 @@ function remade(kept: MadeOf | undefined, made: MadeOf, viewOf: (key: ApiKey, us
   return text;
 }
 
-/** A list page as JSON text from its rows' texts: the bytes JSON.stringify gives the page with those rows. */
+/**
+ * A list page as JSON text from its rows' texts: the bytes JSON.stringify
+ * gives the page with those rows. One join makes it: the text is then one flat
+ * string, where the rows joined inside a template were a string of parts that
+ * measuring its bytes (Content-Length) and writing it each copied whole again.
+ */
 export function pageText(rows: readonly string[], page: Omit<WirePage<unknown>, 'data'>): string {
-  return `{"data":[${rows.join(',')}],"links":${JSON.stringify(page.links)},"meta":${JSON.stringify(page.meta)}}`;
+  const end = `],"links":${JSON.stringify(page.links)},"meta":${JSON.stringify(page.meta)}}`;
+  if (rows.length === 0) return `{"data":[${end}`;
+  const parts = rows.slice();
+  parts[0] = `{"data":[${parts[0]}`;
+  parts[parts.length - 1] += end;
+  return parts.join(',');
 }
