@@ -826,7 +826,8 @@ describe('a change whose notification never came', () => {
   // /proc/thread-self/schedstat); the timer that drops a connection
   // unconfirmed for 700 ms ran first, 513 ms late, and listeners heard `all`
   // — rightly: a server must not trust what it heard on a connection it has
-  // not confirmed for that long (changes.ts). The scheduler, not a lost
+  // not confirmed for that long (changes.ts; the connection, which answered,
+  // is now kept: feed-hold.pg.test.ts). The scheduler, not a lost
   // notification: 1 failure in 10 runs of the last two tests, alone.
   it('a change made in plain SQL reaches a listening server as `all` within a second, and what it cached is read again', timed(async () => {
     const { url } = await seeded();
