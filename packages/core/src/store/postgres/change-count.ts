@@ -3,7 +3,9 @@
 // per transaction (migration 3), in slots by backend: each such transaction
 // adds one to its backend's slot. Every notification of such a change says
 // which slot and the slot's count it read right behind its COMMIT, on the
-// same backend: the value that transaction made it. The listening
+// same backend: the value that transaction made it (a create sent whole
+// names, since migration 12, the count its bump returned: its own value even
+// when another backend on the slot committed in between). The listening
 // connection reads every slot with each heartbeat. Notifications are sent
 // right behind their COMMIT, so every value a heartbeat's count shows has
 // been named by a notification by the next heartbeat, unless one was lost:

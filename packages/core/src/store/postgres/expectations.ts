@@ -11,7 +11,7 @@
 // store.ts's lockingReads), one check of every expectation against the
 // database as it is once those locks are held, the new keys and their
 // events, committed; then the notification that announces them, in a
-// transaction of its own (put_counted_keys_and_announce, migrations 9 and 10). If any
+// transaction of its own (put_counted_keys_and_announce, migrations 9, 10 and 12). If any
 // expectation no longer holds, the check refuses (still_as_seen, migration
 // 4), nothing is written, and the store runs the use case again the locking
 // way, which gives the answer — a refusal included — on what the locks hold.
