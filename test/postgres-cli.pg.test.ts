@@ -4,6 +4,7 @@
 // token still verifying.
 
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 import { bootstrap, seedFlow } from './support/flow.js';
@@ -31,6 +32,24 @@ describe('keyward on a PostgreSQL store', () => {
       verify: (token) => keyward(['keys', 'verify', token], { KEYWARD_STORE: url, KEYWARD_USER: 'nobody' }),
     });
   }, 300_000);
+
+  it('a `keyward keys verify` leaves no usage flush name behind once it ended — one row each before, kept for the retention and a day', async () => {
+    const url = await database();
+    const { alice, bob } = bootstrap(url);
+    for (const token of [alice, bob, alice]) {
+      const r = keyward(['keys', 'verify', token], { KEYWARD_STORE: url, KEYWARD_USER: 'nobody' });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const admin = new pg.Client(url);
+    await admin.connect();
+    try {
+      // Its uses counted, and the flushes' names gone.
+      expect(Number((await admin.query(`SELECT sum(uses) AS n FROM keyward.usage`)).rows[0].n)).toBe(3);
+      expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.usage_flushes`)).rows[0].n)).toBe(0);
+    } finally {
+      await admin.end();
+    }
+  });
 
   it('init names the store without its password, and refuses a second init', async () => {
     const url = await database();

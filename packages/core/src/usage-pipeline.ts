@@ -87,6 +87,10 @@ export class UsagePipeline {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.flush();
+    // Every flush answered (a failed one threw above, its name kept: it may have committed, and is never
+    // told): none is sent again, so the store may forget this flusher (PostgreSQL kept a row per process).
+    // Not forgotten, it goes with retention's sweep as before.
+    if (this.flushes > 0 && this.unsent === undefined) await this.store.flusherDone?.(this.flusher).catch(() => undefined);
   }
 
   /** The batch the store may not have yet: being written, or kept to be sent again. */

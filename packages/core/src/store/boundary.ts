@@ -241,6 +241,13 @@ export interface Store extends StoreReads {
    * whole under the same name, and is skipped if the first one was applied.
    */
   recordUsage(counts: readonly UsageCount[], events: readonly KeywardEvent[], flush?: FlushId): Promise<void>;
+  /**
+   * The flusher `by` sends no flush again: every flush of its was answered
+   * and it is done (its process's usage pipeline closed). A store that keeps
+   * flushers' names to apply a flush sent again once may forget `by`'s.
+   * Absent where the names cost nothing to keep.
+   */
+  flusherDone?(by: string): Promise<void>;
   /** Uses per key since a time, summed over every server; keys with no use are left out unless named. */
   usageSince(since: number, keyIds?: readonly string[]): Promise<KeyUsage[]>;
   /** Last use and last addresses of these keys (ever), summed over every server. */

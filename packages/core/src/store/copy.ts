@@ -49,6 +49,8 @@ export async function copyStore(from: Store, to: Store, clock: Clock = systemClo
     // backend is gone (PostgreSQL's usage_flushes), where counts alone leave nothing to look for.
     const by = randomHex(8);
     for (let i = 0, seq = 1; i < usage.counts.length; i += PAGE, seq++) await to.recordUsage(usage.counts.slice(i, i + PAGE), [], { by, seq });
+    // Every page answered: none is sent again.
+    if (usage.counts.length > 0) await to.flusherDone?.(by).catch(() => undefined);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new KeywardError(e instanceof KeywardError ? e.code : 'UNAVAILABLE', `The copy into ${to.location} stopped halfway (${why}); empty that store and run the copy again.`);

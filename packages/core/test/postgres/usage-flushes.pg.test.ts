@@ -119,3 +119,36 @@ describe('a usage flush whose answer was lost', () => {
     await one.close();
   });
 });
+
+describe('a process that ends', () => {
+  const names = async () => Number((await admin.query(`SELECT count(*) AS n FROM keyward.usage_flushes`)).rows[0].n);
+
+  it('leaves no flush name once every flush of its was answered — one whose answer was lost sent again as it closes, counted once — where its latest name stayed for the retention and a day (a row per verifying process, a `keyward keys verify` each)', async () => {
+    const before = await names();
+    const one = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    const key = await one.as('bob').generateKey({ description: 'bob flush of a process that ends' });
+    for (let i = 0; i < 3; i++) expect((await one.verify(key.token)).valid).toBe(true);
+    const committed = async () => (await usedEventsOf(key.id)) > 0;
+    const lost = await refusingTheFateLooks(() => losingTheAnswersOnceCommitted('api-key.used', committed, () => one.flush()));
+    expect((lost as PromiseRejectedResult).reason).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+    expect(await names()).toBe(before + 1);
+    expect((await one.verify(key.token)).valid).toBe(true);
+    await one.close();
+    expect(await usesOf(admin, key.id)).toBe(4);
+    expect(await usedEventsOf(key.id)).toBe(2);
+    expect(await names()).toBe(before);
+  });
+
+  it('whose last flush could not be sent keeps its name: the flush may have committed, and nothing is told', async () => {
+    const before = await names();
+    const one = createEngine(createPostgresStore(db.url), { usageFlushMs: 0 });
+    const key = await one.as('bob').generateKey({ description: 'bob flush lost as the process ends' });
+    expect((await one.verify(key.token)).valid).toBe(true);
+    const committed = async () => (await usedEventsOf(key.id)) > 0;
+    // The flush its close sends: committed, its answer lost, its fate not told.
+    const closed = await refusingTheFateLooks(() => losingTheAnswersOnceCommitted('api-key.used', committed, () => one.close()));
+    expect((closed as PromiseRejectedResult).reason).toMatchObject({ code: 'OUTCOME_UNKNOWN' });
+    expect(await usesOf(admin, key.id)).toBe(1);
+    expect(await names()).toBe(before + 1);
+  });
+});

@@ -21,7 +21,7 @@ import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { type Sql, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, unavailable } from './sql.js';
 import { insertTenant, readTenant, tenantThere } from './tenant-table.js';
-import { flushThere, flushedBefore, lastUsedOf, lastUsesWritten, noteFlush, removeUsageBefore, upsertUsage, usageBeforeGone, usageSince } from './usage-table.js';
+import { flushThere, flushedBefore, forgetFlusher, lastUsedOf, lastUsesWritten, noteFlush, removeUsageBefore, upsertUsage, usageBeforeGone, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
 import { redactUrl } from './url.js';
 import { TransactionWrites } from './transaction-writes.js';
@@ -335,6 +335,18 @@ export class PostgresStore implements Store {
         throw e;
       }
       this.feed.changed(used);
+    }));
+  }
+
+  /**
+   * Its latest name goes (usage-table.ts forgetFlusher): kept until its next
+   * flush or retention's sweep, it was a row per process that ever flushed
+   * (every `keyward keys verify`, every server start), for the retention and
+   * a day. Not a change anyone caches.
+   */
+  flusherDone(by: string): Promise<void> {
+    return this.write(() => this.guard(async () => {
+      await forgetFlusher(this.sql, by);
     }));
   }
 

@@ -102,6 +102,11 @@ export function noteFlush(sql: Sql, flush: FlushId): Promise<unknown>[] {
   ];
 }
 
+/** Forgets a flusher that sends no flush again (Store.flusherDone): its latest flush, answered, is never sent again. */
+export function forgetFlusher(sql: Sql, by: string): Promise<unknown> {
+  return sql.query(`DELETE FROM ${SCHEMA}.usage_flushes WHERE flusher = $1`, [by]);
+}
+
 /** Whether a flush is noted (its transaction committed); asked before the flusher's next flush, which forgets it. */
 export async function flushThere(sql: Sql, flush: FlushId): Promise<boolean> {
   return (await sql.query(`SELECT 1 FROM ${SCHEMA}.usage_flushes WHERE flusher = $1 AND seq = $2`, [flush.by, flush.seq])).rows.length > 0;
@@ -181,7 +186,9 @@ export async function lastUsedOf(sql: Sql, keyIds: readonly string[]): Promise<M
  * minutes are kept is found by its name, whether it carries events or not
  * (084853a kept it a day: one with no event sent again later was counted
  * twice), and one sent later still is trimmed by its process of what is
- * past the retention (retention.ts keptAfter). A server of the version
+ * past the retention (retention.ts keptAfter). A process that ends with
+ * every flush answered forgets its name (forgetFlusher): the sweep is left
+ * the names of processes that ended otherwise. A server of the version
  * before still drops names a day old on its sweeps.
  */
 export async function removeUsageBefore(sql: Sql, before: number): Promise<void> {
