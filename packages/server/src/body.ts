@@ -52,6 +52,7 @@ export function readBytes(req: IncomingMessage): Promise<Buffer> {
 
 /** `application/json` or any `+json` type (JSON Patch is `application/json-patch+json`). */
 function isJsonType(header: string | undefined): boolean {
+  if (header === 'application/json') return true;
   const type = (header ?? '').split(';')[0].trim().toLowerCase();
   return type === 'application/json' || /^application\/[a-z0-9.+-]*\+json$/.test(type);
 }

@@ -58,10 +58,25 @@ export function loggablePath(rawPath: string): string {
 // A query of plain names and values: nothing to decode, nothing that looks like a token (every list asks one, ?limit=20).
 const PLAIN_QUERY = /^\??[\w.=&-]*$/;
 
+// The last plain query and its names: clients ask the same query again and again (every list page, ?limit=20).
+// Only a plain one is remembered: nothing that looks like a token is kept past its request.
+let lastPlain = '';
+let lastNames: string | undefined;
+
 /** Only the names of the query parameters, in order, deduplicated. */
 export function loggableQuery(search: string): string | undefined {
   if (!search) return undefined;
-  const names = PLAIN_QUERY.test(search) && !/kw_/i.test(search) ? plainNames(search) : [...new Set([...new URLSearchParams(search).keys()].map((n) => (looksLikeToken(n) ? '[token]' : n)))];
+  if (search === lastPlain) return lastNames;
+  const plain = PLAIN_QUERY.test(search) && !/kw_/i.test(search);
+  const names = namesText(plain ? plainNames(search) : [...new Set([...new URLSearchParams(search).keys()].map((n) => (looksLikeToken(n) ? '[token]' : n)))]);
+  if (plain) {
+    lastPlain = search;
+    lastNames = names;
+  }
+  return names;
+}
+
+function namesText(names: string[]): string | undefined {
   const text = names.join('&');
   return text ? (text.length > MAX_PATH ? text.slice(0, MAX_PATH) + '…' : text) : undefined;
 }
