@@ -4,11 +4,15 @@
 // writer up for a minute. And a lock path that is not a lock Keyward made.
 import { readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireLockAsync } from '../src/store/lock.js';
 import { seededStore, tempStorePath } from './helpers.js';
 import { type KeywardError, createJsonFileStore } from '../src/index.js';
+import { startChild } from './child.js';
+
+const waiter = fileURLToPath(new URL('./fixtures/lock-waiter.ts', import.meta.url));
 
 describe('store lock', () => {
   it('appears with its holder already in it, and leaves nothing behind', async () => {
@@ -30,6 +34,23 @@ describe('store lock', () => {
     const k = await bob.generateKey({ description: 'after an empty lock' });
     expect(k.status).toBe('active');
   }, 20_000);
+
+  it('a waiter in another process takes it once it is let go, not at its next poll — here a minute on, the polls set that far apart', async () => {
+    // Polling alone, a waiter behind a long hold tried every 20-40 ms: a hand-off took that long and more.
+    const lock = tempStorePath() + '.lock';
+    const release = await acquireLockAsync(lock);
+    const w = startChild(waiter, [lock]);
+    try {
+      await expect.poll(() => w.lines.includes('waiting'), { timeout: 30_000, interval: 20 }).toBe(true);
+      // Its first tries find the lock held; then it sleeps until its next poll.
+      await new Promise((r) => setTimeout(r, 500));
+      await release();
+      expect(await w.exited).toBe(0);
+      expect(w.lines).toEqual(['waiting', 'got']);
+    } finally {
+      w.child.kill('SIGKILL');
+    }
+  }, 55_000);
 
   it('never reads through a link at the lock path, nor names anything but a pid@host as its holder', async () => {
     const path = tempStorePath();

@@ -1,17 +1,21 @@
 // A cross-process lock on the store: a lock file, created only if there is
 // none (an exclusive hard link), holding the owner's pid. A holder that died (SIGKILL mid-write) leaves its lock
 // behind; a waiter breaks it when that pid no longer runs, or when it is older
-// than any write could take.
+// than any write could take. A waiter polls, and a watch on the folder wakes
+// it when the lock file changes (LockWatch).
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { link, lstat, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { type FSWatcher, constants, watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { KeywardError } from '../refusal.js';
 
 const STALE_AFTER_MS = 60_000;
 const UNREADABLE_AFTER_MS = 2_000;
 const GIVE_UP_AFTER_MS = 60_000;
+/** A waiter's polls: the first after 1-2 ms, each twice the one before, at most 20-40 ms apart (a watch cuts each short: LockWatch). */
+const WAITS = { firstMs: 1, mostMs: 20 };
 const me = `${process.pid}@${hostname()}`;
 
 function holderIsDead(content: string, mtimeMs: number): boolean {
@@ -96,7 +100,61 @@ export async function lockExists(lockPath: string): Promise<boolean> {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Wakes a waiter when the lock's folder says the lock file changed (let go,
+ * or taken by another), instead of at the end of its backoff: polling alone,
+ * a process waiting behind a long hold tried every 20-40 ms. The watch only
+ * cuts a wait short — every try, and every look for a dead holder, is made
+ * as before, so a watch that says nothing (no inotify left, a network
+ * folder) leaves the polling as it was. It reads nothing: no link at the
+ * lock path is followed by it.
+ */
+class LockWatch {
+  private watcher?: FSWatcher;
+  private wake?: () => void;
+  /** The lock file changed since the last try began: the next sleep ends at once (an event between sleeps is not lost). */
+  private stirred = false;
+
+  constructor(lockPath: string) {
+    const name = basename(lockPath);
+    try {
+      this.watcher = watch(dirname(lockPath), { persistent: false }, (_, file) => {
+        // Another waiter's temporary files, the journal's appends: not the lock.
+        if (file !== null && String(file) !== name) return;
+        this.stirred = true;
+        this.wake?.();
+      });
+      this.watcher.on('error', () => this.close());
+    } catch {
+      // No watch: the backoff alone.
+    }
+  }
+
+  /** A try begins: what changed before it, it sees. */
+  trying(): void {
+    this.stirred = false;
+  }
+
+  /** `ms`, or less once the lock file changes; nothing if it changed since the try. */
+  sleep(ms: number): Promise<void> {
+    if (this.stirred) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.wake?.();
+  }
+}
 
 /** A lock file's text, never read through a link (one planted there could point at any file). */
 function readLock(path: string): Promise<string> {
@@ -112,18 +170,31 @@ async function holderOf(lockPath: string): Promise<string> {
 /**
  * Takes the store's lock; resolves to its release. Refuses with UNAVAILABLE
  * when the disk will not let it be taken, or after `giveUpAfterMs` of waiting.
+ * `waits`: how far apart its polls are (a test sets them past its own length).
  */
-export async function acquireLockAsync(lockPath: string, giveUpAfterMs = GIVE_UP_AFTER_MS): Promise<() => Promise<void>> {
+export async function acquireLockAsync(lockPath: string, giveUpAfterMs = GIVE_UP_AFTER_MS, waits = WAITS): Promise<() => Promise<void>> {
   const start = Date.now();
-  let wait = 1;
-  for (;;) {
-    if (await tryAcquireAsync(lockPath)) return () => unlink(lockPath).catch(() => undefined);
-    await breakIfStaleAsync(lockPath);
-    if (Date.now() - start > giveUpAfterMs) {
-      const holder = await holderOf(lockPath);
-      throw new KeywardError('UNAVAILABLE', `The store is locked by ${holder} (${lockPath}); try again.`);
+  let wait = waits.firstMs;
+  // Made once the lock was found held (an uncontended take costs no watch), then tried again at once:
+  // a release between the try and the watch's start is told by no event.
+  let watching: LockWatch | undefined;
+  try {
+    for (;;) {
+      watching?.trying();
+      if (await tryAcquireAsync(lockPath)) return () => unlink(lockPath).catch(() => undefined);
+      if (!watching) {
+        watching = new LockWatch(lockPath);
+        continue;
+      }
+      await breakIfStaleAsync(lockPath);
+      if (Date.now() - start > giveUpAfterMs) {
+        const holder = await holderOf(lockPath);
+        throw new KeywardError('UNAVAILABLE', `The store is locked by ${holder} (${lockPath}); try again.`);
+      }
+      await watching.sleep(wait + Math.random() * wait);
+      wait = Math.min(wait * 2, waits.mostMs);
     }
-    await sleep(wait + Math.random() * wait);
-    wait = Math.min(wait * 2, 20);
+  } finally {
+    watching?.close();
   }
 }
