@@ -9,7 +9,10 @@
 // - held past the second: what is cached cannot be trusted (a request that
 //   waited through the hold may be answered before the socket is read), so
 //   listeners hear `all` — but the connection answered, so it is kept: no
-//   reconnect (a quarter second and more of nothing cached, and `all` again).
+//   reconnect (a quarter second and more of nothing cached, and `all` again);
+// - held past the second twice, the heartbeat the first hold gave more time
+//   still unanswered: the connection is dropped as the loop comes back,
+//   before anything that waited through the hold is answered.
 //
 // The heartbeat is kept waiting at the database (a lock on the count it
 // reads), the lock is let go just before the hold, and the answer arrives
@@ -174,6 +177,109 @@ describe('a heartbeat answer that came in while the event loop was held', () => 
         expect(hold.heardDuring.filter((c) => c.all)).toEqual([{ all: true, version: expect.any(Number) }]);
         expect(hold.pidsAfter).toEqual(hold.pids);
         expect(s.listening).toBe(true);
+      }),
+    ));
+});
+
+/**
+ * Holds the lock that keeps the listener's heartbeat waiting, from a thread of
+ * its own, until told to let it go; on `{ pingAt }`, sends 'ping' at that time
+ * (a message comes in as a request does: read in the loop's poll phase).
+ */
+const KEEPER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const pg = require('pg');
+(async () => {
+  const c = new pg.Client(workerData.url);
+  await c.connect();
+  await c.query('BEGIN; LOCK TABLE keyward.change_count IN ACCESS EXCLUSIVE MODE');
+  parentPort.on('message', async (m) => {
+    if (m.pingAt) setTimeout(() => parentPort.postMessage('ping'), m.pingAt - Date.now());
+    if (m === 'let go') {
+      await c.query('COMMIT');
+      await c.end();
+      parentPort.postMessage('gone');
+    }
+  });
+  parentPort.postMessage('locked');
+})();
+`;
+
+interface HeldTwice {
+  asPlanned: boolean;
+  /** Whether listeners had heard `all` since the second hold began when a message that came during it was handled. */
+  allBeforeTheMessage: boolean;
+  pidsAfter: number[];
+}
+
+/**
+ * A heartbeat that is never answered (kept waiting at the database) while the
+ * loop is held past its judgement twice: the first hold gives the connection
+ * more time (`all`, kept); the second finds the same heartbeat unanswered.
+ * A message sent during the second hold stands for a request that waited
+ * through it.
+ */
+async function heldTwiceUnanswered(s: PostgresStore, heard: StoreChange[]): Promise<HeldTwice> {
+  const before = confirmedAt(s);
+  await expect.poll(() => confirmedAt(s), { timeout: 3000, interval: 2 }).not.toBe(before);
+  const c0 = confirmedAt(s);
+  const keeper = new Worker(KEEPER, { eval: true, workerData: { url: db.url } });
+  const said = () => new Promise<unknown>((resolve, reject) => (keeper.once('message', resolve), keeper.once('error', reject)));
+  try {
+    expect(await said()).toBe('locked');
+    await until(c0 + 400);
+    const waiting = await admin.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND wait_event_type = 'Lock'`, [
+      LISTENER_NAME,
+    ]);
+    await until(c0 + 540);
+    await new Promise((r) => setImmediate(r));
+    let onTime = Date.now() < c0 + 600 && confirmedAt(s) === c0 && waiting.rowCount === 1 && s.listening;
+    // Held past the judgement due at c0 + 700: `all`, and the connection given 700 ms more from then.
+    while (Date.now() < c0 + 1000);
+    await expect.poll(() => confirmedAt(s), { timeout: 1000, interval: 2 }).not.toBe(c0);
+    const c1 = confirmedAt(s);
+    onTime &&= c1 < c0 + 1100 && s.listening;
+    await until(c1 + 540);
+    await new Promise((r) => setImmediate(r));
+    onTime &&= Date.now() < c1 + 600 && confirmedAt(s) === c1 && s.listening;
+    const allsBefore = heard.filter((c) => c.all).length;
+    let allBeforeTheMessage = false;
+    const pinged = new Promise<void>((resolve) =>
+      keeper.once('message', () => {
+        allBeforeTheMessage = heard.filter((c) => c.all).length > allsBefore;
+        resolve();
+      }),
+    );
+    keeper.postMessage({ pingAt: c1 + 900 });
+    // Held past the judgement due at c1 + 700, the heartbeat still unanswered; the message comes in meanwhile.
+    while (Date.now() < c1 + 1000);
+    await pinged;
+    const gone = said();
+    keeper.postMessage('let go');
+    await gone;
+    await sleep(1000);
+    return { asPlanned: onTime, allBeforeTheMessage, pidsAfter: await listenerPids() };
+  } finally {
+    await keeper.terminate();
+  }
+}
+
+describe('a heartbeat still unanswered after the loop was held past its judgement twice', () => {
+  it('listeners hear `all` before anything that waited through the second hold is answered, and the connection is made again', () =>
+    timedHere(() =>
+      listening(async (s, heard) => {
+        for (let tried = 1; ; tried++) {
+          await expect.poll(() => s.listening, { timeout: 5000 }).toBe(true);
+          const pids = await listenerPids();
+          const held = await heldTwiceUnanswered(s, heard);
+          if (!held.asPlanned && tried < 5) continue;
+          expect(held.asPlanned).toBe(true);
+          expect(held.allBeforeTheMessage).toBe(true);
+          // Dropped at the second judgement: the heartbeat the first hold gave more time was never answered.
+          expect(held.pidsAfter).not.toEqual(pids);
+          expect(s.listening).toBe(true);
+          return;
+        }
       }),
     ));
 });

@@ -455,12 +455,19 @@ export class ChangeFeed {
    *   `c` gets UNCONFIRMED_LIMIT_MS from now to answer, kept instead of
    *   made again (a reconnect left nothing cached for a quarter of a second
    *   and more, and said `all` again once back). Once per heartbeat: one
-   *   still unanswered at the next judgement drops `c`, held or not.
+   *   still unanswered at the next judgement drops `c` then, held or not —
+   *   its answer, read in this turn, would not confirm `c` (beat), and
+   *   dropped at the end of the turn, what the requests that waited through
+   *   a second hold are answered from was read as long before.
    */
   private unconfirmedSince(c: pg.Client, at: number): void {
     if (this.client !== c || this.confirmedAt !== at) return;
+    if (this.awaiting !== undefined && this.heldFor === this.awaiting) {
+      this.drop(c);
+      return;
+    }
     const now = Date.now();
-    if (now - (at + UNCONFIRMED_LIMIT_MS) <= HELD_MS || (this.awaiting !== undefined && this.heldFor === this.awaiting)) {
+    if (now - (at + UNCONFIRMED_LIMIT_MS) <= HELD_MS) {
       setImmediate(() => {
         if (this.client === c && this.confirmedAt === at) this.drop(c);
       });
