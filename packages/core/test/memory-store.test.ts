@@ -3,6 +3,7 @@
 // signal) are the conformance suite's (conformance/memory.test.ts).
 import { describe, expect, it } from 'vitest';
 import { type ApiKey, DEFAULT_SETTINGS, MemoryStore, TenantState, newEvent } from '../src/index.js';
+import { Properties } from '../src/store/json/json-in-slices.js';
 
 const T0 = Date.parse('2026-05-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -37,7 +38,7 @@ describe('memory store (boundary v2)', () => {
     const tenant = { id: 't', name: 'n', created: iso(T0), settings: { ...DEFAULT_SETTINGS } };
     const bob = { id: 'bob', licence: true, roles: [], created: iso(T0) };
     const again = TenantState.fromDocument({ version: 1, tenant, users: { bob }, keys: { [key(1).id]: key(1) } });
-    expect(again.toSnapshot()).toEqual({ version: 1, tenant, users: new Map([['bob', bob]]), keys: new Map([[key(1).id, key(1)]]) });
+    expect(again.toSnapshot()).toStrictEqual({ version: 1, tenant, users: new Properties(['bob'], [bob]), keys: new Properties([key(1).id], [key(1)]) });
     expect(again.countActiveKeys('bob', T0)).toBe(1);
   });
 });

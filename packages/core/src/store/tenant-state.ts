@@ -13,6 +13,7 @@ import { type ApiKey, type StoreDocument, type Tenant, type User, activeUntil, s
 import { printable } from '../duration.js';
 import { refuse } from '../refusal.js';
 import type { FoundPage, KeyFind, KeyOrder } from './boundary.js';
+import { Properties } from './json/json-in-slices.js';
 
 /** One write of a transaction, as a journal record carries it. */
 export type StoreOp =
@@ -91,13 +92,13 @@ export class TenantState {
   }
 
   /**
-   * The document as a snapshot writes it (json-in-slices.ts writes a Map as an
-   * object): copies of the maps, made at once, so later changes do not show
-   * in it; the records themselves are never changed in place, only replaced.
+   * The document as a snapshot writes it (json-in-slices.ts writes Properties
+   * as an object): what the maps hold, taken at once, so later changes do not
+   * show in it; the records themselves are never changed in place, only replaced.
    */
-  toSnapshot(): { version: 1; tenant: Tenant; users: ReadonlyMap<string, User>; keys: ReadonlyMap<string, ApiKey> } {
+  toSnapshot(): { version: 1; tenant: Tenant; users: Properties; keys: Properties } {
     if (!this.tenant) throw new Error('no tenant to write');
-    return { version: 1, tenant: this.tenant, users: new Map(this.users), keys: new Map(this.keys) };
+    return { version: 1, tenant: this.tenant, users: Properties.of(this.users), keys: Properties.of(this.keys) };
   }
 
   /** Applies a transaction's writes in order. The objects are kept as given: callers hand over copies. */

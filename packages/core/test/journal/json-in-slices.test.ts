@@ -2,7 +2,7 @@
 // JSON.stringify's, and the loop does run between its slices (a compaction
 // of a big store must not stall the verifies beside it).
 import { describe, expect, it } from 'vitest';
-import { jsonInSlices } from '../../src/store/json/json-in-slices.js';
+import { Properties, jsonInSlices } from '../../src/store/json/json-in-slices.js';
 import { key } from '../conformance/records.js';
 
 describe('JSON in slices', () => {
@@ -24,5 +24,15 @@ describe('JSON in slices', () => {
     await expect(jsonInSlices({ state: { keys: { k1: new Map([['a', 1]]) } } })).rejects.toThrow(/Map at depth 3/);
     // Within its depth a Map is the object of its entries.
     expect(Buffer.concat(await jsonInSlices({ state: { keys: new Map([['k1', { id: 'k1' }]]) } })).toString()).toBe('{"state":{"keys":{"k1":{"id":"k1"}}}}');
+  });
+
+  it('writes Properties as the object of its names and values, taken when made, and refuses them deeper than it walks', async () => {
+    const map = new Map<string, unknown>([['k1', { id: 'k1' }], ['gone', undefined], ['k"2', { id: 'k"2', n: [1] }]]);
+    const taken = Properties.of(map);
+    map.set('k3', { id: 'k3' });
+    map.delete('k1');
+    const doc = { state: { keys: taken } };
+    expect(Buffer.concat(await jsonInSlices(doc)).toString()).toBe(JSON.stringify({ state: { keys: { k1: { id: 'k1' }, gone: undefined, 'k"2': { id: 'k"2', n: [1] } } } }));
+    await expect(jsonInSlices({ state: { keys: { k1: taken } } })).rejects.toThrow(/Properties at depth 3/);
   });
 });

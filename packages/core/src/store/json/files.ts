@@ -4,7 +4,7 @@
 // disk fault becomes UNAVAILABLE with the path named, never a bare errno.
 
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { type BigIntStats, constants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { KeywardError } from '../../refusal.js';
@@ -196,9 +196,10 @@ function temporaryName(path: string): string {
  * temporary file (created exclusively), every byte checked, fsync, rename,
  * fsync of the directory. On any fault the temporary file is removed and
  * `path` is as it was. `beforeRename` runs last (it may take the caller's
- * lock) and may still cancel by answering false.
+ * lock), told what the temporary file is (its stat, once fsynced), and may
+ * still cancel by answering false.
  */
-export async function replaceFile(path: string, data: Buffer | readonly Buffer[], beforeRename?: () => Promise<boolean>): Promise<boolean> {
+export async function replaceFile(path: string, data: Buffer | readonly Buffer[], beforeRename?: (written: BigIntStats) => Promise<boolean>): Promise<boolean> {
   const tmp = temporaryName(path);
   const chunks = Buffer.isBuffer(data) ? [data] : data;
   let fh: FileHandle | undefined;
@@ -210,12 +211,12 @@ export async function replaceFile(path: string, data: Buffer | readonly Buffer[]
       await writeAll(fh, chunk, length);
       length += chunk.length;
     }
-    const { size } = await fh.stat();
-    if (size !== length) throw Object.assign(new Error(`wrote ${size} of ${length} bytes`), { code: 'EIO' });
+    const written = await fh.stat({ bigint: true });
+    if (written.size !== BigInt(length)) throw Object.assign(new Error(`wrote ${written.size} of ${length} bytes`), { code: 'EIO' });
     await fh.sync();
     await fh.close();
     fh = undefined;
-    if (beforeRename && !(await beforeRename())) return false;
+    if (beforeRename && !(await beforeRename(written))) return false;
     await rename(tmp, path);
     renamed = true;
     await syncDir(dirname(path));

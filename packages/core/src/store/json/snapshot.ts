@@ -5,7 +5,7 @@
 // temporary file, byte count checked, fsync, rename, fsync of the directory).
 
 import { readFile } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { type BigIntStats, constants } from 'node:fs';
 import { type Adapter, Low } from 'lowdb';
 import type { StoreDocument } from '../../domain.js';
 import { KeywardError } from '../../refusal.js';
@@ -33,8 +33,8 @@ export function isVersion1(x: unknown): x is StoreDocument {
 }
 
 class SnapshotFile implements Adapter<StoreFile | null> {
-  /** Set by the writer: last check under the lock before the rename. */
-  beforeRename?: () => Promise<boolean>;
+  /** Set by the writer: last check under the lock before the rename, told what the new file is. */
+  beforeRename?: (written: BigIntStats) => Promise<boolean>;
   /** Bytes of the last snapshot written, 0 when the write was cancelled. */
   written = 0;
   readBytes = 0;
@@ -96,7 +96,7 @@ export class Snapshot {
   }
 
   /** Writes a snapshot in place of the store file; its size in bytes, or 0 when `beforeRename` cancelled it. */
-  async write(doc: StoreFile, beforeRename?: () => Promise<boolean>): Promise<number> {
+  async write(doc: StoreFile, beforeRename?: (written: BigIntStats) => Promise<boolean>): Promise<number> {
     this.file.beforeRename = beforeRename;
     this.file.written = 0;
     this.db.data = doc;
