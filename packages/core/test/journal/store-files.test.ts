@@ -2,13 +2,14 @@
 // of round 1 (one document + an event log, odd lines included) opens and
 // migrates without loss; a store that does not parse is refused with
 // STORE_CORRUPT and left byte-identical; a symlink is never followed.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTINGS, type KeywardEvent, type StoreDocument } from '../../src/domain.js';
 import { KeywardError } from '../../src/refusal.js';
 import type { Store } from '../../src/store/boundary.js';
+import { PARSE_APART_FROM_BYTES } from '../../src/store/json/snapshot.js';
 import { createJsonFileStore } from '../../src/store/json/store.js';
 import { event, key, user } from '../conformance/records.js';
 
@@ -100,6 +101,57 @@ describe('JSON store files', () => {
     await expect.poll(async () => ((await store.tenant().catch((e: unknown) => e)) as KeywardError).code, { timeout: 5000 }).toBe('STORE_CORRUPT');
     expect(((await store.getUser('alice').catch((e: unknown) => e)) as KeywardError).code).toBe('STORE_CORRUPT');
     expect(readFileSync(path, 'utf8')).toBe('{ broken');
+  });
+
+  // A snapshot of a MB and more (PARSE_APART_FROM_BYTES) that another
+  // process's compaction wrote is checked on a worker thread, not parsed on
+  // the event loop (at 100k keys that stalled a second server's verifies
+  // for 0.4-1.5 s); it is checked all the same: one that is not a store is
+  // refused as before.
+  it('checks a big snapshot another process wrote off the event loop, and still refuses one that is not a store', async () => {
+    const path = join(dir(), 'store.json');
+    const writer = open(path);
+    await writer.create({ tenant: { id: 't', name: 'n', created: '', settings: DEFAULT_SETTINGS }, users: [user('alice', true)], events: [] });
+    await writer.transact((tx) => {
+      for (let i = 0; i < 5000; i++) tx.putKey(key(i));
+    });
+    const reader = open(path);
+    expect((await reader.findKeys({ limit: 1, now: now() })).total).toBe(5000);
+    const file = (reader as unknown as { journal: { snapshotFile: { file: { read(): Promise<unknown>; outline(): Promise<unknown> } } } }).journal.snapshotFile.file;
+    const inPlace = vi.spyOn(file, 'read');
+    // The reader's check of the new snapshot waits for the test: its reads go on meanwhile, from the journal.
+    let checks = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const outline = file.outline.bind(file);
+    file.outline = async () => {
+      checks++;
+      await held;
+      return outline();
+    };
+    await (writer as unknown as { compact(): Promise<void> }).compact();
+    expect(statSync(path).size).toBeGreaterThanOrEqual(PARSE_APART_FROM_BYTES);
+    await writer.transact((tx) => tx.putKey(key(5000)));
+    expect((await reader.findKeys({ limit: 1, now: now() })).total).toBe(5001);
+    expect(await reader.getKey(key(5000).id)).toBeDefined();
+    expect(checks).toBeGreaterThan(0);
+    release();
+    const noted = () => (reader as unknown as { journal: { snapshotId?: string; checking?: string } }).journal;
+    await expect.poll(() => noted().checking, { timeout: 5000 }).toBeUndefined();
+    expect(noted().snapshotId).toMatch(new RegExp(`^${statSync(path, { bigint: true }).ino}:`));
+    expect(inPlace).not.toHaveBeenCalled();
+    expect(problems).toEqual([]);
+    // Replaced by big files that are not a store: refused, and left as they are.
+    for (const [content, why] of [
+      [`{"version":2,"position":1,"state":{"keys":"${'x'.repeat(PARSE_APART_FROM_BYTES)}`, 'not valid JSON'],
+      [JSON.stringify({ version: 2, position: 'x', state: { filler: 'x'.repeat(PARSE_APART_FROM_BYTES) } }), 'not a Keyward store'],
+    ]) {
+      writeFileSync(path, content);
+      await expect.poll(async () => ((await reader.tenant().catch((e: unknown) => e)) as KeywardError).message, { timeout: 5000 }).toContain(why);
+      expect(((await reader.getUser('alice').catch((e: unknown) => e)) as KeywardError).code).toBe('STORE_CORRUPT');
+      expect(readFileSync(path, 'utf8')).toBe(content);
+    }
+    expect(inPlace).not.toHaveBeenCalled();
   });
 
   it('never opens a store file through a symlink: the target is left alone and the store refuses', async () => {

@@ -23,7 +23,7 @@ import { type Following, followFolder } from './follow.js';
 import { removeDeadWritersLeftovers } from './files.js';
 import { JournalFile, type JournalLook } from './journal-file.js';
 import { encodeRecord } from './record.js';
-import { type SnapshotDocument, Snapshot, isVersion1 } from './snapshot.js';
+import { PARSE_APART_FROM_BYTES, type SnapshotDocument, Snapshot, isVersion1 } from './snapshot.js';
 import type { StoreDocument } from '../../domain.js';
 import type { StoreChange } from '../boundary.js';
 import { ChangeSignal } from '../change-signal.js';
@@ -107,6 +107,11 @@ interface HeldLock {
   timer?: NodeJS.Timeout;
 }
 
+/** The size an identity (snapshotIdentity) names. */
+function sizeOf(id: string): number {
+  return Number(id.split(':')[1]);
+}
+
 /** A file as its identity begins (snapshotIdentity): what a rename leaves as it was. */
 function fileOf(st: { ino: bigint; size: bigint; mtimeNs: bigint }): string {
   return `${st.ino}:${st.size}:${st.mtimeNs}:`;
@@ -160,6 +165,9 @@ export class Journal<Entry> {
    * busy machine, with the garbage collection of it after.
    */
   private ownSnapshot?: string;
+  /** A snapshot being checked while reads go on (checkLater), and the last one such a check found wrong. */
+  private checking?: string;
+  private snapshotFault?: string;
   /**
    * The follower met something it could not read (a snapshot replaced by hand,
    * damage): until a catch-up succeeds, reads skip their one-fstat shortcut.
@@ -724,17 +732,52 @@ export class Journal<Entry> {
    * restore, damage) is read again: one that does not parse stops every
    * read and write with STORE_CORRUPT, and is never overwritten.
    */
-  private async checkSnapshot(): Promise<boolean> {
+  private async checkSnapshot(wait = true): Promise<boolean> {
     const id = await this.snapshotIdentity();
     if (id === this.snapshotId) return true;
     if (id !== undefined && this.ownSnapshot !== undefined && id.startsWith(this.ownSnapshot)) {
       this.snapshotId = id;
       return true;
     }
-    const doc = await this.snapshotFile.read();
-    if (doc === null || isVersion1(doc) || doc.position > this.position) return false;
+    if (!wait && id !== undefined && id !== this.snapshotFault && sizeOf(id) >= PARSE_APART_FROM_BYTES) {
+      this.checkLater(id);
+      return true;
+    }
+    // Only checked here, not kept: a big one is parsed off the event loop.
+    const doc = await this.snapshotFile.check(id === undefined ? 0 : sizeOf(id));
+    if (doc === null || doc.version === 1 || doc.position > this.position) return false;
     this.snapshotId = id;
     return true;
+  }
+
+  /**
+   * A big snapshot another process put in place, checked while the follower
+   * and reads go on: what they answer comes from the journal (a compaction
+   * starts the new one at the snapshot's position, and a reader behind that
+   * reads the store again, catchUp), so only damage is left to find, and
+   * waiting for that check (a second on a busy machine, for 34 MB) held up
+   * every read that had to look at the journal. Found good, it is noted;
+   * found wrong, the follower checks it again, waiting, and meets what is
+   * wrong as before (STORE_CORRUPT from then on, or a reload). Commits
+   * (under the lock) and compactions always wait for the check.
+   */
+  private checkLater(id: string): void {
+    if (this.checking === id) return;
+    this.checking = id;
+    const was = this.snapshotId;
+    const good = this.snapshotFile.check(sizeOf(id)).then(
+      (doc) => doc !== null && doc.version !== 1 && doc.position <= this.position,
+      () => false,
+    );
+    void good.then(async (ok) => {
+      if (this.checking === id) this.checking = undefined;
+      if (!ok) {
+        this.snapshotFault = id;
+        return this.wake();
+      }
+      // Still the file checked, and nothing noted another meanwhile.
+      if (this.snapshotId === was && (await this.snapshotIdentity()) === id && this.snapshotId === was) this.snapshotId = id;
+    });
   }
 
   /**
@@ -773,10 +816,10 @@ export class Journal<Entry> {
       // an append to onChange, most of SPEC §4's 100 ms. Both begin after
       // the catch-up did, so it still finds every append made before it.
       const snapshotWas = this.snapshotId;
-      const [whole, look] = await Promise.all([this.checkSnapshot(), this.journal.look().catch(() => undefined)]);
+      const [whole, look] = await Promise.all([this.checkSnapshot(underLock), this.journal.look().catch(() => undefined)]);
       if (!whole) return this.load();
       // A compaction replaced the snapshot, and may have replaced the journal after our fstat: look again.
-      if (this.snapshotId === snapshotWas) looked = look;
+      if (this.snapshotId === snapshotWas && this.checking === undefined) looked = look;
     }
     if (!this.journal) {
       // No store yet when we loaded, or it lost its journal: look again.
