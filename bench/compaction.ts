@@ -20,6 +20,7 @@ import { type ApiKey, createEngine, createJsonFileStore } from '@keyward/core';
 import { journalPathFor } from '../packages/core/src/store/json/journal.js';
 import { encodeRecord } from '../packages/core/src/store/json/record.js';
 import { buildStore } from './fixtures.js';
+import { announcedUrl } from '../test/support/announced-url.js';
 import { median, quick, report } from './lib.js';
 
 const arg = (name: string, dflt: number) => {
@@ -62,24 +63,15 @@ function serve(store: string): Promise<Served> {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, KEYWARD_USER: 'admin', NO_COLOR: '1' },
   });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m)
-        resolve({
-          child,
-          url: m[1],
-          report: () =>
-            new Promise((r) => {
-              child.once('message', (x) => r(x as never));
-              child.send('report');
-            }),
-        });
-    });
-    child.once('exit', (code) => reject(new Error(`keyward serve exited with ${code}: ${err}`)));
-  });
+  return announcedUrl(child).url.then((url) => ({
+    child,
+    url,
+    report: () =>
+      new Promise((r) => {
+        child.once('message', (x) => r(x as never));
+        child.send('report');
+      }),
+  }));
 }
 
 function call(agent: Agent, url: string, method: string, path: string, token: string, body?: unknown): Promise<number> {

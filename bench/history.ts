@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildHistory, buildStore } from './fixtures.js';
 import { median, quick, report } from './lib.js';
+import { announcedUrl } from '../test/support/announced-url.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const probe = fileURLToPath(new URL('./history-probe.ts', import.meta.url));
@@ -144,15 +145,7 @@ if (throughKeyward) {
 async function serveOnce(b: Built): Promise<{ firstListMs: number; peakKb: number }> {
   const child = spawn(process.execPath, [keyward, 'serve', '--store', b.store, '--port', '0'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => {
-        err += d;
-        const m = /listening on (http:\/\/[^\s]+)/.exec(err);
-        if (m) resolve(m[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`keyward serve exited ${code}: ${err.trim()}`)));
-    });
+    const url = await announcedUrl(child).url;
     const ask = async (path: string) => {
       const res = await fetch(url + path, { headers: { authorization: `Bearer ${b.adminToken}` } });
       if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);

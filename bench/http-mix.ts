@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { buildStore } from './fixtures.js';
 import { allAnswered, autocannon, mix, startBare } from './http-mix-load.js';
 import { interleavedAsync, quick, report } from './lib.js';
+import { announcedUrl } from '../test/support/announced-url.js';
 
 const ROUND_SECONDS = quick ? 1.5 : 5;
 const ROUNDS = quick ? 3 : 5;
@@ -26,16 +27,7 @@ const tokens = built.tokens.slice(0, 50);
 async function startKeyward(): Promise<{ child: ChildProcess; url: string }> {
   // The request log goes to /dev/null: written, as in production, but not read.
   const child = spawn(process.execPath, [keywardBin, 'serve', '--port', '0', '--store', built.path], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KEYWARD_USER: 'admin' } });
-  let err = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`keyward serve exited with ${code}: ${err}`)));
-  });
-  return { child, url };
+  return { child, url: await announcedUrl(child).url };
 }
 
 const p99 = { keyward: [] as number[], bare: [] as number[], durable: [] as number[] };

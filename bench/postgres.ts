@@ -20,6 +20,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { copyStore, createEngine, openStore } from '@keyward/core';
 import { startPostgres } from '../test/support/postgres-server.js';
+import { announcedUrl } from '../test/support/announced-url.js';
 import { buildStore } from './fixtures.js';
 import { cpuMicros, interleavedAsync, quick, report, treeCpuMicros } from './lib.js';
 import { BetterAuthPeer } from './peer/better-auth.js';
@@ -61,15 +62,7 @@ async function seeded(keys: number): Promise<{ url: string; tokens: string[]; pa
 function serve(store: string): Promise<string> {
   const child = spawn(process.execPath, [keywardBin, 'serve', '--port', '0', '--store', store], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
-  let err = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d;
-      const m = /listening on (http:\/\/\S+) /.exec(err);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`keyward serve exited ${code}: ${err}`)));
-  });
+  return announcedUrl(child).url;
 }
 
 async function status(url: string, token: string, method = 'GET'): Promise<number> {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TOKEN_TEXT } from './ledger.js';
 import { eachLine } from './lines.js';
+import { announcedUrl } from '../../test/support/announced-url.js';
 
 export const keywardBin = fileURLToPath(new URL('../../packages/cli/dist/keyward.js', import.meta.url));
 
@@ -33,27 +34,19 @@ export function startServe(store: string, env: Record<string, string> = {}): Pro
     if (/"status":5\d\d/.test(line)) log.serverErrors++;
     if (TOKEN_TEXT.test(line)) log.tokenText = true;
   });
-  let err = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m)
-        resolve({
-          url: m[1],
-          child,
-          log,
-          stderr: () => err,
-          rssMiB: () => rssMiB(child.pid!),
-          stop: () => {
-            child.kill('SIGTERM');
-            return exited;
-          },
-        });
-    });
-    child.once('exit', (code) => reject(new Error(`keyward serve exited with ${code}: ${err}`)));
-  });
+  const announced = announcedUrl(child);
+  return announced.url.then((url) => ({
+    url,
+    child,
+    log,
+    stderr: announced.stderr,
+    rssMiB: () => rssMiB(child.pid!),
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  }));
 }
 
 export function rssMiB(pid: number): number {

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll } from 'vitest';
 import { cleanEnv, keywardBin } from './keyward.js';
+import { announcedUrl } from './announced-url.js';
 
 const servers: ChildProcess[] = [];
 afterAll(() => {
@@ -14,14 +15,6 @@ export function startServe(store: string, extra: string[] = []): Promise<{ url: 
   const child = spawn(process.execPath, [keywardBin, 'serve', '--port', '0', '--store', store, ...extra], { env: cleanEnv({ KEYWARD_USER: 'alice' }) });
   servers.push(child);
   let out = '';
-  let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) resolve({ url: m[1], child, stdout: () => out });
-    });
-    child.on('exit', (code) => reject(new Error(`keyward serve exited ${code}: ${err}`)));
-  });
+  return announcedUrl(child).url.then((url) => ({ url, child, stdout: () => out }));
 }
