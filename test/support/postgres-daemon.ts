@@ -6,10 +6,13 @@
 //
 // Prints one JSON line {url} once the server is up; stops the server and
 // exits when its standard input closes (the test run ended, or died).
+// Arguments CERT_FILE KEY_FILE (PEM): a server that speaks TLS only.
 
+import { readFileSync } from 'node:fs';
 import { startPostgres } from './postgres-server.js';
 
-const server = await startPostgres();
+const [certFile, keyFile] = process.argv.slice(2);
+const server = await startPostgres(certFile && keyFile ? { tls: { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') } } : {});
 process.stdout.write(JSON.stringify({ url: server.url }) + '\n');
 
 let stopping = false;

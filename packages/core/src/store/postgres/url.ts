@@ -6,11 +6,16 @@ export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
 }
 
-/** The URL with its password taken out: what messages, headers and logs may show. */
+// Query parameters libpq (and node-postgres) take a secret from: the password, the client key's passphrase.
+const SECRET_PARAMS = ['password', 'sslpassword'];
+
+/** The URL with its password taken out (and a password given as a parameter): what messages, headers and logs may show. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '';
+    // Only when there is one: rewriting the query encodes the rest anew (an sslrootcert's slashes as %2F).
+    for (const p of SECRET_PARAMS) if (u.searchParams.has(p)) u.searchParams.delete(p);
     return u.toString().replace(/^(postgres(?:ql)?:\/\/[^:@/]*):?@/i, '$1@');
   } catch {
     return 'postgres://(a URL that does not parse)';

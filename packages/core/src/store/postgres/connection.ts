@@ -1,0 +1,47 @@
+// How a PostgreSQL store's URL becomes node-postgres's connection settings,
+// the one place every connection the store opens (its pool, its LISTEN
+// client) takes them from. TLS is asked for as libpq asks for it, by URL
+// parameters — sslmode, sslrootcert, sslcert, sslkey — and each sslmode
+// means what libpq says it means, which is what a tenant admin pasting a
+// managed database's URL (RDS, Cloud SQL, Azure) expects:
+//   disable      no TLS
+//   require      TLS, the server's certificate not checked (with sslrootcert: as verify-ca)
+//   verify-ca    TLS, the certificate signed by the CA in sslrootcert
+//   verify-full  as verify-ca, and the certificate names the host (without sslrootcert: Node's CAs)
+// node-postgres 8 on its own takes require and verify-ca for verify-full —
+// require against a database whose CA Node does not know was refused — and
+// prints a security warning to say so (pg 9 will follow libpq). `prefer` and
+// `allow` encrypt as require does (no fallback to a plain connection);
+// node-postgres's own `no-verify` stays what it was (as require). The files
+// named are read once, when the store opens. Without sslmode, no TLS.
+
+import type pg from 'pg';
+import { parse, toClientConfig } from 'pg-connection-string';
+import { KeywardError } from '../../refusal.js';
+import { redactUrl } from './url.js';
+
+const FILES = ['sslrootcert', 'sslcert', 'sslkey'] as const;
+
+/** The connection settings `url` names, with libpq's meaning of sslmode. */
+export function connectionConfig(url: string): pg.ClientConfig {
+  try {
+    // A URL that says uselibpqcompat itself is taken at its word (pg-connection-string refuses both).
+    const parsed = parse(url, /[?&]uselibpqcompat=/i.test(url) ? {} : { useLibpqCompat: true });
+    // Modes libpq has that pg-connection-string's libpq mode leaves to verify-full.
+    if ((parsed.sslmode === 'allow' || parsed.sslmode === 'no-verify') && typeof parsed.ssl === 'object') parsed.ssl.rejectUnauthorized = false;
+    return toClientConfig(parsed);
+  } catch (e) {
+    throw unusable(url, e);
+  }
+}
+
+/** Why the URL's settings cannot be used, as a refusal that names no password. */
+function unusable(url: string, e: unknown): KeywardError {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (err && typeof err.code === 'string' && typeof err.path === 'string') {
+    const param = FILES.find((p) => new URL(url).searchParams.get(p) === err.path) ?? 'a file';
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code;
+    return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${redactUrl(url)} cannot be used: its ${param} ${err.path} cannot be read (${why}).`);
+  }
+  return new KeywardError('INVALID_INPUT', `The PostgreSQL store URL ${redactUrl(url)} cannot be used: ${err?.message ?? String(e)}`);
+}

@@ -1,0 +1,104 @@
+// connection.ts: a PostgreSQL store's URL asks for TLS as libpq's does, and
+// each sslmode means what it means to libpq (node-postgres 8 alone took
+// `require` for verify-full, refusing a managed database whose CA Node does
+// not know, and printed a security warning). A URL naming a file that cannot
+// be read, or a mode that cannot work, is refused with a code, no password.
+// redactUrl hides a password given as a query parameter too.
+// The same against a real TLS-only PostgreSQL: test/postgres-tls.pg.test.ts.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KeywardError } from '../../src/refusal.js';
+import { connectionConfig } from '../../src/store/postgres/connection.js';
+import { redactUrl } from '../../src/store/postgres/url.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'keyward-connection-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const ca = join(dir, 'ca.pem');
+writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nnot checked here\n-----END CERTIFICATE-----\n');
+
+const BASE = 'postgres://keyward:s3cret-pw@db.example.com:5432/keyward';
+const tlsOf = (params: string) => connectionConfig(`${BASE}?${params}`).ssl as ConnectionOptions | boolean | undefined;
+
+function refusal(url: string): KeywardError {
+  try {
+    connectionConfig(url);
+  } catch (e) {
+    expect(e).toBeInstanceOf(KeywardError);
+    return e as KeywardError;
+  }
+  throw new Error(`${url} was not refused`);
+}
+
+describe('connectionConfig: sslmode as libpq means it', () => {
+  it('names the same database, user and password as the URL', () => {
+    const c = connectionConfig(BASE);
+    expect(c).toMatchObject({ host: 'db.example.com', port: 5432, user: 'keyward', password: 's3cret-pw', database: 'keyward' });
+    // Without sslmode, no TLS (node-postgres's default, and PGSSLMODE still read by it).
+    expect(c.ssl).toBeUndefined();
+  });
+
+  it('disable: no TLS; require: TLS without checking the certificate, and no warning printed', () => {
+    const warnings: string[] = [];
+    const heard = (w: Error) => warnings.push(w.message);
+    process.on('warning', heard);
+    try {
+      expect(tlsOf('sslmode=disable')).toBe(false);
+      expect(tlsOf('sslmode=require')).toMatchObject({ rejectUnauthorized: false });
+      expect(tlsOf('sslmode=prefer')).toMatchObject({ rejectUnauthorized: false });
+      expect(tlsOf('sslmode=allow')).toMatchObject({ rejectUnauthorized: false });
+      // node-postgres's own word for it keeps its meaning.
+      expect(tlsOf('sslmode=no-verify')).toMatchObject({ rejectUnauthorized: false });
+    } finally {
+      process.off('warning', heard);
+    }
+    expect(warnings.filter((w) => /SECURITY WARNING/.test(w))).toEqual([]);
+  });
+
+  it('verify-ca: the CA read from sslrootcert, the host name not checked; require with sslrootcert likewise', () => {
+    for (const mode of ['verify-ca', 'require']) {
+      const tls = tlsOf(`sslmode=${mode}&sslrootcert=${ca}`) as ConnectionOptions;
+      expect(tls.ca).toContain('not checked here');
+      expect(tls.rejectUnauthorized).not.toBe(false);
+      expect(tls.checkServerIdentity?.('db.example.com', {} as never)).toBeUndefined();
+    }
+  });
+
+  it('verify-full: the CA read from sslrootcert, the certificate and the host name checked', () => {
+    const tls = tlsOf(`sslmode=verify-full&sslrootcert=${ca}`) as ConnectionOptions;
+    expect(tls.ca).toContain('not checked here');
+    expect(tls.rejectUnauthorized).not.toBe(false);
+    expect(tls.checkServerIdentity).toBeUndefined();
+  });
+
+  it('an sslrootcert that cannot be read: UNAVAILABLE, naming the file, not the password', () => {
+    const missing = join(dir, 'missing.pem');
+    const e = refusal(`${BASE}?sslmode=verify-full&sslrootcert=${missing}`);
+    expect(e.code).toBe('UNAVAILABLE');
+    expect(e.message).toContain(`sslrootcert ${missing} cannot be read (no such file)`);
+    expect(e.message).not.toContain('s3cret-pw');
+  });
+
+  it('verify-ca without sslrootcert (nothing to check the certificate against): INVALID_INPUT, not the password', () => {
+    const e = refusal(`${BASE}?sslmode=verify-ca`);
+    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.message).toMatch(/sslrootcert/);
+    expect(e.message).not.toContain('s3cret-pw');
+  });
+});
+
+describe('redactUrl', () => {
+  it('leaves sslmode and sslrootcert as they were, the password out', () => {
+    expect(redactUrl(`${BASE}?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem`)).toBe('postgres://keyward@db.example.com:5432/keyward?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem');
+  });
+
+  it('takes out a password (or a client key passphrase) given as a query parameter', () => {
+    const shown = redactUrl('postgresql://keyward@db.example.com/keyward?sslmode=require&password=s3cret-pw&sslpassword=k3y-pw');
+    expect(shown).not.toContain('s3cret-pw');
+    expect(shown).not.toContain('k3y-pw');
+    expect(shown).toContain('sslmode=require');
+  });
+});
