@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createJsonFileStore } from '@keyward/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keyward, keywardBin, repoRoot, tempDir } from './support/keyward.js';
-import { ALT_ON, ENTER, ESC, Session, TOKEN, generate, killSessions } from './support/pty-session.js';
+import { ALT_ON, ENTER, ESC, Session, TOKEN, becomeDeveloper, enableApiKeys, generate, killSessions } from './support/pty-session.js';
 
 afterEach(killSessions);
 
@@ -40,17 +40,8 @@ describe('the terminal UI in a real terminal', () => {
     expect(s.screen()).toContain('alice (TenantAdmin)');
     expect(s.screen()).toContain(store.slice(0, 30));
 
-    // Enable API keys.
-    s.press('3');
-    await s.waitFor(/API keys\s+off/);
-    s.press(ENTER);
-    await s.waitFor('API keys is now on.');
-
-    // Give oneself the Developer role.
-    s.press('4');
-    await s.waitFor('alice (you)');
-    s.press('d');
-    await s.waitFor('alice: Developer role given.');
+    await enableApiKeys(s);
+    await becomeDeveloper(s, 'alice');
 
     // Generate a key and copy its token: the OSC 52 sequence carries it.
     s.press('5');

@@ -120,3 +120,19 @@ export function generate(s: Session, description: string): Promise<string> {
   s.press('n');
   return describeKey(s, description);
 }
+
+/** As a tenant admin: API keys turned on from Settings (3), which shows them off. */
+export async function enableApiKeys(s: Session): Promise<void> {
+  s.press('3');
+  await s.waitFor(/API keys\s+off/);
+  s.press(ENTER);
+  await s.waitFor('API keys is now on.');
+}
+
+/** As a tenant admin, `you`: the Developer role given to oneself from Users (4). */
+export async function becomeDeveloper(s: Session, you: string): Promise<void> {
+  s.press('4');
+  await s.waitFor(`${you} (you)`);
+  s.press('d');
+  await s.waitFor(`${you}: Developer role given.`);
+}
