@@ -4,6 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+// The name the global setup provides the server's URL under (a type only: nothing of it runs here).
+import type {} from './postgres-global-setup.js';
 
 /** The server's superuser URL with another database name. */
 export function withDatabase(serverUrl: string, database: string): string {
@@ -36,5 +38,32 @@ export async function createTestDatabase(serverUrl = inject('postgresUrl')): Pro
     url: withDatabase(serverUrl, name),
     name,
     drop: () => admin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+/**
+ * An empty database owned by a login role of its own, not a superuser, as a
+ * person would be given one; its URL signs in as that role with a password
+ * made for it, so a test can look for the password anywhere it must not be.
+ */
+export async function createOwnedTestDatabase(serverUrl = inject('postgresUrl')): Promise<TestDatabase & { password: string }> {
+  const name = `keyward_test_${randomBytes(6).toString('hex')}`;
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  await admin(serverUrl, async (c) => {
+    await c.query(`CREATE ROLE ${name} LOGIN PASSWORD '${password}'`);
+    await c.query(`CREATE DATABASE ${name} OWNER ${name}`);
+  });
+  const u = new URL(withDatabase(serverUrl, name));
+  u.username = name;
+  u.password = password;
+  return {
+    url: u.toString(),
+    name,
+    password,
+    drop: () =>
+      admin(serverUrl, async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await c.query(`DROP ROLE IF EXISTS ${name}`);
+      }).then(() => undefined),
   };
 }
