@@ -49,7 +49,7 @@ it('takes an admin on a PostgreSQL store from enabling keys to a revoked key the
   expect(refused.code).toBe(1);
   expect(codeOf(refused)).toBe('UNAUTHENTICATED');
 
-  // And the other way: a key another process makes on the database shows at the UI's next poll.
+  // And the other way: a key another process makes on the database shows in the UI (told by the store's LISTEN, or at its 2 s poll).
   const elsewhere = keyward(['keys', 'create', '--description', 'made elsewhere'], { KEYWARD_STORE: db.url, KEYWARD_USER: 'alice' });
   expect(elsewhere.code, elsewhere.stderr).toBe(0);
   await s.waitFor((screen) => /Keys\s+1\/2 keys/.test(screen) && screen.includes('made elsewhere'));

@@ -225,6 +225,11 @@ class ActorService implements KeyService {
     return events.usage(this.c, q);
   }
 
+  onStoreChange(listener: () => void): () => void {
+    // The store's own change signal, the one the verifier's cache follows; what a change names is for caches, not faces.
+    return this.engine.store.onChange(() => listener());
+  }
+
   close(): Promise<void> {
     return this.engine.close();
   }

@@ -18,6 +18,7 @@ export * from './policy.js';
 export * from './views.js';
 export * from './wire/index.js';
 export * from './service.js';
+export { followStoreChanges } from './store-changes.js';
 export { MIN_ID_PREFIX, checkIdOrPrefix, pickByPrefix } from './key-prefix.js';
 export { USAGE_EVENT_TYPES, newEvent, parseSince, clampLimit, checkEventType, eventFindOf, eventPageOf } from './events.js';
 export { parseSort, checkStatus } from './key-query.js';

@@ -138,6 +138,20 @@ export interface KeyService {
   listEvents(query?: EventQuery): Promise<Page<EventView>>;
   usage(query?: { since?: string }): Promise<UsageRow[]>;
 
+  /**
+   * Calls `listener` after each change to the store under this service: this
+   * process's own and other processes' as the store hears of them (PostgreSQL
+   * by LISTEN/NOTIFY, within a second), so a face can redraw at once instead
+   * of at its next poll. Called from inside the store's change path: schedule
+   * the work, do not do it there. A call may also come when nothing a face
+   * shows changed (events or usage written; "anything may have changed" while
+   * PostgreSQL's change feed reconnects). Returns what unsubscribes. On
+   * PostgreSQL the first subscription opens the store's LISTEN connection,
+   * which stays until the service is closed. Absent over HTTP (the remote
+   * service): a server sends no changes, so a face polls it.
+   */
+  onStoreChange?(listener: () => void): () => void;
+
   /** Flushes what is held in memory (usage) and releases resources. */
   close(): Promise<void>;
 }

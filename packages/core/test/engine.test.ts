@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, manualClock } from '../src/index.js';
+import { createMemoryStore, createRemoteService, manualClock } from '../src/index.js';
 import { refusal, seededStore } from './helpers.js';
 
 
@@ -230,6 +230,24 @@ describe('events and usage', () => {
     await engine.flush();
     // 450 uses in the day average 0.31/minute: 150 in a minute is far above 10× that.
     expect((await alice.listEvents({ type: 'api-key.excessive-use' })).total).toBe(2);
+  });
+});
+
+describe('store changes, for a face to redraw', () => {
+  it('tells a service over a store of each change until unsubscribed; the remote service offers none', async () => {
+    const { alice, bob } = await seededStore({ store: createMemoryStore() });
+    let told = 0;
+    const off = bob.onStoreChange!(() => told++);
+    const k = await alice.generateKey({ description: 'seen by bob' });
+    expect(told).toBeGreaterThan(0);
+    const before = told;
+    await alice.revokeKey(k.id);
+    expect(told).toBeGreaterThan(before);
+    off();
+    const after = told;
+    await alice.generateKey({ description: 'unheard' });
+    expect(told).toBe(after);
+    expect(createRemoteService('http://127.0.0.1:9', 'kw_x').onStoreChange).toBeUndefined();
   });
 });
 

@@ -28,6 +28,17 @@ describe('Keys', () => {
     expect(f).toContain('USES 24H');
   });
 
+  it('follows a change made elsewhere at once, not at its next poll (ten minutes away)', async () => {
+    const t = await withKeys();
+    const app = await openApp(t.alice);
+    await app.waitFor('1/4 keys');
+    // Other faces on the same store: the UI is told by the store, not by its own actions.
+    await t.bob.generateKey({ description: 'made elsewhere' });
+    await app.waitFor((f) => f.includes('1/5 keys') && f.includes('made elsewhere'));
+    await t.engine.as('alice').revokeKey(t.made['deploy prod']);
+    await app.waitFor(/deploy prod .*✕ revoked/);
+  });
+
   it('searches by description, id or owner; esc clears', async () => {
     const t = await withKeys();
     const app = await openApp(t.alice);

@@ -1,8 +1,9 @@
-// Keeps every view current without a Refresh click: a local store's changes
-// are seen at once through a directory watch; a server, and the passing of
-// time (keys expire on their own), are seen by polling what the views show.
+// Keeps every view current without a Refresh click: a store's changes are
+// seen at once, a JSON store's through a directory watch, a database's as its
+// service tells them (LISTEN/NOTIFY); a server, and the passing of time (keys
+// expire on their own), are seen by polling what the views show.
 
-import { type KeyService, type WhoAmI, isPostgresUrl } from '@keyward/core';
+import { type KeyService, type WhoAmI, followStoreChanges, isPostgresUrl } from '@keyward/core';
 import type { Session, SessionState } from './session.js';
 import { poll, watchStore } from './store-watch.js';
 
@@ -25,16 +26,56 @@ export interface LiveRefreshOptions {
 export function startLiveRefresh(o: LiveRefreshOptions): { dispose(): void } {
   let watchedPath: string | undefined;
   let watcher: { dispose(): void } | undefined;
+  let followed: KeyService | undefined;
+  let follower: { dispose(): void } | undefined;
   let last: string | undefined;
+
+  // One look at a time: a database's change and the poll's tick may come together.
+  let looking = Promise.resolve();
+  const serially = (look: () => Promise<void>) => (looking = looking.then(look).catch(() => undefined));
+
+  /**
+   * Reloads when what the views show is not what was seen last. Never seen
+   * (the poll's first tick) is taken as unchanged by the poll, which only
+   * begins counting, and as changed after a store said it changed.
+   */
+  const look = async (unseenIsChanged: boolean) => {
+    const ready = o.session.ready;
+    if (!ready) return;
+    const now = await viewFingerprint(ready.service, await ready.service.whoami());
+    const changed = last === undefined ? unseenIsChanged : now !== last;
+    last = now;
+    if (changed) await o.reload();
+  };
+
+  // At most one look waiting behind the one under way: while the database is out of
+  // reach its feed says "anything may have changed" at every heartbeat, and each look fails slowly.
+  let waiting = false;
+  const lookAfterChange = () => {
+    if (waiting) return;
+    waiting = true;
+    void serially(() => {
+      waiting = false;
+      return look(true);
+    });
+  };
 
   const rewatch = (state: SessionState) => {
     // A missing store is watched too, so a `keyward init` elsewhere is noticed at once.
     const path = state.status === 'ready' && state.target.kind === 'local' ? state.target.path : state.status === 'no-store' ? state.target.path : undefined;
-    if (path === watchedPath) return;
-    watcher?.dispose();
-    watchedPath = path;
-    // A database has no file to watch: polling below sees its changes.
-    watcher = path && !isPostgresUrl(path) ? watchStore(path, () => void o.reload().catch(() => undefined)) : undefined;
+    if (path !== watchedPath) {
+      watcher?.dispose();
+      watchedPath = path;
+      // A database has no file to watch: its service tells its changes (below).
+      watcher = path && !isPostgresUrl(path) ? watchStore(path, () => void o.reload().catch(() => undefined)) : undefined;
+    }
+    // A database's own service hears every process's changes. Followed per service:
+    // the session's state changes at each reload, its service only on (re)connecting.
+    const service = state.status === 'ready' && state.target.kind === 'local' && isPostgresUrl(state.target.path) ? state.service : undefined;
+    if (service === followed) return;
+    follower?.dispose();
+    followed = service;
+    follower = service ? followStoreChanges(service, lookAfterChange) : undefined;
   };
   rewatch(o.session.state);
   const subscription = o.session.changed.on(rewatch);
@@ -42,10 +83,7 @@ export function startLiveRefresh(o: LiveRefreshOptions): { dispose(): void } {
   const ticker = poll(o.everyMs, async () => {
     const state = o.session.state;
     if (state.status === 'ready') {
-      const now = await viewFingerprint(state.service, await state.service.whoami());
-      const changed = last !== undefined && now !== last;
-      last = now;
-      if (changed) await o.reload();
+      await serially(() => look(false));
     } else if (state.status === 'failed' || state.status === 'no-store') {
       // Try again: the store may be back, the server up again.
       last = undefined;
@@ -58,6 +96,7 @@ export function startLiveRefresh(o: LiveRefreshOptions): { dispose(): void } {
       ticker.dispose();
       subscription.dispose();
       watcher?.dispose();
+      follower?.dispose();
     },
   };
 }

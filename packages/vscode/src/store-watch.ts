@@ -1,9 +1,9 @@
 // Live refresh. A local store is watched: its journal grows on every change
 // and is replaced (like its snapshot) by a rename when compacted, so the
 // directory is watched (a watch on the file itself would stop at the first
-// rename). A
-// server cannot be watched, so it is polled, and so is a local store, because
-// keys expire without anything being written.
+// rename). A database tells its changes through the service (core's
+// followStoreChanges). A server cannot be watched, so it is polled, and so
+// is every store, because keys expire without anything being written.
 
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';

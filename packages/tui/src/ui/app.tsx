@@ -1,9 +1,10 @@
 // The terminal UI: header, tabs, the current screen, the status line and
-// the footer. It asks the service who the user is on start and on every
-// poll, so roles, settings and "can I generate" follow changes made by
-// other processes; screens refetch their data on the same tick.
+// the footer. It asks the service who the user is on start, on every poll
+// and at once when the store says it changed, so roles, settings and "can I
+// generate" follow changes made by other processes; screens refetch their
+// data on the same tick.
 
-import { type KeyService, type Permission, type ViewerActions, type WhoAmI, refusalCode, refusalText } from '@keyward/core';
+import { type KeyService, type Permission, type ViewerActions, type WhoAmI, followStoreChanges, refusalCode, refusalText } from '@keyward/core';
 import { Box, Text, useApp } from 'ink';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type AppActions, type AppState, AppActionsProvider, AppStateProvider, type Intent, type Notice, type ScreenId } from './app-context.js';
@@ -84,6 +85,13 @@ function Shell({ service, location, greeting, refreshMs, clipboard }: Omit<AppPr
     const timer = setInterval(() => setTick((t) => ({ n: t.n + 1, at: Date.now() })), refreshMs);
     return () => clearInterval(timer);
   }, [refreshMs]);
+
+  // A store's changes, other processes' too (a database's LISTEN/NOTIFY), refresh at once; the
+  // poll stays, for keys that expire with nothing written and for a server, which tells of none.
+  useEffect(() => {
+    const follower = followStoreChanges(service, () => setTick((t) => ({ n: t.n + 1, at: Date.now() })));
+    return () => follower?.dispose();
+  }, [service]);
 
   useEffect(() => {
     let live = true;

@@ -12,7 +12,8 @@ export function connectionSettings(): ConnectionSettings {
 /** How often to poll, in ms; the manifest's minimum of 5 s holds even for a hand-edited value. */
 export function refreshEveryMs(): number {
   const s = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<number>('refreshSeconds') ?? 30;
-  return Math.max(5, Number.isFinite(s) ? s : 30) * 1000;
+  // At most a timer's longest wait (~24.8 days): a longer one fires at once, in Node as in browsers.
+  return Math.min(2 ** 31 - 1, Math.max(5, Number.isFinite(s) ? s : 30) * 1000);
 }
 
 export function affectsConnection(e: vscode.ConfigurationChangeEvent): boolean {

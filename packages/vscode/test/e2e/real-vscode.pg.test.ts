@@ -121,3 +121,51 @@ describe('the extension in a real VS Code on a PostgreSQL store', { timeout: 180
     expect(filesHolding(work, db.password)).toEqual([join(work, 'user-data', 'User', 'settings.json')]);
   });
 });
+
+/** Until `ok` holds: the test's timeout is the only bound (what is awaited has no deadline of its own). */
+async function until(ok: () => Promise<boolean>): Promise<void> {
+  while (!(await ok())) await new Promise((r) => setTimeout(r, 250));
+}
+
+describe('the Keys view on a PostgreSQL store follows another process at once, not at its next poll', { timeout: 180_000 }, () => {
+  let other: TestDatabase;
+  let otherWork: string;
+  let code: VsCode | undefined;
+  const asBob = (...args: string[]) => {
+    const r = keyward(args, { KEYWARD_STORE: other.url, KEYWARD_USER: 'bob' });
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout;
+  };
+
+  beforeAll(async () => {
+    other = await createOwnedTestDatabase();
+    asBob('init', '--admin', 'bob');
+    asBob('settings', 'set', '--enabled', 'on');
+    asBob('users', 'set', 'bob', '--developer', 'on');
+    otherWork = mkdtempSync(join(tmpdir(), 'keyward-vscode-pg-live-'));
+    const project = join(otherWork, 'project');
+    mkdirSync(project);
+    // An hour between polls: a change that shows within this test was not found by polling.
+    code = await startVsCode({ work: otherWork, folder: project, settings: { 'keyward.store': other.url, 'keyward.user': 'bob', 'keyward.refreshSeconds': 3600 } });
+  }, 15 * 60_000);
+
+  afterAll(async () => {
+    await code?.close();
+    if (otherWork) rmSync(otherWork, { recursive: true, force: true });
+    await other?.drop();
+  });
+
+  it('shows a key another process creates, then revokes, with no click', async () => {
+    const p = code!.page;
+    await p.locator('.activitybar a[aria-label="Keyward"]').click();
+    await expect.poll(() => keysViewRows(p), { timeout: 60_000 }).toContainEqual(expect.stringMatching(/^My keys/));
+    // Nothing yet: the view has read the store.
+    expect(await keysViewRows(p)).not.toContainEqual(expect.stringMatching(/^made elsewhere/));
+
+    const { id } = JSON.parse(asBob('keys', 'create', '--description', 'made elsewhere', '--json')) as { id: string };
+    await until(async () => (await keysViewRows(p)).some((r) => /^made elsewhere/.test(r)));
+
+    asBob('keys', 'revoke', id);
+    await until(async () => (await keysViewRows(p)).some((r) => /^made elsewhererevoked/.test(r)));
+  });
+});
