@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { createMemoryStore, createRemoteService, manualClock } from '../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { createMemoryStore, createRemoteService, followStoreChanges, manualClock } from '../src/index.js';
 import { refusal, seededStore } from './helpers.js';
 
 
@@ -248,6 +248,31 @@ describe('store changes, for a face to redraw', () => {
     await alice.generateKey({ description: 'unheard' });
     expect(told).toBe(after);
     expect(createRemoteService('http://127.0.0.1:9', 'kw_x').onStoreChange).toBeUndefined();
+  });
+
+  it('a face following them is called once for a burst, and a steady stream of changes calls it about once a second, not at each change', async () => {
+    const { alice, bob } = await seededStore({ store: createMemoryStore() });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      let calls = 0;
+      const follower = followStoreChanges(bob, () => calls++)!;
+      for (let i = 0; i < 3; i++) await alice.generateKey({ description: `burst ${i}` });
+      await vi.advanceTimersByTimeAsync(200);
+      expect(calls).toBe(1);
+      // A change every 100 ms for 5 s (usage flushed by busy servers): not 50 calls, nor none until it stops.
+      for (let i = 0; i < 50; i++) {
+        await alice.renameKey((await alice.generateKey({ description: `stream ${i}` })).id, `stream ${i} renamed`);
+        await vi.advanceTimersByTimeAsync(100);
+      }
+      expect(calls).toBeGreaterThanOrEqual(5);
+      expect(calls).toBeLessThanOrEqual(7);
+      follower.dispose();
+      await alice.generateKey({ description: 'after' });
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(calls).toBeLessThanOrEqual(7);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
