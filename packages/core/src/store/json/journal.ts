@@ -168,6 +168,8 @@ export class Journal<Entry> {
   /** A snapshot being checked while reads go on (checkLater), and the last one such a check found wrong. */
   private checking?: string;
   private snapshotFault?: string;
+  /** Settles once checkLater's last check has said what it found (never rejects): a write under the lock waits for it (snapshotChecked). */
+  private checked?: Promise<void>;
   /**
    * The follower met something it could not read (a snapshot replaced by hand,
    * damage): until a catch-up succeeds, reads skip their one-fstat shortcut.
@@ -491,7 +493,10 @@ export class Journal<Entry> {
   private async caughtUpUnderLock(work: () => Promise<void>): Promise<void> {
     const took = await this.lock();
     try {
-      if (took) await this.catchUp(true);
+      if (took) {
+        await this.catchUp(true);
+        await this.snapshotChecked();
+      }
       await work();
     } finally {
       if (took) await this.unlock();
@@ -769,7 +774,7 @@ export class Journal<Entry> {
       (doc) => doc !== null && doc.version !== 1 && doc.position <= this.position,
       () => false,
     );
-    void good.then(async (ok) => {
+    this.checked = good.then(async (ok) => {
       if (this.checking === id) this.checking = undefined;
       if (!ok) {
         this.snapshotFault = id;
@@ -778,6 +783,20 @@ export class Journal<Entry> {
       // Still the file checked, and nothing noted another meanwhile.
       if (this.snapshotId === was && (await this.snapshotIdentity()) === id && this.snapshotId === was) this.snapshotId = id;
     });
+  }
+
+  /**
+   * Under the lock, after its catch-up, before anything is written: the
+   * snapshot checked, waiting for a check under way (checkLater), so a write
+   * never goes on over a snapshot found damaged (STORE_CORRUPT), or one
+   * that is ahead of the model (read again).
+   */
+  private async snapshotChecked(): Promise<void> {
+    const checking = this.checking !== undefined;
+    await this.checked;
+    if (!(await this.checkSnapshot(true))) return this.load();
+    // Found good: now a torn tail the catch-up left (nothing is cut while the snapshot may be damaged) is cut.
+    if (checking) await this.catchUp(true);
   }
 
   /**
@@ -816,11 +835,20 @@ export class Journal<Entry> {
       // an append to onChange, most of SPEC §4's 100 ms. Both begin after
       // the catch-up did, so it still finds every append made before it.
       const snapshotWas = this.snapshotId;
-      const [whole, look] = await Promise.all([this.checkSnapshot(underLock), this.journal.look().catch(() => undefined)]);
+      // Under the lock too a big snapshot's check goes on beside the replay:
+      // the turn holds back the follower, so records another process
+      // acknowledged before we took the lock reach reads (a revoke, the
+      // verifier's cache) only from this replay. Waiting for the check
+      // first left them unseen for as long as it took, with the event loop
+      // free to answer from what was known before. Writes wait for the
+      // check after it (snapshotChecked).
+      const [whole, look] = await Promise.all([this.checkSnapshot(false), this.journal.look().catch(() => undefined)]);
       if (!whole) return this.load();
       // A compaction replaced the snapshot, and may have replaced the journal after our fstat: look again.
       if (this.snapshotId === snapshotWas && this.checking === undefined) looked = look;
     }
+    // A torn tail is cut under the lock once the snapshot is known good (snapshotChecked cuts it then).
+    const cut = underLock && this.checking === undefined;
     if (!this.journal) {
       // No store yet when we loaded, or it lost its journal: look again.
       const journal = await JournalFile.open(this.journalPath, true);
@@ -833,14 +861,14 @@ export class Journal<Entry> {
       // A compaction replaced the journal. Nothing is appended to the old one
       // any more (its length is final): finish it, then continue in the new
       // one where we are.
-      await this.replay(underLock, looked);
+      await this.replay(cut, looked);
       await this.journal.close();
       this.journal = await JournalFile.open(this.journalPath, true);
       if (!this.journal || !this.journal.contains(this.position) || (await this.journal.end()) < this.position) return this.load();
       this.snapshotPosition = this.journal.start;
       looked = undefined;
     }
-    await this.replay(underLock, looked);
+    await this.replay(cut, looked);
   }
 
   /** Applies records appended (by anyone) past our position (up to where `looked` found the end). Under the lock, a torn tail is cut away. */
@@ -889,7 +917,12 @@ export class Journal<Entry> {
       // Still holding the lock from the last group: nobody else has written since.
       const took = await this.lock();
       if (!this.loaded) await this.load();
-      else if (took) await this.catchUp(true);
+      else if (took) {
+        await this.catchUp(true);
+        // Every record acknowledged before is applied: reads go on while a big snapshot's check ends.
+        this.confirmedUnderLock();
+        await this.snapshotChecked();
+      }
       if (!this.present || !this.journal) throw new KeywardError('UNAVAILABLE', `There is no Keyward store at ${this.path}; run \`keyward init\` to create one.`);
       // Caught up under the lock: from here on the journal changes only by our appends, whose watch events need no look.
       this.confirmedUnderLock();
