@@ -441,6 +441,8 @@ export class Journal<Entry> {
         await this.unlock();
         await this.journal?.close().catch(() => undefined);
         this.journal = undefined;
+        // A big snapshot's check still under way (checkLater: the turns that waited for one are done) is stopped.
+        await this.snapshotFile.close();
         this.shut = true;
       }),
     );
@@ -776,6 +778,8 @@ export class Journal<Entry> {
     );
     this.checked = good.then(async (ok) => {
       if (this.checking === id) this.checking = undefined;
+      // Closed meanwhile (close() stopped the check): nobody is told anything any more.
+      if (this.closed) return;
       if (!ok) {
         this.snapshotFault = id;
         return this.wake();

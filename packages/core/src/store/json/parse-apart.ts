@@ -38,12 +38,28 @@ try {
 parentPort.postMessage(out);
 `;
 
-/** Reads and parses `path` on a worker thread; rejects only if the worker itself failed (the caller then parses in place). */
-export function parseApart(path: string): Promise<ParsedApart> {
+/**
+ * Reads and parses `path` on a worker thread; rejects if the worker itself
+ * failed (the caller then parses in place), or once `stop` was signalled
+ * (its store closed: the worker is terminated). Settles only once the
+ * worker has exited, so nothing of it is left running (nor keeps the
+ * process alive) after a caller that awaited it.
+ */
+export function parseApart(path: string, stop: AbortSignal): Promise<ParsedApart> {
   return new Promise((resolve, reject) => {
+    if (stop.aborted) return reject(stop.reason);
     const worker = new Worker(SOURCE, { eval: true, workerData: { path } });
-    worker.once('message', (m: ParsedApart) => resolve(m));
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the worker parsing ${path} exited with ${code} before answering`)));
+    let answer: ParsedApart | undefined;
+    let failed: unknown;
+    const terminate = () => void worker.terminate();
+    stop.addEventListener('abort', terminate, { once: true });
+    worker.once('message', (m: ParsedApart) => (answer = m));
+    worker.once('error', (e) => (failed = e));
+    worker.once('exit', (code) => {
+      stop.removeEventListener('abort', terminate);
+      if (stop.aborted) reject(stop.reason);
+      else if (answer !== undefined) resolve(answer);
+      else reject(failed ?? new Error(`the worker parsing ${path} exited with ${code} before answering`));
+    });
   });
 }

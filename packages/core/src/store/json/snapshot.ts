@@ -9,6 +9,7 @@ import { type BigIntStats, constants } from 'node:fs';
 import { type Adapter, Low } from 'lowdb';
 import type { StoreDocument } from '../../domain.js';
 import { KeywardError } from '../../refusal.js';
+import { storeClosed } from '../closed.js';
 import { diskFault, replaceFile } from './files.js';
 import { jsonInSlices } from './json-in-slices.js';
 import { parseApart } from './parse-apart.js';
@@ -66,9 +67,17 @@ class SnapshotFile implements Adapter<StoreFile | null> {
     return this.storeFile(doc);
   }
 
+  /** Stops the checks on worker threads (close): each is refused UNAVAILABLE, and none parses in place after. */
+  readonly stop = new AbortController();
+  /** The checks on worker threads under way: close() waits for their workers to be gone. */
+  readonly parsing = new Set<Promise<unknown>>();
+
   /** What check() needs, parsed on a worker thread (parse-apart.ts); in place if the worker could not run. */
   async outline(): Promise<StoreFile | null> {
-    const found = await parseApart(this.path).catch(() => undefined);
+    const parse = parseApart(this.path, this.stop.signal);
+    this.parsing.add(parse);
+    const found = await parse.catch(() => undefined).finally(() => this.parsing.delete(parse));
+    if (this.stop.signal.aborted) throw storeClosed(this.path);
     if (!found) return this.read();
     if ('fault' in found) return this.readFailed(Object.assign(new Error(found.fault.message), { code: found.fault.code }));
     if ('invalid' in found) throw this.notJson(found.invalid);
@@ -132,6 +141,12 @@ export class Snapshot {
    */
   async check(bytes: number): Promise<Pick<SnapshotDocument, 'version' | 'position'> | Pick<StoreDocument, 'version'> | null> {
     return bytes >= PARSE_APART_FROM_BYTES ? this.file.outline() : this.file.read();
+  }
+
+  /** Stops the checks under way on worker threads (their store is closed) and waits until their workers are gone. */
+  async close(): Promise<void> {
+    this.file.stop.abort(storeClosed(this.path));
+    await Promise.allSettled([...this.file.parsing]);
   }
 
   /** Writes a snapshot in place of the store file; its size in bytes, or 0 when `beforeRename` cancelled it. */
