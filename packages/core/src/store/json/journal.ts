@@ -1084,6 +1084,8 @@ export class Journal<Entry> {
       if (!written) return;
       this.snapshotBytes = written;
       this.snapshotId = await this.snapshotIdentity();
+      // Noted whole (its ctime too): from here on a change to it is read and checked as any other.
+      this.ownSnapshot = undefined;
       const old = await JournalFile.open(this.journalPath, true);
       if (!old) return;
       try {
