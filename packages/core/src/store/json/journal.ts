@@ -777,15 +777,19 @@ export class Journal<Entry> {
       () => false,
     );
     this.checked = good.then(async (ok) => {
-      if (this.checking === id) this.checking = undefined;
-      // Closed meanwhile (close() stopped the check): nobody is told anything any more.
-      if (this.closed) return;
-      if (!ok) {
-        this.snapshotFault = id;
-        return this.wake();
+      try {
+        // Closed meanwhile (close() stopped the check): nobody is told anything any more.
+        if (this.closed) return;
+        if (!ok) {
+          this.snapshotFault = id;
+          return this.wake();
+        }
+        // Still the file checked, and nothing noted another meanwhile.
+        if (this.snapshotId === was && (await this.snapshotIdentity()) === id && this.snapshotId === was) this.snapshotId = id;
+      } finally {
+        // Only once what it found is noted: no check under way means its answer is in.
+        if (this.checking === id) this.checking = undefined;
       }
-      // Still the file checked, and nothing noted another meanwhile.
-      if (this.snapshotId === was && (await this.snapshotIdentity()) === id && this.snapshotId === was) this.snapshotId = id;
     });
   }
 
