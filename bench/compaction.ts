@@ -36,6 +36,9 @@ const STEADY_MS = quick ? 2000 : 3000;
 // KEYWARD_BIN: another build of `keyward` to measure (an older one, for a before/after).
 const keywardBin = process.env.KEYWARD_BIN ?? fileURLToPath(new URL('../packages/cli/dist/keyward.js', import.meta.url));
 const probe = fileURLToPath(new URL('./loop-probe.mjs', import.meta.url));
+// The probe notes only blocks longer than this: a server that held its loop for no longer during plain creates
+// has a longest block of 0 noted, and its baseline is taken as this (under it, nothing is seen).
+const BLOCK_MS = 5;
 if (!existsSync(keywardBin)) throw new Error(`${keywardBin} is missing; run node scripts/build.mjs`);
 
 /** The store with its keys in the journal, and a token of a developer under their key limit. */
@@ -61,7 +64,7 @@ interface Served {
 function serve(store: string): Promise<Served> {
   const child = spawn(process.execPath, ['--import', probe, keywardBin, 'serve', '--port', '0', '--store', store], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, KEYWARD_USER: 'admin', NO_COLOR: '1' },
+    env: { ...process.env, KEYWARD_USER: 'admin', NO_COLOR: '1', LOOP_PROBE_BLOCK_MS: String(BLOCK_MS) },
   });
   return announcedUrl(child).url.then((url) => ({
     child,
@@ -194,11 +197,11 @@ console.log(Object.entries(rows).map(([k, v]) => `${k}: ${v.map(r1).join(', ')}`
 report({
   measure: `JSON store compaction, ${KEYS / 1000}k keys: longest event-loop block of keyward serve (ms)`,
   value: r1(m('writer compaction longest block')),
-  baseline: r1(m('writer creates longest block')),
+  baseline: r1(Math.max(BLOCK_MS, m('writer creates longest block'))),
   unit: 'ms',
-  ratio: m('writer compaction longest block') / Math.max(1, m('writer creates longest block')),
+  ratio: m('writer compaction longest block') / Math.max(BLOCK_MS, m('writer creates longest block')),
   goal: '<= 3',
-  against: 'the longest block of the same server during plain creates (no compaction), same run; median of runs',
+  against: `the longest block of the same server during plain creates (no compaction), same run; median of runs; blocks under ${BLOCK_MS} ms are not noted, so a baseline under that is taken as ${BLOCK_MS} ms`,
 });
 report({
   measure: `JSON store compaction, ${KEYS / 1000}k keys: slowest verify of a second keyward serve on the store (ms)`,
