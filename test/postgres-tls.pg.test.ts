@@ -8,11 +8,10 @@
 
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './support/http.js';
 import { codeOf, keyward, tempDir } from './support/keyward.js';
-import { withDatabase } from './support/postgres.js';
+import { admin, withDatabase } from './support/postgres.js';
 import { type PostgresProcess, spawnPostgres } from './support/postgres-process.js';
 import { startServe } from './support/serve.js';
 import { makeAuthority } from './support/tls-certs.js';
@@ -49,16 +48,6 @@ afterAll(async () => {
   }
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 /** A fresh database on the TLS server; its URL with `params` (sslmode and the like) appended. */
 async function database(params: string): Promise<string> {

@@ -14,7 +14,8 @@ export function withDatabase(serverUrl: string, database: string): string {
   return u.toString();
 }
 
-async function admin<T>(serverUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `fn` on a connection of its own to `serverUrl`, closed after however it ends. */
+export async function admin<T>(serverUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: serverUrl });
   await c.connect();
   try {
