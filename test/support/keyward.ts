@@ -5,6 +5,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BACKSTOP_MS, withHangReport } from './hang-report.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const keywardBin = join(repoRoot, 'packages/cli/dist/keyward.js');
@@ -22,9 +23,12 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, NO_COLOR: '1', ...extra };
 }
 
+/** Runs a command to its end; one still running after 75 s is killed, and its stderr says what it was waiting on (hang-report.ts). */
 export function keyward(args: string[], env: Record<string, string>): Result {
-  const r = spawnSync(process.execPath, [keywardBin, ...args], { env: cleanEnv(env), encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  const { result: r, hang } = withHangReport(process.execPath, [keywardBin, ...args], (command, argv) =>
+    spawnSync(command, argv, { env: cleanEnv(env), encoding: 'utf8', timeout: BACKSTOP_MS }),
+  );
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: hang === undefined ? r.stderr : `${r.stderr}\n${hang}` };
 }
 
 export function keywardAsync(args: string[], env: Record<string, string>): Promise<Result> {
