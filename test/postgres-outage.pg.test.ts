@@ -4,7 +4,8 @@
 // already sent to it as it stopped may be answered 504 OUTCOME_UNKNOWN instead
 // (it may have committed: 503 would say nothing was changed); once it is back
 // the servers recover by themselves within 5 s; every create they
-// acknowledged is there afterwards. This file runs a PostgreSQL of its own,
+// acknowledged is there afterwards. A load balancer's health check
+// (GET /api/v1/health) says 503 while it is down and 200 once back. This file runs a PostgreSQL of its own,
 // since it stops it.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,13 +56,16 @@ describe('PostgreSQL stopped and started under load', () => {
     const down = Date.now();
     await pg.stop();
     const stopped = Date.now();
-    await new Promise((r) => setTimeout(r, 3000));
+    // A load balancer's health check (GET /api/v1/health, no token) hears that neither server can answer now.
+    await new Promise((r) => setTimeout(r, 1500));
+    const healthDown = await Promise.all(servers.map((s) => call(`${s.url}/api/v1/health`)));
+    await new Promise((r) => setTimeout(r, 1500));
     await pg.start();
     const up = Date.now();
     // Recovered: both servers answer a create and an authenticated read again.
     let recovered = 0;
     for (;;) {
-      const answers = await Promise.all(servers.flatMap((s) => [call(`${s.url}/api/v1/users/me`, tokens.bob), call(`${s.url}/api/v1/api-keys`, tokens.alice, 'POST', { description: 'after' })]));
+      const answers = await Promise.all(servers.flatMap((s) => [call(`${s.url}/api/v1/users/me`, tokens.bob), call(`${s.url}/api/v1/api-keys`, tokens.alice, 'POST', { description: 'after' }), call(`${s.url}/api/v1/health`)]));
       if (answers.every((a) => a.status === 200 || a.status === 201)) {
         recovered = Date.now() - up;
         for (const a of answers) if (a.status === 201) acknowledged.push((a.body as { id: string }).id);
@@ -86,6 +90,7 @@ describe('PostgreSQL stopped and started under load', () => {
       expect(s.retryAfter).toMatch(/^\d+$/);
     }
     expect(during.filter((s) => s.sent >= stopped).length).toBeGreaterThan(10);
+    for (const h of healthDown) expect([h.status, codeOf(h), h.headers.get('retry-after')], JSON.stringify(h.body)).toEqual([503, 'UNAVAILABLE', '1']);
     // Never a 500, never a dropped connection (a server that crashed).
     expect(seen.filter((s) => s.status === 500 || s.status === 0)).toEqual([]);
     expect(recovered).toBeLessThan(5000);

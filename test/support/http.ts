@@ -7,14 +7,15 @@ export interface Answer {
 }
 
 /** One request with a bearer token; network failures come back as status 0 (the server is gone). */
-export async function call(url: string, token: string, method = 'GET', body?: unknown): Promise<Answer> {
+/** `token`: sent as the bearer; none for a route that takes none (GET /api/v1/health). */
+export async function call(url: string, token?: string, method = 'GET', body?: unknown): Promise<Answer> {
   try {
     const r = await fetch(url, {
       method,
       // A connection each: tests block this process in spawnSync (a `keyward` command) between calls, past the
       // server's 5 s keep-alive under load, and the next call then went out on the connection the server had
       // closed meanwhile ('other side closed', status 0: scale-out failed 6 runs in 7 at load 13-20).
-      headers: { authorization: `Bearer ${token}`, connection: 'close', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), connection: 'close', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });

@@ -117,6 +117,19 @@ export class Engine implements EngineParts {
     return `{"valid":true,"key":${key}}`;
   }
 
+  /**
+   * Settles when this process can answer from its store now, and rejects as
+   * a read would (UNAVAILABLE, STORE_CORRUPT) when it cannot: GET
+   * /api/v1/health, which a load balancer asks to send requests only to
+   * servers that can answer them. The read is the one every request makes
+   * (the tenant): on PostgreSQL it costs nothing while the change feed is
+   * live (the caches are trusted) and is a round trip once it is not, so a
+   * server whose database is gone says so within the feed's bound (1 s).
+   */
+  async ready(): Promise<void> {
+    if (!(await this.store.tenant())) refuse('UNAVAILABLE', `The store at ${this.store.location} holds no tenant.`);
+  }
+
   /** Writes counted uses, failures and excessive-use flags to the store. */
   flush(): Promise<void> {
     return this.usage.flush();

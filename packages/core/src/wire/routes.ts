@@ -18,6 +18,7 @@ export const ROUTES = {
   me: '/api/v1/users/me',
   user: '/api/v1/users/:name',
   audits: '/api/v1/audits',
+  health: '/api/v1/health',
 } as const;
 
 export type RouteName = keyof typeof ROUTES;

@@ -6,6 +6,7 @@ import { ROUTES } from '@keyward/core';
 import { Router } from '../router.js';
 import { listEvents } from './audits.js';
 import { createKey, deleteKey, deleteMyKeys, getKey, keyUsage, listKeys, patchKey, revokeKey, revokeKeys, rotateKey, verifyToken } from './keys.js';
+import { health } from './health.js';
 import { reportLeaked } from './leaks.js';
 import { getConfig, patchConfig } from './tenant.js';
 import { addUser, listUsers, me, patchUser, removeUser } from './users.js';
@@ -25,4 +26,5 @@ export const router = new Router([
   { path: ROUTES.me, methods: { GET: me } },
   { path: ROUTES.user, methods: { PATCH: patchUser, DELETE: removeUser } },
   { path: ROUTES.audits, methods: { GET: listEvents } },
+  { path: ROUTES.health, methods: {}, open: { GET: health } },
 ]);

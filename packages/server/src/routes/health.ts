@@ -1,0 +1,13 @@
+// GET /api/v1/health: for a load balancer in front of several `keyward
+// serve` (README "Scale out"), whether this server can answer now. No bearer:
+// a health check holds no token, and the answer tells nothing a caller could
+// use (no store, no version, no count). 200 {"status":"ok"} when the store
+// answers; otherwise the read's own refusal — 503 UNAVAILABLE with
+// Retry-After while the database is away — and the reason in the server's log.
+
+import type { OpenHandler } from '../router.js';
+
+export const health: OpenHandler = async (call) => {
+  await call.engine.ready();
+  return { status: 200, body: { status: 'ok' } };
+};

@@ -1,0 +1,43 @@
+// GET /api/v1/health: what a load balancer asks before sending a server
+// requests. No bearer; it says only whether the store answers. Its 503 while
+// the database is away is in test/postgres-outage.pg.test.ts, with a real
+// PostgreSQL stopped and started.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from './helpers.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ authThrottle: { burst: 2, perMinute: 1 } });
+});
+afterAll(() => h.close());
+
+describe('GET /api/v1/health', () => {
+  it('answers 200 {"status":"ok"} without a token, and to HEAD', async () => {
+    const a = await h.api('GET', '/api/v1/health');
+    expect(a.status).toBe(200);
+    expect(a.body).toEqual({ status: 'ok' });
+    expect(a.headers.get('content-type')).toMatch(/^application\/json/);
+    const head = await h.api('HEAD', '/api/v1/health');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+  });
+
+  it('ignores a bearer, even a bad one, and never counts it as a failed sign-in', async () => {
+    // The throttle lets 2 failures through: a health check counted as one would be 429 by the fourth.
+    for (let i = 0; i < 5; i++) expect((await h.api('GET', '/api/v1/health', { token: 'kw_not_a_token' })).status).toBe(200);
+    expect((await h.api('GET', '/api/v1/users/me', { token: h.tokens.bob })).status).toBe(200);
+  });
+
+  it('takes GET only', async () => {
+    const a = await h.api('POST', '/api/v1/health', { body: {} });
+    expect(a.status).toBe(405);
+    expect(a.headers.get('allow')).toBe('GET');
+    expect(a.body.errors[0].code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('tells nothing about the store', async () => {
+    const a = await h.api('GET', '/api/v1/health');
+    expect(a.text).not.toContain(h.dir);
+    expect(a.text).not.toMatch(/json|journal|tenant/i);
+  });
+});
