@@ -41,6 +41,6 @@ export { findInLog, eventMatcher } from './store/event-find.js';
 export { readEventLog, EventLog, JsonLinesLog } from './store/event-log.js';
 export { defaultStorePath } from './paths.js';
 export { isPostgresUrl, redactUrl } from './store/postgres/url.js';
-export { openStore, storeLocation } from './store/open.js';
+export { openStore, storeLocation, type StoreOptions } from './store/open.js';
 export { openService, openEngine, initStoreAt, type StoreTarget, type ServerTarget, type WhenMissing } from './open-service.js';
 export { copyStore, type CopyReport } from './store/copy.js';

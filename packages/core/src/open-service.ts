@@ -10,7 +10,7 @@ import { refuse } from './refusal.js';
 import { type RemoteOptions, createRemoteService } from './remote-service.js';
 import type { KeyService } from './service.js';
 import type { Store } from './store/boundary.js';
-import { openStore, storeLocation } from './store/open.js';
+import { type StoreOptions, openStore, storeLocation } from './store/open.js';
 import { isPostgresUrl } from './store/postgres/url.js';
 
 /** What happens when there is no Keyward store where one was named. */
@@ -49,8 +49,8 @@ export async function openService(target: StoreTarget | ServerTarget): Promise<K
  * database that cannot be reached (UNAVAILABLE) is refused here, before
  * anything runs on it.
  */
-export async function openEngine(target: string, missing: WhenMissing, opts?: EngineOptions): Promise<Engine> {
-  const store = await openStore(target);
+export async function openEngine(target: string, missing: WhenMissing, opts?: EngineOptions, storeOpts?: StoreOptions): Promise<Engine> {
+  const store = await openStore(target, storeOpts);
   try {
     if (!(await store.tenant())) await whenMissing(store, target, missing);
   } catch (e) {

@@ -35,6 +35,8 @@ export interface ServerOptions {
   leakKeys?: LeakKeys;
   /** Proxies whose X-Forwarded-For names the client (none by default: the socket's address is the client's). */
   trustProxy?: TrustedProxies;
+  /** A PostgreSQL store's most connections (its pool; 10 by default). */
+  dbConnections?: number;
 }
 
 export interface RunningServer {
@@ -77,7 +79,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KeywardError('INVALID_INPUT', `The port must be a whole number from 0 to 65535, not ${port}.`);
   // Fail before listening when there is no store yet, it does not parse
   // (STORE_CORRUPT), or its database cannot be reached (UNAVAILABLE).
-  const engine = await openEngine(opts.storePath, opts.missing ?? { advice: 'run `keyward init` on this host first' }, { usageFlushMs: opts.usageFlushMs });
+  const engine = await openEngine(opts.storePath, opts.missing ?? { advice: 'run `keyward init` on this host first' }, { usageFlushMs: opts.usageFlushMs }, { connections: opts.dbConnections });
   const stdout = opts.log ? undefined : stdoutLog();
   const log = opts.log ?? stdout!.log;
   const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, url: urlOf(host, port), leakKeys: opts.leakKeys, trustProxy: opts.trustProxy };

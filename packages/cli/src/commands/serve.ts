@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { KeywardError, printable, storeLocation } from '@keyward/core';
+import { KeywardError, isPostgresUrl, printable, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
 import { actorOf, storeChoice, whenMissing } from '../connect.js';
 import { expectArgs } from './command.js';
@@ -18,13 +18,27 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   const trustProxy = typeof cmd.flags.trustProxy === 'string' ? parseTrustedProxies(cmd.flags.trustProxy) : undefined;
   const choice = storeChoice(cmd, env);
   const path = choice.path;
+  const dbConnections = connectionsOf(cmd.flags.dbConnections as string | undefined, path);
   // Created at the default location on the very first run, as for any command.
   const missing = whenMissing(choice, actorOf(cmd, env), (line) => print(process.stderr, line + '\n'));
   // The server logs one JSON line per request to stdout, and refuses a port
   // it cannot listen on with UNAVAILABLE.
-  const server = await startServer({ storePath: path, missing, host, port: Number(portText), leakKeys, trustProxy });
+  const server = await startServer({ storePath: path, missing, host, port: Number(portText), leakKeys, trustProxy, dbConnections });
   print(process.stderr, `Keyward server listening on ${server.url} (store ${storeLocation(path)}); Ctrl-C stops it.\n`);
   const signal = await closeOnSignals(server);
   print(process.stderr, `Stopped on ${signal}; usage flushed.\n`);
   return 0;
+}
+
+/**
+ * `--db-connections N`: how many connections this server's pool may hold on a
+ * PostgreSQL store (10 by default, and one more for the change feed), so that
+ * servers × N fits the database's max_connections. At least 2: half the pool
+ * at most runs transactions, so that reads always find a connection.
+ */
+function connectionsOf(text: string | undefined, path: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 2 || Number(text) > 1000) throw new KeywardError('INVALID_INPUT', `--db-connections takes a whole number from 2 to 1000, not "${printable(text)}".`);
+  if (!isPostgresUrl(path)) throw new KeywardError('INVALID_INPUT', `--db-connections is for a PostgreSQL store (postgres://…); ${storeLocation(path)} is a JSON store, which holds no connections.`);
+  return Number(text);
 }

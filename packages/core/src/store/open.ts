@@ -9,10 +9,15 @@ import { createJsonFileStore } from './json/store.js';
 import { isPostgresUrl, redactUrl } from './postgres/url.js';
 import { redactTokensIn } from '../token.js';
 
-export async function openStore(target: string): Promise<Store> {
+export interface StoreOptions {
+  /** PostgreSQL only: the most connections the store's pool holds (`keyward serve --db-connections`); a JSON store has none. */
+  connections?: number;
+}
+
+export async function openStore(target: string, opts: StoreOptions = {}): Promise<Store> {
   if (isPostgresUrl(target)) {
     const { createPostgresStore } = await import('./postgres/store.js');
-    return createPostgresStore(target);
+    return createPostgresStore(target, { poolSize: opts.connections });
   }
   return createJsonFileStore(target);
 }

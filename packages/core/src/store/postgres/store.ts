@@ -30,7 +30,7 @@ import { WholeBatches, type WholeFate } from './whole-batches.js';
 import { lockUserRow, readUser, readUsers, writeUser } from './users-table.js';
 
 export interface PostgresStoreOptions {
-  /** Connections this process may hold (default 10). */
+  /** Connections this process's pool may hold (default 10; the LISTEN connection is one more). */
   poolSize?: number;
 }
 
