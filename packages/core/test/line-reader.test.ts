@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { linesBackward, linesForward } from '../src/store/json/line-reader.js';
+import { lastLineWith, linesBackward, linesForward } from '../src/store/json/line-reader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'keyward-lines-'));
 let n = 0;
@@ -47,6 +47,35 @@ describe('reading lines in chunks', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('finds the last complete line holding a needle that a check accepts, as a walk through every line does, whatever the chunk size', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.string({ unit: fc.constantFrom('a', 'b', 'é', '𝄞', ' ', '\n'), maxLength: 30 }), { maxLength: 20 }),
+        fc.string({ unit: fc.constantFrom('a', 'b', 'é'), maxLength: 5 }),
+        fc.constantFrom('ab', 'a', 'éb', 'ba a'),
+        fc.integer({ min: 1, max: 40 }),
+        fc.boolean(),
+        async (pieces, tail, needle, chunk, onlyOdd) => {
+          const text = pieces.map((p) => p + '\n').join('') + tail;
+          const path = join(dir, `f${n++}`);
+          writeFileSync(path, text);
+          // The check refuses some lines that hold the needle: the search goes on further back.
+          const accept = (t: string) => !onlyOdd || t.length % 2 === 1;
+          const fd = await open(path, 'r');
+          try {
+            const size = Buffer.byteLength(text);
+            const expected = (await collect(linesBackward(fd, size, 0, 7))).find((l) => l.text.includes(needle) && accept(l.text));
+            const found = await lastLineWith(fd, 0, size, Buffer.from(needle), (l) => accept(l.text), chunk);
+            expect(found).toEqual(expected);
+          } finally {
+            await fd.close();
+          }
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

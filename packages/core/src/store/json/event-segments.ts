@@ -6,6 +6,7 @@
 // as soon as it has its page, so its cost and memory follow the page, not the
 // history kept. Retention deletes whole days.
 
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventFind, EventPage } from '../boundary.js';
 import type { KeywardEvent } from '../../domain.js';
@@ -17,7 +18,7 @@ import { isKeywardEvent } from './event-shape.js';
 import { directoryOnce, listDir, openForReading, removeFile, removeStaleTemporaries } from './files.js';
 import { GroupAppender } from './group-append.js';
 import { SegmentWriter } from './segment-writer.js';
-import { linesBackward, linesForward, type Line } from './line-reader.js';
+import { lastLineWith, linesBackward, linesForward, type Line } from './line-reader.js';
 import { IndexBuilder, blockMayMatch, indexPathFor, readSegmentIndex, segmentMayMatch, writeSegmentIndex } from './segment-index.js';
 
 export interface EventSegmentsOptions {
@@ -179,8 +180,17 @@ export class EventSegments {
       if (!fd) continue; // removed by retention since the listing
       try {
         const size = (await fd.stat()).size;
-        const seekingCursor = day === cursorDay;
-        const index = seekingCursor ? undefined : await readSegmentIndex(path);
+        if (day === cursorDay) {
+          // The cursor's day: the events before its line, newest first.
+          const cursor = await this.lineOf(fd, size, after!);
+          if (!cursor) refuse('INVALID_INPUT', `The cursor "${printable(after!)}" is not in this list.`);
+          for await (const e of this.eventsOf(path, linesBackward(fd, cursor.start, 0, this.opts.chunkBytes))) {
+            if (matches(e.event)) found.push(e.event);
+            if (found.length >= want) break;
+          }
+          continue;
+        }
+        const index = await readSegmentIndex(path);
         const usable = index && index.size <= size ? index : undefined;
         const indexedTo = usable?.size ?? 0;
         // Newest first: what was appended past the index, then the indexed blocks that may match.
@@ -191,8 +201,7 @@ export class EventSegments {
         // Reading the part past the index through leaves the index extended to the end; today's only
         // every INDEX_STEP bytes, so appends do not cost a rewrite each.
         const grown = size - indexedTo;
-        const builder = !seekingCursor && grown > 0 && (this.isClosed(day) || grown >= INDEX_STEP) ? new IndexBuilder(usable) : undefined;
-        let passedCursor = !seekingCursor;
+        const builder = grown > 0 && (this.isClosed(day) || grown >= INDEX_STEP) ? new IndexBuilder(usable) : undefined;
         let tailDone = false;
         let lastEnd = -1;
         scan: for (const [from, to] of ranges) {
@@ -202,16 +211,11 @@ export class EventSegments {
               if (lastEnd < 0) lastEnd = e.end;
               builder?.add(e.event, e.start, e.end);
             }
-            if (!passedCursor) {
-              passedCursor = e.event.id === after;
-              continue;
-            }
             if (matches(e.event)) found.push(e.event);
             if (found.length >= want) break scan;
           }
           if (tail) tailDone = true;
         }
-        if (!passedCursor) refuse('INVALID_INPUT', `The cursor "${printable(after!)}" is not in this list.`);
         if (builder && tailDone && lastEnd > 0) await writeSegmentIndex(path, builder.build(lastEnd)).catch(() => undefined);
       } finally {
         await fd.close();
@@ -228,7 +232,6 @@ export class EventSegments {
     const found: KeywardEvent[] = [];
     const want = q.limit + 1;
     const days = (await this.days()).filter((d) => inWindow(d, q) && d >= cursorDay);
-    let cursorSeen = false;
     for (const day of days) {
       const path = this.pathOf(day);
       const fd = await openForReading(path);
@@ -237,15 +240,10 @@ export class EventSegments {
         const size = (await fd.stat()).size;
         let from = 0;
         if (day === cursorDay) {
-          // Find the cursor's line from the end (recent pages are near it), then read on from there.
-          for await (const e of this.eventsOf(path, linesBackward(fd, size, 0, this.opts.chunkBytes))) {
-            if (e.event.id === before) {
-              from = e.end;
-              cursorSeen = true;
-              break;
-            }
-          }
-          if (!cursorSeen) refuse('INVALID_INPUT', `The cursor "${printable(before)}" is not in this list.`);
+          // Read on from the cursor's line.
+          const cursor = await this.lineOf(fd, size, before);
+          if (!cursor) refuse('INVALID_INPUT', `The cursor "${printable(before)}" is not in this list.`);
+          from = cursor.end;
         }
         for await (const e of this.eventsOf(path, linesForward(fd, from, size, this.opts.chunkBytes))) {
           if (matches(e.event)) found.push(e.event);
@@ -259,6 +257,19 @@ export class EventSegments {
     // A cursor whose day retention removed: the list simply starts after it.
     const data = found.slice(0, q.limit).reverse();
     return { data, hasNext: true, hasPrev: found.length > q.limit };
+  }
+
+  /**
+   * The line of the event `id` in a segment of `size` bytes: its id searched
+   * for in the raw bytes from the end (recent pages are near it), and only a
+   * line that holds it parsed, to be sure it is that event's.
+   */
+  private lineOf(fd: FileHandle, size: number, id: string): Promise<Line | undefined> {
+    const needle = Buffer.from(`"id":${JSON.stringify(id)}`);
+    return lastLineWith(fd, 0, size, needle, (line) => {
+      const value = parseCheckedLine(line.text);
+      return isKeywardEvent(value) && value.id === id;
+    });
   }
 
   /** Parses lines into events, skipping (and reporting once) what is not one. */
