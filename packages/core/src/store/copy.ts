@@ -4,7 +4,8 @@
 // keeps working against the new store. A target that already holds a tenant
 // is refused: a copy never merges into, or overwrites, somebody's data.
 
-import type { ApiKey, KeywardEvent } from '../domain.js';
+import type { ApiKey } from '../domain.js';
+import { eventPagesOldestFirst } from './all-events.js';
 import { type Clock, systemClock } from '../clock.js';
 import { randomHex } from '../random.js';
 import { KeywardError, refuse } from '../refusal.js';
@@ -32,53 +33,46 @@ export async function copyStore(from: Store, to: Store, clock: Clock = systemClo
   if (await to.tenant()) refuse('INVALID_INPUT', `${to.location} already holds a Keyward tenant; a copy only goes into an empty store, so nothing was changed.`);
   const now = clock.now();
   const users = await from.listUsers();
-  const events = await allEvents(from);
-  const keys = await allKeys(from, now);
-  const usage = await usageOf(from, keys.map((k) => k.id), now);
 
   if (!(await to.create({ tenant, users, events: [] }))) {
     refuse('INVALID_INPUT', `${to.location} already holds a Keyward tenant; a copy only goes into an empty store, so nothing was changed.`);
   }
+  // A page at a time, read and written: memory follows a page, not the store (a million events held at once
+  // took half a gigabyte). Only the keys' ids are kept, for their usage.
+  const keyIds: string[] = [];
+  let events = 0;
   try {
-    for (let i = 0; i < keys.length; i += PAGE) {
-      const batch = keys.slice(i, i + PAGE);
-      await to.transact((tx) => batch.forEach((k) => tx.putKey(k)));
+    for await (const page of keyPages(from, now)) {
+      await to.transact((tx) => page.forEach((k) => tx.putKey(k)));
+      for (const k of page) keyIds.push(k.id);
     }
-    for (let i = 0; i < events.length; i += PAGE) await to.append(events.slice(i, i + PAGE));
+    // Oldest first: the order the target must append them in.
+    for await (const page of eventPagesOldestFirst(from, {}, PAGE)) {
+      await to.append(page);
+      events += page.length;
+    }
+    const usage = await usageOf(from, keyIds, now);
     // Each page named as a flush (boundary.ts recordUsage): one whose answer was lost is told by its name once its
     // backend is gone (PostgreSQL's usage_flushes), where counts alone leave nothing to look for.
     const by = randomHex(8);
     for (let i = 0, seq = 1; i < usage.counts.length; i += PAGE, seq++) await to.recordUsage(usage.counts.slice(i, i + PAGE), [], { by, seq });
     // Every page answered: none is sent again.
     if (usage.counts.length > 0) await to.flusherDone?.(by).catch(() => undefined);
+    return { tenant: tenant.name, users: users.length, keys: keyIds.length, events, keysWithUsage: usage.keys };
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new KeywardError(e instanceof KeywardError ? e.code : 'UNAVAILABLE', `The copy into ${to.location} stopped halfway (${why}); empty that store and run the copy again.`);
   }
-  return { tenant: tenant.name, users: users.length, keys: keys.length, events: events.length, keysWithUsage: usage.keys };
 }
 
-/** Every event, oldest first (the order the target must append them in). */
-async function allEvents(from: Store): Promise<KeywardEvent[]> {
-  const newestFirst: KeywardEvent[] = [];
-  let page = await from.findEvents({ limit: PAGE });
-  newestFirst.push(...page.data);
-  while (page.hasNext && page.data.length > 0) {
-    page = await from.findEvents({ limit: PAGE, startingAfter: page.data[page.data.length - 1].id });
-    newestFirst.push(...page.data);
-  }
-  return newestFirst.reverse();
-}
-
-async function allKeys(from: Store, now: number): Promise<ApiKey[]> {
-  const keys: ApiKey[] = [];
+/** Every key, a page at a time, in creation order. */
+async function* keyPages(from: Store, now: number): AsyncGenerator<ApiKey[]> {
   let page = await from.findKeys({ limit: PAGE, order: 'created', now });
-  keys.push(...page.data);
+  if (page.data.length > 0) yield page.data;
   while (page.hasNext && page.data.length > 0) {
     page = await from.findKeys({ limit: PAGE, order: 'created', now, startingAfter: page.data[page.data.length - 1].id });
-    keys.push(...page.data);
+    if (page.data.length > 0) yield page.data;
   }
-  return keys;
 }
 
 /**
