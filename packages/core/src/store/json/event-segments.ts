@@ -188,6 +188,8 @@ export class EventSegments {
             if (matches(e.event)) found.push(e.event);
             if (found.length >= want) break;
           }
+          // Its page full, older days are not opened.
+          if (found.length >= want) break;
           continue;
         }
         const index = await readSegmentIndex(path);
