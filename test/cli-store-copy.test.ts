@@ -1,9 +1,12 @@
 // keyward store copy between two JSON stores through the built keyward: the
-// summary counts in words a person reads ("1 user, 1 key"), and every token
-// works against the copy.
+// summary counts in words a person reads ("1 user, 1 key"), every token
+// works against the copy, and a person at a terminal is told how far it got.
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
-import { keyward, tempDir } from './support/keyward.js';
+import { afterEach, expect, it } from 'vitest';
+import { keyward, keywardBin, tempDir } from './support/keyward.js';
+import { Session, killSessions } from './support/pty-session.js';
+
+afterEach(killSessions);
 
 it('copies a JSON store to another and sums it up in the singular where there is one', () => {
   const dir = tempDir('keyward-copy-');
@@ -22,4 +25,22 @@ it('copies a JSON store to another and sums it up in the singular where there is
   const copy = run(['store', 'copy', '--from', from, '--to', to]);
   expect(copy.stdout).toMatch(/^ {2}1 user, 1 key, \d+ events, usage of 1 key\.$/m);
   expect(run(['keys', 'verify', token], to).stdout).toContain('"café ☕ 東京"');
+});
+
+it('says how far it got on a terminal, and nothing more to a script', async () => {
+  const dir = tempDir('keyward-copy-');
+  const from = join(dir, 'from.json');
+  const env = { KEYWARD_STORE: from, KEYWARD_USER: 'alice' };
+  for (const args of [['init', '--admin', 'alice'], ['settings', 'set', '--enabled', 'on'], ['users', 'set', 'alice', '--developer', 'on'], ['keys', 'create', '--description', 'one'], ['keys', 'create', '--description', 'two']]) {
+    expect(keyward(args, env).code).toBe(0);
+  }
+  const events = JSON.parse(keyward(['events', 'ls', '--limit', '100', '--json'], env).stdout).data.length as number;
+  // A script (stderr a pipe): the summary on stdout, nothing on stderr.
+  const piped = keyward(['store', 'copy', '--from', from, '--to', join(dir, 'piped.json')], env);
+  expect([piped.code, piped.stderr]).toEqual([0, '']);
+  // A person at a terminal: the events counted, then the summary.
+  const s = new Session([keywardBin, 'store', 'copy', '--from', from, '--to', join(dir, 'tty.json')], env);
+  await s.waitFor('Every token works against the new store.');
+  expect(s.screen()).toContain(`2 keys copied; ${events} events to copy…`);
+  expect((await s.exit).exitCode).toBe(0);
 });

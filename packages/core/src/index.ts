@@ -43,4 +43,4 @@ export { defaultStorePath } from './paths.js';
 export { isPostgresUrl, redactUrl } from './store/postgres/url.js';
 export { openStore, storeLocation, type StoreOptions } from './store/open.js';
 export { openService, openEngine, initStoreAt, type StoreTarget, type ServerTarget, type WhenMissing } from './open-service.js';
-export { copyStore, type CopyReport } from './store/copy.js';
+export { copyStore, type CopyProgress, type CopyReport } from './store/copy.js';

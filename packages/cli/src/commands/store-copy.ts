@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyStore, isPostgresUrl, KeywardError, openStore, safeText, storeLocation } from '@keyward/core';
+import { type CopyProgress, copyStore, isPostgresUrl, KeywardError, openStore, safeText, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
 import type { Output } from '../io.js';
 import { serverOf, storeTarget } from '../connect.js';
@@ -23,7 +23,7 @@ export async function storeCopy(cmd: ParsedCommand, env: NodeJS.ProcessEnv, out:
   try {
     const target = await openStore(to);
     try {
-      const r = await copyStore(source, target);
+      const r = await copyStore(source, target, undefined, progressNotes(out));
       out.result({ from: storeLocation(from), to: storeLocation(to), ...r }, () =>
         [
           `Copied tenant "${safeText(r.tenant)}" from ${storeLocation(from)} to ${storeLocation(to)}:`,
@@ -41,4 +41,34 @@ export async function storeCopy(cmd: ParsedCommand, env: NodeJS.ProcessEnv, out:
 }
 
 /** "1 key", "2 keys". */
-const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const count = (n: number, word: string) => `${grouped(n)} ${word}${n === 1 ? '' : 's'}`;
+
+/** How often, at most, a copy says how far it got. */
+const PROGRESS_EVERY_MS = 5_000;
+
+/**
+ * Lines on stderr saying how far a copy got, for a person watching a
+ * terminal: a million events take a minute or two, which silence made look
+ * like a hang. At most one line every few seconds (new lines: the command
+ * line prints no escape sequence, so none is rewritten in place), and one
+ * when the events are counted. Nothing for a script (stderr not a terminal,
+ * or --json).
+ */
+function progressNotes(out: Output, stderr: NodeJS.WriteStream = process.stderr): ((p: CopyProgress) => void) | undefined {
+  if (out.json || !stderr.isTTY) return undefined;
+  let last = performance.now();
+  let counted = false;
+  return (p) => {
+    const now = performance.now();
+    const justCounted = p.eventsToCopy !== undefined && !counted;
+    if (!justCounted && now - last < PROGRESS_EVERY_MS) return;
+    last = now;
+    counted ||= justCounted;
+    if (justCounted) out.note(`${count(p.keys, 'key')} copied; ${count(p.eventsToCopy!, 'event')} to copy…`);
+    else if (p.eventsToCopy === undefined) out.note(`${count(p.keys, 'key')} copied; counting the events…`);
+    else out.note(`${grouped(p.events)} of ${count(p.eventsToCopy, 'event')} copied…`);
+  };
+}
+
+/** 1234567 → "1,234,567". */
+const grouped = (n: number) => n.toLocaleString('en-US');

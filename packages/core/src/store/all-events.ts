@@ -13,17 +13,21 @@ type EventQuestion = Omit<EventFind, 'limit' | 'startingAfter' | 'endingBefore'>
  * pages newest first, so a first walk notes only where each page starts,
  * and a second reads the pages again from the oldest. The history as of the
  * first walk: the newest page is kept from it, so events appended meanwhile
- * are left out, never one skipped.
+ * are left out, never one skipped. `counted`: told how many events there
+ * are once the first walk is done.
  */
-export async function* eventPagesOldestFirst(store: Store, q: EventQuestion = {}, pageSize = 1000): AsyncGenerator<KeywardEvent[]> {
+export async function* eventPagesOldestFirst(store: Store, q: EventQuestion = {}, pageSize = 1000, counted?: (events: number) => void): AsyncGenerator<KeywardEvent[]> {
   const newest = await store.findEvents({ ...q, limit: pageSize });
   // cursors[i]: the last event of page i, where page i + 1 starts.
   const cursors: string[] = [];
+  let events = newest.data.length;
   for (let page = newest; page.hasNext && page.data.length > 0; ) {
     const cursor = page.data[page.data.length - 1].id;
     cursors.push(cursor);
     page = await store.findEvents({ ...q, limit: pageSize, startingAfter: cursor });
+    events += page.data.length;
   }
+  counted?.(events);
   for (let i = cursors.length - 1; i >= 0; i--) {
     const page = await store.findEvents({ ...q, limit: pageSize, startingAfter: cursors[i] });
     if (page.data.length > 0) yield page.data.reverse();

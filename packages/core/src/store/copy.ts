@@ -27,7 +27,15 @@ const DAY = 86_400_000;
 /** How far back usage is looked for: past any retention a tenant sets. */
 const USAGE_HORIZON_DAYS = 400;
 
-export async function copyStore(from: Store, to: Store, clock: Clock = systemClock): Promise<CopyReport> {
+/** How far a copy has got, told after each page written (a million events take minutes). */
+export interface CopyProgress {
+  keys: number;
+  events: number;
+  /** Every event there is to copy, once counted (the events are read twice: see eventPagesOldestFirst). */
+  eventsToCopy?: number;
+}
+
+export async function copyStore(from: Store, to: Store, clock: Clock = systemClock, progress?: (p: CopyProgress) => void): Promise<CopyReport> {
   const tenant = await from.tenant();
   if (!tenant) refuse('INVALID_INPUT', `There is no Keyward tenant at ${from.location} to copy.`);
   if (await to.tenant()) refuse('INVALID_INPUT', `${to.location} already holds a Keyward tenant; a copy only goes into an empty store, so nothing was changed.`);
@@ -41,15 +49,23 @@ export async function copyStore(from: Store, to: Store, clock: Clock = systemClo
   // took half a gigabyte). Only the keys' ids are kept, for their usage.
   const keyIds: string[] = [];
   let events = 0;
+  let eventsToCopy: number | undefined;
+  const tell = () => progress?.({ keys: keyIds.length, events, eventsToCopy });
   try {
     for await (const page of keyPages(from, now)) {
       await to.transact((tx) => page.forEach((k) => tx.putKey(k)));
       for (const k of page) keyIds.push(k.id);
+      tell();
     }
     // Oldest first: the order the target must append them in.
-    for await (const page of eventPagesOldestFirst(from, {}, PAGE)) {
+    const counted = (n: number) => {
+      eventsToCopy = n;
+      tell();
+    };
+    for await (const page of eventPagesOldestFirst(from, {}, PAGE, counted)) {
       await to.append(page);
       events += page.length;
+      tell();
     }
     const usage = await usageOf(from, keyIds, now);
     // Each page named as a flush (boundary.ts recordUsage): one whose answer was lost is told by its name once its

@@ -1,0 +1,28 @@
+// copyStore's progress: told after each page written, counts only growing,
+// the events counted before they are copied, and the last word matching the
+// report. (The copy itself, both ways with PostgreSQL: postgres/copy.pg.test.ts.)
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, type ApiKey } from '../src/domain.js';
+import { newEvent } from '../src/events.js';
+import { type CopyProgress, copyStore } from '../src/store/copy.js';
+import { MemoryStore } from '../src/store/memory.js';
+
+const NOW = Date.parse('2026-03-10T12:30:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe('store copy progress', () => {
+  it('tells keys, then the events counted, then events copied, each page, up to the report', async () => {
+    const source = new MemoryStore();
+    await source.create({ tenant: { id: 't', name: 'Acme', created: iso(NOW), settings: { ...DEFAULT_SETTINGS } }, users: [{ id: 'alice', licence: true, roles: ['TenantAdmin', 'Developer'], created: iso(NOW) }], events: [] });
+    const keys: ApiKey[] = Array.from({ length: 2100 }, (_, i) => ({ id: i.toString(16).padStart(24, '0'), description: `k${i}`, owner: 'alice', createdBy: 'alice', created: iso(NOW - i), lastUpdated: iso(NOW - i), expiry: iso(NOW + 86_400_000), hash: i.toString(16).padStart(64, 'f') }));
+    await source.transact((tx) => keys.forEach((k) => tx.putKey(k)));
+    await source.append(Array.from({ length: 3500 }, (_, i) => newEvent('api-key.used', NOW - 100_000 + i, 'alice', keys[i % 10].id, { uses: 1 })));
+    const told: CopyProgress[] = [];
+    const report = await copyStore(source, new MemoryStore(), { now: () => NOW }, (p) => told.push({ ...p }));
+    // Keys a page (1000) at a time, none of the events yet.
+    expect(told.slice(0, 3)).toEqual([{ keys: 1000, events: 0 }, { keys: 2000, events: 0 }, { keys: 2100, events: 0 }]);
+    // Then the count, then the events a page at a time, oldest first: the oldest page is the short one.
+    expect(told.slice(3).map((p) => [p.events, p.eventsToCopy])).toEqual([[0, 3500], [500, 3500], [1500, 3500], [2500, 3500], [3500, 3500]]);
+    expect(report).toMatchObject({ keys: 2100, events: 3500 });
+  });
+});
