@@ -20,9 +20,19 @@ describe('store copy progress', () => {
     const told: CopyProgress[] = [];
     const report = await copyStore(source, new MemoryStore(), { now: () => NOW }, (p) => told.push({ ...p }));
     // Keys a page (1000) at a time, none of the events yet.
-    expect(told.slice(0, 3)).toEqual([{ keys: 1000, events: 0 }, { keys: 2000, events: 0 }, { keys: 2100, events: 0 }]);
-    // Then the count, then the events a page at a time, oldest first: the oldest page is the short one.
-    expect(told.slice(3).map((p) => [p.events, p.eventsToCopy])).toEqual([[0, 3500], [500, 3500], [1500, 3500], [2500, 3500], [3500, 3500]]);
+    const none = { eventsCounted: 0, counted: false, events: 0 };
+    expect(told.slice(0, 3)).toEqual([{ keys: 1000, ...none }, { keys: 2000, ...none }, { keys: 2100, ...none }]);
+    // Then the events counted a page at a time (newest first), then copied a page at a time, oldest first: the oldest page is the short one.
+    expect(told.slice(3).map((p) => [p.eventsCounted, p.counted, p.events])).toEqual([
+      [1000, false, 0],
+      [2000, false, 0],
+      [3000, false, 0],
+      [3500, true, 0],
+      [3500, true, 500],
+      [3500, true, 1500],
+      [3500, true, 2500],
+      [3500, true, 3500],
+    ]);
     expect(report).toMatchObject({ keys: 2100, events: 3500 });
   });
 });

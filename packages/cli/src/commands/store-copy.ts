@@ -57,16 +57,16 @@ const PROGRESS_EVERY_MS = 5_000;
 function progressNotes(out: Output, stderr: NodeJS.WriteStream = process.stderr): ((p: CopyProgress) => void) | undefined {
   if (out.json || !stderr.isTTY) return undefined;
   let last = performance.now();
-  let counted = false;
+  let toldCounted = false;
   return (p) => {
     const now = performance.now();
-    const justCounted = p.eventsToCopy !== undefined && !counted;
+    const justCounted = p.counted && !toldCounted;
     if (!justCounted && now - last < PROGRESS_EVERY_MS) return;
     last = now;
-    counted ||= justCounted;
-    if (justCounted) out.note(`${count(p.keys, 'key')} copied; ${count(p.eventsToCopy!, 'event')} to copy…`);
-    else if (p.eventsToCopy === undefined) out.note(`${count(p.keys, 'key')} copied; counting the events…`);
-    else out.note(`${grouped(p.events)} of ${count(p.eventsToCopy, 'event')} copied…`);
+    toldCounted ||= justCounted;
+    if (justCounted) out.note(`${count(p.keys, 'key')} copied; ${count(p.eventsCounted, 'event')} to copy…`);
+    else if (!p.counted) out.note(`${count(p.keys, 'key')} copied; counting the events: ${grouped(p.eventsCounted)} so far…`);
+    else out.note(`${grouped(p.events)} of ${count(p.eventsCounted, 'event')} copied…`);
   };
 }
 

@@ -13,10 +13,10 @@ type EventQuestion = Omit<EventFind, 'limit' | 'startingAfter' | 'endingBefore'>
  * pages newest first, so a first walk notes only where each page starts,
  * and a second reads the pages again from the oldest. The history as of the
  * first walk: the newest page is kept from it, so events appended meanwhile
- * are left out, never one skipped. `counted`: told how many events there
- * are once the first walk is done.
+ * are left out, never one skipped. `counting`: told the events counted so
+ * far after each page of the first walk, and all of them (`done`) at its end.
  */
-export async function* eventPagesOldestFirst(store: Store, q: EventQuestion = {}, pageSize = 1000, counted?: (events: number) => void): AsyncGenerator<KeywardEvent[]> {
+export async function* eventPagesOldestFirst(store: Store, q: EventQuestion = {}, pageSize = 1000, counting?: (events: number, done: boolean) => void): AsyncGenerator<KeywardEvent[]> {
   const newest = await store.findEvents({ ...q, limit: pageSize });
   // cursors[i]: the last event of page i, where page i + 1 starts.
   const cursors: string[] = [];
@@ -24,10 +24,11 @@ export async function* eventPagesOldestFirst(store: Store, q: EventQuestion = {}
   for (let page = newest; page.hasNext && page.data.length > 0; ) {
     const cursor = page.data[page.data.length - 1].id;
     cursors.push(cursor);
+    counting?.(events, false);
     page = await store.findEvents({ ...q, limit: pageSize, startingAfter: cursor });
     events += page.data.length;
   }
-  counted?.(events);
+  counting?.(events, true);
   for (let i = cursors.length - 1; i >= 0; i--) {
     const page = await store.findEvents({ ...q, limit: pageSize, startingAfter: cursors[i] });
     if (page.data.length > 0) yield page.data.reverse();

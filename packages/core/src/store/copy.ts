@@ -30,9 +30,11 @@ const USAGE_HORIZON_DAYS = 400;
 /** How far a copy has got, told after each page written (a million events take minutes). */
 export interface CopyProgress {
   keys: number;
+  /** Events counted so far: they are read twice, counted (where each page starts), then copied (eventPagesOldestFirst). */
+  eventsCounted: number;
+  /** Every event is counted: eventsCounted is how many there are to copy. */
+  counted: boolean;
   events: number;
-  /** Every event there is to copy, once counted (the events are read twice: see eventPagesOldestFirst). */
-  eventsToCopy?: number;
 }
 
 export async function copyStore(from: Store, to: Store, clock: Clock = systemClock, progress?: (p: CopyProgress) => void): Promise<CopyReport> {
@@ -49,8 +51,9 @@ export async function copyStore(from: Store, to: Store, clock: Clock = systemClo
   // took half a gigabyte). Only the keys' ids are kept, for their usage.
   const keyIds: string[] = [];
   let events = 0;
-  let eventsToCopy: number | undefined;
-  const tell = () => progress?.({ keys: keyIds.length, events, eventsToCopy });
+  let eventsCounted = 0;
+  let counted = false;
+  const tell = () => progress?.({ keys: keyIds.length, eventsCounted, counted, events });
   try {
     for await (const page of keyPages(from, now)) {
       await to.transact((tx) => page.forEach((k) => tx.putKey(k)));
@@ -58,11 +61,12 @@ export async function copyStore(from: Store, to: Store, clock: Clock = systemClo
       tell();
     }
     // Oldest first: the order the target must append them in.
-    const counted = (n: number) => {
-      eventsToCopy = n;
+    const counting = (n: number, done: boolean) => {
+      eventsCounted = n;
+      counted = done;
       tell();
     };
-    for await (const page of eventPagesOldestFirst(from, {}, PAGE, counted)) {
+    for await (const page of eventPagesOldestFirst(from, {}, PAGE, counting)) {
       await to.append(page);
       events += page.length;
       tell();
