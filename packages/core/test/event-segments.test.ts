@@ -276,5 +276,29 @@ describe('event day segments', () => {
       expect(batch).toEqual([...batch].sort((x, y) => (y as number) - (x as number)));
     }
   });
-});
 
+  it('finds a cursor deep in an indexed day of many blocks, and one whose id does not carry its time, in both directions', async () => {
+    const dir = tempDir();
+    // One day of 3000 events of about 400 bytes: some 1.2 MB, five blocks of the day's index.
+    const all: KeywardEvent[] = [];
+    for (let i = 0; i < 3000; i++) all.push(newEvent(EVENT_TYPES[i % EVENT_TYPES.length], T0 + i * 20_000, 'user1', `key${i % 5}`, { n: i, pad: 'x'.repeat(300) }));
+    // An event from elsewhere, its id's time an hour off its eventTime: the index cannot place it.
+    all[1500] = { ...all[1500], id: (T0 + 1500 * 20_000 + H).toString(36).padStart(9, '0') + 'f00d1' };
+    const segments = new EventSegments(dir, { now: () => T0 + 10 * 24 * H });
+    for (let i = 0; i < all.length; i += 250) await segments.append(all.slice(i, i + 250));
+    // A search that matches nothing reads the closed day through and leaves its index.
+    expect((await segments.find({ limit: 5, keyId: 'no-such-key' })).data).toEqual([]);
+    const index = JSON.parse(readFileSync(join(dir, '2026-11-20.idx.json'), 'utf8')) as { blocks: unknown[] };
+    expect(index.blocks.length).toBeGreaterThan(3);
+
+    const newestFirst = expected(all, { limit: 0 }).map((e) => e.id);
+    expect((await pageAll(segments, {}, 50)).map((e) => e.id)).toEqual(newestFirst);
+    for (const at of [10, 1499, 1500, 1501, 2990]) {
+      const older = await segments.find({ limit: 7, startingAfter: newestFirst[at] });
+      expect(older.data.map((e) => e.id)).toEqual(newestFirst.slice(at + 1, at + 8));
+      const newer = await segments.find({ limit: 7, endingBefore: newestFirst[at] });
+      expect(newer.data.map((e) => e.id)).toEqual(newestFirst.slice(Math.max(0, at - 7), at));
+    }
+    await expect(segments.find({ limit: 7, startingAfter: (T0 + 5000).toString(36).padStart(9, '0') + 'aaaaa' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});

@@ -182,7 +182,7 @@ export class EventSegments {
         const size = (await fd.stat()).size;
         if (day === cursorDay) {
           // The cursor's day: the events before its line, newest first.
-          const cursor = await this.lineOf(fd, size, after!);
+          const cursor = await this.lineOf(path, fd, size, after!);
           if (!cursor) refuse('INVALID_INPUT', `The cursor "${printable(after!)}" is not in this list.`);
           for await (const e of this.eventsOf(path, linesBackward(fd, cursor.start, 0, this.opts.chunkBytes))) {
             if (matches(e.event)) found.push(e.event);
@@ -243,7 +243,7 @@ export class EventSegments {
         let from = 0;
         if (day === cursorDay) {
           // Read on from the cursor's line.
-          const cursor = await this.lineOf(fd, size, before);
+          const cursor = await this.lineOf(path, fd, size, before);
           if (!cursor) refuse('INVALID_INPUT', `The cursor "${printable(before)}" is not in this list.`);
           from = cursor.end;
         }
@@ -262,16 +262,32 @@ export class EventSegments {
   }
 
   /**
-   * The line of the event `id` in a segment of `size` bytes: its id searched
-   * for in the raw bytes from the end (recent pages are near it), and only a
-   * line that holds it parsed, to be sure it is that event's.
+   * The line of the event `id` in the segment at `path` of `size` bytes: its
+   * id searched for in the raw bytes, and only a line that holds it parsed,
+   * to be sure it is that event's. Where the day's index (segment-index.ts)
+   * says which blocks span the id's time — an event's id starts with its
+   * eventTime — only those and the bytes past the index are searched, so a
+   * page deep in a busy day costs about what the first page does; else, or
+   * if not found there (an event whose id does not carry its time), the
+   * whole day, from the end (recent pages are near it).
    */
-  private lineOf(fd: FileHandle, size: number, id: string): Promise<Line | undefined> {
+  private async lineOf(path: string, fd: FileHandle, size: number, id: string): Promise<Line | undefined> {
     const needle = Buffer.from(`"id":${JSON.stringify(id)}`);
-    return lastLineWith(fd, 0, size, needle, (line) => {
+    const isIt = (line: Line) => {
       const value = parseCheckedLine(line.text);
       return isKeywardEvent(value) && value.id === id;
-    });
+    };
+    const index = await readSegmentIndex(path);
+    const time = timeOfEventId(id);
+    if (index && index.size <= size && !Number.isNaN(time)) {
+      const iso = new Date(time).toISOString();
+      const places: [number, number][] = [[index.size, size], ...index.blocks.filter((b) => b.first <= iso && iso <= b.last).reverse().map((b): [number, number] => [b.start, b.end])];
+      for (const [from, to] of places) {
+        const line = from < to ? await lastLineWith(fd, from, to, needle, isIt) : undefined;
+        if (line) return line;
+      }
+    }
+    return lastLineWith(fd, 0, size, needle, isIt);
   }
 
   /** Parses lines into events, skipping (and reporting once) what is not one. */
