@@ -1,0 +1,68 @@
+// What paging through a long history costs on the JSON store, and what a
+// copy of the whole store costs: `node --import tsx bench/paging-probe.ts
+// [EVENTS]` (1M by default; build keyward first: node scripts/build.mjs).
+// Prints figures only; not a `pnpm bench` measure (no goal names them). On
+// one history (bench/fixtures.ts buildHistory, 20 busy keys, about six days
+// at 1M):
+//   - a page of 20 events: the first, and one a third of the way back,
+//     before and after the days are indexed (a search that reads a closed day
+//     through leaves its index);
+//   - the whole history paged through 1000 at a time;
+//   - `keyward store copy` of it to a new JSON store: wall time, peak RSS.
+// BENCHMARKS.md's notes hold the figures and what they were before.
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore } from '../packages/core/src/index.js';
+import { buildHistory, buildStore } from './fixtures.js';
+import { median } from './lib.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const events = Number(process.argv[2] ?? 1_000_000);
+const built = buildStore(20, 20);
+process.on('exit', () => rmSync(dirname(built.path), { recursive: true, force: true }));
+let t = performance.now();
+await buildHistory(events, { keyIds: Object.keys(built.doc.keys), storePath: built.path });
+process.stderr.write(`built ${events} events in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+
+const store = await openStore(built.path);
+/** Median ms of `n` runs of `fn`. */
+async function ms(fn: () => Promise<unknown>, n = 7): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    await fn();
+    xs.push(performance.now() - s);
+  }
+  return median(xs);
+}
+// A cursor a third of the way back: paged to through the boundary as a client does.
+let page = await store.findEvents({ limit: 1000 });
+for (let i = 0; i < Math.floor(events / 3000); i++) page = await store.findEvents({ limit: 1000, startingAfter: page.data[page.data.length - 1].id });
+const deep = page.data[page.data.length - 1].id;
+const first = await ms(() => store.findEvents({ limit: 20 }));
+const unindexed = await ms(() => store.findEvents({ limit: 20, startingAfter: deep }));
+
+t = performance.now();
+let n = 0;
+for (let p = await store.findEvents({ limit: 1000 }); ; p = await store.findEvents({ limit: 1000, startingAfter: p.data[p.data.length - 1].id })) {
+  n += p.data.length;
+  if (!p.hasNext) break;
+}
+const whole = performance.now() - t;
+// A search that matches nothing reads every closed day through, leaving its index.
+await store.findEvents({ limit: 20, keyId: 'no-such-key' });
+const indexed = await ms(() => store.findEvents({ limit: 20, startingAfter: deep }));
+await store.close();
+
+t = performance.now();
+const copy = spawnSync('/usr/bin/time', ['-f', 'PEAK_RSS_KB %M', process.execPath, join(root, 'packages/cli/dist/keyward.js'), 'store', 'copy', '--from', built.path, '--to', join(dirname(built.path), 'copy.json')], { encoding: 'utf8' });
+const copySeconds = (performance.now() - t) / 1000;
+const copyPeakKb = Number(/PEAK_RSS_KB (\d+)/.exec(copy.stderr)?.[1] ?? NaN);
+
+console.log(`history: ${n} events`);
+console.log(`first page of 20: ${first.toFixed(1)} ms`);
+console.log(`page of 20 a third back: ${unindexed.toFixed(1)} ms unindexed, ${indexed.toFixed(1)} ms indexed`);
+console.log(`whole history, pages of 1000: ${(whole / 1000).toFixed(1)} s`);
+console.log(`keyward store copy to a JSON store: exit ${copy.status}, ${copySeconds.toFixed(0)} s, peak RSS ${Math.round(copyPeakKb / 1024)} MB`);
