@@ -10,11 +10,15 @@ export function onOff(value: string | boolean | undefined, what: string, code: '
   throw new KeywardError(code, `${what} takes on or off, not "${printable(String(value))}".`);
 }
 
-export function wholeNumber(value: string | boolean | undefined, what: string, code: 'INVALID_SETTING' | 'INVALID_INPUT' = 'INVALID_INPUT'): number | undefined {
+/** `range`: the numbers taken, named in the refusal; without it any whole number (the engine checks settings' ranges). */
+export function wholeNumber(value: string | boolean | undefined, what: string, code: 'INVALID_SETTING' | 'INVALID_INPUT' = 'INVALID_INPUT', range?: { min: number; max: number }): number | undefined {
   if (value === undefined) return undefined;
   const v = String(value).trim();
-  if (!/^-?\d+$/.test(v)) throw new KeywardError(code, `${what} takes a whole number, not "${printable(String(value))}".`);
-  return Number(v);
+  const n = Number(v);
+  if (!/^-?\d+$/.test(v) || (range && (n < range.min || n > range.max))) {
+    throw new KeywardError(code, `${what} takes a whole number${range ? ` from ${range.min} to ${range.max}` : ''}, not "${printable(String(value))}".`);
+  }
+  return n;
 }
 
 export function str(value: string | boolean | undefined): string | undefined {

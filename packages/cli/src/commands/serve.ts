@@ -4,6 +4,7 @@ import type { ParsedCommand } from '../argv.js';
 import { actorOf, storeChoice, whenMissing } from '../connect.js';
 import { expectArgs } from './command.js';
 import { print } from '../io.js';
+import { wholeNumber } from '../options.js';
 
 /** `keyward serve`: the HTTP API on the local store until SIGINT/SIGTERM, which flush usage. */
 export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise<number> {
@@ -37,8 +38,7 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
  * at most runs transactions, so that reads always find a connection.
  */
 function connectionsOf(text: string | undefined, path: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d{1,4}$/.test(text) || Number(text) < 2 || Number(text) > 1000) throw new KeywardError('INVALID_INPUT', `--db-connections takes a whole number from 2 to 1000, not "${printable(text)}".`);
-  if (!isPostgresUrl(path)) throw new KeywardError('INVALID_INPUT', `--db-connections is for a PostgreSQL store (postgres://…); ${storeLocation(path)} is a JSON store, which holds no connections.`);
-  return Number(text);
+  const n = wholeNumber(text, '--db-connections', 'INVALID_INPUT', { min: 2, max: 1000 });
+  if (n !== undefined && !isPostgresUrl(path)) throw new KeywardError('INVALID_INPUT', `--db-connections is for a PostgreSQL store (postgres://…); ${storeLocation(path)} is a JSON store, which holds no connections.`);
+  return n;
 }
