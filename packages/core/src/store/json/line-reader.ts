@@ -94,12 +94,12 @@ export async function lastLineWith(fd: FileHandle, from: number, to: number, nee
     const start = Math.max(from, pos - Math.max(chunk, needle.length));
     const data = tail.length ? Buffer.concat([await readAt(fd, start, pos - start), tail]) : await readAt(fd, start, pos - start);
     pos = start;
-    // Lines that start before `data` are looked at once it holds them whole (the next read).
+    // Lines that start before `data` (all of it, with no newline) are looked at once it holds them whole (the next read).
     const firstNl = data.indexOf(0x0a);
-    const whole = start === from ? 0 : firstNl + 1;
+    const whole = start === from ? 0 : firstNl < 0 ? data.length : firstNl + 1;
     for (let at = data.lastIndexOf(needle); at >= 0; at = at > 0 ? data.lastIndexOf(needle, at - 1) : -1) {
       const lineStart = data.lastIndexOf(0x0a, at) + 1;
-      if (lineStart < whole || (lineStart === 0 && start !== from)) break;
+      if (lineStart < whole) break;
       const lineEnd = data.indexOf(0x0a, at + needle.length);
       // No newline after it: a write still in flight, not a line yet.
       if (lineEnd < 0) continue;
