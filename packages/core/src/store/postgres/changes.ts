@@ -29,6 +29,7 @@ import { mergeAddresses } from '../usage-aggregates.js';
 import { ChangeSignal } from '../change-signal.js';
 import { ChangeCount, type SlotCounts } from './change-count.js';
 import { SCHEMA, type Sql } from './sql.js';
+import { type KeywardClientConfig, KeywardClient } from './tls-or-plain.js';
 
 export const CHANNEL = 'keyward_changes';
 /** How the listening connection shows in pg_stat_activity. */
@@ -276,7 +277,7 @@ export class ChangeFeed {
   private readUnwatched = false;
 
   constructor(
-    private readonly config: pg.ClientConfig,
+    private readonly config: KeywardClientConfig,
     private readonly origin: string,
     private readonly hooks: FeedHooks = {},
   ) {
@@ -339,7 +340,7 @@ export class ChangeFeed {
 
   private async connect(): Promise<void> {
     if (this.closed || this.client) return;
-    const c = new pg.Client({ ...this.config, keepAlive: true, connectionTimeoutMillis: 2000, application_name: LISTENER_NAME });
+    const c = new KeywardClient({ ...this.config, keepAlive: true, connectionTimeoutMillis: 2000, application_name: LISTENER_NAME });
     this.client = c;
     c.on('error', () => this.drop(c));
     c.on('end', () => this.drop(c));

@@ -11,25 +11,30 @@
 // node-postgres 8 on its own takes require and verify-ca for verify-full —
 // require against a database whose CA Node does not know was refused — and
 // prints a security warning to say so (pg 9 will follow libpq). `prefer` and
-// `allow` encrypt as require does (no fallback to a plain connection);
-// node-postgres's own `no-verify` stays what it was (as require). The files
-// named are read once, when the store opens. Without sslmode, no TLS.
+// `allow` encrypt as require does where the server has TLS, and go on in
+// plain text where it has none (tls-or-plain.ts); node-postgres's own
+// `no-verify` stays what it was (as require). The files named are read once,
+// when the store opens. Without sslmode, no TLS.
 
-import type pg from 'pg';
 import { parse, toClientConfig } from 'pg-connection-string';
 import { KeywardError } from '../../refusal.js';
+import type { KeywardClientConfig } from './tls-or-plain.js';
 import { redactUrl } from './url.js';
 
 const FILES = ['sslrootcert', 'sslcert', 'sslkey'] as const;
 
+/** libpq's modes that take a server without TLS as it is. */
+const PLAIN_IF_NO_TLS = new Set(['prefer', 'allow']);
+
 /** The connection settings `url` names, with libpq's meaning of sslmode. */
-export function connectionConfig(url: string): pg.ClientConfig {
+export function connectionConfig(url: string): KeywardClientConfig {
   try {
     // A URL that says uselibpqcompat itself is taken at its word (pg-connection-string refuses both).
     const parsed = parse(url, /[?&]uselibpqcompat=/i.test(url) ? {} : { useLibpqCompat: true });
     // Modes libpq has that pg-connection-string's libpq mode leaves to verify-full.
     if ((parsed.sslmode === 'allow' || parsed.sslmode === 'no-verify') && typeof parsed.ssl === 'object') parsed.ssl.rejectUnauthorized = false;
-    return toClientConfig(parsed);
+    const config: KeywardClientConfig = toClientConfig(parsed);
+    return PLAIN_IF_NO_TLS.has(String(parsed.sslmode ?? '')) && config.ssl ? { ...config, plainIfNoTls: true } : config;
   } catch (e) {
     throw unusable(url, e);
   }

@@ -15,6 +15,7 @@ import { storeClosed } from '../closed.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
 import { connectionConfig } from './connection.js';
+import { KeywardClient } from './tls-or-plain.js';
 import { eventThere, eventsBeforeGone, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { CHANGED_SINCE_SEEN, Expectations, TransactionOnWhatWasSeen, putCountedKeysAndAnnounce } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, keysThereAsWritten, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
@@ -165,6 +166,8 @@ export class PostgresStore implements Store {
       // other's answers (node-postgres pipelining): BEGIN with the first
       // reads, the writes with COMMIT. See inTransaction.
       pipeline: true,
+      // Its connections as the URL's sslmode asks, prefer and allow included (tls-or-plain.ts).
+      Client: KeywardClient,
     };
     this.pool = new pg.Pool(config);
     // Half the pool at most, so reads always find a connection.

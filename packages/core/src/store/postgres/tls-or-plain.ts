@@ -1,0 +1,96 @@
+// libpq's sslmode=prefer and sslmode=allow: encrypt where the server can,
+// and where it answers that it has no TLS, go on in plain text on the same
+// socket. node-postgres instead ends the socket on that answer ('N' to the
+// SSLRequest), so a URL libpq connects with (prefer is libpq's default, and
+// a URL copied from a tool's docs often says so) was refused here.
+//
+// Both modes ask for TLS first. libpq's allow asks for plain text first and
+// TLS only if the server refuses it; asking for TLS first connects wherever
+// that does, and encrypts where both are possible. The certificate is not
+// checked in either mode, as in libpq.
+//
+// The one change is to node-postgres's Connection.connect, for these modes
+// only: its SSLRequest answer handled as libpq handles it. The rest of that
+// method is node-postgres 8's, as is the `attachListeners`/`upgradeToSSL`
+// pair it calls (test/postgres-tls.pg.test.ts runs both answers against a
+// real server, so a driver that changes them fails there).
+
+import pg from 'pg';
+
+/** The connection settings, with whether a server without TLS may be spoken to in plain text (connection.ts). */
+export type KeywardClientConfig = pg.ClientConfig & { plainIfNoTls?: boolean };
+
+type Stream = NodeJS.EventEmitter & {
+  setNoDelay(on: boolean): void;
+  connect(port: number | string, host?: string): void;
+  setKeepAlive(on: boolean, delay?: number): void;
+  end(): void;
+};
+
+/** node-postgres's Connection as this file uses it (its fields and the two methods it calls are not in its types). */
+interface DriverConnection extends NodeJS.EventEmitter {
+  stream: Stream;
+  ssl: unknown;
+  _connecting: boolean;
+  _ending: boolean;
+  _keepAlive: boolean;
+  _keepAliveInitialDelayMillis: number;
+  attachListeners(stream: Stream): void;
+  upgradeToSSL(host: string | undefined, reportStreamError: (e: NodeJS.ErrnoException) => void): void;
+}
+
+const Connection = (pg as unknown as { Connection: new (config: object) => DriverConnection }).Connection;
+
+/** A Connection whose SSLRequest, answered 'N', goes on in plain text (the client then sends its startup, as after TLS). */
+class TlsOrPlainConnection extends Connection {
+  connect(port: number | string, host?: string): void {
+    this._connecting = true;
+    this.stream.setNoDelay(true);
+    this.stream.connect(port, host);
+    this.stream.once('connect', () => {
+      if (this._keepAlive) this.stream.setKeepAlive(true, this._keepAliveInitialDelayMillis);
+      this.emit('connect');
+    });
+    const reportStreamError = (error: NodeJS.ErrnoException) => {
+      // Errors about disconnecting are ignored while ending (as node-postgres does).
+      if (this._ending && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) return;
+      this.emit('error', error);
+    };
+    this.stream.on('error', reportStreamError);
+    this.stream.on('close', () => this.emit('end'));
+    this.stream.once('data', (answer: Buffer) => {
+      const code = answer.toString('utf8');
+      if (code === 'S') return this.upgradeToSSL(host, reportStreamError);
+      if (code === 'N') {
+        // No TLS on this server: the same socket, in plain text. The client sends its startup on 'sslconnect'.
+        this.ssl = false;
+        this.attachListeners(this.stream);
+        return this.emit('sslconnect');
+      }
+      this.stream.end();
+      this.emit('error', new Error('There was an error establishing an SSL connection'));
+    });
+  }
+}
+
+/**
+ * The store's client: node-postgres's, with a TlsOrPlainConnection where the
+ * URL's sslmode is prefer or allow. The pool makes its connections with it
+ * (pg.Pool's `Client`), and the change feed its LISTEN connection.
+ */
+export class KeywardClient extends pg.Client {
+  constructor(config: KeywardClientConfig = {}) {
+    // Handed on whole: pg.Pool makes the password of what it passes here not enumerable, so a copy would lose it.
+    super(config);
+    if (!config.plainIfNoTls) return;
+    const self = this as unknown as { connectionParameters: { ssl: unknown; client_encoding?: string }; connection: DriverConnection };
+    // Made as node-postgres's constructor makes its own (which is then not used: its socket never connects).
+    self.connection = new TlsOrPlainConnection({
+      stream: config.stream,
+      ssl: self.connectionParameters.ssl,
+      keepAlive: config.keepAlive || false,
+      keepAliveInitialDelayMillis: config.keepAliveInitialDelayMillis || 0,
+      encoding: self.connectionParameters.client_encoding || 'utf8',
+    });
+  }
+}
