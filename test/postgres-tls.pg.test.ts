@@ -8,7 +8,7 @@
 // Real `keyward` processes throughout, and a `keyward serve` whose change
 // feed (LISTEN) must hear a revoke over TLS.
 
-import { rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './support/http.js';
@@ -24,6 +24,7 @@ let server: PostgresProcess | undefined;
 let dir: string;
 let caFile: string;
 let wrongCaFile: string;
+let serverCert: { cert: string; key: string };
 const databases: string[] = [];
 
 beforeAll(async () => {
@@ -35,6 +36,7 @@ beforeAll(async () => {
   };
   const ca = makeAuthority('Keyward test CA');
   const cert = ca.issue('localhost', ['localhost', '127.0.0.1']);
+  serverCert = cert;
   caFile = file('ca.pem', ca.cert);
   // Another authority, which did not sign the server's certificate.
   wrongCaFile = file('wrong-ca.pem', makeAuthority('Some other CA').cert);
@@ -115,6 +117,22 @@ async function servedAndRevoked(url: string, adminUrl = url): Promise<boolean[]>
   }
 }
 
+/** Gives the TLS server `cert` and has it take it (pg_reload_conf), asked over a connection `trusting` that CA file. */
+async function serverCertificate(cert: { cert: string; key: string }, trusting: string): Promise<void> {
+  await admin(`${server!.url}?sslmode=verify-full&sslrootcert=${trusting}`, async (c) => {
+    const dataDir = (await c.query<{ data_directory: string }>('SHOW data_directory')).rows[0].data_directory;
+    for (const [file, text, mode] of [['server.crt', cert.cert, 0o644], ['server.key', cert.key, 0o600]] as const) {
+      const path = join(dataDir, file);
+      // As the files it replaces: PostgreSQL refuses a key others may read, or one another user owns.
+      const { uid, gid } = statSync(path);
+      writeFileSync(path, text);
+      chmodSync(path, mode);
+      chownSync(path, uid, gid);
+    }
+    await c.query('SELECT pg_reload_conf()');
+  });
+}
+
 describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
   it('refuses a URL without sslmode (the server takes TLS only): UNAVAILABLE, saying so, no stack trace, no password', async () => {
     const url = await database('application_name=keyward-plain');
@@ -177,6 +195,51 @@ describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
       }
     } finally {
       await plain.drop();
+    }
+  });
+
+  it('a CA file renewed in place while keyward serve runs (with the database certificate it signs): the connections it opens after use the file as it is then, no restart', async () => {
+    const renewing = join(dir, 'renewing-ca.pem');
+    writeFileSync(renewing, readFileSync(caFile));
+    const url = await database(`sslmode=verify-full&sslrootcert=${renewing}`);
+    const name = new URL(url).pathname.slice(1);
+    expect(keyward(['init', '--store', url, '--admin', 'alice'], {}).code).toBe(0);
+    expect(as(url, 'alice', ['settings', 'set', '--enabled', 'on']).code).toBe(0);
+    expect(as(url, 'alice', ['users', 'set', 'alice', '--developer', 'on']).code).toBe(0);
+    const token = as(url, 'alice', ['keys', 'create', '--description', 'through a renewal']).stdout.trim();
+    const serve = await startServe(url);
+    const next = makeAuthority('Keyward test CA, renewed');
+    const nextCa = join(dir, 'next-ca.pem');
+    writeFileSync(nextCa, next.cert);
+    const listeners = () =>
+      admin(`${server!.url}?sslmode=verify-full&sslrootcert=${nextCa}`, (c) =>
+        c.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'keyward-listen'`, [name]),
+      ).then((r) => r.rows.map((row) => row.pid));
+    try {
+      expect((await call(`${serve.url}/api/v1/users/me`, token)).status).toBe(200);
+      // The server's certificate is now one the renewed CA signed (PostgreSQL takes its TLS files again on
+      // a reload), and the CA file says so; then every connection of keyward serve's is ended, as a
+      // database restart would. Only connections that read the file again can be made again.
+      await serverCertificate(next.issue('localhost', ['localhost', '127.0.0.1']), caFile);
+      writeFileSync(renewing, next.cert);
+      const before = await listeners();
+      await admin(`${server!.url}?sslmode=verify-full&sslrootcert=${nextCa}`, (c) =>
+        c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name IN ('keyward', 'keyward-listen')`, [name]),
+      );
+      // Its LISTEN client connects again (bounded by the test's timeout: with the file's old text, never).
+      for (let now = await listeners(); now.length === 0 || now.some((pid) => before.includes(pid)); now = await listeners()) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // And its pool: answered again (503 while it could not connect).
+      for (let a = await call(`${serve.url}/api/v1/users/me`, token); a.status !== 200; a = await call(`${serve.url}/api/v1/users/me`, token)) {
+        expect(a.status).toBe(503);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      serve.child.kill('SIGTERM');
+      // The first certificate back for the tests after this one (asked trusting the renewed CA: if the test
+      // failed before renewing, the first is still there and nothing is to be done).
+      await serverCertificate(serverCert, nextCa).catch(() => undefined);
     }
   });
 

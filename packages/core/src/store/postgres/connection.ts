@@ -13,15 +13,19 @@
 // prints a security warning to say so (pg 9 will follow libpq). `prefer` and
 // `allow` encrypt as require does where the server has TLS, and go on in
 // plain text where it has none (tls-or-plain.ts); node-postgres's own
-// `no-verify` stays what it was (as require). The files named are read once,
-// when the store opens. Without sslmode, no TLS.
+// `no-verify` stays what it was (as require). The files named are read when
+// the store opens (one that cannot be read refuses it), and again for every
+// connection it opens after (freshFiles). Without sslmode, no TLS.
 
+import { readFileSync } from 'node:fs';
 import { parse, toClientConfig } from 'pg-connection-string';
 import { KeywardError } from '../../refusal.js';
 import type { KeywardClientConfig } from './tls-or-plain.js';
 import { redactUrl } from './url.js';
 
 const FILES = ['sslrootcert', 'sslcert', 'sslkey'] as const;
+/** Where node-postgres's TLS settings take each file's text. */
+const FIELD = { sslrootcert: 'ca', sslcert: 'cert', sslkey: 'key' } as const;
 
 /** libpq's modes that take a server without TLS as it is. */
 const PLAIN_IF_NO_TLS = new Set(['prefer', 'allow']);
@@ -34,9 +38,41 @@ export function connectionConfig(url: string): KeywardClientConfig {
     // Modes libpq has that pg-connection-string's libpq mode leaves to verify-full.
     if ((parsed.sslmode === 'allow' || parsed.sslmode === 'no-verify') && typeof parsed.ssl === 'object') parsed.ssl.rejectUnauthorized = false;
     const config: KeywardClientConfig = toClientConfig(parsed);
+    if (typeof config.ssl === 'object') freshFiles(config.ssl, parsed as Partial<Record<(typeof FILES)[number], unknown>>);
     return PLAIN_IF_NO_TLS.has(String(parsed.sslmode ?? '')) && config.ssl ? { ...config, plainIfNoTls: true } : config;
   } catch (e) {
     throw unusable(url, e);
+  }
+}
+
+/**
+ * Each file the URL names read again whenever its text is taken: node-postgres
+ * takes it for every TLS handshake (and the key also as it makes a client),
+ * so each connection opened from now on uses the files as they are then. A
+ * certificate, key or CA renewed in place (cert-manager, Vault, a managed
+ * database's new CA) is used without restarting `keyward serve`: its pool
+ * opens connections as it needs them, and its LISTEN client when the
+ * database restarts. A file that cannot be read then keeps the text last read
+ * (it may be mid-rename): the handshake then says whether that still holds.
+ */
+function freshFiles(ssl: object, parsed: Partial<Record<(typeof FILES)[number], unknown>>): void {
+  for (const param of FILES) {
+    const path = parsed[param];
+    const field = FIELD[param];
+    if (typeof path !== 'string' || !(field in ssl)) continue;
+    let last = (ssl as Record<string, unknown>)[field];
+    Object.defineProperty(ssl, field, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        try {
+          last = readFileSync(path, 'utf8');
+        } catch {
+          // Kept as last read: see above.
+        }
+        return last;
+      },
+    });
   }
 }
 
