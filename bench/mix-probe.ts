@@ -1,0 +1,162 @@
+// Where the two-server PostgreSQL mix spends its CPU (bench/postgres.ts mix
+// measures only its rate): `node --import tsx bench/mix-probe.ts [KIND]
+// [--warm S] [--seconds S] [--connections N] [--one]` (build keyward first:
+// node scripts/build.mjs). Prints figures only; not a `pnpm bench` measure.
+//
+// Two `keyward serve` on one PostgreSQL of 1k keys (bench/fixtures.ts), the
+// mix of bench/http-mix-load.ts, or a variant of it (KIND):
+//   all           the mix as measured
+//   nocreate      each create replaced by GET /users/me
+//   nolist        each list page replaced by GET /users/me
+//   createonly    the creates alone
+//   othercreates  the creates made by 50 other keys (of 50 other owners)
+// --connections per server (8); --one: all of them on the first server;
+// --profile DIR: each server writes a V8 CPU profile there as it stops.
+// After --warm seconds (30), it measures --seconds (10) and prints: requests
+// per second; each server's CPU per request, user and system, its main thread
+// apart from V8's and libuv's; PostgreSQL's, by process, user and system; and
+// the statements that took longest, those inside the create procedure too
+// (pg_stat_statements, which this probe's server loads: a little of
+// PostgreSQL's CPU is its own).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { copyStore, openStore } from '../packages/core/src/index.js';
+import { announcedUrl } from '../test/support/announced-url.js';
+import { startPostgres } from '../test/support/postgres-server.js';
+import { buildStore } from './fixtures.js';
+import { type Request, autocannon, mix } from './http-mix-load.js';
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { warm: { type: 'string', default: '30' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8' }, one: { type: 'boolean', default: false }, profile: { type: 'string' } },
+});
+const kind = positionals[0] ?? 'all';
+const KINDS = ['all', 'nocreate', 'nolist', 'createonly', 'othercreates'];
+if (!KINDS.includes(kind)) throw new Error(`KIND is one of ${KINDS.join(', ')}`);
+const keywardBin = new URL('../packages/cli/dist/keyward.js', import.meta.url).pathname;
+
+/** user and system CPU of a process (or one of its threads), µs, from /proc. */
+function times(statPath: string): { user: number; sys: number; name: string } {
+  const raw = readFileSync(statPath, 'utf8');
+  // After the command name (which may hold spaces), utime and stime are the 12th and 13th fields, in ticks of 10 ms.
+  const f = raw.slice(raw.lastIndexOf(') ') + 2).split(' ');
+  return { user: Number(f[11]) * 10_000, sys: Number(f[12]) * 10_000, name: raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')) };
+}
+
+/** A server's CPU: its main thread, its other threads (V8's compiler and GC, libuv's pool), user and system. */
+function serverCpu(pid: number): Record<string, number> {
+  const out: Record<string, number> = { user: 0, sys: 0, main: 0, others: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const t = times(`/proc/${pid}/task/${tid}/stat`);
+    out.user += t.user;
+    out.sys += t.sys;
+    out[Number(tid) === pid ? 'main' : 'others'] += t.user + t.sys;
+  }
+  return out;
+}
+
+/** PostgreSQL's processes by what they are (a backend of the probe's database, the WAL writer…), user and system. */
+function postgresCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const what = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if (!what.startsWith('postgres')) continue;
+      // A backend's title ends with its client and what it does now: the same kind whatever those are.
+      const as = what.replace(/ \d+\.\d+\.\d+\.\d+\(\d+\).*$/, '');
+      const t = times(`/proc/${pid}/stat`);
+      out.set(`${as}, user`, (out.get(`${as}, user`) ?? 0) + t.user);
+      out.set(`${as}, system`, (out.get(`${as}, system`) ?? 0) + t.sys);
+    } catch {
+      // Ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+const requestsOf = (tokens: readonly string[]): Request[] => {
+  const isCreate = (r: Request) => r.method === 'POST' && r.path === '/api/v1/api-keys';
+  const me = (r: Request): Request => ({ method: 'GET', path: '/api/v1/users/me', headers: { authorization: r.headers.authorization } });
+  const first = tokens.slice(0, 50);
+  const all = mix(first);
+  if (kind === 'nocreate') return all.map((r) => (isCreate(r) ? me(r) : r));
+  if (kind === 'nolist') return all.map((r) => (r.path.startsWith('/api/v1/api-keys?') ? me(r) : r));
+  if (kind === 'createonly') return all.filter(isCreate);
+  if (kind === 'othercreates')
+    return all.map((r) => (isCreate(r) ? { ...r, headers: { ...r.headers, authorization: `Bearer ${tokens[50 + first.findIndex((t) => r.headers.authorization === `Bearer ${t}`)]}` } } : r));
+  return all;
+};
+
+const server = await startPostgres();
+const children: ChildProcess[] = [];
+const postgres = (url: string) => {
+  const c = new pg.Client(url);
+  // The server stopping under a connection at the end is not this probe's failure.
+  c.on('error', () => undefined);
+  return c;
+};
+try {
+  const root = postgres(server.url);
+  await root.connect();
+  await root.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
+  // The statements inside the create procedure too, each apart.
+  await root.query(`ALTER SYSTEM SET pg_stat_statements.track = 'all'`);
+  await root.end();
+  await server.stop();
+  await server.start();
+  const admin = postgres(server.url);
+  await admin.connect();
+  await admin.query('CREATE DATABASE keyward_mix_probe');
+  const url = Object.assign(new URL(server.url), { pathname: '/keyward_mix_probe' }).toString();
+  const built = buildStore(1000);
+  const [from, to] = [await openStore(built.path), await openStore(url)];
+  await copyStore(from, to);
+  await Promise.all([from.close(), to.close()]);
+  const db = postgres(url);
+  await db.connect();
+  await db.query('CREATE EXTENSION pg_stat_statements');
+
+  const serve = () => {
+    const child = spawn(process.execPath, [...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []), keywardBin, 'serve', '--port', '0', '--store', url], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(child);
+    return announcedUrl(child).url;
+  };
+  const servers = await Promise.all([serve(), serve()]);
+  const pids = children.map((c) => c.pid!);
+  const requests = requestsOf(built.tokens);
+  const load = (seconds: number) =>
+    Promise.all((opts.one ? servers.slice(0, 1) : servers).map((s) => autocannon({ url: s, connections: Number(opts.connections), duration: seconds, requests })));
+
+  await load(Number(opts.warm));
+  await db.query('SELECT pg_stat_statements_reset()');
+  const [serversBefore, postgresBefore, at] = [pids.map(serverCpu), postgresCpu(), performance.now()];
+  const runs = await load(Number(opts.seconds));
+  const [serversAfter, postgresAfter, seconds] = [pids.map(serverCpu), postgresCpu(), (performance.now() - at) / 1000];
+
+  const n = runs.reduce((sum, r) => sum + r.requests.total, 0);
+  const per = (us: number) => (us / n).toFixed(1).padStart(7);
+  console.log(`${kind}: ${n} requests in ${seconds.toFixed(1)} s, ${Math.round(n / seconds)}/s (non-2xx ${runs.map((r) => r.non2xx).join(', ')}); CPU in µs per request:`);
+  pids.forEach((_, i) => {
+    const d = (k: string) => serversAfter[i][k] - serversBefore[i][k];
+    console.log(`  server ${i + 1}: ${per(d('user') + d('sys'))} (user ${per(d('user')).trim()}, system ${per(d('sys')).trim()}; main thread ${per(d('main')).trim()}, others ${per(d('others')).trim()})`);
+  });
+  let pgTotal = 0;
+  const pgRows = [...postgresAfter].map(([k, v]) => [k, v - (postgresBefore.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
+  for (const [, v] of pgRows) pgTotal += v;
+  console.log(`  PostgreSQL: ${per(pgTotal)}`);
+  for (const [k, v] of pgRows.sort((a, b) => b[1] - a[1])) console.log(`    ${per(v)}  ${k}`);
+  const statements = await db.query<{ calls: string; ms: string; each: string; query: string }>(
+    `SELECT calls, round(total_exec_time::numeric, 1) AS ms, round((total_exec_time / calls * 1000)::numeric, 1) AS each,
+       left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`,
+  );
+  console.log('  statements by time (calls, ms in all, µs each):');
+  for (const s of statements.rows) console.log(`    ${s.calls.padStart(7)} ${s.ms.padStart(9)} ${s.each.padStart(8)}  ${s.query}`);
+  await Promise.all([db.end(), admin.end()]);
+} finally {
+  await Promise.all(children.map((c) => new Promise((done) => (c.exitCode !== null ? done(undefined) : (c.once('exit', done), c.kill('SIGTERM'))))));
+  await server.destroy();
+}
