@@ -15,7 +15,7 @@ import { call } from './support/http.js';
 import { codeOf, keyward, tempDir } from './support/keyward.js';
 import { admin, createTestDatabase, withDatabase } from './support/postgres.js';
 import { type PostgresProcess, spawnPostgres } from './support/postgres-process.js';
-import { startServe } from './support/serve.js';
+import { startServe, stopServe } from './support/serve.js';
 import { makeAuthority } from './support/tls-certs.js';
 
 const PASSWORD = 'keyward-test';
@@ -113,7 +113,8 @@ async function servedAndRevoked(url: string, adminUrl = url): Promise<boolean[]>
     expect((await call(`${serve.url}/api/v1/users/me`, token)).status).toBe(200);
     return [...new Set(seen.map((r) => r.ssl))];
   } finally {
-    serve.child.kill('SIGTERM');
+    // Gone before the caller goes on (a database it still holds cannot be dropped cleanly).
+    await stopServe(serve.child);
   }
 }
 
@@ -176,25 +177,23 @@ describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
   });
 
   it('sslmode=prefer and sslmode=allow, on a server without TLS: in plain text, as libpq goes on (node-postgres alone ends the connection)', async () => {
-    const plain = await createTestDatabase();
-    try {
-      // The project's server has no TLS, unless KEYWARD_TEST_PG_URL names one that has: then it is used.
-      const tls = (await admin(plain.url, (c) => c.query<{ ssl: string }>('SHOW ssl'))).rows[0].ssl === 'on';
-      for (const mode of ['prefer', 'allow']) {
-        const url = `${plain.url}?sslmode=${mode}`;
-        await admin(plain.url, (c) => c.query('DROP SCHEMA IF EXISTS keyward CASCADE'));
-        expect(await servedAndRevoked(url, plain.url), mode).toEqual([tls]);
+    for (const mode of ['prefer', 'allow']) {
+      const plain = await createTestDatabase();
+      try {
+        // The project's server has no TLS, unless KEYWARD_TEST_PG_URL names one that has: then it is used.
+        const tls = (await admin(plain.url, (c) => c.query<{ ssl: string }>('SHOW ssl'))).rows[0].ssl === 'on';
+        expect(await servedAndRevoked(`${plain.url}?sslmode=${mode}`, plain.url), mode).toEqual([tls]);
+        // sslmode=require there is still refused, saying why.
+        const r = keyward(['keys', 'ls'], { KEYWARD_STORE: `${plain.url}?sslmode=require`, KEYWARD_USER: 'alice' });
+        if (!tls) {
+          expect(r.code).toBe(1);
+          expect(codeOf(r)).toBe('UNAVAILABLE');
+          expect(r.stderr).toMatch(/SSL|TLS/);
+          expect(r.stderr).not.toMatch(/\n\s+at /);
+        }
+      } finally {
+        await plain.drop();
       }
-      // sslmode=require there is still refused, saying why.
-      const r = keyward(['keys', 'ls'], { KEYWARD_STORE: `${plain.url}?sslmode=require`, KEYWARD_USER: 'alice' });
-      if (!tls) {
-        expect(r.code).toBe(1);
-        expect(codeOf(r)).toBe('UNAVAILABLE');
-        expect(r.stderr).toMatch(/SSL|TLS/);
-        expect(r.stderr).not.toMatch(/\n\s+at /);
-      }
-    } finally {
-      await plain.drop();
     }
   });
 

@@ -18,3 +18,12 @@ export function startServe(store: string, extra: string[] = []): Promise<{ url: 
   child.stdout!.on('data', (d: Buffer) => (out += d));
   return announcedUrl(child).url.then((url) => ({ url, child, stdout: () => out }));
 }
+
+/** Stops a server started here (SIGTERM) and resolves once it has exited, its usage flushed and its store closed. */
+export function stopServe(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}
