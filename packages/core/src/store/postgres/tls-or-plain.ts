@@ -29,6 +29,7 @@ type Stream = NodeJS.EventEmitter & {
 
 /** node-postgres's Connection as this file uses it (its fields and the two methods it calls are not in its types). */
 interface DriverConnection extends NodeJS.EventEmitter {
+  connect(port: number | string, host?: string): void;
   stream: Stream;
   ssl: unknown;
   _connecting: boolean;
@@ -44,6 +45,8 @@ const Connection = (pg as unknown as { Connection: new (config: object) => Drive
 /** A Connection whose SSLRequest, answered 'N', goes on in plain text (the client then sends its startup, as after TLS). */
 class TlsOrPlainConnection extends Connection {
   connect(port: number | string, host?: string): void {
+    // Made only where TLS is asked for (KeywardClient); without it, node-postgres's own.
+    if (!this.ssl) return super.connect(port, host);
     this._connecting = true;
     this.stream.setNoDelay(true);
     this.stream.connect(port, host);
