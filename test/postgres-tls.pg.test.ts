@@ -63,8 +63,18 @@ async function database(params: string): Promise<string> {
 
 const as = (store: string, user: string, args: string[]) => keyward(args, { KEYWARD_STORE: store, KEYWARD_USER: user });
 
+/** `keyward init` on the store at `url` (no password, no warning printed), keys on, alice an admin and developer. */
+function initialised(url: string): void {
+  const init = keyward(['init', '--store', url, '--admin', 'alice'], {});
+  expect(init.code, init.stderr).toBe(0);
+  expect(init.stdout + init.stderr).not.toContain(PASSWORD);
+  expect(init.stderr).not.toMatch(/warning/i);
+  expect(as(url, 'alice', ['settings', 'set', '--enabled', 'on']).code).toBe(0);
+  expect(as(url, 'alice', ['users', 'set', 'alice', '--developer', 'on']).code).toBe(0);
+}
+
 /**
- * `keyward init` on the store at `url`, a key made and one revoked through
+ * The store at `url` initialised, a key made and one revoked through
  * the command while a `keyward serve` on it answers: the revoke is heard
  * (the server's LISTEN connection works) and the other key still answers.
  * What it gives back: whether the server's own connections (its pool and its
@@ -72,12 +82,7 @@ const as = (store: string, user: string, args: string[]) => keyward(args, { KEYW
  * the database at `adminUrl` (the same, named for node-postgres) sees them.
  */
 async function servedAndRevoked(url: string, adminUrl = url): Promise<boolean[]> {
-  const init = keyward(['init', '--store', url, '--admin', 'alice'], {});
-  expect(init.code, init.stderr).toBe(0);
-  expect(init.stdout + init.stderr).not.toContain(PASSWORD);
-  expect(init.stderr).not.toMatch(/warning/i);
-  expect(as(url, 'alice', ['settings', 'set', '--enabled', 'on']).code).toBe(0);
-  expect(as(url, 'alice', ['users', 'set', 'alice', '--developer', 'on']).code).toBe(0);
+  initialised(url);
   const token = as(url, 'alice', ['keys', 'create', '--description', 'stays']).stdout.trim();
   const revokeMe = JSON.parse(as(url, 'alice', ['keys', 'create', '--description', 'revoke me', '--json']).stdout) as { id: string; token: string };
 
@@ -150,12 +155,7 @@ describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
 
   it('sslmode=require as libpq means it (encrypted, the certificate not checked): init, a key made and verified, no warning printed', async () => {
     const url = await database('sslmode=require');
-    const init = keyward(['init', '--store', url, '--admin', 'alice'], {});
-    expect(init.code, init.stderr).toBe(0);
-    expect(init.stdout + init.stderr).not.toContain(PASSWORD);
-    expect(init.stderr).not.toMatch(/warning/i);
-    expect(as(url, 'alice', ['settings', 'set', '--enabled', 'on']).code).toBe(0);
-    expect(as(url, 'alice', ['users', 'set', 'alice', '--developer', 'on']).code).toBe(0);
+    initialised(url);
     const made = as(url, 'alice', ['keys', 'create', '--description', 'over TLS']);
     expect(made.code, made.stderr).toBe(0);
     const verified = keyward(['keys', 'verify', made.stdout.trim()], { KEYWARD_STORE: url, KEYWARD_USER: 'nobody' });
@@ -202,9 +202,7 @@ describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
     writeFileSync(renewing, readFileSync(caFile));
     const url = await database(`sslmode=verify-full&sslrootcert=${renewing}`);
     const name = new URL(url).pathname.slice(1);
-    expect(keyward(['init', '--store', url, '--admin', 'alice'], {}).code).toBe(0);
-    expect(as(url, 'alice', ['settings', 'set', '--enabled', 'on']).code).toBe(0);
-    expect(as(url, 'alice', ['users', 'set', 'alice', '--developer', 'on']).code).toBe(0);
+    initialised(url);
     const token = as(url, 'alice', ['keys', 'create', '--description', 'through a renewal']).stdout.trim();
     const serve = await startServe(url);
     const next = makeAuthority('Keyward test CA, renewed');
