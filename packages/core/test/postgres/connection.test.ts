@@ -90,6 +90,36 @@ describe('connectionConfig: sslmode as libpq means it', () => {
   });
 });
 
+describe('connectionConfig: prefer and allow, and files read again', () => {
+  it('prefer and allow may go on in plain text where the server has no TLS (tls-or-plain.ts); no other mode may', () => {
+    for (const mode of ['prefer', 'allow']) expect(connectionConfig(`${BASE}?sslmode=${mode}`).plainIfNoTls, mode).toBe(true);
+    for (const mode of ['disable', 'require', 'no-verify', 'verify-full']) expect(connectionConfig(`${BASE}?sslmode=${mode}`).plainIfNoTls, mode).toBeUndefined();
+    expect(connectionConfig(BASE).plainIfNoTls).toBeUndefined();
+  });
+
+  it('sslnegotiation=direct with prefer or allow: INVALID_INPUT, as libpq refuses it, not the password; with require, taken', () => {
+    for (const mode of ['prefer', 'allow']) {
+      const e = refusal(`${BASE}?sslmode=${mode}&sslnegotiation=direct`);
+      expect(e.code).toBe('INVALID_INPUT');
+      expect(e.message).toContain(`sslnegotiation=direct needs sslmode=require or stronger, as in libpq (it has sslmode=${mode})`);
+      expect(e.message).not.toContain('s3cret-pw');
+    }
+    expect(tlsOf('sslmode=require&sslnegotiation=direct')).toMatchObject({ rejectUnauthorized: false });
+  });
+
+  it('each file read again whenever its text is taken (each handshake), its last text kept while it cannot be read', () => {
+    const renewing = join(dir, 'renewing.pem');
+    writeFileSync(renewing, 'the first CA');
+    const tls = tlsOf(`sslmode=verify-full&sslrootcert=${renewing}`) as ConnectionOptions;
+    expect(tls.ca).toBe('the first CA');
+    writeFileSync(renewing, 'the renewed CA');
+    // As node-postgres takes it for a handshake: copied out of the settings.
+    expect({ ...tls }.ca).toBe('the renewed CA');
+    rmSync(renewing);
+    expect(tls.ca).toBe('the renewed CA');
+  });
+});
+
 describe('redactUrl', () => {
   it('leaves sslmode and sslrootcert as they were, the password out', () => {
     expect(redactUrl(`${BASE}?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem`)).toBe('postgres://keyward@db.example.com:5432/keyward?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem');

@@ -37,9 +37,14 @@ export function connectionConfig(url: string): KeywardClientConfig {
     const parsed = parse(url, /[?&]uselibpqcompat=/i.test(url) ? {} : { useLibpqCompat: true });
     // Modes libpq has that pg-connection-string's libpq mode leaves to verify-full.
     if ((parsed.sslmode === 'allow' || parsed.sslmode === 'no-verify') && typeof parsed.ssl === 'object') parsed.ssl.rejectUnauthorized = false;
+    const plainIfNoTls = PLAIN_IF_NO_TLS.has(String(parsed.sslmode ?? ''));
+    // As libpq: a direct TLS handshake has no answer to go on in plain text after.
+    if (plainIfNoTls && (parsed as { sslnegotiation?: unknown }).sslnegotiation === 'direct') {
+      throw new Error(`sslnegotiation=direct needs sslmode=require or stronger, as in libpq (it has sslmode=${parsed.sslmode})`);
+    }
     const config: KeywardClientConfig = toClientConfig(parsed);
     if (typeof config.ssl === 'object') freshFiles(config.ssl, parsed as Partial<Record<(typeof FILES)[number], unknown>>);
-    return PLAIN_IF_NO_TLS.has(String(parsed.sslmode ?? '')) && config.ssl ? { ...config, plainIfNoTls: true } : config;
+    return plainIfNoTls && config.ssl ? { ...config, plainIfNoTls: true } : config;
   } catch (e) {
     throw unusable(url, e);
   }
