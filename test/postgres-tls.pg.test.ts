@@ -233,7 +233,7 @@ describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     } finally {
-      serve.child.kill('SIGTERM');
+      await stopServe(serve.child);
       // The first certificate back for the tests after this one (asked trusting the renewed CA: if the test
       // failed before renewing, the first is still there and nothing is to be done).
       await serverCertificate(serverCert, nextCa).catch(() => undefined);
