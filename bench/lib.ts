@@ -71,6 +71,19 @@ export async function interleavedAsync<K extends string>(rounds: number, contend
 }
 
 /**
+ * What /proc says of a process (or of one of its threads: /proc/PID/task/TID/stat)
+ * at `statPath`: its name, its parent, and the CPU it has used so far in µs,
+ * user and system (all its threads, for a process). Throws where it is gone.
+ */
+export function procStat(statPath: string): { name: string; parent: number; user: number; sys: number } {
+  const raw = readFileSync(statPath, 'utf8');
+  // After the name (which may hold spaces and parentheses) come the state, the parent's pid, ..., and utime and
+  // stime, the 12th and 13th fields, in clock ticks of 10 ms on Linux.
+  const f = raw.slice(raw.lastIndexOf(') ') + 2).split(' ');
+  return { name: raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')), parent: Number(f[1]), user: Number(f[11]) * 10_000, sys: Number(f[12]) * 10_000 };
+}
+
+/**
  * CPU time a process has used so far, in µs (user + system, all its threads),
  * from /proc; undefined where there is no /proc. Per request, it says what a
  * server spends even when other load on the machine moves its requests/s.
@@ -78,9 +91,8 @@ export async function interleavedAsync<K extends string>(rounds: number, contend
 export function cpuMicros(pid: number): number | undefined {
   const at = `/proc/${pid}/stat`;
   if (!existsSync(at)) return undefined;
-  // After the command name (which may hold spaces), utime and stime are the 12th and 13th fields, in clock ticks of 10 ms on Linux.
-  const f = readFileSync(at, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10_000;
+  const { user, sys } = procStat(at);
+  return user + sys;
 }
 
 /**
@@ -95,9 +107,8 @@ export function treeCpuMicros(pid: number): number | undefined {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const f = readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1].split(' ');
-      // The parent's pid is the 2nd field after the command name.
-      if (Number(f[1]) === pid) sum += (Number(f[11]) + Number(f[12])) * 10_000;
+      const child = procStat(`/proc/${name}/stat`);
+      if (child.parent === pid) sum += child.user + child.sys;
     } catch {
       // Ended between the listing and the read.
     }

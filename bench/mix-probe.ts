@@ -27,6 +27,7 @@ import { announcedUrl } from '../test/support/announced-url.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { buildStore } from './fixtures.js';
 import { type Request, autocannon, mix } from './http-mix-load.js';
+import { procStat } from './lib.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -37,19 +38,11 @@ const KINDS = ['all', 'nocreate', 'nolist', 'createonly', 'othercreates'];
 if (!KINDS.includes(kind)) throw new Error(`KIND is one of ${KINDS.join(', ')}`);
 const keywardBin = new URL('../packages/cli/dist/keyward.js', import.meta.url).pathname;
 
-/** user and system CPU of a process (or one of its threads), µs, from /proc. */
-function times(statPath: string): { user: number; sys: number; name: string } {
-  const raw = readFileSync(statPath, 'utf8');
-  // After the command name (which may hold spaces), utime and stime are the 12th and 13th fields, in ticks of 10 ms.
-  const f = raw.slice(raw.lastIndexOf(') ') + 2).split(' ');
-  return { user: Number(f[11]) * 10_000, sys: Number(f[12]) * 10_000, name: raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')) };
-}
-
 /** A server's CPU: its main thread, its other threads (V8's compiler and GC, libuv's pool), user and system. */
 function serverCpu(pid: number): Record<string, number> {
   const out: Record<string, number> = { user: 0, sys: 0, main: 0, others: 0 };
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const t = times(`/proc/${pid}/task/${tid}/stat`);
+    const t = procStat(`/proc/${pid}/task/${tid}/stat`);
     out.user += t.user;
     out.sys += t.sys;
     out[Number(tid) === pid ? 'main' : 'others'] += t.user + t.sys;
@@ -67,7 +60,7 @@ function postgresCpu(): Map<string, number> {
       if (!what.startsWith('postgres')) continue;
       // A backend's title ends with its client and what it does now: the same kind whatever those are.
       const as = what.replace(/ \d+\.\d+\.\d+\.\d+\(\d+\).*$/, '');
-      const t = times(`/proc/${pid}/stat`);
+      const t = procStat(`/proc/${pid}/stat`);
       out.set(`${as}, user`, (out.get(`${as}, user`) ?? 0) + t.user);
       out.set(`${as}, system`, (out.get(`${as}, system`) ?? 0) + t.sys);
     } catch {
