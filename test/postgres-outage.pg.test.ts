@@ -76,6 +76,8 @@ describe('PostgreSQL stopped and started under load', () => {
     }
     stop = true;
     await load;
+    // Asked again and again once back, as a load balancer does: logged only when it says something new.
+    for (let i = 0; i < 3; i++) for (const s of servers) expect((await call(`${s.url}/api/v1/health`)).status).toBe(200);
 
     const during = seen.filter((s) => s.at > down + 1000 && s.at < up);
     expect(during.length).toBeGreaterThan(10);
@@ -95,6 +97,18 @@ describe('PostgreSQL stopped and started under load', () => {
     expect(seen.filter((s) => s.status === 500 || s.status === 0)).toEqual([]);
     expect(recovered).toBeLessThan(5000);
     for (const s of servers) expect(s.child.exitCode).toBeNull();
+    // Each server's log: the failed checks with their reason, then one line for the recovery, not one per check.
+    for (const s of servers) {
+      // A request after them, whose line (its query's name) says the checks' lines have come through the pipe.
+      expect((await call(`${s.url}/api/v1/users/me?logged-after-checks=1`, tokens.bob)).status).toBe(200);
+      for (let i = 0; i < 100 && !s.stdout().includes('"query":"logged-after-checks"'); i++) await new Promise((r) => setTimeout(r, 50));
+      const checks = s.stdout().split('\n').filter((l) => l.includes('"path":"/api/v1/health"')).map((l) => JSON.parse(l) as { status: number; code?: string; error?: string });
+      expect(checks.at(-1)?.status).toBe(200);
+      expect(checks.filter((c) => c.status === 200)).toHaveLength(1);
+      const failed = checks.filter((c) => c.status !== 200);
+      expect(failed.length).toBeGreaterThan(0);
+      for (const c of failed) expect([c.status, c.code, typeof c.error]).toEqual([503, 'UNAVAILABLE', 'string']);
+    }
     // At least 12 acknowledged before it stopped (the load waited for them), and the 2 after.
     for (const id of acknowledged) expect((await call(`${servers[0].url}/api/v1/api-keys/${id}`, tokens.alice)).status).toBe(200);
   });

@@ -4,8 +4,9 @@
 // server's own trouble, and one log line as the answer goes out.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { API_ROOT, type Engine, type KeyService, KeywardError, type VerifyOutcome, type WireErrors, printable, safeJson } from '@keyward/core';
+import { API_ROOT, type Engine, type KeyService, KeywardError, ROUTES, type VerifyOutcome, type WireErrors, printable, safeJson } from '@keyward/core';
 import { type AuthFailureThrottle, bearerOf, refusalText } from './auth.js';
+import type { HealthLog } from './health-log.js';
 import type { LeakKeys } from './leak-signature.js';
 import { type TrustedProxies, clientAddress } from './client-address.js';
 import { drained } from './body.js';
@@ -18,6 +19,8 @@ export interface ServerContext {
   router: Router;
   throttle: AuthFailureThrottle;
   log: (line: string) => void;
+  /** Which health checks the log is told of (a load balancer asks every few seconds). */
+  healthLog: HealthLog;
   /** The server's own URL, for links when a request has no usable Host header. */
   url: string;
   leakKeys?: LeakKeys;
@@ -180,6 +183,7 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   send(res, reply, auth.expiry);
   entry.status = reply.status;
   entry.ms = Math.round((performance.now() - started) * 100) / 100;
+  if (entry.path === ROUTES.health && !ctx.healthLog.worthLogging(reply.status)) return;
   try {
     // safeJson: a query's names are the client's text, and the log is often read on a terminal.
     ctx.log(safeJson(entry));

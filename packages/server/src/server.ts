@@ -11,6 +11,7 @@ import { handle } from './handle.js';
 import type { LeakKeys } from './leak-signature.js';
 import type { TrustedProxies } from './client-address.js';
 import { stdoutLog } from './request-log.js';
+import { HealthLog } from './health-log.js';
 import { router } from './routes/index.js';
 import { errorReply } from './wire.js';
 
@@ -82,7 +83,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const engine = await openEngine(opts.storePath, opts.missing ?? { advice: 'run `keyward init` on this host first' }, { usageFlushMs: opts.usageFlushMs }, { connections: opts.dbConnections });
   const stdout = opts.log ? undefined : stdoutLog();
   const log = opts.log ?? stdout!.log;
-  const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, url: urlOf(host, port), leakKeys: opts.leakKeys, trustProxy: opts.trustProxy };
+  const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, healthLog: new HealthLog(), url: urlOf(host, port), leakKeys: opts.leakKeys, trustProxy: opts.trustProxy };
 
   const requestTimeout = opts.requestTimeoutMs ?? 30_000;
   const timeouts = { requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeout / 4)) };

@@ -35,6 +35,25 @@ describe('GET /api/v1/health', () => {
     expect(a.body.errors[0].code).toBe('METHOD_NOT_ALLOWED');
   });
 
+  it('is logged when it says something new: a success after a success is not', async () => {
+    const healthLines = () => h.logs.map((l) => JSON.parse(l)).filter((e) => e.path === '/api/v1/health');
+    // The tests before this one asked it already (their last, a 405): this success is logged, the next ones are not.
+    expect((await h.api('GET', '/api/v1/health')).status).toBe(200);
+    const before = healthLines().length;
+    expect(healthLines().at(-1)).toMatchObject({ method: 'GET', status: 200 });
+    for (let i = 0; i < 4; i++) expect((await h.api('GET', '/api/v1/health')).status).toBe(200);
+    expect(healthLines().length).toBe(before);
+    // A refused one (405) is logged, and so is the next success after it.
+    expect((await h.api('POST', '/api/v1/health', { body: {} })).status).toBe(405);
+    expect((await h.api('GET', '/api/v1/health')).status).toBe(200);
+    expect((await h.api('GET', '/api/v1/health')).status).toBe(200);
+    expect(healthLines().slice(before).map((e) => [e.method, e.status])).toEqual([['POST', 405], ['GET', 200]]);
+    // Other requests are logged as ever, each one.
+    const lines = h.logs.length;
+    for (let i = 0; i < 2; i++) await h.api('GET', '/api/v1/users/me', { token: h.tokens.bob });
+    expect(h.logs.length).toBe(lines + 2);
+  });
+
   it('tells nothing about the store', async () => {
     const a = await h.api('GET', '/api/v1/health');
     expect(a.text).not.toContain(h.dir);
