@@ -16,7 +16,7 @@ import { codeOf, keyward, tempDir } from './support/keyward.js';
 import { admin, createTestDatabase, withDatabase } from './support/postgres.js';
 import { type PostgresProcess, spawnPostgres } from './support/postgres-process.js';
 import { startServe, stopServe } from './support/serve.js';
-import { makeAuthority } from './support/tls-certs.js';
+import { type Authority, makeAuthority } from './support/tls-certs.js';
 
 const PASSWORD = 'keyward-test';
 
@@ -25,6 +25,7 @@ let dir: string;
 let caFile: string;
 let wrongCaFile: string;
 let serverCert: { cert: string; key: string };
+let authority: Authority;
 const databases: string[] = [];
 
 beforeAll(async () => {
@@ -34,7 +35,7 @@ beforeAll(async () => {
     writeFileSync(path, text);
     return path;
   };
-  const ca = makeAuthority('Keyward test CA');
+  const ca = (authority = makeAuthority('Keyward test CA'));
   const cert = ca.issue('localhost', ['localhost', '127.0.0.1']);
   serverCert = cert;
   caFile = file('ca.pem', ca.cert);
@@ -123,9 +124,13 @@ async function servedAndRevoked(url: string, adminUrl = url): Promise<boolean[]>
   }
 }
 
-/** Gives the TLS server `cert` and has it take it (pg_reload_conf), asked over a connection `trusting` that CA file. */
-async function serverCertificate(cert: { cert: string; key: string }, trusting: string): Promise<void> {
-  await admin(`${server!.url}?sslmode=verify-full&sslrootcert=${trusting}`, async (c) => {
+/**
+ * Gives the TLS server `cert` and has it take it (pg_reload_conf), asked over a connection `trusting` that CA
+ * file — with the host name checked unless `anyHost` (its certificate now is for another host).
+ */
+async function serverCertificate(cert: { cert: string; key: string }, trusting: string, anyHost = false): Promise<void> {
+  const mode = anyHost ? 'uselibpqcompat=true&sslmode=verify-ca' : 'sslmode=verify-full';
+  await admin(`${server!.url}?${mode}&sslrootcert=${trusting}`, async (c) => {
     const dataDir = (await c.query<{ data_directory: string }>('SHOW data_directory')).rows[0].data_directory;
     for (const [file, text, mode] of [['server.crt', cert.cert, 0o644], ['server.key', cert.key, 0o600]] as const) {
       const path = join(dataDir, file);
@@ -261,6 +266,38 @@ describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
     // Nothing was made: the database holds no Keyward schema.
     const schemas = await admin(url.replace(wrongCaFile, caFile), (c) => c.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'keyward'`));
     expect(schemas.rowCount).toBe(0);
+  });
+
+  it('a certificate the right CA signed for another host: verify-full refused (the host name), verify-ca and require take it, as libpq does', async () => {
+    const name = await database('sslmode=require');
+    const url = (mode: string) => name.replace('sslmode=require', `sslmode=${mode}&sslrootcert=${caFile}`);
+    initialised(url('verify-full'));
+    // A managed database reached by its address, or through a tunnel: its certificate names its own host name only.
+    await serverCertificate(authority.issue('db.example.internal', ['db.example.internal']), caFile);
+    try {
+      for (const json of [false, true]) {
+        const r = keyward(['keys', 'ls', ...(json ? ['--json'] : [])], { KEYWARD_STORE: url('verify-full'), KEYWARD_USER: 'alice' });
+        expect(r.code).toBe(1);
+        const said = json ? (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error : { code: codeOf(r), message: r.stderr };
+        expect(said.code).toBe('UNAVAILABLE');
+        expect(said.message).toMatch(/TLS certificate for another host name \(.*altnames.*\): .*sslmode=verify-ca/);
+        expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+        expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+      }
+      // verify-ca checks the CA only: a key made, and verified by another process.
+      const made = as(url('verify-ca'), 'alice', ['keys', 'create', '--description', 'CA checked, host not']);
+      expect(made.code, made.stderr).toBe(0);
+      const verified = keyward(['keys', 'verify', made.stdout.trim()], { KEYWARD_STORE: url('verify-ca'), KEYWARD_USER: 'nobody' });
+      expect(verified.code, verified.stderr).toBe(0);
+      // require with sslrootcert is verify-ca (libpq's rule); without, the certificate is not checked.
+      for (const store of [url('require'), name]) expect(as(store, 'alice', ['keys', 'ls']).code, store).toBe(0);
+      // verify-ca still refuses a certificate another CA signed.
+      const wrong = keyward(['keys', 'ls'], { KEYWARD_STORE: url('verify-ca').replace(caFile, wrongCaFile), KEYWARD_USER: 'alice' });
+      expect([wrong.code, codeOf(wrong)]).toEqual([1, 'UNAVAILABLE']);
+      expect(wrong.stderr).toMatch(/TLS certificate that was not accepted/);
+    } finally {
+      await serverCertificate(serverCert, caFile, true);
+    }
   });
 
   it('an sslrootcert that cannot be read is named in the refusal, with a code', async () => {

@@ -77,7 +77,9 @@ const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|58)/;
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 // Node's codes for a server certificate the TLS check did not accept (OpenSSL's verify errors, the host name check).
-const CERTIFICATE_REFUSED = /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID)/;
+const CERTIFICATE_REFUSED = /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED)/;
+// Of those, the host name check's (the chain was accepted).
+const HOST_NOT_NAMED = /^(HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID)/;
 
 /**
  * Why the connection itself was refused, when it was: by PostgreSQL (SQLSTATE
@@ -95,6 +97,10 @@ function refusedBecause(e: unknown): string | undefined {
     // A database that takes TLS only, asked without: say how to ask for it.
     const hint = /no encryption/.test(message) ? ' (it takes TLS connections only: add sslmode=require, or verify-full with sslrootcert, to the URL)' : '';
     return `refused the connection: ${message}${hint}`;
+  }
+  // The CA is right, the host is not the certificate's: the URL names the database by an address or tunnel.
+  if (HOST_NOT_NAMED.test(code)) {
+    return `presented a TLS certificate for another host name (${message}): name the database in the URL by a host its certificate names, or use sslmode=verify-ca to check only the CA that signed it`;
   }
   if (CERTIFICATE_REFUSED.test(code)) {
     return `presented a TLS certificate that was not accepted (${message}): check that the URL's sslrootcert names the CA that signed it, and its sslmode`;
