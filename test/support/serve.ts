@@ -10,9 +10,9 @@ afterAll(() => {
   for (const s of servers) s.kill('SIGTERM');
 });
 
-/** Starts `keyward serve --port 0` (with `extra` options) and resolves with the URL it announces. */
-export function startServe(store: string, extra: string[] = []): Promise<{ url: string; child: ChildProcess; stdout: () => string }> {
-  const child = spawn(process.execPath, [keywardBin, 'serve', '--port', '0', '--store', store, ...extra], { env: cleanEnv({ KEYWARD_USER: 'alice' }) });
+/** Starts `keyward serve --port 0` (with `extra` options, and `env` over the test's own) and resolves with the URL it announces. */
+export function startServe(store: string, extra: string[] = [], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; stdout: () => string }> {
+  const child = spawn(process.execPath, [keywardBin, 'serve', '--port', '0', '--store', store, ...extra], { env: cleanEnv({ KEYWARD_USER: 'alice', ...env }) });
   servers.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));

@@ -15,12 +15,14 @@
 // plain text where it has none (tls-or-plain.ts); node-postgres's own
 // `no-verify` stays what it was (as require). The files named are read when
 // the store opens (one that cannot be read refuses it), and again for every
-// connection it opens after (freshFiles). Without sslmode, no TLS.
+// connection it opens after (freshFiles). Without sslmode, no TLS. A URL
+// without a password takes it from PGPASSWORD or ~/.pgpass (password.ts).
 
 import { readFileSync } from 'node:fs';
 import { parse, toClientConfig } from 'pg-connection-string';
 import { KeywardError } from '../../refusal.js';
 import type { KeywardClientConfig } from './tls-or-plain.js';
+import { type PasswordAsked, passwordFor } from './password.js';
 import { redactUrl } from './url.js';
 
 const FILES = ['sslrootcert', 'sslcert', 'sslkey'] as const;
@@ -43,6 +45,8 @@ export function connectionConfig(url: string): KeywardClientConfig {
       throw new Error(`sslnegotiation=direct needs sslmode=require or stronger, as in libpq (it has sslmode=${parsed.sslmode})`);
     }
     const config: KeywardClientConfig = toClientConfig(parsed);
+    // No password in the URL: PGPASSWORD or the password file, looked up as libpq does (password.ts).
+    if (!config.password) config.password = (asked?: PasswordAsked) => passwordFor(asked ?? {}, redactUrl(url));
     if (typeof config.ssl === 'object') freshFiles(config.ssl, parsed as Partial<Record<(typeof FILES)[number], unknown>>);
     return plainIfNoTls && config.ssl ? { ...config, plainIfNoTls: true } : config;
   } catch (e) {

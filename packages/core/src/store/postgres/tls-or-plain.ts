@@ -82,6 +82,30 @@ class TlsOrPlainConnection extends Connection {
  * (pg.Pool's `Client`), and the change feed its LISTEN connection.
  */
 export class KeywardClient extends pg.Client {
+  /**
+   * node-postgres's connect, with the socket destroyed when it fails: a
+   * failure raised in the client itself (no password to give, password.ts;
+   * a SCRAM exchange it cannot finish) otherwise leaves the socket open
+   * until the server's authentication_timeout (a minute) ends it, and the
+   * command that failed waits that long to exit.
+   */
+  override connect(): Promise<pg.Client>;
+  override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
+  override connect(callback?: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): Promise<pg.Client> | void {
+    const destroy = () => (this as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
+    if (callback) {
+      const told = callback as (err: Error | null, c?: pg.Client) => void;
+      return super.connect(((err: Error | null, c?: pg.Client) => {
+        if (err) destroy();
+        told(err, c);
+      }) as (err: Error) => void);
+    }
+    return super.connect().catch((e: unknown) => {
+      destroy();
+      throw e;
+    });
+  }
+
   constructor(config: KeywardClientConfig = {}) {
     // Handed on whole: pg.Pool makes the password of what it passes here not enumerable, so a copy would lose it.
     super(config);
