@@ -122,6 +122,8 @@ const max = (xs: number[]) => xs.reduce((m, x) => Math.max(m, x), 0);
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
 const base = await fixture();
+// Removed however the run ends (a failed start included: 'exit' follows an uncaught error too).
+process.on('exit', () => rmSync(base.dir, { recursive: true, force: true }));
 const rows: Record<string, number[]> = {};
 const keep = (k: string, v: number) => (rows[k] ??= []).push(v);
 for (let run = 0; run < RUNS; run++) {
@@ -130,10 +132,17 @@ for (let run = 0; run < RUNS; run++) {
   const store = join(dir, 'keyward.json');
   const files: { at: number; name: string }[] = [];
   const watcher = watch(dir, (_, name) => files.push({ at: Date.now(), name: String(name) }));
-  const writer = await serve(store);
-  const reader = await serve(store);
   const agents = [new Agent({ keepAlive: true, maxSockets: 1 }), new Agent({ keepAlive: true, maxSockets: 1 }), new Agent({ keepAlive: true, maxSockets: 1 })];
+  // Each server as it starts: one that fails to start must not leave the other running, or its folder behind.
+  const started: Served[] = [];
   try {
+    const start = async () => {
+      const s = await serve(store);
+      started.push(s);
+      return s;
+    };
+    const writer = await start();
+    const reader = await start();
     const token = (i: number) => base.tokens[i % base.tokens.length];
     let n = 0;
     const verifies = [writer, reader].map((s, i) => steady(VERIFY_EVERY_MS, () => call(agents[i], s.url, 'GET', '/api/v1/users/me', token(n++)), 200));
@@ -183,14 +192,15 @@ for (let run = 0; run < RUNS; run++) {
   } finally {
     watcher.close();
     for (const a of agents) a.destroy();
-    for (const s of [writer, reader]) {
+    for (const s of started) {
+      if (s.child.exitCode !== null || s.child.signalCode !== null) continue;
+      const exited = new Promise((r) => s.child.once('exit', r));
       s.child.kill('SIGTERM');
-      await new Promise((r) => s.child.once('exit', r));
+      await exited;
     }
     rmSync(dir, { recursive: true, force: true });
   }
 }
-rmSync(base.dir, { recursive: true, force: true });
 
 const m = (k: string) => median(rows[k]);
 console.log(Object.entries(rows).map(([k, v]) => `${k}: ${v.map(r1).join(', ')}`).join('\n'));
