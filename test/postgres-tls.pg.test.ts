@@ -300,6 +300,25 @@ describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
     }
   });
 
+  it("PGSSLMODE and PGSSLROOTCERT, libpq's environment, for a URL that names neither: each meaning what it means in a URL", async () => {
+    const url = await database('application_name=keyward-from-env');
+    const env = (vars: Record<string, string>) => ({ KEYWARD_STORE: url, KEYWARD_USER: 'alice', ...vars });
+    const init = keyward(['init', '--admin', 'alice'], env({ PGSSLMODE: 'verify-full', PGSSLROOTCERT: caFile }));
+    expect(init.code, init.stderr).toBe(0);
+    // require: encrypted, the certificate not checked (node-postgres alone took it for verify-full against Node's CAs, and refused this server).
+    const required = keyward(['keys', 'ls'], env({ PGSSLMODE: 'require' }));
+    expect(required.code, required.stderr).toBe(0);
+    expect(required.stderr).not.toMatch(/warning/i);
+    // verify-full against a CA that did not sign the server: refused, saying why.
+    const wrong = keyward(['keys', 'ls'], env({ PGSSLMODE: 'verify-full', PGSSLROOTCERT: wrongCaFile }));
+    expect([wrong.code, codeOf(wrong)]).toEqual([1, 'UNAVAILABLE']);
+    expect(wrong.stderr).toMatch(/TLS certificate that was not accepted/);
+    // The URL's own sslmode wins: disable, on this server that takes TLS only, is refused by it.
+    const disabled = keyward(['keys', 'ls'], env({ KEYWARD_STORE: `${url}&sslmode=disable`, PGSSLMODE: 'require' }));
+    expect([disabled.code, codeOf(disabled)]).toEqual([1, 'UNAVAILABLE']);
+    expect(disabled.stderr).toMatch(/no encryption/);
+  });
+
   it('an sslrootcert that cannot be read is named in the refusal, with a code', async () => {
     const url = await database(`sslmode=verify-full&sslrootcert=${join(dir, 'missing.pem')}`);
     const r = keyward(['keys', 'ls'], { KEYWARD_STORE: url, KEYWARD_USER: 'alice' });

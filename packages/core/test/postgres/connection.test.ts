@@ -35,9 +35,9 @@ function refusal(url: string): KeywardError {
 
 describe('connectionConfig: sslmode as libpq means it', () => {
   it('names the same database, user and password as the URL', () => {
-    const c = connectionConfig(BASE);
+    const c = connectionConfig(BASE, {});
     expect(c).toMatchObject({ host: 'db.example.com', port: 5432, user: 'keyward', password: 's3cret-pw', database: 'keyward' });
-    // Without sslmode, no TLS (node-postgres's default, and PGSSLMODE still read by it).
+    // Without sslmode (in the URL or PGSSLMODE), no TLS.
     expect(c.ssl).toBeUndefined();
   });
 
@@ -117,6 +117,38 @@ describe('connectionConfig: prefer and allow, and files read again', () => {
     expect({ ...tls }.ca).toBe('the renewed CA');
     rmSync(renewing);
     expect(tls.ca).toBe('the renewed CA');
+  });
+});
+
+describe("connectionConfig: libpq's environment for what the URL leaves out", () => {
+  it('PGSSLMODE means what sslmode means (require: the certificate not checked, where node-postgres alone read it as verify-full); the URL\'s own sslmode wins', () => {
+    expect(connectionConfig(BASE, { PGSSLMODE: 'require' }).ssl).toMatchObject({ rejectUnauthorized: false });
+    expect(connectionConfig(BASE, { PGSSLMODE: 'prefer' })).toMatchObject({ ssl: { rejectUnauthorized: false }, plainIfNoTls: true });
+    expect(connectionConfig(BASE, { PGSSLMODE: 'disable' }).ssl).toBe(false);
+    expect(connectionConfig(`${BASE}?sslmode=disable`, { PGSSLMODE: 'require' }).ssl).toBe(false);
+    expect(connectionConfig(`${BASE}?application_name=kw`, { PGSSLMODE: 'require' })).toMatchObject({ application_name: 'kw', ssl: { rejectUnauthorized: false } });
+  });
+
+  it('PGSSLROOTCERT, PGSSLCERT and PGSSLKEY name the files the URL does not', () => {
+    const other = join(dir, 'other-ca.pem');
+    writeFileSync(other, 'the other CA');
+    const ssl = (url: string, env: NodeJS.ProcessEnv) => connectionConfig(url, env).ssl as ConnectionOptions;
+    expect(ssl(BASE, { PGSSLMODE: 'verify-full', PGSSLROOTCERT: ca }).ca).toContain('not checked here');
+    expect(ssl(`${BASE}?sslmode=verify-full&sslrootcert=${other}`, { PGSSLROOTCERT: ca }).ca).toBe('the other CA');
+    expect(ssl(`${BASE}?sslmode=require`, { PGSSLCERT: other, PGSSLKEY: other })).toMatchObject({ cert: 'the other CA', key: 'the other CA' });
+  });
+
+  it('a file the environment names that cannot be read: UNAVAILABLE, naming the variable and the file; the URL shown as given, without the password', () => {
+    const missing = join(dir, 'missing-ca.pem');
+    let e: unknown;
+    try {
+      connectionConfig(BASE, { PGSSLMODE: 'verify-full', PGSSLROOTCERT: missing });
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(KeywardError);
+    expect((e as KeywardError).code).toBe('UNAVAILABLE');
+    expect((e as KeywardError).message).toBe(`The PostgreSQL store at postgres://keyward@db.example.com:5432/keyward cannot be used: its sslrootcert (PGSSLROOTCERT) ${missing} cannot be read (no such file).`);
   });
 });
 

@@ -15,8 +15,10 @@
 // plain text where it has none (tls-or-plain.ts); node-postgres's own
 // `no-verify` stays what it was (as require). The files named are read when
 // the store opens (one that cannot be read refuses it), and again for every
-// connection it opens after (freshFiles). Without sslmode, no TLS. A URL
-// without a password takes it from PGPASSWORD or ~/.pgpass (password.ts).
+// connection it opens after (freshFiles). Without sslmode, no TLS. What the
+// URL leaves out, libpq's environment gives: PGSSLMODE, PGSSLROOTCERT and
+// the like (withEnvironment), and the password from PGPASSWORD or ~/.pgpass
+// (password.ts).
 
 import { readFileSync } from 'node:fs';
 import { parse, toClientConfig } from 'pg-connection-string';
@@ -32,8 +34,32 @@ const FIELD = { sslrootcert: 'ca', sslcert: 'cert', sslkey: 'key' } as const;
 /** libpq's modes that take a server without TLS as it is. */
 const PLAIN_IF_NO_TLS = new Set(['prefer', 'allow']);
 
-/** The connection settings `url` names, with libpq's meaning of sslmode. */
-export function connectionConfig(url: string): KeywardClientConfig {
+/**
+ * libpq's environment variables for the TLS parameters, each taken where the
+ * URL does not give its parameter, and then meaning what it means in a URL.
+ * (node-postgres reads PGSSLMODE itself, in its own sense: require as
+ * verify-full against Node's CAs, which refuses a managed database's CA.)
+ */
+const FROM_ENVIRONMENT = [
+  ['sslmode', 'PGSSLMODE'],
+  ['sslrootcert', 'PGSSLROOTCERT'],
+  ['sslcert', 'PGSSLCERT'],
+  ['sslkey', 'PGSSLKEY'],
+  ['sslnegotiation', 'PGSSLNEGOTIATION'],
+] as const;
+
+/** `url` with each TLS parameter it leaves out that the environment gives (FROM_ENVIRONMENT). */
+function withEnvironment(url: string, env: NodeJS.ProcessEnv): string {
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  const given = new URLSearchParams(query);
+  const added = FROM_ENVIRONMENT.filter(([param, name]) => env[name] && !given.has(param)).map(([param, name]) => `${param}=${encodeURIComponent(env[name]!)}`);
+  if (added.length === 0) return url;
+  return `${url}${url.includes('?') ? (url.endsWith('?') || url.endsWith('&') ? '' : '&') : '?'}${added.join('&')}`;
+}
+
+/** The connection settings `url` names (with libpq's TLS environment variables), with libpq's meaning of sslmode. */
+export function connectionConfig(named: string, env: NodeJS.ProcessEnv = process.env): KeywardClientConfig {
+  const url = withEnvironment(named, env);
   try {
     // A URL that says uselibpqcompat itself is taken at its word (pg-connection-string refuses both).
     const parsed = parse(url, /[?&]uselibpqcompat=/i.test(url) ? {} : { useLibpqCompat: true });
@@ -46,11 +72,11 @@ export function connectionConfig(url: string): KeywardClientConfig {
     }
     const config: KeywardClientConfig = toClientConfig(parsed);
     // No password in the URL: PGPASSWORD or the password file, looked up as libpq does (password.ts).
-    if (!config.password) config.password = (asked?: PasswordAsked) => passwordFor(asked ?? {}, redactUrl(url));
+    if (!config.password) config.password = (asked?: PasswordAsked) => passwordFor(asked ?? {}, redactUrl(named), env);
     if (typeof config.ssl === 'object') freshFiles(config.ssl, parsed as Partial<Record<(typeof FILES)[number], unknown>>);
     return plainIfNoTls && config.ssl ? { ...config, plainIfNoTls: true } : config;
   } catch (e) {
-    throw unusable(url, e);
+    throw unusable(named, url, e);
   }
 }
 
@@ -85,13 +111,14 @@ function freshFiles(ssl: object, parsed: Partial<Record<(typeof FILES)[number], 
   }
 }
 
-/** Why the URL's settings cannot be used, as a refusal that names no password. */
-function unusable(url: string, e: unknown): KeywardError {
+/** Why the settings cannot be used, as a refusal that names no password: `named` as given, `url` with what the environment added. */
+function unusable(named: string, url: string, e: unknown): KeywardError {
   const err = e as NodeJS.ErrnoException | undefined;
   if (err && typeof err.code === 'string' && typeof err.path === 'string') {
-    const param = FILES.find((p) => new URL(url).searchParams.get(p) === err.path) ?? 'a file';
+    const param = FILES.find((p) => new URL(url).searchParams.get(p) === err.path);
+    const where = param === undefined ? 'a file' : new URL(named).searchParams.has(param) ? param : `${param} (${FROM_ENVIRONMENT.find(([p]) => p === param)![1]})`;
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code;
-    return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${redactUrl(url)} cannot be used: its ${param} ${err.path} cannot be read (${why}).`);
+    return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${redactUrl(named)} cannot be used: its ${where} ${err.path} cannot be read (${why}).`);
   }
-  return new KeywardError('INVALID_INPUT', `The PostgreSQL store URL ${redactUrl(url)} cannot be used: ${err?.message ?? String(e)}`);
+  return new KeywardError('INVALID_INPUT', `The PostgreSQL store URL ${redactUrl(named)} cannot be used: ${err?.message ?? String(e)}`);
 }
