@@ -145,8 +145,13 @@ async function serverCertificate(cert: { cert: string; key: string }, trusting: 
 }
 
 describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
-  it('refuses a URL without sslmode (the server takes TLS only): UNAVAILABLE, saying so, no stack trace, no password', async () => {
-    const url = await database('application_name=keyward-plain');
+  it("a URL without sslmode: libpq's default, prefer — encrypted on this server that takes TLS only (the command and keyward serve), as psql would be", async () => {
+    const url = await database('application_name=keyward-default');
+    expect(await servedAndRevoked(url, `${url}&sslmode=verify-full&sslrootcert=${caFile}`)).toEqual([true]);
+  });
+
+  it('sslmode=disable on it: refused, UNAVAILABLE, saying it takes TLS only, no stack trace, no password', async () => {
+    const url = await database('sslmode=disable');
     for (const json of [false, true]) {
       const r = keyward(['init', '--store', url, '--admin', 'alice', ...(json ? ['--json'] : [])], {});
       expect(r.code).toBe(1);

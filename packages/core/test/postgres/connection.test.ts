@@ -37,8 +37,8 @@ describe('connectionConfig: sslmode as libpq means it', () => {
   it('names the same database, user and password as the URL', () => {
     const c = connectionConfig(BASE, {});
     expect(c).toMatchObject({ host: 'db.example.com', port: 5432, user: 'keyward', password: 's3cret-pw', database: 'keyward' });
-    // Without sslmode (in the URL or PGSSLMODE), no TLS.
-    expect(c.ssl).toBeUndefined();
+    // Without sslmode (in the URL or PGSSLMODE), libpq's default: prefer (TLS where the server has it, unchecked; else plain).
+    expect(c).toMatchObject({ ssl: { rejectUnauthorized: false }, plainIfNoTls: true });
   });
 
   it('disable: no TLS; require: TLS without checking the certificate, and no warning printed', () => {
@@ -94,7 +94,9 @@ describe('connectionConfig: prefer and allow, and files read again', () => {
   it('prefer and allow may go on in plain text where the server has no TLS (tls-or-plain.ts); no other mode may', () => {
     for (const mode of ['prefer', 'allow']) expect(connectionConfig(`${BASE}?sslmode=${mode}`).plainIfNoTls, mode).toBe(true);
     for (const mode of ['disable', 'require', 'no-verify', 'verify-full']) expect(connectionConfig(`${BASE}?sslmode=${mode}`).plainIfNoTls, mode).toBeUndefined();
-    expect(connectionConfig(BASE).plainIfNoTls).toBeUndefined();
+    // No sslmode anywhere: prefer, libpq's default; PGSSLMODE's mode where it gives one.
+    expect(connectionConfig(BASE, {}).plainIfNoTls).toBe(true);
+    expect(connectionConfig(BASE, { PGSSLMODE: 'require' }).plainIfNoTls).toBeUndefined();
   });
 
   it('sslnegotiation=direct with prefer or allow: INVALID_INPUT, as libpq refuses it, not the password; with require, taken', () => {

@@ -15,10 +15,10 @@
 // plain text where it has none (tls-or-plain.ts); node-postgres's own
 // `no-verify` stays what it was (as require). The files named are read when
 // the store opens (one that cannot be read refuses it), and again for every
-// connection it opens after (freshFiles). Without sslmode, no TLS. What the
-// URL leaves out, libpq's environment gives: PGSSLMODE, PGSSLROOTCERT and
-// the like (withEnvironment), and the password from PGPASSWORD or ~/.pgpass
-// (password.ts).
+// connection it opens after (freshFiles). What the URL leaves out, libpq's
+// environment gives: PGSSLMODE, PGSSLROOTCERT and the like (withEnvironment),
+// and the password from PGPASSWORD or ~/.pgpass (password.ts); without an
+// sslmode in either, libpq's default, prefer.
 
 import { readFileSync } from 'node:fs';
 import { parse, toClientConfig } from 'pg-connection-string';
@@ -48,11 +48,19 @@ const FROM_ENVIRONMENT = [
   ['sslnegotiation', 'PGSSLNEGOTIATION'],
 ] as const;
 
-/** `url` with each TLS parameter it leaves out that the environment gives (FROM_ENVIRONMENT). */
+/**
+ * libpq's sslmode where neither the URL nor PGSSLMODE names one: TLS where the
+ * server has it (a managed database that takes TLS only, as RDS does by
+ * default, is reached as psql reaches it), plain text where it has none.
+ */
+const DEFAULT_SSLMODE = 'prefer';
+
+/** `url` with each TLS parameter it leaves out that the environment gives (FROM_ENVIRONMENT), and libpq's default sslmode. */
 function withEnvironment(url: string, env: NodeJS.ProcessEnv): string {
   const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
   const given = new URLSearchParams(query);
   const added = FROM_ENVIRONMENT.filter(([param, name]) => env[name] && !given.has(param)).map(([param, name]) => `${param}=${encodeURIComponent(env[name]!)}`);
+  if (!given.has('sslmode') && !env.PGSSLMODE) added.unshift(`sslmode=${DEFAULT_SSLMODE}`);
   if (added.length === 0) return url;
   return `${url}${url.includes('?') ? (url.endsWith('?') || url.endsWith('&') ? '' : '&') : '?'}${added.join('&')}`;
 }

@@ -95,7 +95,7 @@ function refusedBecause(e: unknown): string | undefined {
   // PostgreSQL's own answer (it has a severity), its SQLSTATE in class 28.
   if (typeof err?.severity === 'string' && /^28[0-9A-Z]{3}$/.test(code)) {
     // A database that takes TLS only, asked without: say how to ask for it.
-    const hint = /no encryption/.test(message) ? ' (it takes TLS connections only: add sslmode=require, or verify-full with sslrootcert, to the URL)' : '';
+    const hint = /no encryption/.test(message) ? ' (it takes TLS connections only: set sslmode=require, or verify-full with sslrootcert, in the URL)' : '';
     return `refused the connection: ${message}${hint}`;
   }
   // The CA is right, the host is not the certificate's: the URL names the database by an address or tunnel.
