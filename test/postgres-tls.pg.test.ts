@@ -324,6 +324,21 @@ describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
     expect(disabled.stderr).toMatch(/no encryption/);
   });
 
+  it("sslrootcert=system: the CAs Node trusts (NODE_EXTRA_CA_CERTS among them), verify-full by default; a weaker sslmode refused, as libpq does", async () => {
+    const url = await database('sslrootcert=system');
+    // This server's CA is not one Node trusts: refused, saying why.
+    const untrusted = keyward(['init', '--store', url, '--admin', 'alice'], {});
+    expect([untrusted.code, codeOf(untrusted)]).toEqual([1, 'UNAVAILABLE']);
+    expect(untrusted.stderr).toMatch(/TLS certificate that was not accepted/);
+    // Trusted by Node (as a public CA would be): taken.
+    const trusted = keyward(['init', '--store', url, '--admin', 'alice'], { NODE_EXTRA_CA_CERTS: caFile });
+    expect(trusted.code, trusted.stderr).toBe(0);
+    const weaker = keyward(['keys', 'ls'], { KEYWARD_STORE: `${url}&sslmode=require`, KEYWARD_USER: 'alice', NODE_EXTRA_CA_CERTS: caFile });
+    expect([weaker.code, codeOf(weaker)]).toEqual([1, 'INVALID_INPUT']);
+    expect(weaker.stderr).toContain('sslrootcert=system needs sslmode=verify-full');
+    expect(weaker.stderr).not.toContain(PASSWORD);
+  });
+
   it('an sslrootcert that cannot be read is named in the refusal, with a code', async () => {
     const url = await database(`sslmode=verify-full&sslrootcert=${join(dir, 'missing.pem')}`);
     const r = keyward(['keys', 'ls'], { KEYWARD_STORE: url, KEYWARD_USER: 'alice' });

@@ -154,6 +154,29 @@ describe("connectionConfig: libpq's environment for what the URL leaves out", ()
   });
 });
 
+describe('connectionConfig: sslrootcert=system, as in libpq 16', () => {
+  it("Node's own CAs, the host name checked; verify-full its default (in the URL or PGSSLROOTCERT), and no file read", () => {
+    for (const [url, env] of [[`${BASE}?sslrootcert=system`, {}], [BASE, { PGSSLROOTCERT: 'system' }], [`${BASE}?sslmode=verify-full&sslrootcert=system`, {}]] as const) {
+      const c = connectionConfig(url, env);
+      const tls = c.ssl as ConnectionOptions;
+      expect(typeof tls, url).toBe('object');
+      expect(tls.ca, url).toBeUndefined();
+      expect(tls.rejectUnauthorized, url).not.toBe(false);
+      expect(tls.checkServerIdentity, url).toBeUndefined();
+      expect(c.plainIfNoTls, url).toBeUndefined();
+    }
+  });
+
+  it('with any weaker sslmode: INVALID_INPUT, as libpq refuses it, not the password', () => {
+    for (const mode of ['require', 'verify-ca', 'prefer', 'disable']) {
+      const e = refusal(`${BASE}?sslmode=${mode}&sslrootcert=system`);
+      expect(e.code, mode).toBe('INVALID_INPUT');
+      expect(e.message).toContain(`sslrootcert=system needs sslmode=verify-full, as in libpq (it has sslmode=${mode})`);
+      expect(e.message).not.toContain('s3cret-pw');
+    }
+  });
+});
+
 describe('redactUrl', () => {
   it('leaves sslmode and sslrootcert as they were, the password out', () => {
     expect(redactUrl(`${BASE}?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem`)).toBe('postgres://keyward@db.example.com:5432/keyward?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem');

@@ -51,26 +51,55 @@ const FROM_ENVIRONMENT = [
 /**
  * libpq's sslmode where neither the URL nor PGSSLMODE names one: TLS where the
  * server has it (a managed database that takes TLS only, as RDS does by
- * default, is reached as psql reaches it), plain text where it has none.
+ * default, is reached as psql reaches it), plain text where it has none —
+ * verify-full with sslrootcert=system (below).
  */
 const DEFAULT_SSLMODE = 'prefer';
 
+/**
+ * libpq 16's sslrootcert=system: the TLS library's own trusted CAs (here
+ * Node's, with NODE_EXTRA_CA_CERTS), for a database whose certificate a
+ * public CA signed (Neon, Supabase and the like). Only with verify-full, as
+ * libpq insists: anyone can get a publicly trusted certificate for a host
+ * they control, so a weaker check would prove nothing.
+ */
+const SYSTEM_ROOTS = 'system';
+
+/** The URL's query parameters. */
+const paramsOf = (url: string) => new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+
 /** `url` with each TLS parameter it leaves out that the environment gives (FROM_ENVIRONMENT), and libpq's default sslmode. */
 function withEnvironment(url: string, env: NodeJS.ProcessEnv): string {
-  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
-  const given = new URLSearchParams(query);
+  const given = paramsOf(url);
   const added = FROM_ENVIRONMENT.filter(([param, name]) => env[name] && !given.has(param)).map(([param, name]) => `${param}=${encodeURIComponent(env[name]!)}`);
-  if (!given.has('sslmode') && !env.PGSSLMODE) added.unshift(`sslmode=${DEFAULT_SSLMODE}`);
+  const roots = given.get('sslrootcert') ?? env.PGSSLROOTCERT;
+  if (!given.has('sslmode') && !env.PGSSLMODE) added.unshift(`sslmode=${roots === SYSTEM_ROOTS ? 'verify-full' : DEFAULT_SSLMODE}`);
   if (added.length === 0) return url;
   return `${url}${url.includes('?') ? (url.endsWith('?') || url.endsWith('&') ? '' : '&') : '?'}${added.join('&')}`;
+}
+
+/** `url` without sslrootcert=system, so node-postgres checks against Node's CAs; refused with an sslmode weaker than verify-full. */
+function withSystemRoots(url: string): string {
+  const params = paramsOf(url);
+  if (params.get('sslrootcert') !== SYSTEM_ROOTS) return url;
+  if (params.get('sslmode') !== 'verify-full') {
+    throw new Error(`sslrootcert=system needs sslmode=verify-full, as in libpq (it has sslmode=${params.get('sslmode')}): a certificate a public CA signed proves nothing unless it names the host`);
+  }
+  const [base, query] = [url.slice(0, url.indexOf('?')), url.slice(url.indexOf('?') + 1)];
+  const kept = query.split('&').filter((part) => {
+    const [name, value = ''] = part.split('=');
+    return !(decodeURIComponent(name) === 'sslrootcert' && decodeURIComponent(value) === SYSTEM_ROOTS);
+  });
+  return kept.length ? `${base}?${kept.join('&')}` : base;
 }
 
 /** The connection settings `url` names (with libpq's TLS environment variables), with libpq's meaning of sslmode. */
 export function connectionConfig(named: string, env: NodeJS.ProcessEnv = process.env): KeywardClientConfig {
   const url = withEnvironment(named, env);
   try {
+    const asked = withSystemRoots(url);
     // A URL that says uselibpqcompat itself is taken at its word (pg-connection-string refuses both).
-    const parsed = parse(url, /[?&]uselibpqcompat=/i.test(url) ? {} : { useLibpqCompat: true });
+    const parsed = parse(asked, /[?&]uselibpqcompat=/i.test(asked) ? {} : { useLibpqCompat: true });
     // Modes libpq has that pg-connection-string's libpq mode leaves to verify-full.
     if ((parsed.sslmode === 'allow' || parsed.sslmode === 'no-verify') && typeof parsed.ssl === 'object') parsed.ssl.rejectUnauthorized = false;
     const plainIfNoTls = PLAIN_IF_NO_TLS.has(String(parsed.sslmode ?? ''));
