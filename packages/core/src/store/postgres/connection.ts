@@ -59,9 +59,9 @@ const DEFAULT_SSLMODE = 'prefer';
 /**
  * libpq 16's sslrootcert=system: the TLS library's own trusted CAs (here
  * Node's, with NODE_EXTRA_CA_CERTS), for a database whose certificate a
- * public CA signed (Neon, Supabase and the like). Only with verify-full, as
- * libpq insists: anyone can get a publicly trusted certificate for a host
- * they control, so a weaker check would prove nothing.
+ * public CA signed. Only with verify-full, as libpq insists: anyone can get
+ * a publicly trusted certificate for a host they control, so a weaker check
+ * would prove nothing.
  */
 const SYSTEM_ROOTS = 'system';
 
