@@ -7,7 +7,8 @@
 //   disable      no TLS
 //   require      TLS, the server's certificate not checked (with sslrootcert: as verify-ca)
 //   verify-ca    TLS, the certificate signed by the CA in sslrootcert
-//   verify-full  as verify-ca, and the certificate names the host (without sslrootcert: Node's CAs)
+//   verify-full  as verify-ca, and the certificate names the host (without sslrootcert, or with
+//                sslrootcert=system: Node's CAs)
 // node-postgres 8 on its own takes require and verify-ca for verify-full —
 // require against a database whose CA Node does not know was refused — and
 // prints a security warning to say so (pg 9 will follow libpq). `prefer` and
@@ -97,9 +98,9 @@ function withSystemRoots(url: string): string {
 export function connectionConfig(named: string, env: NodeJS.ProcessEnv = process.env): KeywardClientConfig {
   const url = withEnvironment(named, env);
   try {
-    const asked = withSystemRoots(url);
+    const parseable = withSystemRoots(url);
     // A URL that says uselibpqcompat itself is taken at its word (pg-connection-string refuses both).
-    const parsed = parse(asked, /[?&]uselibpqcompat=/i.test(asked) ? {} : { useLibpqCompat: true });
+    const parsed = parse(parseable, /[?&]uselibpqcompat=/i.test(parseable) ? {} : { useLibpqCompat: true });
     // Modes libpq has that pg-connection-string's libpq mode leaves to verify-full.
     if ((parsed.sslmode === 'allow' || parsed.sslmode === 'no-verify') && typeof parsed.ssl === 'object') parsed.ssl.rejectUnauthorized = false;
     const plainIfNoTls = PLAIN_IF_NO_TLS.has(String(parsed.sslmode ?? ''));
