@@ -6,12 +6,11 @@
 
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call } from './support/http.js';
-import { codeOf, keyward, tempDir } from './support/keyward.js';
+import { codeOf, keyward, refusalOf, tempDir } from './support/keyward.js';
 import { type TestDatabase, admin, createOwnedTestDatabase } from './support/postgres.js';
 import { startServe, stopServe } from './support/serve.js';
-import { inject } from 'vitest';
 
 let db: TestDatabase & { password: string };
 let bare: string;
@@ -53,7 +52,7 @@ describe('a PostgreSQL store whose URL holds no password', () => {
     for (const json of [false, true]) {
       const r = run(['init', '--admin', 'alice', ...(json ? ['--json'] : [])]);
       expect(r.code).toBe(1);
-      const said = json ? (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error : { code: codeOf(r), message: r.stderr };
+      const said = refusalOf(r, json);
       expect(said.code).toBe('UNAVAILABLE');
       expect(said.message).toMatch(/asks for a password, and none was given: .*PGPASSWORD.*~\/\.pgpass/);
       expect(r.stdout + r.stderr).not.toContain(db.password);

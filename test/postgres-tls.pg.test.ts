@@ -12,7 +12,7 @@ import { chmodSync, chownSync, readFileSync, rmSync, statSync, writeFileSync } f
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './support/http.js';
-import { codeOf, keyward, tempDir } from './support/keyward.js';
+import { codeOf, keyward, refusalOf, tempDir } from './support/keyward.js';
 import { admin, createTestDatabase, withDatabase } from './support/postgres.js';
 import { type PostgresProcess, spawnPostgres } from './support/postgres-process.js';
 import { startServe, stopServe } from './support/serve.js';
@@ -155,7 +155,7 @@ describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
     for (const json of [false, true]) {
       const r = keyward(['init', '--store', url, '--admin', 'alice', ...(json ? ['--json'] : [])], {});
       expect(r.code).toBe(1);
-      const said = json ? (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error : { code: codeOf(r), message: r.stderr };
+      const said = refusalOf(r, json);
       expect(said.code).toBe('UNAVAILABLE');
       expect(said.message).toMatch(/refused the connection.*no encryption/);
       expect(r.stdout + r.stderr).not.toContain(PASSWORD);
@@ -255,7 +255,7 @@ describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
     for (const json of [false, true]) {
       const r = keyward(['init', '--store', url, '--admin', 'alice', ...(json ? ['--json'] : [])], {});
       expect(r.code).toBe(1);
-      const said = json ? (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error : { code: codeOf(r), message: r.stderr };
+      const said = refusalOf(r, json);
       expect(said.code).toBe('UNAVAILABLE');
       expect(said.message).toMatch(/TLS certificate.*(sslrootcert)/);
       expect(r.stdout + r.stderr).not.toContain(PASSWORD);
@@ -283,7 +283,7 @@ describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
       for (const json of [false, true]) {
         const r = keyward(['keys', 'ls', ...(json ? ['--json'] : [])], { KEYWARD_STORE: url('verify-full'), KEYWARD_USER: 'alice' });
         expect(r.code).toBe(1);
-        const said = json ? (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error : { code: codeOf(r), message: r.stderr };
+        const said = refusalOf(r, json);
         expect(said.code).toBe('UNAVAILABLE');
         expect(said.message).toMatch(/TLS certificate for another host name \(.*altnames.*\): .*sslmode=verify-ca/);
         expect(r.stdout + r.stderr).not.toContain(PASSWORD);

@@ -52,6 +52,11 @@ export function codeOf(r: Result): string | undefined {
   return m?.[1];
 }
 
+/** What a refused command said: its JSON error when run with --json (`json`), else its code and its stderr. */
+export function refusalOf(r: Result, json: boolean): { code?: string; message: string } {
+  return json ? (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error : { code: codeOf(r), message: r.stderr };
+}
+
 /** A directory holding a `keyward` command that runs the built one, to put first on PATH as an installed keyward would be. */
 export function keywardBinDir(): string {
   const dir = tempDir('keyward-bin-');
