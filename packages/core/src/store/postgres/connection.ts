@@ -76,7 +76,8 @@ function withEnvironment(url: string, env: NodeJS.ProcessEnv): string {
   const roots = given.get('sslrootcert') ?? env.PGSSLROOTCERT;
   if (!given.has('sslmode') && !env.PGSSLMODE) added.unshift(`sslmode=${roots === SYSTEM_ROOTS ? 'verify-full' : DEFAULT_SSLMODE}`);
   if (added.length === 0) return url;
-  return `${url}${url.includes('?') ? (url.endsWith('?') || url.endsWith('&') ? '' : '&') : '?'}${added.join('&')}`;
+  const separator = !url.includes('?') ? '?' : /[?&]$/.test(url) ? '' : '&';
+  return `${url}${separator}${added.join('&')}`;
 }
 
 /** `url` without sslrootcert=system, so node-postgres checks against Node's CAs; refused with an sslmode weaker than verify-full. */
