@@ -18,6 +18,8 @@ export interface PostgresServer {
   /** postgres://postgres:…@127.0.0.1:PORT/postgres — a superuser on the maintenance database. */
   readonly url: string;
   readonly port: number;
+  /** Its data directory (postgres-standby.ts copies it). */
+  readonly dataDir: string;
   /** Stops the server, keeping its data (for outage tests); start() brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -111,6 +113,7 @@ export async function startPostgres(opts: { tls?: PostgresTls } = {}): Promise<P
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     port,
+    dataDir,
     stop,
     async start() {
       if (running) return;

@@ -29,7 +29,7 @@ import { mergeAddresses } from '../usage-aggregates.js';
 import { ChangeSignal } from '../change-signal.js';
 import { ChangeCount, type SlotCounts } from './change-count.js';
 import { SCHEMA, type Sql } from './sql.js';
-import { type KeywardClientConfig, KeywardClient } from './tls-or-plain.js';
+import { type KeywardClientConfig, KeywardClient } from './keyward-client.js';
 
 export const CHANNEL = 'keyward_changes';
 /** How the listening connection shows in pg_stat_activity. */

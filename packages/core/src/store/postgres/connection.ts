@@ -24,7 +24,7 @@
 import { readFileSync } from 'node:fs';
 import { parse, toClientConfig } from 'pg-connection-string';
 import { KeywardError } from '../../refusal.js';
-import type { KeywardClientConfig } from './tls-or-plain.js';
+import type { KeywardClientConfig } from './keyward-client.js';
 import { type PasswordAsked, passwordFor } from './password.js';
 import { redactUrl } from './url.js';
 

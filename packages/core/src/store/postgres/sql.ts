@@ -72,8 +72,18 @@ export type RowLock = '' | 'FOR SHARE' | 'FOR UPDATE';
 export const SCHEMA = 'keyward';
 
 // SQLSTATE classes and codes that mean "the database cannot be reached or
-// cannot answer now", as opposed to a mistake in what we asked.
-const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|58)/;
+// cannot answer now", as opposed to a mistake in what we asked — 25006 too:
+// a database that takes no changes now (a standby older than PostgreSQL 14,
+// which KeywardClient cannot tell at connect; default_transaction_read_only
+// turned on, as a managed database does when its disk is full). A session
+// that began read-only stays so after the database is writable again
+// (ALTER DATABASE … RESET reaches only new sessions), so its connection is
+// thrown away like a broken one, and the change tried on another.
+const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|58|25006$)/;
+const READ_ONLY = '25006';
+
+/** The code of KeywardClient's refusal of a session on a standby (keyward-client.ts). */
+export const STANDBY = 'KEYWARD_STANDBY';
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 // Node's codes for a server certificate the TLS check did not accept (OpenSSL's verify errors, the host name check).
@@ -105,6 +115,9 @@ function refusedBecause(e: unknown): string | undefined {
   if (CERTIFICATE_REFUSED.test(code)) {
     return `presented a TLS certificate that was not accepted (${message}): check that the URL's sslrootcert names the CA that signed it, and its sslmode`;
   }
+  if (code === STANDBY) {
+    return 'is a standby server (read-only, and behind its primary); Keyward needs the primary, where every change is made and every revocation seen at once: point the URL at it, or at an address that follows it through a failover (if one is under way, try again shortly)';
+  }
   if (code.startsWith('ERR_SSL_')) return `could not set up TLS (${code})`;
   if (/server does not support SSL connections/.test(message)) return 'does not take TLS connections, which the URL\'s sslmode asks for';
   return undefined;
@@ -130,6 +143,9 @@ export function unavailable(location: string, e: unknown): KeywardError {
   const refused = refusedBecause(e);
   if (refused) return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} ${refused}; nothing was changed.`);
   const reason = (e as { code?: string })?.code ?? 'no answer';
+  if (reason === READ_ONLY) {
+    return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} takes no changes right now: it answers that it is read-only (default_transaction_read_only is on, or it is a standby); nothing was changed. Try again once it takes changes.`);
+  }
   return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} cannot be reached right now (${reason}); nothing was changed. Try again shortly.`);
 }
 

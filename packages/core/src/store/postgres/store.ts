@@ -15,7 +15,7 @@ import { storeClosed } from '../closed.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
 import { connectionConfig } from './connection.js';
-import { KeywardClient } from './tls-or-plain.js';
+import { KeywardClient } from './keyward-client.js';
 import { eventThere, eventsBeforeGone, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { CHANGED_SINCE_SEEN, Expectations, TransactionOnWhatWasSeen, putCountedKeysAndAnnounce } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, keysThereAsWritten, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
@@ -483,6 +483,8 @@ export class PostgresStore implements Store {
     } catch (e) {
       if (e instanceof pg.DatabaseError && e.severity === 'ERROR') {
         if (e.code === CHANGED_SINCE_SEEN) return 'changed since seen';
+        // A session that cannot take changes (read-only, sql.ts) is not given back to the pool.
+        broken = isUnavailable(e);
         // Unread (this session failing too, whatever its error), it is asked as for a lost connection, below.
         const there = await readKey(c, keys[0].id).then(
           (k) => k !== undefined,

@@ -13,12 +13,10 @@
 // only: its SSLRequest answer handled as libpq handles it. The rest of that
 // method is node-postgres 8's, as is the `attachListeners`/`upgradeToSSL`
 // pair it calls (test/postgres-tls.pg.test.ts runs both answers against a
-// real server, so a driver that changes them fails there).
+// real server, so a driver that changes them fails there). KeywardClient
+// (keyward-client.ts) makes it where the URL's sslmode is prefer or allow.
 
 import pg from 'pg';
-
-/** The connection settings, with whether a server without TLS may be spoken to in plain text (connection.ts). */
-export type KeywardClientConfig = pg.ClientConfig & { plainIfNoTls?: boolean };
 
 type Stream = NodeJS.EventEmitter & {
   setNoDelay(on: boolean): void;
@@ -28,7 +26,7 @@ type Stream = NodeJS.EventEmitter & {
 };
 
 /** node-postgres's Connection as this file uses it (its fields and the two methods it calls are not in its types). */
-interface DriverConnection extends NodeJS.EventEmitter {
+export interface DriverConnection extends NodeJS.EventEmitter {
   connect(port: number | string, host?: string): void;
   stream: Stream;
   ssl: unknown;
@@ -43,7 +41,7 @@ interface DriverConnection extends NodeJS.EventEmitter {
 const Connection = (pg as unknown as { Connection: new (config: object) => DriverConnection }).Connection;
 
 /** A Connection whose SSLRequest, answered 'N', goes on in plain text (the client then sends its startup, as after TLS). */
-class TlsOrPlainConnection extends Connection {
+export class TlsOrPlainConnection extends Connection {
   connect(port: number | string, host?: string): void {
     // Made only where TLS is asked for (KeywardClient); without it, node-postgres's own.
     if (!this.ssl) return super.connect(port, host);
@@ -72,52 +70,6 @@ class TlsOrPlainConnection extends Connection {
       }
       this.stream.end();
       this.emit('error', new Error('There was an error establishing an SSL connection'));
-    });
-  }
-}
-
-/**
- * The store's client: node-postgres's, with a TlsOrPlainConnection where the
- * URL's sslmode is prefer or allow. The pool makes its connections with it
- * (pg.Pool's `Client`), and the change feed its LISTEN connection.
- */
-export class KeywardClient extends pg.Client {
-  /**
-   * node-postgres's connect, with the socket destroyed when it fails: a
-   * failure raised in the client itself (no password to give, password.ts;
-   * a SCRAM exchange it cannot finish) otherwise leaves the socket open
-   * until the server's authentication_timeout (a minute) ends it, and the
-   * command that failed waits that long to exit.
-   */
-  override connect(): Promise<pg.Client>;
-  override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
-  override connect(callback?: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): Promise<pg.Client> | void {
-    const destroy = () => (this as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
-    if (callback) {
-      const told = callback as (err: Error | null, c?: pg.Client) => void;
-      return super.connect(((err: Error | null, c?: pg.Client) => {
-        if (err) destroy();
-        told(err, c);
-      }) as (err: Error) => void);
-    }
-    return super.connect().catch((e: unknown) => {
-      destroy();
-      throw e;
-    });
-  }
-
-  constructor(config: KeywardClientConfig = {}) {
-    // Handed on whole: pg.Pool makes the password of what it passes here not enumerable, so a copy would lose it.
-    super(config);
-    if (!config.plainIfNoTls) return;
-    const self = this as unknown as { connectionParameters: { ssl: unknown; client_encoding?: string }; connection: DriverConnection };
-    // Made as node-postgres's constructor makes its own (which is then not used: its socket never connects).
-    self.connection = new TlsOrPlainConnection({
-      stream: config.stream,
-      ssl: self.connectionParameters.ssl,
-      keepAlive: config.keepAlive || false,
-      keepAliveInitialDelayMillis: config.keepAliveInitialDelayMillis || 0,
-      encoding: self.connectionParameters.client_encoding || 'utf8',
     });
   }
 }
