@@ -131,6 +131,80 @@ describe('a failover behind one address', () => {
   });
 });
 
+describe('a URL naming the primary and its standby', () => {
+  let primary: PostgresServer;
+  let standby: PostgresStandby;
+  let both: string;
+  let tokens: { alice: string; bob: string };
+  const on = (port: number) => `127.0.0.1:${port}`;
+
+  beforeAll(async () => {
+    primary = await startPostgres();
+    const db = await createTestDatabase(primary.url);
+    standby = await startStandby(primary);
+    // libpq's several hosts: the standby first, so the primary is found by passing it over.
+    const u = new URL(db.url);
+    both = `postgres://${u.username}:${u.password}@${on(standby.port)},${on(primary.port)}${u.pathname}`;
+    tokens = bootstrap(both);
+  });
+  afterAll(async () => {
+    await standby?.destroy();
+    await primary?.destroy();
+  });
+
+  it('uses whichever is the primary: the first, then the standby once promoted, with 503s between and nothing acknowledged lost', async () => {
+    const server = await startServe(both);
+    const statuses: number[] = [];
+    const ask = async (path: string, token?: string, method = 'GET', body?: unknown) => {
+      const a = await call(`${server.url}${path}`, token, method, body);
+      statuses.push(a.status);
+      return a;
+    };
+    const made: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const a = await ask('/api/v1/api-keys', tokens.alice, 'POST', { description: `pair ${i}` });
+      expect(a.status).toBe(201);
+      made.push((a.body as { token: string }).token);
+    }
+    expect(keyward(['keys', 'ls'], { KEYWARD_STORE: both, KEYWARD_USER: 'alice' }).stdout).toContain('pair 2');
+
+    // The primary goes away: no host of the list is a primary until the standby is promoted.
+    await primary.stop();
+    const until = Date.now() + 5000;
+    let health: Answer;
+    do {
+      await new Promise((r) => setTimeout(r, 100));
+      health = await ask('/api/v1/health');
+    } while (health.status !== 503 && Date.now() < until);
+    expect(health.status).toBe(503);
+    const create = await ask('/api/v1/api-keys', tokens.alice, 'POST', { description: 'no primary' });
+    expect([create.status, codeOf(create)]).toEqual([503, 'UNAVAILABLE']);
+    expect(create.headers.get('retry-after')).toMatch(/^\d+$/);
+    const noPrimary = new RegExp(`has no host that is a primary answering now \\(${on(standby.port)}: a standby; ${on(primary.port)}: ECONNREFUSED\\)`);
+    expect(await logs(server, noPrimary), server.stdout()).toBe(true);
+    const cli = keyward(['keys', 'create', '--description', 'cli, no primary'], { KEYWARD_STORE: both, KEYWARD_USER: 'alice' });
+    expect(cli.code).toBe(1);
+    expect(refusalOf(cli, false)).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(noPrimary) });
+    // Named with both hosts, without the password.
+    expect(cli.stderr).toContain(`postgres://postgres@${on(standby.port)},${on(primary.port)}/`);
+    expect(cli.stderr).not.toContain(new URL(primary.url).password);
+
+    await standby.promote();
+    const promoted = Date.now();
+    for (;;) {
+      const answers = await Promise.all([ask('/api/v1/health'), ask('/api/v1/api-keys', tokens.bob, 'POST', { description: 'after' })]);
+      if (answers.every((a) => a.status === 200 || a.status === 201)) break;
+      if (Date.now() - promoted > 5000) throw new Error(`not recovered 5 s after the promotion: ${answers.map((a) => a.status).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const t of made) expect((await ask('/api/v1/users/me', t)).status).toBe(200);
+    expect(statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
+    expect(statuses).not.toContain(0);
+    expect(server.stdout()).not.toContain(new URL(primary.url).password);
+    await stopServe(server.child);
+  });
+});
+
 describe('a database turned read-only', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let tokens: { alice: string; bob: string };

@@ -24,7 +24,8 @@
 import { readFileSync } from 'node:fs';
 import { parse, toClientConfig } from 'pg-connection-string';
 import { KeywardError } from '../../refusal.js';
-import type { KeywardClientConfig } from './keyward-client.js';
+import { type KeywardClientConfig, PrimaryChoice } from './keyward-client.js';
+import { hostsOf, withFirstHost } from './host-list.js';
 import { type PasswordAsked, passwordFor } from './password.js';
 import { redactUrl } from './url.js';
 
@@ -66,6 +67,13 @@ const DEFAULT_SSLMODE = 'prefer';
  */
 const SYSTEM_ROOTS = 'system';
 
+/**
+ * libpq's target_session_attrs values that Keyward can honour: it uses the
+ * primary whatever the URL says (keyward-client.ts), which is what these
+ * ask for, or accept. The others ask for a standby, which Keyward refuses.
+ */
+const PRIMARY_SESSIONS = new Set(['any', 'read-write', 'primary']);
+
 /** The URL's query parameters. */
 const paramsOf = (url: string) => new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
 
@@ -99,7 +107,13 @@ function withSystemRoots(url: string): string {
 export function connectionConfig(named: string, env: NodeJS.ProcessEnv = process.env): KeywardClientConfig {
   const url = withEnvironment(named, env);
   try {
-    const parseable = withSystemRoots(url);
+    const attrs = paramsOf(url).get('target_session_attrs');
+    if (attrs !== null && !PRIMARY_SESSIONS.has(attrs)) {
+      throw new Error(`target_session_attrs=${attrs} asks for a standby, and Keyward needs the primary (a standby's copy lags, and a revoked key must be refused at once): leave it out, or say read-write or primary`);
+    }
+    // Several hosts (libpq's host1:port1,host2:port2): parsed with the first, the list kept for PrimaryChoice.
+    const hosts = hostsOf(url);
+    const parseable = withSystemRoots(withFirstHost(url));
     // A URL that says uselibpqcompat itself is taken at its word (pg-connection-string refuses both).
     const parsed = parse(parseable, /[?&]uselibpqcompat=/i.test(parseable) ? {} : { useLibpqCompat: true });
     // Modes libpq has that pg-connection-string's libpq mode leaves to verify-full.
@@ -113,6 +127,7 @@ export function connectionConfig(named: string, env: NodeJS.ProcessEnv = process
     // No password in the URL: PGPASSWORD or the password file, looked up as libpq does (password.ts).
     if (!config.password) config.password = (asked?: PasswordAsked) => passwordFor(asked ?? {}, redactUrl(named), env);
     if (typeof config.ssl === 'object') freshFiles(config.ssl, parsed as Partial<Record<(typeof FILES)[number], unknown>>);
+    if (hosts) config.primaryOf = new PrimaryChoice(hosts);
     return plainIfNoTls && config.ssl ? { ...config, plainIfNoTls: true } : config;
   } catch (e) {
     throw unusable(named, url, e);
@@ -154,8 +169,8 @@ function freshFiles(ssl: object, parsed: Partial<Record<(typeof FILES)[number], 
 function unusable(named: string, url: string, e: unknown): KeywardError {
   const err = e as NodeJS.ErrnoException | undefined;
   if (err && typeof err.code === 'string' && typeof err.path === 'string') {
-    const param = FILES.find((p) => new URL(url).searchParams.get(p) === err.path);
-    const where = param === undefined ? 'a file' : new URL(named).searchParams.has(param) ? param : `${param} (${FROM_ENVIRONMENT.find(([p]) => p === param)![1]})`;
+    const param = FILES.find((p) => paramsOf(url).get(p) === err.path);
+    const where = param === undefined ? 'a file' : paramsOf(named).has(param) ? param : `${param} (${FROM_ENVIRONMENT.find(([p]) => p === param)![1]})`;
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code;
     return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${redactUrl(named)} cannot be used: its ${where} ${err.path} cannot be read (${why}).`);
   }

@@ -1,5 +1,5 @@
-// The store's client: node-postgres's, with three changes every connection
-// the store opens (its pool's, its change feed's) needs:
+// The store's client: node-postgres's, with what every connection the store
+// opens (its pool's, its change feed's) needs:
 // - where the URL's sslmode is prefer or allow, a TlsOrPlainConnection
 //   (tls-or-plain.ts);
 // - a connect that fails destroys its socket (see connect);
@@ -9,14 +9,75 @@
 //   a second holds only on the primary (a standby's copy may lag behind it).
 //   PostgreSQL 14 and later say whether they are one as a session starts
 //   (the in_hot_standby parameter), so nothing more is asked; an older
-//   standby is met at the first change instead, read-only (sql.ts).
+//   standby is met at the first change instead, read-only (sql.ts);
+// - where the URL names several hosts (host-list.ts), the one it connects to
+//   is the primary among them (PrimaryChoice).
 
 import pg from 'pg';
-import { STANDBY } from './sql.js';
+import { type Host } from './host-list.js';
+import { NO_PRIMARY, STANDBY } from './sql.js';
 import { type DriverConnection, TlsOrPlainConnection } from './tls-or-plain.js';
 
 /** The connection settings, with whether a server without TLS may be spoken to in plain text (connection.ts). */
-export type KeywardClientConfig = pg.ClientConfig & { plainIfNoTls?: boolean };
+export type KeywardClientConfig = pg.ClientConfig & { plainIfNoTls?: boolean; primaryOf?: PrimaryChoice };
+
+// How long a look at one host of the list may take where the connection's settings give no limit (the pool's and the change feed's do).
+const LOOK_MS = 5000;
+
+/**
+ * Which host of a URL's list is the primary: found by connecting to each in
+ * the list's order until one is a primary that answers (libpq's order), and
+ * kept for every connection the store opens after — one object for the
+ * store's pool and its change feed — until a connection to it fails or finds
+ * a standby (a failover): the next connection looks again. None found: a
+ * refusal naming each host and why (sql.ts words it).
+ */
+export class PrimaryChoice {
+  private found?: Host;
+  private looking?: Promise<Host>;
+
+  constructor(readonly hosts: readonly Host[]) {}
+
+  /** The host to connect to: the primary found last, or the one found now (one look at a time, shared). */
+  primary(config: KeywardClientConfig): Promise<Host> {
+    if (this.found) return Promise.resolve(this.found);
+    this.looking ??= this.look(config).finally(() => (this.looking = undefined));
+    return this.looking;
+  }
+
+  /** A connection to `host` failed, or found a standby there: the next one looks again. */
+  lost(host: Host): void {
+    if (this.found === host) this.found = undefined;
+  }
+
+  private async look(config: KeywardClientConfig): Promise<Host> {
+    const reasons: string[] = [];
+    for (const host of this.hosts) {
+      // The password is read by name: pg.Pool hands over settings whose password is not enumerable.
+      const probe = new KeywardClient({ ...config, password: config.password, primaryOf: undefined, host: host.host, port: host.port, connectionTimeoutMillis: config.connectionTimeoutMillis || LOOK_MS });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        await probe.end().catch(() => undefined);
+        this.found = host;
+        return host;
+      } catch (e) {
+        reasons.push(`${hostText(host)}: ${reasonOf(e)}`);
+      }
+    }
+    throw Object.assign(new Error('No host of the list is a primary that answers.'), { code: NO_PRIMARY, reasons: reasons.join('; ') });
+  }
+}
+
+const hostText = (h: Host) => `${h.host.includes(':') ? `[${h.host}]` : h.host}:${h.port}`;
+
+/** Why a host was not used, in words that carry no password (PostgreSQL's and Node's name the user and host at most). */
+function reasonOf(e: unknown): string {
+  const err = e as { code?: unknown; message?: unknown; severity?: unknown } | undefined;
+  if (err?.code === STANDBY) return 'a standby';
+  if (typeof err?.severity === 'string' && typeof err.message === 'string') return err.message;
+  return typeof err?.code === 'string' ? err.code : typeof err?.message === 'string' ? err.message : 'no answer';
+}
 
 /** What node-postgres's Connection emits for each ParameterStatus message. */
 interface ParameterStatus {
@@ -38,36 +99,50 @@ export class KeywardClient extends pg.Client {
    * a SCRAM exchange it cannot finish) otherwise leaves the socket open
    * until the server's authentication_timeout (a minute) ends it, and the
    * command that failed waits that long to exit. A standby is refused once
-   * connected (the session ended, the refusal sql.ts words).
+   * connected (the session ended, the refusal sql.ts words). Where the URL
+   * names several hosts, to the primary among them (PrimaryChoice).
    */
   override connect(): Promise<pg.Client>;
   override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
   override connect(callback?: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): Promise<pg.Client> | void {
-    const destroy = () => (this as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
-    if (callback) {
-      const told = callback as (err: Error | null, c?: pg.Client) => void;
-      return super.connect(((err: Error | null, c?: pg.Client) => {
-        if (err) destroy();
-        const refusal = err ?? this.standbyRefusal();
-        if (refusal !== err) void this.end().catch(() => undefined);
-        told(refusal, refusal ? undefined : c);
-      }) as (err: Error) => void);
-    }
-    return super.connect().then(
-      async (c) => {
-        const refusal = this.standbyRefusal();
-        if (!refusal) return c;
-        await this.end().catch(() => undefined);
-        throw refusal;
-      },
-      (e: unknown) => {
-        destroy();
-        throw e;
-      },
+    if (!callback) return this.connectToPrimary();
+    const told = callback as (err: Error | null, c?: pg.Client) => void;
+    this.connectToPrimary().then(
+      (c) => told(null, c),
+      (e: Error) => told(e),
     );
   }
 
-  constructor(config: KeywardClientConfig = {}) {
+  /** Connects to the primary of the URL's hosts (its one host, or PrimaryChoice's), refusing a standby. */
+  private async connectToPrimary(): Promise<pg.Client> {
+    const choice = this.config.primaryOf;
+    const host = choice ? await choice.primary(this.config) : undefined;
+    if (host) this.connectTo(host);
+    try {
+      await super.connect().catch((e: unknown) => {
+        (this as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
+        throw e;
+      });
+      const refusal = this.standbyRefusal();
+      if (refusal) {
+        await this.end().catch(() => undefined);
+        throw refusal;
+      }
+      return this;
+    } catch (e) {
+      if (host) choice!.lost(host);
+      throw e;
+    }
+  }
+
+  /** Before connecting: to `host` instead of the URL's first host (node-postgres reads both fields as it connects; the password lookup, the second). */
+  private connectTo(host: Host): void {
+    const self = this as unknown as { host: string; port: number; connectionParameters: { host: string; port: number } };
+    self.host = self.connectionParameters.host = host.host;
+    self.port = self.connectionParameters.port = host.port;
+  }
+
+  constructor(private readonly config: KeywardClientConfig = {}) {
     // Handed on whole: pg.Pool makes the password of what it passes here not enumerable, so a copy would lose it.
     super(config);
     const self = this as unknown as { connectionParameters: { ssl: unknown; client_encoding?: string }; connection: DriverConnection };

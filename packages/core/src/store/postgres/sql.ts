@@ -84,6 +84,8 @@ const READ_ONLY = '25006';
 
 /** The code of KeywardClient's refusal of a session on a standby (keyward-client.ts). */
 export const STANDBY = 'KEYWARD_STANDBY';
+/** The code of PrimaryChoice's refusal when no host of a URL's list is a primary that answers (its `reasons`: each host's). */
+export const NO_PRIMARY = 'KEYWARD_NO_PRIMARY';
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 // Node's codes for a server certificate the TLS check did not accept (OpenSSL's verify errors, the host name check).
@@ -114,6 +116,10 @@ function refusedBecause(e: unknown): string | undefined {
   }
   if (CERTIFICATE_REFUSED.test(code)) {
     return `presented a TLS certificate that was not accepted (${message}): check that the URL's sslrootcert names the CA that signed it, and its sslmode`;
+  }
+  if (code === NO_PRIMARY) {
+    const reasons = typeof (err as { reasons?: unknown }).reasons === 'string' ? ` (${(err as { reasons: string }).reasons})` : '';
+    return `has no host that is a primary answering now${reasons}; Keyward needs the primary: if a failover is under way, try again shortly`;
   }
   if (code === STANDBY) {
     return 'is a standby server (read-only, and behind its primary); Keyward needs the primary, where every change is made and every revocation seen at once: point the URL at it, or at an address that follows it through a failover (if one is under way, try again shortly)';

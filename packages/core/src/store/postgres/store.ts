@@ -166,7 +166,7 @@ export class PostgresStore implements Store {
       // other's answers (node-postgres pipelining): BEGIN with the first
       // reads, the writes with COMMIT. See inTransaction.
       pipeline: true,
-      // Its connections as the URL's sslmode asks, prefer and allow included (tls-or-plain.ts).
+      // Its connections as the URL's sslmode asks, prefer and allow included, and to the primary only (keyward-client.ts).
       Client: KeywardClient,
     };
     this.pool = new pg.Pool(config);
