@@ -5,15 +5,17 @@
 // (it may have committed: 503 would say nothing was changed); once it is back
 // the servers recover by themselves within 5 s; every create they
 // acknowledged is there afterwards. A load balancer's health check
-// (GET /api/v1/health) says 503 while it is down and 200 once back. This file runs a PostgreSQL of its own,
-// since it stops it.
+// (GET /api/v1/health) says 503 while it is down and 200 once back. A server
+// started while it is down listens all the same, answering 503 until it is
+// up (a supervisor restarting a server that exited backs off, and would keep
+// it down longer). This file runs a PostgreSQL of its own, since it stops it.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from './support/postgres-server.js';
 import { createTestDatabase } from './support/postgres.js';
 import { bootstrap } from './support/flow.js';
 import { keyward } from './support/keyward.js';
-import { startServe } from './support/serve.js';
+import { startServe, stopServe } from './support/serve.js';
 import { type Answer, call, codeOf } from './support/http.js';
 
 let pg: PostgresServer;
@@ -111,5 +113,37 @@ describe('PostgreSQL stopped and started under load', () => {
     }
     // At least 12 acknowledged before it stopped (the load waited for them), and the 2 after.
     for (const id of acknowledged) expect((await call(`${servers[0].url}/api/v1/api-keys/${id}`, tokens.alice)).status).toBe(200);
+  });
+
+  it('a server started while it is down listens, says so, answers 503 with Retry-After, and serves within 5 s of its return', async () => {
+    await pg.stop();
+    try {
+      const late = await startServe(url);
+      expect(late.stderr()).toContain('cannot be reached right now (ECONNREFUSED). Listening anyway: requests that need it are answered 503 until it answers.');
+      expect(late.stderr()).not.toContain(new URL(url).password);
+      for (const a of [await call(`${late.url}/api/v1/health`), await call(`${late.url}/api/v1/users/me`, tokens.bob)]) {
+        expect([a.status, codeOf(a), a.headers.get('retry-after')]).toEqual([503, 'UNAVAILABLE', '1']);
+      }
+      await pg.start();
+      const up = Date.now();
+      for (;;) {
+        const answers = [await call(`${late.url}/api/v1/health`), await call(`${late.url}/api/v1/users/me`, tokens.bob), await call(`${late.url}/api/v1/api-keys`, tokens.alice, 'POST', { description: 'late server' })];
+        if (answers.every((a) => a.status === 200 || a.status === 201)) break;
+        expect(answers.map((a) => a.status).filter((s) => s !== 503)).toEqual([]);
+        if (Date.now() - up > 5000) throw new Error(`not serving 5 s after PostgreSQL came back: ${answers.map((a) => a.status)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(late.child.exitCode).toBeNull();
+      await stopServe(late.child);
+    } finally {
+      await pg.start();
+    }
+  });
+
+  it('a server pointed at a database that refuses it (no such database) still exits, saying why', async () => {
+    const wrong = Object.assign(new URL(url), { pathname: '/no_such_database' }).toString();
+    const r = keyward(['serve', '--port', '0', '--store', wrong], { KEYWARD_USER: 'alice' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('refused the connection: database "no_such_database" does not exist (create it — createdb, or CREATE DATABASE — or check the database name in the URL); nothing was changed. (UNAVAILABLE)');
   });
 });

@@ -11,12 +11,13 @@ afterAll(() => {
 });
 
 /** Starts `keyward serve --port 0` (with `extra` options, and `env` over the test's own) and resolves with the URL it announces. */
-export function startServe(store: string, extra: string[] = [], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; stdout: () => string }> {
+export function startServe(store: string, extra: string[] = [], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; stdout: () => string; stderr: () => string }> {
   const child = spawn(process.execPath, [keywardBin, 'serve', '--port', '0', '--store', store, ...extra], { env: cleanEnv({ KEYWARD_USER: 'alice', ...env }) });
   servers.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
-  return announcedUrl(child).url.then((url) => ({ url, child, stdout: () => out }));
+  const announced = announcedUrl(child);
+  return announced.url.then((url) => ({ url, child, stdout: () => out, stderr: announced.stderr }));
 }
 
 /** Stops a server started here (SIGTERM) and resolves once it has exited, its usage flushed and its store closed. */

@@ -6,7 +6,7 @@
 
 import type { Tenant } from './domain.js';
 import { type Engine, type EngineOptions, type InitOptions, createEngine, initStore } from './engine.js';
-import { refuse } from './refusal.js';
+import { StoreAway, refuse } from './refusal.js';
 import { type RemoteOptions, createRemoteService } from './remote-service.js';
 import type { KeyService } from './service.js';
 import type { Store } from './store/boundary.js';
@@ -47,13 +47,22 @@ export async function openService(target: StoreTarget | ServerTarget): Promise<K
  * The engine over the store at `target`, for a process that acts for many
  * users (the HTTP server). A store that does not parse (STORE_CORRUPT) or a
  * database that cannot be reached (UNAVAILABLE) is refused here, before
- * anything runs on it.
+ * anything runs on it — unless `away` is given: a database expected back by
+ * itself (StoreAway: restarting, not answering, in a failover) then gets its
+ * engine anyway, whose every request is UNAVAILABLE until it answers, and
+ * `away` is told why. A server started with its database (a host rebooting,
+ * a cluster coming up in any order) then serves as soon as that answers,
+ * instead of exiting and waiting for its supervisor's next restart.
  */
-export async function openEngine(target: string, missing: WhenMissing, opts?: EngineOptions, storeOpts?: StoreOptions): Promise<Engine> {
+export async function openEngine(target: string, missing: WhenMissing, opts?: EngineOptions, storeOpts?: StoreOptions, away?: (why: StoreAway) => void): Promise<Engine> {
   const store = await openStore(target, storeOpts);
   try {
     if (!(await store.tenant())) await whenMissing(store, target, missing);
   } catch (e) {
+    if (away && e instanceof StoreAway) {
+      away(e);
+      return createEngine(store, opts);
+    }
     await store.close();
     throw e;
   }

@@ -96,6 +96,19 @@ export class KeywardError extends Error {
   }
 }
 
+/**
+ * UNAVAILABLE from a store expected back by itself — a database restarting,
+ * not answering, or between a primary and its promoted standby — as opposed
+ * to one to be put right (no store there, a password refused, a certificate
+ * not accepted). `keyward serve` starts on such a store and answers 503
+ * until it answers (open-service.ts openEngine's `away`).
+ */
+export class StoreAway extends KeywardError {
+  constructor(message: string) {
+    super('UNAVAILABLE', message);
+  }
+}
+
 export function refuse(code: ErrorCode, message: string): never {
   throw new KeywardError(code, message);
 }

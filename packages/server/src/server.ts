@@ -5,7 +5,7 @@
 
 import { type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KeywardError, type WhenMissing, openEngine, safeJson } from '@keyward/core';
+import { KeywardError, type StoreAway, type WhenMissing, openEngine, safeJson } from '@keyward/core';
 import { AuthFailureThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
 import { handle } from './handle.js';
 import type { LeakKeys } from './leak-signature.js';
@@ -38,6 +38,12 @@ export interface ServerOptions {
   trustProxy?: TrustedProxies;
   /** A PostgreSQL store's most connections (its pool; 10 by default). */
   dbConnections?: number;
+  /**
+   * Given, a database that cannot answer as the server starts but is expected
+   * back by itself (StoreAway) does not stop it: it listens, answers 503 until
+   * the database answers, and this is told why. Without, refused.
+   */
+  whenStoreAway?: (why: StoreAway) => void;
 }
 
 export interface RunningServer {
@@ -79,8 +85,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const port = opts.port ?? DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KeywardError('INVALID_INPUT', `The port must be a whole number from 0 to 65535, not ${port}.`);
   // Fail before listening when there is no store yet, it does not parse
-  // (STORE_CORRUPT), or its database cannot be reached (UNAVAILABLE).
-  const engine = await openEngine(opts.storePath, opts.missing ?? { advice: 'run `keyward init` on this host first' }, { usageFlushMs: opts.usageFlushMs }, { connections: opts.dbConnections });
+  // (STORE_CORRUPT), or its database cannot be reached (UNAVAILABLE; unless
+  // told to wait for it: whenStoreAway).
+  const engine = await openEngine(opts.storePath, opts.missing ?? { advice: 'run `keyward init` on this host first' }, { usageFlushMs: opts.usageFlushMs }, { connections: opts.dbConnections }, opts.whenStoreAway);
   const stdout = opts.log ? undefined : stdoutLog();
   const log = opts.log ?? stdout!.log;
   const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, healthLog: new HealthLog(), url: urlOf(host, port), leakKeys: opts.leakKeys, trustProxy: opts.trustProxy };

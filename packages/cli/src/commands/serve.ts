@@ -24,7 +24,11 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   const missing = whenMissing(choice, actorOf(cmd, env), (line) => print(process.stderr, line + '\n'));
   // The server logs one JSON line per request to stdout, and refuses a port
   // it cannot listen on with UNAVAILABLE.
-  const server = await startServer({ storePath: path, missing, host, port: Number(portText), leakKeys, trustProxy, dbConnections });
+  // A database that cannot answer yet (starting, in a failover) is waited for, answering 503 meanwhile,
+  // not given up on: a supervisor restarting an exited server backs off, and would keep it down longer.
+  const whenStoreAway = (why: KeywardError) =>
+    print(process.stderr, `${why.message.replace(/;? nothing was changed\.( Try again shortly\.)?$/, '')}. Listening anyway: requests that need it are answered 503 until it answers.\n`);
+  const server = await startServer({ storePath: path, missing, host, port: Number(portText), leakKeys, trustProxy, dbConnections, whenStoreAway });
   print(process.stderr, `Keyward server listening on ${server.url} (store ${storeLocation(path)}); Ctrl-C stops it.\n`);
   const signal = await closeOnSignals(server);
   print(process.stderr, `Stopped on ${signal}; usage flushed.\n`);

@@ -3,7 +3,7 @@
 // behaviour §5's UNAVAILABLE.
 
 import type pg from 'pg';
-import { KeywardError } from '../../refusal.js';
+import { KeywardError, StoreAway } from '../../refusal.js';
 
 /** The pool or one checked-out client: table modules do not care which. */
 export type Sql = Pick<pg.ClientBase, 'query'>;
@@ -104,6 +104,9 @@ function refusedBecause(e: unknown): string | undefined {
   const err = e as { code?: unknown; message?: unknown; severity?: unknown } | undefined;
   const code = typeof err?.code === 'string' ? err.code : '';
   const message = typeof err?.message === 'string' ? err.message : '';
+  // PostgreSQL's own answer as the session starts: no database of the URL's name (3D000), no CONNECT on it (42501).
+  if (err?.severity === 'FATAL' && code === '3D000') return `refused the connection: ${message} (create it — createdb, or CREATE DATABASE — or check the database name in the URL)`;
+  if (err?.severity === 'FATAL' && code === '42501') return `refused the connection: ${message}`;
   // PostgreSQL's own answer (it has a severity), its SQLSTATE in class 28.
   if (typeof err?.severity === 'string' && /^28[0-9A-Z]{3}$/.test(code)) {
     // A database that takes TLS only, asked without: say how to ask for it.
@@ -147,12 +150,17 @@ export function isUnavailable(e: unknown): boolean {
 export function unavailable(location: string, e: unknown): KeywardError {
   if (e instanceof KeywardError) return e;
   const refused = refusedBecause(e);
-  if (refused) return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} ${refused}; nothing was changed.`);
+  // Refused for a standby, or no primary among the hosts: a failover, expected to end by itself.
+  if (refused) {
+    const message = `The PostgreSQL store at ${location} ${refused}; nothing was changed.`;
+    const failover = [STANDBY, NO_PRIMARY].includes((e as { code?: string })?.code ?? '');
+    return failover ? new StoreAway(message) : new KeywardError('UNAVAILABLE', message);
+  }
   const reason = (e as { code?: string })?.code ?? 'no answer';
   if (reason === READ_ONLY) {
     return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} takes no changes right now: it answers that it is read-only (default_transaction_read_only is on, or it is a standby); nothing was changed. Try again once it takes changes.`);
   }
-  return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} cannot be reached right now (${reason}); nothing was changed. Try again shortly.`);
+  return new StoreAway(`The PostgreSQL store at ${location} cannot be reached right now (${reason}); nothing was changed. Try again shortly.`);
 }
 
 /**
