@@ -124,6 +124,9 @@ describe('PostgreSQL stopped and started under load', () => {
       for (const a of [await call(`${late.url}/api/v1/health`), await call(`${late.url}/api/v1/users/me`, tokens.bob)]) {
         expect([a.status, codeOf(a), a.headers.get('retry-after')]).toEqual([503, 'UNAVAILABLE', '1']);
       }
+      // Alive all the same: a supervisor's liveness check does not restart it for want of its database.
+      const alive = await call(`${late.url}/api/v1/health/live`);
+      expect([alive.status, alive.body]).toEqual([200, { status: 'alive' }]);
       await pg.start();
       const up = Date.now();
       for (;;) {

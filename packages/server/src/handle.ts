@@ -183,7 +183,7 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   send(res, reply, auth.expiry);
   entry.status = reply.status;
   entry.ms = Math.round((performance.now() - started) * 100) / 100;
-  if (entry.path === ROUTES.health && !ctx.healthLog.worthLogging(reply.status)) return;
+  if ((entry.path === ROUTES.health || entry.path === ROUTES.live) && !ctx.healthLog.worthLogging(entry.path, reply.status)) return;
   try {
     // safeJson: a query's names are the client's text, and the log is often read on a terminal.
     ctx.log(safeJson(entry));

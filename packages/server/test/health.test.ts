@@ -1,7 +1,8 @@
 // GET /api/v1/health: what a load balancer asks before sending a server
 // requests. No bearer; it says only whether the store answers. Its 503 while
 // the database is away is in test/postgres-outage.pg.test.ts, with a real
-// PostgreSQL stopped and started.
+// PostgreSQL stopped and started — and there, GET /api/v1/health/live (what a
+// supervisor asks to know the process answers at all) still 200.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './helpers.js';
 
@@ -58,5 +59,21 @@ describe('GET /api/v1/health', () => {
     const a = await h.api('GET', '/api/v1/health');
     expect(a.text).not.toContain(h.dir);
     expect(a.text).not.toMatch(/json|journal|tenant/i);
+  });
+});
+
+describe('GET /api/v1/health/live', () => {
+  it('answers 200 {"status":"alive"} without a token, takes GET only, and is logged once while it keeps saying so', async () => {
+    const liveLines = () => h.logs.map((l) => JSON.parse(l)).filter((e) => e.path === '/api/v1/health/live');
+    for (let i = 0; i < 3; i++) {
+      const a = await h.api('GET', '/api/v1/health/live', { token: 'kw_not_a_token' });
+      expect([a.status, a.body]).toEqual([200, { status: 'alive' }]);
+    }
+    expect(liveLines().map((e) => [e.method, e.status])).toEqual([['GET', 200]]);
+    const post = await h.api('POST', '/api/v1/health/live', { body: {} });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET']);
+    // Not a health check's success: its own path's log is not the readiness check's.
+    expect((await h.api('GET', '/api/v1/health')).status).toBe(200);
+    expect(liveLines().map((e) => [e.method, e.status])).toEqual([['GET', 200], ['POST', 405]]);
   });
 });

@@ -19,6 +19,7 @@ export const ROUTES = {
   user: '/api/v1/users/:name',
   audits: '/api/v1/audits',
   health: '/api/v1/health',
+  live: '/api/v1/health/live',
 } as const;
 
 export type RouteName = keyof typeof ROUTES;

@@ -6,7 +6,7 @@ import { ROUTES } from '@keyward/core';
 import { Router } from '../router.js';
 import { listEvents } from './audits.js';
 import { createKey, deleteKey, deleteMyKeys, getKey, keyUsage, listKeys, patchKey, revokeKey, revokeKeys, rotateKey, verifyToken } from './keys.js';
-import { health } from './health.js';
+import { health, live } from './health.js';
 import { reportLeaked } from './leaks.js';
 import { getConfig, patchConfig } from './tenant.js';
 import { addUser, listUsers, me, patchUser, removeUser } from './users.js';
@@ -27,4 +27,5 @@ export const router = new Router([
   { path: ROUTES.user, methods: { PATCH: patchUser, DELETE: removeUser } },
   { path: ROUTES.audits, methods: { GET: listEvents } },
   { path: ROUTES.health, methods: {}, open: { GET: health } },
+  { path: ROUTES.live, methods: {}, open: { GET: live } },
 ]);
