@@ -44,6 +44,54 @@ async function logs(server: { stdout: () => string }, words: RegExp): Promise<bo
 const STANDBY_WORDS = /is a standby server \(read-only, and behind its primary\); Keyward needs the primary/;
 const READ_ONLY_WORDS = /takes no changes right now: it answers that it is read-only/;
 
+/** Requests to one server, every status kept (none may be a 500, nor a server gone). */
+function asking(server: { url: string }) {
+  const statuses: number[] = [];
+  const ask = async (path: string, token?: string, method = 'GET', body?: unknown) => {
+    const a = await call(`${server.url}${path}`, token, method, body);
+    statuses.push(a.status);
+    return a;
+  };
+  return { ask, statuses };
+}
+type Ask = ReturnType<typeof asking>['ask'];
+
+/** Three keys made through the server (with the bootstrap's, within the default limit of five), their tokens. */
+async function threeKeys(ask: Ask, token: string, named: string): Promise<string[]> {
+  const made: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const a = await ask('/api/v1/api-keys', token, 'POST', { description: `${named} ${i}` });
+    expect(a.status).toBe(201);
+    made.push((a.body as { token: string }).token);
+  }
+  return made;
+}
+
+/**
+ * The health check, once it says 503 (5 s at most): until the server has let go of what it knew (within a
+ * second of its change feed's loss), a cached answer may still come.
+ */
+async function unhealthy(ask: Ask): Promise<Answer> {
+  const until = Date.now() + 5000;
+  let health: Answer;
+  do {
+    await new Promise((r) => setTimeout(r, 100));
+    health = await ask('/api/v1/health');
+  } while (health.status !== 503 && Date.now() < until);
+  return health;
+}
+
+/** Waits until the server answers its health check and a create again (just promoted: within 5 s, or throws). */
+async function recovered(ask: Ask, token: string): Promise<void> {
+  const since = Date.now();
+  for (;;) {
+    const answers = await Promise.all([ask('/api/v1/health'), ask('/api/v1/api-keys', token, 'POST', { description: 'after' })]);
+    if (answers.every((a) => a.status === 200 || a.status === 201)) return;
+    if (Date.now() - since > 5000) throw new Error(`not recovered 5 s after the promotion: ${answers.map((a) => `${a.status} ${detailOf(a)}`).join('; ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('a failover behind one address', () => {
   let primary: PostgresServer;
   let standby: PostgresStandby;
@@ -67,33 +115,16 @@ describe('a failover behind one address', () => {
 
   it('a standby is refused with 503 and says so; promoted, it is used within 5 s, and nothing acknowledged is lost', async () => {
     const server = await startServe(url);
-    const statuses: number[] = [];
-    const ask = async (path: string, token?: string, method = 'GET', body?: unknown) => {
-      const a = await call(`${server.url}${path}`, token, method, body);
-      statuses.push(a.status);
-      return a;
-    };
+    const { ask, statuses } = asking(server);
     // Keys made and used through the server while the primary is there.
-    const made: string[] = [];
-    // Three: with the one bootstrap made, within the default limit of five.
-    for (let i = 0; i < 3; i++) {
-      const a = await ask('/api/v1/api-keys', tokens.alice, 'POST', { description: `before ${i}` });
-      expect(a.status).toBe(201);
-      made.push((a.body as { token: string }).token);
-    }
+    const made = await threeKeys(ask, tokens.alice, 'before');
     for (const t of made) expect((await ask('/api/v1/users/me', t)).status).toBe(200);
 
     // The failover: the primary stops (its last WAL goes to the standby first), the address moves to the standby.
     await primary.stop();
     await address.moveTo(standby.port);
-    // Until the server has let go of what it knew (within a second of its change feed's loss), a cached
-    // answer may still come; from then on every request that needs the database is a 503 naming the standby.
-    const until = Date.now() + 5000;
-    let health: Answer;
-    do {
-      await new Promise((r) => setTimeout(r, 100));
-      health = await ask('/api/v1/health');
-    } while (health.status !== 503 && Date.now() < until);
+    // From when the server lets go of what it knew, every request that needs the database is a 503 naming the standby.
+    const health = await unhealthy(ask);
     expect(health.status).toBe(503);
     expect(health.headers.get('retry-after')).toMatch(/^\d+$/);
     const create = await ask('/api/v1/api-keys', tokens.alice, 'POST', { description: 'on the standby' });
@@ -114,13 +145,7 @@ describe('a failover behind one address', () => {
 
     // Promoted: the same server uses it within 5 s, without a restart.
     await standby.promote();
-    const promoted = Date.now();
-    for (;;) {
-      const answers = await Promise.all([ask('/api/v1/health'), ask('/api/v1/api-keys', tokens.bob, 'POST', { description: 'after' })]);
-      if (answers.every((a) => a.status === 200 || a.status === 201)) break;
-      if (Date.now() - promoted > 5000) throw new Error(`not recovered 5 s after the promotion: ${answers.map((a) => `${a.status} ${detailOf(a)}`).join('; ')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await recovered(ask, tokens.bob);
     // Every key acknowledged before the failover works on the new primary.
     for (const t of made) expect((await ask('/api/v1/users/me', t)).status).toBe(200);
     expect(keyward(['keys', 'ls'], { KEYWARD_STORE: url, KEYWARD_USER: 'alice' }).stdout).toContain('before 2');
@@ -154,28 +179,13 @@ describe('a URL naming the primary and its standby', () => {
 
   it('uses whichever is the primary: the first, then the standby once promoted, with 503s between and nothing acknowledged lost', async () => {
     const server = await startServe(both);
-    const statuses: number[] = [];
-    const ask = async (path: string, token?: string, method = 'GET', body?: unknown) => {
-      const a = await call(`${server.url}${path}`, token, method, body);
-      statuses.push(a.status);
-      return a;
-    };
-    const made: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const a = await ask('/api/v1/api-keys', tokens.alice, 'POST', { description: `pair ${i}` });
-      expect(a.status).toBe(201);
-      made.push((a.body as { token: string }).token);
-    }
+    const { ask, statuses } = asking(server);
+    const made = await threeKeys(ask, tokens.alice, 'pair');
     expect(keyward(['keys', 'ls'], { KEYWARD_STORE: both, KEYWARD_USER: 'alice' }).stdout).toContain('pair 2');
 
     // The primary goes away: no host of the list is a primary until the standby is promoted.
     await primary.stop();
-    const until = Date.now() + 5000;
-    let health: Answer;
-    do {
-      await new Promise((r) => setTimeout(r, 100));
-      health = await ask('/api/v1/health');
-    } while (health.status !== 503 && Date.now() < until);
+    const health = await unhealthy(ask);
     expect(health.status).toBe(503);
     const create = await ask('/api/v1/api-keys', tokens.alice, 'POST', { description: 'no primary' });
     expect([create.status, codeOf(create)]).toEqual([503, 'UNAVAILABLE']);
@@ -190,13 +200,7 @@ describe('a URL naming the primary and its standby', () => {
     expect(cli.stderr).not.toContain(new URL(primary.url).password);
 
     await standby.promote();
-    const promoted = Date.now();
-    for (;;) {
-      const answers = await Promise.all([ask('/api/v1/health'), ask('/api/v1/api-keys', tokens.bob, 'POST', { description: 'after' })]);
-      if (answers.every((a) => a.status === 200 || a.status === 201)) break;
-      if (Date.now() - promoted > 5000) throw new Error(`not recovered 5 s after the promotion: ${answers.map((a) => a.status).join(', ')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await recovered(ask, tokens.bob);
     for (const t of made) expect((await ask('/api/v1/users/me', t)).status).toBe(200);
     expect(statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
     expect(statuses).not.toContain(0);
