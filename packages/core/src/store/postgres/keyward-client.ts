@@ -21,8 +21,9 @@ import { type DriverConnection, TlsOrPlainConnection } from './tls-or-plain.js';
 /** The connection settings, with whether a server without TLS may be spoken to in plain text (connection.ts). */
 export type KeywardClientConfig = pg.ClientConfig & { plainIfNoTls?: boolean; primaryOf?: PrimaryChoice };
 
-// How long a look at one host of the list may take where the connection's settings give no limit (the pool's and the change feed's do).
-const LOOK_MS = 5000;
+// How long a look at one host of the list may take at most: a host that does not answer (a machine gone,
+// its packets dropped) must not hold a request past the pool's own 5 s wait for a connection.
+const LOOK_MS = 2000;
 
 /**
  * Which host of a URL's list is the primary: found by connecting to each in
@@ -54,7 +55,7 @@ export class PrimaryChoice {
     const reasons: string[] = [];
     for (const host of this.hosts) {
       // The password is read by name: pg.Pool hands over settings whose password is not enumerable.
-      const probe = new KeywardClient({ ...config, password: config.password, primaryOf: undefined, host: host.host, port: host.port, connectionTimeoutMillis: config.connectionTimeoutMillis || LOOK_MS });
+      const probe = new KeywardClient({ ...config, password: config.password, primaryOf: undefined, host: host.host, port: host.port, connectionTimeoutMillis: Math.min(config.connectionTimeoutMillis || LOOK_MS, LOOK_MS) });
       probe.on('error', () => undefined);
       try {
         await probe.connect();

@@ -81,12 +81,12 @@ export const SCHEMA = 'keyward';
 // thrown away like a broken one, and the change tried on another.
 const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|58|25006$)/;
 const READ_ONLY = '25006';
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** The code of KeywardClient's refusal of a session on a standby (keyward-client.ts). */
 export const STANDBY = 'KEYWARD_STANDBY';
 /** The code of PrimaryChoice's refusal when no host of a URL's list is a primary that answers (its `reasons`: each host's). */
 export const NO_PRIMARY = 'KEYWARD_NO_PRIMARY';
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 // Node's codes for a server certificate the TLS check did not accept (OpenSSL's verify errors, the host name check).
 const CERTIFICATE_REFUSED = /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED)/;
