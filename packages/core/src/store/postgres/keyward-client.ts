@@ -11,15 +11,18 @@
 //   (the in_hot_standby parameter), so nothing more is asked; an older
 //   standby is met at the first change instead, read-only (sql.ts);
 // - where the URL names several hosts (host-list.ts), the one it connects to
-//   is the primary among them (PrimaryChoice).
+//   is the primary among them (PrimaryChoice);
+// - a pool's connection notes which server it reached (backend-fate.ts says
+//   why).
 
 import pg from 'pg';
+import { SERVER_STARTED } from './backend-fate.js';
 import { type Host } from './host-list.js';
 import { NO_PRIMARY, STANDBY } from './sql.js';
 import { type DriverConnection, TlsOrPlainConnection } from './tls-or-plain.js';
 
 /** The connection settings, with whether a server without TLS may be spoken to in plain text (connection.ts). */
-export type KeywardClientConfig = pg.ClientConfig & { plainIfNoTls?: boolean; primaryOf?: PrimaryChoice };
+export type KeywardClientConfig = pg.ClientConfig & { plainIfNoTls?: boolean; primaryOf?: PrimaryChoice; knowsItsServer?: boolean };
 
 // How long a look at one host of the list may take at most: a host that does not answer (a machine gone,
 // its packets dropped) must not hold a request past the pool's own 5 s wait for a connection.
@@ -55,7 +58,7 @@ export class PrimaryChoice {
     const reasons: string[] = [];
     for (const host of this.hosts) {
       // The password is read by name: pg.Pool hands over settings whose password is not enumerable.
-      const probe = new KeywardClient({ ...config, password: config.password, primaryOf: undefined, host: host.host, port: host.port, connectionTimeoutMillis: Math.min(config.connectionTimeoutMillis || LOOK_MS, LOOK_MS) });
+      const probe = new KeywardClient({ ...config, password: config.password, primaryOf: undefined, knowsItsServer: false, host: host.host, port: host.port, connectionTimeoutMillis: Math.min(config.connectionTimeoutMillis || LOOK_MS, LOOK_MS) });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
@@ -93,6 +96,8 @@ interface ParameterStatus {
 export class KeywardClient extends pg.Client {
   /** Whether the server said, as the session started (or since), that it is a standby. */
   private inHotStandby = false;
+  /** The server this connection reached, by its postmaster start time (with knowsItsServer; backend-fate.ts). */
+  server?: string;
 
   /**
    * node-postgres's connect, with the socket destroyed when it fails: a
@@ -129,9 +134,20 @@ export class KeywardClient extends pg.Client {
         await this.end().catch(() => undefined);
         throw refusal;
       }
+      if (this.config.knowsItsServer) await this.noteServer();
       return this;
     } catch (e) {
       if (host) choice!.lost(host);
+      throw e;
+    }
+  }
+
+  /** Asks which server this is; a connection that cannot say is ended and its failure thrown, as a failed connect's. */
+  private async noteServer(): Promise<void> {
+    try {
+      this.server = (await this.query<{ started: string }>(SERVER_STARTED)).rows[0].started;
+    } catch (e) {
+      await this.end().catch(() => undefined);
       throw e;
     }
   }

@@ -11,11 +11,12 @@ import { randomHex } from '../../random.js';
 import { KeywardError } from '../../refusal.js';
 import type { EventFind, EventPage, FlushId, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, TransactHow, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
+import { APPLICATION, type Backend, seenGone } from './backend-fate.js';
 import { storeClosed } from '../closed.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
 import { connectionConfig } from './connection.js';
-import { KeywardClient } from './keyward-client.js';
+import { KeywardClient, type KeywardClientConfig } from './keyward-client.js';
 import { eventThere, eventsBeforeGone, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { CHANGED_SINCE_SEEN, Expectations, TransactionOnWhatWasSeen, putCountedKeysAndAnnounce } from './expectations.js';
 import { countActive, countActiveUntil, findKeys, keysThereAsWritten, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
@@ -37,11 +38,6 @@ export interface PostgresStoreOptions {
 
 // Retries of a transaction PostgreSQL aborted to break a deadlock or a serialization conflict.
 const RETRIES = 5;
-// How long a create sent whole whose connection was lost waits for its backend to be gone (fateOf): 40 looks, 50 ms apart.
-const FATE_LOOKS = 40;
-const FATE_LOOK_MS = 50;
-// How this store's connections name themselves to the database (pg_stat_activity), so fateOf ends only one of its own.
-const APPLICATION = 'keyward';
 
 function reads(sql: Sql): StoreReads {
   return {
@@ -148,7 +144,7 @@ export class PostgresStore implements Store {
     this.location = redactUrl(url);
     // The pool and the LISTEN client connect alike (TLS as the URL asks, connection.ts).
     const connection = connectionConfig(url);
-    const config: pg.PoolConfig = {
+    const config: pg.PoolConfig & KeywardClientConfig = {
       // Where and how to connect; what follows is Keyward's own and wins over a URL parameter of the same name
       // (application_name: fateOf ends only backends named so).
       ...connection,
@@ -168,6 +164,8 @@ export class PostgresStore implements Store {
       pipeline: true,
       // Its connections as the URL's sslmode asks, prefer and allow included, and to the primary only (keyward-client.ts).
       Client: KeywardClient,
+      // Each notes the server it reached, so a lost connection's backend is looked for there only (backend-fate.ts).
+      knowsItsServer: true,
     };
     this.pool = new pg.Pool(config);
     // Half the pool at most, so reads always find a connection.
@@ -508,45 +506,11 @@ export class PostgresStore implements Store {
    * event it appended); without such a look, never (its backend is still
    * ended: nothing of it commits later).
    */
-  private async fateOf(backend: number | undefined, there: Look | undefined): Promise<'committed' | 'not' | 'unknown'> {
-    if (!(await this.gone(backend)) || !there) return 'unknown';
+  private async fateOf(backend: Backend | undefined, there: Look | undefined): Promise<'committed' | 'not' | 'unknown'> {
+    if (!(await seenGone((text, values) => this.askPool(() => this.pool.query<{ alive: boolean }>(text, values)), backend)) || !there) return 'unknown';
     // A statement of its own, after the backend was seen gone: its snapshot shows whatever that backend committed.
     const found = await this.askPool(() => there(this.sql));
     return found === undefined ? 'unknown' : found ? 'committed' : 'not';
-  }
-
-  /**
-   * Whether a backend whose connection was lost is seen gone (it can commit
-   * nothing more) within FATE_LOOKS looks. One that said FATAL is gone within
-   * moments. One cut off by the network lives on, perhaps waiting at the
-   * owner's lock, and could commit long after this create was answered: it
-   * is ended here (a backend of this application only), so a create answered
-   * "not written" is not made later. Not seen gone only while the database
-   * cannot be asked (a look it does not answer learns nothing: the next asks
-   * again, within the same 2 s), or will not end it.
-   */
-  private async gone(backend: number | undefined): Promise<boolean> {
-    if (!backend) return false;
-    const until = performance.now() + FATE_LOOKS * FATE_LOOK_MS;
-    let found = false;
-    for (let look = 0; look < FATE_LOOKS; look++) {
-      if (look > 0) await new Promise((r) => setTimeout(r, FATE_LOOK_MS));
-      const alive = await this.askPool(() =>
-        this.pool.query<{ alive: boolean }>(
-          // Ended at the first look that finds it; pg_terminate_backend only asks, so later looks wait until it is gone.
-          `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1) AS alive,
-                  (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND application_name = $2 AND $3) AS ended`,
-          [backend, APPLICATION, !found],
-        ),
-      ).then(
-        (r) => r.rows[0].alive,
-        () => undefined,
-      );
-      if (alive === false) return true;
-      if (alive) found = true;
-      else if (performance.now() > until) return false;
-    }
-    return false;
   }
 
   /** `ask` on the pool, asked again past pooled connections the database closed while they sat idle (each is thrown away). */
@@ -780,9 +744,10 @@ export class PostgresStore implements Store {
 /** A look, on a session of its own, at whether what a transaction wrote is there: it committed (undefined: it cannot tell). */
 type Look = (sql: Sql) => Promise<boolean | undefined>;
 
-/** The backend a connection talks to (pg_stat_activity's pid), if it got that far. */
-function backendOf(c: pg.PoolClient): number | undefined {
-  return (c as unknown as { processID?: number }).processID;
+/** The backend a connection talks to (pg_stat_activity's pid, and its server: KeywardClient), if it got that far. */
+function backendOf(c: pg.PoolClient): Backend | undefined {
+  const pid = (c as unknown as { processID?: number }).processID;
+  return pid ? { pid, server: c instanceof KeywardClient ? c.server : undefined } : undefined;
 }
 
 type Socket = { cork(): void; uncork(): void };
