@@ -177,6 +177,42 @@ describe('connectionConfig: sslrootcert=system, as in libpq 16', () => {
   });
 });
 
+describe('connectionConfig: connect_timeout, as in libpq', () => {
+  const timeoutOf = (params: string, env: NodeJS.ProcessEnv = {}) => connectionConfig(`${BASE}?sslmode=disable${params}`, env).connectTimeoutMs;
+
+  it('a whole number of seconds bounds each attempt to connect; 1 is taken as 2, as libpq takes it', () => {
+    expect(timeoutOf('&connect_timeout=10')).toBe(10_000);
+    expect(timeoutOf('&connect_timeout=1')).toBe(2_000);
+    expect(timeoutOf('')).toBeUndefined();
+  });
+
+  it("0 or less (libpq's wait without end) keeps Keyward's own bounds: a server must not hang on a database that never answers", () => {
+    expect(timeoutOf('&connect_timeout=0')).toBeUndefined();
+    expect(timeoutOf('&connect_timeout=-5')).toBeUndefined();
+  });
+
+  it('PGCONNECT_TIMEOUT where the URL gives none; the URL wins', () => {
+    expect(timeoutOf('', { PGCONNECT_TIMEOUT: '7' })).toBe(7_000);
+    expect(timeoutOf('&connect_timeout=3', { PGCONNECT_TIMEOUT: '7' })).toBe(3_000);
+  });
+
+  it('not a whole number: INVALID_INPUT naming the parameter, not the password', () => {
+    for (const bad of ['ten', '2.5', '']) {
+      const refusal = (() => {
+        try {
+          timeoutOf(`&connect_timeout=${bad}`);
+        } catch (e) {
+          return e as KeywardError;
+        }
+      })();
+      expect(refusal).toBeInstanceOf(KeywardError);
+      expect(refusal!.code).toBe('INVALID_INPUT');
+      expect(refusal!.message).toMatch(/connect_timeout must be a whole number of seconds/);
+      expect(refusal!.message).not.toContain('s3cret-pw');
+    }
+  });
+});
+
 describe('redactUrl', () => {
   it('leaves sslmode and sslrootcert as they were, the password out', () => {
     expect(redactUrl(`${BASE}?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem`)).toBe('postgres://keyward@db.example.com:5432/keyward?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem');

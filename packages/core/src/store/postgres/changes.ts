@@ -340,7 +340,7 @@ export class ChangeFeed {
 
   private async connect(): Promise<void> {
     if (this.closed || this.client) return;
-    const c = new KeywardClient({ ...this.config, keepAlive: true, connectionTimeoutMillis: 2000, application_name: LISTENER_NAME });
+    const c = new KeywardClient({ ...this.config, keepAlive: true, connectionTimeoutMillis: this.config.connectTimeoutMs ?? 2000, application_name: LISTENER_NAME });
     this.client = c;
     c.on('error', () => this.drop(c));
     c.on('end', () => this.drop(c));

@@ -19,7 +19,9 @@
 // connection it opens after (freshFiles). What the URL leaves out, libpq's
 // environment gives: PGSSLMODE, PGSSLROOTCERT and the like (withEnvironment),
 // and the password from PGPASSWORD or ~/.pgpass (password.ts); without an
-// sslmode in either, libpq's default, prefer.
+// sslmode in either, libpq's default, prefer. connect_timeout (or
+// PGCONNECT_TIMEOUT) bounds each connection attempt as in libpq
+// (connectTimeoutOf).
 
 import { readFileSync } from 'node:fs';
 import { parse, toClientConfig } from 'pg-connection-string';
@@ -37,8 +39,9 @@ const FIELD = { sslrootcert: 'ca', sslcert: 'cert', sslkey: 'key' } as const;
 const PLAIN_IF_NO_TLS = new Set(['prefer', 'allow']);
 
 /**
- * libpq's environment variables for the TLS parameters, each taken where the
- * URL does not give its parameter, and then meaning what it means in a URL.
+ * libpq's environment variables for the TLS parameters and connect_timeout,
+ * each taken where the URL does not give its parameter, and then meaning what
+ * it means in a URL.
  * (node-postgres reads PGSSLMODE itself, in its own sense: require as
  * verify-full against Node's CAs, which refuses a managed database's CA.)
  */
@@ -48,6 +51,7 @@ const FROM_ENVIRONMENT = [
   ['sslcert', 'PGSSLCERT'],
   ['sslkey', 'PGSSLKEY'],
   ['sslnegotiation', 'PGSSLNEGOTIATION'],
+  ['connect_timeout', 'PGCONNECT_TIMEOUT'],
 ] as const;
 
 /**
@@ -73,6 +77,23 @@ const SYSTEM_ROOTS = 'system';
  * ask for, or accept. The others ask for a standby, which Keyward refuses.
  */
 const PRIMARY_SESSIONS = new Set(['any', 'read-write', 'primary']);
+
+/**
+ * connect_timeout in milliseconds: how long one attempt to connect to one
+ * host may take (each host of a list in turn, the pool's connections, the
+ * change feed's). A whole number of seconds, as in libpq, which takes 1 as 2.
+ * libpq waits without end for 0 or less; a server must not (a request would
+ * hang on a database that never answers), so Keyward then keeps its own
+ * bounds, as without the parameter: the pool 5 s, the feed and each host's
+ * look 2 s.
+ */
+export function connectTimeoutOf(params: URLSearchParams): number | undefined {
+  const text = params.get('connect_timeout');
+  if (text === null) return undefined;
+  if (!/^\s*[+-]?\d+\s*$/.test(text)) throw new Error(`connect_timeout must be a whole number of seconds, as in libpq, not "${text}"`);
+  const seconds = Number(text);
+  return seconds <= 0 ? undefined : Math.max(2, seconds) * 1000;
+}
 
 /** The URL's query parameters. */
 const paramsOf = (url: string) => new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
@@ -128,6 +149,8 @@ export function connectionConfig(named: string, env: NodeJS.ProcessEnv = process
     if (!config.password) config.password = (asked?: PasswordAsked) => passwordFor(asked ?? {}, redactUrl(named), env);
     if (typeof config.ssl === 'object') freshFiles(config.ssl, parsed as Partial<Record<(typeof FILES)[number], unknown>>);
     if (hosts) config.primaryOf = new PrimaryChoice(hosts);
+    const connectTimeoutMs = connectTimeoutOf(paramsOf(url));
+    if (connectTimeoutMs !== undefined) config.connectTimeoutMs = connectTimeoutMs;
     return plainIfNoTls && config.ssl ? { ...config, plainIfNoTls: true } : config;
   } catch (e) {
     throw unusable(named, url, e);

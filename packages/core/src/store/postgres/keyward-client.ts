@@ -22,10 +22,16 @@ import { NO_PRIMARY, STANDBY } from './sql.js';
 import { type DriverConnection, TlsOrPlainConnection } from './tls-or-plain.js';
 
 /** The connection settings, with whether a server without TLS may be spoken to in plain text (connection.ts). */
-export type KeywardClientConfig = pg.ClientConfig & { plainIfNoTls?: boolean; primaryOf?: PrimaryChoice; knowsItsServer?: boolean };
+export type KeywardClientConfig = pg.ClientConfig & {
+  plainIfNoTls?: boolean;
+  primaryOf?: PrimaryChoice;
+  knowsItsServer?: boolean;
+  /** The URL's connect_timeout, in milliseconds (connection.ts connectTimeoutOf); Keyward's own bounds without it. */
+  connectTimeoutMs?: number;
+};
 
-// How long a look at one host of the list may take at most: a host that does not answer (a machine gone,
-// its packets dropped) must not hold a request past the pool's own 5 s wait for a connection.
+// How long a look at one host of the list may take at most, unless the URL's connect_timeout says: a host that
+// does not answer (a machine gone, its packets dropped) must not hold a request past the pool's own 5 s wait.
 const LOOK_MS = 2000;
 
 /**
@@ -58,7 +64,7 @@ export class PrimaryChoice {
     const reasons: string[] = [];
     for (const host of this.hosts) {
       // The password is read by name: pg.Pool hands over settings whose password is not enumerable.
-      const probe = new KeywardClient({ ...config, password: config.password, primaryOf: undefined, knowsItsServer: false, host: host.host, port: host.port, connectionTimeoutMillis: Math.min(config.connectionTimeoutMillis || LOOK_MS, LOOK_MS) });
+      const probe = new KeywardClient({ ...config, password: config.password, primaryOf: undefined, knowsItsServer: false, host: host.host, port: host.port, connectionTimeoutMillis: config.connectTimeoutMs ?? LOOK_MS });
       probe.on('error', () => undefined);
       try {
         await probe.connect();

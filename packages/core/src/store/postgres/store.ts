@@ -151,8 +151,9 @@ export class PostgresStore implements Store {
       max: opts.poolSize ?? 10,
       // A request waits at most this long for a connection (a new one, or its
       // turn for a pooled one under load); then it is UNAVAILABLE, not a hang.
-      // A database that is down refuses at once; this bounds one that does not answer.
-      connectionTimeoutMillis: 5000,
+      // A database that is down refuses at once; this bounds one that does not
+      // answer. The URL's connect_timeout, where it gives one, instead.
+      connectionTimeoutMillis: connection.connectTimeoutMs ?? 5000,
       idleTimeoutMillis: 10_000,
       query_timeout: 15_000,
       keepAlive: true,
