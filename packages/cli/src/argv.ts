@@ -21,14 +21,15 @@ const GLOBAL: Spec = {
   help: { type: 'boolean', aliases: ['h'] },
   version: { type: 'boolean' },
 };
-const GLOBAL_WITH_VALUE = new Set(['--store', '--as', '--server']);
+// Options whose value is a word of its own, not the command: the global ones, and the bare UI's --refresh.
+const WITH_VALUE_BEFORE_COMMAND = new Set(['--store', '--as', '--server', '--refresh']);
 
 const s = (): FlagSpec => ({ type: 'string' });
 const b = (): FlagSpec => ({ type: 'boolean' });
 
 /** Each command's own flags, beside the global ones. */
 const COMMANDS: Record<string, Spec> = {
-  ui: {},
+  ui: { refresh: s() },
   init: { tenant: s(), admin: s() },
   settings: {},
   'settings set': { enabled: s(), maxExpiry: s(), maxKeys: s(), excessiveUse: s(), retention: s() },
@@ -80,7 +81,7 @@ function positionalIndexes(argv: string[]): number[] {
     const a = argv[i];
     if (a === '--') break;
     if (a.startsWith('-')) {
-      if (GLOBAL_WITH_VALUE.has(a)) i++;
+      if (WITH_VALUE_BEFORE_COMMAND.has(a)) i++;
       continue;
     }
     out.push(i);

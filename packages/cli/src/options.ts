@@ -24,3 +24,14 @@ export function wholeNumber(value: string | boolean | undefined, what: string, c
 export function str(value: string | boolean | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
+
+/**
+ * `keyward --refresh SECONDS`: how often the terminal UI looks for changes
+ * made elsewhere (2 s by default). Longer over a slow link or against a
+ * server billed by the request; at least 1 s, so that a UI left open does not
+ * keep a server or database busy on its own.
+ */
+export function refreshMsOf(value: string | boolean | undefined): number | undefined {
+  const seconds = wholeNumber(value, '--refresh', 'INVALID_INPUT', { min: 1, max: 3600 });
+  return seconds === undefined ? undefined : seconds * 1000;
+}

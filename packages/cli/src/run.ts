@@ -14,6 +14,7 @@ import { storeCopy } from './commands/store-copy.js';
 import { scan } from './commands/scan.js';
 import { connect, missingDefaultStore } from './connect.js';
 import { consoleOutput, print } from './io.js';
+import { refreshMsOf } from './options.js';
 import { OVERVIEW, helpFor } from './usage.js';
 import { UsageError } from './usage-error.js';
 import { NotConfirmed } from './confirm.js';
@@ -40,7 +41,7 @@ const COMMANDS: Record<string, Command> = {
 
 export interface Faces {
   /** Opens the terminal UI; absent in builds without one. `notes`: what was done on the user's behalf (a store created), to show inside it. */
-  ui?: (conn: Awaited<ReturnType<typeof connect>>, notes: string[]) => Promise<void>;
+  ui?: (conn: Awaited<ReturnType<typeof connect>>, notes: string[], opts: { refreshMs?: number }) => Promise<void>;
   serve?: (cmd: ParsedCommand, env: NodeJS.ProcessEnv) => Promise<number>;
 }
 
@@ -84,6 +85,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
     print(process.stdout, helpFor(cmd.topic) + '\n');
     return 0;
   }
+  let refreshMs: number | undefined;
   try {
     if (cmd.name === 'init') return await init(cmd, env, out());
     if (cmd.name === 'store copy') return await storeCopy(cmd, env, out());
@@ -96,6 +98,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
     }
     if (cmd.name === 'ui') {
       if (cmd.args.length > 0) throw unexpectedArgument(cmd.args[0], OVERVIEW);
+      // Checked before the terminal is taken over, and before the store is opened.
+      refreshMs = refreshMsOf(cmd.flags.refresh);
       if (!faces.ui || !process.stdin.isTTY || !process.stdout.isTTY) {
         print(
           process.stderr,
@@ -131,7 +135,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, faces: Faces =
   }
   try {
     if (cmd.name === 'ui') {
-      await faces.ui!(conn, notes);
+      await faces.ui!(conn, notes, { refreshMs });
       return 0;
     }
     return (await COMMANDS[cmd.name]({ service: conn.service, cmd, out: out(), signedInKey: conn.signedInKey })) ?? 0;

@@ -5,7 +5,7 @@
 const INTRO = 'Keyward — API keys: who may create them, how long they live, who uses them.';
 
 /** One line per command, as `keyward --help` lists them. */
-const COMMAND_LINES = `  keyward                                   the terminal UI
+const COMMAND_LINES = `  keyward [--refresh SECONDS]               the terminal UI; it looks for others' changes every 2 s
   keyward init [--tenant NAME] [--admin USER]
   keyward settings
   keyward settings set [--enabled on|off] [--max-expiry DURATION] [--max-keys N] [--excessive-use N] [--retention DURATION]
