@@ -286,11 +286,11 @@ try {
       await v.query('CHECKPOINT');
       await v.end();
     }
-    const round = { small: 0, large: 0 };
+    // Rounds the large side has taken: each takes the next slice of its tokens.
+    let largeRounds = 0;
     const step = async (which: 'small' | 'large') => {
       const db = which === 'small' ? small : large;
-      const from = which === 'small' ? 0 : round.large * PER_ROUND;
-      round[which]++;
+      const from = which === 'small' ? 0 : largeRounds++ * PER_ROUND;
       const e = createEngine(await openStore(db.url), { usageFlushMs: 0 });
       try {
         // Not timed: the connections, the schema check, the first page (then kept, as a server keeps it).

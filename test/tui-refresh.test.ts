@@ -8,9 +8,8 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
-import { TOKEN } from './support/pty-session.js';
 import { keyward, keywardBin, tempDir } from './support/keyward.js';
-import { Session, killSessions } from './support/pty-session.js';
+import { Session, TOKEN, killSessions } from './support/pty-session.js';
 import { startServe } from './support/serve.js';
 
 afterEach(killSessions);
