@@ -8,7 +8,7 @@
 // Real `keyward` processes throughout, and a `keyward serve` whose change
 // feed (LISTEN) must hear a revoke over TLS.
 
-import { chmodSync, chownSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './support/http.js';
@@ -16,7 +16,7 @@ import { codeOf, keyward, refusalOf, tempDir } from './support/keyward.js';
 import { admin, createTestDatabase, withDatabase } from './support/postgres.js';
 import { type PostgresProcess, spawnPostgres } from './support/postgres-process.js';
 import { startServe, stopServe } from './support/serve.js';
-import { type Authority, makeAuthority } from './support/tls-certs.js';
+import { type Authority, type Issued, makeAuthority } from './support/tls-certs.js';
 
 const PASSWORD = 'keyward-test';
 
@@ -24,7 +24,7 @@ let server: PostgresProcess | undefined;
 let dir: string;
 let caFile: string;
 let wrongCaFile: string;
-let serverCert: { cert: string; key: string };
+let serverCert: Issued;
 let authority: Authority;
 const databases: string[] = [];
 
@@ -337,6 +337,96 @@ describe('a PostgreSQL store over TLS, named by libpq URL parameters', () => {
     expect([weaker.code, codeOf(weaker)]).toEqual([1, 'INVALID_INPUT']);
     expect(weaker.stderr).toContain('sslrootcert=system needs sslmode=verify-full');
     expect(weaker.stderr).not.toContain(PASSWORD);
+  });
+
+  it("sslcrl, sslcrldir and PGSSLCRL: the database's certificate refused once its CA's list revokes it (the command and keyward serve), taken while the list does not; unchecked with require, as in libpq", async () => {
+    const url = await database(`sslmode=verify-full&sslrootcert=${caFile}`);
+    initialised(url);
+    const list = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const current = list('current.crl', authority.revocationList([]));
+    const revoking = list('revoking.crl', authority.revocationList([authority.issue('localhost', ['localhost']), serverCert]));
+    const ls = (store: string, env: Record<string, string> = {}) => keyward(['keys', 'ls'], { KEYWARD_STORE: store, KEYWARD_USER: 'alice', ...env });
+    const refusedAsRevoked = (r: ReturnType<typeof keyward>) => {
+      expect([r.code, codeOf(r)], r.stderr).toEqual([1, 'UNAVAILABLE']);
+      expect(r.stderr).toMatch(/TLS certificate that its CA has revoked/);
+      expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    };
+    // A list that revokes other certificates of the CA: taken.
+    expect(ls(`${url}&sslcrl=${current}`).code).toBe(0);
+    expect(ls(`${url}&sslcrl=${list('others.crl', authority.revocationList([authority.issue('localhost', ['localhost'])]))}`).code).toBe(0);
+    // One that revokes the database's own certificate: refused, by file, by directory, and from the environment.
+    refusedAsRevoked(ls(`${url}&sslcrl=${revoking}`));
+    const lists = join(dir, 'crls');
+    mkdirSync(lists);
+    writeFileSync(join(lists, 'a.r0'), authority.revocationList([serverCert]));
+    refusedAsRevoked(ls(`${url}&sslcrldir=${lists}`));
+    refusedAsRevoked(ls(url, { PGSSLCRL: revoking }));
+    // The URL's own list wins over the environment's, as for every parameter.
+    expect(ls(`${url}&sslcrl=${current}`, { PGSSLCRL: revoking }).code).toBe(0);
+    // require without sslrootcert checks no certificate, so no list either (libpq's rule).
+    expect(ls(url.replace(`sslmode=verify-full&sslrootcert=${caFile}`, `sslmode=require&sslcrl=${revoking}`)).code).toBe(0);
+    // Only another CA's list: this CA's certificates cannot be checked, and are refused (OpenSSL's CRL_CHECK_ALL, as libpq sets).
+    const unknown = ls(`${url}&sslcrl=${list('other-ca.crl', makeAuthority('Some other CA').revocationList([]))}`);
+    expect([unknown.code, codeOf(unknown)]).toEqual([1, 'UNAVAILABLE']);
+    expect(unknown.stderr).toMatch(/TLS certificate whose revocation cannot be checked .*sslcrl/);
+
+    // keyward serve: refused at the start with the revoking list.
+    const serve = keyward(['serve', '--port', '0', '--store', `${url}&sslcrl=${revoking}`], { KEYWARD_USER: 'alice' });
+    expect([serve.code, codeOf(serve)], serve.stderr).toEqual([1, 'UNAVAILABLE']);
+    expect(serve.stderr).toMatch(/TLS certificate that its CA has revoked/);
+    // A list renewed in place while it serves: the connections it opens after read it as it is then.
+    const renewed = list('renewed.crl', authority.revocationList([]));
+    const token = as(url, 'alice', ['keys', 'create', '--description', 'through a new list']).stdout.trim();
+    const running = await startServe(`${url}&sslcrl=${renewed}`);
+    const name = new URL(url).pathname.slice(1);
+    const endItsConnections = () =>
+      admin(url, (c) => c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name IN ('keyward', 'keyward-listen')`, [name]));
+    try {
+      expect((await call(`${running.url}/api/v1/users/me`, token)).status).toBe(200);
+      writeFileSync(renewed, authority.revocationList([serverCert]));
+      await endItsConnections();
+      // Its pool cannot connect again: 503 UNAVAILABLE (bounded by the test's timeout: with the list's old text, 200 again).
+      for (let a = await call(`${running.url}/api/v1/users/me`, token); a.status !== 503; a = await call(`${running.url}/api/v1/users/me`, token)) {
+        expect(a.status).toBe(200);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The list mended: answered again, no restart.
+      writeFileSync(renewed, authority.revocationList([]));
+      for (let a = await call(`${running.url}/api/v1/users/me`, token); a.status !== 200; a = await call(`${running.url}/api/v1/users/me`, token)) {
+        expect(a.status).toBe(503);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await stopServe(running.child);
+    }
+  });
+
+  it('an sslcrl or sslcrldir that cannot be read, or holds no list, refuses the store, named with a code (libpq would go on unchecked)', async () => {
+    const url = await database(`sslmode=verify-full&sslrootcert=${caFile}`);
+    initialised(url);
+    const refused = (store: string, env: Record<string, string> = {}) => {
+      const r = keyward(['keys', 'ls'], { KEYWARD_STORE: store, KEYWARD_USER: 'alice', ...env });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      return { code: codeOf(r), said: r.stderr };
+    };
+    const missing = join(dir, 'missing.crl');
+    expect(refused(`${url}&sslcrl=${missing}`)).toEqual({ code: 'UNAVAILABLE', said: expect.stringContaining(`its sslcrl ${missing} cannot be read (no such file)`) });
+    expect(refused(url, { PGSSLCRL: missing })).toEqual({ code: 'UNAVAILABLE', said: expect.stringContaining(`its sslcrl (PGSSLCRL) ${missing} cannot be read`) });
+    expect(refused(`${url}&sslcrldir=${join(dir, 'no-such-dir')}`)).toEqual({ code: 'UNAVAILABLE', said: expect.stringContaining('its sslcrldir') });
+    // A certificate where a list should be: not a list.
+    expect(refused(`${url}&sslcrl=${caFile}`)).toEqual({ code: 'INVALID_INPUT', said: expect.stringContaining(`its sslcrl ${caFile} holds no certificate revocation list`) });
+    const empty = join(dir, 'empty-crls');
+    mkdirSync(empty);
+    expect(refused(`${url}&sslcrldir=${empty}`)).toEqual({ code: 'INVALID_INPUT', said: expect.stringContaining(`its sslcrldir ${empty} holds no file`) });
+    const broken = join(dir, 'broken.crl');
+    writeFileSync(broken, '-----BEGIN X509 CRL-----\nbm90IGEgbGlzdA==\n-----END X509 CRL-----\n');
+    expect(refused(`${url}&sslcrl=${broken}`)).toEqual({ code: 'INVALID_INPUT', said: expect.stringContaining('holds a certificate revocation list that cannot be read') });
   });
 
   it('an sslrootcert that cannot be read is named in the refusal, with a code', async () => {

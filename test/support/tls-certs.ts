@@ -11,11 +11,15 @@ export interface Issued {
   cert: string;
   /** Its private key, PKCS#8 PEM. */
   key: string;
+  /** Its serial number, as a revocation list names it. */
+  serial: Buffer;
 }
 
 export interface Authority extends Issued {
   /** A server certificate this authority signed, for `names` (DNS names and IPv4 addresses). */
   issue(commonName: string, names: string[]): Issued;
+  /** A certificate revocation list this authority signed, listing `revoked` (none: a list that revokes nothing), PEM. */
+  revocationList(revoked: Issued[]): string;
 }
 
 // ---- DER (X.690): tag, length, contents ----
@@ -68,11 +72,21 @@ function altNames(names: string[]): Buffer {
   );
 }
 
-function certificate(subject: string, issuer: string, publicKey: KeyObject, signer: KeyObject, extensions: Buffer[]): string {
+/** A fresh serial number: 12 random bytes, the first neither 0 nor above 0x7f (so its DER INTEGER is minimal and positive). */
+function serialNumber(): Buffer {
+  const serial = randomBytes(12);
+  serial[0] = (serial[0] & 0x7f) | 0x01;
+  return serial;
+}
+
+/** PEM: `der` in base64, 64 characters a line, between the label's lines. */
+const pemOf = (label: string, der: Buffer) => `-----BEGIN ${label}-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END ${label}-----\n`;
+
+function certificate(subject: string, issuer: string, publicKey: KeyObject, signer: KeyObject, extensions: Buffer[], serial: Buffer): string {
   const now = Date.now();
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))), // v3
-    integer(randomBytes(12)),
+    integer(serial),
     ECDSA_SHA256,
     name(issuer),
     seq(time(new Date(now - 3_600_000)), time(new Date(now + 86_400_000))),
@@ -80,9 +94,21 @@ function certificate(subject: string, issuer: string, publicKey: KeyObject, sign
     publicKey.export({ type: 'spki', format: 'der' }),
     der(0xa3, seq(...extensions)),
   );
-  const signature = sign('sha256', tbs, signer);
-  const body = seq(tbs, ECDSA_SHA256, bits(signature)).toString('base64');
-  return `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  return pemOf('CERTIFICATE', seq(tbs, ECDSA_SHA256, bits(sign('sha256', tbs, signer))));
+}
+
+/** RFC 5280 §5's CertificateList (v2, no extensions): `issuer`'s list of the certificates of `serials`, current for a day. */
+function revocationList(issuer: string, signer: KeyObject, serials: Buffer[]): string {
+  const now = Date.now();
+  const tbs = seq(
+    integer(Buffer.from([1])), // v2
+    ECDSA_SHA256,
+    name(issuer),
+    time(new Date(now - 3_600_000)), // thisUpdate
+    time(new Date(now + 86_400_000)), // nextUpdate
+    ...(serials.length > 0 ? [seq(...serials.map((serial) => seq(integer(serial), time(new Date(now - 60_000)))))] : []),
+  );
+  return pemOf('X509 CRL', seq(tbs, ECDSA_SHA256, bits(sign('sha256', tbs, signer))));
 }
 
 const pair = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -91,24 +117,43 @@ const pem = (k: KeyObject) => k.export({ type: 'pkcs8', format: 'pem' }) as stri
 /** A self-signed certificate authority named `commonName`. */
 export function makeAuthority(commonName: string): Authority {
   const ca = pair();
-  const cert = certificate(commonName, commonName, ca.publicKey, ca.privateKey, [
-    extension('2.5.29.19', true, seq(bool(true))), // basicConstraints: CA
-    extension('2.5.29.15', true, flags(0x06)), // keyUsage: keyCertSign, cRLSign
-  ]);
+  const serial = serialNumber();
+  const cert = certificate(
+    commonName,
+    commonName,
+    ca.publicKey,
+    ca.privateKey,
+    [
+      extension('2.5.29.19', true, seq(bool(true))), // basicConstraints: CA
+      extension('2.5.29.15', true, flags(0x06)), // keyUsage: keyCertSign, cRLSign
+    ],
+    serial,
+  );
   return {
     cert,
     key: pem(ca.privateKey),
+    serial,
     issue(subject, names) {
       const leaf = pair();
+      const serial = serialNumber();
       return {
-        cert: certificate(subject, commonName, leaf.publicKey, ca.privateKey, [
-          extension('2.5.29.19', true, seq()), // basicConstraints: not a CA
-          extension('2.5.29.15', true, flags(0x80)), // keyUsage: digitalSignature
-          extension('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage: serverAuth
-          extension('2.5.29.17', false, altNames(names)),
-        ]),
+        cert: certificate(
+          subject,
+          commonName,
+          leaf.publicKey,
+          ca.privateKey,
+          [
+            extension('2.5.29.19', true, seq()), // basicConstraints: not a CA
+            extension('2.5.29.15', true, flags(0x80)), // keyUsage: digitalSignature
+            extension('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage: serverAuth
+            extension('2.5.29.17', false, altNames(names)),
+          ],
+          serial,
+        ),
         key: pem(leaf.privateKey),
+        serial,
       };
     },
+    revocationList: (revoked) => revocationList(commonName, ca.privateKey, revoked.map((c) => c.serial)),
   };
 }

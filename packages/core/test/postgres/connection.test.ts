@@ -213,6 +213,19 @@ describe('connectionConfig: connect_timeout, as in libpq', () => {
   });
 });
 
+describe('connectionConfig: load_balance_hosts, as in libpq', () => {
+  it('disable and random are taken (the order they give: load-balance.pg.test.ts); anything else is INVALID_INPUT naming the parameter, not the password', () => {
+    for (const mode of ['disable', 'random']) expect(() => connectionConfig(`${BASE}?sslmode=disable&load_balance_hosts=${mode}`, {})).not.toThrow();
+    for (const bad of ['yes', 'Random', '']) {
+      const r = refusal(`${BASE}?sslmode=disable&load_balance_hosts=${bad}`);
+      expect(r.code).toBe('INVALID_INPUT');
+      expect(r.message).toMatch(/load_balance_hosts must be disable or random/);
+      expect(r.message).not.toContain('s3cret-pw');
+    }
+    expect(() => connectionConfig(`${BASE}?sslmode=disable`, { PGLOADBALANCEHOSTS: 'sometimes' })).toThrow(/load_balance_hosts must be disable or random/);
+  });
+});
+
 describe('redactUrl', () => {
   it('leaves sslmode and sslrootcert as they were, the password out', () => {
     expect(redactUrl(`${BASE}?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem`)).toBe('postgres://keyward@db.example.com:5432/keyward?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem');

@@ -1,7 +1,8 @@
 // How a PostgreSQL store's URL becomes node-postgres's connection settings,
 // the one place every connection the store opens (its pool, its LISTEN
 // client) takes them from. TLS is asked for as libpq asks for it, by URL
-// parameters — sslmode, sslrootcert, sslcert, sslkey — and each sslmode
+// parameters — sslmode, sslrootcert, sslcert, sslkey, and the revocation
+// lists sslcrl and sslcrldir (revocation-lists.ts) — and each sslmode
 // means what libpq says it means, which is what a tenant admin pasting a
 // managed database's URL (RDS, Cloud SQL, Azure) expects:
 //   disable      no TLS
@@ -21,7 +22,8 @@
 // and the password from PGPASSWORD or ~/.pgpass (password.ts); without an
 // sslmode in either, libpq's default, prefer. connect_timeout (or
 // PGCONNECT_TIMEOUT) bounds each connection attempt as in libpq
-// (connectTimeoutOf).
+// (connectTimeoutOf), and load_balance_hosts (or PGLOADBALANCEHOSTS) orders
+// the look for the primary among several hosts (loadBalanceOf).
 
 import { readFileSync } from 'node:fs';
 import { parse, toClientConfig } from 'pg-connection-string';
@@ -29,6 +31,7 @@ import { KeywardError } from '../../refusal.js';
 import { type KeywardClientConfig, PrimaryChoice } from './keyward-client.js';
 import { hostsOf, withFirstHost } from './host-list.js';
 import { type PasswordAsked, passwordFor } from './password.js';
+import { REVOCATION_PARAMS, checkRevocation } from './revocation-lists.js';
 import { redactUrl } from './url.js';
 
 const FILES = ['sslrootcert', 'sslcert', 'sslkey'] as const;
@@ -39,7 +42,7 @@ const FIELD = { sslrootcert: 'ca', sslcert: 'cert', sslkey: 'key' } as const;
 const PLAIN_IF_NO_TLS = new Set(['prefer', 'allow']);
 
 /**
- * libpq's environment variables for the TLS parameters and connect_timeout,
+ * libpq's environment variables for the TLS parameters, connect_timeout and load_balance_hosts,
  * each taken where the URL does not give its parameter, and then meaning what
  * it means in a URL.
  * (node-postgres reads PGSSLMODE itself, in its own sense: require as
@@ -52,6 +55,8 @@ const FROM_ENVIRONMENT = [
   ['sslkey', 'PGSSLKEY'],
   ['sslnegotiation', 'PGSSLNEGOTIATION'],
   ['connect_timeout', 'PGCONNECT_TIMEOUT'],
+  ['load_balance_hosts', 'PGLOADBALANCEHOSTS'],
+  ...REVOCATION_PARAMS,
 ] as const;
 
 /**
@@ -93,6 +98,18 @@ export function connectTimeoutOf(params: URLSearchParams): number | undefined {
   if (!/^\s*[+-]?\d+\s*$/.test(text)) throw new Error(`connect_timeout must be a whole number of seconds, as in libpq, not "${text}"`);
   const seconds = Number(text);
   return seconds <= 0 ? undefined : Math.max(2, seconds) * 1000;
+}
+
+/**
+ * libpq's load_balance_hosts: whether each look for the primary among a
+ * URL's hosts tries them in a random order (keyward-client.ts PrimaryChoice)
+ * rather than the list's. Another value is refused, as libpq refuses it.
+ */
+export function loadBalanceOf(params: URLSearchParams): boolean {
+  const mode = params.get('load_balance_hosts');
+  if (mode === null || mode === 'disable') return false;
+  if (mode === 'random') return true;
+  throw new Error(`load_balance_hosts must be disable or random, as in libpq, not "${mode}"`);
 }
 
 /** The URL's query parameters. */
@@ -147,8 +164,12 @@ export function connectionConfig(named: string, env: NodeJS.ProcessEnv = process
     const config: KeywardClientConfig = toClientConfig(parsed);
     // No password in the URL: PGPASSWORD or the password file, looked up as libpq does (password.ts).
     if (!config.password) config.password = (asked?: PasswordAsked) => passwordFor(asked ?? {}, redactUrl(named), env);
-    if (typeof config.ssl === 'object') freshFiles(config.ssl, parsed as Partial<Record<(typeof FILES)[number], unknown>>);
-    if (hosts) config.primaryOf = new PrimaryChoice(hosts);
+    if (typeof config.ssl === 'object') {
+      freshFiles(config.ssl, parsed as Partial<Record<(typeof FILES)[number], unknown>>);
+      checkRevocation(config.ssl, paramsOf(url));
+    }
+    const random = loadBalanceOf(paramsOf(url));
+    if (hosts) config.primaryOf = new PrimaryChoice(hosts, random);
     const connectTimeoutMs = connectTimeoutOf(paramsOf(url));
     if (connectTimeoutMs !== undefined) config.connectTimeoutMs = connectTimeoutMs;
     return plainIfNoTls && config.ssl ? { ...config, plainIfNoTls: true } : config;
@@ -192,7 +213,9 @@ function freshFiles(ssl: object, parsed: Partial<Record<(typeof FILES)[number], 
 function unusable(named: string, url: string, e: unknown): KeywardError {
   const err = e as NodeJS.ErrnoException | undefined;
   if (err && typeof err.code === 'string' && typeof err.path === 'string') {
-    const param = FILES.find((p) => paramsOf(url).get(p) === err.path);
+    // The parameter that names the file, or the directory it is in (sslcrldir).
+    const given = paramsOf(url);
+    const param = [...FILES, ...REVOCATION_PARAMS.map(([p]) => p)].find((p) => given.get(p) === err.path || (p === 'sslcrldir' && err.path!.startsWith(`${given.get(p)}/`)));
     const where = param === undefined ? 'a file' : paramsOf(named).has(param) ? param : `${param} (${FROM_ENVIRONMENT.find(([p]) => p === param)![1]})`;
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code;
     return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${redactUrl(named)} cannot be used: its ${where} ${err.path} cannot be read (${why}).`);

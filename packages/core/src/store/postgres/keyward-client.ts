@@ -15,6 +15,7 @@
 // - a pool's connection notes which server it reached (backend-fate.ts says
 //   why).
 
+import { randomInt } from 'node:crypto';
 import pg from 'pg';
 import { SERVER_STARTED } from './backend-fate.js';
 import { type Host } from './host-list.js';
@@ -36,7 +37,10 @@ const LOOK_MS = 2000;
 
 /**
  * Which host of a URL's list is the primary: found by connecting to each in
- * the list's order until one is a primary that answers (libpq's order), and
+ * the list's order until one is a primary that answers (libpq's order; with
+ * load_balance_hosts=random, an order drawn for each look, as libpq draws
+ * one for each connection: where several hosts reach the same primary — a
+ * proxy on each of them — their connections are spread), and
  * kept for every connection the store opens after — one object for the
  * store's pool and its change feed — until a connection to it fails or finds
  * a standby (a failover): the next connection looks again. None found: a
@@ -46,7 +50,11 @@ export class PrimaryChoice {
   private found?: Host;
   private looking?: Promise<Host>;
 
-  constructor(readonly hosts: readonly Host[]) {}
+  /** `random`: each look tries the hosts in an order of its own (libpq's load_balance_hosts=random), not the list's. */
+  constructor(
+    readonly hosts: readonly Host[],
+    private readonly random = false,
+  ) {}
 
   /** The host to connect to: the primary found last, or the one found now (one look at a time, shared). */
   primary(config: KeywardClientConfig): Promise<Host> {
@@ -62,7 +70,7 @@ export class PrimaryChoice {
 
   private async look(config: KeywardClientConfig): Promise<Host> {
     const reasons: string[] = [];
-    for (const host of this.hosts) {
+    for (const host of this.random ? shuffled(this.hosts) : this.hosts) {
       // The password is read by name: pg.Pool hands over settings whose password is not enumerable.
       const probe = new KeywardClient({ ...config, password: config.password, primaryOf: undefined, knowsItsServer: false, host: host.host, port: host.port, connectionTimeoutMillis: config.connectTimeoutMs ?? LOOK_MS });
       probe.on('error', () => undefined);
@@ -77,6 +85,16 @@ export class PrimaryChoice {
     }
     throw Object.assign(new Error('No host of the list is a primary that answers.'), { code: NO_PRIMARY, reasons: reasons.join('; ') });
   }
+}
+
+/** `hosts` in a random order (Fisher-Yates). */
+function shuffled(hosts: readonly Host[]): Host[] {
+  const out = [...hosts];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }
 
 const hostText = (h: Host) => `${h.host.includes(':') ? `[${h.host}]` : h.host}:${h.port}`;

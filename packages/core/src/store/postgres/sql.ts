@@ -90,6 +90,10 @@ export const NO_PRIMARY = 'KEYWARD_NO_PRIMARY';
 
 // Node's codes for a server certificate the TLS check did not accept (OpenSSL's verify errors, the host name check).
 const CERTIFICATE_REFUSED = /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED)/;
+// Of those, the revocation lists' (the URL's sslcrl or sslcrldir: revocation-lists.ts): the certificate is revoked,
+// or a certificate of its chain has no list there that can be used.
+const REVOKED = 'CERT_REVOKED';
+const REVOCATION_UNKNOWN = /^(UNABLE_TO_GET_CRL|UNABLE_TO_DECRYPT_CRL_SIGNATURE|CRL_)/;
 // Of those, the host name check's (the chain was accepted).
 const HOST_NOT_NAMED = /^(HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID)/;
 
@@ -116,6 +120,12 @@ function refusedBecause(e: unknown): string | undefined {
   // The CA is right, the host is not the certificate's: the URL names the database by an address or tunnel.
   if (HOST_NOT_NAMED.test(code)) {
     return `presented a TLS certificate for another host name (${message}): name the database in the URL by a host its certificate names, or use sslmode=verify-ca to check only the CA that signed it`;
+  }
+  if (code === REVOKED) {
+    return `presented a TLS certificate that its CA has revoked (${message}: a list the URL's sslcrl or sslcrldir names holds it): the database needs a new certificate`;
+  }
+  if (REVOCATION_UNKNOWN.test(code)) {
+    return `presented a TLS certificate whose revocation cannot be checked (${message}): the URL's sslcrl or sslcrldir needs a current list from each CA of its chain`;
   }
   if (CERTIFICATE_REFUSED.test(code)) {
     return `presented a TLS certificate that was not accepted (${message}): check that the URL's sslrootcert names the CA that signed it, and its sslmode`;
