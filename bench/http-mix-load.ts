@@ -21,6 +21,8 @@ interface Options {
   connections: number;
   duration: number;
   requests: Request[];
+  /** Requests per second over all connections; unlimited when absent. */
+  overallRate?: number;
 }
 export interface Result {
   requests: { total: number };

@@ -1,6 +1,6 @@
 // Where the two-server PostgreSQL mix spends its CPU (bench/postgres.ts mix
 // measures only its rate): `node --import tsx bench/mix-probe.ts [KIND]
-// [--warm S] [--seconds S] [--connections N] [--one]` (build keyward first:
+// [--warm S] [--seconds S] [--connections N] [--one] [--rate N]` (build keyward first:
 // node scripts/build.mjs). Prints figures only; not a `pnpm bench` measure.
 //
 // Two `keyward serve` on one PostgreSQL of 1k keys (bench/fixtures.ts), the
@@ -12,6 +12,8 @@
 //   othercreates  the creates made by 50 other keys (of 50 other owners)
 // --connections per server (8); --one: all of them on the first server;
 // --profile DIR: each server writes a V8 CPU profile there as it stops.
+// --rate N: at most N requests a second to each server (unlimited without):
+// what a request costs where the machine is not saturated.
 // After --warm seconds (30), it measures --seconds (10) and prints: requests
 // per second; each server's CPU per request, user and system, its main thread
 // apart from V8's and libuv's; PostgreSQL's, by process, user and system; and
@@ -31,7 +33,7 @@ import { procStat } from './lib.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
-  options: { warm: { type: 'string', default: '30' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8' }, one: { type: 'boolean', default: false }, profile: { type: 'string' } },
+  options: { warm: { type: 'string', default: '30' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8' }, one: { type: 'boolean', default: false }, profile: { type: 'string' }, rate: { type: 'string' } },
 });
 const kind = positionals[0] ?? 'all';
 const KINDS = ['all', 'nocreate', 'nolist', 'createonly', 'othercreates'];
@@ -121,7 +123,7 @@ try {
   const pids = children.map((c) => c.pid!);
   const requests = requestsOf(built.tokens);
   const load = (seconds: number) =>
-    Promise.all((opts.one ? servers.slice(0, 1) : servers).map((s) => autocannon({ url: s, connections: Number(opts.connections), duration: seconds, requests })));
+    Promise.all((opts.one ? servers.slice(0, 1) : servers).map((s) => autocannon({ url: s, connections: Number(opts.connections), duration: seconds, requests, ...(opts.rate ? { overallRate: Number(opts.rate) } : {}) })));
 
   await load(Number(opts.warm));
   await db.query('SELECT pg_stat_statements_reset()');

@@ -1,8 +1,9 @@
 // How creates sent whole are put together (store/postgres/whole-batches.ts),
 // with the statement faked: the first goes at once, those asked while it is
 // out go together in the next, one that expects otherwise of a record waits
-// for the one after; a statement refused with several in it sends each again
-// alone; one held up holds the queue back only for a moment. And what one
+// for the one after; where creates overlap, a lone one waits for company; a
+// statement refused with several in it sends each again alone; one held up
+// holds the queue back only for a moment. And what one
 // statement for several carries: every expectation, users locked in one
 // order, keys and events in order, one change naming them all.
 import { describe, expect, it } from 'vitest';
@@ -65,6 +66,20 @@ describe('creates sent whole, put together', () => {
     expect(sent).toEqual([['bob'], ['alice', 'carol']]);
     held[0]();
     expect(await bob).toBe('committed');
+  });
+
+  it('where creates have overlapped, a lone create waits for others to share its statement; creates one after another never wait', async () => {
+    const { batches, sent } = statements();
+    // One client's creates, one after another: each goes at once, and the next one asked goes on its own.
+    for (const o of ['a', 'b', 'c', 'd']) await batches.submit(whole(o));
+    await Promise.all([batches.submit(whole('alone')), batches.submit(whole('behind'))]);
+    expect(sent.slice(-2)).toEqual([['alone'], ['behind']]);
+    // Many clients' creates at once: most overlap another. From then on a lone create waits for the next.
+    const owners = Array.from({ length: 10 }, (_, i) => `client${i}`);
+    await Promise.all(owners.map((o) => batches.submit(whole(o))));
+    expect(sent.slice(-2)).toEqual([['client0'], owners.slice(1)]);
+    expect(await Promise.all([batches.submit(whole('first')), batches.submit(whole('joins'))])).toEqual(['committed', 'committed']);
+    expect(sent.at(-1)).toEqual(['first', 'joins']);
   });
 
   it('a statement that fails fails every create in it', async () => {
