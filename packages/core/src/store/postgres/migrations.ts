@@ -192,12 +192,8 @@ function putNewKeysProcedure(p: {
  * transaction left in its slot, returned by the statement that bumped it,
  * rather than the slot read again after the commit (which another backend on
  * the same slot may have bumped meanwhile: change-count.ts).
- * `countNotAsSeen`: when one owner's count as seen (a row `a`) does not
- * hold in the common case's look (MARK_OR_EXPIRY_MOVED; migration 13's
- * MARK_OR_EXPIRY_MOVED_AND_LIMIT_IN_QUESTION).
  */
-function putCountedKeysCheckedAtTheLocks(countNotAsSeen: string): string {
-  return `CREATE OR REPLACE PROCEDURE ${SCHEMA}.put_counted_keys_and_announce(
+const PUT_COUNTED_KEYS_CHECKED_AT_THE_LOCKS = `CREATE OR REPLACE PROCEDURE ${SCHEMA}.put_counted_keys_and_announce(
         seen_tenant boolean, tenant_as_seen jsonb,
         locked text[],
         seen_users text[], users_as_seen jsonb,
@@ -234,7 +230,10 @@ function putCountedKeysCheckedAtTheLocks(countNotAsSeen: string): string {
         -- Absent records are NULL on both sides (a user's JSON null is NULL here).
         IF holds IS NOT TRUE
           OR EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted, counted_changes, counted_since) AS a(owner, at, n, changes, since)
-            WHERE ${countNotAsSeen})
+            WHERE a.changes IS NULL
+              OR coalesce((SELECT c.changes + c.n FROM ${SCHEMA}.key_counts c WHERE c.owner = a.owner), 0) <> a.changes
+              OR EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL
+                AND k.expiry > least(a.since, a.at) AND k.expiry <= greatest(a.since, a.at)))
           ${ABSENT_AS_SEEN.replace('AND NOT EXISTS', 'OR EXISTS')} THEN
           PERFORM ${SCHEMA}.still_as_seen(
           ${TENANT_AND_USERS_AS_SEEN}
@@ -267,42 +266,6 @@ function putCountedKeysCheckedAtTheLocks(countNotAsSeen: string): string {
         PERFORM set_config('synchronous_commit', 'off', true);
         PERFORM pg_notify(channel, left(payload, -1) || ',"s":' || counted_in || ',"v":' || left_there || '}');
       END $$;`;
-}
-
-/**
- * Migration 12's check of one owner's count as seen (a row `a` of the
- * counted owners), for the common case: it fails where no mark was seen,
- * the mark moved, or a key crossed its expiry in between.
- */
-const MARK_OR_EXPIRY_MOVED = `a.changes IS NULL
-              OR coalesce((SELECT c.changes + c.n FROM ${SCHEMA}.key_counts c WHERE c.owner = a.owner), 0) <> a.changes
-              OR EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL
-                AND k.expiry > least(a.since, a.at) AND k.expiry <= greatest(a.since, a.at))`;
-
-const PUT_COUNTED_KEYS_CHECKED_AT_THE_LOCKS = putCountedKeysCheckedAtTheLocks(MARK_OR_EXPIRY_MOVED);
-
-/**
- * Migration 13's check of one owner's count as seen: migration 12's, except
- * that a count whose mark moved still holds where the key limit holds
- * whatever the count now is — the owner's keys of every status (key_counts.n,
- * never fewer than the active ones) and the keys this statement makes for
- * the owner are no more than the tenant's maxKeysPerUser. A count is asked of
- * the store only for that limit (policy.ts checkGenerate), so a create
- * decided on it is decided alike on any count up to that many. It holds only
- * under the locks that make it the database's: the tenant as seen, locked
- * (its limit is the one decided on), and the owner's row locked and found
- * (every create for the owner waits there, so none can commit between this
- * look and this COMMIT). Where it cannot say so (no limit, not locked), the
- * mark decides, as in migration 12. Another server's create for the same
- * owner, committed a moment before this one and not yet heard of by its
- * server, moves the mark: with many keys still to go to the limit, that is
- * no longer a refusal, then a count read again, then a statement more.
- */
-const MARK_OR_EXPIRY_MOVED_AND_LIMIT_IN_QUESTION = `(${MARK_OR_EXPIRY_MOVED})
-              AND NOT coalesce(seen_tenant AND a.owner = ANY(locked) AND as_locked ? a.owner
-                AND coalesce((SELECT c.n FROM ${SCHEMA}.key_counts c WHERE c.owner = a.owner), 0)
-                  + (SELECT count(*) FROM jsonb_array_elements(new_records) r WHERE r->>'owner' = a.owner)
-                  <= (tenant_as_seen #>> '{settings,maxKeysPerUser}')::numeric, false)`;
 
 const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
@@ -666,17 +629,6 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
     // it called migration 10's.
     sql: `
       ${PUT_COUNTED_KEYS_CHECKED_AT_THE_LOCKS}
-    `,
-  },
-  {
-    version: 13,
-    why: 'a create whose owner\'s count moved since it was seen still holds where the key limit holds whatever the count now is',
-    // See MARK_OR_EXPIRY_MOVED_AND_LIMIT_IN_QUESTION: migration 12's
-    // procedure, the same arguments, answers and writes, refusing fewer
-    // creates. A server of the version before calls it as it called
-    // migration 12's.
-    sql: `
-      ${putCountedKeysCheckedAtTheLocks(MARK_OR_EXPIRY_MOVED_AND_LIMIT_IN_QUESTION)}
     `,
   },
 ];
