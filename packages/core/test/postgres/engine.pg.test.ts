@@ -467,12 +467,14 @@ describe('engine on PostgreSQL', () => {
       await Promise.all([here.close(), there.close()]);
     }
   });
-  it('a create whose check finds the owner\'s count changed since it was seen (another server\'s create) is decided again on the count read then and sent whole again, not the locking way', async () => {
+  it('a create whose check finds the owner\'s count changed since it was seen (another server\'s create), where only the count can say the limit holds, is decided again on the count read then and sent whole again, not the locking way', async () => {
     // Neither listens: here decides on the count it saw at its own last create.
     const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
     try {
       await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
       await here.as('alice').updateSettings({ max_keys_per_user: 3 });
+      // A revoked key: carol's keys of every status will be past the limit with the next, her active ones not.
+      await here.as('alice').revokeKey((await here.as('carol').generateKey({ description: 'carol revoked' })).id);
       await here.as('carol').generateKey({ description: 'carol seen here' });
       await there.as('carol').generateKey({ description: 'carol made there' });
       // Decided on one key (what here saw), refused by the check; decided again on two, sent whole again.
@@ -482,9 +484,9 @@ describe('engine on PostgreSQL', () => {
       });
       expect(sentWhole.map((d) => Number(d.counted))).toEqual([1, 2]);
       expect(lockingWrites).toBe(0);
-      // At the limit, decided on what here saw (three keys now): refused, as the locking way confirms.
+      // At the limit, decided on what here saw (three active keys now): refused, as the locking way confirms.
       await expect(there.as('carol').generateKey({ description: 'one too many' })).rejects.toMatchObject({ code: 'KEY_LIMIT_REACHED' });
-      expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'carol'`)).rows[0].n)).toBe(3);
+      expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'carol' AND revoked_at IS NULL`)).rows[0].n)).toBe(3);
       expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [made.id])).rows[0].n)).toBe(1);
     } finally {
       await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
@@ -492,6 +494,31 @@ describe('engine on PostgreSQL', () => {
       await Promise.all([here.close(), there.close()]);
     }
   });
+  it('a create whose owner\'s count changed since it was seen (another server\'s create) goes through on its first statement where the limit holds whatever the count: her keys of every status, and the new one, within it', async () => {
+    const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
+    try {
+      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      await here.as('alice').updateSettings({ max_keys_per_user: 3 });
+      await here.as('carol').generateKey({ description: 'carol seen here' });
+      await there.as('carol').generateKey({ description: 'carol made there' });
+      // Decided on one key (what here saw); her mark moved, but two keys and this one are within three.
+      let made!: { id: string };
+      const { sentWhole, lockingWrites } = await watchingCreates(async () => {
+        made = await here.as('carol').generateKey({ description: 'carol within the limit' });
+      });
+      expect(sentWhole.map((d) => Number(d.counted))).toEqual([1]);
+      expect(lockingWrites).toBe(0);
+      expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [made.id])).rows[0].n)).toBe(1);
+      // Three now: whatever here last saw, the next is refused.
+      await expect(here.as('carol').generateKey({ description: 'one too many' })).rejects.toMatchObject({ code: 'KEY_LIMIT_REACHED' });
+      expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'carol'`)).rows[0].n)).toBe(3);
+    } finally {
+      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+      await here.as('alice').updateSettings({ max_keys_per_user: 1000 });
+      await Promise.all([here.close(), there.close()]);
+    }
+  });
+
   it('creates for one owner racing on two listening servers, each decided on the counts its cache keeps, never exceed the key limit', async () => {
     const [hereStore, thereStore] = [createPostgresStore(db.url), createPostgresStore(db.url)];
     const [here, there] = [createEngine(hereStore, { usageFlushMs: 0 }), createEngine(thereStore, { usageFlushMs: 0 })];

@@ -192,8 +192,11 @@ function putNewKeysProcedure(p: {
  * transaction left in its slot, returned by the statement that bumped it,
  * rather than the slot read again after the commit (which another backend on
  * the same slot may have bumped meanwhile: change-count.ts).
+ * `wholeCheck`: what it does where that look cannot say "holds"
+ * (WHOLE_CHECK; migration 13's LIMIT_OR_WHOLE_CHECK).
  */
-const PUT_COUNTED_KEYS_CHECKED_AT_THE_LOCKS = `CREATE OR REPLACE PROCEDURE ${SCHEMA}.put_counted_keys_and_announce(
+function putCountedKeysCheckedAtTheLocks(wholeCheck: string): string {
+  return `CREATE OR REPLACE PROCEDURE ${SCHEMA}.put_counted_keys_and_announce(
         seen_tenant boolean, tenant_as_seen jsonb,
         locked text[],
         seen_users text[], users_as_seen jsonb,
@@ -230,15 +233,9 @@ const PUT_COUNTED_KEYS_CHECKED_AT_THE_LOCKS = `CREATE OR REPLACE PROCEDURE ${SCH
         -- Absent records are NULL on both sides (a user's JSON null is NULL here).
         IF holds IS NOT TRUE
           OR EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted, counted_changes, counted_since) AS a(owner, at, n, changes, since)
-            WHERE a.changes IS NULL
-              OR coalesce((SELECT c.changes + c.n FROM ${SCHEMA}.key_counts c WHERE c.owner = a.owner), 0) <> a.changes
-              OR EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL
-                AND k.expiry > least(a.since, a.at) AND k.expiry <= greatest(a.since, a.at)))
+            WHERE ${MARK_OR_EXPIRY_MOVED})
           ${ABSENT_AS_SEEN.replace('AND NOT EXISTS', 'OR EXISTS')} THEN
-          PERFORM ${SCHEMA}.still_as_seen(
-          ${TENANT_AND_USERS_AS_SEEN}
-          ${COUNTS_AS_SEEN_BY_MARK}
-          ${ABSENT_AS_SEEN});
+${wholeCheck}
         END IF;
         -- This transaction counts its keys and its change itself (below), so the keys table's counting triggers skip it.
         PERFORM set_config('${KEYS_COUNTED}', 'yes', true);
@@ -266,6 +263,56 @@ const PUT_COUNTED_KEYS_CHECKED_AT_THE_LOCKS = `CREATE OR REPLACE PROCEDURE ${SCH
         PERFORM set_config('synchronous_commit', 'off', true);
         PERFORM pg_notify(channel, left(payload, -1) || ',"s":' || counted_in || ',"v":' || left_there || '}');
       END $$;`;
+}
+
+/**
+ * Migration 12's check of one owner's count as seen (a row `a` of the
+ * counted owners), for the common case: it fails where no mark was seen,
+ * the mark moved, or a key crossed its expiry in between.
+ */
+const MARK_OR_EXPIRY_MOVED = `a.changes IS NULL
+              OR coalesce((SELECT c.changes + c.n FROM ${SCHEMA}.key_counts c WHERE c.owner = a.owner), 0) <> a.changes
+              OR EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.owner = a.owner AND k.revoked_at IS NULL
+                AND k.expiry > least(a.since, a.at) AND k.expiry <= greatest(a.since, a.at))`;
+
+/** Migration 12's: where the common case's look cannot say "holds", migration 10's whole check decides. */
+const WHOLE_CHECK = `          PERFORM ${SCHEMA}.still_as_seen(
+          ${TENANT_AND_USERS_AS_SEEN}
+          ${COUNTS_AS_SEEN_BY_MARK}
+          ${ABSENT_AS_SEEN});`;
+
+const PUT_COUNTED_KEYS_CHECKED_AT_THE_LOCKS = putCountedKeysCheckedAtTheLocks(WHOLE_CHECK);
+
+/**
+ * Migration 13's: where migration 12's look cannot say "holds", a second
+ * look, before the whole check — a count whose mark moved still holds where
+ * the key limit holds whatever the count now is: the owner's keys of every
+ * status (key_counts.n, never fewer than the active ones) and the keys this
+ * statement makes for the owner are no more than the tenant's
+ * maxKeysPerUser. A count is asked of the store only for that limit
+ * (policy.ts checkGenerate), so a create decided on it is decided alike on
+ * any count up to that many. It holds only under the locks that make it the
+ * database's: the tenant locked as seen (its limit is the one decided on),
+ * every user as seen locked (holds), and the owner's row locked and found
+ * (every create for the owner waits there, so none commits between this
+ * look and this COMMIT). Where it cannot say so either, the whole check
+ * decides, as in migration 12. Another server's create for the same owner,
+ * committed a moment before and not yet heard of, moves the mark: with keys
+ * still to go to the limit, that is no longer a refusal, a count read again
+ * and a statement more. A look of its own, asked only where the first one
+ * failed: in the common case's statement, it had PostgreSQL plan that
+ * statement anew on every call (724 µs of its CPU per create, not 457).
+ */
+const LIMIT_OR_WHOLE_CHECK = `          IF holds IS NOT TRUE OR seen_tenant IS NOT TRUE
+            OR EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted, counted_changes, counted_since) AS a(owner, at, n, changes, since)
+              WHERE (${MARK_OR_EXPIRY_MOVED})
+                AND NOT coalesce(a.owner = ANY(locked) AND as_locked ? a.owner
+                  AND coalesce((SELECT c.n FROM ${SCHEMA}.key_counts c WHERE c.owner = a.owner), 0)
+                    + (SELECT count(*) FROM jsonb_array_elements(new_records) r WHERE r->>'owner' = a.owner)
+                    <= (tenant_as_seen #>> '{settings,maxKeysPerUser}')::numeric, false))
+            ${ABSENT_AS_SEEN.replace('AND NOT EXISTS', 'OR EXISTS')} THEN
+  ${WHOLE_CHECK}
+          END IF;`;
 
 const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
@@ -629,6 +676,17 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
     // it called migration 10's.
     sql: `
       ${PUT_COUNTED_KEYS_CHECKED_AT_THE_LOCKS}
+    `,
+  },
+  {
+    version: 13,
+    why: 'a create whose owner\'s count moved since it was seen still holds where the key limit holds whatever the count now is',
+    // See LIMIT_OR_WHOLE_CHECK: migration 12's
+    // procedure, the same arguments, answers and writes, refusing fewer
+    // creates. A server of the version before calls it as it called
+    // migration 12's.
+    sql: `
+      ${putCountedKeysCheckedAtTheLocks(LIMIT_OR_WHOLE_CHECK)}
     `,
   },
 ];
