@@ -72,7 +72,7 @@ describe('the create procedures of migrations 12 and 13', () => {
 
     const rnd = random(20261202);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-    const askBoth = async (values: unknown[]) => {
+    const askEach = async (values: unknown[]) => {
       const outcome = async (procedure: string) =>
         pool.query(`CALL keyward.${procedure}(${placeholders(15)})`, values).then(
           () => 'holds',
@@ -118,7 +118,7 @@ describe('the create procedures of migrations 12 and 13', () => {
         '{}',
       ];
       const values = valuesWith(counts);
-      const [by10, by12, by13] = await askBoth(values);
+      const [by10, by12, by13] = await askEach(values);
       expect({ case: i, values, answer: by12 }).toEqual({ case: i, values, answer: by10 });
       expect(['holds', 'KW001']).toContain(by13);
       // Migration 13: what 12 passed; else, where everything but the counts holds as 12 sees it (the same case
@@ -126,7 +126,7 @@ describe('the create procedures of migrations 12 and 13', () => {
       // count holds by its mark in the common case's look, or else by the limit: its owner's row locked, and
       // the owner's keys of every status within the tenant's limit.
       const rightCounts = owners.map((o) => ({ n: active[o], changes: marks[o] ?? 0, since: at }));
-      const [, restHolds] = await askBoth(valuesWith(rightCounts));
+      const [, restHolds] = await askEach(valuesWith(rightCounts));
       const lockedAsSeen = seenTenant === true && tenantAsSeen === tenant && seenUsers.every((u) => locked.includes(u) && u !== 'nobody');
       // Bob's key expiring in an hour lies between a count made now and a create two hours on.
       const byMark = (o: string, c: (typeof counts)[number]) => c.changes === (marks[o] ?? 0) && !(o === 'bob' && c.since !== at);

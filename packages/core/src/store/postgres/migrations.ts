@@ -681,10 +681,9 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
     version: 13,
     why: 'a create whose owner\'s count moved since it was seen still holds where the key limit holds whatever the count now is',
-    // See LIMIT_OR_WHOLE_CHECK: migration 12's
-    // procedure, the same arguments, answers and writes, refusing fewer
-    // creates. A server of the version before calls it as it called
-    // migration 12's.
+    // See LIMIT_OR_WHOLE_CHECK: migration 12's procedure, with the same
+    // arguments, answers and writes, refusing fewer creates. A server of the
+    // version before calls it as it called migration 12's.
     sql: `
       ${putCountedKeysCheckedAtTheLocks(LIMIT_OR_WHOLE_CHECK)}
     `,
