@@ -9,13 +9,22 @@ import { describe, expect, it } from 'vitest';
 import { cleanEnv, repoRoot, tempDir } from './support/keyward.js';
 
 describe('keyward installed from a packed tarball', () => {
-  it('runs keyward --help, --version, a first flow and keyward serve from the installed command', async () => {
+  it('runs keyward --help, --version, a first flow and keyward serve from the installed command', { timeout: 300_000 }, async () => {
     const dir = tempDir('keyward-install-');
     execFileSync('npm', ['pack', '--pack-destination', dir, join(repoRoot, 'packages/cli')], { stdio: 'pipe' });
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     expect(tarball).toMatch(/^keyward-cli-.*\.tgz$/);
     const prefix = join(dir, 'prefix');
-    execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', join(dir, tarball)], { cwd: dir, stdio: 'pipe' });
+    // npm fetches the package's dependencies from the registry. A connection
+    // that hangs there once stalled the whole suite for 18 minutes: npm gives
+    // up on a silent fetch after 30 s and tries again, and the call as a whole
+    // is bounded, since a synchronous call cannot be stopped by vitest's timeout.
+    const npmFetch = ['--fetch-timeout', '30000', '--fetch-retries', '4'];
+    execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', ...npmFetch, join(dir, tarball)], {
+      cwd: dir,
+      stdio: 'pipe',
+      timeout: 240_000,
+    });
 
     // Only the prefix's bin and node itself on PATH; HOME elsewhere, run from elsewhere.
     const home = tempDir('keyward-install-home-');
