@@ -12,6 +12,8 @@
 //   othercreates  the creates made by 50 other keys (of 50 other owners)
 // --connections per server (8); --one: all of them on the first server;
 // --profile DIR: each server writes a V8 CPU profile there as it stops.
+// --perf DIR: perf samples the servers' CPU time while measuring, and the
+// functions that used it are printed (bench/perf-profile.ts; needs perf).
 // --rate N: at most N requests a second to each server (unlimited without):
 // what a request costs where the machine is not saturated.
 // After --warm seconds (30), it measures --seconds (10) and prints: requests
@@ -21,7 +23,8 @@
 // (pg_stat_statements, which this probe's server loads: a little of
 // PostgreSQL's CPU is its own).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { copyStore, openStore } from '../packages/core/src/index.js';
@@ -30,10 +33,11 @@ import { startPostgres } from '../test/support/postgres-server.js';
 import { buildStore } from './fixtures.js';
 import { type Request, autocannon, mix } from './http-mix-load.js';
 import { procStat } from './lib.js';
+import { PERF_NODE_FLAGS, perfSummary, recordPerf } from './perf-profile.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
-  options: { warm: { type: 'string', default: '30' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8' }, one: { type: 'boolean', default: false }, profile: { type: 'string' }, rate: { type: 'string' } },
+  options: { warm: { type: 'string', default: '30' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8' }, one: { type: 'boolean', default: false }, profile: { type: 'string' }, perf: { type: 'string' }, rate: { type: 'string' } },
 });
 const kind = positionals[0] ?? 'all';
 const KINDS = ['all', 'nocreate', 'nolist', 'createonly', 'othercreates'];
@@ -85,6 +89,9 @@ const requestsOf = (tokens: readonly string[]): Request[] => {
   return all;
 };
 
+const perfDir = opts.perf === undefined ? undefined : resolve(opts.perf);
+if (perfDir) mkdirSync(perfDir, { recursive: true });
+let measured = 0;
 const server = await startPostgres();
 const children: ChildProcess[] = [];
 const postgres = (url: string) => {
@@ -115,7 +122,9 @@ try {
   await db.query('CREATE EXTENSION pg_stat_statements');
 
   const serve = () => {
-    const child = spawn(process.execPath, [...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []), keywardBin, 'serve', '--port', '0', '--store', url], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const flags = [...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []), ...(perfDir ? PERF_NODE_FLAGS : [])];
+    // Under perf, each server writes its jitdump into its working directory.
+    const child = spawn(process.execPath, [...flags, keywardBin, 'serve', '--port', '0', '--store', url], { stdio: ['ignore', 'ignore', 'pipe'], ...(perfDir ? { cwd: perfDir } : {}) });
     children.push(child);
     return announcedUrl(child).url;
   };
@@ -128,10 +137,13 @@ try {
   await load(Number(opts.warm));
   await db.query('SELECT pg_stat_statements_reset()');
   const [serversBefore, postgresBefore, at] = [pids.map(serverCpu), postgresCpu(), performance.now()];
+  const perf = perfDir ? recordPerf(perfDir, pids, Number(opts.seconds)) : undefined;
   const runs = await load(Number(opts.seconds));
+  if (perf && perf.exitCode === null) await new Promise((done) => perf.once('exit', done));
   const [serversAfter, postgresAfter, seconds] = [pids.map(serverCpu), postgresCpu(), (performance.now() - at) / 1000];
 
   const n = runs.reduce((sum, r) => sum + r.requests.total, 0);
+  measured = n;
   const per = (us: number) => (us / n).toFixed(1).padStart(7);
   console.log(`${kind}: ${n} requests in ${seconds.toFixed(1)} s, ${Math.round(n / seconds)}/s (non-2xx ${runs.map((r) => r.non2xx).join(', ')}); CPU in µs per request:`);
   pids.forEach((_, i) => {
@@ -155,3 +167,5 @@ try {
   await Promise.all(children.map((c) => new Promise((done) => (c.exitCode !== null ? done(undefined) : (c.once('exit', done), c.kill('SIGTERM'))))));
   await server.destroy();
 }
+// Once the servers have stopped: their jitdumps are whole.
+if (perfDir && measured > 0) console.log(perfSummary(perfDir, measured).join('\n'));
