@@ -143,6 +143,27 @@ describe('PostgreSQL stopped and started under load', () => {
     }
   });
 
+  it('a server stopped while it is down exits at once, naming the uses it could not write — not advising to try again', async () => {
+    const s = await startServe(url);
+    try {
+      // Counted, not flushed yet: the server writes its uses every 5 s, and on its way out.
+      for (let i = 0; i < 3; i++) expect((await call(`${s.url}/api/v1/users/me`, tokens.bob)).status).toBe(200);
+      await pg.stop();
+      const at = Date.now();
+      const code = await new Promise<number | null>((done) => {
+        s.child.once('exit', (c) => done(c));
+        s.child.kill('SIGTERM');
+      });
+      expect(Date.now() - at).toBeLessThan(5000);
+      expect(code).toBe(1);
+      expect(s.stderr()).toMatch(/error: 3 uses of 1 key counted since the last flush could not be written and are lost\. The PostgreSQL store at \S+ cannot be reached right now \(ECONNREFUSED\)\. \(UNAVAILABLE\)/);
+      expect(s.stderr()).not.toContain('Try again shortly');
+      expect(s.stderr()).not.toContain(new URL(url).password);
+    } finally {
+      await pg.start();
+    }
+  });
+
   it('a server pointed at a database that refuses it (no such database) still exits, saying why', async () => {
     const wrong = Object.assign(new URL(url), { pathname: '/no_such_database' }).toString();
     const r = keyward(['serve', '--port', '0', '--store', wrong], { KEYWARD_USER: 'alice' });

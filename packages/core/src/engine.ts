@@ -142,9 +142,13 @@ export class Engine implements EngineParts {
 
   async close(): Promise<void> {
     this.verifier.close();
-    await this.retention.close();
-    await this.usage.close();
-    await this.store.close();
+    try {
+      await this.retention.close();
+      await this.usage.close();
+    } finally {
+      // Closed even when the last flush failed (the store away as the process ends): its pool and files go.
+      await this.store.close();
+    }
   }
 }
 

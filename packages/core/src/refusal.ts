@@ -109,6 +109,16 @@ export class StoreAway extends KeywardError {
   }
 }
 
+/**
+ * A store's refusal as the reason for something else (a server listening
+ * anyway, uses left unwritten as a process ends): what happened, without the
+ * advice it gives whoever asked for a change ("nothing was changed. Try
+ * again shortly."), which would say the wrong thing there.
+ */
+export function reasonOnly(e: KeywardError): string {
+  return e.message.replace(/;? nothing was changed\.( Try again shortly\.)?$/, '').replace(/\.$/, '');
+}
+
 export function refuse(code: ErrorCode, message: string): never {
   throw new KeywardError(code, message);
 }

@@ -8,6 +8,7 @@
 import { type KeywardEvent, settingsOf } from './domain.js';
 import type { Clock } from './clock.js';
 import { newEvent } from './events.js';
+import { KeywardError, reasonOnly } from './refusal.js';
 import { beatsUseThreshold, excessiveUse, EXCESSIVE_USE_QUIET_MS, mayFlagExcessiveUse } from './policy.js';
 import { randomHex } from './random.js';
 import { keptAfter, retentionCut } from './retention.js';
@@ -86,11 +87,30 @@ export class UsagePipeline {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.flush();
+    try {
+      await this.flush();
+    } catch (e) {
+      throw this.lostAsItCloses(e);
+    }
     // Every flush answered (a failed one threw above, its name kept: it may have committed, and is never
     // told): none is sent again, so the store may forget this flusher (PostgreSQL kept a row per process).
     // Not forgotten, it goes with retention's sweep as before.
     if (this.flushes > 0 && this.unsent === undefined) await this.store.flusherDone?.(this.flusher).catch(() => undefined);
+  }
+
+  /**
+   * The last flush refused as the process ends: UNAVAILABLE says the store
+   * took none of it (the database away, a full disk), so the uses counted
+   * since the flush before are lost, and are named as such. Any other
+   * refusal (OUTCOME_UNKNOWN: it may have committed) says what it says.
+   */
+  private lostAsItCloses(e: unknown): unknown {
+    if (!(e instanceof KeywardError) || e.code !== 'UNAVAILABLE') return e;
+    const keys = this.pendingKeyIds();
+    const uses = keys.reduce((sum, id) => sum + this.pendingUses(id), 0);
+    if (uses === 0) return e;
+    const counted = `${uses} ${uses === 1 ? 'use' : 'uses'} of ${keys.length} ${keys.length === 1 ? 'key' : 'keys'}`;
+    return new KeywardError('UNAVAILABLE', `${counted} counted since the last flush could not be written and are lost. ${reasonOnly(e)}.`);
   }
 
   /** The batch the store may not have yet: being written, or kept to be sent again. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { KeywardError, isPostgresUrl, printable, storeLocation } from '@keyward/core';
+import { KeywardError, isPostgresUrl, printable, reasonOnly, storeLocation } from '@keyward/core';
 import type { ParsedCommand } from '../argv.js';
 import { actorOf, storeChoice, whenMissing } from '../connect.js';
 import { expectArgs } from './command.js';
@@ -27,7 +27,7 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   // A database that cannot answer yet (starting, in a failover) is waited for, answering 503 meanwhile,
   // not given up on: a supervisor restarting an exited server backs off, and would keep it down longer.
   const whenStoreAway = (why: KeywardError) =>
-    print(process.stderr, `${why.message.replace(/;? nothing was changed\.( Try again shortly\.)?$/, '')}. Listening anyway: requests that need it are answered 503 until it answers.\n`);
+    print(process.stderr, `${reasonOnly(why)}. Listening anyway: requests that need it are answered 503 until it answers.\n`);
   const server = await startServer({ storePath: path, missing, host, port: Number(portText), leakKeys, trustProxy, dbConnections, whenStoreAway });
   print(process.stderr, `Keyward server listening on ${server.url} (store ${storeLocation(path)}); Ctrl-C stops it.\n`);
   const signal = await closeOnSignals(server);
