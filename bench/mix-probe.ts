@@ -94,6 +94,9 @@ if (perfDir) mkdirSync(perfDir, { recursive: true });
 let measured = 0;
 const server = await startPostgres();
 const children: ChildProcess[] = [];
+// Servers outlive this process unless killed: one that ends without its finally (its output piped
+// into `head`, which closes the pipe) left them running, and their CPU in every later measure.
+process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 const postgres = (url: string) => {
   const c = new pg.Client(url);
   // The server stopping under a connection at the end is not this probe's failure.
