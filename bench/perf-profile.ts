@@ -19,7 +19,11 @@ export const PERF_NODE_FLAGS = ['--perf-prof', '--perf-prof-unwinding-info'];
 
 /** Samples CPU time of `pids` for `seconds`, into DIR/perf.data. */
 export function recordPerf(dir: string, pids: readonly number[], seconds: number): ChildProcess {
-  return spawn('perf', ['record', '-k', '1', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', pids.join(','), '-o', join(dir, 'perf.data'), '--', 'sleep', String(seconds)], { stdio: 'ignore' });
+  const perf = spawn('perf', ['record', '-k', '1', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', pids.join(','), '-o', join(dir, 'perf.data'), '--', 'sleep', String(seconds)], { stdio: 'ignore' });
+  perf.once('error', (e) => {
+    throw new Error(`--perf needs perf (Debian: apt-get install linux-perf): ${e.message}`);
+  });
+  return perf;
 }
 
 interface Sample {
