@@ -26,25 +26,21 @@ export function recordPerf(dir: string, pids: readonly number[], seconds: number
   return perf;
 }
 
-interface Sample {
-  /** Leaf first, as perf script prints a call chain. */
-  frames: string[];
-}
-
-function samplesOf(dir: string): Sample[] {
+/** Each sample's call chain, leaf first, as perf script prints it. */
+function samplesOf(dir: string): string[][] {
   // The recording names each jitdump by the path the process wrote it at (its working directory, DIR).
   execFileSync('perf', ['inject', '--jit', '-i', join(dir, 'perf.data'), '-o', join(dir, 'perf.jit.data')], { cwd: dir, stdio: 'ignore' });
   const text = execFileSync('perf', ['script', '-i', join(dir, 'perf.jit.data'), '-F', 'tid,ip,sym', '--no-inline'], { cwd: dir, maxBuffer: 1 << 30, encoding: 'utf8' });
-  const samples: Sample[] = [];
+  const samples: string[][] = [];
   let frames: string[] | undefined;
   for (const line of text.split('\n')) {
     if (line.trim() === '') {
-      if (frames) samples.push({ frames });
+      if (frames) samples.push(frames);
       frames = undefined;
     } else if (!line.startsWith('\t')) frames = [];
     else frames?.push(line.trim().replace(/^\S+\s*/, '') || '[unknown]');
   }
-  if (frames) samples.push({ frames });
+  if (frames) samples.push(frames);
   return samples;
 }
 
@@ -61,7 +57,7 @@ export function perfSummary(dir: string, requests: number, rows = 25): string[] 
   const usPerSample = 1e6 / 1999 / requests;
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
-  for (const { frames } of samples) {
+  for (const frames of samples) {
     const leaf = shortName(frames[0] ?? '[unknown]');
     self.set(leaf, (self.get(leaf) ?? 0) + 1);
     for (const f of new Set(frames.filter((f) => f.startsWith('JS:')).map(shortName))) inclusive.set(f, (inclusive.get(f) ?? 0) + 1);

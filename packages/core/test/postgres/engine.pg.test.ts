@@ -70,6 +70,23 @@ const expectMadeOnce = (engine: ReturnType<typeof createEngine>, description: st
 const holdingBobsRow = () => holdingTheRowOf(db.url, 'bob');
 
 /** Revokes a key as an operator would in psql: counted by the triggers, never announced (as a lost NOTIFY). */
+/**
+ * Two engines on the database that do not listen (each decides on what it saw itself), carol with no key
+ * and the tenant's key limit at `limit`; both put back as they were (no key of carol's, a limit of 1000) after `fn`.
+ */
+async function onTwoServersWithCarolLimited(limit: number, fn: (here: ReturnType<typeof createEngine>, there: ReturnType<typeof createEngine>) => Promise<void>): Promise<void> {
+  const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
+  try {
+    await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+    await here.as('alice').updateSettings({ max_keys_per_user: limit });
+    await fn(here, there);
+  } finally {
+    await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
+    await here.as('alice').updateSettings({ max_keys_per_user: 1000 });
+    await Promise.all([here.close(), there.close()]);
+  }
+}
+
 async function revokeInPlainSql(id: string): Promise<void> {
   const revoked = await admin.query(
     `UPDATE keyward.keys SET revoked_at = now(),
@@ -419,10 +436,7 @@ describe('engine on PostgreSQL', () => {
     }
   });
   it('creates for one owner racing on two servers, each decided on what its server saw, never exceed the key limit', async () => {
-    const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
-    try {
-      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
-      await here.as('alice').updateSettings({ max_keys_per_user: 5 });
+    await onTwoServersWithCarolLimited(5, async (here, there) => {
       // Each server sees carol with one key: both guess from that count.
       await here.as('carol').generateKey({ description: 'race seen here' });
       await there.as('carol').generateKey({ description: 'race seen there' });
@@ -432,11 +446,7 @@ describe('engine on PostgreSQL', () => {
       expect(outcomes.filter((o) => o === 'made')).toHaveLength(3);
       expect(outcomes.filter((o) => o !== 'made').every((o) => o === 'KEY_LIMIT_REACHED')).toBe(true);
       expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'carol' AND revoked_at IS NULL`)).rows[0].n)).toBe(5);
-    } finally {
-      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
-      await here.as('alice').updateSettings({ max_keys_per_user: 1000 });
-      await Promise.all([here.close(), there.close()]);
-    }
+    });
   });
   it('a create for an owner another server has made a key for since is decided on the count its cache keeps, the new key in it, with the mark: checked by the mark, sent whole', async () => {
     const [hereStore, thereStore] = [createPostgresStore(db.url), createPostgresStore(db.url)];
@@ -468,11 +478,8 @@ describe('engine on PostgreSQL', () => {
     }
   });
   it('a create whose check finds the owner\'s count changed since it was seen (another server\'s create), where only the count can say the limit holds, is decided again on the count read then and sent whole again, not the locking way', async () => {
-    // Neither listens: here decides on the count it saw at its own last create.
-    const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
-    try {
-      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
-      await here.as('alice').updateSettings({ max_keys_per_user: 3 });
+    // Here decides on the count it saw at its own last create.
+    await onTwoServersWithCarolLimited(3, async (here, there) => {
       // A revoked key: carol's keys of every status will be past the limit with the next, her active ones not.
       await here.as('alice').revokeKey((await here.as('carol').generateKey({ description: 'carol revoked' })).id);
       await here.as('carol').generateKey({ description: 'carol seen here' });
@@ -488,17 +495,10 @@ describe('engine on PostgreSQL', () => {
       await expect(there.as('carol').generateKey({ description: 'one too many' })).rejects.toMatchObject({ code: 'KEY_LIMIT_REACHED' });
       expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'carol' AND revoked_at IS NULL`)).rows[0].n)).toBe(3);
       expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.events WHERE key_id = $1`, [made.id])).rows[0].n)).toBe(1);
-    } finally {
-      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
-      await here.as('alice').updateSettings({ max_keys_per_user: 1000 });
-      await Promise.all([here.close(), there.close()]);
-    }
+    });
   });
   it('a create whose owner\'s count changed since it was seen (another server\'s create) goes through on its first statement where the limit holds whatever the count: her keys of every status, and the new one, within it', async () => {
-    const [here, there] = [createEngine(createPostgresStore(db.url), { usageFlushMs: 0 }), createEngine(createPostgresStore(db.url), { usageFlushMs: 0 })];
-    try {
-      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
-      await here.as('alice').updateSettings({ max_keys_per_user: 3 });
+    await onTwoServersWithCarolLimited(3, async (here, there) => {
       await here.as('carol').generateKey({ description: 'carol seen here' });
       await there.as('carol').generateKey({ description: 'carol made there' });
       // Decided on one key (what here saw); her mark moved, but two keys and this one are within three.
@@ -512,13 +512,8 @@ describe('engine on PostgreSQL', () => {
       // Three now: whatever here last saw, the next is refused.
       await expect(here.as('carol').generateKey({ description: 'one too many' })).rejects.toMatchObject({ code: 'KEY_LIMIT_REACHED' });
       expect(Number((await admin.query(`SELECT count(*) AS n FROM keyward.keys WHERE owner = 'carol'`)).rows[0].n)).toBe(3);
-    } finally {
-      await admin.query(`DELETE FROM keyward.keys WHERE owner = 'carol'`);
-      await here.as('alice').updateSettings({ max_keys_per_user: 1000 });
-      await Promise.all([here.close(), there.close()]);
-    }
+    });
   });
-
   it('creates for one owner racing on two listening servers, each decided on the counts its cache keeps, never exceed the key limit', async () => {
     const [hereStore, thereStore] = [createPostgresStore(db.url), createPostgresStore(db.url)];
     const [here, there] = [createEngine(hereStore, { usageFlushMs: 0 }), createEngine(thereStore, { usageFlushMs: 0 })];

@@ -56,6 +56,8 @@ const TENANT_AND_USERS_AS_SEEN = `(NOT seen_tenant OR (SELECT t.record FROM ${SC
 const COUNTS_AS_SEEN = `AND NOT EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted) AS a(owner, at, n)
             WHERE ${COUNTED_AGAIN} <> a.n)`;
 const ABSENT_AS_SEEN = `AND NOT EXISTS (SELECT FROM ${SCHEMA}.keys k WHERE k.id = ANY(absent))`;
+/** The same expectation failing, as a look that lets the whole check decide says it. */
+const ABSENT_NOT_AS_SEEN = ABSENT_AS_SEEN.replace('AND NOT EXISTS', 'OR EXISTS');
 
 /**
  * Whether what a create was decided on is still the database's, once the
@@ -234,7 +236,7 @@ function putCountedKeysCheckedAtTheLocks(wholeCheck: string): string {
         IF holds IS NOT TRUE
           OR EXISTS (SELECT FROM unnest(counted_owners, counted_at, counted, counted_changes, counted_since) AS a(owner, at, n, changes, since)
             WHERE ${MARK_OR_EXPIRY_MOVED})
-          ${ABSENT_AS_SEEN.replace('AND NOT EXISTS', 'OR EXISTS')} THEN
+          ${ABSENT_NOT_AS_SEEN} THEN
 ${wholeCheck}
         END IF;
         -- This transaction counts its keys and its change itself (below), so the keys table's counting triggers skip it.
@@ -310,7 +312,7 @@ const LIMIT_OR_WHOLE_CHECK = `          IF holds IS NOT TRUE OR seen_tenant IS N
                   AND coalesce((SELECT c.n FROM ${SCHEMA}.key_counts c WHERE c.owner = a.owner), 0)
                     + (SELECT count(*) FROM jsonb_array_elements(new_records) r WHERE r->>'owner' = a.owner)
                     <= (tenant_as_seen #>> '{settings,maxKeysPerUser}')::numeric, false))
-            ${ABSENT_AS_SEEN.replace('AND NOT EXISTS', 'OR EXISTS')} THEN
+            ${ABSENT_NOT_AS_SEEN} THEN
   ${WHOLE_CHECK}
           END IF;`;
 
