@@ -85,6 +85,41 @@ describe('event day segments', () => {
     expect(first.hasPrev).toBe(false);
   });
 
+  it('pages oldest first through every day (the oldest page, then each newer one), filtered, across chunk edges', async () => {
+    const dir = tempDir();
+    const all = history(5, 60);
+    const segments = new EventSegments(dir, { chunkBytes: 97 });
+    for (let i = 0; i < all.length; i += 37) await segments.append(all.slice(i, i + 37));
+    for (const q of [{}, { excludeTypes: ['api-key.used' as const] }, { since: T0 + 30 * H, until: T0 + 90 * H }]) {
+      const seen: string[] = [];
+      let page = await segments.find({ ...q, limit: 7, oldestFirst: true });
+      expect(page.hasNext).toBe(false);
+      for (;;) {
+        seen.push(...page.data.map((e) => e.id).reverse());
+        if (!page.hasPrev) break;
+        page = await segments.find({ ...q, limit: 7, endingBefore: page.data[0].id });
+      }
+      expect(seen).toEqual(expected(all, { ...q, limit: 0 }).map((e) => e.id).reverse());
+    }
+  });
+
+  it('finds the cursor at a page end where it was, and searches for it where its day was written again (lines moved)', async () => {
+    const dir = tempDir();
+    const all = history(2, 200);
+    const segments = new EventSegments(dir, { chunkBytes: 97, onMalformed: () => undefined });
+    await segments.append(all);
+    const first = await segments.find({ limit: 20 });
+    // The day of the page's last event written again with a line before all others: every line moved.
+    const cursor = first.data[19];
+    const file = join(dir, `${cursor.eventTime.slice(0, 10)}.jsonl`);
+    writeFileSync(file, `not an event\n${readFileSync(file, 'utf8')}`);
+    const next = await segments.find({ limit: 20, startingAfter: cursor.id });
+    expect(next.data.map((e) => e.id)).toEqual(expected(all, { limit: 0 }).slice(20, 40).map((e) => e.id));
+    // And where nothing moved, from the page's remembered end.
+    const after = await segments.find({ limit: 20, startingAfter: next.data[19].id });
+    expect(after.data.map((e) => e.id)).toEqual(expected(all, { limit: 0 }).slice(40, 60).map((e) => e.id));
+  });
+
   it('filters by type, excluded types, key, user and time, matching a scan of everything', async () => {
     const dir = tempDir();
     const all = history(4, 50);

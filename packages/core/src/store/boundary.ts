@@ -55,6 +55,13 @@ export interface EventFind {
   limit: number;
   startingAfter?: string;
   endingBefore?: string;
+  /**
+   * With no cursor, the page at the oldest end instead of the newest (still
+   * newest first, as every page; its endingBefore pages walk on towards the
+   * newest): how a whole history is read once, oldest first (all-events.ts).
+   * A cursor decides where a page is: then this changes nothing.
+   */
+  oldestFirst?: boolean;
 }
 
 export interface EventPage {

@@ -23,7 +23,7 @@ export function eventMatcher(q: EventFind): (e: KeywardEvent) => boolean {
 }
 
 /**
- * One page, newest first. `indexOf` finds a cursor's place in `log`; an
+ * One page, newest first (from the oldest end with `oldestFirst`). `indexOf` finds a cursor's place in `log`; an
  * event that is not there (any more) is refused as a cursor. The total is
  * counted because the whole log is at hand anyway.
  */
@@ -41,13 +41,13 @@ export function findInLog(log: readonly KeywardEvent[], q: EventFind, indexOf: (
   let newer = 0; // matching events newer than the page
   const page: KeywardEvent[] = [];
   let after = 0; // matching events older than the page
-  if (q.endingBefore !== undefined) {
-    // The `limit` matches just newer than the cursor, still newest first.
+  if (q.endingBefore !== undefined || (q.oldestFirst && cursor === undefined)) {
+    // The `limit` matches just newer than the cursor (or the oldest `limit`), still newest first.
     const newerRows: KeywardEvent[] = [];
     for (let i = log.length - 1; i >= 0; i--) {
       if (!matches(log[i])) continue;
       total++;
-      if (i > at!) newerRows.push(log[i]);
+      if (at === undefined || i > at) newerRows.push(log[i]);
       else after++;
     }
     const start = Math.max(0, newerRows.length - limit);

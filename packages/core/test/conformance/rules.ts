@@ -211,6 +211,21 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       expect((await store.findEvents({ limit: 1 })).data[0].eventType).toBe('api-key.auth-failed');
     });
 
+    it('finds the oldest page when asked (still newest first), and the pages newer than it with endingBefore', async () => {
+      const store = await filled(10);
+      const all = (await store.findEvents({ limit: 100 })).data.map((e) => e.id);
+      const oldest = await store.findEvents({ limit: 4, oldestFirst: true });
+      expect(oldest.data.map((e) => e.id)).toEqual(all.slice(-4));
+      expect(oldest).toMatchObject({ hasPrev: true, hasNext: false });
+      const newer = await store.findEvents({ limit: 4, endingBefore: oldest.data[0].id });
+      expect(newer.data.map((e) => e.id)).toEqual(all.slice(-8, -4));
+      const keyEvents = (await store.findEvents({ limit: 100, excludeTypes: ['user.added'] })).data.map((e) => e.id);
+      expect((await store.findEvents({ limit: 2, oldestFirst: true, excludeTypes: ['user.added'] })).data.map((e) => e.id)).toEqual(keyEvents.slice(-2));
+      expect(await store.findEvents({ limit: 100, oldestFirst: true })).toMatchObject({ hasPrev: false, hasNext: false });
+      // A cursor says where the page is.
+      expect((await store.findEvents({ limit: 4, oldestFirst: true, startingAfter: all[0] })).data.map((e) => e.id)).toEqual(all.slice(1, 5));
+    });
+
     it('sums usage per key over every recording, keeps the last 5 distinct addresses, and names unused keys when asked', async () => {
       const store = await filled(2);
       // Recent times: some stores file usage by the time it was flushed.

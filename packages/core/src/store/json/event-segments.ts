@@ -32,12 +32,30 @@ export interface EventSegmentsOptions {
 
 const SEGMENT = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
 const INDEX_STEP = 1 << 20;
+/** How many pages' ends are remembered as places (cursorPlaces). */
+const PLACES_KEPT = 256;
+
+/** Where an event's line is: its segment, and its bytes in it. */
+interface Place {
+  path: string;
+  start: number;
+  end: number;
+}
 
 export class EventSegments {
   private readonly appender = new GroupAppender();
   private readonly writer: SegmentWriter;
   private readonly dirReady: () => Promise<void>;
   private readonly reported = new Set<string>();
+  /**
+   * Where the first and last events of recent pages are, by id: the cursors
+   * the next page is asked with. Without an index for its day, finding a
+   * cursor's line meant searching the day's bytes from its end: ~40 ms a
+   * page deep in a busy day, and a walk from a day's start (oldest first, as
+   * a store's copy reads) would search the day once per page. A place is
+   * only a guess, checked against the line found there.
+   */
+  private readonly cursorPlaces = new Map<string, Place>();
 
   constructor(
     readonly dir: string,
@@ -137,7 +155,8 @@ export class EventSegments {
   /** One page, newest first. */
   async find(q: EventFind): Promise<EventPage> {
     if (q.startingAfter !== undefined && q.endingBefore !== undefined) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
-    return q.endingBefore !== undefined ? this.findNewerThan(q, q.endingBefore) : this.findOlder(q);
+    if (q.endingBefore !== undefined) return this.findNewerThan(q, q.endingBefore);
+    return q.oldestFirst && q.startingAfter === undefined ? this.findNewerThan(q, undefined) : this.findOlder(q);
   }
 
   /** Deletes every day segment that ends at or before `before` (with its sidecar). */
@@ -172,6 +191,7 @@ export class EventSegments {
     const isoSince = q.since === undefined ? undefined : new Date(q.since).toISOString();
     const isoUntil = q.until === undefined ? undefined : new Date(q.until).toISOString();
     const found: KeywardEvent[] = [];
+    const places: Place[] = [];
     const want = q.limit + 1;
     const days = (await this.days()).reverse().filter((d) => inWindow(d, q) && (cursorDay === undefined || d <= cursorDay));
     for (const day of days) {
@@ -185,7 +205,7 @@ export class EventSegments {
           const cursor = await this.lineOf(path, fd, size, after!);
           if (!cursor) refuse('INVALID_INPUT', `The cursor "${printable(after!)}" is not in this list.`);
           for await (const e of this.eventsOf(path, linesBackward(fd, cursor.start, 0, this.opts.chunkBytes))) {
-            if (matches(e.event)) found.push(e.event);
+            if (matches(e.event)) places[found.push(e.event) - 1] = { path, start: e.start, end: e.end };
             if (found.length >= want) break;
           }
           // Its page full, older days are not opened.
@@ -213,7 +233,7 @@ export class EventSegments {
               if (lastEnd < 0) lastEnd = e.end;
               builder?.add(e.event, e.start, e.end);
             }
-            if (matches(e.event)) found.push(e.event);
+            if (matches(e.event)) places[found.push(e.event) - 1] = { path, start: e.start, end: e.end };
             if (found.length >= want) break scan;
           }
           if (tail) tailDone = true;
@@ -224,16 +244,22 @@ export class EventSegments {
       }
       if (found.length >= want) break;
     }
-    return { data: found.slice(0, q.limit), hasNext: found.length > q.limit, hasPrev: after !== undefined };
+    const data = found.slice(0, q.limit);
+    this.rememberEnds(data, places);
+    return { data, hasNext: found.length > q.limit, hasPrev: after !== undefined };
   }
 
-  /** The page just before a cursor (newer events): walk forwards from it, then reverse. */
-  private async findNewerThan(q: EventFind, before: string): Promise<EventPage> {
-    const cursorDay = cursorDayOf(before);
+  /**
+   * The page just before a cursor (newer events): walk forwards from it, then
+   * reverse. With no cursor, from the oldest day's first line: the oldest page.
+   */
+  private async findNewerThan(q: EventFind, before: string | undefined): Promise<EventPage> {
+    const cursorDay = before === undefined ? undefined : cursorDayOf(before);
     const matches = matcher(q);
     const found: KeywardEvent[] = [];
+    const places: Place[] = [];
     const want = q.limit + 1;
-    const days = (await this.days()).filter((d) => inWindow(d, q) && d >= cursorDay);
+    const days = (await this.days()).filter((d) => inWindow(d, q) && (cursorDay === undefined || d >= cursorDay));
     for (const day of days) {
       const path = this.pathOf(day);
       const fd = await openForReading(path);
@@ -241,14 +267,14 @@ export class EventSegments {
       try {
         const size = (await fd.stat()).size;
         let from = 0;
-        if (day === cursorDay) {
+        if (before !== undefined && day === cursorDay) {
           // Read on from the cursor's line.
           const cursor = await this.lineOf(path, fd, size, before);
           if (!cursor) refuse('INVALID_INPUT', `The cursor "${printable(before)}" is not in this list.`);
           from = cursor.end;
         }
         for await (const e of this.eventsOf(path, linesForward(fd, from, size, this.opts.chunkBytes))) {
-          if (matches(e.event)) found.push(e.event);
+          if (matches(e.event)) places[found.push(e.event) - 1] = { path, start: e.start, end: e.end };
           if (found.length >= want) break;
         }
       } finally {
@@ -256,9 +282,11 @@ export class EventSegments {
       }
       if (found.length >= want) break;
     }
-    // A cursor whose day retention removed: the list simply starts after it.
-    const data = found.slice(0, q.limit).reverse();
-    return { data, hasNext: true, hasPrev: found.length > q.limit };
+    // A cursor whose day retention removed: the list simply starts after it. The cursor is older than the
+    // page (so there is a next page); with none, nothing is.
+    const kept = found.slice(0, q.limit);
+    this.rememberEnds(kept, places);
+    return { data: kept.reverse(), hasNext: before !== undefined, hasPrev: found.length > q.limit };
   }
 
   /**
@@ -277,6 +305,10 @@ export class EventSegments {
       const value = parseCheckedLine(line.text);
       return isKeywardEvent(value) && value.id === id;
     };
+    const place = this.cursorPlaces.get(id);
+    if (place?.path === path && place.end <= size) {
+      for await (const line of linesForward(fd, place.start, place.end, this.opts.chunkBytes)) if (isIt(line)) return line;
+    }
     const index = await readSegmentIndex(path);
     const time = timeOfEventId(id);
     if (index && index.size <= size && !Number.isNaN(time)) {
@@ -304,6 +336,20 @@ export class EventSegments {
         this.reported.add(path);
         (this.opts.onMalformed ?? warnMalformed)(path, bad);
       }
+    }
+  }
+
+  /** Notes where a page's first and last events are (`places[i]`: where `page[i]` is), for the cursors asked next. */
+  private rememberEnds(page: readonly KeywardEvent[], places: readonly Place[]): void {
+    if (page.length === 0) return;
+    for (const i of [0, page.length - 1]) {
+      this.cursorPlaces.delete(page[i].id);
+      this.cursorPlaces.set(page[i].id, places[i]);
+    }
+    // A Map iterates in insertion order: the first keys are the oldest notes.
+    for (const id of this.cursorPlaces.keys()) {
+      if (this.cursorPlaces.size <= PLACES_KEPT) break;
+      this.cursorPlaces.delete(id);
     }
   }
 

@@ -51,8 +51,12 @@ export async function findEvents(sql: Sql, q: EventFind): Promise<EventPage> {
   const limit = Math.max(0, Math.floor(q.limit));
   const filter = where.length ? ` AND ${where.join(' AND ')}` : '';
   if (cursorId === undefined) {
-    const r = await sql.query<{ record: KeywardEvent }>(`SELECT record FROM ${SCHEMA}.events WHERE true${filter} ORDER BY seq DESC LIMIT ${add(limit + 1)}`, values);
-    return { data: r.rows.slice(0, limit).map((row) => row.record), hasNext: r.rows.length > limit, hasPrev: false };
+    // The newest page, or with oldestFirst the oldest (in the same order as every page: newest first).
+    const oldest = q.oldestFirst === true;
+    const r = await sql.query<{ record: KeywardEvent }>(`SELECT record FROM ${SCHEMA}.events WHERE true${filter} ORDER BY seq ${oldest ? 'ASC' : 'DESC'} LIMIT ${add(limit + 1)}`, values);
+    const data = r.rows.slice(0, limit).map((row) => row.record);
+    const more = r.rows.length > limit;
+    return oldest ? { data: data.reverse(), hasNext: false, hasPrev: more } : { data, hasNext: more, hasPrev: false };
   }
   // Any event still kept is a cursor, matching the filter or not; one retention removed is refused.
   const c = await sql.query<{ seq: string }>(`SELECT seq FROM ${SCHEMA}.events WHERE id = $1`, [cursorId]);
