@@ -38,9 +38,10 @@ it('says how far it got on a terminal, and nothing more to a script', async () =
   // A script (stderr a pipe): the summary on stdout, nothing on stderr.
   const piped = keyward(['store', 'copy', '--from', from, '--to', join(dir, 'piped.json')], env);
   expect([piped.code, piped.stderr]).toEqual([0, '']);
-  // A person at a terminal: the events counted, then the summary.
+  // A person at a terminal: the keys done, then the summary.
   const s = new Session([keywardBin, 'store', 'copy', '--from', from, '--to', join(dir, 'tty.json')], env);
   await s.waitFor('Every token works against the new store.');
-  expect(s.screen()).toContain(`2 keys copied; ${events} events to copy…`);
+  expect(s.screen()).toContain('2 keys copied; copying the events, oldest first…');
+  expect(s.screen()).toContain(`2 keys, ${events} events`);
   expect((await s.exit).exitCode).toBe(0);
 });

@@ -1,6 +1,6 @@
 // copyStore's progress: told after each page written, counts only growing,
-// the events counted before they are copied, and the last word matching the
-// report. (The copy itself, both ways with PostgreSQL: postgres/copy.pg.test.ts.)
+// the keys first, then the events with how far in time they have got, and the
+// last word matching the report. (The copy itself, both ways with PostgreSQL: postgres/copy.pg.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type ApiKey } from '../src/domain.js';
 import { newEvent } from '../src/events.js';
@@ -11,7 +11,7 @@ const NOW = Date.parse('2026-03-10T12:30:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
 describe('store copy progress', () => {
-  it('tells keys, then the events counted, then events copied, each page, up to the report', async () => {
+  it('tells keys, then events copied with the time reached, each page, up to the report', async () => {
     const source = new MemoryStore();
     await source.create({ tenant: { id: 't', name: 'Acme', created: iso(NOW), settings: { ...DEFAULT_SETTINGS } }, users: [{ id: 'alice', licence: true, roles: ['TenantAdmin', 'Developer'], created: iso(NOW) }], events: [] });
     const keys: ApiKey[] = Array.from({ length: 2100 }, (_, i) => ({ id: i.toString(16).padStart(24, '0'), description: `k${i}`, owner: 'alice', createdBy: 'alice', created: iso(NOW - i), lastUpdated: iso(NOW - i), expiry: iso(NOW + 86_400_000), hash: i.toString(16).padStart(64, 'f') }));
@@ -20,18 +20,17 @@ describe('store copy progress', () => {
     const told: CopyProgress[] = [];
     const report = await copyStore(source, new MemoryStore(), { now: () => NOW }, (p) => told.push({ ...p }));
     // Keys a page (1000) at a time, none of the events yet.
-    const none = { eventsCounted: 0, counted: false, events: 0 };
+    const none = { keysCopied: false, events: 0 };
     expect(told.slice(0, 3)).toEqual([{ keys: 1000, ...none }, { keys: 2000, ...none }, { keys: 2100, ...none }]);
-    // Then the events counted a page at a time (newest first), then copied a page at a time, oldest first: the oldest page is the short one.
-    expect(told.slice(3).map((p) => [p.eventsCounted, p.counted, p.events])).toEqual([
-      [1000, false, 0],
-      [2000, false, 0],
-      [3000, false, 0],
-      [3500, true, 0],
-      [3500, true, 500],
-      [3500, true, 1500],
-      [3500, true, 2500],
-      [3500, true, 3500],
+    // Then the keys done, then the events copied a page at a time, each read once, oldest first (the newest page is
+    // the short one), each telling when its last event happened.
+    expect(told[3]).toEqual({ keys: 2100, keysCopied: true, events: 0 });
+    const through = (i: number) => NOW - 100_000 + i;
+    expect(told.slice(4).map((p) => [p.events, p.eventsThrough])).toEqual([
+      [1000, through(999)],
+      [2000, through(1999)],
+      [3000, through(2999)],
+      [3500, through(3499)],
     ]);
     expect(report).toMatchObject({ keys: 2100, events: 3500 });
   });

@@ -51,24 +51,28 @@ const PROGRESS_EVERY_MS = 5_000;
  * terminal: a million events take a minute or two, which silence made look
  * like a hang. At most one line every few seconds (new lines: the command
  * line prints no escape sequence, so none is rewritten in place), and one
- * when the events are counted. Nothing for a script (stderr not a terminal,
- * or --json).
+ * when the keys are done. The events go oldest first, read once, so how many
+ * there are is known only at the end: a line says how far in time the copy
+ * has got. Nothing for a script (stderr not a terminal, or --json).
  */
 function progressNotes(out: Output, stderr: NodeJS.WriteStream = process.stderr): ((p: CopyProgress) => void) | undefined {
   if (out.json || !stderr.isTTY) return undefined;
   let last = performance.now();
-  let toldCounted = false;
+  let toldKeys = false;
   return (p) => {
     const now = performance.now();
-    const justCounted = p.counted && !toldCounted;
-    if (!justCounted && now - last < PROGRESS_EVERY_MS) return;
+    const keysJustDone = p.keysCopied && !toldKeys;
+    if (!keysJustDone && now - last < PROGRESS_EVERY_MS) return;
     last = now;
-    toldCounted ||= justCounted;
-    if (justCounted) out.note(`${count(p.keys, 'key')} copied; ${count(p.eventsCounted, 'event')} to copy…`);
-    else if (!p.counted) out.note(`${count(p.keys, 'key')} copied; counting the events: ${grouped(p.eventsCounted)} so far…`);
-    else out.note(`${grouped(p.events)} of ${count(p.eventsCounted, 'event')} copied…`);
+    toldKeys ||= keysJustDone;
+    if (keysJustDone) out.note(`${count(p.keys, 'key')} copied; copying the events, oldest first…`);
+    else if (!p.keysCopied) out.note(`${count(p.keys, 'key')} copied so far…`);
+    else out.note(`${count(p.events, 'event')} copied${p.eventsThrough === undefined ? '' : `, through ${minuteOf(p.eventsThrough)}`}…`);
   };
 }
+
+/** 1764590400000 → "2025-12-01 12:00 UTC": when an event happened, to the minute. */
+const minuteOf = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /** 1234567 → "1,234,567". */
 const grouped = (n: number) => n.toLocaleString('en-US');

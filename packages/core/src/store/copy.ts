@@ -30,11 +30,15 @@ const USAGE_HORIZON_DAYS = 400;
 /** How far a copy has got, told after each page written (a million events take minutes). */
 export interface CopyProgress {
   keys: number;
-  /** Events counted so far: they are read twice, counted (where each page starts), then copied (eventPagesOldestFirst). */
-  eventsCounted: number;
-  /** Every event is counted: eventsCounted is how many there are to copy. */
-  counted: boolean;
+  /** Every key is copied: the events are being copied now. */
+  keysCopied: boolean;
   events: number;
+  /**
+   * When the last event copied happened (epoch ms), once one is: the events
+   * are read once, oldest first (eventPagesOldestFirst), so how many there
+   * are is not known until the end, and this says how far the copy has got.
+   */
+  eventsThrough?: number;
 }
 
 export async function copyStore(from: Store, to: Store, clock: Clock = systemClock, progress?: (p: CopyProgress) => void): Promise<CopyReport> {
@@ -51,24 +55,23 @@ export async function copyStore(from: Store, to: Store, clock: Clock = systemClo
   // took half a gigabyte). Only the keys' ids are kept, for their usage.
   const keyIds: string[] = [];
   let events = 0;
-  let eventsCounted = 0;
-  let counted = false;
-  const tell = () => progress?.({ keys: keyIds.length, eventsCounted, counted, events });
+  let keysCopied = false;
+  let eventsThrough: number | undefined;
+  const tell = () => progress?.({ keys: keyIds.length, keysCopied, events, ...(eventsThrough === undefined ? {} : { eventsThrough }) });
   try {
     for await (const page of keyPages(from, now)) {
       await to.transact((tx) => page.forEach((k) => tx.putKey(k)));
       for (const k of page) keyIds.push(k.id);
       tell();
     }
+    keysCopied = true;
+    tell();
     // Oldest first: the order the target must append them in.
-    const counting = (n: number, done: boolean) => {
-      eventsCounted = n;
-      counted = done;
-      tell();
-    };
-    for await (const page of eventPagesOldestFirst(from, {}, PAGE, counting)) {
+    for await (const page of eventPagesOldestFirst(from, {}, PAGE)) {
       await to.append(page);
       events += page.length;
+      const at = Date.parse(page[page.length - 1].eventTime);
+      if (!Number.isNaN(at)) eventsThrough = at;
       tell();
     }
     const usage = await usageOf(from, keyIds, now);
