@@ -23,9 +23,10 @@ export function eventMatcher(q: EventFind): (e: KeywardEvent) => boolean {
 }
 
 /**
- * One page, newest first (from the oldest end with `oldestFirst`). `indexOf` finds a cursor's place in `log`; an
- * event that is not there (any more) is refused as a cursor. The total is
- * counted because the whole log is at hand anyway.
+ * One page, newest first (with `oldestFirst` and no cursor, the oldest
+ * page). `indexOf` finds a cursor's place in `log`; an event that is not
+ * there (any more) is refused as a cursor. The total is counted because the
+ * whole log is at hand anyway.
  */
 export function findInLog(log: readonly KeywardEvent[], q: EventFind, indexOf: (id: string) => number | undefined): EventPage {
   if (q.startingAfter !== undefined && q.endingBefore !== undefined) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
