@@ -42,6 +42,14 @@ interface Place {
   end: number;
 }
 
+/** An event a search found, and where. */
+interface Found {
+  event: KeywardEvent;
+  place: Place;
+}
+
+const foundIn = (path: string, e: { event: KeywardEvent; start: number; end: number }): Found => ({ event: e.event, place: { path, start: e.start, end: e.end } });
+
 export class EventSegments {
   private readonly appender = new GroupAppender();
   private readonly writer: SegmentWriter;
@@ -190,8 +198,7 @@ export class EventSegments {
     const matches = matcher(q);
     const isoSince = q.since === undefined ? undefined : new Date(q.since).toISOString();
     const isoUntil = q.until === undefined ? undefined : new Date(q.until).toISOString();
-    const found: KeywardEvent[] = [];
-    const places: Place[] = [];
+    const found: Found[] = [];
     const want = q.limit + 1;
     const days = (await this.days()).reverse().filter((d) => inWindow(d, q) && (cursorDay === undefined || d <= cursorDay));
     for (const day of days) {
@@ -205,7 +212,7 @@ export class EventSegments {
           const cursor = await this.lineOf(path, fd, size, after!);
           if (!cursor) refuse('INVALID_INPUT', `The cursor "${printable(after!)}" is not in this list.`);
           for await (const e of this.eventsOf(path, linesBackward(fd, cursor.start, 0, this.opts.chunkBytes))) {
-            if (matches(e.event)) places[found.push(e.event) - 1] = { path, start: e.start, end: e.end };
+            if (matches(e.event)) found.push(foundIn(path, e));
             if (found.length >= want) break;
           }
           // Its page full, older days are not opened.
@@ -233,7 +240,7 @@ export class EventSegments {
               if (lastEnd < 0) lastEnd = e.end;
               builder?.add(e.event, e.start, e.end);
             }
-            if (matches(e.event)) places[found.push(e.event) - 1] = { path, start: e.start, end: e.end };
+            if (matches(e.event)) found.push(foundIn(path, e));
             if (found.length >= want) break scan;
           }
           if (tail) tailDone = true;
@@ -244,9 +251,9 @@ export class EventSegments {
       }
       if (found.length >= want) break;
     }
-    const data = found.slice(0, q.limit);
-    this.rememberEnds(data, places);
-    return { data, hasNext: found.length > q.limit, hasPrev: after !== undefined };
+    const page = found.slice(0, q.limit);
+    this.rememberEnds(page);
+    return { data: page.map((f) => f.event), hasNext: found.length > q.limit, hasPrev: after !== undefined };
   }
 
   /**
@@ -256,8 +263,7 @@ export class EventSegments {
   private async findNewerThan(q: EventFind, before: string | undefined): Promise<EventPage> {
     const cursorDay = before === undefined ? undefined : cursorDayOf(before);
     const matches = matcher(q);
-    const found: KeywardEvent[] = [];
-    const places: Place[] = [];
+    const found: Found[] = [];
     const want = q.limit + 1;
     const days = (await this.days()).filter((d) => inWindow(d, q) && (cursorDay === undefined || d >= cursorDay));
     for (const day of days) {
@@ -274,7 +280,7 @@ export class EventSegments {
           from = cursor.end;
         }
         for await (const e of this.eventsOf(path, linesForward(fd, from, size, this.opts.chunkBytes))) {
-          if (matches(e.event)) places[found.push(e.event) - 1] = { path, start: e.start, end: e.end };
+          if (matches(e.event)) found.push(foundIn(path, e));
           if (found.length >= want) break;
         }
       } finally {
@@ -284,9 +290,9 @@ export class EventSegments {
     }
     // A cursor whose day retention removed: the list simply starts after it. The cursor is older than the
     // page (so there is a next page); with none, nothing is.
-    const kept = found.slice(0, q.limit);
-    this.rememberEnds(kept, places);
-    return { data: kept.reverse(), hasNext: before !== undefined, hasPrev: found.length > q.limit };
+    const page = found.slice(0, q.limit);
+    this.rememberEnds(page);
+    return { data: page.map((f) => f.event).reverse(), hasNext: before !== undefined, hasPrev: found.length > q.limit };
   }
 
   /**
@@ -339,12 +345,12 @@ export class EventSegments {
     }
   }
 
-  /** Notes where a page's first and last events are (`places[i]`: where `page[i]` is), for the cursors asked next. */
-  private rememberEnds(page: readonly KeywardEvent[], places: readonly Place[]): void {
+  /** Notes where a page's first and last events are, for the cursors asked next. */
+  private rememberEnds(page: readonly Found[]): void {
     if (page.length === 0) return;
-    for (const i of [0, page.length - 1]) {
-      this.cursorPlaces.delete(page[i].id);
-      this.cursorPlaces.set(page[i].id, places[i]);
+    for (const { event, place } of [page[0], page[page.length - 1]]) {
+      this.cursorPlaces.delete(event.id);
+      this.cursorPlaces.set(event.id, place);
     }
     // A Map iterates in insertion order: the first keys are the oldest notes.
     for (const id of this.cursorPlaces.keys()) {
