@@ -2,6 +2,7 @@
 // one run (these machines are noisy, so only ratios from the same run mean
 // anything) and report one line per measure for bench/run.mjs to collect.
 
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 export interface Measure {
@@ -114,4 +115,14 @@ export function treeCpuMicros(pid: number): number | undefined {
     }
   }
   return sum;
+}
+
+/**
+ * `children` (as the list is when this process ends) killed as it ends.
+ * Servers outlive a bench unless killed: one that ended without its finally
+ * (its output piped into `head`, which closes the pipe) left them running,
+ * and their CPU in every later measure.
+ */
+export function killedOnExit(children: readonly ChildProcess[]): void {
+  process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 }

@@ -32,7 +32,7 @@ import { announcedUrl } from '../test/support/announced-url.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { buildStore } from './fixtures.js';
 import { type Request, autocannon, mix } from './http-mix-load.js';
-import { procStat } from './lib.js';
+import { killedOnExit, procStat } from './lib.js';
 import { PERF_NODE_FLAGS, perfSummary, recordPerf } from './perf-profile.js';
 
 const { values: opts, positionals } = parseArgs({
@@ -94,9 +94,7 @@ if (perfDir) mkdirSync(perfDir, { recursive: true });
 let measured = 0;
 const server = await startPostgres();
 const children: ChildProcess[] = [];
-// Servers outlive this process unless killed: one that ends without its finally (its output piped
-// into `head`, which closes the pipe) left them running, and their CPU in every later measure.
-process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+killedOnExit(children);
 const postgres = (url: string) => {
   const c = new pg.Client(url);
   // The server stopping under a connection at the end is not this probe's failure.

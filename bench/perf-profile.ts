@@ -15,12 +15,15 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Samples a second per thread: an odd rate, so it does not beat with timers that fire every whole millisecond. */
+const SAMPLE_HZ = 1999;
+
 /** The node options a process to profile starts with: the jitdump, and unwinding info so perf can walk JavaScript frames. */
 export const PERF_NODE_FLAGS = ['--perf-prof', '--perf-prof-unwinding-info'];
 
 /** Samples CPU time of `pids` for `seconds`, into DIR/perf.data. */
 export function recordPerf(dir: string, pids: readonly number[], seconds: number): ChildProcess {
-  const perf = spawn('perf', ['record', '-k', '1', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', pids.join(','), '-o', join(dir, 'perf.data'), '--', 'sleep', String(seconds)], { stdio: 'ignore' });
+  const perf = spawn('perf', ['record', '-k', '1', '-e', 'cpu-clock', '-F', String(SAMPLE_HZ), '-g', '-p', pids.join(','), '-o', join(dir, 'perf.data'), '--', 'sleep', String(seconds)], { stdio: 'ignore' });
   perf.once('error', (e) => {
     throw new Error(`--perf needs perf (Debian: apt-get install linux-perf): ${e.message}`);
   });
@@ -132,7 +135,7 @@ const shortName = (frame: string) => frame.replace(/(file:\/\/)?\/\S*\/(?=packag
  */
 export function perfSummary(dir: string, requests: number, rows = 25): string[] {
   const samples = samplesOf(dir);
-  const usPerSample = 1e6 / 1999 / requests;
+  const usPerSample = 1e6 / SAMPLE_HZ / requests;
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
   for (const frames of samples) {

@@ -22,7 +22,7 @@ import { copyStore, createEngine, openStore } from '@keyward/core';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { announcedUrl } from '../test/support/announced-url.js';
 import { buildStore } from './fixtures.js';
-import { cpuMicros, interleavedAsync, quick, report, treeCpuMicros } from './lib.js';
+import { cpuMicros, interleavedAsync, killedOnExit, quick, report, treeCpuMicros } from './lib.js';
 import { BetterAuthPeer } from './peer/better-auth.js';
 import { allAnswered, autocannon as loadMix, mix, startBare } from './http-mix-load.js';
 
@@ -35,9 +35,7 @@ const ROUNDS = quick ? 3 : 7;
 
 const server = await startPostgres();
 const children: ChildProcess[] = [];
-// Servers outlive this process unless killed: one that ends without its finally (its output piped
-// into `head`, which closes the pipe) left them running, and their CPU in every later measure.
-process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+killedOnExit(children);
 let databases = 0;
 
 async function database(): Promise<string> {
