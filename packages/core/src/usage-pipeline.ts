@@ -14,7 +14,7 @@ import { randomHex } from './random.js';
 import { keptAfter, retentionCut } from './retention.js';
 import type { FlushId, KeyUsage, Store, UsageCount } from './store/boundary.js';
 import { copyOfSighting, mergeAddresses } from './store/usage-aggregates.js';
-import { type Drained, UsageRecorder } from './usage.js';
+import { type Drained, UsageRecorder, addressesSeen } from './usage.js';
 
 const DAY = 86_400_000;
 // How long the store's answer about a key's last use is reused. "Last used"
@@ -160,7 +160,7 @@ export class UsagePipeline {
       const writing = this.held?.uses.find((u) => u.keyId === id);
       if (!p && !writing) continue;
       const s = stored.get(id);
-      const mine = [...(p?.addresses ?? [])].map(([address, lastSeen]) => ({ address, lastSeen }));
+      const mine = p ? addressesSeen(p) : [];
       stored.set(id, {
         keyId: id,
         uses: (s?.uses ?? 0) + (p?.uses ?? 0),

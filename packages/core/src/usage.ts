@@ -42,8 +42,12 @@ export interface KeyCounter {
   minuteUndrained: number;
   /** Earlier minutes not yet drained (a drain interval that spans a minute's end). */
   closed?: MinuteCount[];
-  /** Client addresses seen since the last drain, with when each was last seen. */
-  addresses?: Map<string, number>;
+  /**
+   * Client addresses seen since the last drain, each with when it was last
+   * seen: a holder changed in place, so a use from an address already seen
+   * allocates nothing (a number put into a Map is a new heap number each time).
+   */
+  addresses?: Map<string, { lastSeen: number }>;
   /** False once a drain forgot the idle counter; the next use puts it back. */
   registered: boolean;
 }
@@ -61,6 +65,11 @@ export interface DrainedUse {
 export interface Drained {
   uses: DrainedUse[];
   failures: Map<string, PendingFailure>;
+}
+
+/** The addresses a counter saw since the last drain, each with when it was last seen. */
+export function addressesSeen(c: KeyCounter): { address: string; lastSeen: number }[] {
+  return [...(c.addresses ?? [])].map(([address, seen]) => ({ address, lastSeen: seen.lastSeen }));
 }
 
 export class UsageRecorder {
@@ -109,7 +118,11 @@ export class UsageRecorder {
     c.last = now;
     c.minuteUses++;
     c.minuteUndrained++;
-    if (address !== undefined) (c.addresses ??= new Map()).set(address, now);
+    if (address !== undefined) {
+      const seen = (c.addresses ??= new Map()).get(address);
+      if (seen !== undefined) seen.lastSeen = now;
+      else c.addresses.set(address, { lastSeen: now });
+    }
   }
 
   recordFailure(keyId: string | undefined, owner: string | undefined, reason: FailureReason, now: number): void {
@@ -139,8 +152,7 @@ export class UsageRecorder {
     for (const [k, c] of this.counters) {
       if (c.uses > 0) {
         const minutes = [...(c.closed ?? []), { minute: c.minute, uses: c.minuteUndrained, minuteUses: c.minuteUses, lastUsed: c.last }].filter((m) => m.uses > 0);
-        const addresses = [...(c.addresses ?? [])].map(([address, lastSeen]) => ({ address, lastSeen }));
-        uses.push({ keyId: k, owner: c.owner, uses: c.uses, first: c.first, last: c.last, minutes, addresses });
+        uses.push({ keyId: k, owner: c.owner, uses: c.uses, first: c.first, last: c.last, minutes, addresses: addressesSeen(c) });
         c.uses = 0;
         c.minuteUndrained = 0;
         c.closed = undefined;
@@ -169,7 +181,7 @@ export class UsageRecorder {
       c.last = Math.max(c.last, u.last);
       // Minutes go back as closed ones; the current minute's own count carries on.
       c.closed = [...u.minutes, ...(c.closed ?? [])];
-      for (const a of u.addresses) if ((c.addresses?.get(a.address) ?? -Infinity) < a.lastSeen) (c.addresses ??= new Map()).set(a.address, a.lastSeen);
+      for (const a of u.addresses) if ((c.addresses?.get(a.address)?.lastSeen ?? -Infinity) < a.lastSeen) (c.addresses ??= new Map()).set(a.address, { lastSeen: a.lastSeen });
     }
     for (const [k, f] of batch.failures) {
       const p = this.failures.get(k);
