@@ -3,7 +3,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ApiKey, DEFAULT_SETTINGS, type KeywardEvent, type StoreDocument, hashToken, newEvent, newKeyId, newToken } from '@keyward/core';
+import pg from 'pg';
+import { type ApiKey, DEFAULT_SETTINGS, type KeywardEvent, type StoreDocument, copyStore, hashToken, newEvent, newKeyId, newToken, openStore } from '@keyward/core';
 import type { UsageCount } from '../packages/core/src/store/boundary.js';
 import { EventSegments } from '../packages/core/src/store/json/event-segments.js';
 import { UsageAggregates } from '../packages/core/src/store/json/usage-aggregates.js';
@@ -50,6 +51,25 @@ export function buildStore(keys: number, sampleTokens = 1000, owners = 100): Bui
   }
   writeFileSync(path, JSON.stringify(doc), { mode: 0o600 });
   return { path, doc, tokens };
+}
+
+/** A new database `name` on the PostgreSQL server at `serverUrl` (a superuser's URL), holding what `built` holds (copied, hashes and all); its URL. */
+export async function postgresCopyOf(serverUrl: string, name: string, built: BuiltStore): Promise<string> {
+  const c = new pg.Client(serverUrl);
+  await c.connect();
+  try {
+    await c.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await c.end();
+  }
+  const url = Object.assign(new URL(serverUrl), { pathname: `/${name}` }).toString();
+  const [from, to] = [await openStore(built.path), await openStore(url)];
+  try {
+    await copyStore(from, to);
+  } finally {
+    await Promise.all([from.close(), to.close()]);
+  }
+  return url;
 }
 
 export interface BuiltHistory {

@@ -27,13 +27,13 @@ import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { copyStore, openStore } from '../packages/core/src/index.js';
 import { announcedUrl } from '../test/support/announced-url.js';
 import { startPostgres } from '../test/support/postgres-server.js';
-import { buildStore } from './fixtures.js';
+import { buildStore, postgresCopyOf } from './fixtures.js';
 import { type Request, autocannon, mix } from './http-mix-load.js';
 import { killedOnExit, procStat } from './lib.js';
 import { PERF_NODE_FLAGS, perfSummary, recordPerf } from './perf-profile.js';
+import { slowestStatements, withStatementStats } from './pg-statements.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -102,22 +102,9 @@ const postgres = (url: string) => {
   return c;
 };
 try {
-  const root = postgres(server.url);
-  await root.connect();
-  await root.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
-  // The statements inside the create procedure too, each apart.
-  await root.query(`ALTER SYSTEM SET pg_stat_statements.track = 'all'`);
-  await root.end();
-  await server.stop();
-  await server.start();
-  const admin = postgres(server.url);
-  await admin.connect();
-  await admin.query('CREATE DATABASE keyward_mix_probe');
-  const url = Object.assign(new URL(server.url), { pathname: '/keyward_mix_probe' }).toString();
+  await withStatementStats(server);
   const built = buildStore(1000);
-  const [from, to] = [await openStore(built.path), await openStore(url)];
-  await copyStore(from, to);
-  await Promise.all([from.close(), to.close()]);
+  const url = await postgresCopyOf(server.url, 'keyward_mix_probe', built);
   const db = postgres(url);
   await db.connect();
   await db.query('CREATE EXTENSION pg_stat_statements');
@@ -161,14 +148,8 @@ try {
   for (const [, v] of pgRows) pgTotal += v;
   console.log(`  PostgreSQL: ${per(pgTotal)}`);
   for (const [k, v] of pgRows.sort((a, b) => b[1] - a[1])) console.log(`    ${per(v)}  ${k}`);
-  const statements = await db.query<{ calls: string; ms: string; each: string; query: string }>(
-    `SELECT calls, round(total_exec_time::numeric, 1) AS ms, round((total_exec_time / calls * 1000)::numeric, 1) AS each,
-       left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
-     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`,
-  );
-  console.log('  statements by time (calls, ms in all, µs each):');
-  for (const s of statements.rows) console.log(`    ${s.calls.padStart(7)} ${s.ms.padStart(9)} ${s.each.padStart(8)}  ${s.query}`);
-  await Promise.all([db.end(), admin.end()]);
+  console.log((await slowestStatements(db)).join('\n'));
+  await db.end();
 } finally {
   await Promise.all(children.map((c) => new Promise((done) => (c.exitCode !== null ? done(undefined) : (c.once('exit', done), c.kill('SIGTERM'))))));
   await server.destroy();

@@ -18,10 +18,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { copyStore, createEngine, openStore } from '@keyward/core';
+import { createEngine, openStore } from '@keyward/core';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { announcedUrl } from '../test/support/announced-url.js';
-import { buildStore } from './fixtures.js';
+import { buildStore, postgresCopyOf } from './fixtures.js';
 import { cpuMicros, interleavedAsync, killedOnExit, quick, report, treeCpuMicros } from './lib.js';
 import { BetterAuthPeer } from './peer/better-auth.js';
 import { allAnswered, autocannon as loadMix, mix, startBare } from './http-mix-load.js';
@@ -38,25 +38,10 @@ const children: ChildProcess[] = [];
 killedOnExit(children);
 let databases = 0;
 
-async function database(): Promise<string> {
-  const name = `keyward_bench_${++databases}`;
-  const c = new pg.Client(server.url);
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(server.url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 /** A PostgreSQL store holding what bench/fixtures built (copied, hashes and all). */
 async function seeded(keys: number, tokens = 1000): Promise<{ url: string; tokens: string[]; path: string }> {
   const built = buildStore(keys, tokens);
-  const url = await database();
-  const from = await openStore(built.path);
-  const to = await openStore(url);
-  await copyStore(from, to);
-  await Promise.all([from.close(), to.close()]);
+  const url = await postgresCopyOf(server.url, `keyward_bench_${++databases}`, built);
   return { url, tokens: built.tokens, path: built.path };
 }
 
