@@ -1,0 +1,89 @@
+// Where one client's creates on PostgreSQL spend their time, against the
+// least a durable commit costs on the same server (bench/postgres.ts create
+// measures only their rate, against better-auth's): `node --import tsx
+// bench/create-probe.ts [--creates N] [--rounds N]`. Prints figures only; not
+// a `pnpm bench` measure.
+//
+// In this process, on an embedded PostgreSQL 18 (fsync on) holding 1k keys
+// (bench/fixtures.ts), alternately for --rounds rounds of --creates each:
+//   create        the engine's generateKey, one after another, as
+//                 bench/postgres.ts create makes them: µs per create, and
+//                 this process's CPU per create;
+//   insert        a bare one-row INSERT into a table of its own, committed
+//                 durably, on a connection of its own: one round trip and
+//                 one fsync'd commit, the floor under any durable write;
+//   insert async  the same with synchronous_commit off: the round trip
+//                 without the wait for the disk.
+// Then, from pg_stat_statements (which this probe's server loads), the
+// statements that took longest in the rounds, those inside the create
+// procedure too: the CALL's time less its statements' is its commit and the
+// procedure's own machinery.
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createEngine, openStore } from '../packages/core/src/index.js';
+import { startPostgres } from '../test/support/postgres-server.js';
+import { buildStore, postgresCopyOf } from './fixtures.js';
+import { slowestStatements, withStatementStats } from './pg-statements.js';
+
+const { values: opts } = parseArgs({ options: { creates: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '5' } } });
+const CREATES = Number(opts.creates);
+const ROUNDS = Number(opts.rounds);
+const WARM = 3000;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+const server = await startPostgres();
+const clients: pg.Client[] = [];
+const client = async (url: string) => {
+  const c = new pg.Client(url);
+  await c.connect();
+  clients.push(c);
+  return c;
+};
+try {
+  await withStatementStats(server);
+  const url = await postgresCopyOf(server.url, 'keyward_create_probe', buildStore(1000));
+  const db = await client(url);
+  await db.query('CREATE EXTENSION pg_stat_statements');
+  await db.query('CREATE TABLE create_probe_floor (id bigserial PRIMARY KEY, x text NOT NULL)');
+  const durable = await client(url);
+  const lazy = await client(url);
+  await lazy.query('SET synchronous_commit = off');
+
+  const engine = createEngine(await openStore(url), { usageFlushMs: 0 });
+  let n = 0;
+  // The creates' owners in turn (100 of them, 10 keys each to begin with): no owner nears the key limit.
+  const create = () => engine.as(`dev${n++ % 100}`).generateKey({ description: `probe ${n}` });
+  const insert = (c: pg.Client) => c.query({ name: 'floor', text: 'INSERT INTO create_probe_floor (x) VALUES ($1)', values: ['probe'] });
+  /** µs per call of `f`, over `times` calls one after another; with this process's CPU per call. */
+  const timed = async (times: number, f: () => Promise<unknown>) => {
+    const [at, cpu] = [performance.now(), process.cpuUsage()];
+    for (let i = 0; i < times; i++) await f();
+    const used = process.cpuUsage(cpu);
+    return { us: ((performance.now() - at) * 1000) / times, cpu: (used.user + used.system) / times };
+  };
+
+  // V8 keeps compiling the engine's code over its first thousands of creates (bench/postgres.ts).
+  await timed(WARM, create);
+  await timed(WARM / 4, () => insert(durable));
+  await timed(WARM / 4, () => insert(lazy));
+  await db.query('SELECT pg_stat_statements_reset()');
+  const rounds = { create: [] as number[], cpu: [] as number[], insert: [] as number[], lazy: [] as number[] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const c = await timed(CREATES, create);
+    rounds.create.push(c.us);
+    rounds.cpu.push(c.cpu);
+    rounds.insert.push((await timed(CREATES, () => insert(durable))).us);
+    rounds.lazy.push((await timed(CREATES, () => insert(lazy))).us);
+  }
+  const us = (xs: number[]) => `${Math.round(median(xs))} µs (${xs.map(Math.round).join(', ')})`;
+  console.log(`medians of ${ROUNDS} rounds of ${CREATES}, one after another:`);
+  console.log(`  create:        ${us(rounds.create)}; this process's CPU ${us(rounds.cpu)}`);
+  console.log(`  insert:        ${us(rounds.insert)}`);
+  console.log(`  insert async:  ${us(rounds.lazy)}`);
+  console.log((await slowestStatements(db)).join('\n'));
+  await engine.close();
+} finally {
+  await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+  await server.destroy();
+}
