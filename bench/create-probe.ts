@@ -20,9 +20,10 @@
 // procedure's own machinery.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createEngine, openStore } from '../packages/core/src/index.js';
+import { type Engine, createEngine, openStore } from '../packages/core/src/index.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { buildStore, postgresCopyOf } from './fixtures.js';
+import { median } from './lib.js';
 import { slowestStatements, withStatementStats } from './pg-statements.js';
 
 const { values: opts } = parseArgs({ options: { creates: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '5' } } });
@@ -30,10 +31,9 @@ const CREATES = Number(opts.creates);
 const ROUNDS = Number(opts.rounds);
 const WARM = 3000;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
 const server = await startPostgres();
 const clients: pg.Client[] = [];
+let engine: Engine | undefined;
 const client = async (url: string) => {
   const c = new pg.Client(url);
   await c.connect();
@@ -50,10 +50,11 @@ try {
   const lazy = await client(url);
   await lazy.query('SET synchronous_commit = off');
 
-  const engine = createEngine(await openStore(url), { usageFlushMs: 0 });
+  const creating = createEngine(await openStore(url), { usageFlushMs: 0 });
+  engine = creating;
   let n = 0;
   // The creates' owners in turn (100 of them, 10 keys each to begin with): no owner nears the key limit.
-  const create = () => engine.as(`dev${n++ % 100}`).generateKey({ description: `probe ${n}` });
+  const create = () => creating.as(`dev${n++ % 100}`).generateKey({ description: `probe ${n}` });
   const insert = (c: pg.Client) => c.query({ name: 'floor', text: 'INSERT INTO create_probe_floor (x) VALUES ($1)', values: ['probe'] });
   /** µs per call of `f`, over `times` calls one after another; with this process's CPU per call. */
   const timed = async (times: number, f: () => Promise<unknown>) => {
@@ -82,8 +83,8 @@ try {
   console.log(`  insert:        ${us(rounds.insert)}`);
   console.log(`  insert async:  ${us(rounds.lazy)}`);
   console.log((await slowestStatements(db)).join('\n'));
-  await engine.close();
 } finally {
+  await engine?.close();
   await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
   await server.destroy();
 }
