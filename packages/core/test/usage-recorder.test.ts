@@ -22,13 +22,17 @@ describe('UsageRecorder addresses', () => {
     ]);
   });
 
-  it('starts afresh after a drain: a sighting before it is not carried into the next', () => {
+  it('starts afresh after a drain: a sighting before it is not carried into the next, nor one after it into the batch drained', () => {
     const r = new UsageRecorder();
     const c = r.counterFor('k1', 'dev');
     r.recordUse(c, T0, '203.0.113.1');
     r.drain(T0 + 1);
     r.recordUse(c, T0 + 2, '203.0.113.2');
-    expect(r.drain(T0 + 3).uses[0].addresses).toEqual([{ address: '203.0.113.2', lastSeen: T0 + 2 }]);
+    const drained = r.drain(T0 + 3).uses[0];
+    expect(drained.addresses).toEqual([{ address: '203.0.113.2', lastSeen: T0 + 2 }]);
+    // A batch handed over (being written to the store) is its own: a later use from the same address leaves it as it was.
+    r.recordUse(c, T0 + 4, '203.0.113.2');
+    expect(drained.addresses).toEqual([{ address: '203.0.113.2', lastSeen: T0 + 2 }]);
   });
 
   it('a restored batch keeps the newer of its sighting and one made since', () => {
