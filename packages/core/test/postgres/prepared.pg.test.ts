@@ -1,7 +1,10 @@
 // sql.ts prepared(): statements with parameters go to PostgreSQL as named
 // statements, parsed once per connection; the same text always has the same
-// name on every connection, and statements without parameters go as they are.
+// name on every connection — a name that begins with its text's digest, so
+// it means that text in every process — and statements without parameters
+// go as they are.
 
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
 import { isRetryable, prepared } from '../../src/store/postgres/sql.js';
@@ -45,6 +48,9 @@ it('parses a statement with parameters once per connection, under one name for i
   expect(onA.get(double)).not.toBe(onA.get(triple));
   expect((await prepared(b, { askAgain: true }).query<{ n: number }>(triple, [7])).rows[0].n).toBe(21);
   expect((await preparedOn(b)).get(triple)).toBe(onA.get(triple));
+  // Named by its text's digest, not by the order this process first sent it in: another process, of any version,
+  // that prepared a statement of this name on a session a pooler shares prepared this text.
+  for (const text of [double, triple]) expect(onA.get(text)).toMatch(new RegExp(`^keyward_${createHash('sha256').update(text).digest('hex').slice(0, 24)}_\\d+$`));
 });
 
 it('sends statements inside a transaction as prepared too, and a failing one fails as before', async () => {

@@ -2,6 +2,7 @@
 // client of one transaction), and the translation of a database fault into
 // behaviour §5's UNAVAILABLE.
 
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { KeywardError, StoreAway } from '../../refusal.js';
 
@@ -12,7 +13,7 @@ export type Sql = Pick<pg.ClientBase, 'query'>;
 const statementNames = new Map<string, string>();
 // Texts are few (one per query shape); past this many, new ones go unnamed rather than pile up on every connection.
 const MAX_NAMED = 500;
-// Names are never given twice: a text whose plan went stale gets a new one (planGoneStale).
+// A text whose plan went stale gets a new name (planGoneStale): its digest with the next of these.
 let namesGiven = 0;
 
 /**
@@ -30,6 +31,14 @@ let namesGiven = 0;
  * (the pool: each statement stands alone) sends it again at once, while in
  * a transaction, aborted by the refusal, the store runs the transaction
  * again (isRetryable).
+ *
+ * A name is its text's digest (statementName): on any session it means the
+ * same text in every Keyward process, of any version. Where a connection
+ * pooler hands one client's statements to sessions other clients prepared
+ * on (PgBouncer's pool_mode=transaction before 1.21), a name one process
+ * gave to another text would run that text with this one's values —
+ * another statement's write, unseen. With digests the session lacks the
+ * name, or has it for the same text, and PostgreSQL refuses (SHARED_SESSION).
  */
 export function prepared(sql: Sql, { askAgain }: { askAgain: boolean }): Sql {
   return new Prepared(sql, askAgain) as unknown as Sql;
@@ -47,7 +56,7 @@ class Prepared {
     let name = statementNames.get(text);
     if (name === undefined) {
       if (statementNames.size >= MAX_NAMED) return this.sql.query(text, values);
-      name = `keyward_${namesGiven++}`;
+      name = statementName(text, namesGiven++);
       statementNames.set(text, name);
     }
     return this.sql.query({ name, text, values }).catch((e: unknown): Promise<pg.QueryResult> => {
@@ -57,6 +66,28 @@ class Prepared {
       return this.query(text, values);
     });
   }
+}
+
+/** The name `text` is prepared under: its digest, so one name is one text everywhere (prepared); `n` makes it new after a stale plan. */
+export function statementName(text: string, n: number): string {
+  // 24 hex digits (96 bits): collisions among a few hundred texts are out of reach; within NAMEDATALEN's 63 bytes.
+  return `keyward_${createHash('sha256').update(text).digest('hex').slice(0, 24)}_${n}`;
+}
+
+/**
+ * PostgreSQL's refusal of a statement of prepared()'s by name, as a session
+ * of its own never refuses one: the session lacks the name this connection
+ * prepared (26000), or has it already (42P05). The connection's statements
+ * go to sessions other clients use too (a pooler's transaction mode), and
+ * the statement refused was not run — nor was a transaction a pooler's
+ * statement mode refused at its BEGIN.
+ */
+export function sessionShared(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | undefined;
+  if (typeof err?.message !== 'string') return false;
+  // PgBouncer's statement mode ends the connection at BEGIN (08P01), saying so.
+  if (err.code === '08P01') return /not allowed in statement pooling mode/.test(err.message);
+  return (err.code === '26000' || err.code === '42P05') && /prepared statement "keyward_/.test(err.message);
 }
 
 /** PostgreSQL's refusal of a prepared statement whose result's shape a schema change altered. */
@@ -133,6 +164,9 @@ function refusedBecause(e: unknown): string | undefined {
   if (code === NO_PRIMARY) {
     const reasons = typeof (err as { reasons?: unknown }).reasons === 'string' ? ` (${(err as { reasons: string }).reasons})` : '';
     return `has no host that is a primary answering now${reasons}; Keyward needs the primary: if a failover is under way, try again shortly`;
+  }
+  if (sessionShared(e)) {
+    return "is reached through a connection pooler that shares database sessions between its clients (PgBouncer's pool_mode=transaction or statement): Keyward needs sessions of its own, for its prepared statements and for LISTEN, which tells every server of a revocation at once; point the URL at the database itself, or at a pool in session mode (pool_mode=session)";
   }
   if (code === STANDBY) {
     return 'is a standby server (read-only, and behind its primary); Keyward needs the primary, where every change is made and every revocation seen at once: point the URL at it, or at an address that follows it through a failover (if one is under way, try again shortly)';

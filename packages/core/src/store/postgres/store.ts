@@ -22,7 +22,7 @@ import { CHANGED_SINCE_SEEN, Expectations, TransactionOnWhatWasSeen, putCountedK
 import { countActive, countActiveUntil, findKeys, keysThereAsWritten, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
-import { type Sql, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, unavailable } from './sql.js';
+import { type Sql, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, sessionShared, unavailable } from './sql.js';
 import { insertTenant, readTenant, tenantThere } from './tenant-table.js';
 import { flushThere, flushedBefore, forgetFlusher, lastUsedOf, lastUsesWritten, noteFlush, removeUsageBefore, upsertUsage, usageBeforeGone, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
@@ -482,6 +482,8 @@ export class PostgresStore implements Store {
     } catch (e) {
       if (e instanceof pg.DatabaseError && e.severity === 'ERROR') {
         if (e.code === CHANGED_SINCE_SEEN) return 'changed since seen';
+        // Refused by name before it ran, on a session a pooler shares: the locking way refuses it, saying why (sql.ts).
+        if (sessionShared(e)) return 'not written';
         // A session that cannot take changes (read-only, sql.ts) is not given back to the pool.
         broken = isUnavailable(e);
         // Unread (this session failing too, whatever its error), it is asked as for a lost connection, below.
@@ -609,9 +611,14 @@ export class PostgresStore implements Store {
     for (let attempt = 1; ; attempt++) {
       const { client: c, release } = await checkout(this.pool);
       const sent: Promise<unknown>[] = [];
+      // A pooler that shares sessions refuses a statement and ends the connection (sql.ts sessionShared):
+      // the reads `fn` awaits then fail only with "Connection terminated", so the refusal is kept to be told.
+      let shared: unknown;
       const send = (statement: Promise<unknown>) => {
         // Answered in firstFailure; until then a failure must not count as unhandled.
-        statement.catch(() => undefined);
+        statement.catch((reason: unknown) => {
+          if (sessionShared(reason)) shared ??= reason;
+        });
         sent.push(statement);
       };
       let committing = false;
@@ -646,7 +653,8 @@ export class PostgresStore implements Store {
           throw failed.reason;
         }
         return result;
-      } catch (e) {
+      } catch (thrown) {
+        const e = shared ?? thrown;
         broken = isUnavailable(e);
         // Once COMMIT has answered, the transaction is over whatever happened.
         if (!broken && !committing) await c.query('ROLLBACK').catch(() => (broken = true));

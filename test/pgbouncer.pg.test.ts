@@ -1,0 +1,171 @@
+// Keyward behind PgBouncer — a real one, Debian's pgbouncer — as a team that
+// pools its database connections would put it. In session mode each client
+// connection is a session of its own, and the seed flow runs as on the
+// database itself. In transaction mode clients share sessions: a statement
+// that reaches a session another client prepared its statements on is
+// refused, UNAVAILABLE, naming the pooler's mode and what to do — never run
+// as another client's statement of the same name — and nothing is changed;
+// so is a transaction in statement mode, which PgBouncer ends at its BEGIN.
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bootstrap } from './support/flow.js';
+import { keyward } from './support/keyward.js';
+import { admin, createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { freePort } from './support/postgres-server.js';
+
+const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => {
+  try {
+    execFileSync(p, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+const dbs: TestDatabase[] = [];
+const bouncers: { child: ChildProcess; dir: string }[] = [];
+afterAll(async () => {
+  for (const b of bouncers) {
+    b.child.kill('SIGTERM');
+    rmSync(b.dir, { recursive: true, force: true });
+  }
+  for (const d of dbs) await d.drop();
+});
+
+/** The uid and gid PgBouncer runs as: it refuses to run as root, so as root the `postgres` user's (or nobody's). */
+function runAs(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  for (const user of ['postgres', 'nobody']) {
+    try {
+      const [uid, gid] = ['-u', '-g'].map((flag) => Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim()));
+      return { uid, gid };
+    } catch {
+      // No such user: the next.
+    }
+  }
+  throw new Error('running as root with neither a postgres nor a nobody user for PgBouncer to run as');
+}
+
+/** Resolves once something listens on `port` (PgBouncer, started). */
+async function listening(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`pgbouncer exited with ${child.exitCode}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => s.end(() => resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`pgbouncer did not listen on ${port}`);
+}
+
+/**
+ * A PgBouncer in `mode` in front of the database `db` names, with
+ * `poolSize` server connections at most: the URL that reaches it, as the
+ * database's own superuser (PgBouncer trusts its clients here and signs in
+ * to PostgreSQL with the password of its configuration).
+ */
+async function pgbouncer(db: TestDatabase, mode: 'session' | 'transaction' | 'statement', poolSize: number): Promise<string> {
+  const server = new URL(db.url);
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-pgbouncer-'));
+  const ini = [
+    '[databases]',
+    `${db.name} = host=127.0.0.1 port=${server.port} dbname=${db.name} user=${decodeURIComponent(server.username)} password=${decodeURIComponent(server.password)}`,
+    '[pgbouncer]',
+    'listen_addr = 127.0.0.1',
+    `listen_port = ${port}`,
+    `unix_socket_dir = ${dir}`,
+    'auth_type = trust',
+    `auth_file = ${join(dir, 'users.txt')}`,
+    `pool_mode = ${mode}`,
+    `default_pool_size = ${poolSize}`,
+    'max_client_conn = 200',
+    `logfile = ${join(dir, 'pgbouncer.log')}`,
+  ].join('\n');
+  writeFileSync(join(dir, 'pgbouncer.ini'), `${ini}\n`);
+  writeFileSync(join(dir, 'users.txt'), `"${decodeURIComponent(server.username)}" ""\n`);
+  const as = runAs();
+  if (as) for (const f of ['', 'pgbouncer.ini', 'users.txt']) chownSync(join(dir, f), as.uid, as.gid);
+  const child = spawn(PGBOUNCER!, [join(dir, 'pgbouncer.ini')], { stdio: 'ignore', ...(as ?? {}) });
+  bouncers.push({ child, dir });
+  await listening(port, child);
+  const url = new URL(db.url);
+  url.port = String(port);
+  url.searchParams.set('sslmode', 'disable');
+  return url.toString();
+}
+
+async function database(): Promise<TestDatabase> {
+  const d = await createTestDatabase();
+  dbs.push(d);
+  return d;
+}
+
+const keyCount = (url: string) => admin(url, async (c) => Number((await c.query('SELECT count(*) AS n FROM keyward.keys')).rows[0].n));
+
+const SHARED = /is reached through a connection pooler that shares database sessions between its clients \(PgBouncer's pool_mode=transaction or statement\).*pool_mode=session.*nothing was changed\. \(UNAVAILABLE\)\n$/s;
+
+describe.skipIf(!PGBOUNCER)(`keyward behind PgBouncer${PGBOUNCER ? '' : ' (skipped: pgbouncer not installed; apt-get install pgbouncer)'}`, () => {
+  it('in session mode, the seed flow runs through it: every connection is a session of its own', async () => {
+    const db = await database();
+    const pooled = await pgbouncer(db, 'session', 20);
+    const { alice } = bootstrap(pooled);
+    for (let i = 0; i < 3; i++) {
+      const ls = keyward(['keys', 'ls'], { KEYWARD_STORE: pooled, KEYWARD_USER: 'alice' });
+      expect(ls.code, ls.stderr).toBe(0);
+      expect(ls.stdout).toContain('alice bootstrap');
+    }
+    const verified = keyward(['keys', 'verify', alice], { KEYWARD_STORE: pooled, KEYWARD_USER: 'nobody' });
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(await keyCount(db.url)).toBe(2);
+  });
+
+  it('in transaction mode, a statement reaching a session another client prepared on is refused, UNAVAILABLE, saying why — and nothing is changed', async () => {
+    const db = await database();
+    bootstrap(db.url);
+    // One server connection for every client: the second `keyward` (or the first one's second
+    // connection) reaches the session the first prepared its statements on.
+    const pooled = await pgbouncer(db, 'transaction', 1);
+    const env = { KEYWARD_STORE: pooled, KEYWARD_USER: 'alice' };
+    const runs = [keyward(['keys', 'ls'], env), keyward(['keys', 'ls'], env), keyward(['keys', 'ls'], env)];
+    for (const r of runs) {
+      if (r.code === 0) expect(r.stdout).toContain('alice bootstrap');
+      else {
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(SHARED);
+      }
+    }
+    expect(runs.some((r) => r.code === 1)).toBe(true);
+
+    const before = await keyCount(db.url);
+    const creates = [keyward(['keys', 'create', '--description', 'through the pooler'], env), keyward(['keys', 'create', '--description', 'through the pooler'], env)];
+    for (const r of creates) if (r.code !== 0) expect(r.stderr).toMatch(SHARED);
+    // Each create refused changed nothing; each made is there, its token verifying on the database itself.
+    const made = creates.filter((r) => r.code === 0);
+    expect(await keyCount(db.url)).toBe(before + made.length);
+    for (const r of made) {
+      const v = keyward(['keys', 'verify', r.stdout.trim()], { KEYWARD_STORE: db.url, KEYWARD_USER: 'nobody' });
+      expect(v.code, v.stderr).toBe(0);
+    }
+  });
+
+  it('in statement mode, a change in a transaction is refused, UNAVAILABLE, saying why — not "cannot be reached, try again" — and nothing is changed', async () => {
+    const db = await database();
+    const { alice } = bootstrap(db.url);
+    const pooled = await pgbouncer(db, 'statement', 5);
+    const id = admin(db.url, async (c) => (await c.query<{ id: string }>(`SELECT id FROM keyward.keys WHERE description = 'alice bootstrap'`)).rows[0].id);
+    // PgBouncer ends the connection at the transaction's BEGIN, saying it takes no transaction blocks.
+    const revoke = keyward(['keys', 'revoke', await id, '--yes'], { KEYWARD_STORE: pooled, KEYWARD_USER: 'alice' });
+    expect(revoke.code).toBe(1);
+    expect(revoke.stderr).toMatch(SHARED);
+    const v = keyward(['keys', 'verify', alice], { KEYWARD_STORE: db.url, KEYWARD_USER: 'nobody' });
+    expect(v.code, v.stderr).toBe(0);
+  });
+});
