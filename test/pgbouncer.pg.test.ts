@@ -15,8 +15,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootstrap } from './support/flow.js';
 import { keyward } from './support/keyward.js';
+import { call } from './support/http.js';
 import { admin, createTestDatabase, type TestDatabase } from './support/postgres.js';
 import { freePort } from './support/postgres-server.js';
+import { startServe } from './support/serve.js';
 
 const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => {
   try {
@@ -29,7 +31,9 @@ const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => {
 
 const dbs: TestDatabase[] = [];
 const bouncers: { child: ChildProcess; dir: string }[] = [];
+const servers: ChildProcess[] = [];
 afterAll(async () => {
+  for (const s of servers) s.kill('SIGTERM');
   for (const b of bouncers) {
     b.child.kill('SIGTERM');
     rmSync(b.dir, { recursive: true, force: true });
@@ -125,6 +129,34 @@ describe.skipIf(!PGBOUNCER)(`keyward behind PgBouncer${PGBOUNCER ? '' : ' (skipp
     const verified = keyward(['keys', 'verify', alice], { KEYWARD_STORE: pooled, KEYWARD_USER: 'nobody' });
     expect(verified.code, verified.stderr).toBe(0);
     expect(await keyCount(db.url)).toBe(2);
+  });
+
+  it('in session mode, two `keyward serve` through it refuse a key deleted through either within a second, as on the database itself', async () => {
+    const db = await database();
+    const { alice } = bootstrap(db.url);
+    // Each server's pool (10) and change feed (1), on sessions of their own.
+    const pooled = await pgbouncer(db, 'session', 30);
+    const both = await Promise.all([startServe(pooled), startServe(pooled)]);
+    servers.push(...both.map((s) => s.child));
+    for (let round = 0; round < 4; round++) {
+      const via = both[round % 2];
+      const created = await call(`${via.url}/api/v1/api-keys`, alice, 'POST', { description: `revoke me ${round}` });
+      expect(created.status).toBe(201);
+      const { id, token } = created.body as { id: string; token: string };
+      for (const s of both) expect((await call(`${s.url}/api/v1/users/me`, token)).status).toBe(200);
+      expect((await call(`${via.url}/api/v1/api-keys/${id}`, alice, 'DELETE')).status).toBe(204);
+      const at = Date.now();
+      await Promise.all(
+        both.map(async (s) => {
+          for (;;) {
+            const a = await call(`${s.url}/api/v1/users/me`, token);
+            if (a.status === 401) return;
+            expect(a.status).toBe(200);
+            if (Date.now() - at > 1000) throw new Error(`${s.url} still accepts a deleted key after 1 s`);
+          }
+        }),
+      );
+    }
   });
 
   it('in transaction mode, a statement reaching a session another client prepared on is refused, UNAVAILABLE, saying why — and nothing is changed', async () => {
