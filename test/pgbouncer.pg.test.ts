@@ -7,103 +7,29 @@
 // as another client's statement of the same name — and nothing is changed;
 // so is a transaction in statement mode, which PgBouncer ends at its BEGIN.
 
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootstrap } from './support/flow.js';
-import { keyward } from './support/keyward.js';
 import { call } from './support/http.js';
+import { keyward } from './support/keyward.js';
+import { PGBOUNCER, PGBOUNCER_MISSING, type PoolMode, startPgBouncer } from './support/pgbouncer.js';
 import { admin, createTestDatabase, type TestDatabase } from './support/postgres.js';
-import { freePort } from './support/postgres-server.js';
 import { startServe } from './support/serve.js';
 
-const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => {
-  try {
-    execFileSync(p, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-});
-
 const dbs: TestDatabase[] = [];
-const bouncers: { child: ChildProcess; dir: string }[] = [];
+const bouncers: (() => void)[] = [];
 const servers: ChildProcess[] = [];
 afterAll(async () => {
   for (const s of servers) s.kill('SIGTERM');
-  for (const b of bouncers) {
-    b.child.kill('SIGTERM');
-    rmSync(b.dir, { recursive: true, force: true });
-  }
+  for (const stop of bouncers) stop();
   for (const d of dbs) await d.drop();
 });
 
-/** The uid and gid PgBouncer runs as: it refuses to run as root, so as root the `postgres` user's (or nobody's). */
-function runAs(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  for (const user of ['postgres', 'nobody']) {
-    try {
-      const [uid, gid] = ['-u', '-g'].map((flag) => Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim()));
-      return { uid, gid };
-    } catch {
-      // No such user: the next.
-    }
-  }
-  throw new Error('running as root with neither a postgres nor a nobody user for PgBouncer to run as');
-}
-
-/** Resolves once something listens on `port` (PgBouncer, started). */
-async function listening(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`pgbouncer exited with ${child.exitCode}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => s.end(() => resolve(true)));
-      s.on('error', () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`pgbouncer did not listen on ${port}`);
-}
-
-/**
- * A PgBouncer in `mode` in front of the database `db` names, with
- * `poolSize` server connections at most: the URL that reaches it, as the
- * database's own superuser (PgBouncer trusts its clients here and signs in
- * to PostgreSQL with the password of its configuration).
- */
-async function pgbouncer(db: TestDatabase, mode: 'session' | 'transaction' | 'statement', poolSize: number): Promise<string> {
-  const server = new URL(db.url);
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'keyward-pgbouncer-'));
-  const ini = [
-    '[databases]',
-    `${db.name} = host=127.0.0.1 port=${server.port} dbname=${db.name} user=${decodeURIComponent(server.username)} password=${decodeURIComponent(server.password)}`,
-    '[pgbouncer]',
-    'listen_addr = 127.0.0.1',
-    `listen_port = ${port}`,
-    `unix_socket_dir = ${dir}`,
-    'auth_type = trust',
-    `auth_file = ${join(dir, 'users.txt')}`,
-    `pool_mode = ${mode}`,
-    `default_pool_size = ${poolSize}`,
-    'max_client_conn = 200',
-    `logfile = ${join(dir, 'pgbouncer.log')}`,
-  ].join('\n');
-  writeFileSync(join(dir, 'pgbouncer.ini'), `${ini}\n`);
-  writeFileSync(join(dir, 'users.txt'), `"${decodeURIComponent(server.username)}" ""\n`);
-  const as = runAs();
-  if (as) for (const f of ['', 'pgbouncer.ini', 'users.txt']) chownSync(join(dir, f), as.uid, as.gid);
-  const child = spawn(PGBOUNCER!, [join(dir, 'pgbouncer.ini')], { stdio: 'ignore', ...(as ?? {}) });
-  bouncers.push({ child, dir });
-  await listening(port, child);
-  const url = new URL(db.url);
-  url.port = String(port);
-  url.searchParams.set('sslmode', 'disable');
-  return url.toString();
+/** A PgBouncer in `mode` in front of `db` (test/support/pgbouncer.ts), stopped after the file: the URL that reaches it. */
+async function pgbouncer(db: TestDatabase, mode: PoolMode, poolSize: number): Promise<string> {
+  const b = await startPgBouncer(db, mode, poolSize);
+  bouncers.push(b.stop);
+  return b.url;
 }
 
 async function database(): Promise<TestDatabase> {
@@ -116,7 +42,7 @@ const keyCount = (url: string) => admin(url, async (c) => Number((await c.query(
 
 const SHARED = /is reached through a connection pooler that shares database sessions between its clients \(PgBouncer's pool_mode=transaction or statement\).*pool_mode=session.*nothing was changed\. \(UNAVAILABLE\)\n$/s;
 
-describe.skipIf(!PGBOUNCER)(`keyward behind PgBouncer${PGBOUNCER ? '' : ' (skipped: pgbouncer not installed; apt-get install pgbouncer)'}`, () => {
+describe.skipIf(!PGBOUNCER)(`keyward behind PgBouncer${PGBOUNCER ? '' : PGBOUNCER_MISSING}`, () => {
   it('in session mode, the seed flow runs through it: every connection is a session of its own', async () => {
     const db = await database();
     const pooled = await pgbouncer(db, 'session', 20);

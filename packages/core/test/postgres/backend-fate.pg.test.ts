@@ -1,13 +1,17 @@
 // backend-fate.ts: a lost connection's backend is ended only on the server
 // it ran on. After a failover or a restart the same pid may be another
 // Keyward server's live backend; ending it would cut off that server's work
-// for a backend that is not there at all.
+// for a backend that is not there at all. Behind a pooler (PgBouncer), the
+// backend is the one the pooler gave the connection, which the connection
+// asks for: the pid of the session's start is one the pooler made up.
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
 import { APPLICATION, type AskPool, seenGone } from '../../src/store/postgres/backend-fate.js';
 import { KeywardClient } from '../../src/store/postgres/keyward-client.js';
+import { SHARED_SESSION, isUnavailable, unavailable } from '../../src/store/postgres/sql.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
+import { PGBOUNCER, PGBOUNCER_MISSING, startPgBouncer } from '../../../../test/support/pgbouncer.js';
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -78,14 +82,57 @@ it("ends no backend of another application, and does not take it as gone", async
   }
 }, 10_000);
 
-it('a pool connection notes the server it reached; others do not ask', async () => {
+it('a pool connection notes the server and the backend it reached, as the backend says; others do not ask', async () => {
   const noting = new KeywardClient({ connectionString: db.url, knowsItsServer: true });
   const plain = new KeywardClient({ connectionString: db.url });
   await Promise.all([noting.connect(), plain.connect()]);
   try {
     expect(noting.server).toBe(started);
+    expect(noting.backendPid).toBe((await noting.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
     expect(plain.server).toBeUndefined();
+    expect(plain.backendPid).toBeUndefined();
   } finally {
     await Promise.all([noting.end(), plain.end()]);
   }
 });
+
+it.skipIf(!PGBOUNCER)(`through PgBouncer, a pool connection knows the backend it was given, and a lost one's is ended where it runs${PGBOUNCER ? '' : PGBOUNCER_MISSING}`, async () => {
+  const bouncer = await startPgBouncer(db, 'session', 5);
+  const c = new KeywardClient({ connectionString: bouncer.url, knowsItsServer: true, application_name: APPLICATION });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    const real = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    // PgBouncer's BackendKeyData names no backend: a look for it would find nothing, "gone" at once.
+    expect((c as unknown as { processID: number }).processID).not.toBe(real);
+    expect([c.backendPid, c.server]).toEqual([real, started]);
+    expect(await seenGone(ask, { pid: c.backendPid!, server: c.server })).toBe(true);
+    expect(await answers(c)).toBe(false);
+  } finally {
+    await c.end().catch(() => undefined);
+    bouncer.stop();
+  }
+}, 15_000);
+
+it.skipIf(!PGBOUNCER)(`a pool connection given a backend another of this process's has open — a pooler sharing sessions — is refused, UNAVAILABLE, naming the pooler's mode${PGBOUNCER ? '' : PGBOUNCER_MISSING}`, async () => {
+  // One server connection for every client, in transaction mode: both connections are given it.
+  const bouncer = await startPgBouncer(db, 'transaction', 1);
+  const [first, second] = [0, 1].map(() => new KeywardClient({ connectionString: bouncer.url, knowsItsServer: true }));
+  second.on('error', () => undefined);
+  try {
+    await first.connect();
+    const refused = await second.connect().then(() => undefined, (e: unknown) => e);
+    expect(refused).toMatchObject({ code: SHARED_SESSION });
+    expect(isUnavailable(refused)).toBe(true);
+    expect(unavailable('the store', refused).message).toMatch(/connection pooler that shares database sessions .*pool_mode=session/);
+    // Once the first has closed, a connection is given that backend as its own.
+    await first.end();
+    const third = new KeywardClient({ connectionString: bouncer.url, knowsItsServer: true });
+    await third.connect();
+    expect(third.backendPid).toBe(first.backendPid);
+    await third.end();
+  } finally {
+    await Promise.all([first, second].map((c) => c.end().catch(() => undefined)));
+    bouncer.stop();
+  }
+}, 15_000);

@@ -26,8 +26,15 @@ export interface Backend {
 /** What each look is asked on (the store's pool, asked again past connections closed while idle). */
 export type AskPool = (text: string, values: unknown[]) => Promise<{ rows: { alive: boolean }[] }>;
 
-/** The statement that names the server a connection reached (KeywardClient runs it as a pool connection starts). */
-export const SERVER_STARTED = 'SELECT pg_postmaster_start_time()::text AS started';
+/**
+ * The statement that names the backend a connection reached, and its server
+ * (KeywardClient runs it as a pool connection starts). The pid is asked, not
+ * taken from the session's start (BackendKeyData): a pooler in front of the
+ * database (PgBouncer) hands its clients a made-up one, and a look for that
+ * pid finds nothing — "gone" at once, while the backend really sending the
+ * change may still commit it.
+ */
+export const WHICH_BACKEND = 'SELECT pg_postmaster_start_time()::text AS started, pg_backend_pid() AS pid';
 
 // Alive only where the pid runs on the server the connection reached; ended at the first look that finds it there.
 const LOOK = `WITH here AS (SELECT $4::text IS NULL OR $4::text = pg_postmaster_start_time()::text AS same)

@@ -17,9 +17,9 @@
 
 import { randomInt } from 'node:crypto';
 import pg from 'pg';
-import { SERVER_STARTED } from './backend-fate.js';
+import { WHICH_BACKEND } from './backend-fate.js';
 import { type Host } from './host-list.js';
-import { NO_PRIMARY, STANDBY } from './sql.js';
+import { NO_PRIMARY, SHARED_SESSION, STANDBY } from './sql.js';
 import { type DriverConnection, TlsOrPlainConnection } from './tls-or-plain.js';
 
 /** The connection settings, with whether a server without TLS may be spoken to in plain text (connection.ts). */
@@ -107,6 +107,9 @@ function reasonOf(e: unknown): string {
   return typeof err?.code === 'string' ? err.code : typeof err?.message === 'string' ? err.message : 'no answer';
 }
 
+// The backends this process's pool connections have open, by server and pid ("STARTED PID"): one each (noteServer).
+const openBackends = new Set<string>();
+
 /** What node-postgres's Connection emits for each ParameterStatus message. */
 interface ParameterStatus {
   parameterName: string;
@@ -122,6 +125,8 @@ export class KeywardClient extends pg.Client {
   private inHotStandby = false;
   /** The server this connection reached, by its postmaster start time (with knowsItsServer; backend-fate.ts). */
   server?: string;
+  /** The backend this connection reached, as it says (with knowsItsServer; backend-fate.ts WHICH_BACKEND). */
+  backendPid?: number;
 
   /**
    * node-postgres's connect, with the socket destroyed when it fails: a
@@ -166,10 +171,22 @@ export class KeywardClient extends pg.Client {
     }
   }
 
-  /** Asks which server this is; a connection that cannot say is ended and its failure thrown, as a failed connect's. */
+  /**
+   * Asks which backend and server this is; a connection that cannot say is
+   * ended and its failure thrown, as a failed connect's. One that reached a
+   * backend another connection of this process has open is refused: only a
+   * pooler that shares sessions between its clients (PgBouncer's transaction
+   * or statement mode) puts two on one, and there statements prepared on a
+   * session are found by others, and a LISTEN hears for whoever has it.
+   */
   private async noteServer(): Promise<void> {
     try {
-      this.server = (await this.query<{ started: string }>(SERVER_STARTED)).rows[0].started;
+      const { started, pid } = (await this.query<{ started: string; pid: number }>(WHICH_BACKEND)).rows[0];
+      const backend = `${started} ${pid}`;
+      if (openBackends.has(backend)) throw Object.assign(new Error('Two connections reached one backend.'), { code: SHARED_SESSION });
+      openBackends.add(backend);
+      this.once('end', () => openBackends.delete(backend));
+      [this.server, this.backendPid] = [started, pid];
     } catch (e) {
       await this.end().catch(() => undefined);
       throw e;

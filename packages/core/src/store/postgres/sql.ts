@@ -38,7 +38,7 @@ let namesGiven = 0;
  * on (PgBouncer's pool_mode=transaction before 1.21), a name one process
  * gave to another text would run that text with this one's values —
  * another statement's write, unseen. With digests the session lacks the
- * name, or has it for the same text, and PostgreSQL refuses (SHARED_SESSION).
+ * name, or has it for the same text, and PostgreSQL refuses (sessionShared).
  */
 export function prepared(sql: Sql, { askAgain }: { askAgain: boolean }): Sql {
   return new Prepared(sql, askAgain) as unknown as Sql;
@@ -80,10 +80,12 @@ export function statementName(text: string, n: number): string {
  * prepared (26000), or has it already (42P05). The connection's statements
  * go to sessions other clients use too (a pooler's transaction mode), and
  * the statement refused was not run — nor was a transaction a pooler's
- * statement mode refused at its BEGIN.
+ * statement mode refused at its BEGIN; or a connection found a backend
+ * another of this process's has open (KeywardClient), before it ran any.
  */
 export function sessionShared(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown } | undefined;
+  if (err?.code === SHARED_SESSION) return true;
   if (typeof err?.message !== 'string') return false;
   // PgBouncer's statement mode ends the connection at BEGIN (08P01), saying so.
   if (err.code === '08P01') return /not allowed in statement pooling mode/.test(err.message);
@@ -116,6 +118,8 @@ const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOU
 
 /** The code of KeywardClient's refusal of a session on a standby (keyward-client.ts). */
 export const STANDBY = 'KEYWARD_STANDBY';
+/** The code of KeywardClient's refusal of a connection that reached a backend another of this process's has open (keyward-client.ts). */
+export const SHARED_SESSION = 'KEYWARD_SHARED_SESSION';
 /** The code of PrimaryChoice's refusal when no host of a URL's list is a primary that answers (its `reasons`: each host's). */
 export const NO_PRIMARY = 'KEYWARD_NO_PRIMARY';
 

@@ -755,6 +755,8 @@ type Look = (sql: Sql) => Promise<boolean | undefined>;
 
 /** The backend a connection talks to (pg_stat_activity's pid, and its server: KeywardClient), if it got that far. */
 function backendOf(c: pg.PoolClient): Backend | undefined {
+  // The pid the backend gave when asked, where it was (a pooler's BackendKeyData names none: backend-fate.ts).
+  if (c instanceof KeywardClient && c.backendPid !== undefined) return { pid: c.backendPid, server: c.server };
   const pid = (c as unknown as { processID?: number }).processID;
   return pid ? { pid, server: c instanceof KeywardClient ? c.server : undefined } : undefined;
 }
