@@ -3,10 +3,11 @@
 // JSON store, and `keyward store copy` moves a tenant both ways with every
 // token still verifying.
 
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { admin, createTestDatabase, type TestDatabase } from './support/postgres.js';
 import { bootstrap, seedFlow } from './support/flow.js';
 import { codeOf, keyward, tempDir } from './support/keyward.js';
 
@@ -60,6 +61,26 @@ describe('keyward on a PostgreSQL store', () => {
     expect(again.code).toBe(1);
     expect(codeOf(again)).toBe('INVALID_INPUT');
     expect(again.stderr).not.toContain('keyward-test');
+  });
+
+  it("reaches a database by its Unix socket, the URL's host left to ?host= as libpq takes it, shown without its password", async (ctx) => {
+    const url = await database();
+    const dir = await admin(url, async (c) => (await c.query<{ d: string }>(`SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS d`)).rows[0].d);
+    // KEYWARD_TEST_PG_URL may name a server on another machine, whose socket is not here.
+    if (!dir || !existsSync(dir)) ctx.skip();
+    const u = new URL(url);
+    const socket = `postgres://${u.username}:${u.password}@${u.pathname}?host=${dir}&port=${u.port}`;
+    const init = keyward(['init', '--store', socket, '--admin', 'alice'], {});
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toContain(`postgres://${u.username}@${u.pathname}?host=`);
+    expect(init.stdout).not.toContain(u.password);
+    const as = (args: string[]) => keyward(args, { KEYWARD_STORE: socket, KEYWARD_USER: 'alice' });
+    for (const args of [['settings', 'set', '--enabled', 'on'], ['users', 'set', 'alice', '--developer', 'on']]) expect(as(args).code).toBe(0);
+    const made = as(['keys', 'create', '--description', 'over the socket']);
+    expect(made.code, made.stderr).toBe(0);
+    // The same database over TCP: the key is there.
+    const verified = keyward(['keys', 'verify', made.stdout.trim()], { KEYWARD_STORE: url, KEYWARD_USER: 'nobody' });
+    expect(verified.code, verified.stderr).toBe(0);
   });
 
   it('store copy moves a tenant JSON → PostgreSQL → JSON; every token verifies in each; a non-empty target is refused', async () => {

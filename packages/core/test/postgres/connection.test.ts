@@ -237,4 +237,10 @@ describe('redactUrl', () => {
     expect(shown).not.toContain('k3y-pw');
     expect(shown).toContain('sslmode=require');
   });
+
+  it("shows a URL whose host is left to ?host= (a Unix socket's directory), the user kept and the password out", () => {
+    expect(redactUrl('postgres://keyward:s3cret-pw@/keyward?host=/var/run/postgresql')).toBe('postgres://keyward@/keyward?host=/var/run/postgresql');
+    expect(redactUrl('postgresql://keyward:s3cret-pw@:5433/keyward?host=/tmp')).toBe('postgresql://keyward@:5433/keyward?host=/tmp');
+    expect(redactUrl('postgresql:///keyward?host=/tmp&user=keyward&password=s3cret-pw')).toBe('postgresql:///keyward?host=%2Ftmp&user=keyward');
+  });
 });
