@@ -6,14 +6,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { admin, createTestDatabase, type TestDatabase } from './support/postgres.js';
 import { bootstrap, seedFlow } from './support/flow.js';
 import { codeOf, keyward, tempDir } from './support/keyward.js';
 
 const dbs: TestDatabase[] = [];
+// Roles are the server's, not a database's: dropped once the databases are.
+const roles: string[] = [];
 afterAll(async () => {
   for (const d of dbs) await d.drop();
+  for (const r of roles) await admin(inject('postgresUrl'), (c) => c.query(`DROP ROLE IF EXISTS ${r}`));
 });
 async function database(): Promise<string> {
   const d = await createTestDatabase();
@@ -61,6 +64,31 @@ describe('keyward on a PostgreSQL store', () => {
     expect(again.code).toBe(1);
     expect(codeOf(again)).toBe('INVALID_INPUT');
     expect(again.stderr).not.toContain('keyward-test');
+  });
+
+  it('a role that lacks a privilege Keyward needs is refused UNAVAILABLE, naming it — to make the schema, and to use one another role made — not INTERNAL', async () => {
+    const url = await database();
+    const u = new URL(url);
+    const role = `${u.pathname.slice(1)}_limited`;
+    const password = 'limited-pw';
+    // A role that may connect (as PUBLIC may) and no more: no CREATE on the database, no privilege on Keyward's schema.
+    await admin(url, (c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`));
+    roles.push(role);
+    const limited = new URL(url);
+    [limited.username, limited.password] = [role, password];
+    const refusedFor = (r: ReturnType<typeof keyward>, privilege: RegExp) => {
+      expect(r.code).toBe(1);
+      expect(codeOf(r)).toBe('UNAVAILABLE');
+      expect(r.stderr).toMatch(privilege);
+      expect(r.stderr).toContain('sign in as the database\'s owner, or grant the role those privileges; nothing was changed.');
+      expect(r.stderr).not.toContain(password);
+    };
+    refusedFor(keyward(['init', '--store', limited.toString(), '--admin', 'alice'], {}), /refused a privilege Keyward needs to the role the URL signs in as \(permission denied for database /);
+    expect(await admin(url, async (c) => (await c.query(`SELECT to_regnamespace('keyward') AS s`)).rows[0].s)).toBeNull();
+    // The schema made by the database's owner: the limited role may not use it.
+    bootstrap(url);
+    refusedFor(keyward(['keys', 'ls'], { KEYWARD_STORE: limited.toString(), KEYWARD_USER: 'alice' }), /\(permission denied for schema keyward\)/);
+    refusedFor(keyward(['settings', 'set', '--max-keys', '3'], { KEYWARD_STORE: limited.toString(), KEYWARD_USER: 'alice' }), /\(permission denied for schema keyward\)/);
   });
 
   it("reaches a database by its Unix socket, the URL's host left to ?host= as libpq takes it, shown without its password", async (ctx) => {

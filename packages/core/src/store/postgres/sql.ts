@@ -146,6 +146,10 @@ function refusedBecause(e: unknown): string | undefined {
   // PostgreSQL's own answer as the session starts: no database of the URL's name (3D000), no CONNECT on it (42501).
   if (err?.severity === 'FATAL' && code === '3D000') return `refused the connection: ${message} (create it — createdb, or CREATE DATABASE — or check the database name in the URL)`;
   if (err?.severity === 'FATAL' && code === '42501') return `refused the connection: ${message}`;
+  // The session started, and a statement was refused a privilege (42501): the role lacks one Keyward needs, whatever it asked.
+  if (err?.severity === 'ERROR' && code === '42501') {
+    return `refused a privilege Keyward needs to the role the URL signs in as (${message}): Keyward makes and owns its schema "keyward" (CREATE on the database, for \`keyward init\` and each upgrade) and reads and writes its tables; sign in as the database's owner, or grant the role those privileges`;
+  }
   // PostgreSQL's own answer (it has a severity), its SQLSTATE in class 28.
   if (typeof err?.severity === 'string' && /^28[0-9A-Z]{3}$/.test(code)) {
     // A database that takes TLS only, asked without: say how to ask for it.
