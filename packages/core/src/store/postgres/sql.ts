@@ -147,7 +147,7 @@ function refusedBecause(e: unknown): string | undefined {
   if (err?.severity === 'FATAL' && code === '3D000') return `refused the connection: ${message} (create it — createdb, or CREATE DATABASE — or check the database name in the URL)`;
   if (err?.severity === 'FATAL' && code === '42501') return `refused the connection: ${message}`;
   // The session started, and a statement was refused a privilege (42501): the role lacks one Keyward needs, whatever it asked.
-  if (err?.severity === 'ERROR' && code === '42501') {
+  if (privilegeRefused(e)) {
     return `refused a privilege Keyward needs to the role the URL signs in as (${message}): Keyward makes and owns its schema "keyward" (CREATE on the database, for \`keyward init\` and each upgrade) and reads and writes its tables; sign in as the database's owner, or grant the role those privileges`;
   }
   // PostgreSQL's own answer (it has a severity), its SQLSTATE in class 28.
@@ -184,10 +184,21 @@ function refusedBecause(e: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A statement refused a privilege once the session started (42501): the
+ * role lacks one Keyward needs. Told as UNAVAILABLE (refusedBecause words
+ * it), but not a fault of the connection: not tried again on another, which
+ * the same role would be refused on too.
+ */
+export function privilegeRefused(e: unknown): boolean {
+  const err = e as { code?: unknown; severity?: unknown } | undefined;
+  return err?.severity === 'ERROR' && err.code === '42501';
+}
+
 export function isUnavailable(e: unknown): boolean {
   if (e instanceof KeywardError) return e.code === 'UNAVAILABLE';
   const err = e as { code?: string; message?: string } | undefined;
-  if (!err) return false;
+  if (!err || privilegeRefused(e)) return false;
   if (refusedBecause(e) !== undefined) return true;
   if (typeof err.code === 'string' && (NETWORK_ERRORS.has(err.code) || UNAVAILABLE_STATES.test(err.code))) return true;
   const m = typeof err.message === 'string' ? err.message : '';

@@ -22,7 +22,7 @@ import { CHANGED_SINCE_SEEN, Expectations, TransactionOnWhatWasSeen, putCountedK
 import { countActive, countActiveUntil, findKeys, keysThereAsWritten, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
-import { type Sql, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, sessionShared, unavailable } from './sql.js';
+import { type Sql, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, privilegeRefused, sessionShared, unavailable } from './sql.js';
 import { insertTenant, readTenant, tenantThere } from './tenant-table.js';
 import { flushThere, flushedBefore, forgetFlusher, lastUsedOf, lastUsesWritten, noteFlush, removeUsageBefore, upsertUsage, usageBeforeGone, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
@@ -711,7 +711,7 @@ export class PostgresStore implements Store {
 
   private refusalOf(e: unknown): unknown {
     if (this.closing && !(e instanceof KeywardError)) return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${this.location} was closed while this was asked of it.`);
-    return isUnavailable(e) ? unavailable(this.location, e) : e;
+    return isUnavailable(e) || privilegeRefused(e) ? unavailable(this.location, e) : e;
   }
 
   private async needSchema(): Promise<void> {
