@@ -67,7 +67,7 @@ export async function startPgBouncer(db: TestDatabase, mode: PoolMode, poolSize:
   const dir = mkdtempSync(join(tmpdir(), 'keyward-pgbouncer-'));
   const ini = [
     '[databases]',
-    `${db.name} = host=127.0.0.1 port=${server.port} dbname=${db.name} user=${user} password=${password}`,
+    `${db.name} = host=${server.hostname} port=${server.port} dbname=${db.name} user=${user} password=${password}`,
     '[pgbouncer]',
     'listen_addr = 127.0.0.1',
     `listen_port = ${port}`,
