@@ -91,6 +91,36 @@ describe('keyward on a PostgreSQL store', () => {
     refusedFor(keyward(['settings', 'set', '--max-keys', '3'], { KEYWARD_STORE: limited.toString(), KEYWARD_USER: 'alice' }), /\(permission denied for schema keyward\)/);
   });
 
+  it("a change held at a row past the database's lock_timeout or statement_timeout is refused UNAVAILABLE, saying which and what to do — not INTERNAL — and nothing is changed", async () => {
+    const url = await database();
+    bootstrap(url);
+    const name = new URL(url).pathname.slice(1);
+    const as = (args: string[]) => keyward(args, { KEYWARD_STORE: url, KEYWARD_USER: 'alice' });
+    const holder = new pg.Client(url);
+    await holder.connect();
+    try {
+      for (const limit of ['lock_timeout', 'statement_timeout']) {
+        await admin(url, (c) => c.query(`ALTER DATABASE ${name} SET ${limit} = '300ms'`));
+        // Another session holds alice's row: a create for her locks it first (the key limit), and waits.
+        await holder.query('BEGIN');
+        await holder.query(`SELECT 1 FROM keyward.users WHERE id = 'alice' FOR UPDATE`);
+        const before = await holder.query('SELECT count(*) AS n FROM keyward.keys');
+        const r = as(['keys', 'create', '--description', `held past the ${limit}`]);
+        expect(r.code).toBe(1);
+        expect(codeOf(r)).toBe('UNAVAILABLE');
+        expect(r.stderr).toMatch(new RegExp(`cancelled what Keyward asked of it \\(${limit === 'lock_timeout' ? '55P03: canceling statement due to lock timeout' : '57014: canceling statement due to statement timeout'}\\): a statement_timeout or lock_timeout set for its role or database ran out`));
+        expect(r.stderr).toContain('nothing was changed. Try again shortly; if it recurs, look for a session holding locks (pg_locks), or raise the limit for the role Keyward signs in as.');
+        await holder.query('ROLLBACK');
+        expect((await holder.query('SELECT count(*) AS n FROM keyward.keys')).rows[0].n).toBe(before.rows[0].n);
+        await admin(url, (c) => c.query(`ALTER DATABASE ${name} RESET ${limit}`));
+      }
+      // Let go, the same create is made.
+      expect(as(['keys', 'create', '--description', 'not held']).code).toBe(0);
+    } finally {
+      await holder.end();
+    }
+  });
+
   it("reaches a database by its Unix socket, the URL's host left to ?host= as libpq takes it, shown without its password", async (ctx) => {
     const url = await database();
     const dir = await admin(url, async (c) => (await c.query<{ d: string }>(`SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS d`)).rows[0].d);

@@ -112,8 +112,19 @@ export const SCHEMA = 'keyward';
 // that began read-only stays so after the database is writable again
 // (ALTER DATABASE … RESET reaches only new sessions), so its connection is
 // thrown away like a broken one, and the change tried on another.
-const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|58|25006$)/;
+const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|58|25006$|57014$|55P03$)/;
 const READ_ONLY = '25006';
+// A statement the database cancelled: a statement_timeout (57014) or lock_timeout (55P03) set for the role or
+// database ran out — most often waiting at a row another session held —, or an administrator cancelled it.
+// As a fault of the connection, a COMMIT cancelled as it committed is asked after (its answer says nothing
+// of whether it committed); but a change cancelled before its COMMIT is not run again (cancelled, below).
+const CANCELLED = new Set(['57014', '55P03']);
+
+/** A statement the database cancelled (CANCELLED): not run again before its COMMIT, which would wait the limit out again. */
+export function cancelled(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && CANCELLED.has(code);
+}
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** The code of KeywardClient's refusal of a session on a standby (keyward-client.ts). */
@@ -220,6 +231,12 @@ export function unavailable(location: string, e: unknown): KeywardError {
     return failover ? new StoreAway(message) : new KeywardError('UNAVAILABLE', message);
   }
   const reason = (e as { code?: string })?.code ?? 'no answer';
+  if (CANCELLED.has(reason)) {
+    const said = typeof (e as { message?: unknown }).message === 'string' ? `: ${(e as { message: string }).message}` : '';
+    return new StoreAway(
+      `The PostgreSQL store at ${location} cancelled what Keyward asked of it (${reason}${said}): a statement_timeout or lock_timeout set for its role or database ran out, most often while another session held a row Keyward needed; nothing was changed. Try again shortly; if it recurs, look for a session holding locks (pg_locks), or raise the limit for the role Keyward signs in as.`,
+    );
+  }
   if (reason === READ_ONLY) {
     return new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} takes no changes right now: it answers that it is read-only (default_transaction_read_only is on, or it is a standby); nothing was changed. Try again once it takes changes.`);
   }

@@ -22,7 +22,7 @@ import { CHANGED_SINCE_SEEN, Expectations, TransactionOnWhatWasSeen, putCountedK
 import { countActive, countActiveUntil, findKeys, keysThereAsWritten, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
-import { type Sql, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, privilegeRefused, sessionShared, unavailable } from './sql.js';
+import { type Sql, cancelled, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, privilegeRefused, sessionShared, unavailable } from './sql.js';
 import { insertTenant, readTenant, tenantThere } from './tenant-table.js';
 import { flushThere, flushedBefore, forgetFlusher, lastUsedOf, lastUsesWritten, noteFlush, removeUsageBefore, upsertUsage, usageBeforeGone, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
@@ -658,7 +658,8 @@ export class PostgresStore implements Store {
         broken = isUnavailable(e);
         // Once COMMIT has answered, the transaction is over whatever happened.
         if (!broken && !committing) await c.query('ROLLBACK').catch(() => (broken = true));
-        if (broken && (!committing || rolledBack) && attempt <= this.poolSize) continue;
+        // Run again on another connection, unless the database cancelled it (a lock or statement timeout: it would wait that out again).
+        if (broken && (!committing || rolledBack) && attempt <= this.poolSize && !cancelled(e)) continue;
         if (!broken || !committing || rolledBack || !told) throw e;
         // COMMIT went out with writes and its answer was lost: "nothing was changed" may be false. Known once the backend is gone.
         const fate = await this.fateOf(backendOf(c), there).catch(() => 'unknown' as const);
