@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { admin, createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { admin, createOwnedTestDatabase, createTestDatabase, type TestDatabase } from './support/postgres.js';
 import { bootstrap, seedFlow } from './support/flow.js';
 import { codeOf, keyward, tempDir } from './support/keyward.js';
 
@@ -119,6 +119,28 @@ describe('keyward on a PostgreSQL store', () => {
     } finally {
       await holder.end();
     }
+  });
+
+  it("a database with no connection to spare (its role's CONNECTION LIMIT reached) is refused UNAVAILABLE, saying so and what to do — not \"cannot be reached\"", async () => {
+    // A role of its own (a superuser is not held to a CONNECTION LIMIT), allowed one connection, which another holds.
+    const owned = await createOwnedTestDatabase();
+    dbs.push(owned);
+    bootstrap(owned.url);
+    await admin(inject('postgresUrl'), (c) => c.query(`ALTER ROLE ${owned.name} CONNECTION LIMIT 1`));
+    const holder = new pg.Client(owned.url);
+    await holder.connect();
+    try {
+      const r = keyward(['keys', 'ls'], { KEYWARD_STORE: owned.url, KEYWARD_USER: 'alice' });
+      expect(r.code).toBe(1);
+      expect(codeOf(r)).toBe('UNAVAILABLE');
+      expect(r.stderr).toContain(`has no connection to spare (53300: too many connections for role "${owned.name}"); nothing was changed.`);
+      expect(r.stderr).toContain('give each fewer (keyward serve --db-connections N), or allow more.');
+      expect(r.stderr).not.toContain(owned.password);
+    } finally {
+      await holder.end();
+    }
+    const again = keyward(['keys', 'ls'], { KEYWARD_STORE: owned.url, KEYWARD_USER: 'alice' });
+    expect(again.code, again.stderr).toBe(0);
   });
 
   it("reaches a database by its Unix socket, the URL's host left to ?host= as libpq takes it, shown without its password", async (ctx) => {

@@ -114,6 +114,8 @@ export const SCHEMA = 'keyward';
 // thrown away like a broken one, and the change tried on another.
 const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|58|25006$|57014$|55P03$)/;
 const READ_ONLY = '25006';
+// No connection to spare: max_connections, or a role's or database's CONNECTION LIMIT, reached.
+const TOO_MANY_CONNECTIONS = '53300';
 // A statement the database cancelled: a statement_timeout (57014) or lock_timeout (55P03) set for the role or
 // database ran out — most often waiting at a row another session held —, or an administrator cancelled it.
 // As a fault of the connection, a COMMIT cancelled as it committed is asked after (its answer says nothing
@@ -231,6 +233,12 @@ export function unavailable(location: string, e: unknown): KeywardError {
     return failover ? new StoreAway(message) : new KeywardError('UNAVAILABLE', message);
   }
   const reason = (e as { code?: string })?.code ?? 'no answer';
+  if (reason === TOO_MANY_CONNECTIONS) {
+    const said = typeof (e as { message?: unknown }).message === 'string' ? `: ${(e as { message: string }).message}` : '';
+    return new StoreAway(
+      `The PostgreSQL store at ${location} has no connection to spare (${reason}${said}); nothing was changed. Try again shortly; if it recurs, the servers together may hold more connections than the database (or the role's or database's CONNECTION LIMIT) allows: give each fewer (keyward serve --db-connections N), or allow more.`,
+    );
+  }
   if (CANCELLED.has(reason)) {
     const said = typeof (e as { message?: unknown }).message === 'string' ? `: ${(e as { message: string }).message}` : '';
     return new StoreAway(
