@@ -112,7 +112,7 @@ export const SCHEMA = 'keyward';
 // that began read-only stays so after the database is writable again
 // (ALTER DATABASE … RESET reaches only new sessions), so its connection is
 // thrown away like a broken one, and the change tried on another.
-const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|58|25006$|57014$|55P03$)/;
+const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|58|25006$)/;
 const READ_ONLY = '25006';
 // No connection to spare: max_connections, or a role's or database's CONNECTION LIMIT, reached.
 const TOO_MANY_CONNECTIONS = '53300';
@@ -121,12 +121,6 @@ const TOO_MANY_CONNECTIONS = '53300';
 // As a fault of the connection, a COMMIT cancelled as it committed is asked after (its answer says nothing
 // of whether it committed); but a change cancelled before its COMMIT is not run again (cancelled, below).
 const CANCELLED = new Set(['57014', '55P03']);
-
-/** A statement the database cancelled (CANCELLED): not run again before its COMMIT, which would wait the limit out again. */
-export function cancelled(e: unknown): boolean {
-  const code = (e as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && CANCELLED.has(code);
-}
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** The code of KeywardClient's refusal of a session on a standby (keyward-client.ts). */
@@ -197,6 +191,12 @@ function refusedBecause(e: unknown): string | undefined {
   return undefined;
 }
 
+/** A statement the database cancelled (CANCELLED): not run again before its COMMIT, which would wait the limit out again. */
+export function cancelled(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && CANCELLED.has(code);
+}
+
 /**
  * A statement refused a privilege once the session started (42501): the
  * role lacks one Keyward needs. Told as UNAVAILABLE (refusedBecause words
@@ -213,7 +213,7 @@ export function isUnavailable(e: unknown): boolean {
   const err = e as { code?: string; message?: string } | undefined;
   if (!err || privilegeRefused(e)) return false;
   if (refusedBecause(e) !== undefined) return true;
-  if (typeof err.code === 'string' && (NETWORK_ERRORS.has(err.code) || UNAVAILABLE_STATES.test(err.code))) return true;
+  if (typeof err.code === 'string' && (NETWORK_ERRORS.has(err.code) || UNAVAILABLE_STATES.test(err.code) || CANCELLED.has(err.code))) return true;
   const m = typeof err.message === 'string' ? err.message : '';
   // 'Query read timeout': node-postgres's query_timeout ran out (no code) — a lock held by a stuck session, a database not answering.
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable|Query read timeout/i.test(m);
@@ -233,14 +233,14 @@ export function unavailable(location: string, e: unknown): KeywardError {
     return failover ? new StoreAway(message) : new KeywardError('UNAVAILABLE', message);
   }
   const reason = (e as { code?: string })?.code ?? 'no answer';
+  // The database's own words after the code, where they say which limit (never SQL, never the password).
+  const said = typeof (e as { message?: unknown })?.message === 'string' ? `: ${(e as { message: string }).message}` : '';
   if (reason === TOO_MANY_CONNECTIONS) {
-    const said = typeof (e as { message?: unknown }).message === 'string' ? `: ${(e as { message: string }).message}` : '';
     return new StoreAway(
       `The PostgreSQL store at ${location} has no connection to spare (${reason}${said}); nothing was changed. Try again shortly; if it recurs, the servers together may hold more connections than the database (or the role's or database's CONNECTION LIMIT) allows: give each fewer (keyward serve --db-connections N), or allow more.`,
     );
   }
   if (CANCELLED.has(reason)) {
-    const said = typeof (e as { message?: unknown }).message === 'string' ? `: ${(e as { message: string }).message}` : '';
     return new StoreAway(
       `The PostgreSQL store at ${location} cancelled what Keyward asked of it (${reason}${said}): a statement_timeout or lock_timeout set for its role or database ran out, most often while another session held a row Keyward needed; nothing was changed. Try again shortly; if it recurs, look for a session holding locks (pg_locks), or raise the limit for the role Keyward signs in as.`,
     );
