@@ -4,11 +4,12 @@
 // enables keys and gives alice (and the developers bob and carol) their
 // first tokens; from then on everything goes over HTTP.
 
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, initStore, openStore } from '@keyward/core';
 import { type RunningServer, type ServerOptions, startServer } from '../src/index.js';
+import { everyFileText } from '../../core/test/helpers.js';
 
 export interface Answer {
   status: number;
@@ -98,9 +99,8 @@ export async function startHarness(opts: Partial<ServerOptions> & { maxKeys?: nu
     dir,
     storePath,
     storeText: () =>
-      readdirSync(dir, { recursive: true, withFileTypes: true })
-        .filter((d) => d.isFile())
-        .map((d) => readFileSync(join(d.parentPath ?? d.path, d.name), 'utf8'))
+      everyFileText(dir)
+        .map((f) => f.text)
         .join('\n'),
     server,
     url: server.url,
