@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // real PostgreSQL (*.pg.test.ts) run in one project of their own.
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest.config.ts', 'test/vitest.config.ts', 'vitest.postgres.config.ts'],
+    projects: ['packages/*/vitest.config.ts', 'test/vitest.config.ts', 'vitest.postgres.config.ts', 'vitest.postgres-14.config.ts'],
   },
 });

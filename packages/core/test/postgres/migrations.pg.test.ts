@@ -1,14 +1,11 @@
 // Schema migrations on a real PostgreSQL: a database left at schema v1 (as
 // the first PostgreSQL release wrote it) is brought to the current version
 // when a server first touches it, with every record intact and the v2 key
-// counts right; and a server older than PostgreSQL 17 (no pg_c_utf8) is
-// refused with UNAVAILABLE and a sentence, before anything is created — on
-// a real PostgreSQL 15 when this machine has one (Debian's postgresql-15).
+// counts right; descriptions are folded by an index built again (v14); and
+// a server Keyward cannot fold case on (older than 14, or 14 to 16 without
+// ICU) is refused with UNAVAILABLE and a sentence, before anything is
+// created — on a real PostgreSQL 14 built without ICU.
 
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { DEFAULT_SETTINGS, type ApiKey } from '../../src/domain.js';
@@ -22,9 +19,10 @@ import { eventColumns } from '../../src/store/postgres/events-table.js';
 import { keyColumns, writeKeys } from '../../src/store/postgres/keys-table.js';
 import { insertTenant } from '../../src/store/postgres/tenant-table.js';
 import { writeUser } from '../../src/store/postgres/users-table.js';
-import { SCHEMA_VERSION, checkServerVersion, migrate } from '../../src/store/postgres/migrations.js';
+import { SCHEMA_VERSION, checkServer, migrate } from '../../src/store/postgres/migrations.js';
+import { folded } from '../../src/store/postgres/sql.js';
 import { createTestDatabase } from '../../../../test/support/postgres.js';
-import { freePort } from '../../../../test/support/postgres-server.js';
+import { oldestPostgresBinaries, startPostgresFrom } from '../../../../test/support/oldest-postgres.js';
 import { createSentWhole, seeingTheStatements } from './statements-sent.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -251,18 +249,22 @@ describe('schema migrations', () => {
     await pool.end();
   });
 
-  it('a server older than PostgreSQL 17 is refused with UNAVAILABLE, naming its version and what Keyward needs', () => {
-    expect(() => checkServerVersion(160004, '16.4', 'postgres://kw@db:5432/keyward')).toThrow(
-      expect.objectContaining({ code: 'UNAVAILABLE', message: expect.stringMatching(/postgres:\/\/kw@db:5432\/keyward is version 16\.4; Keyward needs PostgreSQL 17 or newer/) }),
+  it('a server Keyward cannot fold case on is refused with UNAVAILABLE, naming its version and what Keyward needs', () => {
+    const needs = /Keyward needs PostgreSQL 17 or newer, or 14 to 16 built with ICU/;
+    expect(() => checkServer(130010, '13.10', true, 'postgres://kw@db:5432/keyward')).toThrow(
+      expect.objectContaining({ code: 'UNAVAILABLE', message: expect.stringMatching(/postgres:\/\/kw@db:5432\/keyward is version 13\.10; Keyward needs/) }),
     );
-    expect(() => checkServerVersion(170000, '17.0', 'x')).not.toThrow();
-    expect(() => checkServerVersion(180001, '18.1', 'x')).not.toThrow();
+    expect(() => checkServer(160004, '16.4', false, 'x')).toThrow(expect.objectContaining({ code: 'UNAVAILABLE', message: expect.stringMatching(/is version 16\.4 built without ICU; /) }));
+    expect(() => checkServer(160004, '16.4', false, 'x')).toThrow(needs);
+    expect(() => checkServer(140000, '14.0', true, 'x')).not.toThrow();
+    expect(() => checkServer(170000, '17.0', false, 'x')).not.toThrow();
+    expect(() => checkServer(180001, '18.1', true, 'x')).not.toThrow();
   });
 
-  const older = olderServerBinaries();
-  it.skipIf(older === undefined)('on a real PostgreSQL older than 17, init is refused and creates nothing', async () => {
+  const oldest = oldestPostgresBinaries();
+  it.skipIf(oldest === undefined)('on a real PostgreSQL 14 built without ICU, init is refused and creates nothing', async () => {
     // Stopped in finally: a hook registered inside a test never ran, and left the server behind.
-    const server = await startOlderServer(older!);
+    const server = await startPostgresFrom(oldest!, { icu: false });
     try {
       const store = createPostgresStore(server.url);
       const refused = await initStore(store, { admin: 'alice' }).then(
@@ -271,7 +273,7 @@ describe('schema migrations', () => {
       );
       await store.close();
       expect(refused?.code).toBe('UNAVAILABLE');
-      expect(refused?.message).toMatch(/is version \d+\.\d+.*; Keyward needs PostgreSQL 17 or newer/);
+      expect(refused?.message).toMatch(/is version 14\.\d+ built without ICU; Keyward needs PostgreSQL 17 or newer, or 14 to 16 built with ICU/);
       const c = new pg.Client(server.url);
       await c.connect();
       const schema = await c.query(`SELECT to_regnamespace('keyward') AS s`);
@@ -281,52 +283,37 @@ describe('schema migrations', () => {
       await server.stop();
     }
   });
-});
 
-/** The bin directory of an installed PostgreSQL older than 17 (Debian puts each major in /usr/lib/postgresql/N). */
-function olderServerBinaries(): string | undefined {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root) || process.getuid?.() !== 0) return undefined;
-  const major = readdirSync(root)
-    .map(Number)
-    .filter((n) => n < 17 && existsSync(join(root, String(n), 'bin', 'postgres')))
-    .sort((a, b) => b - a)[0];
-  return major === undefined ? undefined : join(root, String(major), 'bin');
-}
-
-/** initdb and postgres from `bin`, run as the postgres system user (it refuses root), on a free loopback port. */
-async function startOlderServer(bin: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'keyward-pg-old-'));
-  const ids = execFileSync('id', ['-u', 'postgres']).toString().trim();
-  const gid = execFileSync('id', ['-g', 'postgres']).toString().trim();
-  chownSync(dir, Number(ids), Number(gid));
-  const data = join(dir, 'data');
-  execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'initdb'), '-D', data, '-U', 'postgres', '--auth=trust'], { stdio: 'ignore' });
-  const port = await freePort();
-  const child: ChildProcess = spawn('runuser', ['-u', 'postgres', '--', join(bin, 'postgres'), '-D', data, '-p', String(port), '-k', data, '-c', 'listen_addresses=127.0.0.1'], {
-    stdio: 'ignore',
-  });
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  for (let i = 0; ; i++) {
-    const c = new pg.Client(url);
+  it('v13 → v14: descriptions sort and search case-folded by the index built again, non-ASCII included', async () => {
+    const d = await createTestDatabase();
+    afterAll(() => d.drop());
+    const pool = new pg.Pool({ connectionString: d.url });
+    await migrate(pool, 'test', 13);
+    const descriptions = ['Zeta', 'émile', 'ÉCOLE', 'alpha', 'Ωmega', 'Beta'];
+    await writeKeys(pool, descriptions.map((description, i) => key(i + 1, 'alice', { description })));
+    await migrate(pool, 'test');
+    // Folded with pg_c_utf8 ('b'uiltin) from PostgreSQL 17, with ICU ('i') before (the `postgres 14` project).
+    const fold = await pool.query(
+      `SELECT c.collprovider AS provider, current_setting('server_version_num')::int AS server
+         FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE n.nspname = 'keyward' AND c.collname = 'fold'`,
+    );
+    expect(fold.rows[0].provider).toBe(fold.rows[0].server >= 170000 ? 'b' : 'i');
+    const store = createPostgresStore(d.url);
+    const sorted = await store.findKeys({ limit: 100, order: 'description', now: T0 });
+    // Folded, then by code point: the order the JSON store gives (tenant-state.ts sortValue).
+    expect(sorted.data.map((k) => k.description)).toEqual(['alpha', 'Beta', 'Zeta', 'ÉCOLE', 'émile', 'Ωmega']);
+    expect((await store.findKeys({ limit: 100, search: 'éco', now: T0 })).data.map((k) => k.description)).toEqual(['ÉCOLE']);
+    expect((await store.findKeys({ limit: 100, search: 'ωMEGA', now: T0 })).data.map((k) => k.description)).toEqual(['Ωmega']);
+    // The order is served by the index, not by sorting every key.
+    const c = await pool.connect();
     try {
-      await c.connect();
-      await c.end();
-      break;
-    } catch (e) {
-      if (i > 100) throw e;
-      await new Promise((r) => setTimeout(r, 100));
+      await c.query('SET enable_seqscan = off');
+      const plan = await c.query(`EXPLAIN SELECT id FROM keyward.keys k ORDER BY ${folded('k.description')}, k.created DESC, k.id LIMIT 10`);
+      expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index Scan using keys_by_description/);
+    } finally {
+      c.release();
     }
-  }
-  return {
-    url,
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      // SIGINT to the postmaster itself (its pid heads postmaster.pid): a fast shutdown, whatever runuser passes on.
-      const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      process.kill(postmaster, 'SIGINT');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+    await store.close();
+    await pool.end();
+  });
+});

@@ -6,7 +6,7 @@ import type { ApiKey } from '../../domain.js';
 import { printable } from '../../duration.js';
 import { refuse } from '../../refusal.js';
 import type { FoundPage, KeyFind, KeyOrder } from '../boundary.js';
-import { type RowLock, SCHEMA, type Sql, likeContains } from './sql.js';
+import { type RowLock, SCHEMA, type Sql, folded, likeContains } from './sql.js';
 
 const COLUMNS = 'k.record';
 
@@ -165,7 +165,7 @@ function orderValue(order: KeyOrder, p: Params, now: number): string {
     case 'created':
       return 'k.created';
     case 'description':
-      return 'lower(k.description)';
+      return folded('k.description');
     // Alphabetical, as the statuses read: active, expired, revoked (revoked wins over expired).
     case 'status':
       return `(CASE WHEN k.revoked_at IS NOT NULL THEN 2 WHEN k.expiry <= ${p.add(new Date(now))} THEN 1 ELSE 0 END)`;
@@ -199,7 +199,7 @@ function whereOf(q: KeyFind, p: Params): string[] {
   const search = q.search?.trim().toLowerCase();
   if (search) {
     const like = p.add(likeContains(search));
-    where.push(`(lower(k.description) LIKE ${like} OR k.id LIKE ${like} OR lower(k.owner COLLATE pg_c_utf8) LIKE ${like})`);
+    where.push(`(${folded('k.description')} LIKE ${like} OR k.id LIKE ${like} OR ${folded('k.owner')} LIKE ${like})`);
   }
   return where;
 }

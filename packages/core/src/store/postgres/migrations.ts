@@ -6,10 +6,16 @@
 
 import type pg from 'pg';
 import { KeywardError } from '../../refusal.js';
-import { SCHEMA, checkout } from './sql.js';
+import { FOLD, SCHEMA, checkout, folded } from './sql.js';
 
 /** A constant every Keyward server agrees on: "keyward migrations" as a 64-bit number. */
 const MIGRATION_LOCK = 0x6b6579776172646dn;
+
+/** The oldest PostgreSQL Keyward runs on: 14 (13 is out of support since November 2025). */
+export const MIN_SERVER_VERSION = 140000;
+
+/** PostgreSQL 17 brought the pg_c_utf8 collation; before it, Keyward folds case with ICU's (FOLD). */
+const PG_C_UTF8_SINCE = 170000;
 
 /** The trigger that bumps the count of committed changes (migration 3, count_change) for every statement writing `table`. */
 function countedChanges(table: string): string {
@@ -335,7 +341,8 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
         id text COLLATE "C" PRIMARY KEY,
         owner text COLLATE "C" NOT NULL,
         created_by text COLLATE "C" NOT NULL,
-        description text COLLATE pg_c_utf8 NOT NULL,
+        -- Folded with FOLD wherever it is searched or sorted (migration 14); a database made before has pg_c_utf8 here, to the same effect.
+        description text COLLATE "C" NOT NULL,
         created timestamptz NOT NULL,
         expiry timestamptz NOT NULL,
         revoked_at timestamptz,
@@ -690,22 +697,46 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
       ${putCountedKeysCheckedAtTheLocks(LIMIT_OR_WHOLE_CHECK)}
     `,
   },
+  {
+    version: 14,
+    why: 'descriptions and owners are case-folded with a collation of Keyward\'s own, pg_c_utf8 where the server has it and ICU\'s root locale before PostgreSQL 17, so PostgreSQL 14 to 16 serve too',
+    // Migration 1 gave descriptions the collation pg_c_utf8, which PostgreSQL
+    // 17 brought; a database it made keeps it (the column's collation no
+    // longer matters: every fold names FOLD). The description index was on
+    // lower(description) in that collation; it is built again on the text
+    // queries now sort by (folded), once, under the migration lock: 0.9–1.3 s
+    // for a million keys (BENCHMARKS.md, bench/fold-probe.ts). A server of
+    // the version before still sorts and searches as it did, without an
+    // index for that order (a sort) until it is upgraded.
+    sql: `
+      DO $$ BEGIN
+        IF current_setting('server_version_num')::int >= ${PG_C_UTF8_SINCE} THEN
+          CREATE COLLATION ${FOLD} FROM pg_c_utf8;
+        ELSE
+          CREATE COLLATION ${FOLD} FROM "und-x-icu";
+        END IF;
+      END $$;
+      DROP INDEX ${SCHEMA}.keys_by_description;
+      CREATE INDEX keys_by_description ON ${SCHEMA}.keys (${folded('description')}, created DESC, id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
-/** PostgreSQL 17 brought the pg_c_utf8 collation the keys table sorts descriptions with. */
-export const MIN_SERVER_VERSION = 170000;
-
 /**
- * An older server is refused before anything is created, with what to do,
- * rather than failing halfway through the schema on a collation it lacks.
+ * A server Keyward cannot run on is refused before anything is created,
+ * with what to do, rather than failing halfway through the schema: one
+ * older than 14, or one older than 17 built without ICU (`hasIcu`: its
+ * und-x-icu collation exists), which has nothing to fold case with but "C"
+ * (ASCII alone).
  */
-export function checkServerVersion(versionNum: number, version: string, location: string): void {
-  if (versionNum >= MIN_SERVER_VERSION) return;
+export function checkServer(versionNum: number, version: string, hasIcu: boolean, location: string): void {
+  if (versionNum >= PG_C_UTF8_SINCE || (versionNum >= MIN_SERVER_VERSION && hasIcu)) return;
+  const why = versionNum < MIN_SERVER_VERSION ? '' : ' built without ICU';
   throw new KeywardError(
     'UNAVAILABLE',
-    `The PostgreSQL server at ${location} is version ${version}; Keyward needs PostgreSQL 17 or newer (for the pg_c_utf8 collation). Nothing was changed; upgrade the server or use another.`,
+    `The PostgreSQL server at ${location} is version ${version}${why}; Keyward needs PostgreSQL 17 or newer, or 14 to 16 built with ICU (for a collation that folds the case of every script). Nothing was changed; upgrade the server or use another.`,
   );
 }
 
@@ -722,8 +753,11 @@ export async function migrate(pool: pg.Pool, location: string, target = SCHEMA_V
   const { client: c, release } = await checkout(pool);
   let broken = false;
   try {
-    const server = await c.query<{ num: number; version: string }>(`SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version`);
-    checkServerVersion(server.rows[0].num, server.rows[0].version, location);
+    const server = await c.query<{ num: number; version: string; icu: boolean }>(
+      `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version,
+              EXISTS (SELECT FROM pg_catalog.pg_collation WHERE collname = 'und-x-icu') AS icu`,
+    );
+    checkServer(server.rows[0].num, server.rows[0].version, server.rows[0].icu, location);
     await c.query('BEGIN');
     await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
     await c.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);

