@@ -31,10 +31,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates an empty database with a unique name on `serverUrl` (by default the project's server). */
-export async function createTestDatabase(serverUrl = inject('postgresUrl')): Promise<TestDatabase> {
+/** Creates an empty database with a unique name on `serverUrl` (by default the project's server), with CREATE DATABASE's `options` (an encoding, say). */
+export async function createTestDatabase(serverUrl = inject('postgresUrl'), options = ''): Promise<TestDatabase> {
   const name = `keyward_test_${randomBytes(6).toString('hex')}`;
-  await admin(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+  await admin(serverUrl, (c) => c.query(`CREATE DATABASE ${name} ${options}`));
   return {
     url: withDatabase(serverUrl, name),
     name,

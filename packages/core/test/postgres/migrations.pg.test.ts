@@ -249,16 +249,57 @@ describe('schema migrations', () => {
     await pool.end();
   });
 
-  it('a server Keyward cannot fold case on is refused with UNAVAILABLE, naming its version and what Keyward needs', () => {
+  it('a server Keyward cannot fold case on, or a database not in UTF8, is refused with UNAVAILABLE, naming what it is and what Keyward needs', () => {
+    const facts = (versionNum: number, version: string, hasIcu: boolean, encoding = 'UTF8') => ({ versionNum, version, hasIcu, encoding });
     const needs = /Keyward needs PostgreSQL 17 or newer, or 14 to 16 built with ICU/;
-    expect(() => checkServer(130010, '13.10', true, 'postgres://kw@db:5432/keyward')).toThrow(
+    expect(() => checkServer(facts(130010, '13.10', true), 'postgres://kw@db:5432/keyward')).toThrow(
       expect.objectContaining({ code: 'UNAVAILABLE', message: expect.stringMatching(/postgres:\/\/kw@db:5432\/keyward is version 13\.10; Keyward needs/) }),
     );
-    expect(() => checkServer(160004, '16.4', false, 'x')).toThrow(expect.objectContaining({ code: 'UNAVAILABLE', message: expect.stringMatching(/is version 16\.4 built without ICU; /) }));
-    expect(() => checkServer(160004, '16.4', false, 'x')).toThrow(needs);
-    expect(() => checkServer(140000, '14.0', true, 'x')).not.toThrow();
-    expect(() => checkServer(170000, '17.0', false, 'x')).not.toThrow();
-    expect(() => checkServer(180001, '18.1', true, 'x')).not.toThrow();
+    expect(() => checkServer(facts(160004, '16.4', false), 'x')).toThrow(expect.objectContaining({ code: 'UNAVAILABLE', message: expect.stringMatching(/is version 16\.4 built without ICU; /) }));
+    expect(() => checkServer(facts(160004, '16.4', false), 'x')).toThrow(needs);
+    expect(() => checkServer(facts(180001, '18.1', true, 'LATIN1'), 'x')).toThrow(
+      expect.objectContaining({ code: 'UNAVAILABLE', message: expect.stringMatching(/database at x is encoded LATIN1; Keyward needs a database encoded UTF8/) }),
+    );
+    expect(() => checkServer(facts(140000, '14.0', true), 'x')).not.toThrow();
+    expect(() => checkServer(facts(170000, '17.0', false), 'x')).not.toThrow();
+    expect(() => checkServer(facts(180001, '18.1', true), 'x')).not.toThrow();
+  });
+
+  it('on a real database encoded LATIN1, init is refused and creates nothing', async () => {
+    const d = await createTestDatabase(undefined, "ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+    afterAll(() => d.drop());
+    const store = createPostgresStore(d.url);
+    const refused = await initStore(store, { admin: 'alice' }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    await store.close();
+    expect(refused?.code).toBe('UNAVAILABLE');
+    expect(refused?.message).toMatch(/is encoded LATIN1; Keyward needs a database encoded UTF8/);
+    const c = new pg.Client(d.url);
+    await c.connect();
+    const schema = await c.query(`SELECT to_regnamespace('keyward') AS s`);
+    await c.end();
+    expect(schema.rows[0].s).toBeNull();
+  });
+
+  it('a schema named keyward that Keyward did not make is refused, saying so, and left as it was', async () => {
+    const d = await createTestDatabase();
+    afterAll(() => d.drop());
+    const c = new pg.Client(d.url);
+    await c.connect();
+    await c.query(`CREATE SCHEMA keyward; CREATE TABLE keyward.tenant (name text); INSERT INTO keyward.tenant VALUES ('theirs')`);
+    const store = createPostgresStore(d.url);
+    const refused = await initStore(store, { admin: 'alice' }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    await store.close();
+    expect(refused?.code).toBe('UNAVAILABLE');
+    expect(refused?.message).toMatch(/has a schema "keyward" that Keyward did not make: it holds tables \("tenant" among them\) but no record of Keyward's migrations\. Nothing was changed/);
+    expect((await c.query(`SELECT to_regclass('keyward.migrations') AS m`)).rows[0].m).toBeNull();
+    expect((await c.query(`SELECT name FROM keyward.tenant`)).rows).toEqual([{ name: 'theirs' }]);
+    await c.end();
   });
 
   const oldest = oldestPostgresBinaries();

@@ -724,20 +724,40 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
+/** What migrate asks of the server before it creates anything. */
+export interface ServerFacts {
+  /** server_version_num, as 170004. */
+  versionNum: number;
+  /** server_version, as said to a person: "17.4". */
+  version: string;
+  /** Its und-x-icu collation exists: it was built with ICU. */
+  hasIcu: boolean;
+  /** The database's encoding (server_encoding), as "UTF8". */
+  encoding: string;
+}
+
 /**
- * A server Keyward cannot run on is refused before anything is created,
- * with what to do, rather than failing halfway through the schema: one
- * older than 14, or one older than 17 built without ICU (`hasIcu`: its
- * und-x-icu collation exists), which has nothing to fold case with but "C"
- * (ASCII alone).
+ * A server or database Keyward cannot run on is refused before anything is
+ * created, with what to do, rather than failing halfway through the schema:
+ * a server older than 14, or older than 17 built without ICU, has nothing
+ * to fold case with but "C" (ASCII alone); a database not in UTF8 cannot
+ * hold every description (and neither fold takes it).
  */
-export function checkServer(versionNum: number, version: string, hasIcu: boolean, location: string): void {
-  if (versionNum >= PG_C_UTF8_SINCE || (versionNum >= MIN_SERVER_VERSION && hasIcu)) return;
-  const why = versionNum < MIN_SERVER_VERSION ? '' : ' built without ICU';
-  throw new KeywardError(
-    'UNAVAILABLE',
-    `The PostgreSQL server at ${location} is version ${version}${why}; Keyward needs PostgreSQL 17 or newer, or 14 to 16 built with ICU (for a collation that folds the case of every script). Nothing was changed; upgrade the server or use another.`,
-  );
+export function checkServer(facts: ServerFacts, location: string): void {
+  const { versionNum, version, hasIcu, encoding } = facts;
+  if (versionNum < MIN_SERVER_VERSION || (versionNum < PG_C_UTF8_SINCE && !hasIcu)) {
+    const why = versionNum < MIN_SERVER_VERSION ? '' : ' built without ICU';
+    throw new KeywardError(
+      'UNAVAILABLE',
+      `The PostgreSQL server at ${location} is version ${version}${why}; Keyward needs PostgreSQL 17 or newer, or 14 to 16 built with ICU (for a collation that folds the case of every script). Nothing was changed; upgrade the server or use another.`,
+    );
+  }
+  if (encoding !== 'UTF8') {
+    throw new KeywardError(
+      'UNAVAILABLE',
+      `The PostgreSQL database at ${location} is encoded ${encoding}; Keyward needs a database encoded UTF8, to hold descriptions in any script. Nothing was changed; create one with CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0, or use another.`,
+    );
+  }
 }
 
 /** The version the database is at; 0 when Keyward never created its schema there. */
@@ -748,16 +768,33 @@ export async function schemaVersion(c: Pick<pg.ClientBase, 'query'>): Promise<nu
   return v.rows[0].version ?? 0;
 }
 
+/**
+ * A schema named as Keyward's that holds tables with no record of Keyward's
+ * migrations was made by something else (or is a partial restore): it is
+ * refused whole, saying so, rather than failing at its first table of the
+ * same name with the rest rolled back and no word of why.
+ */
+async function refuseSchemaOfAnother(c: Pick<pg.ClientBase, 'query'>, location: string): Promise<void> {
+  const r = await c.query<{ name: string }>(
+    `SELECT relname AS name FROM pg_catalog.pg_class WHERE relnamespace = '${SCHEMA}'::regnamespace AND relkind IN ('r', 'p', 'v', 'm') AND relname <> 'migrations' ORDER BY relname LIMIT 1`,
+  );
+  if (r.rows.length === 0) return;
+  throw new KeywardError(
+    'UNAVAILABLE',
+    `The PostgreSQL database at ${location} has a schema "${SCHEMA}" that Keyward did not make: it holds tables (${JSON.stringify(r.rows[0].name)} among them) but no record of Keyward's migrations. Nothing was changed; rename that schema (ALTER SCHEMA ${SCHEMA} RENAME TO …), or point Keyward at another database.`,
+  );
+}
+
 /** Brings the schema to `target` (SCHEMA_VERSION: tests stop earlier); safe to run from any number of servers at once. */
 export async function migrate(pool: pg.Pool, location: string, target = SCHEMA_VERSION): Promise<void> {
   const { client: c, release } = await checkout(pool);
   let broken = false;
   try {
-    const server = await c.query<{ num: number; version: string; icu: boolean }>(
-      `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version,
-              EXISTS (SELECT FROM pg_catalog.pg_collation WHERE collname = 'und-x-icu') AS icu`,
+    const server = await c.query<ServerFacts>(
+      `SELECT current_setting('server_version_num')::int AS "versionNum", current_setting('server_version') AS version,
+              EXISTS (SELECT FROM pg_catalog.pg_collation WHERE collname = 'und-x-icu') AS "hasIcu", current_setting('server_encoding') AS encoding`,
     );
-    checkServer(server.rows[0].num, server.rows[0].version, server.rows[0].icu, location);
+    checkServer(server.rows[0], location);
     await c.query('BEGIN');
     await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
     await c.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
@@ -766,6 +803,7 @@ export async function migrate(pool: pg.Pool, location: string, target = SCHEMA_V
     if (at > SCHEMA_VERSION) {
       throw new KeywardError('UNAVAILABLE', `The PostgreSQL store at ${location} is at schema version ${at}, newer than this Keyward knows (${SCHEMA_VERSION}); upgrade Keyward.`);
     }
+    if (at === 0) await refuseSchemaOfAnother(c, location);
     for (const m of MIGRATIONS) {
       if (m.version <= at || m.version > target) continue;
       await c.query(m.sql);
