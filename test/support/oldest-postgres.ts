@@ -61,7 +61,11 @@ export async function startPostgresFrom(bin: string, opts: { icu?: boolean } = {
   const postgres = as(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', data, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200']);
   const log: string[] = [];
   const child: ChildProcess = spawn(postgres[0], postgres[1], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', (b: Buffer) => log.push(b.toString()));
+  child.stderr?.on('data', (b: Buffer) => {
+    // Its last words, for a start that fails: the log of a long run is not kept.
+    log.push(b.toString());
+    if (log.length > 200) log.shift();
+  });
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   await untilItAnswers(url, child, log);
   // A server built without ICU, as some are: no ICU collation in any database, as initdb would never have made them.
