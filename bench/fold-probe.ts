@@ -2,15 +2,16 @@
 // tsx bench/fold-probe.ts [--keys N]`. Prints figures only; not a `pnpm
 // bench` measure.
 //
-// On an embedded PostgreSQL 18 (folding with pg_c_utf8) and PostgreSQL 14
-// (with ICU: test/support/oldest-postgres.ts), each holding N keys (default
+// On an embedded PostgreSQL 18 (folding with pg_unicode_fast) and PostgreSQL
+// 14 (with ICU: test/support/oldest-postgres.ts), each holding N keys (default
 // a million) written at schema 13 in plain SQL:
 //   migration 14   the time it takes: it builds the description index again
 //                  on the folded text, under the migration lock;
 //   first page     the first 50 keys in description order (the index);
 //   search         a search that matches nothing, so every key is folded and
 //                  looked at (LIKE '%…%' has no index), against the same scan
-//                  with lower() under "C", which folds ASCII alone.
+//                  with lower() under "C", which folds ASCII alone, and
+//                  under pg_c_utf8 where the server has it (17 and later).
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrate } from '../packages/core/src/store/postgres/migrations.js';
@@ -45,25 +46,34 @@ async function probe(label: string, serverUrl: string): Promise<void> {
   const migration = await timed(() => migrate(pool, 'probe'));
   const page = `SELECT id FROM keyward.keys k ORDER BY ${folded('k.description')}, k.created DESC, k.id LIMIT 50`;
   const search = `SELECT id FROM keyward.keys k WHERE ${folded('k.description')} LIKE '%zzz%' OR ${folded('k.owner')} LIKE '%zzz%' ORDER BY k.created DESC LIMIT 50`;
-  const ascii = `SELECT id FROM keyward.keys k WHERE lower(k.description COLLATE "C") LIKE '%zzz%' OR lower(k.owner COLLATE "C") LIKE '%zzz%' ORDER BY k.created DESC LIMIT 50`;
-  const runs = { page: [] as number[], search: [] as number[], ascii: [] as number[] };
+  const scanUnder = (collation: string) =>
+    `SELECT id FROM keyward.keys k WHERE lower(k.description COLLATE ${collation}) LIKE '%zzz%' OR lower(k.owner COLLATE ${collation}) LIKE '%zzz%' ORDER BY k.created DESC LIMIT 50`;
+  const facts = (
+    await pool.query(
+      `SELECT current_setting('server_version') AS server, EXISTS (SELECT FROM pg_collation WHERE collname = 'pg_c_utf8') AS "cUtf8",
+              (SELECT collprovider FROM pg_collation WHERE collnamespace = 'keyward'::regnamespace AND collname = 'fold') AS provider`,
+    )
+  ).rows[0];
+  const runs = { page: [] as number[], search: [] as number[], ascii: [] as number[], cUtf8: [] as number[] };
   for (let i = 0; i < 5; i++) {
     runs.page.push(await timed(() => pool.query(page)));
     runs.search.push(await timed(() => pool.query(search)));
-    runs.ascii.push(await timed(() => pool.query(ascii)));
+    runs.ascii.push(await timed(() => pool.query(scanUnder('"C"'))));
+    if (facts.cUtf8) runs.cUtf8.push(await timed(() => pool.query(scanUnder('pg_c_utf8'))));
   }
-  const server = (await pool.query(`SELECT current_setting('server_version') AS v`)).rows[0].v;
   const ms = (v: number) => `${v.toFixed(v < 10 ? 2 : 0)} ms`;
+  const against = (other: number[], what: string) => `${ms(median(other))} ${what} (×${(median(runs.search) / median(other)).toFixed(2)})`;
   console.log(
-    `${label} (PostgreSQL ${server}, ${KEYS} keys): migration 14 ${ms(migration)}; first page by description ${ms(median(runs.page))}; ` +
-      `search ${ms(median(runs.search))} against ${ms(median(runs.ascii))} with lower() under "C" (×${(median(runs.search) / median(runs.ascii)).toFixed(2)})`,
+    `${label} (PostgreSQL ${facts.server}, fold provider '${facts.provider}', ${KEYS} keys): migration 14 ${ms(migration)}; first page by description ${ms(median(runs.page))}; ` +
+      `search ${ms(median(runs.search))}, against ${against(runs.ascii, 'with lower() under "C"')}` +
+      (facts.cUtf8 ? `, ${against(runs.cUtf8, 'under pg_c_utf8')}` : ''),
   );
   await pool.end();
 }
 
 const newest = await startPostgres();
 try {
-  await probe('pg_c_utf8', newest.url);
+  await probe('pg_unicode_fast', newest.url);
 } finally {
   await newest.destroy();
 }

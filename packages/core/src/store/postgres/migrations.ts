@@ -14,7 +14,7 @@ const MIGRATION_LOCK = 0x6b6579776172646dn;
 /** The oldest PostgreSQL Keyward runs on: 14 (13 is out of support since November 2025). */
 export const MIN_SERVER_VERSION = 140000;
 
-/** PostgreSQL 17 brought the pg_c_utf8 collation; before it, Keyward folds case with ICU's (FOLD). */
+/** PostgreSQL 17 brought the pg_c_utf8 collation: from it, a server without ICU still has a fold (FOLD). */
 const PG_C_UTF8_SINCE = 170000;
 
 /** The trigger that bumps the count of committed changes (migration 3, count_change) for every statement writing `table`. */
@@ -699,7 +699,7 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   },
   {
     version: 14,
-    why: 'descriptions and owners are case-folded with a collation of Keyward\'s own, pg_c_utf8 where the server has it and ICU\'s root locale before PostgreSQL 17, so PostgreSQL 14 to 16 serve too',
+    why: 'descriptions and owners are case-folded with a collation of Keyward\'s own, as the engine folds them: pg_unicode_fast where the server has it, else ICU\'s root locale, else pg_c_utf8; so PostgreSQL 14 to 16 serve too',
     // Migration 1 gave descriptions the collation pg_c_utf8, which PostgreSQL
     // 17 brought; a database it made keeps it (the column's collation no
     // longer matters: every fold names FOLD). The description index was on
@@ -710,10 +710,12 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
     // index for that order (a sort) until it is upgraded.
     sql: `
       DO $$ BEGIN
-        IF current_setting('server_version_num')::int >= ${PG_C_UTF8_SINCE} THEN
-          CREATE COLLATION ${FOLD} FROM pg_c_utf8;
-        ELSE
+        IF EXISTS (SELECT FROM pg_catalog.pg_collation WHERE collname = 'pg_unicode_fast') THEN
+          CREATE COLLATION ${FOLD} FROM pg_unicode_fast;
+        ELSIF EXISTS (SELECT FROM pg_catalog.pg_collation WHERE collname = 'und-x-icu') THEN
           CREATE COLLATION ${FOLD} FROM "und-x-icu";
+        ELSE
+          CREATE COLLATION ${FOLD} FROM pg_c_utf8;
         END IF;
       END $$;
       DROP INDEX ${SCHEMA}.keys_by_description;

@@ -105,12 +105,13 @@ export type RowLock = '' | 'FOR SHARE' | 'FOR UPDATE';
 export const SCHEMA = 'keyward';
 
 /**
- * The collation Keyward folds case with (migration 14 makes it): a copy of
- * pg_c_utf8 on PostgreSQL 17 and newer, of ICU's root locale (und-x-icu)
- * on 14 to 16. Both fold the case of every script, as the engine's
- * toLowerCase does ("C" would fold ASCII alone): ICU exactly so, pg_c_utf8
- * one character to one (the few that lower to two, as İ does, lower to
- * one there).
+ * The collation Keyward folds case with (migration 14 makes it), the first
+ * the server has of: pg_unicode_fast (PostgreSQL 18), ICU's root locale
+ * (und-x-icu), pg_c_utf8 (17). The first two lower text as the engine's
+ * toLowerCase does, full case mapping and final sigma included, so a
+ * search finds in PostgreSQL what it finds in the JSON store; pg_c_utf8
+ * maps one character to one (ΟΔΟΣ lowers to οδοσ, not οδος), the best a
+ * PostgreSQL 17 without ICU has. "C" would fold ASCII alone.
  */
 export const FOLD = `${SCHEMA}.fold`;
 
