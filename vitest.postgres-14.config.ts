@@ -2,7 +2,7 @@ import { defineProject } from 'vitest/config';
 
 // The files that hold Keyward's PostgreSQL store to its contract, run again
 // on the oldest PostgreSQL it runs on (14: test/support/oldest-postgres.ts),
-// where it folds case with ICU rather than PostgreSQL 17's pg_c_utf8 and
+// where it folds case with ICU rather than PostgreSQL 18's pg_unicode_fast and
 // must use nothing newer than 14 has. The `postgres` project runs them all
 // on PostgreSQL 18.
 export default defineProject({

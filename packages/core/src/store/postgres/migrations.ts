@@ -743,7 +743,7 @@ export interface ServerFacts {
  * created, with what to do, rather than failing halfway through the schema:
  * a server older than 14, or older than 17 built without ICU, has nothing
  * to fold case with but "C" (ASCII alone); a database not in UTF8 cannot
- * hold every description (and neither fold takes it).
+ * hold every description (and PostgreSQL's own folds take no other).
  */
 export function checkServer(facts: ServerFacts, location: string): void {
   const { versionNum, version, hasIcu, encoding } = facts;
