@@ -327,6 +327,51 @@ describe('schema migrations', () => {
     }
   });
 
+  it('a fold whose library changed under the database has its index built again, once; a role that may not starts as before', async () => {
+    const d = await createTestDatabase();
+    afterAll(() => d.drop());
+    const pool = new pg.Pool({ connectionString: d.url });
+    await migrate(pool, 'test');
+    await writeKeys(pool, [key(1, 'alice', { description: 'ΟΔΟΣ' })]);
+    const state = async () =>
+      (
+        await pool.query(
+          `SELECT pg_relation_filenode('keyward.keys_by_description') AS file, collversion IS DISTINCT FROM pg_collation_actual_version(oid) AS stale
+             FROM pg_collation WHERE oid = 'keyward.fold'::regcollation`,
+        )
+      ).rows[0];
+    const before = await state();
+    expect(before.stale).toBe(false);
+    // As an upgrade of ICU (or of PostgreSQL's own Unicode tables) leaves it: the version recorded is not the library's.
+    await pool.query(`UPDATE pg_collation SET collversion = 'before the upgrade' WHERE oid = 'keyward.fold'::regcollation`);
+    // A role that may start a server on the schema but owns nothing in it cannot build the index again: it starts all the same.
+    const role = `${d.name}_guest`;
+    await pool.query(`CREATE ROLE ${role} LOGIN PASSWORD 'guest'`);
+    try {
+      await pool.query(`GRANT CREATE ON DATABASE ${d.name} TO ${role}; GRANT USAGE, CREATE ON SCHEMA keyward TO ${role}; GRANT SELECT ON keyward.migrations TO ${role}`);
+      const u = new URL(d.url);
+      u.username = role;
+      u.password = 'guest';
+      const guest = new pg.Pool({ connectionString: u.toString() });
+      await migrate(guest, 'test').finally(() => guest.end());
+      expect(await state()).toEqual({ file: before.file, stale: true });
+      // The owner's server builds it again and records the version; the next finds nothing to do.
+      await migrate(pool, 'test');
+      const after = await state();
+      expect(after.stale).toBe(false);
+      expect(after.file).not.toBe(before.file);
+      await migrate(pool, 'test');
+      expect((await state()).file).toBe(after.file);
+      const store = createPostgresStore(d.url);
+      expect((await store.findKeys({ limit: 10, search: 'οδος', now: T0 })).data.map((k) => k.description)).toEqual(['ΟΔΟΣ']);
+      await store.close();
+    } finally {
+      // The role is a server-wide object: it goes whatever happened, not with the database.
+      await pool.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
+      await pool.end();
+    }
+  });
+
   it('v13 → v14: descriptions sort and search folded as the JSON store folds them, served by the index built again', async () => {
     const d = await createTestDatabase();
     afterAll(() => d.drop());

@@ -6,7 +6,7 @@
 
 import type pg from 'pg';
 import { KeywardError } from '../../refusal.js';
-import { FOLD, SCHEMA, checkout, folded } from './sql.js';
+import { FOLD, SCHEMA, checkout, folded, privilegeRefused } from './sql.js';
 
 /** A constant every Keyward server agrees on: "keyward migrations" as a 64-bit number. */
 const MIGRATION_LOCK = 0x6b6579776172646dn;
@@ -787,6 +787,37 @@ async function refuseSchemaOfAnother(c: Pick<pg.ClientBase, 'query'>, location: 
   );
 }
 
+/** The migration that made FOLD and the index on its text. */
+const FOLD_SINCE = 14;
+
+/**
+ * The library a fold lowers text with can change under a running database
+ * (ICU upgraded with the operating system, or PostgreSQL's own Unicode
+ * tables at a major upgrade), and with it how some characters lower: the
+ * description index, built on the old folding, would then miss keys or
+ * list them out of order. PostgreSQL only warns of it (a collation version
+ * mismatch); here the index is built again on the new folding and the
+ * version recorded, once, by the first server to start after the change
+ * (about a second per million keys, writes held meanwhile). A role that
+ * may not (it does not own the schema) starts as before, with the index as
+ * it was: the next server signed in as the owner rebuilds it.
+ */
+async function refoldIfChanged(c: Pick<pg.ClientBase, 'query'>): Promise<void> {
+  const r = await c.query<{ changed: boolean }>(
+    `SELECT collversion IS DISTINCT FROM pg_catalog.pg_collation_actual_version(oid) AS changed FROM pg_catalog.pg_collation WHERE oid = '${FOLD}'::regcollation`,
+  );
+  if (!r.rows[0]?.changed) return;
+  await c.query('SAVEPOINT refold');
+  try {
+    await c.query(`REINDEX INDEX ${SCHEMA}.keys_by_description`);
+    await c.query(`ALTER COLLATION ${FOLD} REFRESH VERSION`);
+    await c.query('RELEASE SAVEPOINT refold');
+  } catch (e) {
+    if (!privilegeRefused(e)) throw e;
+    await c.query('ROLLBACK TO SAVEPOINT refold');
+  }
+}
+
 /** Brings the schema to `target` (SCHEMA_VERSION: tests stop earlier); safe to run from any number of servers at once. */
 export async function migrate(pool: pg.Pool, location: string, target = SCHEMA_VERSION): Promise<void> {
   const { client: c, release } = await checkout(pool);
@@ -811,6 +842,7 @@ export async function migrate(pool: pg.Pool, location: string, target = SCHEMA_V
       await c.query(m.sql);
       await c.query(`INSERT INTO ${SCHEMA}.migrations (version, why) VALUES ($1, $2)`, [m.version, m.why]);
     }
+    if (Math.max(at, target) >= FOLD_SINCE) await refoldIfChanged(c);
     await c.query('COMMIT');
   } catch (e) {
     await c.query('ROLLBACK').catch(() => (broken = true));
