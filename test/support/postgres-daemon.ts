@@ -7,12 +7,19 @@
 // Prints one JSON line {url} once the server is up; stops the server and
 // exits when its standard input closes (the test run ended, or died).
 // Arguments CERT_FILE KEY_FILE (PEM): a server that speaks TLS only.
+// Arguments --binaries DIR: the PostgreSQL whose bin directory that is
+// (oldest-postgres.ts), which a run that dies leaves behind no more than it
+// does this one.
 
 import { readFileSync } from 'node:fs';
+import { startPostgresFrom } from './oldest-postgres.js';
 import { startPostgres } from './postgres-server.js';
 
-const [certFile, keyFile] = process.argv.slice(2);
-const server = await startPostgres(certFile && keyFile ? { tls: { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') } } : {});
+const [first, second] = process.argv.slice(2);
+const server =
+  first === '--binaries'
+    ? await startPostgresFrom(second).then((s) => ({ url: s.url, destroy: () => s.stop() }))
+    : await startPostgres(first && second ? { tls: { cert: readFileSync(first, 'utf8'), key: readFileSync(second, 'utf8') } } : {});
 process.stdout.write(JSON.stringify({ url: server.url }) + '\n');
 
 let stopping = false;

@@ -16,8 +16,16 @@ export interface PostgresProcess {
 }
 
 /** Starts a server; with `tls`, one that speaks TLS only, with the certificate and key in those files (PEM). */
-export async function spawnPostgres(tls?: { certFile: string; keyFile: string }): Promise<PostgresProcess> {
-  const args = tls ? [tls.certFile, tls.keyFile] : [];
+export function spawnPostgres(tls?: { certFile: string; keyFile: string }): Promise<PostgresProcess> {
+  return spawnDaemon(tls ? [tls.certFile, tls.keyFile] : []);
+}
+
+/** Starts the PostgreSQL whose bin directory is `bin` (oldest-postgres.ts), gone with the test run however it ends. */
+export function spawnPostgresFrom(bin: string): Promise<PostgresProcess> {
+  return spawnDaemon(['--binaries', bin]);
+}
+
+async function spawnDaemon(args: string[]): Promise<PostgresProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', daemon, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
