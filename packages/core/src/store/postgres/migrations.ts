@@ -787,8 +787,8 @@ async function refuseSchemaOfAnother(c: Pick<pg.ClientBase, 'query'>, location: 
   );
 }
 
-/** The migration that made FOLD and the index on its text. */
-const FOLD_SINCE = 14;
+/** Whether FOLD's recorded version is not its library's now; NULL where there is no FOLD yet (before migration 14). */
+const FOLD_CHANGED = `SELECT collversion IS DISTINCT FROM pg_catalog.pg_collation_actual_version(oid) FROM pg_catalog.pg_collation WHERE oid = to_regcollation('${FOLD}')`;
 
 /**
  * The library a fold lowers text with can change under a running database
@@ -803,10 +803,9 @@ const FOLD_SINCE = 14;
  * it was: the next server signed in as the owner rebuilds it.
  */
 async function refoldIfChanged(c: Pick<pg.ClientBase, 'query'>): Promise<void> {
-  const r = await c.query<{ changed: boolean }>(
-    `SELECT collversion IS DISTINCT FROM pg_catalog.pg_collation_actual_version(oid) AS changed FROM pg_catalog.pg_collation WHERE oid = '${FOLD}'::regcollation`,
-  );
-  if (!r.rows[0]?.changed) return;
+  // Asked again under the migration lock: a server that started with this one may have rebuilt it meanwhile.
+  const r = await c.query<{ changed: boolean | null }>(`SELECT (${FOLD_CHANGED}) AS changed`);
+  if (!r.rows[0].changed) return;
   await c.query('SAVEPOINT refold');
   try {
     await c.query(`REINDEX INDEX ${SCHEMA}.keys_by_description`);
@@ -823,9 +822,11 @@ export async function migrate(pool: pg.Pool, location: string, target = SCHEMA_V
   const { client: c, release } = await checkout(pool);
   let broken = false;
   try {
-    const server = await c.query<ServerFacts>(
+    // With the facts, whether the fold's library changed (refoldIfChanged): a start where it did not asks nothing more.
+    const server = await c.query<ServerFacts & { foldChanged: boolean | null }>(
       `SELECT current_setting('server_version_num')::int AS "versionNum", current_setting('server_version') AS version,
-              EXISTS (SELECT FROM pg_catalog.pg_collation WHERE collname = 'und-x-icu') AS "hasIcu", current_setting('server_encoding') AS encoding`,
+              EXISTS (SELECT FROM pg_catalog.pg_collation WHERE collname = 'und-x-icu') AS "hasIcu", current_setting('server_encoding') AS encoding,
+              (${FOLD_CHANGED}) AS "foldChanged"`,
     );
     checkServer(server.rows[0], location);
     await c.query('BEGIN');
@@ -842,7 +843,7 @@ export async function migrate(pool: pg.Pool, location: string, target = SCHEMA_V
       await c.query(m.sql);
       await c.query(`INSERT INTO ${SCHEMA}.migrations (version, why) VALUES ($1, $2)`, [m.version, m.why]);
     }
-    if (Math.max(at, target) >= FOLD_SINCE) await refoldIfChanged(c);
+    if (server.rows[0].foldChanged) await refoldIfChanged(c);
     await c.query('COMMIT');
   } catch (e) {
     await c.query('ROLLBACK').catch(() => (broken = true));
