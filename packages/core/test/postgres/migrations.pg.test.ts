@@ -23,7 +23,7 @@ import { SCHEMA_VERSION, checkServer, migrate } from '../../src/store/postgres/m
 import { folded } from '../../src/store/postgres/sql.js';
 import { createTestDatabase } from '../../../../test/support/postgres.js';
 import { oldestPostgresBinaries, startPostgresFrom } from '../../../../test/support/oldest-postgres.js';
-import { createSentWhole, seeingTheStatements } from './statements-sent.js';
+import { createSentWhole, seeingTheStatements, statementText } from './statements-sent.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** $1, …, $n: a statement's parameters, as the older programs bound them. */
@@ -415,5 +415,87 @@ describe('schema migrations', () => {
     await store.close();
     await json.close();
     await pool.end();
+  });
+
+  it('v14 → v15: a search of three characters or more is served by the trigram index, and finds what the JSON store finds', async () => {
+    const d = await createTestDatabase();
+    afterAll(() => d.drop());
+    const pool = new pg.Pool({ connectionString: d.url });
+    await migrate(pool, 'test', 14);
+    // Enough keys that the planner reads an index for a search that matches few, as it would for a million.
+    const named = ['Grafana scraper', 'CI deploy 50%', 'a_b job', 'ΟΔΟΣ 1', 'İSTANBUL', 'alpha'].map((description, i) => key(i + 1, 'bob', { description }));
+    const many = Array.from({ length: 3000 }, (_, i) => key(i + 100, i % 2 ? 'carol' : 'dave', { description: `Local dev ${i}` }));
+    const keys = [...named, ...many];
+    await writeKeys(pool, keys);
+    expect((await pool.query(`SELECT to_regclass('keyward.keys_search') AS i`)).rows[0].i).toBeNull();
+    await migrate(pool, 'test');
+    expect((await pool.query(`SELECT to_regclass('keyward.keys_search') AS i`)).rows[0].i).toBe('keyward.keys_search');
+    await pool.query('ANALYZE keyward.keys');
+    const store = createPostgresStore(d.url);
+    const json = (await seededStore()).store;
+    await json.transact((tx) => keys.forEach((k) => tx.putKey(k)));
+    const found = async (s: Store, search: string) => {
+      const page = await s.findKeys({ limit: 5, now: T0, search });
+      return { ids: page.data.map((k) => k.id), total: page.total };
+    };
+    // Descriptions, an id's middle, an owner; LIKE's wildcards as text; folded text; two characters (no trigram: a scan);
+    // and text that spans a description's end and an id's start, which the index's text holds but no key does.
+    const searches = ['grafana', '50%', 'a_b', 'οδος', 'istanbul', '0000000000000000006', 'carol', 'ca', 'dev 29', 'zzz', `alpha ${key(6, 'bob').id.slice(0, 6)}`];
+    for (const search of searches) expect(await found(store, search), search).toEqual(await found(json, search));
+    expect((await found(store, 'grafana')).total).toBe(1);
+    expect((await found(store, 'carol')).total).toBe(1500);
+    // The store's own statements for a search that matches one key: each reads keys_search, none the whole table.
+    const sent: { text: string; values?: unknown[] }[] = [];
+    await seeingTheStatements(
+      (a, send) => {
+        const text = statementText(a);
+        if (text?.includes(' LIKE ')) sent.push({ text, values: ((a[0] as { values?: unknown[] }).values ?? a[1]) as unknown[] | undefined });
+        return send();
+      },
+      () => store.findKeys({ limit: 5, now: T0, search: 'grafana' }).then(() => store.findKeys({ limit: 5, now: T0, search: 'grafana', status: 'active' })),
+    );
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    for (const statement of sent) {
+      const plan = (await pool.query(`EXPLAIN ${statement.text}`, statement.values)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan, statement.text).toMatch(/keys_search/);
+      expect(plan, statement.text).not.toMatch(/Seq Scan on keys/);
+    }
+    await store.close();
+    await json.close();
+    await pool.end();
+  });
+
+  it('a role that may not use the database\'s pg_trgm gets a schema without the search index, and searches that scan; once it may, its next start builds it', async () => {
+    const d = await createTestDatabase();
+    afterAll(() => d.drop());
+    const pool = new pg.Pool({ connectionString: d.url });
+    // pg_trgm is there, in a schema of the owner's that the role may not use.
+    await pool.query('CREATE SCHEMA trgm_private; CREATE EXTENSION pg_trgm SCHEMA trgm_private');
+    const role = `${d.name}_guest`;
+    await pool.query(`CREATE ROLE ${role} LOGIN PASSWORD 'guest'`);
+    try {
+      await pool.query(`GRANT CREATE ON DATABASE ${d.name} TO ${role}`);
+      const u = new URL(d.url);
+      u.username = role;
+      u.password = 'guest';
+      expect(await initRefused(u.toString())).toBeUndefined();
+      expect((await pool.query(`SELECT to_regclass('keyward.keys_search') AS i`)).rows[0].i).toBeNull();
+      const guest = new pg.Pool({ connectionString: u.toString() });
+      await writeKeys(guest, [key(1, 'bob', { description: 'Grafana scraper' }), key(2, 'bob', { description: 'CI deploy' })]);
+      await guest.end();
+      const scanning = createPostgresStore(u.toString());
+      expect((await scanning.findKeys({ limit: 5, now: T0, search: 'grafana' })).data.map((k) => k.id)).toEqual([key(1, 'bob').id]);
+      await scanning.close();
+      // The database's administrator lets it: its next start builds the index, once, and searches find the same.
+      await pool.query(`GRANT USAGE ON SCHEMA trgm_private TO ${role}`);
+      const indexed = createPostgresStore(u.toString());
+      expect((await indexed.findKeys({ limit: 5, now: T0, search: 'grafana' })).data.map((k) => k.id)).toEqual([key(1, 'bob').id]);
+      const index = await pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'keyward' AND indexname = 'keys_search'`);
+      expect(index.rows[0]?.indexdef).toContain('trgm_private.gin_trgm_ops');
+      await indexed.close();
+    } finally {
+      await pool.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
+      await pool.end();
+    }
   });
 });

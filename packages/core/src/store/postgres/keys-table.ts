@@ -6,7 +6,7 @@ import type { ApiKey } from '../../domain.js';
 import { printable } from '../../duration.js';
 import { refuse } from '../../refusal.js';
 import type { FoundPage, KeyFind, KeyOrder } from '../boundary.js';
-import { type RowLock, SCHEMA, type Sql, folded, likeContains } from './sql.js';
+import { type RowLock, SCHEMA, type Sql, folded, likeContains, searchedText } from './sql.js';
 
 const COLUMNS = 'k.record';
 
@@ -126,13 +126,13 @@ export async function removeKey(sql: Sql, id: string): Promise<void> {
  * the per-owner counts answer it, so the first page of a million keys costs
  * what it costs for a thousand; a status, creator or search is counted.
  */
-function countOf(sql: Sql, q: KeyFind): Promise<number> {
+function countOf(sql: Sql, q: KeyFind, search: SearchIndex): Promise<number> {
   if (countedPerOwner(q)) {
     const p = new Params();
     return sql.query<{ n: string | null }>(`SELECT ${perOwnerCount(q, p)} AS n`, p.values).then((x) => Number(x.rows[0]?.n ?? 0));
   }
   const p = new Params();
-  const where = whereOf(q, p);
+  const where = whereOf(q, p, search);
   return sql.query<{ n: string }>(`SELECT count(*) AS n FROM ${SCHEMA}.keys k WHERE ${where.join(' AND ')}`, p.values).then((r) => Number(r.rows[0].n));
 }
 
@@ -189,7 +189,15 @@ function termsFor(order: KeyOrder, descending: boolean, p: Params, now: number):
   return terms;
 }
 
-function whereOf(q: KeyFind, p: Params): string[] {
+/** Whether this server found the search index (migration 15) on the schema: a store learns it as it starts. */
+export interface SearchIndex {
+  indexed: boolean;
+}
+
+// pg_trgm takes a pattern's trigrams: one shorter than three characters has none, and the index would be read whole.
+const SHORTEST_INDEXED_SEARCH = 3;
+
+function whereOf(q: KeyFind, p: Params, index: SearchIndex): string[] {
   const where: string[] = [];
   if (q.owner !== undefined) where.push(`k.owner = ${p.add(q.owner)}`);
   if (q.createdBy !== undefined) where.push(`k.created_by = ${p.add(q.createdBy)}`);
@@ -199,6 +207,8 @@ function whereOf(q: KeyFind, p: Params): string[] {
   const search = q.search?.trim().toLowerCase();
   if (search) {
     const like = p.add(likeContains(search));
+    // The index finds the keys whose searched text may hold the search; the three parts themselves decide.
+    if (index.indexed && [...search].length >= SHORTEST_INDEXED_SEARCH) where.push(`${searchedText('k')} LIKE ${like}`);
     where.push(`(${folded('k.description')} LIKE ${like} OR k.id LIKE ${like} OR ${folded('k.owner')} LIKE ${like})`);
   }
   return where;
@@ -223,14 +233,14 @@ function afterCursor(terms: Term[], cursor: unknown[], p: Params): string {
 const orderBy = (terms: Term[]) => terms.map((t) => `${t.expr} ${t.asc ? 'ASC' : 'DESC'}`).join(', ');
 const FROM = `${SCHEMA}.keys k LEFT JOIN ${SCHEMA}.last_use lu ON lu.key_id = k.id`;
 
-export async function findKeys(sql: Sql, q: KeyFind): Promise<FoundPage<ApiKey>> {
+export async function findKeys(sql: Sql, q: KeyFind, search: SearchIndex): Promise<FoundPage<ApiKey>> {
   if (q.startingAfter !== undefined && q.endingBefore !== undefined) refuse('INVALID_INPUT', 'Use startingAfter or endingBefore, not both.');
   if (q.offset !== undefined && (!Number.isInteger(q.offset) || q.offset < 0)) refuse('INVALID_INPUT', 'The offset must be a whole number of 0 or more.');
   const order = q.order ?? 'created';
   const limit = Math.max(0, Math.floor(q.limit));
 
   const p = new Params();
-  const where = whereOf(q, p);
+  const where = whereOf(q, p, search);
   const forwards = termsFor(order, q.descending === true, p, q.now);
   const cursorId = q.startingAfter ?? q.endingBefore;
   if (cursorId === undefined) {
@@ -244,11 +254,11 @@ export async function findKeys(sql: Sql, q: KeyFind): Promise<FoundPage<ApiKey>>
       p.values,
     );
     // No row carries the count: past the end (or no keys at all), it is asked on its own.
-    const n = inline && r.rows.length > 0 ? Number(r.rows[0].total ?? 0) : await countOf(sql, q);
+    const n = inline && r.rows.length > 0 ? Number(r.rows[0].total ?? 0) : await countOf(sql, q, search);
     return { data: r.rows.slice(0, limit).map((row) => row.record), total: n, hasNext: r.rows.length > limit, hasPrev: offset > 0 && n > 0 };
   }
 
-  const total = countOf(sql, q);
+  const total = countOf(sql, q, search);
   // A refusal below must not leave this rejection unhandled.
   total.catch(() => undefined);
 

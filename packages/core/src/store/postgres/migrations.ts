@@ -6,7 +6,7 @@
 
 import type pg from 'pg';
 import { KeywardError } from '../../refusal.js';
-import { FOLD, SCHEMA, checkout, folded, privilegeRefused } from './sql.js';
+import { FOLD, SCHEMA, checkout, folded, privilegeRefused, searchedText } from './sql.js';
 
 /** A constant every Keyward server agrees on: "keyward migrations" as a 64-bit number. */
 const MIGRATION_LOCK = 0x6b6579776172646dn;
@@ -321,6 +321,43 @@ const LIMIT_OR_WHOLE_CHECK = `          IF holds IS NOT TRUE OR seen_tenant IS N
             ${ABSENT_NOT_AS_SEEN} THEN
   ${WHOLE_CHECK}
           END IF;`;
+
+/**
+ * The search index (migration 15): the trigrams of every key's
+ * searchedText in a GIN index (pg_trgm), so a search of three characters or
+ * more reads the keys that may hold it rather than every key, and its count
+ * too. PostgreSQL ships pg_trgm with its contrib modules (every managed
+ * service has it) and trusts it: a role that may create in the database may
+ * add it, here into Keyward's own schema unless the database already has it
+ * elsewhere. Where it is not there to add, or the role may not add it,
+ * nothing is made and searches scan every key, as they did; a server that
+ * starts on a schema without the index tries again (indexSearchIfMissing),
+ * so one the database administrator adds pg_trgm to later gets it. The
+ * pending list (fastupdate, PostgreSQL's default) keeps a create's cost of
+ * it to a short append.
+ */
+/** The search index's DDL, its operator class from `trgm`, the schema pg_trgm is in (a format() placeholder in INDEX_SEARCH). */
+export function searchIndex(trgm: string): string {
+  return `CREATE INDEX IF NOT EXISTS keys_search ON ${SCHEMA}.keys USING gin (${searchedText('')} ${trgm}.gin_trgm_ops)`;
+}
+
+const INDEX_SEARCH = `DO $do$
+      DECLARE
+        trgm name := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm');
+      BEGIN
+        IF trgm IS NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = 'pg_trgm') THEN
+          RETURN;
+        END IF;
+        BEGIN
+          IF trgm IS NULL THEN
+            CREATE EXTENSION pg_trgm SCHEMA ${SCHEMA};
+            trgm := '${SCHEMA}';
+          END IF;
+          EXECUTE format($index$${searchIndex('%I')}$index$, trgm);
+        EXCEPTION WHEN insufficient_privilege OR undefined_file THEN
+          -- Not this role's to add (42501), or not installed with the server (58P01): searches scan.
+        END;
+      END $do$;`;
 
 const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
@@ -722,6 +759,15 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
       CREATE INDEX keys_by_description ON ${SCHEMA}.keys (${folded('description')}, created DESC, id);
     `,
   },
+  {
+    version: 15,
+    why: 'a search reads the keys an index of trigrams (pg_trgm) says may match, not every key, where the database has pg_trgm or lets Keyward add it',
+    // See INDEX_SEARCH. Built under the migration lock: ~10 s for a million
+    // keys, creates and revokes held meanwhile (reads and verifies go on).
+    sql: `
+      ${INDEX_SEARCH}
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -764,10 +810,42 @@ export function checkServer(facts: ServerFacts, location: string): void {
 
 /** The version the database is at; 0 when Keyward never created its schema there. */
 export async function schemaVersion(c: Pick<pg.ClientBase, 'query'>): Promise<number> {
-  const r = await c.query<{ exists: boolean }>(`SELECT to_regclass('${SCHEMA}.migrations') IS NOT NULL AS exists`);
-  if (!r.rows[0].exists) return 0;
+  return (await schemaState(c)).version;
+}
+
+/** What a server needs to know of the schema: its version (0: none), and whether searches have their index (INDEX_SEARCH). */
+export async function schemaState(c: Pick<pg.ClientBase, 'query'>): Promise<{ version: number; searchIndexed: boolean }> {
+  const r = await c.query<{ exists: boolean; searchIndexed: boolean }>(
+    `SELECT to_regclass('${SCHEMA}.migrations') IS NOT NULL AS exists, to_regclass('${SCHEMA}.keys_search') IS NOT NULL AS "searchIndexed"`,
+  );
+  const { exists, searchIndexed } = r.rows[0];
+  if (!exists) return { version: 0, searchIndexed };
   const v = await c.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${SCHEMA}.migrations`);
-  return v.rows[0].version ?? 0;
+  return { version: v.rows[0].version ?? 0, searchIndexed };
+}
+
+/**
+ * Builds the search index where migration 15 could not (pg_trgm was not
+ * there to add, or the role could not add it) and now can, under the
+ * migration lock: a server that started with this one may be building it.
+ * Whether the index is there now.
+ */
+export async function indexSearchIfMissing(pool: pg.Pool): Promise<boolean> {
+  const { client: c, release } = await checkout(pool);
+  let broken = false;
+  try {
+    await c.query('BEGIN');
+    await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
+    await c.query(INDEX_SEARCH);
+    const { searchIndexed } = await schemaState(c);
+    await c.query('COMMIT');
+    return searchIndexed;
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => (broken = true));
+    throw e;
+  } finally {
+    release(broken);
+  }
 }
 
 /**

@@ -125,6 +125,18 @@ export function folded(column: string): string {
   return `(lower(${column} COLLATE ${FOLD}) COLLATE "C")`;
 }
 
+/**
+ * What a search looks in, as one text: a key's folded description, its id
+ * and its folded owner (`k`: the keys table's alias, or '' in the index).
+ * The search index (migration 15) holds this text's trigrams, so a query
+ * must spell it the same to be served by it; a search that matches one of
+ * the three matches this text too, and the three themselves decide.
+ */
+export function searchedText(k: string): string {
+  const p = k ? `${k}.` : '';
+  return `(${folded(`${p}description`)} || ' ' || ${p}id || ' ' || ${folded(`${p}owner`)})`;
+}
+
 // SQLSTATE classes and codes that mean "the database cannot be reached or
 // cannot answer now", as opposed to a mistake in what we asked — 25006 too:
 // a database that takes no changes now (a standby older than PostgreSQL 14,

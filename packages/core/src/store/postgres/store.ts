@@ -19,14 +19,15 @@ import { connectionConfig } from './connection.js';
 import { KeywardClient, type KeywardClientConfig } from './keyward-client.js';
 import { eventThere, eventsBeforeGone, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
 import { CHANGED_SINCE_SEEN, Expectations, TransactionOnWhatWasSeen, putCountedKeysAndAnnounce } from './expectations.js';
-import { countActive, countActiveUntil, findKeys, keysThereAsWritten, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
+import { type SearchIndex, countActive, countActiveUntil, findKeys, keysThereAsWritten, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
-import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
+import { SCHEMA_VERSION, indexSearchIfMissing, migrate, schemaState } from './migrations.js';
 import { type Sql, cancelled, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, privilegeRefused, sessionShared, unavailable } from './sql.js';
 import { insertTenant, readTenant, tenantThere } from './tenant-table.js';
 import { flushThere, flushedBefore, forgetFlusher, lastUsedOf, lastUsesWritten, noteFlush, removeUsageBefore, upsertUsage, usageBeforeGone, usageSince } from './usage-table.js';
 import { RecordCache } from './record-cache.js';
 import { redactUrl } from './url.js';
+import { MERGE_PENDING_SEARCH_ENTRIES, SearchUpkeep } from './search-upkeep.js';
 import { TransactionWrites } from './transaction-writes.js';
 import { WholeBatches, type WholeFate } from './whole-batches.js';
 import { lockUserRow, readUser, readUsers, writeUser } from './users-table.js';
@@ -39,7 +40,7 @@ export interface PostgresStoreOptions {
 // Retries of a transaction PostgreSQL aborted to break a deadlock or a serialization conflict.
 const RETRIES = 5;
 
-function reads(sql: Sql): StoreReads {
+function reads(sql: Sql, search: SearchIndex): StoreReads {
   return {
     tenant: () => readTenant(sql),
     getUser: (id) => readUser(sql, id),
@@ -48,7 +49,7 @@ function reads(sql: Sql): StoreReads {
     keysByIdPrefix: (prefix, limit) => readKeysByIdPrefix(sql, prefix, limit),
     keysOf: (owner) => readKeysOf(sql, owner),
     countActiveKeys: async (owner, now) => (await countActive(sql, owner, now)).n,
-    findKeys: (q) => findKeys(sql, q),
+    findKeys: (q) => findKeys(sql, q, search),
   };
 }
 
@@ -67,7 +68,7 @@ function reads(sql: Sql): StoreReads {
  * connection run in the order they are sent, so whatever the transaction
  * sends after that read runs with the row locked).
  */
-function lockingReads(sql: Sql): StoreReads & Pick<Transaction, 'lockUser'> & { countActiveWithChanges(owner: string, now: number): Promise<{ n: number; changes: number }> } {
+function lockingReads(sql: Sql, search: SearchIndex): StoreReads & Pick<Transaction, 'lockUser'> & { countActiveWithChanges(owner: string, now: number): Promise<{ n: number; changes: number }> } {
   const locked = new Set<string>();
   const lock = (id: string) => {
     if (locked.has(id)) return undefined;
@@ -75,7 +76,7 @@ function lockingReads(sql: Sql): StoreReads & Pick<Transaction, 'lockUser'> & { 
     return lockUserRow(sql, id);
   };
   return {
-    ...reads(sql),
+    ...reads(sql, search),
     tenant: () => readTenant(sql, 'FOR SHARE'),
     getUser: (id) => {
       locked.add(id);
@@ -115,6 +116,12 @@ export class PostgresStore implements Store {
   private schema?: Promise<boolean>;
   /** The schema is there and up to date (ready() said so once; it stays so). */
   private present = false;
+  /** Whether searches have their index: learnt as the schema is found ready. */
+  private readonly search: SearchIndex = { indexed: false };
+  private readonly searchUpkeep = new SearchUpkeep(
+    () => this.write(() => this.sql.query(MERGE_PENDING_SEARCH_ENTRIES)),
+    () => this.search.indexed,
+  );
   // Set by close(): what the pool answers from then on is its own words, refused here as UNAVAILABLE (guard).
   private closing = false;
   private closed?: Promise<void>;
@@ -184,7 +191,7 @@ export class PostgresStore implements Store {
       this.cache.changed(c);
       this.seen.changed(c);
     });
-    const plain = reads(this.sql);
+    const plain = reads(this.sql, this.search);
     // What the pool answers is also what was last seen (expectations.ts guesses from it).
     const seen = this.seen;
     this.poolReads = {
@@ -478,6 +485,7 @@ export class PostgresStore implements Store {
       // Always so for new keys (migration 3's trigger counts them): the procedure's payload is a counted change's.
       if (!counted) throw new Error('A change that makes keys is a counted change.');
       await putCountedKeysAndAnnounce(prepared(c, { askAgain: false }), expected, keys, events, CHANNEL, payload);
+      this.searchUpkeep.keysMade(keys.length);
       return 'committed';
     } catch (e) {
       if (e instanceof pg.DatabaseError && e.severity === 'ERROR') {
@@ -530,7 +538,7 @@ export class PostgresStore implements Store {
   private async transactOnce<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
     const { answer, change } = await this.inTransaction(async (c, send, tell) => {
       const writes = new TransactionWrites();
-      const locking = lockingReads(c);
+      const locking = lockingReads(c, this.search);
       const seen = this.seen;
       const tx: Transaction = {
         ...locking,
@@ -727,13 +735,17 @@ export class PostgresStore implements Store {
   private ready(create: boolean): Promise<boolean> {
     if (this.schema) return this.schema;
     const check = (async () => {
-      const at = await schemaVersion(this.pool);
-      if (at === 0 && !create) return false;
-      if (at !== SCHEMA_VERSION) {
+      const at = await schemaState(this.pool);
+      if (at.version === 0 && !create) return false;
+      if (at.version !== SCHEMA_VERSION) {
         // A migration whose answer was lost may have committed (an init told "nothing was changed" left a schema
         // without a tenant): asked again, it waits at the migrations' lock for a backend still holding it, and
         // finds the work done or does it.
         await migrate(this.pool, this.location).catch((e: unknown) => (isUnavailable(e) ? migrate(this.pool, this.location) : Promise.reject(e)));
+        this.search.indexed = (await schemaState(this.pool)).searchIndexed;
+      } else {
+        // The index only speeds searches up: a server that cannot build it (a standby, say) serves without it.
+        this.search.indexed = at.searchIndexed || (await indexSearchIfMissing(this.pool).catch(() => false));
       }
       return true;
     })();
