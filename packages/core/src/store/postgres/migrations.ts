@@ -322,6 +322,11 @@ const LIMIT_OR_WHOLE_CHECK = `          IF holds IS NOT TRUE OR seen_tenant IS N
   ${WHOLE_CHECK}
           END IF;`;
 
+/** The search index's DDL, its operator class from `trgm`, the schema pg_trgm is in (a format() placeholder in INDEX_SEARCH). */
+export function searchIndex(trgm: string): string {
+  return `CREATE INDEX IF NOT EXISTS keys_search ON ${SCHEMA}.keys USING gin (${searchedText('')} ${trgm}.gin_trgm_ops)`;
+}
+
 /**
  * The search index (migration 15): the trigrams of every key's
  * searchedText in a GIN index (pg_trgm), so a search of three characters or
@@ -332,15 +337,11 @@ const LIMIT_OR_WHOLE_CHECK = `          IF holds IS NOT TRUE OR seen_tenant IS N
  * elsewhere. Where it is not there to add, or the role may not add it,
  * nothing is made and searches scan every key, as they did; a server that
  * starts on a schema without the index tries again (indexSearchIfMissing),
- * so one the database administrator adds pg_trgm to later gets it. The
- * pending list (fastupdate, PostgreSQL's default) keeps a create's cost of
- * it to a short append.
+ * so one the database administrator adds pg_trgm to later gets it. A
+ * create appends its key's trigrams to the index's pending list (GIN's
+ * fastupdate, PostgreSQL's default), ~20 µs of the database's time, and
+ * its server merges the list now and then (search-upkeep.ts).
  */
-/** The search index's DDL, its operator class from `trgm`, the schema pg_trgm is in (a format() placeholder in INDEX_SEARCH). */
-export function searchIndex(trgm: string): string {
-  return `CREATE INDEX IF NOT EXISTS keys_search ON ${SCHEMA}.keys USING gin (${searchedText('')} ${trgm}.gin_trgm_ops)`;
-}
-
 const INDEX_SEARCH = `DO $do$
       DECLARE
         trgm name := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm');
@@ -762,8 +763,9 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
     version: 15,
     why: 'a search reads the keys an index of trigrams (pg_trgm) says may match, not every key, where the database has pg_trgm or lets Keyward add it',
-    // See INDEX_SEARCH. Built under the migration lock: ~10 s for a million
-    // keys, creates and revokes held meanwhile (reads and verifies go on).
+    // See INDEX_SEARCH. Built under the migration lock: 5–7 s for a million
+    // keys (bench/search-probe.ts), creates and revokes held meanwhile (reads
+    // and verifies go on).
     sql: `
       ${INDEX_SEARCH}
     `,
