@@ -58,6 +58,7 @@ async function searches(serverUrl: string): Promise<void> {
   console.log(`${KEYS} keys (table ${size.t}): the index built in ${ms(build)}, ${size.i}`);
   const kinds: [string, string][] = [
     ['none match', 'zzz'],
+    ['a whole id', (4242 * 7919).toString(16).padStart(24, '0')],
     ['an id\'s end', (4242 * 7919).toString(16).padStart(24, '0').slice(-9)],
     ['22 keys', 'grafana scraper 4242'],
     ['an owner, 1,000', 'user777'],

@@ -15,6 +15,8 @@ export const TOKEN_PREFIX = 'kw_';
 export const KEY_ID_PATTERN = /^[0-9a-f]{24}$/;
 /** Whether `id` (anything a caller sent) is a key id: 24 hexadecimal characters. */
 export const isKeyId = (id: unknown): id is string => typeof id === 'string' && KEY_ID_PATTERN.test(id);
+/** Whether `text` (lowercase) may be found in a key id: hexadecimal, and no longer than one. */
+export const mayBeInKeyId = (text: string): boolean => /^[0-9a-f]{0,24}$/.test(text);
 /** Finds candidate tokens in free text (the editor, scanners). */
 export const TOKEN_IN_TEXT = /\bkw_[0-9a-f]{24}_[a-z2-7]{32}[0-9a-f]{8}\b/g;
 /**

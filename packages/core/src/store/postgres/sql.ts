@@ -126,15 +126,18 @@ export function folded(column: string): string {
 }
 
 /**
- * What a search looks in, as one text: a key's folded description, its id
- * and its folded owner (`k`: the keys table's alias, or '' in the index).
- * The search index (migration 15) holds this text's trigrams, so a query
- * must spell it the same to be served by it; a search that matches one of
- * the three matches this text too, and the three themselves decide.
+ * What a search looks in, as one text: a key's folded description and its
+ * folded owner (`k`: the keys table's alias, or '' in the index). The search
+ * index (migration 15) holds this text's trigrams, so a query must spell it
+ * the same to be served by it; a search found in either is found in this
+ * text too, and the two themselves decide. Ids are not in it: they are
+ * random hexadecimal, each trigram of each a new entry, which tripled what
+ * the index cost a create (bench/search-probe.ts); a search that may be in
+ * an id (token.ts mayBeInKeyId) looks for it among the ids apart.
  */
 export function searchedText(k: string): string {
   const p = k ? `${k}.` : '';
-  return `(${folded(`${p}description`)} || ' ' || ${p}id || ' ' || ${folded(`${p}owner`)})`;
+  return `(${folded(`${p}description`)} || ' ' || ${folded(`${p}owner`)})`;
 }
 
 // SQLSTATE classes and codes that mean "the database cannot be reached or
