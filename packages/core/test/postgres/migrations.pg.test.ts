@@ -80,6 +80,17 @@ async function keywardSchemaOf(url: string): Promise<unknown> {
   }
 }
 
+/** `fn` on a connection whose planner reads a whole table only where nothing else can: a plan there shows an index can serve the query. */
+async function withSeqScanOff<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('SET enable_seqscan = off');
+    return await fn(c);
+  } finally {
+    c.release();
+  }
+}
+
 describe('schema migrations', () => {
   it('v1 → v2: every record intact, each owner’s keys counted, and the count kept from then on', async () => {
     const d = await createTestDatabase();
@@ -404,14 +415,10 @@ describe('schema migrations', () => {
       expect(await descriptionsOf(store, q)).toEqual(await descriptionsOf(json, q));
     }
     // The order is served by the index, not by sorting every key.
-    const c = await pool.connect();
-    try {
-      await c.query('SET enable_seqscan = off');
+    await withSeqScanOff(pool, async (c) => {
       const plan = await c.query(`EXPLAIN SELECT id FROM keyward.keys k ORDER BY ${folded('k.description')}, k.created DESC, k.id LIMIT 10`);
       expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index Scan using keys_by_description/);
-    } finally {
-      c.release();
-    }
+    });
     await store.close();
     await json.close();
     await pool.end();
@@ -458,27 +465,24 @@ describe('schema migrations', () => {
       expect(sent.length).toBeGreaterThanOrEqual(2);
       return sent;
     };
-    const planOf = async (c: pg.ClientBase, statement: { text: string; values?: unknown[] }) =>
+    const planOf = async (c: Pick<pg.Pool, 'query'>, statement: { text: string; values?: unknown[] }) =>
       (await c.query(`EXPLAIN ${statement.text}`, statement.values)).rows.map((r) => r['QUERY PLAN']).join('\n');
     for (const statement of await statementsFor('grafana')) {
-      const plan = await planOf(pool as unknown as pg.ClientBase, statement);
+      const plan = await planOf(pool, statement);
       expect(plan, statement.text).toMatch(/keys_search/);
       expect(plan, statement.text).not.toMatch(/Seq Scan on keys/);
     }
     // A search that may be in an id (hexadecimal) also reads the ids' own index; with 3k keys the planner would
     // rather read the table, so it is told not to, to show there is a way without.
-    const c = await pool.connect();
-    try {
-      await c.query('SET enable_seqscan = off');
-      for (const statement of await statementsFor('00000000000006')) {
+    const hexadecimal = await statementsFor('00000000000006');
+    await withSeqScanOff(pool, async (c) => {
+      for (const statement of hexadecimal) {
         const plan = await planOf(c, statement);
         expect(plan, statement.text).toMatch(/keys_search/);
         expect(plan, statement.text).toMatch(/keys_pkey/);
         expect(plan, statement.text).not.toMatch(/Seq Scan on keys/);
       }
-    } finally {
-      c.release();
-    }
+    });
     await store.close();
     await json.close();
     await pool.end();
