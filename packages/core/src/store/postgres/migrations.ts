@@ -336,8 +336,9 @@ export function searchIndex(trgm: string): string {
  * add it, here into Keyward's own schema unless the database already has it
  * elsewhere. Where it is not there to add, or the role may not add it,
  * nothing is made and searches scan every key, as they did; a server that
- * starts on a schema without the index tries again (indexSearchIfMissing),
- * so one the database administrator adds pg_trgm to later gets it. A
+ * starts on a schema without the index tries again (migrate, called for its
+ * upkeep: schemaState), so one the database administrator adds pg_trgm to
+ * later gets it. A
  * create appends its key's trigrams to the index's pending list (GIN's
  * fastupdate, PostgreSQL's default), ~20 µs of the database's time, and
  * its server merges the list now and then (search-upkeep.ts).
@@ -346,6 +347,9 @@ const INDEX_SEARCH = `DO $do$
       DECLARE
         trgm name := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm');
       BEGIN
+        IF to_regclass('${SCHEMA}.keys_search') IS NOT NULL THEN
+          RETURN;
+        END IF;
         IF trgm IS NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = 'pg_trgm') THEN
           RETURN;
         END IF;
@@ -815,39 +819,24 @@ export async function schemaVersion(c: Pick<pg.ClientBase, 'query'>): Promise<nu
   return (await schemaState(c)).version;
 }
 
-/** What a server needs to know of the schema: its version (0: none), and whether searches have their index (INDEX_SEARCH). */
-export async function schemaState(c: Pick<pg.ClientBase, 'query'>): Promise<{ version: number; searchIndexed: boolean }> {
-  const r = await c.query<{ exists: boolean; searchIndexed: boolean }>(
-    `SELECT to_regclass('${SCHEMA}.migrations') IS NOT NULL AS exists, to_regclass('${SCHEMA}.keys_search') IS NOT NULL AS "searchIndexed"`,
-  );
-  const { exists, searchIndexed } = r.rows[0];
-  if (!exists) return { version: 0, searchIndexed };
-  const v = await c.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${SCHEMA}.migrations`);
-  return { version: v.rows[0].version ?? 0, searchIndexed };
-}
+/** Whether FOLD's recorded version is not its library's now; NULL where there is no FOLD yet (before migration 14). */
+const FOLD_CHANGED = `SELECT collversion IS DISTINCT FROM pg_catalog.pg_collation_actual_version(oid) FROM pg_catalog.pg_collation WHERE oid = to_regcollation('${FOLD}')`;
 
 /**
- * Builds the search index where migration 15 could not (pg_trgm was not
- * there to add, or the role could not add it) and now can, under the
- * migration lock: a server that started with this one may be building it.
- * Whether the index is there now.
+ * What a server needs to know of the schema as it starts, in one query: its
+ * version (0: none); whether searches have their index (INDEX_SEARCH); and
+ * whether the fold's library changed under it (refoldIfChanged). Where the
+ * version is current but either asks for upkeep, migrate does it.
  */
-export async function indexSearchIfMissing(pool: pg.Pool): Promise<boolean> {
-  const { client: c, release } = await checkout(pool);
-  let broken = false;
-  try {
-    await c.query('BEGIN');
-    await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
-    await c.query(INDEX_SEARCH);
-    const { searchIndexed } = await schemaState(c);
-    await c.query('COMMIT');
-    return searchIndexed;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => (broken = true));
-    throw e;
-  } finally {
-    release(broken);
-  }
+export async function schemaState(c: Pick<pg.ClientBase, 'query'>): Promise<{ version: number; searchIndexed: boolean; foldChanged: boolean }> {
+  const r = await c.query<{ exists: boolean; searchIndexed: boolean; foldChanged: boolean | null }>(
+    `SELECT to_regclass('${SCHEMA}.migrations') IS NOT NULL AS exists, to_regclass('${SCHEMA}.keys_search') IS NOT NULL AS "searchIndexed",
+            (${FOLD_CHANGED}) AS "foldChanged"`,
+  );
+  const { exists, searchIndexed, foldChanged } = r.rows[0];
+  if (!exists) return { version: 0, searchIndexed, foldChanged: false };
+  const v = await c.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${SCHEMA}.migrations`);
+  return { version: v.rows[0].version ?? 0, searchIndexed, foldChanged: foldChanged === true };
 }
 
 /**
@@ -866,9 +855,6 @@ async function refuseSchemaOfAnother(c: Pick<pg.ClientBase, 'query'>, location: 
     `The PostgreSQL database at ${location} has a schema "${SCHEMA}" that Keyward did not make: it holds tables (${JSON.stringify(r.rows[0].name)} among them) but no record of Keyward's migrations. Nothing was changed; rename that schema (ALTER SCHEMA ${SCHEMA} RENAME TO …), or point Keyward at another database.`,
   );
 }
-
-/** Whether FOLD's recorded version is not its library's now; NULL where there is no FOLD yet (before migration 14). */
-const FOLD_CHANGED = `SELECT collversion IS DISTINCT FROM pg_catalog.pg_collation_actual_version(oid) FROM pg_catalog.pg_collation WHERE oid = to_regcollation('${FOLD}')`;
 
 /**
  * The library a fold lowers text with can change under a running database
@@ -924,6 +910,8 @@ export async function migrate(pool: pg.Pool, location: string, target = SCHEMA_V
       await c.query(`INSERT INTO ${SCHEMA}.migrations (version, why) VALUES ($1, $2)`, [m.version, m.why]);
     }
     if (server.rows[0].foldChanged) await refoldIfChanged(c);
+    // Where migration 15 could not build the search index (ran before, or ran now) and now can: returns at once where it is there.
+    if (target === SCHEMA_VERSION) await c.query(INDEX_SEARCH);
     await c.query('COMMIT');
   } catch (e) {
     await c.query('ROLLBACK').catch(() => (broken = true));

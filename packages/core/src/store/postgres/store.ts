@@ -21,7 +21,7 @@ import { eventThere, eventsBeforeGone, findEvents, insertEvents, removeEventsBef
 import { CHANGED_SINCE_SEEN, Expectations, TransactionOnWhatWasSeen, putCountedKeysAndAnnounce } from './expectations.js';
 import { type SearchIndex, countActive, countActiveUntil, findKeys, keysThereAsWritten, markAfterMaking, readKey, readKeysByIdPrefix, readKeysOf } from './keys-table.js';
 import { LastSeen } from './last-seen.js';
-import { SCHEMA_VERSION, indexSearchIfMissing, migrate, schemaState } from './migrations.js';
+import { SCHEMA_VERSION, migrate, schemaState } from './migrations.js';
 import { type Sql, cancelled, checkout, isRetryable, isUnavailable, outcomeUnknown, prepared, privilegeRefused, sessionShared, unavailable } from './sql.js';
 import { insertTenant, readTenant, tenantThere } from './tenant-table.js';
 import { flushThere, flushedBefore, forgetFlusher, lastUsedOf, lastUsesWritten, noteFlush, removeUsageBefore, upsertUsage, usageBeforeGone, usageSince } from './usage-table.js';
@@ -742,11 +742,15 @@ export class PostgresStore implements Store {
         // without a tenant): asked again, it waits at the migrations' lock for a backend still holding it, and
         // finds the work done or does it.
         await migrate(this.pool, this.location).catch((e: unknown) => (isUnavailable(e) ? migrate(this.pool, this.location) : Promise.reject(e)));
-        this.search.indexed = (await schemaState(this.pool)).searchIndexed;
+      } else if (!at.searchIndexed || at.foldChanged) {
+        // Upkeep of a current schema (the search index to build, the description index to fold again): a server
+        // that may not do it (a standby, a role that may not create in the database) serves with the schema as it is.
+        await migrate(this.pool, this.location).catch(() => undefined);
       } else {
-        // The index only speeds searches up: a server that cannot build it (a standby, say) serves without it.
-        this.search.indexed = at.searchIndexed || (await indexSearchIfMissing(this.pool).catch(() => false));
+        this.search.indexed = true;
+        return true;
       }
+      this.search.indexed = (await schemaState(this.pool)).searchIndexed;
       return true;
     })();
     this.schema = check;
