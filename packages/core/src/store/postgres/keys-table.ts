@@ -198,6 +198,20 @@ export interface SearchIndex {
 // pg_trgm takes a pattern's trigrams: one shorter than three characters has none, and the index would be read whole.
 const SHORTEST_INDEXED_SEARCH = 3;
 
+/**
+ * The keys an index says may hold `search` (`like`: its LIKE pattern), or
+ * undefined where no index can say: the search index finds those whose
+ * searched text may; where the search may be in an id, the primary key's
+ * index also finds the ids that hold it (read whole: a tenth of the table;
+ * a whole id, at once).
+ */
+function foundByIndex(search: string, like: string, p: Params): string | undefined {
+  if ([...search].length < SHORTEST_INDEXED_SEARCH) return undefined;
+  if (!mayBeInKeyId(search)) return `${searchedText('k')} LIKE ${like}`;
+  const inIds = isKeyId(search) ? `s.id = ${p.add(search)}` : `s.id LIKE ${like}`;
+  return `k.id IN (SELECT s.id FROM ${SCHEMA}.keys s WHERE ${searchedText('s')} LIKE ${like} UNION ALL SELECT s.id FROM ${SCHEMA}.keys s WHERE ${inIds})`;
+}
+
 function whereOf(q: KeyFind, p: Params, index: SearchIndex): string[] {
   const where: string[] = [];
   if (q.owner !== undefined) where.push(`k.owner = ${p.add(q.owner)}`);
@@ -208,17 +222,9 @@ function whereOf(q: KeyFind, p: Params, index: SearchIndex): string[] {
   const search = q.search?.trim().toLowerCase();
   if (search) {
     const like = p.add(likeContains(search));
-    // The index finds the keys whose searched text may hold the search; where the search may be in an id, the
-    // primary key's index finds the ids that hold it (read whole: a tenth of the table; a whole id, at once). The
-    // three fields themselves decide.
-    if (index.indexed && [...search].length >= SHORTEST_INDEXED_SEARCH) {
-      const inIds = isKeyId(search) ? `s.id = ${p.add(search)}` : `s.id LIKE ${like}`;
-      where.push(
-        mayBeInKeyId(search)
-          ? `k.id IN (SELECT s.id FROM ${SCHEMA}.keys s WHERE ${searchedText('s')} LIKE ${like} UNION ALL SELECT s.id FROM ${SCHEMA}.keys s WHERE ${inIds})`
-          : `${searchedText('k')} LIKE ${like}`,
-      );
-    }
+    const found = index.indexed ? foundByIndex(search, like, p) : undefined;
+    if (found) where.push(found);
+    // The three fields themselves decide.
     where.push(`(${folded('k.description')} LIKE ${like} OR k.id LIKE ${like} OR ${folded('k.owner')} LIKE ${like})`);
   }
   return where;

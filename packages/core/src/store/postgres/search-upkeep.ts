@@ -2,17 +2,17 @@
 // fastupdate: a new key's trigrams are appended to the index's pending list,
 // a short write, and merged into the index proper in bulk later. Left to
 // PostgreSQL, that merge falls to whichever insert finds the list past
-// gin_pending_list_limit (4 MB, ~3,000 keys): that create waits ~50 ms for
-// everyone's, and every search meanwhile reads the whole list. So a server
-// that has made MERGE_AFTER keys merges the list itself, in a statement of
-// its own beside the creates (gin_clean_pending_list: ~16 ms per 1,000 keys,
-// bench/search-probe.ts), one at a time; the work is the same, off the
-// creates' path. A role that does not own the index may not: it stops
-// asking, and PostgreSQL merges as before.
+// gin_pending_list_limit (4 MB: thousands of keys): that create waits for
+// everyone's merge, tens of milliseconds, and every search meanwhile reads
+// the whole list. So a server that has made MERGE_AFTER keys merges the list
+// itself, in a statement of its own beside the creates
+// (gin_clean_pending_list: ~3 µs a key, BENCHMARKS.md, session 25), one at
+// a time; the work is the same, off the creates' path. A role that does not
+// own the index may not: it stops asking, and PostgreSQL merges as before.
 
 import { SCHEMA, privilegeRefused } from './sql.js';
 
-/** Keys made by this server between merges: ~1.3 MB of pending trigrams, a third of PostgreSQL's own limit. */
+/** Keys made by this server between merges: well inside PostgreSQL's own limit. */
 const MERGE_AFTER = 1000;
 
 export const MERGE_PENDING_SEARCH_ENTRIES = `SELECT gin_clean_pending_list('${SCHEMA}.keys_search'::regclass)`;
