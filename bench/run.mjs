@@ -6,9 +6,10 @@
 // A benchmark script is a top-level bench/*.ts or *.tsx file that reports
 // through ./lib.js; helpers, targets and *.tmp.ts files are not.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { renderMarkdown } from './benchmarks-md.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -19,9 +20,25 @@ const only = args.filter((a) => !a.startsWith('--'));
 // The stress suite runs with the full benchmark only: --quick keeps within two minutes.
 const skipStress = quick || args.includes('--no-stress');
 
+// Every temporary file of the run (stores of 100k keys, histories of 1M events, PostgreSQL data
+// directories: gigabytes, which the scripts do not all remove) goes in one directory, removed at the end:
+// TMPDIR is what os.tmpdir() answers in the scripts and in every process they start.
+const runTmp = mkdtempSync(join(tmpdir(), 'keyward-bench-run-'));
+// PostgreSQL runs as the `postgres` user under root (test/support/postgres-server.ts): it must be able to walk in.
+chmodSync(runTmp, 0o755);
+process.on('exit', () => {
+  try {
+    rmSync(runTmp, { recursive: true, force: true, maxRetries: 3 });
+  } catch (e) {
+    process.stderr.write(`The run's temporary directory ${runTmp} was not removed whole: ${e.message}\n`);
+  }
+});
+// Stopped (Ctrl-C, or killed politely): remove it all the same.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) process.once(signal, () => process.exit(code));
+
 function run(cmd, cmdArgs, onLine) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, cmdArgs, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(cmd, cmdArgs, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: runTmp } });
     let buf = '';
     child.stdout.on('data', (d) => {
       buf += d;
