@@ -16,6 +16,8 @@
 // functions that used it are printed (bench/perf-profile.ts; needs perf).
 // --rate N: at most N requests a second to each server (unlimited without):
 // what a request costs where the machine is not saturated.
+// --waits: what PostgreSQL's busy backends wait for while measuring, sampled
+// (bench/pg-waits.ts: the sampler takes a little of the machine).
 // After --warm seconds (30, in two runs), it measures --seconds (10) and prints: requests
 // per second; each server's CPU per request, user and system, its main thread
 // apart from V8's and libuv's; PostgreSQL's, by process, user and system; and
@@ -34,10 +36,11 @@ import { type Request, autocannon, mix } from './http-mix-load.js';
 import { killedOnExit, procStat } from './lib.js';
 import { PERF_NODE_FLAGS, perfSummary, recordPerf } from './perf-profile.js';
 import { slowestStatements, withStatementStats } from './pg-statements.js';
+import { type WaitSamples, sampleWaits, waitLines } from './pg-waits.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
-  options: { warm: { type: 'string', default: '30' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8' }, one: { type: 'boolean', default: false }, profile: { type: 'string' }, perf: { type: 'string' }, rate: { type: 'string' } },
+  options: { warm: { type: 'string', default: '30' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '8' }, one: { type: 'boolean', default: false }, profile: { type: 'string' }, perf: { type: 'string' }, rate: { type: 'string' }, waits: { type: 'boolean', default: false } },
 });
 const kind = positionals[0] ?? 'all';
 const KINDS = ['all', 'nocreate', 'nolist', 'createonly', 'othercreates'];
@@ -131,7 +134,9 @@ try {
   await db.query('SELECT pg_stat_statements_reset()');
   const [serversBefore, postgresBefore, at] = [pids.map(serverCpu), postgresCpu(), performance.now()];
   const perf = perfDir ? recordPerf(perfDir, pids, Number(opts.seconds)) : undefined;
-  const runs = await load(Number(opts.seconds));
+  const measuring = load(Number(opts.seconds));
+  const waits: Promise<WaitSamples> | undefined = opts.waits ? sampleWaits(url, measuring) : undefined;
+  const runs = await measuring;
   if (perf && perf.exitCode === null) await new Promise((done) => perf.once('exit', done));
   const [serversAfter, postgresAfter, seconds] = [pids.map(serverCpu), postgresCpu(), (performance.now() - at) / 1000];
 
@@ -149,6 +154,7 @@ try {
   console.log(`  PostgreSQL: ${per(pgTotal)}`);
   for (const [k, v] of pgRows.sort((a, b) => b[1] - a[1])) console.log(`    ${per(v)}  ${k}`);
   console.log((await slowestStatements(db)).join('\n'));
+  if (waits) console.log(waitLines(await waits).join('\n'));
   await db.end();
 } finally {
   await Promise.all(children.map((c) => new Promise((done) => (c.exitCode !== null ? done(undefined) : (c.once('exit', done), c.kill('SIGTERM'))))));
