@@ -12,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootstrap } from './support/flow.js';
 import { call } from './support/http.js';
+import { skippedWhereMissing } from './support/needed-here.js';
 import { keyward } from './support/keyward.js';
 import { PGBOUNCER, PGBOUNCER_MISSING, type PoolMode, startPgBouncer } from './support/pgbouncer.js';
 import { admin, createTestDatabase, type TestDatabase } from './support/postgres.js';
@@ -43,7 +44,7 @@ const keyCount = (url: string) => admin(url, async (c) => Number((await c.query(
 
 const SHARED = /is reached through a connection pooler that shares database sessions between its clients \(PgBouncer's pool_mode=transaction or statement\).*pool_mode=session.*nothing was changed\. \(UNAVAILABLE\)\n$/s;
 
-describe.skipIf(!PGBOUNCER)(`keyward behind PgBouncer${PGBOUNCER ? '' : PGBOUNCER_MISSING}`, () => {
+describe.skipIf(skippedWhereMissing(!PGBOUNCER))(`keyward behind PgBouncer${PGBOUNCER ? '' : PGBOUNCER_MISSING}`, () => {
   it('in session mode, the seed flow runs through it: every connection is a session of its own', async () => {
     const db = await database();
     const pooled = await pgbouncer(db, 'session', 20);

@@ -9,6 +9,7 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keyward, keywardBin, repoRoot, tempDir } from './support/keyward.js';
+import { skippedWhereMissing } from './support/needed-here.js';
 import { ALT_OFF, ALT_ON, Session, killSessions } from './support/pty-session.js';
 
 const SSHD = '/usr/sbin/sshd';
@@ -123,7 +124,7 @@ afterEach(() => {
   for (const store of stores.splice(0)) for (const pid of running(store)) process.kill(pid, 'SIGKILL');
 });
 
-describe.skipIf(missing.length > 0)(`the terminal UI over ssh -tt to a loopback OpenSSH server${missing.length ? ` (skipped: ${missing.join(', ')} not installed; apt-get install openssh-server openssh-client)` : ''}`, () => {
+describe.skipIf(skippedWhereMissing(missing.length > 0))(`the terminal UI over ssh -tt to a loopback OpenSSH server${missing.length ? ` (skipped: ${missing.join(', ')} not installed; apt-get install openssh-server openssh-client)` : ''}`, () => {
   beforeAll(async () => {
     expect(() => readFileSync(keywardBin), 'build keyward first: node scripts/build.mjs').not.toThrow();
     dir = tempDir('keyward-sshd-');

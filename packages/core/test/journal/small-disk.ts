@@ -1,10 +1,12 @@
 // A real full filesystem for the fault tests: a tmpfs of a few pages mounted
 // in a temporary directory (the tests run as root, as CI does). Where mount
-// is refused the caller skips with the reason, never passes silently.
+// is refused the caller skips with the reason, never passes silently; in CI
+// the refusal is the test's failure (needed-here.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, rmSync, writeSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { skippedWhereMissing } from '../../../../test/support/needed-here.js';
 
 export function mountSmallDisk(kib: number): { dir: string; unmount: () => void } | { refused: string } {
   const dir = mkdtempSync(join(tmpdir(), 'keyward-full-'));
@@ -12,7 +14,9 @@ export function mountSmallDisk(kib: number): { dir: string; unmount: () => void 
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${kib}k,mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
-    return { refused: `mount -t tmpfs was refused (${(e as Error).message.split('\n')[0]}); the full-disk test needs root` };
+    const refused = `mount -t tmpfs was refused (${(e as Error).message.split('\n')[0]}); the full-disk test needs root`;
+    if (!skippedWhereMissing(true)) throw new Error(`${refused}, as CI has (.ci/run)`);
+    return { refused };
   }
   return {
     dir,

@@ -12,6 +12,7 @@ import { KeywardClient } from '../../src/store/postgres/keyward-client.js';
 import { SHARED_SESSION, isUnavailable, unavailable } from '../../src/store/postgres/sql.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/postgres.js';
 import { PGBOUNCER, PGBOUNCER_MISSING, startPgBouncer } from '../../../../test/support/pgbouncer.js';
+import { skippedWhereMissing } from '../../../../test/support/needed-here.js';
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -96,7 +97,7 @@ it('a pool connection notes the server and the backend it reached, as the backen
   }
 });
 
-it.skipIf(!PGBOUNCER)(`through PgBouncer, a pool connection knows the backend it was given, and a lost one's is ended where it runs${PGBOUNCER ? '' : PGBOUNCER_MISSING}`, async () => {
+it.skipIf(skippedWhereMissing(!PGBOUNCER))(`through PgBouncer, a pool connection knows the backend it was given, and a lost one's is ended where it runs${PGBOUNCER ? '' : PGBOUNCER_MISSING}`, async () => {
   const bouncer = await startPgBouncer(db, 'session', 5);
   const c = new KeywardClient({ connectionString: bouncer.url, knowsItsServer: true, application_name: APPLICATION });
   c.on('error', () => undefined);
@@ -114,7 +115,7 @@ it.skipIf(!PGBOUNCER)(`through PgBouncer, a pool connection knows the backend it
   }
 }, 15_000);
 
-it.skipIf(!PGBOUNCER)(`a pool connection given a backend another of this process's has open — a pooler sharing sessions — is refused, UNAVAILABLE, naming the pooler's mode${PGBOUNCER ? '' : PGBOUNCER_MISSING}`, async () => {
+it.skipIf(skippedWhereMissing(!PGBOUNCER))(`a pool connection given a backend another of this process's has open — a pooler sharing sessions — is refused, UNAVAILABLE, naming the pooler's mode${PGBOUNCER ? '' : PGBOUNCER_MISSING}`, async () => {
   // One server connection for every client, in transaction mode: both connections are given it.
   const bouncer = await startPgBouncer(db, 'transaction', 1);
   const [first, second] = [0, 1].map(() => new KeywardClient({ connectionString: bouncer.url, knowsItsServer: true }));
