@@ -124,7 +124,7 @@ afterEach(() => {
   for (const store of stores.splice(0)) for (const pid of running(store)) process.kill(pid, 'SIGKILL');
 });
 
-describe.skipIf(skippedWhereMissing(missing.length > 0))(`the terminal UI over ssh -tt to a loopback OpenSSH server${missing.length ? ` (skipped: ${missing.join(', ')} not installed; apt-get install openssh-server openssh-client)` : ''}`, () => {
+describe.skipIf(skippedWhereMissing(missing.length > 0))(`the terminal UI over ssh -tt to a loopback OpenSSH server${missing.length ? ` (${missing.join(', ')} not installed: apt-get install openssh-server openssh-client)` : ''}`, () => {
   beforeAll(async () => {
     expect(() => readFileSync(keywardBin), 'build keyward first: node scripts/build.mjs').not.toThrow();
     dir = tempDir('keyward-sshd-');

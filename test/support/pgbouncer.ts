@@ -21,7 +21,7 @@ export const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) 
 });
 
 /** What a test's title says when PGBOUNCER is missing. */
-export const PGBOUNCER_MISSING = ' (skipped: pgbouncer not installed; apt-get install pgbouncer)';
+export const PGBOUNCER_MISSING = ' (pgbouncer is not installed: apt-get install pgbouncer)';
 
 /** The uid and gid PgBouncer runs as: it refuses to run as root, so as root the `postgres` user's (or nobody's). */
 function runAs(): { uid: number; gid: number } | undefined {
