@@ -8,12 +8,12 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { expect } from 'vitest';
+import { freePort } from '../../../../test/support/free-port.js';
 
 export const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 export const repoRoot = resolve(packageDir, '../..');
@@ -32,17 +32,6 @@ function codeServerEntry(): string {
   // would remove and fill the same directory together; the second waits, then reuses it.
   const lock = join(tmpdir(), 'keyward-code-server-install.lock');
   return lastLine(execFileSync('flock', [lock, 'bash', installScript], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
 }
 
 export interface VsCode {
