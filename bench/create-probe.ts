@@ -13,14 +13,24 @@
 //                 durably, on a connection of its own: one round trip and
 //                 one fsync'd commit, the floor under any durable write;
 //   insert async  the same with synchronous_commit off: the round trip
-//                 without the wait for the disk.
+//                 without the wait for the disk;
+//   writes        a create's rows alone — its key and its event, the
+//                 owner's key count and the change count bumped — as one
+//                 bare durable statement, the create procedure's own
+//                 (migration 13) without its locks, checks and NOTIFY, on a
+//                 database of its own (a copy of the same keys, the
+//                 counting triggers that the procedure skips disabled), so
+//                 that the engine's caches never see those changes: the
+//                 create less this is what the procedure and this
+//                 process add to the writes.
 // Then, from pg_stat_statements (which this probe's server loads), the
 // statements that took longest in the rounds, those inside the create
 // procedure too: the CALL's time less its statements' is its commit and the
 // procedure's own machinery.
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { type Engine, createEngine, openStore } from '../packages/core/src/index.js';
+import { type Engine, createEngine, newEvent, newKeyId, openStore } from '../packages/core/src/index.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { buildStore, postgresCopyOf } from './fixtures.js';
 import { median } from './lib.js';
@@ -30,6 +40,23 @@ const { values: opts } = parseArgs({ options: { creates: { type: 'string', defau
 const CREATES = Number(opts.creates);
 const ROUNDS = Number(opts.rounds);
 const WARM = 3000;
+
+// The create procedure's writes (migrations.ts putCountedKeysCheckedAtTheLocks), as one statement of their own.
+const CREATE_WRITES = `WITH made AS (
+    INSERT INTO keyward.keys (id, owner, created_by, description, created, expiry, revoked_at, record)
+      SELECT r->>'id', r->>'owner', r->>'createdBy', r->>'description', (r->>'created')::timestamptz, (r->>'expiry')::timestamptz, (r->>'revokedAt')::timestamptz, r
+      FROM jsonb_array_elements($1::jsonb) r
+      RETURNING owner
+  ), emitted AS (
+    INSERT INTO keyward.events (id, event_type, event_time, user_id, key_id, record)
+      SELECT r->>'id', r->>'eventType', (r->>'eventTime')::timestamptz, r->>'userId', r->>'keyId', r
+      FROM jsonb_array_elements($2::jsonb) r
+  ), counted_keys AS (
+    INSERT INTO keyward.key_counts (owner, n, changes) SELECT owner, count(*), count(*) FROM made GROUP BY owner
+      ON CONFLICT (owner) DO UPDATE SET n = keyward.key_counts.n + excluded.n, changes = keyward.key_counts.changes + excluded.changes
+  )
+  INSERT INTO keyward.change_count (slot, n) VALUES (pg_backend_pid() % 1024, 1)
+    ON CONFLICT (slot) DO UPDATE SET n = keyward.change_count.n + 1`;
 
 const server = await startPostgres();
 const clients: pg.Client[] = [];
@@ -42,7 +69,11 @@ const client = async (url: string) => {
 };
 try {
   await withStatementStats(server);
-  const url = await postgresCopyOf(server.url, 'keyward_create_probe', buildStore(1000));
+  const built = buildStore(1000);
+  const url = await postgresCopyOf(server.url, 'keyward_create_probe', built);
+  const writesDb = await client(await postgresCopyOf(server.url, 'keyward_create_probe_writes', built));
+  // The procedure counts its keys and its change itself, and tells these triggers to skip it.
+  await writesDb.query('ALTER TABLE keyward.keys DISABLE TRIGGER keys_counted, DISABLE TRIGGER keys_change_counted');
   const db = await client(url);
   await db.query('CREATE EXTENSION pg_stat_statements');
   await db.query('CREATE TABLE create_probe_floor (id bigserial PRIMARY KEY, x text NOT NULL)');
@@ -55,6 +86,15 @@ try {
   let n = 0;
   // The creates' owners in turn (100 of them, 10 keys each to begin with): no owner nears the key limit.
   const create = () => creating.as(`dev${n++ % 100}`).generateKey({ description: `probe ${n}` });
+  /** A create's rows as the create procedure writes them (migration 13's statement, its counting included), durably, alone. */
+  const writes = () => {
+    const at = Date.now();
+    const [created, expiry] = [new Date(at).toISOString(), new Date(at + 30 * 86_400_000).toISOString()];
+    const owner = `dev${n++ % 100}`;
+    const key = { id: newKeyId(), description: `probe ${n}`, owner, createdBy: owner, created, lastUpdated: created, expiry, hash: randomBytes(32).toString('hex') };
+    const event = newEvent('api-key.generated', at, owner, key.id, { description: key.description, sub: owner, expiry, lifetime: 'P30D' });
+    return writesDb.query({ name: 'writes', text: CREATE_WRITES, values: [JSON.stringify([key]), JSON.stringify([event])] });
+  };
   const insert = (c: pg.Client) => c.query({ name: 'floor', text: 'INSERT INTO create_probe_floor (x) VALUES ($1)', values: ['probe'] });
   /** µs per call of `f`, over `times` calls one after another; with this process's CPU per call. */
   const timed = async (times: number, f: () => Promise<unknown>) => {
@@ -68,18 +108,21 @@ try {
   await timed(WARM, create);
   await timed(WARM / 4, () => insert(durable));
   await timed(WARM / 4, () => insert(lazy));
+  await timed(WARM / 4, writes);
   await db.query('SELECT pg_stat_statements_reset()');
-  const rounds = { create: [] as number[], cpu: [] as number[], insert: [] as number[], lazy: [] as number[] };
+  const rounds = { create: [] as number[], cpu: [] as number[], writes: [] as number[], insert: [] as number[], lazy: [] as number[] };
   for (let r = 0; r < ROUNDS; r++) {
     const c = await timed(CREATES, create);
     rounds.create.push(c.us);
     rounds.cpu.push(c.cpu);
+    rounds.writes.push((await timed(CREATES, writes)).us);
     rounds.insert.push((await timed(CREATES, () => insert(durable))).us);
     rounds.lazy.push((await timed(CREATES, () => insert(lazy))).us);
   }
   const us = (xs: number[]) => `${Math.round(median(xs))} µs (${xs.map(Math.round).join(', ')})`;
   console.log(`medians of ${ROUNDS} rounds of ${CREATES}, one after another:`);
   console.log(`  create:        ${us(rounds.create)}; this process's CPU ${us(rounds.cpu)}`);
+  console.log(`  writes:        ${us(rounds.writes)}`);
   console.log(`  insert:        ${us(rounds.insert)}`);
   console.log(`  insert async:  ${us(rounds.lazy)}`);
   console.log((await slowestStatements(db)).join('\n'));
