@@ -211,7 +211,11 @@ try {
       for (let i = 0; i < CREATES; i++) await keywardCreate();
       for (let i = 0; i < CREATES; i++) await peerCreate();
     }
-    const r = await interleavedAsync(ROUNDS, {
+    // Three times the other parts' rounds: a round is ~0.15 s, and on this machine seven of one run spread
+    // over a fifth either way (914–1,173 creates/s for Keyward, 791–1,181 for better-auth; BENCHMARKS.md,
+    // session 27), so their median moved with which rounds a slow moment fell in.
+    const CREATE_ROUNDS = quick ? ROUNDS : ROUNDS * 3;
+    const r = await interleavedAsync(CREATE_ROUNDS, {
       keyward: () => counted('keyward', keywardCreate),
       peer: () => counted('peer', peerCreate),
     });
@@ -223,7 +227,7 @@ try {
       unit: 'ops/s',
       ratio: r.keyward / r.peer,
       goal: '>= 1.0',
-      against: `better-auth 1.7.5 auth.api.createApiKey, SQLite WAL, synchronous=FULL (fsync per commit), ${WARM} creates on each side first; Keyward: policy, owner row locked, key + event committed, PostgreSQL fsync on; CPU per create ${per(cpu.keyward.us, cpu.keyward.creates)} µs in Keyward's process + ${per(cpu.keyward.pgUs, cpu.keyward.creates)} µs in PostgreSQL, ${per(cpu.peer.us, cpu.peer.creates)} µs in better-auth's`,
+      against: `better-auth 1.7.5 auth.api.createApiKey, SQLite WAL, synchronous=FULL (fsync per commit), ${WARM} creates on each side first, then the median of ${CREATE_ROUNDS} rounds of ${CREATES} alternated; Keyward: policy, owner row locked, key + event committed, PostgreSQL fsync on; CPU per create ${per(cpu.keyward.us, cpu.keyward.creates)} µs in Keyward's process + ${per(cpu.keyward.pgUs, cpu.keyward.creates)} µs in PostgreSQL, ${per(cpu.peer.us, cpu.peer.creates)} µs in better-auth's`,
     });
     peer.close();
     await engine.close();
