@@ -10,8 +10,8 @@ import pg from 'pg';
 /** Backends running a statement, counted per sample by what the statement is and what it waits for. */
 export interface WaitSamples {
   samples: number;
-  /** "statement · wait" → the number of times a backend was seen so. */
-  seen: Map<string, number>;
+  /** Statement kind → wait → the number of times a backend was seen so. */
+  seen: Map<string, Map<string, number>>;
 }
 
 const SAMPLE = `SELECT CASE WHEN query LIKE 'CALL %' THEN 'create (CALL)' ELSE 'other' END AS what,
@@ -25,14 +25,17 @@ export async function sampleWaits(url: string, until: Promise<unknown>, everyMs 
   await c.connect();
   const out: WaitSamples = { samples: 0, seen: new Map() };
   let done = false;
-  void until.finally(() => {
+  // Settled either way, the sampling stops (a failure is the caller's to report, from `until` itself).
+  const stop = () => {
     done = true;
-  });
+  };
+  until.then(stop, stop);
   try {
     while (!done) {
       for (const r of (await c.query<{ what: string; wait: string }>(SAMPLE)).rows) {
-        const k = `${r.what} · ${r.wait}`;
-        out.seen.set(k, (out.seen.get(k) ?? 0) + 1);
+        const waits = out.seen.get(r.what) ?? new Map<string, number>();
+        waits.set(r.wait, (waits.get(r.wait) ?? 0) + 1);
+        out.seen.set(r.what, waits);
       }
       out.samples++;
       await new Promise((resolve) => setTimeout(resolve, everyMs));
@@ -45,13 +48,12 @@ export async function sampleWaits(url: string, until: Promise<unknown>, everyMs 
 
 /** The samples as lines: for each statement kind, the share of its sightings under each wait. */
 export function waitLines(w: WaitSamples): string[] {
-  const byWhat = new Map<string, number>();
-  for (const [k, n] of w.seen) byWhat.set(k.split(' · ')[0], (byWhat.get(k.split(' · ')[0]) ?? 0) + n);
   const lines = [`  backends running a statement, ${w.samples} samples of pg_stat_activity (share of each statement's sightings):`];
-  for (const [what, total] of [...byWhat].sort((a, b) => b[1] - a[1])) {
-    lines.push(`    ${what}: seen ${total} times, ${(total / w.samples).toFixed(2)} at once on average`);
-    const rows = [...w.seen].filter(([k]) => k.startsWith(`${what} · `)).sort((a, b) => b[1] - a[1]);
-    for (const [k, n] of rows) lines.push(`      ${((100 * n) / total).toFixed(1).padStart(5)}%  ${k.split(' · ')[1]}`);
+  const total = (waits: Map<string, number>) => [...waits.values()].reduce((a, b) => a + b, 0);
+  for (const [what, waits] of [...w.seen].sort((a, b) => total(b[1]) - total(a[1]))) {
+    const seen = total(waits);
+    lines.push(`    ${what}: seen ${seen} times, ${(seen / w.samples).toFixed(2)} at once on average`);
+    for (const [wait, n] of [...waits].sort((a, b) => b[1] - a[1])) lines.push(`      ${((100 * n) / seen).toFixed(1).padStart(5)}%  ${wait}`);
   }
   return lines;
 }
