@@ -17,7 +17,7 @@
 //   writes        a create's rows alone — its key and its event, the
 //                 owner's key count and the change count bumped — as one
 //                 bare durable statement, the create procedure's own
-//                 (migration 13) without its locks, checks and NOTIFY, on a
+//                 (read from it) without its locks, checks and NOTIFY, on a
 //                 database of its own (a copy of the same keys, the
 //                 counting triggers that the procedure skips disabled), so
 //                 that the engine's caches never see those changes: the
@@ -41,22 +41,18 @@ const CREATES = Number(opts.creates);
 const ROUNDS = Number(opts.rounds);
 const WARM = 3000;
 
-// The create procedure's writes (migrations.ts putCountedKeysCheckedAtTheLocks), as one statement of their own.
-const CREATE_WRITES = `WITH made AS (
-    INSERT INTO keyward.keys (id, owner, created_by, description, created, expiry, revoked_at, record)
-      SELECT r->>'id', r->>'owner', r->>'createdBy', r->>'description', (r->>'created')::timestamptz, (r->>'expiry')::timestamptz, (r->>'revokedAt')::timestamptz, r
-      FROM jsonb_array_elements($1::jsonb) r
-      RETURNING owner
-  ), emitted AS (
-    INSERT INTO keyward.events (id, event_type, event_time, user_id, key_id, record)
-      SELECT r->>'id', r->>'eventType', (r->>'eventTime')::timestamptz, r->>'userId', r->>'keyId', r
-      FROM jsonb_array_elements($2::jsonb) r
-  ), counted_keys AS (
-    INSERT INTO keyward.key_counts (owner, n, changes) SELECT owner, count(*), count(*) FROM made GROUP BY owner
-      ON CONFLICT (owner) DO UPDATE SET n = keyward.key_counts.n + excluded.n, changes = keyward.key_counts.changes + excluded.changes
-  )
-  INSERT INTO keyward.change_count (slot, n) VALUES (pg_backend_pid() % 1024, 1)
-    ON CONFLICT (slot) DO UPDATE SET n = keyward.change_count.n + 1`;
+/**
+ * The create procedure's writes as one statement of their own, taken from the
+ * procedure the database holds (so they are the ones a create runs, whatever
+ * migration defined it last): its WITH … INSERT, its two record arguments
+ * made parameters, without the RETURNING … INTO that feeds the NOTIFY.
+ */
+async function createWrites(c: pg.Client): Promise<string> {
+  const { body } = (await c.query<{ body: string }>(`SELECT pg_get_functiondef('keyward.put_counted_keys_and_announce'::regproc) AS body`)).rows[0];
+  const writes = /WITH made AS \([\s\S]*?(?=\s+RETURNING keyward\.change_count\.slot)/.exec(body)?.[0];
+  if (!writes || !writes.includes('new_records') || !writes.includes('event_records')) throw new Error("The create procedure's writes are not where this probe looks for them: see migrations.ts.");
+  return writes.replaceAll('new_records', '$1::jsonb').replaceAll('event_records', '$2::jsonb');
+}
 
 const server = await startPostgres();
 const clients: pg.Client[] = [];
@@ -74,6 +70,7 @@ try {
   const writesDb = await client(await postgresCopyOf(server.url, 'keyward_create_probe_writes', built));
   // The procedure counts its keys and its change itself, and tells these triggers to skip it.
   await writesDb.query('ALTER TABLE keyward.keys DISABLE TRIGGER keys_counted, DISABLE TRIGGER keys_change_counted');
+  const writesStatement = await createWrites(writesDb);
   const db = await client(url);
   await db.query('CREATE EXTENSION pg_stat_statements');
   await db.query('CREATE TABLE create_probe_floor (id bigserial PRIMARY KEY, x text NOT NULL)');
@@ -86,14 +83,14 @@ try {
   let n = 0;
   // The creates' owners in turn (100 of them, 10 keys each to begin with): no owner nears the key limit.
   const create = () => creating.as(`dev${n++ % 100}`).generateKey({ description: `probe ${n}` });
-  /** A create's rows as the create procedure writes them (migration 13's statement, its counting included), durably, alone. */
+  /** A create's rows as the create procedure writes them (its statement, the counting included), durably, alone. */
   const writes = () => {
     const at = Date.now();
     const [created, expiry] = [new Date(at).toISOString(), new Date(at + 30 * 86_400_000).toISOString()];
     const owner = `dev${n++ % 100}`;
     const key = { id: newKeyId(), description: `probe ${n}`, owner, createdBy: owner, created, lastUpdated: created, expiry, hash: randomBytes(32).toString('hex') };
     const event = newEvent('api-key.generated', at, owner, key.id, { description: key.description, sub: owner, expiry, lifetime: 'P30D' });
-    return writesDb.query({ name: 'writes', text: CREATE_WRITES, values: [JSON.stringify([key]), JSON.stringify([event])] });
+    return writesDb.query({ name: 'writes', text: writesStatement, values: [JSON.stringify([key]), JSON.stringify([event])] });
   };
   const insert = (c: pg.Client) => c.query({ name: 'floor', text: 'INSERT INTO create_probe_floor (x) VALUES ($1)', values: ['probe'] });
   /** µs per call of `f`, over `times` calls one after another; with this process's CPU per call. */
