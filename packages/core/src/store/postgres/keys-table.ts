@@ -190,7 +190,7 @@ function termsFor(order: KeyOrder, descending: boolean, p: Params, now: number):
   return terms;
 }
 
-/** Whether this server found the search index (migration 15) on the schema: a store learns it as it starts. */
+/** Whether this server found the search index (migration 15) on the schema: a store learns it as it starts. (The ids' index, migration 16, needs no flag: the same statement reads it where it is there.) */
 export interface SearchIndex {
   indexed: boolean;
 }
@@ -201,9 +201,10 @@ const SHORTEST_INDEXED_SEARCH = 3;
 /**
  * The keys an index says may hold `search` (`like`: its LIKE pattern), or
  * undefined where no index can say: the search index finds those whose
- * searched text may; where the search may be in an id, the primary key's
- * index also finds the ids that hold it (read whole: a tenth of the table;
- * a whole id, at once).
+ * searched text may; where the search may be in an id, the ids' own trigram
+ * index (migration 16) also finds the ids that may hold it (a whole id, the
+ * primary key's; on a schema without that index yet, the primary key's read
+ * whole: a tenth of the table).
  */
 function foundByIndex(search: string, like: string, p: Params): string | undefined {
   if ([...search].length < SHORTEST_INDEXED_SEARCH) return undefined;

@@ -322,32 +322,45 @@ const LIMIT_OR_WHOLE_CHECK = `          IF holds IS NOT TRUE OR seen_tenant IS N
   ${WHOLE_CHECK}
           END IF;`;
 
-/** The search index's DDL, its operator class from `trgm`, the schema pg_trgm is in (a format() placeholder in INDEX_SEARCH). */
-export function searchIndex(trgm: string): string {
-  return `CREATE INDEX IF NOT EXISTS keys_search ON ${SCHEMA}.keys USING gin (${searchedText('')} ${trgm}.gin_trgm_ops)`;
+/** The search indexes, by name: what each holds the trigrams of. */
+const SEARCH_INDEXES = {
+  // Each key's searchedText: its folded description and owner (migration 15).
+  keys_search: searchedText(''),
+  // Each key's id (migration 16): a search that may be in an id (hexadecimal) read every id without it.
+  keys_id_search: 'id',
+} as const;
+type SearchIndexName = keyof typeof SEARCH_INDEXES;
+
+/** A search index's DDL, its operator class from `trgm`, the schema pg_trgm is in (a format() placeholder in indexesForSearch). */
+export function searchIndex(trgm: string, name: SearchIndexName = 'keys_search'): string {
+  return `CREATE INDEX IF NOT EXISTS ${name} ON ${SCHEMA}.keys USING gin (${SEARCH_INDEXES[name]} ${trgm}.gin_trgm_ops)`;
 }
 
+/** Every search index's DDL, as searchIndex gives each (benches build them after a bulk load). */
+export const searchIndexes = (trgm: string): string[] => (Object.keys(SEARCH_INDEXES) as SearchIndexName[]).map((name) => searchIndex(trgm, name));
+
 /**
- * The search index (migration 15): the trigrams of every key's
- * searchedText in a GIN index (pg_trgm), so a search of three characters or
- * more reads the keys that may hold it rather than every key, and its count
- * too. PostgreSQL ships pg_trgm with its contrib modules (every managed
+ * The search indexes (migrations 15 and 16): the trigrams of every key's
+ * searchedText, and of its id, in GIN indexes (pg_trgm), so a search of three
+ * characters or more reads the keys that may hold it rather than every key,
+ * and its count too. PostgreSQL ships pg_trgm with its contrib modules (every managed
  * service has it) and trusts it: a role that may create in the database may
  * add it, here into Keyward's own schema unless the database already has it
  * elsewhere. Where it is not there to add, or the role may not add it,
  * nothing is made and searches scan every key, as they did; a server that
- * starts on a schema without the index tries again (migrate, called for its
+ * starts on a schema without the indexes tries again (migrate, called for its
  * upkeep: schemaState), so one the database administrator adds pg_trgm to
- * later gets it. A
- * create appends its key's trigrams to the index's pending list (GIN's
+ * later gets them. A
+ * create appends its key's trigrams to each index's pending list (GIN's
  * fastupdate, PostgreSQL's default), ~20 µs of the database's time, and
- * its server merges the list now and then (search-upkeep.ts).
+ * its server merges the lists now and then (search-upkeep.ts).
  */
-const INDEX_SEARCH = `DO $do$
+function indexesForSearch(names: readonly SearchIndexName[]): string {
+  return `DO $do$
       DECLARE
         trgm name := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm');
       BEGIN
-        IF to_regclass('${SCHEMA}.keys_search') IS NOT NULL THEN
+        IF ${names.map((name) => `to_regclass('${SCHEMA}.${name}') IS NOT NULL`).join(' AND ')} THEN
           RETURN;
         END IF;
         IF trgm IS NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = 'pg_trgm') THEN
@@ -358,11 +371,15 @@ const INDEX_SEARCH = `DO $do$
             CREATE EXTENSION pg_trgm SCHEMA ${SCHEMA};
             trgm := '${SCHEMA}';
           END IF;
-          EXECUTE format($index$${searchIndex('%I')}$index$, trgm);
+          ${names.map((name) => `EXECUTE format($index$${searchIndex('%I', name)}$index$, trgm);`).join('\n          ')}
         EXCEPTION WHEN insufficient_privilege OR undefined_file THEN
           -- Not this role's to add (42501), or not installed with the server (58P01): searches scan.
         END;
       END $do$;`;
+}
+
+/** Both search indexes, each where it is missing: a server's upkeep (migrate). */
+const INDEX_SEARCH = indexesForSearch(['keys_search', 'keys_id_search']);
 
 const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
@@ -767,11 +784,20 @@ const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
     version: 15,
     why: 'a search reads the keys an index of trigrams (pg_trgm) says may match, not every key, where the database has pg_trgm or lets Keyward add it',
-    // See INDEX_SEARCH. Built under the migration lock: 5–7 s for a million
+    // See indexesForSearch. Built under the migration lock: 5–7 s for a million
     // keys (bench/search-probe.ts), creates and revokes held meanwhile (reads
     // and verifies go on).
     sql: `
-      ${INDEX_SEARCH}
+      ${indexesForSearch(['keys_search'])}
+    `,
+  },
+  {
+    version: 16,
+    why: 'a search that may be in a key id reads the ids an index of their trigrams says may hold it, not every id',
+    // See indexesForSearch. Built under the migration lock: ~2 s and 43 MB for a million keys
+    // (bench/search-probe.ts), creates and revokes held meanwhile; ~3 µs of a create's insert after.
+    sql: `
+      ${indexesForSearch(['keys_id_search'])}
     `,
   },
 ];
@@ -824,19 +850,20 @@ const FOLD_CHANGED = `SELECT collversion IS DISTINCT FROM pg_catalog.pg_collatio
 
 /**
  * What a server needs to know of the schema as it starts, in one query: its
- * version (0: none); whether searches have their index (INDEX_SEARCH); and
- * whether the fold's library changed under it (refoldIfChanged). Where the
- * version is current but either asks for upkeep, migrate does it.
+ * version (0: none); whether searches have their index (keys_search), and
+ * whether ids have theirs (keys_id_search: indexesForSearch); and whether the
+ * fold's library changed under it (refoldIfChanged). Where the version is
+ * current but any of them asks for upkeep, migrate does it.
  */
-export async function schemaState(c: Pick<pg.ClientBase, 'query'>): Promise<{ version: number; searchIndexed: boolean; foldChanged: boolean }> {
-  const r = await c.query<{ exists: boolean; searchIndexed: boolean; foldChanged: boolean | null }>(
+export async function schemaState(c: Pick<pg.ClientBase, 'query'>): Promise<{ version: number; searchIndexed: boolean; idsIndexed: boolean; foldChanged: boolean }> {
+  const r = await c.query<{ exists: boolean; searchIndexed: boolean; idsIndexed: boolean; foldChanged: boolean | null }>(
     `SELECT to_regclass('${SCHEMA}.migrations') IS NOT NULL AS exists, to_regclass('${SCHEMA}.keys_search') IS NOT NULL AS "searchIndexed",
-            (${FOLD_CHANGED}) AS "foldChanged"`,
+            to_regclass('${SCHEMA}.keys_id_search') IS NOT NULL AS "idsIndexed", (${FOLD_CHANGED}) AS "foldChanged"`,
   );
-  const { exists, searchIndexed, foldChanged } = r.rows[0];
-  if (!exists) return { version: 0, searchIndexed, foldChanged: false };
+  const { exists, searchIndexed, idsIndexed, foldChanged } = r.rows[0];
+  if (!exists) return { version: 0, searchIndexed, idsIndexed, foldChanged: false };
   const v = await c.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${SCHEMA}.migrations`);
-  return { version: v.rows[0].version ?? 0, searchIndexed, foldChanged: foldChanged === true };
+  return { version: v.rows[0].version ?? 0, searchIndexed, idsIndexed, foldChanged: foldChanged === true };
 }
 
 /**
@@ -910,7 +937,7 @@ export async function migrate(pool: pg.Pool, location: string, target = SCHEMA_V
       await c.query(`INSERT INTO ${SCHEMA}.migrations (version, why) VALUES ($1, $2)`, [m.version, m.why]);
     }
     if (server.rows[0].foldChanged) await refoldIfChanged(c);
-    // Where migration 15 could not build the search index (ran before, or ran now) and now can: returns at once where it is there.
+    // Where migration 15 or 16 could not build a search index (ran before, or ran now) and now can: returns at once where both are there.
     if (target === SCHEMA_VERSION) await c.query(INDEX_SEARCH);
     await c.query('COMMIT');
   } catch (e) {

@@ -1,11 +1,11 @@
-// The search index (migration 15) is a GIN index with PostgreSQL's default
-// fastupdate: a new key's trigrams are appended to the index's pending list,
+// The search indexes (migrations 15 and 16) are GIN indexes with PostgreSQL's
+// default fastupdate: a new key's trigrams are appended to each index's pending list,
 // a short write, and merged into the index proper in bulk later. Left to
 // PostgreSQL, that merge falls to whichever insert finds the list past
 // gin_pending_list_limit (4 MB: thousands of keys): that create waits for
 // everyone's merge, tens of milliseconds, and every search meanwhile reads
 // the whole list. So a server that has made MERGE_AFTER keys merges the list
-// itself, in a statement of its own beside the creates
+// itself (each index's), in a statement of its own beside the creates
 // (gin_clean_pending_list: ~3 µs a key, BENCHMARKS.md, session 25), one at
 // a time; the work is the same, off the creates' path. A role that does not
 // own the index may not: it stops asking, and PostgreSQL merges as before.
@@ -15,7 +15,8 @@ import { SCHEMA, privilegeRefused } from './sql.js';
 /** Keys made by this server between merges: well inside PostgreSQL's own limit. */
 const MERGE_AFTER = 1000;
 
-export const MERGE_PENDING_SEARCH_ENTRIES = `SELECT gin_clean_pending_list('${SCHEMA}.keys_search'::regclass)`;
+// Each index that is there (a schema may have the first and not yet the second, migrations.ts indexesForSearch).
+export const MERGE_PENDING_SEARCH_ENTRIES = `SELECT gin_clean_pending_list(i) FROM (VALUES (to_regclass('${SCHEMA}.keys_search')), (to_regclass('${SCHEMA}.keys_id_search'))) AS v(i) WHERE i IS NOT NULL`;
 
 export class SearchUpkeep {
   private sinceMerge = 0;
