@@ -330,6 +330,10 @@ const SEARCH_INDEXES = {
   keys_id_search: 'id',
 } as const;
 type SearchIndexName = keyof typeof SEARCH_INDEXES;
+/** Every search index's name: what a server's upkeep builds where missing, and merges (search-upkeep.ts). */
+export const SEARCH_INDEX_NAMES = Object.keys(SEARCH_INDEXES) as SearchIndexName[];
+/** SQL true where every one of `names` is there. */
+const allThere = (names: readonly SearchIndexName[]) => names.map((name) => `to_regclass('${SCHEMA}.${name}') IS NOT NULL`).join(' AND ');
 
 /** A search index's DDL, its operator class from `trgm`, the schema pg_trgm is in (a format() placeholder in indexesForSearch). */
 export function searchIndex(trgm: string, name: SearchIndexName = 'keys_search'): string {
@@ -337,7 +341,7 @@ export function searchIndex(trgm: string, name: SearchIndexName = 'keys_search')
 }
 
 /** Every search index's DDL, as searchIndex gives each (benches build them after a bulk load). */
-export const searchIndexes = (trgm: string): string[] => (Object.keys(SEARCH_INDEXES) as SearchIndexName[]).map((name) => searchIndex(trgm, name));
+export const searchIndexes = (trgm: string): string[] => SEARCH_INDEX_NAMES.map((name) => searchIndex(trgm, name));
 
 /**
  * The search indexes (migrations 15 and 16): the trigrams of every key's
@@ -360,7 +364,7 @@ function indexesForSearch(names: readonly SearchIndexName[]): string {
       DECLARE
         trgm name := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm');
       BEGIN
-        IF ${names.map((name) => `to_regclass('${SCHEMA}.${name}') IS NOT NULL`).join(' AND ')} THEN
+        IF ${allThere(names)} THEN
           RETURN;
         END IF;
         IF trgm IS NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = 'pg_trgm') THEN
@@ -378,8 +382,8 @@ function indexesForSearch(names: readonly SearchIndexName[]): string {
       END $do$;`;
 }
 
-/** Both search indexes, each where it is missing: a server's upkeep (migrate). */
-const INDEX_SEARCH = indexesForSearch(['keys_search', 'keys_id_search']);
+/** Every search index, each where it is missing: a server's upkeep (migrate). */
+const INDEX_SEARCH = indexesForSearch(SEARCH_INDEX_NAMES);
 
 const MIGRATIONS: readonly { version: number; why: string; sql: string }[] = [
   {
@@ -850,20 +854,21 @@ const FOLD_CHANGED = `SELECT collversion IS DISTINCT FROM pg_catalog.pg_collatio
 
 /**
  * What a server needs to know of the schema as it starts, in one query: its
- * version (0: none); whether searches have their index (keys_search), and
- * whether ids have theirs (keys_id_search: indexesForSearch); and whether the
- * fold's library changed under it (refoldIfChanged). Where the version is
- * current but any of them asks for upkeep, migrate does it.
+ * version (0: none); whether searches have their index (keys_search, which
+ * decides how a search is asked), and whether every search index is there
+ * (indexesForSearch); and whether the fold's library changed under it
+ * (refoldIfChanged). Where the version is current but either of the last two
+ * asks for upkeep, migrate does it.
  */
-export async function schemaState(c: Pick<pg.ClientBase, 'query'>): Promise<{ version: number; searchIndexed: boolean; idsIndexed: boolean; foldChanged: boolean }> {
-  const r = await c.query<{ exists: boolean; searchIndexed: boolean; idsIndexed: boolean; foldChanged: boolean | null }>(
-    `SELECT to_regclass('${SCHEMA}.migrations') IS NOT NULL AS exists, to_regclass('${SCHEMA}.keys_search') IS NOT NULL AS "searchIndexed",
-            to_regclass('${SCHEMA}.keys_id_search') IS NOT NULL AS "idsIndexed", (${FOLD_CHANGED}) AS "foldChanged"`,
+export async function schemaState(c: Pick<pg.ClientBase, 'query'>): Promise<{ version: number; searchIndexed: boolean; allSearchIndexed: boolean; foldChanged: boolean }> {
+  const r = await c.query<{ exists: boolean; searchIndexed: boolean; allSearchIndexed: boolean; foldChanged: boolean | null }>(
+    `SELECT to_regclass('${SCHEMA}.migrations') IS NOT NULL AS exists, ${allThere(['keys_search'])} AS "searchIndexed",
+            ${allThere(SEARCH_INDEX_NAMES)} AS "allSearchIndexed", (${FOLD_CHANGED}) AS "foldChanged"`,
   );
-  const { exists, searchIndexed, idsIndexed, foldChanged } = r.rows[0];
-  if (!exists) return { version: 0, searchIndexed, idsIndexed, foldChanged: false };
+  const { exists, searchIndexed, allSearchIndexed, foldChanged } = r.rows[0];
+  if (!exists) return { version: 0, searchIndexed, allSearchIndexed, foldChanged: false };
   const v = await c.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${SCHEMA}.migrations`);
-  return { version: v.rows[0].version ?? 0, searchIndexed, idsIndexed, foldChanged: foldChanged === true };
+  return { version: v.rows[0].version ?? 0, searchIndexed, allSearchIndexed, foldChanged: foldChanged === true };
 }
 
 /**

@@ -10,13 +10,15 @@
 // a time; the work is the same, off the creates' path. A role that does not
 // own the index may not: it stops asking, and PostgreSQL merges as before.
 
+import { SEARCH_INDEX_NAMES } from './migrations.js';
 import { SCHEMA, privilegeRefused } from './sql.js';
 
 /** Keys made by this server between merges: well inside PostgreSQL's own limit. */
 const MERGE_AFTER = 1000;
 
-// Each index that is there (a schema may have the first and not yet the second, migrations.ts indexesForSearch).
-export const MERGE_PENDING_SEARCH_ENTRIES = `SELECT gin_clean_pending_list(i) FROM (VALUES (to_regclass('${SCHEMA}.keys_search')), (to_regclass('${SCHEMA}.keys_id_search'))) AS v(i) WHERE i IS NOT NULL`;
+// Each search index that is there (a schema may have some and not yet others, migrations.ts indexesForSearch).
+const INDEXES = SEARCH_INDEX_NAMES.map((name) => `(to_regclass('${SCHEMA}.${name}'))`).join(', ');
+export const MERGE_PENDING_SEARCH_ENTRIES = `SELECT gin_clean_pending_list(i) FROM (VALUES ${INDEXES}) AS v(i) WHERE i IS NOT NULL`;
 
 export class SearchUpkeep {
   private sinceMerge = 0;

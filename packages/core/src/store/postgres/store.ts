@@ -742,7 +742,7 @@ export class PostgresStore implements Store {
         // without a tenant): asked again, it waits at the migrations' lock for a backend still holding it, and
         // finds the work done or does it.
         await migrate(this.pool, this.location).catch((e: unknown) => (isUnavailable(e) ? migrate(this.pool, this.location) : Promise.reject(e)));
-      } else if (!at.searchIndexed || !at.idsIndexed || at.foldChanged) {
+      } else if (!at.allSearchIndexed || at.foldChanged) {
         // Upkeep of a current schema (a search index to build, the description index to fold again): a server
         // that may not do it (a standby, a role that may not create in the database) serves with the schema as it is.
         await migrate(this.pool, this.location).catch(() => undefined);
