@@ -13,7 +13,7 @@ import { checkTenantName, checkUserName, enforce } from './policy.js';
 import { refuse } from './refusal.js';
 import { RetentionSweep } from './retention.js';
 import type { EventQuery, GenerateInput, KeyQuery, KeyService, Page, SettingsPatch, UserPatch, VerifyResult } from './service.js';
-import type { Store } from './store/boundary.js';
+import type { Store, StoreGauges } from './store/boundary.js';
 import { UsagePipeline } from './usage-pipeline.js';
 import { ActorContext, type EngineParts } from './use-cases/context.js';
 import { Batches } from './use-cases/create-batches.js';
@@ -55,6 +55,11 @@ export async function initStore(store: Store, opts: InitOptions): Promise<boolea
     users: [{ id: opts.admin, licence: true, roles: ['TenantAdmin'], created: iso }],
     events: [newEvent('user.added', now, opts.admin, undefined, { user: opts.admin, licence: true, roles: ['TenantAdmin'], firstAdmin: true })],
   });
+}
+
+export interface EngineGauges {
+  store: StoreGauges;
+  usage: ReturnType<UsagePipeline['gauges']>;
 }
 
 export class Engine implements EngineParts {
@@ -128,6 +133,11 @@ export class Engine implements EngineParts {
    */
   async ready(): Promise<void> {
     if (!(await this.store.tenant())) refuse('UNAVAILABLE', `The store at ${this.store.location} holds no tenant.`);
+  }
+
+  /** What a server's metrics report of this engine now (`keyward serve --metrics-port`): numbers only. */
+  gauges(): EngineGauges {
+    return { store: this.store.gauges?.() ?? {}, usage: this.usage.gauges() };
   }
 
   /** Writes counted uses, failures and excessive-use flags to the store. */

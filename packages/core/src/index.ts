@@ -24,7 +24,7 @@ export { USAGE_EVENT_TYPES, newEvent, parseSince, clampLimit, checkEventType, ev
 export { parseSort, checkStatus } from './key-query.js';
 export { createRemoteService, type RemoteOptions } from './remote-service.js';
 export { LEAK_REPORTER, parseLeakReports, reportLeaks, type LeakFeedback, type LeakReport } from './leaks.js';
-export { Engine, createEngine, createLocalService, initStore, type EngineOptions, type VerifyOutcome, type InitOptions } from './engine.js';
+export { Engine, createEngine, createLocalService, initStore, type EngineGauges, type EngineOptions, type VerifyOutcome, type InitOptions } from './engine.js';
 export { Verifier } from './verifier.js';
 export { UsagePipeline } from './usage-pipeline.js';
 export { RetentionSweep } from './retention.js';

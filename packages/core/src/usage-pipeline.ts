@@ -64,6 +64,8 @@ export class UsagePipeline {
   private lastUsedSeen = new Map<string, { asked: number; usage: KeyUsage | null }>();
   // Counts every write of usage by this process: an answer asked before one is not kept.
   private written = 0;
+  // How flushes have gone, for a server's metrics (gauges).
+  private readonly flushed = { ok: 0, failed: 0, lastOkAt: 0 };
 
   constructor(
     private readonly store: Store,
@@ -79,9 +81,33 @@ export class UsagePipeline {
   /** Writes what was counted to the store; counts the store refuses are kept for the next flush. */
   flush(): Promise<void> {
     // One flush at a time; one that failed does not stop the next.
-    const next = this.flushing.catch(() => undefined).then(() => this.flushNow());
+    const next = this.flushing
+      .catch(() => undefined)
+      .then(() => this.flushNow())
+      .then(
+        () => {
+          this.flushed.ok++;
+          this.flushed.lastOkAt = this.clock.now();
+        },
+        (e: unknown) => {
+          this.flushed.failed++;
+          throw e;
+        },
+      );
     this.flushing = next;
     return next;
+  }
+
+  /**
+   * For a server's metrics: uses counted here and not yet in the store (in
+   * memory, being written, or kept after a failed write to be sent again),
+   * and how flushes have gone — an operator's sign that the database is
+   * refusing what this server counts, before the uses are lost with it.
+   */
+  gauges(): { pendingUses: number; flushes: number; failedFlushes: number; lastFlushAt: number } {
+    const inBatch = (b: Drained | undefined) => (b ? b.uses.reduce((n, u) => n + u.uses, 0) : 0);
+    const pendingUses = this.recorder.pendingUses() + inBatch(this.inFlight) + inBatch(this.unsent?.batch);
+    return { pendingUses, flushes: this.flushed.ok, failedFlushes: this.flushed.failed, lastFlushAt: this.flushed.lastOkAt };
   }
 
   async close(): Promise<void> {

@@ -93,6 +93,13 @@ export class UsageRecorder {
     return c !== undefined && c.uses > 0 ? c : undefined;
   }
 
+  /** Uses counted and not yet drained, over every key (a server's metrics). */
+  pendingUses(): number {
+    let n = 0;
+    for (const c of this.counters.values()) n += c.uses;
+    return n;
+  }
+
   /** Keys with uses not yet drained. */
   pendingKeyIds(): string[] {
     const ids: string[] = [];

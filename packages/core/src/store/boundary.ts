@@ -210,6 +210,22 @@ export interface InitialState {
   events: KeywardEvent[];
 }
 
+/**
+ * What a store can say of its own state now, for a server's metrics
+ * (`keyward serve --metrics-port`): numbers only, never a record or a
+ * location. Each part is absent where the store has no such thing.
+ */
+export interface StoreGauges {
+  /** The database connections of this process's pool, and the requests waiting for one. */
+  connections?: { open: number; idle: number; waiting: number };
+  /**
+   * The change feed, once it listens: whether this process hears every other
+   * server's change now (its caches trusted), when it last knew it had heard
+   * all of them (epoch ms; 0 never), and how many changes of others it has heard.
+   */
+  feed?: { live: boolean; confirmedAt: number; heard: number };
+}
+
 export interface Store extends StoreReads {
   /** Where the data lives, for headers and messages (a path, a URL without its password, or "memory"). */
   readonly location: string;
@@ -262,6 +278,9 @@ export interface Store extends StoreReads {
 
   /** Removes events and usage older than `before` (whole segments where the store keeps segments). */
   removeBefore(before: number): Promise<void>;
+
+  /** This process's view of the store's machinery (StoreGauges); absent where there is none to report. */
+  gauges?(): StoreGauges;
 
   /** Grows with every change this process has seen, its own and others'. Never goes back. */
   version(): number;

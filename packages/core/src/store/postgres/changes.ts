@@ -271,6 +271,8 @@ export class ChangeFeed {
   /** When the last answered heartbeat was sent (or the connection made): what was heard holds as of then. */
   private confirmedAt = 0;
   private readonly count = new ChangeCount();
+  /** Other servers' changes heard (the metrics' keyward_changes_heard_total). */
+  private heardOthers = 0;
   /** How this server's own notifications begin (notificationOf writes `o` first). */
   private readonly ownPrefix: string;
   // A record was read while no LISTEN connection was up: a cache may hold what others changed since.
@@ -291,6 +293,16 @@ export class ChangeFeed {
   /** True while the LISTEN connection is up and answering. */
   get live(): boolean {
     return this.connected;
+  }
+
+  /**
+   * For a server's metrics (StoreGauges.feed), once listening started (a
+   * server listens from its first cached key on: before, nothing it answers
+   * rests on what it heard): the staleness bound, as of when what was heard
+   * was last confirmed.
+   */
+  get gauges(): { live: boolean; confirmedAt: number; heard: number } | undefined {
+    return this.heartbeat === undefined ? undefined : { live: this.connected, confirmedAt: this.confirmedAt, heard: this.heardOthers };
   }
 
   subscribe(listener: (change: StoreChange) => void): () => void {
@@ -391,6 +403,7 @@ export class ChangeFeed {
     // Our own changes too: the count moved for them as well.
     if (p.n === 1 && typeof p.s === 'number' && typeof p.v === 'number') this.count.heardOne(p.s, p.v);
     if (p.o === this.origin) return;
+    this.heardOthers++;
     const change = changeFrom(p.c);
     this.changed(change);
     if (p.u === 1 && change.made) this.hooks.madeUnused?.(change.made.map((k) => k.id));

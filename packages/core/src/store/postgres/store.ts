@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { ApiKey, KeywardEvent, Tenant, User } from '../../domain.js';
 import { randomHex } from '../../random.js';
 import { KeywardError } from '../../refusal.js';
-import type { EventFind, EventPage, FlushId, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreReads, TransactHow, Transaction, UsageCount } from '../boundary.js';
+import type { EventFind, EventPage, FlushId, FoundPage, InitialState, KeyFind, KeyUsage, Store, StoreChange, StoreGauges, StoreReads, TransactHow, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
 import { APPLICATION, type Backend, seenGone } from './backend-fate.js';
 import { storeClosed } from '../closed.js';
@@ -391,6 +391,10 @@ export class PostgresStore implements Store {
 
   onChange(listener: (change: StoreChange) => void): () => void {
     return this.feed.subscribe(listener);
+  }
+
+  gauges(): StoreGauges {
+    return { connections: { open: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount }, feed: this.feed.gauges };
   }
 
   /**
