@@ -48,7 +48,7 @@ const COMMANDS: Record<string, Spec> = {
   'events ls': { type: s(), hideUsage: b(), key: s(), user: s(), since: s(), limit: s() },
   usage: { since: s() },
   scan: { staged: b(), revoke: b() },
-  serve: { host: s(), port: s(), leakKeys: s(), trustProxy: s(), dbConnections: s() },
+  serve: { host: s(), port: s(), leakKeys: s(), trustProxy: s(), dbConnections: s(), metricsPort: s() },
   'store copy': { from: s(), to: s() },
 };
 

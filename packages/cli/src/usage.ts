@@ -24,7 +24,7 @@ const COMMAND_LINES = `  keyward [--refresh SECONDS]               the terminal 
   keyward events ls [--type TYPE] [--hide-usage] [--key ID] [--user USER] [--since DURATION|TIME] [--limit N]
   keyward usage [--since DURATION|TIME]     uses per key, most used first
   keyward scan [PATH...] [--staged] [--revoke]  find Keyward tokens in files (or the git index)
-  keyward serve [--host 127.0.0.1] [--port 8787] [--trust-proxy CIDR,…] [--leak-keys FILE] [--db-connections N]
+  keyward serve [--host 127.0.0.1] [--port 8787] [--trust-proxy CIDR,…] [--leak-keys FILE] [--db-connections N] [--metrics-port N]
   keyward store copy --from STORE --to STORE  move a tenant between stores (an empty target only)
   keyward help [COMMAND]                    every command, or one command's (also keyward COMMAND --help)
   keyward --version                         which keyward this is`;
@@ -71,6 +71,6 @@ export const COMMAND_USAGE: Record<string, string> = {
   'events ls': 'keyward events ls [--type TYPE] [--hide-usage] [--key ID] [--user USER] [--since DURATION|TIME] [--limit N]',
   usage: 'keyward usage [--since DURATION|TIME]',
   scan: 'keyward scan [PATH...] [--staged] [--revoke]',
-  serve: 'keyward serve [--host 127.0.0.1] [--port 8787] [--trust-proxy CIDR,…] [--leak-keys FILE] [--db-connections N]',
+  serve: 'keyward serve [--host 127.0.0.1] [--port 8787] [--trust-proxy CIDR,…] [--leak-keys FILE] [--db-connections N] [--metrics-port N]',
   'store copy': 'keyward store copy --from STORE --to STORE',
 };

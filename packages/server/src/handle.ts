@@ -11,6 +11,7 @@ import type { LeakKeys } from './leak-signature.js';
 import { type TrustedProxies, clientAddress } from './client-address.js';
 import { drained } from './body.js';
 import { type RequestLogEntry, logTime, loggablePath, loggableQuery } from './request-log.js';
+import { type RequestMetrics, UNMATCHED } from './metrics.js';
 import { type Call, type Handler, type OpenHandler, Query, type Router } from './router.js';
 import { type Reply, errorReply, send } from './wire.js';
 
@@ -26,6 +27,16 @@ export interface ServerContext {
   leakKeys?: LeakKeys;
   /** Proxies whose X-Forwarded-For is believed (`--trust-proxy`). */
   trustProxy?: TrustedProxies;
+  /** Counts each answer by route, method and status (`--metrics-port`); absent, nothing is counted. */
+  metrics?: RequestMetrics;
+}
+
+/** What answering a request found out on the way, for its answer's headers and the metrics. */
+interface Found {
+  /** The authenticated key's expiry (a header says it). */
+  expiry?: string;
+  /** The route template matched. */
+  route?: string;
 }
 
 interface Target {
@@ -97,10 +108,11 @@ class RequestCall implements Call {
 }
 
 /** Not async: it hands back the handler's own promise (or a reply), saving the extra turns an async wrapper costs per request. */
-function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ctx: ServerContext, auth: { expiry?: string }): Reply | Promise<Reply> {
+function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ctx: ServerContext, seen: Found): Reply | Promise<Reply> {
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
   const found = ctx.router.matchPath(method, target.rawPath);
   if (!found) throw new KeywardError('NOT_FOUND', `There is no ${printable(method, 10)} ${printable(entry.path, 80)}; the API lives under ${API_ROOT}.`);
+  seen.route = found.route;
   if ('allowed' in found) {
     const allow = found.allowed.join(', ');
     return errorReply('METHOD_NOT_ALLOWED', `${printable(method, 10)} is not allowed on ${printable(entry.path, 80)}; use ${allow}.`, { Allow: allow });
@@ -111,11 +123,11 @@ function answer(req: IncomingMessage, target: Target, entry: RequestLogEntry, ct
   // The hot path: parse, a cache lookup by id, one hash; uses and failures are counted in memory.
   // Synchronous on a cache hit; only a key not yet cached waits on the store.
   const outcome = token === undefined ? undefined : ctx.engine.verify(token, clientAddress(req, ctx.trustProxy));
-  if (outcome instanceof Promise) return outcome.then((o) => authenticated(req, target, found, entry, ctx, auth, token, o));
-  return authenticated(req, target, found, entry, ctx, auth, token, outcome);
+  if (outcome instanceof Promise) return outcome.then((o) => authenticated(req, target, found, entry, ctx, seen, token, o));
+  return authenticated(req, target, found, entry, ctx, seen, token, outcome);
 }
 
-function authenticated(req: IncomingMessage, target: Target, found: { handler: Handler; params: Record<string, string> }, entry: RequestLogEntry, ctx: ServerContext, auth: { expiry?: string }, token: string | undefined, outcome: VerifyOutcome | undefined): Reply | Promise<Reply> {
+function authenticated(req: IncomingMessage, target: Target, found: { handler: Handler; params: Record<string, string> }, entry: RequestLogEntry, ctx: ServerContext, seen: Found, token: string | undefined, outcome: VerifyOutcome | undefined): Reply | Promise<Reply> {
   if (!outcome?.valid) {
     const wait = ctx.throttle.fail(entry.addr ?? 'unknown', Date.now());
     if (wait > 0) return errorReply('TOO_MANY_REQUESTS', `Too many failed authentications from this address; try again in ${wait} s.`, { 'Retry-After': String(wait) });
@@ -124,7 +136,7 @@ function authenticated(req: IncomingMessage, target: Target, found: { handler: H
   }
   entry.user = outcome.key.owner;
   entry.key = outcome.key.id;
-  auth.expiry = outcome.key.expiry;
+  seen.expiry = outcome.key.expiry;
 
   const call = new RequestCall(ctx.engine.as(outcome.key.owner), outcome.key.owner, ctx, req, found.params, target);
   return found.handler(call);
@@ -169,9 +181,9 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   const query = loggableQuery(search);
   if (query) entry.query = query;
   let reply: Reply;
-  const auth: { expiry?: string } = {};
+  const seen: Found = {};
   try {
-    reply = await answer(req, { rawPath, search }, entry, ctx, auth);
+    reply = await answer(req, { rawPath, search }, entry, ctx, seen);
   } catch (e) {
     reply = failure(e, entry);
   }
@@ -180,9 +192,10 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   if (!req.complete) await drained(req);
   // The client may have gone while the handler ran; then nothing is sent.
   if (res.destroyed) entry.aborted = true;
-  send(res, reply, auth.expiry);
+  send(res, reply, seen.expiry);
   entry.status = reply.status;
   entry.ms = Math.round((performance.now() - started) * 100) / 100;
+  ctx.metrics?.observe(seen.route ?? UNMATCHED, entry.method, reply.status, entry.ms / 1000);
   if ((entry.path === ROUTES.health || entry.path === ROUTES.live) && !ctx.healthLog.worthLogging(entry.path, reply.status)) return;
   try {
     // safeJson: a query's names are the client's text, and the log is often read on a terminal.

@@ -51,7 +51,8 @@ interface CompiledRoute extends Route {
   segments: string[];
 }
 
-export type Match = { handler: Handler; params: Record<string, string> } | { open: OpenHandler } | { allowed: Method[] } | undefined;
+// `route`: the path template that matched (`/api/v1/api-keys/:id`), what a server's metrics count requests by.
+export type Match = { handler: Handler; params: Record<string, string>; route: string } | { open: OpenHandler; route: string } | { allowed: Method[]; route: string } | undefined;
 
 // A literal route's handlers get no parameters: one frozen object for all of them.
 const NO_PARAMS: Record<string, string> = Object.freeze({});
@@ -77,15 +78,17 @@ export class Router {
   /** The handler for a method and decoded path segments; the methods the path allows (405); or undefined (404). */
   match(method: string, segments: string[]): Match {
     let allowed: Set<Method> | undefined;
+    let route = '';
     for (const r of this.routes) {
       const params = matchSegments(r.segments, segments);
       if (!params) continue;
       const taken = taking(r, method, params);
       if (taken) return taken;
+      route ||= r.path;
       allowed ??= new Set();
       for (const m of [...Object.keys(r.methods), ...Object.keys(r.open ?? {})] as Method[]) allowed.add(m);
     }
-    return allowed ? { allowed: METHODS.filter((m) => allowed.has(m)) } : undefined;
+    return allowed ? { allowed: METHODS.filter((m) => allowed.has(m)), route } : undefined;
   }
 }
 
@@ -108,9 +111,9 @@ export function segmentsOf(rawPath: string): string[] {
 /** A route's answer to a method it takes (its own signature checked, or a bearer's), or undefined. */
 function taking(r: Route, method: string, params: Record<string, string>): Match {
   const open = r.open && Object.hasOwn(r.open, method) ? r.open[method as Method] : undefined;
-  if (open) return { open };
+  if (open) return { open, route: r.path };
   const handler = Object.hasOwn(r.methods, method) ? r.methods[method as Method] : undefined;
-  return handler ? { handler, params } : undefined;
+  return handler ? { handler, params, route: r.path } : undefined;
 }
 
 function matchSegments(pattern: string[], path: string[]): Record<string, string> | undefined {

@@ -5,13 +5,14 @@
 
 import { type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KeywardError, type StoreAway, type WhenMissing, openEngine, safeJson } from '@keyward/core';
+import { type Engine, KeywardError, type StoreAway, type WhenMissing, openEngine, safeJson } from '@keyward/core';
 import { AuthFailureThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
 import { handle } from './handle.js';
 import type { LeakKeys } from './leak-signature.js';
 import type { TrustedProxies } from './client-address.js';
 import { stdoutLog } from './request-log.js';
 import { HealthLog } from './health-log.js';
+import { RequestMetrics } from './metrics.js';
 import { router } from './routes/index.js';
 import { errorReply } from './wire.js';
 
@@ -38,6 +39,8 @@ export interface ServerOptions {
   trustProxy?: TrustedProxies;
   /** A PostgreSQL store's most connections (its pool; 10 by default). */
   dbConnections?: number;
+  /** Given, GET /metrics answers on this port of the same host, in Prometheus' text format (metrics.ts); 0 picks a free port. */
+  metricsPort?: number;
   /**
    * Given, a database that cannot answer as the server starts but is expected
    * back by itself (StoreAway) does not stop it: it listens, answers 503 until
@@ -49,6 +52,8 @@ export interface ServerOptions {
 export interface RunningServer {
   url: string;
   port: number;
+  /** Where GET /metrics answers (metricsPort), if anywhere. */
+  metricsUrl?: string;
   /** Stops the server and flushes usage; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -83,14 +88,15 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
   const port = opts.port ?? DEFAULT_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KeywardError('INVALID_INPUT', `The port must be a whole number from 0 to 65535, not ${port}.`);
+  for (const p of [port, opts.metricsPort ?? 0]) if (!Number.isInteger(p) || p < 0 || p > 65535) throw new KeywardError('INVALID_INPUT', `The port must be a whole number from 0 to 65535, not ${p}.`);
   // Fail before listening when there is no store yet, it does not parse
   // (STORE_CORRUPT), or its database cannot be reached (UNAVAILABLE; unless
   // told to wait for it: whenStoreAway).
   const engine = await openEngine(opts.storePath, opts.missing ?? { advice: 'run `keyward init` on this host first' }, { usageFlushMs: opts.usageFlushMs }, { connections: opts.dbConnections }, opts.whenStoreAway);
   const stdout = opts.log ? undefined : stdoutLog();
   const log = opts.log ?? stdout!.log;
-  const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, healthLog: new HealthLog(), url: urlOf(host, port), leakKeys: opts.leakKeys, trustProxy: opts.trustProxy };
+  const metrics = opts.metricsPort === undefined ? undefined : new RequestMetrics(() => handling.length);
+  const ctx = { engine, router, throttle: new AuthFailureThrottle(opts.authThrottle ?? DEFAULT_THROTTLE), log, healthLog: new HealthLog(), url: urlOf(host, port), leakKeys: opts.leakKeys, trustProxy: opts.trustProxy, metrics };
 
   const requestTimeout = opts.requestTimeoutMs ?? 30_000;
   const timeouts = { requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeout / 4)) };
@@ -157,14 +163,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
   });
 
+  const metricsServer = metrics && metricsListener(metrics, engine);
   try {
     await listen(server, host, port);
+    if (metricsServer) await listen(metricsServer, host, opts.metricsPort!);
   } catch (e) {
+    // The API's port may be taken already when the metrics' is refused.
+    if (server.listening) server.close();
+    metrics?.close();
     await engine.close();
     throw e;
   }
   const actualPort = (server.address() as AddressInfo).port;
   ctx.url = urlOf(host, actualPort);
+  const metricsUrl = metricsServer && `${urlOf(host, (metricsServer.address() as AddressInfo).port)}/metrics`;
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -186,11 +198,34 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await handlersDone;
       clearTimeout(force);
       stdout?.flush();
+      // Scraped until the API's last answer went out; a scrape under way gets its answer.
+      if (metricsServer) {
+        await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+        metrics?.close();
+      }
       await engine.close();
     })();
     return closing;
   };
-  return { url: ctx.url, port: actualPort, close };
+  return { url: ctx.url, port: actualPort, ...(metricsUrl ? { metricsUrl } : {}), close };
+}
+
+/** The metrics' own server: GET /metrics and nothing else. */
+function metricsListener(metrics: RequestMetrics, engine: Engine): Server {
+  const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const [status, headers, body] =
+      path !== '/metrics'
+        ? [404, { 'Content-Type': 'text/plain; charset=utf-8' }, 'Not found: metrics are at /metrics.\n']
+        : req.method !== 'GET' && req.method !== 'HEAD'
+          ? [405, { 'Content-Type': 'text/plain; charset=utf-8', Allow: 'GET' }, 'Only GET /metrics.\n']
+          : [200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' }, metrics.text(engine.gauges())];
+    res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  // Whatever went wrong with one scrape's connection is that connection's alone.
+  server.on('clientError', (_e, socket) => socket.destroy());
+  return server;
 }
 
 /** `Connection: close` on an answer not yet begun: its connection ends once it is sent (gracefully, unlike closing an idle one). */

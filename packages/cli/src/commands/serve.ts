@@ -20,6 +20,9 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   const choice = storeChoice(cmd, env);
   const path = choice.path;
   const dbConnections = connectionsOf(cmd.flags.dbConnections as string | undefined, path);
+  const metricsText = cmd.flags.metricsPort as string | undefined;
+  if (metricsText !== undefined && (!/^\d{1,5}$/.test(metricsText) || Number(metricsText) > 65535)) throw new KeywardError('INVALID_INPUT', `--metrics-port takes a port number from 0 to 65535, not "${printable(metricsText)}".`);
+  const metricsPort = metricsText === undefined ? undefined : Number(metricsText);
   // Created at the default location on the very first run, as for any command.
   const missing = whenMissing(choice, actorOf(cmd, env), (line) => print(process.stderr, line + '\n'));
   // The server logs one JSON line per request to stdout, and refuses a port
@@ -28,8 +31,9 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   // not given up on: a supervisor restarting an exited server backs off, and would keep it down longer.
   const whenStoreAway = (why: KeywardError) =>
     print(process.stderr, `${reasonOnly(why)}. Listening anyway: requests that need it are answered 503 until it answers.\n`);
-  const server = await startServer({ storePath: path, missing, host, port: Number(portText), leakKeys, trustProxy, dbConnections, whenStoreAway });
+  const server = await startServer({ storePath: path, missing, host, port: Number(portText), leakKeys, trustProxy, dbConnections, metricsPort, whenStoreAway });
   print(process.stderr, `Keyward server listening on ${server.url} (store ${storeLocation(path)}); Ctrl-C stops it.\n`);
+  if (server.metricsUrl) print(process.stderr, `Metrics for Prometheus at ${server.metricsUrl}\n`);
   const signal = await closeOnSignals(server);
   print(process.stderr, `Stopped on ${signal}; usage flushed.\n`);
   return 0;
