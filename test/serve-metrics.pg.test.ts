@@ -9,22 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from './support/postgres-server.js';
 import { createTestDatabase } from './support/postgres.js';
 import { bootstrap } from './support/flow.js';
-import { startServe } from './support/serve.js';
+import { metricsUrlOf, startServe } from './support/serve.js';
 import { call } from './support/http.js';
 
 let pg: PostgresServer;
 let tokens: { alice: string; bob: string };
 let servers: { url: string; metrics: string }[];
-
-/** The metrics' URL a server announces on stderr. */
-async function metricsUrlOf(server: { stderr: () => string }): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const m = /Metrics for Prometheus at (http:\/\/\S+)\n/.exec(server.stderr());
-    if (m) return m[1];
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no metrics URL announced: ${server.stderr()}`);
-}
 
 /** One scrape's samples, by name and labels as written. */
 async function scrape(url: string): Promise<Map<string, number>> {

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeOf, keyward, tempDir } from './support/keyward.js';
-import { startServe, stopServe } from './support/serve.js';
+import { metricsUrlOf, startServe, stopServe } from './support/serve.js';
 import { bootstrap } from './support/flow.js';
 import { call } from './support/http.js';
 import { freePort } from './support/free-port.js';
@@ -19,16 +19,6 @@ beforeAll(() => {
   store = join(tempDir(), 'keyward.json');
   tokens = bootstrap(store);
 });
-
-/** The metrics' URL a server announces on stderr. */
-async function metricsUrlOf(server: { stderr: () => string }): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const m = /Metrics for Prometheus at (http:\/\/\S+)\n/.exec(server.stderr());
-    if (m) return m[1];
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no metrics URL announced: ${server.stderr()}`);
-}
 
 /** A scrape, parsed: each sample's value by its name and labels as written. */
 async function scrape(url: string): Promise<{ text: string; value: (sample: string) => number | undefined; contentType: string | null }> {

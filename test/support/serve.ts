@@ -28,3 +28,13 @@ export function stopServe(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
   });
 }
+
+/** The metrics' URL a server started with --metrics-port announces on stderr ("Metrics for Prometheus at URL"). */
+export async function metricsUrlOf(server: { stderr: () => string }): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const m = /Metrics for Prometheus at (http:\/\/\S+)\n/.exec(server.stderr());
+    if (m) return m[1];
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no metrics URL announced: ${server.stderr()}`);
+}
