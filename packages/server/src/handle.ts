@@ -3,6 +3,7 @@
 // owner, and answer — every failure in the error shape, a 5xx only for the
 // server's own trouble, and one log line as the answer goes out.
 
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_ROOT, type Engine, type KeyService, KeywardError, ROUTES, type VerifyOutcome, type WireErrors, printable, safeJson } from '@keyward/core';
 import { type AuthFailureThrottle, bearerOf, refusalText } from './auth.js';
@@ -10,7 +11,7 @@ import type { HealthLog } from './health-log.js';
 import type { LeakKeys } from './leak-signature.js';
 import { type TrustedProxies, clientAddress } from './client-address.js';
 import { drained } from './body.js';
-import { type RequestLogEntry, logTime, loggablePath, loggableQuery } from './request-log.js';
+import { type RequestLogEntry, logTime, loggablePath, loggableQuery, requestIdOf } from './request-log.js';
 import { type RequestMetrics, UNMATCHED } from './metrics.js';
 import { type Call, type Handler, type OpenHandler, Query, type Router } from './router.js';
 import { type Reply, errorReply, send } from './wire.js';
@@ -157,14 +158,16 @@ async function answerOpen(handler: OpenHandler, req: IncomingMessage, entry: Req
 
 function failure(e: unknown, entry: RequestLogEntry): Reply {
   if (e instanceof KeywardError && e.status < 500) return errorReply(e.code, e.message);
-  // The server's own trouble: the details (paths, causes) go to its log, not to the client.
+  // The server's own trouble: the details (paths, causes) go to its log, not to the client, who is given
+  // the request's id to find them there by (its own, or one made now: X-Request-Id on the answer too).
   entry.error = e instanceof Error ? e.message : String(e);
-  if (e instanceof KeywardError && e.code === 'STORE_CORRUPT') return errorReply('STORE_CORRUPT', "The server's store cannot be read; its log says why.");
+  const id = (entry.requestId ??= randomUUID());
+  if (e instanceof KeywardError && e.code === 'STORE_CORRUPT') return errorReply('STORE_CORRUPT', `The server's store cannot be read; its log says why (request ${id}).`);
   // Retry-After: the store is expected back (a database restarting); clients retry instead of giving up.
-  if (e instanceof KeywardError && e.code === 'UNAVAILABLE') return errorReply('UNAVAILABLE', "The server's store is unavailable right now; try again, or see the server's log.", { 'Retry-After': '1' });
+  if (e instanceof KeywardError && e.code === 'UNAVAILABLE') return errorReply('UNAVAILABLE', `The server's store is unavailable right now; try again, or see the server's log (request ${id}).`, { 'Retry-After': '1' });
   // No Retry-After: trying again blindly could make a second key.
-  if (e instanceof KeywardError && e.code === 'OUTCOME_UNKNOWN') return errorReply('OUTCOME_UNKNOWN', "The server's store stopped answering after the change was sent to it, so whether it was made is not known; look (list your keys) before trying again.");
-  return errorReply('INTERNAL', "The server failed to answer; its log says why.");
+  if (e instanceof KeywardError && e.code === 'OUTCOME_UNKNOWN') return errorReply('OUTCOME_UNKNOWN', `The server's store stopped answering after the change was sent to it, so whether it was made is not known; look (list your keys) before trying again (request ${id}).`);
+  return errorReply('INTERNAL', `The server failed to answer; its log says why (request ${id}).`);
 }
 
 export async function handle(req: IncomingMessage, res: ServerResponse, ctx: ServerContext): Promise<void> {
@@ -180,6 +183,8 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   };
   const query = loggableQuery(search);
   if (query) entry.query = query;
+  const requestId = requestIdOf(req.headers['x-request-id']);
+  if (requestId !== undefined) entry.requestId = requestId;
   let reply: Reply;
   const seen: Found = {};
   try {
@@ -192,7 +197,7 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ser
   if (!req.complete) await drained(req);
   // The client may have gone while the handler ran; then nothing is sent.
   if (res.destroyed) entry.aborted = true;
-  send(res, reply, seen.expiry);
+  send(res, reply, seen.expiry, entry.requestId);
   entry.status = reply.status;
   entry.ms = Math.round((performance.now() - started) * 100) / 100;
   ctx.metrics?.observe(seen.route ?? UNMATCHED, entry.method, reply.status, entry.ms / 1000);

@@ -2,7 +2,7 @@
 // token: the Authorization header is not logged, path segments that look
 // like a token are masked, and of the query only the parameter names appear.
 
-import type { ErrorCode } from '@keyward/core';
+import { type ErrorCode, TOKEN_PREFIX } from '@keyward/core';
 
 export interface RequestLogEntry {
   time: string;
@@ -19,9 +19,21 @@ export interface RequestLogEntry {
   error?: string;
   /** The client went away before the answer was sent. */
   aborted?: boolean;
+  /** The request's id: the one it came with (X-Request-Id, a load balancer's), or one made for a 5xx answer. */
+  requestId?: string;
 }
 
 const MAX_PATH = 200;
+
+// An id a load balancer or proxy put on the request (X-Request-Id; a UUID, a hex or base64url string). Kept, logged
+// and sent back only as plain text of a sane length, and never when it looks like a token (TOKEN_PREFIX anywhere):
+// the log holds none. Anything else is as if it were absent.
+const PLAIN_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The request's own id, from its X-Request-Id header, where it is one the log may hold. */
+export function requestIdOf(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && PLAIN_ID.test(header) && !header.toLowerCase().includes(TOKEN_PREFIX) ? header : undefined;
+}
 
 let lastMs = -1;
 let lastIso = '';

@@ -24,7 +24,7 @@ export function errorReply(code: ErrorCode, detail: string, headers?: Record<str
  * as it is, where an object is walked key by key, and no object is copied to
  * add the body's or the token's headers.
  */
-export function send(res: ServerResponse, reply: Reply, tokenExpiration?: string): void {
+export function send(res: ServerResponse, reply: Reply, tokenExpiration?: string, requestId?: string): void {
   if (res.headersSent || res.destroyed) return;
   // Only the headers that earn their place: every byte is parsed by every client on every answer.
   const headers: (string | number)[] = [];
@@ -32,6 +32,8 @@ export function send(res: ServerResponse, reply: Reply, tokenExpiration?: string
   // Every authenticated answer, refusals included, tells the client when its token ends (as GitHub's
   // GitHub-Authentication-Token-Expiration does), so it sees that coming.
   if (tokenExpiration !== undefined) headers.push('Keyward-Token-Expiration', tokenExpiration);
+  // The request's id, where it came with one or the answer is the server's trouble (handle.ts failure).
+  if (requestId !== undefined) headers.push('X-Request-Id', requestId);
   if (reply.body === undefined && reply.text === undefined) {
     res.writeHead(reply.status, headers);
     res.end();

@@ -38,3 +38,26 @@ describe('a query’s names in the log', () => {
     expect(loggableQuery('?kw_x=1&limit=2')).toBe('[token]&limit');
   });
 });
+
+describe('a request id', () => {
+  it('comes back and is logged where the request came with a plain one (a load balancer’s X-Request-Id), and is made for nothing else', async () => {
+    const id = '6f1c2a9e-4b7d-4c1e-9a0b-3d2e1f0a9b8c';
+    const a = await h.api('GET', '/api/v1/users/me', { token: h.tokens.bob, headers: { 'x-request-id': id } });
+    expect([a.status, a.headers.get('x-request-id')]).toEqual([200, id]);
+    expect(h.logs.map((l) => JSON.parse(l) as { requestId?: string }).filter((e) => e.requestId === id)).toHaveLength(1);
+    // A refusal keeps it too; an answer to a request without one carries none (nothing goes wrong on the server's side).
+    expect((await h.api('GET', '/api/v1/users/me', { token: 'kw_nope', headers: { 'x-request-id': 'lb-7' } })).headers.get('x-request-id')).toBe('lb-7');
+    expect((await h.api('GET', '/api/v1/users/me', { token: h.tokens.bob })).headers.get('x-request-id')).toBeNull();
+  });
+
+  it('is dropped, not logged, when it is not plain text of a sane length, or holds something token-like', async () => {
+    const lines = h.logs.length;
+    for (const id of ['x'.repeat(129), 'has space', 'semi;colon', `a${h.tokens.carol}`, 'KW_abc', 'é']) {
+      const a = await h.api('GET', '/api/v1/users/me', { token: h.tokens.bob, headers: { 'x-request-id': encodeURIComponent(id) === id ? id : id.replace(/[^\x20-\x7e]/g, '?') } });
+      expect([a.status, a.headers.get('x-request-id')], id).toEqual([200, null]);
+    }
+    const logged = h.logs.slice(lines).join('\n');
+    expect(logged).not.toContain('requestId');
+    expect(logged).not.toContain(h.tokens.carol.slice(3, 20));
+  });
+});
