@@ -3,6 +3,9 @@
 // (up, how stale its caches may be, other servers' changes heard), and its
 // usage counted and not yet written — read as a scraper would while two real
 // servers share one real database, which is then stopped and started again.
+// While it is down, a 503 carries the request's id (X-Request-Id: the load
+// balancer's, or one made) in its header and message, and the server's log
+// line with the reason carries it too.
 // This file runs a PostgreSQL of its own, since it stops it.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +17,7 @@ import { call } from './support/http.js';
 
 let pg: PostgresServer;
 let tokens: { alice: string; bob: string };
-let servers: { url: string; metrics: string }[];
+let servers: { url: string; metrics: string; stdout: () => string }[];
 
 /** One scrape's samples, by name and labels as written. */
 async function scrape(url: string): Promise<Map<string, number>> {
@@ -43,14 +46,14 @@ beforeAll(async () => {
   const url = (await createTestDatabase(pg.url)).url;
   tokens = bootstrap(url);
   const started = await Promise.all([0, 1].map(() => startServe(url, ['--metrics-port', '0', '--db-connections', '4'])));
-  servers = await Promise.all(started.map(async (s) => ({ url: s.url, metrics: await metricsUrlOf(s) })));
+  servers = await Promise.all(started.map(async (s) => ({ url: s.url, metrics: await metricsUrlOf(s), stdout: s.stdout })));
 });
 afterAll(async () => {
   await pg?.destroy();
 });
 
 describe('keyward serve --metrics-port on PostgreSQL', () => {
-  it("reports the pool, the change feed, other servers' changes heard, and usage the database has not taken yet", async () => {
+  it("reports the pool, the change feed, other servers' changes heard, and usage the database has not taken yet; a 503 names its request", async () => {
     const [a, b] = servers;
     // B caches bob's key, and listens from then on.
     expect((await call(`${b.url}/api/v1/users/me`, tokens.bob)).status).toBe(200);
@@ -78,6 +81,21 @@ describe('keyward serve --metrics-port on PostgreSQL', () => {
     expect(seen.get('keyward_usage_flushes_total{result="failed"}')).toBeGreaterThanOrEqual(1);
     expect(seen.get('keyward_usage_pending_uses')).toBeGreaterThanOrEqual(5);
     expect(seen.get('keyward_change_feed_confirmed_age_seconds')).toBeGreaterThan(1);
+
+    // Meanwhile a request is answered 503 with an id to find its reason in the server's log by: its own
+    // (a load balancer's X-Request-Id), or one made for it.
+    const asked = await fetch(`${b.url}/api/v1/users/me`, { headers: { authorization: `Bearer ${tokens.bob}`, 'x-request-id': 'lb-4711' } });
+    const made = await fetch(`${b.url}/api/v1/users/me`, { headers: { authorization: `Bearer ${tokens.bob}` } });
+    expect([asked.status, made.status]).toEqual([503, 503]);
+    expect(asked.headers.get('x-request-id')).toBe('lb-4711');
+    const madeId = made.headers.get('x-request-id')!;
+    expect(madeId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(((await asked.json()) as { errors: { detail: string }[] }).errors[0].detail).toContain('(request lb-4711)');
+    expect(((await made.json()) as { errors: { detail: string }[] }).errors[0].detail).toContain(`(request ${madeId})`);
+    // The log is written a turn after the answer: looked for until both lines are there (2 s at most).
+    const logged = () => b.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { requestId?: string; status?: number; error?: string });
+    for (let i = 0; i < 40 && logged().filter((e) => e.requestId === 'lb-4711' || e.requestId === madeId).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    for (const id of ['lb-4711', madeId]) expect(logged().find((e) => e.requestId === id)).toMatchObject({ status: 503, error: expect.any(String) });
 
     // Back: the feed listens again, and the next flush writes what was kept.
     await pg.start();
