@@ -49,6 +49,14 @@ describe('keyward help', () => {
     expect(text).toMatch(/^ {2}--store STORE/m); // and what every command takes
   });
 
+  it.each([[['serve', '--help']], [['help', 'serve']]])('%j says what each of its options does', (args) => {
+    const text = answers(args);
+    const flags = [...text.split('\n')[1].matchAll(/--[a-z-]+/g)].map((m) => m[0]);
+    expect(flags).toEqual(['--host', '--port', '--trust-proxy', '--leak-keys', '--db-connections', '--metrics-port']);
+    const options = text.slice(text.indexOf('Options\n'), text.indexOf('Everywhere'));
+    for (const f of flags) expect(options, f).toMatch(new RegExp(`^ {2}${f} \\S*\\s+\\S`, 'm'));
+  });
+
   it('--version prints the version of the keyward package', () => {
     const { version } = JSON.parse(readFileSync(join(repoRoot, 'packages/cli/package.json'), 'utf8')) as { version: string };
     expect(answers(['--version'])).toBe(`${version}\n`);

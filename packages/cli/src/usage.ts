@@ -49,8 +49,19 @@ export function helpFor(topic: string): string {
   if (topic === 'ui') return OVERVIEW;
   const prefix = `  keyward ${topic}`;
   const lines = COMMAND_LINES.split('\n').filter((l) => l === prefix || l.startsWith(prefix + ' '));
-  return `Usage\n${lines.join('\n')}\n\n${EVERYWHERE}`;
+  const options = OPTIONS[topic];
+  return `Usage\n${lines.join('\n')}\n\n${options ? `Options\n${options}\n\n` : ''}${EVERYWHERE}`;
 }
+
+/** What a command's options do, where its usage line alone does not say (an operator setting up servers). */
+const OPTIONS: Record<string, string> = {
+  serve: `  --host ADDRESS        where to listen (127.0.0.1: exposing the API is a decision; 0.0.0.0 for every interface)
+  --port N              the API's port (8787; 0 picks a free one, announced on stderr)
+  --trust-proxy CIDR,…  proxies whose X-Forwarded-For names the client (none: the socket's address is the client's)
+  --leak-keys FILE      GitHub's secret scanning public keys: signed leak reports revoke the keys they name
+  --db-connections N    on PostgreSQL, this server's most connections to the database (10; one more for the change feed)
+  --metrics-port N      GET /metrics on this port of the same host, in Prometheus' text format (off without it)`,
+};
 
 export const COMMAND_USAGE: Record<string, string> = {
   init: 'keyward init [--tenant NAME] [--admin USER]',
