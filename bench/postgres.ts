@@ -16,6 +16,7 @@
 //     durable floor (one bare node:http server fsyncing each create).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { createEngine, openStore } from '@keyward/core';
@@ -27,12 +28,26 @@ import { cpuMicros, interleavedAsync, killedOnExit, quick, report, treeCpuMicros
 import { BetterAuthPeer } from './peer/better-auth.js';
 import { allAnswered, autocannon as loadMix, mix, startBare } from './http-mix-load.js';
 
-// `node --import tsx bench/postgres.ts [--quick] [revocation] [http] [create] [scale] [mix]`: all parts unless named.
+// `node --import tsx bench/postgres.ts [--quick] [revocation] [http] [create] [scale] [mix]`: all parts unless named
+// (each in a process of its own, below).
 const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const part = (name: string) => named.length === 0 || named.includes(name);
 const keywardBin = new URL('../packages/cli/dist/keyward.js', import.meta.url).pathname;
 const REVOKES = quick ? 60 : 200;
 const ROUNDS = quick ? 3 : 7;
+
+// A full run (no part named) runs each part in a process of its own, one after another. In one process a
+// part's leftovers (its heap, compiled code, the load generator's) weighed on the next part's figure, the
+// create's most: Keyward's CPU per create was 333-517 µs after the other parts against 325-340 with the
+// create part alone (BENCHMARKS.md, session 27), while better-auth's, in the same process, moved less.
+if (named.length === 0) {
+  for (const name of ['revocation', 'http', 'create', 'scale', 'mix']) {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name, ...process.argv.slice(2)], { stdio: 'inherit' });
+    const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
+    if (code !== 0) process.exit(code);
+  }
+  process.exit(0);
+}
 
 const server = await startPostgres();
 const children: ChildProcess[] = [];
