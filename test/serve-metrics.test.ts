@@ -29,7 +29,7 @@ async function scrape(url: string): Promise<{ text: string; value: (sample: stri
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
     // Every sample is NAME{LABELS} VALUE or NAME VALUE.
-    const m = /^([a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    const m = /^([a-z_][a-z0-9_]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
     expect(m, line).not.toBeNull();
     values.set(m![1], Number(m![2]));
   }
@@ -85,7 +85,7 @@ describe('keyward serve --metrics-port', () => {
     expect(text).not.toMatch(/alice|bob|\/no\//);
     expect(value('process_resident_memory_bytes')).toBeGreaterThan(1e6);
     expect(value('process_cpu_seconds_total')).toBeGreaterThan(0);
-    expect(value('nodejs_eventloop_delay_seconds{quantile="0.99"}')).toBeGreaterThanOrEqual(0);
+    expect(value('nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
     // A JSON store has no connections or change feed to report.
     expect(text).not.toMatch(/keyward_db_|keyward_change_feed/);
   });

@@ -1,9 +1,10 @@
 // GET /metrics on `keyward serve --metrics-port N`: what a team running
 // several servers watches, in Prometheus' text format (0.0.4) — requests by
 // route, method and status, and how long they took; the database pool; the
-// change feed that bounds how long a revoked key may still be accepted here
-// (its age is that bound as it stands); usage counted and not yet written;
-// the process's CPU, memory and event-loop delay.
+// change feed whose heartbeat lets this server answer from its caches (a
+// revoked key refused everywhere within a second); usage counted and not yet written;
+// the process's CPU, memory and event-loop delay. docs/prometheus-alerts.yml
+// alerts on them (test/serve-metrics.pg.test.ts checks it names only these).
 //
 // On a port of its own, on the API's host: the API's port is often open to
 // the world, and these numbers are for operators. Nothing in them comes from
@@ -89,9 +90,9 @@ export class RequestMetrics {
       out.gauge('keyward_db_connection_waits', 'Requests waiting for a database connection now.', connections.waiting);
     }
     if (feed) {
-      out.gauge('keyward_change_feed_up', "1 while this server hears every other server's change (its LISTEN connection is up and answering), else 0.", feed.live ? 1 : 0);
+      out.gauge('keyward_change_feed_up', "1 while this server hears every other server's change (its LISTEN connection is up and answering); 0: it answers nothing from its caches, asking the database every time.", feed.live ? 1 : 0);
       // Unset until the feed first confirmed anything.
-      if (feed.confirmedAt > 0) out.gauge('keyward_change_feed_confirmed_age_seconds', 'Since this server last knew it had heard every change: how stale its caches may be (its bound is 1 s).', Math.max(0, now - feed.confirmedAt) / 1000);
+      if (feed.confirmedAt > 0) out.gauge('keyward_change_feed_confirmed_age_seconds', 'Since this server last knew it had heard every change (a heartbeat every 0.3 s); past 0.7 s its caches are not used.', Math.max(0, now - feed.confirmedAt) / 1000);
       out.counter('keyward_changes_heard_total', "Other servers' changes this server has heard.", feed.heard);
     }
 
@@ -107,12 +108,13 @@ export class RequestMetrics {
     out.gauge('process_resident_memory_bytes', 'Resident memory of this process.', process.memoryUsage.rss());
     out.gauge('process_start_time_seconds', 'When this process started (its metrics), since the epoch.', this.started);
     out.gauge('nodejs_heap_used_bytes', "V8's heap in use.", process.memoryUsage().heapUsed);
-    out.family('nodejs_eventloop_delay_seconds', 'gauge', 'How late the event loop ran timers since the previous scrape (every request waits on it).');
+    // Named as prom-client names them, so dashboards made for other Node.js services read them.
     const delay = this.loopDelay;
-    const seconds = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS) / 1000 : 0);
-    out.sample('nodejs_eventloop_delay_seconds', { quantile: '0.5' }, delay.count > 0 ? seconds(delay.percentile(50)) : 0);
-    out.sample('nodejs_eventloop_delay_seconds', { quantile: '0.99' }, delay.count > 0 ? seconds(delay.percentile(99)) : 0);
-    out.sample('nodejs_eventloop_delay_seconds', { quantile: '1' }, delay.count > 0 ? seconds(delay.max) : 0);
+    const seconds = (ns: number) => (delay.count > 0 && Number.isFinite(ns) ? Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS) / 1000 : 0);
+    const late = 'how late the event loop ran timers since the previous scrape (every request waits on it)';
+    out.gauge('nodejs_eventloop_lag_p50_seconds', `The median of ${late}.`, seconds(delay.percentile(50)));
+    out.gauge('nodejs_eventloop_lag_p99_seconds', `The 99th percentile of ${late}.`, seconds(delay.percentile(99)));
+    out.gauge('nodejs_eventloop_lag_max_seconds', `The most of ${late}.`, seconds(delay.max));
     delay.reset();
     return out.text();
   }
