@@ -8,10 +8,13 @@
 // line with the reason carries it too.
 // This file runs a PostgreSQL of its own, since it stops it.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from './support/postgres-server.js';
 import { createTestDatabase } from './support/postgres.js';
 import { bootstrap } from './support/flow.js';
+import { repoRoot } from './support/keyward.js';
 import { metricsUrlOf, startServe } from './support/serve.js';
 import { call } from './support/http.js';
 
@@ -69,6 +72,12 @@ describe('keyward serve --metrics-port on PostgreSQL', () => {
     expect(seen.get('keyward_db_connections{state="open"}')).toBeGreaterThanOrEqual(1);
     expect(seen.get('keyward_db_connections{state="open"}')).toBeLessThanOrEqual(4);
     expect(seen.get('keyward_db_connection_waits')).toBe(0);
+    // The alerting rules shipped for operators name only metrics a server on PostgreSQL exposes.
+    const exposed = new Set([...seen.keys()].map((sample) => sample.replace(/\{.*$/, '')));
+    const rules = readFileSync(join(repoRoot, 'docs/prometheus-alerts.yml'), 'utf8');
+    const named = [...rules.matchAll(/^\s+expr: (.*)$/gm)].flatMap((m) => m[1].match(/\b(?:keyward|nodejs|process)_[a-z0-9_]+/g) ?? []);
+    expect(named.length).toBeGreaterThan(5);
+    for (const name of named) expect(exposed, name).toContain(name);
 
     // Right after one of B's flushes (every 5 s), uses it has not written yet; then the database stops.
     const flushes = seen.get('keyward_usage_flushes_total{result="ok"}')!;
