@@ -5,9 +5,11 @@
 // scraper would, and holds nothing a request sent (no token, key id, user
 // or path as asked).
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeOf, keyward, tempDir } from './support/keyward.js';
+import { codeOf, keyward, repoRoot, tempDir } from './support/keyward.js';
 import { metricsUrlOf, startServe, stopServe } from './support/serve.js';
 import { bootstrap } from './support/flow.js';
 import { call } from './support/http.js';
@@ -86,8 +88,16 @@ describe('keyward serve --metrics-port', () => {
     expect(value('process_resident_memory_bytes')).toBeGreaterThan(1e6);
     expect(value('process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(value('nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
-    // A JSON store has no connections or change feed to report.
+    // A JSON store has no connections or change feed to report; its disk's free space, as df sees it.
     expect(text).not.toMatch(/keyward_db_|keyward_change_feed/);
+    const df = execFileSync('df', ['-B1', '--output=avail,size', dirname(store)], { encoding: 'utf8' }).trim().split('\n')[1].trim().split(/\s+/).map(Number);
+    expect(Math.abs(value('keyward_store_disk_free_bytes')! - df[0])).toBeLessThan(df[1] * 0.01);
+    expect(value('keyward_store_disk_size_bytes')).toBe(df[1]);
+    // The alerting rules' disk metrics are these.
+    const rules = readFileSync(join(repoRoot, 'docs/prometheus-alerts.yml'), 'utf8');
+    const disk = [...new Set(rules.match(/\bkeyward_store_disk_[a-z_]+/g))];
+    expect(disk.length).toBeGreaterThan(0);
+    for (const name of disk) expect(value(name), name).toBeGreaterThan(0);
   });
 
   it('reports uses counted and not yet written, until a flush writes them', async () => {

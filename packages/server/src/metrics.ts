@@ -3,7 +3,7 @@
 // route, method and status, and how long they took; the database pool; the
 // change feed whose heartbeat lets this server answer from its caches (a
 // revoked key refused everywhere within a second); usage counted and not yet written;
-// the process's CPU, memory and event-loop delay. docs/prometheus-alerts.yml
+// a JSON store's free disk; the process's CPU, memory and event-loop delay. docs/prometheus-alerts.yml
 // alerts on them (test/serve-metrics.pg.test.ts checks it names only these).
 //
 // On a port of its own, on the API's host: the API's port is often open to
@@ -94,6 +94,12 @@ export class RequestMetrics {
       // Unset until the feed first confirmed anything.
       if (feed.confirmedAt > 0) out.gauge('keyward_change_feed_confirmed_age_seconds', 'Since this server last knew it had heard every change (a heartbeat every 0.3 s); past 0.7 s its caches are not used.', Math.max(0, now - feed.confirmedAt) / 1000);
       out.counter('keyward_changes_heard_total', "Other servers' changes this server has heard.", feed.heard);
+    }
+
+    if (engine.store.disk) {
+      const { freeBytes, totalBytes } = engine.store.disk;
+      out.gauge('keyward_store_disk_free_bytes', "Free space on the store's file system (a JSON store): a full disk refuses every change.", freeBytes);
+      out.gauge('keyward_store_disk_size_bytes', "The size of the store's file system (a JSON store).", totalBytes);
     }
 
     const { usage } = engine;

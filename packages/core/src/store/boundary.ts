@@ -224,6 +224,12 @@ export interface StoreGauges {
    * all of them (epoch ms; 0 never), and how many changes of others it has heard.
    */
   feed?: { live: boolean; confirmedAt: number; heard: number };
+  /**
+   * The file system the store's files are on (a JSON store): bytes free to
+   * this process, and in all. A full disk refuses every change (ENOSPC,
+   * UNAVAILABLE, nothing lost): this is the operator's warning beforehand.
+   */
+  disk?: { freeBytes: number; totalBytes: number };
 }
 
 export interface Store extends StoreReads {

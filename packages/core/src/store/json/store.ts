@@ -12,11 +12,12 @@
 //                    and journal-copied, how far that copy is known complete (copy-mark.ts)
 //   store.usage/     usage aggregates
 
+import { statfsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ApiKey, KeywardEvent, StoreDocument, Tenant, User } from '../../domain.js';
 import { KeywardError } from '../../refusal.js';
-import type { EventFind, EventPage, FlushId, FoundPage, InitialState, KeyFind, KeyUsage, ReadOptions, Store, StoreChange, Transaction, UsageCount } from '../boundary.js';
+import type { EventFind, EventPage, FlushId, FoundPage, InitialState, KeyFind, KeyUsage, ReadOptions, Store, StoreChange, StoreGauges, Transaction, UsageCount } from '../boundary.js';
 import { changeOf } from '../change-signal.js';
 import { storeClosed } from '../closed.js';
 import { StateReads, StateTransaction } from '../state-transaction.js';
@@ -278,6 +279,16 @@ export class JsonFileStore extends StateReads implements Store {
       await this.usage.removeBefore(before);
       this.journal.changed({});
     });
+  }
+
+  /** The free space where the store's files are (StoreGauges.disk); nothing where the file system cannot say. */
+  gauges(): StoreGauges {
+    try {
+      const fs = statfsSync(dirname(this.location));
+      return { disk: { freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize } };
+    } catch {
+      return {};
+    }
   }
 
   /** Rewrites the snapshot now (normally the journal does so itself, in the background, as it grows). */
