@@ -11,8 +11,7 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   expectArgs(cmd, 0, 0, '');
   const { startServer, closeOnSignals, parseLeakKeys, parseTrustedProxies, DEFAULT_HOST, DEFAULT_PORT } = await import('@keyward/server');
   const host = (cmd.flags.host as string | undefined) ?? DEFAULT_HOST;
-  const portText = (cmd.flags.port as string | undefined) ?? String(DEFAULT_PORT);
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new KeywardError('INVALID_INPUT', `--port takes a port number from 0 to 65535, not "${printable(portText)}".`);
+  const port = portOf((cmd.flags.port as string | undefined) ?? String(DEFAULT_PORT), '--port');
   // GitHub's public keys for secret scanning reports, as it publishes them.
   const leakKeysFile = cmd.flags.leakKeys as string | undefined;
   const leakKeys = leakKeysFile === undefined ? undefined : parseLeakKeys(readFileSync(leakKeysFile, 'utf8'), leakKeysFile);
@@ -21,8 +20,7 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   const path = choice.path;
   const dbConnections = connectionsOf(cmd.flags.dbConnections as string | undefined, path);
   const metricsText = cmd.flags.metricsPort as string | undefined;
-  if (metricsText !== undefined && (!/^\d{1,5}$/.test(metricsText) || Number(metricsText) > 65535)) throw new KeywardError('INVALID_INPUT', `--metrics-port takes a port number from 0 to 65535, not "${printable(metricsText)}".`);
-  const metricsPort = metricsText === undefined ? undefined : Number(metricsText);
+  const metricsPort = metricsText === undefined ? undefined : portOf(metricsText, '--metrics-port');
   // Created at the default location on the very first run, as for any command.
   const missing = whenMissing(choice, actorOf(cmd, env), (line) => print(process.stderr, line + '\n'));
   // The server logs one JSON line per request to stdout, and refuses a port
@@ -31,12 +29,18 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   // not given up on: a supervisor restarting an exited server backs off, and would keep it down longer.
   const whenStoreAway = (why: KeywardError) =>
     print(process.stderr, `${reasonOnly(why)}. Listening anyway: requests that need it are answered 503 until it answers.\n`);
-  const server = await startServer({ storePath: path, missing, host, port: Number(portText), leakKeys, trustProxy, dbConnections, metricsPort, whenStoreAway });
+  const server = await startServer({ storePath: path, missing, host, port, leakKeys, trustProxy, dbConnections, metricsPort, whenStoreAway });
   print(process.stderr, `Keyward server listening on ${server.url} (store ${storeLocation(path)}); Ctrl-C stops it.\n`);
   if (server.metricsUrl) print(process.stderr, `Metrics for Prometheus at ${server.metricsUrl}\n`);
   const signal = await closeOnSignals(server);
   print(process.stderr, `Stopped on ${signal}; usage flushed.\n`);
   return 0;
+}
+
+/** A port option's number, 0 (a free one) to 65535. */
+function portOf(text: string, flag: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new KeywardError('INVALID_INPUT', `${flag} takes a port number from 0 to 65535, not "${printable(text)}".`);
+  return Number(text);
 }
 
 /**
