@@ -168,8 +168,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await listen(server, host, port);
     if (metricsServer) await listen(metricsServer, host, opts.metricsPort!);
   } catch (e) {
-    // The API's port may be taken already when the metrics' is refused.
-    if (server.listening) server.close();
+    // The API's port may be taken already when the metrics' is refused: given back before this refuses.
+    if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     metrics?.close();
     await engine.close();
     throw e;
