@@ -53,7 +53,7 @@ describe('a request id', () => {
   it('is dropped, not logged, when it is not plain text of a sane length, or holds something token-like', async () => {
     const lines = h.logs.length;
     for (const id of ['x'.repeat(129), 'has space', 'semi;colon', `a${h.tokens.carol}`, 'KW_abc', 'é']) {
-      const a = await h.api('GET', '/api/v1/users/me', { token: h.tokens.bob, headers: { 'x-request-id': encodeURIComponent(id) === id ? id : id.replace(/[^\x20-\x7e]/g, '?') } });
+      const a = await h.api('GET', '/api/v1/users/me', { token: h.tokens.bob, headers: { 'x-request-id': id } });
       expect([a.status, a.headers.get('x-request-id')], id).toEqual([200, null]);
     }
     const logged = h.logs.slice(lines).join('\n');
