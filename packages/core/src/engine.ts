@@ -140,6 +140,15 @@ export class Engine implements EngineParts {
     return { store: this.store.gauges?.() ?? {}, usage: this.usage.gauges() };
   }
 
+  /**
+   * How far this process's clock is from its store's (ms; positive: this one
+   * is ahead), where the store keeps a clock of its own (PostgreSQL):
+   * undefined where it does not. `keyward serve` warns when it is far.
+   */
+  async clockOffset(): Promise<{ offsetMs: number; errorMs: number } | undefined> {
+    return this.store.clockOffset?.();
+  }
+
   /** Writes counted uses, failures and excessive-use flags to the store. */
   flush(): Promise<void> {
     return this.usage.flush();

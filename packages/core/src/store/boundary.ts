@@ -230,6 +230,12 @@ export interface StoreGauges {
    * UNAVAILABLE, nothing lost): this is the operator's warning beforehand.
    */
   disk?: { freeBytes: number; totalBytes: number };
+  /**
+   * This process's clock less the database's, as last read (ms; positive:
+   * this one is ahead), within ± errorMs: where several servers share a
+   * store, each decides expiry by its own clock (clock-offset.ts).
+   */
+  clock?: { offsetMs: number; errorMs: number };
 }
 
 export interface Store extends StoreReads {
@@ -287,6 +293,12 @@ export interface Store extends StoreReads {
 
   /** This process's view of the store's machinery (StoreGauges); absent where there is none to report. */
   gauges?(): StoreGauges;
+  /**
+   * Reads how far this process's clock is from the store's (StoreGauges.clock)
+   * now; absent where the store keeps no clock of its own (a file on this
+   * machine). UNAVAILABLE when the store cannot be asked.
+   */
+  clockOffset?(): Promise<{ offsetMs: number; errorMs: number }>;
 
   /** Grows with every change this process has seen, its own and others'. Never goes back. */
   version(): number;

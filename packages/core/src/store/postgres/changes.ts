@@ -28,6 +28,7 @@ import type { LastUseWritten, StoreChange } from '../boundary.js';
 import { mergeAddresses } from '../usage-aggregates.js';
 import { ChangeSignal } from '../change-signal.js';
 import { ChangeCount, type SlotCounts } from './change-count.js';
+import { type ClockOffsetReading, readClock } from './clock-offset.js';
 import { SCHEMA, type Sql } from './sql.js';
 import { type KeywardClientConfig, KeywardClient } from './keyward-client.js';
 
@@ -53,6 +54,8 @@ const UNCONFIRMED_LIMIT_MS = 1000 - HEARTBEAT_MS;
  */
 const HELD_MS = 100;
 const RECONNECT_MS = 250;
+/** Every this many answered heartbeats (3 s), the database's clock is read too (FeedHooks.clockRead). */
+const CLOCK_EVERY = 10;
 /** What each heartbeat asks: the count of committed changes (migration 3), summed over its slots. */
 const COUNT_CHANGES = `SELECT slot, n::text AS n FROM ${SCHEMA}.change_count`;
 /** Undefined table or schema: a database Keyward has not initialised (or migrated) yet has no count to read. */
@@ -255,6 +258,8 @@ export interface FeedHooks {
   heartbeat?(): void;
   /** Keys another server made, heard before any other server's flush could name them (payload `u`). */
   madeUnused?(keyIds: readonly string[]): void;
+  /** The database's clock read against this process's on the listening connection (clock-offset.ts). */
+  clockRead?(reading: ClockOffsetReading): void;
 }
 
 export class ChangeFeed {
@@ -273,6 +278,8 @@ export class ChangeFeed {
   private readonly count = new ChangeCount();
   /** Other servers' changes heard (the metrics' keyward_changes_heard_total). */
   private heardOthers = 0;
+  /** Heartbeats answered (CLOCK_EVERY). */
+  private beats = 0;
   /** How this server's own notifications begin (notificationOf writes `o` first). */
   private readonly ownPrefix: string;
   // A record was read while no LISTEN connection was up: a cache may hold what others changed since.
@@ -430,6 +437,8 @@ export class ChangeFeed {
         if (this.client !== c || count === undefined) return;
         if (this.count.read(count)) this.changed({ all: true });
         this.hooks.heartbeat?.();
+        // A failed reading tells nothing: the heartbeats judge the connection.
+        if (this.hooks.clockRead && ++this.beats % CLOCK_EVERY === 0) readClock(c).then(this.hooks.clockRead, () => undefined);
         // Answered a beat or more after it was asked (a slow database, a held loop): the interval's beat
         // meanwhile found it awaited and asked nothing, and the next may come after the timer judging
         // this answer is due (700 ms after it was asked): ask again now.

@@ -15,6 +15,7 @@ import { APPLICATION, type Backend, seenGone } from './backend-fate.js';
 import { storeClosed } from '../closed.js';
 import { endOfTurn } from '../end-of-turn.js';
 import { CHANNEL, type Change, ChangeFeed, announce, beginMarked, notificationOf } from './changes.js';
+import { ClockOffset, type ClockOffsetReading, readClock } from './clock-offset.js';
 import { connectionConfig } from './connection.js';
 import { KeywardClient, type KeywardClientConfig } from './keyward-client.js';
 import { eventThere, eventsBeforeGone, findEvents, insertEvents, removeEventsBefore } from './events-table.js';
@@ -144,6 +145,8 @@ export class PostgresStore implements Store {
    * that refused it yet.
    */
   private readonly freshCounts: StoreReads;
+  /** How far this process's clock is from the database's: read at clockOffset() and every few of the feed's heartbeats. */
+  private readonly clock = new ClockOffset();
   /** Creates sent whole that wait behind one another go in one statement (whole-batches.ts). */
   private readonly wholes = new WholeBatches((w) => this.putWhole(w.expected, w.keys, w.events, w.change));
 
@@ -186,6 +189,7 @@ export class PostgresStore implements Store {
     this.feed = new ChangeFeed(connection, this.server, {
       heartbeat: () => this.cache.heartbeat(),
       madeUnused: (keyIds) => this.cache.madeElsewhere(keyIds),
+      clockRead: (r) => this.clock.add(r),
     });
     this.feed.watch((c) => {
       this.cache.changed(c);
@@ -394,7 +398,15 @@ export class PostgresStore implements Store {
   }
 
   gauges(): StoreGauges {
-    return { connections: { open: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount }, feed: this.feed.gauges };
+    return { connections: { open: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount }, feed: this.feed.gauges, clock: this.clock.best };
+  }
+
+  /** Three readings on the pool, kept with the change feed's; the surest of them all (clock-offset.ts). */
+  clockOffset(): Promise<ClockOffsetReading> {
+    return this.guard(async () => {
+      for (let i = 0; i < 3; i++) this.clock.add(await readClock(this.pool));
+      return this.clock.best!;
+    });
   }
 
   /**
