@@ -87,8 +87,8 @@ describe('keyward serve --metrics-port', () => {
     expect(value('process_resident_memory_bytes')).toBeGreaterThan(1e6);
     expect(value('process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(value('nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
-    // A JSON store has no connections or change feed to report; its disk's free space, as df sees it.
-    expect(text).not.toMatch(/keyward_db_|keyward_change_feed/);
+    // A JSON store has no connections, change feed or clock of its own to report; its disk's free space, as df sees it.
+    expect(text).not.toMatch(/keyward_db_|keyward_change_feed|keyward_clock_offset/);
     const df = execFileSync('df', ['-B1', '--output=avail,size', dirname(store)], { encoding: 'utf8' }).trim().split('\n')[1].trim().split(/\s+/).map(Number);
     expect(Math.abs(value('keyward_store_disk_free_bytes')! - df[0])).toBeLessThan(df[1] * 0.01);
     expect(value('keyward_store_disk_size_bytes')).toBe(df[1]);

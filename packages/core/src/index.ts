@@ -11,6 +11,7 @@ export * from './presentation/safe-text.js';
 export * from './presentation/expiring-soon.js';
 export * from './presentation/verify-failure.js';
 export * from './presentation/git-fallback.js';
+export * from './presentation/clock-warning.js';
 export * from './token.js';
 export * from './token-scan.js';
 export { filesOfFolder, walkFolder, type FilesOfFolder, type FolderWalk } from './folder-walk.js';

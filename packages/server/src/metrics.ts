@@ -2,7 +2,8 @@
 // several servers watches, in Prometheus' text format (0.0.4) — requests by
 // route, method and status, and how long they took; the database pool; the
 // change feed whose heartbeat lets this server answer from its caches (a
-// revoked key refused everywhere within a second); usage counted and not yet written;
+// revoked key refused everywhere within a second); this server's clock against the
+// database's; usage counted and not yet written;
 // a JSON store's free disk; the process's CPU, memory and event-loop delay. docs/prometheus-alerts.yml
 // alerts on them (test/serve-metrics.pg.test.ts checks it names only these).
 //
@@ -96,6 +97,11 @@ export class RequestMetrics {
       out.counter('keyward_changes_heard_total', "Other servers' changes this server has heard.", feed.heard);
     }
 
+    if (engine.store.clock) {
+      const { offsetMs, errorMs } = engine.store.clock;
+      out.gauge('keyward_clock_offset_seconds', "This server's clock less the database's (positive: ahead), read every few seconds: each server decides expiry by its own clock.", offsetMs / 1000);
+      out.gauge('keyward_clock_offset_error_seconds', "How far keyward_clock_offset_seconds may be off: half the reading's round trip.", errorMs / 1000);
+    }
     if (engine.store.disk) {
       const { freeBytes, totalBytes } = engine.store.disk;
       out.gauge('keyward_store_disk_free_bytes', "Free space on the store's file system (a JSON store): a full disk refuses every change.", freeBytes);

@@ -5,7 +5,7 @@
 
 import { type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Engine, KeywardError, type StoreAway, type WhenMissing, openEngine, safeJson } from '@keyward/core';
+import { type Engine, KeywardError, type StoreAway, type WhenMissing, clockOffsetWarning, openEngine, safeJson } from '@keyward/core';
 import { AuthFailureThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
 import { handle } from './handle.js';
 import type { LeakKeys } from './leak-signature.js';
@@ -47,6 +47,11 @@ export interface ServerOptions {
    * the database answers, and this is told why. Without, refused.
    */
   whenStoreAway?: (why: StoreAway) => void;
+  /**
+   * Told once, soon after the server starts, when its clock is far from its
+   * database's (clockOffsetWarning): each server decides expiry by its own.
+   */
+  whenClockOff?: (warning: string) => void;
 }
 
 export interface RunningServer {
@@ -207,6 +212,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     })();
     return closing;
   };
+  // Read once the server listens, not waited for. A database still away: the metrics show the offset once
+  // the change feed reads it.
+  const { whenClockOff } = opts;
+  if (whenClockOff) {
+    engine.clockOffset().then(
+      (r) => {
+        const warning = r && clockOffsetWarning(r);
+        if (warning) whenClockOff(warning);
+      },
+      () => undefined,
+    );
+  }
   return { url: ctx.url, port: actualPort, ...(metricsUrl ? { metricsUrl } : {}), close };
 }
 
