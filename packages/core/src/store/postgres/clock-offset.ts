@@ -10,7 +10,10 @@
 // offset is that midpoint less the database's time, and half the round trip
 // is its error. Of several readings the one with the shortest round trip is
 // the surest (an answer that waited behind notifications or a busy loop only
-// widens its own error).
+// widens its own error) — unless the clock was set between them (a virtual
+// machine resumed, NTP stepped it): a reading that cannot agree with the
+// surest one (their ranges apart) is of the clock as it is now, and the
+// readings before it are forgotten.
 
 import type { Sql } from './sql.js';
 
@@ -44,6 +47,8 @@ export class ClockOffset {
 
   add(r: ClockOffsetReading): void {
     if (!Number.isFinite(r.offsetMs) || !(r.errorMs >= 0)) return;
+    const best = this.best;
+    if (best && Math.abs(r.offsetMs - best.offsetMs) > r.errorMs + best.errorMs) this.readings.length = 0;
     this.readings.push(r);
     if (this.readings.length > KEPT) this.readings.shift();
   }
