@@ -5,8 +5,12 @@
 // stderr as it starts, and its metrics show how far it is off
 // (keyward_clock_offset_seconds), read against the database's clock; the
 // other, whose clock is the database's, says nothing and shows about zero.
+// Then a server whose clock is set back while it runs (as a virtual machine
+// resumed from a pause finds it) says so then, and again once it is set right.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from './support/postgres.js';
 import { bootstrap } from './support/flow.js';
@@ -27,9 +31,9 @@ async function gaugeOf(metricsUrl: string, name: string): Promise<number | undef
   return undefined;
 }
 
-/** Waits for `text` on a server's stderr (10 s at most), and says whether it came. */
-async function said(stderr: () => string, text: string): Promise<boolean> {
-  for (let at = Date.now(); Date.now() - at < 10_000; await new Promise((r) => setTimeout(r, 50))) if (stderr().includes(text)) return true;
+/** Waits for `text` on a server's stderr (`ms`, 10 s by default, at most), and says whether it came. */
+async function said(stderr: () => string, text: string, ms = 10_000): Promise<boolean> {
+  for (let at = Date.now(); Date.now() - at < ms; await new Promise((r) => setTimeout(r, 50))) if (stderr().includes(text)) return true;
   return false;
 }
 
@@ -57,5 +61,36 @@ describe.skipIf(skippedWhereMissing(!LIBFAKETIME))(`a server whose clock is off 
     const offOnTime = await gaugeOf(await metricsUrlOf(onTime), 'keyward_clock_offset_seconds');
     expect(Math.abs(offOnTime!)).toBeLessThan(0.25);
     expect(onTime.stderr()).not.toContain('clock');
+  });
+
+  it('says so when its clock is set off while it runs, and when it is set right again', async () => {
+    if (!LIBFAKETIME) throw new Error('libfaketime is not installed: apt-get install faketime');
+    // libfaketime reads how far to set the clock from this file, again every second.
+    const dir = mkdtempSync(join(tmpdir(), 'keyward-clock-'));
+    const spec = join(dir, 'faketime');
+    writeFileSync(spec, '+0\n');
+    try {
+      const server = await startServe(store, ['--metrics-port', '0'], { LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: spec, FAKETIME_CACHE_DURATION: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' });
+      // Listening from its first cached key on, the server reads the clock every 3 s.
+      expect((await call(`${server.url}/api/v1/users/me`, tokens.bob)).status).toBe(200);
+      const metrics = await metricsUrlOf(server);
+      expect(Math.abs((await gaugeOf(metrics, 'keyward_clock_offset_seconds'))!)).toBeLessThan(0.25);
+      expect(server.stderr()).not.toContain('clock');
+
+      writeFileSync(spec, '-5s\n');
+      expect(await said(server.stderr, "Warning: this server's clock is 5.0 s behind the database's.", 20_000)).toBe(true);
+      const off = await gaugeOf(metrics, 'keyward_clock_offset_seconds');
+      expect(off).toBeGreaterThan(-5.25);
+      expect(off).toBeLessThan(-4.75);
+
+      writeFileSync(spec, '+0\n');
+      expect(await said(server.stderr, "This server's clock is within", 20_000)).toBe(true);
+      expect(server.stderr()).toMatch(/This server's clock is within \d+ ms of the database's again\.\n/);
+      expect(Math.abs((await gaugeOf(metrics, 'keyward_clock_offset_seconds'))!)).toBeLessThan(0.25);
+      // Told once each way.
+      expect(server.stderr().match(/Warning: this server's clock/g)).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,13 +5,14 @@
 
 import { type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Engine, KeywardError, type StoreAway, type WhenMissing, clockOffsetWarning, openEngine, safeJson } from '@keyward/core';
+import { type Engine, KeywardError, type StoreAway, type WhenMissing, openEngine, safeJson } from '@keyward/core';
 import { AuthFailureThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth.js';
 import { handle } from './handle.js';
 import type { LeakKeys } from './leak-signature.js';
 import type { TrustedProxies } from './client-address.js';
 import { stdoutLog } from './request-log.js';
 import { HealthLog } from './health-log.js';
+import { watchClock } from './clock-watch.js';
 import { RequestMetrics } from './metrics.js';
 import { router } from './routes/index.js';
 import { errorReply } from './wire.js';
@@ -48,8 +49,9 @@ export interface ServerOptions {
    */
   whenStoreAway?: (why: StoreAway) => void;
   /**
-   * Told once, soon after the server starts, when its clock is far from its
-   * database's (clockOffsetWarning): each server decides expiry by its own.
+   * Told when the server's clock is over a second from its database's, soon
+   * after it starts or later, and when it is near again (clock-watch.ts):
+   * each server decides expiry by its own clock.
    */
   whenClockOff?: (warning: string) => void;
 }
@@ -183,9 +185,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   ctx.url = urlOf(host, actualPort);
   const metricsUrl = metricsServer && `${urlOf(host, (metricsServer.address() as AddressInfo).port)}/metrics`;
 
+  const stopWatchingClock = opts.whenClockOff && watchClock(engine, opts.whenClockOff);
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      stopWatchingClock?.();
       // Every answer from now on ends its connection, so no kept-alive connection takes another request.
       shuttingDown = true;
       for (const res of handling) endsItsConnection(res);
@@ -212,18 +216,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     })();
     return closing;
   };
-  // Read once the server listens, not waited for. A database still away: the metrics show the offset once
-  // the change feed reads it.
-  const { whenClockOff } = opts;
-  if (whenClockOff) {
-    engine.clockOffset().then(
-      (r) => {
-        const warning = r && clockOffsetWarning(r);
-        if (warning) whenClockOff(warning);
-      },
-      () => undefined,
-    );
-  }
   return { url: ctx.url, port: actualPort, ...(metricsUrl ? { metricsUrl } : {}), close };
 }
 

@@ -1,0 +1,33 @@
+// Tells the operator when this server's clock is over a second from its
+// database's (clockOffsetWarning: each server decides expiry by its own
+// clock), and when it is near again (clockBackText) — as the server starts,
+// and whenever it changes after: a virtual machine resumed from a pause, or
+// an NTP daemon that stopped, sets a clock off without a restart. The store
+// reads the clock every few seconds while its change feed listens
+// (clock-offset.ts); this looks at the surest recent reading as often.
+
+import { type Engine, clockBackText, clockOffsetWarning } from '@keyward/core';
+
+/** How often the readings are looked at: as often as the change feed takes them. */
+const LOOK_MS = 3000;
+
+/** Starts watching; the function returned stops it. */
+export function watchClock(engine: Engine, tell: (line: string) => void): () => void {
+  let off = false;
+  let stopped = false;
+  const look = (r: { offsetMs: number; errorMs: number } | undefined) => {
+    if (stopped || !r) return;
+    const said = off ? clockBackText(r) : clockOffsetWarning(r);
+    if (said === undefined) return;
+    off = !off;
+    tell(said);
+  };
+  // Read once now; a database still away is read by the change feed once it answers.
+  engine.clockOffset().then(look, () => undefined);
+  const timer = setInterval(() => look(engine.gauges().store.clock), LOOK_MS);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
