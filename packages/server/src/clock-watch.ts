@@ -15,6 +15,7 @@ const LOOK_MS = 3000;
 export function watchClock(engine: Engine, tell: (line: string) => void): () => void {
   let off = false;
   let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
   const look = (r: { offsetMs: number; errorMs: number } | undefined) => {
     if (stopped || !r) return;
     const said = off ? clockBackText(r) : clockOffsetWarning(r);
@@ -22,10 +23,21 @@ export function watchClock(engine: Engine, tell: (line: string) => void): () => 
     off = !off;
     tell(said);
   };
-  // Read once now; a database still away is read by the change feed once it answers.
-  engine.clockOffset().then(look, () => undefined);
-  const timer = setInterval(() => look(engine.gauges().store.clock), LOOK_MS);
-  timer.unref();
+  const watch = () => {
+    if (stopped) return;
+    timer = setInterval(() => look(engine.gauges().store.clock), LOOK_MS);
+    timer.unref();
+  };
+  engine.clockOffset().then(
+    (r) => {
+      // A store with no clock of its own (a JSON store, on this machine): nothing to watch.
+      if (r === undefined) return;
+      look(r);
+      watch();
+    },
+    // A database still away: its change feed reads the clock once it answers.
+    watch,
+  );
   return () => {
     stopped = true;
     clearInterval(timer);

@@ -53,7 +53,7 @@ export interface ServerOptions {
    * after it starts or later, and when it is near again (clock-watch.ts):
    * each server decides expiry by its own clock.
    */
-  whenClockOff?: (warning: string) => void;
+  whenClockOff?: (line: string) => void;
 }
 
 export interface RunningServer {

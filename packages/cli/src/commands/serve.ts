@@ -29,7 +29,7 @@ export async function serve(cmd: ParsedCommand, env: NodeJS.ProcessEnv): Promise
   // not given up on: a supervisor restarting an exited server backs off, and would keep it down longer.
   const whenStoreAway = (why: KeywardError) =>
     print(process.stderr, `${reasonOnly(why)}. Listening anyway: requests that need it are answered 503 until it answers.\n`);
-  const whenClockOff = (warning: string) => print(process.stderr, `${warning}\n`);
+  const whenClockOff = (line: string) => print(process.stderr, `${line}\n`);
   const server = await startServer({ storePath: path, missing, host, port, leakKeys, trustProxy, dbConnections, metricsPort, whenStoreAway, whenClockOff });
   print(process.stderr, `Keyward server listening on ${server.url} (store ${storeLocation(path)}); Ctrl-C stops it.\n`);
   if (server.metricsUrl) print(process.stderr, `Metrics for Prometheus at ${server.metricsUrl}\n`);

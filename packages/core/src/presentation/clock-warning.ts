@@ -1,9 +1,9 @@
 // What `keyward serve` says when its clock is far from its database's
-// (Store.clockOffset), and when it is near again. Every server on one database decides expiry by its own
-// clock, so one whose clock is off disagrees with the others about which keys
-// have expired. A second is the bound SPEC §4 sets on a revoked key's life
-// across servers: a clock further off than that lets an expired key live
-// longer than a revoked one may.
+// (Store.clockOffset), and when it is near again. Every server on one
+// database decides expiry by its own clock, so one whose clock is off
+// disagrees with the others about which keys have expired. A second is the
+// bound SPEC §4 sets on a revoked key's life across servers: a clock further
+// off than that lets an expired key live longer than a revoked one may.
 
 /** How far off (beyond the reading's own error) a clock is told of. */
 export const CLOCK_WARNING_MS = 1000;
