@@ -13,7 +13,7 @@ import { checkTenantName, checkUserName, enforce } from './policy.js';
 import { refuse } from './refusal.js';
 import { RetentionSweep } from './retention.js';
 import type { EventQuery, GenerateInput, KeyQuery, KeyService, Page, SettingsPatch, UserPatch, VerifyResult } from './service.js';
-import type { Store, StoreGauges } from './store/boundary.js';
+import type { ClockOffsetReading, Store, StoreGauges } from './store/boundary.js';
 import { UsagePipeline } from './usage-pipeline.js';
 import { ActorContext, type EngineParts } from './use-cases/context.js';
 import { Batches } from './use-cases/create-batches.js';
@@ -145,7 +145,7 @@ export class Engine implements EngineParts {
    * is ahead), where the store keeps a clock of its own (PostgreSQL):
    * undefined where it does not. `keyward serve` warns when it is far.
    */
-  async clockOffset(): Promise<{ offsetMs: number; errorMs: number } | undefined> {
+  async clockOffset(): Promise<ClockOffsetReading | undefined> {
     return this.store.clockOffset?.();
   }
 

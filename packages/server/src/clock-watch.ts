@@ -6,7 +6,7 @@
 // reads the clock every few seconds while its change feed listens
 // (clock-offset.ts); this looks at the surest recent reading as often.
 
-import { type Engine, clockBackText, clockOffsetWarning } from '@keyward/core';
+import { type ClockOffsetReading, type Engine, clockBackText, clockOffsetWarning } from '@keyward/core';
 
 /** How often the readings are looked at: as often as the change feed takes them. */
 const LOOK_MS = 3000;
@@ -16,7 +16,7 @@ export function watchClock(engine: Engine, tell: (line: string) => void): () => 
   let off = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  const look = (r: { offsetMs: number; errorMs: number } | undefined) => {
+  const look = (r: ClockOffsetReading | undefined) => {
     if (stopped || !r) return;
     const said = off ? clockBackText(r) : clockOffsetWarning(r);
     if (said === undefined) return;

@@ -5,11 +5,13 @@
 // bound SPEC §4 sets on a revoked key's life across servers: a clock further
 // off than that lets an expired key live longer than a revoked one may.
 
+import type { ClockOffsetReading } from '../store/boundary.js';
+
 /** How far off (beyond the reading's own error) a clock is told of. */
 export const CLOCK_WARNING_MS = 1000;
 
 /** The warning for a server whose clock is `offsetMs` from the database's (± errorMs); undefined within the bound. */
-export function clockOffsetWarning({ offsetMs, errorMs }: { offsetMs: number; errorMs: number }): string | undefined {
+export function clockOffsetWarning({ offsetMs, errorMs }: ClockOffsetReading): string | undefined {
   if (!(Math.abs(offsetMs) - errorMs > CLOCK_WARNING_MS)) return undefined;
   const by = `${(Math.abs(offsetMs) / 1000).toFixed(1)} s`;
   const what =
@@ -24,7 +26,7 @@ export function clockOffsetWarning({ offsetMs, errorMs }: { offsetMs: number; er
  * bound (so one hovering about a second apart is not told of every few
  * seconds); undefined until then.
  */
-export function clockBackText({ offsetMs, errorMs }: { offsetMs: number; errorMs: number }): string | undefined {
+export function clockBackText({ offsetMs, errorMs }: ClockOffsetReading): string | undefined {
   if (!(Math.abs(offsetMs) + errorMs <= CLOCK_WARNING_MS / 2)) return undefined;
   return `This server's clock is within ${Math.max(1, Math.ceil(Math.abs(offsetMs) + errorMs))} ms of the database's again.`;
 }

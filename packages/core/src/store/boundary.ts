@@ -210,6 +210,12 @@ export interface InitialState {
   events: KeywardEvent[];
 }
 
+/** This process's clock less the store's (ms; positive: this one is ahead), within ± errorMs (clock-offset.ts). */
+export interface ClockOffsetReading {
+  offsetMs: number;
+  errorMs: number;
+}
+
 /**
  * What a store can say of its own state now, for a server's metrics
  * (`keyward serve --metrics-port`): numbers only, never a record or a
@@ -231,11 +237,10 @@ export interface StoreGauges {
    */
   disk?: { freeBytes: number; totalBytes: number };
   /**
-   * This process's clock less the database's, as last read (ms; positive:
-   * this one is ahead), within ± errorMs: where several servers share a
-   * store, each decides expiry by its own clock (clock-offset.ts).
+   * This process's clock against the database's, the surest recent reading:
+   * where several servers share a store, each decides expiry by its own clock.
    */
-  clock?: { offsetMs: number; errorMs: number };
+  clock?: ClockOffsetReading;
 }
 
 export interface Store extends StoreReads {
@@ -298,7 +303,7 @@ export interface Store extends StoreReads {
    * now; absent where the store keeps no clock of its own (a file on this
    * machine). UNAVAILABLE when the store cannot be asked.
    */
-  clockOffset?(): Promise<{ offsetMs: number; errorMs: number }>;
+  clockOffset?(): Promise<ClockOffsetReading>;
 
   /** Grows with every change this process has seen, its own and others'. Never goes back. */
   version(): number;

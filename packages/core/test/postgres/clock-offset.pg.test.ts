@@ -7,7 +7,7 @@
 // runs a server whose clock is set back, and reads what it says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChangeFeed } from '../../src/store/postgres/changes.js';
-import type { ClockOffsetReading } from '../../src/store/postgres/clock-offset.js';
+import type { ClockOffsetReading } from '../../src/store/boundary.js';
 import { connectionConfig } from '../../src/store/postgres/connection.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { freePort } from '../../../../test/support/free-port.js';

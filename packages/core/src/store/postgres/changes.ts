@@ -24,11 +24,11 @@
 
 import pg from 'pg';
 import type { ApiKey } from '../../domain.js';
-import type { LastUseWritten, StoreChange } from '../boundary.js';
+import type { ClockOffsetReading, LastUseWritten, StoreChange } from '../boundary.js';
 import { mergeAddresses } from '../usage-aggregates.js';
 import { ChangeSignal } from '../change-signal.js';
 import { ChangeCount, type SlotCounts } from './change-count.js';
-import { type ClockOffsetReading, readClock } from './clock-offset.js';
+import { readClock } from './clock-offset.js';
 import { SCHEMA, type Sql } from './sql.js';
 import { type KeywardClientConfig, KeywardClient } from './keyward-client.js';
 

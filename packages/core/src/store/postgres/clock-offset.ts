@@ -15,16 +15,11 @@
 // surest one (their ranges apart) is of the clock as it is now, and the
 // readings before it are forgotten.
 
+import type { ClockOffsetReading } from '../boundary.js';
 import type { Sql } from './sql.js';
 
 /** The database's clock as it received the statement (epoch ms, to the microsecond). */
 export const DATABASE_CLOCK = 'SELECT (extract(epoch FROM statement_timestamp()) * 1000)::float8 AS at';
-
-/** This server's clock less the database's (ms; positive: this one is ahead), within ± errorMs. */
-export interface ClockOffsetReading {
-  offsetMs: number;
-  errorMs: number;
-}
 
 /** Readings kept: the best of these is the answer (at the change feed's pace, about half a minute of them). */
 const KEPT = 10;
